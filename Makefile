@@ -1,0 +1,37 @@
+# The two commands of the README: `make run` and `make test`. Each installs into .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := app
+
+.PHONY: run test lint bench browser clean
+
+$(BIN)/flask: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(BIN)/flask
+
+run: $(BIN)/flask
+	BLOCK_DIARY_ENV=$${BLOCK_DIARY_ENV:-development} $(BIN)/flask db upgrade
+	BLOCK_DIARY_ENV=$${BLOCK_DIARY_ENV:-development} $(BIN)/flask demo
+	BLOCK_DIARY_ENV=$${BLOCK_DIARY_ENV:-development} $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+# Debian's Chromium for the browser tests; skipped quietly when apt is not usable.
+browser:
+	@test -x /usr/bin/chromium || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] \
+	  && (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+	  || echo "Chromium not installed: the browser tests will be skipped."; }
+
+test: $(BIN)/flask browser
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(BIN)/flask
+	$(BIN)/ruff check diary tests bench app.py
+
+bench: $(BIN)/flask
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

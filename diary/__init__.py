@@ -1,0 +1,110 @@
+"""Block Diary: pain diaries after diagnostic medial branch blocks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, render_template
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from diary.config import check_production, from_environment
+from diary.extensions import csrf, db, login_manager, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(from_environment(app.instance_path))
+    app.config.from_pyfile("config.py", silent=True)
+    if test_config:
+        app.config.from_mapping(test_config)
+    check_production(app.config)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_pages(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from diary.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        user = db.session.get(User, int(user_id))
+        return user if user is not None and user.active else None
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    # Foreign keys are off by default in SQLite; WAL lets readers and a writer overlap.
+    if type(dbapi_connection).__module__ != "sqlite3":
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from diary.auth.routes import bp as auth_bp
+    from diary.clinic.routes import bp as clinic_bp
+    from diary.patient.routes import bp as patient_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(clinic_bp)
+    app.register_blueprint(patient_bp)
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok"}
+
+
+def register_error_pages(app: Flask) -> None:
+    messages = {
+        400: ("Something in that request was not right", "Please go back and try again."),
+        403: ("Not allowed", "You do not have access to this page."),
+        404: ("Not found", "This page does not exist, or you do not have access to it."),
+        405: ("Not allowed", "That action is not available here."),
+        410: ("This diary link is closed", "Please contact your clinic if you still need to log."),
+        413: ("Too large", "That request was larger than the clinic accepts."),
+        500: ("Something went wrong", "Your data is safe. Please try again in a moment."),
+    }
+
+    def render_error(error):
+        code = getattr(error, "code", 500) or 500
+        title, message = messages.get(code, messages[500])
+        return render_template("error.html", title=title, message=message), code
+
+    for code in messages:
+        app.register_error_handler(code, render_error)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from diary import formatting
+
+    app.jinja_env.filters.update(formatting.FILTERS)
+    app.jinja_env.globals.update(formatting.GLOBALS)
+
+
+def register_commands(app: Flask) -> None:
+    from diary.cli import register
+
+    register(app)

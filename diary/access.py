@@ -1,0 +1,42 @@
+"""Who may see what: every lookup of clinic data goes through here.
+
+A block or patient of another clinic is answered exactly like one that does not
+exist (404), so ids reveal nothing.
+"""
+
+from __future__ import annotations
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import select
+
+from diary.extensions import db
+from diary.models import Block, DiaryEntry, Patient
+
+
+def clinic_patient_or_404(patient_id: int) -> Patient:
+    patient = db.session.get(Patient, patient_id)
+    if patient is None or patient.clinic_id != current_user.clinic_id:
+        abort(404)
+    return patient
+
+
+def clinic_block_or_404(block_id: int) -> Block:
+    block = db.session.get(Block, block_id)
+    if block is None or block.clinic_id != current_user.clinic_id:
+        abort(404)
+    return block
+
+
+def block_for_token_or_404(token: str) -> Block:
+    block = db.session.execute(select(Block).filter_by(diary_token=token)).scalar_one_or_none()
+    if block is None:
+        abort(404)
+    return block
+
+
+def entry_of_block_or_404(block: Block, entry_id: int) -> DiaryEntry:
+    entry = db.session.get(DiaryEntry, entry_id)
+    if entry is None or entry.block_id != block.id:
+        abort(404)
+    return entry

@@ -1,0 +1,159 @@
+"""The relief chart, drawn with matplotlib's object API (thread-safe; never pyplot). Flask-free.
+
+matplotlib is imported inside the drawing function so that starting the app,
+and every request that draws nothing, does not pay for it.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+from diary.relief import Analysis, ReliefPoint, format_hours, format_pct
+
+FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
+WIDTH_IN, HEIGHT_IN, BASE_DPI = 6.4, 3.8, 100
+
+VERDICT_TITLES = {
+    "positive": "Positive",
+    "partial": "Partial",
+    "negative": "Negative",
+    "indeterminate": "Indeterminate",
+    "not_diagnostic": "Not diagnostic (therapeutic block)",
+}
+
+
+def chart_title(analysis: Analysis) -> str:
+    title = VERDICT_TITLES.get(analysis.verdict, analysis.verdict)
+    details = []
+    if analysis.peak_relief_pct is not None:
+        details.append(f"peak {format_pct(analysis.peak_relief_pct)} relief")
+    if analysis.response_start_h is not None:
+        prefix = "≥" if analysis.response_open else ""
+        details.append(
+            f"≥{format_pct(analysis.threshold_pct)} for {prefix}"
+            f"{format_hours(analysis.response_duration_h)}"
+        )
+    return title + (": " + ", ".join(details) if details else "")
+
+
+def chart_alt_text(analysis: Analysis, baseline_pain: int | None) -> str:
+    """A text alternative stating what the chart shows."""
+    low, high = analysis.expected_window_h
+    parts = [
+        f"Chart of pain over hours since the block. Verdict: {chart_title(analysis)}.",
+        f"Baseline pain {baseline_pain}/10." if baseline_pain is not None else "No baseline pain.",
+        f"{len(analysis.relief)} entries.",
+        f"Expected relief window for {analysis.agent_label}: {low:g} to {high:g} hours.",
+    ]
+    if analysis.response_start_h is not None:
+        parts.append(
+            f"Relief of at least {format_pct(analysis.threshold_pct)} from "
+            f"{format_hours(analysis.response_start_h)} to {format_hours(analysis.response_end_h)}."
+        )
+    return " ".join(parts)
+
+
+def _marker_for(point: ReliefPoint) -> tuple[str, str, str]:
+    """(matplotlib marker, face colour, legend label): shapes differ so print in grey works."""
+    if point.before_block:
+        return "x", "black", "before the block (not counted)"
+    if point.edited:
+        return "s", "white", "corrected entry"
+    if point.logged_late:
+        return "^", "white", "logged later"
+    return "o", "black", "entry"
+
+
+def render_chart(analysis: Analysis, baseline_pain: int | None, fmt: str = "png", scale: int = 1) -> bytes:
+    """The block's chart as PNG (``scale`` 1 or 2 for high-density screens) or SVG bytes."""
+    from matplotlib.figure import Figure
+
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown chart format {fmt!r}")
+    fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=BASE_DPI * scale)
+    fig.subplots_adjust(left=0.1, right=0.88, top=0.88, bottom=0.28)
+    ax = fig.add_subplot()
+    low, high = analysis.expected_window_h
+    points = analysis.relief
+    last_hour = max((p.hours for p in points), default=0.0)
+    x_end = max(high, last_hour) + 0.25
+    x_start = min(0.0, min((p.hours for p in points), default=0.0)) - 0.1
+
+    ax.axvspan(0, high, facecolor="0.93", linewidth=0,
+               label=f"expected window, {analysis.agent_label} ({low:g}–{high:g} h)")
+    ax.axvline(low, color="0.5", linewidth=0.8, linestyle=":")
+    if analysis.response_start_h is not None:
+        end = analysis.response_end_h
+        if end == analysis.response_start_h:
+            end += 0.05  # a single qualifying entry still shows as a sliver
+        ax.axvspan(analysis.response_start_h, end, facecolor="0.75", edgecolor="black",
+                   hatch="///", linewidth=0, alpha=0.6,
+                   label=f"≥{format_pct(analysis.threshold_pct)} relief "
+                   f"({format_hours(analysis.response_duration_h)})")
+
+    if baseline_pain:
+        ax.axhline(baseline_pain, color="black", linestyle="--", linewidth=1.2,
+                   label=f"baseline {baseline_pain}/10")
+        for level, style in ((50, "-."), (80, ":")):
+            pain_at_level = baseline_pain * (1 - level / 100)
+            ax.axhline(pain_at_level, color="0.3", linestyle=style, linewidth=1,
+                       label=f"{level}% relief (pain {pain_at_level:.1f})")
+        relief_axis = ax.secondary_yaxis(
+            "right",
+            functions=(
+                lambda pain: (baseline_pain - pain) / baseline_pain * 100,
+                lambda pct: baseline_pain * (1 - pct / 100),
+            ),
+        )
+        relief_axis.set_yticks([0, 50, 80, 100])
+        relief_axis.set_ylabel("Relief from baseline (%)", fontsize=9)
+
+    if points:
+        ax.plot([p.hours for p in points], [p.pain for p in points], color="0.35", linewidth=1.2)
+    labelled = set()
+    for point in points:
+        marker, face, label = _marker_for(point)
+        ax.plot(point.hours, point.pain, linestyle="none", marker=marker, markersize=7,
+                markerfacecolor=face, markeredgecolor="black",
+                label=None if label in labelled else label)
+        labelled.add(label)
+
+    ax.set_xlim(x_start, x_end)
+    ax.set_ylim(-0.3, 10.3)
+    ax.set_yticks(range(0, 11, 2))
+    ax.set_xlabel("Hours since the block", fontsize=9)
+    ax.set_ylabel("Pain (0–10)", fontsize=9)
+    ax.grid(True, color="0.85", linewidth=0.6)
+    ax.set_title(chart_title(analysis), fontsize=11, loc="left")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=3, fontsize=7, frameon=False)
+
+    buffer = io.BytesIO()
+    metadata = {"Date": None} if fmt == "svg" else {"Software": None}
+    fig.savefig(buffer, format=fmt, metadata=metadata)
+    return buffer.getvalue()
+
+
+class ChartCache:
+    """A small thread-safe LRU of rendered charts, keyed by what the chart depends on."""
+
+    def __init__(self, max_items: int = 256):
+        self.max_items = max_items
+        self._items: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+        self.renders = 0
+
+    def get_or_render(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        body = render()
+        with self._lock:
+            self.renders += 1
+            self._items[key] = body
+            while len(self._items) > self.max_items:
+                self._items.popitem(last=False)
+        return body

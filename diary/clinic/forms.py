@@ -1,0 +1,89 @@
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from diary import anatomy
+from diary.agents import OTHER, agent_choices
+from diary.forms import ScoreField
+
+PURPOSES = [("diagnostic", "Diagnostic"), ("therapeutic", "Therapeutic")]
+SEQUENCES = [("first", "1st"), ("second", "2nd"), ("confirmatory", "Confirmatory")]
+SEDATIONS = [("none", "None"), ("minimal", "Minimal (anxiolysis)"), ("moderate", "Moderate")]
+
+
+class PatientForm(FlaskForm):
+    display_name = StringField(
+        "Display name or initials",
+        validators=[DataRequired("Enter a display name or initials."), Length(max=100)],
+    )
+    mrn = StringField("MRN (optional)", validators=[Optional(), Length(max=64)])
+    birth_year = IntegerField(
+        "Birth year (optional)",
+        validators=[Optional(), NumberRange(1900, 2100, "Enter a four-digit year.")],
+    )
+
+
+class BlockForm(FlaskForm):
+    performed_date = DateField("Date", validators=[InputRequired("Enter the date of the block.")])
+    performed_time = TimeField("Time", validators=[InputRequired("Enter the time of the block.")])
+    region = SelectField("Spinal region", choices=list(anatomy.REGIONS.items()))
+    levels = SelectMultipleField(
+        "Levels",
+        choices=[(level, level) for levels in anatomy.LEVELS.values() for level in levels],
+    )
+    side = SelectField("Side", choices=list(anatomy.SIDES.items()))
+    purpose = SelectField("Purpose", choices=PURPOSES)
+    sequence = SelectField("Sequence in the series", choices=SEQUENCES)
+    agent = SelectField("Local anesthetic", choices=agent_choices())
+    agent_other = StringField("Other agent (name and concentration)", validators=[Length(max=100)])
+    volume_ml_per_level = DecimalField(
+        "Volume per level (mL)",
+        places=2,
+        validators=[
+            InputRequired("Enter the volume per level in mL."),
+            NumberRange(0.1, 5, "Volume per level is between 0.1 and 5 mL."),
+        ],
+    )
+    steroid = BooleanField("Steroid added")
+    sedation = SelectField("Sedation", choices=SEDATIONS)
+    baseline_pain = ScoreField(
+        "Baseline pain before the block (0–10)",
+        message="Choose the baseline pain: a whole number from 0 to 10.",
+    )
+    activities = TextAreaField(
+        "Pain-provoking activities to try (one per line)",
+        validators=[Length(max=2000)],
+        render_kw={"rows": 3, "placeholder": "turn head left\nlook up"},
+    )
+
+    def validate_levels(self, field):
+        if not field.data:
+            raise ValidationError("Choose at least one level.")
+        try:
+            field.data = anatomy.levels_in_spine_order(self.region.data, field.data)
+        except (ValueError, KeyError):
+            raise ValidationError(
+                f"Choose levels of the {self.region.data} spine only."
+            ) from None
+
+    def validate_agent_other(self, field):
+        if self.agent.data.startswith(OTHER + ":") and not (field.data or "").strip():
+            raise ValidationError("Name the other agent and its concentration.")
+
+    def activity_list(self) -> list[str]:
+        lines = [line.strip() for line in (self.activities.data or "").splitlines()]
+        return [line[:200] for line in lines if line][:20]
+
+    def agent_and_concentration(self) -> tuple[str, str | None]:
+        agent, _, concentration = self.agent.data.partition(":")
+        return agent, concentration or None

@@ -1,0 +1,223 @@
+"""The clinic's pages: dashboard, patients, blocks, charts and CSV. Sign-in required."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from diary import charts, export, services
+from diary.access import clinic_block_or_404, clinic_patient_or_404
+from diary.auth.forms import EmptyForm
+from diary.clinic.forms import BlockForm, PatientForm
+from diary.extensions import db
+from diary.forms import clinic_time_to_utc
+from diary.models import Block, Patient
+from diary.qr import qr_svg
+
+bp = Blueprint("clinic", __name__)
+
+PAGE_SIZE = 25
+chart_cache = charts.ChartCache()
+
+
+@bp.before_request
+@login_required
+def require_login():
+    """Every page of this blueprint needs a signed-in clinician."""
+
+
+@bp.get("/")
+def dashboard():
+    page = request.args.get("page", 1, type=int)
+    search = (request.args.get("q") or "").strip()[:100]
+    query = (
+        select(Block)
+        .join(Block.patient)
+        .where(Block.clinic_id == current_user.clinic_id)
+        .options(selectinload(Block.entries), selectinload(Block.patient))
+        .order_by(Block.performed_at.desc(), Block.id.desc())
+    )
+    if search:
+        like = f"%{search.lower()}%"
+        query = query.where(
+            func.lower(Patient.display_name).like(like) | func.lower(Patient.mrn).like(like)
+        )
+    pagination = db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
+    rows = [
+        (block, services.analyse_block(block), services.diary_progress(block))
+        for block in pagination.items
+    ]
+    return render_template("clinic/dashboard.html", rows=rows, pagination=pagination, q=search)
+
+
+@bp.get("/patients")
+def patients():
+    patients = db.session.execute(
+        select(Patient)
+        .where(Patient.clinic_id == current_user.clinic_id)
+        .order_by(Patient.display_name)
+    ).scalars()
+    return render_template("clinic/patients.html", patients=patients)
+
+
+@bp.route("/patients/new", methods=["GET", "POST"])
+def new_patient():
+    form = PatientForm()
+    if form.validate_on_submit():
+        patient = services.create_patient(
+            current_user.clinic,
+            services.PatientInput(form.display_name.data, form.mrn.data, form.birth_year.data),
+            by=current_user,
+        )
+        db.session.commit()
+        flash("Patient added. Now record the block.", "success")
+        return redirect(url_for("clinic.new_block", patient_id=patient.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("clinic/patient_form.html", form=form), status
+
+
+@bp.get("/patients/<int:patient_id>")
+def patient(patient_id: int):
+    patient = clinic_patient_or_404(patient_id)
+    series = [
+        (blocks, services.analyse_series(blocks)) for blocks in services.patient_series(patient)
+    ]
+    services.record_audit("patient.view", by=current_user, target=patient)
+    db.session.commit()
+    return render_template("clinic/patient.html", patient=patient, series=series)
+
+
+@bp.route("/patients/<int:patient_id>/blocks/new", methods=["GET", "POST"])
+def new_block(patient_id: int):
+    patient = clinic_patient_or_404(patient_id)
+    form = BlockForm()
+    if form.validate_on_submit():
+        agent, concentration = form.agent_and_concentration()
+        performed_at = clinic_time_to_utc(
+            datetime.combine(form.performed_date.data, form.performed_time.data),
+            current_user.clinic.timezone,
+        )
+        block = services.create_block(
+            current_user.clinic,
+            patient,
+            services.BlockInput(
+                performed_at=performed_at,
+                region=form.region.data,
+                levels=form.levels.data,
+                side=form.side.data,
+                purpose=form.purpose.data,
+                sequence=form.sequence.data,
+                agent=agent,
+                concentration=concentration,
+                agent_other=form.agent_other.data,
+                volume_ml_per_level=float(form.volume_ml_per_level.data),
+                steroid=form.steroid.data,
+                sedation=form.sedation.data,
+                baseline_pain=form.baseline_pain.score,
+                activities=form.activity_list(),
+            ),
+            by=current_user,
+        )
+        db.session.commit()
+        flash("Block saved. Give the patient the diary link below.", "success")
+        return redirect(url_for("clinic.block", block_id=block.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "clinic/block_form.html", form=form, patient=patient, tz=current_user.clinic.timezone
+    ), status
+
+
+def diary_url(block: Block) -> str:
+    return url_for("patient.diary", token=block.diary_token, _external=True)
+
+
+@bp.get("/blocks/<int:block_id>")
+def block(block_id: int):
+    block = clinic_block_or_404(block_id)
+    analysis = services.analyse_block(block)
+    services.record_audit("block.view", by=current_user, target=block)
+    db.session.commit()
+    link = diary_url(block)
+    return render_template(
+        "clinic/block.html",
+        block=block,
+        analysis=analysis,
+        progress=services.diary_progress(block),
+        agent_label=services.agent_label(block),
+        diary_link=link,
+        qr=qr_svg(link),
+        alt_text=charts.chart_alt_text(analysis, block.baseline_pain),
+        action_form=EmptyForm(),
+        tz=current_user.clinic.timezone,
+    )
+
+
+@bp.get("/blocks/<int:block_id>/chart.<fmt>")
+def chart(block_id: int, fmt: str):
+    if fmt not in charts.FORMATS:
+        abort(404)
+    scale = 2 if request.args.get("scale") == "2" and fmt == "png" else 1
+    block = clinic_block_or_404(block_id)
+    settings = services.analysis_settings(block.clinic)
+    version = f"{block.id}:{block.changed_at.isoformat()}:{settings!r}:{fmt}:{scale}"
+    etag = hashlib.sha256(version.encode()).hexdigest()[:32]
+    if etag in request.if_none_match:
+        return Response(status=304, headers={"ETag": f'"{etag}"'})
+
+    def render() -> bytes:
+        analysis = services.analyse_block(block)
+        return charts.render_chart(analysis, block.baseline_pain, fmt, scale)
+
+    body = chart_cache.get_or_render(etag, render)
+    response = Response(body, mimetype=charts.FORMATS[fmt])
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.get("/blocks/<int:block_id>/entries.csv")
+def block_csv(block_id: int):
+    block = clinic_block_or_404(block_id)
+    analysis = services.analyse_block(block)
+    rows = list(export.entry_rows(block, services.agent_label(block), analysis))
+    services.record_audit(
+        "export.block_csv", by=current_user, target=block, detail={"rows": len(rows)}
+    )
+    db.session.commit()
+    filename = f"block-{block.id}-diary.csv"
+    return Response(
+        stream_with_context(export.csv_stream(export.ENTRY_COLUMNS, rows)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.post("/blocks/<int:block_id>/link/<action>")
+def diary_link(block_id: int, action: str):
+    block = clinic_block_or_404(block_id)
+    form = EmptyForm()
+    if action not in ("revoke", "reopen") or not form.validate_on_submit():
+        abort(400)
+    if action == "revoke":
+        services.revoke_link(block, by=current_user)
+        flash("The diary link is closed. The patient can no longer log.", "info")
+    else:
+        services.reopen_link(block, by=current_user)
+        flash("The diary link is open again.", "success")
+    db.session.commit()
+    return redirect(url_for("clinic.block", block_id=block.id))

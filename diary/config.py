@@ -1,0 +1,52 @@
+"""Configuration: defaults, then the environment, then checks that fail fast in production."""
+
+from __future__ import annotations
+
+import os
+
+DEVELOPMENT_SECRET = "development-only-secret-key-change-me"
+
+
+class ConfigError(RuntimeError):
+    """The app was asked to start with a configuration that is not safe."""
+
+
+def from_environment(instance_path: str) -> dict:
+    """Settings read from environment variables (see README, "Configuration")."""
+    environment = os.environ.get("BLOCK_DIARY_ENV", "production")
+    return {
+        "ENV_NAME": environment,
+        "SECRET_KEY": os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET),
+        "SQLALCHEMY_DATABASE_URI": database_url(
+            os.environ.get("DATABASE_URL"), instance_path
+        ),
+        "DIARY_LINK_HOURS": int(os.environ.get("DIARY_LINK_HOURS", "48")),
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
+        "SESSION_COOKIE_SECURE": environment == "production"
+        and os.environ.get("SESSION_COOKIE_SECURE", "1") != "0",
+    }
+
+
+def database_url(url: str | None, instance_path: str) -> str:
+    """DATABASE_URL, with the plain ``postgres://`` scheme mapped to psycopg 3."""
+    if not url:
+        return "sqlite:///" + os.path.join(instance_path, "block_diary.sqlite3")
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def check_production(config: dict) -> None:
+    """Refuse to serve real patients with a guessable secret or the debugger on."""
+    if config.get("TESTING") or config.get("ENV_NAME") != "production":
+        return
+    secret = config.get("SECRET_KEY") or ""
+    if secret == DEVELOPMENT_SECRET or len(secret) < 32:
+        raise ConfigError(
+            "SECRET_KEY must be set to a random value of at least 32 characters in "
+            "production (for example: python -c 'import secrets; print(secrets.token_hex(32))'), "
+            "or set BLOCK_DIARY_ENV=development for a local trial."
+        )
+    if config.get("DEBUG"):
+        raise ConfigError("DEBUG must be off in production.")

@@ -1,0 +1,53 @@
+"""Jinja filters and globals: how times, hours and verdicts read on a page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from diary import anatomy, relief, schedule
+from diary.agents import AGENT_LABELS
+from diary.models import utcnow
+
+VERDICT_LABELS = {
+    relief.POSITIVE: "Positive",
+    relief.PARTIAL: "Partial",
+    relief.NEGATIVE: "Negative",
+    relief.INDETERMINATE: "Indeterminate",
+    relief.NOT_DIAGNOSTIC: "Not diagnostic (therapeutic)",
+}
+
+PAIR_LABELS = {
+    relief.CONCORDANT: "Concordant",
+    relief.DISCORDANT: "Discordant",
+    relief.CONFIRMED: "Confirmed",
+    relief.NOT_CONFIRMED: "Not confirmed",
+    relief.SINGLE: "Single block so far",
+}
+
+
+def local_time(value: datetime | None, tz_name: str, fmt: str = "%d %b %Y %H:%M") -> str:
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(tz_name)).strftime(fmt)
+
+
+def hours(value: float | None) -> str:
+    return "" if value is None else relief.format_hours(value)
+
+
+def pct(value: float | None) -> str:
+    return "" if value is None else relief.format_pct(value)
+
+
+FILTERS = {"local_time": local_time, "hours": hours, "pct": pct}
+GLOBALS = {
+    "VERDICT_LABELS": VERDICT_LABELS,
+    "PAIR_LABELS": PAIR_LABELS,
+    "STATUS_LABELS": schedule.STATUS_LABELS,
+    "REGIONS": anatomy.REGIONS,
+    "LEVELS": anatomy.LEVELS,
+    "SIDES": anatomy.SIDES,
+    "AGENT_LABELS": AGENT_LABELS,
+    "now": utcnow,
+}

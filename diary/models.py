@@ -1,0 +1,204 @@
+"""Database tables. Times are stored in UTC and always come back timezone-aware."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from diary.extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware datetime stored as UTC, also on SQLite (which keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where a timezone-aware one is required")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def new_diary_token() -> str:
+    # 32 bytes = 256 bits, URL-safe: unguessable and fine in a QR code.
+    return secrets.token_urlsafe(32)
+
+
+class Clinic(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    threshold_pct: Mapped[float] = mapped_column(Float, default=80.0)
+    min_baseline_pain: Mapped[int] = mapped_column(Integer, default=4)
+    min_entries_in_window: Mapped[int] = mapped_column(Integer, default=3)
+    diary_link_hours: Mapped[int] = mapped_column(Integer, default=48)
+    # {"early_minutes": [15, 30], "hourly_until_h": 8, "long_acting_until_h": 12}
+    schedule: Mapped[dict | None] = mapped_column(JSON, default=None)
+    # {"lidocaine": {"minimum_h": 0.5, "maximum_h": 3}, ...}: overrides of the defaults
+    agent_windows: Mapped[dict | None] = mapped_column(JSON, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    users: Mapped[list[User]] = relationship(back_populates="clinic")
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(20), default="clinician")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    clinic: Mapped[Clinic] = relationship(back_populates="users")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+
+class Patient(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    mrn: Mapped[str | None] = mapped_column(String(64))
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    blocks: Mapped[list[Block]] = relationship(
+        back_populates="patient", order_by="Block.performed_at"
+    )
+
+
+class Block(db.Model):
+    """One medial branch block procedure and its diary link."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    performed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    region: Mapped[str] = mapped_column(String(20))
+    levels: Mapped[list[str]] = mapped_column(JSON)
+    side: Mapped[str] = mapped_column(String(20))
+    purpose: Mapped[str] = mapped_column(String(20))
+    sequence: Mapped[str] = mapped_column(String(20))
+    agent: Mapped[str] = mapped_column(String(20))
+    concentration: Mapped[str | None] = mapped_column(String(10))
+    agent_other: Mapped[str | None] = mapped_column(String(100))
+    volume_ml_per_level: Mapped[float] = mapped_column(Float)
+    steroid: Mapped[bool] = mapped_column(Boolean, default=False)
+    sedation: Mapped[str] = mapped_column(String(20), default="none")
+    baseline_pain: Mapped[int] = mapped_column(Integer)
+    activities: Mapped[list[str]] = mapped_column(JSON, default=list)
+    diary_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_diary_token)
+    link_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    link_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Bumped whenever the block or its diary changes: the chart cache key and ETag.
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    patient: Mapped[Patient] = relationship(back_populates="blocks")
+    clinic: Mapped[Clinic] = relationship()
+    entries: Mapped[list[DiaryEntry]] = relationship(
+        back_populates="block", order_by="DiaryEntry.recorded_at"
+    )
+
+    def link_open(self, now: datetime) -> bool:
+        return self.link_revoked_at is None and now < self.link_expires_at
+
+
+class DiaryEntry(db.Model):
+    """A pain score the patient (or staff, from a paper diary) recorded."""
+
+    __table_args__ = (UniqueConstraint("block_id", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    block_id: Mapped[int] = mapped_column(ForeignKey("block.id"), index=True)
+    # Chosen by the submitting page, so a retried or double-tapped post is stored once.
+    client_id: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    pain: Mapped[int] = mapped_column(Integer)
+    reported_relief_pct: Mapped[int | None] = mapped_column(Integer)
+    activity: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    block: Mapped[Block] = relationship(back_populates="entries")
+    revisions: Mapped[list[EntryRevision]] = relationship(
+        back_populates="entry", order_by="EntryRevision.id"
+    )
+
+    @property
+    def edited(self) -> bool:
+        return self.updated_at is not None
+
+
+class EntryRevision(db.Model):
+    """The values an entry had before a correction."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("diary_entry.id"), index=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    pain: Mapped[int] = mapped_column(Integer)
+    reported_relief_pct: Mapped[int | None] = mapped_column(Integer)
+    activity: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    replaced_by: Mapped[str] = mapped_column(String(40))
+
+    entry: Mapped[DiaryEntry] = relationship(back_populates="revisions")
+
+
+class AuditEvent(db.Model):
+    """Who saw, changed or exported what, and when. Holds ids, never patient fields."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinic.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    actor: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(40))
+    target_type: Mapped[str | None] = mapped_column(String(20))
+    target_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict | None] = mapped_column(JSON)
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -1,0 +1,107 @@
+"""The patient's diary link: no account, just the block's random token."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+
+from diary import services
+from diary.access import block_for_token_or_404, entry_of_block_or_404
+from diary.extensions import db
+from diary.forms import clinic_time_to_utc, utc_to_clinic_time
+from diary.models import utcnow
+from diary.patient.forms import OTHER_ACTIVITY, EntryForm
+
+bp = Blueprint("patient", __name__, url_prefix="/d")
+
+
+def _open_block_or_410(token: str):
+    block = block_for_token_or_404(token)
+    if not block.link_open(utcnow()):
+        abort(410)
+    return block
+
+
+def _entry_input(form: EntryForm, tz_name: str) -> services.EntryInput:
+    recorded_at = form.recorded_at.data
+    return services.EntryInput(
+        pain=form.pain.score,
+        recorded_at=clinic_time_to_utc(recorded_at, tz_name) if recorded_at else None,
+        reported_relief_pct=form.relief_pct.data,
+        activity=form.chosen_activity(),
+        client_id=form.client_id.data or None,
+    )
+
+
+def _render_diary(block, form: EntryForm, status: int = 200):
+    progress = services.diary_progress(block)
+    return (
+        render_template(
+            "patient/diary.html",
+            block=block,
+            form=form,
+            progress=progress,
+            agent_label=services.agent_label(block),
+            tz=block.clinic.timezone,
+        ),
+        status,
+    )
+
+
+@bp.get("/<token>")
+def diary(token: str):
+    block = _open_block_or_410(token)
+    form = EntryForm(client_id=uuid.uuid4().hex)
+    form.set_activities(block.activities)
+    return _render_diary(block, form)
+
+
+@bp.post("/<token>/entries")
+def add_entry(token: str):
+    block = _open_block_or_410(token)
+    form = EntryForm()
+    form.set_activities(block.activities)
+    if not form.validate():
+        return _render_diary(block, form, 400)
+    try:
+        _, created = services.record_entry(block, _entry_input(form, block.clinic.timezone))
+    except services.EntryRejected as rejected:
+        getattr(form, rejected.field).errors.append(rejected.message)
+        return _render_diary(block, form, 400)
+    except services.DiaryClosed:
+        abort(410)
+    db.session.commit()
+    flash("Saved. Thank you." if created else "Already saved. Thank you.", "success")
+    return redirect(url_for("patient.diary", token=token) + "#entries")
+
+
+@bp.route("/<token>/entries/<int:entry_id>/edit", methods=["GET", "POST"])
+def edit_entry(token: str, entry_id: int):
+    block = _open_block_or_410(token)
+    entry = entry_of_block_or_404(block, entry_id)
+    form = EntryForm()
+    form.set_activities(block.activities)
+    if form.is_submitted():
+        if form.validate():
+            values = _entry_input(form, block.clinic.timezone)
+            try:
+                changed = services.correct_entry(entry, values, replaced_by="patient")
+            except services.EntryRejected as rejected:
+                getattr(form, rejected.field).errors.append(rejected.message)
+            else:
+                db.session.commit()
+                flash("Corrected." if changed else "Nothing changed.", "success")
+                return redirect(url_for("patient.diary", token=token) + "#entries")
+        status = 400
+    else:
+        form.pain.data = str(entry.pain)
+        form.relief_pct.data = entry.reported_relief_pct
+        if entry.activity in block.activities:
+            form.activity.data = entry.activity
+        elif entry.activity:
+            form.activity.data, form.activity_other.data = OTHER_ACTIVITY, entry.activity
+        form.recorded_at.data = utc_to_clinic_time(entry.recorded_at, block.clinic.timezone)
+        status = 200
+    return render_template("patient/edit.html", block=block, entry=entry, form=form,
+                           tz=block.clinic.timezone), status

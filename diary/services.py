@@ -1,0 +1,362 @@
+"""Operations shared by the web pages, the API and the CLI.
+
+Each takes plain values, changes the session and leaves the commit to the caller,
+so a view commits once and a failed check writes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from diary import relief
+from diary.agents import describe_agent, windows_from_settings
+from diary.extensions import db
+from diary.models import AuditEvent, Block, Clinic, DiaryEntry, EntryRevision, Patient, User, utcnow
+from diary.schedule import DiarySchedule, diary_status, next_due
+
+# Phones' clocks drift; an entry a little "in the future" is still now.
+CLOCK_SKEW = timedelta(minutes=2)
+# An entry whose time is this far before it was sent was logged after the fact.
+LATE_LOGGING = timedelta(minutes=15)
+
+
+class EntryRejected(ValueError):
+    """An entry that cannot be stored; ``field`` names the input at fault."""
+
+    def __init__(self, field_name: str, message: str):
+        super().__init__(message)
+        self.field = field_name
+        self.message = message
+
+
+class DiaryClosed(Exception):
+    """The diary link has expired or was revoked."""
+
+
+# --- clinic settings ---------------------------------------------------------------
+
+
+def analysis_settings(clinic: Clinic) -> relief.AnalysisSettings:
+    return relief.AnalysisSettings(
+        threshold_pct=clinic.threshold_pct,
+        min_baseline_pain=clinic.min_baseline_pain,
+        min_entries_in_window=clinic.min_entries_in_window,
+        agent_windows=windows_from_settings(clinic.agent_windows),
+    )
+
+
+def diary_schedule(clinic: Clinic) -> DiarySchedule:
+    return DiarySchedule.from_settings(clinic.schedule)
+
+
+# --- patients and blocks -----------------------------------------------------------
+
+
+@dataclass
+class PatientInput:
+    display_name: str
+    mrn: str | None = None
+    birth_year: int | None = None
+
+
+def create_patient(clinic: Clinic, values: PatientInput, by: User) -> Patient:
+    patient = Patient(
+        clinic_id=clinic.id,
+        display_name=values.display_name.strip(),
+        mrn=(values.mrn or "").strip() or None,
+        birth_year=values.birth_year,
+    )
+    db.session.add(patient)
+    db.session.flush()
+    record_audit("patient.create", by=by, target=patient)
+    return patient
+
+
+@dataclass
+class BlockInput:
+    performed_at: datetime
+    region: str
+    levels: list[str]
+    side: str
+    purpose: str
+    sequence: str
+    agent: str
+    concentration: str | None
+    agent_other: str | None
+    volume_ml_per_level: float
+    steroid: bool
+    sedation: str
+    baseline_pain: int
+    activities: list[str] = field(default_factory=list)
+
+
+def create_block(clinic: Clinic, patient: Patient, values: BlockInput, by: User) -> Block:
+    block = Block(
+        clinic_id=clinic.id,
+        patient_id=patient.id,
+        performed_at=values.performed_at,
+        region=values.region,
+        levels=values.levels,
+        side=values.side,
+        purpose=values.purpose,
+        sequence=values.sequence,
+        agent=values.agent,
+        concentration=values.concentration or None,
+        agent_other=(values.agent_other or "").strip() or None,
+        volume_ml_per_level=values.volume_ml_per_level,
+        steroid=values.steroid,
+        sedation=values.sedation,
+        baseline_pain=values.baseline_pain,
+        activities=[a.strip() for a in values.activities if a.strip()],
+        link_expires_at=values.performed_at + timedelta(hours=clinic.diary_link_hours),
+        created_by_id=by.id,
+    )
+    db.session.add(block)
+    db.session.flush()
+    record_audit("block.create", by=by, target=block)
+    return block
+
+
+def agent_label(block: Block) -> str:
+    return describe_agent(block.agent, block.concentration, block.agent_other)
+
+
+def revoke_link(block: Block, by: User, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    block.link_revoked_at = now
+    block.changed_at = now
+    record_audit("link.revoke", by=by, target=block)
+
+
+def reopen_link(block: Block, by: User, now: datetime | None = None) -> None:
+    """Revive the link; an expired link gets a fresh lifetime from now."""
+    now = now or utcnow()
+    block.link_revoked_at = None
+    fresh = now + timedelta(hours=block.clinic.diary_link_hours)
+    block.link_expires_at = max(block.link_expires_at, fresh)
+    block.changed_at = now
+    record_audit("link.reopen", by=by, target=block)
+
+
+# --- diary entries -----------------------------------------------------------------
+
+
+@dataclass
+class EntryInput:
+    pain: int
+    recorded_at: datetime | None = None
+    reported_relief_pct: int | None = None
+    activity: str | None = None
+    note: str | None = None
+    client_id: str | None = None
+
+
+def check_entry_time(block: Block, recorded_at: datetime, now: datetime) -> None:
+    if recorded_at < block.performed_at:
+        raise EntryRejected("recorded_at", "The time cannot be before the procedure.")
+    if recorded_at > now + CLOCK_SKEW:
+        raise EntryRejected("recorded_at", "The time cannot be in the future.")
+
+
+def record_entry(
+    block: Block, values: EntryInput, now: datetime | None = None
+) -> tuple[DiaryEntry, bool]:
+    """Store a patient's entry exactly once per ``client_id``.
+
+    Returns the entry and whether it was new; a repeat of a stored ``client_id``
+    returns the stored entry unchanged. Raises DiaryClosed or EntryRejected.
+    """
+    now = now or utcnow()
+    client_id = values.client_id or uuid.uuid4().hex
+    existing = _entry_by_client_id(block, client_id)
+    if existing is not None:
+        return existing, False
+    if not block.link_open(now):
+        raise DiaryClosed()
+    recorded_at = values.recorded_at or now
+    check_entry_time(block, recorded_at, now)
+    entry = DiaryEntry(
+        block_id=block.id,
+        client_id=client_id,
+        recorded_at=min(recorded_at, now),
+        submitted_at=now,
+        pain=values.pain,
+        reported_relief_pct=values.reported_relief_pct,
+        activity=(values.activity or "").strip() or None,
+        note=(values.note or "").strip() or None,
+    )
+    # A savepoint: if a concurrent post with the same client_id wins the race,
+    # only this insert is undone and the stored entry is returned.
+    try:
+        with db.session.begin_nested():
+            db.session.add(entry)
+    except IntegrityError:
+        existing = _entry_by_client_id(block, client_id)
+        if existing is None:
+            raise
+        return existing, False
+    block.changed_at = now
+    return entry, True
+
+
+def _entry_by_client_id(block: Block, client_id: str) -> DiaryEntry | None:
+    return db.session.execute(
+        select(DiaryEntry).filter_by(block_id=block.id, client_id=client_id)
+    ).scalar_one_or_none()
+
+
+def correct_entry(
+    entry: DiaryEntry, values: EntryInput, replaced_by: str, now: datetime | None = None
+) -> bool:
+    """Change an entry, keeping its old values as a revision. False when nothing changed."""
+    now = now or utcnow()
+    block = entry.block
+    recorded_at = values.recorded_at or entry.recorded_at
+    check_entry_time(block, recorded_at, now)
+    new_values = {
+        "recorded_at": recorded_at,
+        "pain": values.pain,
+        "reported_relief_pct": values.reported_relief_pct,
+        "activity": (values.activity or "").strip() or None,
+        "note": (values.note or "").strip() or None,
+    }
+    if all(getattr(entry, name) == value for name, value in new_values.items()):
+        return False
+    db.session.add(
+        EntryRevision(
+            entry_id=entry.id,
+            recorded_at=entry.recorded_at,
+            pain=entry.pain,
+            reported_relief_pct=entry.reported_relief_pct,
+            activity=entry.activity,
+            note=entry.note,
+            replaced_at=now,
+            replaced_by=replaced_by,
+        )
+    )
+    for name, value in new_values.items():
+        setattr(entry, name, value)
+    entry.updated_at = now
+    block.changed_at = now
+    return True
+
+
+# --- reading a diary ---------------------------------------------------------------
+
+
+def block_facts(block: Block) -> relief.BlockFacts:
+    return relief.BlockFacts(
+        performed_at=block.performed_at,
+        baseline_pain=block.baseline_pain,
+        purpose=block.purpose,
+        agent=block.agent,
+        agent_label=agent_label(block),
+        steroid=block.steroid,
+        sedation=block.sedation,
+    )
+
+
+def diary_points(block: Block) -> list[relief.DiaryPoint]:
+    return [
+        relief.DiaryPoint(
+            recorded_at=entry.recorded_at,
+            pain=entry.pain,
+            submitted_at=entry.submitted_at,
+            reported_relief_pct=entry.reported_relief_pct,
+            entry_id=entry.id,
+            edited=entry.edited,
+            logged_late=entry.submitted_at - entry.recorded_at > LATE_LOGGING,
+        )
+        for entry in block.entries
+    ]
+
+
+def analyse_block(block: Block) -> relief.Analysis:
+    return relief.analyse(block_facts(block), diary_points(block), analysis_settings(block.clinic))
+
+
+def series_of(block: Block) -> list[Block]:
+    """The patient's blocks at the same region, side and set of levels, oldest first."""
+    return [
+        other
+        for other in block.patient.blocks
+        if other.region == block.region
+        and other.side == block.side
+        and sorted(other.levels) == sorted(block.levels)
+    ]
+
+
+def analyse_series(blocks: list[Block]) -> relief.SeriesAnalysis:
+    return relief.analyse_series(
+        [relief.SeriesBlock(b.id, block_facts(b), diary_points(b)) for b in blocks],
+        analysis_settings(blocks[0].clinic),
+    )
+
+
+def patient_series(patient: Patient) -> list[list[Block]]:
+    """The patient's blocks grouped into series, in order of each series' first block."""
+    groups: dict[tuple, list[Block]] = {}
+    for block in patient.blocks:
+        key = (block.region, block.side, tuple(sorted(block.levels)))
+        groups.setdefault(key, []).append(block)
+    return list(groups.values())
+
+
+@dataclass(frozen=True)
+class DiaryProgress:
+    due_times: list[datetime]
+    next_due_at: datetime | None
+    status: str
+    entry_count: int
+
+
+def diary_progress(block: Block, now: datetime | None = None) -> DiaryProgress:
+    now = now or utcnow()
+    due_times = diary_schedule(block.clinic).due_times(block.performed_at, block.agent)
+    count = len(block.entries)
+    return DiaryProgress(
+        due_times=due_times,
+        next_due_at=next_due(due_times, now),
+        status=diary_status(due_times, count, block.link_open(now), now),
+        entry_count=count,
+    )
+
+
+# --- audit -------------------------------------------------------------------------
+
+
+def record_audit(
+    action: str,
+    by: User | None = None,
+    target: object | None = None,
+    actor: str | None = None,
+    clinic_id: int | None = None,
+    detail: dict | None = None,
+    remote_addr: str | None = None,
+) -> None:
+    """Add an audit row. Holds ids and counts only, never a patient's fields."""
+    if remote_addr is None:
+        remote_addr = _request_address()
+    db.session.add(
+        AuditEvent(
+            clinic_id=clinic_id or (by.clinic_id if by else getattr(target, "clinic_id", None)),
+            user_id=by.id if by else None,
+            actor=actor or (f"user:{by.id}" if by else "system"),
+            action=action,
+            target_type=type(target).__name__.lower() if target is not None else None,
+            target_id=getattr(target, "id", None),
+            detail=detail,
+            remote_addr=remote_addr,
+        )
+    )
+
+
+def _request_address() -> str | None:
+    from flask import has_request_context, request
+
+    return request.remote_addr if has_request_context() else None
