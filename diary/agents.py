@@ -52,15 +52,13 @@ DEFAULT_AGENT_WINDOWS: dict[str, AgentWindow] = {
 LONG_ACTING = frozenset({BUPIVACAINE, ROPIVACAINE})
 
 
-def agent_choices() -> list[tuple[str, str]]:
-    """(value, label) pairs for a form: one per agent and concentration, then "other"."""
-    choices = []
+def agent_choices() -> dict[str, str]:
+    """Form choices, value -> label: one per agent and concentration, then "other"."""
+    choices = {}
     for agent, concentrations in CONCENTRATIONS.items():
         for concentration in concentrations:
-            choices.append(
-                (f"{agent}:{concentration}", f"{AGENT_LABELS[agent]} {concentration}%")
-            )
-    choices.append((f"{OTHER}:", "Other (describe)"))
+            choices[f"{agent}:{concentration}"] = f"{AGENT_LABELS[agent]} {concentration}%"
+    choices[f"{OTHER}:"] = "Other (describe)"
     return choices
 
 

@@ -16,9 +16,9 @@ from diary import anatomy
 from diary.agents import OTHER, agent_choices
 from diary.forms import ScoreField
 
-PURPOSES = [("diagnostic", "Diagnostic"), ("therapeutic", "Therapeutic")]
-SEQUENCES = [("first", "1st"), ("second", "2nd"), ("confirmatory", "Confirmatory")]
-SEDATIONS = [("none", "None"), ("minimal", "Minimal (anxiolysis)"), ("moderate", "Moderate")]
+PURPOSES = {"diagnostic": "Diagnostic", "therapeutic": "Therapeutic"}
+SEQUENCES = {"first": "1st", "second": "2nd", "confirmatory": "Confirmatory"}
+SEDATIONS = {"none": "None", "minimal": "Minimal (anxiolysis)", "moderate": "Moderate"}
 
 
 class PatientForm(FlaskForm):
@@ -36,12 +36,12 @@ class PatientForm(FlaskForm):
 class BlockForm(FlaskForm):
     performed_date = DateField("Date", validators=[InputRequired("Enter the date of the block.")])
     performed_time = TimeField("Time", validators=[InputRequired("Enter the time of the block.")])
-    region = SelectField("Spinal region", choices=list(anatomy.REGIONS.items()))
+    region = SelectField("Spinal region", choices=dict(anatomy.REGIONS))
     levels = SelectMultipleField(
         "Levels",
-        choices=[(level, level) for levels in anatomy.LEVELS.values() for level in levels],
+        choices={level: level for levels in anatomy.LEVELS.values() for level in levels},
     )
-    side = SelectField("Side", choices=list(anatomy.SIDES.items()))
+    side = SelectField("Side", choices=dict(anatomy.SIDES))
     purpose = SelectField("Purpose", choices=PURPOSES)
     sequence = SelectField("Sequence in the series", choices=SEQUENCES)
     agent = SelectField("Local anesthetic", choices=agent_choices())

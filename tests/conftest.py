@@ -1,0 +1,197 @@
+"""Fixtures: an app per test on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from diary import create_app, services
+from diary.extensions import db
+from diary.models import Clinic, User
+
+PASSWORD = "correct horse battery staple"
+NO_POSTGRES = (
+    "PostgreSQL run skipped: TEST_DATABASE_URL is not set "
+    "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/block_diary_test; .ci/run sets it)"
+)
+
+
+def pytest_report_header(config):
+    if _postgres_url():
+        return "database: SQLite and PostgreSQL (TEST_DATABASE_URL)"
+    return "database: SQLite only; " + NO_POSTGRES
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url and url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """The PostgreSQL scratch database, reachable and empty, or a skip with the reason."""
+    url = _postgres_url()
+    if not url:
+        pytest.skip(NO_POSTGRES)
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.OperationalError as error:
+        pytest.exit(f"TEST_DATABASE_URL is set but cannot be reached: {error}", returncode=3)
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.engine.dispose()
+    engine.dispose()
+    return url
+
+
+def _empty_postgres(app) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    with db.engine.begin() as connection:
+        connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        return "sqlite:///" + str(tmp_path / "test.sqlite3")
+    return request.getfixturevalue("postgres_url")
+
+
+def make_app(database_url: str, **extra):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "SESSION_COOKIE_SECURE": False,
+        # Hashing cost is not under test; scrypt's would dominate the suite's time.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    }
+    config.update(extra)
+    return create_app(config)
+
+
+@pytest.fixture
+def app(database_url):
+    app = make_app(database_url)
+    with app.app_context():
+        if database_url.startswith("sqlite"):
+            db.create_all()
+        yield app
+        db.session.remove()
+        if database_url.startswith("postgresql"):
+            _empty_postgres(app)
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def make_clinic(name: str, timezone: str = "America/Chicago") -> Clinic:
+    clinic = Clinic(name=name, timezone=timezone)
+    db.session.add(clinic)
+    db.session.flush()
+    return clinic
+
+
+def make_user(clinic: Clinic, email: str, role: str = "clinician") -> User:
+    user = User(clinic_id=clinic.id, email=email, name=email.split("@")[0], role=role)
+    user.set_password(PASSWORD)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def make_block(clinic, patient, user, **overrides):
+    values = dict(
+        performed_at=datetime.now(UTC) - timedelta(hours=3),
+        region="lumbar",
+        levels=["L4-L5", "L5-S1"],
+        side="right",
+        purpose="diagnostic",
+        sequence="first",
+        agent="lidocaine",
+        concentration="2",
+        agent_other=None,
+        volume_ml_per_level=0.5,
+        steroid=False,
+        sedation="none",
+        baseline_pain=8,
+        activities=["stand up", "bend forward"],
+    )
+    values.update(overrides)
+    return services.create_block(clinic, patient, services.BlockInput(**values), by=user)
+
+
+def add_entries(block, pain_by_hour: dict[float, int]) -> None:
+    for hours, pain in pain_by_hour.items():
+        at = block.performed_at + timedelta(hours=hours)
+        services.record_entry(
+            block,
+            services.EntryInput(pain=pain, recorded_at=at, client_id=f"t-{block.id}-{hours}"),
+            now=at,
+        )
+
+
+class World:
+    """Two clinics, each with a clinician, a patient and a block."""
+
+    def __init__(self):
+        self.clinic = make_clinic("Clinic A")
+        self.clinician = make_user(self.clinic, "doc@a.example")
+        self.patient = services.create_patient(
+            self.clinic, services.PatientInput("J.S.", "MRN-1", 1960), by=self.clinician
+        )
+        self.block = make_block(self.clinic, self.patient, self.clinician)
+        self.other_clinic = make_clinic("Clinic B")
+        self.other_clinician = make_user(self.other_clinic, "doc@b.example")
+        self.other_patient = services.create_patient(
+            self.other_clinic, services.PatientInput("Z.Z."), by=self.other_clinician
+        )
+        self.other_block = make_block(self.other_clinic, self.other_patient, self.other_clinician)
+        db.session.commit()
+
+
+@pytest.fixture
+def world(app):
+    return World()
+
+
+class AuthActions:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, email="doc@a.example", password=PASSWORD):
+        return self.client.post("/login", data={"email": email, "password": password})
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def signed_in(world, auth):
+    """A clinician of clinic A, signed in."""
+    response = auth.login()
+    assert response.status_code == 302
+    return world

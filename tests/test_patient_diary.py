@@ -1,0 +1,184 @@
+"""The patient's diary link, through the real HTTP interface."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from diary.extensions import db
+from diary.models import DiaryEntry, EntryRevision
+
+
+def entry_count() -> int:
+    return db.session.execute(select(func.count(DiaryEntry.id))).scalar_one()
+
+
+def diary_url(block) -> str:
+    return f"/d/{block.diary_token}"
+
+
+def local_input(moment: datetime, tz: str = "America/Chicago") -> str:
+    return moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_diary_page_shows_procedure_scale_and_due_time(client, world):
+    response = client.get(diary_url(world.block))
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Lumbar medial branch block (L4-L5, L5-S1, right)" in page
+    assert page.count('name="pain"') == 11
+    for word in ("No pain", "Moderate", "Worst"):
+        assert word in page
+    assert "Next score due at" in page
+    assert "stand up" in page  # the block's provocative activity is offered
+
+
+def test_token_is_long_and_random(world):
+    assert len(world.block.diary_token) >= 22  # 128 bits in base64url
+    assert world.block.diary_token != world.other_block.diary_token
+
+
+def test_unknown_token_is_404(client, world):
+    assert client.get("/d/not-a-real-token").status_code == 404
+    assert client.post("/d/not-a-real-token/entries", data={"pain": "3"}).status_code == 404
+
+
+def test_saving_an_entry_stores_it_and_shows_it(client, world):
+    response = client.post(diary_url(world.block) + "/entries",
+                           data={"pain": "3", "client_id": "abcdefgh1234"})
+    assert response.status_code == 302
+    assert response.location.endswith(diary_url(world.block) + "#entries")
+    entry = db.session.execute(select(DiaryEntry)).scalar_one()
+    assert (entry.pain, entry.block_id, entry.client_id) == (3, world.block.id, "abcdefgh1234")
+    assert abs(entry.recorded_at - datetime.now(UTC)) < timedelta(seconds=30)
+    page = client.get(diary_url(world.block)).get_data(as_text=True)
+    assert "Saved. Thank you." in page
+    assert "Pain 3/10" in page
+    assert "1 score saved so far" in page
+
+
+def test_optional_fields_are_stored(client, world):
+    client.post(diary_url(world.block) + "/entries",
+                data={"pain": "2", "relief_pct": "70", "activity": "bend forward"})
+    entry = db.session.execute(select(DiaryEntry)).scalar_one()
+    assert (entry.reported_relief_pct, entry.activity) == (70, "bend forward")
+
+
+def test_free_text_activity(client, world):
+    client.post(diary_url(world.block) + "/entries",
+                data={"pain": "2", "activity": "__other__", "activity_other": "gardening"})
+    assert db.session.execute(select(DiaryEntry.activity)).scalar_one() == "gardening"
+
+
+def test_double_tap_with_same_client_id_is_stored_once(client, world):
+    data = {"pain": "4", "client_id": "same-submission-01"}
+    first = client.post(diary_url(world.block) + "/entries", data=data)
+    second = client.post(diary_url(world.block) + "/entries", data=data)
+    assert first.status_code == second.status_code == 302
+    assert entry_count() == 1
+    assert "Already saved" in client.get(diary_url(world.block)).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("pain", ["11", "-1", "3.5", "abc", "", None])
+def test_wrong_pain_is_refused_with_a_message_and_nothing_stored(client, world, pain):
+    data = {} if pain is None else {"pain": pain}
+    response = client.post(diary_url(world.block) + "/entries", data=data)
+    assert response.status_code == 400
+    assert "Choose your pain score: tap a number from 0 to 10." in response.get_data(as_text=True)
+    assert entry_count() == 0
+
+
+@pytest.mark.parametrize("relief", ["101", "-5", "lots"])
+def test_wrong_relief_is_refused(client, world, relief):
+    response = client.post(diary_url(world.block) + "/entries",
+                           data={"pain": "3", "relief_pct": relief})
+    assert response.status_code == 400
+    assert entry_count() == 0
+
+
+def test_earlier_time_is_kept(client, world):
+    earlier = world.block.performed_at + timedelta(minutes=30)
+    client.post(diary_url(world.block) + "/entries",
+                data={"pain": "1", "recorded_at": local_input(earlier)})
+    entry = db.session.execute(select(DiaryEntry)).scalar_one()
+    assert entry.recorded_at == earlier.replace(second=0, microsecond=0)
+
+
+def test_time_before_the_procedure_is_refused(client, world):
+    before = world.block.performed_at - timedelta(hours=1)
+    response = client.post(diary_url(world.block) + "/entries",
+                           data={"pain": "1", "recorded_at": local_input(before)})
+    assert response.status_code == 400
+    assert "cannot be before the procedure" in response.get_data(as_text=True)
+    assert entry_count() == 0
+
+
+def test_time_in_the_future_is_refused(client, world):
+    later = datetime.now(UTC) + timedelta(hours=1)
+    response = client.post(diary_url(world.block) + "/entries",
+                           data={"pain": "1", "recorded_at": local_input(later)})
+    assert response.status_code == 400
+    assert "cannot be in the future" in response.get_data(as_text=True)
+    assert entry_count() == 0
+
+
+def test_revoked_link_gives_a_clear_page_and_stores_nothing(client, world):
+    world.block.link_revoked_at = datetime.now(UTC)
+    db.session.commit()
+    assert client.get(diary_url(world.block)).status_code == 410
+    response = client.post(diary_url(world.block) + "/entries", data={"pain": "2"})
+    assert response.status_code == 410
+    assert "This diary link is closed" in response.get_data(as_text=True)
+    assert entry_count() == 0
+
+
+def test_expired_link_gives_a_clear_page_and_stores_nothing(client, world):
+    world.block.link_expires_at = datetime.now(UTC) - timedelta(minutes=1)
+    db.session.commit()
+    response = client.post(diary_url(world.block) + "/entries", data={"pain": "2"})
+    assert response.status_code == 410
+    assert "contact your clinic" in response.get_data(as_text=True)
+    assert entry_count() == 0
+
+
+def test_token_only_reaches_its_own_block(client, world):
+    client.post(diary_url(world.other_block) + "/entries", data={"pain": "5"})
+    other_entry = db.session.execute(select(DiaryEntry)).scalar_one()
+    # the other block's entry cannot be seen or corrected through this block's token
+    url = f"{diary_url(world.block)}/entries/{other_entry.id}/edit"
+    assert client.get(url).status_code == 404
+    assert client.post(url, data={"pain": "0"}).status_code == 404
+    db.session.refresh(other_entry)
+    assert other_entry.pain == 5
+    assert "Pain 5/10" not in client.get(diary_url(world.block)).get_data(as_text=True)
+
+
+def test_correction_keeps_history(client, world):
+    client.post(diary_url(world.block) + "/entries", data={"pain": "6", "client_id": "entry-one-xx"})
+    entry = db.session.execute(select(DiaryEntry)).scalar_one()
+    edit_url = f"{diary_url(world.block)}/entries/{entry.id}/edit"
+    form = client.get(edit_url)
+    assert form.status_code == 200
+    assert re.search(r'<input checked[^>]*value="6"', form.get_data(as_text=True))
+    response = client.post(edit_url, data={
+        "pain": "2", "recorded_at": local_input(entry.recorded_at)})
+    assert response.status_code == 302
+    db.session.refresh(entry)
+    assert entry.pain == 2 and entry.updated_at is not None
+    revision = db.session.execute(select(EntryRevision)).scalar_one()
+    assert (revision.entry_id, revision.pain, revision.replaced_by) == (entry.id, 6, "patient")
+    assert "(corrected)" in client.get(diary_url(world.block)).get_data(as_text=True)
+
+
+def test_invalid_correction_changes_nothing(client, world):
+    client.post(diary_url(world.block) + "/entries", data={"pain": "6"})
+    entry = db.session.execute(select(DiaryEntry)).scalar_one()
+    response = client.post(f"{diary_url(world.block)}/entries/{entry.id}/edit", data={"pain": "12"})
+    assert response.status_code == 400
+    db.session.refresh(entry)
+    assert entry.pain == 6
+    assert db.session.execute(select(func.count(EntryRevision.id))).scalar_one() == 0
