@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select
 
 from diary import services
@@ -36,7 +36,8 @@ def seed_demo(now: datetime | None = None) -> bool:
     if db.session.execute(select(User).filter_by(email=DEMO_EMAIL)).scalar_one_or_none():
         return False
     now = now or utcnow()
-    clinic = Clinic(name=DEMO_CLINIC, timezone=DEMO_TIMEZONE)
+    clinic = Clinic(name=DEMO_CLINIC, timezone=DEMO_TIMEZONE,
+                    diary_link_hours=current_app.config["DIARY_LINK_HOURS"])
     db.session.add(clinic)
     db.session.flush()
     clinician = User(clinic_id=clinic.id, email=DEMO_EMAIL, name="Dr Demo", role="admin")

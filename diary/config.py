@@ -21,7 +21,6 @@ def from_environment(instance_path: str) -> dict:
             os.environ.get("DATABASE_URL"), instance_path
         ),
         "DIARY_LINK_HOURS": int(os.environ.get("DIARY_LINK_HOURS", "48")),
-        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
         "SESSION_COOKIE_SECURE": environment == "production"
         and os.environ.get("SESSION_COOKIE_SECURE", "1") != "0",
     }
