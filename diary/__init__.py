@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -95,6 +96,11 @@ def register_error_pages(app: Flask) -> None:
 
     for code in messages:
         app.register_error_handler(code, render_error)
+
+    @app.errorhandler(CSRFError)
+    def csrf_expired(error):
+        message = "This page has expired. Please reload it and try again; nothing was saved."
+        return render_template("error.html", title="Please try again", message=message), 400
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -10,7 +10,7 @@ REGIONS: dict[str, str] = {
 
 
 def _joints(vertebrae: list[str]) -> list[str]:
-    return [f"{upper}-{lower}" for upper, lower in zip(vertebrae, vertebrae[1:])]
+    return [f"{upper}-{lower}" for upper, lower in zip(vertebrae, vertebrae[1:], strict=False)]
 
 
 # Facet joints named by the two vertebrae they join; medial branch blocks are

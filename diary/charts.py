@@ -67,7 +67,9 @@ def _marker_for(point: ReliefPoint) -> tuple[str, str, str]:
     return "o", "black", "entry"
 
 
-def render_chart(analysis: Analysis, baseline_pain: int | None, fmt: str = "png", scale: int = 1) -> bytes:
+def render_chart(
+    analysis: Analysis, baseline_pain: int | None, fmt: str = "png", scale: int = 1
+) -> bytes:
     """The block's chart as PNG (``scale`` 1 or 2 for high-density screens) or SVG bytes."""
     from matplotlib.figure import Figure
 
@@ -82,25 +84,47 @@ def render_chart(analysis: Analysis, baseline_pain: int | None, fmt: str = "png"
     x_end = max(high, last_hour) + 0.25
     x_start = min(0.0, min((p.hours for p in points), default=0.0)) - 0.1
 
-    ax.axvspan(0, high, facecolor="0.93", linewidth=0,
-               label=f"expected window, {analysis.agent_label} ({low:g}–{high:g} h)")
+    ax.axvspan(
+        0,
+        high,
+        facecolor="0.93",
+        linewidth=0,
+        label=f"expected window, {analysis.agent_label} ({low:g}–{high:g} h)",
+    )
     ax.axvline(low, color="0.5", linewidth=0.8, linestyle=":")
     if analysis.response_start_h is not None:
         end = analysis.response_end_h
         if end == analysis.response_start_h:
             end += 0.05  # a single qualifying entry still shows as a sliver
-        ax.axvspan(analysis.response_start_h, end, facecolor="0.75", edgecolor="black",
-                   hatch="///", linewidth=0, alpha=0.6,
-                   label=f"≥{format_pct(analysis.threshold_pct)} relief "
-                   f"({format_hours(analysis.response_duration_h)})")
+        ax.axvspan(
+            analysis.response_start_h,
+            end,
+            facecolor="0.75",
+            edgecolor="black",
+            hatch="///",
+            linewidth=0,
+            alpha=0.6,
+            label=f"≥{format_pct(analysis.threshold_pct)} relief "
+            f"({format_hours(analysis.response_duration_h)})",
+        )
 
     if baseline_pain:
-        ax.axhline(baseline_pain, color="black", linestyle="--", linewidth=1.2,
-                   label=f"baseline {baseline_pain}/10")
+        ax.axhline(
+            baseline_pain,
+            color="black",
+            linestyle="--",
+            linewidth=1.2,
+            label=f"baseline {baseline_pain}/10",
+        )
         for level, style in ((50, "-."), (80, ":")):
             pain_at_level = baseline_pain * (1 - level / 100)
-            ax.axhline(pain_at_level, color="0.3", linestyle=style, linewidth=1,
-                       label=f"{level}% relief (pain {pain_at_level:.1f})")
+            ax.axhline(
+                pain_at_level,
+                color="0.3",
+                linestyle=style,
+                linewidth=1,
+                label=f"{level}% relief (pain {pain_at_level:.1f})",
+            )
         relief_axis = ax.secondary_yaxis(
             "right",
             functions=(
@@ -116,9 +140,16 @@ def render_chart(analysis: Analysis, baseline_pain: int | None, fmt: str = "png"
     labelled = set()
     for point in points:
         marker, face, label = _marker_for(point)
-        ax.plot(point.hours, point.pain, linestyle="none", marker=marker, markersize=7,
-                markerfacecolor=face, markeredgecolor="black",
-                label=None if label in labelled else label)
+        ax.plot(
+            point.hours,
+            point.pain,
+            linestyle="none",
+            marker=marker,
+            markersize=7,
+            markerfacecolor=face,
+            markeredgecolor="black",
+            label=None if label in labelled else label,
+        )
         labelled.add(label)
 
     ax.set_xlim(x_start, x_end)

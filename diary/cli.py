@@ -15,7 +15,7 @@ from diary.models import Clinic, User, utcnow
 
 DEMO_CLINIC = "Demo Spine Clinic"
 DEMO_EMAIL = "demo@clinic.example"
-DEMO_PASSWORD = "demo-diary-password"
+DEMO_PASSWORD = "demo-diary-password"  # noqa: S105 (printed for the local demo)
 DEMO_TIMEZONE = "America/Chicago"
 
 
@@ -36,8 +36,11 @@ def seed_demo(now: datetime | None = None) -> bool:
     if db.session.execute(select(User).filter_by(email=DEMO_EMAIL)).scalar_one_or_none():
         return False
     now = now or utcnow()
-    clinic = Clinic(name=DEMO_CLINIC, timezone=DEMO_TIMEZONE,
-                    diary_link_hours=current_app.config["DIARY_LINK_HOURS"])
+    clinic = Clinic(
+        name=DEMO_CLINIC,
+        timezone=DEMO_TIMEZONE,
+        diary_link_hours=current_app.config["DIARY_LINK_HOURS"],
+    )
     db.session.add(clinic)
     db.session.flush()
     clinician = User(clinic_id=clinic.id, email=DEMO_EMAIL, name="Dr Demo", role="admin")
@@ -49,32 +52,95 @@ def seed_demo(now: datetime | None = None) -> bool:
         hour=9, minute=0, second=0, microsecond=0
     )
     yesterday_9am = (local_today - timedelta(days=1)).astimezone(ZoneInfo("UTC"))
-    lumbar = dict(region="lumbar", levels=["L4-L5", "L5-S1"], side="right", purpose="diagnostic",
-                  volume_ml_per_level=0.5, steroid=False, sedation="none",
-                  activities=["stand up from a chair", "bend forward", "walk 5 minutes"])
+    lumbar = dict(
+        region="lumbar",
+        levels=["L4-L5", "L5-S1"],
+        side="right",
+        purpose="diagnostic",
+        volume_ml_per_level=0.5,
+        steroid=False,
+        sedation="none",
+        activities=["stand up from a chair", "bend forward", "walk 5 minutes"],
+    )
 
-    complete = services.create_patient(clinic, services.PatientInput("A.B.", "DEMO-001", 1958),
-                                       by=clinician)
+    complete = services.create_patient(
+        clinic, services.PatientInput("A.B.", "DEMO-001", 1958), by=clinician
+    )
     # A first block three weeks ago with bupivacaine, then a lidocaine block yesterday:
     # a comparative pair that meets the criteria, with a complete 8-hour diary.
-    first = services.create_block(clinic, complete, services.BlockInput(
-        performed_at=yesterday_9am - timedelta(days=20), sequence="first", agent="bupivacaine",
-        concentration="0.5", agent_other=None, baseline_pain=7, **lumbar), by=clinician)
-    _demo_entries(first, {0.25: 3, 0.5: 1, 1: 1, 2: 0, 3: 1, 4: 1, 5: 1, 6: 3, 7: 5, 8: 6,
-                          9: 7, 10: 7, 11: 7, 12: 7})
-    second = services.create_block(clinic, complete, services.BlockInput(
-        performed_at=yesterday_9am, sequence="second", agent="lidocaine", concentration="2",
-        agent_other=None, baseline_pain=7, **lumbar), by=clinician)
+    first = services.create_block(
+        clinic,
+        complete,
+        services.BlockInput(
+            performed_at=yesterday_9am - timedelta(days=20),
+            sequence="first",
+            agent="bupivacaine",
+            concentration="0.5",
+            agent_other=None,
+            baseline_pain=7,
+            **lumbar,
+        ),
+        by=clinician,
+    )
+    _demo_entries(
+        first,
+        {
+            0.25: 3,
+            0.5: 1,
+            1: 1,
+            2: 0,
+            3: 1,
+            4: 1,
+            5: 1,
+            6: 3,
+            7: 5,
+            8: 6,
+            9: 7,
+            10: 7,
+            11: 7,
+            12: 7,
+        },
+    )
+    second = services.create_block(
+        clinic,
+        complete,
+        services.BlockInput(
+            performed_at=yesterday_9am,
+            sequence="second",
+            agent="lidocaine",
+            concentration="2",
+            agent_other=None,
+            baseline_pain=7,
+            **lumbar,
+        ),
+        by=clinician,
+    )
     _demo_entries(second, {0.25: 2, 0.5: 1, 1: 1, 2: 1, 3: 3, 4: 5, 5: 6, 6: 7, 7: 7, 8: 7})
 
-    in_progress = services.create_patient(clinic, services.PatientInput("C.D.", "DEMO-002", 1971),
-                                          by=clinician)
-    ongoing = services.create_block(clinic, in_progress, services.BlockInput(
-        performed_at=now - timedelta(hours=2, minutes=10), region="cervical",
-        levels=["C5-C6", "C6-C7"], side="left", purpose="diagnostic", sequence="first",
-        agent="bupivacaine", concentration="0.5", agent_other=None, volume_ml_per_level=0.3,
-        steroid=False, sedation="minimal", baseline_pain=8,
-        activities=["turn head left", "look up"]), by=clinician)
+    in_progress = services.create_patient(
+        clinic, services.PatientInput("C.D.", "DEMO-002", 1971), by=clinician
+    )
+    ongoing = services.create_block(
+        clinic,
+        in_progress,
+        services.BlockInput(
+            performed_at=now - timedelta(hours=2, minutes=10),
+            region="cervical",
+            levels=["C5-C6", "C6-C7"],
+            side="left",
+            purpose="diagnostic",
+            sequence="first",
+            agent="bupivacaine",
+            concentration="0.5",
+            agent_other=None,
+            volume_ml_per_level=0.3,
+            steroid=False,
+            sedation="minimal",
+            baseline_pain=8,
+            activities=["turn head left", "look up"],
+        ),
+        by=clinician,
+    )
     _demo_entries(ongoing, {0.25: 4, 0.5: 1, 1: 1, 2: 1})
     db.session.commit()
     return True
@@ -84,5 +150,8 @@ def _demo_entries(block, pain_by_hour: dict[float, int]) -> None:
     """Entries logged on time, as if the patient had tapped at each due time."""
     for hours, pain in pain_by_hour.items():
         at = block.performed_at + timedelta(hours=hours)
-        services.record_entry(block, services.EntryInput(
-            pain=pain, recorded_at=at, client_id=f"demo-{block.id}-{hours}"), now=at)
+        services.record_entry(
+            block,
+            services.EntryInput(pain=pain, recorded_at=at, client_id=f"demo-{block.id}-{hours}"),
+            now=at,
+        )

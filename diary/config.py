@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-DEVELOPMENT_SECRET = "development-only-secret-key-change-me"
+DEVELOPMENT_SECRET = "development-only-secret-key-change-me"  # noqa: S105 (refused in production)
 
 
 class ConfigError(RuntimeError):
@@ -17,9 +17,7 @@ def from_environment(instance_path: str) -> dict:
     return {
         "ENV_NAME": environment,
         "SECRET_KEY": os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET),
-        "SQLALCHEMY_DATABASE_URI": database_url(
-            os.environ.get("DATABASE_URL"), instance_path
-        ),
+        "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL"), instance_path),
         "DIARY_LINK_HOURS": int(os.environ.get("DIARY_LINK_HOURS", "48")),
         "SESSION_COOKIE_SECURE": environment == "production"
         and os.environ.get("SESSION_COOKIE_SECURE", "1") != "0",
@@ -32,7 +30,7 @@ def database_url(url: str | None, instance_path: str) -> str:
         return "sqlite:///" + os.path.join(instance_path, "block_diary.sqlite3")
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

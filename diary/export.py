@@ -97,7 +97,9 @@ def entry_rows(block, agent_label: str, analysis: Analysis) -> Iterator[list[str
         analysis.verdict,
         number_cell(analysis.threshold_pct),
         number_cell(analysis.peak_relief_pct),
-        number_cell(analysis.response_duration_h if analysis.response_start_h is not None else None),
+        number_cell(
+            analysis.response_duration_h if analysis.response_start_h is not None else None
+        ),
     ]
     for entry in block.entries:
         yield block_cells + [

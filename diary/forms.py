@@ -15,8 +15,13 @@ class ScoreField(RadioField):
     """A 0–10 score as a radio group, refusing anything else with a plain message."""
 
     def __init__(self, label=None, validators=None, message=None, **kwargs):
-        super().__init__(label, validators, choices={str(n): str(n) for n in range(11)},
-                         validate_choice=False, **kwargs)
+        super().__init__(
+            label,
+            validators,
+            choices={str(n): str(n) for n in range(11)},
+            validate_choice=False,
+            **kwargs,
+        )
         self.message = message or "Choose a whole number from 0 to 10."
 
     def pre_validate(self, form):

@@ -16,4 +16,4 @@ def qr_svg(text: str) -> str:
         border=2,
     )
     svg = image.to_string(encoding="unicode")
-    return svg[svg.index("<svg"):]
+    return svg[svg.index("<svg") :]

@@ -282,7 +282,7 @@ def diary_coverage(
     after = [p.hours for p in points if p.hours >= 0]
     in_window = [h for h in after if h <= window.maximum_h]
     gaps = [
-        (a, b) for a, b in zip(after, after[1:]) if a < window.maximum_h and b - a > 0
+        (a, b) for a, b in zip(after, after[1:], strict=False) if a < window.maximum_h and b - a > 0
     ]
     longest = max((b - a for a, b in gaps), default=None)
     long_gaps = [(a, b) for a, b in gaps if b - a > settings.max_gap_h]
@@ -309,15 +309,15 @@ def analyse(
     response, late_runs = sustained_relief(after, threshold, settings.onset_limit_h)
     # The clinic threshold, plus 50% and 80% always, so the two rules can be read side by side.
     sustained = [
-        response if level == threshold else sustained_relief(after, level, settings.onset_limit_h)[0]
+        response
+        if level == threshold
+        else sustained_relief(after, level, settings.onset_limit_h)[0]
         for level in sorted({settings.partial_pct, LCD_THRESHOLD_PCT, threshold})
     ]
     duration_class = classify_duration(response, window)
 
     peak_window_end = window.maximum_h + settings.peak_margin_h
-    peak_candidates = [
-        p for p in after if p.hours <= peak_window_end and p.relief_pct is not None
-    ]
+    peak_candidates = [p for p in after if p.hours <= peak_window_end and p.relief_pct is not None]
     peak = max(peak_candidates, key=lambda p: p.relief_pct, default=None)
 
     coverage, long_gaps = diary_coverage(points, window, settings)
@@ -454,7 +454,9 @@ def _partial_reasons(ctx: _Context, late_runs: list[Run]) -> list[str]:
             f"after the {format_hours(ctx.settings.onset_limit_h)} onset limit"
         )
     else:
-        reasons.append(f"peak relief is below the {format_pct(ctx.settings.threshold_pct)} threshold")
+        reasons.append(
+            f"peak relief is below the {format_pct(ctx.settings.threshold_pct)} threshold"
+        )
     return reasons
 
 
@@ -618,11 +620,12 @@ def _pair_status(
 
 def _lcd_criterion(last_two: list[SeriesBlock], settings: AnalysisSettings) -> Criterion:
     if len(last_two) < 2:
-        return Criterion(False, "two diagnostic blocks are needed; this series has "
-                         f"{len(last_two)}")
+        return Criterion(
+            False, f"two diagnostic blocks are needed; this series has {len(last_two)}"
+        )
     at_lcd = replace(settings, threshold_pct=LCD_THRESHOLD_PCT)
     failures = []
-    for ordinal, block in zip(("first", "second"), last_two):
+    for ordinal, block in zip(("first", "second"), last_two, strict=True):
         analysis = analyse(block.facts, block.entries, at_lcd)
         if analysis.verdict != POSITIVE:
             failures.append(f"the {ordinal} block is {analysis.verdict} at ≥80% relief")
@@ -646,9 +649,7 @@ def _lcd_criterion(last_two: list[SeriesBlock], settings: AnalysisSettings) -> C
     )
 
 
-def _consensus_criterion(
-    diagnostic: list[SeriesBlock], settings: AnalysisSettings
-) -> Criterion:
+def _consensus_criterion(diagnostic: list[SeriesBlock], settings: AnalysisSettings) -> Criterion:
     if not diagnostic:
         return Criterion(False, "no diagnostic block in this series")
     at_consensus = replace(settings, threshold_pct=CONSENSUS_THRESHOLD_PCT)

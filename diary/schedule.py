@@ -30,9 +30,7 @@ class DiarySchedule:
         return cls(
             early_minutes=tuple(int(m) for m in stored.get("early_minutes", DEFAULT_EARLY_MINUTES)),
             hourly_until_h=int(stored.get("hourly_until_h", DEFAULT_HOURLY_UNTIL_H)),
-            long_acting_until_h=int(
-                stored.get("long_acting_until_h", DEFAULT_LONG_ACTING_UNTIL_H)
-            ),
+            long_acting_until_h=int(stored.get("long_acting_until_h", DEFAULT_LONG_ACTING_UNTIL_H)),
         )
 
     def to_settings(self) -> dict:

@@ -54,6 +54,58 @@ def diary_schedule(clinic: Clinic) -> DiarySchedule:
     return DiarySchedule.from_settings(clinic.schedule)
 
 
+@dataclass
+class ClinicSettings:
+    """What a clinic may change; ``agent_windows`` maps agent -> {minimum_h, maximum_h}."""
+
+    threshold_pct: float
+    min_baseline_pain: int
+    min_entries_in_window: int
+    diary_link_hours: int
+    schedule: DiarySchedule
+    agent_windows: dict[str, dict[str, float]]
+
+
+class SettingsRejected(ValueError):
+    def __init__(self, field_name: str, message: str):
+        super().__init__(message)
+        self.field = field_name
+        self.message = message
+
+
+def clinic_settings(clinic: Clinic) -> ClinicSettings:
+    return ClinicSettings(
+        threshold_pct=clinic.threshold_pct,
+        min_baseline_pain=clinic.min_baseline_pain,
+        min_entries_in_window=clinic.min_entries_in_window,
+        diary_link_hours=clinic.diary_link_hours,
+        schedule=diary_schedule(clinic),
+        agent_windows={
+            agent: {"minimum_h": w.minimum_h, "maximum_h": w.maximum_h}
+            for agent, w in windows_from_settings(clinic.agent_windows).items()
+        },
+    )
+
+
+def update_clinic_settings(clinic: Clinic, values: ClinicSettings, by: User) -> None:
+    """Store new settings; raises SettingsRejected naming the first inconsistent value."""
+    if values.threshold_pct not in (50.0, 80.0):
+        raise SettingsRejected("threshold_pct", "The threshold is 80% or 50%.")
+    for agent, window in values.agent_windows.items():
+        if window["minimum_h"] > window["maximum_h"]:
+            raise SettingsRejected(
+                f"{agent}_minimum_h",
+                f"For {agent}, the shortest sustained response cannot exceed the maximum.",
+            )
+    clinic.threshold_pct = values.threshold_pct
+    clinic.min_baseline_pain = values.min_baseline_pain
+    clinic.min_entries_in_window = values.min_entries_in_window
+    clinic.diary_link_hours = values.diary_link_hours
+    clinic.schedule = values.schedule.to_settings()
+    clinic.agent_windows = values.agent_windows
+    record_audit("clinic.settings", by=by, target=clinic)
+
+
 # --- patients and blocks -----------------------------------------------------------
 
 

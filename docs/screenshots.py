@@ -1,4 +1,4 @@
-"""Regenerate the README's screenshots from the demo clinic: `.venv/bin/python docs/screenshots.py`."""
+"""Regenerate the README screenshots from the demo clinic: `python docs/screenshots.py`."""
 
 from __future__ import annotations
 
@@ -19,15 +19,27 @@ from diary.extensions import db  # noqa: E402
 from diary.models import Block  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"TESTING": True, "SECRET_KEY": "screenshots-" + "x" * 32,
-                          "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/demo.sqlite3",
-                          "SESSION_COOKIE_SECURE": False})
+        app = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "screenshots-" + "x" * 32,
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/demo.sqlite3",
+                "SESSION_COOKIE_SECURE": False,
+            }
+        )
         with app.app_context():
             db.create_all()
             seed_demo()
@@ -40,8 +52,12 @@ def main() -> None:
         base = f"http://127.0.0.1:{server.server_port}"
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-            phone = browser.new_page(viewport={"width": 390, "height": 844},
-                                     device_scale_factor=1, is_mobile=True, has_touch=True)
+            phone = browser.new_page(
+                viewport={"width": 390, "height": 844},
+                device_scale_factor=1,
+                is_mobile=True,
+                has_touch=True,
+            )
             phone.goto(f"{base}/d/{ongoing_token}")
             phone.get_by_role("radio", name="2", exact=True).tap()
             phone.screenshot(path=OUT / "patient-page.png", full_page=True)

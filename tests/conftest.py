@@ -28,7 +28,7 @@ def pytest_report_header(config):
 def _postgres_url() -> str | None:
     url = os.environ.get("TEST_DATABASE_URL")
     if url and url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
 
 
@@ -38,18 +38,16 @@ def postgres_url():
     url = _postgres_url()
     if not url:
         pytest.skip(NO_POSTGRES)
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect():
-            pass
-    except sa.exc.OperationalError as error:
-        pytest.exit(f"TEST_DATABASE_URL is set but cannot be reached: {error}", returncode=3)
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
-        db.drop_all()
+        try:
+            db.drop_all()
+        except sa.exc.OperationalError as error:
+            db.engine.dispose()
+            pytest.exit(f"TEST_DATABASE_URL is set but cannot be reached: {error}", returncode=3)
         db.create_all()
+        db.session.remove()
         db.engine.dispose()
-    engine.dispose()
     return url
 
 

@@ -16,24 +16,40 @@ from diary.extensions import db
 from diary.models import Block, Clinic, DiaryEntry, Patient
 from diary.schedule import COMPLETE, IN_PROGRESS
 from diary.services import analyse_block, diary_progress
-from tests.conftest import make_app
+from tests.conftest import World, make_app
 
 
 def test_production_refuses_the_development_secret(tmp_path):
     with pytest.raises(ConfigError, match="SECRET_KEY"):
-        create_app({"ENV_NAME": "production", "SECRET_KEY": DEVELOPMENT_SECRET,
-                    "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
+        create_app(
+            {
+                "ENV_NAME": "production",
+                "SECRET_KEY": DEVELOPMENT_SECRET,
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db",
+            }
+        )
 
 
 def test_production_refuses_debug(tmp_path):
     with pytest.raises(ConfigError, match="DEBUG"):
-        create_app({"ENV_NAME": "production", "SECRET_KEY": "x" * 40, "DEBUG": True,
-                    "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
+        create_app(
+            {
+                "ENV_NAME": "production",
+                "SECRET_KEY": "x" * 40,
+                "DEBUG": True,
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db",
+            }
+        )
 
 
 def test_production_starts_with_a_real_secret(tmp_path):
-    app = create_app({"ENV_NAME": "production", "SECRET_KEY": "s" * 40,
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
+    app = create_app(
+        {
+            "ENV_NAME": "production",
+            "SECRET_KEY": "s" * 40,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db",
+        }
+    )
     assert not app.debug
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
@@ -54,15 +70,20 @@ def test_unknown_page_is_a_plain_404(client):
     assert "Traceback" not in response.get_data(as_text=True)
 
 
-def test_csrf_is_enforced_when_on(database_url, world):
-    app = make_app(database_url, WTF_CSRF_ENABLED=True)
+def test_csrf_is_enforced_when_on(tmp_path):
+    app = make_app(f"sqlite:///{tmp_path}/csrf.sqlite3", WTF_CSRF_ENABLED=True)
     with app.app_context():
+        db.create_all()
+        world = World()
         client = app.test_client()
         response = client.post(f"/d/{world.block.diary_token}/entries", data={"pain": "3"})
         assert response.status_code == 400
+        assert "nothing was saved" in response.get_data(as_text=True)
         assert db.session.execute(select(func.count(DiaryEntry.id))).scalar_one() == 0
         login = client.post("/login", data={"email": "doc@a.example", "password": "x"})
         assert login.status_code == 400
+        page = client.get(f"/d/{world.block.diary_token}").get_data(as_text=True)
+        assert 'name="csrf_token"' in page
 
 
 def test_demo_command_seeds_once(runner):
@@ -80,8 +101,9 @@ def test_demo_has_a_complete_lidocaine_diary_and_one_in_progress(runner):
     blocks = db.session.execute(select(Block).order_by(Block.id)).scalars().all()
     lidocaine = next(b for b in blocks if b.agent == "lidocaine")
     assert diary_progress(lidocaine).status == COMPLETE
-    entry_hours = [(e.recorded_at - lidocaine.performed_at).total_seconds() / 3600
-                   for e in lidocaine.entries]
+    entry_hours = [
+        (e.recorded_at - lidocaine.performed_at).total_seconds() / 3600 for e in lidocaine.entries
+    ]
     assert entry_hours[0] == 0.25 and entry_hours[-1] == 8
     assert analyse_block(lidocaine).verdict == "positive"
     assert diary_progress(blocks[-1]).status == IN_PROGRESS
@@ -101,8 +123,15 @@ def test_migrations_build_the_same_schema_as_the_models(tmp_path):
             differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
         assert differences == []
         tables = set(sa.inspect(db.engine).get_table_names())
-        assert {"clinic", "user", "patient", "block", "diary_entry", "entry_revision",
-                "audit_event"} <= tables
+        assert {
+            "clinic",
+            "user",
+            "patient",
+            "block",
+            "diary_entry",
+            "entry_revision",
+            "audit_event",
+        } <= tables
 
 
 def test_sqlite_has_foreign_keys_and_wal(app):

@@ -17,11 +17,20 @@ START = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
 
 def sample_analysis(**fact_changes):
-    facts = relief.BlockFacts(performed_at=START, baseline_pain=8, purpose="diagnostic",
-                              agent="lidocaine", agent_label="lidocaine 2%", **fact_changes)
-    entries = [relief.DiaryPoint(recorded_at=START + timedelta(hours=h), pain=p, edited=h == 1,
-                                 logged_late=h == 2)
-               for h, p in {-0.25: 8, 0.25: 1, 0.5: 0, 1: 1, 2: 1, 3: 5, 4: 7}.items()]
+    facts = relief.BlockFacts(
+        performed_at=START,
+        baseline_pain=8,
+        purpose="diagnostic",
+        agent="lidocaine",
+        agent_label="lidocaine 2%",
+        **fact_changes,
+    )
+    entries = [
+        relief.DiaryPoint(
+            recorded_at=START + timedelta(hours=h), pain=p, edited=h == 1, logged_late=h == 2
+        )
+        for h, p in {-0.25: 8, 0.25: 1, 0.5: 0, 1: 1, 2: 1, 3: 5, 4: 7}.items()
+    ]
     return relief.analyse(facts, entries)
 
 
@@ -35,7 +44,7 @@ def test_png_decodes_at_1x_and_2x():
 
 def test_svg_is_well_formed_and_titled():
     svg = charts.render_chart(sample_analysis(), 8, "svg")
-    root = ET.fromstring(svg)
+    root = ET.fromstring(svg)  # noqa: S314 (our own output)
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     text = svg.decode()
     assert "Positive" in text  # the verdict is the title
@@ -43,8 +52,13 @@ def test_svg_is_well_formed_and_titled():
 
 
 def test_chart_without_baseline_or_entries_still_renders():
-    facts = relief.BlockFacts(performed_at=START, baseline_pain=None, purpose="diagnostic",
-                              agent="bupivacaine", agent_label="bupivacaine 0.5%")
+    facts = relief.BlockFacts(
+        performed_at=START,
+        baseline_pain=None,
+        purpose="diagnostic",
+        agent="bupivacaine",
+        agent_label="bupivacaine 0.5%",
+    )
     body = charts.render_chart(relief.analyse(facts, []), None, "png")
     assert Image.open(io.BytesIO(body)).size == (640, 380)
 

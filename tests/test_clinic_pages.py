@@ -60,15 +60,19 @@ def test_passwords_are_hashed(world):
     assert PASSWORD not in user.password_hash and user.check_password(PASSWORD)
 
 
-@pytest.mark.parametrize("target, expected", [
-    ("/patients", "/patients"),
-    ("https://evil.example/", "/"),
-    ("//evil.example/", "/"),
-    ("javascript:alert(1)", "/"),
-])
+@pytest.mark.parametrize(
+    "target, expected",
+    [
+        ("/patients", "/patients"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("javascript:alert(1)", "/"),
+    ],
+)
 def test_next_redirect_stays_on_site(client, world, target, expected):
-    response = client.post("/login?next=" + target,
-                           data={"email": "doc@a.example", "password": PASSWORD})
+    response = client.post(
+        "/login?next=" + target, data={"email": "doc@a.example", "password": PASSWORD}
+    )
     assert response.location == expected
 
 
@@ -76,11 +80,16 @@ def test_next_redirect_stays_on_site(client, world, target, expected):
 
 
 def test_add_patient(client, signed_in):
-    response = client.post("/patients/new",
-                           data={"display_name": "K.L.", "mrn": "12345", "birth_year": "1970"})
+    response = client.post(
+        "/patients/new", data={"display_name": "K.L.", "mrn": "12345", "birth_year": "1970"}
+    )
     assert response.status_code == 302
     patient = db.session.execute(select(Patient).filter_by(display_name="K.L.")).scalar_one()
-    assert (patient.mrn, patient.birth_year, patient.clinic_id) == ("12345", 1970, signed_in.clinic.id)
+    assert (patient.mrn, patient.birth_year, patient.clinic_id) == (
+        "12345",
+        1970,
+        signed_in.clinic.id,
+    )
     assert response.location == f"/patients/{patient.id}/blocks/new"
 
 
@@ -108,27 +117,33 @@ def test_record_block_creates_diary_link(client, signed_in):
     assert "<svg" in page and "Copy link" in page
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"levels": ["L4-L5"]}, "Choose levels of the cervical spine only."),
-    ({"levels": []}, "Choose at least one level."),
-    ({"baseline_pain": "11"}, "Choose the baseline pain"),
-    ({"volume_ml_per_level": "50"}, "between 0.1 and 5 mL"),
-    ({"performed_date": ""}, "Enter the date of the block."),
-    ({"agent": "other:", "agent_other": ""}, "Name the other agent"),
-    ({"region": "sacral"}, "Not a valid choice"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"levels": ["L4-L5"]}, "Choose levels of the cervical spine only."),
+        ({"levels": []}, "Choose at least one level."),
+        ({"baseline_pain": "11"}, "Choose the baseline pain"),
+        ({"volume_ml_per_level": "50"}, "between 0.1 and 5 mL"),
+        ({"performed_date": ""}, "Enter the date of the block."),
+        ({"agent": "other:", "agent_other": ""}, "Name the other agent"),
+        ({"region": "sacral"}, "Not a valid choice"),
+    ],
+)
 def test_block_form_refuses_bad_input(client, signed_in, change, message):
     before = count(Block)
-    response = client.post(f"/patients/{signed_in.patient.id}/blocks/new",
-                           data=VALID_BLOCK | change)
+    response = client.post(
+        f"/patients/{signed_in.patient.id}/blocks/new", data=VALID_BLOCK | change
+    )
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert count(Block) == before
 
 
 def test_other_agent_is_described(client, signed_in):
-    client.post(f"/patients/{signed_in.patient.id}/blocks/new",
-                data=VALID_BLOCK | {"agent": "other:", "agent_other": "mepivacaine 1.5%"})
+    client.post(
+        f"/patients/{signed_in.patient.id}/blocks/new",
+        data=VALID_BLOCK | {"agent": "other:", "agent_other": "mepivacaine 1.5%"},
+    )
     block = db.session.execute(select(Block).order_by(Block.id.desc())).scalars().first()
     assert (block.agent, block.agent_other) == ("other", "mepivacaine 1.5%")
 
@@ -191,8 +206,7 @@ def test_block_page_shows_details_entries_chart_and_summary(client, signed_in):
 
 def test_viewing_a_block_is_audited(client, signed_in):
     client.get(f"/blocks/{signed_in.block.id}")
-    event = db.session.execute(
-        select(AuditEvent).filter_by(action="block.view")).scalar_one()
+    event = db.session.execute(select(AuditEvent).filter_by(action="block.view")).scalar_one()
     assert (event.user_id, event.target_id) == (signed_in.clinician.id, signed_in.block.id)
 
 

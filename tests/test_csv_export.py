@@ -81,7 +81,7 @@ def test_formula_cells_are_neutralised(client, signed_in):
     signed_in.patient.display_name = "@SUM(A1)"
     db.session.commit()
     row = read_csv(client.get(f"/blocks/{block.id}/entries.csv"))[0]
-    assert row["note"] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
+    assert row["note"] == '\'=HYPERLINK("http://evil.example","x")'
     assert row["activity"] == "'+1 stairs"
     assert row["patient"] == "'@SUM(A1)"
 

@@ -48,8 +48,9 @@ def test_unknown_token_is_404(client, world):
 
 
 def test_saving_an_entry_stores_it_and_shows_it(client, world):
-    response = client.post(diary_url(world.block) + "/entries",
-                           data={"pain": "3", "client_id": "abcdefgh1234"})
+    response = client.post(
+        diary_url(world.block) + "/entries", data={"pain": "3", "client_id": "abcdefgh1234"}
+    )
     assert response.status_code == 302
     assert response.location.endswith(diary_url(world.block) + "#entries")
     entry = db.session.execute(select(DiaryEntry)).scalar_one()
@@ -62,15 +63,19 @@ def test_saving_an_entry_stores_it_and_shows_it(client, world):
 
 
 def test_optional_fields_are_stored(client, world):
-    client.post(diary_url(world.block) + "/entries",
-                data={"pain": "2", "relief_pct": "70", "activity": "bend forward"})
+    client.post(
+        diary_url(world.block) + "/entries",
+        data={"pain": "2", "relief_pct": "70", "activity": "bend forward"},
+    )
     entry = db.session.execute(select(DiaryEntry)).scalar_one()
     assert (entry.reported_relief_pct, entry.activity) == (70, "bend forward")
 
 
 def test_free_text_activity(client, world):
-    client.post(diary_url(world.block) + "/entries",
-                data={"pain": "2", "activity": "__other__", "activity_other": "gardening"})
+    client.post(
+        diary_url(world.block) + "/entries",
+        data={"pain": "2", "activity": "__other__", "activity_other": "gardening"},
+    )
     assert db.session.execute(select(DiaryEntry.activity)).scalar_one() == "gardening"
 
 
@@ -94,24 +99,27 @@ def test_wrong_pain_is_refused_with_a_message_and_nothing_stored(client, world, 
 
 @pytest.mark.parametrize("relief", ["101", "-5", "lots"])
 def test_wrong_relief_is_refused(client, world, relief):
-    response = client.post(diary_url(world.block) + "/entries",
-                           data={"pain": "3", "relief_pct": relief})
+    response = client.post(
+        diary_url(world.block) + "/entries", data={"pain": "3", "relief_pct": relief}
+    )
     assert response.status_code == 400
     assert entry_count() == 0
 
 
 def test_earlier_time_is_kept(client, world):
     earlier = world.block.performed_at + timedelta(minutes=30)
-    client.post(diary_url(world.block) + "/entries",
-                data={"pain": "1", "recorded_at": local_input(earlier)})
+    client.post(
+        diary_url(world.block) + "/entries", data={"pain": "1", "recorded_at": local_input(earlier)}
+    )
     entry = db.session.execute(select(DiaryEntry)).scalar_one()
     assert entry.recorded_at == earlier.replace(second=0, microsecond=0)
 
 
 def test_time_before_the_procedure_is_refused(client, world):
     before = world.block.performed_at - timedelta(hours=1)
-    response = client.post(diary_url(world.block) + "/entries",
-                           data={"pain": "1", "recorded_at": local_input(before)})
+    response = client.post(
+        diary_url(world.block) + "/entries", data={"pain": "1", "recorded_at": local_input(before)}
+    )
     assert response.status_code == 400
     assert "cannot be before the procedure" in response.get_data(as_text=True)
     assert entry_count() == 0
@@ -119,8 +127,9 @@ def test_time_before_the_procedure_is_refused(client, world):
 
 def test_time_in_the_future_is_refused(client, world):
     later = datetime.now(UTC) + timedelta(hours=1)
-    response = client.post(diary_url(world.block) + "/entries",
-                           data={"pain": "1", "recorded_at": local_input(later)})
+    response = client.post(
+        diary_url(world.block) + "/entries", data={"pain": "1", "recorded_at": local_input(later)}
+    )
     assert response.status_code == 400
     assert "cannot be in the future" in response.get_data(as_text=True)
     assert entry_count() == 0
@@ -158,14 +167,17 @@ def test_token_only_reaches_its_own_block(client, world):
 
 
 def test_correction_keeps_history(client, world):
-    client.post(diary_url(world.block) + "/entries", data={"pain": "6", "client_id": "entry-one-xx"})
+    client.post(
+        diary_url(world.block) + "/entries", data={"pain": "6", "client_id": "entry-one-xx"}
+    )
     entry = db.session.execute(select(DiaryEntry)).scalar_one()
     edit_url = f"{diary_url(world.block)}/entries/{entry.id}/edit"
     form = client.get(edit_url)
     assert form.status_code == 200
     assert re.search(r'<input checked[^>]*value="6"', form.get_data(as_text=True))
-    response = client.post(edit_url, data={
-        "pain": "2", "recorded_at": local_input(entry.recorded_at)})
+    response = client.post(
+        edit_url, data={"pain": "2", "recorded_at": local_input(entry.recorded_at)}
+    )
     assert response.status_code == 302
     db.session.refresh(entry)
     assert entry.pain == 2 and entry.updated_at is not None

@@ -14,18 +14,30 @@ from diary.agents import AgentWindow
 from diary.relief import AnalysisSettings, BlockFacts, DiaryPoint, SeriesBlock, analyse
 
 BLOCK_TIME = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-LABELS = {"lidocaine": "lidocaine 2%", "bupivacaine": "bupivacaine 0.5%",
-          "ropivacaine": "ropivacaine 0.5%", "other": "mepivacaine"}
+LABELS = {
+    "lidocaine": "lidocaine 2%",
+    "bupivacaine": "bupivacaine 0.5%",
+    "ropivacaine": "ropivacaine 0.5%",
+    "other": "mepivacaine",
+}
 
 
 def facts(baseline=8, agent="lidocaine", purpose="diagnostic", performed_at=BLOCK_TIME, **more):
-    return BlockFacts(performed_at=performed_at, baseline_pain=baseline, purpose=purpose,
-                      agent=agent, agent_label=LABELS[agent], **more)
+    return BlockFacts(
+        performed_at=performed_at,
+        baseline_pain=baseline,
+        purpose=purpose,
+        agent=agent,
+        agent_label=LABELS[agent],
+        **more,
+    )
 
 
 def points(pain_by_hour: dict[float, int], start=BLOCK_TIME, **more) -> list[DiaryPoint]:
-    return [DiaryPoint(recorded_at=start + timedelta(hours=h), pain=p, **more)
-            for h, p in pain_by_hour.items()]
+    return [
+        DiaryPoint(recorded_at=start + timedelta(hours=h), pain=p, **more)
+        for h, p in pain_by_hour.items()
+    ]
 
 
 def verdict_of(pain_by_hour, **fact_args):
@@ -221,7 +233,7 @@ def test_therapeutic_block_is_not_diagnostic_but_still_reported():
 
 
 def test_threshold_is_a_setting():
-    entries = {0.25: 3, 0.5: 3, 1: 3, 2: 6}   # 62.5% relief
+    entries = {0.25: 3, 0.5: 3, 1: 3, 2: 6}  # 62.5% relief
     assert analyse(facts(), points(entries)).verdict == "partial"
     at_50 = analyse(facts(), points(entries), AnalysisSettings(threshold_pct=50))
     assert at_50.verdict == "positive" and at_50.threshold_pct == 50
@@ -229,8 +241,11 @@ def test_threshold_is_a_setting():
 
 def test_agent_window_is_a_setting():
     windows = dict(AnalysisSettings().agent_windows, lidocaine=AgentWindow(2.0, 4.0))
-    result = analyse(facts(), points({0.25: 0, 0.5: 0, 1: 0, 1.5: 0, 3: 7}),
-                     AnalysisSettings(agent_windows=windows))
+    result = analyse(
+        facts(),
+        points({0.25: 0, 0.5: 0, 1: 0, 1.5: 0, 3: 7}),
+        AnalysisSettings(agent_windows=windows),
+    )
     assert result.expected_window_h == (2.0, 4.0)
     assert result.verdict == "partial" and result.duration_class == "shorter"
 
@@ -242,8 +257,10 @@ def test_durations_at_50_and_80_are_both_reported():
     assert at_80.duration_h == 0.25
 
 
-@pytest.mark.parametrize("agent, minimum, maximum", [
-    ("lidocaine", 0.5, 3), ("bupivacaine", 1, 8), ("ropivacaine", 1, 6), ("other", 0.5, 8)])
+@pytest.mark.parametrize(
+    "agent, minimum, maximum",
+    [("lidocaine", 0.5, 3), ("bupivacaine", 1, 8), ("ropivacaine", 1, 6), ("other", 0.5, 8)],
+)
 def test_agent_table_matches_criteria(agent, minimum, maximum):
     assert verdict_of({0.5: 1}, agent=agent).expected_window_h == (minimum, maximum)
 
@@ -283,23 +300,36 @@ def test_gap_after_the_window_is_not_warned():
 
 def test_reported_relief_disagreeing_with_scores_is_warned():
     entries = points({0.25: 1, 0.5: 0, 1: 1}) + [
-        DiaryPoint(recorded_at=BLOCK_TIME + timedelta(hours=2), pain=1, reported_relief_pct=40)]
+        DiaryPoint(recorded_at=BLOCK_TIME + timedelta(hours=2), pain=1, reported_relief_pct=40)
+    ]
     result = analyse(facts(), entries)
     assert result.verdict == "positive"
     assert any("reported 40% relief" in w and "87.5%" in w for w in result.warnings)
 
 
 def test_reported_relief_within_30_points_is_not_warned():
-    entries = [DiaryPoint(recorded_at=BLOCK_TIME + timedelta(hours=h), pain=1,
-                          reported_relief_pct=60) for h in (0.25, 0.5, 1)]
+    entries = [
+        DiaryPoint(recorded_at=BLOCK_TIME + timedelta(hours=h), pain=1, reported_relief_pct=60)
+        for h in (0.25, 0.5, 1)
+    ]
     assert analyse(facts(), entries).warnings == []
 
 
 def test_to_dict_has_the_api_field_names():
     value = verdict_of(POSITIVE_DIARY).to_dict()
-    for name in ("verdict", "threshold_pct", "peak_relief_pct", "onset_h", "response_duration_h",
-                 "response_open", "duration_class", "expected_window_h", "relief", "reasons",
-                 "warnings"):
+    for name in (
+        "verdict",
+        "threshold_pct",
+        "peak_relief_pct",
+        "onset_h",
+        "response_duration_h",
+        "response_open",
+        "duration_class",
+        "expected_window_h",
+        "relief",
+        "reasons",
+        "warnings",
+    ):
         assert name in value
     assert set(value["relief"][0]) >= {"hours", "pain", "relief_pct"}
     assert value["expected_window_h"] == [0.5, 3.0]
@@ -308,21 +338,31 @@ def test_to_dict_has_the_api_field_names():
 # --- property-based -------------------------------------------------------------------
 
 entry_lists = st.lists(
-    st.tuples(st.integers(-120, 48 * 60), st.integers(0, 10),
-              st.one_of(st.none(), st.integers(0, 100))),
+    st.tuples(
+        st.integers(-120, 48 * 60), st.integers(0, 10), st.one_of(st.none(), st.integers(0, 100))
+    ),
     max_size=30,
 )
 
 
 @settings(max_examples=300, deadline=None)
-@given(entries=entry_lists, baseline=st.one_of(st.none(), st.integers(0, 10)),
-       agent=st.sampled_from(sorted(LABELS)), purpose=st.sampled_from(["diagnostic", "therapeutic"]),
-       threshold=st.sampled_from([50.0, 80.0]))
+@given(
+    entries=entry_lists,
+    baseline=st.one_of(st.none(), st.integers(0, 10)),
+    agent=st.sampled_from(sorted(LABELS)),
+    purpose=st.sampled_from(["diagnostic", "therapeutic"]),
+    threshold=st.sampled_from([50.0, 80.0]),
+)
 def test_analysis_never_crashes_and_stays_in_range(entries, baseline, agent, purpose, threshold):
-    diary = [DiaryPoint(recorded_at=BLOCK_TIME + timedelta(minutes=m), pain=p,
-                        reported_relief_pct=r) for m, p, r in entries]
-    result = analyse(facts(baseline=baseline, agent=agent, purpose=purpose), diary,
-                     AnalysisSettings(threshold_pct=threshold))
+    diary = [
+        DiaryPoint(recorded_at=BLOCK_TIME + timedelta(minutes=m), pain=p, reported_relief_pct=r)
+        for m, p, r in entries
+    ]
+    result = analyse(
+        facts(baseline=baseline, agent=agent, purpose=purpose),
+        diary,
+        AnalysisSettings(threshold_pct=threshold),
+    )
     assert result.verdict in relief.VERDICTS
     for point in result.relief:
         if point.relief_pct is not None:
@@ -338,19 +378,26 @@ def test_analysis_never_crashes_and_stays_in_range(entries, baseline, agent, pur
 
 # --- a series ---------------------------------------------------------------------------
 
-POSITIVE_LIDO = {0.25: 1, 0.5: 0, 1: 1, 2: 1, 3: 5}           # D 1.75 h
-POSITIVE_BUPI = {0.25: 1, 0.5: 0, 1: 1, 2: 1, 4: 1, 5: 6}     # D 3.75 h
+POSITIVE_LIDO = {0.25: 1, 0.5: 0, 1: 1, 2: 1, 3: 5}  # D 1.75 h
+POSITIVE_BUPI = {0.25: 1, 0.5: 0, 1: 1, 2: 1, 4: 1, 5: 6}  # D 3.75 h
 
 
 def series_block(block_id, days, agent, diary, purpose="diagnostic", baseline=8):
     start = BLOCK_TIME + timedelta(days=days)
-    return SeriesBlock(block_id, facts(baseline=baseline, agent=agent, purpose=purpose,
-                                       performed_at=start), points(diary, start=start))
+    return SeriesBlock(
+        block_id,
+        facts(baseline=baseline, agent=agent, purpose=purpose, performed_at=start),
+        points(diary, start=start),
+    )
 
 
 def test_series_concordant_pair_meets_both_rules():
-    result = relief.analyse_series([series_block(1, 0, "bupivacaine", POSITIVE_BUPI),
-                                    series_block(2, 21, "lidocaine", POSITIVE_LIDO)])
+    result = relief.analyse_series(
+        [
+            series_block(1, 0, "bupivacaine", POSITIVE_BUPI),
+            series_block(2, 21, "lidocaine", POSITIVE_LIDO),
+        ]
+    )
     assert result.pair_status == "concordant"
     assert result.ablation_criteria["lcd"].met is True
     assert result.ablation_criteria["consensus_2020"].met is True
@@ -358,21 +405,33 @@ def test_series_concordant_pair_meets_both_rules():
 
 
 def test_series_discordant_when_short_agent_lasts_longer():
-    result = relief.analyse_series([series_block(1, 0, "lidocaine", POSITIVE_BUPI),
-                                    series_block(2, 21, "bupivacaine", POSITIVE_LIDO)])
+    result = relief.analyse_series(
+        [
+            series_block(1, 0, "lidocaine", POSITIVE_BUPI),
+            series_block(2, 21, "bupivacaine", POSITIVE_LIDO),
+        ]
+    )
     assert result.pair_status == "discordant"
     assert "not a negative result" in result.pair_reason
 
 
 def test_series_equal_durations_are_discordant():
-    result = relief.analyse_series([series_block(1, 0, "lidocaine", POSITIVE_LIDO),
-                                    series_block(2, 21, "bupivacaine", POSITIVE_LIDO)])
+    result = relief.analyse_series(
+        [
+            series_block(1, 0, "lidocaine", POSITIVE_LIDO),
+            series_block(2, 21, "bupivacaine", POSITIVE_LIDO),
+        ]
+    )
     assert result.pair_status == "discordant"
 
 
 def test_series_same_agent_is_confirmed():
-    result = relief.analyse_series([series_block(1, 0, "lidocaine", POSITIVE_LIDO),
-                                    series_block(2, 21, "lidocaine", POSITIVE_LIDO)])
+    result = relief.analyse_series(
+        [
+            series_block(1, 0, "lidocaine", POSITIVE_LIDO),
+            series_block(2, 21, "lidocaine", POSITIVE_LIDO),
+        ]
+    )
     assert result.pair_status == "confirmed"
     assert result.ablation_criteria["lcd"].met is True
 
@@ -386,15 +445,23 @@ def test_series_single_block():
 
 
 def test_series_not_confirmed_when_one_is_negative():
-    result = relief.analyse_series([series_block(1, 0, "lidocaine", POSITIVE_LIDO),
-                                    series_block(2, 21, "bupivacaine", {0.5: 6, 1: 7, 2: 8})])
+    result = relief.analyse_series(
+        [
+            series_block(1, 0, "lidocaine", POSITIVE_LIDO),
+            series_block(2, 21, "bupivacaine", {0.5: 6, 1: 7, 2: 8}),
+        ]
+    )
     assert result.pair_status == "not_confirmed"
     assert "second block is negative" in result.ablation_criteria["lcd"].reason
 
 
 def test_series_lcd_requires_fourteen_days():
-    result = relief.analyse_series([series_block(1, 0, "bupivacaine", POSITIVE_BUPI),
-                                    series_block(2, 10, "lidocaine", POSITIVE_LIDO)])
+    result = relief.analyse_series(
+        [
+            series_block(1, 0, "bupivacaine", POSITIVE_BUPI),
+            series_block(2, 10, "lidocaine", POSITIVE_LIDO),
+        ]
+    )
     assert result.pair_status == "concordant"
     lcd = result.ablation_criteria["lcd"]
     assert lcd.met is False and "10 days after the first; at least 14" in lcd.reason
@@ -402,27 +469,34 @@ def test_series_lcd_requires_fourteen_days():
 
 def test_series_lcd_requires_consistent_duration():
     prolonged = {0.5: 0, 1: 0, 2: 0, 4: 0, 8: 0, 24: 0}
-    result = relief.analyse_series([series_block(1, 0, "bupivacaine", POSITIVE_BUPI),
-                                    series_block(2, 21, "lidocaine", prolonged)])
+    result = relief.analyse_series(
+        [
+            series_block(1, 0, "bupivacaine", POSITIVE_BUPI),
+            series_block(2, 21, "lidocaine", prolonged),
+        ]
+    )
     lcd = result.ablation_criteria["lcd"]
     assert lcd.met is False and "not consistent with the agent" in lcd.reason
 
 
 def test_series_lcd_uses_80_percent_whatever_the_clinic_threshold():
-    at_62 = {0.25: 3, 0.5: 3, 1: 3, 2: 3, 3: 6}   # 62.5% relief
+    at_62 = {0.25: 3, 0.5: 3, 1: 3, 2: 3, 3: 6}  # 62.5% relief
     clinic_50 = AnalysisSettings(threshold_pct=50)
-    result = relief.analyse_series([series_block(1, 0, "lidocaine", at_62),
-                                    series_block(2, 21, "lidocaine", at_62)], clinic_50)
-    assert result.pair_status == "confirmed"          # positive at the clinic's 50%
+    result = relief.analyse_series(
+        [series_block(1, 0, "lidocaine", at_62), series_block(2, 21, "lidocaine", at_62)], clinic_50
+    )
+    assert result.pair_status == "confirmed"  # positive at the clinic's 50%
     assert result.ablation_criteria["lcd"].met is False
     assert result.ablation_criteria["consensus_2020"].met is True
 
 
 def test_series_ignores_therapeutic_blocks_for_the_pair():
-    result = relief.analyse_series([
-        series_block(1, 0, "lidocaine", POSITIVE_LIDO),
-        series_block(2, 21, "lidocaine", {0.5: 6, 1: 7, 2: 8}, purpose="therapeutic"),
-    ])
+    result = relief.analyse_series(
+        [
+            series_block(1, 0, "lidocaine", POSITIVE_LIDO),
+            series_block(2, 21, "lidocaine", {0.5: 6, 1: 7, 2: 8}, purpose="therapeutic"),
+        ]
+    )
     assert result.pair_status == "single"
     assert result.compared_block_ids == [1]
 

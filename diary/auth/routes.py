@@ -18,7 +18,12 @@ def safe_next(target: str | None) -> str:
     """Only a path on this site; anything with a scheme or host goes to the dashboard."""
     if target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+        ):
             return target
     return url_for("clinic.dashboard")
 
@@ -38,8 +43,12 @@ def login():
             record_audit("login", by=user, target=user)
             db.session.commit()
             return redirect(safe_next(request.args.get("next")))
-        record_audit("login.failed", clinic_id=user.clinic_id if user else None,
-                     actor="anonymous", detail={"known_account": user is not None})
+        record_audit(
+            "login.failed",
+            clinic_id=user.clinic_id if user else None,
+            actor="anonymous",
+            detail={"known_account": user is not None},
+        )
         db.session.commit()
         flash("That email and password do not match an account.", "error")
         return render_template("auth/login.html", form=form), 401

@@ -10,10 +10,17 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from diary import anatomy
-from diary.agents import OTHER, agent_choices
+from diary.agents import AGENT_LABELS, OTHER, agent_choices
 from diary.forms import ScoreField
 
 PURPOSES = {"diagnostic": "Diagnostic", "therapeutic": "Therapeutic"}
@@ -72,9 +79,7 @@ class BlockForm(FlaskForm):
         try:
             field.data = anatomy.levels_in_spine_order(self.region.data, field.data)
         except (ValueError, KeyError):
-            raise ValidationError(
-                f"Choose levels of the {self.region.data} spine only."
-            ) from None
+            raise ValidationError(f"Choose levels of the {self.region.data} spine only.") from None
 
     def validate_agent_other(self, field):
         if self.agent.data.startswith(OTHER + ":") and not (field.data or "").strip():
@@ -87,3 +92,92 @@ class BlockForm(FlaskForm):
     def agent_and_concentration(self) -> tuple[str, str | None]:
         agent, _, concentration = self.agent.data.partition(":")
         return agent, concentration or None
+
+
+class ClinicSettingsForm(FlaskForm):
+    """The clinic's analysis and diary settings (criteria.md's defaults)."""
+
+    threshold_pct = SelectField(
+        "Relief threshold for a positive block",
+        choices={
+            "80": "80% (Medicare LCD, Spine Intervention Society)",
+            "50": "50% (2020 multisociety consensus)",
+        },
+    )
+    min_baseline_pain = IntegerField(
+        "Lowest baseline pain that can be judged (0–10)",
+        validators=[
+            InputRequired("Enter the lowest baseline pain."),
+            NumberRange(0, 10, "The lowest baseline pain is a number from 0 to 10."),
+        ],
+    )
+    min_entries_in_window = IntegerField(
+        "Entries needed within the agent's expected window",
+        validators=[
+            InputRequired("Enter how many entries are needed."),
+            NumberRange(1, 24, "Between 1 and 24 entries."),
+        ],
+    )
+    diary_link_hours = IntegerField(
+        "Diary link lifetime after the procedure (hours)",
+        validators=[
+            InputRequired("Enter the link lifetime."),
+            NumberRange(1, 24 * 14, "Between 1 hour and 14 days."),
+        ],
+    )
+    early_minutes = StringField(
+        "Early due times (minutes after the block, comma-separated)",
+        validators=[Length(max=100)],
+    )
+    hourly_until_h = IntegerField(
+        "Hourly entries until (hours), short-acting agents",
+        validators=[
+            InputRequired("Enter the last hourly entry."),
+            NumberRange(1, 48, "Between 1 and 48 h."),
+        ],
+    )
+    long_acting_until_h = IntegerField(
+        "Hourly entries until (hours), bupivacaine and ropivacaine",
+        validators=[
+            InputRequired("Enter the last hourly entry."),
+            NumberRange(1, 48, "Between 1 and 48 h."),
+        ],
+    )
+
+    def validate_early_minutes(self, field):
+        try:
+            minutes = [int(part) for part in (field.data or "").replace(" ", "").split(",") if part]
+        except ValueError:
+            raise ValidationError("List whole minutes separated by commas, e.g. 15, 30.") from None
+        if any(m < 1 or m > 59 for m in minutes):
+            raise ValidationError("Early due times are between 1 and 59 minutes.")
+        field.minutes = sorted(set(minutes))
+
+
+AGENT_WINDOW_FIELDS = {}
+for _agent, _label in AGENT_LABELS.items():
+    for _bound, _text in (
+        ("minimum_h", "shortest sustained response"),
+        ("maximum_h", "expected maximum"),
+    ):
+        _name = f"{_agent}_{_bound}"
+        AGENT_WINDOW_FIELDS[_name] = (_agent, _bound)
+        setattr(
+            ClinicSettingsForm,
+            _name,
+            DecimalField(
+                f"{_label}: {_text} (h)",
+                places=2,
+                validators=[
+                    InputRequired(f"Enter the {_label.lower()} {_text}."),
+                    NumberRange(0, 72, "Between 0 and 72 hours."),
+                ],
+            ),
+        )
+
+
+def agent_windows_from(form: ClinicSettingsForm) -> dict[str, dict[str, float]]:
+    windows: dict[str, dict[str, float]] = {}
+    for name, (agent, bound) in AGENT_WINDOW_FIELDS.items():
+        windows.setdefault(agent, {})[bound] = float(form[name].data)
+    return windows

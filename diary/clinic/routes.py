@@ -23,11 +23,18 @@ from sqlalchemy.orm import selectinload
 from diary import charts, export, services
 from diary.access import clinic_block_or_404, clinic_patient_or_404
 from diary.auth.forms import EmptyForm
-from diary.clinic.forms import BlockForm, PatientForm
+from diary.clinic.forms import (
+    AGENT_WINDOW_FIELDS,
+    BlockForm,
+    ClinicSettingsForm,
+    PatientForm,
+    agent_windows_from,
+)
 from diary.extensions import db
 from diary.forms import clinic_time_to_utc
 from diary.models import Block, Patient
 from diary.qr import qr_svg
+from diary.schedule import DiarySchedule
 
 bp = Blueprint("clinic", __name__)
 
@@ -221,3 +228,47 @@ def diary_link(block_id: int, action: str):
         flash("The diary link is open again.", "success")
     db.session.commit()
     return redirect(url_for("clinic.block", block_id=block.id))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings():
+    if current_user.role != "admin":
+        abort(403)
+    clinic = current_user.clinic
+    form = ClinicSettingsForm()
+    if form.validate_on_submit():
+        values = services.ClinicSettings(
+            threshold_pct=float(form.threshold_pct.data),
+            min_baseline_pain=form.min_baseline_pain.data,
+            min_entries_in_window=form.min_entries_in_window.data,
+            diary_link_hours=form.diary_link_hours.data,
+            schedule=DiarySchedule(
+                early_minutes=tuple(form.early_minutes.minutes),
+                hourly_until_h=form.hourly_until_h.data,
+                long_acting_until_h=form.long_acting_until_h.data,
+            ),
+            agent_windows=agent_windows_from(form),
+        )
+        try:
+            services.update_clinic_settings(clinic, values, by=current_user)
+        except services.SettingsRejected as rejected:
+            form[rejected.field].errors.append(rejected.message)
+        else:
+            db.session.commit()
+            flash("Settings saved. Verdicts and charts now use them.", "success")
+            return redirect(url_for("clinic.settings"))
+    elif not form.is_submitted():
+        current = services.clinic_settings(clinic)
+        form.threshold_pct.data = f"{current.threshold_pct:g}"
+        form.min_baseline_pain.data = current.min_baseline_pain
+        form.min_entries_in_window.data = current.min_entries_in_window
+        form.diary_link_hours.data = current.diary_link_hours
+        form.early_minutes.data = ", ".join(str(m) for m in current.schedule.early_minutes)
+        form.hourly_until_h.data = current.schedule.hourly_until_h
+        form.long_acting_until_h.data = current.schedule.long_acting_until_h
+        for name, (agent, bound) in AGENT_WINDOW_FIELDS.items():
+            form[name].data = current.agent_windows[agent][bound]
+    status = 400 if form.errors else 200
+    return render_template(
+        "clinic/settings.html", form=form, window_fields=list(AGENT_WINDOW_FIELDS)
+    ), status

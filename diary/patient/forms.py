@@ -16,8 +16,9 @@ class EntryForm(FlaskForm):
         "How much relief do you feel? (0–100%)",
         validators=[Optional(), NumberRange(0, 100, "Relief is a percentage from 0 to 100.")],
     )
-    activity = SelectField("What were you doing?", choices={}, validate_choice=False,
-                           validators=[Length(max=200)])
+    activity = SelectField(
+        "What were you doing?", choices={}, validate_choice=False, validators=[Length(max=200)]
+    )
     activity_other = StringField("Something else", validators=[Length(max=200)])
     recorded_at = DateTimeLocalField(
         "Logging an earlier time?", validators=[Optional()], format="%Y-%m-%dT%H:%M"
@@ -25,9 +26,9 @@ class EntryForm(FlaskForm):
     client_id = HiddenField(validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{8,64}$")])
 
     def set_activities(self, activities: list[str]) -> None:
-        self.activity.choices = {"": "— choose —"} | {a: a for a in activities} | {
-            OTHER_ACTIVITY: "Something else"
-        }
+        self.activity.choices = (
+            {"": "— choose —"} | {a: a for a in activities} | {OTHER_ACTIVITY: "Something else"}
+        )
 
     def chosen_activity(self) -> str | None:
         if self.activity.data == OTHER_ACTIVITY:

@@ -103,5 +103,6 @@ def edit_entry(token: str, entry_id: int):
             form.activity.data, form.activity_other.data = OTHER_ACTIVITY, entry.activity
         form.recorded_at.data = utc_to_clinic_time(entry.recorded_at, block.clinic.timezone)
         status = 200
-    return render_template("patient/edit.html", block=block, entry=entry, form=form,
-                           tz=block.clinic.timezone), status
+    return render_template(
+        "patient/edit.html", block=block, entry=entry, form=form, tz=block.clinic.timezone
+    ), status

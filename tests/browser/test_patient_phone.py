@@ -11,7 +11,8 @@ from diary.models import DiaryEntry
 
 def no_sideways_scroll(page) -> bool:
     return page.evaluate(
-        "document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
 
 
 def test_patient_logs_a_score_in_two_taps(live_app, phone):
@@ -35,7 +36,8 @@ def test_patient_logs_a_score_in_two_taps(live_app, phone):
 def test_score_buttons_are_large_enough_to_tap(live_app, phone):
     phone.goto(f"{live_app.base_url}/d/{live_app.world.token}")
     sizes = phone.locator(".score-option").evaluate_all(
-        "els => els.map(e => [e.getBoundingClientRect().width, e.getBoundingClientRect().height])")
+        "els => els.map(e => [e.getBoundingClientRect().width, e.getBoundingClientRect().height])"
+    )
     assert len(sizes) == 11
     assert all(width >= 48 and height >= 48 for width, height in sizes)
 
@@ -49,8 +51,9 @@ def test_missing_score_is_explained_on_the_phone(live_app, phone):
 
 
 def test_page_fits_a_360_pixel_screen(live_app, browser):
-    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True,
-                                  has_touch=True)
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     page.goto(f"{live_app.base_url}/d/{live_app.world.token}")
     assert no_sideways_scroll(page)

@@ -1,0 +1,148 @@
+"""One analysis behind every view: block page, series page and CSV agree."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+from diary.extensions import db
+from tests.conftest import add_entries, make_block, make_user
+
+SETTINGS_FORM = {
+    "threshold_pct": "50",
+    "min_baseline_pain": "4",
+    "min_entries_in_window": "3",
+    "diary_link_hours": "72",
+    "early_minutes": "15, 30, 45",
+    "hourly_until_h": "8",
+    "long_acting_until_h": "12",
+    "lidocaine_minimum_h": "0.5",
+    "lidocaine_maximum_h": "3",
+    "bupivacaine_minimum_h": "1",
+    "bupivacaine_maximum_h": "8",
+    "ropivacaine_minimum_h": "1",
+    "ropivacaine_maximum_h": "6",
+    "other_minimum_h": "0.5",
+    "other_maximum_h": "8",
+}
+
+
+def csv_rows(client, block_id):
+    body = client.get(f"/blocks/{block_id}/entries.csv").get_data().decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(body, newline="")))
+
+
+def test_block_page_series_page_and_csv_agree(client, signed_in):
+    world = signed_in
+    second = make_block(
+        world.clinic,
+        world.patient,
+        world.clinician,
+        agent="bupivacaine",
+        concentration="0.5",
+        performed_at=world.block.performed_at - timedelta(days=21),
+    )
+    add_entries(world.block, {0.25: 1, 0.5: 0, 1: 1, 2: 1, 2.5: 5})
+    add_entries(second, {0.25: 1, 0.5: 1, 1: 1, 2: 0, 4: 1, 5: 6})
+    db.session.commit()
+
+    block_page = client.get(f"/blocks/{world.block.id}").get_data(as_text=True)
+    series_page = client.get(f"/patients/{world.patient.id}").get_data(as_text=True)
+    rows = csv_rows(client, world.block.id)
+
+    reason = "≥80% relief from 0.25 h to 2.0 h lasted 1.75 h, consistent with lidocaine 2%"
+    assert reason in block_page and reason in series_page
+    assert "peak relief 100% at 0.5 h" in block_page and "peak relief 100% at 0.5 h" in series_page
+    assert rows[0]["verdict"] == "positive"
+    assert rows[0]["response_duration_h"] == "1.75" and rows[0]["peak_relief_pct"] == "100"
+    assert "Pair: Concordant" in series_page
+    assert "Medicare LCD</strong>: met" in series_page
+    assert "2020 multisociety consensus</strong>: met" in series_page
+
+
+def test_series_page_groups_by_region_side_and_levels(client, signed_in):
+    world = signed_in
+    make_block(
+        world.clinic,
+        world.patient,
+        world.clinician,
+        region="cervical",
+        levels=["C5-C6"],
+        side="left",
+    )
+    db.session.commit()
+    page = client.get(f"/patients/{world.patient.id}").get_data(as_text=True)
+    assert "Lumbar L4-L5, L5-S1, right" in page and "Cervical C5-C6, left" in page
+    assert page.count("Single block so far") == 2
+
+
+def test_settings_need_an_admin(client, signed_in):
+    assert client.get("/settings").status_code == 403
+    assert client.post("/settings", data=SETTINGS_FORM).status_code == 403
+
+
+def sign_in_admin(client, world):
+    make_user(world.clinic, "admin@a.example", role="admin")
+    db.session.commit()
+    client.post("/logout")
+    client.post(
+        "/login", data={"email": "admin@a.example", "password": "correct horse battery staple"}
+    )
+
+
+def test_threshold_setting_changes_verdict_csv_and_chart(client, world):
+    sign_in_admin(client, world)
+    add_entries(world.block, {0.25: 3, 0.5: 3, 1: 3, 2: 3, 3: 6})  # 62.5% relief
+    db.session.commit()
+    assert csv_rows(client, world.block.id)[0]["verdict"] == "partial"
+    chart_etag = client.get(f"/blocks/{world.block.id}/chart.png").headers["ETag"]
+
+    response = client.post("/settings", data=SETTINGS_FORM)
+    assert response.status_code == 302
+    db.session.refresh(world.clinic)
+    assert world.clinic.threshold_pct == 50
+    assert world.clinic.schedule["early_minutes"] == [15, 30, 45]
+    assert world.clinic.diary_link_hours == 72
+
+    assert csv_rows(client, world.block.id)[0]["verdict"] == "positive"
+    assert csv_rows(client, world.block.id)[0]["threshold_pct"] == "50"
+    page = client.get(f"/blocks/{world.block.id}").get_data(as_text=True)
+    assert "≥50% threshold" in page
+    assert (
+        client.get(
+            f"/blocks/{world.block.id}/chart.png", headers={"If-None-Match": chart_etag}
+        ).status_code
+        == 200
+    )
+
+
+def test_settings_page_shows_current_values(client, world):
+    sign_in_admin(client, world)
+    page = client.get("/settings").get_data(as_text=True)
+    assert 'value="15, 30"' in page and 'value="48"' in page
+
+
+def test_inconsistent_settings_are_refused_and_change_nothing(client, world):
+    sign_in_admin(client, world)
+    response = client.post("/settings", data=SETTINGS_FORM | {"lidocaine_minimum_h": "4"})
+    assert response.status_code == 400
+    assert "cannot exceed the maximum" in response.get_data(as_text=True)
+    bad_minutes = client.post("/settings", data=SETTINGS_FORM | {"early_minutes": "15, soon"})
+    assert bad_minutes.status_code == 400
+    assert "List whole minutes" in bad_minutes.get_data(as_text=True)
+    db.session.refresh(world.clinic)
+    assert world.clinic.threshold_pct == 80 and world.clinic.agent_windows is None
+
+
+def test_schedule_setting_changes_due_times(client, world):
+    sign_in_admin(client, world)
+    client.post("/settings", data=SETTINGS_FORM | {"hourly_until_h": "4", "early_minutes": "20"})
+    from diary.services import diary_progress
+
+    db.session.refresh(world.block)
+    offsets = [
+        (due - world.block.performed_at).total_seconds() / 60
+        for due in diary_progress(world.block).due_times
+    ]
+    assert offsets == [20, 60, 120, 180, 240]
