@@ -13,38 +13,56 @@ from datetime import datetime
 
 from diary.relief import Analysis, hours_between, relief_pct
 
-ENTRY_COLUMNS = [
-    "block_id",
-    "patient",
-    "mrn",
-    "performed_at",
-    "region",
-    "levels",
-    "side",
-    "purpose",
-    "sequence",
-    "agent",
-    "concentration_pct",
-    "agent_label",
-    "volume_ml_per_level",
-    "steroid",
-    "sedation",
-    "baseline_pain",
-    "verdict",
-    "threshold_pct",
-    "peak_relief_pct",
-    "response_duration_h",
-    "entry_id",
-    "recorded_at",
-    "submitted_at",
-    "hours_since_block",
-    "pain",
-    "relief_pct",
-    "reported_relief_pct",
-    "activity",
-    "note",
-    "edited",
-]
+# name -> (Frictionless type, description). README's "CSV columns" documents the same.
+BLOCK_FIELDS = {
+    "block_id": ("integer", "the block"),
+    "patient": ("string", "display name or initials"),
+    "mrn": ("string", "medical record number, if given"),
+    "performed_at": ("datetime", "when the block was performed, ISO 8601 with offset"),
+    "region": ("string", "cervical, thoracic or lumbar"),
+    "levels": ("string", "facet joint levels, space-separated"),
+    "side": ("string", "left, right or bilateral"),
+    "purpose": ("string", "diagnostic or therapeutic"),
+    "sequence": ("string", "first, second or confirmatory"),
+    "agent": ("string", "lidocaine, bupivacaine, ropivacaine or other"),
+    "concentration_pct": ("string", "concentration in percent"),
+    "agent_label": ("string", "agent as shown"),
+    "volume_ml_per_level": ("number", "mL per level"),
+    "steroid": ("boolean", "steroid added"),
+    "sedation": ("string", "none, minimal or moderate"),
+    "baseline_pain": ("integer", "pain 0-10 before the block"),
+}
+VERDICT_FIELDS = {
+    "verdict": ("string", "positive, partial, negative, indeterminate or not_diagnostic"),
+    "threshold_pct": ("number", "relief threshold the verdict used, percent"),
+    "peak_relief_pct": ("number", "peak relief, percent"),
+    "response_duration_h": ("number", "hours the response lasted at the threshold"),
+}
+ENTRY_FIELDS = {
+    "entry_id": ("integer", "the entry"),
+    "recorded_at": ("datetime", "when the pain was felt, ISO 8601 with offset"),
+    "submitted_at": ("datetime", "when the entry reached the server"),
+    "hours_since_block": ("number", "recorded_at minus performed_at, hours"),
+    "pain": ("integer", "pain 0-10"),
+    "relief_pct": ("number", "relief from baseline, percent, negative when worse"),
+    "reported_relief_pct": ("integer", "the patient's own estimate of relief, percent"),
+    "activity": ("string", "what the patient was doing"),
+    "note": ("string", "free-text note"),
+    "edited": ("boolean", "the entry was corrected; history kept"),
+    "source": ("string", "patient (diary link) or transcribed (from a paper diary)"),
+}
+SUMMARY_FIELDS = {
+    "entries": ("integer", "number of entries"),
+    "peak_at_h": ("number", "hours since the block of the peak relief"),
+    "onset_h": ("number", "hours since the block of the first entry at the threshold"),
+    "response_open": ("boolean", "the diary ended during relief: duration is a lower bound"),
+    "duration_class": ("string", "shorter, consistent, longer or undetermined"),
+    "duration_50_h": ("number", "hours relief of at least 50% lasted"),
+    "duration_80_h": ("number", "hours relief of at least 80% lasted"),
+    "warnings": ("string", "warnings, separated by ' | '"),
+}
+ENTRY_COLUMNS = [*BLOCK_FIELDS, *VERDICT_FIELDS, *ENTRY_FIELDS]
+SUMMARY_COLUMNS = [*BLOCK_FIELDS, *VERDICT_FIELDS, *SUMMARY_FIELDS]
 
 # OWASP CSV injection: a text cell starting with one of these is run as a formula.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -74,10 +92,9 @@ def bool_cell(value: bool) -> str:
     return "true" if value else "false"
 
 
-def entry_rows(block, agent_label: str, analysis: Analysis) -> Iterator[list[str]]:
-    """One row per entry of ``block`` (a Block model or anything with its attributes)."""
+def _block_cells(block, agent_label: str) -> list[str]:
     patient = block.patient
-    block_cells = [
+    return [
         number_cell(block.id),
         text_cell(patient.display_name),
         text_cell(patient.mrn),
@@ -94,13 +111,22 @@ def entry_rows(block, agent_label: str, analysis: Analysis) -> Iterator[list[str
         bool_cell(block.steroid),
         block.sedation,
         number_cell(block.baseline_pain),
+    ]
+
+
+def _verdict_cells(analysis: Analysis) -> list[str]:
+    responded = analysis.response_start_h is not None
+    return [
         analysis.verdict,
         number_cell(analysis.threshold_pct),
         number_cell(analysis.peak_relief_pct),
-        number_cell(
-            analysis.response_duration_h if analysis.response_start_h is not None else None
-        ),
+        number_cell(analysis.response_duration_h if responded else None),
     ]
+
+
+def entry_rows(block, agent_label: str, analysis: Analysis) -> Iterator[list[str]]:
+    """One row per entry of ``block`` (a Block model or anything with its attributes)."""
+    block_cells = _block_cells(block, agent_label) + _verdict_cells(analysis)
     for entry in block.entries:
         yield block_cells + [
             number_cell(entry.id),
@@ -113,7 +139,47 @@ def entry_rows(block, agent_label: str, analysis: Analysis) -> Iterator[list[str
             text_cell(entry.activity),
             text_cell(entry.note),
             bool_cell(entry.updated_at is not None),
+            entry.source,
         ]
+
+
+def summary_row(block, agent_label: str, analysis: Analysis) -> list[str]:
+    """One row for the whole block: its fields, figures and verdict."""
+
+    def duration_at(level: float) -> str:
+        sustained = analysis.sustained_at(level)
+        if sustained is None or sustained.start_h is None:
+            return ""
+        return number_cell(sustained.duration_h)
+
+    responded = analysis.response_start_h is not None
+    return (
+        _block_cells(block, agent_label)
+        + _verdict_cells(analysis)
+        + [
+            number_cell(len(block.entries)),
+            number_cell(analysis.peak_at_h),
+            number_cell(analysis.onset_h),
+            bool_cell(analysis.response_open) if responded else "",
+            analysis.duration_class or "",
+            duration_at(50.0),
+            duration_at(80.0),
+            text_cell(" | ".join(analysis.warnings)),
+        ]
+    )
+
+
+def table_schema(columns: list[str]) -> dict:
+    """A Frictionless Table Schema describing ``columns``."""
+    described = BLOCK_FIELDS | VERDICT_FIELDS | ENTRY_FIELDS | SUMMARY_FIELDS
+    fields = []
+    for name in columns:
+        kind, description = described[name]
+        field = {"name": name, "type": kind, "description": description}
+        if kind == "boolean":
+            field["trueValues"], field["falseValues"] = ["true"], ["false"]
+        fields.append(field)
+    return {"fields": fields, "missingValues": [""]}
 
 
 def csv_stream(header: list[str], rows: Iterable[list[str]]) -> Iterator[str]:

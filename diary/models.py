@@ -164,6 +164,9 @@ class DiaryEntry(db.Model):
     activity: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "patient" from the diary link, or "transcribed" by staff from a paper diary.
+    source: Mapped[str] = mapped_column(String(20), default="patient", server_default="patient")
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     block: Mapped[Block] = relationship(back_populates="entries")
     revisions: Mapped[list[EntryRevision]] = relationship(
@@ -189,6 +192,22 @@ class EntryRevision(db.Model):
     replaced_by: Mapped[str] = mapped_column(String(40))
 
     entry: Mapped[DiaryEntry] = relationship(back_populates="revisions")
+
+
+class ApiToken(db.Model):
+    """A clinic's bearer token for the JSON API. Only its SHA-256 is stored."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
 
 
 class AuditEvent(db.Model):

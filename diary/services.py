@@ -6,17 +6,30 @@ so a view commits once and a failed check writes nothing.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from diary import relief
 from diary.agents import describe_agent, windows_from_settings
 from diary.extensions import db
-from diary.models import AuditEvent, Block, Clinic, DiaryEntry, EntryRevision, Patient, User, utcnow
+from diary.models import (
+    ApiToken,
+    AuditEvent,
+    Block,
+    Clinic,
+    DiaryEntry,
+    EntryRevision,
+    Patient,
+    User,
+    utcnow,
+)
 from diary.schedule import DiarySchedule, diary_status, next_due
 
 # Phones' clocks drift; an entry a little "in the future" is still now.
@@ -216,19 +229,24 @@ def check_entry_time(block: Block, recorded_at: datetime, now: datetime) -> None
 
 
 def record_entry(
-    block: Block, values: EntryInput, now: datetime | None = None
+    block: Block,
+    values: EntryInput,
+    now: datetime | None = None,
+    transcribed_by: User | None = None,
 ) -> tuple[DiaryEntry, bool]:
-    """Store a patient's entry exactly once per ``client_id``.
+    """Store an entry exactly once per ``client_id``.
 
     Returns the entry and whether it was new; a repeat of a stored ``client_id``
     returns the stored entry unchanged. Raises DiaryClosed or EntryRejected.
+    Staff transcribing a paper diary (``transcribed_by``) may do so whatever the
+    state of the diary link.
     """
     now = now or utcnow()
     client_id = values.client_id or uuid.uuid4().hex
     existing = _entry_by_client_id(block, client_id)
     if existing is not None:
         return existing, False
-    if not block.link_open(now):
+    if transcribed_by is None and not block.link_open(now):
         raise DiaryClosed()
     recorded_at = values.recorded_at or now
     check_entry_time(block, recorded_at, now)
@@ -241,6 +259,8 @@ def record_entry(
         reported_relief_pct=values.reported_relief_pct,
         activity=(values.activity or "").strip() or None,
         note=(values.note or "").strip() or None,
+        source="transcribed" if transcribed_by else "patient",
+        entered_by_id=transcribed_by.id if transcribed_by else None,
     )
     # A savepoint: if a concurrent post with the same client_id wins the race,
     # only this insert is undone and the stored entry is returned.
@@ -253,6 +273,8 @@ def record_entry(
             raise
         return existing, False
     block.changed_at = now
+    if transcribed_by is not None:
+        record_audit("entry.transcribe", by=transcribed_by, target=entry, clinic_id=block.clinic_id)
     return entry, True
 
 
@@ -359,6 +381,46 @@ def patient_series(patient: Patient) -> list[list[Block]]:
     return list(groups.values())
 
 
+@dataclass
+class BlockFilter:
+    """Which of a clinic's blocks an export or list covers; None means any."""
+
+    performed_from: datetime | None = None
+    performed_before: datetime | None = None
+    region: str | None = None
+    agent: str | None = None
+    verdict: str | None = None
+
+
+def clinic_blocks(clinic_id: int, chosen: BlockFilter, chunk: int = 200):
+    """(block, agent label, analysis) for matching blocks, oldest first, read in chunks.
+
+    Entries are loaded per chunk, so memory stays flat however many blocks match.
+    """
+    query = (
+        select(Block)
+        .where(Block.clinic_id == clinic_id)
+        .options(
+            selectinload(Block.entries), selectinload(Block.patient), selectinload(Block.clinic)
+        )
+        .order_by(Block.performed_at, Block.id)
+        .execution_options(yield_per=chunk)
+    )
+    if chosen.performed_from:
+        query = query.where(Block.performed_at >= chosen.performed_from)
+    if chosen.performed_before:
+        query = query.where(Block.performed_at < chosen.performed_before)
+    if chosen.region:
+        query = query.where(Block.region == chosen.region)
+    if chosen.agent:
+        query = query.where(Block.agent == chosen.agent)
+    for block in db.session.execute(query).scalars():
+        analysis = analyse_block(block)
+        if chosen.verdict and analysis.verdict != chosen.verdict:
+            continue
+        yield block, agent_label(block), analysis
+
+
 @dataclass(frozen=True)
 class DiaryProgress:
     due_times: list[datetime]
@@ -377,6 +439,45 @@ def diary_progress(block: Block, now: datetime | None = None) -> DiaryProgress:
         status=diary_status(due_times, count, block.link_open(now), now),
         entry_count=count,
     )
+
+
+# --- API tokens --------------------------------------------------------------------
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
+    """A new clinic token; the plain value is returned once and never stored."""
+    plain = "bd_" + secrets.token_urlsafe(32)
+    token = ApiToken(
+        clinic_id=user.clinic_id,
+        user_id=user.id,
+        name=name.strip()[:100],
+        token_hash=hash_token(plain),
+        prefix=plain[:10],
+    )
+    db.session.add(token)
+    db.session.flush()
+    record_audit("token.create", by=user, target=token)
+    return token, plain
+
+
+def user_for_token(plain: str, now: datetime | None = None) -> User | None:
+    """The user behind a valid, unrevoked token (the token also marks its last use)."""
+    token = db.session.execute(
+        select(ApiToken).filter_by(token_hash=hash_token(plain))
+    ).scalar_one_or_none()
+    if token is None or token.revoked_at is not None or not token.user.active:
+        return None
+    token.last_used_at = now or utcnow()
+    return token.user
+
+
+def revoke_api_token(token: ApiToken, by: User, now: datetime | None = None) -> None:
+    token.revoked_at = now or utcnow()
+    record_audit("token.revoke", by=by, target=token)
 
 
 # --- audit -------------------------------------------------------------------------

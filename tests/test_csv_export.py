@@ -18,7 +18,13 @@ DOCUMENTED_HEADER = (
     "block_id,patient,mrn,performed_at,region,levels,side,purpose,sequence,agent,"
     "concentration_pct,agent_label,volume_ml_per_level,steroid,sedation,baseline_pain,verdict,"
     "threshold_pct,peak_relief_pct,response_duration_h,entry_id,recorded_at,submitted_at,"
-    "hours_since_block,pain,relief_pct,reported_relief_pct,activity,note,edited"
+    "hours_since_block,pain,relief_pct,reported_relief_pct,activity,note,edited,source"
+)
+DOCUMENTED_SUMMARY_HEADER = (
+    "block_id,patient,mrn,performed_at,region,levels,side,purpose,sequence,agent,"
+    "concentration_pct,agent_label,volume_ml_per_level,steroid,sedation,baseline_pain,verdict,"
+    "threshold_pct,peak_relief_pct,response_duration_h,entries,peak_at_h,onset_h,response_open,"
+    "duration_class,duration_50_h,duration_80_h,warnings"
 )
 
 
@@ -28,13 +34,14 @@ def read_csv(response) -> list[dict]:
     return list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"), newline="")))
 
 
-def test_header_is_the_documented_one():
+def test_headers_are_the_documented_ones():
     assert ",".join(export.ENTRY_COLUMNS) == DOCUMENTED_HEADER
+    assert ",".join(export.SUMMARY_COLUMNS) == DOCUMENTED_SUMMARY_HEADER
 
 
 def test_readme_documents_every_column():
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    for column in export.ENTRY_COLUMNS:
+    for column in export.ENTRY_COLUMNS + export.SUMMARY_COLUMNS:
         assert f"`{column}`" in readme, column
 
 
@@ -116,3 +123,117 @@ def test_csv_stream_is_lazy():
     assert produced == []
     next(stream)
     assert produced == [0]
+
+
+# --- clinic-wide exports ----------------------------------------------------------------
+
+
+def clinic_with_blocks(world):
+    from datetime import UTC, datetime
+
+    from tests.conftest import make_block
+
+    cervical = make_block(
+        world.clinic,
+        world.patient,
+        world.clinician,
+        region="cervical",
+        levels=["C5-C6"],
+        agent="bupivacaine",
+        concentration="0.5",
+        performed_at=datetime(2026, 5, 10, 15, tzinfo=UTC),
+    )
+    lumbar = make_block(
+        world.clinic,
+        world.patient,
+        world.clinician,
+        performed_at=datetime(2026, 6, 1, 15, tzinfo=UTC),
+    )
+    add_entries(cervical, {0.25: 1, 0.5: 0, 1: 1, 2: 1, 4: 6})
+    add_entries(lumbar, {0.5: 6, 1: 7, 2: 8})
+    add_entries(world.other_block, {0.5: 1})
+    db.session.commit()
+    return cervical, lumbar
+
+
+def test_clinic_entries_export_filters_and_streams(client, signed_in):
+    cervical, lumbar = clinic_with_blocks(signed_in)
+    response = client.get("/exports/entries.csv?start=2026-05-01&end=2026-05-31")
+    assert response.is_streamed
+    rows = read_csv(response)
+    assert {r["block_id"] for r in rows} == {str(cervical.id)}
+    assert len(rows) == 5
+    by_region = read_csv(client.get("/exports/entries.csv?region=lumbar&end=2026-12-31"))
+    assert {r["block_id"] for r in by_region} == {str(lumbar.id)}
+    by_verdict = read_csv(client.get("/exports/entries.csv?verdict=negative"))
+    assert {r["block_id"] for r in by_verdict} == {str(lumbar.id)}
+    by_agent = read_csv(client.get("/exports/entries.csv?agent=bupivacaine"))
+    assert {r["block_id"] for r in by_agent} == {str(cervical.id)}
+    everything = read_csv(client.get("/exports/entries.csv"))
+    assert str(signed_in.other_block.id) not in {r["block_id"] for r in everything}
+
+
+def test_clinic_summary_export_has_one_row_per_block(client, signed_in):
+    cervical, lumbar = clinic_with_blocks(signed_in)
+    response = client.get("/exports/blocks.csv?start=2026-01-01&end=2026-07-01")
+    first_line = response.get_data().decode("utf-8-sig").split("\r\n")[0]
+    assert first_line == DOCUMENTED_SUMMARY_HEADER
+    rows = {
+        r["block_id"]: r
+        for r in read_csv(client.get("/exports/blocks.csv?start=2026-01-01&end=2026-07-01"))
+    }
+    assert set(rows) == {str(cervical.id), str(lumbar.id)}
+    assert rows[str(cervical.id)]["verdict"] == "positive"
+    assert rows[str(cervical.id)]["entries"] == "5"
+    assert rows[str(cervical.id)]["duration_80_h"] == "1.75"
+    assert rows[str(cervical.id)]["response_open"] == "false"
+    assert rows[str(lumbar.id)]["verdict"] == "negative"
+    assert rows[str(lumbar.id)]["duration_class"] == ""
+
+
+def test_clinic_export_is_audited(client, signed_in):
+    clinic_with_blocks(signed_in)
+    client.get("/exports/entries.csv?region=cervical").get_data()
+    event = db.session.execute(
+        select(AuditEvent).filter_by(action="export.clinic_entries_csv")
+    ).scalar_one()
+    assert event.detail == {"filters": {"region": "cervical"}, "rows": 5}
+    assert event.user_id == signed_in.clinician.id
+
+
+def test_bad_export_filters_are_refused(client, signed_in):
+    response = client.get("/exports/entries.csv?start=2026-06-01&end=2026-05-01")
+    assert response.status_code == 400
+    assert "end date is before the start date" in response.get_data(as_text=True)
+    assert client.get("/exports/entries.csv?region=sacral").status_code == 400
+    assert client.get("/exports/entries.csv?start=yesterday").status_code == 400
+    assert (
+        db.session.execute(select(AuditEvent).filter(AuditEvent.action.like("export.%"))).first()
+        is None
+    )
+
+
+def test_table_schemas_describe_every_column(client, signed_in):
+    entries = client.get("/exports/entries.schema.json").get_json()
+    summary = client.get("/exports/blocks.schema.json").get_json()
+    assert [f["name"] for f in entries["fields"]] == export.ENTRY_COLUMNS
+    assert [f["name"] for f in summary["fields"]] == export.SUMMARY_COLUMNS
+    types = {f["name"]: f["type"] for f in entries["fields"]}
+    assert types["recorded_at"] == "datetime" and types["pain"] == "integer"
+
+
+def test_exports_open_in_pandas(client, signed_in):
+    pandas = __import__("pytest").importorskip("pandas")
+    clinic_with_blocks(signed_in)
+    body = client.get("/exports/entries.csv").get_data()
+    frame = pandas.read_csv(
+        io.BytesIO(body),
+        encoding="utf-8-sig",
+        parse_dates=["performed_at", "recorded_at", "submitted_at"],
+    )
+    assert len(frame) == 8
+    assert str(frame["recorded_at"].dt.tz) == "UTC"
+    assert frame["pain"].dtype.kind == "i"
+    assert frame["relief_pct"].dtype.kind == "f"
+    assert frame["reported_relief_pct"].isna().all()  # empty cells, never "None" or "nan"
+    assert "None" not in body.decode("utf-8-sig") and "nan" not in body.decode("utf-8-sig")

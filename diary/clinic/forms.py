@@ -22,6 +22,7 @@ from wtforms.validators import (
 from diary import anatomy
 from diary.agents import AGENT_LABELS, OTHER, agent_choices
 from diary.forms import ScoreField
+from diary.relief import VERDICTS
 
 PURPOSES = {"diagnostic": "Diagnostic", "therapeutic": "Therapeutic"}
 SEQUENCES = {"first": "1st", "second": "2nd", "confirmatory": "Confirmatory"}
@@ -181,3 +182,24 @@ def agent_windows_from(form: ClinicSettingsForm) -> dict[str, dict[str, float]]:
     for name, (agent, bound) in AGENT_WINDOW_FIELDS.items():
         windows.setdefault(agent, {})[bound] = float(form[name].data)
     return windows
+
+
+class ExportFilterForm(FlaskForm):
+    """Filters of the clinic-wide exports (read from the query string)."""
+
+    class Meta:
+        csrf = False
+
+    start = DateField("Performed on or after", validators=[Optional()])
+    end = DateField("Performed on or before", validators=[Optional()])
+    region = SelectField("Region", choices={"": "Any"} | dict(anatomy.REGIONS), default="")
+    agent = SelectField("Agent", choices={"": "Any"} | dict(AGENT_LABELS), default="")
+    verdict = SelectField(
+        "Verdict",
+        choices={"": "Any"} | {v: v.replace("_", " ").capitalize() for v in VERDICTS},
+        default="",
+    )
+
+    def validate_end(self, field):
+        if field.data and self.start.data and field.data < self.start.data:
+            raise ValidationError("The end date is before the start date.")

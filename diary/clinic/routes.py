@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import (
     Blueprint,
@@ -27,6 +27,7 @@ from diary.clinic.forms import (
     AGENT_WINDOW_FIELDS,
     BlockForm,
     ClinicSettingsForm,
+    ExportFilterForm,
     PatientForm,
     agent_windows_from,
 )
@@ -197,21 +198,104 @@ def chart(block_id: int, fmt: str):
     return response
 
 
+def csv_response(columns: list[str], rows, filename: str, audit) -> Response:
+    """Stream ``rows`` as CSV; ``audit(row_count)`` runs once the last row is sent."""
+
+    def counted():
+        count = 0
+        for row in rows:
+            count += 1
+            yield row
+        audit(count)
+        db.session.commit()
+
+    return Response(
+        stream_with_context(export.csv_stream(columns, counted())),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 @bp.get("/blocks/<int:block_id>/entries.csv")
 def block_csv(block_id: int):
     block = clinic_block_or_404(block_id)
     analysis = services.analyse_block(block)
-    rows = list(export.entry_rows(block, services.agent_label(block), analysis))
-    services.record_audit(
-        "export.block_csv", by=current_user, target=block, detail={"rows": len(rows)}
+    user = current_user._get_current_object()
+    return csv_response(
+        export.ENTRY_COLUMNS,
+        export.entry_rows(block, services.agent_label(block), analysis),
+        f"block-{block.id}-diary.csv",
+        lambda rows: services.record_audit(
+            "export.block_csv", by=user, target=block, detail={"rows": rows}
+        ),
     )
-    db.session.commit()
-    filename = f"block-{block.id}-diary.csv"
-    return Response(
-        stream_with_context(export.csv_stream(export.ENTRY_COLUMNS, rows)),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+
+
+def _export_filter() -> tuple[ExportFilterForm, services.BlockFilter | None]:
+    form = ExportFilterForm(request.args)
+    if not form.validate():
+        return form, None
+    tz = current_user.clinic.timezone
+    midnight = datetime.min.time()
+    return form, services.BlockFilter(
+        performed_from=clinic_time_to_utc(datetime.combine(form.start.data, midnight), tz)
+        if form.start.data
+        else None,
+        performed_before=clinic_time_to_utc(
+            datetime.combine(form.end.data + timedelta(days=1), midnight), tz
+        )
+        if form.end.data
+        else None,
+        region=form.region.data or None,
+        agent=form.agent.data or None,
+        verdict=form.verdict.data or None,
     )
+
+
+@bp.get("/exports")
+def exports():
+    form, chosen = _export_filter()
+    status = 400 if chosen is None and request.args else 200
+    query = request.query_string.decode()
+    return render_template("clinic/exports.html", form=form, query=query), status
+
+
+@bp.get("/exports/<kind>.csv")
+def clinic_csv(kind: str):
+    if kind not in ("entries", "blocks"):
+        abort(404)
+    form, chosen = _export_filter()
+    if chosen is None:
+        return render_template("clinic/exports.html", form=form, query=""), 400
+    user = current_user._get_current_object()
+    blocks = services.clinic_blocks(user.clinic_id, chosen)
+    if kind == "entries":
+        columns = export.ENTRY_COLUMNS
+        rows = (
+            row
+            for block, label, analysis in blocks
+            for row in export.entry_rows(block, label, analysis)
+        )
+    else:
+        columns = export.SUMMARY_COLUMNS
+        rows = (export.summary_row(block, label, analysis) for block, label, analysis in blocks)
+    detail = {"filters": {k: v for k, v in request.args.items() if v}}
+    return csv_response(
+        columns,
+        rows,
+        f"clinic-{kind}.csv",
+        lambda count: services.record_audit(
+            f"export.clinic_{kind}_csv", by=user, detail=detail | {"rows": count}
+        ),
+    )
+
+
+@bp.get("/exports/<kind>.schema.json")
+def csv_schema(kind: str):
+    columns = {"entries": export.ENTRY_COLUMNS, "blocks": export.SUMMARY_COLUMNS}.get(kind)
+    if columns is None:
+        abort(404)
+    return export.table_schema(columns)
 
 
 @bp.post("/blocks/<int:block_id>/link/<action>")
