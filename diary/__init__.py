@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from diary.api.problems import problem_response
 from diary.config import check_production, from_environment
 from diary.extensions import csrf, db, login_manager, migrate
 
@@ -51,6 +52,17 @@ def register_extensions(app: Flask) -> None:
         user = db.session.get(User, int(user_id))
         return user if user is not None and user.active else None
 
+    @login_manager.request_loader
+    def load_api_user(request) -> User | None:
+        # Bearer tokens authenticate the JSON API only, never the HTML pages.
+        if request.blueprint != "api":
+            return None
+        from diary.api.routes import bearer_token
+        from diary.services import user_for_token
+
+        token = bearer_token()
+        return user_for_token(token) if token else None
+
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
@@ -65,6 +77,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from diary.api.routes import bp as api_bp
     from diary.auth.routes import bp as auth_bp
     from diary.clinic.routes import bp as clinic_bp
     from diary.patient.routes import bp as patient_bp
@@ -72,6 +85,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(clinic_bp)
     app.register_blueprint(patient_bp)
+    app.register_blueprint(api_bp)
 
     @app.get("/healthz")
     def healthz():
@@ -92,6 +106,8 @@ def register_error_pages(app: Flask) -> None:
     def render_error(error):
         code = getattr(error, "code", 500) or 500
         title, message = messages.get(code, messages[500])
+        if request.path.startswith("/api/"):
+            return problem_response(code, message)
         return render_template("error.html", title=title, message=message), code
 
     for code in messages:
@@ -99,6 +115,12 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_expired(error):
+        if request.path.startswith("/api/"):
+            return problem_response(
+                400,
+                "Writes from a browser session need the X-CSRFToken "
+                "header; scripts should use a bearer token.",
+            )
         message = "This page has expired. Please reload it and try again; nothing was saved."
         return render_template("error.html", title="Please try again", message=message), 400
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from flask import Flask, current_app
@@ -21,6 +22,51 @@ DEMO_TIMEZONE = "America/Chicago"
 
 def register(app: Flask) -> None:
     app.cli.add_command(demo_command)
+    app.cli.add_command(clinic_group)
+
+
+@click.group("clinic")
+def clinic_group() -> None:
+    """Manage clinics."""
+
+
+@clinic_group.command("create")
+@click.option("--name", required=True, help="The clinic's name.")
+@click.option("--admin-email", required=True, help="Sign-in email of the first admin.")
+@click.option("--admin-name", default="Clinic admin", show_default=True)
+@click.option(
+    "--timezone",
+    "tz_name",
+    default="UTC",
+    show_default=True,
+    help="IANA time zone, e.g. America/Chicago.",
+)
+def create_clinic_command(name: str, admin_email: str, admin_name: str, tz_name: str) -> None:
+    """Create a clinic, its first admin and an API token; print the password and token."""
+    try:
+        ZoneInfo(tz_name)
+    except (ValueError, KeyError, ZoneInfoNotFoundError):
+        raise click.BadParameter(
+            f"unknown time zone {tz_name!r}", param_hint="--timezone"
+        ) from None
+    email = admin_email.strip().lower()
+    if db.session.execute(select(User).filter_by(email=email)).scalar_one_or_none():
+        raise click.BadParameter(f"{email} already has an account", param_hint="--admin-email")
+    clinic = Clinic(
+        name=name.strip(), timezone=tz_name, diary_link_hours=current_app.config["DIARY_LINK_HOURS"]
+    )
+    db.session.add(clinic)
+    db.session.flush()
+    password = secrets.token_urlsafe(12)
+    admin = User(clinic_id=clinic.id, email=email, name=admin_name, role="admin")
+    admin.set_password(password)
+    db.session.add(admin)
+    db.session.flush()
+    _, token = services.create_api_token(admin, "created with the clinic")
+    db.session.commit()
+    click.echo(f"Clinic {clinic.id}: {clinic.name} ({tz_name})")
+    click.echo(f"Admin: {email}  password: {password}")
+    click.echo(f"API token: {token}")
 
 
 @click.command("demo")

@@ -187,6 +187,21 @@ def create_block(clinic: Clinic, patient: Patient, values: BlockInput, by: User)
     return block
 
 
+def update_block(block: Block, values: dict, by: User, now: datetime | None = None) -> None:
+    """Change a block's recorded details (values as BlockInput's fields)."""
+    now = now or utcnow()
+    for name, value in values.items():
+        if name == "activities":
+            value = [a.strip() for a in (value or []) if a.strip()]
+        elif name == "agent_other":
+            value = (value or "").strip() or None
+        setattr(block, name, value)
+    if block.agent == "other":
+        block.concentration = None
+    block.changed_at = now
+    record_audit("block.update", by=by, target=block)
+
+
 def agent_label(block: Block) -> str:
     return describe_agent(block.agent, block.concentration, block.agent_other)
 

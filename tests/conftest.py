@@ -6,6 +6,8 @@ import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 import sqlalchemy as sa
 
 from diary import create_app, services
@@ -64,6 +66,19 @@ def database_url(request, tmp_path):
     return request.getfixturevalue("postgres_url")
 
 
+class RequestScopedClient(FlaskClient):
+    """A test client whose requests never see the previous request's signed-in user.
+
+    The tests hold an app context open, which Flask reuses for each request, so
+    Flask-Login's per-request cache in ``g`` would otherwise leak between requests.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            g.pop("_login_user", None)
+        return super().open(*args, **kwargs)
+
+
 def make_app(database_url: str, **extra):
     config = {
         "TESTING": True,
@@ -75,7 +90,9 @@ def make_app(database_url: str, **extra):
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }
     config.update(extra)
-    return create_app(config)
+    app = create_app(config)
+    app.test_client_class = RequestScopedClient
+    return app
 
 
 @pytest.fixture

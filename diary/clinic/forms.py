@@ -203,3 +203,10 @@ class ExportFilterForm(FlaskForm):
     def validate_end(self, field):
         if field.data and self.start.data and field.data < self.start.data:
             raise ValidationError("The end date is before the start date.")
+
+
+class ApiTokenForm(FlaskForm):
+    name = StringField(
+        "What the token is for",
+        validators=[DataRequired("Name the token, e.g. “EHR import”."), Length(max=100)],
+    )

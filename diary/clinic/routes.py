@@ -25,6 +25,7 @@ from diary.access import clinic_block_or_404, clinic_patient_or_404
 from diary.auth.forms import EmptyForm
 from diary.clinic.forms import (
     AGENT_WINDOW_FIELDS,
+    ApiTokenForm,
     BlockForm,
     ClinicSettingsForm,
     ExportFilterForm,
@@ -33,7 +34,7 @@ from diary.clinic.forms import (
 )
 from diary.extensions import db
 from diary.forms import clinic_time_to_utc
-from diary.models import Block, Patient
+from diary.models import ApiToken, Block, Patient
 from diary.qr import qr_svg
 from diary.schedule import DiarySchedule
 
@@ -179,8 +180,12 @@ def block(block_id: int):
 def chart(block_id: int, fmt: str):
     if fmt not in charts.FORMATS:
         abort(404)
+    return chart_response(clinic_block_or_404(block_id), fmt)
+
+
+def chart_response(block: Block, fmt: str) -> Response:
+    """The block's chart, drawn once per change of the diary or the clinic's settings."""
     scale = 2 if request.args.get("scale") == "2" and fmt == "png" else 1
-    block = clinic_block_or_404(block_id)
     settings = services.analysis_settings(block.clinic)
     version = f"{block.id}:{block.changed_at.isoformat()}:{settings!r}:{fmt}:{scale}"
     etag = hashlib.sha256(version.encode()).hexdigest()[:32]
@@ -191,8 +196,7 @@ def chart(block_id: int, fmt: str):
         analysis = services.analyse_block(block)
         return charts.render_chart(analysis, block.baseline_pain, fmt, scale)
 
-    body = chart_cache.get_or_render(etag, render)
-    response = Response(body, mimetype=charts.FORMATS[fmt])
+    response = Response(chart_cache.get_or_render(etag, render), mimetype=charts.FORMATS[fmt])
     response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"
     return response
@@ -356,3 +360,39 @@ def settings():
     return render_template(
         "clinic/settings.html", form=form, window_fields=list(AGENT_WINDOW_FIELDS)
     ), status
+
+
+def _visible_tokens():
+    query = select(ApiToken).where(ApiToken.clinic_id == current_user.clinic_id)
+    if current_user.role != "admin":
+        query = query.where(ApiToken.user_id == current_user.id)
+    return db.session.execute(query.order_by(ApiToken.created_at.desc())).scalars().all()
+
+
+@bp.route("/settings/tokens", methods=["GET", "POST"])
+def api_tokens():
+    form = ApiTokenForm()
+    new_token = None
+    if form.validate_on_submit():
+        _, new_token = services.create_api_token(current_user, form.name.data)
+        db.session.commit()
+        form = ApiTokenForm(formdata=None)
+    status = 400 if form.errors else 200
+    return render_template(
+        "clinic/tokens.html",
+        form=form,
+        tokens=_visible_tokens(),
+        new_token=new_token,
+        action_form=EmptyForm(),
+    ), status
+
+
+@bp.post("/settings/tokens/<int:token_id>/revoke")
+def revoke_api_token(token_id: int):
+    token = next((t for t in _visible_tokens() if t.id == token_id), None)
+    if token is None or not EmptyForm().validate_on_submit():
+        abort(404)
+    services.revoke_api_token(token, by=current_user)
+    db.session.commit()
+    flash(f"Token “{token.name}” revoked.", "info")
+    return redirect(url_for("clinic.api_tokens"))
