@@ -119,13 +119,16 @@ def test_create_and_read_patient(api):
     assert listing["total"] == 2
 
 
-@pytest.mark.parametrize("body, field", [
-    ({}, "display_name"),
-    ({"display_name": ""}, "display_name"),
-    ({"display_name": "A", "birth_year": 1800}, "birth_year"),
-    ({"display_name": "A", "birth_year": "1950"}, "birth_year"),
-    ({"display_name": "A", "favourite_colour": "blue"}, "favourite_colour"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({}, "display_name"),
+        ({"display_name": ""}, "display_name"),
+        ({"display_name": "A", "birth_year": 1800}, "birth_year"),
+        ({"display_name": "A", "birth_year": "1950"}, "birth_year"),
+        ({"display_name": "A", "favourite_colour": "blue"}, "favourite_colour"),
+    ],
+)
 def test_invalid_patient_is_refused_with_field_errors(api, body, field):
     body = assert_problem(api.post("/patients", json=body), 422)
     assert field in body["errors"]
@@ -133,8 +136,9 @@ def test_invalid_patient_is_refused_with_field_errors(api, body, field):
 
 
 def test_non_json_body_is_415(api):
-    response = api.post("/patients", data="display_name=A",
-                        content_type="application/x-www-form-urlencoded")
+    response = api.post(
+        "/patients", data="display_name=A", content_type="application/x-www-form-urlencoded"
+    )
     assert_problem(response, 415)
 
 
@@ -154,31 +158,38 @@ def test_create_block_answers_with_id_token_and_url(api, world):
     assert block["levels"] == ["L4-L5", "L5-S1"]
     assert block["performed_at"] == "2026-11-20T15:30:00+00:00"
     assert block["agent_label"] == "lidocaine 2%" and block["diary_status"] in (
-        "not_started", "expired")
+        "not_started",
+        "expired",
+    )
     assert api.get(f"/blocks/{block['id']}").get_json() == block
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"levels": ["C3-C4"]}, "levels"),
-    ({"levels": []}, "levels"),
-    ({"concentration": "5"}, "concentration"),
-    ({"agent": "other", "concentration": None}, "agent_other"),
-    ({"performed_at": "2026-11-20T09:30:00"}, "performed_at"),
-    ({"baseline_pain": 11}, "baseline_pain"),
-    ({"volume_ml_per_level": "lots"}, "volume_ml_per_level"),
-    ({"steroid": "yes"}, "steroid"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"levels": ["C3-C4"]}, "levels"),
+        ({"levels": []}, "levels"),
+        ({"concentration": "5"}, "concentration"),
+        ({"agent": "other", "concentration": None}, "agent_other"),
+        ({"performed_at": "2026-11-20T09:30:00"}, "performed_at"),
+        ({"baseline_pain": 11}, "baseline_pain"),
+        ({"volume_ml_per_level": "lots"}, "volume_ml_per_level"),
+        ({"steroid": "yes"}, "steroid"),
+    ],
+)
 def test_invalid_block_is_refused(api, world, change, field):
     before = db.session.execute(select(func.count(Block.id))).scalar_one()
-    body = assert_problem(api.post("/blocks", json=BLOCK_BODY | {"patient_id": world.patient.id}
-                                   | change), 422)
+    body = assert_problem(
+        api.post("/blocks", json=BLOCK_BODY | {"patient_id": world.patient.id} | change), 422
+    )
     assert field in body["errors"]
     assert db.session.execute(select(func.count(Block.id))).scalar_one() == before
 
 
 def test_block_for_another_clinics_patient_is_refused(api, world):
     body = assert_problem(
-        api.post("/blocks", json=BLOCK_BODY | {"patient_id": world.other_patient.id}), 422)
+        api.post("/blocks", json=BLOCK_BODY | {"patient_id": world.other_patient.id}), 422
+    )
     assert body["errors"] == {"patient_id": "no such patient"}
 
 
@@ -199,10 +210,16 @@ def test_analysis_is_the_value_the_block_page_shows(api, client, world):
     expected = services.analyse_block(world.block).to_dict()
     assert value == __import__("json").loads(__import__("json").dumps(expected))
     assert value["verdict"] == "positive" and value["response_duration_h"] == 1.75
-    assert value["relief"][0] == {"hours": 0.25, "pain": 1, "relief_pct": 87.5,
-                                  "reported_relief_pct": None, "entry_id": value["relief"][0][
-                                      "entry_id"], "edited": False, "logged_late": False,
-                                  "before_block": False}
+    assert value["relief"][0] == {
+        "hours": 0.25,
+        "pain": 1,
+        "relief_pct": 87.5,
+        "reported_relief_pct": None,
+        "entry_id": value["relief"][0]["entry_id"],
+        "edited": False,
+        "logged_late": False,
+        "before_block": False,
+    }
 
 
 def test_entries_csv_chart_and_fhir(api, world):
@@ -224,17 +241,21 @@ def test_transcribed_entry_is_marked_audited_and_allowed_on_a_closed_link(api, w
     world.block.link_revoked_at = datetime.now(UTC)
     db.session.commit()
     at = (world.block.performed_at + timedelta(hours=1)).isoformat()
-    response = api.post(f"/blocks/{world.block.id}/entries",
-                        json={"recorded_at": at, "pain": 2, "client_id": "paper-diary-1"})
+    response = api.post(
+        f"/blocks/{world.block.id}/entries",
+        json={"recorded_at": at, "pain": 2, "client_id": "paper-diary-1"},
+    )
     assert response.status_code == 201
     assert response.get_json()["source"] == "transcribed"
     entry = db.session.execute(select(DiaryEntry)).scalar_one()
     assert (entry.source, entry.entered_by_id) == ("transcribed", world.clinician.id)
     assert db.session.execute(
-        select(AuditEvent).filter_by(action="entry.transcribe")).scalar_one().user_id == (
-        world.clinician.id)
-    again = api.post(f"/blocks/{world.block.id}/entries",
-                     json={"recorded_at": at, "pain": 2, "client_id": "paper-diary-1"})
+        select(AuditEvent).filter_by(action="entry.transcribe")
+    ).scalar_one().user_id == (world.clinician.id)
+    again = api.post(
+        f"/blocks/{world.block.id}/entries",
+        json={"recorded_at": at, "pain": 2, "client_id": "paper-diary-1"},
+    )
     assert again.status_code == 200 and again.get_json()["id"] == entry.id
 
 
@@ -256,7 +277,9 @@ def test_patient_series(api, world):
     assert series["pair_status"] == "single"
     assert series["ablation_criteria"]["lcd"]["met"] is False
     assert series["ablation_criteria"]["consensus_2020"] == {
-        "met": True, "reason": "a diagnostic block gave sustained ≥50% relief"}
+        "met": True,
+        "reason": "a diagnostic block gave sustained ≥50% relief",
+    }
     assert series["blocks"][0]["analysis"]["verdict"] == "positive"
 
 
@@ -270,19 +293,33 @@ def test_settings_read_by_anyone_changed_by_admin(client, api, world):
     _, token = services.create_api_token(admin, "admin")
     db.session.commit()
     admin_api = Api(client, token)
-    changed = admin_api.patch("/clinic/settings", json={
-        "threshold_pct": 50, "schedule": {"early_minutes": [15, 30, 45]},
-        "agent_windows": {"lidocaine": {"maximum_h": 4}}})
+    changed = admin_api.patch(
+        "/clinic/settings",
+        json={
+            "threshold_pct": 50,
+            "schedule": {"early_minutes": [15, 30, 45]},
+            "agent_windows": {"lidocaine": {"maximum_h": 4}},
+        },
+    )
     assert changed.status_code == 200, changed.get_json()
     value = changed.get_json()
     assert value["threshold_pct"] == 50
     assert value["schedule"]["early_minutes"] == [15, 30, 45]
     assert value["agent_windows"]["lidocaine"] == {"minimum_h": 0.5, "maximum_h": 4}
-    bad = assert_problem(admin_api.patch("/clinic/settings", json={
-        "threshold_pct": 65, "agent_windows": {"lidocaine": {"minimum_h": 9}}}), 422)
+    bad = assert_problem(
+        admin_api.patch(
+            "/clinic/settings",
+            json={"threshold_pct": 65, "agent_windows": {"lidocaine": {"minimum_h": 9}}},
+        ),
+        422,
+    )
     assert set(bad["errors"]) == {"threshold_pct"}
-    assert_problem(admin_api.patch("/clinic/settings", json={
-        "agent_windows": {"lidocaine": {"minimum_h": 9}}}), 422)
+    assert_problem(
+        admin_api.patch(
+            "/clinic/settings", json={"agent_windows": {"lidocaine": {"minimum_h": 9}}}
+        ),
+        422,
+    )
     assert api.get("/clinic/settings").get_json()["threshold_pct"] == 50
 
 
@@ -299,8 +336,11 @@ def test_public_diary_reveals_no_identity(client, world):
 
 def test_diary_post_is_idempotent_by_client_id(client, world):
     url = f"/api/v1/diary/{world.block.diary_token}/entries"
-    body = {"pain": 3, "client_id": "phone-entry-0001",
-            "recorded_at": (datetime.now(UTC) - timedelta(minutes=5)).isoformat()}
+    body = {
+        "pain": 3,
+        "client_id": "phone-entry-0001",
+        "recorded_at": (datetime.now(UTC) - timedelta(minutes=5)).isoformat(),
+    }
     first = client.post(url, json=body)
     second = client.post(url, json=body)
     assert (first.status_code, second.status_code) == (201, 200)
@@ -336,12 +376,18 @@ def test_diary_correction_keeps_history(client, world):
 # --- another clinic ------------------------------------------------------------------
 
 CLINIC_URLS = [
-    ("get", "/patients/{patient}"), ("get", "/patients/{patient}/series"),
-    ("get", "/blocks/{block}"), ("patch", "/blocks/{block}"),
-    ("get", "/blocks/{block}/analysis"), ("get", "/blocks/{block}/entries"),
-    ("post", "/blocks/{block}/entries"), ("get", "/blocks/{block}/entries.csv"),
-    ("get", "/blocks/{block}/chart.png"), ("get", "/blocks/{block}/chart.svg"),
-    ("get", "/blocks/{block}/fhir"), ("post", "/blocks/{block}/link/revoke"),
+    ("get", "/patients/{patient}"),
+    ("get", "/patients/{patient}/series"),
+    ("get", "/blocks/{block}"),
+    ("patch", "/blocks/{block}"),
+    ("get", "/blocks/{block}/analysis"),
+    ("get", "/blocks/{block}/entries"),
+    ("post", "/blocks/{block}/entries"),
+    ("get", "/blocks/{block}/entries.csv"),
+    ("get", "/blocks/{block}/chart.png"),
+    ("get", "/blocks/{block}/chart.svg"),
+    ("get", "/blocks/{block}/fhir"),
+    ("post", "/blocks/{block}/link/revoke"),
     ("post", "/blocks/{block}/link/reopen"),
 ]
 
@@ -355,10 +401,10 @@ def test_another_clinic_gets_404_everywhere(other_api, world, method, template):
 
 
 def test_listings_show_only_the_own_clinic(other_api, world):
-    assert [b["id"] for b in other_api.get("/blocks").get_json()["items"]] == [
-        world.other_block.id]
+    assert [b["id"] for b in other_api.get("/blocks").get_json()["items"]] == [world.other_block.id]
     assert [p["id"] for p in other_api.get("/patients").get_json()["items"]] == [
-        world.other_patient.id]
+        world.other_patient.id
+    ]
 
 
 # --- tokens page and the clinic command ----------------------------------------------
@@ -377,9 +423,18 @@ def test_tokens_page_creates_shows_once_and_revokes(client, signed_in):
 
 
 def test_clinic_create_command_prints_a_working_token(runner, client):
-    result = runner.invoke(args=["clinic", "create", "--name", "North Spine",
-                                 "--admin-email", "Boss@North.example",
-                                 "--timezone", "Europe/Madrid"])
+    result = runner.invoke(
+        args=[
+            "clinic",
+            "create",
+            "--name",
+            "North Spine",
+            "--admin-email",
+            "Boss@North.example",
+            "--timezone",
+            "Europe/Madrid",
+        ]
+    )
     assert result.exit_code == 0, result.output
     token = re.search(r"API token: (\S+)", result.output).group(1)
     password = re.search(r"password: (\S+)", result.output).group(1)
@@ -387,11 +442,26 @@ def test_clinic_create_command_prints_a_working_token(runner, client):
     assert api.get("/clinic/settings").get_json()["timezone"] == "Europe/Madrid"
     created = api.post("/patients", json={"display_name": "P.Q."})
     assert created.status_code == 201
-    assert client.post("/login", data={"email": "boss@north.example",
-                                       "password": password}).status_code == 302
-    again = runner.invoke(args=["clinic", "create", "--name", "X",
-                                "--admin-email", "boss@north.example"])
+    assert (
+        client.post(
+            "/login", data={"email": "boss@north.example", "password": password}
+        ).status_code
+        == 302
+    )
+    again = runner.invoke(
+        args=["clinic", "create", "--name", "X", "--admin-email", "boss@north.example"]
+    )
     assert again.exit_code != 0 and "already has an account" in again.output
-    bad_zone = runner.invoke(args=["clinic", "create", "--name", "X",
-                                   "--admin-email", "x@y.example", "--timezone", "Mars/Base"])
+    bad_zone = runner.invoke(
+        args=[
+            "clinic",
+            "create",
+            "--name",
+            "X",
+            "--admin-email",
+            "x@y.example",
+            "--timezone",
+            "Mars/Base",
+        ]
+    )
     assert bad_zone.exit_code != 0 and "unknown time zone" in bad_zone.output

@@ -17,9 +17,12 @@ def bundle_for(world):
     add_entries(world.block, {0.25: 1, 0.5: 0, 1: 1, 2: 1, 3: 5})
     world.block.entries[1].note = "walked to the car"
     db.session.commit()
-    return fhir.diary_bundle(world.block, services.agent_label(world.block),
-                             services.analyse_block(world.block),
-                             datetime(2026, 11, 24, 12, tzinfo=UTC))
+    return fhir.diary_bundle(
+        world.block,
+        services.agent_label(world.block),
+        services.analyse_block(world.block),
+        datetime(2026, 11, 24, 12, tzinfo=UTC),
+    )
 
 
 def test_bundle_validates_against_fhir_models(world):
@@ -31,19 +34,27 @@ def test_bundle_validates_against_fhir_models(world):
 def test_pain_observations_use_loinc_and_entry_times(world):
     bundle = bundle_for(world)
     procedure_url = bundle["entry"][1]["fullUrl"]
-    pain = [e["resource"] for e in bundle["entry"]
-            if e["resource"]["resourceType"] == "Observation"
-            and e["resource"]["code"]["coding"][0]["code"] == "72514-3"]
+    pain = [
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "Observation"
+        and e["resource"]["code"]["coding"][0]["code"] == "72514-3"
+    ]
     assert len(pain) == 5
     first = pain[0]
     assert first["code"]["coding"][0]["system"] == "http://loinc.org"
     assert first["valueInteger"] == 1
     assert first["effectiveDateTime"] == world.block.entries[0].recorded_at.isoformat(
-        timespec="seconds")
+        timespec="seconds"
+    )
     assert first["partOf"] == [{"reference": procedure_url}]
     relief = first["component"][0]["valueQuantity"]
-    assert relief == {"value": 87.5, "unit": "%", "system": "http://unitsofmeasure.org",
-                      "code": "%"}
+    assert relief == {
+        "value": 87.5,
+        "unit": "%",
+        "system": "http://unitsofmeasure.org",
+        "code": "%",
+    }
     assert pain[1]["note"] == [{"text": "walked to the car"}]
 
 
@@ -60,13 +71,16 @@ def test_report_carries_verdict_and_peak(world):
     assert peak["valueQuantity"]["value"] == 100.0
     procedure = by_type["Procedure"][0]["resource"]
     assert procedure["code"]["coding"][0]["code"] == "64493"  # lumbar, first level
-    assert procedure["performedDateTime"] == world.block.performed_at.isoformat(
-        timespec="seconds")
+    assert procedure["performedDateTime"] == world.block.performed_at.isoformat(timespec="seconds")
 
 
 def test_bundle_without_entries_is_still_valid(world):
-    bundle = fhir.diary_bundle(world.block, "lidocaine 2%", services.analyse_block(world.block),
-                               datetime(2026, 11, 24, tzinfo=UTC))
+    bundle = fhir.diary_bundle(
+        world.block,
+        "lidocaine 2%",
+        services.analyse_block(world.block),
+        datetime(2026, 11, 24, tzinfo=UTC),
+    )
     resources.Bundle.model_validate(bundle)
     peak = bundle["entry"][-2]["resource"]
     assert "dataAbsentReason" in peak
