@@ -6,9 +6,9 @@ import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from flask import g, has_app_context
 from flask.testing import FlaskClient
-import sqlalchemy as sa
 
 from diary import create_app, services
 from diary.extensions import db
