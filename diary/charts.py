@@ -77,7 +77,15 @@ def render_chart(
         raise ValueError(f"unknown chart format {fmt!r}")
     fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=BASE_DPI * scale)
     fig.subplots_adjust(left=0.1, right=0.88, top=0.88, bottom=0.28)
-    ax = fig.add_subplot()
+    draw_chart(fig.add_subplot(), analysis, baseline_pain)
+    buffer = io.BytesIO()
+    metadata = {"Date": None} if fmt == "svg" else {"Software": None}
+    fig.savefig(buffer, format=fmt, metadata=metadata)
+    return buffer.getvalue()
+
+
+def draw_chart(ax, analysis: Analysis, baseline_pain: int | None) -> None:
+    """Draw the relief chart on a matplotlib Axes (also used by the PDF report)."""
     low, high = analysis.expected_window_h
     points = analysis.relief
     last_hour = max((p.hours for p in points), default=0.0)
@@ -160,11 +168,6 @@ def render_chart(
     ax.grid(True, color="0.85", linewidth=0.6)
     ax.set_title(chart_title(analysis), fontsize=11, loc="left")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=3, fontsize=7, frameon=False)
-
-    buffer = io.BytesIO()
-    metadata = {"Date": None} if fmt == "svg" else {"Software": None}
-    fig.savefig(buffer, format=fmt, metadata=metadata)
-    return buffer.getvalue()
 
 
 class ChartCache:

@@ -210,3 +210,17 @@ class ApiTokenForm(FlaskForm):
         "What the token is for",
         validators=[DataRequired("Name the token, e.g. “EHR import”."), Length(max=100)],
     )
+
+
+class TranscribeEntryForm(FlaskForm):
+    """An entry copied from the patient's paper diary by staff."""
+
+    recorded_date = DateField("Date", validators=[InputRequired("Enter the date of the entry.")])
+    recorded_time = TimeField("Time", validators=[InputRequired("Enter the time of the entry.")])
+    pain = ScoreField("Pain (0–10)", message="Choose the pain score: a whole number from 0 to 10.")
+    relief_pct = IntegerField(
+        "Patient's relief (%)",
+        validators=[Optional(), NumberRange(0, 100, "Relief is a percentage from 0 to 100.")],
+    )
+    activity = StringField("Activity", validators=[Length(max=200)])
+    note = StringField("Note", validators=[Length(max=1000)])

@@ -20,7 +20,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from diary import charts, export, services
+from diary import charts, export, relief, report, services
 from diary.access import clinic_block_or_404, clinic_patient_or_404
 from diary.auth.forms import EmptyForm
 from diary.clinic.forms import (
@@ -30,11 +30,13 @@ from diary.clinic.forms import (
     ClinicSettingsForm,
     ExportFilterForm,
     PatientForm,
+    TranscribeEntryForm,
     agent_windows_from,
 )
 from diary.extensions import db
+from diary.formatting import VERDICT_LABELS, local_time
 from diary.forms import clinic_time_to_utc
-from diary.models import ApiToken, Block, Patient
+from diary.models import ApiToken, Block, Patient, User, utcnow
 from diary.qr import qr_svg
 from diary.schedule import DiarySchedule
 
@@ -155,23 +157,145 @@ def diary_url(block: Block) -> str:
     return url_for("patient.diary", token=block.diary_token, _external=True)
 
 
-@bp.get("/blocks/<int:block_id>")
-def block(block_id: int):
-    block = clinic_block_or_404(block_id)
+def _block_page_context(block: Block) -> dict:
     analysis = services.analyse_block(block)
-    services.record_audit("block.view", by=current_user, target=block)
-    db.session.commit()
     link = diary_url(block)
-    return render_template(
-        "clinic/block.html",
+    return dict(
         block=block,
         analysis=analysis,
         progress=services.diary_progress(block),
         agent_label=services.agent_label(block),
         diary_link=link,
-        qr=qr_svg(link),
         alt_text=charts.chart_alt_text(analysis, block.baseline_pain),
+        tz=current_user.clinic.timezone,
+        clinician=db.session.get(User, block.created_by_id) if block.created_by_id else None,
+    )
+
+
+@bp.get("/blocks/<int:block_id>")
+def block(block_id: int):
+    block = clinic_block_or_404(block_id)
+    services.record_audit("block.view", by=current_user, target=block)
+    db.session.commit()
+    context = _block_page_context(block)
+    return render_template(
+        "clinic/block.html",
+        qr=qr_svg(context["diary_link"]),
         action_form=EmptyForm(),
+        transcribe_form=TranscribeEntryForm(formdata=None),
+        **context,
+    )
+
+
+@bp.post("/blocks/<int:block_id>/entries")
+def transcribe_entry(block_id: int):
+    """Staff copy an entry from the patient's paper diary."""
+    block = clinic_block_or_404(block_id)
+    form = TranscribeEntryForm()
+    if form.validate():
+        recorded_at = clinic_time_to_utc(
+            datetime.combine(form.recorded_date.data, form.recorded_time.data),
+            current_user.clinic.timezone,
+        )
+        values = services.EntryInput(
+            pain=form.pain.score,
+            recorded_at=recorded_at,
+            reported_relief_pct=form.relief_pct.data,
+            activity=form.activity.data,
+            note=form.note.data,
+        )
+        try:
+            services.record_entry(block, values, transcribed_by=current_user)
+        except services.EntryRejected as rejected:
+            form.recorded_date.errors.append(rejected.message)
+        else:
+            db.session.commit()
+            flash("Entry from the paper diary recorded.", "success")
+            return redirect(url_for("clinic.block", block_id=block.id) + "#entries-heading")
+    context = _block_page_context(block)
+    return render_template(
+        "clinic/block.html",
+        qr=qr_svg(context["diary_link"]),
+        action_form=EmptyForm(),
+        transcribe_form=form,
+        **context,
+    ), 400
+
+
+@bp.get("/blocks/<int:block_id>/report")
+def block_report(block_id: int):
+    block = clinic_block_or_404(block_id)
+    services.record_audit("block.report", by=current_user, target=block)
+    db.session.commit()
+    return render_template(
+        "clinic/report.html", blocks=[block], series=None, **_block_page_context(block)
+    )
+
+
+def report_facts(block: Block, analysis, tz: str) -> report.ReportFacts:
+    points = {p.entry_id: p for p in analysis.relief}
+    clinician = db.session.get(User, block.created_by_id) if block.created_by_id else None
+    patient = block.patient
+    return report.ReportFacts(
+        patient=patient.display_name + (f" (MRN {patient.mrn})" if patient.mrn else ""),
+        procedure=f"{block.region} medial branch block {', '.join(block.levels)} {block.side}, "
+        f"{local_time(block.performed_at, tz)} ({tz})",
+        details=[
+            f"{block.purpose.capitalize()} block, {block.sequence} in series; "
+            f"{services.agent_label(block)}, {block.volume_ml_per_level:g} mL per level; "
+            f"steroid {'yes' if block.steroid else 'no'}; sedation {block.sedation}; "
+            f"baseline pain {block.baseline_pain}/10."
+        ],
+        clinician=clinician.name if clinician else "—",
+        printed_at=local_time(utcnow(), tz),
+        entries=[
+            (
+                local_time(e.recorded_at, tz, "%d %b %H:%M"),
+                relief.format_hours(points[e.id].hours) if e.id in points else "superseded",
+                str(e.pain),
+                relief.format_pct(points[e.id].relief_pct)
+                if e.id in points and points[e.id].relief_pct is not None
+                else "",
+                "yes" if e.edited else "",
+            )
+            for e in block.entries
+        ],
+    )
+
+
+@bp.get("/blocks/<int:block_id>/report.pdf")
+def block_report_pdf(block_id: int):
+    block = clinic_block_or_404(block_id)
+    analysis = services.analyse_block(block)
+    tz = current_user.clinic.timezone
+    body = report.report_pdf(
+        report_facts(block, analysis, tz),
+        analysis,
+        block.baseline_pain,
+        VERDICT_LABELS[analysis.verdict],
+    )
+    services.record_audit("export.report_pdf", by=current_user, target=block)
+    db.session.commit()
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="block-{block.id}-report.pdf"'},
+    )
+
+
+@bp.get("/patients/<int:patient_id>/report")
+def series_report(patient_id: int):
+    patient = clinic_patient_or_404(patient_id)
+    series = [
+        (blocks, services.analyse_series(blocks)) for blocks in services.patient_series(patient)
+    ]
+    services.record_audit("patient.report", by=current_user, target=patient)
+    db.session.commit()
+    return render_template(
+        "clinic/series_report.html",
+        patient=patient,
+        series=series,
+        printed_at=utcnow(),
         tz=current_user.clinic.timezone,
     )
 
