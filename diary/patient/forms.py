@@ -1,5 +1,12 @@
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, HiddenField, IntegerField, SelectField, StringField
+from wtforms import (
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import Length, NumberRange, Optional, Regexp
 
 from diary.forms import ScoreField
@@ -20,6 +27,7 @@ class EntryForm(FlaskForm):
         "What were you doing?", choices={}, validate_choice=False, validators=[Length(max=200)]
     )
     activity_other = StringField("Something else", validators=[Length(max=200)])
+    note = TextAreaField("Note", validators=[Length(max=1000)], render_kw={"rows": 2})
     recorded_at = DateTimeLocalField(
         "Logging an earlier time?", validators=[Optional()], format="%Y-%m-%dT%H:%M"
     )

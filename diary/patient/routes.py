@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    json,
+    redirect,
+    render_template,
+    send_from_directory,
+    url_for,
+)
 
 from diary import services
 from diary.access import block_for_token_or_404, entry_of_block_or_404
@@ -30,6 +40,7 @@ def _entry_input(form: EntryForm, tz_name: str) -> services.EntryInput:
         recorded_at=clinic_time_to_utc(recorded_at, tz_name) if recorded_at else None,
         reported_relief_pct=form.relief_pct.data,
         activity=form.chosen_activity(),
+        note=form.note.data or None,
         client_id=form.client_id.data or None,
     )
 
@@ -47,6 +58,38 @@ def _render_diary(block, form: EntryForm, status: int = 200):
         ),
         status,
     )
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The service worker, served under /d/ so that it may control the diary pages."""
+    response = send_from_directory(current_app.static_folder, "sw.js", max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/<token>/manifest.webmanifest")
+def manifest(token: str):
+    block_for_token_or_404(token)
+    body = {
+        "name": "Pain diary",
+        "short_name": "Pain diary",
+        "start_url": url_for("patient.diary", token=token),
+        "scope": url_for("patient.diary", token=token),
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#0b5cad",
+        "icons": [
+            {
+                "src": url_for("static", filename=f"icons/icon-{size}.png"),
+                "sizes": f"{size}x{size}",
+                "type": "image/png",
+                "purpose": "any maskable",
+            }
+            for size in (192, 512)
+        ],
+    }
+    return current_app.response_class(json.dumps(body), mimetype="application/manifest+json")
 
 
 @bp.get("/<token>")

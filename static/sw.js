@@ -1,0 +1,50 @@
+// Service worker of the patient's diary: the page and its assets keep working offline.
+// Pages: network first, the last copy when offline. Assets: cached copy, refreshed in the background.
+var CACHE = "block-diary-v1";
+var ASSETS = ["/static/css/app.css", "/static/js/diary.js", "/static/favicon.svg",
+              "/static/icons/icon-192.png"];
+
+self.addEventListener("install", function (event) {
+  event.waitUntil(caches.open(CACHE).then(function (cache) { return cache.addAll(ASSETS); })
+    .then(function () { return self.skipWaiting(); }));
+});
+
+self.addEventListener("activate", function (event) {
+  event.waitUntil(caches.keys().then(function (names) {
+    return Promise.all(names.filter(function (n) { return n !== CACHE; })
+      .map(function (n) { return caches.delete(n); }));
+  }).then(function () { return self.clients.claim(); }));
+});
+
+self.addEventListener("fetch", function (event) {
+  var request = event.request;
+  var url = new URL(request.url);
+  if (request.method !== "GET" || url.origin !== self.location.origin ||
+      url.pathname.indexOf("/api/") === 0) { return; }
+  if (request.mode === "navigate") {
+    event.respondWith(fetch(request).then(function (response) {
+      if (response.ok) {
+        var copy = response.clone();
+        caches.open(CACHE).then(function (cache) { cache.put(url.pathname, copy); });
+      }
+      return response;
+    }).catch(function () {
+      return caches.match(url.pathname).then(function (cached) {
+        return cached || new Response("You are offline. Open the diary again when you have signal.",
+          { status: 503, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+      });
+    }));
+    return;
+  }
+  if (url.pathname.indexOf("/static/") === 0) {
+    event.respondWith(caches.open(CACHE).then(function (cache) {
+      return cache.match(request).then(function (cached) {
+        var fresh = fetch(request).then(function (response) {
+          if (response.ok) { cache.put(request, response.clone()); }
+          return response;
+        }).catch(function () { return cached; });
+        return cached || fresh;
+      });
+    }));
+  }
+});
