@@ -159,6 +159,10 @@ class DiaryEntry(db.Model):
     client_id: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the patient tapped Save (differs from submitted_at when sent later from offline).
+    made_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The schedule slot this entry answers.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pain: Mapped[int] = mapped_column(Integer)
     reported_relief_pct: Mapped[int | None] = mapped_column(Integer)
     activity: Mapped[str | None] = mapped_column(String(200))

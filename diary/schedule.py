@@ -77,3 +77,48 @@ def diary_status(
     if not link_open:
         return EXPIRED
     return IN_PROGRESS if entry_count else NOT_STARTED
+
+
+ON_TIME = timedelta(minutes=15)
+
+
+def slot_for(due_times: list[datetime], recorded_at: datetime) -> datetime | None:
+    """The due time an entry answers: the one nearest to when the pain was felt."""
+    if not due_times:
+        return None
+    return min(due_times, key=lambda due: (abs(due - recorded_at), due))
+
+
+@dataclass(frozen=True)
+class Compliance:
+    """On-time entries: made within 15 minutes of their due time, among due times passed."""
+
+    passed: int
+    on_time: int
+    answered: int
+    missed: list[datetime]
+    late: list[datetime]
+
+    @property
+    def on_time_pct(self) -> float | None:
+        return round(self.on_time / self.passed * 100, 1) if self.passed else None
+
+
+def compliance(
+    due_times: list[datetime], answers: list[tuple[datetime | None, datetime]], now: datetime
+) -> Compliance:
+    """``answers``: (due_at, made_at) of each entry."""
+    passed = [due for due in due_times if due <= now]
+    made_by_slot: dict[datetime, list[datetime]] = {}
+    for due_at, made_at in answers:
+        if due_at is not None:
+            made_by_slot.setdefault(due_at, []).append(made_at)
+    on_time = [due for due in passed
+               if any(abs(made - due) <= ON_TIME for made in made_by_slot.get(due, []))]
+    return Compliance(
+        passed=len(passed),
+        on_time=len(on_time),
+        answered=sum(1 for due in due_times if due in made_by_slot),
+        missed=[due for due in passed if due not in made_by_slot],
+        late=[due for due in passed if due in made_by_slot and due not in on_time],
+    )

@@ -30,7 +30,7 @@ from diary.models import (
     User,
     utcnow,
 )
-from diary.schedule import DiarySchedule, diary_status, next_due
+from diary.schedule import Compliance, DiarySchedule, compliance, diary_status, next_due, slot_for
 
 # Phones' clocks drift; an entry a little "in the future" is still now.
 CLOCK_SKEW = timedelta(minutes=2)
@@ -230,6 +230,7 @@ def reopen_link(block: Block, by: User, now: datetime | None = None) -> None:
 class EntryInput:
     pain: int
     recorded_at: datetime | None = None
+    made_at: datetime | None = None
     reported_relief_pct: int | None = None
     activity: str | None = None
     note: str | None = None
@@ -265,11 +266,17 @@ def record_entry(
         raise DiaryClosed()
     recorded_at = values.recorded_at or now
     check_entry_time(block, recorded_at, now)
+    made_at = min(values.made_at or now, now)
+    if made_at < recorded_at - CLOCK_SKEW:
+        raise EntryRejected("made_at", "The time made cannot be before the time of the pain.")
+    due_times = diary_schedule(block.clinic).due_times(block.performed_at, block.agent)
     entry = DiaryEntry(
         block_id=block.id,
         client_id=client_id,
         recorded_at=min(recorded_at, now),
         submitted_at=now,
+        made_at=made_at,
+        due_at=slot_for(due_times, recorded_at),
         pain=values.pain,
         reported_relief_pct=values.reported_relief_pct,
         activity=(values.activity or "").strip() or None,
@@ -330,6 +337,8 @@ def correct_entry(
     )
     for name, value in new_values.items():
         setattr(entry, name, value)
+    due_times = diary_schedule(block.clinic).due_times(block.performed_at, block.agent)
+    entry.due_at = slot_for(due_times, entry.recorded_at)
     entry.updated_at = now
     block.changed_at = now
     return True
@@ -442,17 +451,21 @@ class DiaryProgress:
     next_due_at: datetime | None
     status: str
     entry_count: int
+    compliance: Compliance
 
 
 def diary_progress(block: Block, now: datetime | None = None) -> DiaryProgress:
     now = now or utcnow()
     due_times = diary_schedule(block.clinic).due_times(block.performed_at, block.agent)
     count = len(block.entries)
+    answers = [(e.due_at, e.made_at or e.submitted_at) for e in block.entries
+               if e.source == "patient"]
     return DiaryProgress(
         due_times=due_times,
         next_due_at=next_due(due_times, now),
         status=diary_status(due_times, count, block.link_open(now), now),
         entry_count=count,
+        compliance=compliance(due_times, answers, now),
     )
 
 

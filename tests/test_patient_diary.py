@@ -59,7 +59,7 @@ def test_saving_an_entry_stores_it_and_shows_it(client, world):
     page = client.get(diary_url(world.block)).get_data(as_text=True)
     assert "Saved. Thank you." in page
     assert "Pain 3/10" in page
-    assert "1 score saved so far" in page
+    assert "1 of 10 scheduled scores done" in page
 
 
 def test_optional_fields_are_stored(client, world):

@@ -178,6 +178,8 @@ SCHEMAS = {
             "client_id": STRING,
             "recorded_at": MOMENT,
             "submitted_at": MOMENT,
+            "made_at": _nullable(MOMENT),
+            "due_at": _nullable(MOMENT),
             "hours_since_block": HOURS,
             "pain": INTEGER,
             "relief_pct": _nullable(PERCENT),
@@ -191,6 +193,7 @@ SCHEMAS = {
     "EntryInput": _object(
         {
             "recorded_at": MOMENT,
+            "made_at": MOMENT,
             "pain": {"type": "integer", "minimum": 0, "maximum": 10},
             "relief_pct": _nullable({"type": "integer", "minimum": 0, "maximum": 100}),
             "activity": _nullable({"type": "string", "maxLength": 200}),

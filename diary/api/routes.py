@@ -282,12 +282,13 @@ def block_entries_csv(block_id: int):
     )
 
 
-ENTRY_FIELDS = {"recorded_at", "pain", "relief_pct", "activity", "note", "client_id"}
+ENTRY_FIELDS = {"recorded_at", "made_at", "pain", "relief_pct", "activity", "note", "client_id"}
 
 
 def read_entry(fields: JsonFields, require_time: bool) -> services.EntryInput:
     values = services.EntryInput(
         recorded_at=fields.moment("recorded_at", required=require_time),
+        made_at=fields.moment("made_at", required=False),
         pain=fields.integer("pain", 0, 10),
         reported_relief_pct=fields.integer("relief_pct", 0, 100, required=False),
         activity=fields.text("activity", 200, required=False),
@@ -508,7 +509,7 @@ def diary_correct_entry(token: str, entry_id: int):
         abort(404)
     if not block.link_open(utcnow()):
         raise ApiProblem(410, "This diary link is closed; the entry was not changed.")
-    values = read_entry(json_body(ENTRY_FIELDS - {"client_id"}), require_time=False)
+    values = read_entry(json_body(ENTRY_FIELDS - {"client_id", "made_at"}), require_time=False)
     try:
         services.correct_entry(entry, values, replaced_by="patient")
     except services.EntryRejected as rejected:

@@ -67,6 +67,8 @@ def entry_json(entry: DiaryEntry) -> dict:
         "client_id": entry.client_id,
         "recorded_at": moment(entry.recorded_at),
         "submitted_at": moment(entry.submitted_at),
+        "made_at": moment(entry.made_at),
+        "due_at": moment(entry.due_at),
         "hours_since_block": round(hours_between(block.performed_at, entry.recorded_at), 3),
         "pain": entry.pain,
         "relief_pct": relief_pct(block.baseline_pain, entry.pain),

@@ -109,10 +109,12 @@
     var note = form.querySelector("[name=note]");
     var earlier = form.querySelector("[name=recorded_at]");
     var chosen = activity && activity.value && activity.value !== "__other__" ? activity.value : "";
+    var now = new Date();
     var body = {
       client_id: newId(),
       pain: Number(pain.value),
-      recorded_at: isoWithOffset(earlier && earlier.value ? new Date(earlier.value) : new Date())
+      recorded_at: isoWithOffset(earlier && earlier.value ? new Date(earlier.value) : now),
+      made_at: isoWithOffset(now)
     };
     if (relief && relief.value !== "") { body.relief_pct = Number(relief.value); }
     if (chosen || (other && other.value)) { body.activity = chosen || other.value; }
