@@ -113,8 +113,11 @@ def compliance(
     for due_at, made_at in answers:
         if due_at is not None:
             made_by_slot.setdefault(due_at, []).append(made_at)
-    on_time = [due for due in passed
-               if any(abs(made - due) <= ON_TIME for made in made_by_slot.get(due, []))]
+    on_time = [
+        due
+        for due in passed
+        if any(abs(made - due) <= ON_TIME for made in made_by_slot.get(due, []))
+    ]
     return Compliance(
         passed=len(passed),
         on_time=len(on_time),

@@ -458,8 +458,9 @@ def diary_progress(block: Block, now: datetime | None = None) -> DiaryProgress:
     now = now or utcnow()
     due_times = diary_schedule(block.clinic).due_times(block.performed_at, block.agent)
     count = len(block.entries)
-    answers = [(e.due_at, e.made_at or e.submitted_at) for e in block.entries
-               if e.source == "patient"]
+    answers = [
+        (e.due_at, e.made_at or e.submitted_at) for e in block.entries if e.source == "patient"
+    ]
     return DiaryProgress(
         due_times=due_times,
         next_due_at=next_due(due_times, now),

@@ -194,3 +194,28 @@ def test_invalid_correction_changes_nothing(client, world):
     db.session.refresh(entry)
     assert entry.pain == 6
     assert db.session.execute(select(func.count(EntryRevision.id))).scalar_one() == 0
+
+
+def test_reminders_calendar_has_one_alarm_per_remaining_due_time(client, world):
+    from icalendar import Calendar
+
+    response = client.get(diary_url(world.block) + "/reminders.ics")
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    calendar = Calendar.from_ical(response.get_data())
+    events = calendar.walk("VEVENT")
+    # performed 3 h ago, lidocaine: 15, 30 min, 1..8 h; 4..8 h are still ahead
+    assert len(events) == 5
+    for event in events:
+        assert len(event.walk("VALARM")) == 1
+        assert str(event["dtstart"].dt.tzinfo) == "America/Chicago"
+        assert world.block.diary_token in str(event["url"])
+    starts = sorted(e["dtstart"].dt for e in events)
+    assert starts[0] == (world.block.performed_at + timedelta(hours=4)).replace(microsecond=0)
+    assert calendar.walk("VTIMEZONE")[0]["tzid"] == "America/Chicago"
+    assert "J.S." not in response.get_data(as_text=True)
+
+
+def test_reminders_for_a_closed_link_are_refused(client, world):
+    world.block.link_revoked_at = datetime.now(UTC)
+    db.session.commit()
+    assert client.get(diary_url(world.block) + "/reminders.ics").status_code == 410

@@ -56,9 +56,11 @@ def test_slot_is_the_nearest_due_time():
 
 def test_compliance_counts_on_time_late_and_missed():
     due = minutes(15, 30, 60, 120, 180)
-    answers = [(due[0], due[0] + timedelta(minutes=2)),
-               (due[1], due[1] + timedelta(minutes=14)),
-               (due[2], due[2] + timedelta(minutes=40))]
+    answers = [
+        (due[0], due[0] + timedelta(minutes=2)),
+        (due[1], due[1] + timedelta(minutes=14)),
+        (due[2], due[2] + timedelta(minutes=40)),
+    ]
     result = compliance(due, answers, START + timedelta(minutes=150))
     assert (result.passed, result.on_time, result.answered) == (4, 2, 3)
     assert result.late == [due[2]] and result.missed == [due[3]]
@@ -66,7 +68,7 @@ def test_compliance_counts_on_time_late_and_missed():
 
 
 def test_entries_keep_their_slot_and_the_block_page_shows_compliance(client, signed_in):
-    block = signed_in.block   # performed 3 h ago, lidocaine
+    block = signed_in.block  # performed 3 h ago, lidocaine
     add_entries(block, {0.25: 2, 0.5: 2, 1.1: 3})
     from diary.extensions import db
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 from flask import (
@@ -17,6 +18,7 @@ from flask import (
 )
 
 from diary import services
+from diary.reminders import reminders_ics
 from diary.access import block_for_token_or_404, entry_of_block_or_404
 from diary.extensions import db
 from diary.forms import clinic_time_to_utc, utc_to_clinic_time
@@ -90,6 +92,24 @@ def manifest(token: str):
         ],
     }
     return current_app.response_class(json.dumps(body), mimetype="application/manifest+json")
+
+
+@bp.get("/<token>/reminders.ics")
+def reminders(token: str):
+    block = _open_block_or_410(token)
+    progress = services.diary_progress(block)
+    body = reminders_ics(
+        progress.due_times,
+        block.clinic.timezone,
+        url_for("patient.diary", token=token, _external=True),
+        uid_prefix=hashlib.sha256(token.encode()).hexdigest()[:16],
+        now=utcnow(),
+    )
+    return current_app.response_class(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": 'attachment; filename="pain-diary-reminders.ics"'},
+    )
 
 
 @bp.get("/<token>")
