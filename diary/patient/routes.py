@@ -18,12 +18,12 @@ from flask import (
 )
 
 from diary import services
-from diary.reminders import reminders_ics
 from diary.access import block_for_token_or_404, entry_of_block_or_404
 from diary.extensions import db
 from diary.forms import clinic_time_to_utc, utc_to_clinic_time
 from diary.models import utcnow
 from diary.patient.forms import OTHER_ACTIVITY, EntryForm
+from diary.reminders import reminders_ics
 
 bp = Blueprint("patient", __name__, url_prefix="/d")
 
