@@ -6,13 +6,14 @@ import os
 from pathlib import Path
 
 from flask import Flask, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from diary.api.problems import problem_response
 from diary.config import check_production, from_environment
-from diary.extensions import csrf, db, login_manager, migrate
+from diary.extensions import babel, csrf, db, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,6 +45,10 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
+    from diary.i18n import register_language_switch, select_locale
+
+    babel.init_app(app, locale_selector=select_locale)
+    register_language_switch(app)
 
     from diary.models import User
 
@@ -94,20 +99,23 @@ def register_blueprints(app: Flask) -> None:
 
 def register_error_pages(app: Flask) -> None:
     messages = {
-        400: ("Something in that request was not right", "Please go back and try again."),
-        403: ("Not allowed", "You do not have access to this page."),
-        404: ("Not found", "This page does not exist, or you do not have access to it."),
-        405: ("Not allowed", "That action is not available here."),
-        410: ("This diary link is closed", "Please contact your clinic if you still need to log."),
-        413: ("Too large", "That request was larger than the clinic accepts."),
-        500: ("Something went wrong", "Your data is safe. Please try again in a moment."),
+        400: (_l("Something in that request was not right"), _l("Please go back and try again.")),
+        403: (_l("Not allowed"), _l("You do not have access to this page.")),
+        404: (_l("Not found"), _l("This page does not exist, or you do not have access to it.")),
+        405: (_l("Not allowed"), _l("That action is not available here.")),
+        410: (
+            _l("This diary link is closed"),
+            _l("Please contact your clinic if you still need to log."),
+        ),
+        413: (_l("Too large"), _l("That request was larger than the clinic accepts.")),
+        500: (_l("Something went wrong"), _l("Your data is safe. Please try again in a moment.")),
     }
 
     def render_error(error):
         code = getattr(error, "code", 500) or 500
         title, message = messages.get(code, messages[500])
         if request.path.startswith("/api/"):
-            return problem_response(code, message)
+            return problem_response(code, str(message))
         return render_template("error.html", title=title, message=message), code
 
     for code in messages:
@@ -121,15 +129,23 @@ def register_error_pages(app: Flask) -> None:
                 "Writes from a browser session need the X-CSRFToken "
                 "header; scripts should use a bearer token.",
             )
-        message = "This page has expired. Please reload it and try again; nothing was saved."
-        return render_template("error.html", title="Please try again", message=message), 400
+        message = _l("This page has expired. Please reload it and try again; nothing was saved.")
+        return render_template("error.html", title=_l("Please try again"), message=message), 400
 
 
 def register_template_helpers(app: Flask) -> None:
-    from diary import formatting
+    from flask_babel import get_locale
+
+    from diary import formatting, i18n
 
     app.jinja_env.filters.update(formatting.FILTERS)
+    app.jinja_env.filters["patient_time"] = i18n.patient_time
     app.jinja_env.globals.update(formatting.GLOBALS)
+    app.jinja_env.globals.update(i18n.patient_words(), LANGUAGES=i18n.LANGUAGES)
+
+    @app.context_processor
+    def language():
+        return {"current_language": str(get_locale() or "en")}
 
 
 def register_commands(app: Flask) -> None:

@@ -64,6 +64,10 @@ class Clinic(db.Model):
     min_baseline_pain: Mapped[int] = mapped_column(Integer, default=4)
     min_entries_in_window: Mapped[int] = mapped_column(Integer, default=3)
     diary_link_hours: Mapped[int] = mapped_column(Integer, default=48)
+    # Language of the patient pages when the phone's language is not offered.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    # {"en": ["...", ...], "es": [...]}: the clinic's own instructions, if it wrote any.
+    instructions: Mapped[dict | None] = mapped_column(JSON, default=None)
     # {"early_minutes": [15, 30], "hourly_until_h": 8, "long_acting_until_h": 12}
     schedule: Mapped[dict | None] = mapped_column(JSON, default=None)
     # {"lidocaine": {"minimum_h": 0.5, "maximum_h": 3}, ...}: overrides of the defaults

@@ -38,6 +38,11 @@ CLOCK_SKEW = timedelta(minutes=2)
 LATE_LOGGING = timedelta(minutes=15)
 
 
+def N_(message: str) -> str:
+    """Marks a message for translation where it is shown (the patient pages)."""
+    return message
+
+
 class EntryRejected(ValueError):
     """An entry that cannot be stored; ``field`` names the input at fault."""
 
@@ -77,6 +82,8 @@ class ClinicSettings:
     diary_link_hours: int
     schedule: DiarySchedule
     agent_windows: dict[str, dict[str, float]]
+    language: str = "en"
+    instructions: dict[str, list[str]] = field(default_factory=dict)
 
 
 class SettingsRejected(ValueError):
@@ -97,6 +104,8 @@ def clinic_settings(clinic: Clinic) -> ClinicSettings:
             agent: {"minimum_h": w.minimum_h, "maximum_h": w.maximum_h}
             for agent, w in windows_from_settings(clinic.agent_windows).items()
         },
+        language=clinic.language,
+        instructions=dict(clinic.instructions or {}),
     )
 
 
@@ -116,6 +125,8 @@ def update_clinic_settings(clinic: Clinic, values: ClinicSettings, by: User) -> 
     clinic.diary_link_hours = values.diary_link_hours
     clinic.schedule = values.schedule.to_settings()
     clinic.agent_windows = values.agent_windows
+    clinic.language = values.language
+    clinic.instructions = values.instructions or None
     record_audit("clinic.settings", by=by, target=clinic)
 
 
@@ -239,9 +250,9 @@ class EntryInput:
 
 def check_entry_time(block: Block, recorded_at: datetime, now: datetime) -> None:
     if recorded_at < block.performed_at:
-        raise EntryRejected("recorded_at", "The time cannot be before the procedure.")
+        raise EntryRejected("recorded_at", N_("The time cannot be before the procedure."))
     if recorded_at > now + CLOCK_SKEW:
-        raise EntryRejected("recorded_at", "The time cannot be in the future.")
+        raise EntryRejected("recorded_at", N_("The time cannot be in the future."))
 
 
 def record_entry(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime, timedelta
 
+import flask_babel
 import pytest
 import sqlalchemy as sa
 from flask import g, has_app_context
@@ -70,12 +71,13 @@ class RequestScopedClient(FlaskClient):
     """A test client whose requests never see the previous request's signed-in user.
 
     The tests hold an app context open, which Flask reuses for each request, so
-    Flask-Login's per-request cache in ``g`` would otherwise leak between requests.
+    Flask-Login's and Flask-Babel's per-request caches would otherwise leak between requests.
     """
 
     def open(self, *args, **kwargs):
         if has_app_context():
             g.pop("_login_user", None)
+            flask_babel.refresh()
         return super().open(*args, **kwargs)
 
 

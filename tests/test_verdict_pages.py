@@ -23,6 +23,8 @@ SETTINGS_FORM = {
     "bupivacaine_maximum_h": "8",
     "ropivacaine_minimum_h": "1",
     "ropivacaine_maximum_h": "6",
+    "language": "es",
+    "instructions_es": "Anote sentado.\nNo tome analgésicos.",
     "other_minimum_h": "0.5",
     "other_maximum_h": "8",
 }
@@ -104,6 +106,8 @@ def test_threshold_setting_changes_verdict_csv_and_chart(client, world):
     assert world.clinic.threshold_pct == 50
     assert world.clinic.schedule["early_minutes"] == [15, 30, 45]
     assert world.clinic.diary_link_hours == 72
+    assert world.clinic.language == "es"
+    assert world.clinic.instructions == {"es": ["Anote sentado.", "No tome analgésicos."]}
 
     assert csv_rows(client, world.block.id)[0]["verdict"] == "positive"
     assert csv_rows(client, world.block.id)[0]["threshold_pct"] == "50"

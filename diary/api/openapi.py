@@ -294,11 +294,13 @@ SCHEMAS = {
                 "additionalProperties": _object({"minimum_h": HOURS, "maximum_h": HOURS}),
             },
             "timezone": STRING,
+            "language": {"enum": ["en", "es"]},
         }
     ),
     "SettingsInput": _object(
         {
             "threshold_pct": {"enum": [50, 80]},
+            "language": {"enum": ["en", "es"]},
             "min_baseline_pain": {"type": "integer", "minimum": 0, "maximum": 10},
             "min_entries_in_window": {"type": "integer", "minimum": 1, "maximum": 24},
             "diary_link_hours": {"type": "integer", "minimum": 1, "maximum": 336},

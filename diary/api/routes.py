@@ -20,6 +20,7 @@ from diary.api.serializers import block_json, entry_json, patient_json, public_d
 from diary.api.validation import JsonFields
 from diary.clinic.routes import chart_response, csv_response
 from diary.extensions import csrf, db
+from diary.i18n import LANGUAGES
 from diary.models import Block, DiaryEntry, Patient, utcnow
 from diary.schedule import DiarySchedule
 
@@ -368,6 +369,7 @@ def settings_json(clinic) -> dict:
         "schedule": current.schedule.to_settings(),
         "agent_windows": current.agent_windows,
         "timezone": clinic.timezone,
+        "language": current.language,
     }
 
 
@@ -415,6 +417,8 @@ def update_settings():
         ),
         schedule=schedule,
         agent_windows=windows,
+        language=fields.choice("language", LANGUAGES, required=False) or current.language,
+        instructions=current.instructions,
     )
     fields.finish()
     try:

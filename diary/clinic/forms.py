@@ -22,6 +22,7 @@ from wtforms.validators import (
 from diary import anatomy
 from diary.agents import AGENT_LABELS, OTHER, agent_choices
 from diary.forms import ScoreField
+from diary.i18n import LANGUAGES
 from diary.relief import VERDICTS
 
 PURPOSES = {"diagnostic": "Diagnostic", "therapeutic": "Therapeutic"}
@@ -118,6 +119,19 @@ class ClinicSettingsForm(FlaskForm):
             InputRequired("Enter how many entries are needed."),
             NumberRange(1, 24, "Between 1 and 24 entries."),
         ],
+    )
+    language = SelectField(
+        "Patient pages' language when the phone's is not offered", choices=dict(LANGUAGES)
+    )
+    instructions_en = TextAreaField(
+        "Instructions for patients, English (one per line; empty for the standard ones)",
+        validators=[Length(max=2000)],
+        render_kw={"rows": 3},
+    )
+    instructions_es = TextAreaField(
+        "Instructions for patients, Spanish (one per line; empty for the standard ones)",
+        validators=[Length(max=2000)],
+        render_kw={"rows": 3},
     )
     diary_link_hours = IntegerField(
         "Diary link lifetime after the procedure (hours)",
@@ -224,3 +238,14 @@ class TranscribeEntryForm(FlaskForm):
     )
     activity = StringField("Activity", validators=[Length(max=200)])
     note = StringField("Note", validators=[Length(max=1000)])
+
+
+def instructions_from(form: ClinicSettingsForm) -> dict[str, list[str]]:
+    """{language: lines} for the languages where the clinic wrote its own instructions."""
+    written = {}
+    for code in LANGUAGES:
+        text = form[f"instructions_{code}"].data or ""
+        lines = [line.strip()[:300] for line in text.splitlines() if line.strip()][:10]
+        if lines:
+            written[code] = lines
+    return written

@@ -32,6 +32,7 @@ from diary.clinic.forms import (
     PatientForm,
     TranscribeEntryForm,
     agent_windows_from,
+    instructions_from,
 )
 from diary.extensions import db
 from diary.formatting import VERDICT_LABELS, local_time
@@ -460,6 +461,8 @@ def settings():
                 long_acting_until_h=form.long_acting_until_h.data,
             ),
             agent_windows=agent_windows_from(form),
+            language=form.language.data,
+            instructions=instructions_from(form),
         )
         try:
             services.update_clinic_settings(clinic, values, by=current_user)
@@ -478,6 +481,9 @@ def settings():
         form.early_minutes.data = ", ".join(str(m) for m in current.schedule.early_minutes)
         form.hourly_until_h.data = current.schedule.hourly_until_h
         form.long_acting_until_h.data = current.schedule.long_acting_until_h
+        form.language.data = current.language
+        for code, lines in current.instructions.items():
+            form[f"instructions_{code}"].data = "\n".join(lines)
         for name, (agent, bound) in AGENT_WINDOW_FIELDS.items():
             form[name].data = current.agent_windows[agent][bound]
     status = 400 if form.errors else 200

@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
@@ -16,20 +17,22 @@ OTHER_ACTIVITY = "__other__"
 
 class EntryForm(FlaskForm):
     pain = ScoreField(
-        "How bad is your usual pain right now?",
-        message="Choose your pain score: tap a number from 0 to 10.",
+        _l("How bad is your usual pain right now?"),
+        message=_l("Choose your pain score: tap a number from 0 to 10."),
     )
     relief_pct = IntegerField(
-        "How much relief do you feel? (0–100%)",
-        validators=[Optional(), NumberRange(0, 100, "Relief is a percentage from 0 to 100.")],
+        _l("How much relief do you feel? (0–100%)"),
+        validators=[Optional(), NumberRange(0, 100, _l("Relief is a percentage from 0 to 100."))],
     )
     activity = SelectField(
-        "What were you doing?", choices={}, validate_choice=False, validators=[Length(max=200)]
+        _l("What were you doing?"), choices={}, validate_choice=False, validators=[Length(max=200)]
     )
-    activity_other = StringField("Something else", validators=[Length(max=200)])
-    note = TextAreaField("Note", validators=[Length(max=1000)], render_kw={"rows": 2})
+    activity_other = StringField(_l("Something else"), validators=[Length(max=200)])
+    note = TextAreaField(_l("Note"), validators=[Length(max=1000)], render_kw={"rows": 2})
     recorded_at = DateTimeLocalField(
-        "Logging an earlier time?", validators=[Optional()], format="%Y-%m-%dT%H:%M"
+        _l("Logging an earlier time?"),
+        validators=[Optional()],
+        format="%Y-%m-%dT%H:%M",
     )
     client_id = HiddenField(validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{8,64}$")])
 

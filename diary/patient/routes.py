@@ -10,17 +10,21 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     json,
     redirect,
     render_template,
     send_from_directory,
     url_for,
 )
+from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from diary import services
 from diary.access import block_for_token_or_404, entry_of_block_or_404
 from diary.extensions import db
 from diary.forms import clinic_time_to_utc, utc_to_clinic_time
+from diary.i18n import instructions_for
 from diary.models import utcnow
 from diary.patient.forms import OTHER_ACTIVITY, EntryForm
 from diary.reminders import reminders_ics
@@ -30,6 +34,7 @@ bp = Blueprint("patient", __name__, url_prefix="/d")
 
 def _open_block_or_410(token: str):
     block = block_for_token_or_404(token)
+    g.clinic_language = block.clinic.language
     if not block.link_open(utcnow()):
         abort(410)
     return block
@@ -57,6 +62,8 @@ def _render_diary(block, form: EntryForm, status: int = 200):
             progress=progress,
             agent_label=services.agent_label(block),
             tz=block.clinic.timezone,
+            instructions=instructions_for(block.clinic.instructions, str(get_locale())),
+            open_instructions=not block.entries,
         ),
         status,
     )
@@ -128,14 +135,14 @@ def add_entry(token: str):
     if not form.validate():
         return _render_diary(block, form, 400)
     try:
-        _, created = services.record_entry(block, _entry_input(form, block.clinic.timezone))
+        created = services.record_entry(block, _entry_input(form, block.clinic.timezone))[1]
     except services.EntryRejected as rejected:
-        getattr(form, rejected.field).errors.append(rejected.message)
+        getattr(form, rejected.field).errors.append(_(rejected.message))
         return _render_diary(block, form, 400)
     except services.DiaryClosed:
         abort(410)
     db.session.commit()
-    flash("Saved. Thank you." if created else "Already saved. Thank you.", "success")
+    flash(_("Saved. Thank you.") if created else _("Already saved. Thank you."), "success")
     return redirect(url_for("patient.diary", token=token) + "#entries")
 
 
@@ -151,10 +158,10 @@ def edit_entry(token: str, entry_id: int):
             try:
                 changed = services.correct_entry(entry, values, replaced_by="patient")
             except services.EntryRejected as rejected:
-                getattr(form, rejected.field).errors.append(rejected.message)
+                getattr(form, rejected.field).errors.append(_(rejected.message))
             else:
                 db.session.commit()
-                flash("Corrected." if changed else "Nothing changed.", "success")
+                flash(_("Corrected.") if changed else _("Nothing changed."), "success")
                 return redirect(url_for("patient.diary", token=token) + "#entries")
         status = 400
     else:

@@ -132,6 +132,7 @@
     sessionStorage.removeItem(key + ":sent");
     say(form.dataset.sent);
   }
+  form.dataset.ready = "true";  // entries now go through the phone's queue
   window.addEventListener("online", flush);
   window.setInterval(flush, 15000);
   render();

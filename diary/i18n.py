@@ -1,0 +1,79 @@
+"""Which language a page is shown in: the switch on the page, the phone's language,
+then the clinic's default. Patient-facing strings are translated (English, Spanish)."""
+
+from __future__ import annotations
+
+from flask import Flask, g, request
+
+LANGUAGES = {"en": "English", "es": "Español"}
+COOKIE = "lang"
+
+
+def select_locale() -> str:
+    chosen = request.args.get(COOKIE) or request.cookies.get(COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
+    from_phone = request.accept_languages.best_match(list(LANGUAGES))
+    if from_phone:
+        return from_phone
+    return g.get("clinic_language") or "en"
+
+
+def register_language_switch(app: Flask) -> None:
+    @app.after_request
+    def remember_switch(response):
+        chosen = request.args.get(COOKIE)
+        if chosen in LANGUAGES:
+            response.set_cookie(
+                COOKIE,
+                chosen,
+                max_age=60 * 60 * 24 * 30,
+                samesite="Lax",
+                secure=app.config.get("SESSION_COOKIE_SECURE", False),
+            )
+        return response
+
+
+def patient_words() -> dict:
+    """Words of the patient pages that come from data (region, side), marked for translation."""
+    from flask_babel import lazy_gettext as _l
+
+    return {
+        "REGION_WORDS": {
+            "cervical": _l("Neck (cervical)"),
+            "thoracic": _l("Upper back (thoracic)"),
+            "lumbar": _l("Low back (lumbar)"),
+        },
+        "SIDE_WORDS": {
+            "left": _l("left side"),
+            "right": _l("right side"),
+            "bilateral": _l("both sides"),
+        },
+    }
+
+
+def default_instructions() -> list[str]:
+    """criteria.md's instructions for a valid diary, in plain words."""
+    from flask_babel import gettext as _
+
+    return [
+        _("Rate only your usual pain, not soreness where the needle went in."),
+        _("No naps and no pain medicine during the diary hours."),
+        _("Score at each time the page shows; if you forget, add it with the time it was."),
+    ]
+
+
+def instructions_for(clinic_instructions: dict | None, language: str) -> list[str]:
+    """The clinic's own instructions in this language if it wrote some, else the defaults."""
+    own = (clinic_instructions or {}).get(language)
+    return list(own) if own else default_instructions()
+
+
+def patient_time(value, tz_name: str, pattern: str) -> str:
+    """A time in the clinic's zone, with day and month names in the page's language."""
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_datetime
+    from flask_babel import get_locale
+
+    return format_datetime(value, pattern, tzinfo=ZoneInfo(tz_name), locale=get_locale())

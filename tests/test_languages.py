@@ -1,0 +1,90 @@
+"""The patient pages in English and Spanish: from the phone's language, a switch, the clinic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from diary.extensions import db
+
+CATALOG = Path(__file__).parent.parent / "diary" / "translations" / "es" / "LC_MESSAGES"
+
+
+def test_every_spanish_string_is_translated_and_compiled():
+    with open(CATALOG / "messages.po", "rb") as po_file:
+        catalog = read_po(po_file)
+    untranslated = [m.id for m in catalog if m.id and not m.string]
+    assert untranslated == []
+    assert not [m.id for m in catalog if m.id and m.fuzzy]
+    with open(CATALOG / "messages.mo", "rb") as mo_file:
+        compiled = read_mo(mo_file)
+    assert {m.id: m.string for m in compiled if m.id} == {
+        m.id: m.string for m in catalog if m.id
+    }, "run tools/translations.py"
+
+
+def test_phone_language_chooses_spanish(client, world):
+    page = client.get(
+        f"/d/{world.block.diary_token}", headers={"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}
+    )
+    text = page.get_data(as_text=True)
+    assert '<html lang="es">' in text
+    assert "Su diario de dolor" in text and "Guardar" in text and "Sin dolor" in text
+    assert "Parte baja de la espalda (lumbar)" in text
+    assert "Your pain diary" not in text
+
+
+def test_english_phone_gets_english(client, world):
+    text = client.get(
+        f"/d/{world.block.diary_token}", headers={"Accept-Language": "en-US"}
+    ).get_data(as_text=True)
+    assert "Your pain diary" in text and '<html lang="en">' in text
+
+
+def test_switch_on_the_page_is_remembered(client, world):
+    url = f"/d/{world.block.diary_token}"
+    switched = client.get(url + "?lang=es", headers={"Accept-Language": "en"})
+    assert "Su diario de dolor" in switched.get_data(as_text=True)
+    assert "lang=es" in switched.headers["Set-Cookie"]
+    again = client.get(url, headers={"Accept-Language": "en"})
+    assert "Su diario de dolor" in again.get_data(as_text=True)
+
+
+def test_clinic_default_applies_when_the_phone_language_is_not_offered(client, world):
+    world.clinic.language = "es"
+    db.session.commit()
+    text = client.get(
+        f"/d/{world.block.diary_token}", headers={"Accept-Language": "de-DE"}
+    ).get_data(as_text=True)
+    assert "Su diario de dolor" in text
+
+
+def test_errors_and_messages_are_translated(client, world):
+    response = client.post(
+        f"/d/{world.block.diary_token}/entries",
+        data={"pain": "11"},
+        headers={"Accept-Language": "es"},
+    )
+    assert "Elija su puntuación de dolor" in response.get_data(as_text=True)
+    saved = client.post(
+        f"/d/{world.block.diary_token}/entries",
+        data={"pain": "3"},
+        headers={"Accept-Language": "es"},
+        follow_redirects=True,
+    )
+    assert "Guardado. Gracias." in saved.get_data(as_text=True)
+
+
+def test_clinic_instructions_replace_the_defaults_per_language(client, world):
+    world.clinic.instructions = {"es": ["Anote sentado y después de caminar."]}
+    db.session.commit()
+    spanish = client.get(
+        f"/d/{world.block.diary_token}", headers={"Accept-Language": "es"}
+    ).get_data(as_text=True)
+    assert "Anote sentado y después de caminar." in spanish
+    english = client.get(
+        f"/d/{world.block.diary_token}", headers={"Accept-Language": "en"}
+    ).get_data(as_text=True)
+    assert "Rate only your usual pain, not soreness where the needle went in." in english
