@@ -3,6 +3,8 @@ every operation and checks for 5xx answers and responses that break the document
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -19,6 +21,8 @@ from schemathesis.checks import (  # noqa: E402
     status_code_conformance,
 )
 
+# More examples for a deeper local run: API_FUZZ_EXAMPLES=200 make test
+EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "12"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -60,7 +64,10 @@ def test_api_conforms_to_its_openapi_document(api_app, method, path):
 
     @given(case=operation.as_strategy())
     @settings(
-        max_examples=12, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
     )
     def check(case):
         with api_app.app_context():

@@ -30,6 +30,7 @@ csrf.exempt(bp)
 PUBLIC_ENDPOINTS = {"api.openapi", "api.diary", "api.diary_add_entry", "api.diary_correct_entry"}
 WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
 PAGE_SIZE = 50
+MAX_ID = 2**31 - 1
 
 
 @bp.errorhandler(ApiProblem)
@@ -208,9 +209,12 @@ def read_block_fields(fields: JsonFields, current: Block | None = None) -> dict:
 def list_blocks():
     page, size = page_arguments()
     query = select(Block).where(Block.clinic_id == current_user.clinic_id)
-    patient_id = request.args.get("patient_id", type=int)
+    patient_id = request.args.get("patient_id")
     if patient_id is not None:
-        query = query.where(Block.patient_id == patient_id)
+        if not patient_id.isdigit() or not 1 <= int(patient_id) <= MAX_ID:
+            raise ApiProblem(400, "patient_id must be a whole number from 1.",
+                             {"patient_id": "must be a positive whole number"})
+        query = query.where(Block.patient_id == int(patient_id))
     total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     blocks = db.session.execute(
         query.order_by(Block.performed_at.desc(), Block.id.desc())
@@ -223,7 +227,7 @@ def list_blocks():
 @bp.post("/blocks")
 def create_block():
     fields = json_body(BLOCK_FIELDS)
-    patient_id = fields.integer("patient_id", 1, 2**31 - 1)
+    patient_id = fields.integer("patient_id", 1, MAX_ID)
     values = read_block_fields(fields)
     fields.finish()
     patient = db.session.get(Patient, patient_id)
