@@ -29,7 +29,7 @@ def test_diary_page_shows_procedure_scale_and_due_time(client, world):
     response = client.get(diary_url(world.block))
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert "Lumbar medial branch block (L4-L5, L5-S1, right)" in page
+    assert "Low back (lumbar) medial branch block (L4-L5, L5-S1, right side)" in page
     assert page.count('name="pain"') == 11
     for word in ("No pain", "Moderate", "Worst"):
         assert word in page
