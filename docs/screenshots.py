@@ -52,15 +52,21 @@ def main() -> None:
         base = f"http://127.0.0.1:{server.server_port}"
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-            phone = browser.new_page(
-                viewport={"width": 390, "height": 844},
-                device_scale_factor=1,
-                is_mobile=True,
-                has_touch=True,
-            )
-            phone.goto(f"{base}/d/{ongoing_token}")
-            phone.get_by_role("radio", name="2", exact=True).tap()
-            phone.screenshot(path=OUT / "patient-page.png", full_page=True)
+            for language, scheme, name in (
+                ("en-US", "light", "patient-page.png"),
+                ("es-ES", "light", "patient-page-es.png"),
+                ("en-US", "dark", "patient-page-dark.png"),
+                ("es-ES", "dark", "patient-page-es-dark.png"),
+            ):
+                context = browser.new_context(
+                    viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                    locale=language, color_scheme=scheme,
+                )
+                phone = context.new_page()
+                phone.goto(f"{base}/d/{ongoing_token}")
+                phone.locator(".score-option").nth(2).tap()
+                phone.screenshot(path=OUT / name)
+                context.close()
             desk = browser.new_page(viewport={"width": 1280, "height": 900})
             desk.goto(f"{base}/login")
             desk.fill("#email", DEMO_EMAIL)

@@ -219,3 +219,13 @@ def test_reminders_for_a_closed_link_are_refused(client, world):
     world.block.link_revoked_at = datetime.now(UTC)
     db.session.commit()
     assert client.get(diary_url(world.block) + "/reminders.ics").status_code == 410
+
+
+def test_patient_page_is_light_on_the_wire(client, world):
+    """Under 30 KB with every same-site file it loads (no chart, no framework)."""
+    page = client.get(diary_url(world.block))
+    html = page.get_data(as_text=True)
+    assets = re.findall(r'(?:href|src)="(/static/[^"]+)"', html)
+    assert {"/static/css/app.css", "/static/js/diary.js"} <= set(assets)
+    total = len(page.get_data()) + sum(len(client.get(a).get_data()) for a in assets)
+    assert total < 30 * 1024, total
