@@ -7,12 +7,13 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
-from flask import Flask, current_app
+from flask import Flask, current_app, url_for
 from sqlalchemy import select
 
 from diary import services
 from diary.extensions import db
 from diary.models import Clinic, User, utcnow
+from diary.push import generate_vapid_keys
 
 DEMO_CLINIC = "Demo Spine Clinic"
 DEMO_EMAIL = "demo@clinic.example"
@@ -23,6 +24,35 @@ DEMO_TIMEZONE = "America/Chicago"
 def register(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(clinic_group)
+    app.cli.add_command(reminders_group)
+
+
+@click.group("reminders")
+def reminders_group() -> None:
+    """Web Push reminders."""
+
+
+@reminders_group.command("keys")
+def reminder_keys_command() -> None:
+    """Print a new VAPID key pair for the configuration."""
+    private, public = generate_vapid_keys()
+    click.echo(f"VAPID_PRIVATE_KEY={private}")
+    click.echo(f"VAPID_PUBLIC_KEY={public}")
+
+
+@reminders_group.command("send")
+def send_reminders_command() -> None:
+    """Send the reminders that are due now; run it every minute."""
+    private = current_app.config["VAPID_PRIVATE_KEY"]
+    if not private:
+        raise click.ClickException("VAPID_PRIVATE_KEY is not set (flask reminders keys)")
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+        counts = services.send_due_reminders(
+            private,
+            current_app.config["VAPID_SUBJECT"],
+            lambda block: url_for("patient.diary", token=block.diary_token, _external=True),
+        )
+    click.echo(f"sent {counts['sent']}, gone {counts['gone']}, failed {counts['failed']}")
 
 
 @click.group("clinic")

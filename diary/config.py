@@ -19,6 +19,12 @@ def from_environment(instance_path: str) -> dict:
         "SECRET_KEY": os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET),
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL"), instance_path),
         "DIARY_LINK_HOURS": int(os.environ.get("DIARY_LINK_HOURS", "48")),
+        # Where patients reach the app; links in push reminders are built from it.
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        # Web Push (optional): `flask reminders keys` prints a pair.
+        "VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY", ""),
+        "VAPID_PUBLIC_KEY": os.environ.get("VAPID_PUBLIC_KEY", ""),
+        "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "mailto:admin@localhost"),
         "SESSION_COOKIE_SECURE": environment == "production"
         and os.environ.get("SESSION_COOKIE_SECURE", "1") != "0",
     }

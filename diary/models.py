@@ -202,6 +202,21 @@ class EntryRevision(db.Model):
     entry: Mapped[DiaryEntry] = relationship(back_populates="revisions")
 
 
+class PushSubscription(db.Model):
+    """A phone's Web Push subscription for a diary's reminders."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    block_id: Mapped[int] = mapped_column(ForeignKey("block.id"), index=True)
+    endpoint: Mapped[str] = mapped_column(String(1000), unique=True)
+    p256dh: Mapped[str] = mapped_column(String(200))
+    auth: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The latest due time a reminder was sent for.
+    reminded_through: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    block: Mapped[Block] = relationship()
+
+
 class ApiToken(db.Model):
     """A clinic's bearer token for the JSON API. Only its SHA-256 is stored."""
 

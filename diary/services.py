@@ -27,6 +27,7 @@ from diary.models import (
     DiaryEntry,
     EntryRevision,
     Patient,
+    PushSubscription,
     User,
     utcnow,
 )
@@ -479,6 +480,71 @@ def diary_progress(block: Block, now: datetime | None = None) -> DiaryProgress:
         entry_count=count,
         compliance=compliance(due_times, answers, now),
     )
+
+
+# --- Web Push reminders --------------------------------------------------------------
+
+
+def subscribe_push(block: Block, endpoint: str, p256dh: str, auth: str) -> PushSubscription:
+    """Store (or move to this diary) a phone's push subscription."""
+    subscription = db.session.execute(
+        select(PushSubscription).filter_by(endpoint=endpoint)
+    ).scalar_one_or_none()
+    if subscription is None:
+        subscription = PushSubscription(endpoint=endpoint)
+        db.session.add(subscription)
+    subscription.block_id, subscription.p256dh, subscription.auth = block.id, p256dh, auth
+    db.session.flush()
+    return subscription
+
+
+def unsubscribe_push(block: Block, endpoint: str) -> bool:
+    subscription = db.session.execute(
+        select(PushSubscription).filter_by(endpoint=endpoint, block_id=block.id)
+    ).scalar_one_or_none()
+    if subscription is None:
+        return False
+    db.session.delete(subscription)
+    return True
+
+
+def send_due_reminders(
+    private_key: str, subject: str, diary_url_for, now: datetime | None = None
+) -> dict[str, int]:
+    """Announce every due time that has just arrived, once per subscribed phone."""
+    from diary import push
+
+    now = now or utcnow()
+    counts = {"sent": 0, "gone": 0, "failed": 0}
+    subscriptions = db.session.execute(select(PushSubscription)).scalars().all()
+    for subscription in subscriptions:
+        block = subscription.block
+        if not block.link_open(now):
+            continue
+        due_times = diary_schedule(block.clinic).due_times(block.performed_at, block.agent)
+        due = push.due_to_announce(due_times, subscription.reminded_through, now)
+        if due is None:
+            continue
+        target = push.PushTarget(subscription.endpoint, subscription.p256dh, subscription.auth)
+        try:
+            push.send_reminder(
+                target,
+                "Pain diary",
+                "Time to score your usual pain.",
+                diary_url_for(block),
+                private_key,
+                subject,
+            )
+        except push.SubscriptionGone:
+            db.session.delete(subscription)
+            counts["gone"] += 1
+        except Exception:  # noqa: BLE001 - one unreachable phone must not stop the others
+            counts["failed"] += 1
+        else:
+            subscription.reminded_through = due
+            counts["sent"] += 1
+        db.session.commit()
+    return counts
 
 
 # --- API tokens --------------------------------------------------------------------

@@ -48,3 +48,17 @@ self.addEventListener("fetch", function (event) {
     }));
   }
 });
+
+self.addEventListener("push", function (event) {
+  var message = { title: "Pain diary", body: "Time to score your pain.", url: "/" };
+  try { message = event.data.json(); } catch (e) { /* keep the default text */ }
+  event.waitUntil(self.registration.showNotification(message.title, {
+    body: message.body, icon: "/static/icons/icon-192.png", data: { url: message.url },
+    tag: "pain-diary", renotify: true
+  }));
+});
+
+self.addEventListener("notificationclick", function (event) {
+  event.notification.close();
+  event.waitUntil(self.clients.openWindow(event.notification.data.url));
+});

@@ -345,7 +345,21 @@ SCHEMAS = {
             "due_times": {"type": "array", "items": MOMENT},
             "next_due_at": _nullable(MOMENT),
             "entries": {"type": "array", "items": _ref("Entry")},
+            "push_public_key": _nullable(STRING),
         }
+    ),
+    "PushSubscription": _object(
+        {
+            "endpoint": {"type": "string", "minLength": 1, "maxLength": 1000},
+            "keys": _object(
+                {
+                    "p256dh": {"type": "string", "minLength": 1, "maxLength": 200},
+                    "auth": {"type": "string", "minLength": 1, "maxLength": 200},
+                }
+            ),
+            "expirationTime": _nullable(NUMBER),
+        },
+        required=["endpoint", "keys"],
     ),
 }
 
@@ -576,6 +590,28 @@ def openapi_document(server_url: str) -> dict:
                     **_problem_responses(400, 404, 410, 415, 422),
                 },
             }
+        },
+        "/diary/{token}/push": {
+            "post": {
+                "summary": "Turn on Web Push reminders on this phone",
+                "security": [],
+                "parameters": [TOKEN_PARAM],
+                "requestBody": _body(_ref("PushSubscription")),
+                "responses": {
+                    "201": _json(_object({"subscribed": BOOLEAN}), "Subscribed"),
+                    **_problem_responses(400, 404, 410, 415, 422),
+                },
+            },
+            "delete": {
+                "summary": "Turn off Web Push reminders on this phone",
+                "security": [],
+                "parameters": [TOKEN_PARAM],
+                "requestBody": _body(_object({"endpoint": {"type": "string", "maxLength": 1000}})),
+                "responses": {
+                    "204": {"description": "Unsubscribed"},
+                    **_problem_responses(400, 404, 415, 422),
+                },
+            },
         },
         "/diary/{token}/entries/{entry_id}": {
             "patch": {

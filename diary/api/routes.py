@@ -27,7 +27,14 @@ from diary.schedule import DiarySchedule
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
-PUBLIC_ENDPOINTS = {"api.openapi", "api.diary", "api.diary_add_entry", "api.diary_correct_entry"}
+PUBLIC_ENDPOINTS = {
+    "api.openapi",
+    "api.diary",
+    "api.diary_add_entry",
+    "api.diary_correct_entry",
+    "api.diary_subscribe",
+    "api.diary_unsubscribe",
+}
 WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
 PAGE_SIZE = 50
 MAX_ID = 2**31 - 1
@@ -212,8 +219,11 @@ def list_blocks():
     patient_id = request.args.get("patient_id")
     if patient_id is not None:
         if not patient_id.isdigit() or not 1 <= int(patient_id) <= MAX_ID:
-            raise ApiProblem(400, "patient_id must be a whole number from 1.",
-                             {"patient_id": "must be a positive whole number"})
+            raise ApiProblem(
+                400,
+                "patient_id must be a whole number from 1.",
+                {"patient_id": "must be a positive whole number"},
+            )
         query = query.where(Block.patient_id == int(patient_id))
     total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     blocks = db.session.execute(
@@ -524,3 +534,43 @@ def diary_correct_entry(token: str, entry_id: int):
         raise ApiProblem(422, rejected.message, {rejected.field: rejected.message}) from None
     db.session.commit()
     return entry_json(entry)
+
+
+def read_subscription(fields: JsonFields) -> tuple[str, str, str]:
+    endpoint = fields.text("endpoint", 1000) or ""
+    if endpoint and not endpoint.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        fields.fail("endpoint", "must be an https address")
+    keys = fields.body.get("keys")
+    p256dh = auth = ""
+    if not isinstance(keys, dict) or not all(
+        isinstance(keys.get(k), str) and 0 < len(keys[k]) <= 200 for k in ("p256dh", "auth")
+    ):
+        fields.fail("keys", "must hold the subscription's p256dh and auth keys")
+    else:
+        p256dh, auth = keys["p256dh"], keys["auth"]
+    fields.finish()
+    return endpoint, p256dh, auth
+
+
+@bp.post("/diary/<token>/push")
+def diary_subscribe(token: str):
+    """Turn on Web Push reminders for this diary on this phone."""
+    block = block_for_token_or_404(token)
+    if not block.link_open(utcnow()):
+        raise ApiProblem(410, "This diary link is closed.")
+    endpoint, p256dh, auth = read_subscription(json_body({"endpoint", "keys", "expirationTime"}))
+    services.subscribe_push(block, endpoint, p256dh, auth)
+    db.session.commit()
+    return {"subscribed": True}, 201
+
+
+@bp.delete("/diary/<token>/push")
+def diary_unsubscribe(token: str):
+    block = block_for_token_or_404(token)
+    fields = json_body({"endpoint"})
+    endpoint = fields.text("endpoint", 1000)
+    fields.finish()
+    if not services.unsubscribe_push(block, endpoint):
+        raise ApiProblem(404, "No such subscription for this diary.")
+    db.session.commit()
+    return "", 204

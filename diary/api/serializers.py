@@ -81,6 +81,8 @@ def entry_json(entry: DiaryEntry) -> dict:
 
 
 def public_diary_json(block: Block) -> dict:
+    from flask import current_app
+
     """What the patient's own phone may read through the diary token: no identity."""
     progress = services.diary_progress(block)
     return {
@@ -95,4 +97,5 @@ def public_diary_json(block: Block) -> dict:
         "due_times": [moment(due) for due in progress.due_times],
         "next_due_at": moment(progress.next_due_at),
         "entries": [entry_json(entry) for entry in block.entries],
+        "push_public_key": current_app.config.get("VAPID_PUBLIC_KEY") or None,
     }

@@ -18,13 +18,16 @@ WCAG_AA = "{runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wca
 def violations(page) -> list[str]:
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(f"axe.run(document, {WCAG_AA})")
-    return [f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes: "
-            f"{v['nodes'][0]['target']})" for v in result["violations"]]
+    return [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes: {v['nodes'][0]['target']})"
+        for v in result["violations"]
+    ]
 
 
 def no_sideways_scroll(page) -> bool:
     return page.evaluate(
-        "document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
 
 
 @pytest.fixture
@@ -38,8 +41,13 @@ def diary_with_entries(live_app):
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("language", ["en-US", "es-ES"])
 def test_patient_page_has_no_axe_violations(browser, diary_with_entries, scheme, language):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                  has_touch=True, color_scheme=scheme, locale=language)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        color_scheme=scheme,
+        locale=language,
+    )
     page = context.new_page()
     page.goto(diary_with_entries)
     page.locator("details.optional summary").click()  # the optional fields too
@@ -60,8 +68,16 @@ def test_clinic_pages_have_no_axe_violations(live_app, browser):
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     block_id = live_app.world.block_id
-    for path in ("/", f"/blocks/{block_id}", "/patients", "/patients/1", "/patients/new",
-                 "/patients/1/blocks/new", "/exports", "/settings/tokens"):
+    for path in (
+        "/",
+        f"/blocks/{block_id}",
+        "/patients",
+        "/patients/1",
+        "/patients/new",
+        "/patients/1/blocks/new",
+        "/exports",
+        "/settings/tokens",
+    ):
         page.goto(live_app.base_url + path)
         assert violations(page) == [], path
     page.close()
@@ -74,14 +90,16 @@ def test_patient_page_at_320_px_landscape_and_200_percent_text(browser, diary_wi
         page.goto(diary_with_entries)
         assert no_sideways_scroll(page), viewport
         context.close()
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                  has_touch=True)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     page.goto(diary_with_entries)
     page.evaluate("document.documentElement.style.fontSize = '200%'")
     assert no_sideways_scroll(page)
     sizes = page.locator(".score-option, button.save, .entry-edit").evaluate_all(
-        "els => els.map(e => [e.getBoundingClientRect().width, e.getBoundingClientRect().height])")
+        "els => els.map(e => [e.getBoundingClientRect().width, e.getBoundingClientRect().height])"
+    )
     assert all(w >= 48 and h >= 48 for w, h in sizes)
     context.close()
 

@@ -1,0 +1,160 @@
+"""Web Push reminders: subscribe, send to a fake push service on loopback, unsubscribe."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import threading
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from sqlalchemy import func, select
+
+from diary.extensions import db
+from diary.models import PushSubscription
+from diary.push import due_to_announce, generate_vapid_keys
+
+ec = pytest.importorskip("cryptography.hazmat.primitives.asymmetric.ec")
+serialization = pytest.importorskip("cryptography.hazmat.primitives.serialization")
+http_ece = pytest.importorskip("http_ece")
+
+START = datetime(2026, 3, 2, 9, tzinfo=UTC)
+
+
+def b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+class FakePushService:
+    """A push service on 127.0.0.1 that records what it receives and answers ``status``."""
+
+    def __init__(self):
+        self.received: list[tuple[dict, bytes]] = []
+        self.status = 201
+        service = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                service.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(service.status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://127.0.0.1:{self.server.server_port}/push/abc"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def push_service():
+    service = FakePushService()
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def phone_keys():
+    """The keys a browser makes for a subscription: an ECDH pair and an auth secret."""
+    private = ec.generate_private_key(ec.SECP256R1())
+    public = private.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    return private, b64(public), os.urandom(16)
+
+
+def test_only_fresh_unannounced_due_times_are_sent():
+    due = [START + timedelta(minutes=m) for m in (15, 30, 60)]
+    assert due_to_announce(due, None, START + timedelta(minutes=10)) is None
+    assert due_to_announce(due, None, START + timedelta(minutes=31)) == due[1]
+    assert due_to_announce(due, due[1], START + timedelta(minutes=32)) is None
+    assert due_to_announce(due, None, START + timedelta(minutes=50)) is None  # stale
+
+
+def test_subscribe_and_unsubscribe(client, world, phone_keys):
+    url = f"/api/v1/diary/{world.block.diary_token}/push"
+    body = {
+        "endpoint": "https://push.example/sub/1",
+        "keys": {"p256dh": phone_keys[1], "auth": b64(phone_keys[2])},
+    }
+    assert client.post(url, json=body).status_code == 201
+    assert client.post(url, json=body).status_code == 201  # a repeat keeps one row
+    assert db.session.execute(select(func.count(PushSubscription.id))).scalar_one() == 1
+    assert client.post(url, json={"endpoint": "ftp://x", "keys": {}}).status_code == 422
+    other = f"/api/v1/diary/{world.other_block.diary_token}/push"
+    assert client.delete(other, json={"endpoint": body["endpoint"]}).status_code == 404
+    assert client.delete(url, json={"endpoint": body["endpoint"]}).status_code == 204
+    assert db.session.execute(select(func.count(PushSubscription.id))).scalar_one() == 0
+
+
+def test_send_job_delivers_an_encrypted_reminder_once(app, runner, world, push_service, phone_keys):
+    private, public, auth = phone_keys
+    vapid_private, vapid_public = generate_vapid_keys()
+    app.config.update(
+        VAPID_PRIVATE_KEY=vapid_private,
+        VAPID_PUBLIC_KEY=vapid_public,
+        PUBLIC_URL="https://diary.clinic.example",
+    )
+    # the block was 3 h ago: the 3-hour reminder is due a minute ago
+    world.block.performed_at = datetime.now(UTC) - timedelta(hours=3, minutes=1)
+    db.session.commit()
+    client = app.test_client()
+    client.post(
+        f"/api/v1/diary/{world.block.diary_token}/push",
+        json={"endpoint": push_service.endpoint, "keys": {"p256dh": public, "auth": b64(auth)}},
+    )
+
+    result = runner.invoke(args=["reminders", "send"])
+    assert result.exit_code == 0, result.output
+    assert "sent 1" in result.output
+    assert len(push_service.received) == 1
+    headers, body = push_service.received[0]
+    assert headers["content-encoding"] == "aes128gcm"
+    assert (
+        headers["authorization"].startswith("vapid t=")
+        and vapid_public in (headers["authorization"])
+    )
+    assert int(headers["ttl"]) == 900
+    message = json.loads(
+        http_ece.decrypt(body, private_key=private, auth_secret=auth, version="aes128gcm")
+    )
+    assert message["url"] == f"https://diary.clinic.example/d/{world.block.diary_token}"
+    assert "score" in message["body"]
+
+    again = runner.invoke(args=["reminders", "send"])
+    assert "sent 0" in again.output and len(push_service.received) == 1
+
+
+def test_a_gone_subscription_is_removed(app, runner, world, push_service, phone_keys):
+    app.config.update(VAPID_PRIVATE_KEY=generate_vapid_keys()[0])
+    world.block.performed_at = datetime.now(UTC) - timedelta(hours=3, minutes=1)
+    db.session.commit()
+    app.test_client().post(
+        f"/api/v1/diary/{world.block.diary_token}/push",
+        json={
+            "endpoint": push_service.endpoint,
+            "keys": {"p256dh": phone_keys[1], "auth": b64(phone_keys[2])},
+        },
+    )
+    push_service.status = 410
+    result = runner.invoke(args=["reminders", "send"])
+    assert "gone 1" in result.output
+    assert db.session.execute(select(func.count(PushSubscription.id))).scalar_one() == 0
+
+
+def test_send_needs_vapid_keys(runner):
+    result = runner.invoke(args=["reminders", "send"])
+    assert result.exit_code != 0 and "VAPID_PRIVATE_KEY" in result.output
+
+
+def test_keys_command_prints_a_usable_pair(runner):
+    output = runner.invoke(args=["reminders", "keys"]).output
+    assert "VAPID_PRIVATE_KEY=" in output and "VAPID_PUBLIC_KEY=" in output
