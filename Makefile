@@ -25,7 +25,7 @@ browser:
 	  || echo "Chromium not installed: the browser tests will be skipped."; }
 
 test: $(BIN)/flask browser
-	$(BIN)/ruff check diary tests app.py docs tools
+	$(BIN)/ruff check diary tests app.py docs tools bench
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(BIN)/flask

@@ -62,7 +62,8 @@ def main() -> None:
             [
                 BIN / "python",
                 "-c",
-                "from app import app\nfrom diary.extensions import db\nfrom diary.models import Block\n"
+                "from app import app\nfrom diary.extensions import db\n"
+                "from diary.models import Block\n"
                 "with app.app_context():\n print(db.session.get(Block, 3).diary_token)",
             ],
             env=env,
