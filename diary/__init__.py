@@ -13,7 +13,16 @@ from sqlalchemy.engine import Engine
 
 from diary.api.problems import problem_response
 from diary.config import check_production, from_environment
-from diary.extensions import babel, csrf, db, login_manager, migrate
+from diary.extensions import (
+    CONTENT_SECURITY_POLICY,
+    babel,
+    csrf,
+    db,
+    limiter,
+    login_manager,
+    migrate,
+    talisman,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,6 +54,18 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
+    talisman.init_app(
+        app,
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        force_https=False,  # TLS ends at the proxy; HSTS is sent on HTTPS requests
+        strict_transport_security=True,
+        frame_options="DENY",
+        referrer_policy="no-referrer",  # diary links carry their token
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_http_only=True,
+        permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
+    )
     from diary.i18n import register_language_switch, select_locale
 
     babel.init_app(app, locale_selector=select_locale)
@@ -108,6 +129,7 @@ def register_error_pages(app: Flask) -> None:
             _l("Please contact your clinic if you still need to log."),
         ),
         413: (_l("Too large"), _l("That request was larger than the clinic accepts.")),
+        429: (_l("Too many attempts"), _l("Please wait a minute and try again.")),
         500: (_l("Something went wrong"), _l("Your data is safe. Please try again in a moment.")),
     }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 DEVELOPMENT_SECRET = "development-only-secret-key-change-me"  # noqa: S105 (refused in production)
 
@@ -27,6 +28,16 @@ def from_environment(instance_path: str) -> dict:
         "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "mailto:admin@localhost"),
         "SESSION_COOKIE_SECURE": environment == "production"
         and os.environ.get("SESSION_COOKIE_SECURE", "1") != "0",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # A clinician idle this long must sign in again.
+        "PERMANENT_SESSION_LIFETIME": timedelta(
+            minutes=int(os.environ.get("IDLE_TIMEOUT_MINUTES", "30"))),
+        "SESSION_REFRESH_EACH_REQUEST": True,
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
     }
 
 

@@ -90,6 +90,8 @@ def make_app(database_url: str, **extra):
         "SESSION_COOKIE_SECURE": False,
         # Hashing cost is not under test; scrypt's would dominate the suite's time.
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        # Throttling is tested on its own (tests/test_security.py).
+        "RATELIMIT_ENABLED": False,
     }
     config.update(extra)
     app = create_app(config)

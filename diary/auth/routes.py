@@ -2,12 +2,21 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
 
 from diary.auth.forms import EmptyForm, LoginForm
-from diary.extensions import db
+from diary.extensions import db, limiter
 from diary.models import User
 from diary.services import record_audit
 
@@ -28,7 +37,13 @@ def safe_next(target: str | None) -> str:
     return url_for("clinic.dashboard")
 
 
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"],
+               error_message="Too many sign-in attempts. Please wait a minute and try again.")
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("clinic.dashboard"))
@@ -39,6 +54,9 @@ def login():
             select(User).where(func.lower(User.email) == email)
         ).scalar_one_or_none()
         if user is not None and user.active and user.check_password(form.password.data):
+            # A fresh session at sign-in: nothing from before it survives.
+            session.clear()
+            session.permanent = True
             login_user(user)
             record_audit("login", by=user, target=user)
             db.session.commit()

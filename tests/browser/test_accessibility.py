@@ -47,6 +47,7 @@ def test_patient_page_has_no_axe_violations(browser, diary_with_entries, scheme,
         has_touch=True,
         color_scheme=scheme,
         locale=language,
+        bypass_csp=True,  # only so that axe can be injected
     )
     page = context.new_page()
     page.goto(diary_with_entries)
@@ -61,7 +62,7 @@ def test_clinic_pages_have_no_axe_violations(live_app, browser):
     with live_app.app_context():
         add_entries(db.session.get(Block, live_app.world.block_id), {0.25: 2, 0.5: 1, 1: 1})
         db.session.commit()
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     page.goto(f"{live_app.base_url}/login")
     assert violations(page) == []
     page.fill("#email", "doc@a.example")

@@ -1,0 +1,109 @@
+"""Security headers, request size, sign-in throttling and session handling."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from diary.extensions import db
+from diary.models import DiaryEntry
+from tests.conftest import PASSWORD, World, make_app
+
+TEMPLATES = Path(__file__).parent.parent / "templates"
+
+
+@pytest.mark.parametrize("path", ["/login", "/healthz", "/static/css/app.css", "/api/v1/blocks"])
+def test_security_headers_on_every_response(client, path):
+    with client.get(path) as response:
+        headers = response.headers
+        policy = headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_diary_pages_carry_the_headers_too(client, world):
+    headers = client.get(f"/d/{world.block.diary_token}").headers
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["Referrer-Policy"] == "no-referrer"  # the token never leaks onward
+
+
+def test_hsts_only_over_https(client):
+    assert "Strict-Transport-Security" not in client.get("/login").headers
+    secure = client.get("/login", base_url="https://diary.example")
+    assert "max-age=" in secure.headers["Strict-Transport-Security"]
+
+
+def test_templates_have_no_inline_script_or_style():
+    for template in TEMPLATES.rglob("*.html"):
+        text = template.read_text()
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), template
+        assert not re.search(r"\son[a-z]+=", text), template
+        assert " style=" not in text and "<style" not in text, template
+
+
+def test_oversized_request_is_refused_and_stores_nothing(client, world):
+    response = client.post(
+        f"/d/{world.block.diary_token}/entries", data={"pain": "3", "note": "x" * (2 * 1024 * 1024)}
+    )
+    assert response.status_code == 413
+    api = client.post(
+        f"/api/v1/diary/{world.block.diary_token}/entries",
+        data=b'{"pain": 3, "note": "' + b"x" * (2 * 1024 * 1024) + b'"}',
+        content_type="application/json",
+    )
+    assert api.status_code == 413 and api.mimetype == "application/problem+json"
+    assert db.session.execute(select(func.count(DiaryEntry.id))).scalar_one() == 0
+
+
+def test_sign_in_is_throttled(tmp_path):
+    app = make_app(
+        f"sqlite:///{tmp_path}/limit.sqlite3",
+        RATELIMIT_ENABLED=True,
+        LOGIN_RATE_LIMIT="5 per minute",
+    )
+    with app.app_context():
+        db.create_all()
+        World()
+        client = app.test_client()
+        for _ in range(5):
+            wrong = client.post("/login", data={"email": "doc@a.example", "password": "no"})
+            assert wrong.status_code == 401
+        blocked = client.post("/login", data={"email": "doc@a.example", "password": PASSWORD})
+        assert blocked.status_code == 429
+        assert "Please wait a minute" in blocked.get_data(as_text=True)
+        assert client.get("/login").status_code == 200  # the page itself still shows
+        db.engine.dispose()
+
+
+def test_session_cookie_is_httponly_samesite_and_renewed_at_sign_in(client, world):
+    with client.session_transaction() as session:
+        session["planted"] = "by someone else"
+    response = client.post("/login", data={"email": "doc@a.example", "password": PASSWORD})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session.permanent
+
+
+def test_idle_clinician_is_signed_out(tmp_path):
+    app = make_app(
+        f"sqlite:///{tmp_path}/idle.sqlite3", PERMANENT_SESSION_LIFETIME=timedelta(seconds=1)
+    )
+    with app.app_context():
+        db.create_all()
+        World()
+        client = app.test_client()
+        client.post("/login", data={"email": "doc@a.example", "password": PASSWORD})
+        assert client.get("/").status_code == 200
+        time.sleep(2.5)  # signatures carry whole seconds
+        assert client.get("/").status_code == 302
+        db.engine.dispose()
