@@ -25,6 +25,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(clinic_group)
     app.cli.add_command(reminders_group)
+    register_backup(app)
 
 
 @click.group("reminders")
@@ -231,3 +232,51 @@ def _demo_entries(block, pain_by_hour: dict[float, int]) -> None:
             services.EntryInput(pain=pain, recorded_at=at, client_id=f"demo-{block.id}-{hours}"),
             now=at,
         )
+
+
+def register_backup(app: Flask) -> None:
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
+
+
+def _sqlite_path() -> str:
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database:
+        raise click.ClickException(
+            "backup and restore copy a SQLite database; for PostgreSQL use pg_dump and "
+            "pg_restore (see README)"
+        )
+    return url.database
+
+
+@click.command("backup")
+@click.argument("destination", type=click.Path(dir_okay=False))
+def backup_command(destination: str) -> None:
+    """Write a consistent copy of the SQLite database, even while the app runs."""
+    import sqlite3
+
+    with sqlite3.connect(_sqlite_path()) as source, sqlite3.connect(destination) as target:
+        source.backup(target)  # SQLite's online backup API: a consistent snapshot
+        check = target.execute("PRAGMA integrity_check").fetchone()[0]
+    if check != "ok":
+        raise click.ClickException(f"the copy failed its integrity check: {check}")
+    click.echo(f"Backed up to {destination} (integrity ok)")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Replace the current database without asking.")
+def restore_command(source: str, yes: bool) -> None:
+    """Replace the SQLite database with a backup (stop the app's workers first)."""
+    import sqlite3
+
+    with sqlite3.connect(source) as backup:
+        check = backup.execute("PRAGMA integrity_check").fetchone()[0]
+    if check != "ok":
+        raise click.ClickException(f"{source} is not a sound database: {check}")
+    if not yes:
+        click.confirm("Replace the current database with this backup?", abort=True)
+    db.engine.dispose()
+    with sqlite3.connect(source) as backup, sqlite3.connect(_sqlite_path()) as target:
+        backup.backup(target)
+    click.echo(f"Restored from {source}")

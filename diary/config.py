@@ -32,7 +32,8 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         # A clinician idle this long must sign in again.
         "PERMANENT_SESSION_LIFETIME": timedelta(
-            minutes=int(os.environ.get("IDLE_TIMEOUT_MINUTES", "30"))),
+            minutes=int(os.environ.get("IDLE_TIMEOUT_MINUTES", "30"))
+        ),
         "SESSION_REFRESH_EACH_REQUEST": True,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),

@@ -42,8 +42,11 @@ def _login_limit() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"],
-               error_message="Too many sign-in attempts. Please wait a minute and try again.")
+@limiter.limit(
+    _login_limit,
+    methods=["POST"],
+    error_message="Too many sign-in attempts. Please wait a minute and try again.",
+)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("clinic.dashboard"))

@@ -1,0 +1,115 @@
+"""Backups of a busy SQLite database, restore, and upgrading old databases with data."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from diary import create_app, services
+from diary.extensions import db
+from tests.conftest import World, make_app
+
+
+def test_backup_of_a_busy_database_round_trips(tmp_path):
+    app = make_app(f"sqlite:///{tmp_path}/live.sqlite3")
+    with app.app_context():
+        db.create_all()
+        world = World()
+        token = world.block.diary_token
+    stop = threading.Event()
+    posted = []
+
+    def phone():
+        client = app.test_client()
+        n = 0
+        while not stop.is_set() and n < 400:
+            n += 1
+            response = client.post(
+                f"/api/v1/diary/{token}/entries",
+                json={"pain": n % 11, "client_id": f"busy-entry-{n:04d}"},
+            )
+            if response.status_code in (200, 201):
+                posted.append(n)
+
+    writer = threading.Thread(target=phone)
+    writer.start()
+    runner = app.test_cli_runner()
+    while len(posted) < 20:
+        time.sleep(0.01)
+    with app.app_context():
+        result = runner.invoke(args=["backup", str(tmp_path / "copy.sqlite3")])
+    stop.set()
+    writer.join()
+    assert result.exit_code == 0, result.output
+    assert "integrity ok" in result.output
+    with sqlite3.connect(tmp_path / "copy.sqlite3") as copy:
+        in_copy = copy.execute("SELECT count(*) FROM diary_entry").fetchone()[0]
+    assert 20 <= in_copy <= len(posted)
+
+    with app.app_context():
+        restored = runner.invoke(args=["restore", "--yes", str(tmp_path / "copy.sqlite3")])
+        assert restored.exit_code == 0, restored.output
+        count = db.session.execute(sa.text("SELECT count(*) FROM diary_entry")).scalar_one()
+        assert count == in_copy
+        db.engine.dispose()
+
+
+def test_restore_refuses_a_damaged_file(tmp_path, runner):
+    damaged = tmp_path / "damaged.sqlite3"
+    damaged.write_bytes(b"not a database at all" * 100)
+    result = runner.invoke(args=["restore", "--yes", str(damaged)])
+    assert result.exit_code != 0
+
+
+def test_upgrade_from_the_first_migration_keeps_the_data(tmp_path):
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/o.db"})
+    with app.app_context():
+        upgrade(revision="b2b697f93c30")  # the first migration
+        performed = datetime(2026, 5, 1, 14, tzinfo=UTC)
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO clinic (id, name, timezone, threshold_pct, min_baseline_pain, "
+                    "min_entries_in_window, diary_link_hours, created_at) "
+                    "VALUES (1, 'Old', 'UTC', 80, 4, 3, 48, '2026-01-01 00:00:00')"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO patient (id, clinic_id, display_name, created_at) "
+                    "VALUES (1, 1, 'O.L.', '2026-01-01 00:00:00')"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO block (id, clinic_id, patient_id, performed_at, region, levels, side,"
+                    " purpose, sequence, agent, concentration, volume_ml_per_level, steroid, sedation,"
+                    " baseline_pain, activities, diary_token, link_expires_at, created_at, changed_at)"
+                    " VALUES (1, 1, 1, '2026-05-01 14:00:00', 'lumbar', '[\"L4-L5\"]', 'left',"
+                    " 'diagnostic', 'first', 'lidocaine', '2', 0.5, 0, 'none', 8, '[]', 'tok',"
+                    " '2026-05-03 14:00:00', '2026-05-01 14:00:00', '2026-05-01 14:00:00')"
+                )
+            )
+            for n, (hours, pain) in enumerate({0.25: 1, 0.5: 0, 1: 1, 2: 1, 3: 6}.items()):
+                at = (performed + timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M:%S")
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO diary_entry (block_id, client_id, recorded_at, submitted_at, "
+                        f"pain) VALUES (1, 'old-{n}', '{at}', '{at}', {pain})"
+                    )
+                )
+        upgrade()
+        from diary.models import Block
+
+        block = db.session.get(Block, 1)
+        assert len(block.entries) == 5
+        assert all(e.source == "patient" for e in block.entries)
+        assert block.clinic.language == "en"
+        assert services.analyse_block(block).verdict == "positive"
+        db.session.remove()
+        db.engine.dispose()
