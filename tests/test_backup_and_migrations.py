@@ -87,9 +87,10 @@ def test_upgrade_from_the_first_migration_keeps_the_data(tmp_path):
             )
             connection.execute(
                 sa.text(
-                    "INSERT INTO block (id, clinic_id, patient_id, performed_at, region, levels, side,"
-                    " purpose, sequence, agent, concentration, volume_ml_per_level, steroid, sedation,"
-                    " baseline_pain, activities, diary_token, link_expires_at, created_at, changed_at)"
+                    "INSERT INTO block (id, clinic_id, patient_id, performed_at, region, levels,"
+                    " side, purpose, sequence, agent, concentration, volume_ml_per_level,"
+                    " steroid, sedation, baseline_pain, activities, diary_token,"
+                    " link_expires_at, created_at, changed_at)"
                     " VALUES (1, 1, 1, '2026-05-01 14:00:00', 'lumbar', '[\"L4-L5\"]', 'left',"
                     " 'diagnostic', 'first', 'lidocaine', '2', 0.5, 0, 'none', 8, '[]', 'tok',"
                     " '2026-05-03 14:00:00', '2026-05-01 14:00:00', '2026-05-01 14:00:00')"
@@ -99,9 +100,10 @@ def test_upgrade_from_the_first_migration_keeps_the_data(tmp_path):
                 at = (performed + timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M:%S")
                 connection.execute(
                     sa.text(
-                        "INSERT INTO diary_entry (block_id, client_id, recorded_at, submitted_at, "
-                        f"pain) VALUES (1, 'old-{n}', '{at}', '{at}', {pain})"
-                    )
+                        "INSERT INTO diary_entry (block_id, client_id, recorded_at, submitted_at,"
+                        " pain) VALUES (1, :client_id, :at, :at, :pain)"
+                    ),
+                    {"client_id": f"old-{n}", "at": at, "pain": pain},
                 )
         upgrade()
         from diary.models import Block
