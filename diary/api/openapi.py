@@ -575,7 +575,7 @@ def openapi_document(server_url: str) -> dict:
                 "summary": "The diary link's public details (the patient's phone)",
                 "security": [],
                 "parameters": [TOKEN_PARAM],
-                "responses": {"200": _json(_ref("PublicDiary")), **_problem_responses(404)},
+                "responses": {"200": _json(_ref("PublicDiary")), **_problem_responses(404, 410)},
             }
         },
         "/diary/{token}/entries": {

@@ -507,9 +507,16 @@ def read_windows(fields: JsonFields, current: dict) -> dict:
 # --- the patient's diary link ----------------------------------------------------------
 
 
+def open_diary_or_410(token: str) -> Block:
+    block = block_for_token_or_404(token)
+    if not block.link_open(utcnow()):
+        raise ApiProblem(410, "This diary link is closed; please contact your clinic.")
+    return block
+
+
 @bp.get("/diary/<token>")
 def diary(token: str):
-    return public_diary_json(block_for_token_or_404(token))
+    return public_diary_json(open_diary_or_410(token))
 
 
 @bp.post("/diary/<token>/entries")
@@ -521,12 +528,10 @@ def diary_add_entry(token: str):
 
 @bp.patch("/diary/<token>/entries/<int:entry_id>")
 def diary_correct_entry(token: str, entry_id: int):
-    block = block_for_token_or_404(token)
+    block = open_diary_or_410(token)
     entry = db.session.get(DiaryEntry, entry_id)
     if entry is None or entry.block_id != block.id:
         abort(404)
-    if not block.link_open(utcnow()):
-        raise ApiProblem(410, "This diary link is closed; the entry was not changed.")
     values = read_entry(json_body(ENTRY_FIELDS - {"client_id", "made_at"}), require_time=False)
     try:
         services.correct_entry(entry, values, replaced_by="patient")
@@ -555,9 +560,7 @@ def read_subscription(fields: JsonFields) -> tuple[str, str, str]:
 @bp.post("/diary/<token>/push")
 def diary_subscribe(token: str):
     """Turn on Web Push reminders for this diary on this phone."""
-    block = block_for_token_or_404(token)
-    if not block.link_open(utcnow()):
-        raise ApiProblem(410, "This diary link is closed.")
+    block = open_diary_or_410(token)
     endpoint, p256dh, auth = read_subscription(json_body({"endpoint", "keys", "expirationTime"}))
     services.subscribe_push(block, endpoint, p256dh, auth)
     db.session.commit()

@@ -1,0 +1,299 @@
+"""Every route × every role, with the status each must get. A route added to the app
+without a row here fails ``test_every_route_is_in_the_matrix``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from diary import services
+from diary.extensions import db
+from tests.conftest import PASSWORD, add_entries, make_block, make_user
+
+ROLES = [
+    "anonymous",
+    "patient_own",
+    "patient_other_block",
+    "patient_expired",
+    "clinician",
+    "other_clinic",
+    "admin",
+]
+PATIENT_ROLES = ROLES[:4]
+
+# Per role: (status for anonymous and the three patient roles, clinician, other clinic, admin)
+CLINIC_OBJECT_PAGE = dict.fromkeys(PATIENT_ROLES, 302) | {
+    "clinician": 200,
+    "other_clinic": 404,
+    "admin": 200,
+}
+CLINIC_LIST_PAGE = dict.fromkeys(PATIENT_ROLES, 302) | {
+    "clinician": 200,
+    "other_clinic": 200,
+    "admin": 200,
+}
+CLINIC_OBJECT_ACTION = dict.fromkeys(PATIENT_ROLES, 302) | {
+    "clinician": 302,
+    "other_clinic": 404,
+    "admin": 302,
+}
+ADMIN_PAGE = dict.fromkeys(PATIENT_ROLES, 302) | {
+    "clinician": 403,
+    "other_clinic": 403,
+    "admin": 200,
+}
+API_OBJECT = dict.fromkeys(PATIENT_ROLES, 401) | {
+    "clinician": 200,
+    "other_clinic": 404,
+    "admin": 200,
+}
+API_LIST = dict.fromkeys(PATIENT_ROLES, 401) | {"clinician": 200, "other_clinic": 200, "admin": 200}
+API_CREATE = dict.fromkeys(PATIENT_ROLES, 401) | {
+    "clinician": 201,
+    "other_clinic": 201,
+    "admin": 201,
+}
+# Diary pages take the token in the URL: "own" is this block's, "other block" another
+# block's (reaching this block's entry through it must fail), "expired" a closed link's,
+# "anonymous" a made-up token; clinic users open this block's own link.
+DIARY_PAGE = {
+    "anonymous": 404,
+    "patient_own": 200,
+    "patient_other_block": 200,
+    "patient_expired": 410,
+    "clinician": 200,
+    "other_clinic": 200,
+    "admin": 200,
+}
+DIARY_ENTRY = DIARY_PAGE | {"patient_other_block": 404}
+EVERYONE = dict.fromkeys(ROLES, 200)
+
+BLOCK_BODY = {
+    "performed_at": "2026-11-20T09:30:00+00:00",
+    "region": "lumbar",
+    "levels": ["L4-L5"],
+    "side": "left",
+    "purpose": "diagnostic",
+    "sequence": "first",
+    "agent": "lidocaine",
+    "concentration": "2",
+    "volume_ml_per_level": 0.5,
+    "baseline_pain": 7,
+}
+
+MATRIX = {
+    # endpoint: (method, url, body, expected by role)
+    "healthz": ("GET", "/healthz", None, EVERYONE),
+    "auth.login": (
+        "GET",
+        "/login",
+        None,
+        dict.fromkeys(PATIENT_ROLES, 200) | {"clinician": 302, "other_clinic": 302, "admin": 302},
+    ),
+    "auth.logout": ("POST", "/logout", None, dict.fromkeys(ROLES, 302)),
+    "clinic.dashboard": ("GET", "/", None, CLINIC_LIST_PAGE),
+    "clinic.patients": ("GET", "/patients", None, CLINIC_LIST_PAGE),
+    "clinic.new_patient": ("GET", "/patients/new", None, CLINIC_LIST_PAGE),
+    "clinic.patient": ("GET", "/patients/{patient}", None, CLINIC_OBJECT_PAGE),
+    "clinic.series_report": ("GET", "/patients/{patient}/report", None, CLINIC_OBJECT_PAGE),
+    "clinic.new_block": ("GET", "/patients/{patient}/blocks/new", None, CLINIC_OBJECT_PAGE),
+    "clinic.block": ("GET", "/blocks/{block}", None, CLINIC_OBJECT_PAGE),
+    "clinic.block_csv": ("GET", "/blocks/{block}/entries.csv", None, CLINIC_OBJECT_PAGE),
+    "clinic.block_report": ("GET", "/blocks/{block}/report", None, CLINIC_OBJECT_PAGE),
+    "clinic.block_report_pdf": ("GET", "/blocks/{block}/report.pdf", None, CLINIC_OBJECT_PAGE),
+    "clinic.chart": ("GET", "/blocks/{block}/chart.png", None, CLINIC_OBJECT_PAGE),
+    "clinic.diary_link": ("POST", "/blocks/{block}/link/revoke", None, CLINIC_OBJECT_ACTION),
+    "clinic.transcribe_entry": ("POST", "/blocks/{block}/entries", "paper", CLINIC_OBJECT_ACTION),
+    "clinic.exports": ("GET", "/exports", None, CLINIC_LIST_PAGE),
+    "clinic.clinic_csv": ("GET", "/exports/entries.csv", None, CLINIC_LIST_PAGE),
+    "clinic.csv_schema": ("GET", "/exports/entries.schema.json", None, CLINIC_LIST_PAGE),
+    "clinic.settings": ("GET", "/settings", None, ADMIN_PAGE),
+    "clinic.api_tokens": ("GET", "/settings/tokens", None, CLINIC_LIST_PAGE),
+    "clinic.revoke_api_token": (
+        "POST",
+        "/settings/tokens/{api_token}/revoke",
+        None,
+        CLINIC_OBJECT_ACTION,
+    ),
+    "patient.service_worker": ("GET", "/d/sw.js", None, EVERYONE),
+    "patient.diary": ("GET", "/d/{token}", None, DIARY_PAGE),
+    "patient.manifest": (
+        "GET",
+        "/d/{token}/manifest.webmanifest",
+        None,
+        DIARY_PAGE | {"patient_expired": 200},
+    ),
+    "patient.reminders": ("GET", "/d/{token}/reminders.ics", None, DIARY_PAGE),
+    "patient.add_entry": (
+        "POST",
+        "/d/{token}/entries",
+        {"pain": "4"},
+        DIARY_PAGE
+        | dict.fromkeys(
+            ["patient_own", "patient_other_block", "clinician", "other_clinic", "admin"], 302
+        ),
+    ),
+    "patient.edit_entry": ("GET", "/d/{token}/entries/{entry}/edit", None, DIARY_ENTRY),
+    "api.openapi": ("GET", "/api/v1/openapi.json", None, EVERYONE),
+    "api.list_patients": ("GET", "/api/v1/patients", None, API_LIST),
+    "api.create_patient": ("POST", "/api/v1/patients", {"display_name": "N.N."}, API_CREATE),
+    "api.get_patient": ("GET", "/api/v1/patients/{patient}", None, API_OBJECT),
+    "api.patient_series": ("GET", "/api/v1/patients/{patient}/series", None, API_OBJECT),
+    "api.list_blocks": ("GET", "/api/v1/blocks", None, API_LIST),
+    "api.create_block": ("POST", "/api/v1/blocks", "block", API_CREATE | {"other_clinic": 422}),
+    "api.get_block": ("GET", "/api/v1/blocks/{block}", None, API_OBJECT),
+    "api.update_block": ("PATCH", "/api/v1/blocks/{block}", {"baseline_pain": 7}, API_OBJECT),
+    "api.block_analysis": ("GET", "/api/v1/blocks/{block}/analysis", None, API_OBJECT),
+    "api.block_entries": ("GET", "/api/v1/blocks/{block}/entries", None, API_OBJECT),
+    "api.block_entries_csv": ("GET", "/api/v1/blocks/{block}/entries.csv", None, API_OBJECT),
+    "api.transcribe_entry": (
+        "POST",
+        "/api/v1/blocks/{block}/entries",
+        "api-paper",
+        API_OBJECT | {"clinician": 201, "admin": 201},
+    ),
+    "api.block_chart": ("GET", "/api/v1/blocks/{block}/chart.svg", None, API_OBJECT),
+    "api.block_fhir": ("GET", "/api/v1/blocks/{block}/fhir", None, API_OBJECT),
+    "api.block_link": ("POST", "/api/v1/blocks/{block}/link/revoke", None, API_OBJECT),
+    "api.get_settings": ("GET", "/api/v1/clinic/settings", None, API_LIST),
+    "api.update_settings": (
+        "PATCH",
+        "/api/v1/clinic/settings",
+        {"threshold_pct": 50},
+        API_LIST | {"clinician": 403, "other_clinic": 403},
+    ),
+    "api.diary": ("GET", "/api/v1/diary/{token}", None, DIARY_PAGE),
+    "api.diary_add_entry": (
+        "POST",
+        "/api/v1/diary/{token}/entries",
+        {"pain": 3},
+        DIARY_PAGE
+        | dict.fromkeys(
+            ["patient_own", "patient_other_block", "clinician", "other_clinic", "admin"], 201
+        ),
+    ),
+    "api.diary_correct_entry": (
+        "PATCH",
+        "/api/v1/diary/{token}/entries/{entry}",
+        {"pain": 2},
+        DIARY_ENTRY,
+    ),
+    "api.diary_subscribe": (
+        "POST",
+        "/api/v1/diary/{token}/push",
+        "push",
+        DIARY_PAGE
+        | dict.fromkeys(
+            ["patient_own", "patient_other_block", "clinician", "other_clinic", "admin"], 201
+        ),
+    ),
+    "api.diary_unsubscribe": (
+        "DELETE",
+        "/api/v1/diary/{token}/push",
+        "unpush",
+        DIARY_ENTRY
+        | {
+            "patient_expired": 404,
+            "clinician": 204,
+            "other_clinic": 204,
+            "admin": 204,
+            "patient_own": 204,
+        },
+    ),
+}
+
+
+class Scene:
+    def __init__(self, world):
+        self.world = world
+        self.admin = make_user(world.clinic, "admin@a.example", role="admin")
+        add_entries(world.block, {0.25: 2})
+        self.entry = world.block.entries[0]
+        self.expired = make_block(
+            world.clinic,
+            world.patient,
+            world.clinician,
+            performed_at=datetime.now(UTC) - timedelta(days=5),
+        )
+        self.api_token, self.clinician_key = services.create_api_token(world.clinician, "a")
+        self.other_key = services.create_api_token(world.other_clinician, "b")[1]
+        self.admin_key = services.create_api_token(self.admin, "admin")[1]
+        services.subscribe_push(world.block, "https://push.example/own", "p256", "auth")
+        db.session.commit()
+
+    def token_for(self, role: str) -> str:
+        return {
+            "anonymous": "no-such-diary-token",
+            "patient_other_block": self.world.other_block.diary_token,
+            "patient_expired": self.expired.diary_token,
+        }.get(role, self.world.block.diary_token)
+
+    def url(self, template: str, role: str) -> str:
+        return template.format(
+            block=self.world.block.id,
+            patient=self.world.patient.id,
+            token=self.token_for(role),
+            entry=self.entry.id,
+            api_token=self.api_token.id,
+        )
+
+    def body(self, body, role: str):
+        if body == "paper":
+            local = (self.world.block.performed_at + timedelta(hours=1)).astimezone(
+                ZoneInfo(self.world.clinic.timezone)
+            )
+            return {
+                "recorded_date": local.strftime("%Y-%m-%d"),
+                "recorded_time": local.strftime("%H:%M"),
+                "pain": "3",
+            }
+        if body == "api-paper":
+            at = (self.world.block.performed_at + timedelta(hours=1)).isoformat()
+            return {"recorded_at": at, "pain": 3}
+        if body == "block":
+            return BLOCK_BODY | {"patient_id": self.world.patient.id}
+        if body == "push":
+            return {
+                "endpoint": f"https://push.example/{role}",
+                "keys": {"p256dh": "k", "auth": "a"},
+            }
+        if body == "unpush":
+            return {"endpoint": "https://push.example/own"}
+        return body
+
+
+def sign_in(client, scene: Scene, role: str) -> dict:
+    """Sign the client in for the role; returns the headers its API calls carry."""
+    email, key = {
+        "clinician": ("doc@a.example", scene.clinician_key),
+        "other_clinic": ("doc@b.example", scene.other_key),
+        "admin": ("admin@a.example", scene.admin_key),
+    }.get(role, (None, None))
+    if email is None:
+        return {}
+    assert client.post("/login", data={"email": email, "password": PASSWORD}).status_code == 302
+    return {"Authorization": f"Bearer {key}"}
+
+
+def test_every_route_is_in_the_matrix(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()} - {"static"}
+    assert endpoints - set(MATRIX) == set(), "add the new route to MATRIX"
+    assert set(MATRIX) - endpoints == set()
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", sorted(MATRIX))
+def test_access(client, world, endpoint, role):
+    method, template, body, expected = MATRIX[endpoint]
+    scene = Scene(world)
+    headers = sign_in(client, scene, role)
+    url, payload = scene.url(template, role), scene.body(body, role)
+    if template.startswith("/api/"):
+        response = client.open(url, method=method, json=payload, headers=headers)  # bearer
+    else:
+        response = client.open(url, method=method, data=payload)  # the session cookie
+    allowed = expected[role]
+    assert response.status_code == allowed, (endpoint, role, response.status_code)
+    response.close()
