@@ -111,6 +111,8 @@ MATRIX = {
     "clinic.csv_schema": ("GET", "/exports/entries.schema.json", None, CLINIC_LIST_PAGE),
     "clinic.settings": ("GET", "/settings", None, ADMIN_PAGE),
     "clinic.api_tokens": ("GET", "/settings/tokens", None, CLINIC_LIST_PAGE),
+    "clinic.audit": ("GET", "/audit", None, ADMIN_PAGE),
+    "clinic.audit_csv": ("GET", "/audit.csv", None, ADMIN_PAGE),
     "clinic.revoke_api_token": (
         "POST",
         "/settings/tokens/{api_token}/revoke",

@@ -107,3 +107,27 @@ def test_idle_clinician_is_signed_out(tmp_path):
         time.sleep(2.5)  # signatures carry whole seconds
         assert client.get("/").status_code == 302
         db.engine.dispose()
+
+
+def test_admin_sees_and_exports_the_audit_log(client, world):
+    import csv
+    import io
+
+    from tests.conftest import make_user
+
+    make_user(world.clinic, "admin@a.example", role="admin")
+    db.session.commit()
+    client.post("/login", data={"email": "doc@a.example", "password": "wrong"})
+    client.post("/login", data={"email": "admin@a.example", "password": PASSWORD})
+    client.get(f"/blocks/{world.block.id}")
+    page = client.get("/audit").get_data(as_text=True)
+    assert "login.failed" in page and "block.view" in page and "127.0.0.1" in page
+    body = client.get("/audit.csv").get_data().decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(body, newline="")))
+    actions = [r["action"] for r in rows]
+    assert {"login.failed", "login", "block.view"} <= set(actions)
+    view = next(r for r in rows if r["action"] == "block.view")
+    assert view["target_id"] == str(world.block.id) and view["user"] == "admin"
+    assert "J.S." not in body  # ids only, never the patient's name
+    other_clinic = [r for r in rows if r["user"] == "doc" and r["action"] == "login"]
+    assert other_clinic == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime, timedelta
 
 from flask import (
@@ -37,7 +38,7 @@ from diary.clinic.forms import (
 from diary.extensions import db
 from diary.formatting import VERDICT_LABELS, local_time
 from diary.forms import clinic_time_to_utc
-from diary.models import ApiToken, Block, Patient, User, utcnow
+from diary.models import ApiToken, AuditEvent, Block, Patient, User, utcnow
 from diary.qr import qr_svg
 from diary.schedule import DiarySchedule
 
@@ -526,3 +527,50 @@ def revoke_api_token(token_id: int):
     db.session.commit()
     flash(f"Token “{token.name}” revoked.", "info")
     return redirect(url_for("clinic.api_tokens"))
+
+
+AUDIT_COLUMNS = ["at", "user_id", "user", "actor", "action", "target_type", "target_id",
+                 "remote_addr", "detail"]
+
+
+def _require_admin() -> None:
+    if current_user.role != "admin":
+        abort(403)
+
+
+def _clinic_audit_events():
+    return (
+        select(AuditEvent)
+        .options(selectinload(AuditEvent.user))
+        .where(AuditEvent.clinic_id == current_user.clinic_id)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    )
+
+
+@bp.get("/audit")
+def audit():
+    """Who saw, changed or exported what, and from where (clinic admins)."""
+    _require_admin()
+    page = request.args.get("page", 1, type=int)
+    events = db.paginate(_clinic_audit_events(), page=page, per_page=100, error_out=False)
+    return render_template("clinic/audit.html", events=events,
+                           tz=current_user.clinic.timezone)
+
+
+@bp.get("/audit.csv")
+def audit_csv():
+    _require_admin()
+    user = current_user._get_current_object()
+    rows = (
+        [export.time_cell(event.at), export.number_cell(event.user_id),
+         export.text_cell(event.user.name if event.user else None),
+         export.text_cell(event.actor), event.action,
+         event.target_type or "", export.number_cell(event.target_id),
+         export.text_cell(event.remote_addr),
+         export.text_cell(json.dumps(event.detail, sort_keys=True) if event.detail else None)]
+        for event in db.session.execute(
+            _clinic_audit_events().execution_options(yield_per=500)).scalars()
+    )
+    return csv_response(AUDIT_COLUMNS, rows, "audit-log.csv",
+                        lambda count: services.record_audit(
+                            "export.audit_csv", by=user, detail={"rows": count}))
