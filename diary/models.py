@@ -137,6 +137,8 @@ class Block(db.Model):
     diary_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_diary_token)
     link_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     link_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Archived blocks leave the worklists; nothing is deleted.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Bumped whenever the block or its diary changes: the chart cache key and ETag.
@@ -149,7 +151,9 @@ class Block(db.Model):
     )
 
     def link_open(self, now: datetime) -> bool:
-        return self.link_revoked_at is None and now < self.link_expires_at
+        return (
+            self.link_revoked_at is None and self.archived_at is None and now < self.link_expires_at
+        )
 
 
 class DiaryEntry(db.Model):

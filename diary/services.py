@@ -225,6 +225,20 @@ def revoke_link(block: Block, by: User, now: datetime | None = None) -> None:
     record_audit("link.revoke", by=by, target=block)
 
 
+def archive_block(block: Block, by: User, now: datetime | None = None) -> None:
+    """Take a block off the worklists (its diary link closes); nothing is deleted."""
+    now = now or utcnow()
+    block.archived_at = now
+    block.changed_at = now
+    record_audit("block.archive", by=by, target=block)
+
+
+def restore_block(block: Block, by: User, now: datetime | None = None) -> None:
+    block.archived_at = None
+    block.changed_at = now or utcnow()
+    record_audit("block.restore", by=by, target=block)
+
+
 def reopen_link(block: Block, by: User, now: datetime | None = None) -> None:
     """Revive the link; an expired link gets a fresh lifetime from now."""
     now = now or utcnow()

@@ -105,6 +105,7 @@ MATRIX = {
     "clinic.block_report_pdf": ("GET", "/blocks/{block}/report.pdf", None, CLINIC_OBJECT_PAGE),
     "clinic.chart": ("GET", "/blocks/{block}/chart.png", None, CLINIC_OBJECT_PAGE),
     "clinic.diary_link": ("POST", "/blocks/{block}/link/revoke", None, CLINIC_OBJECT_ACTION),
+    "clinic.archive": ("POST", "/blocks/{block}/archive", None, CLINIC_OBJECT_ACTION),
     "clinic.transcribe_entry": ("POST", "/blocks/{block}/entries", "paper", CLINIC_OBJECT_ACTION),
     "clinic.exports": ("GET", "/exports", None, CLINIC_LIST_PAGE),
     "clinic.clinic_csv": ("GET", "/exports/entries.csv", None, CLINIC_LIST_PAGE),

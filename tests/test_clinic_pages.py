@@ -249,3 +249,22 @@ def test_another_clinic_cannot_add_a_block_to_our_patient(client, world, auth):
 def test_anonymous_is_sent_to_sign_in(client, world, template):
     url = template.format(block=world.block.id, patient=world.patient.id)
     assert client.get(url).status_code == 302
+
+
+def test_archive_and_restore_a_block(client, signed_in):
+    block = signed_in.block
+    add_entries(block, {0.5: 2})
+    db.session.commit()
+    assert client.post(f"/blocks/{block.id}/archive").status_code == 302
+    db.session.refresh(block)
+    assert block.archived_at is not None and len(block.entries) == 1
+    assert "J.S." not in client.get("/").get_data(as_text=True)
+    assert "J.S." in client.get("/?archived=1").get_data(as_text=True)
+    assert client.get(f"/d/{block.diary_token}").status_code == 410
+    assert client.get(f"/blocks/{block.id}").status_code == 200  # still there
+    client.post(f"/blocks/{block.id}/restore")
+    db.session.refresh(block)
+    assert block.archived_at is None
+    assert "J.S." in client.get("/").get_data(as_text=True)
+    actions = db.session.execute(select(AuditEvent.action)).scalars().all()
+    assert "block.archive" in actions and "block.restore" in actions

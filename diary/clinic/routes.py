@@ -58,10 +58,12 @@ def require_login():
 def dashboard():
     page = request.args.get("page", 1, type=int)
     search = (request.args.get("q") or "").strip()[:100]
+    archived = request.args.get("archived") == "1"
     query = (
         select(Block)
         .join(Block.patient)
         .where(Block.clinic_id == current_user.clinic_id)
+        .where(Block.archived_at.is_not(None) if archived else Block.archived_at.is_(None))
         .options(selectinload(Block.entries), selectinload(Block.patient))
         .order_by(Block.performed_at.desc(), Block.id.desc())
     )
@@ -75,7 +77,9 @@ def dashboard():
         (block, services.analyse_block(block), services.diary_progress(block))
         for block in pagination.items
     ]
-    return render_template("clinic/dashboard.html", rows=rows, pagination=pagination, q=search)
+    return render_template(
+        "clinic/dashboard.html", rows=rows, pagination=pagination, q=search, archived=archived
+    )
 
 
 @bp.get("/patients")
@@ -428,6 +432,21 @@ def csv_schema(kind: str):
     return export.table_schema(columns)
 
 
+@bp.post("/blocks/<int:block_id>/<action>")
+def archive(block_id: int, action: str):
+    block = clinic_block_or_404(block_id)
+    if action not in ("archive", "restore") or not EmptyForm().validate_on_submit():
+        abort(404 if action not in ("archive", "restore") else 400)
+    if action == "archive":
+        services.archive_block(block, by=current_user)
+        flash("Block archived: it has left the dashboard and its diary link is closed.", "info")
+    else:
+        services.restore_block(block, by=current_user)
+        flash("Block restored.", "success")
+    db.session.commit()
+    return redirect(url_for("clinic.block", block_id=block.id))
+
+
 @bp.post("/blocks/<int:block_id>/link/<action>")
 def diary_link(block_id: int, action: str):
     block = clinic_block_or_404(block_id)
@@ -529,8 +548,17 @@ def revoke_api_token(token_id: int):
     return redirect(url_for("clinic.api_tokens"))
 
 
-AUDIT_COLUMNS = ["at", "user_id", "user", "actor", "action", "target_type", "target_id",
-                 "remote_addr", "detail"]
+AUDIT_COLUMNS = [
+    "at",
+    "user_id",
+    "user",
+    "actor",
+    "action",
+    "target_type",
+    "target_id",
+    "remote_addr",
+    "detail",
+]
 
 
 def _require_admin() -> None:
@@ -553,8 +581,7 @@ def audit():
     _require_admin()
     page = request.args.get("page", 1, type=int)
     events = db.paginate(_clinic_audit_events(), page=page, per_page=100, error_out=False)
-    return render_template("clinic/audit.html", events=events,
-                           tz=current_user.clinic.timezone)
+    return render_template("clinic/audit.html", events=events, tz=current_user.clinic.timezone)
 
 
 @bp.get("/audit.csv")
@@ -562,15 +589,24 @@ def audit_csv():
     _require_admin()
     user = current_user._get_current_object()
     rows = (
-        [export.time_cell(event.at), export.number_cell(event.user_id),
-         export.text_cell(event.user.name if event.user else None),
-         export.text_cell(event.actor), event.action,
-         event.target_type or "", export.number_cell(event.target_id),
-         export.text_cell(event.remote_addr),
-         export.text_cell(json.dumps(event.detail, sort_keys=True) if event.detail else None)]
+        [
+            export.time_cell(event.at),
+            export.number_cell(event.user_id),
+            export.text_cell(event.user.name if event.user else None),
+            export.text_cell(event.actor),
+            event.action,
+            event.target_type or "",
+            export.number_cell(event.target_id),
+            export.text_cell(event.remote_addr),
+            export.text_cell(json.dumps(event.detail, sort_keys=True) if event.detail else None),
+        ]
         for event in db.session.execute(
-            _clinic_audit_events().execution_options(yield_per=500)).scalars()
+            _clinic_audit_events().execution_options(yield_per=500)
+        ).scalars()
     )
-    return csv_response(AUDIT_COLUMNS, rows, "audit-log.csv",
-                        lambda count: services.record_audit(
-                            "export.audit_csv", by=user, detail={"rows": count}))
+    return csv_response(
+        AUDIT_COLUMNS,
+        rows,
+        "audit-log.csv",
+        lambda count: services.record_audit("export.audit_csv", by=user, detail={"rows": count}),
+    )
