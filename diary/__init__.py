@@ -74,9 +74,14 @@ def register_extensions(app: Flask) -> None:
     from diary.models import User
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
+    def load_user(session_id: str) -> User | None:
+        user_id, _, version = session_id.partition(".")
+        if not user_id.isdigit() or not version.isdigit():
+            return None
         user = db.session.get(User, int(user_id))
-        return user if user is not None and user.active else None
+        if user is None or not user.active or user.session_version != int(version):
+            return None
+        return user
 
     @login_manager.request_loader
     def load_api_user(request) -> User | None:

@@ -86,8 +86,15 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20), default="clinician")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of every session's id: raising it signs the user out everywhere.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     clinic: Mapped[Clinic] = relationship(back_populates="users")
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_version}"
 
     def set_password(self, password: str) -> None:
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")

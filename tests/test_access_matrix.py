@@ -93,6 +93,20 @@ MATRIX = {
         dict.fromkeys(PATIENT_ROLES, 200) | {"clinician": 302, "other_clinic": 302, "admin": 302},
     ),
     "auth.logout": ("POST", "/logout", None, dict.fromkeys(ROLES, 302)),
+    "auth.account": ("GET", "/account", None, CLINIC_LIST_PAGE),
+    "auth.sign_out_everywhere": (
+        "POST",
+        "/account/sign-out-everywhere",
+        None,
+        dict.fromkeys(ROLES, 302),
+    ),
+    "clinic.users": ("GET", "/settings/users", None, ADMIN_PAGE),
+    "clinic.user_action": (
+        "POST",
+        "/settings/users/{clinician}/sign-out",
+        None,
+        ADMIN_PAGE | {"admin": 302},
+    ),
     "clinic.dashboard": ("GET", "/", None, CLINIC_LIST_PAGE),
     "clinic.patients": ("GET", "/patients", None, CLINIC_LIST_PAGE),
     "clinic.new_patient": ("GET", "/patients/new", None, CLINIC_LIST_PAGE),
@@ -240,6 +254,7 @@ class Scene:
             token=self.token_for(role),
             entry=self.entry.id,
             api_token=self.api_token.id,
+            clinician=self.world.clinician.id,
         )
 
     def body(self, body, role: str):

@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 
 class LoginForm(FlaskForm):
@@ -10,3 +10,16 @@ class LoginForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A form with no fields, so a bare POST button still carries a CSRF token."""
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired("Enter your current password.")]
+    )
+    new_password = PasswordField(
+        "New password (at least 15 characters; a few words work well)",
+        validators=[DataRequired("Enter a new password."), Length(max=256)],
+    )
+    confirm_password = PasswordField(
+        "New password again", validators=[EqualTo("new_password", "The two new passwords differ.")]
+    )

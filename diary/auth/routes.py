@@ -12,12 +12,11 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, login_user, logout_user
-from sqlalchemy import func, select
+from flask_login import current_user, login_required, login_user, logout_user
 
-from diary.auth.forms import EmptyForm, LoginForm
+from diary import services
+from diary.auth.forms import ChangePasswordForm, EmptyForm, LoginForm
 from diary.extensions import db, limiter
-from diary.models import User
 from diary.services import record_audit
 
 bp = Blueprint("auth", __name__)
@@ -52,26 +51,20 @@ def login():
         return redirect(url_for("clinic.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
-        email = form.email.data.strip().lower()
-        user = db.session.execute(
-            select(User).where(func.lower(User.email) == email)
-        ).scalar_one_or_none()
-        if user is not None and user.active and user.check_password(form.password.data):
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is not None:
             # A fresh session at sign-in: nothing from before it survives.
             session.clear()
             session.permanent = True
             login_user(user)
-            record_audit("login", by=user, target=user)
             db.session.commit()
             return redirect(safe_next(request.args.get("next")))
-        record_audit(
-            "login.failed",
-            clinic_id=user.clinic_id if user else None,
-            actor="anonymous",
-            detail={"known_account": user is not None},
-        )
         db.session.commit()
-        flash("That email and password do not match an account.", "error")
+        flash(
+            "That email and password do not match an account, or the account is paused "
+            "for 15 minutes after repeated failed sign-ins.",
+            "error",
+        )
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form)
 
@@ -84,4 +77,37 @@ def logout():
         db.session.commit()
         logout_user()
         flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current_password.data):
+            form.current_password.errors.append("That is not your current password.")
+        else:
+            try:
+                services.set_password(current_user, form.new_password.data)
+            except services.PasswordRejected as rejected:
+                form.new_password.errors.append(str(rejected))
+            else:
+                record_audit("user.password", by=current_user, target=current_user)
+                db.session.commit()
+                login_user(current_user)  # this session continues; all others end
+                flash("Password changed. You are signed out everywhere else.", "success")
+                return redirect(url_for("auth.account"))
+    status = 400 if form.errors else 200
+    return render_template("auth/account.html", form=form, action_form=EmptyForm()), status
+
+
+@bp.post("/account/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    if EmptyForm().validate_on_submit():
+        services.sign_out_everywhere(current_user, by=current_user)
+        db.session.commit()
+        logout_user()
+        flash("You are signed out on every device.", "info")
     return redirect(url_for("auth.login"))

@@ -249,3 +249,17 @@ def instructions_from(form: ClinicSettingsForm) -> dict[str, list[str]]:
         if lines:
             written[code] = lines
     return written
+
+
+class NewClinicianForm(FlaskForm):
+    name = StringField(
+        "Name", validators=[DataRequired("Enter the clinician's name."), Length(max=200)]
+    )
+    email = StringField(
+        "Email", validators=[DataRequired("Enter an email address."), Length(max=254)]
+    )
+    role = SelectField("Role", choices={"clinician": "Clinician", "admin": "Clinic admin"})
+
+    def validate_email(self, field):
+        if "@" not in field.data or field.data.strip().count("@") != 1:
+            raise ValidationError("Enter an email address such as name@clinic.example.")

@@ -30,6 +30,7 @@ from diary.clinic.forms import (
     BlockForm,
     ClinicSettingsForm,
     ExportFilterForm,
+    NewClinicianForm,
     PatientForm,
     TranscribeEntryForm,
     agent_windows_from,
@@ -610,3 +611,69 @@ def audit_csv():
         "audit-log.csv",
         lambda count: services.record_audit("export.audit_csv", by=user, detail={"rows": count}),
     )
+
+
+@bp.route("/settings/users", methods=["GET", "POST"])
+def users():
+    """Clinic admins add clinicians, pause accounts and end their sessions."""
+    _require_admin()
+    form = NewClinicianForm()
+    new_password = None
+    if form.validate_on_submit():
+        try:
+            created, new_password = services.create_clinician(
+                current_user.clinic,
+                form.email.data,
+                form.name.data,
+                form.role.data,
+                by=current_user,
+            )
+        except services.PasswordRejected as rejected:
+            form.email.errors.append(str(rejected))
+        else:
+            db.session.commit()
+            flash(
+                f"Account created for {created.email}. Hand over the one-time password "
+                "below; they should change it under Account.",
+                "success",
+            )
+            form = NewClinicianForm(formdata=None)
+    members = (
+        db.session.execute(
+            select(User).where(User.clinic_id == current_user.clinic_id).order_by(User.name)
+        )
+        .scalars()
+        .all()
+    )
+    status = 400 if form.errors else 200
+    return render_template(
+        "clinic/users.html",
+        form=form,
+        members=members,
+        new_password=new_password,
+        action_form=EmptyForm(),
+    ), status
+
+
+@bp.post("/settings/users/<int:user_id>/<action>")
+def user_action(user_id: int, action: str):
+    _require_admin()
+    member = db.session.get(User, user_id)
+    if (
+        member is None
+        or member.clinic_id != current_user.clinic_id
+        or action not in ("pause", "resume", "sign-out")
+    ):
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if action == "sign-out":
+        services.sign_out_everywhere(member, by=current_user)
+    elif member.id == current_user.id:
+        flash("You cannot pause your own account.", "error")
+        return redirect(url_for("clinic.users"))
+    else:
+        member.active = action == "resume"
+        services.record_audit(f"user.{action}", by=current_user, target=member)
+    db.session.commit()
+    return redirect(url_for("clinic.users"))
