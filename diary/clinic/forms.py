@@ -78,13 +78,15 @@ class BlockForm(FlaskForm):
     def validate_levels(self, field):
         if not field.data:
             raise ValidationError("Choose at least one level.")
+        if self.region.data not in anatomy.LEVELS:
+            return  # the region's own error says what to fix
         try:
             field.data = anatomy.levels_in_spine_order(self.region.data, field.data)
         except (ValueError, KeyError):
             raise ValidationError(f"Choose levels of the {self.region.data} spine only.") from None
 
     def validate_agent_other(self, field):
-        if self.agent.data.startswith(OTHER + ":") and not (field.data or "").strip():
+        if (self.agent.data or "").startswith(OTHER + ":") and not (field.data or "").strip():
             raise ValidationError("Name the other agent and its concentration.")
 
     def activity_list(self) -> list[str]:
