@@ -5,13 +5,18 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: run test lint bench browser clean
+.PHONY: run test lint bench browser clean constraints
 
-$(BIN)/flask: pyproject.toml
+$(BIN)/flask: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(BIN)/flask
+
+# Pin what the current environment runs (after changing dependencies in pyproject.toml).
+constraints:
+	(echo "# Versions CI ran with; make installs with these as constraints (refresh: make constraints)."; \
+	 $(BIN)/python -m pip freeze --exclude-editable) > constraints.txt
 
 run: $(BIN)/flask
 	BLOCK_DIARY_ENV=$${BLOCK_DIARY_ENV:-development} $(BIN)/flask db upgrade
@@ -26,6 +31,7 @@ browser:
 
 test: $(BIN)/flask browser
 	$(BIN)/ruff check diary tests app.py docs tools bench
+	$(BIN)/bandit --quiet --recursive diary --severity-level medium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(BIN)/flask
