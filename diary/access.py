@@ -21,8 +21,8 @@ def clinic_patient_or_404(patient_id: int) -> Patient:
     return patient
 
 
-def clinic_block_or_404(block_id: int) -> Block:
-    block = db.session.get(Block, block_id)
+def clinic_block_or_404(block_id: int, options=()) -> Block:
+    block = db.session.get(Block, block_id, options=options, populate_existing=bool(options))
     if block is None or block.clinic_id != current_user.clinic_id:
         abort(404)
     return block

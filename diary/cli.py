@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from flask import Flask, current_app, url_for
-from sqlalchemy import select
+from sqlalchemy import func, insert, select
 
 from diary import services
 from diary.extensions import db
@@ -26,6 +26,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(clinic_group)
     app.cli.add_command(reminders_group)
     register_backup(app)
+    app.cli.add_command(synth_command)
 
 
 @click.group("reminders")
@@ -280,3 +281,92 @@ def restore_command(source: str, yes: bool) -> None:
     with sqlite3.connect(source) as backup, sqlite3.connect(_sqlite_path()) as target:
         backup.backup(target)
     click.echo(f"Restored from {source}")
+
+
+@click.command("synth")
+@click.option("--blocks", default=1000, show_default=True, help="Blocks (one patient each).")
+@click.option("--entries", default=10, show_default=True, help="Entries per block.")
+@click.option("--seed", default=1, show_default=True, help="Random seed (repeatable data).")
+def synth_command(blocks: int, entries: int, seed: int) -> None:
+    """Create a synthetic clinic of any size, for benchmarks (bulk inserts)."""
+    import random
+
+    from diary.models import Block, DiaryEntry, Patient, new_diary_token
+
+    rng = random.Random(seed)
+    now = utcnow()
+    clinic = Clinic(name=f"Synthetic {blocks}", timezone="UTC", diary_link_hours=24 * 365)
+    db.session.add(clinic)
+    db.session.flush()
+    user = User(
+        clinic_id=clinic.id, email=f"synth-{clinic.id}@bench.example", name="Bench", role="admin"
+    )
+    user.set_password("synthetic-bench-password")
+    db.session.add(user)
+    db.session.flush()
+    agents = [("lidocaine", "2"), ("bupivacaine", "0.5"), ("ropivacaine", "0.5")]
+    for start in range(0, blocks, 1000):
+        count = min(1000, blocks - start)
+        patients = [
+            {
+                "clinic_id": clinic.id,
+                "display_name": f"S{start + n:06d}",
+                "mrn": f"SYN{start + n:07d}",
+                "created_at": now,
+            }
+            for n in range(count)
+        ]
+        db.session.execute(insert(Patient), patients)
+        first_id = db.session.execute(select(func.max(Patient.id))).scalar_one() - count + 1
+        block_rows = []
+        for n in range(count):
+            agent, concentration = rng.choice(agents)
+            performed = now - timedelta(days=rng.randint(0, 700), minutes=rng.randint(0, 600))
+            block_rows.append(
+                {
+                    "clinic_id": clinic.id,
+                    "patient_id": first_id + n,
+                    "performed_at": performed,
+                    "region": "lumbar",
+                    "levels": ["L4-L5", "L5-S1"],
+                    "side": "bilateral",
+                    "purpose": "diagnostic",
+                    "sequence": "first",
+                    "agent": agent,
+                    "concentration": concentration,
+                    "volume_ml_per_level": 0.5,
+                    "steroid": False,
+                    "sedation": "none",
+                    "baseline_pain": rng.randint(4, 10),
+                    "activities": [],
+                    "diary_token": new_diary_token(),
+                    "link_expires_at": now + timedelta(days=365),
+                    "created_by_id": user.id,
+                    "created_at": performed,
+                    "changed_at": performed,
+                }
+            )
+        db.session.execute(insert(Block), block_rows)
+        first_block = db.session.execute(select(func.max(Block.id))).scalar_one() - count + 1
+        entry_rows = []
+        for n, row in enumerate(block_rows):
+            for k in range(entries):
+                at = row["performed_at"] + timedelta(minutes=15 + 60 * k)
+                entry_rows.append(
+                    {
+                        "block_id": first_block + n,
+                        "client_id": f"synth-{k}",
+                        "recorded_at": at,
+                        "submitted_at": at,
+                        "made_at": at,
+                        "pain": rng.randint(0, 10),
+                        "source": "patient",
+                    }
+                )
+        if entry_rows:
+            db.session.execute(insert(DiaryEntry), entry_rows)
+        db.session.commit()
+    click.echo(
+        f"clinic {clinic.id}: {blocks} blocks, {blocks * entries} entries; "
+        f"sign in as {user.email} / synthetic-bench-password"
+    )

@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -124,6 +125,9 @@ class Patient(db.Model):
 class Block(db.Model):
     """One medial branch block procedure and its diary link."""
 
+    # The dashboard lists a clinic's blocks newest first; exports filter by date.
+    __table_args__ = (Index("ix_block_clinic_performed", "clinic_id", "performed_at"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
@@ -166,7 +170,11 @@ class Block(db.Model):
 class DiaryEntry(db.Model):
     """A pain score the patient (or staff, from a paper diary) recorded."""
 
-    __table_args__ = (UniqueConstraint("block_id", "client_id"),)
+    __table_args__ = (
+        UniqueConstraint("block_id", "client_id"),
+        # A block's entries are always read in time order.
+        Index("ix_diary_entry_block_recorded", "block_id", "recorded_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     block_id: Mapped[int] = mapped_column(ForeignKey("block.id"), index=True)

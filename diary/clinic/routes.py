@@ -39,7 +39,7 @@ from diary.clinic.forms import (
 from diary.extensions import db
 from diary.formatting import VERDICT_LABELS, local_time
 from diary.forms import clinic_time_to_utc
-from diary.models import ApiToken, AuditEvent, Block, Patient, User, utcnow
+from diary.models import ApiToken, AuditEvent, Block, DiaryEntry, Patient, User, utcnow
 from diary.qr import qr_svg
 from diary.schedule import DiarySchedule
 
@@ -179,9 +179,13 @@ def _block_page_context(block: Block) -> dict:
     )
 
 
+# The block page lists every entry with its history: load them in one go.
+BLOCK_PAGE_LOADS = (selectinload(Block.entries).selectinload(DiaryEntry.revisions),)
+
+
 @bp.get("/blocks/<int:block_id>")
 def block(block_id: int):
-    block = clinic_block_or_404(block_id)
+    block = clinic_block_or_404(block_id, BLOCK_PAGE_LOADS)
     services.record_audit("block.view", by=current_user, target=block)
     db.session.commit()
     context = _block_page_context(block)
