@@ -37,8 +37,12 @@ test: $(BIN)/flask browser
 lint: $(BIN)/flask
 	$(BIN)/ruff check diary tests bench app.py
 
+# Benchmarks (not tests): figures into bench/RESULTS.md. wrk comes from Debian's packages.
 bench: $(BIN)/flask
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/phones.py
+	$(BIN)/python bench/lighthouse.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

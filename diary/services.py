@@ -465,11 +465,15 @@ def clinic_blocks(clinic_id: int, chosen: BlockFilter, chunk: int = 200):
         query = query.where(Block.region == chosen.region)
     if chosen.agent:
         query = query.where(Block.agent == chosen.agent)
-    for block in db.session.execute(query).scalars():
-        analysis = analyse_block(block)
-        if chosen.verdict and analysis.verdict != chosen.verdict:
-            continue
-        yield block, agent_label(block), analysis
+    result = db.session.execute(query).scalars()
+    try:
+        for block in result:
+            analysis = analyse_block(block)
+            if chosen.verdict and analysis.verdict != chosen.verdict:
+                continue
+            yield block, agent_label(block), analysis
+    finally:
+        result.close()  # a download stopped half-way must not leave a cursor open
 
 
 @dataclass(frozen=True)

@@ -593,25 +593,32 @@ def audit():
 def audit_csv():
     _require_admin()
     user = current_user._get_current_object()
-    rows = (
-        [
-            export.time_cell(event.at),
-            export.number_cell(event.user_id),
-            export.text_cell(event.user.name if event.user else None),
-            export.text_cell(event.actor),
-            event.action,
-            event.target_type or "",
-            export.number_cell(event.target_id),
-            export.text_cell(event.remote_addr),
-            export.text_cell(json.dumps(event.detail, sort_keys=True) if event.detail else None),
-        ]
-        for event in db.session.execute(
+
+    def rows():
+        result = db.session.execute(
             _clinic_audit_events().execution_options(yield_per=500)
         ).scalars()
-    )
+        try:
+            for event in result:
+                yield [
+                    export.time_cell(event.at),
+                    export.number_cell(event.user_id),
+                    export.text_cell(event.user.name if event.user else None),
+                    export.text_cell(event.actor),
+                    event.action,
+                    event.target_type or "",
+                    export.number_cell(event.target_id),
+                    export.text_cell(event.remote_addr),
+                    export.text_cell(
+                        json.dumps(event.detail, sort_keys=True) if event.detail else None
+                    ),
+                ]
+        finally:
+            result.close()  # a download stopped half-way must not leave a cursor open
+
     return csv_response(
         AUDIT_COLUMNS,
-        rows,
+        rows(),
         "audit-log.csv",
         lambda count: services.record_audit("export.audit_csv", by=user, detail={"rows": count}),
     )
