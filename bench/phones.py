@@ -23,6 +23,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.harness import free_port, worker_pids  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
@@ -39,20 +42,13 @@ class Tally:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def seed(database_url: str, phones: int) -> list[str]:
-    """A clinic with one open diary per phone; returns the diary tokens."""
-    sys.path.insert(0, str(ROOT))
-    from datetime import UTC, datetime, timedelta
+    """A synthetic clinic (`flask synth`) with one open diary per phone; returns the tokens."""
+    from sqlalchemy import select
 
-    from diary import create_app, services
+    from diary import create_app
     from diary.extensions import db
-    from diary.models import Clinic, User
+    from diary.models import Block
 
     app = create_app(
         {
@@ -63,40 +59,19 @@ def seed(database_url: str, phones: int) -> list[str]:
     )
     with app.app_context():
         db.create_all()
-        clinic = Clinic(name="Load", timezone="UTC", diary_link_hours=72)
-        db.session.add(clinic)
-        db.session.flush()
-        user = User(clinic_id=clinic.id, email=f"load-{time.time_ns()}@x.example", name="L")
-        user.set_password("load-test-password")
-        db.session.add(user)
-        db.session.flush()
-        tokens = []
-        for n in range(phones):
-            patient = services.create_patient(clinic, services.PatientInput(f"P{n}"), by=user)
-            block = services.create_block(
-                clinic,
-                patient,
-                services.BlockInput(
-                    performed_at=datetime.now(UTC) - timedelta(hours=1),
-                    region="lumbar",
-                    levels=["L4-L5"],
-                    side="left",
-                    purpose="diagnostic",
-                    sequence="first",
-                    agent="bupivacaine",
-                    concentration="0.5",
-                    agent_other=None,
-                    volume_ml_per_level=0.5,
-                    steroid=False,
-                    sedation="none",
-                    baseline_pain=7,
-                ),
-                by=user,
-            )
-            tokens.append(block.diary_token)
-        db.session.commit()
+        result = app.test_cli_runner().invoke(
+            args=["synth", "--blocks", str(phones), "--entries", "0"]
+        )
+        assert result.exit_code == 0, result.output
+        clinic_id = db.session.execute(select(db.func.max(Block.clinic_id))).scalar_one()
+        tokens = (
+            db.session.execute(select(Block.diary_token).where(Block.clinic_id == clinic_id))
+            .scalars()
+            .all()
+        )
+        db.session.remove()
         db.engine.dispose()
-    return tokens
+    return list(tokens)
 
 
 def phone(port: int, token: str, entries: int, tally: Tally, retries: int) -> None:
@@ -143,11 +118,6 @@ def phone(port: int, token: str, entries: int, tally: Tally, retries: int) -> No
                 with tally.lock:
                     tally.mismatched_repeats += 1
     connection.close()
-
-
-def worker_pids(master: int) -> list[int]:
-    found = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True)
-    return [int(pid) for pid in found.stdout.split()]
 
 
 def run(

@@ -13,7 +13,6 @@ import os
 import platform
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -22,6 +21,9 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.harness import free_port, wait_for, worker_pids  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -38,24 +40,6 @@ done = function(summary, latency, requests)
     latency:percentile(95) / 1000, summary.requests, errors, summary.errors.status))
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(url: str, timeout: float = 30) -> float:
-    started = time.perf_counter()
-    while time.perf_counter() - started < timeout:
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return time.perf_counter() - started
-        except OSError:
-            time.sleep(0.01)
-    raise RuntimeError(f"{url} did not answer")
 
 
 def wrk(url: str, script: str = "", headers: dict | None = None, connections: int = 16) -> dict:
@@ -85,11 +69,6 @@ def peak_memory_mb(pids: list[int]) -> float:
         status = Path(f"/proc/{pid}/status").read_text()
         peaks.append(int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024)
     return max(peaks)
-
-
-def worker_pids(master: int) -> list[int]:
-    found = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True)
-    return [int(pid) for pid in found.stdout.split()]
 
 
 def chart_floor_and_cold(env: dict) -> dict:
@@ -190,7 +169,7 @@ def main() -> None:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(
-            [BIN / "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "app:app"],
+            [BIN / "gunicorn", "-w", "2", "--timeout", "600", "-b", f"127.0.0.1:{port}", "app:app"],
             env=env,
             cwd=ROOT,
             stderr=subprocess.DEVNULL,

@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select
 
 from diary import services
 from diary.extensions import db
-from diary.models import Clinic, User, utcnow
+from diary.models import User, utcnow
 from diary.push import generate_vapid_keys
 
 DEMO_CLINIC = "Demo Spine Clinic"
@@ -84,16 +84,9 @@ def create_clinic_command(name: str, admin_email: str, admin_name: str, tz_name:
     email = admin_email.strip().lower()
     if db.session.execute(select(User).filter_by(email=email)).scalar_one_or_none():
         raise click.BadParameter(f"{email} already has an account", param_hint="--admin-email")
-    clinic = Clinic(
-        name=name.strip(), timezone=tz_name, diary_link_hours=current_app.config["DIARY_LINK_HOURS"]
-    )
-    db.session.add(clinic)
-    db.session.flush()
+    clinic = services.create_clinic(name, tz_name, current_app.config["DIARY_LINK_HOURS"])
     password = secrets.token_urlsafe(12)
-    admin = User(clinic_id=clinic.id, email=email, name=admin_name, role="admin")
-    admin.set_password(password)
-    db.session.add(admin)
-    db.session.flush()
+    admin = services.create_user(clinic, email, admin_name, password, role="admin")
     _, token = services.create_api_token(admin, "created with the clinic")
     db.session.commit()
     click.echo(f"Clinic {clinic.id}: {clinic.name} ({tz_name})")
@@ -114,17 +107,10 @@ def seed_demo(now: datetime | None = None) -> bool:
     if db.session.execute(select(User).filter_by(email=DEMO_EMAIL)).scalar_one_or_none():
         return False
     now = now or utcnow()
-    clinic = Clinic(
-        name=DEMO_CLINIC,
-        timezone=DEMO_TIMEZONE,
-        diary_link_hours=current_app.config["DIARY_LINK_HOURS"],
+    clinic = services.create_clinic(
+        DEMO_CLINIC, DEMO_TIMEZONE, current_app.config["DIARY_LINK_HOURS"]
     )
-    db.session.add(clinic)
-    db.session.flush()
-    clinician = User(clinic_id=clinic.id, email=DEMO_EMAIL, name="Dr Demo", role="admin")
-    clinician.set_password(DEMO_PASSWORD)
-    db.session.add(clinician)
-    db.session.flush()
+    clinician = services.create_user(clinic, DEMO_EMAIL, "Dr Demo", DEMO_PASSWORD, role="admin")
 
     local_today = now.astimezone(ZoneInfo(DEMO_TIMEZONE)).replace(
         hour=9, minute=0, second=0, microsecond=0
@@ -295,15 +281,14 @@ def synth_command(blocks: int, entries: int, seed: int) -> None:
 
     rng = random.Random(seed)
     now = utcnow()
-    clinic = Clinic(name=f"Synthetic {blocks}", timezone="UTC", diary_link_hours=24 * 365)
-    db.session.add(clinic)
-    db.session.flush()
-    user = User(
-        clinic_id=clinic.id, email=f"synth-{clinic.id}@bench.example", name="Bench", role="admin"
+    clinic = services.create_clinic(f"Synthetic {blocks}", "UTC", diary_link_hours=24 * 365)
+    user = services.create_user(
+        clinic,
+        f"synth-{clinic.id}@bench.example",
+        "Bench",
+        "synthetic-bench-password",
+        role="admin",
     )
-    user.set_password("synthetic-bench-password")
-    db.session.add(user)
-    db.session.flush()
     agents = [("lidocaine", "2"), ("bupivacaine", "0.5"), ("ropivacaine", "0.5")]
     for start in range(0, blocks, 1000):
         count = min(1000, blocks - start)

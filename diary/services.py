@@ -423,6 +423,11 @@ def analyse_series(blocks: list[Block]) -> relief.SeriesAnalysis:
     )
 
 
+def analysed_series(patient: Patient) -> list[tuple[list[Block], relief.SeriesAnalysis]]:
+    """Each of the patient's series with its analysis, as the patient page and report show."""
+    return [(blocks, analyse_series(blocks)) for blocks in patient_series(patient)]
+
+
 def patient_series(patient: Patient) -> list[list[Block]]:
     """The patient's blocks grouped into series, in order of each series' first block."""
     groups: dict[tuple, list[Block]] = {}
@@ -564,6 +569,25 @@ def send_due_reminders(
             counts["sent"] += 1
         db.session.commit()
     return counts
+
+
+# --- clinics and clinicians --------------------------------------------------------
+
+
+def create_clinic(name: str, timezone: str, diary_link_hours: int) -> Clinic:
+    clinic = Clinic(name=name.strip(), timezone=timezone, diary_link_hours=diary_link_hours)
+    db.session.add(clinic)
+    db.session.flush()
+    return clinic
+
+
+def create_user(clinic: Clinic, email: str, name: str, password: str, role: str) -> User:
+    """An account with a password chosen by whoever sets the clinic up (CLI, demo)."""
+    user = User(clinic_id=clinic.id, email=email.strip().lower(), name=name, role=role)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user
 
 
 # --- clinicians ----------------------------------------------------------------------

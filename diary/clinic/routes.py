@@ -112,9 +112,7 @@ def new_patient():
 @bp.get("/patients/<int:patient_id>")
 def patient(patient_id: int):
     patient = clinic_patient_or_404(patient_id)
-    series = [
-        (blocks, services.analyse_series(blocks)) for blocks in services.patient_series(patient)
-    ]
+    series = services.analysed_series(patient)
     services.record_audit("patient.view", by=current_user, target=patient)
     db.session.commit()
     return render_template("clinic/patient.html", patient=patient, series=series)
@@ -297,9 +295,7 @@ def block_report_pdf(block_id: int):
 @bp.get("/patients/<int:patient_id>/report")
 def series_report(patient_id: int):
     patient = clinic_patient_or_404(patient_id)
-    series = [
-        (blocks, services.analyse_series(blocks)) for blocks in services.patient_series(patient)
-    ]
+    series = services.analysed_series(patient)
     services.record_audit("patient.report", by=current_user, target=patient)
     db.session.commit()
     return render_template(
