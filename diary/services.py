@@ -368,6 +368,7 @@ def correct_entry(
     entry.due_at = slot_for(due_times, entry.recorded_at)
     entry.updated_at = now
     block.changed_at = now
+    record_audit("entry.correct", target=entry, actor=replaced_by, clinic_id=block.clinic_id)
     return True
 
 

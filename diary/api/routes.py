@@ -255,7 +255,10 @@ def create_block():
 
 @bp.get("/blocks/<int:block_id>")
 def get_block(block_id: int):
-    return block_json(clinic_block_or_404(block_id))
+    block = clinic_block_or_404(block_id)
+    services.record_audit("block.view", by=current_user, target=block)
+    db.session.commit()
+    return block_json(block)
 
 
 @bp.patch("/blocks/<int:block_id>")
@@ -280,6 +283,8 @@ def block_analysis(block_id: int):
 @bp.get("/blocks/<int:block_id>/entries")
 def block_entries(block_id: int):
     block = clinic_block_or_404(block_id)
+    services.record_audit("block.entries", by=current_user, target=block)
+    db.session.commit()
     return {"items": [entry_json(e) for e in block.entries]}
 
 
