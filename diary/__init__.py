@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, render_template, request
+from flask import Flask, abort, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 from diary.api.problems import problem_response
 from diary.config import check_production, from_environment
@@ -107,7 +108,38 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cursor.close()
 
 
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def refuse_nul_characters() -> None:
+    """No text we store may hold NUL (PostgreSQL refuses it): refuse such requests whole."""
+    values = [*request.args.values(), *(request.view_args or {}).values()]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values += request.form.values()
+    if request.is_json:
+        values.append(request.get_json(silent=True))
+    if any(_has_nul(value) for value in values):
+        abort(400)
+
+
+class RowId(IntegerConverter):
+    """Ids in URLs: whole numbers that fit the database's integer, else a plain 404."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        super().__init__(url_map, min=1, max=2**31 - 1)
+
+
 def register_blueprints(app: Flask) -> None:
+    app.url_map.converters["int"] = RowId
+    app.before_request(refuse_nul_characters)
+
     from diary.api.routes import bp as api_bp
     from diary.auth.routes import bp as auth_bp
     from diary.clinic.routes import bp as clinic_bp

@@ -131,3 +131,24 @@ def test_admin_sees_and_exports_the_audit_log(client, world):
     assert "J.S." not in body  # ids only, never the patient's name
     other_clinic = [r for r in rows if r["user"] == "doc" and r["action"] == "login"]
     assert other_clinic == []
+
+
+def test_nul_characters_are_refused_everywhere(client, world):
+    form = client.post(
+        f"/d/{world.block.diary_token}/entries", data={"pain": "3", "note": "a\x00b"}
+    )
+    api = client.post(
+        f"/api/v1/diary/{world.block.diary_token}/entries", json={"pain": 3, "note": "a\u0000b"}
+    )
+    assert (form.status_code, api.status_code) == (400, 400)
+    assert api.mimetype == "application/problem+json"
+    assert db.session.execute(select(func.count(DiaryEntry.id))).scalar_one() == 0
+
+
+def test_ids_too_large_for_the_database_are_a_plain_404(client, signed_in):
+    for url in (
+        "/blocks/99999999999999999999",
+        "/patients/4294967296",
+        "/api/v1/blocks/99999999999999999999",
+    ):
+        assert client.get(url).status_code == 404, url

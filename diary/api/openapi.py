@@ -354,7 +354,7 @@ SCHEMAS = {
             "keys": _object(
                 {
                     "p256dh": {"type": "string", "minLength": 1, "maxLength": 200},
-                    "auth": {"type": "string", "minLength": 1, "maxLength": 200},
+                    "auth": {"type": "string", "minLength": 1, "maxLength": 100},
                 }
             ),
             "expirationTime": _nullable(NUMBER),

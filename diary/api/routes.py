@@ -553,7 +553,8 @@ def read_subscription(fields: JsonFields) -> tuple[str, str, str]:
     keys = fields.body.get("keys")
     p256dh = auth = ""
     if not isinstance(keys, dict) or not all(
-        isinstance(keys.get(k), str) and 0 < len(keys[k]) <= 200 for k in ("p256dh", "auth")
+        isinstance(keys.get(k), str) and 0 < len(keys[k]) <= limit
+        for k, limit in (("p256dh", 200), ("auth", 100))
     ):
         fields.fail("keys", "must hold the subscription's p256dh and auth keys")
     else:
