@@ -111,12 +111,20 @@ def phone(port: int, token: str, entries: int, tally: Tally, retries: int) -> No
             time.sleep(0.05 * (attempt + 1))
         # A phone that lost the answer sends again: the same entry must come back.
         if client_id in tally.acknowledged and random.random() < 0.1:
-            connection.request("POST", path, body, {"Content-Type": "application/json"})
-            repeat = connection.getresponse()
-            again = json.loads(repeat.read().decode())
-            if repeat.status != 200 or again.get("id") != tally.acknowledged[client_id]:
-                with tally.lock:
-                    tally.mismatched_repeats += 1
+            for attempt in range(retries + 1):
+                try:
+                    connection.request("POST", path, body, {"Content-Type": "application/json"})
+                    repeat = connection.getresponse()
+                    again = json.loads(repeat.read().decode())
+                except (OSError, http.client.HTTPException, ValueError):
+                    connection.close()  # e.g. the worker was killed: reconnect and resend
+                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                    time.sleep(0.05 * (attempt + 1))
+                    continue
+                if repeat.status != 200 or again.get("id") != tally.acknowledged[client_id]:
+                    with tally.lock:
+                        tally.mismatched_repeats += 1
+                break
     connection.close()
 
 
