@@ -93,7 +93,11 @@ def register_extensions(app: Flask) -> None:
         from diary.services import user_for_token
 
         token = bearer_token()
-        return user_for_token(token) if token else None
+        if not token:
+            return None
+        user = user_for_token(token)
+        db.session.commit()  # at the start of the request: only the token's last use
+        return user
 
 
 @event.listens_for(Engine, "connect")

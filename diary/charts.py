@@ -11,22 +11,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
-from diary.relief import Analysis, ReliefPoint, format_hours, format_pct
+from diary.relief import VERDICT_LABELS, Analysis, ReliefPoint, format_hours, format_pct
 
 FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
 WIDTH_IN, HEIGHT_IN, BASE_DPI = 6.4, 3.8, 100
 
-VERDICT_TITLES = {
-    "positive": "Positive",
-    "partial": "Partial",
-    "negative": "Negative",
-    "indeterminate": "Indeterminate",
-    "not_diagnostic": "Not diagnostic (therapeutic block)",
-}
-
 
 def chart_title(analysis: Analysis) -> str:
-    title = VERDICT_TITLES.get(analysis.verdict, analysis.verdict)
+    title = VERDICT_LABELS.get(analysis.verdict, analysis.verdict)
     details = []
     if analysis.peak_relief_pct is not None:
         details.append(f"peak {format_pct(analysis.peak_relief_pct)} relief")

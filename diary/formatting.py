@@ -9,14 +9,6 @@ from diary import anatomy, relief, schedule
 from diary.agents import AGENT_LABELS
 from diary.models import utcnow
 
-VERDICT_LABELS = {
-    relief.POSITIVE: "Positive",
-    relief.PARTIAL: "Partial",
-    relief.NEGATIVE: "Negative",
-    relief.INDETERMINATE: "Indeterminate",
-    relief.NOT_DIAGNOSTIC: "Not diagnostic (therapeutic)",
-}
-
 PAIR_LABELS = {
     relief.CONCORDANT: "Concordant",
     relief.DISCORDANT: "Discordant",
@@ -42,7 +34,7 @@ def pct(value: float | None) -> str:
 
 FILTERS = {"local_time": local_time, "hours": hours, "pct": pct}
 GLOBALS = {
-    "VERDICT_LABELS": VERDICT_LABELS,
+    "VERDICT_LABELS": relief.VERDICT_LABELS,
     "PAIR_LABELS": PAIR_LABELS,
     "STATUS_LABELS": schedule.STATUS_LABELS,
     "REGIONS": anatomy.REGIONS,

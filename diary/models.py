@@ -157,6 +157,7 @@ class Block(db.Model):
 
     patient: Mapped[Patient] = relationship(back_populates="blocks")
     clinic: Mapped[Clinic] = relationship()
+    created_by: Mapped[User | None] = relationship()
     entries: Mapped[list[DiaryEntry]] = relationship(
         back_populates="block", order_by="DiaryEntry.recorded_at"
     )

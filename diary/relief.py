@@ -24,6 +24,13 @@ NEGATIVE = "negative"
 INDETERMINATE = "indeterminate"
 NOT_DIAGNOSTIC = "not_diagnostic"
 VERDICTS = (POSITIVE, PARTIAL, NEGATIVE, INDETERMINATE, NOT_DIAGNOSTIC)
+VERDICT_LABELS = {
+    POSITIVE: "Positive",
+    PARTIAL: "Partial",
+    NEGATIVE: "Negative",
+    INDETERMINATE: "Indeterminate",
+    NOT_DIAGNOSTIC: "Not diagnostic (therapeutic)",
+}
 
 SHORTER = "shorter"
 CONSISTENT = "consistent"

@@ -89,6 +89,14 @@ def test_tokens_are_stored_hashed(world):
     assert services.user_for_token(plain) == world.clinician
 
 
+def test_a_read_with_a_token_records_its_last_use(api):
+    assert api.get("/blocks").status_code == 200
+    db.session.expire_all()
+    token = db.session.execute(select(ApiToken)).scalar_one()
+    assert token.last_used_at is not None
+    assert datetime.now(UTC) - token.last_used_at < timedelta(minutes=1)
+
+
 def test_bearer_token_does_not_open_html_pages(client, api):
     assert client.get("/", headers=api.headers).status_code == 302
 

@@ -11,17 +11,22 @@ from flask import Blueprint, abort, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from diary import anatomy, charts, export, fhir, services
-from diary.access import block_for_token_or_404, clinic_block_or_404, clinic_patient_or_404
+from diary import anatomy, charts, fhir, services
+from diary.access import (
+    block_for_token_or_404,
+    clinic_block_or_404,
+    clinic_patient_or_404,
+    entry_of_block_or_404,
+)
 from diary.agents import AGENT_LABELS, CONCENTRATIONS, OTHER
 from diary.api.openapi import openapi_document
 from diary.api.problems import ApiProblem, problem_response
 from diary.api.serializers import block_json, entry_json, patient_json, public_diary_json
 from diary.api.validation import JsonFields
-from diary.clinic.routes import chart_response, csv_response
+from diary.clinic.routes import block_csv_response, chart_response
 from diary.extensions import csrf, db
 from diary.i18n import LANGUAGES
-from diary.models import Block, DiaryEntry, Patient, utcnow
+from diary.models import Block, Patient, utcnow
 from diary.schedule import DiarySchedule
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -290,16 +295,7 @@ def block_entries(block_id: int):
 
 @bp.get("/blocks/<int:block_id>/entries.csv")
 def block_entries_csv(block_id: int):
-    block = clinic_block_or_404(block_id)
-    user = current_user._get_current_object()
-    return csv_response(
-        export.ENTRY_COLUMNS,
-        export.entry_rows(block, services.agent_label(block), services.analyse_block(block)),
-        f"block-{block.id}-diary.csv",
-        lambda rows: services.record_audit(
-            "export.block_csv", by=user, target=block, detail={"rows": rows}
-        ),
-    )
+    return block_csv_response(clinic_block_or_404(block_id))
 
 
 ENTRY_FIELDS = {"recorded_at", "made_at", "pain", "relief_pct", "activity", "note", "client_id"}
@@ -534,9 +530,7 @@ def diary_add_entry(token: str):
 @bp.patch("/diary/<token>/entries/<int:entry_id>")
 def diary_correct_entry(token: str, entry_id: int):
     block = open_diary_or_410(token)
-    entry = db.session.get(DiaryEntry, entry_id)
-    if entry is None or entry.block_id != block.id:
-        abort(404)
+    entry = entry_of_block_or_404(block, entry_id)
     values = read_entry(json_body(ENTRY_FIELDS - {"client_id", "made_at"}), require_time=False)
     try:
         services.correct_entry(entry, values, replaced_by="patient")

@@ -37,7 +37,7 @@ from diary.clinic.forms import (
     instructions_from,
 )
 from diary.extensions import db
-from diary.formatting import VERDICT_LABELS, local_time
+from diary.formatting import local_time
 from diary.forms import clinic_time_to_utc
 from diary.models import ApiToken, AuditEvent, Block, DiaryEntry, Patient, User, utcnow
 from diary.qr import qr_svg
@@ -173,7 +173,7 @@ def _block_page_context(block: Block) -> dict:
         diary_link=link,
         alt_text=charts.chart_alt_text(analysis, block.baseline_pain),
         tz=current_user.clinic.timezone,
-        clinician=db.session.get(User, block.created_by_id) if block.created_by_id else None,
+        clinician=block.created_by,
     )
 
 
@@ -243,7 +243,7 @@ def block_report(block_id: int):
 
 def report_facts(block: Block, analysis, tz: str) -> report.ReportFacts:
     points = {p.entry_id: p for p in analysis.relief}
-    clinician = db.session.get(User, block.created_by_id) if block.created_by_id else None
+    clinician = block.created_by
     patient = block.patient
     return report.ReportFacts(
         patient=patient.display_name + (f" (MRN {patient.mrn})" if patient.mrn else ""),
@@ -281,7 +281,7 @@ def block_report_pdf(block_id: int):
         report_facts(block, analysis, tz),
         analysis,
         block.baseline_pain,
-        VERDICT_LABELS[analysis.verdict],
+        relief.VERDICT_LABELS[analysis.verdict],
     )
     services.record_audit("export.report_pdf", by=current_user, target=block)
     db.session.commit()
@@ -353,12 +353,15 @@ def csv_response(columns: list[str], rows, filename: str, audit) -> Response:
 
 @bp.get("/blocks/<int:block_id>/entries.csv")
 def block_csv(block_id: int):
-    block = clinic_block_or_404(block_id)
-    analysis = services.analyse_block(block)
+    return block_csv_response(clinic_block_or_404(block_id))
+
+
+def block_csv_response(block: Block) -> Response:
+    """The block's diary as CSV, audited with its row count (also served by the API)."""
     user = current_user._get_current_object()
     return csv_response(
         export.ENTRY_COLUMNS,
-        export.entry_rows(block, services.agent_label(block), analysis),
+        export.entry_rows(block, services.agent_label(block), services.analyse_block(block)),
         f"block-{block.id}-diary.csv",
         lambda rows: services.record_audit(
             "export.block_csv", by=user, target=block, detail={"rows": rows}
