@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from diary.extensions import db
 from diary.models import Block, DiaryEntry, Patient
@@ -29,7 +30,9 @@ def clinic_block_or_404(block_id: int, options=()) -> Block:
 
 
 def block_for_token_or_404(token: str) -> Block:
-    block = db.session.execute(select(Block).filter_by(diary_token=token)).scalar_one_or_none()
+    block = db.session.execute(
+        select(Block).filter_by(diary_token=token).options(joinedload(Block.clinic))
+    ).scalar_one_or_none()
     if block is None:
         abort(404)
     return block

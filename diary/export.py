@@ -9,9 +9,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 
-from diary.relief import Analysis, hours_between, relief_pct
+from diary.relief import BlockSummary, Held, relief_pct
 
 # name -> (Frictionless type, description). README's "CSV columns" documents the same.
 BLOCK_FIELDS = {
@@ -84,15 +84,28 @@ def number_cell(value: float | int | None) -> str:
     return str(value)
 
 
-def time_cell(value: datetime | None) -> str:
-    return "" if value is None else value.isoformat(timespec="seconds")
+def time_cell(value: datetime | str | None) -> str:
+    """A UTC time as ISO 8601 with its offset. Exports read SQLite's stored text
+    ("2026-03-01 09:15:00.000000") as it is, which saves parsing a million times."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return f"{value[:10]}T{value[11:19]}+00:00"
+    return value.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def as_utc(value: datetime | str) -> datetime:
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value
 
 
 def bool_cell(value: bool) -> str:
     return "true" if value else "false"
 
 
-def _block_cells(block, agent_label: str) -> list[str]:
+def block_cells(block, summary: BlockSummary) -> list[str]:
+    """The block's and its verdict's columns, the same on each of its rows."""
     patient = block.patient
     return [
         number_cell(block.id),
@@ -106,67 +119,61 @@ def _block_cells(block, agent_label: str) -> list[str]:
         block.sequence,
         block.agent,
         text_cell(block.concentration),
-        text_cell(agent_label),
+        text_cell(summary.agent_label),
         number_cell(block.volume_ml_per_level),
         bool_cell(block.steroid),
         block.sedation,
         number_cell(block.baseline_pain),
+        summary.verdict,
+        number_cell(summary.threshold_pct),
+        number_cell(summary.peak_relief_pct),
+        number_cell(summary.response_duration_h),
     ]
 
 
-def _verdict_cells(analysis: Analysis) -> list[str]:
-    responded = analysis.response_start_h is not None
-    return [
-        analysis.verdict,
-        number_cell(analysis.threshold_pct),
-        number_cell(analysis.peak_relief_pct),
-        number_cell(analysis.response_duration_h if responded else None),
-    ]
+def entry_rows(block, summary: BlockSummary, entries: Iterable) -> Iterator[tuple[str, list[str]]]:
+    """One row per entry, as (the block's columns rendered once, the entry's columns).
 
-
-def entry_rows(block, agent_label: str, analysis: Analysis) -> Iterator[list[str]]:
-    """One row per entry of ``block`` (a Block model or anything with its attributes)."""
-    block_cells = _block_cells(block, agent_label) + _verdict_cells(analysis)
-    for entry in block.entries:
-        yield block_cells + [
-            number_cell(entry.id),
+    ``entries`` are DiaryEntry models or rows with the same names (``edited`` for
+    ``updated_at``), their times datetimes or SQLite's text.
+    """
+    prefix = csv_line(block_cells(block, summary)) + ","
+    performed_at = block.performed_at
+    relief_by_pain = {p: number_cell(relief_pct(block.baseline_pain, p)) for p in range(11)}
+    for entry in entries:
+        hours = (as_utc(entry.recorded_at) - performed_at).total_seconds() / 3600
+        yield prefix, [
+            str(entry.id),
             time_cell(entry.recorded_at),
             time_cell(entry.submitted_at),
-            number_cell(round(hours_between(block.performed_at, entry.recorded_at), 3)),
-            number_cell(entry.pain),
-            number_cell(relief_pct(block.baseline_pain, entry.pain)),
+            number_cell(round(hours, 3)),
+            str(entry.pain),
+            relief_by_pain[entry.pain],
             number_cell(entry.reported_relief_pct),
             text_cell(entry.activity),
             text_cell(entry.note),
-            bool_cell(entry.updated_at is not None),
+            bool_cell(entry.edited),
             entry.source,
         ]
 
 
-def summary_row(block, agent_label: str, analysis: Analysis) -> list[str]:
+def summary_row(block, summary: BlockSummary) -> tuple[str, list[str]]:
     """One row for the whole block: its fields, figures and verdict."""
 
-    def duration_at(level: float) -> str:
-        sustained = analysis.sustained_at(level)
-        if sustained is None or sustained.start_h is None:
-            return ""
-        return number_cell(sustained.duration_h)
+    def held(value: Held | None) -> str:
+        return "" if value is None else number_cell(value.duration_h)
 
-    responded = analysis.response_start_h is not None
-    return (
-        _block_cells(block, agent_label)
-        + _verdict_cells(analysis)
-        + [
-            number_cell(len(block.entries)),
-            number_cell(analysis.peak_at_h),
-            number_cell(analysis.onset_h),
-            bool_cell(analysis.response_open) if responded else "",
-            analysis.duration_class or "",
-            duration_at(50.0),
-            duration_at(80.0),
-            text_cell(" | ".join(analysis.warnings)),
-        ]
-    )
+    responded = summary.response_duration_h is not None
+    return "", block_cells(block, summary) + [
+        number_cell(summary.entry_count),
+        number_cell(summary.peak_at_h),
+        number_cell(summary.onset_h),
+        bool_cell(summary.response_open) if responded else "",
+        summary.duration_class or "",
+        held(summary.held_50),
+        held(summary.held_80),
+        text_cell(" | ".join(summary.warnings)),
+    ]
 
 
 def table_schema(columns: list[str]) -> dict:
@@ -182,8 +189,19 @@ def table_schema(columns: list[str]) -> dict:
     return {"fields": fields, "missingValues": [""]}
 
 
-def csv_stream(header: list[str], rows: Iterable[list[str]]) -> Iterator[str]:
-    """RFC 4180 CSV (CRLF line ends, quoting as needed), BOM first, one line at a time."""
+def csv_line(cells: list[str]) -> str:
+    """One row as CSV text, without its line end."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(cells)
+    return buffer.getvalue()
+
+
+def csv_stream(
+    header: list[str], rows: Iterable[tuple[str, list[str]]], piece: int = 64 * 1024
+) -> Iterator[str]:
+    """RFC 4180 CSV (CRLF line ends, quoting as needed), BOM and header first, then the
+    rows in pieces of about ``piece`` characters: one write per row would cost a system
+    call each. A row is (text already rendered for its first columns, its other cells)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
 
@@ -195,6 +213,11 @@ def csv_stream(header: list[str], rows: Iterable[list[str]]) -> Iterator[str]:
 
     writer.writerow(header)
     yield BOM + take()
-    for row in rows:
-        writer.writerow(row)
+    write, writerow, tell = buffer.write, writer.writerow, buffer.tell
+    for prefix, cells in rows:
+        write(prefix)
+        writerow(cells)
+        if tell() >= piece:
+            yield take()
+    if tell():
         yield take()

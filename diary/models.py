@@ -154,6 +154,10 @@ class Block(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Bumped whenever the block or its diary changes: the chart cache key and ETag.
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # relief.BlockSummary of the diary as of ``summary_key`` (changed_at and the clinic's
+    # analysis settings): lists and exports read it instead of analysing every diary.
+    summary: Mapped[dict | None] = mapped_column(JSON)
+    summary_key: Mapped[str | None] = mapped_column(String(100))
 
     patient: Mapped[Patient] = relationship(back_populates="blocks")
     clinic: Mapped[Clinic] = relationship()

@@ -162,6 +162,70 @@ class Analysis:
         return value
 
 
+@dataclass(frozen=True)
+class Held:
+    """How long relief at one level lasted; ``open`` when the diary ended during it."""
+
+    duration_h: float
+    open: bool
+
+
+@dataclass(frozen=True)
+class BlockSummary:
+    """The figures lists and exports show of an analysis: small enough to store with the
+    block, so that a page of blocks or a clinic-wide export need not read every diary."""
+
+    verdict: str
+    threshold_pct: float
+    peak_relief_pct: float | None
+    peak_at_h: float | None
+    onset_h: float | None
+    # None when relief never reached the threshold.
+    response_duration_h: float | None
+    response_open: bool | None
+    duration_class: str | None
+    agent_label: str
+    entry_count: int
+    warnings: list[str]
+    # Relief held at 50% and 80% (the figures criteria.md names), None when never reached.
+    held_50: Held | None
+    held_80: Held | None
+
+    @classmethod
+    def of(cls, analysis: Analysis, entry_count: int) -> BlockSummary:
+        responded = analysis.response_start_h is not None
+
+        def held(level: float) -> Held | None:
+            sustained = analysis.sustained_at(level)
+            if sustained is None or sustained.start_h is None:
+                return None
+            return Held(sustained.duration_h, sustained.open)
+
+        return cls(
+            verdict=analysis.verdict,
+            threshold_pct=analysis.threshold_pct,
+            peak_relief_pct=analysis.peak_relief_pct,
+            peak_at_h=analysis.peak_at_h,
+            onset_h=analysis.onset_h,
+            response_duration_h=analysis.response_duration_h if responded else None,
+            response_open=analysis.response_open if responded else None,
+            duration_class=analysis.duration_class,
+            agent_label=analysis.agent_label,
+            entry_count=entry_count,
+            warnings=list(analysis.warnings),
+            held_50=held(50.0),
+            held_80=held(80.0),
+        )
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, value: dict) -> BlockSummary:
+        held = {k: Held(**value[k]) if value[k] else None for k in ("held_50", "held_80")}
+        return cls(**(value | held))
+
+
 # --- formatting used in reasons -------------------------------------------------
 
 

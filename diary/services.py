@@ -11,13 +11,17 @@ import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import groupby
+from operator import attrgetter, itemgetter
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from diary import relief
 from diary.agents import describe_agent, windows_from_settings
+from diary.export import as_utc
 from diary.extensions import db
 from diary.models import (
     ApiToken,
@@ -286,9 +290,35 @@ def record_entry(
     """
     now = now or utcnow()
     client_id = values.client_id or uuid.uuid4().hex
-    existing = _entry_by_client_id(block, client_id)
-    if existing is not None:
+    try:
+        entry = _new_entry(block, values, client_id, now, transcribed_by)
+    except (DiaryClosed, EntryRejected):
+        # A resend of an entry stored earlier is answered with it, even if the link
+        # has closed since (the phone was offline) or the clock has moved on.
+        existing = _entry_by_client_id(block, client_id) if values.client_id else None
+        if existing is None:
+            raise
         return existing, False
+    # The common case is a new entry, so insert at once and let the unique
+    # (block, client_id) constraint catch a resend or a concurrent double tap.
+    db.session.add(entry)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        existing = _entry_by_client_id(block, client_id)
+        if existing is None:
+            raise
+        return existing, False
+    block.changed_at = now
+    if transcribed_by is not None:
+        record_audit("entry.transcribe", by=transcribed_by, target=entry, clinic_id=block.clinic_id)
+    return entry, True
+
+
+def _new_entry(
+    block: Block, values: EntryInput, client_id: str, now: datetime, transcribed_by: User | None
+) -> DiaryEntry:
     if transcribed_by is None and not block.link_open(now):
         raise DiaryClosed()
     recorded_at = values.recorded_at or now
@@ -297,8 +327,8 @@ def record_entry(
     if made_at < recorded_at - CLOCK_SKEW:
         raise EntryRejected("made_at", "The time made cannot be before the time of the pain.")
     due_times = diary_schedule(block.clinic).due_times(block.performed_at, block.agent)
-    entry = DiaryEntry(
-        block_id=block.id,
+    return DiaryEntry(
+        block=block,
         client_id=client_id,
         recorded_at=min(recorded_at, now),
         submitted_at=now,
@@ -311,20 +341,6 @@ def record_entry(
         source="transcribed" if transcribed_by else "patient",
         entered_by_id=transcribed_by.id if transcribed_by else None,
     )
-    # A savepoint: if a concurrent post with the same client_id wins the race,
-    # only this insert is undone and the stored entry is returned.
-    try:
-        with db.session.begin_nested():
-            db.session.add(entry)
-    except IntegrityError:
-        existing = _entry_by_client_id(block, client_id)
-        if existing is None:
-            raise
-        return existing, False
-    block.changed_at = now
-    if transcribed_by is not None:
-        record_audit("entry.transcribe", by=transcribed_by, target=entry, clinic_id=block.clinic_id)
-    return entry, True
 
 
 def _entry_by_client_id(block: Block, client_id: str) -> DiaryEntry | None:
@@ -387,23 +403,89 @@ def block_facts(block: Block) -> relief.BlockFacts:
     )
 
 
-def diary_points(block: Block) -> list[relief.DiaryPoint]:
+def diary_points(block: Block, entries=None) -> list[relief.DiaryPoint]:
+    """The diary as the analysis reads it; ``entries`` (rows with the entries' names,
+    as the export reads them) instead of the block's own if given."""
     return [
         relief.DiaryPoint(
-            recorded_at=entry.recorded_at,
+            recorded_at=recorded_at,
             pain=entry.pain,
-            submitted_at=entry.submitted_at,
+            submitted_at=submitted_at,
             reported_relief_pct=entry.reported_relief_pct,
             entry_id=entry.id,
             edited=entry.edited,
-            logged_late=entry.submitted_at - entry.recorded_at > LATE_LOGGING,
+            logged_late=submitted_at - recorded_at > LATE_LOGGING,
         )
-        for entry in block.entries
+        for entry in (block.entries if entries is None else entries)
+        for recorded_at, submitted_at in [(as_utc(entry.recorded_at), as_utc(entry.submitted_at))]
     ]
 
 
 def analyse_block(block: Block) -> relief.Analysis:
     return relief.analyse(block_facts(block), diary_points(block), analysis_settings(block.clinic))
+
+
+def settings_digest(settings: relief.AnalysisSettings) -> str:
+    return hashlib.sha256(repr(settings).encode()).hexdigest()[:16]
+
+
+def summary_key(block: Block, digest: str) -> str:
+    """What a stored summary was computed from: the diary as of ``changed_at`` (bumped by
+    every change of the block or its entries) and the clinic's analysis settings."""
+    return f"{block.changed_at.isoformat()}|{digest}"
+
+
+def stored_summary(block: Block, digest: str) -> relief.BlockSummary | None:
+    """The block's stored summary, or None if there is none or it is out of date."""
+    if block.summary is None or block.summary_key != summary_key(block, digest):
+        return None
+    return relief.BlockSummary.from_dict(block.summary)
+
+
+def block_summaries(blocks: list[Block]) -> list[relief.BlockSummary]:
+    """Each block's summary (blocks of one clinic). Those out of date are analysed again,
+    their diaries read in one query, and stored: the caller commits."""
+    if not blocks:
+        return []
+    settings = analysis_settings(blocks[0].clinic)
+    digest = settings_digest(settings)
+    found = [stored_summary(block, digest) for block in blocks]
+    stale = [block for block, summary in zip(blocks, found, strict=True) if summary is None]
+    if stale:
+        # Entries are read after their blocks: a summary is never labelled with a later
+        # change (changed_at) than the entries it was computed from.
+        entries = db.session.execute(
+            select(DiaryEntry)
+            .where(DiaryEntry.block_id.in_([block.id for block in stale]))
+            .order_by(DiaryEntry.block_id, DiaryEntry.recorded_at)
+        ).scalars()
+        by_block = {key: list(group) for key, group in groupby(entries, key=attrgetter("block_id"))}
+        for block in stale:
+            set_committed_value(block, "entries", by_block.get(block.id, []))
+        for block in stale:
+            summary = relief.BlockSummary.of(
+                relief.analyse(block_facts(block), diary_points(block), settings),
+                len(block.entries),
+            )
+            block.summary, block.summary_key = summary.to_dict(), summary_key(block, digest)
+            found[found.index(None)] = summary
+    return found
+
+
+def refresh_summaries(clinic: Clinic, chunk: int = 200) -> int:
+    """Bring every stored summary of the clinic up to date (after a change of its
+    analysis settings, say); commits per chunk. Returns how many were out of date."""
+    digest = settings_digest(analysis_settings(clinic))
+    ids = db.session.execute(select(Block.id).where(Block.clinic_id == clinic.id)).scalars().all()
+    refreshed = 0
+    for start in range(0, len(ids), chunk):
+        blocks = db.session.execute(
+            select(Block).where(Block.id.in_(ids[start : start + chunk]))
+        ).scalars().all()
+        refreshed += sum(stored_summary(block, digest) is None for block in blocks)
+        block_summaries(blocks)
+        db.session.commit()
+    return refreshed
 
 
 def series_of(block: Block) -> list[Block]:
@@ -449,17 +531,21 @@ class BlockFilter:
     verdict: str | None = None
 
 
-def clinic_blocks(clinic_id: int, chosen: BlockFilter, chunk: int = 200):
-    """(block, agent label, analysis) for matching blocks, oldest first, read in chunks.
+def clinic_export(clinic: Clinic, chosen: BlockFilter, with_entries: bool, chunk: int = 500):
+    """(block, summary, entries) for the clinic's matching blocks, oldest first.
 
-    Entries are loaded per chunk, so memory stays flat however many blocks match.
+    Blocks are read ``chunk`` at a time with their patients, and the entries of a chunk
+    in one query as plain rows (an export of a million entries builds no model for
+    them), so memory stays flat however many match. ``entries`` is empty unless
+    ``with_entries``. A block whose stored summary is out of date is analysed here from
+    those rows; the export writes nothing back.
     """
+    settings = analysis_settings(clinic)
+    digest = settings_digest(settings)
     query = (
         select(Block)
-        .where(Block.clinic_id == clinic_id)
-        .options(
-            selectinload(Block.entries), selectinload(Block.patient), selectinload(Block.clinic)
-        )
+        .where(Block.clinic_id == clinic.id)
+        .options(joinedload(Block.patient))
         .order_by(Block.performed_at, Block.id)
         .execution_options(yield_per=chunk)
     )
@@ -473,13 +559,84 @@ def clinic_blocks(clinic_id: int, chosen: BlockFilter, chunk: int = 200):
         query = query.where(Block.agent == chosen.agent)
     result = db.session.execute(query).scalars()
     try:
-        for block in result:
-            analysis = analyse_block(block)
-            if chosen.verdict and analysis.verdict != chosen.verdict:
-                continue
-            yield block, agent_label(block), analysis
+        for blocks in result.partitions():
+            summaries = {block.id: stored_summary(block, digest) for block in blocks}
+            wanted = [b.id for b in blocks if with_entries or summaries[b.id] is None]
+            entries = _entry_rows_by_block(wanted)
+            for block in blocks:
+                rows = entries.get(block.id, [])
+                summary = summaries[block.id] or relief.BlockSummary.of(
+                    relief.analyse(block_facts(block), diary_points(block, rows), settings),
+                    len(rows),
+                )
+                if chosen.verdict and summary.verdict != chosen.verdict:
+                    continue
+                yield block, summary, rows if with_entries else []
     finally:
         result.close()  # a download stopped half-way must not leave a cursor open
+
+
+def _entry_rows_by_block(block_ids: list[int]) -> dict[int, list]:
+    if not block_ids:
+        return {}
+    # As the driver gives them (text on SQLite): the CSV writes them without parsing.
+    raw = {
+        name: type_coerce(getattr(DiaryEntry, name), String)
+        for name in ("recorded_at", "submitted_at")
+    }
+    rows = db.session.execute(
+        select(
+            DiaryEntry.block_id,
+            DiaryEntry.id,
+            raw["recorded_at"].label("recorded_at"),
+            raw["submitted_at"].label("submitted_at"),
+            DiaryEntry.pain,
+            DiaryEntry.reported_relief_pct,
+            DiaryEntry.activity,
+            DiaryEntry.note,
+            DiaryEntry.updated_at.is_not(None).label("edited"),
+            DiaryEntry.source,
+        )
+        .where(DiaryEntry.block_id.in_(block_ids))
+        .order_by(DiaryEntry.block_id, DiaryEntry.recorded_at)
+    )
+    grouped: dict[int, list] = {}
+    for block_id, block_rows in groupby(rows, key=itemgetter(0)):
+        grouped[block_id] = list(block_rows)
+    return grouped
+
+
+def dashboard_blocks(
+    clinic_id: int, search: str, archived: bool, offset: int, limit: int
+) -> tuple[list[Block], bool]:
+    """A page of the clinic's blocks, newest first, and whether there are more.
+
+    ``search`` matches part of the patient's name or MRN. No count of all rows: the
+    pager only needs to know if there is a next page.
+    """
+    query = (
+        select(Block)
+        .where(Block.clinic_id == clinic_id)
+        .where(Block.archived_at.is_not(None) if archived else Block.archived_at.is_(None))
+        .options(joinedload(Block.patient))
+        .order_by(Block.performed_at.desc(), Block.id.desc())
+        .offset(offset)
+        .limit(limit + 1)
+    )
+    if search:
+        like = f"%{search.lower()}%"
+        matching = select(Patient.id).where(
+            Patient.clinic_id == clinic_id,
+            func.lower(Patient.display_name).like(like) | func.lower(Patient.mrn).like(like),
+        )
+        query = query.where(Block.patient_id.in_(matching))
+    blocks = list(db.session.execute(query).scalars())
+    return blocks[:limit], len(blocks) > limit
+
+
+def diary_status_of(block: Block, entry_count: int, now: datetime) -> str:
+    due_times = diary_schedule(block.clinic).due_times(block.performed_at, block.agent)
+    return diary_status(due_times, entry_count, block.link_open(now), now)
 
 
 @dataclass(frozen=True)

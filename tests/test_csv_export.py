@@ -103,26 +103,31 @@ def test_numbers_are_not_neutralised():
 
 
 def test_csv_stream_quotes_per_rfc_4180():
-    lines = list(export.csv_stream(["a", "b"], [['say "hi", then', "line\nbreak"]]))
+    rows = [("", ['say "hi", then', "line\nbreak"]), (export.csv_line(["x,1"]) + ",", ["y"])]
+    lines = list(export.csv_stream(["a", "b"], rows))
     assert lines[0] == "\ufeffa,b\r\n"
-    assert lines[1] == '"say ""hi"", then","line\nbreak"\r\n'
+    assert lines[1] == '"say ""hi"", then","line\nbreak"\r\n"x,1",y\r\n'
     parsed = list(csv.reader(io.StringIO("".join(lines).lstrip("\ufeff"), newline="")))
-    assert parsed[1] == ['say "hi", then', "line\nbreak"]
+    assert parsed[1:] == [['say "hi", then', "line\nbreak"], ["x,1", "y"]]
 
 
-def test_csv_stream_is_lazy():
+def test_csv_stream_is_lazy_and_sent_in_pieces():
     produced = []
 
     def rows():
-        for i in range(3):
-            produced.append(i)
-            yield [str(i)]
+        n = 0
+        while True:  # endless: the stream must not read ahead of what it sends
+            produced.append(n)
+            n += 1
+            yield "", [str(n), "x" * 100]
 
-    stream = export.csv_stream(["n"], rows())
+    stream = export.csv_stream(["n", "text"], rows(), piece=10_000)
     next(stream)
     assert produced == []
-    next(stream)
-    assert produced == [0]
+    first = next(stream)
+    assert 10_000 <= len(first) < 10_200
+    assert first.endswith("\r\n")
+    assert len(produced) == first.count("\r\n")
 
 
 # --- clinic-wide exports ----------------------------------------------------------------

@@ -326,8 +326,9 @@ def store_entry(block: Block, values: services.EntryInput, transcribed_by=None):
         raise ApiProblem(422, rejected.message, {rejected.field: rejected.message}) from None
     except services.DiaryClosed:
         raise ApiProblem(410, "This diary link is closed; the entry was not stored.") from None
+    body = entry_json(entry)  # before the commit, which would expire what it reads
     db.session.commit()
-    return entry_json(entry), 201 if created else 200
+    return body, 201 if created else 200
 
 
 @bp.post("/blocks/<int:block_id>/entries")

@@ -18,7 +18,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from diary import charts, export, relief, report, services
@@ -57,30 +57,27 @@ def require_login():
 
 @bp.get("/")
 def dashboard():
-    page = request.args.get("page", 1, type=int)
+    page = max(request.args.get("page", 1, type=int), 1)
     search = (request.args.get("q") or "").strip()[:100]
     archived = request.args.get("archived") == "1"
-    query = (
-        select(Block)
-        .join(Block.patient)
-        .where(Block.clinic_id == current_user.clinic_id)
-        .where(Block.archived_at.is_not(None) if archived else Block.archived_at.is_(None))
-        .options(selectinload(Block.entries), selectinload(Block.patient))
-        .order_by(Block.performed_at.desc(), Block.id.desc())
+    blocks, has_next = services.dashboard_blocks(
+        current_user.clinic_id, search, archived, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
     )
-    if search:
-        like = f"%{search.lower()}%"
-        query = query.where(
-            func.lower(Patient.display_name).like(like) | func.lower(Patient.mrn).like(like)
-        )
-    pagination = db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
+    now = utcnow()
     rows = [
-        (block, services.analyse_block(block), services.diary_progress(block))
-        for block in pagination.items
+        (block, summary, services.diary_status_of(block, summary.entry_count, now))
+        for block, summary in zip(blocks, services.block_summaries(blocks), strict=True)
     ]
-    return render_template(
-        "clinic/dashboard.html", rows=rows, pagination=pagination, q=search, archived=archived
+    page_html = render_template(
+        "clinic/dashboard.html",
+        rows=rows,
+        page=page,
+        has_next=has_next,
+        q=search,
+        archived=archived,
     )
+    db.session.commit()  # the summaries brought up to date (after rendering: it expires all)
+    return page_html
 
 
 @bp.get("/patients")
@@ -359,9 +356,10 @@ def block_csv(block_id: int):
 def block_csv_response(block: Block) -> Response:
     """The block's diary as CSV, audited with its row count (also served by the API)."""
     user = current_user._get_current_object()
+    summary = relief.BlockSummary.of(services.analyse_block(block), len(block.entries))
     return csv_response(
         export.ENTRY_COLUMNS,
-        export.entry_rows(block, services.agent_label(block), services.analyse_block(block)),
+        export.entry_rows(block, summary, block.entries),
         f"block-{block.id}-diary.csv",
         lambda rows: services.record_audit(
             "export.block_csv", by=user, target=block, detail={"rows": rows}
@@ -406,17 +404,17 @@ def clinic_csv(kind: str):
     if chosen is None:
         return render_template("clinic/exports.html", form=form, query=""), 400
     user = current_user._get_current_object()
-    blocks = services.clinic_blocks(user.clinic_id, chosen)
+    blocks = services.clinic_export(user.clinic, chosen, with_entries=kind == "entries")
     if kind == "entries":
         columns = export.ENTRY_COLUMNS
         rows = (
             row
-            for block, label, analysis in blocks
-            for row in export.entry_rows(block, label, analysis)
+            for block, summary, entries in blocks
+            for row in export.entry_rows(block, summary, entries)
         )
     else:
         columns = export.SUMMARY_COLUMNS
-        rows = (export.summary_row(block, label, analysis) for block, label, analysis in blocks)
+        rows = (export.summary_row(block, summary) for block, summary, _ in blocks)
     detail = {"filters": {k: v for k, v in request.args.items() if v}}
     return csv_response(
         columns,
@@ -599,7 +597,7 @@ def audit_csv():
         ).scalars()
         try:
             for event in result:
-                yield [
+                yield "", [
                     export.time_cell(event.at),
                     export.number_cell(event.user_id),
                     export.text_cell(event.user.name if event.user else None),
