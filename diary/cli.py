@@ -293,7 +293,7 @@ def synth_command(blocks: int, entries: int, seed: int, stale_summaries: bool) -
     """Create a synthetic clinic of any size, for benchmarks (bulk inserts)."""
     import random
 
-    from diary.models import Block, DiaryEntry, Patient, new_diary_token
+    from diary.models import Block, DiaryEntry, Patient, PatientTerm, new_diary_token
 
     rng = random.Random(seed)
     now = utcnow()
@@ -319,6 +319,14 @@ def synth_command(blocks: int, entries: int, seed: int, stale_summaries: bool) -
         ]
         db.session.execute(insert(Patient), patients)
         first_id = db.session.execute(select(func.max(Patient.id))).scalar_one() - count + 1
+        db.session.execute(
+            insert(PatientTerm),
+            [
+                {"clinic_id": clinic.id, "patient_id": first_id + n, "term": term}
+                for n, patient in enumerate(patients)
+                for term in services.search_terms(patient["display_name"], patient["mrn"])
+            ],
+        )
         block_rows = []
         for n in range(count):
             agent, concentration = rng.choice(agents)

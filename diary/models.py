@@ -122,6 +122,21 @@ class Patient(db.Model):
     )
 
 
+class PatientTerm(db.Model):
+    """A word a patient is found by on the dashboard (lowercased): the whole name, each
+    word of it, the MRN. Searching matches the start of a term through the index."""
+
+    __table_args__ = (Index("ix_patient_term_clinic_term", "clinic_id", "term"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    # Byte order on PostgreSQL too, so that a range of terms is a range of prefixes.
+    term: Mapped[str] = mapped_column(
+        String(100).with_variant(String(100, collation="C"), "postgresql")
+    )
+
+
 class Block(db.Model):
     """One medial branch block procedure and its diary link."""
 

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from diary import services
 from diary.extensions import db
 from diary.models import AuditEvent, Block, Patient, User
-from tests.conftest import PASSWORD, add_entries
+from tests.conftest import PASSWORD, add_entries, make_block
 
 VALID_BLOCK = {
     "performed_date": "2026-11-20",
@@ -189,6 +190,21 @@ def test_dashboard_lists_own_blocks_with_status_and_relief(client, signed_in):
 def test_dashboard_search(client, signed_in):
     assert "J.S." in client.get("/?q=mrn-1").get_data(as_text=True)
     assert "J.S." not in client.get("/?q=nobody").get_data(as_text=True)
+
+
+def test_dashboard_search_finds_the_start_of_a_name_a_word_of_it_or_the_mrn(client, signed_in):
+    world = signed_in
+    patient = services.create_patient(
+        world.clinic, services.PatientInput("María  de la Cruz", "A-7781"), by=world.clinician
+    )
+    make_block(world.clinic, patient, world.clinician)
+    db.session.commit()
+    for query in ("maría", "MARÍA DE", "cruz", "a-77", "  María   de  "):
+        assert "María  de la Cruz" in client.get(f"/?q={query}").get_data(as_text=True), query
+    for query in ("ruz", "7781", "maria"):
+        assert "María  de la Cruz" not in client.get(f"/?q={query}").get_data(as_text=True), query
+    # Another clinic's patient of the same name is not found.
+    assert "Z.Z." not in client.get("/?q=z.z.").get_data(as_text=True)
 
 
 def test_block_page_shows_details_entries_chart_and_summary(client, signed_in):
