@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+import re
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 
 from diary.relief import BlockSummary, Held, relief_pct
 
@@ -67,6 +68,8 @@ SUMMARY_COLUMNS = [*BLOCK_FIELDS, *VERDICT_FIELDS, *SUMMARY_FIELDS]
 # OWASP CSV injection: a text cell starting with one of these is run as a formula.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
+NEEDS_QUOTES = re.compile(r'[",\r\n]')
+ONE_HOUR = timedelta(hours=1)
 
 
 def text_cell(value: str | None) -> str:
@@ -131,49 +134,83 @@ def block_cells(block, summary: BlockSummary) -> list[str]:
     ]
 
 
-def entry_rows(block, summary: BlockSummary, entries: Iterable) -> Iterator[tuple[str, list[str]]]:
-    """One row per entry, as (the block's columns rendered once, the entry's columns).
+def entry_values(entry) -> tuple:
+    """A DiaryEntry model as the tuple ``entry_lines`` reads (the export's query gives
+    the same columns in the same order)."""
+    return (
+        entry.block_id,
+        entry.id,
+        entry.recorded_at,
+        entry.submitted_at,
+        entry.pain,
+        entry.reported_relief_pct,
+        entry.activity,
+        entry.note,
+        entry.edited,
+        entry.source,
+    )
 
-    ``entries`` are DiaryEntry models or rows with the same names (``edited`` for
-    ``updated_at``), their times datetimes or SQLite's text.
+
+def entry_lines(block, summary: BlockSummary, entries: Iterable[tuple]) -> list[str]:
+    """One CSV line per entry: the block's columns (rendered once) and the entry's.
+
+    ``entries`` are tuples as ``entry_values`` makes them, their times datetimes or
+    SQLite's stored text. This runs once per exported entry (a million in a clinic-wide
+    export), so each line is built in one piece: the entry's cells are numbers, times and
+    fixed words that never need quotes, except the two free-text ones.
     """
-    prefix = csv_line(block_cells(block, summary)) + ","
+    prefix = csv_line(block_cells(block, summary))[:-2] + ","
     performed_at = block.performed_at
-    relief_by_pain = {p: number_cell(relief_pct(block.baseline_pain, p)) for p in range(11)}
-    for entry in entries:
-        hours = (as_utc(entry.recorded_at) - performed_at).total_seconds() / 3600
-        yield prefix, [
-            str(entry.id),
-            time_cell(entry.recorded_at),
-            time_cell(entry.submitted_at),
-            number_cell(round(hours, 3)),
-            str(entry.pain),
-            relief_by_pain[entry.pain],
-            number_cell(entry.reported_relief_pct),
-            text_cell(entry.activity),
-            text_cell(entry.note),
-            bool_cell(entry.edited),
-            entry.source,
-        ]
+    performed_naive = performed_at.astimezone(UTC).replace(tzinfo=None)
+    pain_and_relief = {
+        pain: f"{pain},{number_cell(relief_pct(block.baseline_pain, pain))}" for pain in range(11)
+    }
+    parse = datetime.fromisoformat
+    lines = []
+    for _, entry_id, recorded_at, submitted_at, pain, reported, activity, note, edited, source in (
+        entries
+    ):
+        if type(recorded_at) is str:
+            hours = (parse(recorded_at) - performed_naive) / ONE_HOUR
+            recorded = f"{recorded_at[:10]}T{recorded_at[11:19]}+00:00"
+            submitted = f"{submitted_at[:10]}T{submitted_at[11:19]}+00:00"
+        else:
+            hours = (recorded_at - performed_at) / ONE_HOUR
+            recorded, submitted = time_cell(recorded_at), time_cell(submitted_at)
+        # number_cell(round(hours, 3)), in one formatting step.
+        hours_text = f"{hours:.3f}".rstrip("0").rstrip(".")
+        if hours_text == "-0":
+            hours_text = "0"
+        lines.append(
+            f"{prefix}{entry_id},{recorded},{submitted},{hours_text},{pain_and_relief[pain]},"
+            f"{'' if reported is None else reported},"
+            f"{'' if activity is None else quoted(text_cell(activity))},"
+            f"{'' if note is None else quoted(text_cell(note))},"
+            f"{'true' if edited else 'false'},{source}\r\n"
+        )
+    return lines
 
 
-def summary_row(block, summary: BlockSummary) -> tuple[str, list[str]]:
+def summary_line(block, summary: BlockSummary) -> str:
     """One row for the whole block: its fields, figures and verdict."""
 
     def held(value: Held | None) -> str:
         return "" if value is None else number_cell(value.duration_h)
 
     responded = summary.response_duration_h is not None
-    return "", block_cells(block, summary) + [
-        number_cell(summary.entry_count),
-        number_cell(summary.peak_at_h),
-        number_cell(summary.onset_h),
-        bool_cell(summary.response_open) if responded else "",
-        summary.duration_class or "",
-        held(summary.held_50),
-        held(summary.held_80),
-        text_cell(" | ".join(summary.warnings)),
-    ]
+    return csv_line(
+        block_cells(block, summary)
+        + [
+            number_cell(summary.entry_count),
+            number_cell(summary.peak_at_h),
+            number_cell(summary.onset_h),
+            bool_cell(summary.response_open) if responded else "",
+            summary.duration_class or "",
+            held(summary.held_50),
+            held(summary.held_80),
+            text_cell(" | ".join(summary.warnings)),
+        ]
+    )
 
 
 def table_schema(columns: list[str]) -> dict:
@@ -190,34 +227,40 @@ def table_schema(columns: list[str]) -> dict:
 
 
 def csv_line(cells: list[str]) -> str:
-    """One row as CSV text, without its line end."""
+    """One row as a CSV line, CRLF included."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="").writerow(cells)
+    csv.writer(buffer, lineterminator="\r\n").writerow(cells)
     return buffer.getvalue()
 
 
+def quoted(text: str) -> str:
+    """A cell as csv.writer writes it (QUOTE_MINIMAL): quoted only if it must be."""
+    if NEEDS_QUOTES.search(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
 def csv_stream(
-    header: list[str], rows: Iterable[tuple[str, list[str]]], piece: int = 64 * 1024
+    header: list[str],
+    groups: Iterable[list[str]],
+    finished: Callable[[int], None] | None = None,
+    piece_lines: int = 256,
 ) -> Iterator[str]:
-    """RFC 4180 CSV (CRLF line ends, quoting as needed), BOM and header first, then the
-    rows in pieces of about ``piece`` characters: one write per row would cost a system
-    call each. A row is (text already rendered for its first columns, its other cells)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-
-    def take() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    writer.writerow(header)
-    yield BOM + take()
-    write, writerow, tell = buffer.write, writer.writerow, buffer.tell
-    for prefix, cells in rows:
-        write(prefix)
-        writerow(cells)
-        if tell() >= piece:
-            yield take()
-    if tell():
-        yield take()
+    """RFC 4180 CSV (CRLF line ends), BOM and header first, then the rows: ``groups``
+    gives lists of lines (``csv_line``), a block's diary say. They are sent in pieces of
+    at least ``piece_lines`` lines, as one write to the client per row would cost a
+    system call each. ``finished(row count)`` is called once the last row is out."""
+    yield BOM + csv_line(header)
+    piece: list[str] = []
+    count = 0
+    for lines in groups:
+        piece += lines
+        if len(piece) >= piece_lines:
+            count += len(piece)
+            yield "".join(piece)
+            piece.clear()
+    if piece:
+        count += len(piece)
+        yield "".join(piece)
+    if finished is not None:
+        finished(count)

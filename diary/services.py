@@ -6,10 +6,12 @@ so a view commits once and a failed check writes nothing.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import re
 import secrets
 import uuid
+from collections import namedtuple
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import groupby
@@ -544,21 +546,45 @@ class BlockFilter:
     verdict: str | None = None
 
 
+# What an export reads of a block: its columns (no model built) and its patient's name.
+EXPORT_BLOCK_COLUMNS = (
+    Block.id,
+    Block.performed_at,
+    Block.region,
+    Block.levels,
+    Block.side,
+    Block.purpose,
+    Block.sequence,
+    Block.agent,
+    Block.concentration,
+    Block.agent_other,
+    Block.volume_ml_per_level,
+    Block.steroid,
+    Block.sedation,
+    Block.baseline_pain,
+    Block.changed_at,
+    Block.summary,
+    Block.summary_key,
+)
+ExportBlock = namedtuple("ExportBlock", [c.key for c in EXPORT_BLOCK_COLUMNS] + ["patient"])
+ExportPatient = namedtuple("ExportPatient", ["display_name", "mrn"])
+
+
 def clinic_export(clinic: Clinic, chosen: BlockFilter, with_entries: bool, chunk: int = 500):
     """(block, summary, entries) for the clinic's matching blocks, oldest first.
 
-    Blocks are read ``chunk`` at a time with their patients, and the entries of a chunk
-    in one query as plain rows (an export of a million entries builds no model for
-    them), so memory stays flat however many match. ``entries`` is empty unless
-    ``with_entries``. A block whose stored summary is out of date is analysed here from
-    those rows; the export writes nothing back.
+    Blocks are read ``chunk`` at a time with their patients' names, as ExportBlock
+    tuples (they read like Block models), and the entries of a chunk in one query as
+    plain tuples: an export of a million entries builds no model, and memory stays flat
+    however many match. ``entries`` is empty unless ``with_entries``. A block whose stored
+    summary is out of date is analysed here from those rows; the export writes nothing back.
     """
     settings = analysis_settings(clinic)
     digest = settings_digest(settings)
     query = (
-        select(Block)
+        select(*EXPORT_BLOCK_COLUMNS, Patient.display_name, Patient.mrn)
+        .join(Patient, Patient.id == Block.patient_id)
         .where(Block.clinic_id == clinic.id)
-        .options(joinedload(Block.patient))
         .order_by(Block.performed_at, Block.id)
         .execution_options(yield_per=chunk)
     )
@@ -570,16 +596,19 @@ def clinic_export(clinic: Clinic, chosen: BlockFilter, with_entries: bool, chunk
         query = query.where(Block.region == chosen.region)
     if chosen.agent:
         query = query.where(Block.agent == chosen.agent)
-    result = db.session.execute(query).scalars()
+    result = db.session.connection().execute(query)
     try:
-        for blocks in result.partitions():
+        for block_rows in result.partitions():
+            blocks = [ExportBlock(*row[:-2], ExportPatient(*row[-2:])) for row in block_rows]
             summaries = {block.id: stored_summary(block, digest) for block in blocks}
             wanted = [b.id for b in blocks if with_entries or summaries[b.id] is None]
             entries = _entry_rows_by_block(wanted)
             for block in blocks:
                 rows = entries.get(block.id, [])
                 summary = summaries[block.id] or relief.BlockSummary.of(
-                    relief.analyse(block_facts(block), diary_points(block, rows), settings),
+                    relief.analyse(
+                        block_facts(block), diary_points(block, map(EntryRow._make, rows)), settings
+                    ),
                     len(rows),
                 )
                 if chosen.verdict and summary.verdict != chosen.verdict:
@@ -589,34 +618,71 @@ def clinic_export(clinic: Clinic, chosen: BlockFilter, with_entries: bool, chunk
         result.close()  # a download stopped half-way must not leave a cursor open
 
 
-def _entry_rows_by_block(block_ids: list[int]) -> dict[int, list]:
+ENTRY_ROW_FIELDS = (
+    "block_id",
+    "id",
+    "recorded_at",
+    "submitted_at",
+    "pain",
+    "reported_relief_pct",
+    "activity",
+    "note",
+    "edited",
+    "source",
+)
+EntryRow = namedtuple("EntryRow", ENTRY_ROW_FIELDS)
+
+
+def _entry_rows_by_block(block_ids: list[int]) -> dict[int, list[tuple]]:
+    """The blocks' entries as plain tuples in ``export.entry_values`` order, by block,
+    times as the driver gives them (text on SQLite: the CSV writes them unparsed)."""
     if not block_ids:
         return {}
-    # As the driver gives them (text on SQLite): the CSV writes them without parsing.
-    raw = {
-        name: type_coerce(getattr(DiaryEntry, name), String)
-        for name in ("recorded_at", "submitted_at")
-    }
-    rows = db.session.execute(
+    statement = (
         select(
             DiaryEntry.block_id,
             DiaryEntry.id,
-            raw["recorded_at"].label("recorded_at"),
-            raw["submitted_at"].label("submitted_at"),
+            type_coerce(DiaryEntry.recorded_at, String),
+            type_coerce(DiaryEntry.submitted_at, String),
             DiaryEntry.pain,
             DiaryEntry.reported_relief_pct,
             DiaryEntry.activity,
             DiaryEntry.note,
-            DiaryEntry.updated_at.is_not(None).label("edited"),
+            DiaryEntry.updated_at.is_not(None),
             DiaryEntry.source,
         )
         .where(DiaryEntry.block_id.in_(block_ids))
         .order_by(DiaryEntry.block_id, DiaryEntry.recorded_at)
     )
-    grouped: dict[int, list] = {}
-    for block_id, block_rows in groupby(rows, key=itemgetter(0)):
+    grouped: dict[int, list[tuple]] = {}
+    for block_id, block_rows in groupby(_driver_rows(statement), key=itemgetter(0)):
         grouped[block_id] = list(block_rows)
     return grouped
+
+
+def _driver_rows(statement) -> list[tuple]:
+    """The statement's rows straight from the database driver. On an export's million
+    rows, SQLAlchemy's result rows cost three times the query itself (measured on SQLite:
+    2.7 µs a row against 0.85 µs); the statement is still built by SQLAlchemy."""
+    connection = db.session.connection()
+    compiled = statement.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    parameters = compiled.params
+    if compiled.positional:
+        parameters = tuple(parameters[name] for name in compiled.positiontup)
+    cursor = connection.connection.cursor()
+    # Tuples of plain values hold no reference cycles, yet creating a chunk of them sets
+    # off the cycle collector hundreds of times (a fifth of an export's time).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        cursor.execute(str(compiled), parameters)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+        if collecting:
+            gc.enable()
 
 
 def dashboard_blocks(

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
-from diary import export
+from diary import export, relief
 from diary.extensions import db
 from diary.models import AuditEvent
+from diary.relief import relief_pct
 from tests.conftest import add_entries
 
 # The header documented in README ("CSV columns"); changing it is a breaking change.
@@ -103,31 +109,32 @@ def test_numbers_are_not_neutralised():
 
 
 def test_csv_stream_quotes_per_rfc_4180():
-    rows = [("", ['say "hi", then', "line\nbreak"]), (export.csv_line(["x,1"]) + ",", ["y"])]
-    lines = list(export.csv_stream(["a", "b"], rows))
+    groups = [[export.csv_line(['say "hi", then', "line\nbreak"]), export.csv_line(["x,1", "y"])]]
+    finished = []
+    lines = list(export.csv_stream(["a", "b"], groups, finished.append))
     assert lines[0] == "\ufeffa,b\r\n"
     assert lines[1] == '"say ""hi"", then","line\nbreak"\r\n"x,1",y\r\n'
     parsed = list(csv.reader(io.StringIO("".join(lines).lstrip("\ufeff"), newline="")))
     assert parsed[1:] == [['say "hi", then', "line\nbreak"], ["x,1", "y"]]
+    assert finished == [2]
 
 
 def test_csv_stream_is_lazy_and_sent_in_pieces():
     produced = []
 
-    def rows():
+    def groups():
         n = 0
         while True:  # endless: the stream must not read ahead of what it sends
             produced.append(n)
             n += 1
-            yield "", [str(n), "x" * 100]
+            yield [f"{n},{'x' * 100}\r\n"] * 3
 
-    stream = export.csv_stream(["n", "text"], rows(), piece=10_000)
+    stream = export.csv_stream(["n", "text"], groups(), piece_lines=100)
     next(stream)
     assert produced == []
     first = next(stream)
-    assert 10_000 <= len(first) < 10_200
-    assert first.endswith("\r\n")
-    assert len(produced) == first.count("\r\n")
+    assert first.count("\r\n") == 102  # whole groups, at least 100 lines
+    assert len(produced) == 34
 
 
 # --- clinic-wide exports ----------------------------------------------------------------
@@ -242,3 +249,83 @@ def test_exports_open_in_pandas(client, signed_in):
     assert frame["relief_pct"].dtype.kind == "f"
     assert frame["reported_relief_pct"].isna().all()  # empty cells, never "None" or "nan"
     assert "None" not in body.decode("utf-8-sig") and "nan" not in body.decode("utf-8-sig")
+
+
+# --- the fast entry lines against the csv module ------------------------------------------
+
+TEXT = st.one_of(
+    st.none(), st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=12)
+)
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=not os.environ.get("FUZZ_RANDOM"),
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    baseline=st.one_of(st.none(), st.integers(0, 10)),
+    rows=st.lists(
+        st.tuples(
+            st.integers(-7200 * 10**6, 72 * 3600 * 10**6),  # microseconds after the block
+            st.integers(0, 10),
+            st.one_of(st.none(), st.integers(0, 100)),
+            TEXT,
+            TEXT,
+            st.booleans(),
+            st.sampled_from(["patient", "transcribed"]),
+        ),
+        max_size=5,
+    ),
+)
+def test_entry_lines_are_what_the_csv_module_writes(baseline, rows):
+    """``entry_lines`` builds its lines by hand for speed: they must be exactly what
+    csv.writer makes of the cells, from datetimes (PostgreSQL) or SQLite's stored text."""
+    performed_at = datetime(2026, 3, 1, 9, 15, 30, 250000, tzinfo=UTC)
+    block = SimpleNamespace(
+        id=7,
+        patient=SimpleNamespace(display_name='=J, "S"', mrn=None),
+        performed_at=performed_at,
+        region="lumbar",
+        levels=["L4-L5"],
+        side="left",
+        purpose="diagnostic",
+        sequence="first",
+        agent="lidocaine",
+        concentration="2",
+        volume_ml_per_level=0.5,
+        steroid=False,
+        sedation="none",
+        baseline_pain=baseline,
+    )
+    summary = relief.BlockSummary(
+        "positive", 80.0, 87.5, 1.0, 0.25, 2.0, False, None, "lidocaine 2%", 3, [], None, None
+    )
+    expected, from_datetimes, from_text = [], [], []
+    for n, (after_us, pain, reported, activity, note, edited, source) in enumerate(rows):
+        recorded = performed_at + timedelta(microseconds=after_us)
+        submitted = recorded + timedelta(seconds=n * 61.5)
+        cells = [
+            str(n),
+            export.time_cell(recorded),
+            export.time_cell(submitted),
+            export.number_cell(round((recorded - performed_at) / timedelta(hours=1), 3)),
+            str(pain),
+            export.number_cell(relief_pct(baseline, pain)),
+            export.number_cell(reported),
+            export.text_cell(activity),
+            export.text_cell(note),
+            export.bool_cell(edited),
+            source,
+        ]
+        expected.append(export.csv_line(export.block_cells(block, summary) + cells))
+        values = (7, n, recorded, submitted, pain, reported, activity, note, edited, source)
+        from_datetimes.append(values)
+        stored = [
+            v.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            for v in values[2:4]
+        ]
+        from_text.append((7, n, *stored, *values[4:8], int(edited), source))
+    assert export.entry_lines(block, summary, from_datetimes) == expected
+    assert export.entry_lines(block, summary, from_text) == expected

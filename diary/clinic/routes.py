@@ -330,19 +330,16 @@ def chart_response(block: Block, fmt: str) -> Response:
     return response
 
 
-def csv_response(columns: list[str], rows, filename: str, audit) -> Response:
-    """Stream ``rows`` as CSV; ``audit(row_count)`` runs once the last row is sent."""
+def csv_response(columns: list[str], groups, filename: str, audit) -> Response:
+    """Stream ``groups`` (lists of CSV lines) as CSV; ``audit(row_count)`` runs once the
+    last row is sent."""
 
-    def counted():
-        count = 0
-        for row in rows:
-            count += 1
-            yield row
+    def finished(count: int) -> None:
         audit(count)
         db.session.commit()
 
     return Response(
-        stream_with_context(export.csv_stream(columns, counted())),
+        stream_with_context(export.csv_stream(columns, groups, finished)),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
@@ -359,7 +356,7 @@ def block_csv_response(block: Block) -> Response:
     summary = relief.BlockSummary.of(services.analyse_block(block), len(block.entries))
     return csv_response(
         export.ENTRY_COLUMNS,
-        export.entry_rows(block, summary, block.entries),
+        [export.entry_lines(block, summary, map(export.entry_values, block.entries))],
         f"block-{block.id}-diary.csv",
         lambda rows: services.record_audit(
             "export.block_csv", by=user, target=block, detail={"rows": rows}
@@ -407,14 +404,10 @@ def clinic_csv(kind: str):
     blocks = services.clinic_export(user.clinic, chosen, with_entries=kind == "entries")
     if kind == "entries":
         columns = export.ENTRY_COLUMNS
-        rows = (
-            row
-            for block, summary, entries in blocks
-            for row in export.entry_rows(block, summary, entries)
-        )
+        rows = (export.entry_lines(block, summary, entries) for block, summary, entries in blocks)
     else:
         columns = export.SUMMARY_COLUMNS
-        rows = (export.summary_row(block, summary) for block, summary, _ in blocks)
+        rows = ([export.summary_line(block, summary)] for block, summary, _ in blocks)
     detail = {"filters": {k: v for k, v in request.args.items() if v}}
     return csv_response(
         columns,
@@ -597,18 +590,22 @@ def audit_csv():
         ).scalars()
         try:
             for event in result:
-                yield "", [
-                    export.time_cell(event.at),
-                    export.number_cell(event.user_id),
-                    export.text_cell(event.user.name if event.user else None),
-                    export.text_cell(event.actor),
-                    event.action,
-                    event.target_type or "",
-                    export.number_cell(event.target_id),
-                    export.text_cell(event.remote_addr),
-                    export.text_cell(
-                        json.dumps(event.detail, sort_keys=True) if event.detail else None
-                    ),
+                yield [
+                    export.csv_line(
+                        [
+                            export.time_cell(event.at),
+                            export.number_cell(event.user_id),
+                            export.text_cell(event.user.name if event.user else None),
+                            export.text_cell(event.actor),
+                            event.action,
+                            event.target_type or "",
+                            export.number_cell(event.target_id),
+                            export.text_cell(event.remote_addr),
+                            export.text_cell(
+                                json.dumps(event.detail, sort_keys=True) if event.detail else None
+                            ),
+                        ]
+                    )
                 ]
         finally:
             result.close()  # a download stopped half-way must not leave a cursor open
