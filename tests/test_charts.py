@@ -51,6 +51,23 @@ def test_svg_is_well_formed_and_titled():
     assert "expected window" in text and "baseline 8/10" in text
 
 
+def test_chart_marks_each_kind_of_entry_and_the_relief_scale():
+    from matplotlib.figure import Figure
+
+    ax = Figure().add_subplot()
+    charts.draw_chart(ax, sample_analysis(), 8)
+    markers = {line.get_label(): len(line.get_xdata()) for line in ax.lines if line.get_marker()}
+    markers = {label: n for label, n in markers.items() if label in ("entry", "corrected entry")}
+    # One line of markers per kind: 7 entries, one corrected, one logged later, one before.
+    assert markers == {"entry": 4, "corrected entry": 1}
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert {"logged later", "before the block (not counted)"} <= set(legend)
+    right = {text.get_text(): text.get_position()[1] for text in ax.texts}
+    assert right["0"] == 8 and right["50"] == 4 and right["100"] == 0
+    assert abs(right["80"] - 1.6) < 1e-9
+    assert "Relief from baseline (%)" in right
+
+
 def test_chart_without_baseline_or_entries_still_renders():
     facts = relief.BlockFacts(
         performed_at=START,
