@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from itertools import groupby
 from operator import attrgetter, itemgetter
 
-from sqlalchemy import String, func, select, type_coerce
+from sqlalchemy import String, func, insert, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -315,17 +315,24 @@ def record_entry(
             raise
         return existing, False
     # The common case is a new entry, so insert at once and let the unique
-    # (block, client_id) constraint catch a resend or a concurrent double tap.
-    db.session.add(entry)
+    # (block, client_id) constraint catch a resend or a concurrent double tap. Plain
+    # INSERT ... RETURNING and UPDATE statements: the unit of work's flush would cost
+    # more than the statements themselves on this, the busiest write.
     try:
-        db.session.flush()
+        entry = db.session.scalars(insert(DiaryEntry).returning(DiaryEntry), [entry]).one()
     except IntegrityError:
         db.session.rollback()
         existing = _entry_by_client_id(block, client_id)
         if existing is None:
             raise
         return existing, False
-    block.changed_at = now
+    db.session.execute(
+        update(Block).where(Block.id == block.id).values(changed_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    set_committed_value(block, "changed_at", now)
+    if "entries" in block.__dict__:
+        db.session.expire(block, ["entries"])  # read again, with this entry, when next asked
     if transcribed_by is not None:
         record_audit("entry.transcribe", by=transcribed_by, target=entry, clinic_id=block.clinic_id)
     return entry, True
@@ -333,7 +340,7 @@ def record_entry(
 
 def _new_entry(
     block: Block, values: EntryInput, client_id: str, now: datetime, transcribed_by: User | None
-) -> DiaryEntry:
+) -> dict:
     if transcribed_by is None and not block.link_open(now):
         raise DiaryClosed()
     recorded_at = values.recorded_at or now
@@ -342,8 +349,8 @@ def _new_entry(
     if made_at < recorded_at - CLOCK_SKEW:
         raise EntryRejected("made_at", "The time made cannot be before the time of the pain.")
     due_times = diary_schedule(block.clinic).due_times(block.performed_at, block.agent)
-    return DiaryEntry(
-        block=block,
+    return dict(
+        block_id=block.id,
         client_id=client_id,
         recorded_at=min(recorded_at, now),
         submitted_at=now,
@@ -353,6 +360,7 @@ def _new_entry(
         reported_relief_pct=values.reported_relief_pct,
         activity=(values.activity or "").strip() or None,
         note=(values.note or "").strip() or None,
+        updated_at=None,
         source="transcribed" if transcribed_by else "patient",
         entered_by_id=transcribed_by.id if transcribed_by else None,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from diary import anatomy, charts, fhir, services
 from diary.access import (
@@ -343,7 +344,7 @@ def transcribe_entry(block_id: int):
 def block_chart(block_id: int, fmt: str):
     if fmt not in charts.FORMATS:
         abort(404)
-    return chart_response(clinic_block_or_404(block_id), fmt)
+    return chart_response(clinic_block_or_404(block_id, options=[joinedload(Block.clinic)]), fmt)
 
 
 @bp.get("/blocks/<int:block_id>/fhir")

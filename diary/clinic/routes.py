@@ -19,7 +19,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from diary import charts, export, relief, report, services
 from diary.access import clinic_block_or_404, clinic_patient_or_404
@@ -308,7 +308,7 @@ def series_report(patient_id: int):
 def chart(block_id: int, fmt: str):
     if fmt not in charts.FORMATS:
         abort(404)
-    return chart_response(clinic_block_or_404(block_id), fmt)
+    return chart_response(clinic_block_or_404(block_id, options=[joinedload(Block.clinic)]), fmt)
 
 
 def chart_response(block: Block, fmt: str) -> Response:
