@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from dataclasses import dataclass
 
 from flask import (
     Blueprint,
@@ -24,7 +25,7 @@ from diary import services
 from diary.access import block_for_token_or_404, entry_of_block_or_404
 from diary.extensions import db
 from diary.forms import clinic_time_to_utc, utc_to_clinic_time
-from diary.i18n import instructions_for
+from diary.i18n import instructions_for, patient_time
 from diary.models import utcnow
 from diary.patient.forms import OTHER_ACTIVITY, EntryForm
 from diary.reminders import reminders_ics
@@ -52,6 +53,39 @@ def _entry_input(form: EntryForm, tz_name: str) -> services.EntryInput:
     )
 
 
+@dataclass(frozen=True)
+class SavedScore:
+    """One saved entry as the diary page lists it."""
+
+    time: str
+    pain: int
+    label: str
+    corrected: bool
+    edit_url: str
+    edit_label: str
+
+
+def saved_scores(block, tz: str) -> list[SavedScore]:
+    """The diary's entries, worded once here: a template would look up each phrase's
+    translation again for every entry, which made a long diary's page slow."""
+    pain_labels = [_("Pain %(pain)s/10", pain=pain) for pain in range(11)]
+    score_at = _("the score at %(time)s")  # no values given: the translated pattern
+    scores = []
+    for entry in block.entries:
+        at = patient_time(entry.recorded_at, tz, "HH:mm")
+        scores.append(
+            SavedScore(
+                time=at,
+                pain=entry.pain,
+                label=pain_labels[entry.pain],
+                corrected=entry.edited,
+                edit_url=url_for("patient.edit_entry", token=block.diary_token, entry_id=entry.id),
+                edit_label=score_at % {"time": at},
+            )
+        )
+    return scores
+
+
 def _render_diary(block, form: EntryForm, status: int = 200):
     progress = services.diary_progress(block)
     return (
@@ -60,6 +94,7 @@ def _render_diary(block, form: EntryForm, status: int = 200):
             block=block,
             form=form,
             progress=progress,
+            scores=saved_scores(block, block.clinic.timezone),
             agent_label=services.agent_label(block),
             tz=block.clinic.timezone,
             instructions=instructions_for(block.clinic.instructions, str(get_locale())),
