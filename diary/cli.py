@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from flask import Flask, current_app, url_for
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from diary import services
 from diary.extensions import db
@@ -374,6 +374,10 @@ def synth_command(blocks: int, entries: int, seed: int, stale_summaries: bool) -
                 )
         if entry_rows:
             db.session.execute(insert(DiaryEntry), entry_rows)
+        db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        # Statistics for the planner, as autovacuum gathers them soon after a bulk load.
+        db.session.execute(text("ANALYZE"))
         db.session.commit()
     if not stale_summaries:
         services.refresh_summaries(clinic)

@@ -17,10 +17,12 @@ from datetime import datetime, timedelta
 from itertools import groupby
 from operator import attrgetter, itemgetter
 
-from sqlalchemy import String, func, insert, select, type_coerce, update
+from sqlalchemy import String, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.functions import FunctionElement
 
 from diary import relief
 from diary.agents import describe_agent, windows_from_settings
@@ -474,6 +476,7 @@ def block_summaries(blocks: list[Block]) -> list[relief.BlockSummary]:
     digest = settings_digest(settings)
     found = [stored_summary(block, digest) for block in blocks]
     stale = [block for block, summary in zip(blocks, found, strict=True) if summary is None]
+    analysed: dict[int, relief.BlockSummary] = {}
     if stale:
         # Entries are read after their blocks: a summary is never labelled with a later
         # change (changed_at) than the entries it was computed from.
@@ -491,8 +494,8 @@ def block_summaries(blocks: list[Block]) -> list[relief.BlockSummary]:
                 len(block.entries),
             )
             block.summary, block.summary_key = summary.to_dict(), summary_key(block, digest)
-            found[found.index(None)] = summary
-    return found
+            analysed[block.id] = summary
+    return [summary or analysed[block.id] for block, summary in zip(blocks, found, strict=True)]
 
 
 def refresh_summaries(clinic: Clinic, chunk: int = 200) -> int:
@@ -578,7 +581,7 @@ ExportBlock = namedtuple("ExportBlock", [c.key for c in EXPORT_BLOCK_COLUMNS] + 
 ExportPatient = namedtuple("ExportPatient", ["display_name", "mrn"])
 
 
-def clinic_export(clinic: Clinic, chosen: BlockFilter, with_entries: bool, chunk: int = 500):
+def clinic_export(clinic: Clinic, chosen: BlockFilter, with_entries: bool, chunk: int = 100):
     """(block, summary, entries) for the clinic's matching blocks, oldest first.
 
     Blocks are read ``chunk`` at a time with their patients' names, as ExportBlock
@@ -641,17 +644,36 @@ ENTRY_ROW_FIELDS = (
 EntryRow = namedtuple("EntryRow", ENTRY_ROW_FIELDS)
 
 
+class utc_text(FunctionElement):  # noqa: N801 (used like a SQL function)
+    """A stored time as UTC text in SQLite's storage format, "2026-03-01 09:15:00.000000",
+    on every database: the CSV writes it without parsing a datetime a million times."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(utc_text)
+def _utc_text_as_stored(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)  # SQLite keeps exactly that text
+
+
+@compiles(utc_text, "postgresql")
+def _utc_text_on_postgresql(element, compiler, **kw):
+    column = compiler.process(element.clauses, **kw)
+    return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+
+
 def _entry_rows_by_block(block_ids: list[int]) -> dict[int, list[tuple]]:
     """The blocks' entries as plain tuples in ``export.entry_values`` order, by block,
-    times as the driver gives them (text on SQLite: the CSV writes them unparsed)."""
+    times as ``utc_text``."""
     if not block_ids:
         return {}
     statement = (
         select(
             DiaryEntry.block_id,
             DiaryEntry.id,
-            type_coerce(DiaryEntry.recorded_at, String),
-            type_coerce(DiaryEntry.submitted_at, String),
+            utc_text(DiaryEntry.recorded_at),
+            utc_text(DiaryEntry.submitted_at),
             DiaryEntry.pain,
             DiaryEntry.reported_relief_pct,
             DiaryEntry.activity,
@@ -730,9 +752,22 @@ def _page(query, limit: int) -> tuple[list[Block], bool]:
     return blocks[:limit], len(blocks) > limit
 
 
-def diary_status_of(block: Block, entry_count: int, now: datetime) -> str:
-    due_times = diary_schedule(block.clinic).due_times(block.performed_at, block.agent)
-    return diary_status(due_times, entry_count, block.link_open(now), now)
+def diary_statuses(
+    blocks: list[Block], summaries: list[relief.BlockSummary], now: datetime
+) -> list[str]:
+    """Each block's diary status (blocks of one clinic), from its summary's entry count."""
+    if not blocks:
+        return []
+    schedule = diary_schedule(blocks[0].clinic)
+    return [
+        diary_status(
+            schedule.due_times(block.performed_at, block.agent),
+            summary.entry_count,
+            block.link_open(now),
+            now,
+        )
+        for block, summary in zip(blocks, summaries, strict=True)
+    ]
 
 
 @dataclass(frozen=True)

@@ -63,11 +63,9 @@ def dashboard():
     blocks, has_next = services.dashboard_blocks(
         current_user.clinic_id, search, archived, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
     )
-    now = utcnow()
-    rows = [
-        (block, summary, services.diary_status_of(block, summary.entry_count, now))
-        for block, summary in zip(blocks, services.block_summaries(blocks), strict=True)
-    ]
+    summaries = services.block_summaries(blocks)
+    statuses = services.diary_statuses(blocks, summaries, utcnow())
+    rows = list(zip(blocks, summaries, statuses, strict=True))
     page_html = render_template(
         "clinic/dashboard.html",
         rows=rows,
