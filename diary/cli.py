@@ -10,7 +10,7 @@ import click
 from flask import Flask, current_app, url_for
 from sqlalchemy import func, insert, select, text
 
-from diary import services
+from diary import services, summaries
 from diary.extensions import db
 from diary.models import Clinic, User, utcnow
 from diary.push import generate_vapid_keys
@@ -101,7 +101,7 @@ def refresh_summaries_command() -> None:
     Pages and exports are right without it; they only read faster afterwards.
     """
     for clinic in db.session.execute(select(Clinic)).scalars().all():
-        count = services.refresh_summaries(clinic)
+        count = summaries.refresh_summaries(clinic)
         click.echo(f"clinic {clinic.id}: {count} summaries brought up to date")
 
 
@@ -380,7 +380,7 @@ def synth_command(blocks: int, entries: int, seed: int, stale_summaries: bool) -
         db.session.execute(text("ANALYZE"))
         db.session.commit()
     if not stale_summaries:
-        services.refresh_summaries(clinic)
+        summaries.refresh_summaries(clinic)
     click.echo(
         f"clinic {clinic.id}: {blocks} blocks, {blocks * entries} entries; "
         f"sign in as {user.email} / synthetic-bench-password"

@@ -6,23 +6,17 @@ so a view commits once and a failed check writes nothing.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import re
 import secrets
 import uuid
-from collections import namedtuple
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import groupby
-from operator import attrgetter, itemgetter
 
-from sqlalchemy import String, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.sql.functions import FunctionElement
 
 from diary import relief
 from diary.agents import describe_agent, windows_from_settings
@@ -450,70 +444,6 @@ def analyse_block(block: Block) -> relief.Analysis:
     return relief.analyse(block_facts(block), diary_points(block), analysis_settings(block.clinic))
 
 
-def settings_digest(settings: relief.AnalysisSettings) -> str:
-    return hashlib.sha256(repr(settings).encode()).hexdigest()[:16]
-
-
-def summary_key(block: Block, digest: str) -> str:
-    """What a stored summary was computed from: the diary as of ``changed_at`` (bumped by
-    every change of the block or its entries) and the clinic's analysis settings."""
-    return f"{block.changed_at.isoformat()}|{digest}"
-
-
-def stored_summary(block: Block, digest: str) -> relief.BlockSummary | None:
-    """The block's stored summary, or None if there is none or it is out of date."""
-    if block.summary is None or block.summary_key != summary_key(block, digest):
-        return None
-    return relief.BlockSummary.from_dict(block.summary)
-
-
-def block_summaries(blocks: list[Block]) -> list[relief.BlockSummary]:
-    """Each block's summary (blocks of one clinic). Those out of date are analysed again,
-    their diaries read in one query, and stored: the caller commits."""
-    if not blocks:
-        return []
-    settings = analysis_settings(blocks[0].clinic)
-    digest = settings_digest(settings)
-    found = [stored_summary(block, digest) for block in blocks]
-    stale = [block for block, summary in zip(blocks, found, strict=True) if summary is None]
-    analysed: dict[int, relief.BlockSummary] = {}
-    if stale:
-        # Entries are read after their blocks: a summary is never labelled with a later
-        # change (changed_at) than the entries it was computed from.
-        entries = db.session.execute(
-            select(DiaryEntry)
-            .where(DiaryEntry.block_id.in_([block.id for block in stale]))
-            .order_by(DiaryEntry.block_id, DiaryEntry.recorded_at)
-        ).scalars()
-        by_block = {key: list(group) for key, group in groupby(entries, key=attrgetter("block_id"))}
-        for block in stale:
-            set_committed_value(block, "entries", by_block.get(block.id, []))
-        for block in stale:
-            summary = relief.BlockSummary.of(
-                relief.analyse(block_facts(block), diary_points(block), settings),
-                len(block.entries),
-            )
-            block.summary, block.summary_key = summary.to_dict(), summary_key(block, digest)
-            analysed[block.id] = summary
-    return [summary or analysed[block.id] for block, summary in zip(blocks, found, strict=True)]
-
-
-def refresh_summaries(clinic: Clinic, chunk: int = 200) -> int:
-    """Bring every stored summary of the clinic up to date (after a change of its
-    analysis settings, say); commits per chunk. Returns how many were out of date."""
-    digest = settings_digest(analysis_settings(clinic))
-    ids = db.session.execute(select(Block.id).where(Block.clinic_id == clinic.id)).scalars().all()
-    refreshed = 0
-    for start in range(0, len(ids), chunk):
-        blocks = db.session.execute(
-            select(Block).where(Block.id.in_(ids[start : start + chunk]))
-        ).scalars().all()
-        refreshed += sum(stored_summary(block, digest) is None for block in blocks)
-        block_summaries(blocks)
-        db.session.commit()
-    return refreshed
-
-
 def series_of(block: Block) -> list[Block]:
     """The patient's blocks at the same region, side and set of levels, oldest first."""
     return [
@@ -555,164 +485,6 @@ class BlockFilter:
     region: str | None = None
     agent: str | None = None
     verdict: str | None = None
-
-
-# What an export reads of a block: its columns (no model built) and its patient's name.
-EXPORT_BLOCK_COLUMNS = (
-    Block.id,
-    Block.performed_at,
-    Block.region,
-    Block.levels,
-    Block.side,
-    Block.purpose,
-    Block.sequence,
-    Block.agent,
-    Block.concentration,
-    Block.agent_other,
-    Block.volume_ml_per_level,
-    Block.steroid,
-    Block.sedation,
-    Block.baseline_pain,
-    Block.changed_at,
-    Block.summary,
-    Block.summary_key,
-)
-ExportBlock = namedtuple("ExportBlock", [c.key for c in EXPORT_BLOCK_COLUMNS] + ["patient"])
-ExportPatient = namedtuple("ExportPatient", ["display_name", "mrn"])
-
-
-def clinic_export(clinic: Clinic, chosen: BlockFilter, with_entries: bool, chunk: int = 100):
-    """(block, summary, entries) for the clinic's matching blocks, oldest first.
-
-    Blocks are read ``chunk`` at a time with their patients' names, as ExportBlock
-    tuples (they read like Block models), and the entries of a chunk in one query as
-    plain tuples: an export of a million entries builds no model, and memory stays flat
-    however many match. ``entries`` is empty unless ``with_entries``. A block whose stored
-    summary is out of date is analysed here from those rows; the export writes nothing back.
-    """
-    settings = analysis_settings(clinic)
-    digest = settings_digest(settings)
-    query = (
-        select(*EXPORT_BLOCK_COLUMNS, Patient.display_name, Patient.mrn)
-        .join(Patient, Patient.id == Block.patient_id)
-        .where(Block.clinic_id == clinic.id)
-        .order_by(Block.performed_at, Block.id)
-        .execution_options(yield_per=chunk)
-    )
-    if chosen.performed_from:
-        query = query.where(Block.performed_at >= chosen.performed_from)
-    if chosen.performed_before:
-        query = query.where(Block.performed_at < chosen.performed_before)
-    if chosen.region:
-        query = query.where(Block.region == chosen.region)
-    if chosen.agent:
-        query = query.where(Block.agent == chosen.agent)
-    result = db.session.connection().execute(query)
-    try:
-        for block_rows in result.partitions():
-            blocks = [ExportBlock(*row[:-2], ExportPatient(*row[-2:])) for row in block_rows]
-            summaries = {block.id: stored_summary(block, digest) for block in blocks}
-            wanted = [b.id for b in blocks if with_entries or summaries[b.id] is None]
-            entries = _entry_rows_by_block(wanted)
-            for block in blocks:
-                rows = entries.get(block.id, [])
-                summary = summaries[block.id] or relief.BlockSummary.of(
-                    relief.analyse(
-                        block_facts(block), diary_points(block, map(EntryRow._make, rows)), settings
-                    ),
-                    len(rows),
-                )
-                if chosen.verdict and summary.verdict != chosen.verdict:
-                    continue
-                yield block, summary, rows if with_entries else []
-    finally:
-        result.close()  # a download stopped half-way must not leave a cursor open
-
-
-ENTRY_ROW_FIELDS = (
-    "block_id",
-    "id",
-    "recorded_at",
-    "submitted_at",
-    "pain",
-    "reported_relief_pct",
-    "activity",
-    "note",
-    "edited",
-    "source",
-)
-EntryRow = namedtuple("EntryRow", ENTRY_ROW_FIELDS)
-
-
-class utc_text(FunctionElement):  # noqa: N801 (used like a SQL function)
-    """A stored time as UTC text in SQLite's storage format, "2026-03-01 09:15:00.000000",
-    on every database: the CSV writes it without parsing a datetime a million times."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(utc_text)
-def _utc_text_as_stored(element, compiler, **kw):
-    return compiler.process(element.clauses, **kw)  # SQLite keeps exactly that text
-
-
-@compiles(utc_text, "postgresql")
-def _utc_text_on_postgresql(element, compiler, **kw):
-    column = compiler.process(element.clauses, **kw)
-    return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
-
-
-def _entry_rows_by_block(block_ids: list[int]) -> dict[int, list[tuple]]:
-    """The blocks' entries as plain tuples in ``export.entry_values`` order, by block,
-    times as ``utc_text``."""
-    if not block_ids:
-        return {}
-    statement = (
-        select(
-            DiaryEntry.block_id,
-            DiaryEntry.id,
-            utc_text(DiaryEntry.recorded_at),
-            utc_text(DiaryEntry.submitted_at),
-            DiaryEntry.pain,
-            DiaryEntry.reported_relief_pct,
-            DiaryEntry.activity,
-            DiaryEntry.note,
-            DiaryEntry.updated_at.is_not(None),
-            DiaryEntry.source,
-        )
-        .where(DiaryEntry.block_id.in_(block_ids))
-        .order_by(DiaryEntry.block_id, DiaryEntry.recorded_at)
-    )
-    grouped: dict[int, list[tuple]] = {}
-    for block_id, block_rows in groupby(_driver_rows(statement), key=itemgetter(0)):
-        grouped[block_id] = list(block_rows)
-    return grouped
-
-
-def _driver_rows(statement) -> list[tuple]:
-    """The statement's rows straight from the database driver. On an export's million
-    rows, SQLAlchemy's result rows cost three times the query itself (measured on SQLite:
-    2.7 µs a row against 0.85 µs); the statement is still built by SQLAlchemy."""
-    connection = db.session.connection()
-    compiled = statement.compile(
-        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
-    )
-    parameters = compiled.params
-    if compiled.positional:
-        parameters = tuple(parameters[name] for name in compiled.positiontup)
-    cursor = connection.connection.cursor()
-    # Tuples of plain values hold no reference cycles, yet creating a chunk of them sets
-    # off the cycle collector hundreds of times (a fifth of an export's time).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        cursor.execute(str(compiled), parameters)
-        return cursor.fetchall()
-    finally:
-        cursor.close()
-        if collecting:
-            gc.enable()
 
 
 def dashboard_blocks(

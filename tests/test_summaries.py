@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from diary import relief, services
+from diary import relief, services, summaries
 from diary.extensions import db
 from diary.models import Block
 from tests.conftest import add_entries, make_block
@@ -93,10 +93,10 @@ def test_a_summary_read_before_a_concurrent_entry_is_not_taken_as_current(world)
     block = world.block
     add_entries(block, {0.25: 1})
     db.session.commit()
-    digest = services.settings_digest(services.analysis_settings(block.clinic))
-    [summary] = services.block_summaries([block])
+    digest = summaries.settings_digest(services.analysis_settings(block.clinic))
+    [summary] = summaries.block_summaries([block])
     db.session.commit()
-    assert services.stored_summary(block, digest) == summary
+    assert summaries.stored_summary(block, digest) == summary
     block.changed_at = block.changed_at + timedelta(microseconds=1)  # a later change
     db.session.commit()
-    assert services.stored_summary(block, digest) is None
+    assert summaries.stored_summary(block, digest) is None

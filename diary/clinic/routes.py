@@ -21,7 +21,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from diary import charts, export, relief, report, services
+from diary import charts, export, export_queries, relief, report, services, summaries
 from diary.access import clinic_block_or_404, clinic_patient_or_404
 from diary.auth.forms import EmptyForm
 from diary.clinic.forms import (
@@ -63,9 +63,9 @@ def dashboard():
     blocks, has_next = services.dashboard_blocks(
         current_user.clinic_id, search, archived, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
     )
-    summaries = services.block_summaries(blocks)
-    statuses = services.diary_statuses(blocks, summaries, utcnow())
-    rows = list(zip(blocks, summaries, statuses, strict=True))
+    block_summaries = summaries.block_summaries(blocks)
+    statuses = services.diary_statuses(blocks, block_summaries, utcnow())
+    rows = list(zip(blocks, block_summaries, statuses, strict=True))
     page_html = render_template(
         "clinic/dashboard.html",
         rows=rows,
@@ -399,7 +399,7 @@ def clinic_csv(kind: str):
     if chosen is None:
         return render_template("clinic/exports.html", form=form, query=""), 400
     user = current_user._get_current_object()
-    blocks = services.clinic_export(user.clinic, chosen, with_entries=kind == "entries")
+    blocks = export_queries.clinic_export(user.clinic, chosen, with_entries=kind == "entries")
     if kind == "entries":
         columns = export.ENTRY_COLUMNS
         rows = (export.entry_lines(block, summary, entries) for block, summary, entries in blocks)

@@ -1,0 +1,179 @@
+"""What the clinic-wide CSV exports read from the database, a million entries at a time.
+
+Blocks and entries come as plain tuples (no model is built for them) in chunks, so the
+export's speed is close to the query's and its memory stays flat.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections import namedtuple
+from itertools import groupby
+from operator import itemgetter
+
+from sqlalchemy import String, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from diary import relief
+from diary.extensions import db
+from diary.models import Block, Clinic, DiaryEntry, Patient
+from diary.services import BlockFilter, analysis_settings, block_facts, diary_points
+from diary.summaries import settings_digest, stored_summary
+
+# What an export reads of a block: its columns (no model built) and its patient's name.
+EXPORT_BLOCK_COLUMNS = (
+    Block.id,
+    Block.performed_at,
+    Block.region,
+    Block.levels,
+    Block.side,
+    Block.purpose,
+    Block.sequence,
+    Block.agent,
+    Block.concentration,
+    Block.agent_other,
+    Block.volume_ml_per_level,
+    Block.steroid,
+    Block.sedation,
+    Block.baseline_pain,
+    Block.changed_at,
+    Block.summary,
+    Block.summary_key,
+)
+ExportBlock = namedtuple("ExportBlock", [c.key for c in EXPORT_BLOCK_COLUMNS] + ["patient"])
+ExportPatient = namedtuple("ExportPatient", ["display_name", "mrn"])
+
+
+def clinic_export(clinic: Clinic, chosen: BlockFilter, with_entries: bool, chunk: int = 100):
+    """(block, summary, entries) for the clinic's matching blocks, oldest first.
+
+    Blocks are read ``chunk`` at a time with their patients' names, as ExportBlock
+    tuples (they read like Block models), and the entries of a chunk in one query as
+    plain tuples: an export of a million entries builds no model, and memory stays flat
+    however many match. ``entries`` is empty unless ``with_entries``. A block whose stored
+    summary is out of date is analysed here from those rows; the export writes nothing back.
+    """
+    settings = analysis_settings(clinic)
+    digest = settings_digest(settings)
+    query = (
+        select(*EXPORT_BLOCK_COLUMNS, Patient.display_name, Patient.mrn)
+        .join(Patient, Patient.id == Block.patient_id)
+        .where(Block.clinic_id == clinic.id)
+        .order_by(Block.performed_at, Block.id)
+        .execution_options(yield_per=chunk)
+    )
+    if chosen.performed_from:
+        query = query.where(Block.performed_at >= chosen.performed_from)
+    if chosen.performed_before:
+        query = query.where(Block.performed_at < chosen.performed_before)
+    if chosen.region:
+        query = query.where(Block.region == chosen.region)
+    if chosen.agent:
+        query = query.where(Block.agent == chosen.agent)
+    result = db.session.connection().execute(query)
+    try:
+        for block_rows in result.partitions():
+            blocks = [ExportBlock(*row[:-2], ExportPatient(*row[-2:])) for row in block_rows]
+            summaries = {block.id: stored_summary(block, digest) for block in blocks}
+            wanted = [b.id for b in blocks if with_entries or summaries[b.id] is None]
+            entries = _entry_rows_by_block(wanted)
+            for block in blocks:
+                rows = entries.get(block.id, [])
+                summary = summaries[block.id] or relief.BlockSummary.of(
+                    relief.analyse(
+                        block_facts(block), diary_points(block, map(EntryRow._make, rows)), settings
+                    ),
+                    len(rows),
+                )
+                if chosen.verdict and summary.verdict != chosen.verdict:
+                    continue
+                yield block, summary, rows if with_entries else []
+    finally:
+        result.close()  # a download stopped half-way must not leave a cursor open
+
+
+ENTRY_ROW_FIELDS = (
+    "block_id",
+    "id",
+    "recorded_at",
+    "submitted_at",
+    "pain",
+    "reported_relief_pct",
+    "activity",
+    "note",
+    "edited",
+    "source",
+)
+EntryRow = namedtuple("EntryRow", ENTRY_ROW_FIELDS)
+
+
+class utc_text(FunctionElement):  # noqa: N801 (used like a SQL function)
+    """A stored time as UTC text in SQLite's storage format, "2026-03-01 09:15:00.000000",
+    on every database: the CSV writes it without parsing a datetime a million times."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(utc_text)
+def _utc_text_as_stored(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)  # SQLite keeps exactly that text
+
+
+@compiles(utc_text, "postgresql")
+def _utc_text_on_postgresql(element, compiler, **kw):
+    column = compiler.process(element.clauses, **kw)
+    return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+
+
+def _entry_rows_by_block(block_ids: list[int]) -> dict[int, list[tuple]]:
+    """The blocks' entries as plain tuples in ``export.entry_values`` order, by block,
+    times as ``utc_text``."""
+    if not block_ids:
+        return {}
+    statement = (
+        select(
+            DiaryEntry.block_id,
+            DiaryEntry.id,
+            utc_text(DiaryEntry.recorded_at),
+            utc_text(DiaryEntry.submitted_at),
+            DiaryEntry.pain,
+            DiaryEntry.reported_relief_pct,
+            DiaryEntry.activity,
+            DiaryEntry.note,
+            DiaryEntry.updated_at.is_not(None),
+            DiaryEntry.source,
+        )
+        .where(DiaryEntry.block_id.in_(block_ids))
+        .order_by(DiaryEntry.block_id, DiaryEntry.recorded_at)
+    )
+    grouped: dict[int, list[tuple]] = {}
+    for block_id, block_rows in groupby(_driver_rows(statement), key=itemgetter(0)):
+        grouped[block_id] = list(block_rows)
+    return grouped
+
+
+def _driver_rows(statement) -> list[tuple]:
+    """The statement's rows straight from the database driver. On an export's million
+    rows, SQLAlchemy's result rows cost three times the query itself (measured on SQLite:
+    2.7 µs a row against 0.85 µs); the statement is still built by SQLAlchemy."""
+    connection = db.session.connection()
+    compiled = statement.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    parameters = compiled.params
+    if compiled.positional:
+        parameters = tuple(parameters[name] for name in compiled.positiontup)
+    cursor = connection.connection.cursor()
+    # Tuples of plain values hold no reference cycles, yet creating a chunk of them sets
+    # off the cycle collector hundreds of times (a fifth of an export's time).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        cursor.execute(str(compiled), parameters)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+        if collecting:
+            gc.enable()

@@ -1,0 +1,85 @@
+"""Each block's stored analysis summary: what the dashboard and the exports read
+instead of analysing every diary, and how it is kept from going stale.
+
+A summary is labelled with the block's ``changed_at`` (bumped by every change of the block
+or its entries) and a digest of the clinic's analysis settings; one whose label no longer
+matches is never used. The caller commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from itertools import groupby
+from operator import attrgetter
+
+from sqlalchemy import select
+from sqlalchemy.orm.attributes import set_committed_value
+
+from diary import relief
+from diary.extensions import db
+from diary.models import Block, Clinic, DiaryEntry
+from diary.services import analysis_settings, block_facts, diary_points
+
+
+def settings_digest(settings: relief.AnalysisSettings) -> str:
+    return hashlib.sha256(repr(settings).encode()).hexdigest()[:16]
+
+
+def summary_key(block: Block, digest: str) -> str:
+    """What a stored summary was computed from: the diary as of ``changed_at`` (bumped by
+    every change of the block or its entries) and the clinic's analysis settings."""
+    return f"{block.changed_at.isoformat()}|{digest}"
+
+
+def stored_summary(block: Block, digest: str) -> relief.BlockSummary | None:
+    """The block's stored summary, or None if there is none or it is out of date."""
+    if block.summary is None or block.summary_key != summary_key(block, digest):
+        return None
+    return relief.BlockSummary.from_dict(block.summary)
+
+
+def block_summaries(blocks: list[Block]) -> list[relief.BlockSummary]:
+    """Each block's summary (blocks of one clinic). Those out of date are analysed again,
+    their diaries read in one query, and stored: the caller commits."""
+    if not blocks:
+        return []
+    settings = analysis_settings(blocks[0].clinic)
+    digest = settings_digest(settings)
+    found = [stored_summary(block, digest) for block in blocks]
+    stale = [block for block, summary in zip(blocks, found, strict=True) if summary is None]
+    analysed: dict[int, relief.BlockSummary] = {}
+    if stale:
+        # Entries are read after their blocks: a summary is never labelled with a later
+        # change (changed_at) than the entries it was computed from.
+        entries = db.session.execute(
+            select(DiaryEntry)
+            .where(DiaryEntry.block_id.in_([block.id for block in stale]))
+            .order_by(DiaryEntry.block_id, DiaryEntry.recorded_at)
+        ).scalars()
+        by_block = {key: list(group) for key, group in groupby(entries, key=attrgetter("block_id"))}
+        for block in stale:
+            set_committed_value(block, "entries", by_block.get(block.id, []))
+        for block in stale:
+            summary = relief.BlockSummary.of(
+                relief.analyse(block_facts(block), diary_points(block), settings),
+                len(block.entries),
+            )
+            block.summary, block.summary_key = summary.to_dict(), summary_key(block, digest)
+            analysed[block.id] = summary
+    return [summary or analysed[block.id] for block, summary in zip(blocks, found, strict=True)]
+
+
+def refresh_summaries(clinic: Clinic, chunk: int = 200) -> int:
+    """Bring every stored summary of the clinic up to date (after a change of its
+    analysis settings, say); commits per chunk. Returns how many were out of date."""
+    digest = settings_digest(analysis_settings(clinic))
+    ids = db.session.execute(select(Block.id).where(Block.clinic_id == clinic.id)).scalars().all()
+    refreshed = 0
+    for start in range(0, len(ids), chunk):
+        blocks = db.session.execute(
+            select(Block).where(Block.id.in_(ids[start : start + chunk]))
+        ).scalars().all()
+        refreshed += sum(stored_summary(block, digest) is None for block in blocks)
+        block_summaries(blocks)
+        db.session.commit()
+    return refreshed
