@@ -45,7 +45,7 @@ ExportBlock = namedtuple("ExportBlock", [c.key for c in EXPORT_BLOCK_COLUMNS] + 
 ExportPatient = namedtuple("ExportPatient", ["display_name", "mrn"])
 
 
-def clinic_export(clinic: Clinic, chosen: BlockFilter, with_entries: bool, chunk: int = 100):
+def clinic_export(clinic: Clinic, chosen: BlockFilter, with_entries: bool, chunk: int = 50):
     """(block, summary, entries) for the clinic's matching blocks, oldest first.
 
     Blocks are read ``chunk`` at a time with their patients' names, as ExportBlock
