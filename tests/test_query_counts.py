@@ -7,8 +7,9 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event, select
 
+from diary import services
 from diary.extensions import db
-from diary.models import Block
+from diary.models import Block, User
 
 PAGES = ("/", "/?q=S0", "/d/{token}", "/blocks/{block}", "/patients/{patient}")
 
@@ -52,3 +53,22 @@ def test_pages_make_the_same_number_of_queries_for_few_and_many_rows(runner, cli
     assert runner.invoke(args=["synth", "--blocks", "3", "--entries", "2", *stale]).exit_code == 0
     assert runner.invoke(args=["synth", "--blocks", "80", "--entries", "14", *stale]).exit_code == 0
     assert page_queries(client, 1) == page_queries(client, 2)
+
+
+def test_api_block_list_makes_the_same_number_of_queries_for_few_and_many_rows(runner, client):
+    def list_queries(clinic_id: int) -> int:
+        user = db.session.execute(select(User).where(User.clinic_id == clinic_id)).scalar_one()
+        _, token = services.create_api_token(user, "query count")
+        db.session.commit()
+        db.session.expunge_all()
+        with counted_queries() as statements:
+            response = client.get(
+                "/api/v1/blocks?size=50", headers={"Authorization": f"Bearer {token}"}
+            )
+            assert response.status_code == 200
+        assert len(response.json["items"]) == min(50, {1: 3, 2: 80}[clinic_id])
+        return len(statements)
+
+    assert runner.invoke(args=["synth", "--blocks", "3", "--entries", "2"]).exit_code == 0
+    assert runner.invoke(args=["synth", "--blocks", "80", "--entries", "14"]).exit_code == 0
+    assert list_queries(1) == list_queries(2)

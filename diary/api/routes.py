@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from diary import anatomy, charts, fhir, services
 from diary.access import (
@@ -234,6 +234,7 @@ def list_blocks():
     total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     blocks = db.session.execute(
         query.order_by(Block.performed_at.desc(), Block.id.desc())
+        .options(selectinload(Block.entries), joinedload(Block.clinic))  # for diary status
         .limit(size)
         .offset((page - 1) * size)
     ).scalars()
