@@ -19,7 +19,7 @@ from diary import relief
 from diary.extensions import db
 from diary.models import Block, Clinic, DiaryEntry, Patient
 from diary.services import BlockFilter, analysis_settings, block_facts, diary_points
-from diary.summaries import refresh_summaries, settings_digest, stored_summary
+from diary.summaries import settings_digest, stored_summary
 
 # What an export reads of a block: its columns (no model built) and its patient's name.
 EXPORT_BLOCK_COLUMNS = (
@@ -45,32 +45,6 @@ ExportBlock = namedtuple("ExportBlock", [c.key for c in EXPORT_BLOCK_COLUMNS] + 
 ExportPatient = namedtuple("ExportPatient", ["display_name", "mrn"])
 
 
-# Up to this many out-of-date summaries are brought up to date before an export starts
-# (about 1 ms each); past it, the export analyses the rest as it goes, so that its first
-# rows are not held back long after a change of the clinic's settings.
-REFRESH_BEFORE_EXPORT = 2000
-
-
-def block_conditions(chosen: BlockFilter) -> list:
-    """The SQL conditions on Block for the export filter (the verdict is not a column)."""
-    conditions = []
-    if chosen.performed_from:
-        conditions.append(Block.performed_at >= chosen.performed_from)
-    if chosen.performed_before:
-        conditions.append(Block.performed_at < chosen.performed_before)
-    if chosen.region:
-        conditions.append(Block.region == chosen.region)
-    if chosen.agent:
-        conditions.append(Block.agent == chosen.agent)
-    return conditions
-
-
-def refresh_before_export(clinic: Clinic, chosen: BlockFilter) -> int:
-    """Store current summaries for the blocks an export will read (up to
-    REFRESH_BEFORE_EXPORT of them): later pages and exports then read them too."""
-    return refresh_summaries(clinic, *block_conditions(chosen), limit=REFRESH_BEFORE_EXPORT)
-
-
 def clinic_export(clinic: Clinic, chosen: BlockFilter, with_entries: bool, chunk: int = 50):
     """(block, summary, entries) for the clinic's matching blocks, oldest first.
 
@@ -78,8 +52,7 @@ def clinic_export(clinic: Clinic, chosen: BlockFilter, with_entries: bool, chunk
     tuples (they read like Block models), and the entries of a chunk in one query as
     plain tuples: an export of a million entries builds no model, and memory stays flat
     however many match. ``entries`` is empty unless ``with_entries``. A block whose stored
-    summary is out of date (``refresh_before_export`` leaves some past its limit, and
-    entries may arrive meanwhile) is analysed here from those rows, not stored.
+    summary is out of date is analysed here from those rows; the export writes nothing back.
     """
     settings = analysis_settings(clinic)
     digest = settings_digest(settings)
@@ -90,7 +63,15 @@ def clinic_export(clinic: Clinic, chosen: BlockFilter, with_entries: bool, chunk
         .order_by(Block.performed_at, Block.id)
         .execution_options(yield_per=chunk)
     )
-    result = db.session.connection().execute(query.where(*block_conditions(chosen)))
+    if chosen.performed_from:
+        query = query.where(Block.performed_at >= chosen.performed_from)
+    if chosen.performed_before:
+        query = query.where(Block.performed_at < chosen.performed_before)
+    if chosen.region:
+        query = query.where(Block.region == chosen.region)
+    if chosen.agent:
+        query = query.where(Block.agent == chosen.agent)
+    result = db.session.connection().execute(query)
     try:
         for block_rows in result.partitions():
             blocks = [ExportBlock(*row[:-2], ExportPatient(*row[-2:])) for row in block_rows]

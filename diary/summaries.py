@@ -69,23 +69,17 @@ def block_summaries(blocks: list[Block]) -> list[relief.BlockSummary]:
     return [summary or analysed[block.id] for block, summary in zip(blocks, found, strict=True)]
 
 
-def refresh_summaries(
-    clinic: Clinic, *conditions, limit: int | None = None, chunk: int = 200
-) -> int:
-    """Bring the stored summaries of the clinic's blocks (those matching the SQL
-    ``conditions``, if given; at most ``limit`` of them) up to date, committing per chunk.
-    Returns how many were out of date."""
+def refresh_summaries(clinic: Clinic, chunk: int = 200) -> int:
+    """Bring every stored summary of the clinic up to date (after a change of its
+    analysis settings, say); commits per chunk. Returns how many were out of date."""
     digest = settings_digest(analysis_settings(clinic))
-    labels = db.session.execute(
-        select(Block.id, Block.changed_at, Block.summary_key).where(
-            Block.clinic_id == clinic.id, *conditions
-        )
-    ).all()
-    stale = [row.id for row in labels if row.summary_key != summary_key(row, digest)][:limit]
-    for start in range(0, len(stale), chunk):
+    ids = db.session.execute(select(Block.id).where(Block.clinic_id == clinic.id)).scalars().all()
+    refreshed = 0
+    for start in range(0, len(ids), chunk):
         blocks = db.session.execute(
-            select(Block).where(Block.id.in_(stale[start : start + chunk]))
+            select(Block).where(Block.id.in_(ids[start : start + chunk]))
         ).scalars().all()
+        refreshed += sum(stored_summary(block, digest) is None for block in blocks)
         block_summaries(blocks)
         db.session.commit()
-    return len(stale)
+    return refreshed

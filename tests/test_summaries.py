@@ -6,13 +6,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from diary import export_queries, relief, services, summaries
+from diary import relief, services, summaries
 from diary.extensions import db
 from diary.models import Block
 from tests.conftest import add_entries, make_block
 from tests.test_csv_export import read_csv
-
-KINDS = ("entries", "blocks")
 
 
 def fresh_analysis(block: Block) -> relief.BlockSummary:
@@ -64,9 +62,7 @@ def test_a_settings_change_makes_every_summary_stale(client, signed_in):
     assert stored(block)["verdict"] == "positive"
 
 
-def test_exports_are_the_same_whether_summaries_are_stored_or_not(
-    client, signed_in, runner, monkeypatch
-):
+def test_exports_are_the_same_whether_summaries_are_stored_or_not(client, signed_in, runner):
     world = signed_in
     for n, pains in enumerate(({0.25: 1, 1: 1, 3: 6}, {0.5: 7, 2: 8}, {})):
         block = make_block(
@@ -77,32 +73,17 @@ def test_exports_are_the_same_whether_summaries_are_stored_or_not(
         )
         add_entries(block, pains)
     db.session.commit()
-
-    def exports() -> dict:
-        return {kind: client.get(f"/exports/{kind}.csv").get_data() for kind in KINDS}
-
-    def stored_count() -> int:
-        db.session.expire_all()
-        blocks = db.session.execute(select(Block).where(Block.clinic_id == world.clinic.id))
-        return sum(block.summary is not None for block in blocks.scalars())
-
-    # None stored, none refreshed first: the export analyses every block as it goes.
-    monkeypatch.setattr(export_queries, "REFRESH_BEFORE_EXPORT", 0)
-    analysed_on_the_fly = exports()
-    assert stored_count() == 0
-
-    # Up to its limit, an export stores the summaries it needs before it starts: one
-    # each for the two exports here.
-    monkeypatch.setattr(export_queries, "REFRESH_BEFORE_EXPORT", 1)
-    assert exports() == analysed_on_the_fly
-    assert stored_count() == 2
-    monkeypatch.undo()
+    before = {kind: client.get(f"/exports/{kind}.csv").get_data() for kind in ("entries", "blocks")}
+    assert all(b.summary is None for b in db.session.execute(select(Block)).scalars())
 
     result = runner.invoke(args=["clinic", "summaries"])
     assert result.exit_code == 0, result.output
-    assert f"clinic {world.clinic.id}: 2 summaries brought up to date" in result.output
-    assert stored_count() == 4
-    assert exports() == analysed_on_the_fly
+    assert f"clinic {world.clinic.id}: 4 summaries brought up to date" in result.output
+    db.session.expire_all()
+    blocks = db.session.execute(select(Block).where(Block.clinic_id == world.clinic.id)).scalars()
+    assert all(b.summary is not None for b in blocks)
+    after = {kind: client.get(f"/exports/{kind}.csv").get_data() for kind in ("entries", "blocks")}
+    assert after == before
     assert len(read_csv(client.get("/exports/blocks.csv"))) == 4
 
 

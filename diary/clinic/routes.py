@@ -399,7 +399,6 @@ def clinic_csv(kind: str):
     if chosen is None:
         return render_template("clinic/exports.html", form=form, query=""), 400
     user = current_user._get_current_object()
-    export_queries.refresh_before_export(user.clinic, chosen)  # commits
     blocks = export_queries.clinic_export(user.clinic, chosen, with_entries=kind == "entries")
     if kind == "entries":
         columns = export.ENTRY_COLUMNS
