@@ -10,9 +10,9 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from diary.relief import BlockSummary, Held, relief_pct
+from diary.relief import BlockSummary, Held, hours_between, relief_pct
 
 # name -> (Frictionless type, description). README's "CSV columns" documents the same.
 BLOCK_FIELDS = {
@@ -69,7 +69,6 @@ SUMMARY_COLUMNS = [*BLOCK_FIELDS, *VERDICT_FIELDS, *SUMMARY_FIELDS]
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
 NEEDS_QUOTES = re.compile(r'[",\r\n]')
-ONE_HOUR = timedelta(hours=1)
 
 
 def text_cell(value: str | None) -> str:
@@ -171,13 +170,13 @@ def entry_lines(block, summary: BlockSummary, entries: Iterable[tuple]) -> list[
         entries
     ):
         if type(recorded_at) is str:
-            hours = (parse(recorded_at) - performed_naive) / ONE_HOUR
+            hours = hours_between(performed_naive, parse(recorded_at))
             recorded = f"{recorded_at[:10]}T{recorded_at[11:19]}+00:00"
             submitted = f"{submitted_at[:10]}T{submitted_at[11:19]}+00:00"
         else:
-            hours = (recorded_at - performed_at) / ONE_HOUR
+            hours = hours_between(performed_at, recorded_at)
             recorded, submitted = time_cell(recorded_at), time_cell(submitted_at)
-        # number_cell(round(hours, 3)), in one formatting step.
+        # number_cell(round(hours, 3)) (as the API gives it), in one formatting step.
         hours_text = f"{hours:.3f}".rstrip("0").rstrip(".")
         if hours_text == "-0":
             hours_text = "0"

@@ -15,11 +15,10 @@ from sqlalchemy import String, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from diary import relief
 from diary.extensions import db
 from diary.models import Block, Clinic, DiaryEntry, Patient
-from diary.services import BlockFilter, analysis_settings, block_facts, diary_points
-from diary.summaries import settings_digest, stored_summary
+from diary.services import BlockFilter, analysis_settings
+from diary.summaries import settings_digest, stored_summary, summarise
 
 # What an export reads of a block: its columns (no model built) and its patient's name.
 EXPORT_BLOCK_COLUMNS = (
@@ -80,32 +79,14 @@ def clinic_export(clinic: Clinic, chosen: BlockFilter, with_entries: bool, chunk
             entries = _entry_rows_by_block(wanted)
             for block in blocks:
                 rows = entries.get(block.id, [])
-                summary = summaries[block.id] or relief.BlockSummary.of(
-                    relief.analyse(
-                        block_facts(block), diary_points(block, map(EntryRow._make, rows)), settings
-                    ),
-                    len(rows),
+                summary = summaries[block.id] or summarise(
+                    block, settings, map(EntryRow._make, rows)
                 )
                 if chosen.verdict and summary.verdict != chosen.verdict:
                     continue
                 yield block, summary, rows if with_entries else []
     finally:
         result.close()  # a download stopped half-way must not leave a cursor open
-
-
-ENTRY_ROW_FIELDS = (
-    "block_id",
-    "id",
-    "recorded_at",
-    "submitted_at",
-    "pain",
-    "reported_relief_pct",
-    "activity",
-    "note",
-    "edited",
-    "source",
-)
-EntryRow = namedtuple("EntryRow", ENTRY_ROW_FIELDS)
 
 
 class utc_text(FunctionElement):  # noqa: N801 (used like a SQL function)
@@ -127,24 +108,29 @@ def _utc_text_on_postgresql(element, compiler, **kw):
     return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
 
 
+# What an export reads of an entry, in ``export.entry_values`` order; times as UTC text.
+EXPORT_ENTRY_COLUMNS = (
+    DiaryEntry.block_id,
+    DiaryEntry.id,
+    utc_text(DiaryEntry.recorded_at).label("recorded_at"),
+    utc_text(DiaryEntry.submitted_at).label("submitted_at"),
+    DiaryEntry.pain,
+    DiaryEntry.reported_relief_pct,
+    DiaryEntry.activity,
+    DiaryEntry.note,
+    DiaryEntry.updated_at.is_not(None).label("edited"),
+    DiaryEntry.source,
+)
+# The same tuple with names, for the analysis of a block whose stored summary is stale.
+EntryRow = namedtuple("EntryRow", [column.key for column in EXPORT_ENTRY_COLUMNS])
+
+
 def _entry_rows_by_block(block_ids: list[int]) -> dict[int, list[tuple]]:
-    """The blocks' entries as plain tuples in ``export.entry_values`` order, by block,
-    times as ``utc_text``."""
+    """The blocks' entries as EXPORT_ENTRY_COLUMNS tuples, by block."""
     if not block_ids:
         return {}
     statement = (
-        select(
-            DiaryEntry.block_id,
-            DiaryEntry.id,
-            utc_text(DiaryEntry.recorded_at),
-            utc_text(DiaryEntry.submitted_at),
-            DiaryEntry.pain,
-            DiaryEntry.reported_relief_pct,
-            DiaryEntry.activity,
-            DiaryEntry.note,
-            DiaryEntry.updated_at.is_not(None),
-            DiaryEntry.source,
-        )
+        select(*EXPORT_ENTRY_COLUMNS)
         .where(DiaryEntry.block_id.in_(block_ids))
         .order_by(DiaryEntry.block_id, DiaryEntry.recorded_at)
     )

@@ -165,9 +165,14 @@ def create_patient(clinic: Clinic, values: PatientInput, by: User) -> Patient:
 
 def search_terms(display_name: str, mrn: str | None) -> list[str]:
     """What the dashboard finds a patient by: the name, each word of it, the MRN."""
-    name = " ".join(display_name.lower().split())
-    terms = {name, *re.split(r"[\s,]+", name), (mrn or "").lower().strip()}
+    name = search_text(display_name)
+    terms = {name, *re.split(r"[\s,]+", name), search_text(mrn or "")}
     return sorted(term[:100] for term in terms if term)
+
+
+def search_text(text: str) -> str:
+    """Text as patient terms are kept and searched: lowercase, single spaces."""
+    return " ".join(text.lower().split())
 
 
 @dataclass
@@ -327,8 +332,7 @@ def record_entry(
         execution_options={"synchronize_session": False},
     )
     set_committed_value(block, "changed_at", now)
-    if "entries" in block.__dict__:
-        db.session.expire(block, ["entries"])  # read again, with this entry, when next asked
+    db.session.expire(block, ["entries"])  # read again, with this entry, when next asked
     if transcribed_by is not None:
         record_audit("entry.transcribe", by=transcribed_by, target=entry, clinic_id=block.clinic_id)
     return entry, True
@@ -356,7 +360,6 @@ def _new_entry(
         reported_relief_pct=values.reported_relief_pct,
         activity=(values.activity or "").strip() or None,
         note=(values.note or "").strip() or None,
-        updated_at=None,
         source="transcribed" if transcribed_by else "patient",
         entered_by_id=transcribed_by.id if transcribed_by else None,
     )
@@ -425,19 +428,20 @@ def block_facts(block: Block) -> relief.BlockFacts:
 def diary_points(block: Block, entries=None) -> list[relief.DiaryPoint]:
     """The diary as the analysis reads it; ``entries`` (rows with the entries' names,
     as the export reads them) instead of the block's own if given."""
-    return [
-        relief.DiaryPoint(
-            recorded_at=recorded_at,
-            pain=entry.pain,
-            submitted_at=submitted_at,
-            reported_relief_pct=entry.reported_relief_pct,
-            entry_id=entry.id,
-            edited=entry.edited,
-            logged_late=submitted_at - recorded_at > LATE_LOGGING,
-        )
-        for entry in (block.entries if entries is None else entries)
-        for recorded_at, submitted_at in [(as_utc(entry.recorded_at), as_utc(entry.submitted_at))]
-    ]
+    return [_diary_point(entry) for entry in (block.entries if entries is None else entries)]
+
+
+def _diary_point(entry) -> relief.DiaryPoint:
+    recorded_at, submitted_at = as_utc(entry.recorded_at), as_utc(entry.submitted_at)
+    return relief.DiaryPoint(
+        recorded_at=recorded_at,
+        pain=entry.pain,
+        submitted_at=submitted_at,
+        reported_relief_pct=entry.reported_relief_pct,
+        entry_id=entry.id,
+        edited=entry.edited,
+        logged_late=submitted_at - recorded_at > LATE_LOGGING,
+    )
 
 
 def analyse_block(block: Block) -> relief.Analysis:
@@ -505,7 +509,7 @@ def dashboard_blocks(
     )
     if not search:
         return _page(query.where(Block.clinic_id == clinic_id), limit)
-    start = " ".join(search.lower().split())
+    start = search_text(search)
     # Terms from ``start`` up to ``start`` followed by the last code point: those that
     # begin with it, read off the index.
     matching = select(PatientTerm.patient_id).where(

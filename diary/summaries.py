@@ -31,11 +31,23 @@ def summary_key(block: Block, digest: str) -> str:
     return f"{block.changed_at.isoformat()}|{digest}"
 
 
+def is_current(block: Block, digest: str) -> bool:
+    return block.summary is not None and block.summary_key == summary_key(block, digest)
+
+
 def stored_summary(block: Block, digest: str) -> relief.BlockSummary | None:
     """The block's stored summary, or None if there is none or it is out of date."""
-    if block.summary is None or block.summary_key != summary_key(block, digest):
-        return None
-    return relief.BlockSummary.from_dict(block.summary)
+    return relief.BlockSummary.from_dict(block.summary) if is_current(block, digest) else None
+
+
+def summarise(
+    block: Block, settings: relief.AnalysisSettings, entries=None
+) -> relief.BlockSummary:
+    """The block's summary analysed afresh from ``entries`` (see services.diary_points;
+    the block's own by default)."""
+    points = diary_points(block, entries)
+    analysis = relief.analyse(block_facts(block), points, settings)
+    return relief.BlockSummary.of(analysis, len(points))
 
 
 def block_summaries(blocks: list[Block]) -> list[relief.BlockSummary]:
@@ -60,10 +72,7 @@ def block_summaries(blocks: list[Block]) -> list[relief.BlockSummary]:
         for block in stale:
             set_committed_value(block, "entries", by_block.get(block.id, []))
         for block in stale:
-            summary = relief.BlockSummary.of(
-                relief.analyse(block_facts(block), diary_points(block), settings),
-                len(block.entries),
-            )
+            summary = summarise(block, settings)
             block.summary, block.summary_key = summary.to_dict(), summary_key(block, digest)
             analysed[block.id] = summary
     return [summary or analysed[block.id] for block, summary in zip(blocks, found, strict=True)]
@@ -79,7 +88,7 @@ def refresh_summaries(clinic: Clinic, chunk: int = 200) -> int:
         blocks = db.session.execute(
             select(Block).where(Block.id.in_(ids[start : start + chunk]))
         ).scalars().all()
-        refreshed += sum(stored_summary(block, digest) is None for block in blocks)
+        refreshed += sum(not is_current(block, digest) for block in blocks)
         block_summaries(blocks)
         db.session.commit()
     return refreshed

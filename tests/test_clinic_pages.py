@@ -187,6 +187,28 @@ def test_dashboard_lists_own_blocks_with_status_and_relief(client, signed_in):
     assert "verdict-positive" in page
 
 
+def test_dashboard_pages_newest_first_without_counting(client, signed_in):
+    from diary.clinic.routes import PAGE_SIZE
+
+    world = signed_in
+    first = world.block.performed_at
+    for n in range(PAGE_SIZE):  # with the world's own block: one more than a page
+        make_block(
+            world.clinic, world.patient, world.clinician, performed_at=first + timedelta(days=n + 1)
+        )
+    db.session.commit()
+    page_one = client.get("/").get_data(as_text=True)
+    assert page_one.count('class="verdict ') == PAGE_SIZE
+    assert f'href="/blocks/{world.block.id}"' not in page_one  # the oldest is on page 2
+    assert "Page 1" in page_one and "page=2" in page_one and "Newer" not in page_one
+    page_two = client.get("/?page=2").get_data(as_text=True)
+    assert page_two.count('class="verdict ') == 1
+    assert f'href="/blocks/{world.block.id}"' in page_two
+    assert "Newer" in page_two and "page=3" not in page_two
+    archived = client.get("/?archived=1").get_data(as_text=True)
+    assert "No blocks" in archived
+
+
 def test_dashboard_search(client, signed_in):
     assert "J.S." in client.get("/?q=mrn-1").get_data(as_text=True)
     assert "J.S." not in client.get("/?q=nobody").get_data(as_text=True)

@@ -304,17 +304,19 @@ def series_report(patient_id: int):
 
 @bp.get("/blocks/<int:block_id>/chart.<fmt>")
 def chart(block_id: int, fmt: str):
+    return chart_response(block_id, fmt)
+
+
+def chart_response(block_id: int, fmt: str) -> Response:
+    """The clinic's block's chart (also served by the API), drawn once per change of the
+    diary or the clinic's settings: what its stored summary is keyed on too."""
     if fmt not in charts.FORMATS:
         abort(404)
-    return chart_response(clinic_block_or_404(block_id, options=[joinedload(Block.clinic)]), fmt)
-
-
-def chart_response(block: Block, fmt: str) -> Response:
-    """The block's chart, drawn once per change of the diary or the clinic's settings."""
+    block = clinic_block_or_404(block_id, options=[joinedload(Block.clinic)])
     scale = 2 if request.args.get("scale") == "2" and fmt == "png" else 1
     settings = services.analysis_settings(block.clinic)
-    version = f"{block.id}:{block.changed_at.isoformat()}:{settings!r}:{fmt}:{scale}"
-    etag = hashlib.sha256(version.encode()).hexdigest()[:32]
+    key = summaries.summary_key(block, summaries.settings_digest(settings))
+    etag = hashlib.sha256(f"{block.id}:{key}:{fmt}:{scale}".encode()).hexdigest()[:32]
     if etag in request.if_none_match:
         return Response(status=304, headers={"ETag": f'"{etag}"'})
 
@@ -351,7 +353,7 @@ def block_csv(block_id: int):
 def block_csv_response(block: Block) -> Response:
     """The block's diary as CSV, audited with its row count (also served by the API)."""
     user = current_user._get_current_object()
-    summary = relief.BlockSummary.of(services.analyse_block(block), len(block.entries))
+    summary = summaries.summarise(block, services.analysis_settings(block.clinic))
     return csv_response(
         export.ENTRY_COLUMNS,
         [export.entry_lines(block, summary, map(export.entry_values, block.entries))],

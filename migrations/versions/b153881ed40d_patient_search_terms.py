@@ -40,7 +40,7 @@ def upgrade():
     rows = []
     for patient_id, clinic_id, display_name, mrn in patients:
         name = " ".join(display_name.lower().split())
-        terms = {name, *re.split(r"[\s,]+", name), (mrn or "").lower().strip()}
+        terms = {name, *re.split(r"[\s,]+", name), " ".join((mrn or "").lower().split())}
         rows += [
             {"clinic_id": clinic_id, "patient_id": patient_id, "term": term[:100]}
             for term in sorted(terms)
