@@ -5,15 +5,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, abort, render_template, request
+from flask import Flask, abort, g, render_template, request
+from flask.globals import request_ctx
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from diary.api.problems import problem_response
-from diary.config import check_production, from_environment
+from diary.config import check_production, load_settings, profile_name
 from diary.extensions import (
     CONTENT_SECURITY_POLICY,
     babel,
@@ -29,6 +31,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: dict | None = None) -> Flask:
+    """The app for the profile in BLOCK_DIARY_ENV, or ``test_config["PROFILE"]`` (testing
+    when a test config names none). Raises ConfigError, one line, on an unsafe setting."""
     app = Flask(
         __name__,
         instance_relative_config=True,
@@ -36,12 +40,22 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     os.makedirs(app.instance_path, exist_ok=True)
-    app.config.from_mapping(from_environment(app.instance_path))
+    if test_config is None:
+        profile = profile_name(os.environ)
+    else:
+        profile = test_config.get("PROFILE", "testing")
+    app.config.from_mapping(load_settings(profile, os.environ, app.instance_path))
     app.config.from_pyfile("config.py", silent=True)
     if test_config:
         app.config.from_mapping(test_config)
     check_production(app.config)
 
+    from diary.logs import configure_logging
+
+    configure_logging(app)
+    if app.config["PROXY_HOPS"]:
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     register_extensions(app)
     register_blueprints(app)
     register_error_pages(app)
@@ -56,13 +70,25 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
+
+    # Registered before Talisman's, so it runs after it (Flask runs them in reverse).
+    @app.after_request
+    def no_referrer_without_forms(response):
+        # A diary page's URL is its token: where no same-site form needs the Referer (for
+        # CSRF over https), the browser is told to send none at all.
+        if request.blueprint == "patient" and not g.get("page_has_forms"):
+            response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
     talisman.init_app(
         app,
         content_security_policy=CONTENT_SECURITY_POLICY,
         force_https=False,  # TLS ends at the proxy; HSTS is sent on HTTPS requests
         strict_transport_security=True,
         frame_options="DENY",
-        referrer_policy="no-referrer",  # diary links carry their token
+        # Same-origin: Flask-WTF checks the Referer of every form over https, and a page's
+        # address (a diary token, a patient id) never leaves the site.
+        referrer_policy="same-origin",
         session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
         session_cookie_http_only=True,
         permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
@@ -72,32 +98,9 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     register_language_switch(app)
 
-    from diary.models import User
+    from diary.login_sessions import register_user_loaders
 
-    @login_manager.user_loader
-    def load_user(session_id: str) -> User | None:
-        user_id, _, version = session_id.partition(".")
-        if not user_id.isdigit() or not version.isdigit():
-            return None
-        user = db.session.get(User, int(user_id))
-        if user is None or not user.active or user.session_version != int(version):
-            return None
-        return user
-
-    @login_manager.request_loader
-    def load_api_user(request) -> User | None:
-        # Bearer tokens authenticate the JSON API only, never the HTML pages.
-        if request.blueprint != "api":
-            return None
-        from diary.api.routes import bearer_token
-        from diary.services import user_for_token
-
-        token = bearer_token()
-        if not token:
-            return None
-        user = user_for_token(token)
-        db.session.commit()  # at the start of the request: only the token's last use
-        return user
+    register_user_loaders(login_manager)
 
 
 @event.listens_for(Engine, "connect")
@@ -152,11 +155,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(clinic_bp)
     app.register_blueprint(patient_bp)
-    app.register_blueprint(api_bp)
+    from diary.health import bp as health_bp
 
-    @app.get("/healthz")
-    def healthz():
-        return {"status": "ok"}
+    app.register_blueprint(api_bp)
+    app.register_blueprint(health_bp)
 
 
 def register_error_pages(app: Flask) -> None:
@@ -179,6 +181,8 @@ def register_error_pages(app: Flask) -> None:
         title, message = messages.get(code, messages[500])
         if request.path.startswith("/api/"):
             return problem_response(code, str(message))
+        if request_ctx.url_adapter is None:  # a Host not trusted: no page URL can be built
+            return f"{title}. {message}", code, {"Content-Type": "text/plain; charset=utf-8"}
         return render_template("error.html", title=title, message=message), code
 
     for code in messages:

@@ -30,7 +30,8 @@ migrate = Migrate(render_as_batch=True)
 csrf = CSRFProtect()
 babel = Babel()
 talisman = Talisman()
-# Storage from RATELIMIT_STORAGE_URI: memory for one process, redis:// for several.
+# Storage from RATELIMIT_STORAGE_URI: memory for one process, redis:// for several. The
+# key is the client address, which ProxyFix takes from the trusted proxy (PROXY_HOPS).
 limiter = Limiter(key_func=get_remote_address)
 
 # No inline script or style anywhere; pages may not be framed.

@@ -11,47 +11,12 @@ from sqlalchemy import func, select
 
 from diary import create_app
 from diary.cli import DEMO_EMAIL, DEMO_PASSWORD
-from diary.config import DEVELOPMENT_SECRET, ConfigError, database_url
+from diary.config import database_url
 from diary.extensions import db
 from diary.models import Block, Clinic, DiaryEntry, Patient
 from diary.schedule import COMPLETE, IN_PROGRESS
 from diary.services import analyse_block, diary_progress
 from tests.conftest import World, make_app
-
-
-def test_production_refuses_the_development_secret(tmp_path):
-    with pytest.raises(ConfigError, match="SECRET_KEY"):
-        create_app(
-            {
-                "ENV_NAME": "production",
-                "SECRET_KEY": DEVELOPMENT_SECRET,
-                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db",
-            }
-        )
-
-
-def test_production_refuses_debug(tmp_path):
-    with pytest.raises(ConfigError, match="DEBUG"):
-        create_app(
-            {
-                "ENV_NAME": "production",
-                "SECRET_KEY": "x" * 40,
-                "DEBUG": True,
-                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db",
-            }
-        )
-
-
-def test_production_starts_with_a_real_secret(tmp_path):
-    app = create_app(
-        {
-            "ENV_NAME": "production",
-            "SECRET_KEY": "s" * 40,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db",
-        }
-    )
-    assert not app.debug
-    assert app.config["SESSION_COOKIE_SECURE"] is True
 
 
 def test_database_url_maps_postgres_to_psycopg():
