@@ -109,6 +109,20 @@ class User(UserMixin, db.Model):
         return self.active
 
 
+class LoginSession(db.Model):
+    """One sign-in of a clinician: the server-side half of the session cookie.
+
+    The cookie holds a random key; this row (its hash) is what makes the cookie worth
+    anything, on every host. Signing out deletes it, so a copy of the cookie is refused.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Patient(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)

@@ -9,12 +9,11 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user
 
-from diary import services
+from diary import login_sessions, services
 from diary.auth.forms import ChangePasswordForm, EmptyForm, LoginForm
 from diary.extensions import db, limiter
 from diary.services import record_audit
@@ -53,10 +52,7 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
-            # A fresh session at sign-in: nothing from before it survives.
-            session.clear()
-            session.permanent = True
-            login_user(user)
+            login_sessions.begin(user)
             db.session.commit()
             return redirect(safe_next(request.args.get("next")))
         db.session.commit()
@@ -74,8 +70,8 @@ def logout():
     form = EmptyForm()
     if form.validate_on_submit() and current_user.is_authenticated:
         record_audit("logout", by=current_user, target=current_user)
+        login_sessions.end()
         db.session.commit()
-        logout_user()
         flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
 
@@ -94,6 +90,7 @@ def account():
                 form.new_password.errors.append(str(rejected))
             else:
                 record_audit("user.password", by=current_user, target=current_user)
+                login_sessions.end_all(current_user, keep_this_one=True)
                 db.session.commit()
                 login_user(current_user)  # this session continues; all others end
                 flash("Password changed. You are signed out everywhere else.", "success")
@@ -107,7 +104,7 @@ def account():
 def sign_out_everywhere():
     if EmptyForm().validate_on_submit():
         services.sign_out_everywhere(current_user, by=current_user)
+        login_sessions.end()
         db.session.commit()
-        logout_user()
         flash("You are signed out on every device.", "info")
     return redirect(url_for("auth.login"))

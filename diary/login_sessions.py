@@ -1,0 +1,124 @@
+"""Clinicians' sign-ins as server-side records, so that signing out holds on every host.
+
+The session cookie carries a random key; the ``LoginSession`` row holding its hash is
+what signs the request in. Signing out deletes the row (a copy of the cookie taken
+before is worth nothing after), signing out everywhere deletes all of a user's rows,
+and a sign-in ends after ``SESSION_ABSOLUTE_LIFETIME`` however active it is, or after
+``PERMANENT_SESSION_LIFETIME`` idle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app, session
+from flask_login import LoginManager, login_user, logout_user
+from sqlalchemy import delete, or_, select, update
+
+from diary.extensions import db
+from diary.models import LoginSession, User, utcnow
+
+COOKIE_FIELD = "login_key"
+# How often a sign-in's last activity is written: idle time is known to within this.
+SEEN_EVERY = timedelta(minutes=1)
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def begin(user: User, now: datetime | None = None) -> None:
+    """Sign ``user`` in on this browser with a fresh session; the caller commits."""
+    now = now or utcnow()
+    key = secrets.token_urlsafe(32)
+    session.clear()  # nothing from before sign-in survives it
+    session.permanent = True
+    db.session.add(
+        LoginSession(key_hash=_hash(key), user_id=user.id, created_at=now, last_seen_at=now)
+    )
+    _delete_expired(now)
+    login_user(user)
+    session[COOKIE_FIELD] = key
+
+
+def end() -> None:
+    """Sign this browser out, on every host; the caller commits."""
+    key = session.get(COOKIE_FIELD)
+    if key:
+        db.session.execute(delete(LoginSession).where(LoginSession.key_hash == _hash(key)))
+    logout_user()
+    session.clear()
+
+
+def end_all(user: User, keep_this_one: bool = False) -> None:
+    """End the user's sign-ins on every device (this one too unless ``keep_this_one``)."""
+    query = delete(LoginSession).where(LoginSession.user_id == user.id)
+    key = session.get(COOKIE_FIELD)
+    if keep_this_one and key:
+        query = query.where(LoginSession.key_hash != _hash(key))
+    db.session.execute(query)
+
+
+def _delete_expired(now: datetime) -> None:
+    config = current_app.config
+    db.session.execute(
+        delete(LoginSession).where(
+            or_(
+                LoginSession.created_at < now - config["SESSION_ABSOLUTE_LIFETIME"],
+                LoginSession.last_seen_at < now - config["PERMANENT_SESSION_LIFETIME"],
+            )
+        )
+    )
+
+
+def current_user_for_session(now: datetime | None = None) -> User | None:
+    """The user this browser's session signs in, or None if it was ended or ran out."""
+    key = session.get(COOKIE_FIELD)
+    if not key:
+        return None
+    found = db.session.execute(
+        select(LoginSession, User)
+        .join(User, User.id == LoginSession.user_id)
+        .where(LoginSession.key_hash == _hash(key))
+    ).first()
+    if found is None:
+        return None
+    login, user = found
+    now = now or utcnow()
+    config = current_app.config
+    if (
+        now - login.created_at > config["SESSION_ABSOLUTE_LIFETIME"]
+        or now - login.last_seen_at > config["PERMANENT_SESSION_LIFETIME"]
+        or not user.active
+    ):
+        return None
+    if now - login.last_seen_at >= SEEN_EVERY:
+        db.session.execute(
+            update(LoginSession).where(LoginSession.id == login.id).values(last_seen_at=now)
+        )
+        db.session.commit()  # at the start of the request: only this sign-in's activity
+    return user
+
+
+def register_user_loaders(login_manager: LoginManager) -> None:
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        user = current_user_for_session()
+        return user if user is not None and user.get_id() == user_id else None
+
+    @login_manager.request_loader
+    def load_api_user(request) -> User | None:
+        # Bearer tokens authenticate the JSON API only, never the HTML pages.
+        if request.blueprint != "api":
+            return None
+        from diary.api.routes import bearer_token
+        from diary.services import user_for_token
+
+        token = bearer_token()
+        if not token:
+            return None
+        user = user_for_token(token)
+        db.session.commit()  # at the start of the request: only the token's last use
+        return user
