@@ -7,13 +7,15 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app
 from sqlalchemy import func, insert, select, text
 
 from diary import services, summaries
 from diary.extensions import db
 from diary.models import Clinic, User, utcnow
+from diary.public_urls import public_url
 from diary.push import generate_vapid_keys
+from diary.reminder_job import send_due_reminders
 
 DEMO_CLINIC = "Demo Spine Clinic"
 DEMO_EMAIL = "demo@clinic.example"
@@ -27,6 +29,15 @@ def register(app: Flask) -> None:
     app.cli.add_command(reminders_group)
     register_backup(app)
     app.cli.add_command(synth_command)
+
+
+def refuse_in_production(command: str) -> None:
+    """Made-up patients never go into a production database."""
+    if current_app.config["PROFILE"] == "production":
+        raise click.ClickException(
+            f"{command} makes made-up patients and does not run in production "
+            "(BLOCK_DIARY_ENV=production); use BLOCK_DIARY_ENV=development for a trial."
+        )
 
 
 @click.group("reminders")
@@ -48,12 +59,12 @@ def send_reminders_command() -> None:
     private = current_app.config["VAPID_PRIVATE_KEY"]
     if not private:
         raise click.ClickException("VAPID_PRIVATE_KEY is not set (flask reminders keys)")
-    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
-        counts = services.send_due_reminders(
-            private,
-            current_app.config["VAPID_SUBJECT"],
-            lambda block: url_for("patient.diary", token=block.diary_token, _external=True),
-        )
+    counts = send_due_reminders(
+        private,
+        current_app.config["VAPID_SUBJECT"],
+        lambda token: public_url("patient.diary", token=token),
+        senders=current_app.config["REMINDER_SENDERS"],
+    )
     click.echo(f"sent {counts['sent']}, gone {counts['gone']}, failed {counts['failed']}")
 
 
@@ -108,9 +119,12 @@ def refresh_summaries_command() -> None:
 @click.command("demo")
 def demo_command() -> None:
     """Create the demo clinic (once) and print its sign-in."""
+    refuse_in_production("flask demo")
     created = seed_demo()
     click.echo(("Created" if created else "Kept") + f" the demo clinic '{DEMO_CLINIC}'.")
-    click.echo(f"Sign in at /login as {DEMO_EMAIL} with password {DEMO_PASSWORD}")
+    click.echo(
+        f"Sign in at {public_url('auth.login')} as {DEMO_EMAIL} with password {DEMO_PASSWORD}"
+    )
 
 
 def seed_demo(now: datetime | None = None) -> bool:
@@ -291,6 +305,7 @@ def restore_command(source: str, yes: bool) -> None:
 )
 def synth_command(blocks: int, entries: int, seed: int, stale_summaries: bool) -> None:
     """Create a synthetic clinic of any size, for benchmarks (bulk inserts)."""
+    refuse_in_production("flask synth")
     import random
 
     from diary.models import Block, DiaryEntry, Patient, PatientTerm, new_diary_token

@@ -597,45 +597,6 @@ def unsubscribe_push(block: Block, endpoint: str) -> bool:
     return True
 
 
-def send_due_reminders(
-    private_key: str, subject: str, diary_url_for, now: datetime | None = None
-) -> dict[str, int]:
-    """Announce every due time that has just arrived, once per subscribed phone."""
-    from diary import push
-
-    now = now or utcnow()
-    counts = {"sent": 0, "gone": 0, "failed": 0}
-    subscriptions = db.session.execute(select(PushSubscription)).scalars().all()
-    for subscription in subscriptions:
-        block = subscription.block
-        if not block.link_open(now):
-            continue
-        due_times = diary_schedule(block.clinic).due_times(block.performed_at, block.agent)
-        due = push.due_to_announce(due_times, subscription.reminded_through, now)
-        if due is None:
-            continue
-        target = push.PushTarget(subscription.endpoint, subscription.p256dh, subscription.auth)
-        try:
-            push.send_reminder(
-                target,
-                "Pain diary",
-                "Time to score your usual pain.",
-                diary_url_for(block),
-                private_key,
-                subject,
-            )
-        except push.SubscriptionGone:
-            db.session.delete(subscription)
-            counts["gone"] += 1
-        except Exception:  # noqa: BLE001 - one unreachable phone must not stop the others
-            counts["failed"] += 1
-        else:
-            subscription.reminded_through = due
-            counts["sent"] += 1
-        db.session.commit()
-    return counts
-
-
 # --- clinics and clinicians --------------------------------------------------------
 
 
@@ -721,7 +682,11 @@ def create_clinician(
 
 
 def sign_out_everywhere(user: User, by: User) -> None:
+    """End every sign-in of ``user`` on every host (the caller commits)."""
+    from diary.login_sessions import end_all
+
     user.session_version += 1
+    end_all(user)
     record_audit("user.sign_out_everywhere", by=by, target=user)
 
 
