@@ -10,7 +10,7 @@ import pytest
 
 from diary import services
 from diary.extensions import db
-from tests.conftest import PASSWORD, add_entries, make_block, make_user
+from tests.conftest import API_BLOCK, PASSWORD, add_entries, make_block, make_user
 
 ROLES = [
     "anonymous",
@@ -70,22 +70,11 @@ DIARY_PAGE = {
 DIARY_ENTRY = DIARY_PAGE | {"patient_other_block": 404}
 EVERYONE = dict.fromkeys(ROLES, 200)
 
-BLOCK_BODY = {
-    "performed_at": "2026-11-20T09:30:00+00:00",
-    "region": "lumbar",
-    "levels": ["L4-L5"],
-    "side": "left",
-    "purpose": "diagnostic",
-    "sequence": "first",
-    "agent": "lidocaine",
-    "concentration": "2",
-    "volume_ml_per_level": 0.5,
-    "baseline_pain": 7,
-}
-
 MATRIX = {
     # endpoint: (method, url, body, expected by role)
-    "healthz": ("GET", "/healthz", None, EVERYONE),
+    "health.healthz": ("GET", "/healthz", None, EVERYONE),
+    # The test database is made by create_all, not migrations: never "ready" (tests/test_ops.py).
+    "health.readyz": ("GET", "/readyz", None, dict.fromkeys(ROLES, 503)),
     "auth.login": (
         "GET",
         "/login",
@@ -108,6 +97,7 @@ MATRIX = {
         ADMIN_PAGE | {"admin": 302},
     ),
     "clinic.dashboard": ("GET", "/", None, CLINIC_LIST_PAGE),
+    "clinic.search": ("POST", "/search", {"q": "J.S."}, dict.fromkeys(ROLES, 302)),
     "clinic.patients": ("GET", "/patients", None, CLINIC_LIST_PAGE),
     "clinic.new_patient": ("GET", "/patients/new", None, CLINIC_LIST_PAGE),
     "clinic.patient": ("GET", "/patients/{patient}", None, CLINIC_OBJECT_PAGE),
@@ -271,7 +261,7 @@ class Scene:
             at = (self.world.block.performed_at + timedelta(hours=1)).isoformat()
             return {"recorded_at": at, "pain": 3}
         if body == "block":
-            return BLOCK_BODY | {"patient_id": self.world.patient.id}
+            return API_BLOCK | {"patient_id": self.world.patient.id}
         if body == "push":
             return {
                 "endpoint": f"https://push.example/{role}",

@@ -11,19 +11,12 @@ from sqlalchemy import func, select
 from diary import services
 from diary.extensions import db
 from diary.models import ApiToken, AuditEvent, Block, DiaryEntry, EntryRevision, Patient
-from tests.conftest import add_entries, make_user
+from tests.conftest import API_BLOCK, add_entries, make_user
 
-BLOCK_BODY = {
+BLOCK_BODY = API_BLOCK | {
     "performed_at": "2026-11-20T09:30:00-06:00",
-    "region": "lumbar",
     "levels": ["L5-S1", "L4-L5"],
     "side": "right",
-    "purpose": "diagnostic",
-    "sequence": "first",
-    "agent": "lidocaine",
-    "concentration": "2",
-    "volume_ml_per_level": 0.5,
-    "baseline_pain": 7,
     "activities": ["bend forward"],
 }
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from diary import services
 from diary.extensions import db
 from diary.models import AuditEvent, Block, Patient, User
-from tests.conftest import PASSWORD, add_entries, make_block
+from tests.conftest import PASSWORD, add_entries, make_block, search
 
 VALID_BLOCK = {
     "performed_date": "2026-11-20",
@@ -210,8 +210,8 @@ def test_dashboard_pages_newest_first_without_counting(client, signed_in):
 
 
 def test_dashboard_search(client, signed_in):
-    assert "J.S." in client.get("/?q=mrn-1").get_data(as_text=True)
-    assert "J.S." not in client.get("/?q=nobody").get_data(as_text=True)
+    assert "J.S." in search(client, "mrn-1").get_data(as_text=True)
+    assert "J.S." not in search(client, "nobody").get_data(as_text=True)
 
 
 def test_dashboard_search_finds_the_start_of_a_name_a_word_of_it_or_the_mrn(client, signed_in):
@@ -222,11 +222,11 @@ def test_dashboard_search_finds_the_start_of_a_name_a_word_of_it_or_the_mrn(clie
     make_block(world.clinic, patient, world.clinician)
     db.session.commit()
     for query in ("maría", "MARÍA DE", "cruz", "a-77", "  María   de  "):
-        assert "María  de la Cruz" in client.get(f"/?q={query}").get_data(as_text=True), query
+        assert "María  de la Cruz" in search(client, query).get_data(as_text=True), query
     for query in ("ruz", "7781", "maria"):
-        assert "María  de la Cruz" not in client.get(f"/?q={query}").get_data(as_text=True), query
+        assert "María  de la Cruz" not in search(client, query).get_data(as_text=True), query
     # Another clinic's patient of the same name is not found.
-    assert "Z.Z." not in client.get("/?q=z.z.").get_data(as_text=True)
+    assert "Z.Z." not in search(client, "z.z.").get_data(as_text=True)
 
 
 def test_block_page_shows_details_entries_chart_and_summary(client, signed_in):

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import json
-import os
-import threading
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from sqlalchemy import func, select
@@ -15,43 +11,12 @@ from sqlalchemy import func, select
 from diary.extensions import db
 from diary.models import PushSubscription
 from diary.push import due_to_announce, generate_vapid_keys
+from tests.push_service import FakePushService, b64
+from tests.push_service import phone_keys as make_phone_keys
 
-ec = pytest.importorskip("cryptography.hazmat.primitives.asymmetric.ec")
-serialization = pytest.importorskip("cryptography.hazmat.primitives.serialization")
 http_ece = pytest.importorskip("http_ece")
 
 START = datetime(2026, 3, 2, 9, tzinfo=UTC)
-
-
-def b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-class FakePushService:
-    """A push service on 127.0.0.1 that records what it receives and answers ``status``."""
-
-    def __init__(self):
-        self.received: list[tuple[dict, bytes]] = []
-        self.status = 201
-        service = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                service.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(service.status)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.endpoint = f"http://127.0.0.1:{self.server.server_port}/push/abc"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -63,12 +28,7 @@ def push_service():
 
 @pytest.fixture
 def phone_keys():
-    """The keys a browser makes for a subscription: an ECDH pair and an auth secret."""
-    private = ec.generate_private_key(ec.SECP256R1())
-    public = private.public_key().public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-    )
-    return private, b64(public), os.urandom(16)
+    return make_phone_keys()
 
 
 def test_only_fresh_unannounced_due_times_are_sent():
@@ -116,7 +76,7 @@ def test_send_job_delivers_an_encrypted_reminder_once(app, runner, world, push_s
     assert result.exit_code == 0, result.output
     assert "sent 1" in result.output
     assert len(push_service.received) == 1
-    headers, body = push_service.received[0]
+    _, headers, body = push_service.received[0]
     assert headers["content-encoding"] == "aes128gcm"
     assert (
         headers["authorization"].startswith("vapid t=")

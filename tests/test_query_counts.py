@@ -11,7 +11,14 @@ from diary import services
 from diary.extensions import db
 from diary.models import Block, User
 
-PAGES = ("/", "/?q=S0", "/d/{token}", "/blocks/{block}", "/patients/{patient}")
+# (page, dashboard search in force)
+PAGES = (
+    ("/", ""),
+    ("/", "S0"),
+    ("/d/{token}", ""),
+    ("/blocks/{block}", ""),
+    ("/patients/{patient}", ""),
+)
 
 
 @contextmanager
@@ -36,13 +43,16 @@ def page_queries(client, clinic_id: int) -> dict[str, int]:
     )
     block = db.session.execute(select(Block).where(Block.clinic_id == clinic_id)).scalars().first()
     counts = {}
-    for template in PAGES:
+    for template, search in PAGES:
         url = template.format(token=block.diary_token, block=block.id, patient=block.patient_id)
+        client.post("/search", data={"q": search})
         db.session.expunge_all()  # as in production, each request starts with nothing loaded
         with counted_queries() as statements:
             response = client.get(url)
             assert response.status_code == 200, url
-        counts[template] = len(statements)
+        if search:
+            assert "matching" in response.get_data(as_text=True)
+        counts[(template, search)] = len(statements)
     return counts
 
 

@@ -28,6 +28,7 @@ from diary.clinic.routes import block_csv_response, chart_response
 from diary.extensions import csrf, db
 from diary.i18n import LANGUAGES
 from diary.models import Block, Patient, utcnow
+from diary.public_urls import public_url
 from diary.schedule import DiarySchedule
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -90,7 +91,7 @@ def listing(items: list[dict], page: int, total: int) -> dict:
 
 @bp.get("/openapi.json")
 def openapi():
-    return openapi_document(url_for("api.openapi", _external=True).rsplit("/", 1)[0])
+    return openapi_document(public_url("api.openapi").rsplit("/", 1)[0])
 
 
 # --- patients --------------------------------------------------------------------------

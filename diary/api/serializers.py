@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import url_for
-
 from diary import services
 from diary.models import Block, DiaryEntry, Patient, utcnow
+from diary.public_urls import diary_url
 from diary.relief import hours_between, relief_pct
 
 
@@ -23,10 +22,6 @@ def patient_json(patient: Patient) -> dict:
         "birth_year": patient.birth_year,
         "created_at": moment(patient.created_at),
     }
-
-
-def diary_url(block: Block) -> str:
-    return url_for("patient.diary", token=block.diary_token, _external=True)
 
 
 def block_json(block: Block) -> dict:

@@ -3,6 +3,7 @@ from wtforms import (
     BooleanField,
     DateField,
     DecimalField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -28,6 +29,16 @@ from diary.relief import VERDICTS
 PURPOSES = {"diagnostic": "Diagnostic", "therapeutic": "Therapeutic"}
 SEQUENCES = {"first": "1st", "second": "2nd", "confirmatory": "Confirmatory"}
 SEDATIONS = {"none": "None", "minimal": "Minimal (anxiolysis)", "moderate": "Moderate"}
+
+
+class SearchForm(FlaskForm):
+    """Dashboard search: posted, so that a name or MRN never stands in a logged URL."""
+
+    q = StringField(
+        "Find a patient",
+        validators=[Optional(), Length(max=100, message="At most 100 characters.")],
+    )
+    archived = HiddenField()
 
 
 class PatientForm(FlaskForm):

@@ -14,6 +14,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     stream_with_context,
     url_for,
 )
@@ -32,6 +33,7 @@ from diary.clinic.forms import (
     ExportFilterForm,
     NewClinicianForm,
     PatientForm,
+    SearchForm,
     TranscribeEntryForm,
     agent_windows_from,
     instructions_from,
@@ -40,12 +42,15 @@ from diary.extensions import db
 from diary.formatting import local_time
 from diary.forms import clinic_time_to_utc
 from diary.models import ApiToken, AuditEvent, Block, DiaryEntry, Patient, User, utcnow
+from diary.public_urls import diary_url
 from diary.qr import qr_svg
 from diary.schedule import DiarySchedule
 
 bp = Blueprint("clinic", __name__)
 
 PAGE_SIZE = 25
+# The dashboard's search term lives in the session, not the URL (see SearchForm).
+DASHBOARD_SEARCH = "dashboard_search"
 chart_cache = charts.ChartCache()
 
 
@@ -58,7 +63,7 @@ def require_login():
 @bp.get("/")
 def dashboard():
     page = max(request.args.get("page", 1, type=int), 1)
-    search = (request.args.get("q") or "").strip()[:100]
+    search = session.get(DASHBOARD_SEARCH, "")
     archived = request.args.get("archived") == "1"
     blocks, has_next = services.dashboard_blocks(
         current_user.clinic_id, search, archived, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
@@ -73,9 +78,20 @@ def dashboard():
         has_next=has_next,
         q=search,
         archived=archived,
+        search_form=SearchForm(q=search, archived="1" if archived else ""),
     )
     db.session.commit()  # the summaries brought up to date (after rendering: it expires all)
     return page_html
+
+
+@bp.post("/search")
+def search():
+    form = SearchForm()
+    if form.validate_on_submit():
+        session[DASHBOARD_SEARCH] = (form.q.data or "").strip()
+    else:
+        flash(" ".join(form.q.errors) or "Please search again.", "error")
+    return redirect(url_for("clinic.dashboard", archived=1 if form.archived.data == "1" else None))
 
 
 @bp.get("/patients")
@@ -151,10 +167,6 @@ def new_block(patient_id: int):
     return render_template(
         "clinic/block_form.html", form=form, patient=patient, tz=current_user.clinic.timezone
     ), status
-
-
-def diary_url(block: Block) -> str:
-    return url_for("patient.diary", token=block.diary_token, _external=True)
 
 
 def _block_page_context(block: Block) -> dict:

@@ -28,6 +28,7 @@ from diary.forms import clinic_time_to_utc, utc_to_clinic_time
 from diary.i18n import instructions_for, patient_time
 from diary.models import utcnow
 from diary.patient.forms import OTHER_ACTIVITY, EntryForm
+from diary.public_urls import diary_url
 from diary.reminders import reminders_ics
 
 bp = Blueprint("patient", __name__, url_prefix="/d")
@@ -88,6 +89,7 @@ def saved_scores(block, tz: str) -> list[SavedScore]:
 
 def _render_diary(block, form: EntryForm, status: int = 200):
     progress = services.diary_progress(block)
+    g.page_has_forms = True  # its Referer must reach this site for CSRF over https
     return (
         render_template(
             "patient/diary.html",
@@ -143,7 +145,7 @@ def reminders(token: str):
     body = reminders_ics(
         progress.due_times,
         block.clinic.timezone,
-        url_for("patient.diary", token=token, _external=True),
+        diary_url(block),
         uid_prefix=hashlib.sha256(token.encode()).hexdigest()[:16],
         now=utcnow(),
     )
@@ -208,6 +210,7 @@ def edit_entry(token: str, entry_id: int):
             form.activity.data, form.activity_other.data = OTHER_ACTIVITY, entry.activity
         form.recorded_at.data = utc_to_clinic_time(entry.recorded_at, block.clinic.timezone)
         status = 200
+    g.page_has_forms = True
     return render_template(
         "patient/edit.html", block=block, entry=entry, form=form, tz=block.clinic.timezone
     ), status
