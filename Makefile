@@ -2,10 +2,11 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: run test lint bench browser clean constraints
+.PHONY: run test lint bench system-packages clean constraints
 
 $(BIN)/flask: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,18 +19,31 @@ constraints:
 	(echo "# Versions CI ran with; make installs with these as constraints (refresh: make constraints)."; \
 	 $(BIN)/python -m pip freeze --exclude-editable) > constraints.txt
 
+# A local trial on SQLite. HOST=0.0.0.0 serves the local network too (a phone in the
+# same room); PUBLIC_URL is then the address the phone uses, e.g. http://192.168.1.20:5000.
+run: export BLOCK_DIARY_ENV := $(or $(BLOCK_DIARY_ENV),development)
+run: export PUBLIC_URL := $(or $(PUBLIC_URL),http://$(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST)):$(PORT))
 run: $(BIN)/flask
-	BLOCK_DIARY_ENV=$${BLOCK_DIARY_ENV:-development} $(BIN)/flask db upgrade
-	BLOCK_DIARY_ENV=$${BLOCK_DIARY_ENV:-development} $(BIN)/flask demo
-	BLOCK_DIARY_ENV=$${BLOCK_DIARY_ENV:-development} $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
-# Debian's Chromium for the browser tests; skipped quietly when apt is not usable.
-browser:
-	@test -x /usr/bin/chromium || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] \
-	  && (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
-	  || echo "Chromium not installed: the browser tests will be skipped."; }
+# Debian packages the tests drive: Chromium (browser tests), nginx, Redis and openssl (the
+# production topology test). Installed with apt-get when run as root; otherwise the tests
+# that need them skip and say why.
+SYSTEM_PACKAGES := /usr/bin/chromium:chromium /usr/sbin/nginx:nginx \
+	/usr/bin/redis-server:redis-server /usr/bin/openssl:openssl
+system-packages:
+	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
+	  test -x "$${pair%%:*}" || missing="$$missing $${pair##*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && apt-get install -y -qq $$missing >/dev/null) \
+	      || echo "Could not install$$missing: the tests that need them will be skipped."; \
+	  else echo "Not installed:$$missing (apt-get install as root): those tests will be skipped."; fi; \
+	fi
 
-test: $(BIN)/flask browser
+test: $(BIN)/flask system-packages
 	$(BIN)/ruff check diary tests app.py docs tools bench
 	$(BIN)/bandit --quiet --recursive diary --severity-level medium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

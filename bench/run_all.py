@@ -97,13 +97,17 @@ def wrk(url: str, script: str = "", headers: dict | None = None, connections: in
     return json.loads(output.split("RESULT ", 1)[1])
 
 
-def sign_in(base: str, email: str, password: str) -> str:
+def sign_in(base: str, email: str, password: str, search: str = "") -> str:
+    """The session cookie of a signed-in clinician (with a dashboard search in force)."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     page = opener.open(f"{base}/login").read().decode()
     csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     data = urllib.parse.urlencode({"csrf_token": csrf, "email": email, "password": password})
     opener.open(f"{base}/login", data=data.encode())
+    if search:
+        data = urllib.parse.urlencode({"csrf_token": csrf, "q": search})
+        opener.open(f"{base}/search", data=data.encode())
     return "; ".join(f"{c.name}={c.value}" for c in jar)
 
 
@@ -210,7 +214,8 @@ def measure_app(env: dict) -> dict:
         # 2. patient page and dashboard (its first page, and a search)
         results["patient_page"] = wrk(f"{base}/d/{tokens[0]}")
         results["dashboard"] = wrk(f"{base}/", headers=session)
-        results["dashboard_search"] = wrk(f"{base}/?q=s00123", headers=session)
+        searching = {"Cookie": sign_in(base, email, PASSWORD, search="s00123")}
+        results["dashboard_search"] = wrk(f"{base}/", headers=searching)
         # 3. repeat chart requests, served from the cache
         results["chart_cached"] = wrk(f"{base}/blocks/1/chart.png", headers=session)
         # 4. CSV export of every entry, streamed; the median of three downloads

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import flask_babel
@@ -58,6 +59,17 @@ def _empty_postgres(app) -> None:
     tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
     with db.engine.begin() as connection:
         connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(scope="session")
+def redis():
+    """A redis:// URL to a Redis of the tests' own, or a skip with the reason."""
+    from tests.redis_server import NO_REDIS, redis_url
+
+    with redis_url() as url:
+        if url is None:
+            pytest.skip(NO_REDIS)
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -120,6 +132,37 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+# A block as the API takes it (add "patient_id").
+API_BLOCK = {
+    "performed_at": "2026-11-20T09:30:00+00:00",
+    "region": "lumbar",
+    "levels": ["L4-L5"],
+    "side": "left",
+    "purpose": "diagnostic",
+    "sequence": "first",
+    "agent": "lidocaine",
+    "concentration": "2",
+    "volume_ml_per_level": 0.5,
+    "baseline_pain": 7,
+}
+
+
+@contextmanager
+def scratch_postgres(postgres_url: str, name: str):
+    """A PostgreSQL database of its own beside the suite's (psycopg URL), dropped after."""
+    import psycopg
+
+    server = postgres_url.replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0]
+    with psycopg.connect(server + "/postgres", autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield f"{server}/{name}"
+    finally:
+        with psycopg.connect(server + "/postgres", autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def make_clinic(name: str, timezone: str = "America/Chicago") -> Clinic:
@@ -190,6 +233,11 @@ class World:
 @pytest.fixture
 def world(app):
     return World()
+
+
+def search(client, query: str):
+    """The dashboard's search, as the form sends it (posted, then the dashboard)."""
+    return client.post("/search", data={"q": query}, follow_redirects=True)
 
 
 class AuthActions:

@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from bench.phones import run
+from tests.conftest import scratch_postgres
 
 
 @pytest.mark.skipif(not shutil.which("pgrep"), reason="pgrep is needed to find a worker")
@@ -26,24 +27,14 @@ def test_acknowledged_entries_survive_load_and_a_killed_worker():
 @pytest.mark.skipif(not shutil.which("pgrep"), reason="pgrep is needed to find a worker")
 def test_the_same_on_postgresql(postgres_url):
     """On a database of its own, so the rest of the suite's scratch database stays clean."""
-    import psycopg
-
-    server = postgres_url.replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0]
-    name = "block_diary_load_test"
-    with psycopg.connect(server + "/postgres", autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {name}")
-    try:
+    with scratch_postgres(postgres_url, "block_diary_load_test") as url:
         result = run(
             phones=12,
             entries=10,
             workers=4,
             kill_worker=True,
-            database_url=f"{server.replace('postgresql://', 'postgresql+psycopg://')}/{name}",
+            database_url=url.replace("postgresql://", "postgresql+psycopg://"),
         )
-    finally:
-        with psycopg.connect(server + "/postgres", autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     assert result["acknowledged"] == 120 and result["stored"] == 120
     assert result["acknowledged_missing"] == [] and result["duplicates"] == {}
     assert result["server_errors"] == 0 and result["server_survived"]

@@ -1,0 +1,60 @@
+"""gunicorn's settings for Block Diary; `gunicorn app:app` reads this file from the
+working directory. Every value can be set from the environment named beside it."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("BIND", "127.0.0.1:8000")
+# Threaded workers: a slow phone on a weak connection, or a clinic-wide CSV export that
+# streams for minutes, holds one thread, not a whole worker, and the worker keeps
+# answering the arbiter's heartbeat meanwhile.
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count(), 8)))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# A worker silent this long is stuck, not busy (threads answer the heartbeat for it).
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = 30
+keepalive = 5
+# Recycle a worker now and then, so that slow growth of memory never adds up.
+max_requests = 5000
+max_requests_jitter = 500
+# The app is built once in the master: a configuration error stops start-up with its one
+# line, instead of every worker failing in turn.
+preload_app = True
+# The app logs each request itself (JSON, query strings dropped, diary tokens masked);
+# gunicorn's own access log would hold raw paths.
+accesslog = None
+errorlog = "-"
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        }
+    },
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stdout",
+        }
+    },
+    # The app puts its own handler on the root logger (diary/logs.py).
+    "root": {"level": "WARNING", "handlers": []},
+    "loggers": {
+        "gunicorn.error": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+        "gunicorn.access": {"handlers": [], "propagate": False},
+    },
+}
+
+
+def post_fork(server, worker):
+    """Each worker opens its own database connections, never the master's."""
+    from app import app
+    from diary.extensions import db
+
+    with app.app_context():
+        db.engine.dispose(close=False)
