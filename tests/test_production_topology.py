@@ -32,8 +32,7 @@ from playwright.sync_api import expect
 
 from bench.harness import free_port
 from diary.push import generate_vapid_keys
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE
-from tests.conftest import API_BLOCK, scratch_postgres
+from tests.conftest import API_BLOCK, PHONE, scratch_postgres
 from tests.push_service import FakePushService, b64, phone_keys
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -207,20 +206,18 @@ def wait_for_https(site: Site) -> None:
 
 
 @pytest.fixture(scope="module")
-def topology(postgres_url, redis, tmp_path_factory):
+def topology(postgres_url, redis, browser, tmp_path_factory):
     nginx = shutil.which("nginx") or (
         "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
     )
     if nginx is None:
         pytest.skip("nginx is not installed (apt-get install nginx; make test does it as root)")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
     folder = tmp_path_factory.mktemp("topology")
     with scratch_postgres(postgres_url, "block_diary_topology") as database:
-        yield from _run_topology(nginx, folder, database, redis)
+        yield from _run_topology(nginx, folder, database, redis, browser)
 
 
-def _run_topology(nginx: str, folder: Path, database: str, redis: str):
+def _run_topology(nginx: str, folder: Path, database: str, redis: str, browser):
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
          "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
@@ -269,22 +266,17 @@ def _run_topology(nginx: str, folder: Path, database: str, redis: str):
         )
         wait_for_https(site)
         figures["start_to_ready_s"] = round(time.monotonic() - started, 2)
-        from playwright.sync_api import sync_playwright
-
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            yield {
-                "site": site,
-                "hosts": hosts,
-                "env": env,
-                "folder": folder,
-                "browser": browser,
-                "password": re.search(r"password: (\S+)", created).group(1),
-                "api_token": re.search(r"API token: (\S+)", created).group(1),
-                "database": database,
-                "state": {},
-            }
-            browser.close()
+        yield {
+            "site": site,
+            "hosts": hosts,
+            "env": env,
+            "folder": folder,
+            "browser": browser,
+            "password": re.search(r"password: (\S+)", created).group(1),
+            "api_token": re.search(r"API token: (\S+)", created).group(1),
+            "database": database,
+            "state": {},
+        }
     finally:
         if proxy is not None:
             proxy.terminate()

@@ -1,44 +1,14 @@
-"""A live server on a free port and Debian's Chromium at a phone's viewport."""
+"""A live server on a free port for the browser tests (Chromium itself comes from tests/conftest.py)."""
 
 from __future__ import annotations
 
-import os
 import threading
 
 import pytest
 from werkzeug.serving import make_server
 
 from diary.extensions import db
-from tests.conftest import World, make_app
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-}
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+from tests.conftest import PHONE, World, make_app
 
 
 class LiveServer:
