@@ -1,4 +1,4 @@
-"""A live server on a free port for the browser tests (Chromium itself comes from tests/conftest.py)."""
+"""A live server on a free port for the browser tests (Chromium: tests/conftest.py)."""
 
 from __future__ import annotations
 
