@@ -140,7 +140,8 @@ def chart_floor_and_cold(env: dict) -> dict:
 import io, statistics, time, json
 from matplotlib.figure import Figure
 from app import app
-from diary import charts, services
+from diary import charts
+from diary.services.analysis import analyse_block
 from diary.extensions import db
 from diary.models import Block
 floor, cold = [], []
@@ -154,7 +155,7 @@ with app.app_context():
     for block_id in range(1, 13):
         block = db.session.get(Block, block_id)
         started = time.perf_counter()
-        charts.render_chart(services.analyse_block(block), block.baseline_pain, "png")
+        charts.render_chart(analyse_block(block), block.baseline_pain, "png")
         cold.append(time.perf_counter() - started)
 print(json.dumps({"floor_ms": statistics.median(floor[2:]) * 1000,
                   "cold_ms": statistics.median(cold[2:]) * 1000}))

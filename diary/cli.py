@@ -10,12 +10,17 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import func, insert, select, text
 
-from diary import services, summaries
+from diary import summaries
 from diary.extensions import db
 from diary.models import Clinic, User, utcnow
 from diary.public_urls import public_url
 from diary.push import generate_vapid_keys
 from diary.reminder_job import send_due_reminders
+from diary.services.accounts import create_clinic, create_user
+from diary.services.blocks import BlockInput, create_block
+from diary.services.entries import EntryInput, record_entry
+from diary.services.patients import PatientInput, create_patient, search_terms
+from diary.services.tokens import create_api_token
 
 DEMO_CLINIC = "Demo Spine Clinic"
 DEMO_EMAIL = "demo@clinic.example"
@@ -95,10 +100,10 @@ def create_clinic_command(name: str, admin_email: str, admin_name: str, tz_name:
     email = admin_email.strip().lower()
     if db.session.execute(select(User).filter_by(email=email)).scalar_one_or_none():
         raise click.BadParameter(f"{email} already has an account", param_hint="--admin-email")
-    clinic = services.create_clinic(name, tz_name, current_app.config["DIARY_LINK_HOURS"])
+    clinic = create_clinic(name, tz_name, current_app.config["DIARY_LINK_HOURS"])
     password = secrets.token_urlsafe(12)
-    admin = services.create_user(clinic, email, admin_name, password, role="admin")
-    _, token = services.create_api_token(admin, "created with the clinic")
+    admin = create_user(clinic, email, admin_name, password, role="admin")
+    _, token = create_api_token(admin, "created with the clinic")
     db.session.commit()
     click.echo(f"Clinic {clinic.id}: {clinic.name} ({tz_name})")
     click.echo(f"Admin: {email}  password: {password}")
@@ -132,10 +137,10 @@ def seed_demo(now: datetime | None = None) -> bool:
     if db.session.execute(select(User).filter_by(email=DEMO_EMAIL)).scalar_one_or_none():
         return False
     now = now or utcnow()
-    clinic = services.create_clinic(
+    clinic = create_clinic(
         DEMO_CLINIC, DEMO_TIMEZONE, current_app.config["DIARY_LINK_HOURS"]
     )
-    clinician = services.create_user(clinic, DEMO_EMAIL, "Dr Demo", DEMO_PASSWORD, role="admin")
+    clinician = create_user(clinic, DEMO_EMAIL, "Dr Demo", DEMO_PASSWORD, role="admin")
 
     local_today = now.astimezone(ZoneInfo(DEMO_TIMEZONE)).replace(
         hour=9, minute=0, second=0, microsecond=0
@@ -152,15 +157,15 @@ def seed_demo(now: datetime | None = None) -> bool:
         activities=["stand up from a chair", "bend forward", "walk 5 minutes"],
     )
 
-    complete = services.create_patient(
-        clinic, services.PatientInput("A.B.", "DEMO-001", 1958), by=clinician
+    complete = create_patient(
+        clinic, PatientInput("A.B.", "DEMO-001", 1958), by=clinician
     )
     # A first block three weeks ago with bupivacaine, then a lidocaine block yesterday:
     # a comparative pair that meets the criteria, with a complete 8-hour diary.
-    first = services.create_block(
+    first = create_block(
         clinic,
         complete,
-        services.BlockInput(
+        BlockInput(
             performed_at=yesterday_9am - timedelta(days=20),
             sequence="first",
             agent="bupivacaine",
@@ -190,10 +195,10 @@ def seed_demo(now: datetime | None = None) -> bool:
             12: 7,
         },
     )
-    second = services.create_block(
+    second = create_block(
         clinic,
         complete,
-        services.BlockInput(
+        BlockInput(
             performed_at=yesterday_9am,
             sequence="second",
             agent="lidocaine",
@@ -206,13 +211,13 @@ def seed_demo(now: datetime | None = None) -> bool:
     )
     _demo_entries(second, {0.25: 2, 0.5: 1, 1: 1, 2: 1, 3: 3, 4: 5, 5: 6, 6: 7, 7: 7, 8: 7})
 
-    in_progress = services.create_patient(
-        clinic, services.PatientInput("C.D.", "DEMO-002", 1971), by=clinician
+    in_progress = create_patient(
+        clinic, PatientInput("C.D.", "DEMO-002", 1971), by=clinician
     )
-    ongoing = services.create_block(
+    ongoing = create_block(
         clinic,
         in_progress,
-        services.BlockInput(
+        BlockInput(
             performed_at=now - timedelta(hours=2, minutes=10),
             region="cervical",
             levels=["C5-C6", "C6-C7"],
@@ -239,9 +244,9 @@ def _demo_entries(block, pain_by_hour: dict[float, int]) -> None:
     """Entries logged on time, as if the patient had tapped at each due time."""
     for hours, pain in pain_by_hour.items():
         at = block.performed_at + timedelta(hours=hours)
-        services.record_entry(
+        record_entry(
             block,
-            services.EntryInput(pain=pain, recorded_at=at, client_id=f"demo-{block.id}-{hours}"),
+            EntryInput(pain=pain, recorded_at=at, client_id=f"demo-{block.id}-{hours}"),
             now=at,
         )
 
@@ -312,8 +317,8 @@ def synth_command(blocks: int, entries: int, seed: int, stale_summaries: bool) -
 
     rng = random.Random(seed)
     now = utcnow()
-    clinic = services.create_clinic(f"Synthetic {blocks}", "UTC", diary_link_hours=24 * 365)
-    user = services.create_user(
+    clinic = create_clinic(f"Synthetic {blocks}", "UTC", diary_link_hours=24 * 365)
+    user = create_user(
         clinic,
         f"synth-{clinic.id}@bench.example",
         "Bench",
@@ -339,7 +344,7 @@ def synth_command(blocks: int, entries: int, seed: int, stale_summaries: bool) -
             [
                 {"clinic_id": clinic.id, "patient_id": first_id + n, "term": term}
                 for n, patient in enumerate(patients)
-                for term in services.search_terms(patient["display_name"], patient["mrn"])
+                for term in search_terms(patient["display_name"], patient["mrn"])
             ],
         )
         block_rows = []

@@ -17,7 +17,8 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from diary.extensions import db
 from diary.models import Block, Clinic, DiaryEntry, Patient
-from diary.services import BlockFilter, analysis_settings
+from diary.services.dashboard import BlockFilter
+from diary.services.settings import analysis_settings
 from diary.summaries import settings_digest, stored_summary, summarise
 
 # What an export reads of a block: its columns (no model built) and its patient's name.

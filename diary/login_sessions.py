@@ -114,7 +114,7 @@ def register_user_loaders(login_manager: LoginManager) -> None:
         if request.blueprint != "api":
             return None
         from diary.api.routes import bearer_token
-        from diary.services import user_for_token
+        from diary.services.tokens import user_for_token
 
         token = bearer_token()
         if not token:

@@ -18,7 +18,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from diary import relief
 from diary.extensions import db
 from diary.models import Block, Clinic, DiaryEntry
-from diary.services import analysis_settings, block_facts, diary_points
+from diary.services.analysis import block_facts, diary_points
+from diary.services.settings import analysis_settings
 
 
 def settings_digest(settings: relief.AnalysisSettings) -> str:
@@ -43,7 +44,7 @@ def stored_summary(block: Block, digest: str) -> relief.BlockSummary | None:
 def summarise(
     block: Block, settings: relief.AnalysisSettings, entries=None
 ) -> relief.BlockSummary:
-    """The block's summary analysed afresh from ``entries`` (see services.diary_points;
+    """The block's summary analysed afresh from ``entries`` (see diary_points;
     the block's own by default)."""
     points = diary_points(block, entries)
     analysis = relief.analyse(block_facts(block), points, settings)

@@ -12,9 +12,12 @@ import sqlalchemy as sa
 from flask import g, has_app_context
 from flask.testing import FlaskClient
 
-from diary import create_app, services
+from diary import create_app
 from diary.extensions import db
 from diary.models import Clinic, User
+from diary.services.blocks import BlockInput, create_block
+from diary.services.entries import EntryInput, record_entry
+from diary.services.patients import PatientInput, create_patient
 
 PASSWORD = "correct horse battery staple"
 NO_POSTGRES = (
@@ -229,15 +232,15 @@ def make_block(clinic, patient, user, **overrides):
         activities=["stand up", "bend forward"],
     )
     values.update(overrides)
-    return services.create_block(clinic, patient, services.BlockInput(**values), by=user)
+    return create_block(clinic, patient, BlockInput(**values), by=user)
 
 
 def add_entries(block, pain_by_hour: dict[float, int]) -> None:
     for hours, pain in pain_by_hour.items():
         at = block.performed_at + timedelta(hours=hours)
-        services.record_entry(
+        record_entry(
             block,
-            services.EntryInput(pain=pain, recorded_at=at, client_id=f"t-{block.id}-{hours}"),
+            EntryInput(pain=pain, recorded_at=at, client_id=f"t-{block.id}-{hours}"),
             now=at,
         )
 
@@ -248,14 +251,14 @@ class World:
     def __init__(self):
         self.clinic = make_clinic("Clinic A")
         self.clinician = make_user(self.clinic, "doc@a.example")
-        self.patient = services.create_patient(
-            self.clinic, services.PatientInput("J.S.", "MRN-1", 1960), by=self.clinician
+        self.patient = create_patient(
+            self.clinic, PatientInput("J.S.", "MRN-1", 1960), by=self.clinician
         )
         self.block = make_block(self.clinic, self.patient, self.clinician)
         self.other_clinic = make_clinic("Clinic B")
         self.other_clinician = make_user(self.other_clinic, "doc@b.example")
-        self.other_patient = services.create_patient(
-            self.other_clinic, services.PatientInput("Z.Z."), by=self.other_clinician
+        self.other_patient = create_patient(
+            self.other_clinic, PatientInput("Z.Z."), by=self.other_clinician
         )
         self.other_block = make_block(self.other_clinic, self.other_patient, self.other_clinician)
         db.session.commit()

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from diary import services
 from diary.extensions import db
+from diary.services.reminders import subscribe_push
+from diary.services.tokens import create_api_token
 from tests.conftest import API_BLOCK, PASSWORD, add_entries, make_block, make_user
 
 ROLES = [
@@ -224,10 +225,10 @@ class Scene:
             world.clinician,
             performed_at=datetime.now(UTC) - timedelta(days=5),
         )
-        self.api_token, self.clinician_key = services.create_api_token(world.clinician, "a")
-        self.other_key = services.create_api_token(world.other_clinician, "b")[1]
-        self.admin_key = services.create_api_token(self.admin, "admin")[1]
-        services.subscribe_push(world.block, "https://push.example/own", "p256", "auth")
+        self.api_token, self.clinician_key = create_api_token(world.clinician, "a")
+        self.other_key = create_api_token(world.other_clinician, "b")[1]
+        self.admin_key = create_api_token(self.admin, "admin")[1]
+        subscribe_push(world.block, "https://push.example/own", "p256", "auth")
         db.session.commit()
 
     def token_for(self, role: str) -> str:

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from diary import services
 from diary.extensions import db
 from diary.models import User
 from diary.passwords import password_problem
+from diary.services.accounts import authenticate
 from tests.conftest import PASSWORD, make_user
 
 
@@ -124,4 +124,4 @@ def test_changing_the_password_keeps_this_session_and_ends_others(app, world):
     assert changed.status_code == 302
     assert desk.get("/").status_code == 200
     assert phone.get("/").status_code == 302
-    assert services.authenticate("doc@a.example", new) is not None
+    assert authenticate("doc@a.example", new) is not None

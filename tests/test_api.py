@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from diary import services
 from diary.extensions import db
 from diary.models import ApiToken, AuditEvent, Block, DiaryEntry, EntryRevision, Patient
+from diary.services.analysis import analyse_block
+from diary.services.tokens import create_api_token, hash_token, revoke_api_token, user_for_token
 from tests.conftest import API_BLOCK, add_entries, make_user
 
 BLOCK_BODY = API_BLOCK | {
@@ -38,14 +39,14 @@ class Api:
 
 @pytest.fixture
 def api(client, world):
-    _, token = services.create_api_token(world.clinician, "tests")
+    _, token = create_api_token(world.clinician, "tests")
     db.session.commit()
     return Api(client, token)
 
 
 @pytest.fixture
 def other_api(client, world):
-    _, token = services.create_api_token(world.other_clinician, "other clinic")
+    _, token = create_api_token(world.other_clinician, "other clinic")
     db.session.commit()
     return Api(client, token)
 
@@ -70,16 +71,16 @@ def test_no_token_is_401_problem(client, world):
 def test_wrong_or_revoked_token_is_401(client, world, api):
     assert_problem(Api(client, "bd_not-a-token").get("/blocks"), 401)
     token = db.session.execute(select(ApiToken)).scalar_one()
-    services.revoke_api_token(token, by=world.clinician)
+    revoke_api_token(token, by=world.clinician)
     db.session.commit()
     assert_problem(api.get("/blocks"), 401)
 
 
 def test_tokens_are_stored_hashed(world):
-    token, plain = services.create_api_token(world.clinician, "x")
+    token, plain = create_api_token(world.clinician, "x")
     assert plain not in (token.token_hash, token.prefix)
-    assert token.token_hash == services.hash_token(plain)
-    assert services.user_for_token(plain) == world.clinician
+    assert token.token_hash == hash_token(plain)
+    assert user_for_token(plain) == world.clinician
 
 
 def test_a_read_with_a_token_records_its_last_use(api):
@@ -208,7 +209,7 @@ def test_analysis_is_the_value_the_block_page_shows(api, client, world):
     add_entries(world.block, {0.25: 1, 0.5: 0, 1: 1, 2: 1, 3: 5})
     db.session.commit()
     value = api.get(f"/blocks/{world.block.id}/analysis").get_json()
-    expected = services.analyse_block(world.block).to_dict()
+    expected = analyse_block(world.block).to_dict()
     assert value == __import__("json").loads(__import__("json").dumps(expected))
     assert value["verdict"] == "positive" and value["response_duration_h"] == 1.75
     assert value["relief"][0] == {
@@ -291,7 +292,7 @@ def test_settings_read_by_anyone_changed_by_admin(client, api, world):
     assert api.get("/clinic/settings").get_json()["threshold_pct"] == 80
     assert_problem(api.patch("/clinic/settings", json={"threshold_pct": 50}), 403)
     admin = make_user(world.clinic, "admin@a.example", role="admin")
-    _, token = services.create_api_token(admin, "admin")
+    _, token = create_api_token(admin, "admin")
     db.session.commit()
     admin_api = Api(client, token)
     changed = admin_api.patch(

@@ -15,7 +15,8 @@ from diary.config import database_url
 from diary.extensions import db
 from diary.models import Block, Clinic, DiaryEntry, Patient
 from diary.schedule import COMPLETE, IN_PROGRESS
-from diary.services import analyse_block, diary_progress
+from diary.services.analysis import analyse_block
+from diary.services.progress import diary_progress
 from tests.conftest import World, make_app
 
 

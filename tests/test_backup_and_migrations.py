@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from diary import create_app, services
+from diary import create_app
 from diary.extensions import db
+from diary.services.analysis import analyse_block
 from tests.conftest import World, make_app
 
 
@@ -112,6 +113,6 @@ def test_upgrade_from_the_first_migration_keeps_the_data(tmp_path):
         assert len(block.entries) == 5
         assert all(e.source == "patient" for e in block.entries)
         assert block.clinic.language == "en"
-        assert services.analyse_block(block).verdict == "positive"
+        assert analyse_block(block).verdict == "positive"
         db.session.remove()
         db.engine.dispose()

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from diary import services
 from diary.extensions import db
 from diary.models import AuditEvent, Block, Patient, User
+from diary.services.patients import PatientInput, create_patient
 from tests.conftest import PASSWORD, add_entries, make_block, search
 
 VALID_BLOCK = {
@@ -216,8 +216,8 @@ def test_dashboard_search(client, signed_in):
 
 def test_dashboard_search_finds_the_start_of_a_name_a_word_of_it_or_the_mrn(client, signed_in):
     world = signed_in
-    patient = services.create_patient(
-        world.clinic, services.PatientInput("María  de la Cruz", "A-7781"), by=world.clinician
+    patient = create_patient(
+        world.clinic, PatientInput("María  de la Cruz", "A-7781"), by=world.clinician
     )
     make_block(world.clinic, patient, world.clinician)
     db.session.commit()

@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from diary import fhir, services
+from diary import fhir
 from diary.extensions import db
+from diary.services.analysis import analyse_block
+from diary.services.blocks import agent_label
 from tests.conftest import add_entries
 
 resources = pytest.importorskip("fhir.resources.R4B.bundle")
@@ -19,8 +21,8 @@ def bundle_for(world):
     db.session.commit()
     return fhir.diary_bundle(
         world.block,
-        services.agent_label(world.block),
-        services.analyse_block(world.block),
+        agent_label(world.block),
+        analyse_block(world.block),
         datetime(2026, 11, 24, 12, tzinfo=UTC),
     )
 
@@ -78,7 +80,7 @@ def test_bundle_without_entries_is_still_valid(world):
     bundle = fhir.diary_bundle(
         world.block,
         "lidocaine 2%",
-        services.analyse_block(world.block),
+        analyse_block(world.block),
         datetime(2026, 11, 24, tzinfo=UTC),
     )
     resources.Bundle.model_validate(bundle)

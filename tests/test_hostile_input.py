@@ -167,11 +167,11 @@ FORMS = [
 @pytest.fixture
 def hostile(client, world):
     admin = make_user(world.clinic, "admin@a.example", role="admin")
-    from diary import services
+    from diary.services.tokens import create_api_token
     from tests.conftest import add_entries
 
     add_entries(world.block, {0.5: 3})
-    _, key = services.create_api_token(admin, "fuzz")
+    _, key = create_api_token(admin, "fuzz")
     db.session.commit()
     client.post("/login", data={"email": "admin@a.example", "password": PASSWORD})
     return {

@@ -8,9 +8,9 @@ import os
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from diary import services
 from diary.api.openapi import openapi_document
 from diary.extensions import db
+from diary.services.tokens import create_api_token
 from tests.conftest import World, add_entries, make_app
 
 schemathesis = pytest.importorskip("schemathesis")
@@ -41,7 +41,7 @@ def api_app(tmp_path_factory):
         admin = world.clinician
         admin.role = "admin"
         add_entries(world.block, {0.25: 1, 0.5: 0, 1: 1, 2: 1})
-        _, token = services.create_api_token(admin, "schemathesis")
+        _, token = create_api_token(admin, "schemathesis")
         db.session.commit()
         app.auth_headers = {"Authorization": f"Bearer {token}"}
         db.session.remove()

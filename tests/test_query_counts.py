@@ -7,9 +7,9 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event, select
 
-from diary import services
 from diary.extensions import db
 from diary.models import Block, User
+from diary.services.tokens import create_api_token
 
 # (page, dashboard search in force)
 PAGES = (
@@ -68,7 +68,7 @@ def test_pages_make_the_same_number_of_queries_for_few_and_many_rows(runner, cli
 def test_api_block_list_makes_the_same_number_of_queries_for_few_and_many_rows(runner, client):
     def list_queries(clinic_id: int) -> int:
         user = db.session.execute(select(User).where(User.clinic_id == clinic_id)).scalar_one()
-        _, token = services.create_api_token(user, "query count")
+        _, token = create_api_token(user, "query count")
         db.session.commit()
         db.session.expunge_all()
         with counted_queries() as statements:

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from diary import services
 from diary.extensions import db
 from diary.models import PushSubscription, utcnow
 from diary.push import generate_vapid_keys
 from diary.reminder_job import send_due_reminders
+from diary.services.reminders import subscribe_push
 from tests.conftest import make_block
 from tests.push_service import FakePushService, b64, phone_keys
 
@@ -39,7 +39,7 @@ def subscribed(app, world, push_service):
     performed = utcnow() - timedelta(hours=3, minutes=1)
     for number in range(PHONES):
         block = make_block(world.clinic, world.patient, world.clinician, performed_at=performed)
-        services.subscribe_push(block, f"{push_service.base}/push/{number}", p256dh, b64(auth))
+        subscribe_push(block, f"{push_service.base}/push/{number}", p256dh, b64(auth))
     db.session.commit()
     app.config.update(VAPID_PRIVATE_KEY=generate_vapid_keys()[0])
     return [f"/push/{number}" for number in range(PHONES)]

@@ -6,15 +6,17 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from diary import relief, services, summaries
+from diary import relief, summaries
 from diary.extensions import db
 from diary.models import Block
+from diary.services.analysis import analyse_block
+from diary.services.settings import analysis_settings
 from tests.conftest import add_entries, make_block
 from tests.test_csv_export import read_csv
 
 
 def fresh_analysis(block: Block) -> relief.BlockSummary:
-    return relief.BlockSummary.of(services.analyse_block(block), len(block.entries))
+    return relief.BlockSummary.of(analyse_block(block), len(block.entries))
 
 
 def stored(block: Block) -> dict | None:
@@ -93,7 +95,7 @@ def test_a_summary_read_before_a_concurrent_entry_is_not_taken_as_current(world)
     block = world.block
     add_entries(block, {0.25: 1})
     db.session.commit()
-    digest = summaries.settings_digest(services.analysis_settings(block.clinic))
+    digest = summaries.settings_digest(analysis_settings(block.clinic))
     [summary] = summaries.block_summaries([block])
     db.session.commit()
     assert summaries.stored_summary(block, digest) == summary

@@ -142,7 +142,7 @@ def test_inconsistent_settings_are_refused_and_change_nothing(client, world):
 def test_schedule_setting_changes_due_times(client, world):
     sign_in_admin(client, world)
     client.post("/settings", data=SETTINGS_FORM | {"hourly_until_h": "4", "early_minutes": "20"})
-    from diary.services import diary_progress
+    from diary.services.progress import diary_progress
 
     db.session.refresh(world.block)
     offsets = [

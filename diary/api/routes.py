@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from diary import anatomy, fhir, services
+from diary import anatomy, fhir
 from diary.access import (
     block_for_token_or_404,
     clinic_block_or_404,
@@ -30,6 +30,22 @@ from diary.i18n import LANGUAGES
 from diary.models import Block, Patient, utcnow
 from diary.public_urls import public_url
 from diary.schedule import DiarySchedule
+from diary.services import analysis as analysis_service
+from diary.services import blocks as blocks_service
+from diary.services import patients as patients_service
+from diary.services.analysis import analyse_block, analyse_series
+from diary.services.audit import record_audit
+from diary.services.blocks import (
+    BlockInput,
+    agent_label,
+    reopen_link,
+    revoke_link,
+)
+from diary.services.entries import EntryInput, correct_entry, record_entry
+from diary.services.patients import PatientInput
+from diary.services.rejections import DiaryClosed, InputRejected
+from diary.services.reminders import subscribe_push, unsubscribe_push
+from diary.services.settings import ClinicSettings, clinic_settings, update_clinic_settings
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -111,13 +127,13 @@ def list_patients():
 @bp.post("/patients")
 def create_patient():
     fields = json_body({"display_name", "mrn", "birth_year"})
-    values = services.PatientInput(
+    values = PatientInput(
         display_name=fields.text("display_name", 100) or "",
         mrn=fields.text("mrn", 64, required=False),
         birth_year=fields.integer("birth_year", 1900, 2100, required=False),
     )
     fields.finish()
-    patient = services.create_patient(current_user.clinic, values, by=current_user)
+    patient = patients_service.create_patient(current_user.clinic, values, by=current_user)
     db.session.commit()
     return (
         patient_json(patient),
@@ -129,7 +145,7 @@ def create_patient():
 @bp.get("/patients/<int:patient_id>")
 def get_patient(patient_id: int):
     patient = clinic_patient_or_404(patient_id)
-    services.record_audit("patient.view", by=current_user, target=patient)
+    record_audit("patient.view", by=current_user, target=patient)
     db.session.commit()
     return patient_json(patient)
 
@@ -138,12 +154,12 @@ def get_patient(patient_id: int):
 def patient_series(patient_id: int):
     patient = clinic_patient_or_404(patient_id)
     series = []
-    for blocks in services.patient_series(patient):
-        value = services.analyse_series(blocks).to_dict()
+    for blocks in analysis_service.patient_series(patient):
+        value = analyse_series(blocks).to_dict()
         first = blocks[0]
         value.update(region=first.region, side=first.side, levels=list(first.levels))
         series.append(value)
-    services.record_audit("patient.view", by=current_user, target=patient)
+    record_audit("patient.view", by=current_user, target=patient)
     db.session.commit()
     return {"patient_id": patient.id, "series": series}
 
@@ -254,8 +270,8 @@ def create_block():
     values["steroid"] = bool(values["steroid"])
     values["sedation"] = values["sedation"] or "none"
     values["activities"] = values["activities"] or []
-    block = services.create_block(
-        current_user.clinic, patient, services.BlockInput(**values), by=current_user
+    block = blocks_service.create_block(
+        current_user.clinic, patient, BlockInput(**values), by=current_user
     )
     db.session.commit()
     return block_json(block), 201, {"Location": url_for("api.get_block", block_id=block.id)}
@@ -264,7 +280,7 @@ def create_block():
 @bp.get("/blocks/<int:block_id>")
 def get_block(block_id: int):
     block = clinic_block_or_404(block_id)
-    services.record_audit("block.view", by=current_user, target=block)
+    record_audit("block.view", by=current_user, target=block)
     db.session.commit()
     return block_json(block)
 
@@ -275,7 +291,7 @@ def update_block(block_id: int):
     fields = json_body(BLOCK_FIELDS - {"patient_id"})
     values = read_block_fields(fields, current=block)
     fields.finish()
-    services.update_block(block, values, by=current_user)
+    blocks_service.update_block(block, values, by=current_user)
     db.session.commit()
     return block_json(block)
 
@@ -283,15 +299,15 @@ def update_block(block_id: int):
 @bp.get("/blocks/<int:block_id>/analysis")
 def block_analysis(block_id: int):
     block = clinic_block_or_404(block_id)
-    services.record_audit("block.view", by=current_user, target=block)
+    record_audit("block.view", by=current_user, target=block)
     db.session.commit()
-    return services.analyse_block(block).to_dict()
+    return analyse_block(block).to_dict()
 
 
 @bp.get("/blocks/<int:block_id>/entries")
 def block_entries(block_id: int):
     block = clinic_block_or_404(block_id)
-    services.record_audit("block.entries", by=current_user, target=block)
+    record_audit("block.entries", by=current_user, target=block)
     db.session.commit()
     return {"items": [entry_json(e) for e in block.entries]}
 
@@ -304,8 +320,8 @@ def block_entries_csv(block_id: int):
 ENTRY_FIELDS = {"recorded_at", "made_at", "pain", "relief_pct", "activity", "note", "client_id"}
 
 
-def read_entry(fields: JsonFields, require_time: bool) -> services.EntryInput:
-    values = services.EntryInput(
+def read_entry(fields: JsonFields, require_time: bool) -> EntryInput:
+    values = EntryInput(
         recorded_at=fields.moment("recorded_at", required=require_time),
         made_at=fields.moment("made_at", required=False),
         pain=fields.integer("pain", 0, 10),
@@ -322,12 +338,12 @@ def read_entry(fields: JsonFields, require_time: bool) -> services.EntryInput:
     return values
 
 
-def store_entry(block: Block, values: services.EntryInput, transcribed_by=None):
+def store_entry(block: Block, values: EntryInput, transcribed_by=None):
     try:
-        entry, created = services.record_entry(block, values, transcribed_by=transcribed_by)
-    except services.EntryRejected as rejected:
+        entry, created = record_entry(block, values, transcribed_by=transcribed_by)
+    except InputRejected as rejected:
         raise ApiProblem(422, rejected.message, {rejected.field: rejected.message}) from None
-    except services.DiaryClosed:
+    except DiaryClosed:
         raise ApiProblem(410, "This diary link is closed; the entry was not stored.") from None
     body = entry_json(entry)  # before the commit, which would expire what it reads
     db.session.commit()
@@ -351,9 +367,9 @@ def block_chart(block_id: int, fmt: str):
 def block_fhir(block_id: int):
     block = clinic_block_or_404(block_id)
     bundle = fhir.diary_bundle(
-        block, services.agent_label(block), services.analyse_block(block), utcnow()
+        block, agent_label(block), analyse_block(block), utcnow()
     )
-    services.record_audit(
+    record_audit(
         "export.fhir", by=current_user, target=block, detail={"rows": len(block.entries)}
     )
     db.session.commit()
@@ -364,9 +380,9 @@ def block_fhir(block_id: int):
 def block_link(block_id: int, action: str):
     block = clinic_block_or_404(block_id)
     if action == "revoke":
-        services.revoke_link(block, by=current_user)
+        revoke_link(block, by=current_user)
     elif action == "reopen":
-        services.reopen_link(block, by=current_user)
+        reopen_link(block, by=current_user)
     else:
         abort(404)
     db.session.commit()
@@ -377,7 +393,7 @@ def block_link(block_id: int, action: str):
 
 
 def settings_json(clinic) -> dict:
-    current = services.clinic_settings(clinic)
+    current = clinic_settings(clinic)
     return {
         "threshold_pct": current.threshold_pct,
         "min_baseline_pain": current.min_baseline_pain,
@@ -400,7 +416,7 @@ def update_settings():
     if current_user.role != "admin":
         raise ApiProblem(403, "Only a clinic admin may change settings.")
     clinic = current_user.clinic
-    current = services.clinic_settings(clinic)
+    current = clinic_settings(clinic)
     fields = json_body(
         {
             "threshold_pct",
@@ -420,7 +436,7 @@ def update_settings():
     windows = current.agent_windows
     if fields.has("agent_windows"):
         windows = read_windows(fields, current.agent_windows)
-    values = services.ClinicSettings(
+    values = ClinicSettings(
         threshold_pct=threshold if threshold is not None else current.threshold_pct,
         min_baseline_pain=_or(
             fields.integer("min_baseline_pain", 0, 10, required=False), current.min_baseline_pain
@@ -439,8 +455,8 @@ def update_settings():
     )
     fields.finish()
     try:
-        services.update_clinic_settings(clinic, values, by=current_user)
-    except services.SettingsRejected as rejected:
+        update_clinic_settings(clinic, values, by=current_user)
+    except InputRejected as rejected:
         raise ApiProblem(422, rejected.message, {rejected.field: rejected.message}) from None
     db.session.commit()
     return settings_json(clinic)
@@ -535,8 +551,8 @@ def diary_correct_entry(token: str, entry_id: int):
     entry = entry_of_block_or_404(block, entry_id)
     values = read_entry(json_body(ENTRY_FIELDS - {"client_id", "made_at"}), require_time=False)
     try:
-        services.correct_entry(entry, values, replaced_by="patient")
-    except services.EntryRejected as rejected:
+        correct_entry(entry, values, replaced_by="patient")
+    except InputRejected as rejected:
         raise ApiProblem(422, rejected.message, {rejected.field: rejected.message}) from None
     db.session.commit()
     return entry_json(entry)
@@ -564,7 +580,7 @@ def diary_subscribe(token: str):
     """Turn on Web Push reminders for this diary on this phone."""
     block = open_diary_or_410(token)
     endpoint, p256dh, auth = read_subscription(json_body({"endpoint", "keys", "expirationTime"}))
-    services.subscribe_push(block, endpoint, p256dh, auth)
+    subscribe_push(block, endpoint, p256dh, auth)
     db.session.commit()
     return {"subscribed": True}, 201
 
@@ -575,7 +591,7 @@ def diary_unsubscribe(token: str):
     fields = json_body({"endpoint"})
     endpoint = fields.text("endpoint", 1000)
     fields.finish()
-    if not services.unsubscribe_push(block, endpoint):
+    if not unsubscribe_push(block, endpoint):
         raise ApiProblem(404, "No such subscription for this diary.")
     db.session.commit()
     return "", 204

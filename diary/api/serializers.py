@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from diary import services
 from diary.models import Block, DiaryEntry, Patient, utcnow
 from diary.public_urls import diary_url
 from diary.relief import hours_between, relief_pct
+from diary.services.blocks import agent_label
+from diary.services.progress import diary_progress
 
 
 def moment(value: datetime | None) -> str | None:
@@ -25,7 +26,7 @@ def patient_json(patient: Patient) -> dict:
 
 
 def block_json(block: Block) -> dict:
-    progress = services.diary_progress(block)
+    progress = diary_progress(block)
     return {
         "id": block.id,
         "patient_id": block.patient_id,
@@ -38,7 +39,7 @@ def block_json(block: Block) -> dict:
         "agent": block.agent,
         "concentration": block.concentration,
         "agent_other": block.agent_other,
-        "agent_label": services.agent_label(block),
+        "agent_label": agent_label(block),
         "volume_ml_per_level": block.volume_ml_per_level,
         "steroid": block.steroid,
         "sedation": block.sedation,
@@ -79,7 +80,7 @@ def public_diary_json(block: Block) -> dict:
     from flask import current_app
 
     """What the patient's own phone may read through the diary token: no identity."""
-    progress = services.diary_progress(block)
+    progress = diary_progress(block)
     return {
         "performed_at": moment(block.performed_at),
         "region": block.region,

@@ -13,10 +13,16 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user
 
-from diary import login_sessions, services
+from diary import login_sessions
 from diary.auth.forms import ChangePasswordForm, EmptyForm, LoginForm
 from diary.extensions import db, limiter
-from diary.services import record_audit
+from diary.services import accounts as accounts_service
+from diary.services.accounts import (
+    PasswordRejected,
+    authenticate,
+    set_password,
+)
+from diary.services.audit import record_audit
 
 bp = Blueprint("auth", __name__)
 
@@ -50,7 +56,7 @@ def login():
         return redirect(url_for("clinic.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        user = authenticate(form.email.data, form.password.data)
         if user is not None:
             login_sessions.begin(user)
             db.session.commit()
@@ -85,8 +91,8 @@ def account():
             form.current_password.errors.append("That is not your current password.")
         else:
             try:
-                services.set_password(current_user, form.new_password.data)
-            except services.PasswordRejected as rejected:
+                set_password(current_user, form.new_password.data)
+            except PasswordRejected as rejected:
                 form.new_password.errors.append(str(rejected))
             else:
                 record_audit("user.password", by=current_user, target=current_user)
@@ -103,7 +109,7 @@ def account():
 @login_required
 def sign_out_everywhere():
     if EmptyForm().validate_on_submit():
-        services.sign_out_everywhere(current_user, by=current_user)
+        accounts_service.sign_out_everywhere(current_user, by=current_user)
         login_sessions.end()
         db.session.commit()
         flash("You are signed out on every device.", "info")

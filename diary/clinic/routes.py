@@ -22,7 +22,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from diary import charts, export, export_queries, relief, report, services, summaries
+from diary import charts, export, export_queries, relief, report, summaries
 from diary.access import clinic_block_or_404, clinic_patient_or_404
 from diary.auth.forms import EmptyForm
 from diary.clinic.forms import (
@@ -45,6 +45,31 @@ from diary.models import ApiToken, AuditEvent, Block, DiaryEntry, Patient, User,
 from diary.public_urls import diary_url
 from diary.qr import qr_svg
 from diary.schedule import DiarySchedule
+from diary.services import tokens as tokens_service
+from diary.services.accounts import PasswordRejected, create_clinician, sign_out_everywhere
+from diary.services.analysis import analyse_block, analysed_series
+from diary.services.audit import record_audit
+from diary.services.blocks import (
+    BlockInput,
+    agent_label,
+    archive_block,
+    create_block,
+    reopen_link,
+    restore_block,
+    revoke_link,
+)
+from diary.services.dashboard import BlockFilter, dashboard_blocks
+from diary.services.entries import EntryInput, record_entry
+from diary.services.patients import PatientInput, create_patient
+from diary.services.progress import diary_progress, diary_statuses
+from diary.services.rejections import InputRejected
+from diary.services.settings import (
+    ClinicSettings,
+    analysis_settings,
+    clinic_settings,
+    update_clinic_settings,
+)
+from diary.services.tokens import create_api_token
 
 bp = Blueprint("clinic", __name__)
 
@@ -65,11 +90,11 @@ def dashboard():
     page = max(request.args.get("page", 1, type=int), 1)
     search = session.get(DASHBOARD_SEARCH, "")
     archived = request.args.get("archived") == "1"
-    blocks, has_next = services.dashboard_blocks(
+    blocks, has_next = dashboard_blocks(
         current_user.clinic_id, search, archived, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
     )
     block_summaries = summaries.block_summaries(blocks)
-    statuses = services.diary_statuses(blocks, block_summaries, utcnow())
+    statuses = diary_statuses(blocks, block_summaries, utcnow())
     rows = list(zip(blocks, block_summaries, statuses, strict=True))
     page_html = render_template(
         "clinic/dashboard.html",
@@ -108,9 +133,9 @@ def patients():
 def new_patient():
     form = PatientForm()
     if form.validate_on_submit():
-        patient = services.create_patient(
+        patient = create_patient(
             current_user.clinic,
-            services.PatientInput(form.display_name.data, form.mrn.data, form.birth_year.data),
+            PatientInput(form.display_name.data, form.mrn.data, form.birth_year.data),
             by=current_user,
         )
         db.session.commit()
@@ -123,8 +148,8 @@ def new_patient():
 @bp.get("/patients/<int:patient_id>")
 def patient(patient_id: int):
     patient = clinic_patient_or_404(patient_id)
-    series = services.analysed_series(patient)
-    services.record_audit("patient.view", by=current_user, target=patient)
+    series = analysed_series(patient)
+    record_audit("patient.view", by=current_user, target=patient)
     db.session.commit()
     return render_template("clinic/patient.html", patient=patient, series=series)
 
@@ -139,10 +164,10 @@ def new_block(patient_id: int):
             datetime.combine(form.performed_date.data, form.performed_time.data),
             current_user.clinic.timezone,
         )
-        block = services.create_block(
+        block = create_block(
             current_user.clinic,
             patient,
-            services.BlockInput(
+            BlockInput(
                 performed_at=performed_at,
                 region=form.region.data,
                 levels=form.levels.data,
@@ -170,13 +195,13 @@ def new_block(patient_id: int):
 
 
 def _block_page_context(block: Block) -> dict:
-    analysis = services.analyse_block(block)
+    analysis = analyse_block(block)
     link = diary_url(block)
     return dict(
         block=block,
         analysis=analysis,
-        progress=services.diary_progress(block),
-        agent_label=services.agent_label(block),
+        progress=diary_progress(block),
+        agent_label=agent_label(block),
         diary_link=link,
         alt_text=charts.chart_alt_text(analysis, block.baseline_pain),
         tz=current_user.clinic.timezone,
@@ -191,7 +216,7 @@ BLOCK_PAGE_LOADS = (selectinload(Block.entries).selectinload(DiaryEntry.revision
 @bp.get("/blocks/<int:block_id>")
 def block(block_id: int):
     block = clinic_block_or_404(block_id, BLOCK_PAGE_LOADS)
-    services.record_audit("block.view", by=current_user, target=block)
+    record_audit("block.view", by=current_user, target=block)
     db.session.commit()
     context = _block_page_context(block)
     return render_template(
@@ -213,7 +238,7 @@ def transcribe_entry(block_id: int):
             datetime.combine(form.recorded_date.data, form.recorded_time.data),
             current_user.clinic.timezone,
         )
-        values = services.EntryInput(
+        values = EntryInput(
             pain=form.pain.score,
             recorded_at=recorded_at,
             reported_relief_pct=form.relief_pct.data,
@@ -221,8 +246,8 @@ def transcribe_entry(block_id: int):
             note=form.note.data,
         )
         try:
-            services.record_entry(block, values, transcribed_by=current_user)
-        except services.EntryRejected as rejected:
+            record_entry(block, values, transcribed_by=current_user)
+        except InputRejected as rejected:
             form.recorded_date.errors.append(rejected.message)
         else:
             db.session.commit()
@@ -241,7 +266,7 @@ def transcribe_entry(block_id: int):
 @bp.get("/blocks/<int:block_id>/report")
 def block_report(block_id: int):
     block = clinic_block_or_404(block_id)
-    services.record_audit("block.report", by=current_user, target=block)
+    record_audit("block.report", by=current_user, target=block)
     db.session.commit()
     return render_template(
         "clinic/report.html", blocks=[block], series=None, **_block_page_context(block)
@@ -258,7 +283,7 @@ def report_facts(block: Block, analysis, tz: str) -> report.ReportFacts:
         f"{local_time(block.performed_at, tz)} ({tz})",
         details=[
             f"{block.purpose.capitalize()} block, {block.sequence} in series; "
-            f"{services.agent_label(block)}, {block.volume_ml_per_level:g} mL per level; "
+            f"{agent_label(block)}, {block.volume_ml_per_level:g} mL per level; "
             f"steroid {'yes' if block.steroid else 'no'}; sedation {block.sedation}; "
             f"baseline pain {block.baseline_pain}/10."
         ],
@@ -282,7 +307,7 @@ def report_facts(block: Block, analysis, tz: str) -> report.ReportFacts:
 @bp.get("/blocks/<int:block_id>/report.pdf")
 def block_report_pdf(block_id: int):
     block = clinic_block_or_404(block_id)
-    analysis = services.analyse_block(block)
+    analysis = analyse_block(block)
     tz = current_user.clinic.timezone
     body = report.report_pdf(
         report_facts(block, analysis, tz),
@@ -290,7 +315,7 @@ def block_report_pdf(block_id: int):
         block.baseline_pain,
         relief.VERDICT_LABELS[analysis.verdict],
     )
-    services.record_audit("export.report_pdf", by=current_user, target=block)
+    record_audit("export.report_pdf", by=current_user, target=block)
     db.session.commit()
     return Response(
         body,
@@ -302,8 +327,8 @@ def block_report_pdf(block_id: int):
 @bp.get("/patients/<int:patient_id>/report")
 def series_report(patient_id: int):
     patient = clinic_patient_or_404(patient_id)
-    series = services.analysed_series(patient)
-    services.record_audit("patient.report", by=current_user, target=patient)
+    series = analysed_series(patient)
+    record_audit("patient.report", by=current_user, target=patient)
     db.session.commit()
     return render_template(
         "clinic/series_report.html",
@@ -326,14 +351,14 @@ def chart_response(block_id: int, fmt: str) -> Response:
         abort(404)
     block = clinic_block_or_404(block_id, options=[joinedload(Block.clinic)])
     scale = 2 if request.args.get("scale") == "2" and fmt == "png" else 1
-    settings = services.analysis_settings(block.clinic)
+    settings = analysis_settings(block.clinic)
     key = summaries.summary_key(block, summaries.settings_digest(settings))
     etag = hashlib.sha256(f"{block.id}:{key}:{fmt}:{scale}".encode()).hexdigest()[:32]
     if etag in request.if_none_match:
         return Response(status=304, headers={"ETag": f'"{etag}"'})
 
     def render() -> bytes:
-        analysis = services.analyse_block(block)
+        analysis = analyse_block(block)
         return charts.render_chart(analysis, block.baseline_pain, fmt, scale)
 
     response = Response(chart_cache.get_or_render(etag, render), mimetype=charts.FORMATS[fmt])
@@ -365,24 +390,24 @@ def block_csv(block_id: int):
 def block_csv_response(block: Block) -> Response:
     """The block's diary as CSV, audited with its row count (also served by the API)."""
     user = current_user._get_current_object()
-    summary = summaries.summarise(block, services.analysis_settings(block.clinic))
+    summary = summaries.summarise(block, analysis_settings(block.clinic))
     return csv_response(
         export.ENTRY_COLUMNS,
         [export.entry_lines(block, summary, map(export.entry_values, block.entries))],
         f"block-{block.id}-diary.csv",
-        lambda rows: services.record_audit(
+        lambda rows: record_audit(
             "export.block_csv", by=user, target=block, detail={"rows": rows}
         ),
     )
 
 
-def _export_filter() -> tuple[ExportFilterForm, services.BlockFilter | None]:
+def _export_filter() -> tuple[ExportFilterForm, BlockFilter | None]:
     form = ExportFilterForm(request.args)
     if not form.validate():
         return form, None
     tz = current_user.clinic.timezone
     midnight = datetime.min.time()
-    return form, services.BlockFilter(
+    return form, BlockFilter(
         performed_from=clinic_time_to_utc(datetime.combine(form.start.data, midnight), tz)
         if form.start.data
         else None,
@@ -425,7 +450,7 @@ def clinic_csv(kind: str):
         columns,
         rows,
         f"clinic-{kind}.csv",
-        lambda count: services.record_audit(
+        lambda count: record_audit(
             f"export.clinic_{kind}_csv", by=user, detail=detail | {"rows": count}
         ),
     )
@@ -445,10 +470,10 @@ def archive(block_id: int, action: str):
     if action not in ("archive", "restore") or not EmptyForm().validate_on_submit():
         abort(404 if action not in ("archive", "restore") else 400)
     if action == "archive":
-        services.archive_block(block, by=current_user)
+        archive_block(block, by=current_user)
         flash("Block archived: it has left the dashboard and its diary link is closed.", "info")
     else:
-        services.restore_block(block, by=current_user)
+        restore_block(block, by=current_user)
         flash("Block restored.", "success")
     db.session.commit()
     return redirect(url_for("clinic.block", block_id=block.id))
@@ -461,10 +486,10 @@ def diary_link(block_id: int, action: str):
     if action not in ("revoke", "reopen") or not form.validate_on_submit():
         abort(400)
     if action == "revoke":
-        services.revoke_link(block, by=current_user)
+        revoke_link(block, by=current_user)
         flash("The diary link is closed. The patient can no longer log.", "info")
     else:
-        services.reopen_link(block, by=current_user)
+        reopen_link(block, by=current_user)
         flash("The diary link is open again.", "success")
     db.session.commit()
     return redirect(url_for("clinic.block", block_id=block.id))
@@ -477,7 +502,7 @@ def settings():
     clinic = current_user.clinic
     form = ClinicSettingsForm()
     if form.validate_on_submit():
-        values = services.ClinicSettings(
+        values = ClinicSettings(
             threshold_pct=float(form.threshold_pct.data),
             min_baseline_pain=form.min_baseline_pain.data,
             min_entries_in_window=form.min_entries_in_window.data,
@@ -492,15 +517,15 @@ def settings():
             instructions=instructions_from(form),
         )
         try:
-            services.update_clinic_settings(clinic, values, by=current_user)
-        except services.SettingsRejected as rejected:
+            update_clinic_settings(clinic, values, by=current_user)
+        except InputRejected as rejected:
             form[rejected.field].errors.append(rejected.message)
         else:
             db.session.commit()
             flash("Settings saved. Verdicts and charts now use them.", "success")
             return redirect(url_for("clinic.settings"))
     elif not form.is_submitted():
-        current = services.clinic_settings(clinic)
+        current = clinic_settings(clinic)
         form.threshold_pct.data = f"{current.threshold_pct:g}"
         form.min_baseline_pain.data = current.min_baseline_pain
         form.min_entries_in_window.data = current.min_entries_in_window
@@ -531,7 +556,7 @@ def api_tokens():
     form = ApiTokenForm()
     new_token = None
     if form.validate_on_submit():
-        _, new_token = services.create_api_token(current_user, form.name.data)
+        _, new_token = create_api_token(current_user, form.name.data)
         db.session.commit()
         form = ApiTokenForm(formdata=None)
     status = 400 if form.errors else 200
@@ -549,7 +574,7 @@ def revoke_api_token(token_id: int):
     token = next((t for t in _visible_tokens() if t.id == token_id), None)
     if token is None or not EmptyForm().validate_on_submit():
         abort(404)
-    services.revoke_api_token(token, by=current_user)
+    tokens_service.revoke_api_token(token, by=current_user)
     db.session.commit()
     flash(f"Token “{token.name}” revoked.", "info")
     return redirect(url_for("clinic.api_tokens"))
@@ -626,7 +651,7 @@ def audit_csv():
         AUDIT_COLUMNS,
         rows(),
         "audit-log.csv",
-        lambda count: services.record_audit("export.audit_csv", by=user, detail={"rows": count}),
+        lambda count: record_audit("export.audit_csv", by=user, detail={"rows": count}),
     )
 
 
@@ -638,14 +663,14 @@ def users():
     new_password = None
     if form.validate_on_submit():
         try:
-            created, new_password = services.create_clinician(
+            created, new_password = create_clinician(
                 current_user.clinic,
                 form.email.data,
                 form.name.data,
                 form.role.data,
                 by=current_user,
             )
-        except services.PasswordRejected as rejected:
+        except PasswordRejected as rejected:
             form.email.errors.append(str(rejected))
         else:
             db.session.commit()
@@ -685,12 +710,12 @@ def user_action(user_id: int, action: str):
     if not EmptyForm().validate_on_submit():
         abort(400)
     if action == "sign-out":
-        services.sign_out_everywhere(member, by=current_user)
+        sign_out_everywhere(member, by=current_user)
     elif member.id == current_user.id:
         flash("You cannot pause your own account.", "error")
         return redirect(url_for("clinic.users"))
     else:
         member.active = action == "resume"
-        services.record_audit(f"user.{action}", by=current_user, target=member)
+        record_audit(f"user.{action}", by=current_user, target=member)
     db.session.commit()
     return redirect(url_for("clinic.users"))

@@ -21,7 +21,6 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from diary import services
 from diary.access import block_for_token_or_404, entry_of_block_or_404
 from diary.extensions import db
 from diary.forms import clinic_time_to_utc, utc_to_clinic_time
@@ -30,6 +29,10 @@ from diary.models import utcnow
 from diary.patient.forms import OTHER_ACTIVITY, EntryForm
 from diary.public_urls import diary_url
 from diary.reminders import reminders_ics
+from diary.services.blocks import agent_label
+from diary.services.entries import EntryInput, correct_entry, record_entry
+from diary.services.progress import diary_progress
+from diary.services.rejections import DiaryClosed, InputRejected
 
 bp = Blueprint("patient", __name__, url_prefix="/d")
 
@@ -42,9 +45,9 @@ def _open_block_or_410(token: str):
     return block
 
 
-def _entry_input(form: EntryForm, tz_name: str) -> services.EntryInput:
+def _entry_input(form: EntryForm, tz_name: str) -> EntryInput:
     recorded_at = form.recorded_at.data
-    return services.EntryInput(
+    return EntryInput(
         pain=form.pain.score,
         recorded_at=clinic_time_to_utc(recorded_at, tz_name) if recorded_at else None,
         reported_relief_pct=form.relief_pct.data,
@@ -88,7 +91,7 @@ def saved_scores(block, tz: str) -> list[SavedScore]:
 
 
 def _render_diary(block, form: EntryForm, status: int = 200):
-    progress = services.diary_progress(block)
+    progress = diary_progress(block)
     g.page_has_forms = True  # its Referer must reach this site for CSRF over https
     return (
         render_template(
@@ -97,7 +100,7 @@ def _render_diary(block, form: EntryForm, status: int = 200):
             form=form,
             progress=progress,
             scores=saved_scores(block, block.clinic.timezone),
-            agent_label=services.agent_label(block),
+            agent_label=agent_label(block),
             tz=block.clinic.timezone,
             instructions=instructions_for(block.clinic.instructions, str(get_locale())),
             open_instructions=not block.entries,
@@ -141,7 +144,7 @@ def manifest(token: str):
 @bp.get("/<token>/reminders.ics")
 def reminders(token: str):
     block = _open_block_or_410(token)
-    progress = services.diary_progress(block)
+    progress = diary_progress(block)
     body = reminders_ics(
         progress.due_times,
         block.clinic.timezone,
@@ -172,11 +175,11 @@ def add_entry(token: str):
     if not form.validate():
         return _render_diary(block, form, 400)
     try:
-        created = services.record_entry(block, _entry_input(form, block.clinic.timezone))[1]
-    except services.EntryRejected as rejected:
+        created = record_entry(block, _entry_input(form, block.clinic.timezone))[1]
+    except InputRejected as rejected:
         getattr(form, rejected.field).errors.append(_(rejected.message))
         return _render_diary(block, form, 400)
-    except services.DiaryClosed:
+    except DiaryClosed:
         abort(410)
     db.session.commit()
     flash(_("Saved. Thank you.") if created else _("Already saved. Thank you."), "success")
@@ -193,8 +196,8 @@ def edit_entry(token: str, entry_id: int):
         if form.validate():
             values = _entry_input(form, block.clinic.timezone)
             try:
-                changed = services.correct_entry(entry, values, replaced_by="patient")
-            except services.EntryRejected as rejected:
+                changed = correct_entry(entry, values, replaced_by="patient")
+            except InputRejected as rejected:
                 getattr(form, rejected.field).errors.append(_(rejected.message))
             else:
                 db.session.commit()

@@ -1,0 +1,84 @@
+"""A block's or a series' diary read into the clinical analysis (diary/relief.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from diary import relief
+from diary.export import as_utc
+from diary.models import (
+    Block,
+    Patient,
+)
+from diary.services.blocks import agent_label
+from diary.services.settings import analysis_settings
+
+# An entry whose time is this far before it was sent was logged after the fact.
+LATE_LOGGING = timedelta(minutes=15)
+
+
+def block_facts(block: Block) -> relief.BlockFacts:
+    return relief.BlockFacts(
+        performed_at=block.performed_at,
+        baseline_pain=block.baseline_pain,
+        purpose=block.purpose,
+        agent=block.agent,
+        agent_label=agent_label(block),
+        steroid=block.steroid,
+        sedation=block.sedation,
+    )
+
+
+def diary_points(block: Block, entries=None) -> list[relief.DiaryPoint]:
+    """The diary as the analysis reads it; ``entries`` (rows with the entries' names,
+    as the export reads them) instead of the block's own if given."""
+    return [_diary_point(entry) for entry in (block.entries if entries is None else entries)]
+
+
+def _diary_point(entry) -> relief.DiaryPoint:
+    recorded_at, submitted_at = as_utc(entry.recorded_at), as_utc(entry.submitted_at)
+    return relief.DiaryPoint(
+        recorded_at=recorded_at,
+        pain=entry.pain,
+        submitted_at=submitted_at,
+        reported_relief_pct=entry.reported_relief_pct,
+        entry_id=entry.id,
+        edited=entry.edited,
+        logged_late=submitted_at - recorded_at > LATE_LOGGING,
+    )
+
+
+def analyse_block(block: Block) -> relief.Analysis:
+    return relief.analyse(block_facts(block), diary_points(block), analysis_settings(block.clinic))
+
+
+def series_of(block: Block) -> list[Block]:
+    """The patient's blocks at the same region, side and set of levels, oldest first."""
+    return [
+        other
+        for other in block.patient.blocks
+        if other.region == block.region
+        and other.side == block.side
+        and sorted(other.levels) == sorted(block.levels)
+    ]
+
+
+def analyse_series(blocks: list[Block]) -> relief.SeriesAnalysis:
+    return relief.analyse_series(
+        [relief.SeriesBlock(b.id, block_facts(b), diary_points(b)) for b in blocks],
+        analysis_settings(blocks[0].clinic),
+    )
+
+
+def analysed_series(patient: Patient) -> list[tuple[list[Block], relief.SeriesAnalysis]]:
+    """Each of the patient's series with its analysis, as the patient page and report show."""
+    return [(blocks, analyse_series(blocks)) for blocks in patient_series(patient)]
+
+
+def patient_series(patient: Patient) -> list[list[Block]]:
+    """The patient's blocks grouped into series, in order of each series' first block."""
+    groups: dict[tuple, list[Block]] = {}
+    for block in patient.blocks:
+        key = (block.region, block.side, tuple(sorted(block.levels)))
+        groups.setdefault(key, []).append(block)
+    return list(groups.values())

@@ -1,0 +1,178 @@
+"""Diary entries: stored exactly once per phone-made id, corrected with history."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm.attributes import set_committed_value
+
+from diary.extensions import db
+from diary.models import (
+    Block,
+    DiaryEntry,
+    EntryRevision,
+    User,
+    utcnow,
+)
+from diary.schedule import slot_for
+from diary.services.audit import record_audit
+from diary.services.rejections import DiaryClosed, InputRejected
+from diary.services.settings import block_due_times
+
+# Phones' clocks drift; an entry a little "in the future" is still now.
+CLOCK_SKEW = timedelta(minutes=2)
+
+
+def N_(message: str) -> str:
+    """Marks a message for translation where it is shown (the patient pages)."""
+    return message
+
+
+@dataclass
+class EntryInput:
+    pain: int
+    recorded_at: datetime | None = None
+    made_at: datetime | None = None
+    reported_relief_pct: int | None = None
+    activity: str | None = None
+    note: str | None = None
+    client_id: str | None = None
+
+
+def check_entry_time(block: Block, recorded_at: datetime, now: datetime) -> None:
+    if recorded_at < block.performed_at:
+        raise InputRejected("recorded_at", N_("The time cannot be before the procedure."))
+    if recorded_at > now + CLOCK_SKEW:
+        raise InputRejected("recorded_at", N_("The time cannot be in the future."))
+
+
+def record_entry(
+    block: Block,
+    values: EntryInput,
+    now: datetime | None = None,
+    transcribed_by: User | None = None,
+) -> tuple[DiaryEntry, bool]:
+    """Store an entry exactly once per ``client_id``.
+
+    Returns the entry and whether it was new; a repeat of a stored ``client_id``
+    returns the stored entry unchanged. Raises DiaryClosed or InputRejected.
+    Staff transcribing a paper diary (``transcribed_by``) may do so whatever the
+    state of the diary link.
+    """
+    now = now or utcnow()
+    client_id = values.client_id or uuid.uuid4().hex
+    try:
+        entry = _new_entry(block, values, client_id, now, transcribed_by)
+    except (DiaryClosed, InputRejected):
+        # A resend of an entry stored earlier is answered with it, even if the link
+        # has closed since (the phone was offline) or the clock has moved on.
+        existing = _entry_by_client_id(block, client_id) if values.client_id else None
+        if existing is None:
+            raise
+        return existing, False
+    # The common case is a new entry, so insert at once; the unique (block, client_id)
+    # constraint turns a resend or a concurrent double tap into no row, with nothing to
+    # roll back. Plain INSERT ... RETURNING and UPDATE statements: the unit of work's
+    # flush would cost more than the statements themselves on this, the busiest write.
+    stored = db.session.scalars(
+        _insert_unless_stored().values(**entry).returning(DiaryEntry)
+    ).one_or_none()
+    if stored is None:
+        existing = _entry_by_client_id(block, client_id)
+        if existing is None:
+            raise RuntimeError("an entry's client id clashed but no stored entry has it")
+        return existing, False
+    entry = stored
+    db.session.execute(
+        update(Block).where(Block.id == block.id).values(changed_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    set_committed_value(block, "changed_at", now)
+    db.session.expire(block, ["entries"])  # read again, with this entry, when next asked
+    if transcribed_by is not None:
+        record_audit("entry.transcribe", by=transcribed_by, target=entry, clinic_id=block.clinic_id)
+    return entry, True
+
+
+def _insert_unless_stored():
+    """INSERT ... ON CONFLICT (block_id, client_id) DO NOTHING, in the database's dialect."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return insert(DiaryEntry).on_conflict_do_nothing(index_elements=["block_id", "client_id"])
+
+
+def _new_entry(
+    block: Block, values: EntryInput, client_id: str, now: datetime, transcribed_by: User | None
+) -> dict:
+    if transcribed_by is None and not block.link_open(now):
+        raise DiaryClosed()
+    recorded_at = values.recorded_at or now
+    check_entry_time(block, recorded_at, now)
+    made_at = min(values.made_at or now, now)
+    if made_at < recorded_at - CLOCK_SKEW:
+        raise InputRejected("made_at", "The time made cannot be before the time of the pain.")
+    due_times = block_due_times(block)
+    return dict(
+        block_id=block.id,
+        client_id=client_id,
+        recorded_at=min(recorded_at, now),
+        submitted_at=now,
+        made_at=made_at,
+        due_at=slot_for(due_times, recorded_at),
+        pain=values.pain,
+        reported_relief_pct=values.reported_relief_pct,
+        activity=(values.activity or "").strip() or None,
+        note=(values.note or "").strip() or None,
+        source="transcribed" if transcribed_by else "patient",
+        entered_by_id=transcribed_by.id if transcribed_by else None,
+    )
+
+
+def _entry_by_client_id(block: Block, client_id: str) -> DiaryEntry | None:
+    return db.session.execute(
+        select(DiaryEntry).filter_by(block_id=block.id, client_id=client_id)
+    ).scalar_one_or_none()
+
+
+def correct_entry(
+    entry: DiaryEntry, values: EntryInput, replaced_by: str, now: datetime | None = None
+) -> bool:
+    """Change an entry, keeping its old values as a revision. False when nothing changed."""
+    now = now or utcnow()
+    block = entry.block
+    recorded_at = values.recorded_at or entry.recorded_at
+    check_entry_time(block, recorded_at, now)
+    new_values = {
+        "recorded_at": recorded_at,
+        "pain": values.pain,
+        "reported_relief_pct": values.reported_relief_pct,
+        "activity": (values.activity or "").strip() or None,
+        "note": (values.note or "").strip() or None,
+    }
+    if all(getattr(entry, name) == value for name, value in new_values.items()):
+        return False
+    db.session.add(
+        EntryRevision(
+            entry_id=entry.id,
+            recorded_at=entry.recorded_at,
+            pain=entry.pain,
+            reported_relief_pct=entry.reported_relief_pct,
+            activity=entry.activity,
+            note=entry.note,
+            replaced_at=now,
+            replaced_by=replaced_by,
+        )
+    )
+    for name, value in new_values.items():
+        setattr(entry, name, value)
+    due_times = block_due_times(block)
+    entry.due_at = slot_for(due_times, entry.recorded_at)
+    entry.updated_at = now
+    block.changed_at = now
+    record_audit("entry.correct", target=entry, actor=replaced_by, clinic_id=block.clinic_id)
+    return True

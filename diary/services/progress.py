@@ -1,0 +1,57 @@
+"""Where a diary stands against its schedule: next due time, status, compliance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from diary import relief
+from diary.models import (
+    Block,
+    utcnow,
+)
+from diary.schedule import Compliance, compliance, diary_status, next_due
+from diary.services.settings import block_due_times, diary_schedule
+
+
+def diary_statuses(
+    blocks: list[Block], summaries: list[relief.BlockSummary], now: datetime
+) -> list[str]:
+    """Each block's diary status (blocks of one clinic), from its summary's entry count."""
+    if not blocks:
+        return []
+    schedule = diary_schedule(blocks[0].clinic)
+    return [
+        diary_status(
+            schedule.due_times(block.performed_at, block.agent),
+            summary.entry_count,
+            block.link_open(now),
+            now,
+        )
+        for block, summary in zip(blocks, summaries, strict=True)
+    ]
+
+
+@dataclass(frozen=True)
+class DiaryProgress:
+    due_times: list[datetime]
+    next_due_at: datetime | None
+    status: str
+    entry_count: int
+    compliance: Compliance
+
+
+def diary_progress(block: Block, now: datetime | None = None) -> DiaryProgress:
+    now = now or utcnow()
+    due_times = block_due_times(block)
+    count = len(block.entries)
+    answers = [
+        (e.due_at, e.made_at or e.submitted_at) for e in block.entries if e.source == "patient"
+    ]
+    return DiaryProgress(
+        due_times=due_times,
+        next_due_at=next_due(due_times, now),
+        status=diary_status(due_times, count, block.link_open(now), now),
+        entry_count=count,
+        compliance=compliance(due_times, answers, now),
+    )

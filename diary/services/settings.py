@@ -1,0 +1,88 @@
+"""A clinic's settings: the analysis thresholds, the diary schedule, the agents'
+windows, the patient pages' language and instructions. Every door (form, API, CLI)
+stores them through ``update_clinic_settings``, which checks every range."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from diary import relief
+from diary.agents import windows_from_settings
+from diary.models import (
+    Block,
+    Clinic,
+    User,
+)
+from diary.schedule import DiarySchedule
+from diary.services.audit import record_audit
+from diary.services.rejections import InputRejected
+
+
+def analysis_settings(clinic: Clinic) -> relief.AnalysisSettings:
+    return relief.AnalysisSettings(
+        threshold_pct=clinic.threshold_pct,
+        min_baseline_pain=clinic.min_baseline_pain,
+        min_entries_in_window=clinic.min_entries_in_window,
+        agent_windows=windows_from_settings(clinic.agent_windows),
+    )
+
+
+def diary_schedule(clinic: Clinic) -> DiarySchedule:
+    return DiarySchedule.from_settings(clinic.schedule)
+
+
+def block_due_times(block: Block) -> list[datetime]:
+    """When the block's diary asks for a score, by its clinic's schedule and its agent."""
+    return diary_schedule(block.clinic).due_times(block.performed_at, block.agent)
+
+
+@dataclass
+class ClinicSettings:
+    """What a clinic may change; ``agent_windows`` maps agent -> {minimum_h, maximum_h}."""
+
+    threshold_pct: float
+    min_baseline_pain: int
+    min_entries_in_window: int
+    diary_link_hours: int
+    schedule: DiarySchedule
+    agent_windows: dict[str, dict[str, float]]
+    language: str = "en"
+    instructions: dict[str, list[str]] = field(default_factory=dict)
+
+
+def clinic_settings(clinic: Clinic) -> ClinicSettings:
+    return ClinicSettings(
+        threshold_pct=clinic.threshold_pct,
+        min_baseline_pain=clinic.min_baseline_pain,
+        min_entries_in_window=clinic.min_entries_in_window,
+        diary_link_hours=clinic.diary_link_hours,
+        schedule=diary_schedule(clinic),
+        agent_windows={
+            agent: {"minimum_h": w.minimum_h, "maximum_h": w.maximum_h}
+            for agent, w in windows_from_settings(clinic.agent_windows).items()
+        },
+        language=clinic.language,
+        instructions=dict(clinic.instructions or {}),
+    )
+
+
+def update_clinic_settings(clinic: Clinic, values: ClinicSettings, by: User) -> None:
+    """Store new settings; raises InputRejected naming the first inconsistent value."""
+    if values.threshold_pct not in (50.0, 80.0):
+        raise InputRejected("threshold_pct", "The threshold is 80% or 50%.")
+    for agent, window in values.agent_windows.items():
+        if window["minimum_h"] > window["maximum_h"]:
+            raise InputRejected(
+                f"{agent}_minimum_h",
+                f"For {agent}, the shortest sustained response cannot exceed the maximum.",
+            )
+    clinic.threshold_pct = values.threshold_pct
+    clinic.min_baseline_pain = values.min_baseline_pain
+    clinic.min_entries_in_window = values.min_entries_in_window
+    clinic.diary_link_hours = values.diary_link_hours
+    clinic.schedule = values.schedule.to_settings()
+    clinic.agent_windows = values.agent_windows
+    clinic.language = values.language
+    clinic.instructions = values.instructions or None
+    record_audit("clinic.settings", by=by, target=clinic)
