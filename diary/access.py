@@ -6,6 +6,9 @@ exist (404), so ids reveal nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import select
@@ -43,3 +46,15 @@ def entry_of_block_or_404(block: Block, entry_id: int) -> DiaryEntry:
     if entry is None or entry.block_id != block.id:
         abort(404)
     return entry
+
+
+def admin_only(view: Callable) -> Callable:
+    """A clinic page only the clinic's admins may open; anyone else gets 403."""
+
+    @wraps(view)
+    def admin_view(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return admin_view

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-LIDOCAINE = "lidocaine"
-BUPIVACAINE = "bupivacaine"
-ROPIVACAINE = "ropivacaine"
-OTHER = "other"
+from diary.vocabulary import Agent
+
+LIDOCAINE = Agent.LIDOCAINE
+BUPIVACAINE = Agent.BUPIVACAINE
+ROPIVACAINE = Agent.ROPIVACAINE
+OTHER = Agent.OTHER
 
 AGENT_LABELS: dict[str, str] = {
     LIDOCAINE: "Lidocaine",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from diary.vocabulary import Region, Side
+
 REGIONS: dict[str, str] = {
-    "cervical": "Cervical",
-    "thoracic": "Thoracic",
-    "lumbar": "Lumbar",
+    Region.CERVICAL: "Cervical",
+    Region.THORACIC: "Thoracic",
+    Region.LUMBAR: "Lumbar",
 }
 
 
@@ -22,7 +24,7 @@ LEVELS: dict[str, list[str]] = {
     "lumbar": _joints(["L1", "L2", "L3", "L4", "L5", "S1"]),
 }
 
-SIDES: dict[str, str] = {"left": "Left", "right": "Right", "bilateral": "Bilateral"}
+SIDES: dict[str, str] = {Side.LEFT: "Left", Side.RIGHT: "Right", Side.BILATERAL: "Bilateral"}
 
 
 def levels_in_spine_order(region: str, levels: list[str]) -> list[str]:

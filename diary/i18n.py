@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from flask import Flask, g, request
 
-LANGUAGES = {"en": "English", "es": "Español"}
+from diary.vocabulary import Language
+
+LANGUAGES = {Language.ENGLISH: "English", Language.SPANISH: "Español"}
 COOKIE = "lang"
 
 

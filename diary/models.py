@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from flask import current_app
 from flask_login import UserMixin
@@ -11,6 +12,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Enum,
     Float,
     ForeignKey,
     Index,
@@ -24,6 +26,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from diary.extensions import db
+from diary.vocabulary import (
+    Agent,
+    EntrySource,
+    Language,
+    Purpose,
+    Region,
+    Role,
+    Sedation,
+    Sequence,
+    Side,
+)
 
 
 def utcnow() -> datetime:
@@ -52,6 +65,22 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
+def stored_as_value(enum: type[StrEnum], length: int = 20) -> Enum:
+    """A column holding one of ``enum``'s values as plain text, read back as the member.
+
+    No database enum type and no CHECK constraint: a new value needs no migration. The
+    type refuses a value outside the enum before it reaches the database.
+    """
+    return Enum(
+        enum,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        validate_strings=True,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
 def new_diary_token() -> str:
     # 32 bytes = 256 bits, URL-safe: unguessable and fine in a QR code.
     return secrets.token_urlsafe(32)
@@ -66,7 +95,9 @@ class Clinic(db.Model):
     min_entries_in_window: Mapped[int] = mapped_column(Integer, default=3)
     diary_link_hours: Mapped[int] = mapped_column(Integer, default=48)
     # Language of the patient pages when the phone's language is not offered.
-    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    language: Mapped[Language] = mapped_column(
+        stored_as_value(Language, length=8), default=Language.ENGLISH, server_default="en"
+    )
     # {"en": ["...", ...], "es": [...]}: the clinic's own instructions, if it wrote any.
     instructions: Mapped[dict | None] = mapped_column(JSON, default=None)
     # {"early_minutes": [15, 30], "hourly_until_h": 8, "long_acting_until_h": 12}
@@ -84,7 +115,7 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(256))
-    role: Mapped[str] = mapped_column(String(20), default="clinician")
+    role: Mapped[Role] = mapped_column(stored_as_value(Role), default=Role.CLINICIAN)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -107,6 +138,11 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        """May change the clinic's settings, clinicians and API tokens."""
+        return self.role == Role.ADMIN
 
 
 class LoginSession(db.Model):
@@ -161,17 +197,17 @@ class Block(db.Model):
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
     performed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    region: Mapped[str] = mapped_column(String(20))
+    region: Mapped[Region] = mapped_column(stored_as_value(Region))
     levels: Mapped[list[str]] = mapped_column(JSON)
-    side: Mapped[str] = mapped_column(String(20))
-    purpose: Mapped[str] = mapped_column(String(20))
-    sequence: Mapped[str] = mapped_column(String(20))
-    agent: Mapped[str] = mapped_column(String(20))
+    side: Mapped[Side] = mapped_column(stored_as_value(Side))
+    purpose: Mapped[Purpose] = mapped_column(stored_as_value(Purpose))
+    sequence: Mapped[Sequence] = mapped_column(stored_as_value(Sequence))
+    agent: Mapped[Agent] = mapped_column(stored_as_value(Agent))
     concentration: Mapped[str | None] = mapped_column(String(10))
     agent_other: Mapped[str | None] = mapped_column(String(100))
     volume_ml_per_level: Mapped[float] = mapped_column(Float)
     steroid: Mapped[bool] = mapped_column(Boolean, default=False)
-    sedation: Mapped[str] = mapped_column(String(20), default="none")
+    sedation: Mapped[Sedation] = mapped_column(stored_as_value(Sedation), default=Sedation.NONE)
     baseline_pain: Mapped[int] = mapped_column(Integer)
     activities: Mapped[list[str]] = mapped_column(JSON, default=list)
     diary_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_diary_token)
@@ -226,7 +262,9 @@ class DiaryEntry(db.Model):
     note: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # "patient" from the diary link, or "transcribed" by staff from a paper diary.
-    source: Mapped[str] = mapped_column(String(20), default="patient", server_default="patient")
+    source: Mapped[EntrySource] = mapped_column(
+        stored_as_value(EntrySource), default=EntrySource.PATIENT, server_default="patient"
+    )
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     block: Mapped[Block] = relationship(back_populates="entries")

@@ -413,7 +413,7 @@ def get_settings():
 
 @bp.patch("/clinic/settings")
 def update_settings():
-    if current_user.role != "admin":
+    if not current_user.is_admin:
         raise ApiProblem(403, "Only a clinic admin may change settings.")
     clinic = current_user.clinic
     current = clinic_settings(clinic)

@@ -25,10 +25,16 @@ from diary.agents import AGENT_LABELS, OTHER, agent_choices
 from diary.forms import ScoreField
 from diary.i18n import LANGUAGES
 from diary.relief import VERDICTS
+from diary.vocabulary import Purpose, Role, Sedation, Sequence
 
-PURPOSES = {"diagnostic": "Diagnostic", "therapeutic": "Therapeutic"}
-SEQUENCES = {"first": "1st", "second": "2nd", "confirmatory": "Confirmatory"}
-SEDATIONS = {"none": "None", "minimal": "Minimal (anxiolysis)", "moderate": "Moderate"}
+PURPOSES = {Purpose.DIAGNOSTIC: "Diagnostic", Purpose.THERAPEUTIC: "Therapeutic"}
+SEQUENCES = {Sequence.FIRST: "1st", Sequence.SECOND: "2nd", Sequence.CONFIRMATORY: "Confirmatory"}
+SEDATIONS = {
+    Sedation.NONE: "None",
+    Sedation.MINIMAL: "Minimal (anxiolysis)",
+    Sedation.MODERATE: "Moderate",
+}
+ROLES = {Role.CLINICIAN: "Clinician", Role.ADMIN: "Clinic admin"}
 
 
 class SearchForm(FlaskForm):
@@ -271,7 +277,7 @@ class NewClinicianForm(FlaskForm):
     email = StringField(
         "Email", validators=[DataRequired("Enter an email address."), Length(max=254)]
     )
-    role = SelectField("Role", choices={"clinician": "Clinician", "admin": "Clinic admin"})
+    role = SelectField("Role", choices=ROLES)
 
     def validate_email(self, field):
         if "@" not in field.data or field.data.strip().count("@") != 1:

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from diary import charts, export, export_queries, relief, report, summaries
-from diary.access import clinic_block_or_404, clinic_patient_or_404
+from diary.access import admin_only, clinic_block_or_404, clinic_patient_or_404
 from diary.auth.forms import EmptyForm
 from diary.clinic.forms import (
     AGENT_WINDOW_FIELDS,
@@ -496,9 +496,8 @@ def diary_link(block_id: int, action: str):
 
 
 @bp.route("/settings", methods=["GET", "POST"])
+@admin_only
 def settings():
-    if current_user.role != "admin":
-        abort(403)
     clinic = current_user.clinic
     form = ClinicSettingsForm()
     if form.validate_on_submit():
@@ -546,7 +545,7 @@ def settings():
 
 def _visible_tokens():
     query = select(ApiToken).where(ApiToken.clinic_id == current_user.clinic_id)
-    if current_user.role != "admin":
+    if not current_user.is_admin:
         query = query.where(ApiToken.user_id == current_user.id)
     return db.session.execute(query.order_by(ApiToken.created_at.desc())).scalars().all()
 
@@ -593,11 +592,6 @@ AUDIT_COLUMNS = [
 ]
 
 
-def _require_admin() -> None:
-    if current_user.role != "admin":
-        abort(403)
-
-
 def _clinic_audit_events():
     return (
         select(AuditEvent)
@@ -608,17 +602,17 @@ def _clinic_audit_events():
 
 
 @bp.get("/audit")
+@admin_only
 def audit():
     """Who saw, changed or exported what, and from where (clinic admins)."""
-    _require_admin()
     page = request.args.get("page", 1, type=int)
     events = db.paginate(_clinic_audit_events(), page=page, per_page=100, error_out=False)
     return render_template("clinic/audit.html", events=events, tz=current_user.clinic.timezone)
 
 
 @bp.get("/audit.csv")
+@admin_only
 def audit_csv():
-    _require_admin()
     user = current_user._get_current_object()
 
     def rows():
@@ -656,9 +650,9 @@ def audit_csv():
 
 
 @bp.route("/settings/users", methods=["GET", "POST"])
+@admin_only
 def users():
     """Clinic admins add clinicians, pause accounts and end their sessions."""
-    _require_admin()
     form = NewClinicianForm()
     new_password = None
     if form.validate_on_submit():
@@ -698,8 +692,8 @@ def users():
 
 
 @bp.post("/settings/users/<int:user_id>/<action>")
+@admin_only
 def user_action(user_id: int, action: str):
-    _require_admin()
     member = db.session.get(User, user_id)
     if (
         member is None

@@ -1,0 +1,60 @@
+"""The closed sets of values the records use, one enum each. Flask-free.
+
+The database stores each as its value, the forms offer them (with labels of their own),
+the API models accept and document exactly these, so a new value is added here once.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Region(StrEnum):
+    CERVICAL = "cervical"
+    THORACIC = "thoracic"
+    LUMBAR = "lumbar"
+
+
+class Side(StrEnum):
+    LEFT = "left"
+    RIGHT = "right"
+    BILATERAL = "bilateral"
+
+
+class Purpose(StrEnum):
+    DIAGNOSTIC = "diagnostic"
+    THERAPEUTIC = "therapeutic"
+
+
+class Sequence(StrEnum):
+    FIRST = "first"
+    SECOND = "second"
+    CONFIRMATORY = "confirmatory"
+
+
+class Agent(StrEnum):
+    LIDOCAINE = "lidocaine"
+    BUPIVACAINE = "bupivacaine"
+    ROPIVACAINE = "ropivacaine"
+    OTHER = "other"
+
+
+class Sedation(StrEnum):
+    NONE = "none"
+    MINIMAL = "minimal"
+    MODERATE = "moderate"
+
+
+class Role(StrEnum):
+    CLINICIAN = "clinician"
+    ADMIN = "admin"
+
+
+class EntrySource(StrEnum):
+    PATIENT = "patient"
+    TRANSCRIBED = "transcribed"
+
+
+class Language(StrEnum):
+    ENGLISH = "en"
+    SPANISH = "es"
