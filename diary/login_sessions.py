@@ -113,7 +113,7 @@ def register_user_loaders(login_manager: LoginManager) -> None:
         # Bearer tokens authenticate the JSON API only, never the HTML pages.
         if request.blueprint != "api":
             return None
-        from diary.api.routes import bearer_token
+        from diary.api.blueprint import bearer_token
         from diary.services.tokens import user_for_token
 
         token = bearer_token()

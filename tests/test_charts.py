@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from PIL import Image
 
 from diary import charts, relief
-from diary.clinic.routes import chart_cache
 from diary.extensions import db
+from diary.web import chart_cache
 from tests.conftest import add_entries
 
 START = datetime(2026, 3, 2, 9, tzinfo=UTC)

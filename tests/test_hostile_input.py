@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from diary.api.routes import BLOCK_FIELDS, ENTRY_FIELDS
+from diary.api import schemas
 from diary.extensions import db
 from diary.models import (
     ApiToken,
@@ -96,21 +96,21 @@ def form_for(fields: list[str]):
     return st.dictionaries(st.sampled_from(fields), HOSTILE_TEXT, max_size=len(fields))
 
 
-# The endpoints' own field names, taken from the API, plus random ones in each body.
+def fields_of(model) -> list[str]:
+    return sorted(model.model_fields)
+
+
+# The endpoints' own field names, taken from the API's models, plus random ones in each body.
 API_ENDPOINTS = [
-    ("POST", "/api/v1/patients", ["display_name", "mrn", "birth_year"]),
-    ("POST", "/api/v1/blocks", sorted(BLOCK_FIELDS)),
-    ("PATCH", "/api/v1/blocks/{block}", sorted(BLOCK_FIELDS - {"patient_id"})),
-    ("POST", "/api/v1/blocks/{block}/entries", sorted(ENTRY_FIELDS)),
-    (
-        "PATCH",
-        "/api/v1/clinic/settings",
-        ["threshold_pct", "schedule", "agent_windows", "min_baseline_pain", "language"],
-    ),
-    ("POST", "/api/v1/diary/{token}/entries", sorted(ENTRY_FIELDS)),
-    ("PATCH", "/api/v1/diary/{token}/entries/{entry}", sorted(ENTRY_FIELDS - {"client_id"})),
-    ("POST", "/api/v1/diary/{token}/push", ["endpoint", "keys", "expirationTime"]),
-    ("DELETE", "/api/v1/diary/{token}/push", ["endpoint"]),
+    ("POST", "/api/v1/patients", fields_of(schemas.PatientInput)),
+    ("POST", "/api/v1/blocks", fields_of(schemas.BlockInput)),
+    ("PATCH", "/api/v1/blocks/{block}", fields_of(schemas.BlockChanges)),
+    ("POST", "/api/v1/blocks/{block}/entries", fields_of(schemas.TranscribedEntry)),
+    ("PATCH", "/api/v1/clinic/settings", fields_of(schemas.SettingsChanges)),
+    ("POST", "/api/v1/diary/{token}/entries", fields_of(schemas.EntryInput)),
+    ("PATCH", "/api/v1/diary/{token}/entries/{entry}", fields_of(schemas.EntryCorrection)),
+    ("POST", "/api/v1/diary/{token}/push", fields_of(schemas.PushSubscription)),
+    ("DELETE", "/api/v1/diary/{token}/push", fields_of(schemas.PushEndpoint)),
 ]
 FORMS = [
     ("/patients/new", ["display_name", "mrn", "birth_year"]),

@@ -8,7 +8,8 @@ import os
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from diary.api.openapi import openapi_document
+from diary.api.blueprint import api as api_operations
+from diary.api.spec import openapi_document
 from diary.extensions import db
 from diary.services.tokens import create_api_token
 from tests.conftest import World, add_entries, make_app
@@ -52,7 +53,9 @@ def api_app(tmp_path_factory):
 
 OPERATIONS = [
     (method.upper(), path)
-    for path, methods in openapi_document("http://localhost/api/v1")["paths"].items()
+    for path, methods in openapi_document(api_operations, "http://localhost/api/v1", {})[
+        "paths"
+    ].items()
     for method in methods
 ]
 

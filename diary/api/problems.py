@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Response, json
 
+from diary.services.rejections import InputRejected
+
 PROBLEM_TYPE = "application/problem+json"
 
 TITLES = {
@@ -30,6 +32,11 @@ class ApiProblem(Exception):
         self.status = status
         self.detail = detail
         self.errors = errors or {}
+
+    @classmethod
+    def rejected(cls, rejected: InputRejected) -> ApiProblem:
+        """A service's refusal as a 422 naming the field at fault."""
+        return cls(422, rejected.message, {rejected.field: rejected.message})
 
 
 def problem_response(status: int, detail: str, errors: dict[str, str] | None = None) -> Response:

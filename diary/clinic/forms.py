@@ -25,6 +25,7 @@ from diary.agents import AGENT_LABELS, OTHER, agent_choices
 from diary.forms import ScoreField
 from diary.i18n import LANGUAGES
 from diary.relief import VERDICTS
+from diary.services.settings import SETTING_LIMITS, WINDOW_HOURS
 from diary.vocabulary import Purpose, Role, Sedation, Sequence
 
 PURPOSES = {Purpose.DIAGNOSTIC: "Diagnostic", Purpose.THERAPEUTIC: "Therapeutic"}
@@ -116,7 +117,7 @@ class BlockForm(FlaskForm):
 
 
 class ClinicSettingsForm(FlaskForm):
-    """The clinic's analysis and diary settings (criteria.md's defaults)."""
+    """The clinic's analysis and diary settings (defaults in docs/verdict-rules.md)."""
 
     threshold_pct = SelectField(
         "Relief threshold for a positive block",
@@ -129,14 +130,17 @@ class ClinicSettingsForm(FlaskForm):
         "Lowest baseline pain that can be judged (0–10)",
         validators=[
             InputRequired("Enter the lowest baseline pain."),
-            NumberRange(0, 10, "The lowest baseline pain is a number from 0 to 10."),
+            NumberRange(
+                *SETTING_LIMITS["min_baseline_pain"],
+                "The lowest baseline pain is a number from 0 to 10.",
+            ),
         ],
     )
     min_entries_in_window = IntegerField(
         "Entries needed within the agent's expected window",
         validators=[
             InputRequired("Enter how many entries are needed."),
-            NumberRange(1, 24, "Between 1 and 24 entries."),
+            NumberRange(*SETTING_LIMITS["min_entries_in_window"], "Between 1 and 24 entries."),
         ],
     )
     language = SelectField(
@@ -156,7 +160,7 @@ class ClinicSettingsForm(FlaskForm):
         "Diary link lifetime after the procedure (hours)",
         validators=[
             InputRequired("Enter the link lifetime."),
-            NumberRange(1, 24 * 14, "Between 1 hour and 14 days."),
+            NumberRange(*SETTING_LIMITS["diary_link_hours"], "Between 1 hour and 14 days."),
         ],
     )
     early_minutes = StringField(
@@ -167,14 +171,14 @@ class ClinicSettingsForm(FlaskForm):
         "Hourly entries until (hours), short-acting agents",
         validators=[
             InputRequired("Enter the last hourly entry."),
-            NumberRange(1, 48, "Between 1 and 48 h."),
+            NumberRange(*SETTING_LIMITS["hourly_until_h"], "Between 1 and 48 h."),
         ],
     )
     long_acting_until_h = IntegerField(
         "Hourly entries until (hours), bupivacaine and ropivacaine",
         validators=[
             InputRequired("Enter the last hourly entry."),
-            NumberRange(1, 48, "Between 1 and 48 h."),
+            NumberRange(*SETTING_LIMITS["long_acting_until_h"], "Between 1 and 48 h."),
         ],
     )
 
@@ -204,7 +208,7 @@ for _agent, _label in AGENT_LABELS.items():
                 places=2,
                 validators=[
                     InputRequired(f"Enter the {_label.lower()} {_text}."),
-                    NumberRange(0, 72, "Between 0 and 72 hours."),
+                    NumberRange(*WINDOW_HOURS, "Between 0 and 72 hours."),
                 ],
             ),
         )
@@ -261,7 +265,7 @@ class TranscribeEntryForm(FlaskForm):
 
 def instructions_from(form: ClinicSettingsForm) -> dict[str, list[str]]:
     """{language: lines} for the languages where the clinic wrote its own instructions."""
-    written = {}
+    written: dict[str, list[str]] = {}
     for code in LANGUAGES:
         text = form[f"instructions_{code}"].data or ""
         lines = [line.strip()[:300] for line in text.splitlines() if line.strip()][:10]

@@ -27,12 +27,12 @@ from diary.forms import clinic_time_to_utc, utc_to_clinic_time
 from diary.i18n import instructions_for, patient_time
 from diary.models import utcnow
 from diary.patient.forms import OTHER_ACTIVITY, EntryForm
-from diary.public_urls import diary_url
 from diary.reminders import reminders_ics
 from diary.services.blocks import agent_label
 from diary.services.entries import EntryInput, correct_entry, record_entry
 from diary.services.progress import diary_progress
 from diary.services.rejections import DiaryClosed, InputRejected
+from diary.web import diary_url
 
 bp = Blueprint("patient", __name__, url_prefix="/d")
 
@@ -112,7 +112,7 @@ def _render_diary(block, form: EntryForm, status: int = 200):
 @bp.get("/sw.js")
 def service_worker():
     """The service worker, served under /d/ so that it may control the diary pages."""
-    response = send_from_directory(current_app.static_folder, "sw.js", max_age=0)
+    response = send_from_directory(str(current_app.static_folder), "sw.js", max_age=0)
     response.headers["Cache-Control"] = "no-cache"
     return response
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from diary.agents import describe_agent
+from diary import anatomy
+from diary.agents import CONCENTRATIONS, OTHER, describe_agent
 from diary.extensions import db
 from diary.models import (
     Block,
@@ -15,6 +16,7 @@ from diary.models import (
     utcnow,
 )
 from diary.services.audit import record_audit
+from diary.services.rejections import InputRejected
 
 
 @dataclass
@@ -35,13 +37,35 @@ class BlockInput:
     activities: list[str] = field(default_factory=list)
 
 
+def consistent_levels(
+    region: str, levels: list[str], agent: str, concentration: str | None, agent_other: str | None
+) -> list[str]:
+    """The levels in spine order; raises InputRejected where the block contradicts itself
+    (a level outside its region, a concentration the agent is not given at, an unnamed
+    other agent)."""
+    if not levels:
+        raise InputRejected("levels", "must name at least one level")
+    try:
+        ordered = anatomy.levels_in_spine_order(region, levels)
+    except ValueError as error:
+        raise InputRejected("levels", str(error)) from None
+    if agent == OTHER and not (agent_other or "").strip():
+        raise InputRejected("agent_other", "is required when agent is other")
+    if agent != OTHER and concentration not in CONCENTRATIONS[agent]:
+        raise InputRejected("concentration", "must be one of: " + ", ".join(CONCENTRATIONS[agent]))
+    return ordered
+
+
 def create_block(clinic: Clinic, patient: Patient, values: BlockInput, by: User) -> Block:
+    levels = consistent_levels(
+        values.region, values.levels, values.agent, values.concentration, values.agent_other
+    )
     block = Block(
         clinic_id=clinic.id,
         patient_id=patient.id,
         performed_at=values.performed_at,
         region=values.region,
-        levels=values.levels,
+        levels=levels,
         side=values.side,
         purpose=values.purpose,
         sequence=values.sequence,
@@ -65,6 +89,13 @@ def create_block(clinic: Clinic, patient: Patient, values: BlockInput, by: User)
 def update_block(block: Block, values: dict, by: User, now: datetime | None = None) -> None:
     """Change a block's recorded details (values as BlockInput's fields)."""
     now = now or utcnow()
+    merged = {
+        name: values.get(name, getattr(block, name))
+        for name in ("region", "levels", "agent", "concentration", "agent_other")
+    }
+    if merged["agent"] == OTHER:
+        merged["concentration"] = None
+    values = {**values, "levels": consistent_levels(**merged)}
     for name, value in values.items():
         if name == "activities":
             value = [a.strip() for a in (value or []) if a.strip()]

@@ -9,14 +9,26 @@ from datetime import datetime
 
 from diary import relief
 from diary.agents import windows_from_settings
-from diary.models import (
-    Block,
-    Clinic,
-    User,
-)
+from diary.models import Block, Clinic, User
 from diary.schedule import DiarySchedule
 from diary.services.audit import record_audit
 from diary.services.rejections import InputRejected
+from diary.vocabulary import Language
+
+# The thresholds criteria the verdict may use (docs/verdict-rules.md): 80% (Medicare
+# LCD, Spine Intervention Society) or 50% (2020 multisociety consensus).
+THRESHOLDS = (80, 50)
+# Each setting's range, (lowest, highest), checked here for every door and offered by
+# the form and the API from this table.
+SETTING_LIMITS: dict[str, tuple[int, int]] = {
+    "min_baseline_pain": (0, 10),
+    "min_entries_in_window": (1, 24),
+    "diary_link_hours": (1, 24 * 14),
+    "hourly_until_h": (1, 48),
+    "long_acting_until_h": (1, 48),
+}
+EARLY_MINUTES = (1, 59)
+WINDOW_HOURS = (0, 72)
 
 
 def analysis_settings(clinic: Clinic) -> relief.AnalysisSettings:
@@ -69,9 +81,26 @@ def clinic_settings(clinic: Clinic) -> ClinicSettings:
 
 def update_clinic_settings(clinic: Clinic, values: ClinicSettings, by: User) -> None:
     """Store new settings; raises InputRejected naming the first inconsistent value."""
-    if values.threshold_pct not in (50.0, 80.0):
+    if values.threshold_pct not in THRESHOLDS:
         raise InputRejected("threshold_pct", "The threshold is 80% or 50%.")
+    schedule = values.schedule
+    numbers = {
+        "min_baseline_pain": values.min_baseline_pain,
+        "min_entries_in_window": values.min_entries_in_window,
+        "diary_link_hours": values.diary_link_hours,
+        "hourly_until_h": schedule.hourly_until_h,
+        "long_acting_until_h": schedule.long_acting_until_h,
+    }
+    for name, value in numbers.items():
+        low, high = SETTING_LIMITS[name]
+        if not low <= value <= high:
+            raise InputRejected(name, f"Between {low} and {high}.")
+    if not all(EARLY_MINUTES[0] <= m <= EARLY_MINUTES[1] for m in schedule.early_minutes):
+        raise InputRejected("early_minutes", "Early due times are between 1 and 59 minutes.")
     for agent, window in values.agent_windows.items():
+        for bound in ("minimum_h", "maximum_h"):
+            if not WINDOW_HOURS[0] <= window[bound] <= WINDOW_HOURS[1]:
+                raise InputRejected(f"{agent}_{bound}", "Between 0 and 72 hours.")
         if window["minimum_h"] > window["maximum_h"]:
             raise InputRejected(
                 f"{agent}_minimum_h",
@@ -83,6 +112,6 @@ def update_clinic_settings(clinic: Clinic, values: ClinicSettings, by: User) -> 
     clinic.diary_link_hours = values.diary_link_hours
     clinic.schedule = values.schedule.to_settings()
     clinic.agent_windows = values.agent_windows
-    clinic.language = values.language
+    clinic.language = Language(values.language)
     clinic.instructions = values.instructions or None
     record_audit("clinic.settings", by=by, target=clinic)

@@ -1,0 +1,371 @@
+"""The clinic's operations: patients, blocks, their diaries and analyses, settings."""
+
+from __future__ import annotations
+
+from flask import url_for
+from flask_login import current_user
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from diary import fhir
+from diary.access import clinic_block_or_404, clinic_patient_or_404
+from diary.api import schemas
+from diary.api.blueprint import api
+from diary.api.entries import store_entry
+from diary.api.problems import ApiProblem
+from diary.api.serializers import block_answer, entry_answer, patient_answer
+from diary.api.spec import CSV, FHIR, PNG, SVG
+from diary.extensions import db
+from diary.models import Block, Patient, utcnow
+from diary.schedule import DiarySchedule
+from diary.services import analysis as analysis_service
+from diary.services import blocks as blocks_service
+from diary.services import patients as patients_service
+from diary.services.analysis import analyse_block, analyse_series
+from diary.services.audit import record_audit
+from diary.services.blocks import agent_label, reopen_link, revoke_link
+from diary.services.rejections import InputRejected
+from diary.services.settings import clinic_settings, update_clinic_settings
+from diary.web import block_csv_response, chart_response
+
+PAGE_SIZE = 50
+
+
+def page_of(query: Select, page: int, order: tuple, options: tuple = ()) -> tuple[list, int]:
+    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = db.session.execute(
+        query.order_by(*order).options(*options).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).scalars()
+    return list(rows), total
+
+
+# --- patients --------------------------------------------------------------------------
+
+
+@api.get(
+    "/patients",
+    summary="The clinic's patients, 50 a page",
+    query=schemas.Page,
+    answers={200: schemas.PatientList},
+)
+def list_patients(query: schemas.Page):
+    patients, total = page_of(
+        select(Patient).where(Patient.clinic_id == current_user.clinic_id),
+        query.page,
+        (Patient.id,),
+    )
+    return schemas.PatientList(
+        items=[patient_answer(p) for p in patients],
+        page=query.page,
+        per_page=PAGE_SIZE,
+        total=total,
+    )
+
+
+@api.post(
+    "/patients", summary="Add a patient", body=schemas.PatientInput, answers={201: schemas.Patient}
+)
+def create_patient():
+    body: schemas.PatientInput = api.body()
+    patient = patients_service.create_patient(
+        current_user.clinic,
+        patients_service.PatientInput(**body.model_dump()),
+        by=current_user,
+    )
+    db.session.commit()
+    return (
+        patient_answer(patient),
+        201,
+        {"Location": url_for("api.get_patient", patient_id=patient.id)},
+    )
+
+
+@api.get(
+    "/patients/<int:patient_id>",
+    summary="One patient",
+    answers={200: schemas.Patient},
+    problems=(404,),
+)
+def get_patient(patient_id: int):
+    patient = clinic_patient_or_404(patient_id)
+    record_audit("patient.view", by=current_user, target=patient)
+    db.session.commit()
+    return patient_answer(patient)
+
+
+@api.get(
+    "/patients/<int:patient_id>/series",
+    summary="The patient's blocks by region, side and levels, with the pair's concordance "
+    "and the ablation criteria",
+    answers={200: schemas.PatientSeries},
+    problems=(404,),
+)
+def patient_series(patient_id: int):
+    patient = clinic_patient_or_404(patient_id)
+    series = []
+    for blocks in analysis_service.patient_series(patient):
+        first = blocks[0]
+        series.append(
+            schemas.Series.model_validate(
+                analyse_series(blocks).to_dict()
+                | {"region": first.region, "side": first.side, "levels": list(first.levels)}
+            )
+        )
+    record_audit("patient.view", by=current_user, target=patient)
+    db.session.commit()
+    return schemas.PatientSeries(patient_id=patient.id, series=series)
+
+
+# --- blocks ----------------------------------------------------------------------------
+
+
+@api.get(
+    "/blocks",
+    summary="The clinic's blocks, newest first, 50 a page",
+    query=schemas.BlockListQuery,
+    answers={200: schemas.BlockList},
+)
+def list_blocks(query: schemas.BlockListQuery):
+    selection = select(Block).where(Block.clinic_id == current_user.clinic_id)
+    if query.patient_id is not None:
+        selection = selection.where(Block.patient_id == query.patient_id)
+    blocks, total = page_of(
+        selection,
+        query.page,
+        (Block.performed_at.desc(), Block.id.desc()),
+        (selectinload(Block.entries), joinedload(Block.clinic)),  # for the diary's status
+    )
+    return schemas.BlockList(
+        items=[block_answer(b) for b in blocks], page=query.page, per_page=PAGE_SIZE, total=total
+    )
+
+
+@api.post(
+    "/blocks",
+    summary="Record a block; the answer carries its diary link",
+    body=schemas.BlockInput,
+    answers={201: schemas.Block},
+)
+def create_block():
+    body: schemas.BlockInput = api.body()
+    patient = db.session.get(Patient, body.patient_id)
+    if patient is None or patient.clinic_id != current_user.clinic_id:
+        raise ApiProblem(422, "Some fields are not valid.", {"patient_id": "no such patient"})
+    values = blocks_service.BlockInput(**body.model_dump(exclude={"patient_id"}))
+    try:
+        block = blocks_service.create_block(current_user.clinic, patient, values, by=current_user)
+    except InputRejected as rejected:
+        raise ApiProblem.rejected(rejected) from None
+    db.session.commit()
+    return block_answer(block), 201, {"Location": url_for("api.get_block", block_id=block.id)}
+
+
+@api.get(
+    "/blocks/<int:block_id>", summary="One block", answers={200: schemas.Block}, problems=(404,)
+)
+def get_block(block_id: int):
+    block = clinic_block_or_404(block_id)
+    record_audit("block.view", by=current_user, target=block)
+    db.session.commit()
+    return block_answer(block)
+
+
+NULLABLE_BLOCK_FIELDS = {"concentration", "agent_other"}
+
+
+@api.patch(
+    "/blocks/<int:block_id>",
+    summary="Correct a block's details",
+    body=schemas.BlockChanges,
+    answers={200: schemas.Block},
+    problems=(404,),
+)
+def update_block(block_id: int):
+    block = clinic_block_or_404(block_id)
+    changes = api.body().model_dump(exclude_unset=True)
+    nulls = {
+        name: "cannot be null"
+        for name, value in changes.items()
+        if value is None and name not in NULLABLE_BLOCK_FIELDS
+    }
+    if nulls:
+        raise ApiProblem(422, "Some fields are not valid.", nulls)
+    try:
+        blocks_service.update_block(block, changes, by=current_user)
+    except InputRejected as rejected:
+        raise ApiProblem.rejected(rejected) from None
+    db.session.commit()
+    return block_answer(block)
+
+
+@api.get(
+    "/blocks/<int:block_id>/analysis",
+    summary="The diary's analysis and verdict",
+    answers={200: schemas.Analysis},
+    problems=(404,),
+)
+def block_analysis(block_id: int):
+    block = clinic_block_or_404(block_id)
+    record_audit("block.view", by=current_user, target=block)
+    db.session.commit()
+    return schemas.Analysis.model_validate(analyse_block(block).to_dict())
+
+
+@api.get(
+    "/blocks/<int:block_id>/entries",
+    summary="The diary's entries, oldest first",
+    answers={200: schemas.Entries},
+    problems=(404,),
+)
+def block_entries(block_id: int):
+    block = clinic_block_or_404(block_id)
+    record_audit("block.entries", by=current_user, target=block)
+    db.session.commit()
+    return schemas.Entries(items=[entry_answer(e) for e in block.entries])
+
+
+@api.get(
+    "/blocks/<int:block_id>/entries.csv",
+    summary="The diary as CSV (one row per entry)",
+    answers={200: CSV},
+    problems=(404,),
+)
+def block_entries_csv(block_id: int):
+    return block_csv_response(clinic_block_or_404(block_id))
+
+
+@api.post(
+    "/blocks/<int:block_id>/entries",
+    summary="Transcribe an entry from a paper diary",
+    body=schemas.TranscribedEntry,
+    answers={201: schemas.Entry, 200: schemas.Entry},
+    notes={200: "Already stored (same client_id)"},
+    problems=(404,),
+)
+def transcribe_entry(block_id: int):
+    block = clinic_block_or_404(block_id)
+    return store_entry(block, api.body(), transcribed_by=current_user._get_current_object())
+
+
+CHART_NOTES = {304: "Not modified (If-None-Match)"}
+
+
+@api.get(
+    "/blocks/<int:block_id>/chart.png",
+    summary="The relief chart as PNG",
+    query=schemas.ChartQuery,
+    answers={200: PNG, 304: None},
+    notes=CHART_NOTES,
+    problems=(404,),
+    endpoint="block_chart",
+    defaults={"fmt": "png"},
+)
+@api.get(
+    "/blocks/<int:block_id>/chart.svg",
+    summary="The relief chart as SVG",
+    query=schemas.ChartQuery,
+    answers={200: SVG, 304: None},
+    notes=CHART_NOTES,
+    problems=(404,),
+    endpoint="block_chart",
+    defaults={"fmt": "svg"},
+)
+def block_chart(block_id: int, fmt: str, query: schemas.ChartQuery):
+    return chart_response(block_id, fmt)
+
+
+@api.get(
+    "/blocks/<int:block_id>/fhir",
+    summary="The diary as a FHIR R4 Bundle",
+    answers={200: FHIR},
+    problems=(404,),
+)
+def block_fhir(block_id: int):
+    block = clinic_block_or_404(block_id)
+    bundle = fhir.diary_bundle(block, agent_label(block), analyse_block(block), utcnow())
+    record_audit("export.fhir", by=current_user, target=block, detail={"rows": len(block.entries)})
+    db.session.commit()
+    return bundle, 200, {"Content-Type": "application/fhir+json"}
+
+
+@api.post(
+    "/blocks/<int:block_id>/link/revoke",
+    summary="Close the diary link now",
+    answers={200: schemas.Block},
+    problems=(404,),
+    endpoint="block_link",
+    defaults={"action": "revoke"},
+)
+@api.post(
+    "/blocks/<int:block_id>/link/reopen",
+    summary="Reopen the diary link (an expired link gets a fresh lifetime)",
+    answers={200: schemas.Block},
+    problems=(404,),
+    endpoint="block_link",
+    defaults={"action": "reopen"},
+)
+def block_link(block_id: int, action: str):
+    block = clinic_block_or_404(block_id)
+    (revoke_link if action == "revoke" else reopen_link)(block, by=current_user)
+    db.session.commit()
+    return block_answer(block)
+
+
+# --- clinic settings -------------------------------------------------------------------
+
+
+def settings_answer() -> schemas.Settings:
+    clinic = current_user.clinic
+    current = clinic_settings(clinic)
+    return schemas.Settings(
+        threshold_pct=int(current.threshold_pct),
+        min_baseline_pain=current.min_baseline_pain,
+        min_entries_in_window=current.min_entries_in_window,
+        diary_link_hours=current.diary_link_hours,
+        schedule=schemas.Schedule(**current.schedule.to_settings()),
+        agent_windows={
+            agent: schemas.Window(**window) for agent, window in current.agent_windows.items()
+        },
+        timezone=clinic.timezone,
+        language=current.language,
+    )
+
+
+@api.get(
+    "/clinic/settings",
+    summary="The clinic's analysis and diary settings",
+    answers={200: schemas.Settings},
+)
+def get_settings():
+    return settings_answer()
+
+
+@api.patch(
+    "/clinic/settings",
+    summary="Change settings (clinic admins only)",
+    body=schemas.SettingsChanges,
+    answers={200: schemas.Settings},
+    problems=(403,),
+)
+def update_settings():
+    if not current_user.is_admin:
+        raise ApiProblem(403, "Only a clinic admin may change settings.")
+    body: schemas.SettingsChanges = api.body()
+    clinic = current_user.clinic
+    current = clinic_settings(clinic)
+    changes = body.model_dump(exclude_unset=True, exclude={"schedule", "agent_windows"})
+    if body.schedule is not None:
+        schedule = current.schedule.to_settings() | body.schedule.model_dump(exclude_unset=True)
+        schedule["early_minutes"] = sorted(set(schedule["early_minutes"]))
+        current.schedule = DiarySchedule.from_settings(schedule)
+    for agent, window in (body.agent_windows or {}).items():
+        current.agent_windows[agent].update(window.model_dump(exclude_unset=True))
+    for name, value in changes.items():
+        if value is not None:
+            setattr(current, name, value)
+    try:
+        update_clinic_settings(clinic, current, by=current_user)
+    except InputRejected as rejected:
+        raise ApiProblem.rejected(rejected) from None
+    db.session.commit()
+    return settings_answer()

@@ -1,0 +1,99 @@
+"""The diary link's operations: what the patient's phone reads and sends with the
+block's token, and nothing that identifies the patient."""
+
+from __future__ import annotations
+
+from diary.access import block_for_token_or_404, entry_of_block_or_404
+from diary.api import schemas
+from diary.api.blueprint import api
+from diary.api.entries import entry_values, store_entry
+from diary.api.problems import ApiProblem
+from diary.api.serializers import entry_answer, public_diary_answer
+from diary.extensions import db
+from diary.models import Block, utcnow
+from diary.services.entries import correct_entry
+from diary.services.rejections import InputRejected
+from diary.services.reminders import subscribe_push, unsubscribe_push
+
+
+def open_diary_or_410(token: str) -> Block:
+    block = block_for_token_or_404(token)
+    if not block.link_open(utcnow()):
+        raise ApiProblem(410, "This diary link is closed; please contact your clinic.")
+    return block
+
+
+@api.get(
+    "/diary/<token>",
+    summary="The diary as the patient's phone shows it",
+    answers={200: schemas.PublicDiary},
+    problems=(404, 410),
+    public=True,
+)
+def diary(token: str):
+    return public_diary_answer(open_diary_or_410(token))
+
+
+@api.post(
+    "/diary/<token>/entries",
+    summary="Log a pain score (resending is safe)",
+    body=schemas.EntryInput,
+    answers={201: schemas.Entry, 200: schemas.Entry},
+    notes={200: "Already stored (same client_id)"},
+    problems=(404, 410),
+    public=True,
+)
+def diary_add_entry(token: str):
+    block = block_for_token_or_404(token)
+    return store_entry(block, api.body())
+
+
+@api.patch(
+    "/diary/<token>/entries/<int:entry_id>",
+    summary="Correct an entry; the earlier value is kept in its history",
+    body=schemas.EntryCorrection,
+    answers={200: schemas.Entry},
+    problems=(404, 410),
+    public=True,
+)
+def diary_correct_entry(token: str, entry_id: int):
+    block = open_diary_or_410(token)
+    entry = entry_of_block_or_404(block, entry_id)
+    try:
+        correct_entry(entry, entry_values(api.body()), replaced_by="patient")
+    except InputRejected as rejected:
+        raise ApiProblem.rejected(rejected) from None
+    db.session.commit()
+    return entry_answer(entry)
+
+
+@api.post(
+    "/diary/<token>/push",
+    summary="Turn on reminders for this diary on this phone",
+    body=schemas.PushSubscription,
+    answers={201: schemas.Subscribed},
+    problems=(404, 410),
+    public=True,
+)
+def diary_subscribe(token: str):
+    block = open_diary_or_410(token)
+    body: schemas.PushSubscription = api.body()
+    subscribe_push(block, body.endpoint, body.keys.p256dh, body.keys.auth)
+    db.session.commit()
+    return schemas.Subscribed(subscribed=True), 201
+
+
+@api.delete(
+    "/diary/<token>/push",
+    summary="Turn reminders off on this phone",
+    body=schemas.PushEndpoint,
+    answers={204: None},
+    problems=(404,),
+    public=True,
+)
+def diary_unsubscribe(token: str):
+    block = block_for_token_or_404(token)
+    if not unsubscribe_push(block, api.body().endpoint):
+        raise ApiProblem(404, "No such subscription for this diary.")
+    db.session.commit()
+    return "", 204

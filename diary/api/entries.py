@@ -1,0 +1,29 @@
+"""Diary entries through the API: the body as the entries service's input, and the
+answer for a stored entry (201 when new, 200 when the client_id was already stored)."""
+
+from __future__ import annotations
+
+from diary.api import schemas
+from diary.api.problems import ApiProblem
+from diary.api.serializers import entry_answer
+from diary.extensions import db
+from diary.models import Block, User
+from diary.services.entries import EntryInput, record_entry
+from diary.services.rejections import DiaryClosed, InputRejected
+
+
+def entry_values(body: schemas.EntryCorrection) -> EntryInput:
+    values = body.model_dump(exclude={"relief_pct"})
+    return EntryInput(reported_relief_pct=body.relief_pct, **values)
+
+
+def store_entry(block: Block, body: schemas.EntryInput, transcribed_by: User | None = None):
+    try:
+        entry, created = record_entry(block, entry_values(body), transcribed_by=transcribed_by)
+    except InputRejected as rejected:
+        raise ApiProblem.rejected(rejected) from None
+    except DiaryClosed:
+        raise ApiProblem(410, "This diary link is closed; the entry was not stored.") from None
+    answer = entry_answer(entry)  # before the commit, which would expire what it reads
+    db.session.commit()
+    return answer, 201 if created else 200

@@ -1,0 +1,406 @@
+"""The API's bodies and answers as pydantic models: the one description of each field.
+
+Requests are validated by these models (strict JSON types, unknown fields refused,
+date-times with their UTC offset); answers are shaped by them; the OpenAPI document's
+components are generated from them (diary/api/spec.py).
+"""
+
+from __future__ import annotations
+
+from copy import copy
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    create_model,
+)
+
+from diary.relief import VERDICTS
+from diary.services.settings import SETTING_LIMITS, THRESHOLDS, WINDOW_HOURS
+from diary.vocabulary import (
+    Agent,
+    EntrySource,
+    Language,
+    Purpose,
+    Region,
+    Sedation,
+    Sequence,
+    Side,
+)
+
+MAX_ID = 2**31 - 1
+
+
+def _plausible_year(value: datetime) -> datetime:
+    if not 1900 <= value.year <= 2200:
+        raise ValueError("must be a date between 1900 and 2200")
+    return value
+
+
+def _seconds(value: datetime) -> str:
+    return value.isoformat(timespec="seconds")
+
+
+# An ISO 8601 date-time that states its UTC offset, e.g. 2026-11-24T09:30:00+00:00.
+InputMoment = Annotated[AwareDatetime, AfterValidator(_plausible_year)]
+Moment = Annotated[
+    datetime,
+    PlainSerializer(_seconds, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+Hours = float
+Percent = float
+Text = Annotated[str, Field(max_length=200)]
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Output(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def unchanged(**constraints: Any) -> Any:
+    """A field that may be left out (and then keeps its value) but not sent as null."""
+    return Field(None, **constraints)
+
+
+def _limited(name: str) -> Any:
+    """An optional setting within the service's own range."""
+    low, high = SETTING_LIMITS[name]
+    return unchanged(ge=low, le=high)
+
+
+def changes_of(model: type[Input], name: str, leave_out: frozenset[str] = frozenset()) -> Any:
+    """``model`` with every field optional, for PATCH: a field left out keeps its value,
+    a null is refused unless the field itself may be null."""
+    fields: dict[str, Any] = {}
+    for field_name, info in model.model_fields.items():
+        if field_name in leave_out:
+            continue
+        optional = copy(info)
+        optional.default, optional.default_factory = None, None
+        fields[field_name] = (info.annotation, optional)
+    return create_model(name, __base__=Input, __doc__=f"Changes to a {model.__name__}.", **fields)
+
+
+# --- requests ----------------------------------------------------------------------
+
+
+class PatientInput(Input):
+    display_name: str = Field(min_length=1, max_length=100, pattern=r"\S")
+    mrn: str | None = Field(None, max_length=64)
+    birth_year: int | None = Field(None, ge=1900, le=2100)
+
+
+class BlockFields(Input):
+    performed_at: InputMoment
+    region: Region
+    levels: list[Annotated[str, Field(max_length=10)]] = Field(min_length=1, max_length=10)
+    side: Side
+    purpose: Purpose
+    sequence: Sequence
+    agent: Agent
+    concentration: str | None = Field(None, max_length=10)
+    agent_other: str | None = Field(None, max_length=100)
+    volume_ml_per_level: float = Field(ge=0.1, le=5)
+    steroid: bool = False
+    sedation: Sedation = Sedation.NONE
+    baseline_pain: int = Field(ge=0, le=10)
+    activities: list[Text] = Field(default_factory=list, max_length=20)
+
+
+class BlockInput(BlockFields):
+    patient_id: int = Field(ge=1, le=MAX_ID)
+
+
+BlockChanges = changes_of(BlockFields, "BlockChanges")
+
+CLIENT_ID = r"^[A-Za-z0-9_-]{8,64}$"
+
+
+class EntryCorrection(Input):
+    recorded_at: InputMoment | None = None
+    pain: int = Field(ge=0, le=10)
+    relief_pct: int | None = Field(None, ge=0, le=100)
+    activity: str | None = Field(None, max_length=200)
+    note: str | None = Field(None, max_length=1000)
+
+
+class EntryInput(EntryCorrection):
+    """An entry from the patient's phone; the time is now when left out."""
+
+    made_at: InputMoment | None = None
+    client_id: str | None = Field(None, pattern=CLIENT_ID)
+
+
+class TranscribedEntry(EntryInput):
+    """An entry staff copy from a paper diary: the time of the pain is required."""
+
+    recorded_at: InputMoment
+
+
+class ScheduleChanges(Input):
+    early_minutes: list[Annotated[int, Field(ge=1, le=59)]] = unchanged(max_length=10)
+    hourly_until_h: int = _limited("hourly_until_h")
+    long_acting_until_h: int = _limited("long_acting_until_h")
+
+
+WindowHours = Annotated[float, Field(ge=WINDOW_HOURS[0], le=WINDOW_HOURS[1])]
+
+
+class WindowChanges(Input):
+    minimum_h: WindowHours = unchanged()
+    maximum_h: WindowHours = unchanged()
+
+
+class SettingsChanges(Input):
+    threshold_pct: Literal[THRESHOLDS] = unchanged()  # type: ignore[valid-type]
+    language: Language = unchanged()
+    min_baseline_pain: int = _limited("min_baseline_pain")
+    min_entries_in_window: int = _limited("min_entries_in_window")
+    diary_link_hours: int = _limited("diary_link_hours")
+    schedule: ScheduleChanges = unchanged()
+    agent_windows: dict[Agent, WindowChanges] = unchanged()
+
+
+class PushKeys(Input):
+    p256dh: str = Field(min_length=1, max_length=200)
+    auth: str = Field(min_length=1, max_length=100)
+
+
+class PushSubscription(Input):
+    endpoint: str = Field(
+        min_length=1, max_length=1000, pattern=r"^(https://|http://(127\.0\.0\.1|localhost)[:/])"
+    )
+    keys: PushKeys
+    expirationTime: float | None = None  # noqa: N815 (the browser's own name)
+
+
+class PushEndpoint(Input):
+    endpoint: str = Field(min_length=1, max_length=1000)
+
+
+class Page(Input):
+    model_config = ConfigDict(extra="ignore", strict=False)
+    page: int = Field(1, ge=1, le=100_000)
+
+
+class BlockListQuery(Page):
+    patient_id: int | None = Field(None, ge=1, le=MAX_ID)
+
+
+class ChartQuery(Input):
+    model_config = ConfigDict(extra="ignore", strict=False)
+    scale: Literal["1", "2"] | None = None
+
+
+# --- answers -----------------------------------------------------------------------
+
+
+class Patient(Output):
+    id: int
+    display_name: str
+    mrn: str | None
+    birth_year: int | None
+    created_at: Moment
+
+
+class Block(Output):
+    id: int
+    patient_id: int
+    performed_at: Moment
+    region: Region
+    levels: list[str]
+    side: Side
+    purpose: Purpose
+    sequence: Sequence
+    agent: Agent
+    concentration: str | None
+    agent_other: str | None
+    agent_label: str
+    volume_ml_per_level: float
+    steroid: bool
+    sedation: Sedation
+    baseline_pain: int
+    activities: list[str]
+    diary_token: str
+    diary_url: str
+    link_open: bool
+    link_expires_at: Moment
+    link_revoked_at: Moment | None
+    diary_status: Literal["not_started", "in_progress", "complete", "expired"]
+    entry_count: int
+    created_at: Moment
+
+
+class Entry(Output):
+    id: int
+    client_id: str
+    recorded_at: Moment
+    submitted_at: Moment
+    made_at: Moment | None
+    due_at: Moment | None
+    hours_since_block: Hours
+    pain: int
+    relief_pct: Percent | None
+    reported_relief_pct: int | None
+    activity: str | None
+    note: str | None
+    edited: bool
+    source: EntrySource
+
+
+class Entries(Output):
+    items: list[Entry]
+
+
+class PatientList(Output):
+    items: list[Patient]
+    page: int
+    per_page: int
+    total: int
+
+
+class BlockList(Output):
+    items: list[Block]
+    page: int
+    per_page: int
+    total: int
+
+
+class ReliefPoint(Output):
+    hours: Hours
+    pain: int
+    relief_pct: Percent | None
+    reported_relief_pct: int | None
+    entry_id: int | None
+    edited: bool
+    logged_late: bool
+    before_block: bool
+
+
+class Sustained(Output):
+    threshold_pct: Percent
+    onset_h: Hours | None
+    start_h: Hours | None
+    end_h: Hours | None
+    duration_h: Hours
+    open: bool
+
+
+class Coverage(Output):
+    entries_in_window: int
+    first_hour_observed: bool
+    longest_gap_h: Hours | None
+    sufficient: bool
+
+
+class Analysis(Output):
+    verdict: Literal[VERDICTS]  # type: ignore[valid-type]
+    threshold_pct: Percent
+    peak_relief_pct: Percent | None
+    peak_at_h: Hours | None
+    onset_h: Hours | None
+    response_duration_h: Hours
+    response_open: bool
+    response_start_h: Hours | None
+    response_end_h: Hours | None
+    duration_class: Literal["shorter", "consistent", "longer", "undetermined"] | None
+    expected_window_h: list[Hours] = Field(min_length=2, max_length=2)
+    agent_label: str
+    relief: list[ReliefPoint]
+    sustained: list[Sustained]
+    coverage: Coverage
+    reasons: list[str]
+    warnings: list[str]
+
+
+class Criterion(Output):
+    met: bool
+    reason: str
+
+
+class AblationCriteria(Output):
+    lcd: Criterion
+    consensus_2020: Criterion
+
+
+class SeriesBlock(Output):
+    block_id: int
+    analysis: Analysis
+
+
+class Series(Output):
+    region: Region
+    side: Side
+    levels: list[str]
+    pair_status: Literal["concordant", "discordant", "confirmed", "not_confirmed", "single"] | None
+    pair_reason: str
+    compared_block_ids: list[int]
+    ablation_criteria: AblationCriteria
+    blocks: list[SeriesBlock]
+
+
+class PatientSeries(Output):
+    patient_id: int
+    series: list[Series]
+
+
+class Schedule(Output):
+    early_minutes: list[int]
+    hourly_until_h: int
+    long_acting_until_h: int
+
+
+class Window(Output):
+    minimum_h: Hours
+    maximum_h: Hours
+
+
+class Settings(Output):
+    threshold_pct: Literal[THRESHOLDS]  # type: ignore[valid-type]
+    min_baseline_pain: int
+    min_entries_in_window: int
+    diary_link_hours: int
+    schedule: Schedule
+    agent_windows: dict[Agent, Window]
+    timezone: str
+    language: Language
+
+
+class PublicDiary(Output):
+    """What the patient's own phone may read through the diary token: no identity."""
+
+    performed_at: Moment
+    region: Region
+    levels: list[str]
+    side: Side
+    activities: list[str]
+    timezone: str
+    link_open: bool
+    link_expires_at: Moment
+    due_times: list[Moment]
+    next_due_at: Moment | None
+    entries: list[Entry]
+    push_public_key: str | None
+
+
+class Subscribed(Output):
+    subscribed: bool
+
+
+class Problem(Output):
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: dict[str, str] = Field(default_factory=dict)

@@ -1,0 +1,294 @@
+"""API operations described once, beside their views, and the OpenAPI 3.1 document
+generated from those descriptions and the models of diary/api/schemas.py.
+
+``@api.post("/patients", body=PatientInput, answers={201: Patient})`` registers the
+view on the blueprint, validates the JSON body into the model (passed to the view as
+``body``), validates query parameters the same way (``query``), turns the view's model
+into JSON, and records the operation for the document.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, request
+from pydantic import BaseModel, ValidationError
+from pydantic.json_schema import models_json_schema
+
+from diary.api import schemas
+from diary.api.problems import ApiProblem
+
+# Media types of answers that are not JSON models.
+MediaAnswer = tuple[str, dict[str, Any]]
+CSV: MediaAnswer = ("text/csv", {"type": "string"})
+PNG: MediaAnswer = ("image/png", {"type": "string", "format": "binary"})
+SVG: MediaAnswer = ("image/svg+xml", {"type": "string"})
+FHIR: MediaAnswer = ("application/fhir+json", {"type": "object"})
+NOTHING = None
+
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": schemas.MAX_ID}
+TOKEN_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9_-]+$"}
+DESCRIPTIONS = {200: "OK", 201: "Created", 204: "Done", 304: "Not modified"}
+
+
+@dataclass
+class Operation:
+    method: str
+    rule: str
+    endpoint: str
+    summary: str
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    answers: dict[int, Any]
+    problems: tuple[int, ...]
+    public: bool
+    notes: dict[int, str] = field(default_factory=dict)
+
+
+class ApiBlueprint:
+    """A blueprint whose routes are operations of the OpenAPI document."""
+
+    def __init__(self, blueprint: Blueprint):
+        self.blueprint = blueprint
+        self.operations: list[Operation] = []
+        self._views: dict[Callable, Callable] = {}
+
+    def public_endpoints(self) -> set[str]:
+        return {f"{self.blueprint.name}.{op.endpoint}" for op in self.operations if op.public}
+
+    def operation(
+        self,
+        method: str,
+        rule: str,
+        *,
+        summary: str,
+        answers: dict[int, Any],
+        problems: tuple[int, ...] = (),
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        public: bool = False,
+        notes: dict[int, str] | None = None,
+        endpoint: str | None = None,
+        defaults: dict[str, Any] | None = None,
+    ) -> Callable[[Callable], Callable]:
+        """Register ``rule`` for ``method``. One view may carry several operations (one
+        rule each, told apart by ``defaults``); it is wrapped once."""
+
+        if body is not None:
+            problems = tuple(sorted({*problems, 400, 415, 422}))
+        if query is not None:
+            problems = tuple(sorted({*problems, 400}))
+        if not public:
+            problems = tuple(sorted({*problems, 401}))
+
+        def register(view: Callable) -> Callable:
+            name = endpoint or view.__name__
+            self.operations.append(
+                Operation(
+                    method.upper(),
+                    rule,
+                    name,
+                    summary,
+                    body,
+                    query,
+                    answers,
+                    problems,
+                    public,
+                    notes or {},
+                )
+            )
+            if view not in self._views:
+                self._views[view] = self._wrap(view)
+            self.blueprint.add_url_rule(
+                rule, name, self._views[view], methods=[method.upper()], defaults=defaults or {}
+            )
+            return view
+
+        return register
+
+    def get(self, rule: str, **options: Any) -> Callable[[Callable], Callable]:
+        return self.operation("GET", rule, **options)
+
+    def post(self, rule: str, **options: Any) -> Callable[[Callable], Callable]:
+        return self.operation("POST", rule, **options)
+
+    def patch(self, rule: str, **options: Any) -> Callable[[Callable], Callable]:
+        return self.operation("PATCH", rule, **options)
+
+    def delete(self, rule: str, **options: Any) -> Callable[[Callable], Callable]:
+        return self.operation("DELETE", rule, **options)
+
+    def _operation_now(self) -> Operation:
+        assert request.url_rule is not None  # called from a routed view
+        rule = request.url_rule.rule.removeprefix(self.blueprint.url_prefix or "")
+        return next(op for op in self.operations if op.rule == rule and op.method == request.method)
+
+    def body(self) -> Any:
+        """The operation's JSON body as its model. Views read it after finding the records
+        in their path, so a stranger's id is a 404 whatever the body holds."""
+        model = self._operation_now().body
+        assert model is not None, "this operation declares no body"
+        return read_body(model)
+
+    def _wrap(self, view: Callable) -> Callable:
+        @wraps(view)
+        def api_view(**kwargs: Any) -> Any:
+            op = self._operation_now()
+            if op.query is not None:
+                kwargs["query"] = parse(op.query, dict(request.args.items()), 400)
+            return as_response(view(**kwargs))
+
+        return api_view
+
+
+def read_body(model: type[BaseModel]) -> BaseModel:
+    if not request.is_json:
+        raise ApiProblem(415, "Send the body as JSON (Content-Type: application/json).")
+    raw = request.get_data(cache=True)
+    if not raw.lstrip().startswith(b"{"):
+        raise ApiProblem(400, "The request body must be a JSON object.")
+    return parse(model, raw, 422)
+
+
+def parse(model: type[BaseModel], data: Any, status: int) -> BaseModel:
+    """``data`` (JSON text, or query parameters) as ``model``; every error in one problem."""
+    try:
+        if isinstance(data, bytes | str):
+            return model.model_validate_json(data)
+        return model.model_validate(data)
+    except ValidationError as error:
+        errors = field_errors(error)
+        if "" in errors:
+            raise ApiProblem(400, "The request body must be a JSON object.") from None
+        raise ApiProblem(status, "Some fields are not valid.", errors) from None
+
+
+def field_errors(error: ValidationError) -> dict[str, str]:
+    """Each top-level field's first error, with the path inside it where there is one."""
+    errors: dict[str, str] = {}
+    for item in error.errors(include_url=False):
+        location = [str(part) for part in item["loc"]]
+        top = location[0] if location else ""
+        inner = ".".join(location[1:])
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "is not a known field"
+        elif item["type"] == "missing":
+            message = "is required"
+        errors.setdefault(top, f"{inner}: {message}" if inner else message)
+    return errors
+
+
+def as_response(value: Any) -> Any:
+    """A view's model (optionally with status and headers) as a JSON response."""
+    if isinstance(value, tuple) and value and isinstance(value[0], BaseModel):
+        return (value[0].model_dump(mode="json"), *value[1:])
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    return value
+
+
+# --- the document --------------------------------------------------------------------
+
+_PARAMETER = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+
+def openapi_path(rule: str) -> str:
+    return _PARAMETER.sub(lambda m: "{" + m.group(2) + "}", rule)
+
+
+def _path_parameters(rule: str) -> list[dict]:
+    parameters = []
+    for converter, name in _PARAMETER.findall(rule):
+        schema = ID_SCHEMA if converter == "int" else TOKEN_SCHEMA
+        parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
+    return parameters
+
+
+def _query_parameters(model: type[BaseModel], components: dict) -> list[dict]:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(schema.pop("$defs", {}))
+    required = set(schema.get("required", []))
+    return [
+        {"name": name, "in": "query", "required": name in required, "schema": prop}
+        for name, prop in schema["properties"].items()
+    ]
+
+
+def _ref(model: type[BaseModel]) -> dict:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _answer(status: int, answer: Any, note: str | None) -> dict:
+    description = note or DESCRIPTIONS.get(status, "OK")
+    if answer is NOTHING:
+        return {"description": description}
+    if isinstance(answer, tuple):
+        media, schema = answer
+        return {"description": description, "content": {media: {"schema": schema}}}
+    return {"description": description, "content": {"application/json": {"schema": _ref(answer)}}}
+
+
+def _models(api: ApiBlueprint) -> list[type[BaseModel]]:
+    models: list[type[BaseModel]] = [schemas.Problem]
+    for op in api.operations:
+        for model in (op.body, *op.answers.values()):
+            if isinstance(model, type) and issubclass(model, BaseModel) and model not in models:
+                models.append(model)
+    return models
+
+
+def openapi_document(api: ApiBlueprint, server_url: str, info: dict) -> dict:
+    models = _models(api)
+    _, top = models_json_schema(
+        [
+            (model, "validation" if issubclass(model, schemas.Input) else "serialization")
+            for model in models
+        ],
+        ref_template="#/components/schemas/{model}",
+    )
+    components: dict = dict(top.get("$defs", {}))
+    problem = {
+        "content": {"application/problem+json": {"schema": _ref(schemas.Problem)}},
+        "description": "problem",
+    }
+    paths: dict[str, dict] = {}
+    for op in api.operations:
+        operation_id = op.endpoint
+        if sum(other.endpoint == op.endpoint for other in api.operations) > 1:
+            operation_id += "_" + re.sub(r"\W+", "_", op.rule.rsplit("/", 1)[1])
+        operation: dict[str, Any] = {"summary": op.summary, "operationId": operation_id}
+        if op.public:
+            operation["security"] = []
+        parameters = _path_parameters(op.rule)
+        if op.query is not None:
+            parameters += _query_parameters(op.query, components)
+        if parameters:
+            operation["parameters"] = parameters
+        if op.body is not None:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": _ref(op.body)}},
+            }
+        responses = {
+            str(status): _answer(status, answer, op.notes.get(status))
+            for status, answer in op.answers.items()
+        }
+        responses.update({str(code): problem for code in op.problems})
+        operation["responses"] = responses
+        paths.setdefault(openapi_path(op.rule), {})[op.method.lower()] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": info,
+        "servers": [{"url": server_url}],
+        "security": [{"bearerAuth": []}],
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+        },
+    }

@@ -1,0 +1,89 @@
+"""What both blueprints (the clinic's pages and the API) answer with: addresses that
+leave the site, a block's chart, CSV downloads.
+
+Absolute addresses (diary links, QR codes, reminders, the API's server URL) are always
+built from PUBLIC_URL, never from a request's Host header, which a client chooses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import urlsplit
+
+from flask import Response, abort, current_app, request, stream_with_context
+from flask_login import current_user
+from sqlalchemy.orm import joinedload
+
+from diary import charts, export, summaries
+from diary.access import clinic_block_or_404
+from diary.extensions import db
+from diary.models import Block
+from diary.services.analysis import analyse_block
+from diary.services.audit import record_audit
+from diary.services.settings import analysis_settings
+
+chart_cache = charts.ChartCache()
+
+
+def public_url(endpoint: str, **values) -> str:
+    """``url_for(endpoint, **values, _external=True)`` as seen from PUBLIC_URL."""
+    base = urlsplit(current_app.config["PUBLIC_URL"])
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme
+    )
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def diary_url(block: Block) -> str:
+    """The link the patient opens: the diary page with the block's token."""
+    return public_url("patient.diary", token=block.diary_token)
+
+
+def chart_response(block_id: int, fmt: str) -> Response:
+    """The clinic's block's chart (also served by the API), drawn once per change of the
+    diary or the clinic's settings: what its stored summary is keyed on too."""
+    if fmt not in charts.FORMATS:
+        abort(404)
+    block = clinic_block_or_404(block_id, options=[joinedload(Block.clinic)])
+    scale = 2 if request.args.get("scale") == "2" and fmt == "png" else 1
+    settings = analysis_settings(block.clinic)
+    key = summaries.summary_key(block, summaries.settings_digest(settings))
+    etag = hashlib.sha256(f"{block.id}:{key}:{fmt}:{scale}".encode()).hexdigest()[:32]
+    if etag in request.if_none_match:
+        return Response(status=304, headers={"ETag": f'"{etag}"'})
+
+    def render() -> bytes:
+        analysis = analyse_block(block)
+        return charts.render_chart(analysis, block.baseline_pain, fmt, scale)
+
+    response = Response(chart_cache.get_or_render(etag, render), mimetype=charts.FORMATS[fmt])
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def csv_response(columns: list[str], groups, filename: str, audit) -> Response:
+    """Stream ``groups`` (lists of CSV lines) as CSV; ``audit(row_count)`` runs once the
+    last row is sent."""
+
+    def finished(count: int) -> None:
+        audit(count)
+        db.session.commit()
+
+    return Response(
+        stream_with_context(export.csv_stream(columns, groups, finished)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def block_csv_response(block: Block) -> Response:
+    """The block's diary as CSV, audited with its row count (also served by the API)."""
+    user = current_user._get_current_object()
+    summary = summaries.summarise(block, analysis_settings(block.clinic))
+    return csv_response(
+        export.ENTRY_COLUMNS,
+        [export.entry_lines(block, summary, map(export.entry_values, block.entries))],
+        f"block-{block.id}-diary.csv",
+        lambda rows: record_audit("export.block_csv", by=user, target=block, detail={"rows": rows}),
+    )
