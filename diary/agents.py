@@ -1,7 +1,7 @@
 """Local anesthetics, their concentrations and the relief window each is expected to give.
 
-Flask-free data. The windows are the defaults of ../shared/clinical/criteria.md
-("Expected duration by agent"); a clinic may override them in its settings.
+Flask-free data. The windows are the defaults of docs/verdict-rules.md ("How long each
+agent should work"); a clinic may override them in its settings.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ DEFAULT_AGENT_WINDOWS: dict[str, AgentWindow] = {
     OTHER: AgentWindow(minimum_h=0.5, maximum_h=8.0),
 }
 
-# Long-acting agents get a longer default diary schedule (criteria.md: to 12 h).
+# Long-acting agents get a longer default diary schedule (to 12 h, docs/verdict-rules.md).
 LONG_ACTING = frozenset({BUPIVACAINE, ROPIVACAINE})
 
 

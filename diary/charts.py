@@ -40,7 +40,7 @@ def chart_alt_text(analysis: Analysis, baseline_pain: int | None) -> str:
         f"{len(analysis.relief)} entries.",
         f"Expected relief window for {analysis.agent_label}: {low:g} to {high:g} hours.",
     ]
-    if analysis.response_start_h is not None:
+    if analysis.response_start_h is not None and analysis.response_end_h is not None:
         parts.append(
             f"Relief of at least {format_pct(analysis.threshold_pct)} from "
             f"{format_hours(analysis.response_start_h)} to {format_hours(analysis.response_end_h)}."

@@ -30,7 +30,8 @@ OBSERVATION_CATEGORY = {
         }
     ]
 }
-# First level of a facet joint / medial branch injection (criteria.md, "Codes").
+# First level of a facet joint / medial branch injection
+# (docs/verdict-rules.md, "Records and codes").
 CPT_FIRST_LEVEL = {"cervical": "64490", "thoracic": "64490", "lumbar": "64493"}
 NAMESPACE = uuid.UUID("5d0c7a52-8f43-4c44-9a57-0c1f2d7d1e11")
 

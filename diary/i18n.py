@@ -55,7 +55,7 @@ def patient_words() -> dict:
 
 
 def default_instructions() -> list[str]:
-    """criteria.md's instructions for a valid diary, in plain words."""
+    """The instructions for a valid diary (docs/verdict-rules.md, "What goes in")."""
     from flask_babel import gettext as _
 
     return [

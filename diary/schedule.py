@@ -1,6 +1,6 @@
 """When a patient is asked to log pain after a block, and the diary's state. Flask-free.
 
-Default schedule (criteria.md, "How clinics run the diary"): 15 and 30 minutes
+Default schedule (docs/verdict-rules.md, "When the patient is asked"): 15 and 30 minutes
 after the block, then every hour to 8 h, or to 12 h for long-acting agents.
 """
 

@@ -1,4 +1,5 @@
-"""The analysis against criteria.md: worked examples, each verdict and warning, boundaries."""
+"""The analysis against docs/verdict-rules.md: worked examples, each verdict and warning,
+boundaries."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ def verdict_of(pain_by_hour, **fact_args):
     return analyse(facts(**fact_args), points(pain_by_hour))
 
 
-# --- criteria.md's worked examples (baseline 8, lidocaine 2%, diagnostic) -----------
+# --- docs/verdict-rules.md's worked examples (baseline 8, lidocaine 2%, diagnostic) -----------
 
 
 def test_worked_example_positive_with_closed_run():

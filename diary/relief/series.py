@@ -1,0 +1,162 @@
+"""A series of blocks at the same region, side and levels: the pair's concordance and
+the two published ablation criteria."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+from diary.agents import window_for
+from diary.relief.reading import analyse
+from diary.relief.values import (
+    CONSENSUS_THRESHOLD_PCT,
+    CONSISTENT,
+    DIAGNOSTIC,
+    LCD_MIN_DAYS_BETWEEN,
+    LCD_THRESHOLD_PCT,
+    POSITIVE,
+    Analysis,
+    AnalysisSettings,
+    BlockFacts,
+    DiaryPoint,
+    format_hours,
+)
+
+CONCORDANT = "concordant"
+DISCORDANT = "discordant"
+CONFIRMED = "confirmed"
+NOT_CONFIRMED = "not_confirmed"
+SINGLE = "single"
+
+
+@dataclass(frozen=True)
+class SeriesBlock:
+    block_id: int
+    facts: BlockFacts
+    entries: list[DiaryPoint]
+
+
+@dataclass(frozen=True)
+class Criterion:
+    met: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class SeriesAnalysis:
+    pair_status: str | None
+    pair_reason: str
+    compared_block_ids: list[int]
+    ablation_criteria: dict[str, Criterion]
+    analyses: dict[int, Analysis]
+
+    def to_dict(self) -> dict:
+        return {
+            "pair_status": self.pair_status,
+            "pair_reason": self.pair_reason,
+            "compared_block_ids": self.compared_block_ids,
+            "ablation_criteria": {k: asdict(v) for k, v in self.ablation_criteria.items()},
+            "blocks": [
+                {"block_id": block_id, "analysis": analysis.to_dict()}
+                for block_id, analysis in self.analyses.items()
+            ],
+        }
+
+
+def analyse_series(
+    blocks: list[SeriesBlock], settings: AnalysisSettings | None = None
+) -> SeriesAnalysis:
+    """Pair status and radiofrequency-ablation criteria for one patient's series."""
+    settings = settings or AnalysisSettings()
+    ordered = sorted(blocks, key=lambda b: b.facts.performed_at)
+    analyses = {b.block_id: analyse(b.facts, b.entries, settings) for b in ordered}
+    diagnostic = [b for b in ordered if b.facts.purpose == DIAGNOSTIC]
+    last_two = diagnostic[-2:]
+    pair_status, pair_reason = _pair_status(last_two, analyses, settings)
+    return SeriesAnalysis(
+        pair_status=pair_status,
+        pair_reason=pair_reason,
+        compared_block_ids=[b.block_id for b in last_two],
+        ablation_criteria={
+            "lcd": _lcd_criterion(last_two, settings),
+            "consensus_2020": _consensus_criterion(diagnostic, settings),
+        },
+        analyses=analyses,
+    )
+
+
+def _pair_status(
+    last_two: list[SeriesBlock], analyses: dict[int, Analysis], settings: AnalysisSettings
+) -> tuple[str | None, str]:
+    if not last_two:
+        return None, "no diagnostic block in this series yet"
+    if len(last_two) == 1:
+        return SINGLE, "only one diagnostic block so far"
+    first, second = last_two
+    a1, a2 = analyses[first.block_id], analyses[second.block_id]
+    if a1.verdict != POSITIVE or a2.verdict != POSITIVE:
+        return NOT_CONFIRMED, (
+            f"the two most recent diagnostic blocks were {a1.verdict} and {a2.verdict}; "
+            "both must be positive"
+        )
+    if first.facts.agent == second.facts.agent:
+        return CONFIRMED, f"both blocks positive with {first.facts.agent_label}"
+    max1 = window_for(first.facts.agent, settings.agent_windows).maximum_h
+    max2 = window_for(second.facts.agent, settings.agent_windows).maximum_h
+    durations = (
+        f"{first.facts.agent_label} {format_hours(a1.response_duration_h)}, "
+        f"{second.facts.agent_label} {format_hours(a2.response_duration_h)}"
+    )
+    if max1 == max2:
+        return CONFIRMED, (
+            f"both blocks positive; the agents have the same expected duration, "
+            f"so no concordance test ({durations})"
+        )
+    longer_acting, shorter_acting = (a1, a2) if max1 > max2 else (a2, a1)
+    if longer_acting.response_duration_h > shorter_acting.response_duration_h:
+        return CONCORDANT, f"the longer-acting agent gave the longer relief ({durations})"
+    return DISCORDANT, (
+        f"the shorter-acting agent gave relief as long or longer ({durations}); "
+        "the 2022 diary study found no difference in durations between agents, "
+        "so this is not a negative result"
+    )
+
+
+def _lcd_criterion(last_two: list[SeriesBlock], settings: AnalysisSettings) -> Criterion:
+    if len(last_two) < 2:
+        return Criterion(
+            False, f"two diagnostic blocks are needed; this series has {len(last_two)}"
+        )
+    at_lcd = replace(settings, threshold_pct=LCD_THRESHOLD_PCT)
+    failures = []
+    for ordinal, block in zip(("first", "second"), last_two, strict=True):
+        analysis = analyse(block.facts, block.entries, at_lcd)
+        if analysis.verdict != POSITIVE:
+            failures.append(f"the {ordinal} block is {analysis.verdict} at ≥80% relief")
+        elif analysis.duration_class != CONSISTENT:
+            failures.append(
+                f"the {ordinal} block's relief was {analysis.duration_class} than expected for "
+                f"{block.facts.agent_label}, not consistent with the agent"
+            )
+    days = (last_two[1].facts.performed_at - last_two[0].facts.performed_at).total_seconds() / 86400
+    if days < LCD_MIN_DAYS_BETWEEN:
+        failures.append(
+            f"the second block was {days:.0f} days after the first; at least "
+            f"{LCD_MIN_DAYS_BETWEEN} are required"
+        )
+    if failures:
+        return Criterion(False, "; ".join(failures))
+    return Criterion(
+        True,
+        "two diagnostic blocks, each with ≥80% relief lasting as long as the agent "
+        f"explains, {days:.0f} days apart",
+    )
+
+
+def _consensus_criterion(diagnostic: list[SeriesBlock], settings: AnalysisSettings) -> Criterion:
+    if not diagnostic:
+        return Criterion(False, "no diagnostic block in this series")
+    at_consensus = replace(settings, threshold_pct=CONSENSUS_THRESHOLD_PCT)
+    for block in diagnostic:
+        if analyse(block.facts, block.entries, at_consensus).verdict == POSITIVE:
+            return Criterion(True, "a diagnostic block gave sustained ≥50% relief")
+    return Criterion(False, "no diagnostic block gave sustained ≥50% relief")
