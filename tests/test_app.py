@@ -10,10 +10,10 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from diary import create_app
-from diary.cli import DEMO_EMAIL, DEMO_PASSWORD
 from diary.config import database_url
 from diary.extensions import db
 from diary.models import Block, Clinic, DiaryEntry, Patient
+from diary.sample_data import DEMO_EMAIL, DEMO_PASSWORD
 from diary.schedule import COMPLETE, IN_PROGRESS
 from diary.services.analysis import analyse_block
 from diary.services.progress import diary_progress
