@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from diary import anatomy, relief, schedule
 from diary.agents import AGENT_LABELS
-from diary.models import utcnow
 
 PAIR_LABELS = {
     relief.CONCORDANT: "Concordant",
@@ -41,5 +40,5 @@ GLOBALS = {
     "LEVELS": anatomy.LEVELS,
     "SIDES": anatomy.SIDES,
     "AGENT_LABELS": AGENT_LABELS,
-    "now": utcnow,
+    "now": lambda: datetime.now(UTC),
 }

@@ -1,7 +1,8 @@
-"""The one-page block report as PDF, drawn with matplotlib's PDF backend. Flask-free.
+"""The one-page block report: its facts, built once here for every format (the printable
+HTML page and the PDF), and the PDF drawn with matplotlib's PDF backend. Flask-free.
 
-The same facts as the printable HTML report: patient, procedure, verdict with
-reasons and warnings, chart, entries, clinician and printed date.
+The facts: patient, procedure, verdict with reasons and warnings, chart, entries,
+clinician and printed date.
 """
 
 from __future__ import annotations
@@ -11,11 +12,27 @@ import textwrap
 from dataclasses import dataclass
 from datetime import datetime
 
+from diary import anatomy
 from diary.charts import draw_chart
-from diary.relief import Analysis, format_hours, format_pct
+from diary.formatting import hours, local_time, pct
+from diary.relief import VERDICT_LABELS, Analysis, format_hours, format_pct
 
 A4_INCHES = (8.27, 11.69)
 MAX_TABLE_ROWS = 24
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One diary entry as the report prints it."""
+
+    time: str
+    hours: str  # "superseded" for an entry a later one for the same time replaced
+    pain: str
+    relief: str
+    patient_relief: str
+    activity: str
+    note: str
+    edited: str
 
 
 @dataclass(frozen=True)
@@ -23,11 +40,56 @@ class ReportFacts:
     """What the report prints besides the analysis; all text already formatted."""
 
     patient: str
+    patient_details: str
     procedure: str
-    details: list[str]
+    details: str
+    verdict: str
     clinician: str
     printed_at: str
-    entries: list[tuple[str, str, str, str, str]]  # time, hours, pain, relief, edited
+    entries: list[ReportRow]
+
+
+def report_facts(
+    block, analysis: Analysis, agent_label: str, tz: str, now: datetime
+) -> ReportFacts:
+    """The report's facts of ``block`` (a Block record) read in the clinic's time zone."""
+    points = {p.entry_id: p for p in analysis.relief}
+    patient = block.patient
+    identity = [f"MRN {patient.mrn}" if patient.mrn else "", _born(patient.birth_year)]
+    return ReportFacts(
+        patient=patient.display_name,
+        patient_details=" · ".join(part for part in identity if part),
+        procedure=(
+            f"{anatomy.REGIONS[block.region]} medial branch block, {', '.join(block.levels)} "
+            f"{anatomy.SIDES[block.side].lower()} · {local_time(block.performed_at, tz)} ({tz})"
+        ),
+        details=(
+            f"{block.purpose.capitalize()} block, {block.sequence} in series; "
+            f"{agent_label}, {block.volume_ml_per_level:g} mL per level; "
+            f"steroid {'yes' if block.steroid else 'no'}; sedation {block.sedation}; "
+            f"baseline pain {block.baseline_pain}/10."
+        ),
+        verdict=VERDICT_LABELS[analysis.verdict],
+        clinician=block.created_by.name if block.created_by else "—",
+        printed_at=f"{local_time(now, tz)} ({tz})",
+        entries=[
+            ReportRow(
+                time=local_time(entry.recorded_at, tz, "%d %b %H:%M"),
+                hours=hours(points[entry.id].hours) if entry.id in points else "superseded",
+                pain=str(entry.pain),
+                relief=pct(points[entry.id].relief_pct) if entry.id in points else "",
+                patient_relief=pct(entry.reported_relief_pct),
+                activity=entry.activity or "",
+                note=entry.note or "",
+                edited="yes" if entry.edited else "",
+            )
+            for entry in block.entries
+        ],
+    )
+
+
+def _born(year: int | None) -> str:
+    return f"born {year}" if year else ""
 
 
 def _wrapped(lines: list[str], width: int = 100) -> list[str]:
@@ -41,19 +103,19 @@ def report_pdf(
     facts: ReportFacts,
     analysis: Analysis,
     baseline_pain: int | None,
-    verdict_label: str,
     created: datetime | None = None,
 ) -> bytes:
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=A4_INCHES)
     fig.text(0.06, 0.965, "Medial branch block diary report", fontsize=15, weight="bold")
-    fig.text(0.06, 0.945, f"{facts.patient} · {facts.procedure}", fontsize=9.5)
+    patient = " · ".join(part for part in (facts.patient, facts.patient_details) if part)
+    fig.text(0.06, 0.945, f"{patient} · {facts.procedure}", fontsize=9.5)
     y = 0.925
-    for line in _wrapped(facts.details, 110):
+    for line in _wrapped([facts.details], 110):
         fig.text(0.06, y, line, fontsize=8)
         y -= 0.014
-    fig.text(0.06, y - 0.01, f"Verdict: {verdict_label}", fontsize=13, weight="bold")
+    fig.text(0.06, y - 0.01, f"Verdict: {facts.verdict}", fontsize=13, weight="bold")
     y -= 0.032
     window = (
         f"Threshold ≥{format_pct(analysis.threshold_pct)}; expected window for "
@@ -78,7 +140,7 @@ def report_pdf(
         table_axes = fig.add_axes((0.06, 0.06, 0.88, max(0.05, table_top - 0.06)))
         table_axes.axis("off")
         table = table_axes.table(
-            cellText=[list(r) for r in rows],
+            cellText=[[r.time, r.hours, r.pain, r.relief, r.edited] for r in rows],
             colLabels=["Time", "Hours since block", "Pain", "Relief", "Edited"],
             loc="upper center",
             cellLoc="left",

@@ -188,7 +188,7 @@ def test_dashboard_lists_own_blocks_with_status_and_relief(client, signed_in):
 
 
 def test_dashboard_pages_newest_first_without_counting(client, signed_in):
-    from diary.clinic.routes import PAGE_SIZE
+    from diary.clinic.patients import PAGE_SIZE
 
     world = signed_in
     first = world.block.performed_at

@@ -1,0 +1,264 @@
+"""What a clinic admin manages: settings, API tokens, the audit log, users."""
+
+from __future__ import annotations
+
+import json
+
+from flask import (
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from diary import export
+from diary.access import admin_only
+from diary.auth.forms import EmptyForm
+from diary.clinic.blueprint import bp
+from diary.clinic.forms import (
+    AGENT_WINDOW_FIELDS,
+    ApiTokenForm,
+    ClinicSettingsForm,
+    NewClinicianForm,
+    agent_windows_from,
+    instructions_from,
+)
+from diary.extensions import db
+from diary.models import ApiToken, AuditEvent, User
+from diary.schedule import DiarySchedule
+from diary.services import tokens as tokens_service
+from diary.services.accounts import PasswordRejected, create_clinician, sign_out_everywhere
+from diary.services.audit import record_audit
+from diary.services.rejections import InputRejected
+from diary.services.settings import (
+    ClinicSettings,
+    clinic_settings,
+    update_clinic_settings,
+)
+from diary.services.tokens import create_api_token
+from diary.web import csv_response
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@admin_only
+def settings():
+    clinic = current_user.clinic
+    form = ClinicSettingsForm()
+    if form.validate_on_submit():
+        values = ClinicSettings(
+            threshold_pct=float(form.threshold_pct.data),
+            min_baseline_pain=form.min_baseline_pain.data,
+            min_entries_in_window=form.min_entries_in_window.data,
+            diary_link_hours=form.diary_link_hours.data,
+            schedule=DiarySchedule(
+                early_minutes=tuple(form.early_minutes.minutes),
+                hourly_until_h=form.hourly_until_h.data,
+                long_acting_until_h=form.long_acting_until_h.data,
+            ),
+            agent_windows=agent_windows_from(form),
+            language=form.language.data,
+            instructions=instructions_from(form),
+        )
+        try:
+            update_clinic_settings(clinic, values, by=current_user)
+        except InputRejected as rejected:
+            form[rejected.field].errors.append(rejected.message)
+        else:
+            db.session.commit()
+            flash("Settings saved. Verdicts and charts now use them.", "success")
+            return redirect(url_for("clinic.settings"))
+    elif not form.is_submitted():
+        current = clinic_settings(clinic)
+        form.threshold_pct.data = f"{current.threshold_pct:g}"
+        form.min_baseline_pain.data = current.min_baseline_pain
+        form.min_entries_in_window.data = current.min_entries_in_window
+        form.diary_link_hours.data = current.diary_link_hours
+        form.early_minutes.data = ", ".join(str(m) for m in current.schedule.early_minutes)
+        form.hourly_until_h.data = current.schedule.hourly_until_h
+        form.long_acting_until_h.data = current.schedule.long_acting_until_h
+        form.language.data = current.language
+        for code, lines in current.instructions.items():
+            form[f"instructions_{code}"].data = "\n".join(lines)
+        for name, (agent, bound) in AGENT_WINDOW_FIELDS.items():
+            form[name].data = current.agent_windows[agent][bound]
+    status = 400 if form.errors else 200
+    return render_template(
+        "clinic/settings.html", form=form, window_fields=list(AGENT_WINDOW_FIELDS)
+    ), status
+
+
+def _visible_tokens():
+    query = select(ApiToken).where(ApiToken.clinic_id == current_user.clinic_id)
+    if not current_user.is_admin:
+        query = query.where(ApiToken.user_id == current_user.id)
+    return db.session.execute(query.order_by(ApiToken.created_at.desc())).scalars().all()
+
+
+@bp.route("/settings/tokens", methods=["GET", "POST"])
+def api_tokens():
+    form = ApiTokenForm()
+    new_token = None
+    if form.validate_on_submit():
+        _, new_token = create_api_token(current_user, form.name.data)
+        db.session.commit()
+        form = ApiTokenForm(formdata=None)
+    status = 400 if form.errors else 200
+    return render_template(
+        "clinic/tokens.html",
+        form=form,
+        tokens=_visible_tokens(),
+        new_token=new_token,
+        action_form=EmptyForm(),
+    ), status
+
+
+@bp.post("/settings/tokens/<int:token_id>/revoke")
+def revoke_api_token(token_id: int):
+    token = next((t for t in _visible_tokens() if t.id == token_id), None)
+    if token is None or not EmptyForm().validate_on_submit():
+        abort(404)
+    tokens_service.revoke_api_token(token, by=current_user)
+    db.session.commit()
+    flash(f"Token “{token.name}” revoked.", "info")
+    return redirect(url_for("clinic.api_tokens"))
+
+
+AUDIT_COLUMNS = [
+    "at",
+    "user_id",
+    "user",
+    "actor",
+    "action",
+    "target_type",
+    "target_id",
+    "remote_addr",
+    "detail",
+]
+
+
+def _clinic_audit_events():
+    return (
+        select(AuditEvent)
+        .options(selectinload(AuditEvent.user))
+        .where(AuditEvent.clinic_id == current_user.clinic_id)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    )
+
+
+@bp.get("/audit")
+@admin_only
+def audit():
+    """Who saw, changed or exported what, and from where (clinic admins)."""
+    page = request.args.get("page", 1, type=int)
+    events = db.paginate(_clinic_audit_events(), page=page, per_page=100, error_out=False)
+    return render_template("clinic/audit.html", events=events, tz=current_user.clinic.timezone)
+
+
+@bp.get("/audit.csv")
+@admin_only
+def audit_csv():
+    user = current_user._get_current_object()
+
+    def rows():
+        result = db.session.execute(
+            _clinic_audit_events().execution_options(yield_per=500)
+        ).scalars()
+        try:
+            for event in result:
+                yield [
+                    export.csv_line(
+                        [
+                            export.time_cell(event.at),
+                            export.number_cell(event.user_id),
+                            export.text_cell(event.user.name if event.user else None),
+                            export.text_cell(event.actor),
+                            event.action,
+                            event.target_type or "",
+                            export.number_cell(event.target_id),
+                            export.text_cell(event.remote_addr),
+                            export.text_cell(
+                                json.dumps(event.detail, sort_keys=True) if event.detail else None
+                            ),
+                        ]
+                    )
+                ]
+        finally:
+            result.close()  # a download stopped half-way must not leave a cursor open
+
+    return csv_response(
+        AUDIT_COLUMNS,
+        rows(),
+        "audit-log.csv",
+        lambda count: record_audit("export.audit_csv", by=user, detail={"rows": count}),
+    )
+
+
+@bp.route("/settings/users", methods=["GET", "POST"])
+@admin_only
+def users():
+    """Clinic admins add clinicians, pause accounts and end their sessions."""
+    form = NewClinicianForm()
+    new_password = None
+    if form.validate_on_submit():
+        try:
+            created, new_password = create_clinician(
+                current_user.clinic,
+                form.email.data,
+                form.name.data,
+                form.role.data,
+                by=current_user,
+            )
+        except PasswordRejected as rejected:
+            form.email.errors.append(str(rejected))
+        else:
+            db.session.commit()
+            flash(
+                f"Account created for {created.email}. Hand over the one-time password "
+                "below; they should change it under Account.",
+                "success",
+            )
+            form = NewClinicianForm(formdata=None)
+    members = (
+        db.session.execute(
+            select(User).where(User.clinic_id == current_user.clinic_id).order_by(User.name)
+        )
+        .scalars()
+        .all()
+    )
+    status = 400 if form.errors else 200
+    return render_template(
+        "clinic/users.html",
+        form=form,
+        members=members,
+        new_password=new_password,
+        action_form=EmptyForm(),
+    ), status
+
+
+@bp.post("/settings/users/<int:user_id>/<action>")
+@admin_only
+def user_action(user_id: int, action: str):
+    member = db.session.get(User, user_id)
+    if (
+        member is None
+        or member.clinic_id != current_user.clinic_id
+        or action not in ("pause", "resume", "sign-out")
+    ):
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if action == "sign-out":
+        sign_out_everywhere(member, by=current_user)
+    elif member.id == current_user.id:
+        flash("You cannot pause your own account.", "error")
+        return redirect(url_for("clinic.users"))
+    else:
+        member.active = action == "resume"
+        record_audit(f"user.{action}", by=current_user, target=member)
+    db.session.commit()
+    return redirect(url_for("clinic.users"))

@@ -1,0 +1,195 @@
+"""A block's page and what hangs off it: paper-diary entries, the reports, the chart,
+the CSV, archiving and the diary link."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from diary import charts, report
+from diary.access import clinic_block_or_404, clinic_patient_or_404
+from diary.auth.forms import EmptyForm
+from diary.clinic.blueprint import bp
+from diary.clinic.forms import (
+    TranscribeEntryForm,
+)
+from diary.extensions import db
+from diary.forms import clinic_time_to_utc
+from diary.models import Block, DiaryEntry, utcnow
+from diary.qr import qr_svg
+from diary.services.analysis import analyse_block, analysed_series
+from diary.services.audit import record_audit
+from diary.services.blocks import (
+    agent_label,
+    archive_block,
+    reopen_link,
+    restore_block,
+    revoke_link,
+)
+from diary.services.entries import EntryInput, record_entry
+from diary.services.progress import diary_progress
+from diary.services.rejections import InputRejected
+from diary.web import block_csv_response, chart_response, diary_url
+
+
+def _block_page_context(block: Block) -> dict:
+    analysis = analyse_block(block)
+    link = diary_url(block)
+    return dict(
+        block=block,
+        analysis=analysis,
+        progress=diary_progress(block),
+        agent_label=agent_label(block),
+        diary_link=link,
+        alt_text=charts.chart_alt_text(analysis, block.baseline_pain),
+        tz=current_user.clinic.timezone,
+        clinician=block.created_by,
+    )
+
+
+# The block page lists every entry with its history: load them in one go.
+BLOCK_PAGE_LOADS = (selectinload(Block.entries).selectinload(DiaryEntry.revisions),)
+
+
+@bp.get("/blocks/<int:block_id>")
+def block(block_id: int):
+    block = clinic_block_or_404(block_id, BLOCK_PAGE_LOADS)
+    record_audit("block.view", by=current_user, target=block)
+    db.session.commit()
+    context = _block_page_context(block)
+    return render_template(
+        "clinic/block.html",
+        qr=qr_svg(context["diary_link"]),
+        action_form=EmptyForm(),
+        transcribe_form=TranscribeEntryForm(formdata=None),
+        **context,
+    )
+
+
+@bp.post("/blocks/<int:block_id>/entries")
+def transcribe_entry(block_id: int):
+    """Staff copy an entry from the patient's paper diary."""
+    block = clinic_block_or_404(block_id)
+    form = TranscribeEntryForm()
+    if form.validate():
+        recorded_at = clinic_time_to_utc(
+            datetime.combine(form.recorded_date.data, form.recorded_time.data),
+            current_user.clinic.timezone,
+        )
+        values = EntryInput(
+            pain=form.pain.score,
+            recorded_at=recorded_at,
+            reported_relief_pct=form.relief_pct.data,
+            activity=form.activity.data,
+            note=form.note.data,
+        )
+        try:
+            record_entry(block, values, transcribed_by=current_user)
+        except InputRejected as rejected:
+            form.recorded_date.errors.append(rejected.message)
+        else:
+            db.session.commit()
+            flash("Entry from the paper diary recorded.", "success")
+            return redirect(url_for("clinic.block", block_id=block.id) + "#entries-heading")
+    context = _block_page_context(block)
+    return render_template(
+        "clinic/block.html",
+        qr=qr_svg(context["diary_link"]),
+        action_form=EmptyForm(),
+        transcribe_form=form,
+        **context,
+    ), 400
+
+
+@bp.get("/blocks/<int:block_id>/report")
+def block_report(block_id: int):
+    block = clinic_block_or_404(block_id)
+    record_audit("block.report", by=current_user, target=block)
+    db.session.commit()
+    context = _block_page_context(block)
+    facts = report.report_facts(
+        block, context["analysis"], context["agent_label"], context["tz"], utcnow()
+    )
+    return render_template("clinic/report.html", facts=facts, **context)
+
+
+@bp.get("/blocks/<int:block_id>/report.pdf")
+def block_report_pdf(block_id: int):
+    block = clinic_block_or_404(block_id)
+    analysis = analyse_block(block)
+    tz = current_user.clinic.timezone
+    facts = report.report_facts(block, analysis, agent_label(block), tz, utcnow())
+    body = report.report_pdf(facts, analysis, block.baseline_pain)
+    record_audit("export.report_pdf", by=current_user, target=block)
+    db.session.commit()
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="block-{block.id}-report.pdf"'},
+    )
+
+
+@bp.get("/patients/<int:patient_id>/report")
+def series_report(patient_id: int):
+    patient = clinic_patient_or_404(patient_id)
+    series = analysed_series(patient)
+    record_audit("patient.report", by=current_user, target=patient)
+    db.session.commit()
+    return render_template(
+        "clinic/series_report.html",
+        patient=patient,
+        series=series,
+        printed_at=utcnow(),
+        tz=current_user.clinic.timezone,
+    )
+
+
+@bp.get("/blocks/<int:block_id>/chart.<fmt>")
+def chart(block_id: int, fmt: str):
+    return chart_response(block_id, fmt)
+
+
+@bp.get("/blocks/<int:block_id>/entries.csv")
+def block_csv(block_id: int):
+    return block_csv_response(clinic_block_or_404(block_id))
+
+
+@bp.post("/blocks/<int:block_id>/<action>")
+def archive(block_id: int, action: str):
+    block = clinic_block_or_404(block_id)
+    if action not in ("archive", "restore") or not EmptyForm().validate_on_submit():
+        abort(404 if action not in ("archive", "restore") else 400)
+    if action == "archive":
+        archive_block(block, by=current_user)
+        flash("Block archived: it has left the dashboard and its diary link is closed.", "info")
+    else:
+        restore_block(block, by=current_user)
+        flash("Block restored.", "success")
+    db.session.commit()
+    return redirect(url_for("clinic.block", block_id=block.id))
+
+
+@bp.post("/blocks/<int:block_id>/link/<action>")
+def diary_link(block_id: int, action: str):
+    block = clinic_block_or_404(block_id)
+    form = EmptyForm()
+    if action not in ("revoke", "reopen") or not form.validate_on_submit():
+        abort(400)
+    if action == "revoke":
+        revoke_link(block, by=current_user)
+        flash("The diary link is closed. The patient can no longer log.", "info")
+    else:
+        reopen_link(block, by=current_user)
+        flash("The diary link is open again.", "success")
+    db.session.commit()
+    return redirect(url_for("clinic.block", block_id=block.id))

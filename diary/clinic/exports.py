@@ -1,0 +1,85 @@
+"""The clinic-wide CSV exports and their Table Schemas."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import (
+    abort,
+    render_template,
+    request,
+)
+from flask_login import current_user
+
+from diary import export, export_queries
+from diary.clinic.blueprint import bp
+from diary.clinic.forms import (
+    ExportFilterForm,
+)
+from diary.forms import clinic_time_to_utc
+from diary.services.audit import record_audit
+from diary.services.dashboard import BlockFilter
+from diary.web import csv_response
+
+
+def _export_filter() -> tuple[ExportFilterForm, BlockFilter | None]:
+    form = ExportFilterForm(request.args)
+    if not form.validate():
+        return form, None
+    tz = current_user.clinic.timezone
+    midnight = datetime.min.time()
+    return form, BlockFilter(
+        performed_from=clinic_time_to_utc(datetime.combine(form.start.data, midnight), tz)
+        if form.start.data
+        else None,
+        performed_before=clinic_time_to_utc(
+            datetime.combine(form.end.data + timedelta(days=1), midnight), tz
+        )
+        if form.end.data
+        else None,
+        region=form.region.data or None,
+        agent=form.agent.data or None,
+        verdict=form.verdict.data or None,
+    )
+
+
+@bp.get("/exports")
+def exports():
+    form, chosen = _export_filter()
+    status = 400 if chosen is None and request.args else 200
+    query = request.query_string.decode()
+    return render_template("clinic/exports.html", form=form, query=query), status
+
+
+@bp.get("/exports/<kind>.csv")
+def clinic_csv(kind: str):
+    if kind not in ("entries", "blocks"):
+        abort(404)
+    form, chosen = _export_filter()
+    if chosen is None:
+        return render_template("clinic/exports.html", form=form, query=""), 400
+    user = current_user._get_current_object()
+    blocks = export_queries.clinic_export(user.clinic, chosen, with_entries=kind == "entries")
+    if kind == "entries":
+        columns = export.ENTRY_COLUMNS
+        rows = (export.entry_lines(block, summary, entries) for block, summary, entries in blocks)
+    else:
+        columns = export.SUMMARY_COLUMNS
+        rows = ([export.summary_line(block, summary)] for block, summary, _ in blocks)
+    detail = {"filters": {k: v for k, v in request.args.items() if v}}
+    return csv_response(
+        columns,
+        rows,
+        f"clinic-{kind}.csv",
+        lambda count: record_audit(
+            f"export.clinic_{kind}_csv", by=user, detail=detail | {"rows": count}
+        ),
+    )
+
+
+@bp.get("/exports/<kind>.schema.json")
+def csv_schema(kind: str):
+    columns = {"entries": export.ENTRY_COLUMNS, "blocks": export.SUMMARY_COLUMNS}.get(kind)
+    if columns is None:
+        abort(404)
+    return export.table_schema(columns)

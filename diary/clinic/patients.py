@@ -1,0 +1,151 @@
+"""The dashboard, its search, and patients: the list, a new patient, a patient's page and
+new blocks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import (
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import select
+
+from diary import summaries
+from diary.access import clinic_patient_or_404
+from diary.clinic.blueprint import bp
+from diary.clinic.forms import (
+    BlockForm,
+    PatientForm,
+    SearchForm,
+)
+from diary.extensions import db
+from diary.forms import clinic_time_to_utc
+from diary.models import Patient, utcnow
+from diary.services.analysis import analysed_series
+from diary.services.audit import record_audit
+from diary.services.blocks import (
+    BlockInput,
+    create_block,
+)
+from diary.services.dashboard import dashboard_blocks
+from diary.services.patients import PatientInput, create_patient
+from diary.services.progress import diary_statuses
+
+PAGE_SIZE = 25
+# The dashboard's search term lives in the session, not the URL (see SearchForm).
+DASHBOARD_SEARCH = "dashboard_search"
+
+
+@bp.get("/")
+def dashboard():
+    page = max(request.args.get("page", 1, type=int), 1)
+    search = session.get(DASHBOARD_SEARCH, "")
+    archived = request.args.get("archived") == "1"
+    blocks, has_next = dashboard_blocks(
+        current_user.clinic_id, search, archived, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+    )
+    block_summaries = summaries.block_summaries(blocks)
+    statuses = diary_statuses(blocks, block_summaries, utcnow())
+    rows = list(zip(blocks, block_summaries, statuses, strict=True))
+    page_html = render_template(
+        "clinic/dashboard.html",
+        rows=rows,
+        page=page,
+        has_next=has_next,
+        q=search,
+        archived=archived,
+        search_form=SearchForm(q=search, archived="1" if archived else ""),
+    )
+    db.session.commit()  # the summaries brought up to date (after rendering: it expires all)
+    return page_html
+
+
+@bp.post("/search")
+def search():
+    form = SearchForm()
+    if form.validate_on_submit():
+        session[DASHBOARD_SEARCH] = (form.q.data or "").strip()
+    else:
+        flash(" ".join(form.q.errors) or "Please search again.", "error")
+    return redirect(url_for("clinic.dashboard", archived=1 if form.archived.data == "1" else None))
+
+
+@bp.get("/patients")
+def patients():
+    patients = db.session.execute(
+        select(Patient)
+        .where(Patient.clinic_id == current_user.clinic_id)
+        .order_by(Patient.display_name)
+    ).scalars()
+    return render_template("clinic/patients.html", patients=patients)
+
+
+@bp.route("/patients/new", methods=["GET", "POST"])
+def new_patient():
+    form = PatientForm()
+    if form.validate_on_submit():
+        patient = create_patient(
+            current_user.clinic,
+            PatientInput(form.display_name.data, form.mrn.data, form.birth_year.data),
+            by=current_user,
+        )
+        db.session.commit()
+        flash("Patient added. Now record the block.", "success")
+        return redirect(url_for("clinic.new_block", patient_id=patient.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("clinic/patient_form.html", form=form), status
+
+
+@bp.get("/patients/<int:patient_id>")
+def patient(patient_id: int):
+    patient = clinic_patient_or_404(patient_id)
+    series = analysed_series(patient)
+    record_audit("patient.view", by=current_user, target=patient)
+    db.session.commit()
+    return render_template("clinic/patient.html", patient=patient, series=series)
+
+
+@bp.route("/patients/<int:patient_id>/blocks/new", methods=["GET", "POST"])
+def new_block(patient_id: int):
+    patient = clinic_patient_or_404(patient_id)
+    form = BlockForm()
+    if form.validate_on_submit():
+        agent, concentration = form.agent_and_concentration()
+        performed_at = clinic_time_to_utc(
+            datetime.combine(form.performed_date.data, form.performed_time.data),
+            current_user.clinic.timezone,
+        )
+        block = create_block(
+            current_user.clinic,
+            patient,
+            BlockInput(
+                performed_at=performed_at,
+                region=form.region.data,
+                levels=form.levels.data,
+                side=form.side.data,
+                purpose=form.purpose.data,
+                sequence=form.sequence.data,
+                agent=agent,
+                concentration=concentration,
+                agent_other=form.agent_other.data,
+                volume_ml_per_level=float(form.volume_ml_per_level.data),
+                steroid=form.steroid.data,
+                sedation=form.sedation.data,
+                baseline_pain=form.baseline_pain.score,
+                activities=form.activity_list(),
+            ),
+            by=current_user,
+        )
+        db.session.commit()
+        flash("Block saved. Give the patient the diary link below.", "success")
+        return redirect(url_for("clinic.block", block_id=block.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "clinic/block_form.html", form=form, patient=patient, tz=current_user.clinic.timezone
+    ), status
