@@ -43,13 +43,15 @@ system-packages:
 	  else echo "Not installed:$$missing (apt-get install as root): those tests will be skipped."; fi; \
 	fi
 
-test: $(BIN)/flask system-packages
-	$(BIN)/ruff check diary tests app.py docs tools bench
-	$(BIN)/bandit --quiet --recursive diary --severity-level medium
+test: lint system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Style, security patterns, the Flask-free core (import contract in pyproject.toml), types.
 lint: $(BIN)/flask
-	$(BIN)/ruff check diary tests bench app.py
+	$(BIN)/ruff check diary tests app.py docs tools bench
+	$(BIN)/bandit --quiet --recursive diary --severity-level medium
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 # Benchmarks (not tests): figures into bench/RESULTS.md. wrk comes from Debian's packages.
 bench: $(BIN)/flask

@@ -55,7 +55,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     configure_logging(app)
     if app.config["PROXY_HOPS"]:
         hops = app.config["PROXY_HOPS"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
     register_extensions(app)
     register_blueprints(app)
     register_error_pages(app)
@@ -147,9 +149,9 @@ def register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = RowId
     app.before_request(refuse_nul_characters)
 
-    from diary.api.routes import bp as api_bp
+    from diary.api import bp as api_bp
     from diary.auth.routes import bp as auth_bp
-    from diary.clinic.routes import bp as clinic_bp
+    from diary.clinic import bp as clinic_bp
     from diary.patient.routes import bp as patient_bp
 
     app.register_blueprint(auth_bp)

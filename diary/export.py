@@ -166,9 +166,18 @@ def entry_lines(block, summary: BlockSummary, entries: Iterable[tuple]) -> list[
     }
     parse = datetime.fromisoformat
     lines = []
-    for _, entry_id, recorded_at, submitted_at, pain, reported, activity, note, edited, source in (
-        entries
-    ):
+    for (
+        _,
+        entry_id,
+        recorded_at,
+        submitted_at,
+        pain,
+        reported,
+        activity,
+        note,
+        edited,
+        source,
+    ) in entries:
         if type(recorded_at) is str:
             hours = hours_between(performed_naive, parse(recorded_at))
             recorded = f"{recorded_at[:10]}T{recorded_at[11:19]}+00:00"
@@ -203,7 +212,7 @@ def summary_line(block, summary: BlockSummary) -> str:
             number_cell(summary.entry_count),
             number_cell(summary.peak_at_h),
             number_cell(summary.onset_h),
-            bool_cell(summary.response_open) if responded else "",
+            bool_cell(bool(summary.response_open)) if responded else "",
             summary.duration_class or "",
             held(summary.held_50),
             held(summary.held_80),
@@ -218,7 +227,11 @@ def table_schema(columns: list[str]) -> dict:
     fields = []
     for name in columns:
         kind, description = described[name]
-        field = {"name": name, "type": kind, "description": description}
+        field: dict[str, str | list[str]] = {
+            "name": name,
+            "type": kind,
+            "description": description,
+        }
         if kind == "boolean":
             field["trueValues"], field["falseValues"] = ["true"], ["false"]
         fields.append(field)

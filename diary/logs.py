@@ -32,7 +32,7 @@ def masked_path(path: str) -> str:
 class StdoutHandler(logging.StreamHandler):
     """Writes to sys.stdout as it is when a line is logged (a replaced stdout included)."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self):
         return sys.stdout
 

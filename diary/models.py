@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_login import UserMixin
@@ -25,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from diary.extensions import db
+from diary.extensions import Base, db
 from diary.vocabulary import (
     Agent,
     EntrySource,
@@ -37,6 +38,13 @@ from diary.vocabulary import (
     Sequence,
     Side,
 )
+
+# Type checkers cannot follow a base class made at run time (Model); they read the
+# declarative base it is made from.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 
 
 def utcnow() -> datetime:
@@ -86,7 +94,7 @@ def new_diary_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-class Clinic(db.Model):
+class Clinic(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
@@ -109,7 +117,7 @@ class Clinic(db.Model):
     users: Mapped[list[User]] = relationship(back_populates="clinic")
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -145,7 +153,7 @@ class User(UserMixin, db.Model):
         return self.role == Role.ADMIN
 
 
-class LoginSession(db.Model):
+class LoginSession(Model):
     """One sign-in of a clinician: the server-side half of the session cookie.
 
     The cookie holds a random key; this row (its hash) is what makes the cookie worth
@@ -159,7 +167,7 @@ class LoginSession(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Patient(db.Model):
+class Patient(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
     display_name: Mapped[str] = mapped_column(String(100))
@@ -172,7 +180,7 @@ class Patient(db.Model):
     )
 
 
-class PatientTerm(db.Model):
+class PatientTerm(Model):
     """A word a patient is found by on the dashboard (lowercased): the whole name, each
     word of it, the MRN. Searching matches the start of a term through the index."""
 
@@ -187,7 +195,7 @@ class PatientTerm(db.Model):
     )
 
 
-class Block(db.Model):
+class Block(Model):
     """One medial branch block procedure and its diary link."""
 
     # The dashboard lists a clinic's blocks newest first; exports filter by date.
@@ -237,7 +245,7 @@ class Block(db.Model):
         )
 
 
-class DiaryEntry(db.Model):
+class DiaryEntry(Model):
     """A pain score the patient (or staff, from a paper diary) recorded."""
 
     __table_args__ = (
@@ -277,7 +285,7 @@ class DiaryEntry(db.Model):
         return self.updated_at is not None
 
 
-class EntryRevision(db.Model):
+class EntryRevision(Model):
     """The values an entry had before a correction."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -293,7 +301,7 @@ class EntryRevision(db.Model):
     entry: Mapped[DiaryEntry] = relationship(back_populates="revisions")
 
 
-class PushSubscription(db.Model):
+class PushSubscription(Model):
     """A phone's Web Push subscription for a diary's reminders."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -308,7 +316,7 @@ class PushSubscription(db.Model):
     block: Mapped[Block] = relationship()
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A clinic's bearer token for the JSON API. Only its SHA-256 is stored."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -324,7 +332,7 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship()
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Who saw, changed or exported what, and when. Holds ids, never patient fields."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

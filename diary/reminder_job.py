@@ -15,8 +15,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.engine import CursorResult
 
 from diary import push
 from diary.extensions import db
@@ -68,17 +70,20 @@ def claim_due_reminders(now: datetime) -> list[Claim]:
         due = push.due_to_announce(due_times, row.reminded_through, now)
         if due is None:
             continue
-        claimed = db.session.execute(
-            update(PushSubscription)
-            .where(
-                PushSubscription.id == row.id,
-                or_(
-                    PushSubscription.reminded_through.is_(None),
-                    PushSubscription.reminded_through < due,
-                ),
-            )
-            .values(reminded_through=due)
-            .execution_options(synchronize_session=False)
+        claimed = cast(
+            CursorResult,
+            db.session.execute(
+                update(PushSubscription)
+                .where(
+                    PushSubscription.id == row.id,
+                    or_(
+                        PushSubscription.reminded_through.is_(None),
+                        PushSubscription.reminded_through < due,
+                    ),
+                )
+                .values(reminded_through=due)
+                .execution_options(synchronize_session=False)
+            ),
         ).rowcount
         if claimed:
             target = push.PushTarget(row.endpoint, row.p256dh, row.auth)

@@ -9,6 +9,7 @@ matches is never used. The caller commits.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from itertools import groupby
 from operator import attrgetter
 
@@ -38,12 +39,12 @@ def is_current(block: Block, digest: str) -> bool:
 
 def stored_summary(block: Block, digest: str) -> relief.BlockSummary | None:
     """The block's stored summary, or None if there is none or it is out of date."""
-    return relief.BlockSummary.from_dict(block.summary) if is_current(block, digest) else None
+    if block.summary is None or not is_current(block, digest):
+        return None
+    return relief.BlockSummary.from_dict(block.summary)
 
 
-def summarise(
-    block: Block, settings: relief.AnalysisSettings, entries=None
-) -> relief.BlockSummary:
+def summarise(block: Block, settings: relief.AnalysisSettings, entries=None) -> relief.BlockSummary:
     """The block's summary analysed afresh from ``entries`` (see diary_points;
     the block's own by default)."""
     points = diary_points(block, entries)
@@ -51,7 +52,7 @@ def summarise(
     return relief.BlockSummary.of(analysis, len(points))
 
 
-def block_summaries(blocks: list[Block]) -> list[relief.BlockSummary]:
+def block_summaries(blocks: Sequence[Block]) -> list[relief.BlockSummary]:
     """Each block's summary (blocks of one clinic). Those out of date are analysed again,
     their diaries read in one query, and stored: the caller commits."""
     if not blocks:
@@ -86,9 +87,11 @@ def refresh_summaries(clinic: Clinic, chunk: int = 200) -> int:
     ids = db.session.execute(select(Block.id).where(Block.clinic_id == clinic.id)).scalars().all()
     refreshed = 0
     for start in range(0, len(ids), chunk):
-        blocks = db.session.execute(
-            select(Block).where(Block.id.in_(ids[start : start + chunk]))
-        ).scalars().all()
+        blocks = (
+            db.session.execute(select(Block).where(Block.id.in_(ids[start : start + chunk])))
+            .scalars()
+            .all()
+        )
         refreshed += sum(not is_current(block, digest) for block in blocks)
         block_summaries(blocks)
         db.session.commit()
