@@ -9,6 +9,7 @@ from sqlalchemy import event, select
 
 from diary.extensions import db
 from diary.models import Block, User
+from diary.sample_data import SYNTHETIC_PASSWORD
 from diary.services.tokens import create_api_token
 
 # (page, dashboard search in force)
@@ -39,7 +40,7 @@ def page_queries(client, clinic_id: int) -> dict[str, int]:
     client.post("/logout")
     client.post(
         "/login",
-        data={"email": f"synth-{clinic_id}@bench.example", "password": "synthetic-bench-password"},
+        data={"email": f"synth-{clinic_id}@bench.example", "password": SYNTHETIC_PASSWORD},
     )
     block = db.session.execute(select(Block).where(Block.clinic_id == clinic_id)).scalars().first()
     counts = {}
@@ -73,10 +74,12 @@ def test_api_block_list_makes_the_same_number_of_queries_for_few_and_many_rows(r
         db.session.expunge_all()
         with counted_queries() as statements:
             response = client.get(
-                "/api/v1/blocks?size=50", headers={"Authorization": f"Bearer {token}"}
+                "/api/v1/blocks?page=1", headers={"Authorization": f"Bearer {token}"}
             )
             assert response.status_code == 200
-        assert len(response.json["items"]) == min(50, {1: 3, 2: 80}[clinic_id])
+        blocks = {1: 3, 2: 80}[clinic_id]
+        assert (response.json["total"], response.json["per_page"]) == (blocks, 50)
+        assert len(response.json["items"]) == min(50, blocks)
         return len(statements)
 
     assert runner.invoke(args=["synth", "--blocks", "3", "--entries", "2"]).exit_code == 0

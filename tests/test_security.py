@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from diary.extensions import db
-from diary.models import DiaryEntry
+from diary.models import DiaryEntry, LoginSession
 from tests.conftest import PASSWORD, World, make_app
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
@@ -118,7 +117,11 @@ def test_idle_clinician_is_signed_out(tmp_path):
         client = app.test_client()
         client.post("/login", data={"email": "doc@a.example", "password": PASSWORD})
         assert client.get("/").status_code == 200
-        time.sleep(2.5)  # signatures carry whole seconds
+        # Two idle seconds pass on the server's clock: the sign-in was last seen 2 s ago.
+        for login in db.session.execute(select(LoginSession)).scalars():
+            login.created_at -= timedelta(seconds=2)
+            login.last_seen_at -= timedelta(seconds=2)
+        db.session.commit()
         assert client.get("/").status_code == 302
         db.engine.dispose()
 
