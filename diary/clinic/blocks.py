@@ -166,30 +166,37 @@ def block_csv(block_id: int):
 
 @bp.post("/blocks/<int:block_id>/<action>")
 def archive(block_id: int, action: str):
-    block = clinic_block_or_404(block_id)
-    if action not in ("archive", "restore") or not EmptyForm().validate_on_submit():
-        abort(404 if action not in ("archive", "restore") else 400)
-    if action == "archive":
-        archive_block(block, by=current_user)
-        flash("Block archived: it has left the dashboard and its diary link is closed.", "info")
-    else:
-        restore_block(block, by=current_user)
-        flash("Block restored.", "success")
-    db.session.commit()
-    return redirect(url_for("clinic.block", block_id=block.id))
+    return _act_on_block(block_id, action, ARCHIVE_ACTIONS, unknown=404)
 
 
 @bp.post("/blocks/<int:block_id>/link/<action>")
 def diary_link(block_id: int, action: str):
+    return _act_on_block(block_id, action, LINK_ACTIONS, unknown=400)
+
+
+# action: (the service that does it, what the clinician is told, the message's kind)
+ARCHIVE_ACTIONS = {
+    "archive": (
+        archive_block,
+        "Block archived: it has left the dashboard and its diary link is closed.",
+        "info",
+    ),
+    "restore": (restore_block, "Block restored.", "success"),
+}
+LINK_ACTIONS = {
+    "revoke": (revoke_link, "The diary link is closed. The patient can no longer log.", "info"),
+    "reopen": (reopen_link, "The diary link is open again.", "success"),
+}
+
+
+def _act_on_block(block_id: int, action: str, actions: dict, unknown: int):
     block = clinic_block_or_404(block_id)
-    form = EmptyForm()
-    if action not in ("revoke", "reopen") or not form.validate_on_submit():
+    if action not in actions:
+        abort(unknown)
+    if not EmptyForm().validate_on_submit():
         abort(400)
-    if action == "revoke":
-        revoke_link(block, by=current_user)
-        flash("The diary link is closed. The patient can no longer log.", "info")
-    else:
-        reopen_link(block, by=current_user)
-        flash("The diary link is open again.", "success")
+    change, message, kind = actions[action]
+    change(block, by=current_user)
+    flash(message, kind)
     db.session.commit()
     return redirect(url_for("clinic.block", block_id=block.id))
