@@ -7,9 +7,10 @@ components are generated from them (diary/api/spec.py).
 
 from __future__ import annotations
 
+import dataclasses
 from copy import copy
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_type_hints
 
 from pydantic import (
     AfterValidator,
@@ -22,7 +23,7 @@ from pydantic import (
     create_model,
 )
 
-from diary.relief import VERDICTS
+from diary import relief
 from diary.services.settings import SETTING_LIMITS, THRESHOLDS, WINDOW_HOURS
 from diary.vocabulary import (
     Agent,
@@ -277,51 +278,50 @@ class BlockList(Output):
     total: int
 
 
-class ReliefPoint(Output):
-    hours: Hours
-    pain: int
-    relief_pct: Percent | None
-    reported_relief_pct: int | None
-    entry_id: int | None
-    edited: bool
-    logged_late: bool
-    before_block: bool
+def answer_of(value_class: type, **narrowed: Any) -> Any:
+    """An answer model with the fields of one of the core's value classes (a dataclass of
+    diary/relief), so the API cannot drift from what the analysis produces; ``narrowed``
+    gives a field a tighter type for the document."""
+    hints = get_type_hints(value_class)
+    fields: dict[str, Any] = {
+        item.name: (narrowed.get(item.name, hints[item.name]), ...)
+        for item in dataclasses.fields(value_class)
+    }
+    return create_model(
+        value_class.__name__, __base__=Output, __doc__=value_class.__doc__, **fields
+    )
 
 
-class Sustained(Output):
-    threshold_pct: Percent
-    onset_h: Hours | None
-    start_h: Hours | None
-    end_h: Hours | None
-    duration_h: Hours
-    open: bool
+# The core's value classes as answer models (their names the same as the core's).
+_ReliefPointFields: Any = answer_of(relief.ReliefPoint)
+_SustainedFields: Any = answer_of(relief.Sustained)
+_CoverageFields: Any = answer_of(relief.Coverage)
 
 
-class Coverage(Output):
-    entries_in_window: int
-    first_hour_observed: bool
-    longest_gap_h: Hours | None
-    sufficient: bool
+class ReliefPoint(_ReliefPointFields):
+    pass
 
 
-class Analysis(Output):
-    verdict: Literal[VERDICTS]  # type: ignore[valid-type]
-    threshold_pct: Percent
-    peak_relief_pct: Percent | None
-    peak_at_h: Hours | None
-    onset_h: Hours | None
-    response_duration_h: Hours
-    response_open: bool
-    response_start_h: Hours | None
-    response_end_h: Hours | None
-    duration_class: Literal["shorter", "consistent", "longer", "undetermined"] | None
-    expected_window_h: list[Hours] = Field(min_length=2, max_length=2)
-    agent_label: str
-    relief: list[ReliefPoint]
-    sustained: list[Sustained]
-    coverage: Coverage
-    reasons: list[str]
-    warnings: list[str]
+class Sustained(_SustainedFields):
+    pass
+
+
+class Coverage(_CoverageFields):
+    pass
+
+
+_AnalysisFields: Any = answer_of(
+    relief.Analysis,
+    verdict=Literal[relief.VERDICTS],
+    duration_class=Literal[relief.DURATION_CLASSES] | None,
+    relief=list[ReliefPoint],
+    sustained=list[Sustained],
+    coverage=Coverage,
+)
+
+
+class Analysis(_AnalysisFields):
+    """The reading of one block's diary, as diary/relief produces it."""
 
 
 class Criterion(Output):

@@ -25,6 +25,7 @@ SHORTER = "shorter"
 CONSISTENT = "consistent"
 LONGER = "longer"
 UNDETERMINED = "undetermined"
+DURATION_CLASSES = (SHORTER, CONSISTENT, LONGER, UNDETERMINED)
 
 DIAGNOSTIC = "diagnostic"
 THERAPEUTIC = "therapeutic"
