@@ -66,7 +66,9 @@ ENTRY_COLUMNS = [*BLOCK_FIELDS, *VERDICT_FIELDS, *ENTRY_FIELDS]
 SUMMARY_COLUMNS = [*BLOCK_FIELDS, *VERDICT_FIELDS, *SUMMARY_FIELDS]
 
 # OWASP CSV injection: a text cell starting with one of these is run as a formula.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# A leading ; or | matters too: where ; separates cells (many European locales), a cell
+# starting with it splits into a new cell that may start a formula.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", ";", "|")
 BOM = "\ufeff"
 NEEDS_QUOTES = re.compile(r'[",\r\n]')
 

@@ -103,8 +103,9 @@ def test_numbers_are_not_neutralised():
     assert export.number_cell(-12.5) == "-12.5"
     assert export.number_cell(100.0) == "100"
     assert export.number_cell(None) == ""
-    for trigger in ("=", "+", "-", "@", "\t", "\r"):
+    for trigger in ("=", "+", "-", "@", "\t", "\r", ";", "|"):
         assert export.text_cell(trigger + "x") == "'" + trigger + "x"
+    assert export.text_cell(";=cmd|' /C calc'!A0") == "';=cmd|' /C calc'!A0"
     assert export.text_cell("plain") == "plain"
 
 
