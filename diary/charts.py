@@ -59,15 +59,23 @@ def _marker_for(point: ReliefPoint) -> tuple[str, str, str]:
     return "o", "black", "entry"
 
 
+def new_figure(**options):
+    """A matplotlib Figure whose text is drawn as written: names and agents come from
+    users, and ``$…$`` in them would otherwise go to the math parser (and fail)."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    matplotlib.rcParams["text.parse_math"] = False  # the same value every time: no race
+    return Figure(**options)
+
+
 def render_chart(
     analysis: Analysis, baseline_pain: int | None, fmt: str = "png", scale: int = 1
 ) -> bytes:
     """The block's chart as PNG (``scale`` 1 or 2 for high-density screens) or SVG bytes."""
-    from matplotlib.figure import Figure
-
     if fmt not in FORMATS:
         raise ValueError(f"unknown chart format {fmt!r}")
-    fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=BASE_DPI * scale)
+    fig = new_figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=BASE_DPI * scale)
     fig.subplots_adjust(left=0.1, right=0.88, top=0.88, bottom=0.28)
     draw_chart(fig.add_subplot(), analysis, baseline_pain)
     buffer = io.BytesIO()

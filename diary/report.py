@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from diary import anatomy
-from diary.charts import draw_chart
+from diary.charts import draw_chart, new_figure
 from diary.formatting import hours, local_time, pct
 from diary.relief import VERDICT_LABELS, Analysis, format_hours, format_pct
 
@@ -105,9 +105,7 @@ def report_pdf(
     baseline_pain: int | None,
     created: datetime | None = None,
 ) -> bytes:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=A4_INCHES)
+    fig = new_figure(figsize=A4_INCHES)
     fig.text(0.06, 0.965, "Medial branch block diary report", fontsize=15, weight="bold")
     patient = " · ".join(part for part in (facts.patient, facts.patient_details) if part)
     fig.text(0.06, 0.945, f"{patient} · {facts.procedure}", fontsize=9.5)

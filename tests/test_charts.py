@@ -18,12 +18,14 @@ START = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
 def sample_analysis(**fact_changes):
     facts = relief.BlockFacts(
-        performed_at=START,
-        baseline_pain=8,
-        purpose="diagnostic",
-        agent="lidocaine",
-        agent_label="lidocaine 2%",
-        **fact_changes,
+        **{
+            "performed_at": START,
+            "baseline_pain": 8,
+            "purpose": "diagnostic",
+            "agent": "lidocaine",
+            "agent_label": "lidocaine 2%",
+            **fact_changes,
+        }
     )
     entries = [
         relief.DiaryPoint(
@@ -128,3 +130,11 @@ def test_cache_evicts_oldest():
         cache.get_or_render(key, lambda key=key: key.encode())
     assert cache.get_or_render("a", lambda: b"again") == b"again"
     assert cache.renders == 4
+
+
+def test_dollar_signs_in_names_are_drawn_as_text_not_parsed_as_math():
+    # An unknown TeX command between dollars made mathtext raise: the chart answered 500.
+    analysis = sample_analysis(agent_label=r"other: Lido $\nosuchcommand{$ 1%")
+    svg = charts.render_chart(analysis, 8, "svg").decode()
+    assert "nosuchcommand" in svg
+    assert charts.render_chart(analysis, 8, "png")[:4] == b"\x89PNG"

@@ -111,3 +111,17 @@ def test_paper_diary_entry_refuses_bad_input(client, signed_in):
     assert bad_pain.status_code == 400
     assert "Choose the pain score" in bad_pain.get_data(as_text=True)
     assert db.session.execute(select(func.count(DiaryEntry.id))).scalar_one() == 0
+
+
+def test_report_pdf_draws_dollar_signs_in_a_name_as_text(client, signed_in):
+    pypdf = __import__("pytest").importorskip("pypdf")
+    positive_diary(signed_in)
+    signed_in.patient.display_name = r"A $\nosuchcommand{$ B"
+    signed_in.block.agent, signed_in.block.concentration = "other", None
+    signed_in.block.agent_other = r"Lido $x^$ mix"
+    db.session.commit()
+    response = client.get(f"/blocks/{signed_in.block.id}/report.pdf")
+    assert response.status_code == 200
+    text = pypdf.PdfReader(io.BytesIO(response.get_data())).pages[0].extract_text()
+    assert "nosuchcommand" in text
+    assert client.get(f"/blocks/{signed_in.block.id}/chart.png").status_code == 200
