@@ -13,7 +13,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app, session
+from flask import current_app, g, request, session
 from flask_login import LoginManager, login_user, logout_user
 from sqlalchemy import delete, or_, select, update
 
@@ -105,6 +105,8 @@ def current_user_for_session(now: datetime | None = None) -> User | None:
 def register_user_loaders(login_manager: LoginManager) -> None:
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
+        if request.blueprint == "api" and request.headers.get("Authorization"):
+            return None  # an API call that names its credentials is judged by them alone
         user = current_user_for_session()
         return user if user is not None and user.get_id() == user_id else None
 
@@ -121,4 +123,10 @@ def register_user_loaders(login_manager: LoginManager) -> None:
             return None
         user = user_for_token(token)
         db.session.commit()  # at the start of the request: only the token's last use
+        g.signed_in_by_token = user is not None
         return user
+
+
+def signed_in_by_token() -> bool:
+    """Whether this request's user came from a bearer token (not a session cookie)."""
+    return bool(g.get("signed_in_by_token"))

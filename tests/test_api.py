@@ -102,6 +102,15 @@ def test_session_may_read_but_not_write_without_csrf(client, signed_in):
     assert db.session.execute(select(func.count(Patient.id))).scalar_one() == 2
 
 
+def test_a_bogus_bearer_token_beside_a_session_cookie_is_refused(client, signed_in):
+    # A call that names credentials is judged by them alone, never by the cookie beside.
+    response = client.post(
+        "/api/v1/patients", json={"display_name": "X"}, headers={"Authorization": "Bearer bogus"}
+    )
+    assert_problem(response, 401)
+    assert db.session.execute(select(func.count(Patient.id))).scalar_one() == 2
+
+
 def test_unknown_api_path_is_a_json_404(client, api):
     assert_problem(api.get("/nothing-here"), 404)
 

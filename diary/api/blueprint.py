@@ -15,6 +15,7 @@ from flask_login import current_user
 from diary.api import spec
 from diary.api.problems import ApiProblem, problem_response
 from diary.extensions import csrf
+from diary.login_sessions import signed_in_by_token
 from diary.web import public_url
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -41,7 +42,9 @@ def authenticate():
         return None
     if not current_user.is_authenticated:
         return problem_response(401, "Send a clinic API token: Authorization: Bearer <token>.")
-    if request.method in WRITE_METHODS and not bearer_token():
+    # A session cookie signed this caller in unless the token did, whatever headers
+    # came along: only a token-signed write goes without the CSRF token.
+    if request.method in WRITE_METHODS and not signed_in_by_token():
         csrf.protect()
     return None
 
