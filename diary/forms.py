@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 from wtforms import RadioField
 from wtforms.validators import ValidationError
 
+from diary.vocabulary import PLAUSIBLE_YEARS
+
 PAIN_WORDS = {0: "No pain", 5: "Moderate", 10: "Worst imaginable"}
 
 
@@ -41,3 +43,10 @@ def clinic_time_to_utc(value: datetime, tz_name: str) -> datetime:
 def utc_to_clinic_time(value: datetime, tz_name: str) -> datetime:
     """The inverse of ``clinic_time_to_utc``: a naive wall-clock time for a form field."""
     return value.astimezone(ZoneInfo(tz_name)).replace(tzinfo=None)
+
+
+def plausible_date(form, field) -> None:
+    """A WTForms validator: the date's year is within PLAUSIBLE_YEARS."""
+    low, high = PLAUSIBLE_YEARS
+    if field.data is not None and not low <= field.data.year <= high:
+        raise ValidationError(f"Enter a date between {low} and {high}.")

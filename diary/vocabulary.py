@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# The years a date may fall in, at every door: a date far outside them is a typing slip,
+# and one near the calendar's ends would overflow the arithmetic on it.
+PLAUSIBLE_YEARS = (1900, 2200)
+
 
 class Region(StrEnum):
     CERVICAL = "cervical"

@@ -247,3 +247,47 @@ def test_unicode_emoji_rtl_and_html_are_kept_as_typed_and_shown_escaped(client, 
     page = client.get(f"/blocks/{hostile['block']}").get_data(as_text=True)
     assert html.escape(note, quote=False).replace("&#x27;", "'") in page
     assert "<script>alert(1)</script>" not in page
+
+
+# Dates at the calendar's ends: each door refuses them with a message, nothing is stored.
+EDGE_DATES = ["9999-12-31", "0001-01-01", "1899-12-31", "2201-01-01"]
+
+
+@pytest.mark.parametrize("date", EDGE_DATES)
+def test_dates_at_the_calendar_limits_are_refused_at_every_door(client, hostile, date):
+    before = snapshot()
+    for query in (f"end={date}", f"start={date}"):
+        page = client.get(f"/exports?{query}")
+        assert page.status_code == 400 and "Enter a date between" in page.get_data(as_text=True)
+        assert client.get(f"/exports/entries.csv?{query}").status_code == 400
+    block_form = client.post(
+        "/patients/{patient}/blocks/new".format(**hostile),
+        data={"performed_date": date, "performed_time": "09:30", "region": "lumbar"},
+    )
+    assert block_form.status_code == 400
+    paper = client.post(
+        "/blocks/{block}/entries".format(**hostile),
+        data={"recorded_date": date, "recorded_time": "10:00", "pain": "3"},
+    )
+    assert paper.status_code == 400
+    moment = f"{date}T10:00:00+00:00"
+    api = client.post(
+        "/api/v1/blocks/{block}/entries".format(**hostile),
+        json={"recorded_at": moment, "pain": 3},
+        headers=hostile["headers"],
+    )
+    assert api.status_code == 422 and "recorded_at" in api.get_json()["errors"]
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("depth", [1_000, 100_000])
+def test_deeply_nested_json_is_a_clear_4xx_on_the_anonymous_diary(client, hostile, depth):
+    before = snapshot()
+    url = "/api/v1/diary/{token}/entries".format(**hostile)
+    nested = "[" * depth + "]" * depth
+    for body in (nested, '{"pain": ' + nested + "}", '{"note": {"a": ' * 500 + "1" + "}" * 501):
+        response = client.post(url, data=body, content_type="application/json")
+        assert 400 <= response.status_code < 500, response.status_code
+        assert response.mimetype == "application/problem+json"
+        assert response.get_json()["detail"]
+    assert snapshot() == before

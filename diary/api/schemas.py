@@ -26,6 +26,7 @@ from pydantic import (
 from diary import relief
 from diary.services.settings import SETTING_LIMITS, THRESHOLDS, WINDOW_HOURS
 from diary.vocabulary import (
+    PLAUSIBLE_YEARS,
     Agent,
     EntrySource,
     Language,
@@ -40,8 +41,9 @@ MAX_ID = 2**31 - 1
 
 
 def _plausible_year(value: datetime) -> datetime:
-    if not 1900 <= value.year <= 2200:
-        raise ValueError("must be a date between 1900 and 2200")
+    low, high = PLAUSIBLE_YEARS
+    if not low <= value.year <= high:
+        raise ValueError(f"must be a date between {low} and {high}")
     return value
 
 

@@ -162,8 +162,10 @@ def parse(model: type[BaseModel], data: Any, status: int) -> BaseModel:
         return model.model_validate(data)
     except ValidationError as error:
         errors = field_errors(error)
-        if "" in errors:
-            raise ApiProblem(400, "The request body must be a JSON object.") from None
+        if "" in errors:  # not an object at all, or JSON the parser gave up on
+            raise ApiProblem(
+                400, f"The request body must be a JSON object ({errors['']})."
+            ) from None
         raise ApiProblem(status, "Some fields are not valid.", errors) from None
 
 

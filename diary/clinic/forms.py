@@ -22,7 +22,7 @@ from wtforms.validators import (
 
 from diary import anatomy
 from diary.agents import AGENT_LABELS, OTHER, agent_choices
-from diary.forms import ScoreField
+from diary.forms import ScoreField, plausible_date
 from diary.i18n import LANGUAGES
 from diary.relief import VERDICTS
 from diary.services.settings import SETTING_LIMITS, WINDOW_HOURS
@@ -61,7 +61,9 @@ class PatientForm(FlaskForm):
 
 
 class BlockForm(FlaskForm):
-    performed_date = DateField("Date", validators=[InputRequired("Enter the date of the block.")])
+    performed_date = DateField(
+        "Date", validators=[InputRequired("Enter the date of the block."), plausible_date]
+    )
     performed_time = TimeField("Time", validators=[InputRequired("Enter the time of the block.")])
     region = SelectField("Spinal region", choices=dict(anatomy.REGIONS))
     levels = SelectMultipleField(
@@ -227,8 +229,8 @@ class ExportFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    start = DateField("Performed on or after", validators=[Optional()])
-    end = DateField("Performed on or before", validators=[Optional()])
+    start = DateField("Performed on or after", validators=[Optional(), plausible_date])
+    end = DateField("Performed on or before", validators=[Optional(), plausible_date])
     region = SelectField("Region", choices={"": "Any"} | dict(anatomy.REGIONS), default="")
     agent = SelectField("Agent", choices={"": "Any"} | dict(AGENT_LABELS), default="")
     verdict = SelectField(
@@ -252,7 +254,9 @@ class ApiTokenForm(FlaskForm):
 class TranscribeEntryForm(FlaskForm):
     """An entry copied from the patient's paper diary by staff."""
 
-    recorded_date = DateField("Date", validators=[InputRequired("Enter the date of the entry.")])
+    recorded_date = DateField(
+        "Date", validators=[InputRequired("Enter the date of the entry."), plausible_date]
+    )
     recorded_time = TimeField("Time", validators=[InputRequired("Enter the time of the entry.")])
     pain = ScoreField("Pain (0–10)", message="Choose the pain score: a whole number from 0 to 10.")
     relief_pct = IntegerField(
