@@ -66,6 +66,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
+# What patient data travels as: never stored by a cache (the chart, with its ETag, and the
+# static files choose their own caching).
+RECORD_TYPES = {
+    "text/html",
+    "text/csv",
+    "text/calendar",
+    "application/pdf",
+    "application/json",
+    "application/problem+json",
+    "application/fhir+json",
+    "application/schema+json",
+}
+
+
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
@@ -80,6 +94,14 @@ def register_extensions(app: Flask) -> None:
         # CSRF over https), the browser is told to send none at all.
         if request.blueprint == "patient" and not g.get("page_has_forms"):
             response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    @app.after_request
+    def no_store_for_records(response):
+        # Pages, files and answers about patients stay out of every cache (the browser's,
+        # a proxy's, the back button's); a view that chose its own caching keeps it.
+        if response.mimetype in RECORD_TYPES and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     talisman.init_app(

@@ -1,6 +1,9 @@
 // Service worker of the patient's diary: the page and its assets keep working offline.
 // Pages: network first, the last copy when offline. Assets: cached copy, refreshed in the background.
+// A diary's copies are forgotten once its link is closed (404, 410) or after 15 days,
+// longer than any link lives, so a lent or shared phone does not keep them.
 var CACHE = "block-diary-v1";
+var PAGE_DAYS = 15;
 var ASSETS = ["/static/css/app.css", "/static/js/diary.js", "/static/favicon.svg",
               "/static/icons/icon-192.png"];
 
@@ -16,6 +19,26 @@ self.addEventListener("activate", function (event) {
   }).then(function () { return self.clients.claim(); }));
 });
 
+function diaryRoot(pathname) {
+  return pathname.split("/").slice(0, 3).join("/");  // "/d/<token>"
+}
+
+function forgetDiary(root) {
+  return caches.open(CACHE).then(function (cache) {
+    return cache.keys().then(function (requests) {
+      return Promise.all(requests.filter(function (request) {
+        var path = new URL(request.url).pathname;
+        return path === root || path.indexOf(root + "/") === 0;
+      }).map(function (request) { return cache.delete(request); }));
+    });
+  });
+}
+
+function tooOld(response) {
+  var sent = Date.parse(response.headers.get("Date") || "");
+  return !sent || Date.now() - sent > PAGE_DAYS * 24 * 3600 * 1000;
+}
+
 self.addEventListener("fetch", function (event) {
   var request = event.request;
   var url = new URL(request.url);
@@ -26,10 +49,16 @@ self.addEventListener("fetch", function (event) {
       if (response.ok) {
         var copy = response.clone();
         caches.open(CACHE).then(function (cache) { cache.put(url.pathname, copy); });
+      } else if (response.status === 404 || response.status === 410) {
+        forgetDiary(diaryRoot(url.pathname));
       }
       return response;
     }).catch(function () {
       return caches.match(url.pathname).then(function (cached) {
+        if (cached && tooOld(cached)) {
+          forgetDiary(diaryRoot(url.pathname));
+          cached = null;
+        }
         return cached || new Response("You are offline. Open the diary again when you have signal.",
           { status: 503, headers: { "Content-Type": "text/plain; charset=utf-8" } });
       });

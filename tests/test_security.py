@@ -169,3 +169,35 @@ def test_ids_too_large_for_the_database_are_a_plain_404(client, signed_in):
         "/api/v1/blocks/99999999999999999999",
     ):
         assert client.get(url).status_code == 404, url
+
+
+def test_patient_data_is_never_stored_by_a_cache(client, signed_in):
+    from diary.services.tokens import create_api_token
+
+    _, key = create_api_token(signed_in.clinician, "cache check")
+    db.session.commit()
+    block, token = signed_in.block, signed_in.block.diary_token
+    bearer = {"Authorization": f"Bearer {key}"}
+    for url, headers in [
+        ("/", {}),
+        (f"/blocks/{block.id}", {}),
+        (f"/blocks/{block.id}/report", {}),
+        (f"/blocks/{block.id}/report.pdf", {}),
+        (f"/blocks/{block.id}/entries.csv", {}),
+        ("/exports/entries.csv", {}),
+        (f"/d/{token}", {}),
+        (f"/d/{token}/reminders.ics", {}),
+        (f"/api/v1/blocks/{block.id}", bearer),
+        (f"/api/v1/blocks/{block.id}/fhir", bearer),
+        (f"/api/v1/diary/{token}", {}),
+        ("/api/v1/blocks/999999", bearer),
+    ]:
+        response = client.get(url, headers=headers)
+        response.close()
+        assert response.status_code in (200, 404), url
+        assert response.headers.get("Cache-Control") == "no-store", url
+    chart = client.get(f"/blocks/{block.id}/chart.svg")
+    assert chart.headers["Cache-Control"] == "private, no-cache" and chart.headers["ETag"]
+    static = client.get("/static/css/app.css")
+    static.close()
+    assert "no-store" not in static.headers.get("Cache-Control", "")

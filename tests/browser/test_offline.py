@@ -75,3 +75,48 @@ def test_offline_entries_survive_a_reload_and_are_stored_once(live_app, browser)
         assert [e.recorded_at for e in entries] == expected
         assert all(e.submitted_at > e.recorded_at for e in entries)
     context.close()
+
+
+def poll(condition, page, tries: int = 50) -> bool:
+    """Whether ``condition`` holds within ``tries`` tenths of a second."""
+    for _ in range(tries):
+        if condition():
+            return True
+        page.wait_for_timeout(100)
+    return False
+
+
+def cached_paths(page) -> list[str]:
+    return page.evaluate(
+        "caches.open('block-diary-v1').then(c => c.keys())"
+        ".then(keys => keys.map(k => new URL(k.url).pathname))"
+    )
+
+
+def test_a_closed_diary_is_forgotten_by_the_phone(live_app, browser):
+    from diary.models import Block, utcnow
+
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    diary = f"/d/{live_app.world.token}"
+    page.goto(live_app.base_url + diary)
+    page.evaluate("navigator.serviceWorker.ready")
+    page.reload()  # controlled by the service worker, which keeps a copy of the page
+    assert poll(lambda: diary in cached_paths(page), page)
+    with live_app.app_context():
+        block = db.session.get(Block, live_app.world.block_id)
+        block.link_revoked_at = utcnow()
+        db.session.commit()
+    assert page.goto(live_app.base_url + diary).status == 410
+    # The purge runs beside the answer: poll for it.
+    assert poll(lambda: not [p for p in cached_paths(page) if p.startswith(diary)], page)
+
+    # Offline now, the phone has nothing of the diary left to show.
+    context.set_offline(True)
+    live_app.server.stop()
+    page.goto(live_app.base_url + diary)
+    assert "You are offline" in page.content()
+    live_app.server = live_app.server.restart()
+    context.close()
