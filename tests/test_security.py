@@ -201,3 +201,22 @@ def test_patient_data_is_never_stored_by_a_cache(client, signed_in):
     static = client.get("/static/css/app.css")
     static.close()
     assert "no-store" not in static.headers.get("Cache-Control", "")
+
+
+def test_every_failed_sign_in_does_the_same_hash_work(client, world, monkeypatch):
+    # ~10 ms for an unknown email against ~120 ms for a known one told the two apart.
+    import diary.models
+
+    checks = []
+    real = diary.models.check_password_hash
+
+    def counted(stored, password):
+        checks.append(stored.split("$", 1)[0])
+        return real(stored, password)
+
+    monkeypatch.setattr(diary.models, "check_password_hash", counted)
+    for email in ("doc@a.example", "nobody@nowhere.example"):
+        checks.clear()
+        response = client.post("/login", data={"email": email, "password": "wrong password"})
+        assert response.status_code == 401
+        assert checks == ["pbkdf2:sha256:1000"], email

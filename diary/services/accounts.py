@@ -47,9 +47,11 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
         select(User).where(func.lower(User.email) == email.strip().lower())
     ).scalar_one_or_none()
     if user is None or not user.active:
+        User.check_no_password(password)  # every failure takes one hash's time
         record_audit("login.failed", actor="anonymous", detail={"known_account": False})
         return None
     if user.locked_until is not None and user.locked_until > now:
+        User.check_no_password(password)
         record_audit("login.locked", target=user, actor="anonymous", clinic_id=user.clinic_id)
         return None
     if not user.check_password(password):
