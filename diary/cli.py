@@ -68,6 +68,7 @@ def send_reminders_command() -> None:
         current_app.config["VAPID_SUBJECT"],
         lambda token: public_url("patient.diary", token=token),
         senders=current_app.config["REMINDER_SENDERS"],
+        allowed=current_app.config["PUSH_SERVICE_HOSTS"],
     )
     click.echo(f"sent {counts['sent']}, gone {counts['gone']}, failed {counts['failed']}")
 

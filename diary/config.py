@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from diary.push import KNOWN_PUSH_SERVICES
+
 DEVELOPMENT_SECRET = "development-only-secret-key-change-me"  # noqa: S105 (refused in production)
 PROFILES = ("development", "testing", "production")
 SHARED_LIMIT_STORES = ("redis://", "rediss://", "redis+sentinel://", "redis+cluster://")
@@ -57,6 +59,8 @@ def load_settings(profile: str, environ: Mapping[str, str], instance_path: str) 
         "VAPID_PUBLIC_KEY": environ.get("VAPID_PUBLIC_KEY", ""),
         "VAPID_SUBJECT": environ.get("VAPID_SUBJECT", "mailto:admin@localhost"),
         "REMINDER_SENDERS": _integer(environ, "REMINDER_SENDERS", 8, minimum=1),
+        # Push services a phone's subscription may point at (the reminder job posts there).
+        "PUSH_SERVICE_HOSTS": _list(environ.get("PUSH_SERVICE_HOSTS")) or list(KNOWN_PUSH_SERVICES),
         "SESSION_COOKIE_SECURE": production,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -8,11 +8,56 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from ipaddress import ip_address
+from urllib.parse import urlsplit
 
 # A reminder later than this after its due time is no longer useful.
 FRESH_FOR = timedelta(minutes=15)
+# The browsers' push services (Chrome and Android, Firefox, Safari, Edge): a phone's
+# subscription must point at one of them or a subdomain (PUSH_SERVICE_HOSTS to change).
+KNOWN_PUSH_SERVICES = (
+    "fcm.googleapis.com",
+    "push.services.mozilla.com",
+    "push.apple.com",
+    "notify.windows.com",
+)
+# Phones one diary may have reminded: a patient's own, and a few spares.
+MAX_PHONES_PER_DIARY = 5
+
+
+def endpoint_problem(endpoint: str, allowed: Sequence[str]) -> str | None:
+    """Why a phone's push endpoint is refused, or None. The reminder job posts to it, so
+    it must be an https address of a known push service: no user name or password, no IP
+    address, the standard port. An entry of ``allowed`` with a scheme
+    (``http://127.0.0.1``) admits that origin as it is: a local push service for tests."""
+    try:
+        parts = urlsplit(endpoint)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return "is not a web address"
+    if not host or parts.scheme not in ("https", "http"):
+        return "is not a web address"
+    if parts.username is not None or parts.password is not None:
+        return "must not carry a user name or password"
+    if f"{parts.scheme}://{host}" in allowed:
+        return None
+    if parts.scheme != "https":
+        return "must be an https address"
+    try:
+        ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return "must name a push service, not an IP address"
+    if port not in (None, 443):
+        return "must use the standard https port"
+    services = [entry for entry in allowed if "://" not in entry]
+    if not any(host == service or host.endswith("." + service) for service in services):
+        return "is not the address of a known push service"
+    return None
 
 
 class SubscriptionGone(Exception):

@@ -11,7 +11,7 @@ next run while the due time is still fresh; a phone whose subscription is gone i
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,9 +38,10 @@ class Claim:
     diary_token: str
 
 
-def claim_due_reminders(now: datetime) -> list[Claim]:
+def claim_due_reminders(now: datetime, allowed: Sequence[str] | None = None) -> list[Claim]:
     """Move each open diary's subscription to its newly arrived due time; the caller
-    commits. Only subscriptions of diaries whose link is open are read."""
+    commits. Only subscriptions of diaries whose link is open are read, and only those
+    pointing at a push service in ``allowed`` (all, when None) are claimed."""
     rows = db.session.execute(
         select(
             PushSubscription.id,
@@ -66,6 +67,8 @@ def claim_due_reminders(now: datetime) -> list[Claim]:
     ).all()
     claims = []
     for row in rows:
+        if allowed is not None and push.endpoint_problem(row.endpoint, allowed):
+            continue  # stored before the check, or the allowed services changed since
         due_times = DiarySchedule.from_settings(row.schedule).due_times(row.performed_at, row.agent)
         due = push.due_to_announce(due_times, row.reminded_through, now)
         if due is None:
@@ -97,13 +100,14 @@ def send_due_reminders(
     diary_url_for: Callable[[str], str],
     senders: int = 8,
     now: datetime | None = None,
+    allowed: Sequence[str] | None = None,
 ) -> dict[str, int]:
     """Announce every due time that has just arrived, once per subscribed phone.
 
     ``diary_url_for`` turns a diary token into the link the notification opens.
     """
     now = now or utcnow()
-    claims = claim_due_reminders(now)
+    claims = claim_due_reminders(now, allowed)
     db.session.commit()  # the claims are visible to every other run before anything is sent
 
     def send(claim: Claim, url: str) -> str:

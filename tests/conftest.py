@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from diary import create_app
 from diary.extensions import db
 from diary.models import Clinic, User
+from diary.push import KNOWN_PUSH_SERVICES
 from diary.services.blocks import BlockInput, create_block
 from diary.services.entries import EntryInput, record_entry
 from diary.services.patients import PatientInput, create_patient
@@ -138,6 +139,8 @@ def make_app(database_url: str, **extra):
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         # Throttling is tested on its own (tests/test_security.py).
         "RATELIMIT_ENABLED": False,
+        # The browsers' services, a made-up one, and the tests' own on loopback.
+        "PUSH_SERVICE_HOSTS": [*KNOWN_PUSH_SERVICES, "push.example", "http://127.0.0.1"],
     }
     config.update(extra)
     app = create_app(config)

@@ -237,7 +237,9 @@ class Scene:
         self.api_token, self.clinician_key = create_api_token(world.clinician, "a")
         self.other_key = create_api_token(world.other_clinician, "b")[1]
         self.admin_key = create_api_token(self.admin, "admin")[1]
-        subscribe_push(world.block, "https://push.example/own", "p256", "auth")
+        subscribe_push(
+            world.block, "https://push.example/own", "p256", "auth", ["push.example"]
+        )
         db.session.commit()
 
     def token_for(self, role: str) -> str:

@@ -31,7 +31,7 @@ import pytest
 from playwright.sync_api import expect
 
 from bench.harness import free_port
-from diary.push import generate_vapid_keys
+from diary.push import KNOWN_PUSH_SERVICES, generate_vapid_keys
 from tests.conftest import API_BLOCK, PHONE, scratch_postgres
 from tests.push_service import FakePushService, b64, phone_keys
 
@@ -244,6 +244,8 @@ def _run_topology(nginx: str, folder: Path, database: str, redis: str, browser):
         "LOGIN_RATE_LIMIT": "5 per minute",
         "VAPID_PRIVATE_KEY": vapid_private,
         "VAPID_PUBLIC_KEY": vapid_public,
+        # The test's own push service on loopback, besides the browsers' ones.
+        "PUSH_SERVICE_HOSTS": ",".join([*KNOWN_PUSH_SERVICES, "http://127.0.0.1"]),
     }
     # The one-off migration step, then the clinic, as an operator does it.
     run([str(BIN / "flask"), "--app", "app", "db", "upgrade"], env)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from diary.extensions import db
 from diary.models import PushSubscription
-from diary.push import due_to_announce, generate_vapid_keys
+from diary.push import KNOWN_PUSH_SERVICES, due_to_announce, generate_vapid_keys
 from tests.push_service import FakePushService, b64
 from tests.push_service import phone_keys as make_phone_keys
 
@@ -118,3 +118,58 @@ def test_send_needs_vapid_keys(runner):
 def test_keys_command_prints_a_usable_pair(runner):
     output = runner.invoke(args=["reminders", "keys"]).output
     assert "VAPID_PRIVATE_KEY=" in output and "VAPID_PUBLIC_KEY=" in output
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "http://127.0.0.1:5432/",
+        "http://127.0.0.1@fcm.googleapis.com/fcm/send/x",
+        "https://user:secret@fcm.googleapis.com/fcm/send/x",
+        "https://fcm.googleapis.com@127.0.0.1/x",
+        "http://localhost:6379/",
+        "https://10.0.0.5/push",
+        "https://[::1]/push",
+        "https://2130706433/push",
+        "https://internal.clinic.example/push",
+        "https://fcm.googleapis.com.evil.example/push",
+        "https://evilfcm.googleapis.com.example/push",
+        "https://fcm.googleapis.com:8443/fcm/send/x",
+        "http://fcm.googleapis.com/fcm/send/x",
+        "ftp://fcm.googleapis.com/x",
+    ],
+)
+def test_push_endpoints_outside_the_known_services_are_refused(app, client, world, endpoint):
+    app.config["PUSH_SERVICE_HOSTS"] = list(KNOWN_PUSH_SERVICES)  # production's default
+    url = f"/api/v1/diary/{world.block.diary_token}/push"
+    response = client.post(url, json={"endpoint": endpoint, "keys": {"p256dh": "k", "auth": "a"}})
+    assert response.status_code == 422, endpoint
+    assert "endpoint" in response.get_json()["errors"]
+    assert db.session.execute(select(func.count(PushSubscription.id))).scalar_one() == 0
+
+
+def test_known_push_services_and_their_subdomains_are_accepted(app, client, world):
+    app.config["PUSH_SERVICE_HOSTS"] = list(KNOWN_PUSH_SERVICES)
+    url = f"/api/v1/diary/{world.block.diary_token}/push"
+    for endpoint in (
+        "https://fcm.googleapis.com/fcm/send/abc",
+        "https://updates.push.services.mozilla.com/wpush/v2/abc",
+        "https://web.push.apple.com/QGx",
+        "https://wns2-by3p.notify.windows.com/w/?token=abc",
+    ):
+        keys = {"p256dh": "k", "auth": "a"}
+        assert client.post(url, json={"endpoint": endpoint, "keys": keys}).status_code == 201
+
+
+def test_a_diary_reminds_five_phones_at_most(client, world):
+    url = f"/api/v1/diary/{world.block.diary_token}/push"
+    keys = {"p256dh": "k", "auth": "a"}
+    for n in range(5):
+        body = {"endpoint": f"https://fcm.googleapis.com/fcm/send/{n}", "keys": keys}
+        assert client.post(url, json=body).status_code == 201
+    sixth = {"endpoint": "https://fcm.googleapis.com/fcm/send/6", "keys": keys}
+    refused = client.post(url, json=sixth)
+    assert refused.status_code == 422 and "5 phones" in refused.get_json()["detail"]
+    again = {"endpoint": "https://fcm.googleapis.com/fcm/send/0", "keys": keys}
+    assert client.post(url, json=again).status_code == 201  # a phone already counted
+    assert db.session.execute(select(func.count(PushSubscription.id))).scalar_one() == 5

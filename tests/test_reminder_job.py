@@ -39,7 +39,9 @@ def subscribed(app, world, push_service):
     performed = utcnow() - timedelta(hours=3, minutes=1)
     for number in range(PHONES):
         block = make_block(world.clinic, world.patient, world.clinician, performed_at=performed)
-        subscribe_push(block, f"{push_service.base}/push/{number}", p256dh, b64(auth))
+        subscribe_push(
+            block, f"{push_service.base}/push/{number}", p256dh, b64(auth), ["http://127.0.0.1"]
+        )
     db.session.commit()
     app.config.update(VAPID_PRIVATE_KEY=generate_vapid_keys()[0])
     return [f"/push/{number}" for number in range(PHONES)]
@@ -85,6 +87,7 @@ def test_two_hosts_cron_jobs_at_the_same_minute_send_each_reminder_once(
         VAPID_PRIVATE_KEY=app.config["VAPID_PRIVATE_KEY"],
         PUBLIC_URL="https://diary.clinic.example",
         REMINDER_SENDERS="4",
+        PUSH_SERVICE_HOSTS="http://127.0.0.1",  # the test's push service on loopback
     )
     command = [str(FLASK), "--app", "app", "reminders", "send"]
     runs = [
@@ -119,3 +122,11 @@ def test_a_failed_send_is_tried_again_by_the_next_run(app, subscribed, push_serv
     assert second["sent"] == PHONES
     third = send_due_reminders(app.config["VAPID_PRIVATE_KEY"], "mailto:t@x.org", lambda t: t)
     assert third["sent"] == 0
+
+
+def test_the_job_posts_only_to_allowed_push_services(app, subscribed, push_service):
+    # A subscription stored before the check (or a service no longer allowed) is not sent.
+    counts = send_due_reminders(
+        app.config["VAPID_PRIVATE_KEY"], "mailto:t@x.org", lambda t: t, allowed=["push.example"]
+    )
+    assert counts["sent"] == 0 and push_service.paths() == []

@@ -3,6 +3,8 @@ block's token, and nothing that identifies the patient."""
 
 from __future__ import annotations
 
+from flask import current_app
+
 from diary.access import block_for_token_or_404, entry_of_block_or_404
 from diary.api import schemas
 from diary.api.blueprint import api
@@ -78,7 +80,16 @@ def diary_correct_entry(token: str, entry_id: int):
 def diary_subscribe(token: str):
     block = open_diary_or_410(token)
     body: schemas.PushSubscription = api.body()
-    subscribe_push(block, body.endpoint, body.keys.p256dh, body.keys.auth)
+    try:
+        subscribe_push(
+            block,
+            body.endpoint,
+            body.keys.p256dh,
+            body.keys.auth,
+            current_app.config["PUSH_SERVICE_HOSTS"],
+        )
+    except InputRejected as rejected:
+        raise ApiProblem.rejected(rejected) from None
     db.session.commit()
     return schemas.Subscribed(subscribed=True), 201
 

@@ -181,9 +181,8 @@ class PushKeys(Input):
 
 
 class PushSubscription(Input):
-    endpoint: str = Field(
-        min_length=1, max_length=1000, pattern=r"^(https://|http://(127\.0\.0\.1|localhost)[:/])"
-    )
+    # Which addresses are accepted is the reminders service's check (PUSH_SERVICE_HOSTS).
+    endpoint: str = Field(min_length=1, max_length=1000)
     keys: PushKeys
     expirationTime: float | None = None  # noqa: N815 (the browser's own name)
 

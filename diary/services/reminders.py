@@ -3,20 +3,40 @@ diary/reminder_job.py)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
 
 from diary.extensions import db
 from diary.models import (
     Block,
     PushSubscription,
 )
+from diary.push import MAX_PHONES_PER_DIARY, endpoint_problem
+from diary.services.rejections import InputRejected
 
 
-def subscribe_push(block: Block, endpoint: str, p256dh: str, auth: str) -> PushSubscription:
-    """Store (or move to this diary) a phone's push subscription."""
+def subscribe_push(
+    block: Block, endpoint: str, p256dh: str, auth: str, allowed: Sequence[str]
+) -> PushSubscription:
+    """Store (or move to this diary) a phone's push subscription; ``allowed``: the push
+    services (PUSH_SERVICE_HOSTS) an endpoint may point at."""
+    problem = endpoint_problem(endpoint, allowed)
+    if problem:
+        raise InputRejected("endpoint", f"The endpoint {problem}.")
     subscription = db.session.execute(
         select(PushSubscription).filter_by(endpoint=endpoint)
     ).scalar_one_or_none()
+    if subscription is None or subscription.block_id != block.id:
+        phones = db.session.execute(
+            select(func.count(PushSubscription.id)).filter_by(block_id=block.id)
+        ).scalar_one()
+        if phones >= MAX_PHONES_PER_DIARY:
+            raise InputRejected(
+                "endpoint",
+                f"This diary already reminds {MAX_PHONES_PER_DIARY} phones; "
+                "turn reminders off on one of them first.",
+            )
     if subscription is None:
         subscription = PushSubscription(endpoint=endpoint)
         db.session.add(subscription)
