@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from diary import summaries
+from diary import backups, summaries
 from diary.extensions import db
 from diary.models import Clinic, User
 from diary.push import generate_vapid_keys
@@ -151,33 +152,42 @@ def _sqlite_path() -> str:
 @click.argument("destination", type=click.Path(dir_okay=False))
 def backup_command(destination: str) -> None:
     """Write a consistent copy of the SQLite database, even while the app runs."""
-    import sqlite3
-
-    with sqlite3.connect(_sqlite_path()) as source, sqlite3.connect(destination) as target:
-        source.backup(target)  # SQLite's online backup API: a consistent snapshot
-        check = target.execute("PRAGMA integrity_check").fetchone()[0]
+    target = Path(destination)
+    try:
+        check = backups.write_backup(_sqlite_path(), target)
+    except backups.BackupRefused as refused:
+        raise click.ClickException(str(refused)) from None
     if check != "ok":
         raise click.ClickException(f"the copy failed its integrity check: {check}")
-    click.echo(f"Backed up to {destination} (integrity ok)")
+    click.echo(f"Backed up to {destination} (integrity ok; readable by its owner only)")
+    if backups.shared_folder(target):
+        click.echo(
+            f"Note: other users may enter {target.parent}; keep backups in a private folder."
+        )
 
 
 @click.command("restore")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False))
 @click.option("--yes", is_flag=True, help="Replace the current database without asking.")
 def restore_command(source: str, yes: bool) -> None:
-    """Replace the SQLite database with a backup (stop the app's workers first)."""
-    import sqlite3
-
-    with sqlite3.connect(source) as backup:
-        check = backup.execute("PRAGMA integrity_check").fetchone()[0]
-    if check != "ok":
-        raise click.ClickException(f"{source} is not a sound database: {check}")
+    """Replace the SQLite database with a backup (stop the app first)."""
+    live = _sqlite_path()
+    problem = backups.backup_problem(Path(source))
+    if problem:
+        raise click.ClickException(f"{source} cannot be restored: {problem}")
+    public_url = current_app.config["PUBLIC_URL"]
+    if backups.serving_at(public_url):
+        raise click.ClickException(
+            f"Block Diary is serving at {public_url}: stop it before restoring"
+        )
     if not yes:
         click.confirm("Replace the current database with this backup?", abort=True)
     db.engine.dispose()
-    with sqlite3.connect(source) as backup, sqlite3.connect(_sqlite_path()) as target:
-        backup.backup(target)
-    click.echo(f"Restored from {source}")
+    try:
+        kept = backups.restore(Path(source), live)
+    except backups.BackupRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    click.echo(f"Restored from {source}; the database it replaced is kept at {kept}")
 
 
 @click.command("synth")

@@ -19,7 +19,7 @@ from tests.conftest import World, make_app
 def test_backup_of_a_busy_database_round_trips(tmp_path):
     app = make_app(f"sqlite:///{tmp_path}/live.sqlite3")
     with app.app_context():
-        db.create_all()
+        upgrade()  # a database at a known migration, as a real one is
         world = World()
         token = world.block.diary_token
     stop = threading.Event()
@@ -48,6 +48,7 @@ def test_backup_of_a_busy_database_round_trips(tmp_path):
     writer.join()
     assert result.exit_code == 0, result.output
     assert "integrity ok" in result.output
+    assert (tmp_path / "copy.sqlite3").stat().st_mode & 0o777 == 0o600
     with sqlite3.connect(tmp_path / "copy.sqlite3") as copy:
         in_copy = copy.execute("SELECT count(*) FROM diary_entry").fetchone()[0]
     assert 20 <= in_copy <= len(posted)
@@ -55,6 +56,8 @@ def test_backup_of_a_busy_database_round_trips(tmp_path):
     with app.app_context():
         restored = runner.invoke(args=["restore", "--yes", str(tmp_path / "copy.sqlite3")])
         assert restored.exit_code == 0, restored.output
+        kept = list(tmp_path.glob("live.sqlite3.before-restore-*Z"))
+        assert len(kept) == 1 and kept[0].stat().st_mode & 0o777 == 0o600
         count = db.session.execute(sa.text("SELECT count(*) FROM diary_entry")).scalar_one()
         assert count == in_copy
         db.engine.dispose()
@@ -65,6 +68,54 @@ def test_restore_refuses_a_damaged_file(tmp_path, runner):
     damaged.write_bytes(b"not a database at all" * 100)
     result = runner.invoke(args=["restore", "--yes", str(damaged)])
     assert result.exit_code != 0
+
+
+def test_backups_are_private_and_never_overwrite(tmp_path):
+    app = make_app(f"sqlite:///{tmp_path}/live.sqlite3")
+    with app.app_context():
+        upgrade()
+        runner = app.test_cli_runner()
+        copy = tmp_path / "private" / "nightly.sqlite3"
+        assert runner.invoke(args=["backup", str(copy)]).exit_code == 0
+        assert copy.stat().st_mode & 0o777 == 0o600
+        assert copy.parent.stat().st_mode & 0o777 == 0o700
+        again = runner.invoke(args=["backup", str(copy)])
+        assert again.exit_code != 0 and "exists already" in again.output
+        db.engine.dispose()
+
+
+def test_restore_takes_only_a_block_diary_database_while_nothing_serves(tmp_path):
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    app = make_app(f"sqlite:///{tmp_path}/live.sqlite3", PUBLIC_URL=f"http://127.0.0.1:{port}")
+    with app.app_context():
+        upgrade()
+        World()
+        runner = app.test_cli_runner()
+        assert runner.invoke(args=["backup", str(tmp_path / "good.sqlite3")]).exit_code == 0
+
+        other = tmp_path / "other.sqlite3"
+        with sqlite3.connect(other) as connection:
+            connection.execute("CREATE TABLE notes (text TEXT)")
+        refused = runner.invoke(args=["restore", "--yes", str(other)])
+        assert refused.exit_code != 0 and "not a Block Diary database" in refused.output
+
+        future = tmp_path / "future.sqlite3"
+        future.write_bytes((tmp_path / "good.sqlite3").read_bytes())
+        with sqlite3.connect(future) as connection:
+            connection.execute("UPDATE alembic_version SET version_num = 'f00dfeed'")
+        refused = runner.invoke(args=["restore", "--yes", str(future)])
+        assert refused.exit_code != 0 and "'f00dfeed' is not one" in refused.output
+
+        serving = runner.invoke(args=["restore", "--yes", str(tmp_path / "good.sqlite3")])
+        assert serving.exit_code != 0 and "stop it before restoring" in serving.output
+        listener.close()
+        assert not list(tmp_path.glob("live.sqlite3.before-restore-*"))  # nothing replaced
+        restored = runner.invoke(args=["restore", "--yes", str(tmp_path / "good.sqlite3")])
+        assert restored.exit_code == 0, restored.output
+        db.engine.dispose()
 
 
 def test_upgrade_from_the_first_migration_keeps_the_data(tmp_path):
