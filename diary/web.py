@@ -8,6 +8,7 @@ built from PUBLIC_URL, never from a request's Host header, which a client choose
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Iterator
 from urllib.parse import urlsplit
 
 from flask import Response, abort, current_app, request, stream_with_context
@@ -49,6 +50,8 @@ def chart_response(block_id: int, fmt: str) -> Response:
     settings = analysis_settings(block.clinic)
     key = summaries.summary_key(block, summaries.settings_digest(settings))
     etag = hashlib.sha256(f"{block.id}:{key}:{fmt}:{scale}".encode()).hexdigest()[:32]
+    record_audit("block.chart", by=current_user, target=block, detail={"format": fmt})
+    db.session.commit()
     if etag in request.if_none_match:
         return Response(status=304, headers={"ETag": f'"{etag}"'})
 
@@ -62,16 +65,43 @@ def chart_response(block_id: int, fmt: str) -> Response:
     return response
 
 
-def csv_response(columns: list[str], groups, filename: str, audit) -> Response:
-    """Stream ``groups`` (lists of CSV lines) as CSV; ``audit(row_count)`` runs once the
-    last row is sent."""
+def csv_response(
+    columns: list[str],
+    groups: Iterable[list[str]],
+    filename: str,
+    action: str,
+    target: object | None = None,
+    detail: dict | None = None,
+) -> Response:
+    """Stream ``groups`` (lists of CSV lines) as CSV, audited twice: ``<action>.start``
+    before the first byte, then ``action`` with the rows sent, marked ``aborted`` when
+    the download stopped half-way (the client went away, or the server failed)."""
+    user = current_user._get_current_object()
+    detail = detail or {}
+    record_audit(f"{action}.start", by=user, target=target, detail=detail)
+    db.session.commit()
+    progress: dict[str, int | bool] = {"rows": 0, "complete": False}
+
+    def counted() -> Iterator[list[str]]:
+        for lines in groups:
+            progress["rows"] += len(lines)
+            yield lines
 
     def finished(count: int) -> None:
-        audit(count)
-        db.session.commit()
+        progress.update(rows=count, complete=True)
+
+    def body() -> Iterator[str]:
+        try:
+            yield from export.csv_stream(columns, counted(), finished)
+        finally:
+            outcome = {"rows": progress["rows"]} | (
+                {} if progress["complete"] else {"aborted": True}
+            )
+            record_audit(action, by=user, target=target, detail=detail | outcome)
+            db.session.commit()
 
     return Response(
-        stream_with_context(export.csv_stream(columns, groups, finished)),
+        stream_with_context(body()),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
@@ -79,11 +109,11 @@ def csv_response(columns: list[str], groups, filename: str, audit) -> Response:
 
 def block_csv_response(block: Block) -> Response:
     """The block's diary as CSV, audited with its row count (also served by the API)."""
-    user = current_user._get_current_object()
     summary = summaries.summarise(block, analysis_settings(block.clinic))
     return csv_response(
         export.ENTRY_COLUMNS,
         [export.entry_lines(block, summary, map(export.entry_values, block.entries))],
         f"block-{block.id}-diary.csv",
-        lambda rows: record_audit("export.block_csv", by=user, target=block, detail={"rows": rows}),
+        "export.block_csv",
+        target=block,
     )

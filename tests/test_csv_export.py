@@ -212,6 +212,25 @@ def test_clinic_export_is_audited(client, signed_in):
     ).scalar_one()
     assert event.detail == {"filters": {"region": "cervical"}, "rows": 5}
     assert event.user_id == signed_in.clinician.id
+    start = db.session.execute(
+        select(AuditEvent).filter_by(action="export.clinic_entries_csv.start")
+    ).scalar_one()
+    assert start.detail == {"filters": {"region": "cervical"}} and start.id < event.id
+
+
+def test_an_export_stopped_half_way_is_audited_as_aborted(client, signed_in):
+    clinic_with_blocks(signed_in)
+    response = client.get("/exports/entries.csv", buffered=False)
+    assert next(iter(response.response))  # the header is out: the download has begun
+    started = db.session.execute(
+        select(AuditEvent).filter_by(action="export.clinic_entries_csv.start")
+    ).scalar_one()
+    assert started.user_id == signed_in.clinician.id
+    response.close()  # the client goes away before the last row
+    event = db.session.execute(
+        select(AuditEvent).filter_by(action="export.clinic_entries_csv")
+    ).scalar_one()
+    assert event.detail["aborted"] is True and event.detail["rows"] < 10
 
 
 def test_bad_export_filters_are_refused(client, signed_in):

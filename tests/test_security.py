@@ -220,3 +220,30 @@ def test_every_failed_sign_in_does_the_same_hash_work(client, world, monkeypatch
         response = client.post("/login", data={"email": email, "password": "wrong password"})
         assert response.status_code == 401
         assert checks == ["pbkdf2:sha256:1000"], email
+
+
+def test_who_saw_which_patient_is_audited_on_lists_and_charts(client, signed_in):
+    from sqlalchemy import select as select_
+
+    from diary.models import AuditEvent
+    from diary.services.tokens import create_api_token
+
+    _, key = create_api_token(signed_in.clinician, "audit check")
+    db.session.commit()
+    bearer = {"Authorization": f"Bearer {key}"}
+    block, patient = signed_in.block, signed_in.patient
+    assert client.get("/").status_code == 200
+    assert client.get("/patients").status_code == 200
+    assert client.get("/api/v1/patients", headers=bearer).status_code == 200
+    assert client.get("/api/v1/blocks", headers=bearer).status_code == 200
+    assert client.get(f"/blocks/{block.id}/chart.svg").status_code == 200
+
+    def seen(action: str) -> dict:
+        event = db.session.execute(select_(AuditEvent).filter_by(action=action)).scalars().first()
+        assert event is not None and event.user_id == signed_in.clinician.id, action
+        return {"detail": event.detail, "target_id": event.target_id}
+
+    assert block.id in seen("dashboard.view")["detail"]["block_ids"]
+    assert patient.id in seen("patient.list")["detail"]["patient_ids"]
+    assert block.id in seen("block.list")["detail"]["block_ids"]
+    assert seen("block.chart")["target_id"] == block.id

@@ -54,6 +54,8 @@ def list_patients(query: schemas.Page):
         query.page,
         (Patient.id,),
     )
+    record_audit("patient.list", by=current_user, detail={"patient_ids": [p.id for p in patients]})
+    db.session.commit()
     return schemas.PatientList(
         items=[patient_answer(p) for p in patients],
         page=query.page,
@@ -135,9 +137,12 @@ def list_blocks(query: schemas.BlockListQuery):
         (Block.performed_at.desc(), Block.id.desc()),
         (selectinload(Block.entries), joinedload(Block.clinic)),  # for the diary's status
     )
-    return schemas.BlockList(
+    answer = schemas.BlockList(
         items=[block_answer(b) for b in blocks], page=query.page, per_page=PAGE_SIZE, total=total
     )
+    record_audit("block.list", by=current_user, detail={"block_ids": [b.id for b in blocks]})
+    db.session.commit()  # after the answer is built: the commit expires what it reads
+    return answer
 
 
 @api.post(

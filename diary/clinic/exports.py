@@ -17,7 +17,6 @@ from diary.clinic.forms import (
     ExportFilterForm,
 )
 from diary.forms import clinic_time_to_utc
-from diary.services.audit import record_audit
 from diary.services.dashboard import BlockFilter
 from diary.web import csv_response
 
@@ -71,9 +70,8 @@ def clinic_csv(kind: str):
         columns,
         rows,
         f"clinic-{kind}.csv",
-        lambda count: record_audit(
-            f"export.clinic_{kind}_csv", by=user, detail=detail | {"rows": count}
-        ),
+        f"export.clinic_{kind}_csv",
+        detail=detail,
     )
 
 

@@ -53,6 +53,7 @@ def dashboard():
     block_summaries = summaries.block_summaries(blocks)
     statuses = diary_statuses(blocks, block_summaries, utcnow())
     rows = list(zip(blocks, block_summaries, statuses, strict=True))
+    record_audit("dashboard.view", by=current_user, detail={"block_ids": [b.id for b in blocks]})
     page_html = render_template(
         "clinic/dashboard.html",
         rows=rows,
@@ -78,11 +79,17 @@ def search():
 
 @bp.get("/patients")
 def patients():
-    patients = db.session.execute(
-        select(Patient)
-        .where(Patient.clinic_id == current_user.clinic_id)
-        .order_by(Patient.display_name)
-    ).scalars()
+    patients = (
+        db.session.execute(
+            select(Patient)
+            .where(Patient.clinic_id == current_user.clinic_id)
+            .order_by(Patient.display_name)
+        )
+        .scalars()
+        .all()
+    )
+    record_audit("patient.list", by=current_user, detail={"patient_ids": [p.id for p in patients]})
+    db.session.commit()
     return render_template("clinic/patients.html", patients=patients)
 
 
