@@ -102,6 +102,9 @@ class Clinic(Model):
     min_baseline_pain: Mapped[int] = mapped_column(Integer, default=4)
     min_entries_in_window: Mapped[int] = mapped_column(Integer, default=3)
     diary_link_hours: Mapped[int] = mapped_column(Integer, default=48)
+    # A diary takes no more entries than this: enough for hourly scores over days, and a
+    # bound on what one link can make the clinic's pages read.
+    max_entries_per_diary: Mapped[int] = mapped_column(Integer, default=200, server_default="200")
     # Language of the patient pages when the phone's language is not offered.
     language: Mapped[Language] = mapped_column(
         stored_as_value(Language, length=8), default=Language.ENGLISH, server_default="en"

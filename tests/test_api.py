@@ -476,3 +476,29 @@ def test_clinic_create_command_prints_a_working_token(runner, client):
         ]
     )
     assert bad_zone.exit_code != 0 and "unknown time zone" in bad_zone.output
+
+
+def test_a_diary_takes_no_more_entries_than_its_clinic_allows(client, world):
+    world.clinic.max_entries_per_diary = 24
+    db.session.commit()
+    url = f"/api/v1/diary/{world.block.diary_token}/entries"
+    for n in range(24):
+        assert client.post(url, json={"pain": 3, "client_id": f"entry-{n:04d}"}).status_code == 201
+    full = assert_problem(client.post(url, json={"pain": 3, "client_id": "entry-0024"}), 422)
+    assert "diary is full" in full["errors"]["pain"]
+    resend = client.post(url, json={"pain": 3, "client_id": "entry-0003"})
+    assert resend.status_code == 200  # a phone resending what was stored still hears so
+    assert db.session.execute(select(func.count(DiaryEntry.id))).scalar_one() == 24
+    page = client.post(f"/d/{world.block.diary_token}/entries", data={"pain": "4"})
+    assert page.status_code == 400 and "diary is full" in page.get_data(as_text=True)
+
+
+def test_the_cap_is_a_clinic_setting_within_its_range(client, world):
+    admin = make_user(world.clinic, "admin@a.example", role="admin")
+    _, token = create_api_token(admin, "admin")
+    db.session.commit()
+    admin_api = Api(client, token)
+    assert admin_api.get("/clinic/settings").get_json()["max_entries_per_diary"] == 200
+    changed = admin_api.patch("/clinic/settings", json={"max_entries_per_diary": 300})
+    assert changed.get_json()["max_entries_per_diary"] == 300
+    assert_problem(admin_api.patch("/clinic/settings", json={"max_entries_per_diary": 5000}), 422)

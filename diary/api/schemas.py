@@ -171,6 +171,7 @@ class SettingsChanges(Input):
     min_baseline_pain: int = _limited("min_baseline_pain")
     min_entries_in_window: int = _limited("min_entries_in_window")
     diary_link_hours: int = _limited("diary_link_hours")
+    max_entries_per_diary: int = _limited("max_entries_per_diary")
     schedule: ScheduleChanges = unchanged()
     agent_windows: dict[Agent, WindowChanges] = unchanged()
 
@@ -372,6 +373,7 @@ class Settings(Output):
     min_baseline_pain: int
     min_entries_in_window: int
     diary_link_hours: int
+    max_entries_per_diary: int
     schedule: Schedule
     agent_windows: dict[Agent, Window]
     timezone: str

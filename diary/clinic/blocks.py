@@ -48,6 +48,8 @@ def _block_page_context(block: Block) -> dict:
     return dict(
         block=block,
         analysis=analysis,
+        # Each entry's point on the chart, found in one step (not by a search per entry).
+        points={point.entry_id: point for point in analysis.relief},
         progress=diary_progress(block),
         agent_label=agent_label(block),
         diary_link=link,

@@ -165,6 +165,13 @@ class ClinicSettingsForm(FlaskForm):
             NumberRange(*SETTING_LIMITS["diary_link_hours"], "Between 1 hour and 14 days."),
         ],
     )
+    max_entries_per_diary = IntegerField(
+        "Most entries one diary takes",
+        validators=[
+            InputRequired("Enter the most entries a diary takes."),
+            NumberRange(*SETTING_LIMITS["max_entries_per_diary"]),
+        ],
+    )
     early_minutes = StringField(
         "Early due times (minutes after the block, comma-separated)",
         validators=[Length(max=100)],

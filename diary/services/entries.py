@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
@@ -111,6 +111,11 @@ def _new_entry(
 ) -> dict:
     if transcribed_by is None and not block.link_open(now):
         raise DiaryClosed()
+    stored = db.session.execute(
+        select(func.count(DiaryEntry.id)).where(DiaryEntry.block_id == block.id)
+    ).scalar_one()
+    if stored >= block.clinic.max_entries_per_diary:
+        raise InputRejected("pain", N_("This diary is full. Please call your clinic."))
     recorded_at = values.recorded_at or now
     check_entry_time(block, recorded_at, now)
     made_at = min(values.made_at or now, now)

@@ -24,6 +24,7 @@ SETTING_LIMITS: dict[str, tuple[int, int]] = {
     "min_baseline_pain": (0, 10),
     "min_entries_in_window": (1, 24),
     "diary_link_hours": (1, 24 * 14),
+    "max_entries_per_diary": (24, 1000),
     "hourly_until_h": (1, 48),
     "long_acting_until_h": (1, 48),
 }
@@ -59,6 +60,7 @@ class ClinicSettings:
     diary_link_hours: int
     schedule: DiarySchedule
     agent_windows: dict[str, dict[str, float]]
+    max_entries_per_diary: int = 200
     language: str = "en"
     instructions: dict[str, list[str]] = field(default_factory=dict)
 
@@ -69,6 +71,7 @@ def clinic_settings(clinic: Clinic) -> ClinicSettings:
         min_baseline_pain=clinic.min_baseline_pain,
         min_entries_in_window=clinic.min_entries_in_window,
         diary_link_hours=clinic.diary_link_hours,
+        max_entries_per_diary=clinic.max_entries_per_diary,
         schedule=diary_schedule(clinic),
         agent_windows={
             agent: {"minimum_h": w.minimum_h, "maximum_h": w.maximum_h}
@@ -88,6 +91,7 @@ def update_clinic_settings(clinic: Clinic, values: ClinicSettings, by: User) -> 
         "min_baseline_pain": values.min_baseline_pain,
         "min_entries_in_window": values.min_entries_in_window,
         "diary_link_hours": values.diary_link_hours,
+        "max_entries_per_diary": values.max_entries_per_diary,
         "hourly_until_h": schedule.hourly_until_h,
         "long_acting_until_h": schedule.long_acting_until_h,
     }
@@ -110,6 +114,7 @@ def update_clinic_settings(clinic: Clinic, values: ClinicSettings, by: User) -> 
     clinic.min_baseline_pain = values.min_baseline_pain
     clinic.min_entries_in_window = values.min_entries_in_window
     clinic.diary_link_hours = values.diary_link_hours
+    clinic.max_entries_per_diary = values.max_entries_per_diary
     clinic.schedule = values.schedule.to_settings()
     clinic.agent_windows = values.agent_windows
     clinic.language = Language(values.language)
