@@ -1,5 +1,6 @@
 """Every Flask extension, created once here and bound in ``create_app``."""
 
+from flask import current_app, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -33,6 +34,23 @@ talisman = Talisman()
 # Storage from RATELIMIT_STORAGE_URI: memory for one process, redis:// for several. The
 # key is the client address, which ProxyFix takes from the trusted proxy (PROXY_HOPS).
 limiter = Limiter(key_func=get_remote_address)
+
+
+def _diary_token() -> str:
+    """What the diary link's limit counts by: the token in the path (the address where
+    there is none), so one link cannot flood the clinic whatever addresses it comes from."""
+    token = (request.view_args or {}).get("token")
+    return f"diary:{token}" if token else get_remote_address()
+
+
+# Every request that carries a diary token, the patient's pages and the API's alike,
+# draws on one quota per token (DIARY_RATE_LIMIT).
+diary_token_limit = limiter.shared_limit(
+    lambda: current_app.config["DIARY_RATE_LIMIT"],
+    scope="diary-token",
+    key_func=_diary_token,
+    error_message="Too many requests for this diary. Please wait a minute and try again.",
+)
 
 # No inline script or style anywhere; pages may not be framed.
 CONTENT_SECURITY_POLICY = {

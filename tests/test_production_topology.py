@@ -242,6 +242,9 @@ def _run_topology(nginx: str, folder: Path, database: str, redis: str, browser):
         "GUNICORN_THREADS": "4",
         "DB_POOL_SIZE": "4",
         "LOGIN_RATE_LIMIT": "5 per minute",
+        # The load below posts 40 entries a diary in seconds: failover, not the quota, is
+        # under test here (tests/test_security.py tests the diary quota).
+        "DIARY_RATE_LIMIT": "600 per minute",
         "VAPID_PRIVATE_KEY": vapid_private,
         "VAPID_PUBLIC_KEY": vapid_public,
         # The test's own push service on loopback, besides the browsers' ones.

@@ -247,3 +247,29 @@ def test_who_saw_which_patient_is_audited_on_lists_and_charts(client, signed_in)
     assert patient.id in seen("patient.list")["detail"]["patient_ids"]
     assert block.id in seen("block.list")["detail"]["block_ids"]
     assert seen("block.chart")["target_id"] == block.id
+
+
+def test_one_diary_link_has_one_quota_across_pages_and_api(tmp_path):
+    app = make_app(
+        f"sqlite:///{tmp_path}/limit.sqlite3",
+        RATELIMIT_ENABLED=True,
+        DIARY_RATE_LIMIT="6 per minute",
+    )
+    with app.app_context():
+        db.create_all()
+        world = World()
+        token, other = world.block.diary_token, world.other_block.diary_token
+        client = app.test_client()
+        assert client.get(f"/d/{token}").status_code == 200
+        for n in range(4):
+            posted = client.post(
+                f"/api/v1/diary/{token}/entries", json={"pain": 3, "client_id": f"quota-{n:04d}"}
+            )
+            assert posted.status_code == 201
+        assert client.get(f"/api/v1/diary/{token}").status_code == 200
+        refused = client.post(f"/api/v1/diary/{token}/entries", json={"pain": 3})
+        assert refused.status_code == 429
+        assert client.get(f"/d/{token}").status_code == 429  # the same quota
+        assert client.get(f"/d/{other}").status_code == 200  # another link has its own
+        assert db.session.execute(select(func.count(DiaryEntry.id))).scalar_one() == 4
+        db.engine.dispose()

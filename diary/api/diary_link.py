@@ -11,7 +11,7 @@ from diary.api.blueprint import api
 from diary.api.entries import entry_values, store_entry
 from diary.api.problems import ApiProblem
 from diary.api.serializers import entry_answer, public_diary_answer
-from diary.extensions import db
+from diary.extensions import db, diary_token_limit
 from diary.models import Block, utcnow
 from diary.services.entries import correct_entry
 from diary.services.rejections import InputRejected
@@ -32,6 +32,7 @@ def open_diary_or_410(token: str) -> Block:
     problems=(404, 410),
     public=True,
 )
+@diary_token_limit
 def diary(token: str):
     return public_diary_answer(open_diary_or_410(token))
 
@@ -45,6 +46,7 @@ def diary(token: str):
     problems=(404, 410),
     public=True,
 )
+@diary_token_limit
 def diary_add_entry(token: str):
     block = block_for_token_or_404(token)
     return store_entry(block, api.body())
@@ -58,6 +60,7 @@ def diary_add_entry(token: str):
     problems=(404, 410),
     public=True,
 )
+@diary_token_limit
 def diary_correct_entry(token: str, entry_id: int):
     block = open_diary_or_410(token)
     entry = entry_of_block_or_404(block, entry_id)
@@ -77,6 +80,7 @@ def diary_correct_entry(token: str, entry_id: int):
     problems=(404, 410),
     public=True,
 )
+@diary_token_limit
 def diary_subscribe(token: str):
     block = open_diary_or_410(token)
     body: schemas.PushSubscription = api.body()
@@ -102,6 +106,7 @@ def diary_subscribe(token: str):
     problems=(404,),
     public=True,
 )
+@diary_token_limit
 def diary_unsubscribe(token: str):
     block = block_for_token_or_404(token)
     if not unsubscribe_push(block, api.body().endpoint):

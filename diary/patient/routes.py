@@ -22,7 +22,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from diary.access import block_for_token_or_404, entry_of_block_or_404
-from diary.extensions import db
+from diary.extensions import db, diary_token_limit
 from diary.forms import clinic_time_to_utc, utc_to_clinic_time
 from diary.i18n import instructions_for, patient_time
 from diary.models import utcnow
@@ -35,6 +35,7 @@ from diary.services.rejections import DiaryClosed, InputRejected
 from diary.web import diary_url
 
 bp = Blueprint("patient", __name__, url_prefix="/d")
+diary_token_limit(bp)
 
 
 def _open_block_or_410(token: str):
