@@ -81,6 +81,8 @@ def load_settings(profile: str, environ: Mapping[str, str], instance_path: str) 
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        # Wrong current passwords on the account page, per signed-in user.
+        "ACCOUNT_PASSWORD_LIMIT": environ.get("ACCOUNT_PASSWORD_LIMIT", "5 per 15 minutes"),
         # Per diary link: pages, entries, corrections and reminders together.
         "DIARY_RATE_LIMIT": environ.get("DIARY_RATE_LIMIT", "60 per minute;600 per hour"),
         "WEB_CONCURRENCY": _integer(environ, "WEB_CONCURRENCY", 0, minimum=0),

@@ -273,3 +273,28 @@ def test_one_diary_link_has_one_quota_across_pages_and_api(tmp_path):
         assert client.get(f"/d/{other}").status_code == 200  # another link has its own
         assert db.session.execute(select(func.count(DiaryEntry.id))).scalar_one() == 4
         db.engine.dispose()
+
+
+def test_guesses_of_the_current_password_on_the_account_page_are_limited(tmp_path):
+    app = make_app(
+        f"sqlite:///{tmp_path}/limit.sqlite3",
+        RATELIMIT_ENABLED=True,
+        ACCOUNT_PASSWORD_LIMIT="3 per 15 minutes",
+    )
+    with app.app_context():
+        db.create_all()
+        World()
+        client = app.test_client()
+        client.post("/login", data={"email": "doc@a.example", "password": PASSWORD})
+        change = {
+            "new_password": "a new long passphrase",
+            "confirm_password": "a new long passphrase",
+        }
+        for _ in range(3):
+            wrong = client.post("/account", data=change | {"current_password": "guess"})
+            assert wrong.status_code == 400
+        right = client.post("/account", data=change | {"current_password": PASSWORD})
+        assert right.status_code == 429  # even the right one, until the window passes
+        assert "Too many attempts" in right.get_data(as_text=True)
+        assert client.get("/account").status_code == 200
+        db.engine.dispose()

@@ -6,6 +6,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -82,12 +83,24 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+def _wrong_current_password(response) -> bool:
+    return bool(g.get("wrong_current_password"))
+
+
 @bp.route("/account", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["ACCOUNT_PASSWORD_LIMIT"],
+    methods=["POST"],
+    key_func=lambda: f"account:{current_user.get_id()}",
+    deduct_when=_wrong_current_password,  # only guesses of the current password count
+    error_message="Too many wrong passwords. Please wait and try again later.",
+)
 @login_required
 def account():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         if not current_user.check_password(form.current_password.data):
+            g.wrong_current_password = True
             form.current_password.errors.append("That is not your current password.")
         else:
             try:
