@@ -81,6 +81,8 @@ def load_settings(profile: str, environ: Mapping[str, str], instance_path: str) 
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        # How long a new API token works.
+        "API_TOKEN_DAYS": _integer(environ, "API_TOKEN_DAYS", 90, minimum=1),
         # Wrong current passwords on the account page, per signed-in user.
         "ACCOUNT_PASSWORD_LIMIT": environ.get("ACCOUNT_PASSWORD_LIMIT", "5 per 15 minutes"),
         # Per diary link: pages, entries, corrections and reminders together.

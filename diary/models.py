@@ -344,8 +344,13 @@ class ApiToken(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+    def usable(self, now: datetime) -> bool:
+        expired = self.expires_at is not None and self.expires_at <= now
+        return self.revoked_at is None and not expired and self.user.active
 
 
 class AuditEvent(Model):

@@ -12,7 +12,7 @@ from diary.extensions import db
 from diary.models import ApiToken, AuditEvent, Block, DiaryEntry, EntryRevision, Patient
 from diary.services.analysis import analyse_block
 from diary.services.tokens import create_api_token, hash_token, revoke_api_token, user_for_token
-from tests.conftest import API_BLOCK, add_entries, make_user
+from tests.conftest import API_BLOCK, PASSWORD, add_entries, make_user
 
 BLOCK_BODY = API_BLOCK | {
     "performed_at": "2026-11-20T09:30:00-06:00",
@@ -502,3 +502,33 @@ def test_the_cap_is_a_clinic_setting_within_its_range(client, world):
     changed = admin_api.patch("/clinic/settings", json={"max_entries_per_diary": 300})
     assert changed.get_json()["max_entries_per_diary"] == 300
     assert_problem(admin_api.patch("/clinic/settings", json={"max_entries_per_diary": 5000}), 422)
+
+
+def test_tokens_expire_and_the_tokens_page_says_when(client, signed_in):
+    old, old_key = create_api_token(
+        signed_in.clinician, "old", now=datetime.now(UTC) - timedelta(days=91)
+    )
+    _, fresh_key = create_api_token(signed_in.clinician, "fresh")
+    db.session.commit()
+    assert_problem(Api(client, old_key).get("/blocks"), 401)  # 90 days have passed
+    assert Api(client, fresh_key).get("/blocks").status_code == 200
+    page = client.get("/settings/tokens").get_data(as_text=True)
+    assert "Expires" in page and "expired" in page
+
+
+def test_sign_out_everywhere_and_a_new_password_revoke_the_users_tokens(client, signed_in):
+    _, first = create_api_token(signed_in.clinician, "first")
+    db.session.commit()
+    assert client.post("/account/sign-out-everywhere").status_code == 302
+    assert_problem(Api(client, first).get("/blocks"), 401)
+
+    client.post("/login", data={"email": "doc@a.example", "password": PASSWORD})
+    _, second = create_api_token(signed_in.clinician, "second")
+    db.session.commit()
+    new = "another long pass phrase for the doctor"
+    changed = client.post(
+        "/account",
+        data={"current_password": PASSWORD, "new_password": new, "confirm_password": new},
+    )
+    assert changed.status_code == 302
+    assert_problem(Api(client, second).get("/blocks"), 401)

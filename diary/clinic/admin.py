@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from flask import (
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -106,7 +108,11 @@ def api_tokens():
     form = ApiTokenForm()
     new_token = None
     if form.validate_on_submit():
-        _, new_token = create_api_token(current_user, form.name.data)
+        _, new_token = create_api_token(
+            current_user,
+            form.name.data,
+            lifetime=timedelta(days=current_app.config["API_TOKEN_DAYS"]),
+        )
         db.session.commit()
         form = ApiTokenForm(formdata=None)
     status = 400 if form.errors else 200

@@ -15,6 +15,7 @@ from diary.models import (
 )
 from diary.passwords import password_problem
 from diary.services.audit import record_audit
+from diary.services.tokens import revoke_tokens_of
 
 
 def create_clinic(name: str, timezone: str, diary_link_hours: int) -> Clinic:
@@ -82,6 +83,7 @@ def set_password(user: User, password: str) -> None:
         raise PasswordRejected(problem)
     user.set_password(password)
     user.session_version += 1
+    revoke_tokens_of(user, by=user)
 
 
 def create_clinician(
@@ -106,4 +108,5 @@ def sign_out_everywhere(user: User, by: User) -> None:
 
     user.session_version += 1
     end_all(user)
+    revoke_tokens_of(user, by=by)
     record_audit("user.sign_out_everywhere", by=by, target=user)
