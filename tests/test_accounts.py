@@ -79,6 +79,11 @@ def test_admin_creates_a_clinician_with_a_one_time_password(client, world):
         client.post("/login", data={"email": "new@a.example", "password": password}).status_code
         == 302
     )
+    own = "my own long passphrase for the clinic"
+    client.post(
+        "/account",
+        data={"current_password": password, "new_password": own, "confirm_password": own},
+    )  # the one-time password is changed first (test_a_one_time_password_must_be_changed…)
     again = client.post(
         "/settings/users", data={"name": "X", "email": "new@a.example", "role": "clinician"}
     )
@@ -125,3 +130,25 @@ def test_changing_the_password_keeps_this_session_and_ends_others(app, world):
     assert desk.get("/").status_code == 200
     assert phone.get("/").status_code == 302
     assert authenticate("doc@a.example", new) is not None
+
+
+def test_a_one_time_password_must_be_changed_at_first_sign_in(client, world):
+    from diary.services.accounts import create_clinician
+
+    admin = make_user(world.clinic, "admin@a.example", role="admin")
+    user, one_time = create_clinician(world.clinic, "new@a.example", "New", "clinician", by=admin)
+    db.session.commit()
+    client.post("/login", data={"email": "new@a.example", "password": one_time})
+    for page in ("/", f"/blocks/{world.block.id}", "/settings/tokens"):
+        response = client.get(page)
+        assert response.status_code == 302 and response.location.endswith("/account"), page
+    assert client.get("/api/v1/blocks").status_code == 403
+    own = "my own long passphrase for the clinic"
+    changed = client.post(
+        "/account",
+        data={"current_password": one_time, "new_password": own, "confirm_password": own},
+    )
+    assert changed.status_code == 302
+    assert client.get("/").status_code == 200
+    db.session.refresh(user)
+    assert user.must_change_password is False

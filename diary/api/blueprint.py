@@ -42,6 +42,8 @@ def authenticate():
         return None
     if not current_user.is_authenticated:
         return problem_response(401, "Send a clinic API token: Authorization: Bearer <token>.")
+    if current_user.must_change_password:
+        return problem_response(403, "Choose your own password (Account) before using the API.")
     # A session cookie signed this caller in unless the token did, whatever headers
     # came along: only a token-signed write goes without the CSRF token.
     if request.method in WRITE_METHODS and not signed_in_by_token():

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
-from flask_login import login_required
+from flask import Blueprint, flash, redirect, url_for
+from flask_login import current_user, login_required
 
 bp = Blueprint("clinic", __name__)
 
@@ -11,4 +11,9 @@ bp = Blueprint("clinic", __name__)
 @bp.before_request
 @login_required
 def require_login():
-    """Every page of this blueprint needs a signed-in clinician."""
+    """Every page of this blueprint needs a signed-in clinician, whose password is their
+    own: a one-time password handed over by an admin is changed before anything else."""
+    if current_user.must_change_password:
+        flash("Choose your own password before you go on.", "info")
+        return redirect(url_for("auth.account"))
+    return None

@@ -82,6 +82,7 @@ def set_password(user: User, password: str) -> None:
     if problem:
         raise PasswordRejected(problem)
     user.set_password(password)
+    user.must_change_password = False
     user.session_version += 1
     revoke_tokens_of(user, by=user)
 
@@ -93,7 +94,9 @@ def create_clinician(
     email = email.strip().lower()
     if db.session.execute(select(User).filter_by(email=email)).scalar_one_or_none():
         raise PasswordRejected("An account with this email already exists.")
-    user = User(clinic_id=clinic.id, email=email, name=name.strip(), role=role)
+    user = User(
+        clinic_id=clinic.id, email=email, name=name.strip(), role=role, must_change_password=True
+    )
     password = "-".join(secrets.token_urlsafe(6) for _ in range(3))
     user.set_password(password)
     db.session.add(user)
