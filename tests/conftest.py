@@ -277,6 +277,14 @@ def search(client, query: str):
     return client.post("/search", data={"q": query}, follow_redirects=True)
 
 
+def change_password(client, current: str, new: str):
+    """The account page's form, as a clinician fills it in."""
+    return client.post(
+        "/account",
+        data={"current_password": current, "new_password": new, "confirm_password": new},
+    )
+
+
 class AuthActions:
     def __init__(self, client):
         self.client = client

@@ -12,7 +12,7 @@ from diary.extensions import db
 from diary.models import User
 from diary.passwords import password_problem
 from diary.services.accounts import authenticate
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD, change_password, make_user
 
 
 @pytest.mark.parametrize(
@@ -79,11 +79,8 @@ def test_admin_creates_a_clinician_with_a_one_time_password(client, world):
         client.post("/login", data={"email": "new@a.example", "password": password}).status_code
         == 302
     )
-    own = "my own long passphrase for the clinic"
-    client.post(
-        "/account",
-        data={"current_password": password, "new_password": own, "confirm_password": own},
-    )  # the one-time password is changed first (test_a_one_time_password_must_be_changed…)
+    # The one-time password is changed first (test_a_one_time_password_must_be_changed…).
+    change_password(client, password, "my own long passphrase for the clinic")
     again = client.post(
         "/settings/users", data={"name": "X", "email": "new@a.example", "role": "clinician"}
     )
@@ -122,10 +119,7 @@ def test_changing_the_password_keeps_this_session_and_ends_others(app, world):
     )
     assert weak.status_code == 400 and "at least 15" in weak.get_data(as_text=True)
     new = "copper lantern river maple"
-    changed = desk.post(
-        "/account",
-        data={"current_password": PASSWORD, "new_password": new, "confirm_password": new},
-    )
+    changed = change_password(desk, PASSWORD, new)
     assert changed.status_code == 302
     assert desk.get("/").status_code == 200
     assert phone.get("/").status_code == 302
@@ -143,11 +137,7 @@ def test_a_one_time_password_must_be_changed_at_first_sign_in(client, world):
         response = client.get(page)
         assert response.status_code == 302 and response.location.endswith("/account"), page
     assert client.get("/api/v1/blocks").status_code == 403
-    own = "my own long passphrase for the clinic"
-    changed = client.post(
-        "/account",
-        data={"current_password": one_time, "new_password": own, "confirm_password": own},
-    )
+    changed = change_password(client, one_time, "my own long passphrase for the clinic")
     assert changed.status_code == 302
     assert client.get("/").status_code == 200
     db.session.refresh(user)

@@ -12,7 +12,7 @@ from diary.extensions import db
 from diary.models import ApiToken, AuditEvent, Block, DiaryEntry, EntryRevision, Patient
 from diary.services.analysis import analyse_block
 from diary.services.tokens import create_api_token, hash_token, revoke_api_token, user_for_token
-from tests.conftest import API_BLOCK, PASSWORD, add_entries, make_user
+from tests.conftest import API_BLOCK, PASSWORD, add_entries, change_password, make_user
 
 BLOCK_BODY = API_BLOCK | {
     "performed_at": "2026-11-20T09:30:00-06:00",
@@ -525,10 +525,6 @@ def test_sign_out_everywhere_and_a_new_password_revoke_the_users_tokens(client, 
     client.post("/login", data={"email": "doc@a.example", "password": PASSWORD})
     _, second = create_api_token(signed_in.clinician, "second")
     db.session.commit()
-    new = "another long pass phrase for the doctor"
-    changed = client.post(
-        "/account",
-        data={"current_password": PASSWORD, "new_password": new, "confirm_password": new},
-    )
+    changed = change_password(client, PASSWORD, "another long pass phrase for the doctor")
     assert changed.status_code == 302
     assert_problem(Api(client, second).get("/blocks"), 401)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 
 from diary.extensions import db
 from diary.models import DiaryEntry, LoginSession
-from tests.conftest import PASSWORD, World, make_app
+from tests.conftest import PASSWORD, World, change_password, make_app
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
 
@@ -76,15 +77,18 @@ def test_oversized_request_is_refused_and_stores_nothing(client, world):
     assert db.session.execute(select(func.count(DiaryEntry.id))).scalar_one() == 0
 
 
-def test_sign_in_is_throttled(tmp_path):
-    app = make_app(
-        f"sqlite:///{tmp_path}/limit.sqlite3",
-        RATELIMIT_ENABLED=True,
-        LOGIN_RATE_LIMIT="5 per minute",
-    )
+@contextmanager
+def throttled_app(tmp_path, **limits):
+    """An app of its own with rate limits on (the other tests run without them)."""
+    app = make_app(f"sqlite:///{tmp_path}/limit.sqlite3", RATELIMIT_ENABLED=True, **limits)
     with app.app_context():
         db.create_all()
-        World()
+        yield app, World()
+        db.engine.dispose()
+
+
+def test_sign_in_is_throttled(tmp_path):
+    with throttled_app(tmp_path, LOGIN_RATE_LIMIT="5 per minute") as (app, _):
         client = app.test_client()
         for _ in range(5):
             wrong = client.post("/login", data={"email": "doc@a.example", "password": "no"})
@@ -93,7 +97,6 @@ def test_sign_in_is_throttled(tmp_path):
         assert blocked.status_code == 429
         assert "Please wait a minute" in blocked.get_data(as_text=True)
         assert client.get("/login").status_code == 200  # the page itself still shows
-        db.engine.dispose()
 
 
 def test_session_cookie_is_httponly_samesite_and_renewed_at_sign_in(client, world):
@@ -250,14 +253,7 @@ def test_who_saw_which_patient_is_audited_on_lists_and_charts(client, signed_in)
 
 
 def test_one_diary_link_has_one_quota_across_pages_and_api(tmp_path):
-    app = make_app(
-        f"sqlite:///{tmp_path}/limit.sqlite3",
-        RATELIMIT_ENABLED=True,
-        DIARY_RATE_LIMIT="6 per minute",
-    )
-    with app.app_context():
-        db.create_all()
-        world = World()
+    with throttled_app(tmp_path, DIARY_RATE_LIMIT="6 per minute") as (app, world):
         token, other = world.block.diary_token, world.other_block.diary_token
         client = app.test_client()
         assert client.get(f"/d/{token}").status_code == 200
@@ -272,29 +268,16 @@ def test_one_diary_link_has_one_quota_across_pages_and_api(tmp_path):
         assert client.get(f"/d/{token}").status_code == 429  # the same quota
         assert client.get(f"/d/{other}").status_code == 200  # another link has its own
         assert db.session.execute(select(func.count(DiaryEntry.id))).scalar_one() == 4
-        db.engine.dispose()
 
 
 def test_guesses_of_the_current_password_on_the_account_page_are_limited(tmp_path):
-    app = make_app(
-        f"sqlite:///{tmp_path}/limit.sqlite3",
-        RATELIMIT_ENABLED=True,
-        ACCOUNT_PASSWORD_LIMIT="3 per 15 minutes",
-    )
-    with app.app_context():
-        db.create_all()
-        World()
+    with throttled_app(tmp_path, ACCOUNT_PASSWORD_LIMIT="3 per 15 minutes") as (app, _):
         client = app.test_client()
         client.post("/login", data={"email": "doc@a.example", "password": PASSWORD})
-        change = {
-            "new_password": "a new long passphrase",
-            "confirm_password": "a new long passphrase",
-        }
+        new = "a new long passphrase"
         for _ in range(3):
-            wrong = client.post("/account", data=change | {"current_password": "guess"})
-            assert wrong.status_code == 400
-        right = client.post("/account", data=change | {"current_password": PASSWORD})
+            assert change_password(client, "guess", new).status_code == 400
+        right = change_password(client, PASSWORD, new)
         assert right.status_code == 429  # even the right one, until the window passes
         assert "Too many attempts" in right.get_data(as_text=True)
         assert client.get("/account").status_code == 200
-        db.engine.dispose()
