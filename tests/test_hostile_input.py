@@ -149,6 +149,7 @@ FORMS = [
             "min_baseline_pain",
             "min_entries_in_window",
             "diary_link_hours",
+            "max_entries_per_diary",
             "early_minutes",
             "hourly_until_h",
             "language",

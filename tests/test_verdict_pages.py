@@ -14,6 +14,7 @@ SETTINGS_FORM = {
     "min_baseline_pain": "4",
     "min_entries_in_window": "3",
     "diary_link_hours": "72",
+    "max_entries_per_diary": "200",
     "early_minutes": "15, 30, 45",
     "hourly_until_h": "8",
     "long_acting_until_h": "12",
