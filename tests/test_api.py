@@ -528,3 +528,15 @@ def test_sign_out_everywhere_and_a_new_password_revoke_the_users_tokens(client, 
     changed = change_password(client, PASSWORD, "another long pass phrase for the doctor")
     assert changed.status_code == 302
     assert_problem(Api(client, second).get("/blocks"), 401)
+
+
+def test_long_entry_lists_come_a_page_at_a_time(api, world):
+    add_entries(world.block, {0.25 + n * 0.05: n % 11 for n in range(105)})
+    db.session.commit()
+    first = api.get(f"/blocks/{world.block.id}/entries").get_json()
+    second = api.get(f"/blocks/{world.block.id}/entries?page=2").get_json()
+    assert (first["total"], first["per_page"], len(first["items"])) == (105, 100, 100)
+    assert len(second["items"]) == 5 and second["page"] == 2
+    times = [e["recorded_at"] for e in first["items"] + second["items"]]
+    assert times == sorted(times) and len(set(times)) == 105
+    assert_problem(api.get(f"/blocks/{world.block.id}/entries?page=0"), 400)

@@ -16,7 +16,7 @@ from diary.api.problems import ApiProblem
 from diary.api.serializers import block_answer, entry_answer, patient_answer
 from diary.api.spec import CSV, FHIR, PNG, SVG
 from diary.extensions import db
-from diary.models import Block, Patient, utcnow
+from diary.models import Block, DiaryEntry, Patient, utcnow
 from diary.schedule import DiarySchedule
 from diary.services import analysis as analysis_service
 from diary.services import blocks as blocks_service
@@ -31,10 +31,12 @@ from diary.web import block_csv_response, chart_response
 PAGE_SIZE = 50
 
 
-def page_of(query: Select, page: int, order: tuple, options: tuple = ()) -> tuple[list, int]:
+def page_of(
+    query: Select, page: int, order: tuple, options: tuple = (), size: int = PAGE_SIZE
+) -> tuple[list, int]:
     total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = db.session.execute(
-        query.order_by(*order).options(*options).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        query.order_by(*order).options(*options).limit(size).offset((page - 1) * size)
     ).scalars()
     return list(rows), total
 
@@ -216,17 +218,33 @@ def block_analysis(block_id: int):
     return schemas.Analysis.model_validate(analyse_block(block).to_dict())
 
 
+ENTRY_PAGE_SIZE = 100
+
+
 @api.get(
     "/blocks/<int:block_id>/entries",
-    summary="The diary's entries, oldest first",
+    summary="The diary's entries, oldest first, 100 a page",
+    query=schemas.Page,
     answers={200: schemas.Entries},
     problems=(404,),
 )
-def block_entries(block_id: int):
+def block_entries(block_id: int, query: schemas.Page):
     block = clinic_block_or_404(block_id)
+    entries, total = page_of(
+        select(DiaryEntry).where(DiaryEntry.block_id == block.id),
+        query.page,
+        (DiaryEntry.recorded_at, DiaryEntry.id),
+        size=ENTRY_PAGE_SIZE,
+    )
+    answer = schemas.Entries(
+        items=[entry_answer(e) for e in entries],
+        page=query.page,
+        per_page=ENTRY_PAGE_SIZE,
+        total=total,
+    )
     record_audit("block.entries", by=current_user, target=block)
     db.session.commit()
-    return schemas.Entries(items=[entry_answer(e) for e in block.entries])
+    return answer
 
 
 @api.get(

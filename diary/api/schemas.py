@@ -264,6 +264,9 @@ class Entry(Output):
 
 class Entries(Output):
     items: list[Entry]
+    page: int
+    per_page: int
+    total: int
 
 
 class PatientList(Output):
