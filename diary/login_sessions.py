@@ -13,7 +13,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app, g, request, session
+from flask import current_app, request, session
 from flask_login import LoginManager, login_user, logout_user
 from sqlalchemy import delete, or_, select, update
 
@@ -123,10 +123,4 @@ def register_user_loaders(login_manager: LoginManager) -> None:
             return None
         user = user_for_token(token)
         db.session.commit()  # at the start of the request: only the token's last use
-        g.signed_in_by_token = user is not None
         return user
-
-
-def signed_in_by_token() -> bool:
-    """Whether this request's user came from a bearer token (not a session cookie)."""
-    return bool(g.get("signed_in_by_token"))

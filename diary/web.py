@@ -51,17 +51,19 @@ def chart_response(block_id: int, fmt: str) -> Response:
     key = summaries.summary_key(block, summaries.settings_digest(settings))
     etag = hashlib.sha256(f"{block.id}:{key}:{fmt}:{scale}".encode()).hexdigest()[:32]
     record_audit("block.chart", by=current_user, target=block, detail={"format": fmt})
-    db.session.commit()
     if etag in request.if_none_match:
-        return Response(status=304, headers={"ETag": f'"{etag}"'})
+        response = Response(status=304, headers={"ETag": f'"{etag}"'})
+    else:
 
-    def render() -> bytes:
-        analysis = analyse_block(block)
-        return charts.render_chart(analysis, block.baseline_pain, fmt, scale)
+        def render() -> bytes:
+            analysis = analyse_block(block)
+            return charts.render_chart(analysis, block.baseline_pain, fmt, scale)
 
-    response = Response(chart_cache.get_or_render(etag, render), mimetype=charts.FORMATS[fmt])
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = "private, no-cache"
+        body = chart_cache.get_or_render(etag, render)
+        response = Response(body, mimetype=charts.FORMATS[fmt])
+        response.set_etag(etag)
+        response.headers["Cache-Control"] = "private, no-cache"
+    db.session.commit()  # once drawn: a commit first would have the drawing read all again
     return response
 
 
@@ -80,24 +82,21 @@ def csv_response(
     detail = detail or {}
     record_audit(f"{action}.start", by=user, target=target, detail=detail)
     db.session.commit()
-    progress: dict[str, int | bool] = {"rows": 0, "complete": False}
+    rows = 0
 
     def counted() -> Iterator[list[str]]:
+        nonlocal rows
         for lines in groups:
-            progress["rows"] += len(lines)
+            rows += len(lines)
             yield lines
 
-    def finished(count: int) -> None:
-        progress.update(rows=count, complete=True)
-
     def body() -> Iterator[str]:
+        outcome: dict = {"aborted": True}
         try:
-            yield from export.csv_stream(columns, counted(), finished)
+            yield from export.csv_stream(columns, counted())
+            outcome = {}  # the last row is out
         finally:
-            outcome = {"rows": progress["rows"]} | (
-                {} if progress["complete"] else {"aborted": True}
-            )
-            record_audit(action, by=user, target=target, detail=detail | outcome)
+            record_audit(action, by=user, target=target, detail=detail | {"rows": rows} | outcome)
             db.session.commit()
 
     return Response(

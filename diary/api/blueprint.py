@@ -15,7 +15,6 @@ from flask_login import current_user
 from diary.api import spec
 from diary.api.problems import ApiProblem, problem_response
 from diary.extensions import csrf
-from diary.login_sessions import signed_in_by_token
 from diary.web import public_url
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -38,15 +37,16 @@ def api_problem(problem: ApiProblem):
 
 @bp.before_request
 def authenticate():
-    if request.endpoint == "api.openapi" or request.endpoint in api.public_endpoints():
+    if request.endpoint == "api.openapi" or request.endpoint in api.public_endpoints:
         return None
     if not current_user.is_authenticated:
         return problem_response(401, "Send a clinic API token: Authorization: Bearer <token>.")
     if current_user.must_change_password:
         return problem_response(403, "Choose your own password (Account) before using the API.")
-    # A session cookie signed this caller in unless the token did, whatever headers
-    # came along: only a token-signed write goes without the CSRF token.
-    if request.method in WRITE_METHODS and not signed_in_by_token():
+    # A call carrying an Authorization header is signed in by it alone (the session
+    # cookie is not read then: login_sessions.load_user), so only a token's write goes
+    # without the CSRF token.
+    if request.method in WRITE_METHODS and not bearer_token():
         csrf.protect()
     return None
 

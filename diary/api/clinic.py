@@ -177,9 +177,6 @@ def get_block(block_id: int):
     return block_answer(block)
 
 
-NULLABLE_BLOCK_FIELDS = {"concentration", "agent_other"}
-
-
 @api.patch(
     "/blocks/<int:block_id>",
     summary="Correct a block's details",
@@ -189,14 +186,8 @@ NULLABLE_BLOCK_FIELDS = {"concentration", "agent_other"}
 )
 def update_block(block_id: int):
     block = clinic_block_or_404(block_id)
+    # A null where the field may not be null is refused by the model already.
     changes = api.body().model_dump(exclude_unset=True)
-    nulls = {
-        name: "cannot be null"
-        for name, value in changes.items()
-        if value is None and name not in NULLABLE_BLOCK_FIELDS
-    }
-    if nulls:
-        raise ApiProblem(422, "Some fields are not valid.", nulls)
     try:
         blocks_service.update_block(block, changes, by=current_user)
     except InputRejected as rejected:
@@ -385,8 +376,7 @@ def update_settings():
     for agent, window in (body.agent_windows or {}).items():
         current.agent_windows[agent].update(window.model_dump(exclude_unset=True))
     for name, value in changes.items():
-        if value is not None:
-            setattr(current, name, value)
+        setattr(current, name, value)
     try:
         update_clinic_settings(clinic, current, by=current_user)
     except InputRejected as rejected:

@@ -55,10 +55,10 @@ class ApiBlueprint:
     def __init__(self, blueprint: Blueprint):
         self.blueprint = blueprint
         self.operations: list[Operation] = []
+        # Looked up on every request, so kept as the operations are registered.
+        self.public_endpoints: set[str] = set()
+        self._by_rule: dict[tuple[str, str], Operation] = {}
         self._views: dict[Callable, Callable] = {}
-
-    def public_endpoints(self) -> set[str]:
-        return {f"{self.blueprint.name}.{op.endpoint}" for op in self.operations if op.public}
 
     def operation(
         self,
@@ -87,20 +87,14 @@ class ApiBlueprint:
 
         def register(view: Callable) -> Callable:
             name = endpoint or view.__name__
-            self.operations.append(
-                Operation(
-                    method.upper(),
-                    rule,
-                    name,
-                    summary,
-                    body,
-                    query,
-                    answers,
-                    problems,
-                    public,
-                    notes or {},
-                )
-            )
+            op = Operation(
+                method.upper(), rule, name, summary, body, query, answers, problems, public,
+                notes or {},
+            )  # fmt: skip
+            self.operations.append(op)
+            self._by_rule[(rule, op.method)] = op
+            if public:
+                self.public_endpoints.add(f"{self.blueprint.name}.{name}")
             if view not in self._views:
                 self._views[view] = self._wrap(view)
             self.blueprint.add_url_rule(
@@ -125,7 +119,7 @@ class ApiBlueprint:
     def _operation_now(self) -> Operation:
         assert request.url_rule is not None  # called from a routed view
         rule = request.url_rule.rule.removeprefix(self.blueprint.url_prefix or "")
-        return next(op for op in self.operations if op.rule == rule and op.method == request.method)
+        return self._by_rule[(rule, request.method)]
 
     def body(self) -> Any:
         """The operation's JSON body as its model. Views read it after finding the records
