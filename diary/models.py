@@ -116,6 +116,8 @@ class Clinic(Model):
     schedule: Mapped[dict | None] = mapped_column(JSON, default=None)
     # {"lidocaine": {"minimum_h": 0.5, "maximum_h": 3}, ...}: overrides of the defaults
     agent_windows: Mapped[dict | None] = mapped_column(JSON, default=None)
+    # Every clinician must sign in with a code from an authenticator app as well.
+    require_two_factor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="clinic")
@@ -142,6 +144,10 @@ class User(UserMixin, Model):
     )
     # Part of every session's id: raising it signs the user out everywhere.
     session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The authenticator app's shared secret (base32), while two-factor sign-in is on.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The last time step whose code signed in: a code is good once, not for its 30 s.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     clinic: Mapped[Clinic] = relationship(back_populates="users")
 
@@ -186,6 +192,16 @@ class LoginSession(Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RecoveryCode(Model):
+    """A single-use code that stands in for the authenticator app (a lost phone);
+    only its hash is kept, and the clinician sees the codes once."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Patient(Model):

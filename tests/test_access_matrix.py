@@ -99,6 +99,16 @@ MATRIX = {
         None,
         dict.fromkeys(ROLES, 302),
     ),
+    # Without a right password a moment ago in this browser, the code page sends to sign-in.
+    "auth.second_factor": ("GET", "/login/code", None, dict.fromkeys(ROLES, 302)),
+    "auth.two_factor_setup": ("GET", "/account/two-factor", None, CLINIC_LIST_PAGE),
+    # Without two-factor on, changing it sends to its setup page.
+    "auth.two_factor_change": (
+        "POST",
+        "/account/two-factor/recovery-codes",
+        {"current_password": PASSWORD},
+        dict.fromkeys(ROLES, 302),
+    ),
     "clinic.users": ("GET", "/settings/users", None, ADMIN_PAGE),
     "clinic.user_action": (
         "POST",
@@ -237,9 +247,7 @@ class Scene:
         self.api_token, self.clinician_key = create_api_token(world.clinician, "a")
         self.other_key = create_api_token(world.other_clinician, "b")[1]
         self.admin_key = create_api_token(self.admin, "admin")[1]
-        subscribe_push(
-            world.block, "https://push.example/own", "p256", "auth", ["push.example"]
-        )
+        subscribe_push(world.block, "https://push.example/own", "p256", "auth", ["push.example"])
         db.session.commit()
 
     def token_for(self, role: str) -> str:

@@ -54,13 +54,13 @@ def test_a_settings_change_makes_every_summary_stale(client, signed_in):
     block = signed_in.block
     add_entries(block, {0.25: 3, 0.5: 3, 1: 3, 2: 3})  # 62.5% relief from 8
     db.session.commit()
-    assert 'verdict-partial' in client.get("/").get_data(as_text=True)
+    assert "verdict-partial" in client.get("/").get_data(as_text=True)
     signed_in.clinic.threshold_pct = 60.0
     db.session.commit()
     assert stored(block)["verdict"] == "partial"  # still stored, but no longer current
     rows = read_csv(client.get("/exports/blocks.csv"))
     assert [r["verdict"] for r in rows if r["block_id"] == str(block.id)] == ["positive"]
-    assert 'verdict-positive' in client.get("/").get_data(as_text=True)
+    assert "verdict-positive" in client.get("/").get_data(as_text=True)
     assert stored(block)["verdict"] == "positive"
 
 

@@ -15,6 +15,7 @@ from flask_login import current_user
 from diary.api import spec
 from diary.api.problems import ApiProblem, problem_response
 from diary.extensions import csrf
+from diary.services.two_factor import needs_setup
 from diary.web import public_url
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -43,6 +44,8 @@ def authenticate():
         return problem_response(401, "Send a clinic API token: Authorization: Bearer <token>.")
     if current_user.must_change_password:
         return problem_response(403, "Choose your own password (Account) before using the API.")
+    if not bearer_token() and needs_setup(current_user):
+        return problem_response(403, "Set up two-factor sign-in (Account) before using the API.")
     # A call carrying an Authorization header is signed in by it alone (the session
     # cookie is not read then: login_sessions.load_user), so only a token's write goes
     # without the CSRF token.

@@ -343,6 +343,7 @@ def settings_answer() -> schemas.Settings:
         },
         timezone=clinic.timezone,
         language=current.language,
+        require_two_factor=current.require_two_factor,
     )
 
 

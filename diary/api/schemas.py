@@ -172,6 +172,7 @@ class SettingsChanges(Input):
     min_entries_in_window: int = _limited("min_entries_in_window")
     diary_link_hours: int = _limited("diary_link_hours")
     max_entries_per_diary: int = _limited("max_entries_per_diary")
+    require_two_factor: bool = unchanged()
     schedule: ScheduleChanges = unchanged()
     agent_windows: dict[Agent, WindowChanges] = unchanged()
 
@@ -381,6 +382,7 @@ class Settings(Output):
     agent_windows: dict[Agent, Window]
     timezone: str
     language: Language
+    require_two_factor: bool
 
 
 class PublicDiary(Output):

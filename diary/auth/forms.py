@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
@@ -22,4 +22,26 @@ class ChangePasswordForm(FlaskForm):
     )
     confirm_password = PasswordField(
         "New password again", validators=[EqualTo("new_password", "The two new passwords differ.")]
+    )
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField(
+        "Code from your authenticator app, or a recovery code",
+        validators=[DataRequired("Type the code."), Length(max=40)],
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"},
+    )
+
+
+class TwoFactorSetupForm(FlaskForm):
+    code = StringField(
+        "The 6-digit code the app shows now",
+        validators=[DataRequired("Type the code the app shows."), Length(max=40)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+
+class CurrentPasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired("Enter your current password.")]
     )

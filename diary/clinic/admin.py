@@ -43,6 +43,7 @@ from diary.services.settings import (
     update_clinic_settings,
 )
 from diary.services.tokens import create_api_token
+from diary.services.two_factor import turn_off
 from diary.web import csv_response
 
 
@@ -66,6 +67,7 @@ def settings():
             agent_windows=agent_windows_from(form),
             language=form.language.data,
             instructions=instructions_from(form),
+            require_two_factor=form.require_two_factor.data,
         )
         try:
             update_clinic_settings(clinic, values, by=current_user)
@@ -86,6 +88,7 @@ def settings():
         form.hourly_until_h.data = current.schedule.hourly_until_h
         form.long_acting_until_h.data = current.schedule.long_acting_until_h
         form.language.data = current.language
+        form.require_two_factor.data = current.require_two_factor
         for code, lines in current.instructions.items():
             form[f"instructions_{code}"].data = "\n".join(lines)
         for name, (agent, bound) in AGENT_WINDOW_FIELDS.items():
@@ -253,13 +256,17 @@ def user_action(user_id: int, action: str):
     if (
         member is None
         or member.clinic_id != current_user.clinic_id
-        or action not in ("pause", "resume", "sign-out")
+        or action not in ("pause", "resume", "sign-out", "reset-two-factor")
     ):
         abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
     if action == "sign-out":
         sign_out_everywhere(member, by=current_user)
+    elif action == "reset-two-factor":
+        turn_off(member, by=current_user)  # a lost phone: they set it up again
+        sign_out_everywhere(member, by=current_user)
+        flash(f"Two-factor sign-in reset for {member.email}.", "info")
     elif member.id == current_user.id:
         flash("You cannot pause your own account.", "error")
         return redirect(url_for("clinic.users"))

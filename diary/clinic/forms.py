@@ -172,6 +172,9 @@ class ClinicSettingsForm(FlaskForm):
             NumberRange(*SETTING_LIMITS["max_entries_per_diary"]),
         ],
     )
+    require_two_factor = BooleanField(
+        "Every clinician signs in with a code from an authenticator app as well"
+    )
     early_minutes = StringField(
         "Early due times (minutes after the block, comma-separated)",
         validators=[Length(max=100)],

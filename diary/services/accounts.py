@@ -51,25 +51,41 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
         User.check_no_password(password)  # every failure takes one hash's time
         record_audit("login.failed", actor="anonymous", detail={"known_account": False})
         return None
-    if user.locked_until is not None and user.locked_until > now:
+    if is_locked(user, now):
         User.check_no_password(password)
         record_audit("login.locked", target=user, actor="anonymous", clinic_id=user.clinic_id)
         return None
     if not user.check_password(password):
-        user.failed_logins += 1
-        if user.failed_logins >= LOCKOUT_AFTER:
-            user.locked_until, user.failed_logins = now + LOCKOUT_FOR, 0
-        record_audit(
-            "login.failed",
-            target=user,
-            actor="anonymous",
-            clinic_id=user.clinic_id,
-            detail={"known_account": True},
-        )
+        count_failed_sign_in(user, now)
         return None
+    if user.totp_secret:
+        return user  # the password was right; the sign-in waits for the second factor
+    finish_sign_in(user)
+    return user
+
+
+def is_locked(user: User, now: datetime | None = None) -> bool:
+    return user.locked_until is not None and user.locked_until > (now or utcnow())
+
+
+def count_failed_sign_in(user: User, now: datetime | None = None, **detail) -> None:
+    """One more failure towards the account's short lockout (password or second factor)."""
+    user.failed_logins += 1
+    if user.failed_logins >= LOCKOUT_AFTER:
+        user.locked_until, user.failed_logins = (now or utcnow()) + LOCKOUT_FOR, 0
+    record_audit(
+        "login.failed",
+        target=user,
+        actor="anonymous",
+        clinic_id=user.clinic_id,
+        detail={"known_account": True, **detail},
+    )
+
+
+def finish_sign_in(user: User) -> None:
+    """Every factor checked: the failures count from zero again."""
     user.failed_logins, user.locked_until = 0, None
     record_audit("login", by=user, target=user)
-    return user
 
 
 class PasswordRejected(ValueError):

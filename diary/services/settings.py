@@ -63,6 +63,7 @@ class ClinicSettings:
     max_entries_per_diary: int = 200
     language: str = "en"
     instructions: dict[str, list[str]] = field(default_factory=dict)
+    require_two_factor: bool = False
 
 
 def clinic_settings(clinic: Clinic) -> ClinicSettings:
@@ -79,6 +80,7 @@ def clinic_settings(clinic: Clinic) -> ClinicSettings:
         },
         language=clinic.language,
         instructions=dict(clinic.instructions or {}),
+        require_two_factor=clinic.require_two_factor,
     )
 
 
@@ -119,4 +121,5 @@ def update_clinic_settings(clinic: Clinic, values: ClinicSettings, by: User) -> 
     clinic.agent_windows = values.agent_windows
     clinic.language = Language(values.language)
     clinic.instructions = values.instructions or None
+    clinic.require_two_factor = bool(values.require_two_factor)
     record_audit("clinic.settings", by=by, target=clinic)
