@@ -202,6 +202,9 @@ def register_error_pages(app: Flask) -> None:
     def render_error(error):
         code = getattr(error, "code", 500) or 500
         title, message = messages.get(code, messages[500])
+        limit = getattr(error, "limit", None)
+        if limit is not None and limit.error_message:  # a limit that says what it limits
+            message = error.description
         if request.path.startswith("/api/"):
             return problem_response(code, str(message))
         if request_ctx.url_adapter is None:  # a Host not trusted: no page URL can be built

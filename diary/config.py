@@ -85,6 +85,9 @@ def load_settings(profile: str, environ: Mapping[str, str], instance_path: str) 
         "API_TOKEN_DAYS": _integer(environ, "API_TOKEN_DAYS", 90, minimum=1),
         # Wrong current passwords on the account page, per signed-in user.
         "ACCOUNT_PASSWORD_LIMIT": environ.get("ACCOUNT_PASSWORD_LIMIT", "5 per 15 minutes"),
+        # New clinician accounts per clinic admin: each refusal of a taken email tells
+        # that the address has an account somewhere, so the answers are few.
+        "NEW_ACCOUNT_LIMIT": environ.get("NEW_ACCOUNT_LIMIT", "20 per day"),
         # Per diary link: pages, entries, corrections and reminders together.
         "DIARY_RATE_LIMIT": environ.get("DIARY_RATE_LIMIT", "60 per minute;600 per hour"),
         "WEB_CONCURRENCY": _integer(environ, "WEB_CONCURRENCY", 0, minimum=0),

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from diary.extensions import db
-from diary.models import DiaryEntry, LoginSession
-from tests.conftest import PASSWORD, World, change_password, make_app
+from diary.models import AuditEvent, DiaryEntry, LoginSession
+from tests.conftest import PASSWORD, World, change_password, make_app, make_user
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
 
@@ -281,3 +281,26 @@ def test_guesses_of_the_current_password_on_the_account_page_are_limited(tmp_pat
         assert right.status_code == 429  # even the right one, until the window passes
         assert "Too many attempts" in right.get_data(as_text=True)
         assert client.get("/account").status_code == 200
+
+
+def test_new_accounts_per_admin_are_limited_and_a_taken_email_is_audited(tmp_path):
+    """An admin may learn that an address has an account in another clinic (emails sign
+    in, so they are unique): such answers are few per day, and each is in the log."""
+    with throttled_app(tmp_path, NEW_ACCOUNT_LIMIT="2 per day") as (app, world):
+        make_user(world.clinic, "admin@a.example", role="admin")
+        db.session.commit()
+        client = app.test_client()
+        client.post("/login", data={"email": "admin@a.example", "password": PASSWORD})
+        new = {"name": "New", "role": "clinician"}
+        taken = client.post("/settings/users", data=new | {"email": "doc@b.example"})
+        assert taken.status_code == 400
+        assert (
+            client.post("/settings/users", data=new | {"email": "n@a.example"}).status_code == 200
+        )
+        third = client.post("/settings/users", data=new | {"email": "x@b.example"})
+        assert third.status_code == 429
+        assert "as many new accounts" in third.get_data(as_text=True)
+        refused = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "user.create.refused")
+        ).one()
+        assert refused.clinic_id == world.clinic.id and "doc@b" not in str(refused.detail)

@@ -30,7 +30,7 @@ from diary.clinic.forms import (
     agent_windows_from,
     instructions_from,
 )
-from diary.extensions import db
+from diary.extensions import db, limiter
 from diary.models import ApiToken, AuditEvent, User
 from diary.schedule import DiarySchedule
 from diary.services import tokens as tokens_service
@@ -208,6 +208,12 @@ def audit_csv():
 
 
 @bp.route("/settings/users", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["NEW_ACCOUNT_LIMIT"],
+    methods=["POST"],
+    key_func=lambda: f"new-account:{current_user.get_id()}",
+    error_message="That is as many new accounts as one admin may add today.",
+)
 @admin_only
 def users():
     """Clinic admins add clinicians, pause accounts and end their sessions."""
@@ -224,6 +230,7 @@ def users():
             )
         except PasswordRejected as rejected:
             form.email.errors.append(str(rejected))
+            db.session.commit()  # the refusal's audit row
         else:
             db.session.commit()
             flash(

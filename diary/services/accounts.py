@@ -109,6 +109,8 @@ def create_clinician(
     """An account made by the clinic admin, with a one-time password to hand over."""
     email = email.strip().lower()
     if db.session.execute(select(User).filter_by(email=email)).scalar_one_or_none():
+        # Recorded so that probing which addresses have accounts shows in the audit log.
+        record_audit("user.create.refused", by=by, detail={"reason": "email taken"})
         raise PasswordRejected("An account with this email already exists.")
     user = User(
         clinic_id=clinic.id, email=email, name=name.strip(), role=role, must_change_password=True
