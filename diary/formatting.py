@@ -36,6 +36,7 @@ GLOBALS = {
     "VERDICT_LABELS": relief.VERDICT_LABELS,
     "PAIR_LABELS": PAIR_LABELS,
     "STATUS_LABELS": schedule.STATUS_LABELS,
+    "RUNNING_STATUSES": schedule.RUNNING,
     "REGIONS": anatomy.REGIONS,
     "LEVELS": anatomy.LEVELS,
     "SIDES": anatomy.SIDES,

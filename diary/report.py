@@ -50,9 +50,18 @@ class ReportFacts:
 
 
 def report_facts(
-    block, analysis: Analysis, agent_label: str, tz: str, now: datetime
+    block,
+    analysis: Analysis,
+    agent_label: str,
+    tz: str,
+    now: datetime,
+    awaiting: str | None = None,
 ) -> ReportFacts:
-    """The report's facts of ``block`` (a Block record) read in the clinic's time zone."""
+    """The report's facts of ``block`` (a Block record) read in the clinic's time zone;
+    ``awaiting`` says what a diary still running waits for (its verdict is provisional)."""
+    verdict = VERDICT_LABELS[analysis.verdict]
+    if awaiting:
+        verdict += f" (provisional: diary still running, {awaiting})"
     points = {p.entry_id: p for p in analysis.relief}
     patient = block.patient
     identity = [f"MRN {patient.mrn}" if patient.mrn else "", _born(patient.birth_year)]
@@ -69,7 +78,7 @@ def report_facts(
             f"steroid {'yes' if block.steroid else 'no'}; sedation {block.sedation}; "
             f"baseline pain {block.baseline_pain}/10."
         ),
-        verdict=VERDICT_LABELS[analysis.verdict],
+        verdict=verdict,
         clinician=block.created_by.name if block.created_by else "—",
         printed_at=f"{local_time(now, tz)} ({tz})",
         entries=[

@@ -79,6 +79,33 @@ def diary_status(
     return IN_PROGRESS if entry_count else NOT_STARTED
 
 
+# While the diary runs, entries still to come may change the verdict.
+RUNNING = (NOT_STARTED, IN_PROGRESS)
+
+
+def due_label(due: datetime, performed_at: datetime) -> str:
+    """A due time as the schedule names it: "30 min", "1 h", "1.5 h"."""
+    minutes = round((due - performed_at).total_seconds() / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes / 60:g} h"
+
+
+def still_awaited(
+    due_times: list[datetime], status: str, performed_at: datetime, now: datetime
+) -> str | None:
+    """What a running diary still waits for, e.g. "awaiting the 2 h entry"; None once the
+    diary is complete or its link closed (the verdict is final then)."""
+    if status not in RUNNING:
+        return None
+    if now < performed_at:
+        return "the block has not been done yet"
+    upcoming = next_due(due_times, now)
+    if upcoming is None:
+        return "awaiting the patient's entries while the link is open"
+    return f"awaiting the {due_label(upcoming, performed_at)} entry"
+
+
 ON_TIME = timedelta(minutes=15)
 
 

@@ -151,3 +151,54 @@ def test_schedule_setting_changes_due_times(client, world):
         for due in diary_progress(world.block).due_times
     ]
     assert offsets == [20, 60, 120, 180, 240]
+
+
+def _pdf_text(client, block_id) -> str:
+    import pypdf
+
+    body = client.get(f"/blocks/{block_id}/report.pdf").get_data()
+    return " ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(body)).pages)
+
+
+def test_a_running_diary_shows_its_verdict_as_provisional_everywhere(client, signed_in):
+    from datetime import UTC, datetime
+
+    world = signed_in
+    running = make_block(
+        world.clinic,
+        world.patient,
+        world.clinician,
+        performed_at=datetime.now(UTC) - timedelta(minutes=20),
+    )
+    db.session.commit()
+    awaited = "awaiting the 30 min entry"
+    block_page = client.get(f"/blocks/{running.id}").get_data(as_text=True)
+    assert "Provisional: the diary is still running" in block_page and awaited in block_page
+    assert "no entry in the first 1.0 h" in block_page  # the reason stands, marked provisional
+    assert "(provisional)" in client.get("/").get_data(as_text=True)
+    assert awaited in client.get(f"/blocks/{running.id}/report").get_data(as_text=True)
+    assert awaited in client.get(f"/patients/{world.patient.id}").get_data(as_text=True)
+    assert awaited in client.get(f"/patients/{world.patient.id}/report").get_data(as_text=True)
+    assert "provisional" in _pdf_text(client, running.id)
+    analysis = client.get(f"/api/v1/blocks/{running.id}/analysis").get_json()
+    assert analysis["provisional"] is True and analysis["awaiting"] == awaited
+
+
+def test_a_finished_diary_verdict_is_final(client, signed_in):
+    from datetime import UTC, datetime
+
+    world = signed_in
+    done = make_block(
+        world.clinic,
+        world.patient,
+        world.clinician,
+        performed_at=datetime.now(UTC) - timedelta(hours=10),
+    )
+    add_entries(done, {0.25: 1, 0.5: 0, 1: 1, 2: 1, 3: 5, 4: 7, 6: 8, 8: 8})
+    db.session.commit()
+    block_page = client.get(f"/blocks/{done.id}").get_data(as_text=True)
+    assert "Positive" in block_page and "Provisional" not in block_page
+    assert "provisional" not in _pdf_text(client, done.id)
+    analysis = client.get(f"/api/v1/blocks/{done.id}/analysis").get_json()
+    assert analysis["verdict"] == "positive"
+    assert analysis["provisional"] is False and analysis["awaiting"] is None

@@ -330,6 +330,19 @@ class Analysis(_AnalysisFields):
     """The reading of one block's diary, as diary/relief produces it."""
 
 
+class BlockAnalysis(Analysis):
+    """A block's reading, and whether its diary is still running."""
+
+    provisional: bool = Field(
+        description="The diary is still open (or not started): entries to come may change "
+        "the verdict."
+    )
+    awaiting: str | None = Field(
+        description='What the running diary waits for, e.g. "awaiting the 2 h entry"; '
+        "null once the verdict is final."
+    )
+
+
 class Criterion(Output):
     met: bool
     reason: str

@@ -37,7 +37,7 @@ from diary.services.blocks import (
     revoke_link,
 )
 from diary.services.entries import EntryInput, record_entry
-from diary.services.progress import diary_progress
+from diary.services.progress import awaited_by_block, diary_progress
 from diary.services.rejections import InputRejected
 from diary.web import block_csv_response, chart_response, diary_url
 
@@ -120,7 +120,12 @@ def block_report(block_id: int):
     db.session.commit()
     context = _block_page_context(block)
     facts = report.report_facts(
-        block, context["analysis"], context["agent_label"], context["tz"], utcnow()
+        block,
+        context["analysis"],
+        context["agent_label"],
+        context["tz"],
+        utcnow(),
+        awaiting=context["progress"].awaiting,
     )
     return render_template("clinic/report.html", facts=facts, **context)
 
@@ -130,7 +135,9 @@ def block_report_pdf(block_id: int):
     block = clinic_block_or_404(block_id)
     analysis = analyse_block(block)
     tz = current_user.clinic.timezone
-    facts = report.report_facts(block, analysis, agent_label(block), tz, utcnow())
+    facts = report.report_facts(
+        block, analysis, agent_label(block), tz, utcnow(), diary_progress(block).awaiting
+    )
     body = report.report_pdf(facts, analysis, block.baseline_pain)
     record_audit("export.report_pdf", by=current_user, target=block)
     db.session.commit()
@@ -151,6 +158,7 @@ def series_report(patient_id: int):
         "clinic/series_report.html",
         patient=patient,
         series=series,
+        awaiting=awaited_by_block(patient.blocks),
         printed_at=utcnow(),
         tz=current_user.clinic.timezone,
     )

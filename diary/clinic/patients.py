@@ -35,7 +35,7 @@ from diary.services.blocks import (
 )
 from diary.services.dashboard import dashboard_blocks
 from diary.services.patients import PatientInput, create_patient
-from diary.services.progress import diary_statuses
+from diary.services.progress import awaited_by_block, diary_statuses
 
 PAGE_SIZE = 25
 # The dashboard's search term lives in the session, not the URL (see SearchForm).
@@ -115,7 +115,12 @@ def patient(patient_id: int):
     series = analysed_series(patient)
     record_audit("patient.view", by=current_user, target=patient)
     db.session.commit()
-    return render_template("clinic/patient.html", patient=patient, series=series)
+    return render_template(
+        "clinic/patient.html",
+        patient=patient,
+        series=series,
+        awaiting=awaited_by_block(patient.blocks),
+    )
 
 
 @bp.route("/patients/<int:patient_id>/blocks/new", methods=["GET", "POST"])

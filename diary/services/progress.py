@@ -10,7 +10,7 @@ from diary.models import (
     Block,
     utcnow,
 )
-from diary.schedule import Compliance, compliance, diary_status, next_due
+from diary.schedule import Compliance, compliance, diary_status, next_due, still_awaited
 from diary.services.settings import block_due_times, diary_schedule
 
 
@@ -39,6 +39,14 @@ class DiaryProgress:
     status: str
     entry_count: int
     compliance: Compliance
+    # While the diary runs the verdict is provisional: what it still waits for.
+    awaiting: str | None
+
+
+def awaited_by_block(blocks: list[Block], now: datetime | None = None) -> dict[int, str | None]:
+    """For each block, what its running diary still waits for (None: verdict final)."""
+    now = now or utcnow()
+    return {block.id: diary_progress(block, now).awaiting for block in blocks}
 
 
 def diary_progress(block: Block, now: datetime | None = None) -> DiaryProgress:
@@ -48,10 +56,12 @@ def diary_progress(block: Block, now: datetime | None = None) -> DiaryProgress:
     answers = [
         (e.due_at, e.made_at or e.submitted_at) for e in block.entries if e.source == "patient"
     ]
+    status = diary_status(due_times, count, block.link_open(now), now)
     return DiaryProgress(
         due_times=due_times,
         next_due_at=next_due(due_times, now),
-        status=diary_status(due_times, count, block.link_open(now), now),
+        status=status,
         entry_count=count,
         compliance=compliance(due_times, answers, now),
+        awaiting=still_awaited(due_times, status, block.performed_at, now),
     )
