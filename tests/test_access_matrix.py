@@ -124,6 +124,8 @@ MATRIX = {
     "clinic.series_report": ("GET", "/patients/{patient}/report", None, CLINIC_OBJECT_PAGE),
     "clinic.new_block": ("GET", "/patients/{patient}/blocks/new", None, CLINIC_OBJECT_PAGE),
     "clinic.block": ("GET", "/blocks/{block}", None, CLINIC_OBJECT_PAGE),
+    "clinic.edit_block": ("GET", "/blocks/{block}/edit", None, CLINIC_OBJECT_PAGE),
+    "clinic.edit_patient": ("GET", "/patients/{patient}/edit", None, CLINIC_OBJECT_PAGE),
     "clinic.block_csv": ("GET", "/blocks/{block}/entries.csv", None, CLINIC_OBJECT_PAGE),
     "clinic.block_report": ("GET", "/blocks/{block}/report", None, CLINIC_OBJECT_PAGE),
     "clinic.block_report_pdf": ("GET", "/blocks/{block}/report.pdf", None, CLINIC_OBJECT_PAGE),

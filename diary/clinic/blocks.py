@@ -3,6 +3,7 @@ the CSV, archiving and the diary link."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 
 from flask import (
@@ -20,9 +21,7 @@ from diary import charts, report
 from diary.access import clinic_block_or_404, clinic_patient_or_404
 from diary.auth.forms import EmptyForm
 from diary.clinic.blueprint import bp
-from diary.clinic.forms import (
-    TranscribeEntryForm,
-)
+from diary.clinic.forms import BlockForm, TranscribeEntryForm
 from diary.extensions import db
 from diary.forms import clinic_time_to_utc
 from diary.models import Block, DiaryEntry, utcnow
@@ -35,6 +34,7 @@ from diary.services.blocks import (
     reopen_link,
     restore_block,
     revoke_link,
+    update_block,
 )
 from diary.services.entries import EntryInput, record_entry
 from diary.services.progress import awaited_by_block, diary_progress
@@ -76,6 +76,43 @@ def block(block_id: int):
         transcribe_form=TranscribeEntryForm(formdata=None),
         **context,
     )
+
+
+@bp.route("/blocks/<int:block_id>/edit", methods=["GET", "POST"])
+def edit_block(block_id: int):
+    """Correct a block's details; the diary's due times, link and verdict follow."""
+    block = clinic_block_or_404(block_id)
+    tz = current_user.clinic.timezone
+    form = BlockForm()
+    if not form.is_submitted():
+        form.fill_from(block, tz)
+    elif form.validate() and form.time_confirmed(tz):
+        try:
+            changed = update_block(block, asdict(form.block_input(tz)), by=current_user)
+        except InputRejected as rejected:
+            form.levels.errors = [rejected.message]
+        else:
+            db.session.commit()
+            flash(
+                "Block updated: " + ", ".join(FIELD_NAMES.get(n, n) for n in changed) + "."
+                if changed
+                else "Nothing changed.",
+                "success",
+            )
+            return redirect(url_for("clinic.block", block_id=block.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "clinic/block_form.html", form=form, patient=block.patient, tz=tz, block=block
+    ), status
+
+
+# How the flash after an edit names what changed.
+FIELD_NAMES = {
+    "performed_at": "time",
+    "volume_ml_per_level": "volume",
+    "agent_other": "other agent",
+    "baseline_pain": "baseline pain",
+}
 
 
 @bp.post("/blocks/<int:block_id>/entries")

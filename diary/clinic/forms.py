@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -22,9 +24,10 @@ from wtforms.validators import (
 
 from diary import anatomy
 from diary.agents import AGENT_LABELS, OTHER, agent_choices
-from diary.forms import ScoreField, plausible_date
+from diary.forms import ScoreField, clinic_time_to_utc, plausible_date, utc_to_clinic_time
 from diary.i18n import LANGUAGES
 from diary.relief import VERDICTS
+from diary.services.blocks import BlockInput, unusual_time
 from diary.services.settings import SETTING_LIMITS, WINDOW_HOURS
 from diary.vocabulary import Purpose, Role, Sedation, Sequence
 
@@ -89,6 +92,7 @@ class BlockForm(FlaskForm):
         "Baseline pain before the block (0–10)",
         message="Choose the baseline pain: a whole number from 0 to 10.",
     )
+    confirm_time = BooleanField("Yes, this date and time are right")
     activities = TextAreaField(
         "Pain-provoking activities to try (one per line)",
         validators=[Length(max=2000)],
@@ -116,6 +120,49 @@ class BlockForm(FlaskForm):
     def agent_and_concentration(self) -> tuple[str, str | None]:
         agent, _, concentration = self.agent.data.partition(":")
         return agent, concentration or None
+
+    def block_input(self, tz: str) -> BlockInput:
+        """The block as typed, its time read in the clinic's time zone ``tz``."""
+        agent, concentration = self.agent_and_concentration()
+        return BlockInput(
+            performed_at=clinic_time_to_utc(
+                datetime.combine(self.performed_date.data, self.performed_time.data), tz
+            ),
+            region=self.region.data,
+            levels=self.levels.data,
+            side=self.side.data,
+            purpose=self.purpose.data,
+            sequence=self.sequence.data,
+            agent=agent,
+            concentration=concentration,
+            agent_other=self.agent_other.data,
+            volume_ml_per_level=float(self.volume_ml_per_level.data),
+            steroid=self.steroid.data,
+            sedation=self.sedation.data,
+            baseline_pain=self.baseline_pain.score,
+            activities=self.activity_list(),
+        )
+
+    def time_confirmed(self, tz: str) -> bool:
+        """An unusual block time (weeks ago, days ahead) goes through once the box is
+        ticked; until then the box says why it is asked."""
+        unusual = unusual_time(self.block_input(tz).performed_at)
+        if unusual and not self.confirm_time.data:
+            self.confirm_time.errors = [f"{unusual} Check the date, then tick the box to keep it."]
+            return False
+        return True
+
+    def fill_from(self, block, tz: str) -> None:
+        """The form showing ``block`` as recorded, to correct it."""
+        performed = utc_to_clinic_time(block.performed_at, tz)
+        self.performed_date.data, self.performed_time.data = performed.date(), performed.time()
+        for name in ("region", "levels", "side", "purpose", "sequence", "sedation", "steroid"):
+            self[name].data = getattr(block, name)
+        self.agent.data = f"{block.agent}:{block.concentration or ''}"
+        self.agent_other.data = block.agent_other
+        self.volume_ml_per_level.data = block.volume_ml_per_level
+        self.baseline_pain.data = str(block.baseline_pain)
+        self.activities.data = "\n".join(block.activities or [])
 
 
 class ClinicSettingsForm(FlaskForm):

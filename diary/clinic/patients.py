@@ -3,8 +3,6 @@ new blocks."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import (
     flash,
     redirect,
@@ -25,16 +23,12 @@ from diary.clinic.forms import (
     SearchForm,
 )
 from diary.extensions import db
-from diary.forms import clinic_time_to_utc
 from diary.models import Patient, utcnow
 from diary.services.analysis import analysed_series
 from diary.services.audit import record_audit
-from diary.services.blocks import (
-    BlockInput,
-    create_block,
-)
+from diary.services.blocks import create_block
 from diary.services.dashboard import dashboard_blocks
-from diary.services.patients import PatientInput, create_patient
+from diary.services.patients import PatientInput, create_patient, update_patient
 from diary.services.progress import awaited_by_block, diary_statuses
 
 PAGE_SIZE = 25
@@ -109,6 +103,23 @@ def new_patient():
     return render_template("clinic/patient_form.html", form=form), status
 
 
+@bp.route("/patients/<int:patient_id>/edit", methods=["GET", "POST"])
+def edit_patient(patient_id: int):
+    patient = clinic_patient_or_404(patient_id)
+    form = PatientForm(obj=patient)
+    if form.validate_on_submit():
+        changed = update_patient(
+            patient,
+            PatientInput(form.display_name.data, form.mrn.data, form.birth_year.data),
+            by=current_user,
+        )
+        db.session.commit()
+        flash("Patient record updated." if changed else "Nothing changed.", "success")
+        return redirect(url_for("clinic.patient", patient_id=patient.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("clinic/patient_form.html", form=form, patient=patient), status
+
+
 @bp.get("/patients/<int:patient_id>")
 def patient(patient_id: int):
     patient = clinic_patient_or_404(patient_id)
@@ -126,38 +137,12 @@ def patient(patient_id: int):
 @bp.route("/patients/<int:patient_id>/blocks/new", methods=["GET", "POST"])
 def new_block(patient_id: int):
     patient = clinic_patient_or_404(patient_id)
+    tz = current_user.clinic.timezone
     form = BlockForm()
-    if form.validate_on_submit():
-        agent, concentration = form.agent_and_concentration()
-        performed_at = clinic_time_to_utc(
-            datetime.combine(form.performed_date.data, form.performed_time.data),
-            current_user.clinic.timezone,
-        )
-        block = create_block(
-            current_user.clinic,
-            patient,
-            BlockInput(
-                performed_at=performed_at,
-                region=form.region.data,
-                levels=form.levels.data,
-                side=form.side.data,
-                purpose=form.purpose.data,
-                sequence=form.sequence.data,
-                agent=agent,
-                concentration=concentration,
-                agent_other=form.agent_other.data,
-                volume_ml_per_level=float(form.volume_ml_per_level.data),
-                steroid=form.steroid.data,
-                sedation=form.sedation.data,
-                baseline_pain=form.baseline_pain.score,
-                activities=form.activity_list(),
-            ),
-            by=current_user,
-        )
+    if form.validate_on_submit() and form.time_confirmed(tz):
+        block = create_block(current_user.clinic, patient, form.block_input(tz), by=current_user)
         db.session.commit()
         flash("Block saved. Give the patient the diary link below.", "success")
         return redirect(url_for("clinic.block", block_id=block.id))
     status = 400 if form.is_submitted() else 200
-    return render_template(
-        "clinic/block_form.html", form=form, patient=patient, tz=current_user.clinic.timezone
-    ), status
+    return render_template("clinic/block_form.html", form=form, patient=patient, tz=tz), status

@@ -15,8 +15,10 @@ from diary.models import (
     User,
     utcnow,
 )
+from diary.schedule import slot_for
 from diary.services.audit import record_audit
 from diary.services.rejections import InputRejected
+from diary.services.settings import block_due_times
 
 
 @dataclass
@@ -35,6 +37,22 @@ class BlockInput:
     sedation: str
     baseline_pain: int
     activities: list[str] = field(default_factory=list)
+
+
+# A block recorded this long before it happened, or this far ahead, is more often a
+# mistyped date than a real one: the form asks the clinician to confirm it.
+USUAL_PAST = timedelta(days=14)
+USUAL_FUTURE = timedelta(days=1)
+
+
+def unusual_time(performed_at: datetime, now: datetime | None = None) -> str | None:
+    """Why ``performed_at`` needs a second look, or None when it is an everyday time."""
+    now = now or utcnow()
+    if performed_at < now - USUAL_PAST:
+        return f"That is {(now - performed_at).days} days ago."
+    if performed_at > now + USUAL_FUTURE:
+        return f"That is {(performed_at - now).days + 1} days ahead."
+    return None
 
 
 def consistent_levels(
@@ -86,9 +104,33 @@ def create_block(clinic: Clinic, patient: Patient, values: BlockInput, by: User)
     return block
 
 
-def update_block(block: Block, values: dict, by: User, now: datetime | None = None) -> None:
-    """Change a block's recorded details (values as BlockInput's fields)."""
+# What a block's change history keeps of the old values: the procedure's details, which
+# identify no one (the patient's own fields are never copied into the audit log).
+HISTORY_FIELDS = (
+    "performed_at",
+    "region",
+    "levels",
+    "side",
+    "purpose",
+    "sequence",
+    "agent",
+    "concentration",
+    "agent_other",
+    "volume_ml_per_level",
+    "steroid",
+    "sedation",
+    "baseline_pain",
+    "activities",
+)
+
+
+def update_block(block: Block, values: dict, by: User, now: datetime | None = None) -> list[str]:
+    """Change a block's recorded details (values as BlockInput's fields) and everything
+    that follows from its time and agent: the link's expiry, each entry's due time (so
+    its on-time status). Returns the names of the fields that changed; the audit row
+    keeps their old values."""
     now = now or utcnow()
+    before = {name: getattr(block, name) for name in HISTORY_FIELDS}
     merged = {
         name: values.get(name, getattr(block, name))
         for name in ("region", "levels", "agent", "concentration", "agent_other")
@@ -104,8 +146,28 @@ def update_block(block: Block, values: dict, by: User, now: datetime | None = No
         setattr(block, name, value)
     if block.agent == "other":
         block.concentration = None
-    block.changed_at = now
-    record_audit("block.update", by=by, target=block)
+    changed = [name for name in HISTORY_FIELDS if getattr(block, name) != before[name]]
+    if not changed:
+        return []
+    if block.performed_at != before["performed_at"]:
+        # The link lives as long after the procedure as before (a reopened link included).
+        block.link_expires_at += block.performed_at - before["performed_at"]
+    if {"performed_at", "agent"} & set(changed):
+        due_times = block_due_times(block)
+        for entry in block.entries:
+            entry.due_at = slot_for(due_times, entry.recorded_at)
+    block.changed_at = now  # the stored summary is analysed afresh
+    record_audit(
+        "block.update",
+        by=by,
+        target=block,
+        detail={"was": {name: _history_value(before[name]) for name in changed}},
+    )
+    return changed
+
+
+def _history_value(value):
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
 def agent_label(block: Block) -> str:

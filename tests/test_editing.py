@@ -1,0 +1,141 @@
+"""Correcting a block or a patient in the pages: everything that depends on the block's
+time follows, unusual times are confirmed, and every change is in the audit log."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from diary.extensions import db
+from diary.forms import utc_to_clinic_time
+from diary.models import AuditEvent, Block
+from diary.services.progress import diary_progress
+from diary.services.tokens import create_api_token
+from tests.conftest import add_entries, make_block, search
+
+TZ = "America/Chicago"
+
+
+def block_form(block: Block, performed_at: datetime | None = None, **changes) -> dict:
+    """The block form as the edit page fills it, with ``changes`` typed over it."""
+    local = utc_to_clinic_time(performed_at or block.performed_at, TZ)
+    return {
+        "performed_date": local.strftime("%Y-%m-%d"),
+        "performed_time": local.strftime("%H:%M"),
+        "region": block.region,
+        "levels": block.levels,
+        "side": block.side,
+        "purpose": block.purpose,
+        "sequence": block.sequence,
+        "agent": f"{block.agent}:{block.concentration or ''}",
+        "agent_other": block.agent_other or "",
+        "volume_ml_per_level": str(block.volume_ml_per_level),
+        "sedation": block.sedation,
+        "baseline_pain": str(block.baseline_pain),
+        "activities": "\n".join(block.activities),
+    } | changes
+
+
+def on_time(client, block_id) -> str:
+    page = client.get(f"/blocks/{block_id}").get_data(as_text=True)
+    return re.search(r"On time: <strong>(\d+ of \d+)</strong>", page).group(1)
+
+
+def test_correcting_a_block_time_moves_due_times_link_and_verdict(client, signed_in):
+    world = signed_in
+    real = (datetime.now(UTC) - timedelta(hours=10)).replace(second=0, microsecond=0)
+    # Recorded 5 h too early: the patient's punctual entries miss every due time.
+    block = make_block(
+        world.clinic, world.patient, world.clinician, performed_at=real - timedelta(hours=5)
+    )
+    add_entries(
+        block,
+        {h: p for h, p in zip((5.25, 5.5, 6, 7, 8, 9, 10), (1, 0, 1, 1, 5, 7, 8), strict=True)},
+    )
+    db.session.commit()
+    expires = block.link_expires_at
+    assert on_time(client, block.id) != "7 of 10"
+    assert (
+        client.get(f"/api/v1/blocks/{block.id}/analysis").get_json()["verdict"] == "indeterminate"
+    )
+    page = client.get(f"/blocks/{block.id}/edit").get_data(as_text=True)
+    assert utc_to_clinic_time(block.performed_at, TZ).strftime("%H:%M") in page
+
+    moved = client.post(f"/blocks/{block.id}/edit", data=block_form(block, performed_at=real))
+    assert moved.status_code == 302
+    assert "Block updated: time." in client.get(moved.location).get_data(as_text=True)
+    db.session.expire_all()
+    block = db.session.get(Block, block.id)
+    assert block.performed_at == real
+    assert block.link_expires_at == expires + timedelta(hours=5)
+    assert diary_progress(block).compliance.on_time == 7
+    assert on_time(client, block.id) == "7 of 10"
+    analysis = client.get(f"/api/v1/blocks/{block.id}/analysis").get_json()
+    assert analysis["verdict"] == "positive"
+    assert client.get("/").status_code == 200  # the dashboard reads the fresh summary
+    assert block.summary["verdict"] == "positive"
+    change = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "block.update")).one()
+    was = datetime.fromisoformat(change.detail["was"]["performed_at"])
+    assert was == real - timedelta(hours=5) and change.user_id == world.clinician.id
+
+
+def test_changing_the_agent_through_the_api_moves_the_due_times(client, signed_in):
+    world = signed_in
+    block = world.block  # lidocaine: hourly to 8 h
+    before = len(diary_progress(block).due_times)
+    _, token = create_api_token(world.clinician, "tests")
+    db.session.commit()
+    changed = client.patch(
+        f"/api/v1/blocks/{block.id}",
+        json={"agent": "bupivacaine", "concentration": "0.5"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert changed.status_code == 200
+    db.session.expire_all()
+    assert len(diary_progress(db.session.get(Block, block.id)).due_times) == before + 4
+
+
+def test_an_unusual_block_time_asks_for_confirmation(client, signed_in):
+    world = signed_in
+    long_ago = datetime.now(UTC) - timedelta(days=60)
+    data = block_form(world.block, performed_at=long_ago)
+    asked = client.post(f"/blocks/{world.block.id}/edit", data=data)
+    assert asked.status_code == 400
+    assert "days ago. Check the date, then tick the box" in asked.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Block, world.block.id).performed_at > long_ago + timedelta(days=50)
+    new = client.post(f"/patients/{world.patient.id}/blocks/new", data=data)
+    assert new.status_code == 400 and "tick the box" in new.get_data(as_text=True)
+    confirmed = client.post(f"/blocks/{world.block.id}/edit", data=data | {"confirm_time": "y"})
+    assert confirmed.status_code == 302
+    far_ahead = block_form(world.block, performed_at=datetime.now(UTC) + timedelta(days=5))
+    assert client.post(f"/blocks/{world.block.id}/edit", data=far_ahead).status_code == 400
+
+
+def test_editing_is_for_the_clinic_of_the_block_only(client, signed_in):
+    world = signed_in
+    assert client.get(f"/blocks/{world.other_block.id}/edit").status_code == 404
+    other = client.post(f"/blocks/{world.other_block.id}/edit", data=block_form(world.other_block))
+    assert other.status_code == 404
+    assert client.get(f"/patients/{world.other_patient.id}/edit").status_code == 404
+
+
+def test_correcting_a_patient_updates_search_and_keeps_names_out_of_the_log(client, signed_in):
+    world = signed_in
+    page = client.get(f"/patients/{world.patient.id}/edit").get_data(as_text=True)
+    assert 'value="J.S."' in page and 'value="MRN-1"' in page
+    saved = client.post(
+        f"/patients/{world.patient.id}/edit",
+        data={"display_name": "Jane Smith", "mrn": "MRN-1", "birth_year": "1961"},
+    )
+    assert saved.status_code == 302
+    assert "Jane Smith" in search(client, "smith").get_data(as_text=True)
+    change = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "patient.update")
+    ).one()
+    assert change.detail == {"fields": ["display_name", "birth_year"]}
+    assert "Smith" not in str(change.detail) and "J.S." not in str(change.detail)
+    refused = client.post(f"/patients/{world.patient.id}/edit", data={"display_name": ""})
+    assert refused.status_code == 400
