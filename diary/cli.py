@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from diary import backups, summaries
 from diary.extensions import db
-from diary.models import Clinic, User
+from diary.models import Clinic, Patient, User
 from diary.push import generate_vapid_keys
 from diary.reminder_job import send_due_reminders
 from diary.sample_data import (
@@ -24,6 +24,8 @@ from diary.sample_data import (
     synthetic_clinic,
 )
 from diary.services.accounts import create_clinic, create_user
+from diary.services.patients import merge_patients
+from diary.services.rejections import InputRejected
 from diary.services.tokens import create_api_token
 from diary.web import public_url
 
@@ -34,6 +36,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(reminders_group)
     register_backup(app)
     app.cli.add_command(synth_command)
+    app.cli.add_command(merge_patients_command)
 
 
 def refuse_in_production(command: str) -> None:
@@ -120,6 +123,23 @@ def refresh_summaries_command() -> None:
     for clinic in db.session.execute(select(Clinic)).scalars().all():
         count = summaries.refresh_summaries(clinic)
         click.echo(f"clinic {clinic.id}: {count} summaries brought up to date")
+
+
+@click.command("merge-patients")
+@click.argument("keep_id", type=int)
+@click.argument("duplicate_id", type=int)
+def merge_patients_command(keep_id: int, duplicate_id: int) -> None:
+    """Move every block of patient DUPLICATE_ID to KEEP_ID (the same person's other
+    record, same clinic) and remove DUPLICATE_ID; recorded in the audit log."""
+    keep, duplicate = db.session.get(Patient, keep_id), db.session.get(Patient, duplicate_id)
+    if keep is None or duplicate is None:
+        raise click.ClickException("No patient with that id.")
+    try:
+        moved = merge_patients(keep, duplicate, by=None)
+    except InputRejected as rejected:
+        raise click.ClickException(rejected.message) from None
+    db.session.commit()
+    click.echo(f"Moved {len(moved)} blocks to patient {keep_id}; patient {duplicate_id} removed.")
 
 
 @click.command("demo")

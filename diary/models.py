@@ -205,6 +205,9 @@ class RecoveryCode(Model):
 
 
 class Patient(Model):
+    # An MRN names one patient of a clinic (patients without one are not compared).
+    __table_args__ = (Index("ix_patient_clinic_mrn", "clinic_id", "mrn", unique=True),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
     display_name: Mapped[str] = mapped_column(String(100))

@@ -126,6 +126,13 @@ MATRIX = {
     "clinic.block": ("GET", "/blocks/{block}", None, CLINIC_OBJECT_PAGE),
     "clinic.edit_block": ("GET", "/blocks/{block}/edit", None, CLINIC_OBJECT_PAGE),
     "clinic.edit_patient": ("GET", "/patients/{patient}/edit", None, CLINIC_OBJECT_PAGE),
+    # Merging a record into itself is refused with a message on the patient's page.
+    "clinic.merge_patient": (
+        "POST",
+        "/patients/{patient}/merge/{patient}",
+        None,
+        CLINIC_OBJECT_ACTION,
+    ),
     "clinic.block_csv": ("GET", "/blocks/{block}/entries.csv", None, CLINIC_OBJECT_PAGE),
     "clinic.block_report": ("GET", "/blocks/{block}/report", None, CLINIC_OBJECT_PAGE),
     "clinic.block_report_pdf": ("GET", "/blocks/{block}/report.pdf", None, CLINIC_OBJECT_PAGE),

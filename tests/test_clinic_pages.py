@@ -221,9 +221,9 @@ def test_dashboard_search_finds_the_start_of_a_name_a_word_of_it_or_the_mrn(clie
     )
     make_block(world.clinic, patient, world.clinician)
     db.session.commit()
-    for query in ("maría", "MARÍA DE", "cruz", "a-77", "  María   de  "):
+    for query in ("maría", "maria", "MARÍA DE", "cruz", "a-77", "  María   de  "):
         assert "María  de la Cruz" in search(client, query).get_data(as_text=True), query
-    for query in ("ruz", "7781", "maria"):
+    for query in ("ruz", "7781"):
         assert "María  de la Cruz" not in search(client, query).get_data(as_text=True), query
     # Another clinic's patient of the same name is not found.
     assert "Z.Z." not in search(client, "z.z.").get_data(as_text=True)

@@ -68,15 +68,22 @@ def list_patients(query: schemas.Page):
 
 
 @api.post(
-    "/patients", summary="Add a patient", body=schemas.PatientInput, answers={201: schemas.Patient}
+    "/patients",
+    summary="Add a patient (an MRN names one patient of the clinic: 409 if taken)",
+    body=schemas.PatientInput,
+    answers={201: schemas.Patient},
+    problems=(409,),
 )
 def create_patient():
     body: schemas.PatientInput = api.body()
-    patient = patients_service.create_patient(
-        current_user.clinic,
-        patients_service.PatientInput(**body.model_dump()),
-        by=current_user,
-    )
+    try:
+        patient = patients_service.create_patient(
+            current_user.clinic,
+            patients_service.PatientInput(**body.model_dump()),
+            by=current_user,
+        )
+    except InputRejected as rejected:
+        raise ApiProblem(409, rejected.message, {rejected.field: rejected.message}) from None
     db.session.commit()
     return (
         patient_answer(patient),

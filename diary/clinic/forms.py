@@ -61,6 +61,7 @@ class PatientForm(FlaskForm):
         "Birth year (optional)",
         validators=[Optional(), NumberRange(1900, 2100, "Enter a four-digit year.")],
     )
+    confirm_new = BooleanField("None of these: this is a different person")
 
 
 class BlockForm(FlaskForm):

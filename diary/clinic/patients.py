@@ -4,6 +4,7 @@ new blocks."""
 from __future__ import annotations
 
 from flask import (
+    abort,
     flash,
     redirect,
     render_template,
@@ -16,6 +17,7 @@ from sqlalchemy import select
 
 from diary import summaries
 from diary.access import clinic_patient_or_404
+from diary.auth.forms import EmptyForm
 from diary.clinic.blueprint import bp
 from diary.clinic.forms import (
     BlockForm,
@@ -28,8 +30,16 @@ from diary.services.analysis import analysed_series
 from diary.services.audit import record_audit
 from diary.services.blocks import create_block
 from diary.services.dashboard import dashboard_blocks
-from diary.services.patients import PatientInput, create_patient, update_patient
+from diary.services.patients import (
+    PatientInput,
+    create_patient,
+    likely_duplicates,
+    merge_patients,
+    mrn_holder,
+    update_patient,
+)
 from diary.services.progress import awaited_by_block, diary_statuses
+from diary.services.rejections import InputRejected
 
 PAGE_SIZE = 25
 # The dashboard's search term lives in the session, not the URL (see SearchForm).
@@ -90,17 +100,37 @@ def patients():
 @bp.route("/patients/new", methods=["GET", "POST"])
 def new_patient():
     form = PatientForm()
+    duplicates: list[Patient] = []
     if form.validate_on_submit():
-        patient = create_patient(
-            current_user.clinic,
-            PatientInput(form.display_name.data, form.mrn.data, form.birth_year.data),
-            by=current_user,
-        )
-        db.session.commit()
-        flash("Patient added. Now record the block.", "success")
-        return redirect(url_for("clinic.new_block", patient_id=patient.id))
-    status = 400 if form.is_submitted() else 200
-    return render_template("clinic/patient_form.html", form=form), status
+        values = PatientInput(form.display_name.data, form.mrn.data, form.birth_year.data)
+        if not form.confirm_new.data:
+            # Offered before a second record of the same person splits their blocks.
+            duplicates = likely_duplicates(
+                current_user.clinic_id, values.display_name, values.birth_year
+            )
+        if not duplicates:
+            try:
+                patient = create_patient(current_user.clinic, values, by=current_user)
+            except InputRejected as rejected:
+                form[rejected.field].errors.append(rejected.message)
+            else:
+                db.session.commit()
+                flash("Patient added. Now record the block.", "success")
+                return redirect(url_for("clinic.new_block", patient_id=patient.id))
+    return _patient_form(form, duplicates=duplicates)
+
+
+def _patient_form(form: PatientForm, patient: Patient | None = None, duplicates=()):
+    """The patient form, with the record holding a refused MRN linked beside it."""
+    holder = mrn_holder(current_user.clinic_id, form.mrn.data, patient) if form.errors else None
+    status = 409 if holder or duplicates else 400 if form.is_submitted() else 200
+    return render_template(
+        "clinic/patient_form.html",
+        form=form,
+        patient=patient,
+        duplicates=duplicates,
+        mrn_holder=holder,
+    ), status
 
 
 @bp.route("/patients/<int:patient_id>/edit", methods=["GET", "POST"])
@@ -108,16 +138,16 @@ def edit_patient(patient_id: int):
     patient = clinic_patient_or_404(patient_id)
     form = PatientForm(obj=patient)
     if form.validate_on_submit():
-        changed = update_patient(
-            patient,
-            PatientInput(form.display_name.data, form.mrn.data, form.birth_year.data),
-            by=current_user,
-        )
-        db.session.commit()
-        flash("Patient record updated." if changed else "Nothing changed.", "success")
-        return redirect(url_for("clinic.patient", patient_id=patient.id))
-    status = 400 if form.is_submitted() else 200
-    return render_template("clinic/patient_form.html", form=form, patient=patient), status
+        values = PatientInput(form.display_name.data, form.mrn.data, form.birth_year.data)
+        try:
+            changed = update_patient(patient, values, by=current_user)
+        except InputRejected as rejected:
+            form[rejected.field].errors.append(rejected.message)
+        else:
+            db.session.commit()
+            flash("Patient record updated." if changed else "Nothing changed.", "success")
+            return redirect(url_for("clinic.patient", patient_id=patient.id))
+    return _patient_form(form, patient)
 
 
 @bp.get("/patients/<int:patient_id>")
@@ -131,7 +161,28 @@ def patient(patient_id: int):
         patient=patient,
         series=series,
         awaiting=awaited_by_block(patient.blocks),
+        duplicates=likely_duplicates(
+            patient.clinic_id, patient.display_name, patient.birth_year, other_than=patient
+        ),
+        action_form=EmptyForm(),
     )
+
+
+@bp.post("/patients/<int:patient_id>/merge/<int:duplicate_id>")
+def merge_patient(patient_id: int, duplicate_id: int):
+    """Bring a second record of the same person into this one: every block is kept."""
+    patient = clinic_patient_or_404(patient_id)
+    duplicate = clinic_patient_or_404(duplicate_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        moved = merge_patients(patient, duplicate, by=current_user)
+    except InputRejected as rejected:
+        flash(rejected.message, "error")
+    else:
+        db.session.commit()
+        flash(f"Records merged: {len(moved)} blocks moved to this record.", "success")
+    return redirect(url_for("clinic.patient", patient_id=patient.id))
 
 
 @bp.route("/patients/<int:patient_id>/blocks/new", methods=["GET", "POST"])

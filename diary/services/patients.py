@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from diary.extensions import db
 from diary.models import (
@@ -16,6 +17,7 @@ from diary.models import (
     utcnow,
 )
 from diary.services.audit import record_audit
+from diary.services.rejections import InputRejected
 
 
 @dataclass
@@ -26,6 +28,8 @@ class PatientInput:
 
 
 def create_patient(clinic: Clinic, values: PatientInput, by: User) -> Patient:
+    """A new patient record; raises InputRejected when the MRN is another record's."""
+    check_mrn_free(clinic.id, values.mrn)
     patient = Patient(
         clinic_id=clinic.id,
         display_name=values.display_name.strip(),
@@ -42,17 +46,15 @@ def create_patient(clinic: Clinic, values: PatientInput, by: User) -> Patient:
     return patient
 
 
-def update_patient(patient: Patient, values: PatientInput, by: User) -> list[str]:
+def update_patient(patient: Patient, values: PatientInput, by: User | None) -> list[str]:
     """Correct a patient's record; returns the names of the fields that changed (the
     audit row names them, without their values: a patient's fields stay out of the log)."""
-    new = {
-        "display_name": values.display_name.strip(),
-        "mrn": (values.mrn or "").strip() or None,
-        "birth_year": values.birth_year,
-    }
+    mrn = (values.mrn or "").strip() or None
+    new = {"display_name": values.display_name.strip(), "mrn": mrn, "birth_year": values.birth_year}
     changed = [name for name, value in new.items() if getattr(patient, name) != value]
     if not changed:
         return []
+    check_mrn_free(patient.clinic_id, mrn, patient)
     for name in changed:
         setattr(patient, name, new[name])
     db.session.execute(delete(PatientTerm).where(PatientTerm.patient_id == patient.id))
@@ -66,13 +68,91 @@ def update_patient(patient: Patient, values: PatientInput, by: User) -> list[str
     return changed
 
 
-def search_terms(display_name: str, mrn: str | None) -> list[str]:
-    """What the dashboard finds a patient by: the name, each word of it, the MRN."""
+def mrn_holder(clinic_id: int, mrn: str | None, other_than: Patient | None = None):
+    """The clinic's patient holding ``mrn``, if any (besides ``other_than``)."""
+    mrn = (mrn or "").strip()
+    if not mrn:
+        return None
+    query = select(Patient).where(Patient.clinic_id == clinic_id, Patient.mrn == mrn)
+    if other_than is not None:
+        query = query.where(Patient.id != other_than.id)
+    return db.session.scalars(query).first()
+
+
+def check_mrn_free(clinic_id: int, mrn: str | None, other_than: Patient | None = None) -> None:
+    """An MRN names one patient of a clinic: a second record would split their blocks."""
+    holder = mrn_holder(clinic_id, mrn, other_than)
+    if holder is not None:
+        raise InputRejected(
+            "mrn", f"MRN {holder.mrn} is already the record of {holder.display_name}."
+        )
+
+
+def likely_duplicates(
+    clinic_id: int, display_name: str, birth_year: int | None, other_than: Patient | None = None
+) -> list[Patient]:
+    """The clinic's patients who may be this one: the same name, accents and case aside,
+    and the same birth year where both are known."""
     name = search_text(display_name)
-    terms = {name, *re.split(r"[\s,]+", name), search_text(mrn or "")}
+    found = db.session.scalars(
+        select(Patient)
+        .join(PatientTerm, PatientTerm.patient_id == Patient.id)
+        .where(PatientTerm.clinic_id == clinic_id, PatientTerm.term == name[:100])
+        .distinct()
+    ).all()
+    return [
+        patient
+        for patient in found
+        if search_text(patient.display_name) == name
+        and (birth_year is None or patient.birth_year in (None, birth_year))
+        and (other_than is None or patient.id != other_than.id)
+    ]
+
+
+def merge_patients(keep: Patient, duplicate: Patient, by: User | None) -> list[int]:
+    """Move every block of ``duplicate`` (a second record of the same person) to
+    ``keep`` and remove the duplicate record; ``keep`` takes the MRN or birth year it
+    lacks. Returns the ids of the blocks moved. The caller commits."""
+    if keep.id == duplicate.id or keep.clinic_id != duplicate.clinic_id:
+        raise InputRejected("patient", "Choose another record of this clinic's patient.")
+    moved = [block.id for block in duplicate.blocks]
+    now = utcnow()
+    for block in list(duplicate.blocks):
+        block.patient = keep
+        block.changed_at = now
+    mrn = keep.mrn or duplicate.mrn
+    birth_year = keep.birth_year or duplicate.birth_year
+    db.session.execute(delete(PatientTerm).where(PatientTerm.patient_id == duplicate.id))
+    record_audit(
+        "patient.merge",
+        by=by,
+        target=keep,
+        detail={"merged_patient_id": duplicate.id, "block_ids": moved},
+    )
+    db.session.delete(duplicate)
+    db.session.flush()  # the duplicate's MRN is free before ``keep`` takes it
+    update_patient(keep, PatientInput(keep.display_name, mrn, birth_year), by=by)
+    return moved
+
+
+def search_terms(display_name: str, mrn: str | None) -> list[str]:
+    """What the dashboard finds a patient by: the name from each of its words on ("de la
+    cruz"), each word's hyphenated parts, the name without its punctuation ("ab" for
+    "A.B."), the MRN."""
+    name = search_text(display_name)
+    words = name.split(" ")
+    terms = {
+        *(" ".join(words[start:]) for start in range(len(words))),  # from any word on
+        *re.split(r"[\W_]+", name),
+        re.sub(r"[\W_]+", "", name),
+        search_text(mrn or ""),
+    }
     return sorted(term[:100] for term in terms if term)
 
 
 def search_text(text: str) -> str:
-    """Text as patient terms are kept and searched: lowercase, single spaces."""
-    return " ".join(text.lower().split())
+    """Text as patient terms are kept and searched: accents folded ("fernández" finds
+    "Fernandez" and back), case folded, single spaces."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    folded = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(folded.split())

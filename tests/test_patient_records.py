@@ -1,0 +1,151 @@
+"""One record per patient: MRNs unique within a clinic, likely duplicates offered before
+creating, merging two records of one person, and a search that folds accents and
+punctuation (on both databases)."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+from sqlalchemy import func, select
+
+from diary import create_app
+from diary.extensions import db
+from diary.models import AuditEvent, Block, Patient
+from diary.services.patients import PatientInput, create_patient
+from diary.services.tokens import create_api_token
+from tests.conftest import make_block, search
+
+LONG_NAME = "María José de la Cruz-Fernández"
+
+
+def patients() -> int:
+    return db.session.execute(select(func.count(Patient.id))).scalar_one()
+
+
+@pytest.mark.parametrize(
+    "query", ["maria", "jose", "fernandez", "fernández", "Cruz-Fernandez", "MARÍA JOSÉ", "de la"]
+)
+def test_search_folds_accents_case_and_hyphens(client, signed_in, query):
+    create_patient(signed_in.clinic, PatientInput(LONG_NAME), by=signed_in.clinician)
+    db.session.commit()
+    block = make_block(
+        signed_in.clinic,
+        db.session.scalars(select(Patient).where(Patient.display_name == LONG_NAME)).one(),
+        signed_in.clinician,
+    )
+    db.session.commit()
+    page = search(client, query).get_data(as_text=True)
+    assert f"/blocks/{block.id}" in page, query
+
+
+def test_search_finds_initials_without_their_dots(client, signed_in):
+    found = search(client, "js").get_data(as_text=True)
+    assert f"/blocks/{signed_in.block.id}" in found
+    assert f"/blocks/{signed_in.block.id}" not in search(client, "xy").get_data(as_text=True)
+
+
+def test_an_mrn_names_one_patient_of_the_clinic(client, signed_in):
+    world = signed_in
+    taken = client.post("/patients/new", data={"display_name": "K.L.", "mrn": "MRN-1"})
+    assert taken.status_code == 409
+    body = taken.get_data(as_text=True)
+    assert "MRN MRN-1 is already the record of J.S." in body
+    assert f"/patients/{world.patient.id}" in body
+    assert patients() == 2
+    # Another clinic may use the same MRN for its own patient.
+    create_patient(world.other_clinic, PatientInput("Q.R.", "MRN-1"), by=world.other_clinician)
+    db.session.commit()
+    other = client.post("/patients/new", data={"display_name": "K.L.", "mrn": "MRN-2"})
+    assert other.status_code == 302
+    new_id = int(other.location.split("/")[2])
+    moved = client.post(f"/patients/{new_id}/edit", data={"display_name": "K.L.", "mrn": "MRN-1"})
+    assert moved.status_code == 409
+    _, token = create_api_token(world.clinician, "tests")
+    db.session.commit()
+    api = client.post(
+        "/api/v1/patients",
+        json={"display_name": "K.L.", "mrn": "MRN-1"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert api.status_code == 409 and api.get_json()["errors"]["mrn"]
+
+
+def test_a_likely_duplicate_is_offered_and_a_resubmission_creates_nothing(client, signed_in):
+    world = signed_in
+    before = patients()
+    same = {"display_name": "j.s.", "birth_year": "1960"}
+    for _ in range(2):  # the form sent, then Back and sent again
+        offered = client.post("/patients/new", data=same)
+        assert offered.status_code == 409
+        assert "This may be a patient already recorded" in offered.get_data(as_text=True)
+        assert f"/patients/{world.patient.id}" in offered.get_data(as_text=True)
+    assert patients() == before
+    # A different birth year is a different person.
+    assert client.post("/patients/new", data=same | {"birth_year": "1990"}).status_code == 302
+    confirmed = client.post("/patients/new", data=same | {"confirm_new": "y"})
+    assert confirmed.status_code == 302 and patients() == before + 2
+
+
+def test_merging_two_records_keeps_every_block_and_is_audited(client, signed_in):
+    world = signed_in
+    duplicate = create_patient(world.clinic, PatientInput("J.S.", None, 1960), by=world.clinician)
+    moved_block = make_block(world.clinic, duplicate, world.clinician)
+    db.session.commit()
+    page = client.get(f"/patients/{world.patient.id}").get_data(as_text=True)
+    assert "Another record of this patient?" in page
+    merge = f"/patients/{world.patient.id}/merge/{duplicate.id}"
+    assert merge in page
+    assert (
+        client.post(f"/patients/{world.patient.id}/merge/{world.other_patient.id}").status_code
+        == 404
+    )
+    assert client.post(merge).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Patient, duplicate.id) is None
+    assert db.session.get(Block, moved_block.id).patient_id == world.patient.id
+    blocks = db.session.scalars(select(Block.id).where(Block.patient_id == world.patient.id))
+    assert set(blocks) == {world.block.id, moved_block.id}
+    merged = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "patient.merge")
+    ).one()
+    assert merged.detail == {"merged_patient_id": duplicate.id, "block_ids": [moved_block.id]}
+    series = client.get(f"/patients/{world.patient.id}").get_data(as_text=True)
+    assert series.count('class="series-block"') == 2  # one series: the same levels and side
+
+
+def test_the_upgrade_refuses_duplicate_mrns_and_folds_existing_search_terms(tmp_path, capfd):
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/m.db"})
+    with app.app_context():
+        upgrade(revision="8d4e5f6a7b92")
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO clinic (id, name, timezone, threshold_pct, min_baseline_pain, "
+                    "min_entries_in_window, diary_link_hours, created_at) "
+                    "VALUES (1, 'Old', 'UTC', 80, 4, 3, 48, '2026-01-01 00:00:00')"
+                )
+            )
+            for n in (1, 2):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO patient (id, clinic_id, display_name, mrn, created_at) "
+                        "VALUES (:id, 1, 'José Núñez-Ávila', 'M-7', '2026-01-01 00:00:00')"
+                    ),
+                    {"id": n},
+                )
+        with pytest.raises(SystemExit):
+            upgrade()
+        said = capfd.readouterr().err
+        assert "1 MRNs name more than one patient record" in said
+        assert "flask merge-patients" in said
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("UPDATE patient SET mrn = 'M-8' WHERE id = 2"))
+        upgrade()
+        with db.engine.begin() as connection:
+            terms = (
+                connection.execute(sa.text("SELECT term FROM patient_term WHERE patient_id = 1"))
+                .scalars()
+                .all()
+            )
+        assert {"jose", "nunez", "avila", "nunez-avila", "m-7"} <= set(terms)
