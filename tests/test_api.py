@@ -386,6 +386,24 @@ def test_diary_correction_keeps_history(client, world):
     assert_problem(client.patch(other, json={"pain": 0}), 404)
 
 
+def test_a_diary_patch_changes_only_the_fields_sent(client, world):
+    url = f"/api/v1/diary/{world.block.diary_token}/entries"
+    full = {"pain": 6, "relief_pct": 40, "activity": "bend forward", "note": "after lunch"}
+    entry = client.post(url, json=full).get_json()
+    pain_only = client.patch(f"{url}/{entry['id']}", json={"pain": 2}).get_json()
+    assert pain_only["pain"] == 2
+    assert pain_only["reported_relief_pct"] == 40 and pain_only["activity"] == "bend forward"
+    assert pain_only["note"] == "after lunch"
+    assert pain_only["recorded_at"] == entry["recorded_at"]
+    cleared = client.patch(f"{url}/{entry['id']}", json={"note": None}).get_json()
+    assert cleared["note"] is None and cleared["pain"] == 2
+    assert cleared["reported_relief_pct"] == 40
+    assert_problem(client.patch(f"{url}/{entry['id']}", json={"pain": None}), 422)
+    unchanged = client.patch(f"{url}/{entry['id']}", json={})
+    assert unchanged.status_code == 200 and unchanged.get_json()["pain"] == 2
+    assert db.session.execute(select(func.count(EntryRevision.id))).scalar_one() == 2
+
+
 # --- another clinic ------------------------------------------------------------------
 
 CLINIC_URLS = [
@@ -504,6 +522,17 @@ def test_the_cap_is_a_clinic_setting_within_its_range(client, world):
     changed = admin_api.patch("/clinic/settings", json={"max_entries_per_diary": 300})
     assert changed.get_json()["max_entries_per_diary"] == 300
     assert_problem(admin_api.patch("/clinic/settings", json={"max_entries_per_diary": 5000}), 422)
+
+
+def test_settings_patch_takes_every_field_the_document_lists(client, world):
+    admin = make_user(world.clinic, "admin@a.example", role="admin")
+    _, token = create_api_token(admin, "admin")
+    db.session.commit()
+    admin_api = Api(client, token)
+    changed = admin_api.patch("/clinic/settings", json={"language": "es"})
+    assert changed.status_code == 200 and changed.get_json()["language"] == "es"
+    assert world.clinic.language == "es"
+    assert_problem(admin_api.patch("/clinic/settings", json={"language": "fr"}), 422)
 
 
 def test_tokens_expire_and_the_tokens_page_says_when(client, signed_in):

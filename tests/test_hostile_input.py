@@ -108,7 +108,7 @@ API_ENDPOINTS = [
     ("POST", "/api/v1/blocks/{block}/entries", fields_of(schemas.TranscribedEntry)),
     ("PATCH", "/api/v1/clinic/settings", fields_of(schemas.SettingsChanges)),
     ("POST", "/api/v1/diary/{token}/entries", fields_of(schemas.EntryInput)),
-    ("PATCH", "/api/v1/diary/{token}/entries/{entry}", fields_of(schemas.EntryCorrection)),
+    ("PATCH", "/api/v1/diary/{token}/entries/{entry}", fields_of(schemas.EntryChanges)),
     ("POST", "/api/v1/diary/{token}/push", fields_of(schemas.PushSubscription)),
     ("DELETE", "/api/v1/diary/{token}/push", fields_of(schemas.PushEndpoint)),
 ]

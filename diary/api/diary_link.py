@@ -8,7 +8,7 @@ from flask import current_app
 from diary.access import block_for_token_or_404, entry_of_block_or_404
 from diary.api import schemas
 from diary.api.blueprint import api
-from diary.api.entries import entry_values, store_entry
+from diary.api.entries import changed_entry_values, store_entry
 from diary.api.problems import ApiProblem
 from diary.api.serializers import entry_answer, public_diary_answer
 from diary.extensions import db, diary_token_limit
@@ -54,8 +54,9 @@ def diary_add_entry(token: str):
 
 @api.patch(
     "/diary/<token>/entries/<int:entry_id>",
-    summary="Correct an entry; the earlier value is kept in its history",
-    body=schemas.EntryCorrection,
+    summary="Correct some of an entry's fields (those left out are kept); the earlier "
+    "values are kept in its history",
+    body=schemas.EntryChanges,
     answers={200: schemas.Entry},
     problems=(404, 410),
     public=True,
@@ -65,7 +66,7 @@ def diary_correct_entry(token: str, entry_id: int):
     block = open_diary_or_410(token)
     entry = entry_of_block_or_404(block, entry_id)
     try:
-        correct_entry(entry, entry_values(api.body()), replaced_by="patient")
+        correct_entry(entry, changed_entry_values(entry, api.body()), replaced_by="patient")
     except InputRejected as rejected:
         raise ApiProblem.rejected(rejected) from None
     db.session.commit()

@@ -17,6 +17,18 @@ def entry_values(body: schemas.EntryCorrection) -> EntryInput:
     return EntryInput(reported_relief_pct=body.relief_pct, **values)
 
 
+def changed_entry_values(entry, body: schemas.EntryChanges) -> EntryInput:
+    """The entry as it will read after a PATCH: the fields sent over those it has."""
+    sent = body.model_dump(exclude_unset=True)
+    if "relief_pct" in sent:
+        sent["reported_relief_pct"] = sent.pop("relief_pct")
+    kept = {
+        name: getattr(entry, name)
+        for name in ("recorded_at", "pain", "reported_relief_pct", "activity", "note")
+    }
+    return EntryInput(**(kept | sent))
+
+
 def store_entry(block: Block, body: schemas.EntryInput, transcribed_by: User | None = None):
     try:
         entry, created = record_entry(block, entry_values(body), transcribed_by=transcribed_by)

@@ -138,6 +138,17 @@ class EntryCorrection(Input):
     note: str | None = Field(None, max_length=1000)
 
 
+class EntryChanges(Input):
+    """A correction of some of an entry's fields: those left out keep their values; null
+    clears relief, activity or note."""
+
+    recorded_at: InputMoment = unchanged()
+    pain: int = unchanged(ge=0, le=10)
+    relief_pct: int | None = Field(None, ge=0, le=100)
+    activity: str | None = Field(None, max_length=200)
+    note: str | None = Field(None, max_length=1000)
+
+
 class EntryInput(EntryCorrection):
     """An entry from the patient's phone; the time is now when left out."""
 
