@@ -81,7 +81,14 @@ def csv_response(
     user = current_user._get_current_object()
     detail = detail or {}
     record_audit(f"{action}.start", by=user, target=target, detail=detail)
-    db.session.commit()
+    # The body is read after this request's session has closed (a server streams the
+    # response once the view has returned): what the rows are made from must stay loaded.
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
     rows = 0
 
     def counted() -> Iterator[list[str]]:

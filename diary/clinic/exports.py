@@ -46,8 +46,7 @@ def _export_filter() -> tuple[ExportFilterForm, BlockFilter | None]:
 def exports():
     form, chosen = _export_filter()
     status = 400 if chosen is None and request.args else 200
-    query = request.query_string.decode()
-    return render_template("clinic/exports.html", form=form, query=query), status
+    return render_template("clinic/exports.html", form=form), status
 
 
 @bp.get("/exports/<kind>.csv")
@@ -56,7 +55,7 @@ def clinic_csv(kind: str):
         abort(404)
     form, chosen = _export_filter()
     if chosen is None:
-        return render_template("clinic/exports.html", form=form, query=""), 400
+        return render_template("clinic/exports.html", form=form), 400
     user = current_user._get_current_object()
     blocks = export_queries.clinic_export(user.clinic, chosen, with_entries=kind == "entries")
     if kind == "entries":
