@@ -465,7 +465,26 @@ def test_series_lcd_requires_fourteen_days():
     )
     assert result.pair_status == "concordant"
     lcd = result.ablation_criteria["lcd"]
-    assert lcd.met is False and "10 days after the first; at least 14" in lcd.reason
+    assert lcd.met is False and "10 days after the first; at least 14 days" in lcd.reason
+
+
+def test_series_interval_is_shown_exactly_and_pair_results_read_as_words():
+    nearly = relief.analyse_series(
+        [
+            series_block(1, 0, "bupivacaine", POSITIVE_BUPI),
+            series_block(2, 13.8, "lidocaine", POSITIVE_LIDO),
+        ]
+    )
+    lcd = nearly.ablation_criteria["lcd"]
+    assert lcd.met is False
+    assert "the second block was 13 days 19 h after the first; at least 14 days" in lcd.reason
+    both_short = relief.analyse_series(
+        [series_block(1, 0, "lidocaine", {2: 0}), series_block(2, 20, "lidocaine", {2: 0})]
+    )
+    assert both_short.pair_status == "not_confirmed"
+    assert "of the two most recent diagnostic blocks, both were indeterminate" in (
+        both_short.pair_reason
+    )
 
 
 def test_series_lcd_requires_consistent_duration():

@@ -4,6 +4,7 @@ the two published ablation criteria."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
+from datetime import timedelta
 
 from diary.agents import window_for
 from diary.relief.reading import analyse
@@ -14,6 +15,7 @@ from diary.relief.values import (
     LCD_MIN_DAYS_BETWEEN,
     LCD_THRESHOLD_PCT,
     POSITIVE,
+    VERDICT_LABELS,
     Analysis,
     AnalysisSettings,
     BlockFacts,
@@ -95,7 +97,7 @@ def _pair_status(
     a1, a2 = analyses[first.block_id], analyses[second.block_id]
     if a1.verdict != POSITIVE or a2.verdict != POSITIVE:
         return NOT_CONFIRMED, (
-            f"the two most recent diagnostic blocks were {a1.verdict} and {a2.verdict}; "
+            f"of the two most recent diagnostic blocks, {_pair_results(a1, a2)}; "
             "both must be positive"
         )
     if first.facts.agent == second.facts.agent:
@@ -137,19 +139,33 @@ def _lcd_criterion(last_two: list[SeriesBlock], settings: AnalysisSettings) -> C
                 f"the {ordinal} block's relief was {analysis.duration_class} than expected for "
                 f"{block.facts.agent_label}, not consistent with the agent"
             )
-    days = (last_two[1].facts.performed_at - last_two[0].facts.performed_at).total_seconds() / 86400
-    if days < LCD_MIN_DAYS_BETWEEN:
+    between = last_two[1].facts.performed_at - last_two[0].facts.performed_at
+    if between < timedelta(days=LCD_MIN_DAYS_BETWEEN):
         failures.append(
-            f"the second block was {days:.0f} days after the first; at least "
-            f"{LCD_MIN_DAYS_BETWEEN} are required"
+            f"the second block was {_interval(between)} after the first; at least "
+            f"{LCD_MIN_DAYS_BETWEEN} days are required"
         )
     if failures:
         return Criterion(False, "; ".join(failures))
     return Criterion(
         True,
         "two diagnostic blocks, each with ≥80% relief lasting as long as the agent "
-        f"explains, {days:.0f} days apart",
+        f"explains, {_interval(between)} apart",
     )
+
+
+def _pair_results(first: Analysis, second: Analysis) -> str:
+    """ "both indeterminate", "the first was positive, the second partial"."""
+    one, two = (VERDICT_LABELS[a.verdict].lower() for a in (first, second))
+    return f"both were {one}" if one == two else f"the first was {one}, the second {two}"
+
+
+def _interval(between: timedelta) -> str:
+    """An interval as exactly as a clinician reads it: "13 days 19 h", "14 days"."""
+    hours = round(between.total_seconds() / 3600)
+    days, hours = divmod(hours, 24)
+    text = f"{days} day{'' if days == 1 else 's'}"
+    return f"{text} {hours} h" if hours else text
 
 
 def _consensus_criterion(diagnostic: list[SeriesBlock], settings: AnalysisSettings) -> Criterion:
