@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from diary.extensions import db
+from diary.forms import utc_to_clinic_time
 from diary.models import DiaryEntry, EntryRevision
 
 
@@ -184,6 +185,21 @@ def test_correction_keeps_history(client, world):
     revision = db.session.execute(select(EntryRevision)).scalar_one()
     assert (revision.entry_id, revision.pain, revision.replaced_by) == (entry.id, 6, "patient")
     assert "(corrected)" in client.get(diary_url(world.block)).get_data(as_text=True)
+
+
+def test_the_correction_page_is_worded_as_a_correction_of_that_score(client, world):
+    client.post(diary_url(world.block) + "/entries", data={"pain": "6"})
+    entry = db.session.execute(select(DiaryEntry)).scalar_one()
+    url = f"{diary_url(world.block)}/entries/{entry.id}/edit"
+    page = client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    at = utc_to_clinic_time(entry.recorded_at, world.clinic.timezone).strftime("%H:%M")
+    assert re.search(rf"Your pain score for \w+ \d+ \w+, {at} \(0–10\)", page)
+    assert "Time of this score" in page
+    assert "right now" not in page and "Logging an earlier time" not in page
+    spanish = client.get(url, headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert "Su dolor anotado para" in spanish and "Hora de esta puntuación" in spanish
+    assert "— elija —" in spanish and "Otra cosa" in spanish
+    assert "choose" not in spanish and "Something else" not in spanish
 
 
 def test_invalid_correction_changes_nothing(client, world):

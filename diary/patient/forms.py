@@ -38,8 +38,17 @@ class EntryForm(FlaskForm):
 
     def set_activities(self, activities: list[str]) -> None:
         self.activity.choices = (
-            {"": "— choose —"} | {a: a for a in activities} | {OTHER_ACTIVITY: "Something else"}
+            {"": str(_l("— choose —"))}
+            | {a: a for a in activities}
+            | {OTHER_ACTIVITY: str(_l("Something else"))}
         )
+
+    def as_correction(self, at: str) -> None:
+        """Worded as the correction of the score logged at ``at`` (clinic time)."""
+        self.pain.label.text = _l("Your pain score for %(time)s (0–10)", time=at)
+        self.relief_pct.label.text = _l("Your relief at that time (0–100%)")
+        self.activity.label.text = _l("What were you doing then?")
+        self.recorded_at.label.text = _l("Time of this score")
 
     def chosen_activity(self) -> str | None:
         if self.activity.data == OTHER_ACTIVITY:
