@@ -72,10 +72,17 @@ def instructions_for(clinic_instructions: dict | None, language: str) -> list[st
 
 
 def patient_time(value, tz_name: str, pattern: str) -> str:
-    """A time in the clinic's zone, with day and month names in the page's language."""
+    """A time in the clinic's zone, with day and month names in the page's language.
+
+    ``pattern`` is a CLDR pattern ("HH:mm"), or a date length ("full", "medium") for the
+    date as the language writes it ("martes, 24 de noviembre de 2026") and the time."""
     from zoneinfo import ZoneInfo
 
-    from babel.dates import format_datetime
+    from babel.dates import format_date, format_datetime
     from flask_babel import get_locale
 
-    return format_datetime(value, pattern, tzinfo=ZoneInfo(tz_name), locale=get_locale())
+    zone, locale = ZoneInfo(tz_name), get_locale()
+    if pattern in ("full", "long", "medium", "short"):
+        local = value.astimezone(zone)
+        return f"{format_date(local.date(), pattern, locale=locale)}, {local:%H:%M}"
+    return format_datetime(value, pattern, tzinfo=zone, locale=locale)

@@ -34,6 +34,14 @@ def test_phone_language_chooses_spanish(client, world):
     assert "Su diario de dolor" in text and "Guardar" in text and "Sin dolor" in text
     assert "Parte baja de la espalda (lumbar)" in text
     assert "Your pain diary" not in text
+    # Dates as Spanish writes them: "viernes, 27 de noviembre de 2026".
+    from babel.dates import format_date
+
+    day = world.block.performed_at.astimezone(
+        __import__("zoneinfo").ZoneInfo(world.clinic.timezone)
+    )
+    assert format_date(day.date(), "full", locale="es") in text
+    assert " de " + format_date(day.date(), "MMMM", locale="es") + " de " in text
 
 
 def test_english_phone_gets_english(client, world):

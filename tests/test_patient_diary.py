@@ -193,7 +193,7 @@ def test_the_correction_page_is_worded_as_a_correction_of_that_score(client, wor
     url = f"{diary_url(world.block)}/entries/{entry.id}/edit"
     page = client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
     at = utc_to_clinic_time(entry.recorded_at, world.clinic.timezone).strftime("%H:%M")
-    assert re.search(rf"Your pain score for \w+ \d+ \w+, {at} \(0–10\)", page)
+    assert re.search(rf"Your pain score for \w+ \d+, \d{{4}}, {at} \(0–10\)", page)
     assert "Time of this score" in page
     assert "right now" not in page and "Logging an earlier time" not in page
     spanish = client.get(url, headers={"Accept-Language": "es"}).get_data(as_text=True)

@@ -193,7 +193,7 @@ def edit_entry(token: str, entry_id: int):
     entry = entry_of_block_or_404(block, entry_id)
     form = EntryForm()
     form.set_activities(block.activities)
-    form.as_correction(patient_time(entry.recorded_at, block.clinic.timezone, "EEE d MMM, HH:mm"))
+    form.as_correction(patient_time(entry.recorded_at, block.clinic.timezone, "medium"))
     if form.is_submitted():
         if form.validate():
             values = _entry_input(form, block.clinic.timezone)
