@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, json
+from flask_babel import gettext
 
 from diary.services.rejections import InputRejected
 
@@ -35,8 +36,10 @@ class ApiProblem(Exception):
 
     @classmethod
     def rejected(cls, rejected: InputRejected) -> ApiProblem:
-        """A service's refusal as a 422 naming the field at fault."""
-        return cls(422, rejected.message, {rejected.field: rejected.message})
+        """A service's refusal as a 422 naming the field at fault, in the caller's
+        language where the message is translated (a patient's phone asks in its own)."""
+        message = gettext(rejected.message)
+        return cls(422, message, {rejected.field: message})
 
 
 def problem_response(status: int, detail: str, errors: dict[str, str] | None = None) -> Response:

@@ -12,9 +12,14 @@
   if (!form || !window.fetch || !window.localStorage || !window.JSON) { return; }
 
   var api = form.dataset.api;
+  var tz = form.dataset.tz;
+  var fieldMessages = JSON.parse(form.dataset.fieldMessages || "{}");
   var key = "block-diary-queue:" + form.dataset.diary;
+  var refusedKey = key + ":refused";
   var pendingBox = document.getElementById("pending");
   var pendingList = document.getElementById("pending-list");
+  var refusedBox = document.getElementById("refused");
+  var refusedReason = document.getElementById("refused-reason");
   var status = document.getElementById("send-status");
   var sending = false;
   var sentSomething = false;
@@ -24,12 +29,33 @@
   }
   function store(queue) { localStorage.setItem(key, JSON.stringify(queue)); }
   function pad(n) { return String(n).padStart(2, "0"); }
-  function isoWithOffset(d) {
-    var offset = -d.getTimezoneOffset(), sign = offset >= 0 ? "+" : "-", abs = Math.abs(offset);
-    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + "T" +
-      pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds()) +
-      sign + pad(Math.floor(abs / 60)) + ":" + pad(abs % 60);
+
+  // Times on this page are the clinic's wall clock (the field's label says so), whatever
+  // time zone the phone is set to.
+  function clinicParts(date) {
+    var parts = {};
+    new Intl.DateTimeFormat("en-US", {
+      timeZone: tz, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit"
+    }).formatToParts(date).forEach(function (part) { parts[part.type] = part.value; });
+    parts.hour = pad(Number(parts.hour) % 24);
+    return parts;
   }
+  function clinicWallToDate(value) {  // "2026-11-24T04:17", clinic time
+    var m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(value);
+    if (!m) { return null; }
+    var wall = Date.UTC(+m[1], m[2] - 1, +m[3], +m[4], +m[5]), guess = wall;
+    for (var i = 0; i < 3; i++) {  // twice settles the offset, a third time a DST edge
+      var p = clinicParts(new Date(guess));
+      guess += wall - Date.UTC(+p.year, p.month - 1, +p.day, +p.hour, +p.minute);
+    }
+    return new Date(guess);
+  }
+  function clinicWall(date) {
+    var p = clinicParts(date);
+    return p.year + "-" + p.month + "-" + p.day + "T" + p.hour + ":" + p.minute;
+  }
+  function clinicClock(date) { var p = clinicParts(date); return p.hour + ":" + p.minute; }
   function newId() {
     if (window.crypto && crypto.randomUUID) { return crypto.randomUUID().replace(/-/g, ""); }
     var id = "";
@@ -43,24 +69,66 @@
     pendingList.textContent = "";
     queue.forEach(function (item) {
       var li = document.createElement("li");
-      var when = new Date(item.body.recorded_at);
-      li.textContent = pad(when.getHours()) + ":" + pad(when.getMinutes()) + " · Pain " +
-        item.body.pain + "/10 · " + (item.error ? item.error : form.dataset.waiting);
+      li.textContent = clinicClock(new Date(item.body.recorded_at)) + " · " +
+        form.dataset.painWord + " " + item.body.pain + "/10 · " + form.dataset.waiting;
       pendingList.appendChild(li);
     });
     pendingBox.hidden = queue.length === 0;
   }
 
-  function drop(id, error) {
-    var queue = load().filter(function (item) {
-      if (item.id === id && error) { item.error = error; return true; }
-      return item.id !== id;
+  function drop(id) {
+    store(load().filter(function (item) { return item.id !== id; }));
+  }
+
+  // A score the server refused is not lost: it goes back into the form with the reason,
+  // to be corrected and saved again, or discarded; it is kept across reloads until then.
+  function refuse(item, reason) {
+    drop(item.id);
+    localStorage.setItem(refusedKey, JSON.stringify({
+      body: item.body, earlier: item.earlier, reason: reason
+    }));
+    showRefused();
+  }
+  function loadRefused() {
+    try { return JSON.parse(localStorage.getItem(refusedKey)); } catch (e) { return null; }
+  }
+  function showRefused() {
+    var refused = loadRefused();
+    refusedBox.hidden = !refused;
+    if (!refused) { return; }
+    refusedReason.textContent = refused.reason;
+    var body = refused.body;
+    var pain = form.querySelector("input[name=pain][value='" + body.pain + "']");
+    if (pain) { pain.checked = true; }
+    setValue("relief_pct", body.relief_pct);
+    setValue("note", body.note);
+    setValue("recorded_at", refused.earlier ? clinicWall(new Date(body.recorded_at)) : "");
+    var activity = form.querySelector("[name=activity]");
+    var known = activity && Array.prototype.some.call(activity.options, function (option) {
+      return option.value === body.activity;
     });
-    store(queue);
+    if (activity) { activity.value = known ? body.activity : (body.activity ? "__other__" : ""); }
+    setValue("activity_other", known ? "" : body.activity);
+    var details = form.querySelector("details.optional");
+    if (details && (body.relief_pct !== undefined || body.note || body.activity || refused.earlier)) {
+      details.open = true;
+    }
+    say("");
+  }
+  function setValue(name, value) {
+    var input = form.querySelector("[name=" + name + "]");
+    if (input) { input.value = value === undefined || value === null ? "" : value; }
+  }
+  function reasonFor(response, problem) {
+    if (response.status === 410) { return form.dataset.closed; }
+    var field = problem.errors ? Object.keys(problem.errors)[0] : null;
+    // The page's own words for a field it checks; the server's (in the page's language) else.
+    return (field && fieldMessages[field]) || (field && problem.errors[field]) ||
+      problem.detail || form.dataset.refused;
   }
 
   function flush() {
-    var queue = load().filter(function (item) { return !item.error; });
+    var queue = load();
     if (sending || queue.length === 0) {
       if (!sending && sentSomething) {
         // Show the server's list, which now holds what was sent.
@@ -84,14 +152,13 @@
         sentSomething = true;
         render();
         flush();
-      } else if (response.status >= 400 && response.status < 500) {
-        return response.json().then(function (problem) {
-          var first = problem.errors ? Object.values(problem.errors)[0] : problem.detail;
-          drop(item.id, first || problem.detail);
+      } else if (response.status >= 400 && response.status < 500 && response.status !== 429) {
+        return response.json().catch(function () { return {}; }).then(function (problem) {
+          refuse(item, reasonFor(response, problem));
           render();
           flush();
         });
-      } else {
+      } else {  // busy or unreachable: kept, and sent again later
         say(form.dataset.offline);
       }
     }).catch(function () {
@@ -111,18 +178,21 @@
     var earlier = form.querySelector("[name=recorded_at]");
     var chosen = activity && activity.value && activity.value !== "__other__" ? activity.value : "";
     var now = new Date();
+    var earlierAt = earlier && earlier.value ? clinicWallToDate(earlier.value) : null;
     var body = {
       client_id: newId(),
       pain: Number(pain.value),
-      recorded_at: isoWithOffset(earlier && earlier.value ? new Date(earlier.value) : now),
-      made_at: isoWithOffset(now)
+      recorded_at: (earlierAt || now).toISOString(),
+      made_at: now.toISOString()
     };
     if (relief && relief.value !== "") { body.relief_pct = Number(relief.value); }
     if (chosen || (other && other.value)) { body.activity = chosen || other.value; }
     if (note && note.value) { body.note = note.value; }
     var queue = load();
-    queue.push({ id: body.client_id, body: body });
+    queue.push({ id: body.client_id, body: body, earlier: Boolean(earlierAt) });
     store(queue);
+    localStorage.removeItem(refusedKey);  // sent again as corrected
+    refusedBox.hidden = true;
     form.reset();
     render();
     say(form.dataset.saved);
@@ -133,6 +203,14 @@
     sessionStorage.removeItem(key + ":sent");
     say(form.dataset.sent);
   }
+  document.getElementById("discard").addEventListener("click", function () {
+    localStorage.removeItem(refusedKey);
+    form.reset();
+    refusedBox.hidden = true;
+  });
+  // Queues kept by an earlier version of this page marked refusals in place.
+  load().forEach(function (item) { if (item.error) { refuse(item, item.error); } });
+  showRefused();
   form.dataset.ready = "true";  // entries now go through the phone's queue
   window.addEventListener("online", flush);
   window.setInterval(flush, 15000);
