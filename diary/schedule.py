@@ -79,6 +79,32 @@ def diary_status(
     return IN_PROGRESS if entry_count else NOT_STARTED
 
 
+# After the last due time's own quarter hours, the diary's window is over: what is left is
+# adding a score the patient forgot, with its time, while the link lives.
+WINDOW_GRACE = timedelta(minutes=30)
+
+
+def window_over(due_times: list[datetime], now: datetime) -> bool:
+    return not due_times or now > due_times[-1] + WINDOW_GRACE
+
+
+def due_now(due_times: list[datetime], answered: set[datetime], now: datetime) -> datetime | None:
+    """The due time a score made now would answer, when it has passed unanswered: the
+    page then asks for a score now rather than naming a time already gone."""
+    if window_over(due_times, now):
+        return None
+    current = slot_for(due_times, now)
+    return current if current is not None and current <= now and current not in answered else None
+
+
+def next_unanswered(
+    due_times: list[datetime], answered: set[datetime], now: datetime
+) -> datetime | None:
+    """The first due time ahead of ``now`` not answered yet (a score made a few minutes
+    early answers the slot it is nearest to)."""
+    return next((due for due in due_times if due > now and due not in answered), None)
+
+
 # While the diary runs, entries still to come may change the verdict.
 RUNNING = (NOT_STARTED, IN_PROGRESS)
 

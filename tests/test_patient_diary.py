@@ -34,8 +34,74 @@ def test_diary_page_shows_procedure_scale_and_due_time(client, world):
     assert page.count('name="pain"') == 11
     for word in ("No pain", "Moderate", "Worst"):
         assert word in page
-    assert "Next score due at" in page
+    # Opened 3 h after the block with nothing logged: the 3 h score is due now.
+    assert "A score is due now (it was due at" in page and "The next one is due at" in page
     assert "stand up" in page  # the block's provocative activity is offered
+
+
+def test_a_score_made_early_answers_its_slot_and_the_page_moves_on(client, world):
+    from tests.conftest import make_block
+
+    block = make_block(
+        world.clinic,
+        world.patient,
+        world.clinician,
+        performed_at=datetime.now(UTC) - timedelta(minutes=55),
+    )
+    db.session.commit()
+    due = [block.performed_at + timedelta(hours=h) for h in (1, 2)]
+    one_h, two_h = (utc_to_clinic_time(d, world.clinic.timezone).strftime("%H:%M") for d in due)
+    page = client.get(diary_url(block)).get_data(as_text=True)
+    assert f"Next score due at {one_h}" in page
+    client.post(diary_url(block) + "/entries", data={"pain": "3"})  # 5 minutes early
+    page = client.get(diary_url(block)).get_data(as_text=True)
+    assert f"Next score due at {two_h}" in page and "A score is due now" not in page
+
+
+def test_a_due_time_on_another_day_shows_its_date(client, world):
+    from tests.conftest import make_block
+
+    block = make_block(
+        world.clinic,
+        world.patient,
+        world.clinician,
+        performed_at=datetime.now(UTC) + timedelta(days=2),
+    )
+    db.session.commit()
+    page = client.get(diary_url(block)).get_data(as_text=True)
+    due = utc_to_clinic_time(block.performed_at + timedelta(minutes=15), world.clinic.timezone)
+    assert f"Next score due at {due:%b} {due.day}, {due.year}, {due:%H:%M}" in page
+
+
+def test_after_the_window_only_late_entries_with_their_time_are_offered(client, world):
+    from tests.conftest import make_block
+
+    block = make_block(
+        world.clinic,
+        world.patient,
+        world.clinician,
+        performed_at=datetime.now(UTC) - timedelta(hours=10),
+    )
+    db.session.commit()
+    felt = block.performed_at + timedelta(hours=2)
+    client.post(diary_url(block) + "/entries", data={"pain": "2", "recorded_at": local_input(felt)})
+    page = client.get(diary_url(block)).get_data(as_text=True)
+    assert "The diary window is over. Thank you!" in page
+    assert "Forgot a score? You can still add it below, with the time you felt the pain" in page
+    assert "When did you feel this pain?" in page and "right now" not in page
+    assert "/edit" not in page  # no "Correct" links
+    no_time = client.post(diary_url(block) + "/entries", data={"pain": "4"})
+    assert no_time.status_code == 400
+    assert "Add the time you felt this pain" in no_time.get_data(as_text=True)
+    entry = db.session.execute(
+        select(DiaryEntry).where(DiaryEntry.block_id == block.id)
+    ).scalar_one()
+    edit = client.get(f"{diary_url(block)}/entries/{entry.id}/edit", follow_redirects=True)
+    assert "scores can no longer be corrected here" in edit.get_data(as_text=True)
+    api = client.patch(f"/api/v1/diary/{block.diary_token}/entries/{entry.id}", json={"pain": 0})
+    assert api.status_code == 409
+    db.session.refresh(entry)
+    assert entry.pain == 2
 
 
 def test_token_is_long_and_random(world):

@@ -4,6 +4,7 @@ block's token, and nothing that identifies the patient."""
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext
 
 from diary.access import block_for_token_or_404, entry_of_block_or_404
 from diary.api import schemas
@@ -13,7 +14,8 @@ from diary.api.problems import ApiProblem
 from diary.api.serializers import entry_answer, public_diary_answer
 from diary.extensions import db, diary_token_limit
 from diary.models import Block, utcnow
-from diary.services.entries import correct_entry
+from diary.services.entries import CORRECTIONS_CLOSED, correct_entry
+from diary.services.progress import diary_progress
 from diary.services.rejections import InputRejected
 from diary.services.reminders import subscribe_push, unsubscribe_push
 
@@ -58,13 +60,15 @@ def diary_add_entry(token: str):
     "values are kept in its history",
     body=schemas.EntryChanges,
     answers={200: schemas.Entry},
-    problems=(404, 410),
+    problems=(404, 409, 410),
     public=True,
 )
 @diary_token_limit
 def diary_correct_entry(token: str, entry_id: int):
     block = open_diary_or_410(token)
     entry = entry_of_block_or_404(block, entry_id)
+    if diary_progress(block).window_over:
+        raise ApiProblem(409, gettext(CORRECTIONS_CLOSED))
     try:
         correct_entry(entry, changed_entry_values(entry, api.body()), replaced_by="patient")
     except InputRejected as rejected:

@@ -43,6 +43,11 @@ class EntryForm(FlaskForm):
             | {OTHER_ACTIVITY: str(_l("Something else"))}
         )
 
+    def as_late_entry(self) -> None:
+        """Worded for a score added after the diary window, with the time it was felt."""
+        self.pain.label.text = _l("How bad was your usual pain then?")
+        self.recorded_at.label.text = _l("When did you feel this pain?")
+
     def as_correction(self, at: str) -> None:
         """Worded as the correction of the score logged at ``at`` (clinic time)."""
         self.pain.label.text = _l("Your pain score for %(time)s (0–10)", time=at)

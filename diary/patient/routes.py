@@ -20,6 +20,7 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from diary.access import block_for_token_or_404, entry_of_block_or_404
 from diary.extensions import db, diary_token_limit
@@ -29,7 +30,7 @@ from diary.models import utcnow
 from diary.patient.forms import OTHER_ACTIVITY, EntryForm
 from diary.reminders import reminders_ics
 from diary.services.blocks import agent_label
-from diary.services.entries import EntryInput, correct_entry, record_entry
+from diary.services.entries import CORRECTIONS_CLOSED, EntryInput, correct_entry, record_entry
 from diary.services.progress import diary_progress
 from diary.services.rejections import DiaryClosed, InputRejected
 from diary.web import diary_url
@@ -44,6 +45,9 @@ def _open_block_or_410(token: str):
     if not block.link_open(utcnow()):
         abort(410)
     return block
+
+
+LATE_TIME_NEEDED = _l("Add the time you felt this pain: the diary window is over.")
 
 
 def _entry_input(form: EntryForm, tz_name: str) -> EntryInput:
@@ -93,6 +97,8 @@ def saved_scores(block, tz: str) -> list[SavedScore]:
 
 def _render_diary(block, form: EntryForm, status: int = 200):
     progress = diary_progress(block)
+    if progress.window_over:
+        form.as_late_entry()
     g.page_has_forms = True  # its Referer must reach this site for CSRF over https
     return (
         render_template(
@@ -175,6 +181,9 @@ def add_entry(token: str):
     form.set_activities(block.activities)
     if not form.validate():
         return _render_diary(block, form, 400)
+    if not form.recorded_at.data and diary_progress(block).window_over:
+        form.recorded_at.errors.append(LATE_TIME_NEEDED)
+        return _render_diary(block, form, 400)
     try:
         created = record_entry(block, _entry_input(form, block.clinic.timezone))[1]
     except InputRejected as rejected:
@@ -191,6 +200,9 @@ def add_entry(token: str):
 def edit_entry(token: str, entry_id: int):
     block = _open_block_or_410(token)
     entry = entry_of_block_or_404(block, entry_id)
+    if diary_progress(block).window_over:
+        flash(_(CORRECTIONS_CLOSED), "info")
+        return redirect(url_for("patient.diary", token=token) + "#entries")
     form = EntryForm()
     form.set_activities(block.activities)
     form.as_correction(patient_time(entry.recorded_at, block.clinic.timezone, "medium"))

@@ -33,6 +33,12 @@ def N_(message: str) -> str:
     return message
 
 
+# Scores stand as logged once the diary window is over: a change then is the clinic's.
+CORRECTIONS_CLOSED = N_(
+    "The diary window is over, so scores can no longer be corrected here. Please tell your clinic."
+)
+
+
 @dataclass
 class EntryInput:
     pain: int

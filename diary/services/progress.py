@@ -10,7 +10,15 @@ from diary.models import (
     Block,
     utcnow,
 )
-from diary.schedule import Compliance, compliance, diary_status, next_due, still_awaited
+from diary.schedule import (
+    Compliance,
+    compliance,
+    diary_status,
+    due_now,
+    next_unanswered,
+    still_awaited,
+    window_over,
+)
 from diary.services.settings import block_due_times, diary_schedule
 
 
@@ -35,7 +43,10 @@ def diary_statuses(
 @dataclass(frozen=True)
 class DiaryProgress:
     due_times: list[datetime]
+    # The first due time ahead not answered yet, and a passed one a score now would answer.
     next_due_at: datetime | None
+    due_now_at: datetime | None
+    window_over: bool
     status: str
     entry_count: int
     compliance: Compliance
@@ -57,9 +68,12 @@ def diary_progress(block: Block, now: datetime | None = None) -> DiaryProgress:
         (e.due_at, e.made_at or e.submitted_at) for e in block.entries if e.source == "patient"
     ]
     status = diary_status(due_times, count, block.link_open(now), now)
+    answered = {entry.due_at for entry in block.entries if entry.due_at is not None}
     return DiaryProgress(
         due_times=due_times,
-        next_due_at=next_due(due_times, now),
+        next_due_at=next_unanswered(due_times, answered, now),
+        due_now_at=due_now(due_times, answered, now),
+        window_over=window_over(due_times, now),
         status=status,
         entry_count=count,
         compliance=compliance(due_times, answers, now),

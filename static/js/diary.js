@@ -179,6 +179,11 @@
     var chosen = activity && activity.value && activity.value !== "__other__" ? activity.value : "";
     var now = new Date();
     var earlierAt = earlier && earlier.value ? clinicWallToDate(earlier.value) : null;
+    if (form.dataset.lateOnly && !earlierAt) {  // after the window, only with its time
+      say(fieldMessages.recorded_at);
+      if (earlier) { earlier.focus(); }
+      return;
+    }
     var body = {
       client_id: newId(),
       pain: Number(pain.value),
