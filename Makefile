@@ -10,8 +10,8 @@ export FLASK_APP := app
 
 $(BIN)/flask: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	$(BIN)/python -m pip install -qq --upgrade pip
+	$(BIN)/python -m pip install -qq -c constraints.txt -e '.[test]'
 	touch $(BIN)/flask
 
 # Pin what the current environment runs (after changing dependencies in pyproject.toml).
