@@ -56,6 +56,8 @@ def test_demo_command_seeds_once(runner):
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
     assert DEMO_EMAIL in first.output and DEMO_PASSWORD in first.output
+    # The full address to open, host and port included (PUBLIC_URL's).
+    assert "Sign in at http://127.0.0.1:5000/login as" in first.output
     second = runner.invoke(args=["demo"])
     assert "Kept" in second.output
     assert db.session.execute(select(func.count(Clinic.id))).scalar_one() == 1
