@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from diary import anatomy, relief, schedule
 from diary.agents import AGENT_LABELS
+from diary.vocabulary import SideEffect
 
 PAIR_LABELS = {
     relief.CONCORDANT: "Concordant",
@@ -31,7 +32,26 @@ def pct(value: float | None) -> str:
     return "" if value is None else relief.format_pct(value)
 
 
-FILTERS = {"local_time": local_time, "hours": hours, "pct": pct}
+# Side effects as the clinic's pages name them.
+SIDE_EFFECT_LABELS: dict[str, str] = {
+    SideEffect.NUMBNESS: "numbness",
+    SideEffect.WEAKNESS: "weakness",
+    SideEffect.HEADACHE: "headache",
+    SideEffect.INJECTION_SITE_PAIN: "injection-site pain",
+    SideEffect.OTHER: "other",
+}
+
+
+def side_effect_label(code: str) -> str:
+    return SIDE_EFFECT_LABELS.get(code, code)
+
+
+FILTERS = {
+    "local_time": local_time,
+    "hours": hours,
+    "pct": pct,
+    "side_effect_label": side_effect_label,
+}
 GLOBALS = {
     "VERDICT_LABELS": relief.VERDICT_LABELS,
     "PAIR_LABELS": PAIR_LABELS,

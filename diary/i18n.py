@@ -65,6 +65,21 @@ def default_instructions() -> list[str]:
     ]
 
 
+def default_safety_text() -> str:
+    """What to do about the warning signs after a spinal injection, unless the clinic
+    wrote its own."""
+    from flask_babel import gettext as _
+
+    return _(
+        "Call the clinic at once if you have new numbness or weakness in your arms or legs, "
+        "a fever, or severe new pain. If you cannot reach the clinic, call 911."
+    )
+
+
+def safety_text_for(clinic_text: dict | None, language: str) -> str:
+    return (clinic_text or {}).get(language) or default_safety_text()
+
+
 def instructions_for(clinic_instructions: dict | None, language: str) -> list[str]:
     """The clinic's own instructions in this language if it wrote some, else the defaults."""
     own = (clinic_instructions or {}).get(language)

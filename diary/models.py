@@ -112,6 +112,10 @@ class Clinic(Model):
     )
     # {"en": ["...", ...], "es": [...]}: the clinic's own instructions, if it wrote any.
     instructions: Mapped[dict | None] = mapped_column(JSON, default=None)
+    # How patients reach the clinic ("Spine Center · 555-0100, 8am–6pm"), on every diary.
+    contact_line: Mapped[str | None] = mapped_column(String(200))
+    # {"en": "...", "es": "..."}: what to do about warning signs; the standard text if unset.
+    safety_text: Mapped[dict | None] = mapped_column(JSON, default=None)
     # {"early_minutes": [15, 30], "hourly_until_h": 8, "long_acting_until_h": 12}
     schedule: Mapped[dict | None] = mapped_column(JSON, default=None)
     # {"lidocaine": {"minimum_h": 0.5, "maximum_h": 3}, ...}: overrides of the defaults
@@ -308,6 +312,9 @@ class DiaryEntry(Model):
     reported_relief_pct: Mapped[int | None] = mapped_column(Integer)
     activity: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
+    # What the patient ticked (SideEffect values), NULL when nothing: staff look at these.
+    side_effects: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    side_effect_note: Mapped[str | None] = mapped_column(String(500))
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # "patient" from the diary link, or "transcribed" by staff from a paper diary.
     source: Mapped[EntrySource] = mapped_column(

@@ -54,6 +54,16 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+class SideEffect(StrEnum):
+    """What a patient may report beside a score: the staff look at each one."""
+
+    NUMBNESS = "numbness"
+    WEAKNESS = "weakness"
+    HEADACHE = "headache"
+    INJECTION_SITE_PAIN = "injection_site_pain"
+    OTHER = "other"
+
+
 class EntrySource(StrEnum):
     PATIENT = "patient"
     TRANSCRIBED = "transcribed"

@@ -355,6 +355,8 @@ def settings_answer() -> schemas.Settings:
         timezone=clinic.timezone,
         language=current.language,
         require_two_factor=current.require_two_factor,
+        contact_line=current.contact_line,
+        safety_text=current.safety_text,
     )
 
 

@@ -35,6 +35,7 @@ from diary.vocabulary import (
     Sedation,
     Sequence,
     Side,
+    SideEffect,
 )
 
 MAX_ID = 2**31 - 1
@@ -154,6 +155,8 @@ class EntryInput(EntryCorrection):
 
     made_at: InputMoment | None = None
     client_id: str | None = Field(None, pattern=CLIENT_ID)
+    side_effects: list[SideEffect] = Field(default_factory=list, max_length=len(SideEffect))
+    side_effect_note: str | None = Field(None, max_length=500)
 
 
 class TranscribedEntry(EntryInput):
@@ -184,6 +187,8 @@ class SettingsChanges(Input):
     diary_link_hours: int = _limited("diary_link_hours")
     max_entries_per_diary: int = _limited("max_entries_per_diary")
     require_two_factor: bool = unchanged()
+    contact_line: str | None = Field(None, max_length=200)
+    safety_text: dict[Language, Annotated[str, Field(max_length=1000)]] = unchanged()
     schedule: ScheduleChanges = unchanged()
     agent_windows: dict[Agent, WindowChanges] = unchanged()
 
@@ -270,6 +275,8 @@ class Entry(Output):
     reported_relief_pct: int | None
     activity: str | None
     note: str | None
+    side_effects: list[SideEffect]
+    side_effect_note: str | None
     edited: bool
     source: EntrySource
 
@@ -407,6 +414,8 @@ class Settings(Output):
     timezone: str
     language: Language
     require_two_factor: bool
+    contact_line: str | None
+    safety_text: dict[Language, str]
 
 
 class PublicDiary(Output):

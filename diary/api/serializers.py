@@ -49,6 +49,7 @@ def entry_answer(entry: DiaryEntry) -> schemas.Entry:
         entry,
         hours_since_block=round(hours_between(block.performed_at, entry.recorded_at), 3),
         relief_pct=relief_pct(block.baseline_pain, entry.pain),
+        side_effects=entry.side_effects or [],
     )
 
 

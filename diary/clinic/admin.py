@@ -68,6 +68,8 @@ def settings():
             language=form.language.data,
             instructions=instructions_from(form),
             require_two_factor=form.require_two_factor.data,
+            contact_line=form.contact_line.data,
+            safety_text={"en": form.safety_en.data or "", "es": form.safety_es.data or ""},
         )
         try:
             update_clinic_settings(clinic, values, by=current_user)
@@ -89,6 +91,9 @@ def settings():
         form.long_acting_until_h.data = current.schedule.long_acting_until_h
         form.language.data = current.language
         form.require_two_factor.data = current.require_two_factor
+        form.contact_line.data = current.contact_line
+        form.safety_en.data = current.safety_text.get("en", "")
+        form.safety_es.data = current.safety_text.get("es", "")
         for code, lines in current.instructions.items():
             form[f"instructions_{code}"].data = "\n".join(lines)
         for name, (agent, bound) in AGENT_WINDOW_FIELDS.items():

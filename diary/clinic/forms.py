@@ -196,6 +196,20 @@ class ClinicSettingsForm(FlaskForm):
     language = SelectField(
         "Patient pages' language when the phone's is not offered", choices=dict(LANGUAGES)
     )
+    contact_line = StringField(
+        "How patients reach the clinic (shown on every diary: name, phone, hours)",
+        validators=[Length(max=200)],
+    )
+    safety_en = TextAreaField(
+        "What to do about warning signs, English (empty for the standard text)",
+        validators=[Length(max=1000)],
+        render_kw={"rows": 2},
+    )
+    safety_es = TextAreaField(
+        "What to do about warning signs, Spanish (empty for the standard text)",
+        validators=[Length(max=1000)],
+        render_kw={"rows": 2},
+    )
     instructions_en = TextAreaField(
         "Instructions for patients, English (one per line; empty for the standard ones)",
         validators=[Length(max=2000)],

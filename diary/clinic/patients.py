@@ -29,7 +29,7 @@ from diary.models import Patient, utcnow
 from diary.services.analysis import analysed_series
 from diary.services.audit import record_audit
 from diary.services.blocks import create_block
-from diary.services.dashboard import dashboard_blocks
+from diary.services.dashboard import blocks_with_side_effects, dashboard_blocks
 from diary.services.patients import (
     PatientInput,
     create_patient,
@@ -65,6 +65,7 @@ def dashboard():
         has_next=has_next,
         q=search,
         archived=archived,
+        side_effects=blocks_with_side_effects([b.id for b in blocks]),
         search_form=SearchForm(q=search, archived="1" if archived else ""),
     )
     db.session.commit()  # the summaries brought up to date (after rendering: it expires all)

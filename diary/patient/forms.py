@@ -5,12 +5,15 @@ from wtforms import (
     HiddenField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional, Regexp
 
 from diary.forms import ScoreField
+from diary.vocabulary import SideEffect
 
 OTHER_ACTIVITY = "__other__"
 
@@ -35,6 +38,17 @@ class EntryForm(FlaskForm):
         format="%Y-%m-%dT%H:%M",
     )
     client_id = HiddenField(validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{8,64}$")])
+    side_effects = SelectMultipleField(
+        _l("Any side effect?"),
+        choices=[
+            SelectChoice(SideEffect.NUMBNESS, _l("Numbness")),
+            SelectChoice(SideEffect.WEAKNESS, _l("Weakness")),
+            SelectChoice(SideEffect.HEADACHE, _l("Headache")),
+            SelectChoice(SideEffect.INJECTION_SITE_PAIN, _l("Pain where the needle went in")),
+            SelectChoice(SideEffect.OTHER, _l("Something else")),
+        ],
+    )
+    side_effect_note = StringField(_l("About the side effect"), validators=[Length(max=500)])
 
     def set_activities(self, activities: list[str]) -> None:
         self.activity.choices = (

@@ -13,6 +13,7 @@ from flask import (
     flash,
     g,
     json,
+    make_response,
     redirect,
     render_template,
     send_from_directory,
@@ -25,7 +26,7 @@ from flask_babel import lazy_gettext as _l
 from diary.access import block_for_token_or_404, entry_of_block_or_404
 from diary.extensions import db, diary_token_limit
 from diary.forms import clinic_time_to_utc, utc_to_clinic_time
-from diary.i18n import instructions_for, patient_time
+from diary.i18n import instructions_for, patient_time, safety_text_for
 from diary.models import utcnow
 from diary.patient.forms import OTHER_ACTIVITY, EntryForm
 from diary.reminders import reminders_ics
@@ -43,8 +44,14 @@ def _open_block_or_410(token: str):
     block = block_for_token_or_404(token)
     g.clinic_language = block.clinic.language
     if not block.link_open(utcnow()):
-        abort(410)
+        # The closed-link page still says whom to call.
+        page = render_template("patient/closed.html", block=block, safety_text=_safety(block))
+        abort(make_response(page, 410))
     return block
+
+
+def _safety(block) -> str:
+    return safety_text_for(block.clinic.safety_text, str(get_locale()))
 
 
 LATE_TIME_NEEDED = _l("Add the time you felt this pain: the diary window is over.")
@@ -59,6 +66,8 @@ def _entry_input(form: EntryForm, tz_name: str) -> EntryInput:
         activity=form.chosen_activity(),
         note=form.note.data or None,
         client_id=form.client_id.data or None,
+        side_effects=form.side_effects.data or (),
+        side_effect_note=form.side_effect_note.data or None,
     )
 
 
@@ -110,6 +119,7 @@ def _render_diary(block, form: EntryForm, status: int = 200):
             agent_label=agent_label(block),
             tz=block.clinic.timezone,
             instructions=instructions_for(block.clinic.instructions, str(get_locale())),
+            safety_text=_safety(block),
             open_instructions=not block.entries,
         ),
         status,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 from diary.extensions import db
 from diary.models import (
     Block,
+    DiaryEntry,
     PatientTerm,
 )
 from diary.services.patients import search_text
@@ -57,6 +58,18 @@ def dashboard_blocks(
     # few matching patients' blocks, found by patient, are far fewer.
     query = query.where(Block.patient_id.in_(matching), Block.clinic_id + 0 == clinic_id)
     return _page(query, limit)
+
+
+def blocks_with_side_effects(block_ids: list[int]) -> set[int]:
+    """Which of these blocks have an entry with a side effect reported."""
+    if not block_ids:
+        return set()
+    found = db.session.execute(
+        select(DiaryEntry.block_id)
+        .where(DiaryEntry.block_id.in_(block_ids), DiaryEntry.side_effects.is_not(None))
+        .distinct()
+    )
+    return set(found.scalars())
 
 
 def _page(query, limit: int) -> tuple[list[Block], bool]:

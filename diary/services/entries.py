@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,6 +24,7 @@ from diary.schedule import slot_for
 from diary.services.audit import record_audit
 from diary.services.rejections import DiaryClosed, InputRejected
 from diary.services.settings import block_due_times
+from diary.vocabulary import SideEffect
 
 # Phones' clocks drift; an entry a little "in the future" is still now.
 CLOCK_SKEW = timedelta(minutes=2)
@@ -48,6 +50,8 @@ class EntryInput:
     activity: str | None = None
     note: str | None = None
     client_id: str | None = None
+    side_effects: Sequence[str] = ()
+    side_effect_note: str | None = None
 
 
 def check_entry_time(block: Block, recorded_at: datetime, now: datetime) -> None:
@@ -139,9 +143,18 @@ def _new_entry(
         reported_relief_pct=values.reported_relief_pct,
         activity=(values.activity or "").strip() or None,
         note=(values.note or "").strip() or None,
+        side_effects=_side_effects(values.side_effects),
+        side_effect_note=(values.side_effect_note or "").strip()[:500] or None,
         source="transcribed" if transcribed_by else "patient",
         entered_by_id=transcribed_by.id if transcribed_by else None,
     )
+
+
+def _side_effects(ticked: Sequence[str]) -> list[str] | None:
+    known = {effect.value for effect in SideEffect}
+    if not set(ticked) <= known:
+        raise InputRejected("side_effects", N_("Choose side effects from the list."))
+    return [effect.value for effect in SideEffect if effect.value in ticked] or None
 
 
 def _entry_by_client_id(block: Block, client_id: str) -> DiaryEntry | None:

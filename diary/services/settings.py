@@ -64,6 +64,8 @@ class ClinicSettings:
     language: str = "en"
     instructions: dict[str, list[str]] = field(default_factory=dict)
     require_two_factor: bool = False
+    contact_line: str | None = None
+    safety_text: dict[str, str] = field(default_factory=dict)
 
 
 def clinic_settings(clinic: Clinic) -> ClinicSettings:
@@ -81,6 +83,8 @@ def clinic_settings(clinic: Clinic) -> ClinicSettings:
         language=clinic.language,
         instructions=dict(clinic.instructions or {}),
         require_two_factor=clinic.require_two_factor,
+        contact_line=clinic.contact_line,
+        safety_text=dict(clinic.safety_text or {}),
     )
 
 
@@ -122,4 +126,8 @@ def update_clinic_settings(clinic: Clinic, values: ClinicSettings, by: User) -> 
     clinic.language = Language(values.language)
     clinic.instructions = values.instructions or None
     clinic.require_two_factor = bool(values.require_two_factor)
+    clinic.contact_line = (values.contact_line or "").strip() or None
+    clinic.safety_text = {
+        language: text.strip() for language, text in values.safety_text.items() if text.strip()
+    } or None
     record_audit("clinic.settings", by=by, target=clinic)

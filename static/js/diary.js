@@ -102,6 +102,10 @@
     if (pain) { pain.checked = true; }
     setValue("relief_pct", body.relief_pct);
     setValue("note", body.note);
+    setValue("side_effect_note", body.side_effect_note);
+    Array.prototype.forEach.call(form.querySelectorAll("[name=side_effects]"), function (box) {
+      box.checked = (body.side_effects || []).indexOf(box.value) >= 0;
+    });
     setValue("recorded_at", refused.earlier ? clinicWall(new Date(body.recorded_at)) : "");
     var activity = form.querySelector("[name=activity]");
     var known = activity && Array.prototype.some.call(activity.options, function (option) {
@@ -110,7 +114,8 @@
     if (activity) { activity.value = known ? body.activity : (body.activity ? "__other__" : ""); }
     setValue("activity_other", known ? "" : body.activity);
     var details = form.querySelector("details.optional");
-    if (details && (body.relief_pct !== undefined || body.note || body.activity || refused.earlier)) {
+    if (details && (body.relief_pct !== undefined || body.note || body.activity ||
+        body.side_effects || refused.earlier)) {
       details.open = true;
     }
     say("");
@@ -193,6 +198,11 @@
     if (relief && relief.value !== "") { body.relief_pct = Number(relief.value); }
     if (chosen || (other && other.value)) { body.activity = chosen || other.value; }
     if (note && note.value) { body.note = note.value; }
+    var effects = Array.prototype.map.call(
+      form.querySelectorAll("[name=side_effects]:checked"), function (box) { return box.value; });
+    if (effects.length) { body.side_effects = effects; }
+    var effectNote = form.querySelector("[name=side_effect_note]");
+    if (effectNote && effectNote.value) { body.side_effect_note = effectNote.value; }
     var queue = load();
     queue.push({ id: body.client_id, body: body, earlier: Boolean(earlierAt) });
     store(queue);

@@ -108,3 +108,17 @@ def test_an_earlier_time_is_read_in_the_clinics_time_zone_on_a_phone_set_to_utc(
             second=0, microsecond=0
         )
     context.close()
+
+
+def test_a_side_effect_ticked_on_the_phone_is_sent_with_the_score(live_app, phone):
+    open_diary(phone, live_app)
+    phone.get_by_role("radio", name="4", exact=True).tap()
+    phone.locator("details.optional summary").tap()
+    phone.get_by_label("Weakness").check()
+    phone.fill("#side_effect_note", "right leg")
+    phone.locator("button.save").tap()
+    expect(phone.get_by_text("Saved. Thank you.")).to_be_visible()
+    with live_app.app_context():
+        entry = db.session.execute(select(DiaryEntry)).scalar_one()
+        assert (entry.side_effects, entry.side_effect_note) == (["weakness"], "right leg")
+    expect(phone.get_by_role("heading", name="Your clinic")).to_have_count(1)
