@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -57,3 +58,42 @@ def test_page_fits_a_360_pixel_screen(live_app, browser):
     page.goto(f"{live_app.base_url}/d/{live_app.world.token}")
     assert no_sideways_scroll(page)
     context.close()
+
+
+ONE_SCALE = """els => {
+  const boxes = els.map(e => e.getBoundingClientRect());
+  const row = boxes.every((b, i) => Math.abs(b.top - boxes[0].top) < 1 &&
+    (i === 0 || b.left > boxes[i - 1].left));
+  const column = boxes.every((b, i) => Math.abs(b.left - boxes[0].left) < 1 &&
+    (i === 0 || b.top > boxes[i - 1].top));
+  return row ? "row" : column ? "column" : "split";
+}"""
+
+
+@pytest.mark.parametrize("width", [320, 360, 390, 430, 700])
+def test_the_scale_reads_as_one_scale_at_every_width(live_app, browser, width):
+    context = browser.new_context(
+        viewport={"width": width, "height": 844}, is_mobile=width < 600, has_touch=True
+    )
+    page = context.new_page()
+    page.goto(f"{live_app.base_url}/d/{live_app.world.token}")
+    assert page.locator(".score-option").evaluate_all(ONE_SCALE) in ("row", "column")
+    assert no_sideways_scroll(page)
+    page.get_by_role("radio", name="10 Worst").check()
+    save = page.locator("button.save").bounding_box()
+    assert save["y"] + save["height"] <= 844  # Save in view once the score is chosen
+    context.close()
+
+
+def test_the_staff_transcription_scale_is_one_scale_too(live_app, browser):
+    from tests.conftest import PASSWORD
+
+    page = browser.new_page(viewport={"width": 1366, "height": 800})
+    page.goto(f"{live_app.base_url}/login")
+    page.fill("#email", "doc@a.example")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_app.base_url}/blocks/{live_app.world.block_id}")
+    page.locator("#paper-heading").click()
+    assert page.locator(".score-option").evaluate_all(ONE_SCALE) in ("row", "column")
+    page.close()
