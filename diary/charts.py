@@ -10,15 +10,22 @@ import io
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 
 from diary.relief import VERDICT_LABELS, Analysis, ReliefPoint, format_hours, format_pct
 
 FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
-WIDTH_IN, HEIGHT_IN, BASE_DPI = 6.4, 3.8, 100
+WIDTH_IN, HEIGHT_IN, BASE_DPI = 6.4, 4.4, 100
 
 
-def chart_title(analysis: Analysis) -> str:
+def chart_title(analysis: Analysis, awaiting: str | None = None) -> str:
+    """The verdict and its figures; an indeterminate verdict says why, a provisional one
+    what the diary still waits for."""
     title = VERDICT_LABELS.get(analysis.verdict, analysis.verdict)
+    if awaiting:
+        title += f" (provisional, {awaiting})"
+    if analysis.verdict == "indeterminate" and analysis.reasons:
+        return f"{title}: {analysis.reasons[0]}"
     details = []
     if analysis.peak_relief_pct is not None:
         details.append(f"peak {format_pct(analysis.peak_relief_pct)} relief")
@@ -51,9 +58,11 @@ def chart_alt_text(analysis: Analysis, baseline_pain: int | None) -> str:
 def _marker_for(point: ReliefPoint) -> tuple[str, str, str]:
     """(matplotlib marker, face colour, legend label): shapes differ so print in grey works."""
     if point.before_block:
-        return "x", "black", "before the block (not counted)"
+        return "x", "black", "before the block (ignored)"
     if point.edited:
         return "s", "white", "corrected entry"
+    if point.transcribed:
+        return "D", "0.6", "from the paper diary"
     if point.logged_late:
         return "^", "white", "logged later"
     return "o", "black", "entry"
@@ -70,26 +79,48 @@ def new_figure(**options):
 
 
 def render_chart(
-    analysis: Analysis, baseline_pain: int | None, fmt: str = "png", scale: int = 1
+    analysis: Analysis,
+    baseline_pain: int | None,
+    fmt: str = "png",
+    scale: int = 1,
+    view: ChartView | None = None,
 ) -> bytes:
     """The block's chart as PNG (``scale`` 1 or 2 for high-density screens) or SVG bytes."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown chart format {fmt!r}")
     fig = new_figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=BASE_DPI * scale)
-    fig.subplots_adjust(left=0.1, right=0.88, top=0.88, bottom=0.28)
-    draw_chart(fig.add_subplot(), analysis, baseline_pain)
+    fig.subplots_adjust(left=0.1, right=0.88, top=0.87, bottom=0.36)
+    draw_chart(fig.add_subplot(), analysis, baseline_pain, view)
     buffer = io.BytesIO()
     metadata = {"Date": None} if fmt == "svg" else {"Software": None}
     fig.savefig(buffer, format=fmt, metadata=metadata)
     return buffer.getvalue()
 
 
-def draw_chart(ax, analysis: Analysis, baseline_pain: int | None) -> None:
+@dataclass(frozen=True)
+class ChartView:
+    """What a chart shows besides its analysis: the onset limit (a clinic setting), what a
+    running diary awaits, and a shared end of the time axis (a series' charts line up)."""
+
+    onset_limit_h: float = 1.0
+    awaiting: str | None = None
+    until_h: float | None = None
+
+
+def chart_end_h(analysis: Analysis) -> float:
+    """Where the chart's time axis ends by itself: the expected window or the last entry."""
+    last_hour = max((p.hours for p in analysis.relief), default=0.0)
+    return max(analysis.expected_window_h[1], last_hour) + 0.25
+
+
+def draw_chart(
+    ax, analysis: Analysis, baseline_pain: int | None, view: ChartView | None = None
+) -> None:
     """Draw the relief chart on a matplotlib Axes (also used by the PDF report)."""
+    view = view or ChartView()
     low, high = analysis.expected_window_h
     points = analysis.relief
-    last_hour = max((p.hours for p in points), default=0.0)
-    x_end = max(high, last_hour) + 0.25
+    x_end = max(chart_end_h(analysis), view.until_h or 0.0)
     x_start = min(0.0, min((p.hours for p in points), default=0.0)) - 0.1
 
     ax.axvspan(
@@ -97,9 +128,15 @@ def draw_chart(ax, analysis: Analysis, baseline_pain: int | None) -> None:
         high,
         facecolor="0.93",
         linewidth=0,
-        label=f"expected window, {analysis.agent_label} ({low:g}–{high:g} h)",
+        label=f"{analysis.agent_label}: relief expected within {high:g} h",
     )
-    ax.axvline(low, color="0.5", linewidth=0.8, linestyle=":")
+    ax.axvline(
+        view.onset_limit_h,
+        color="0.35",
+        linewidth=1,
+        linestyle=(0, (4, 2, 1, 2)),
+        label=f"onset limit, {format_hours(view.onset_limit_h)}",
+    )
     if analysis.response_start_h is not None:
         end = analysis.response_end_h
         if end == analysis.response_start_h:
@@ -173,8 +210,9 @@ def draw_chart(ax, analysis: Analysis, baseline_pain: int | None) -> None:
     ax.set_xlabel("Hours since the block", fontsize=9)
     ax.set_ylabel("Pain (0–10)", fontsize=9)
     ax.grid(True, color="0.85", linewidth=0.6)
-    ax.set_title(chart_title(analysis), fontsize=11, loc="left")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=3, fontsize=7, frameon=False)
+    title = chart_title(analysis, view.awaiting)
+    ax.set_title(title, fontsize=10 if len(title) > 60 else 11, loc="left", wrap=True)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=3, fontsize=8, frameon=False)
 
 
 class ChartCache:

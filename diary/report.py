@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from diary import anatomy
-from diary.charts import draw_chart, new_figure
+from diary.charts import ChartView, draw_chart, new_figure
 from diary.formatting import hours, local_time, pct
 from diary.relief import VERDICT_LABELS, Analysis, format_hours, format_pct
 
@@ -113,6 +113,7 @@ def report_pdf(
     analysis: Analysis,
     baseline_pain: int | None,
     created: datetime | None = None,
+    view: ChartView | None = None,
 ) -> bytes:
     fig = new_figure(figsize=A4_INCHES)
     fig.text(0.06, 0.965, "Medial branch block diary report", fontsize=15, weight="bold")
@@ -140,7 +141,7 @@ def report_pdf(
             y -= 0.015
     chart_top = y - 0.01
     chart = fig.add_axes((0.1, chart_top - 0.27, 0.78, 0.25))
-    draw_chart(chart, analysis, baseline_pain)
+    draw_chart(chart, analysis, baseline_pain, view)
     table_top = chart_top - 0.37
     rows = facts.entries[:MAX_TABLE_ROWS]
     if rows:

@@ -21,6 +21,7 @@ from diary.extensions import db
 from diary.models import Block
 from diary.services.analysis import analyse_block
 from diary.services.audit import record_audit
+from diary.services.progress import diary_progress
 from diary.services.settings import analysis_settings
 
 chart_cache = charts.ChartCache()
@@ -40,6 +41,9 @@ def diary_url(block: Block) -> str:
     return public_url("patient.diary", token=block.diary_token)
 
 
+MAX_CHART_HOURS = 24 * 14
+
+
 def chart_response(block_id: int, fmt: str) -> Response:
     """The clinic's block's chart (also served by the API), drawn once per change of the
     diary or the clinic's settings: what its stored summary is keyed on too."""
@@ -48,8 +52,15 @@ def chart_response(block_id: int, fmt: str) -> Response:
     block = clinic_block_or_404(block_id, options=[joinedload(Block.clinic)])
     scale = 2 if request.args.get("scale") == "2" and fmt == "png" else 1
     settings = analysis_settings(block.clinic)
+    # A series page draws its charts to one end of the time axis (?until=hours).
+    until = request.args.get("until", type=float)
+    view = charts.ChartView(
+        onset_limit_h=settings.onset_limit_h,
+        awaiting=diary_progress(block).awaiting,
+        until_h=min(max(until, 0.0), MAX_CHART_HOURS) if until is not None else None,
+    )
     key = summaries.summary_key(block, summaries.settings_digest(settings))
-    etag = hashlib.sha256(f"{block.id}:{key}:{fmt}:{scale}".encode()).hexdigest()[:32]
+    etag = hashlib.sha256(f"{block.id}:{key}:{fmt}:{scale}:{view}".encode()).hexdigest()[:32]
     record_audit("block.chart", by=current_user, target=block, detail={"format": fmt})
     if etag in request.if_none_match:
         response = Response(status=304, headers={"ETag": f'"{etag}"'})
@@ -57,7 +68,7 @@ def chart_response(block_id: int, fmt: str) -> Response:
 
         def render() -> bytes:
             analysis = analyse_block(block)
-            return charts.render_chart(analysis, block.baseline_pain, fmt, scale)
+            return charts.render_chart(analysis, block.baseline_pain, fmt, scale, view)
 
         body = chart_cache.get_or_render(etag, render)
         response = Response(body, mimetype=charts.FORMATS[fmt])

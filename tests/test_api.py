@@ -232,6 +232,7 @@ def test_analysis_is_the_value_the_block_page_shows(api, client, world):
         "edited": False,
         "logged_late": False,
         "before_block": False,
+        "transcribed": False,
     }
 
 

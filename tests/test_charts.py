@@ -38,7 +38,7 @@ def sample_analysis(**fact_changes):
 
 def test_png_decodes_at_1x_and_2x():
     analysis = sample_analysis()
-    for scale, size in ((1, (640, 380)), (2, (1280, 760))):
+    for scale, size in ((1, (640, 440)), (2, (1280, 880))):
         image = Image.open(io.BytesIO(charts.render_chart(analysis, 8, "png", scale)))
         image.load()
         assert image.format == "PNG" and image.size == size
@@ -50,7 +50,7 @@ def test_svg_is_well_formed_and_titled():
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     text = svg.decode()
     assert "Positive" in text  # the verdict is the title
-    assert "expected window" in text and "baseline 8/10" in text
+    assert "relief expected within 3 h" in text and "baseline 8/10" in text
 
 
 def test_chart_marks_each_kind_of_entry_and_the_relief_scale():
@@ -63,7 +63,7 @@ def test_chart_marks_each_kind_of_entry_and_the_relief_scale():
     # One line of markers per kind: 7 entries, one corrected, one logged later, one before.
     assert markers == {"entry": 4, "corrected entry": 1}
     legend = [text.get_text() for text in ax.get_legend().get_texts()]
-    assert {"logged later", "before the block (not counted)"} <= set(legend)
+    assert {"logged later", "before the block (ignored)"} <= set(legend)
     right = {text.get_text(): text.get_position()[1] for text in ax.texts}
     assert right["0"] == 8 and right["50"] == 4 and right["100"] == 0
     assert abs(right["80"] - 1.6) < 1e-9
@@ -79,7 +79,7 @@ def test_chart_without_baseline_or_entries_still_renders():
         agent_label="bupivacaine 0.5%",
     )
     body = charts.render_chart(relief.analyse(facts, []), None, "png")
-    assert Image.open(io.BytesIO(body)).size == (640, 380)
+    assert Image.open(io.BytesIO(body)).size == (640, 440)
 
 
 def test_title_and_alt_text_state_verdict_and_figures():
@@ -138,3 +138,99 @@ def test_dollar_signs_in_names_are_drawn_as_text_not_parsed_as_math():
     svg = charts.render_chart(analysis, 8, "svg").decode()
     assert "nosuchcommand" in svg
     assert charts.render_chart(analysis, 8, "png")[:4] == b"\x89PNG"
+
+
+def legend_of(ax) -> list[str]:
+    return [text.get_text() for text in ax.get_legend().get_texts()]
+
+
+def test_the_legend_explains_every_line_and_the_window_is_not_a_range():
+    from matplotlib.figure import Figure
+
+    ax = Figure().add_subplot()
+    charts.draw_chart(ax, sample_analysis(), 8, charts.ChartView(onset_limit_h=1.0))
+    legend = legend_of(ax)
+    assert "onset limit, 1.0 h" in legend
+    assert "lidocaine 2%: relief expected within 3 h" in legend
+    assert not any("0.5–3" in label for label in legend)  # not an axis range
+    assert {"baseline 8/10", "50% relief (pain 4.0)", "80% relief (pain 1.6)"} <= set(legend)
+    assert "≥80% relief (1.75 h)" in legend
+    # Every line drawn but the one joining the entries has its entry in the legend.
+    drawn = {line.get_label() for line in ax.lines} | {p.get_label() for p in ax.patches}
+    assert {label for label in drawn if not label.startswith("_")} <= set(legend)
+    assert all(t.get_fontsize() >= 8 for t in ax.get_legend().get_texts())
+    onset = [line for line in ax.lines if line.get_label() == "onset limit, 1.0 h"][0]
+    assert list(onset.get_xdata()) == [1.0, 1.0]
+
+
+def test_an_indeterminate_or_provisional_chart_says_why_in_its_title():
+    facts = relief.BlockFacts(
+        performed_at=START,
+        baseline_pain=8,
+        purpose="diagnostic",
+        agent="lidocaine",
+        agent_label="lidocaine 2%",
+    )
+    late = relief.analyse(
+        facts, [relief.DiaryPoint(recorded_at=START + timedelta(hours=h), pain=1) for h in (2, 3)]
+    )
+    assert charts.chart_title(late).startswith("Indeterminate: no entry in the first 1.0 h")
+    assert charts.chart_title(sample_analysis(), "awaiting the 5 h entry").startswith(
+        "Positive (provisional, awaiting the 5 h entry): peak 100% relief"
+    )
+
+
+def test_paper_diary_entries_are_not_drawn_as_logged_later():
+    from matplotlib.figure import Figure
+
+    facts = relief.BlockFacts(
+        performed_at=START,
+        baseline_pain=8,
+        purpose="diagnostic",
+        agent="lidocaine",
+        agent_label="lidocaine 2%",
+    )
+    copied = [
+        relief.DiaryPoint(
+            recorded_at=START + timedelta(hours=h),
+            pain=1,
+            transcribed=True,
+            submitted_at=START + timedelta(days=2),
+        )
+        for h in (0.5, 1, 2)
+    ]
+    ax = Figure().add_subplot()
+    charts.draw_chart(ax, relief.analyse(facts, copied), 8)
+    legend = legend_of(ax)
+    assert "from the paper diary" in legend and "logged later" not in legend
+
+
+def test_a_series_draws_its_charts_to_one_end_of_the_time_axis(client, signed_in):
+    from matplotlib.figure import Figure
+
+    ax = Figure().add_subplot()
+    charts.draw_chart(ax, sample_analysis(), 8, charts.ChartView(until_h=12.25))
+    assert ax.get_xlim()[1] == 12.25
+    world = signed_in
+    from tests.conftest import make_block
+
+    make_block(
+        world.clinic,
+        world.patient,
+        world.clinician,
+        agent="bupivacaine",
+        concentration="0.5",
+        performed_at=world.block.performed_at - timedelta(days=20),
+    )
+    db.session.commit()
+    import re
+
+    page = client.get(f"/patients/{world.patient.id}").get_data(as_text=True)
+    ends = re.findall(r"chart\.png\?until=([0-9.]+)", page)
+    assert len(ends) == 2 and len(set(ends)) == 1
+    assert float(ends[0]) == 8.25  # bupivacaine's expected 8 h window
+    chart = client.get(f"/blocks/{world.block.id}/chart.png?until={ends[0]}")
+    assert chart.status_code == 200
+    assert (
+        chart.headers["ETag"] != client.get(f"/blocks/{world.block.id}/chart.png").headers["ETag"]
+    )

@@ -39,6 +39,7 @@ from diary.services.blocks import (
 from diary.services.entries import EntryInput, record_entry
 from diary.services.progress import awaited_by_block, diary_progress
 from diary.services.rejections import InputRejected
+from diary.services.settings import analysis_settings
 from diary.web import block_csv_response, chart_response, diary_url
 
 
@@ -172,10 +173,10 @@ def block_report_pdf(block_id: int):
     block = clinic_block_or_404(block_id)
     analysis = analyse_block(block)
     tz = current_user.clinic.timezone
-    facts = report.report_facts(
-        block, analysis, agent_label(block), tz, utcnow(), diary_progress(block).awaiting
-    )
-    body = report.report_pdf(facts, analysis, block.baseline_pain)
+    awaiting = diary_progress(block).awaiting
+    facts = report.report_facts(block, analysis, agent_label(block), tz, utcnow(), awaiting)
+    view = charts.ChartView(analysis_settings(block.clinic).onset_limit_h, awaiting)
+    body = report.report_pdf(facts, analysis, block.baseline_pain, view=view)
     record_audit("export.report_pdf", by=current_user, target=block)
     db.session.commit()
     return Response(

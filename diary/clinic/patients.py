@@ -16,6 +16,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from diary import summaries
+from diary.charts import chart_end_h
 from diary.access import clinic_patient_or_404
 from diary.auth.forms import EmptyForm
 from diary.clinic.blueprint import bp
@@ -162,6 +163,11 @@ def patient(patient_id: int):
         patient=patient,
         series=series,
         awaiting=awaited_by_block(patient.blocks),
+        # Each series' charts end at the same hour, so their time axes line up.
+        axis_ends=[
+            round(max(chart_end_h(result.analyses[block.id]) for block in blocks), 2)
+            for blocks, result in series
+        ],
         duplicates=likely_duplicates(
             patient.clinic_id, patient.display_name, patient.birth_year, other_than=patient
         ),

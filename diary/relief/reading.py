@@ -75,6 +75,7 @@ def relief_series(facts: BlockFacts, entries: list[DiaryPoint]) -> list[ReliefPo
                 edited=entry.edited,
                 logged_late=entry.logged_late,
                 before_block=hours < 0,
+                transcribed=entry.transcribed,
             )
         )
     return points

@@ -78,6 +78,7 @@ class DiaryPoint:
     entry_id: int | None = None
     edited: bool = False
     logged_late: bool = False
+    transcribed: bool = False  # copied by staff from a paper diary
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ class ReliefPoint:
     edited: bool = False
     logged_late: bool = False
     before_block: bool = False
+    transcribed: bool = False
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ def diary_points(block: Block, entries=None) -> list[relief.DiaryPoint]:
 
 def _diary_point(entry) -> relief.DiaryPoint:
     recorded_at, submitted_at = as_utc(entry.recorded_at), as_utc(entry.submitted_at)
+    transcribed = entry.source == "transcribed"
     return relief.DiaryPoint(
         recorded_at=recorded_at,
         pain=entry.pain,
@@ -44,7 +45,9 @@ def _diary_point(entry) -> relief.DiaryPoint:
         reported_relief_pct=entry.reported_relief_pct,
         entry_id=entry.id,
         edited=entry.edited,
-        logged_late=submitted_at - recorded_at > LATE_LOGGING,
+        # Staff copy a paper diary afterwards by nature: that is not the patient logging late.
+        logged_late=not transcribed and submitted_at - recorded_at > LATE_LOGGING,
+        transcribed=transcribed,
     )
 
 
