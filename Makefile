@@ -32,10 +32,11 @@ run: $(BIN)/flask
 # production topology test). Installed with apt-get when run as root; otherwise the tests
 # that need them skip and say why.
 SYSTEM_PACKAGES := /usr/bin/chromium:chromium /usr/sbin/nginx:nginx \
-	/usr/bin/redis-server:redis-server /usr/bin/openssl:openssl
+	/usr/bin/redis-server:redis-server /usr/bin/openssl:openssl \
+	/usr/lib/$(shell uname -m)-linux-gnu/libpangoft2-1.0.so.0:libpangoft2-1.0-0
 system-packages:
 	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
-	  test -x "$${pair%%:*}" || missing="$$missing $${pair##*:}"; done; \
+	  test -e "$${pair%%:*}" || missing="$$missing $${pair##*:}"; done; \
 	if [ -n "$$missing" ]; then \
 	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 	    (apt-get update -qq && apt-get install -y -qq $$missing >/dev/null) \

@@ -196,6 +196,10 @@ def register_error_pages(app: Flask) -> None:
         ),
         413: (_l("Too large"), _l("That request was larger than the clinic accepts.")),
         429: (_l("Too many attempts"), _l("Please wait a minute and try again.")),
+        503: (
+            _l("Not available on this server"),
+            _l("PDF reports need the Pango library here; the printable page works."),
+        ),
         500: (_l("Something went wrong"), _l("Your data is safe. Please try again in a moment.")),
     }
 

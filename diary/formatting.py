@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -46,11 +47,31 @@ def side_effect_label(code: str) -> str:
     return SIDE_EFFECT_LABELS.get(code, code)
 
 
+# How many warnings of one kind are listed before the rest are counted instead.
+LISTED_PER_KIND = 2
+
+
+def group_warnings(warnings: list[str]) -> list[str]:
+    """Warnings that differ only in their figures ("a gap of 2.5 h between entries at
+    1.0 h and 3.5 h", nineteen times) as the first few and a count of the rest."""
+    kinds: dict[str, list[str]] = {}
+    for warning in warnings:
+        kinds.setdefault(re.sub(r"\d+(\.\d+)?", "#", warning), []).append(warning)
+    grouped = []
+    for same in kinds.values():
+        grouped.extend(same[:LISTED_PER_KIND])
+        if len(same) > LISTED_PER_KIND:
+            rest = len(same) - LISTED_PER_KIND
+            grouped.append(f"… and {rest} more like the above ({len(same)} in all)")
+    return grouped
+
+
 FILTERS = {
     "local_time": local_time,
     "hours": hours,
     "pct": pct,
     "side_effect_label": side_effect_label,
+    "group_warnings": group_warnings,
 }
 GLOBALS = {
     "VERDICT_LABELS": relief.VERDICT_LABELS,

@@ -219,6 +219,7 @@ class Patient(Model):
     birth_year: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    clinic: Mapped[Clinic] = relationship()
     blocks: Mapped[list[Block]] = relationship(
         back_populates="patient", order_by="Block.performed_at"
     )

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Response, abort, current_app, request, stream_with_context
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from diary import charts, export, summaries
+from diary import charts, export, pdf, summaries
 from diary.access import clinic_block_or_404
 from diary.extensions import db
 from diary.models import Block
@@ -39,6 +40,19 @@ def public_url(endpoint: str, **values) -> str:
 def diary_url(block: Block) -> str:
     """The link the patient opens: the diary page with the block's token."""
     return public_url("patient.diary", token=block.diary_token)
+
+
+def pdf_response(page: str, filename: str) -> Response:
+    """A printable page (HTML) as a PDF download, laid out as the browser prints it."""
+    try:
+        body = pdf.html_to_pdf(page, Path(current_app.static_folder or "static"))
+    except pdf.PdfUnavailable:
+        abort(503, "PDF reports need the Pango library on the server; the printable page works.")
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 MAX_CHART_HOURS = 24 * 14

@@ -202,6 +202,20 @@ def scratch_postgres(postgres_url: str, name: str):
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+def _pdf_works() -> bool:
+    try:
+        import weasyprint  # noqa: F401 (loads Pango)
+    except OSError:
+        return False
+    return True
+
+
+PDF_WORKS = _pdf_works()
+needs_pdf = pytest.mark.skipif(
+    not PDF_WORKS, reason="WeasyPrint needs Pango (apt-get install libpangoft2-1.0-0)"
+)
+
+
 def make_clinic(name: str, timezone: str = "America/Chicago") -> Clinic:
     clinic = Clinic(name=name, timezone=timezone)
     db.session.add(clinic)

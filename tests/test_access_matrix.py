@@ -14,6 +14,7 @@ from diary.services.tokens import create_api_token
 from tests.conftest import (
     API_BLOCK,
     PASSWORD,
+    PDF_WORKS,
     World,
     _empty_postgres,
     add_entries,
@@ -49,6 +50,10 @@ CLINIC_OBJECT_ACTION = dict.fromkeys(PATIENT_ROLES, 302) | {
     "other_clinic": 404,
     "admin": 302,
 }
+# Without Pango on the machine a PDF is a 503 that says so (tests/conftest.py: PDF_WORKS).
+PDF_PAGE = (
+    CLINIC_OBJECT_PAGE if PDF_WORKS else CLINIC_OBJECT_PAGE | {"clinician": 503, "admin": 503}
+)
 ADMIN_PAGE = dict.fromkeys(PATIENT_ROLES, 302) | {
     "clinician": 403,
     "other_clinic": 403,
@@ -135,7 +140,8 @@ MATRIX = {
     ),
     "clinic.block_csv": ("GET", "/blocks/{block}/entries.csv", None, CLINIC_OBJECT_PAGE),
     "clinic.block_report": ("GET", "/blocks/{block}/report", None, CLINIC_OBJECT_PAGE),
-    "clinic.block_report_pdf": ("GET", "/blocks/{block}/report.pdf", None, CLINIC_OBJECT_PAGE),
+    "clinic.block_report_pdf": ("GET", "/blocks/{block}/report.pdf", None, PDF_PAGE),
+    "clinic.series_report_pdf": ("GET", "/patients/{patient}/report.pdf", None, PDF_PAGE),
     "clinic.chart": ("GET", "/blocks/{block}/chart.png", None, CLINIC_OBJECT_PAGE),
     "clinic.diary_link": ("POST", "/blocks/{block}/link/revoke", None, CLINIC_OBJECT_ACTION),
     "clinic.archive": ("POST", "/blocks/{block}/archive", None, CLINIC_OBJECT_ACTION),

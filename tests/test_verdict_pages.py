@@ -7,7 +7,7 @@ import io
 from datetime import timedelta
 
 from diary.extensions import db
-from tests.conftest import add_entries, make_block, make_user
+from tests.conftest import add_entries, make_block, make_user, needs_pdf
 
 SETTINGS_FORM = {
     "threshold_pct": "50",
@@ -160,6 +160,7 @@ def _pdf_text(client, block_id) -> str:
     return " ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(body)).pages)
 
 
+@needs_pdf
 def test_a_running_diary_shows_its_verdict_as_provisional_everywhere(client, signed_in):
     from datetime import UTC, datetime
 
@@ -184,6 +185,7 @@ def test_a_running_diary_shows_its_verdict_as_provisional_everywhere(client, sig
     assert analysis["provisional"] is True and analysis["awaiting"] == awaited
 
 
+@needs_pdf
 def test_a_finished_diary_verdict_is_final(client, signed_in):
     from datetime import UTC, datetime
 

@@ -3,11 +3,11 @@ the CSV, archiving and the diary link."""
 
 from __future__ import annotations
 
+import base64
 from dataclasses import asdict
 from datetime import datetime
 
 from flask import (
-    Response,
     abort,
     flash,
     redirect,
@@ -40,7 +40,7 @@ from diary.services.entries import EntryInput, record_entry
 from diary.services.progress import awaited_by_block, diary_progress
 from diary.services.rejections import InputRejected
 from diary.services.settings import analysis_settings
-from diary.web import block_csv_response, chart_response, diary_url
+from diary.web import block_csv_response, chart_response, diary_url, pdf_response
 
 
 def _block_page_context(block: Block) -> dict:
@@ -151,55 +151,67 @@ def transcribe_entry(block_id: int):
     ), 400
 
 
+def _block_report_page(block: Block, for_pdf: bool) -> str:
+    """The printable report; for the PDF its chart is drawn into the page itself."""
+    context = _block_page_context(block)
+    awaiting = context["progress"].awaiting
+    facts = report.report_facts(
+        block, context["analysis"], context["agent_label"], context["tz"], utcnow(), awaiting
+    )
+    if for_pdf:
+        view = charts.ChartView(analysis_settings(block.clinic).onset_limit_h, awaiting)
+        svg = charts.render_chart(context["analysis"], block.baseline_pain, "svg", view=view)
+        chart_src = "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
+    else:
+        chart_src = url_for("clinic.chart", block_id=block.id, fmt="svg")
+    return render_template("clinic/report.html", facts=facts, chart_src=chart_src, **context)
+
+
 @bp.get("/blocks/<int:block_id>/report")
 def block_report(block_id: int):
-    block = clinic_block_or_404(block_id)
+    block = clinic_block_or_404(block_id, BLOCK_PAGE_LOADS)
     record_audit("block.report", by=current_user, target=block)
+    page = _block_report_page(block, for_pdf=False)
     db.session.commit()
-    context = _block_page_context(block)
-    facts = report.report_facts(
-        block,
-        context["analysis"],
-        context["agent_label"],
-        context["tz"],
-        utcnow(),
-        awaiting=context["progress"].awaiting,
-    )
-    return render_template("clinic/report.html", facts=facts, **context)
+    return page
 
 
 @bp.get("/blocks/<int:block_id>/report.pdf")
 def block_report_pdf(block_id: int):
-    block = clinic_block_or_404(block_id)
-    analysis = analyse_block(block)
-    tz = current_user.clinic.timezone
-    awaiting = diary_progress(block).awaiting
-    facts = report.report_facts(block, analysis, agent_label(block), tz, utcnow(), awaiting)
-    view = charts.ChartView(analysis_settings(block.clinic).onset_limit_h, awaiting)
-    body = report.report_pdf(facts, analysis, block.baseline_pain, view=view)
+    block = clinic_block_or_404(block_id, BLOCK_PAGE_LOADS)
+    response = pdf_response(_block_report_page(block, for_pdf=True), f"block-{block.id}-report.pdf")
     record_audit("export.report_pdf", by=current_user, target=block)
     db.session.commit()
-    return Response(
-        body,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="block-{block.id}-report.pdf"'},
+    return response
+
+
+def _series_report_page(patient) -> str:
+    return render_template(
+        "clinic/series_report.html",
+        patient=patient,
+        series=analysed_series(patient),
+        awaiting=awaited_by_block(patient.blocks),
+        printed_at=utcnow(),
+        tz=current_user.clinic.timezone,
     )
 
 
 @bp.get("/patients/<int:patient_id>/report")
 def series_report(patient_id: int):
     patient = clinic_patient_or_404(patient_id)
-    series = analysed_series(patient)
     record_audit("patient.report", by=current_user, target=patient)
+    page = _series_report_page(patient)
     db.session.commit()
-    return render_template(
-        "clinic/series_report.html",
-        patient=patient,
-        series=series,
-        awaiting=awaited_by_block(patient.blocks),
-        printed_at=utcnow(),
-        tz=current_user.clinic.timezone,
-    )
+    return page
+
+
+@bp.get("/patients/<int:patient_id>/report.pdf")
+def series_report_pdf(patient_id: int):
+    patient = clinic_patient_or_404(patient_id)
+    response = pdf_response(_series_report_page(patient), f"patient-{patient.id}-series-report.pdf")
+    record_audit("export.series_report_pdf", by=current_user, target=patient)
+    db.session.commit()
+    return response
 
 
 @bp.get("/blocks/<int:block_id>/chart.<fmt>")

@@ -16,9 +16,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from diary import summaries
-from diary.charts import chart_end_h
 from diary.access import clinic_patient_or_404
 from diary.auth.forms import EmptyForm
+from diary.charts import chart_end_h
 from diary.clinic.blueprint import bp
 from diary.clinic.forms import (
     BlockForm,
