@@ -11,6 +11,7 @@ import io
 import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from diary.relief import BlockSummary, Held, hours_between, relief_pct
 
@@ -51,6 +52,17 @@ ENTRY_FIELDS = {
     "note": ("string", "free-text note"),
     "edited": ("boolean", "the entry was corrected; history kept"),
     "source": ("string", "patient (diary link) or transcribed (from a paper diary)"),
+    "counts": ("boolean", "the analysis reads this entry"),
+    "not_counted_because": (
+        "string",
+        "why it does not count: replaced by a later entry for the same time, or before the block",
+    ),
+    "due_at": ("datetime", "the scheduled time the entry answers"),
+    "made_at": ("datetime", "when the patient tapped Save (before sending, if offline)"),
+    "on_time": ("boolean", "made within 15 minutes of due_at (empty without a due time)"),
+    "recorded_at_local": ("string", "recorded_at in the clinic's time zone, YYYY-MM-DD HH:MM"),
+    "clinic_timezone": ("string", "the clinic's time zone (IANA name)"),
+    "birth_year": ("integer", "the patient's birth year, if given"),
 }
 SUMMARY_FIELDS = {
     "entries": ("integer", "number of entries"),
@@ -61,7 +73,24 @@ SUMMARY_FIELDS = {
     "duration_50_h": ("number", "hours relief of at least 50% lasted"),
     "duration_80_h": ("number", "hours relief of at least 80% lasted"),
     "warnings": ("string", "warnings, separated by ' | '"),
+    "performed_at_local": ("string", "performed_at in the clinic's time zone, YYYY-MM-DD HH:MM"),
+    "clinic_timezone": ("string", "the clinic's time zone (IANA name)"),
+    "birth_year": ("integer", "the patient's birth year, if given"),
 }
+# One row per correction: what the entry was before it (the current values are in the
+# entries file, by entry_id).
+CORRECTION_FIELDS = {
+    "block_id": ("integer", "the block"),
+    "entry_id": ("integer", "the corrected entry"),
+    "replaced_at": ("datetime", "when the correction was made"),
+    "replaced_by": ("string", "who corrected it: patient, or staff:<user id>"),
+    "was_recorded_at": ("datetime", "the time of the pain before the correction"),
+    "was_pain": ("integer", "the pain score before the correction, 0-10"),
+    "was_reported_relief_pct": ("integer", "the patient's own relief before, percent"),
+    "was_activity": ("string", "the activity before the correction"),
+    "was_note": ("string", "the note before the correction"),
+}
+CORRECTION_COLUMNS = list(CORRECTION_FIELDS)
 ENTRY_COLUMNS = [*BLOCK_FIELDS, *VERDICT_FIELDS, *ENTRY_FIELDS]
 SUMMARY_COLUMNS = [*BLOCK_FIELDS, *VERDICT_FIELDS, *SUMMARY_FIELDS]
 
@@ -149,24 +178,48 @@ def entry_values(entry) -> tuple:
         entry.note,
         entry.edited,
         entry.source,
+        entry.due_at,
+        entry.made_at,
     )
 
 
-def entry_lines(block, summary: BlockSummary, entries: Iterable[tuple]) -> list[str]:
+REPLACED = "replaced by a later entry for the same time"
+BEFORE_BLOCK = "before the block"
+ON_TIME_SECONDS = 15 * 60  # diary/schedule.py's ON_TIME
+
+
+def _counted_ids(entries: list[tuple]) -> set[int]:
+    """The entries the analysis reads: for each time, the one submitted last (as
+    diary/relief/reading.py chooses)."""
+    latest: dict = {}
+    for entry in entries:
+        current = latest.get(entry[2])
+        if current is None or (entry[3], entry[1]) > (current[3], current[1]):
+            latest[entry[2]] = entry
+    return {entry[1] for entry in latest.values()}
+
+
+def entry_lines(block, summary: BlockSummary, entries: Iterable[tuple], tz: str) -> list[str]:
     """One CSV line per entry: the block's columns (rendered once) and the entry's.
 
     ``entries`` are tuples as ``entry_values`` makes them, their times datetimes or
-    SQLite's stored text. This runs once per exported entry (a million in a clinic-wide
-    export), so each line is built in one piece: the entry's cells are numbers, times and
-    fixed words that never need quotes, except the two free-text ones.
+    SQLite's stored text; ``tz`` is the clinic's time zone. This runs once per exported
+    entry (a million in a clinic-wide export), so each line is built in one piece: the
+    entry's cells are numbers, times and fixed words that never need quotes, except the
+    two free-text ones.
     """
     prefix = csv_line(block_cells(block, summary))[:-2] + ","
+    birth_year = number_cell(block.patient.birth_year)
+    zone = ZoneInfo(tz)
+    suffix = f",{quoted(tz)},{birth_year}\r\n"
     performed_at = block.performed_at
     performed_naive = performed_at.astimezone(UTC).replace(tzinfo=None)
     pain_and_relief = {
         pain: f"{pain},{number_cell(relief_pct(block.baseline_pain, pain))}" for pain in range(11)
     }
     parse = datetime.fromisoformat
+    rows = list(entries)
+    counted = _counted_ids(rows)
     lines = []
     for (
         _,
@@ -179,29 +232,55 @@ def entry_lines(block, summary: BlockSummary, entries: Iterable[tuple]) -> list[
         note,
         edited,
         source,
-    ) in entries:
+        due_at,
+        made_at,
+    ) in rows:
         if type(recorded_at) is str:
-            hours = hours_between(performed_naive, parse(recorded_at))
+            felt = parse(recorded_at)
             recorded = f"{recorded_at[:10]}T{recorded_at[11:19]}+00:00"
             submitted = f"{submitted_at[:10]}T{submitted_at[11:19]}+00:00"
+            due = parse(due_at) if due_at else None
+            made = parse(made_at) if made_at else None
         else:
-            hours = hours_between(performed_at, recorded_at)
+            felt = recorded_at.astimezone(UTC).replace(tzinfo=None)
             recorded, submitted = time_cell(recorded_at), time_cell(submitted_at)
+            due = due_at.astimezone(UTC).replace(tzinfo=None) if due_at else None
+            made = made_at.astimezone(UTC).replace(tzinfo=None) if made_at else None
+        hours = hours_between(performed_naive, felt)
         # number_cell(round(hours, 3)) (as the API gives it), in one formatting step.
         hours_text = f"{hours:.3f}".rstrip("0").rstrip(".")
         if hours_text == "-0":
             hours_text = "0"
+        if entry_id not in counted:
+            counts = f"false,{REPLACED}"
+        elif hours < 0:
+            counts = f"false,{BEFORE_BLOCK}"
+        else:
+            counts = "true,"
+        if due is None:
+            compliance = ",,"
+            if made is not None:
+                compliance = f",{made:%Y-%m-%dT%H:%M:%S}+00:00,"
+        else:
+            on_time = made is not None and abs((made - due).total_seconds()) <= ON_TIME_SECONDS
+            compliance = (
+                f"{due:%Y-%m-%dT%H:%M:%S}+00:00,"
+                f"{'' if made is None else f'{made:%Y-%m-%dT%H:%M:%S}+00:00'},"
+                f"{'true' if on_time else 'false'}"
+            )
+        local = felt.replace(tzinfo=UTC).astimezone(zone)
         lines.append(
             f"{prefix}{entry_id},{recorded},{submitted},{hours_text},{pain_and_relief[pain]},"
             f"{'' if reported is None else reported},"
             f"{'' if activity is None else quoted(text_cell(activity))},"
             f"{'' if note is None else quoted(text_cell(note))},"
-            f"{'true' if edited else 'false'},{source}\r\n"
+            f"{'true' if edited else 'false'},{source},{counts},{compliance},"
+            f"{local:%Y-%m-%d %H:%M}{suffix}"
         )
     return lines
 
 
-def summary_line(block, summary: BlockSummary) -> str:
+def summary_line(block, summary: BlockSummary, tz: str) -> str:
     """One row for the whole block: its fields, figures and verdict."""
 
     def held(value: Held | None) -> str:
@@ -219,13 +298,33 @@ def summary_line(block, summary: BlockSummary) -> str:
             held(summary.held_50),
             held(summary.held_80),
             text_cell(" | ".join(summary.warnings)),
+            f"{as_utc(block.performed_at).astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M}",
+            tz,
+            number_cell(block.patient.birth_year),
+        ]
+    )
+
+
+def correction_line(block_id: int, revision) -> str:
+    """One correction (an EntryRevision record) as a CSV line."""
+    return csv_line(
+        [
+            number_cell(block_id),
+            number_cell(revision.entry_id),
+            time_cell(revision.replaced_at),
+            text_cell(revision.replaced_by),
+            time_cell(revision.recorded_at),
+            number_cell(revision.pain),
+            number_cell(revision.reported_relief_pct),
+            text_cell(revision.activity),
+            text_cell(revision.note),
         ]
     )
 
 
 def table_schema(columns: list[str]) -> dict:
     """A Frictionless Table Schema describing ``columns``."""
-    described = BLOCK_FIELDS | VERDICT_FIELDS | ENTRY_FIELDS | SUMMARY_FIELDS
+    described = BLOCK_FIELDS | VERDICT_FIELDS | ENTRY_FIELDS | SUMMARY_FIELDS | CORRECTION_FIELDS
     fields = []
     for name in columns:
         kind, description = described[name]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gc
 from collections import namedtuple
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
@@ -18,7 +18,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from diary.extensions import db
-from diary.models import Block, Clinic, DiaryEntry, Patient
+from diary.models import Block, Clinic, DiaryEntry, EntryRevision, Patient
 from diary.services.dashboard import BlockFilter
 from diary.services.settings import analysis_settings
 from diary.summaries import settings_digest, stored_summary, summarise
@@ -51,7 +51,7 @@ def row_type(name: str, fields: list[str]) -> Any:
 
 
 ExportBlock = row_type("ExportBlock", [c.key for c in EXPORT_BLOCK_COLUMNS] + ["patient"])
-ExportPatient = namedtuple("ExportPatient", ["display_name", "mrn"])
+ExportPatient = namedtuple("ExportPatient", ["display_name", "mrn", "birth_year"])
 
 
 def clinic_export(clinic: Clinic, chosen: BlockFilter, with_entries: bool, chunk: int = 50):
@@ -66,7 +66,7 @@ def clinic_export(clinic: Clinic, chosen: BlockFilter, with_entries: bool, chunk
     settings = analysis_settings(clinic)
     digest = settings_digest(settings)
     query = (
-        select(*EXPORT_BLOCK_COLUMNS, Patient.display_name, Patient.mrn)
+        select(*EXPORT_BLOCK_COLUMNS, Patient.display_name, Patient.mrn, Patient.birth_year)
         .join(Patient, Patient.id == Block.patient_id)
         .where(Block.clinic_id == clinic.id)
         .order_by(Block.performed_at, Block.id)
@@ -83,7 +83,7 @@ def clinic_export(clinic: Clinic, chosen: BlockFilter, with_entries: bool, chunk
     result = db.session.connection().execute(query)
     try:
         for block_rows in result.partitions():
-            blocks = [ExportBlock(*row[:-2], ExportPatient(*row[-2:])) for row in block_rows]
+            blocks = [ExportBlock(*row[:-3], ExportPatient(*row[-3:])) for row in block_rows]
             summaries = {block.id: stored_summary(block, digest) for block in blocks}
             wanted = [b.id for b in blocks if with_entries or summaries[b.id] is None]
             entries = _entry_rows_by_block(wanted)
@@ -130,6 +130,8 @@ EXPORT_ENTRY_COLUMNS = (
     DiaryEntry.note,
     DiaryEntry.updated_at.is_not(None).label("edited"),
     DiaryEntry.source,
+    utc_text(DiaryEntry.due_at).label("due_at"),
+    utc_text(DiaryEntry.made_at).label("made_at"),
 )
 # The same tuple with names, for the analysis of a block whose stored summary is stale.
 EntryRow = row_type("EntryRow", [column.key for column in EXPORT_ENTRY_COLUMNS])
@@ -173,3 +175,15 @@ def _driver_rows(statement) -> Sequence[tuple]:
         cursor.close()
         if collecting:
             gc.enable()
+
+
+def corrections_of(block_ids: list[int], chunk: int = 500) -> Iterator[tuple[int, EntryRevision]]:
+    """(block id, revision) of every correction of these blocks' entries, oldest first."""
+    for start in range(0, len(block_ids), chunk):
+        rows = db.session.execute(
+            select(DiaryEntry.block_id, EntryRevision)
+            .join(DiaryEntry, DiaryEntry.id == EntryRevision.entry_id)
+            .where(DiaryEntry.block_id.in_(block_ids[start : start + chunk]))
+            .order_by(DiaryEntry.block_id, EntryRevision.replaced_at, EntryRevision.id)
+        )
+        yield from rows  # rows unpack as (block id, revision)

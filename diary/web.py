@@ -143,7 +143,11 @@ def block_csv_response(block: Block) -> Response:
     summary = summaries.summarise(block, analysis_settings(block.clinic))
     return csv_response(
         export.ENTRY_COLUMNS,
-        [export.entry_lines(block, summary, map(export.entry_values, block.entries))],
+        [
+            export.entry_lines(
+                block, summary, map(export.entry_values, block.entries), block.clinic.timezone
+            )
+        ],
         f"block-{block.id}-diary.csv",
         "export.block_csv",
         target=block,

@@ -139,6 +139,12 @@ MATRIX = {
         CLINIC_OBJECT_ACTION,
     ),
     "clinic.block_csv": ("GET", "/blocks/{block}/entries.csv", None, CLINIC_OBJECT_PAGE),
+    "clinic.block_corrections_csv": (
+        "GET",
+        "/blocks/{block}/corrections.csv",
+        None,
+        CLINIC_OBJECT_PAGE,
+    ),
     "clinic.block_report": ("GET", "/blocks/{block}/report", None, CLINIC_OBJECT_PAGE),
     "clinic.block_report_pdf": ("GET", "/blocks/{block}/report.pdf", None, PDF_PAGE),
     "clinic.series_report_pdf": ("GET", "/patients/{patient}/report.pdf", None, PDF_PAGE),

@@ -8,6 +8,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -24,13 +25,17 @@ DOCUMENTED_HEADER = (
     "block_id,patient,mrn,performed_at,region,levels,side,purpose,sequence,agent,"
     "concentration_pct,agent_label,volume_ml_per_level,steroid,sedation,baseline_pain,verdict,"
     "threshold_pct,peak_relief_pct,response_duration_h,entry_id,recorded_at,submitted_at,"
-    "hours_since_block,pain,relief_pct,reported_relief_pct,activity,note,edited,source"
+    "hours_since_block,pain,relief_pct,reported_relief_pct,activity,note,edited,source,"
+    # Added at the end (the columns before never move):
+    "counts,not_counted_because,due_at,made_at,on_time,recorded_at_local,clinic_timezone,"
+    "birth_year"
 )
 DOCUMENTED_SUMMARY_HEADER = (
     "block_id,patient,mrn,performed_at,region,levels,side,purpose,sequence,agent,"
     "concentration_pct,agent_label,volume_ml_per_level,steroid,sedation,baseline_pain,verdict,"
     "threshold_pct,peak_relief_pct,response_duration_h,entries,peak_at_h,onset_h,response_open,"
-    "duration_class,duration_50_h,duration_80_h,warnings"
+    "duration_class,duration_50_h,duration_80_h,warnings,"
+    "performed_at_local,clinic_timezone,birth_year"
 )
 
 
@@ -307,7 +312,7 @@ def test_entry_lines_are_what_the_csv_module_writes(baseline, rows):
     performed_at = datetime(2026, 3, 1, 9, 15, 30, 250000, tzinfo=UTC)
     block = SimpleNamespace(
         id=7,
-        patient=SimpleNamespace(display_name='=J, "S"', mrn=None),
+        patient=SimpleNamespace(display_name='=J, "S"', mrn=None, birth_year=None),
         performed_at=performed_at,
         region="lumbar",
         levels=["L4-L5"],
@@ -324,15 +329,29 @@ def test_entry_lines_are_what_the_csv_module_writes(baseline, rows):
     summary = relief.BlockSummary(
         "positive", 80.0, 87.5, 1.0, 0.25, 2.0, False, None, "lidocaine 2%", 3, [], None, None
     )
+    due = performed_at + timedelta(hours=1)
+    winners = {}
+    for n, row in enumerate(rows):
+        winners[row[0]] = n  # the later submission of a time counts
     expected, from_datetimes, from_text = [], [], []
     for n, (after_us, pain, reported, activity, note, edited, source) in enumerate(rows):
         recorded = performed_at + timedelta(microseconds=after_us)
         submitted = recorded + timedelta(seconds=n * 61.5)
+        made = recorded + timedelta(minutes=n * 7)
+        hours = hours_between(performed_at, recorded)
+        if winners[after_us] != n:
+            counts = ["false", export.REPLACED]
+        elif hours < 0:
+            counts = ["false", export.BEFORE_BLOCK]
+        else:
+            counts = ["true", ""]
+        on_time = abs((made - due).total_seconds()) <= 15 * 60
+        local = recorded.astimezone(ZoneInfo("America/Chicago")).strftime("%Y-%m-%d %H:%M")
         cells = [
             str(n),
             export.time_cell(recorded),
             export.time_cell(submitted),
-            export.number_cell(round(hours_between(performed_at, recorded), 3)),  # as the API
+            export.number_cell(round(hours, 3)),  # as the API
             str(pain),
             export.number_cell(relief_pct(baseline, pain)),
             export.number_cell(reported),
@@ -340,14 +359,78 @@ def test_entry_lines_are_what_the_csv_module_writes(baseline, rows):
             export.text_cell(note),
             export.bool_cell(edited),
             source,
+            *counts,
+            export.time_cell(due),
+            export.time_cell(made),
+            export.bool_cell(on_time),
+            local,
+            "America/Chicago",
+            "",
         ]
         expected.append(export.csv_line(export.block_cells(block, summary) + cells))
         values = (7, n, recorded, submitted, pain, reported, activity, note, edited, source)
-        from_datetimes.append(values)
+        from_datetimes.append((*values, due, made))
         stored = [
             v.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-            for v in values[2:4]
+            for v in (recorded, submitted, due, made)
         ]
-        from_text.append((7, n, *stored, *values[4:8], int(edited), source))
-    assert export.entry_lines(block, summary, from_datetimes) == expected
-    assert export.entry_lines(block, summary, from_text) == expected
+        from_text.append((7, n, *stored[:2], *values[4:8], int(edited), source, *stored[2:]))
+    tz = "America/Chicago"
+    assert export.entry_lines(block, summary, from_datetimes, tz) == expected
+    assert export.entry_lines(block, summary, from_text, tz) == expected
+
+
+def test_each_entry_says_whether_it_counts_when_it_was_due_and_in_clinic_time(client, signed_in):
+    block = signed_in.block
+    url = f"/api/v1/diary/{block.diary_token}/entries"
+    at = (block.performed_at + timedelta(hours=1)).isoformat()
+    first = client.post(url, json={"pain": 5, "recorded_at": at, "made_at": at}).get_json()
+    second = client.post(url, json={"pain": 2, "recorded_at": at, "made_at": at}).get_json()
+    rows = {int(r["entry_id"]): r for r in read_csv(client.get(f"/blocks/{block.id}/entries.csv"))}
+    assert rows[first["id"]]["counts"] == "false"
+    assert rows[first["id"]]["not_counted_because"] == "replaced by a later entry for the same time"
+    assert (
+        rows[second["id"]]["counts"] == "true" and rows[second["id"]]["not_counted_because"] == ""
+    )
+    due = (block.performed_at + timedelta(hours=1)).isoformat(timespec="seconds")
+    assert rows[second["id"]]["due_at"] == due and rows[second["id"]]["on_time"] == "true"
+    assert rows[second["id"]]["made_at"].startswith(due[:16])
+    local = (block.performed_at + timedelta(hours=1)).astimezone(ZoneInfo("America/Chicago"))
+    assert rows[second["id"]]["recorded_at_local"] == local.strftime("%Y-%m-%d %H:%M")
+    assert rows[second["id"]]["clinic_timezone"] == "America/Chicago"
+    assert rows[second["id"]]["birth_year"] == "1960"
+    summary = read_csv(client.get("/exports/blocks.csv"))
+    assert {r["birth_year"] for r in summary} == {"1960"}
+    assert all(r["clinic_timezone"] == "America/Chicago" for r in summary)
+
+
+def test_an_entry_before_a_moved_block_says_so(client, signed_in):
+    from diary.services.blocks import update_block
+
+    block = signed_in.block
+    add_entries(block, {0.5: 2})
+    update_block(
+        block, {"performed_at": block.performed_at + timedelta(hours=1)}, by=signed_in.clinician
+    )
+    db.session.commit()
+    (row,) = read_csv(client.get(f"/blocks/{block.id}/entries.csv"))
+    assert (row["counts"], row["not_counted_because"]) == ("false", "before the block")
+
+
+def test_corrections_have_their_own_export_with_the_replaced_values(client, signed_in):
+    block = signed_in.block
+    url = f"/api/v1/diary/{block.diary_token}/entries"
+    entry = client.post(url, json={"pain": 6, "note": "=before"}).get_json()
+    client.patch(f"{url}/{entry['id']}", json={"pain": 2})
+    (row,) = read_csv(client.get(f"/blocks/{block.id}/corrections.csv"))
+    assert (row["entry_id"], row["was_pain"], row["replaced_by"]) == (
+        str(entry["id"]),
+        "6",
+        "patient",
+    )
+    assert row["was_note"] == "'=before"  # neutralised like every text cell
+    clinic_wide = read_csv(client.get("/exports/corrections.csv?region=lumbar"))
+    assert [r["entry_id"] for r in clinic_wide] == [str(entry["id"])]
+    assert read_csv(client.get("/exports/corrections.csv?region=cervical")) == []
+    schema = client.get("/exports/corrections.schema.json").get_json()
+    assert [f["name"] for f in schema["fields"]] == export.CORRECTION_COLUMNS

@@ -17,7 +17,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from diary import charts, report
+from diary import charts, export, report
 from diary.access import clinic_block_or_404, clinic_patient_or_404
 from diary.auth.forms import EmptyForm
 from diary.clinic.blueprint import bp
@@ -40,7 +40,7 @@ from diary.services.entries import EntryInput, record_entry
 from diary.services.progress import awaited_by_block, diary_progress
 from diary.services.rejections import InputRejected
 from diary.services.settings import analysis_settings
-from diary.web import block_csv_response, chart_response, diary_url, pdf_response
+from diary.web import block_csv_response, chart_response, csv_response, diary_url, pdf_response
 
 
 def _block_page_context(block: Block) -> dict:
@@ -222,6 +222,24 @@ def chart(block_id: int, fmt: str):
 @bp.get("/blocks/<int:block_id>/entries.csv")
 def block_csv(block_id: int):
     return block_csv_response(clinic_block_or_404(block_id))
+
+
+@bp.get("/blocks/<int:block_id>/corrections.csv")
+def block_corrections_csv(block_id: int):
+    """Every correction of the block's entries, with the values it replaced."""
+    block = clinic_block_or_404(block_id, BLOCK_PAGE_LOADS)
+    lines = [
+        export.correction_line(block.id, revision)
+        for entry in block.entries
+        for revision in entry.revisions
+    ]
+    return csv_response(
+        export.CORRECTION_COLUMNS,
+        [lines],
+        f"block-{block.id}-corrections.csv",
+        "export.block_corrections_csv",
+        target=block,
+    )
 
 
 @bp.post("/blocks/<int:block_id>/<action>")

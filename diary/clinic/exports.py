@@ -51,7 +51,7 @@ def exports():
 
 @bp.get("/exports/<kind>.csv")
 def clinic_csv(kind: str):
-    if kind not in ("entries", "blocks"):
+    if kind not in ("entries", "blocks", "corrections"):
         abort(404)
     form, chosen = _export_filter()
     if chosen is None:
@@ -60,10 +60,19 @@ def clinic_csv(kind: str):
     blocks = export_queries.clinic_export(user.clinic, chosen, with_entries=kind == "entries")
     if kind == "entries":
         columns = export.ENTRY_COLUMNS
-        rows = (export.entry_lines(block, summary, entries) for block, summary, entries in blocks)
-    else:
+        rows = (
+            export.entry_lines(block, summary, entries, user.clinic.timezone)
+            for block, summary, entries in blocks
+        )
+    elif kind == "blocks":
         columns = export.SUMMARY_COLUMNS
-        rows = ([export.summary_line(block, summary)] for block, summary, _ in blocks)
+        rows = (
+            [export.summary_line(block, summary, user.clinic.timezone)]
+            for block, summary, _ in blocks
+        )
+    else:
+        columns = export.CORRECTION_COLUMNS
+        rows = _correction_lines(blocks)
     detail = {"filters": {k: v for k, v in request.args.items() if v}}
     return csv_response(
         columns,
@@ -74,9 +83,20 @@ def clinic_csv(kind: str):
     )
 
 
+def _correction_lines(blocks):
+    """The corrections of the chosen blocks (the filters' blocks, read first)."""
+    chosen_ids = [block.id for block, _, _ in blocks]
+    for block_id, revision in export_queries.corrections_of(chosen_ids):
+        yield [export.correction_line(block_id, revision)]
+
+
 @bp.get("/exports/<kind>.schema.json")
 def csv_schema(kind: str):
-    columns = {"entries": export.ENTRY_COLUMNS, "blocks": export.SUMMARY_COLUMNS}.get(kind)
+    columns = {
+        "entries": export.ENTRY_COLUMNS,
+        "blocks": export.SUMMARY_COLUMNS,
+        "corrections": export.CORRECTION_COLUMNS,
+    }.get(kind)
     if columns is None:
         abort(404)
     return export.table_schema(columns)
