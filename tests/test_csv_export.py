@@ -434,3 +434,53 @@ def test_corrections_have_their_own_export_with_the_replaced_values(client, sign
     assert read_csv(client.get("/exports/corrections.csv?region=cervical")) == []
     schema = client.get("/exports/corrections.schema.json").get_json()
     assert [f["name"] for f in schema["fields"]] == export.CORRECTION_COLUMNS
+
+
+def test_the_xlsx_download_keeps_mrns_as_text_and_times_as_dates(client, signed_in):
+    import openpyxl
+
+    signed_in.patient.mrn = "00123"
+    signed_in.block.activities = ["=HYPERLINK(1)"]
+    db.session.commit()
+    add_entries(signed_in.block, {0.25: 1, 0.5: 0})
+    response = client.get("/exports/entries.xlsx")
+    assert response.status_code == 200
+    assert response.mimetype.endswith("spreadsheetml.sheet")
+    sheet = openpyxl.load_workbook(io.BytesIO(response.get_data())).active
+    rows = list(sheet.iter_rows())
+    header = [cell.value for cell in rows[0]]
+    assert header == export.ENTRY_COLUMNS
+    ours = [r for r in rows[1:] if r[header.index("block_id")].value == signed_in.block.id]
+    assert len(ours) == 2
+    first = {name: cell for name, cell in zip(header, ours[0], strict=True)}
+    assert first["mrn"].value == "00123" and first["mrn"].data_type == "s"
+    assert isinstance(first["recorded_at"].value, datetime)
+    assert first["recorded_at"].value == signed_in.block.entries[0].recorded_at.astimezone(
+        UTC
+    ).replace(tzinfo=None, microsecond=0)
+    assert first["pain"].value == 1 and first["relief_pct"].value == 87.5
+    assert first["steroid"].value is False
+    assert all(cell.data_type != "f" for row in rows for cell in row)  # no formulas
+    audit = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "export.clinic_entries_xlsx")
+    ).one()
+    assert audit.detail["rows"] >= 2
+    summary = openpyxl.load_workbook(io.BytesIO(client.get("/exports/blocks.xlsx").get_data()))
+    assert summary.active.max_row >= 2
+
+
+def test_pandas_keeps_leading_zeros_with_the_readmes_recipe(client, signed_in):
+    import pandas as pd
+
+    signed_in.patient.mrn = "00123"
+    db.session.commit()
+    add_entries(signed_in.block, {0.25: 1})
+    body = client.get(f"/blocks/{signed_in.block.id}/entries.csv").get_data()
+    frame = pd.read_csv(
+        io.BytesIO(body),
+        encoding="utf-8-sig",
+        dtype={"mrn": str},
+        parse_dates=["performed_at", "recorded_at", "submitted_at"],
+    )
+    assert frame["mrn"].tolist() == ["00123"]
+    assert str(frame["recorded_at"].dtype).startswith("datetime64")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from flask import (
@@ -18,7 +19,7 @@ from diary.clinic.forms import (
 )
 from diary.forms import clinic_time_to_utc
 from diary.services.dashboard import BlockFilter
-from diary.web import csv_response
+from diary.web import csv_response, xlsx_response
 
 
 def _export_filter() -> tuple[ExportFilterForm, BlockFilter | None]:
@@ -49,15 +50,10 @@ def exports():
     return render_template("clinic/exports.html", form=form), status
 
 
-@bp.get("/exports/<kind>.csv")
-def clinic_csv(kind: str):
-    if kind not in ("entries", "blocks", "corrections"):
-        abort(404)
-    form, chosen = _export_filter()
-    if chosen is None:
-        return render_template("clinic/exports.html", form=form), 400
-    user = current_user._get_current_object()
+def _export_rows(kind: str, chosen: BlockFilter, user) -> tuple[list[str], Iterable[list[str]]]:
+    """The columns and the (lazily read) rows of one clinic-wide export."""
     blocks = export_queries.clinic_export(user.clinic, chosen, with_entries=kind == "entries")
+    rows: Iterable[list[str]]
     if kind == "entries":
         columns = export.ENTRY_COLUMNS
         rows = (
@@ -73,7 +69,21 @@ def clinic_csv(kind: str):
     else:
         columns = export.CORRECTION_COLUMNS
         rows = _correction_lines(blocks)
+    return columns, rows
+
+
+@bp.get("/exports/<any(entries, blocks, corrections):kind>.<any(csv, xlsx):fmt>")
+def clinic_export(kind: str, fmt: str):
+    form, chosen = _export_filter()
+    if chosen is None:
+        return render_template("clinic/exports.html", form=form), 400
+    user = current_user._get_current_object()
+    columns, rows = _export_rows(kind, chosen, user)
     detail = {"filters": {k: v for k, v in request.args.items() if v}}
+    if fmt == "xlsx":
+        return xlsx_response(
+            columns, rows, f"clinic-{kind}.xlsx", f"export.clinic_{kind}_xlsx", detail
+        )
     return csv_response(
         columns,
         rows,
