@@ -116,6 +116,8 @@ class Clinic(Model):
     contact_line: Mapped[str | None] = mapped_column(String(200))
     # {"en": "...", "es": "..."}: what to do about warning signs; the standard text if unset.
     safety_text: Mapped[dict | None] = mapped_column(JSON, default=None)
+    # The identifier system of the clinic's MRNs in FHIR exports (its EHR's URI or OID).
+    mrn_system: Mapped[str | None] = mapped_column(String(200))
     # {"early_minutes": [15, 30], "hourly_until_h": 8, "long_acting_until_h": 12}
     schedule: Mapped[dict | None] = mapped_column(JSON, default=None)
     # {"lidocaine": {"minimum_h": 0.5, "maximum_h": 3}, ...}: overrides of the defaults

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import url_for
+from flask import current_app, url_for
 from flask_login import current_user
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -301,13 +301,22 @@ def block_chart(block_id: int, fmt: str, query: schemas.ChartQuery):
 
 @api.get(
     "/blocks/<int:block_id>/fhir",
-    summary="The diary as a FHIR R4 Bundle",
+    summary="The diary as a FHIR R4 Bundle (?bundle=transaction to load into a server)",
+    query=schemas.FhirQuery,
     answers={200: FHIR},
     problems=(404,),
 )
-def block_fhir(block_id: int):
+def block_fhir(block_id: int, query: schemas.FhirQuery):
     block = clinic_block_or_404(block_id)
-    bundle = fhir.diary_bundle(block, agent_label(block), analyse_block(block), utcnow())
+    bundle = fhir.diary_bundle(
+        block,
+        agent_label(block),
+        analyse_block(block),
+        utcnow(),
+        records=current_app.config["PUBLIC_URL"].rstrip("/"),
+        mrn_system=block.clinic.mrn_system,
+        transaction=query.bundle == "transaction",
+    )
     record_audit("export.fhir", by=current_user, target=block, detail={"rows": len(block.entries)})
     db.session.commit()
     return bundle, 200, {"Content-Type": "application/fhir+json"}
@@ -357,6 +366,7 @@ def settings_answer() -> schemas.Settings:
         require_two_factor=current.require_two_factor,
         contact_line=current.contact_line,
         safety_text=current.safety_text,
+        mrn_system=current.mrn_system,
     )
 
 

@@ -188,6 +188,7 @@ class SettingsChanges(Input):
     max_entries_per_diary: int = _limited("max_entries_per_diary")
     require_two_factor: bool = unchanged()
     contact_line: str | None = Field(None, max_length=200)
+    mrn_system: str | None = Field(None, max_length=200)
     safety_text: dict[Language, Annotated[str, Field(max_length=1000)]] = unchanged()
     schedule: ScheduleChanges = unchanged()
     agent_windows: dict[Agent, WindowChanges] = unchanged()
@@ -221,6 +222,15 @@ class BlockListQuery(Page):
 class ChartQuery(Input):
     model_config = ConfigDict(extra="ignore", strict=False)
     scale: Literal["1", "2"] | None = None
+
+
+class FhirQuery(Input):
+    model_config = ConfigDict(extra="ignore", strict=False)
+    bundle: Literal["collection", "transaction"] = Field(
+        "collection",
+        description="transaction: POST each resource unless one with its identifier exists "
+        "(ifNoneExist), so that a FHIR server loading it twice keeps one copy",
+    )
 
 
 # --- answers -----------------------------------------------------------------------
@@ -416,6 +426,7 @@ class Settings(Output):
     require_two_factor: bool
     contact_line: str | None
     safety_text: dict[Language, str]
+    mrn_system: str | None
 
 
 class PublicDiary(Output):

@@ -69,6 +69,7 @@ def settings():
             instructions=instructions_from(form),
             require_two_factor=form.require_two_factor.data,
             contact_line=form.contact_line.data,
+            mrn_system=form.mrn_system.data,
             safety_text={"en": form.safety_en.data or "", "es": form.safety_es.data or ""},
         )
         try:
@@ -92,6 +93,7 @@ def settings():
         form.language.data = current.language
         form.require_two_factor.data = current.require_two_factor
         form.contact_line.data = current.contact_line
+        form.mrn_system.data = current.mrn_system
         form.safety_en.data = current.safety_text.get("en", "")
         form.safety_es.data = current.safety_text.get("es", "")
         for code, lines in current.instructions.items():

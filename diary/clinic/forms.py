@@ -200,6 +200,10 @@ class ClinicSettingsForm(FlaskForm):
         "How patients reach the clinic (shown on every diary: name, phone, hours)",
         validators=[Length(max=200)],
     )
+    mrn_system = StringField(
+        "Identifier system of your MRNs in FHIR exports (your EHR's URI or urn:oid:…)",
+        validators=[Length(max=200)],
+    )
     safety_en = TextAreaField(
         "What to do about warning signs, English (empty for the standard text)",
         validators=[Length(max=1000)],

@@ -66,6 +66,7 @@ class ClinicSettings:
     require_two_factor: bool = False
     contact_line: str | None = None
     safety_text: dict[str, str] = field(default_factory=dict)
+    mrn_system: str | None = None
 
 
 def clinic_settings(clinic: Clinic) -> ClinicSettings:
@@ -85,6 +86,7 @@ def clinic_settings(clinic: Clinic) -> ClinicSettings:
         require_two_factor=clinic.require_two_factor,
         contact_line=clinic.contact_line,
         safety_text=dict(clinic.safety_text or {}),
+        mrn_system=clinic.mrn_system,
     )
 
 
@@ -105,6 +107,11 @@ def update_clinic_settings(clinic: Clinic, values: ClinicSettings, by: User) -> 
         low, high = SETTING_LIMITS[name]
         if not low <= value <= high:
             raise InputRejected(name, f"Between {low} and {high}.")
+    mrn_system = (values.mrn_system or "").strip()
+    if mrn_system and not mrn_system.startswith(("http://", "https://", "urn:oid:", "urn:uuid:")):
+        raise InputRejected(
+            "mrn_system", "An identifier system is a URI: https://…, urn:oid:… or urn:uuid:…"
+        )
     if not all(EARLY_MINUTES[0] <= m <= EARLY_MINUTES[1] for m in schedule.early_minutes):
         raise InputRejected("early_minutes", "Early due times are between 1 and 59 minutes.")
     for agent, window in values.agent_windows.items():
@@ -127,6 +134,7 @@ def update_clinic_settings(clinic: Clinic, values: ClinicSettings, by: User) -> 
     clinic.instructions = values.instructions or None
     clinic.require_two_factor = bool(values.require_two_factor)
     clinic.contact_line = (values.contact_line or "").strip() or None
+    clinic.mrn_system = mrn_system or None
     clinic.safety_text = {
         language: text.strip() for language, text in values.safety_text.items() if text.strip()
     } or None
