@@ -13,7 +13,20 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from diary.relief import BlockSummary, Held, hours_between, relief_pct
+from diary.relief import DURATION_CLASSES, VERDICTS, BlockSummary, Held, hours_between, relief_pct
+from diary.vocabulary import (
+    PLAUSIBLE_YEARS,
+    Agent,
+    EntrySource,
+    Purpose,
+    Region,
+    Sedation,
+    Sequence,
+    Side,
+)
+
+REPLACED_TEXT = "replaced by a later entry for the same time"
+BEFORE_BLOCK_TEXT = "before the block"
 
 # name -> (Frictionless type, description). README's "CSV columns" documents the same.
 BLOCK_FIELDS = {
@@ -91,6 +104,19 @@ CORRECTION_FIELDS = {
     "was_note": ("string", "the note before the correction"),
 }
 CORRECTION_COLUMNS = list(CORRECTION_FIELDS)
+# The clinic's audit log (clinic admins' /audit.csv).
+AUDIT_FIELDS = {
+    "at": ("datetime", "when it happened"),
+    "user_id": ("integer", "the clinician who did it, if one did"),
+    "user": ("string", "that clinician's name"),
+    "actor": ("string", "user:<id>, anonymous, patient or system"),
+    "action": ("string", "what was done, e.g. block.view, export.clinic_entries_csv"),
+    "target_type": ("string", "the kind of record it was done to"),
+    "target_id": ("integer", "that record's id"),
+    "remote_addr": ("string", "the client address the trusted proxy saw"),
+    "detail": ("string", "ids and counts, as JSON (never a patient's fields)"),
+}
+AUDIT_COLUMNS = list(AUDIT_FIELDS)
 ENTRY_COLUMNS = [*BLOCK_FIELDS, *VERDICT_FIELDS, *ENTRY_FIELDS]
 SUMMARY_COLUMNS = [*BLOCK_FIELDS, *VERDICT_FIELDS, *SUMMARY_FIELDS]
 
@@ -115,6 +141,19 @@ def number_cell(value: float | int | None) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value)) if abs(value) < 1e15 else repr(value)
     return str(value)
+
+
+def pct_cell(value: float | None) -> str:
+    """A percentage, always with one decimal: ``100.0``, ``87.5``."""
+    return "" if value is None else f"{value:.1f}"
+
+
+def hours_cell(value: float | None) -> str:
+    """Hours, always with three decimals (a minute is 0.017 h): ``1.750``."""
+    if value is None:
+        return ""
+    text = f"{value:.3f}"
+    return "0.000" if text == "-0.000" else text
 
 
 def time_cell(value: datetime | str | None) -> str:
@@ -153,14 +192,14 @@ def block_cells(block, summary: BlockSummary) -> list[str]:
         block.agent,
         text_cell(block.concentration),
         text_cell(summary.agent_label),
-        number_cell(block.volume_ml_per_level),
+        f"{block.volume_ml_per_level:.2f}",
         bool_cell(block.steroid),
         block.sedation,
         number_cell(block.baseline_pain),
         summary.verdict,
-        number_cell(summary.threshold_pct),
-        number_cell(summary.peak_relief_pct),
-        number_cell(summary.response_duration_h),
+        pct_cell(summary.threshold_pct),
+        pct_cell(summary.peak_relief_pct),
+        hours_cell(summary.response_duration_h),
     ]
 
 
@@ -183,8 +222,8 @@ def entry_values(entry) -> tuple:
     )
 
 
-REPLACED = "replaced by a later entry for the same time"
-BEFORE_BLOCK = "before the block"
+REPLACED = REPLACED_TEXT
+BEFORE_BLOCK = BEFORE_BLOCK_TEXT
 ON_TIME_SECONDS = 15 * 60  # diary/schedule.py's ON_TIME
 
 
@@ -215,7 +254,7 @@ def entry_lines(block, summary: BlockSummary, entries: Iterable[tuple], tz: str)
     performed_at = block.performed_at
     performed_naive = performed_at.astimezone(UTC).replace(tzinfo=None)
     pain_and_relief = {
-        pain: f"{pain},{number_cell(relief_pct(block.baseline_pain, pain))}" for pain in range(11)
+        pain: f"{pain},{pct_cell(relief_pct(block.baseline_pain, pain))}" for pain in range(11)
     }
     parse = datetime.fromisoformat
     rows = list(entries)
@@ -247,10 +286,9 @@ def entry_lines(block, summary: BlockSummary, entries: Iterable[tuple], tz: str)
             due = due_at.astimezone(UTC).replace(tzinfo=None) if due_at else None
             made = made_at.astimezone(UTC).replace(tzinfo=None) if made_at else None
         hours = hours_between(performed_naive, felt)
-        # number_cell(round(hours, 3)) (as the API gives it), in one formatting step.
-        hours_text = f"{hours:.3f}".rstrip("0").rstrip(".")
-        if hours_text == "-0":
-            hours_text = "0"
+        hours_text = f"{hours:.3f}"  # hours_cell, inline: this runs a million times
+        if hours_text == "-0.000":
+            hours_text = "0.000"
         if entry_id not in counted:
             counts = f"false,{REPLACED}"
         elif hours < 0:
@@ -284,15 +322,15 @@ def summary_line(block, summary: BlockSummary, tz: str) -> str:
     """One row for the whole block: its fields, figures and verdict."""
 
     def held(value: Held | None) -> str:
-        return "" if value is None else number_cell(value.duration_h)
+        return "" if value is None else hours_cell(value.duration_h)
 
     responded = summary.response_duration_h is not None
     return csv_line(
         block_cells(block, summary)
         + [
             number_cell(summary.entry_count),
-            number_cell(summary.peak_at_h),
-            number_cell(summary.onset_h),
+            hours_cell(summary.peak_at_h),
+            hours_cell(summary.onset_h),
             bool_cell(bool(summary.response_open)) if responded else "",
             summary.duration_class or "",
             held(summary.held_50),
@@ -322,21 +360,73 @@ def correction_line(block_id: int, revision) -> str:
     )
 
 
+def _values(enum) -> list[str]:
+    return [member.value for member in enum]
+
+
+# What a column may hold besides its type: a mutated file fails ``frictionless validate``.
+_SCORE = {"minimum": 0, "maximum": 10}
+_PERCENT = {"minimum": 0, "maximum": 100}
+CONSTRAINTS: dict[str, dict] = {
+    "block_id": {"required": True, "minimum": 1},
+    "entry_id": {"required": True, "minimum": 1},
+    "patient": {"required": True},
+    "performed_at": {"required": True},
+    "region": {"required": True, "enum": _values(Region)},
+    "side": {"required": True, "enum": _values(Side)},
+    "purpose": {"required": True, "enum": _values(Purpose)},
+    "sequence": {"required": True, "enum": _values(Sequence)},
+    "agent": {"required": True, "enum": _values(Agent)},
+    "sedation": {"required": True, "enum": _values(Sedation)},
+    "baseline_pain": _SCORE,
+    "verdict": {"required": True, "enum": list(VERDICTS)},
+    "threshold_pct": {"enum": [float(t) for t in (80, 50)]},
+    "peak_relief_pct": {"maximum": 100},
+    "volume_ml_per_level": {"minimum": 0},
+    "recorded_at": {"required": True},
+    "pain": {"required": True, **_SCORE},
+    "relief_pct": {"maximum": 100},
+    "reported_relief_pct": _PERCENT,
+    "source": {"required": True, "enum": _values(EntrySource)},
+    "counts": {"required": True},
+    "not_counted_because": {"enum": [REPLACED_TEXT, BEFORE_BLOCK_TEXT]},
+    "duration_class": {"enum": list(DURATION_CLASSES)},
+    "entries": {"minimum": 0},
+    "birth_year": {"minimum": PLAUSIBLE_YEARS[0], "maximum": PLAUSIBLE_YEARS[1]},
+    "was_pain": {"required": True, **_SCORE},
+    "was_reported_relief_pct": _PERCENT,
+    "replaced_at": {"required": True},
+    "at": {"required": True},
+    "action": {"required": True},
+}
+PRIMARY_KEYS = {  # a column only that file has -> its key
+    "was_pain": ["entry_id", "replaced_at"],
+    "entry_id": ["entry_id"],
+    "entries": ["block_id"],
+}
+
+
 def table_schema(columns: list[str]) -> dict:
-    """A Frictionless Table Schema describing ``columns``."""
-    described = BLOCK_FIELDS | VERDICT_FIELDS | ENTRY_FIELDS | SUMMARY_FIELDS | CORRECTION_FIELDS
+    """A Frictionless Table Schema describing ``columns``: types, ranges, the words a
+    column may hold, and the file's primary key."""
+    described = (
+        BLOCK_FIELDS | VERDICT_FIELDS | ENTRY_FIELDS | SUMMARY_FIELDS | CORRECTION_FIELDS
+    ) | AUDIT_FIELDS
     fields = []
     for name in columns:
         kind, description = described[name]
-        field: dict[str, str | list[str]] = {
-            "name": name,
-            "type": kind,
-            "description": description,
-        }
+        field: dict = {"name": name, "type": kind, "description": description}
         if kind == "boolean":
             field["trueValues"], field["falseValues"] = ["true"], ["false"]
+        if name in CONSTRAINTS:
+            field["constraints"] = CONSTRAINTS[name]
         fields.append(field)
-    return {"fields": fields, "missingValues": [""]}
+    schema: dict = {"fields": fields, "missingValues": [""]}
+    # The entries file is keyed by entry, the summary by block, corrections by both.
+    key = next((keys for marker, keys in PRIMARY_KEYS.items() if marker in columns), None)
+    if key:
+        schema["primaryKey"] = key
+    return schema
 
 
 def csv_line(cells: list[str]) -> str:

@@ -159,6 +159,7 @@ MATRIX = {
     "clinic.api_tokens": ("GET", "/settings/tokens", None, CLINIC_LIST_PAGE),
     "clinic.audit": ("GET", "/audit", None, ADMIN_PAGE),
     "clinic.audit_csv": ("GET", "/audit.csv", None, ADMIN_PAGE),
+    "clinic.audit_schema": ("GET", "/audit.schema.json", None, ADMIN_PAGE),
     "clinic.revoke_api_token": (
         "POST",
         "/settings/tokens/{api_token}/revoke",

@@ -73,12 +73,17 @@ def test_block_csv_round_trips(client, signed_in):
     assert first["performed_at"] == block.performed_at.isoformat(timespec="seconds")
     assert first["performed_at"].endswith("+00:00")
     assert first["levels"] == "L4-L5 L5-S1"
-    assert (first["hours_since_block"], first["pain"], first["relief_pct"]) == ("0.25", "1", "87.5")
+    assert (first["hours_since_block"], first["pain"], first["relief_pct"]) == (
+        "0.250",
+        "1",
+        "87.5",
+    )
     assert first["reported_relief_pct"] == "" and first["note"] == ""
     assert first["edited"] == "false"
     # the verdict and figures are the ones the block page shows
     assert {r["verdict"] for r in rows} == {"positive"}
-    assert first["peak_relief_pct"] == "100" and first["response_duration_h"] == "1.75"
+    # One number of decimals per kind of column: percentages 1, hours 3.
+    assert first["peak_relief_pct"] == "100.0" and first["response_duration_h"] == "1.750"
     page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
     assert "1.75 h" in page and "peak relief 100%" in page
 
@@ -203,7 +208,7 @@ def test_clinic_summary_export_has_one_row_per_block(client, signed_in):
     assert set(rows) == {str(cervical.id), str(lumbar.id)}
     assert rows[str(cervical.id)]["verdict"] == "positive"
     assert rows[str(cervical.id)]["entries"] == "5"
-    assert rows[str(cervical.id)]["duration_80_h"] == "1.75"
+    assert rows[str(cervical.id)]["duration_80_h"] == "1.750"
     assert rows[str(cervical.id)]["response_open"] == "false"
     assert rows[str(lumbar.id)]["verdict"] == "negative"
     assert rows[str(lumbar.id)]["duration_class"] == ""
@@ -351,9 +356,9 @@ def test_entry_lines_are_what_the_csv_module_writes(baseline, rows):
             str(n),
             export.time_cell(recorded),
             export.time_cell(submitted),
-            export.number_cell(round(hours, 3)),  # as the API
+            export.hours_cell(hours),
             str(pain),
-            export.number_cell(relief_pct(baseline, pain)),
+            export.pct_cell(relief_pct(baseline, pain)),
             export.number_cell(reported),
             export.text_cell(activity),
             export.text_cell(note),
@@ -484,3 +489,58 @@ def test_pandas_keeps_leading_zeros_with_the_readmes_recipe(client, signed_in):
     )
     assert frame["mrn"].tolist() == ["00123"]
     assert str(frame["recorded_at"].dtype).startswith("datetime64")
+
+
+def frictionless_errors(tmp_path, name: str, body: bytes, schema: dict) -> list[str]:
+    from frictionless import Resource, Schema
+
+    path = tmp_path / f"{name}.csv"
+    path.write_bytes(body)
+    resource = Resource(
+        path=path.name,
+        basepath=str(tmp_path),  # frictionless reads only below its base path
+        schema=Schema.from_descriptor(schema),
+        encoding="utf-8-sig",
+    )
+    report = resource.validate()
+    return [error.type for task in report.tasks for error in task.errors]
+
+
+def test_exports_validate_against_their_schemas_and_a_mutated_file_fails(
+    client, signed_in, tmp_path
+):
+    block = signed_in.block
+    add_entries(block, {0.25: 1, 0.5: 0, 1: 1, 2: 1, 3: 5})
+    url = f"/api/v1/diary/{block.diary_token}/entries"
+    entry = client.post(url, json={"pain": 6}).get_json()
+    client.patch(f"{url}/{entry['id']}", json={"pain": 2})
+    for kind in ("entries", "blocks", "corrections"):
+        body = client.get(f"/exports/{kind}.csv").get_data()
+        schema = client.get(f"/exports/{kind}.schema.json").get_json()
+        assert frictionless_errors(tmp_path, kind, body, schema) == [], kind
+    schema = client.get("/exports/entries.schema.json").get_json()
+    assert schema["primaryKey"] == ["entry_id"]
+    fields = {field["name"]: field for field in schema["fields"]}
+    assert fields["pain"]["constraints"] == {"required": True, "minimum": 0, "maximum": 10}
+    assert "positive" in fields["verdict"]["constraints"]["enum"]
+    body = client.get("/exports/entries.csv").get_data().decode("utf-8-sig")
+    lines = body.split("\r\n")
+    header = lines[0].split(",")
+    first = next(csv.reader([lines[1]]))
+
+    def mutated(column: str, value: str) -> bytes:
+        cells = list(first)
+        cells[header.index(column)] = value
+        return (
+            "\ufeff" + "\r\n".join([lines[0], export.csv_line(cells).rstrip("\r\n")]) + "\r\n"
+        ).encode()
+
+    assert "constraint-error" in frictionless_errors(tmp_path, "p", mutated("pain", "11"), schema)
+    assert "constraint-error" in frictionless_errors(
+        tmp_path, "v", mutated("verdict", "maybe"), schema
+    )
+    assert "constraint-error" in frictionless_errors(
+        tmp_path, "a", mutated("agent", "saline"), schema
+    )
+    duplicate = ("\ufeff" + "\r\n".join([lines[0], lines[1], lines[1]]) + "\r\n").encode()
+    assert "primary-key" in frictionless_errors(tmp_path, "d", duplicate, schema)

@@ -151,6 +151,8 @@ def test_admin_sees_and_exports_the_audit_log(client, world):
     assert "J.S." not in body  # ids only, never the patient's name
     other_clinic = [r for r in rows if r["user"] == "doc" and r["action"] == "login"]
     assert other_clinic == []
+    schema = client.get("/audit.schema.json").get_json()
+    assert [field["name"] for field in schema["fields"]] == list(rows[0])
 
 
 def test_nul_characters_are_refused_everywhere(client, world):

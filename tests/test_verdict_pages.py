@@ -58,7 +58,7 @@ def test_block_page_series_page_and_csv_agree(client, signed_in):
     assert reason in block_page and reason in series_page
     assert "peak relief 100% at 0.5 h" in block_page and "peak relief 100% at 0.5 h" in series_page
     assert rows[0]["verdict"] == "positive"
-    assert rows[0]["response_duration_h"] == "1.75" and rows[0]["peak_relief_pct"] == "100"
+    assert rows[0]["response_duration_h"] == "1.750" and rows[0]["peak_relief_pct"] == "100.0"
     assert "Pair: Concordant" in series_page
     assert "Medicare LCD</strong>: met" in series_page
     assert "2020 multisociety consensus</strong>: met" in series_page
@@ -111,7 +111,7 @@ def test_threshold_setting_changes_verdict_csv_and_chart(client, world):
     assert world.clinic.instructions == {"es": ["Anote sentado.", "No tome analgésicos."]}
 
     assert csv_rows(client, world.block.id)[0]["verdict"] == "positive"
-    assert csv_rows(client, world.block.id)[0]["threshold_pct"] == "50"
+    assert csv_rows(client, world.block.id)[0]["threshold_pct"] == "50.0"
     page = client.get(f"/blocks/{world.block.id}").get_data(as_text=True)
     assert "≥50% threshold" in page
     assert (

@@ -146,19 +146,6 @@ def revoke_api_token(token_id: int):
     return redirect(url_for("clinic.api_tokens"))
 
 
-AUDIT_COLUMNS = [
-    "at",
-    "user_id",
-    "user",
-    "actor",
-    "action",
-    "target_type",
-    "target_id",
-    "remote_addr",
-    "detail",
-]
-
-
 def _clinic_audit_events():
     return (
         select(AuditEvent)
@@ -207,11 +194,17 @@ def audit_csv():
             result.close()  # a download stopped half-way must not leave a cursor open
 
     return csv_response(
-        AUDIT_COLUMNS,
+        export.AUDIT_COLUMNS,
         rows(),
         "audit-log.csv",
         "export.audit_csv",
     )
+
+
+@bp.get("/audit.schema.json")
+@admin_only
+def audit_schema():
+    return export.table_schema(export.AUDIT_COLUMNS)
 
 
 @bp.route("/settings/users", methods=["GET", "POST"])
