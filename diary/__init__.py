@@ -210,7 +210,11 @@ def register_error_pages(app: Flask) -> None:
         if limit is not None and limit.error_message:  # a limit that says what it limits
             message = error.description
         if request.path.startswith("/api/"):
-            return problem_response(code, str(message))
+            response = problem_response(code, str(message))
+            if code == 405 and getattr(error, "valid_methods", None):
+                # Which methods the address takes: RFC 9110 requires it with a 405.
+                response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
+            return response
         if request_ctx.url_adapter is None:  # a Host not trusted: no page URL can be built
             return f"{title}. {message}", code, {"Content-Type": "text/plain; charset=utf-8"}
         return render_template("error.html", title=title, message=message), code

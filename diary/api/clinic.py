@@ -165,7 +165,9 @@ def create_block():
     body: schemas.BlockInput = api.body()
     patient = db.session.get(Patient, body.patient_id)
     if patient is None or patient.clinic_id != current_user.clinic_id:
-        raise ApiProblem(422, "Some fields are not valid.", {"patient_id": "no such patient"})
+        raise ApiProblem(
+            422, "No patient with this id in your clinic.", {"patient_id": "no such patient"}
+        )
     values = blocks_service.BlockInput(**body.model_dump(exclude={"patient_id"}))
     try:
         block = blocks_service.create_block(current_user.clinic, patient, values, by=current_user)

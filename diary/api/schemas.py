@@ -53,7 +53,20 @@ def _seconds(value: datetime) -> str:
 
 
 # An ISO 8601 date-time that states its UTC offset, e.g. 2026-11-24T09:30:00+00:00.
-InputMoment = Annotated[AwareDatetime, AfterValidator(_plausible_year)]
+# The document says what the check takes: a year from 1900 to 2200 (the pattern), with
+# its offset (the format).
+InputMoment = Annotated[
+    AwareDatetime,
+    AfterValidator(_plausible_year),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "pattern": r"^(19\d\d|2[01]\d\d|2200)-",
+            "description": "ISO 8601 with its UTC offset; a year from 1900 to 2200",
+        }
+    ),
+]
 Moment = Annotated[
     datetime,
     PlainSerializer(_seconds, return_type=str),

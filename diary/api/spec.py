@@ -9,6 +9,7 @@ into JSON, and records the operation for the document.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -148,10 +149,29 @@ def read_body(model: type[BaseModel]) -> BaseModel:
     return parse(model, raw, 422)
 
 
+def _integral_floats_as_ints(value: Any) -> Any:
+    """JSON Schema counts 2.0 as an integer; strict models would refuse it."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_integral_floats_as_ints(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _integral_floats_as_ints(item) for key, item in value.items()}
+    return value
+
+
 def parse(model: type[BaseModel], data: Any, status: int) -> BaseModel:
     """``data`` (JSON text, or query parameters) as ``model``; every error in one problem."""
     try:
         if isinstance(data, bytes | str):
+            try:
+                decoded = json.loads(data)
+            except RecursionError:
+                raise ApiProblem(400, "The request body is nested too deeply.") from None
+            except ValueError:
+                decoded = None  # the model's own parser says what is wrong with it
+            if decoded is not None:
+                data = json.dumps(_integral_floats_as_ints(decoded))
             return model.model_validate_json(data)
         return model.model_validate(data)
     except ValidationError as error:
