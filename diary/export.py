@@ -448,12 +448,14 @@ def csv_stream(
     groups: Iterable[list[str]],
     finished: Callable[[int], None] | None = None,
     piece_lines: int = 256,
+    bom: bool = True,
 ) -> Iterator[str]:
     """RFC 4180 CSV (CRLF line ends), BOM and header first, then the rows: ``groups``
     gives lists of lines (``csv_line``), a block's diary say. They are sent in pieces of
     at least ``piece_lines`` lines, as one write to the client per row would cost a
     system call each. ``finished(row count)`` is called once the last row is out."""
-    yield BOM + csv_line(header)
+    # The BOM tells spreadsheets the file is UTF-8; REDCap's importer wants none.
+    yield (BOM if bom else "") + csv_line(header)
     piece: list[str] = []
     count = 0
     for lines in groups:

@@ -131,6 +131,7 @@ def csv_response(
     action: str,
     target: object | None = None,
     detail: dict | None = None,
+    bom: bool = True,
 ) -> Response:
     """Stream ``groups`` (lists of CSV lines) as CSV, audited twice: ``<action>.start``
     before the first byte, then ``action`` with the rows sent, marked ``aborted`` when
@@ -157,7 +158,7 @@ def csv_response(
     def body() -> Iterator[str]:
         outcome: dict = {"aborted": True}
         try:
-            yield from export.csv_stream(columns, counted())
+            yield from export.csv_stream(columns, counted(), bom=bom)
             outcome = {}  # the last row is out
         finally:
             record_audit(action, by=user, target=target, detail=detail | {"rows": rows} | outcome)

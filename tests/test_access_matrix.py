@@ -154,6 +154,7 @@ MATRIX = {
     "clinic.transcribe_entry": ("POST", "/blocks/{block}/entries", "paper", CLINIC_OBJECT_ACTION),
     "clinic.exports": ("GET", "/exports", None, CLINIC_LIST_PAGE),
     "clinic.clinic_export": ("GET", "/exports/entries.csv", None, CLINIC_LIST_PAGE),
+    "clinic.research_export": ("GET", "/exports/research/wide.csv", None, CLINIC_LIST_PAGE),
     "clinic.csv_schema": ("GET", "/exports/entries.schema.json", None, CLINIC_LIST_PAGE),
     "clinic.settings": ("GET", "/settings", None, ADMIN_PAGE),
     "clinic.api_tokens": ("GET", "/settings/tokens", None, CLINIC_LIST_PAGE),
