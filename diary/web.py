@@ -58,6 +58,19 @@ def pdf_response(page: str, filename: str) -> Response:
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+class RowCounter:
+    """``groups`` (lists of lines) passed through, counting the lines for the audit row."""
+
+    def __init__(self, groups: Iterable[list[str]]):
+        self.groups = groups
+        self.rows = 0
+
+    def __iter__(self) -> Iterator[list[str]]:
+        for lines in self.groups:
+            self.rows += len(lines)
+            yield lines
+
+
 def xlsx_response(
     columns: list[str],
     groups: Iterable[list[str]],
@@ -68,19 +81,14 @@ def xlsx_response(
 ) -> Response:
     """The CSV export's rows as a typed Excel workbook (built whole: a spreadsheet's row
     limit bounds it), audited with its row count."""
-    rows = 0
-
-    def counted() -> Iterator[list[str]]:
-        nonlocal rows
-        for lines in groups:
-            rows += len(lines)
-            yield lines
+    counter = RowCounter(groups)
 
     try:
-        body = export_xlsx.workbook(columns, counted(), filename.rsplit(".", 1)[0][:31])
+        body = export_xlsx.workbook(columns, counter, filename.rsplit(".", 1)[0][:31])
     except export_xlsx.TooManyRows as too_many:
         abort(400, str(too_many))
-    record_audit(action, by=current_user, target=target, detail=(detail or {}) | {"rows": rows})
+    detail = (detail or {}) | {"rows": counter.rows}
+    record_audit(action, by=current_user, target=target, detail=detail)
     db.session.commit()
     return Response(
         body, mimetype=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
@@ -147,21 +155,16 @@ def csv_response(
         session.commit()
     finally:
         session.expire_on_commit = True
-    rows = 0
-
-    def counted() -> Iterator[list[str]]:
-        nonlocal rows
-        for lines in groups:
-            rows += len(lines)
-            yield lines
+    counter = RowCounter(groups)
 
     def body() -> Iterator[str]:
         outcome: dict = {"aborted": True}
         try:
-            yield from export.csv_stream(columns, counted(), bom=bom)
+            yield from export.csv_stream(columns, counter, bom=bom)
             outcome = {}  # the last row is out
         finally:
-            record_audit(action, by=user, target=target, detail=detail | {"rows": rows} | outcome)
+            detail_now = detail | {"rows": counter.rows} | outcome
+            record_audit(action, by=user, target=target, detail=detail_now)
             db.session.commit()
 
     return Response(

@@ -262,6 +262,23 @@ def add_entries(block, pain_by_hour: dict[float, int]) -> None:
         )
 
 
+def add_concordant_pair(world):
+    """The world's lidocaine block with a positive diary, and a bupivacaine block three
+    weeks earlier with a longer one: a concordant pair. Returns the earlier block."""
+    earlier = make_block(
+        world.clinic,
+        world.patient,
+        world.clinician,
+        agent="bupivacaine",
+        concentration="0.5",
+        performed_at=world.block.performed_at - timedelta(days=21),
+    )
+    add_entries(world.block, {0.25: 1, 0.5: 0, 1: 1, 2: 1, 2.5: 5})
+    add_entries(earlier, {0.25: 1, 0.5: 1, 1: 1, 2: 0, 4: 1, 5: 6})
+    db.session.commit()
+    return earlier
+
+
 class World:
     """Two clinics, each with a clinician, a patient and a block."""
 

@@ -163,14 +163,18 @@ def test_the_legend_explains_every_line_and_the_window_is_not_a_range():
     assert list(onset.get_xdata()) == [1.0, 1.0]
 
 
-def test_an_indeterminate_or_provisional_chart_says_why_in_its_title():
-    facts = relief.BlockFacts(
+def lidocaine_facts() -> relief.BlockFacts:
+    return relief.BlockFacts(
         performed_at=START,
         baseline_pain=8,
         purpose="diagnostic",
         agent="lidocaine",
         agent_label="lidocaine 2%",
     )
+
+
+def test_an_indeterminate_or_provisional_chart_says_why_in_its_title():
+    facts = lidocaine_facts()
     late = relief.analyse(
         facts, [relief.DiaryPoint(recorded_at=START + timedelta(hours=h), pain=1) for h in (2, 3)]
     )
@@ -183,13 +187,7 @@ def test_an_indeterminate_or_provisional_chart_says_why_in_its_title():
 def test_paper_diary_entries_are_not_drawn_as_logged_later():
     from matplotlib.figure import Figure
 
-    facts = relief.BlockFacts(
-        performed_at=START,
-        baseline_pain=8,
-        purpose="diagnostic",
-        agent="lidocaine",
-        agent_label="lidocaine 2%",
-    )
+    facts = lidocaine_facts()
     copied = [
         relief.DiaryPoint(
             recorded_at=START + timedelta(hours=h),

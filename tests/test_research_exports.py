@@ -6,10 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import timedelta
 
 from diary.extensions import db
-from tests.conftest import add_entries, make_block
+from tests.conftest import add_concordant_pair, add_entries
 
 
 def read(response, bom=True) -> list[dict]:
@@ -37,17 +36,7 @@ def test_the_wide_file_has_a_column_per_scheduled_time(client, signed_in):
 
 def test_the_series_file_gives_each_series_its_pair_status_and_criteria(client, signed_in):
     world = signed_in
-    second = make_block(
-        world.clinic,
-        world.patient,
-        world.clinician,
-        agent="bupivacaine",
-        concentration="0.5",
-        performed_at=world.block.performed_at - timedelta(days=21),
-    )
-    add_entries(world.block, {0.25: 1, 0.5: 0, 1: 1, 2: 1, 3: 5})
-    add_entries(second, {0.25: 1, 0.5: 1, 1: 1, 2: 0, 4: 1, 5: 6})
-    db.session.commit()
+    second = add_concordant_pair(world)
     (row,) = read(client.get("/exports/research/series.csv"))
     assert row["pair_status"] == "concordant"
     assert set(row["block_ids"].split()) == {str(world.block.id), str(second.id)}

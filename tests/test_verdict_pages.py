@@ -7,7 +7,7 @@ import io
 from datetime import timedelta
 
 from diary.extensions import db
-from tests.conftest import add_entries, make_block, make_user, needs_pdf
+from tests.conftest import add_concordant_pair, add_entries, make_block, make_user, needs_pdf
 
 SETTINGS_FORM = {
     "threshold_pct": "50",
@@ -38,17 +38,7 @@ def csv_rows(client, block_id):
 
 def test_block_page_series_page_and_csv_agree(client, signed_in):
     world = signed_in
-    second = make_block(
-        world.clinic,
-        world.patient,
-        world.clinician,
-        agent="bupivacaine",
-        concentration="0.5",
-        performed_at=world.block.performed_at - timedelta(days=21),
-    )
-    add_entries(world.block, {0.25: 1, 0.5: 0, 1: 1, 2: 1, 2.5: 5})
-    add_entries(second, {0.25: 1, 0.5: 1, 1: 1, 2: 0, 4: 1, 5: 6})
-    db.session.commit()
+    add_concordant_pair(world)
 
     block_page = client.get(f"/blocks/{world.block.id}").get_data(as_text=True)
     series_page = client.get(f"/patients/{world.patient.id}").get_data(as_text=True)
