@@ -10,7 +10,7 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from diary.relief import DURATION_CLASSES, VERDICTS, BlockSummary, Held, hours_between, relief_pct
@@ -259,6 +259,9 @@ def entry_lines(block, summary: BlockSummary, entries: Iterable[tuple], tz: str)
     parse = datetime.fromisoformat
     rows = list(entries)
     counted = _counted_ids(rows)
+    # The clinic's UTC offset, worked out once an hour of the diary (offsets change on
+    # the hour): a time-zone conversion per row would cost more than the rest of the line.
+    offsets: dict[object, timedelta] = {}
     lines = []
     for (
         _,
@@ -278,13 +281,14 @@ def entry_lines(block, summary: BlockSummary, entries: Iterable[tuple], tz: str)
             felt = parse(recorded_at)
             recorded = f"{recorded_at[:10]}T{recorded_at[11:19]}+00:00"
             submitted = f"{submitted_at[:10]}T{submitted_at[11:19]}+00:00"
-            due = parse(due_at) if due_at else None
-            made = parse(made_at) if made_at else None
+            due_text = f"{due_at[:10]}T{due_at[11:19]}+00:00" if due_at else ""
+            made_text = f"{made_at[:10]}T{made_at[11:19]}+00:00" if made_at else ""
+            hour = recorded_at[:13]
         else:
             felt = recorded_at.astimezone(UTC).replace(tzinfo=None)
             recorded, submitted = time_cell(recorded_at), time_cell(submitted_at)
-            due = due_at.astimezone(UTC).replace(tzinfo=None) if due_at else None
-            made = made_at.astimezone(UTC).replace(tzinfo=None) if made_at else None
+            due_text, made_text = time_cell(due_at), time_cell(made_at)
+            hour = felt.replace(minute=0, second=0, microsecond=0)
         hours = hours_between(performed_naive, felt)
         hours_text = f"{hours:.3f}"  # hours_cell, inline: this runs a million times
         if hours_text == "-0.000":
@@ -295,25 +299,26 @@ def entry_lines(block, summary: BlockSummary, entries: Iterable[tuple], tz: str)
             counts = f"false,{BEFORE_BLOCK}"
         else:
             counts = "true,"
-        if due is None:
-            compliance = ",,"
-            if made is not None:
-                compliance = f",{made:%Y-%m-%dT%H:%M:%S}+00:00,"
+        if not due_at:
+            on_time = ""
+        elif not made_at:
+            on_time = "false"
         else:
-            on_time = made is not None and abs((made - due).total_seconds()) <= ON_TIME_SECONDS
-            compliance = (
-                f"{due:%Y-%m-%dT%H:%M:%S}+00:00,"
-                f"{'' if made is None else f'{made:%Y-%m-%dT%H:%M:%S}+00:00'},"
-                f"{'true' if on_time else 'false'}"
-            )
-        local = felt.replace(tzinfo=UTC).astimezone(zone)
+            due = parse(due_at) if type(due_at) is str else due_at
+            made = parse(made_at) if type(made_at) is str else made_at
+            on_time = "true" if abs((made - due).total_seconds()) <= ON_TIME_SECONDS else "false"
+        offset = offsets.get(hour)
+        if offset is None:
+            local_now = felt.replace(tzinfo=UTC).astimezone(zone)
+            offset = offsets[hour] = local_now.utcoffset() or timedelta(0)
+        local = (felt + offset).isoformat(" ", "minutes")
         lines.append(
             f"{prefix}{entry_id},{recorded},{submitted},{hours_text},{pain_and_relief[pain]},"
             f"{'' if reported is None else reported},"
             f"{'' if activity is None else quoted(text_cell(activity))},"
             f"{'' if note is None else quoted(text_cell(note))},"
-            f"{'true' if edited else 'false'},{source},{counts},{compliance},"
-            f"{local:%Y-%m-%d %H:%M}{suffix}"
+            f"{'true' if edited else 'false'},{source},{counts},{due_text},{made_text},"
+            f"{on_time},{local}{suffix}"
         )
     return lines
 
