@@ -106,6 +106,9 @@ def sign_in(base: str, email: str, password: str, search: str = "") -> str:
     data = urllib.parse.urlencode({"csrf_token": csrf, "email": email, "password": password})
     opener.open(f"{base}/login", data=data.encode())
     if search:
+        # Signing in starts a fresh session, CSRF secret included: read the new token.
+        page = opener.open(f"{base}/").read().decode()
+        csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
         data = urllib.parse.urlencode({"csrf_token": csrf, "q": search})
         opener.open(f"{base}/search", data=data.encode())
     return "; ".join(f"{c.name}={c.value}" for c in jar)
