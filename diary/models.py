@@ -23,6 +23,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -299,6 +300,13 @@ class DiaryEntry(Model):
         UniqueConstraint("block_id", "client_id"),
         # A block's entries are always read in time order.
         Index("ix_diary_entry_block_recorded", "block_id", "recorded_at"),
+        # The dashboard flags blocks with side effects: only those entries are indexed.
+        Index(
+            "ix_diary_entry_side_effects",
+            "block_id",
+            sqlite_where=text("side_effects IS NOT NULL"),
+            postgresql_where=text("side_effects IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
