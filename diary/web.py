@@ -22,7 +22,7 @@ from diary.extensions import db
 from diary.models import Block
 from diary.services.analysis import analyse_block
 from diary.services.audit import record_audit
-from diary.services.progress import diary_progress
+from diary.services.progress import awaited_for
 from diary.services.settings import analysis_settings
 
 chart_cache = charts.ChartCache()
@@ -108,9 +108,12 @@ def chart_response(block_id: int, fmt: str) -> Response:
     settings = analysis_settings(block.clinic)
     # A series page draws its charts to one end of the time axis (?until=hours).
     until = request.args.get("until", type=float)
+    # The stored summary's entry count says what a running diary awaits: a chart drawn
+    # before (an ETag match, the cache) then needs no entry read.
+    (summary,) = summaries.block_summaries([block])
     view = charts.ChartView(
         onset_limit_h=settings.onset_limit_h,
-        awaiting=diary_progress(block).awaiting,
+        awaiting=awaited_for(block, summary.entry_count),
         until_h=min(max(until, 0.0), MAX_CHART_HOURS) if until is not None else None,
     )
     key = summaries.summary_key(block, summaries.settings_digest(settings))

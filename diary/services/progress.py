@@ -54,6 +54,15 @@ class DiaryProgress:
     awaiting: str | None
 
 
+def awaited_for(block: Block, entry_count: int, now: datetime | None = None) -> str | None:
+    """What the block's running diary awaits, from its entry count alone (a stored
+    summary's): the entries themselves need not be read."""
+    now = now or utcnow()
+    due_times = block_due_times(block)
+    status = diary_status(due_times, entry_count, block.link_open(now), now)
+    return still_awaited(due_times, status, block.performed_at, now)
+
+
 def awaited_by_block(blocks: list[Block], now: datetime | None = None) -> dict[int, str | None]:
     """For each block, what its running diary still waits for (None: verdict final)."""
     now = now or utcnow()
