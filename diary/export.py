@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from diary.relief import DURATION_CLASSES, VERDICTS, BlockSummary, Held, hours_between, relief_pct
+from diary.schedule import ON_TIME
 from diary.vocabulary import (
     PLAUSIBLE_YEARS,
     Agent,
@@ -25,8 +26,10 @@ from diary.vocabulary import (
     Side,
 )
 
-REPLACED_TEXT = "replaced by a later entry for the same time"
-BEFORE_BLOCK_TEXT = "before the block"
+# Why an entry does not count (the "not_counted_because" column).
+REPLACED = "replaced by a later entry for the same time"
+BEFORE_BLOCK = "before the block"
+ON_TIME_SECONDS = ON_TIME.total_seconds()
 
 # name -> (Frictionless type, description). README's "CSV columns" documents the same.
 BLOCK_FIELDS = {
@@ -117,6 +120,10 @@ AUDIT_FIELDS = {
     "detail": ("string", "ids and counts, as JSON (never a patient's fields)"),
 }
 AUDIT_COLUMNS = list(AUDIT_FIELDS)
+# Every column of every file, for its schema and its typed (.xlsx) cells.
+ALL_FIELDS = (
+    BLOCK_FIELDS | VERDICT_FIELDS | ENTRY_FIELDS | SUMMARY_FIELDS | CORRECTION_FIELDS | AUDIT_FIELDS
+)
 ENTRY_COLUMNS = [*BLOCK_FIELDS, *VERDICT_FIELDS, *ENTRY_FIELDS]
 SUMMARY_COLUMNS = [*BLOCK_FIELDS, *VERDICT_FIELDS, *SUMMARY_FIELDS]
 
@@ -220,11 +227,6 @@ def entry_values(entry) -> tuple:
         entry.due_at,
         entry.made_at,
     )
-
-
-REPLACED = REPLACED_TEXT
-BEFORE_BLOCK = BEFORE_BLOCK_TEXT
-ON_TIME_SECONDS = 15 * 60  # diary/schedule.py's ON_TIME
 
 
 def _counted_ids(entries: list[tuple]) -> set[int]:
@@ -394,7 +396,7 @@ CONSTRAINTS: dict[str, dict] = {
     "reported_relief_pct": _PERCENT,
     "source": {"required": True, "enum": _values(EntrySource)},
     "counts": {"required": True},
-    "not_counted_because": {"enum": [REPLACED_TEXT, BEFORE_BLOCK_TEXT]},
+    "not_counted_because": {"enum": [REPLACED, BEFORE_BLOCK]},
     "duration_class": {"enum": list(DURATION_CLASSES)},
     "entries": {"minimum": 0},
     "birth_year": {"minimum": PLAUSIBLE_YEARS[0], "maximum": PLAUSIBLE_YEARS[1]},
@@ -414,12 +416,9 @@ PRIMARY_KEYS = {  # a column only that file has -> its key
 def table_schema(columns: list[str]) -> dict:
     """A Frictionless Table Schema describing ``columns``: types, ranges, the words a
     column may hold, and the file's primary key."""
-    described = (
-        BLOCK_FIELDS | VERDICT_FIELDS | ENTRY_FIELDS | SUMMARY_FIELDS | CORRECTION_FIELDS
-    ) | AUDIT_FIELDS
     fields = []
     for name in columns:
-        kind, description = described[name]
+        kind, description = ALL_FIELDS[name]
         field: dict = {"name": name, "type": kind, "description": description}
         if kind == "boolean":
             field["trueValues"], field["falseValues"] = ["true"], ["false"]

@@ -13,13 +13,7 @@ import io
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from diary.export import (
-    BLOCK_FIELDS,
-    CORRECTION_FIELDS,
-    ENTRY_FIELDS,
-    SUMMARY_FIELDS,
-    VERDICT_FIELDS,
-)
+from diary.export import ALL_FIELDS
 
 # Excel's own limit, header row included.
 MAX_ROWS = 1_048_576
@@ -49,8 +43,7 @@ def workbook(columns: list[str], groups: Iterable[list[str]], sheet: str) -> byt
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
-    described = BLOCK_FIELDS | VERDICT_FIELDS | ENTRY_FIELDS | SUMMARY_FIELDS | CORRECTION_FIELDS
-    kinds = [described[name][0] for name in columns]
+    kinds = [ALL_FIELDS[name][0] for name in columns]
     book = Workbook(write_only=True)
     ws = book.create_sheet(sheet)
     ws.append(columns)

@@ -56,7 +56,6 @@ CPT_BY_LEVEL = {
     "thoracic": ("64490", "64491", "64492"),
     "lumbar": ("64493", "64494", "64495"),
 }
-CPT_FIRST_LEVEL = {region: codes[0] for region, codes in CPT_BY_LEVEL.items()}
 NAMESPACE = uuid.UUID("5d0c7a52-8f43-4c44-9a57-0c1f2d7d1e11")
 
 
@@ -213,15 +212,7 @@ def diary_bundle(
         "identifier": [identifier("peak-relief", block.id)],
         "status": "final",
         "category": [OBSERVATION_CATEGORY],
-        "code": {
-            "coding": [
-                {
-                    "system": LOCAL,
-                    "code": "peak-relief-pct",
-                    "display": "Peak relief from baseline, percent",
-                }
-            ]
-        },
+        "code": _local("peak-relief-pct", "Peak relief from baseline, percent"),
         "subject": {"reference": patient_url},
         "partOf": [{"reference": procedure_url}],
         "effectiveDateTime": _time(block.performed_at),
@@ -234,15 +225,7 @@ def diary_bundle(
         "resourceType": "DiagnosticReport",
         "identifier": [identifier("reports", block.id)],
         "status": "final",
-        "code": {
-            "coding": [
-                {
-                    "system": LOCAL,
-                    "code": "mbb-diary-verdict",
-                    "display": "Medial branch block diary interpretation",
-                }
-            ]
-        },
+        "code": _local("mbb-diary-verdict", "Medial branch block diary interpretation"),
         "subject": {"reference": patient_url},
         "effectiveDateTime": _time(block.performed_at),
         "issued": _time(now),

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from diary import anatomy
-from diary.formatting import group_warnings, hours, local_time, pct, side_effect_label
-from diary.relief import VERDICT_LABELS, Analysis
+from diary.formatting import hours, local_time, pct, side_effect_label
+from diary.relief import Analysis
 
 
 @dataclass(frozen=True)
@@ -41,11 +41,9 @@ class ReportFacts:
     patient_details: str
     procedure: str
     details: str
-    verdict: str
     clinician: str
     printed_at: str
     entries: list[ReportRow]
-    warnings: list[str]
 
 
 def report_facts(
@@ -54,13 +52,10 @@ def report_facts(
     agent_label: str,
     tz: str,
     now: datetime,
-    awaiting: str | None = None,
 ) -> ReportFacts:
-    """The report's facts of ``block`` (a Block record) read in the clinic's time zone;
-    ``awaiting`` says what a diary still running waits for (its verdict is provisional)."""
-    verdict = VERDICT_LABELS[analysis.verdict]
-    if awaiting:
-        verdict += f" (provisional: diary still running, {awaiting})"
+    """The report's facts of ``block`` (a Block record) read in the clinic's time zone.
+    The verdict, its reasons and grouped warnings come from the analysis itself
+    (templates/clinic/_analysis.html), provisional while the diary runs."""
     points = {p.entry_id: p for p in analysis.relief}
     patient = block.patient
     identity = [f"MRN {patient.mrn}" if patient.mrn else "", _born(patient.birth_year)]
@@ -78,7 +73,6 @@ def report_facts(
             f"steroid {'yes' if block.steroid else 'no'}; sedation {block.sedation}; "
             f"baseline pain {block.baseline_pain}/10."
         ),
-        verdict=verdict,
         clinician=block.created_by.name if block.created_by else "—",
         printed_at=f"{local_time(now, tz)} ({tz})",
         entries=[
@@ -102,7 +96,6 @@ def report_facts(
             )
             for entry in block.entries
         ],
-        warnings=group_warnings(analysis.warnings),
     )
 
 

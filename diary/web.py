@@ -47,7 +47,7 @@ def pdf_response(page: str, filename: str) -> Response:
     try:
         body = pdf.html_to_pdf(page, Path(current_app.static_folder or "static"))
     except pdf.PdfUnavailable:
-        abort(503, "PDF reports need the Pango library on the server; the printable page works.")
+        abort(503)  # its page says what is missing
     return Response(
         body,
         mimetype="application/pdf",

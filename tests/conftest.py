@@ -262,6 +262,15 @@ def add_entries(block, pain_by_hour: dict[float, int]) -> None:
         )
 
 
+def block_at(world, offset: timedelta):
+    """A block of the world's patient performed ``offset`` from now (negative: ago)."""
+    block = make_block(
+        world.clinic, world.patient, world.clinician, performed_at=datetime.now(UTC) + offset
+    )
+    db.session.commit()
+    return block
+
+
 def add_concordant_pair(world):
     """The world's lidocaine block with a positive diary, and a bupivacaine block three
     weeks earlier with a longer one: a concordant pair. Returns the earlier block."""

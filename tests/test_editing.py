@@ -13,7 +13,7 @@ from diary.forms import utc_to_clinic_time
 from diary.models import AuditEvent, Block
 from diary.services.progress import diary_progress
 from diary.services.tokens import create_api_token
-from tests.conftest import add_entries, make_block, search
+from tests.conftest import add_entries, block_at, make_block, search
 
 TZ = "America/Chicago"
 
@@ -83,8 +83,10 @@ def test_correcting_a_block_time_moves_due_times_link_and_verdict(client, signed
 
 def test_changing_the_agent_through_the_api_moves_the_due_times(client, signed_in):
     world = signed_in
-    block = world.block  # lidocaine: hourly to 8 h
+    block = block_at(world, -timedelta(hours=12))  # lidocaine: hourly to 8 h
+    add_entries(block, {10: 4})  # answers the 8 h slot, the last lidocaine has
     before = len(diary_progress(block).due_times)
+    assert block.entries[0].due_at == block.performed_at + timedelta(hours=8)
     _, token = create_api_token(world.clinician, "tests")
     db.session.commit()
     changed = client.patch(
@@ -94,7 +96,10 @@ def test_changing_the_agent_through_the_api_moves_the_due_times(client, signed_i
     )
     assert changed.status_code == 200
     db.session.expire_all()
-    assert len(diary_progress(db.session.get(Block, block.id)).due_times) == before + 4
+    block = db.session.get(Block, block.id)
+    assert len(diary_progress(block).due_times) == before + 4  # hourly to 12 h
+    # The entry now answers the 10 h slot bupivacaine's schedule has.
+    assert block.entries[0].due_at == block.performed_at + timedelta(hours=10)
 
 
 def test_an_unusual_block_time_asks_for_confirmation(client, signed_in):

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from diary.extensions import db
 from diary.forms import utc_to_clinic_time
 from diary.models import DiaryEntry, EntryRevision
+from tests.conftest import block_at
 
 
 def entry_count() -> int:
@@ -40,15 +41,7 @@ def test_diary_page_shows_procedure_scale_and_due_time(client, world):
 
 
 def test_a_score_made_early_answers_its_slot_and_the_page_moves_on(client, world):
-    from tests.conftest import make_block
-
-    block = make_block(
-        world.clinic,
-        world.patient,
-        world.clinician,
-        performed_at=datetime.now(UTC) - timedelta(minutes=55),
-    )
-    db.session.commit()
+    block = block_at(world, -timedelta(minutes=55))
     due = [block.performed_at + timedelta(hours=h) for h in (1, 2)]
     one_h, two_h = (utc_to_clinic_time(d, world.clinic.timezone).strftime("%H:%M") for d in due)
     page = client.get(diary_url(block)).get_data(as_text=True)
@@ -59,30 +52,14 @@ def test_a_score_made_early_answers_its_slot_and_the_page_moves_on(client, world
 
 
 def test_a_due_time_on_another_day_shows_its_date(client, world):
-    from tests.conftest import make_block
-
-    block = make_block(
-        world.clinic,
-        world.patient,
-        world.clinician,
-        performed_at=datetime.now(UTC) + timedelta(days=2),
-    )
-    db.session.commit()
+    block = block_at(world, timedelta(days=2))
     page = client.get(diary_url(block)).get_data(as_text=True)
     due = utc_to_clinic_time(block.performed_at + timedelta(minutes=15), world.clinic.timezone)
     assert f"Next score due at {due:%b} {due.day}, {due.year}, {due:%H:%M}" in page
 
 
 def test_after_the_window_only_late_entries_with_their_time_are_offered(client, world):
-    from tests.conftest import make_block
-
-    block = make_block(
-        world.clinic,
-        world.patient,
-        world.clinician,
-        performed_at=datetime.now(UTC) - timedelta(hours=10),
-    )
-    db.session.commit()
+    block = block_at(world, -timedelta(hours=10))
     felt = block.performed_at + timedelta(hours=2)
     client.post(diary_url(block) + "/entries", data={"pain": "2", "recorded_at": local_input(felt)})
     page = client.get(diary_url(block)).get_data(as_text=True)

@@ -7,7 +7,14 @@ import io
 from datetime import timedelta
 
 from diary.extensions import db
-from tests.conftest import add_concordant_pair, add_entries, make_block, make_user, needs_pdf
+from tests.conftest import (
+    add_concordant_pair,
+    add_entries,
+    block_at,
+    make_block,
+    make_user,
+    needs_pdf,
+)
 
 SETTINGS_FORM = {
     "threshold_pct": "50",
@@ -152,16 +159,8 @@ def _pdf_text(client, block_id) -> str:
 
 @needs_pdf
 def test_a_running_diary_shows_its_verdict_as_provisional_everywhere(client, signed_in):
-    from datetime import UTC, datetime
-
     world = signed_in
-    running = make_block(
-        world.clinic,
-        world.patient,
-        world.clinician,
-        performed_at=datetime.now(UTC) - timedelta(minutes=20),
-    )
-    db.session.commit()
+    running = block_at(world, -timedelta(minutes=20))
     awaited = "awaiting the 30 min entry"
     block_page = client.get(f"/blocks/{running.id}").get_data(as_text=True)
     assert "Provisional: the diary is still running" in block_page and awaited in block_page
@@ -177,15 +176,8 @@ def test_a_running_diary_shows_its_verdict_as_provisional_everywhere(client, sig
 
 @needs_pdf
 def test_a_finished_diary_verdict_is_final(client, signed_in):
-    from datetime import UTC, datetime
-
     world = signed_in
-    done = make_block(
-        world.clinic,
-        world.patient,
-        world.clinician,
-        performed_at=datetime.now(UTC) - timedelta(hours=10),
-    )
+    done = block_at(world, -timedelta(hours=10))
     add_entries(done, {0.25: 1, 0.5: 0, 1: 1, 2: 1, 3: 5, 4: 7, 6: 8, 8: 8})
     db.session.commit()
     block_page = client.get(f"/blocks/{done.id}").get_data(as_text=True)

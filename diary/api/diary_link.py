@@ -15,7 +15,7 @@ from diary.api.serializers import entry_answer, public_diary_answer
 from diary.extensions import db, diary_token_limit
 from diary.models import Block, utcnow
 from diary.services.entries import CORRECTIONS_CLOSED, correct_entry
-from diary.services.progress import diary_progress
+from diary.services.progress import diary_window_over
 from diary.services.rejections import InputRejected
 from diary.services.reminders import subscribe_push, unsubscribe_push
 
@@ -67,7 +67,7 @@ def diary_add_entry(token: str):
 def diary_correct_entry(token: str, entry_id: int):
     block = open_diary_or_410(token)
     entry = entry_of_block_or_404(block, entry_id)
-    if diary_progress(block).window_over:
+    if diary_window_over(block):
         raise ApiProblem(409, gettext(CORRECTIONS_CLOSED))
     try:
         correct_entry(entry, changed_entry_values(entry, api.body()), replaced_by="patient")

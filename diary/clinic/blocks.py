@@ -90,8 +90,9 @@ def edit_block(block_id: int):
     elif form.validate() and form.time_confirmed(tz):
         try:
             changed = update_block(block, asdict(form.block_input(tz)), by=current_user)
-        except InputRejected as rejected:
-            form.levels.errors = [rejected.message]
+        except InputRejected as rejected:  # levels, agent or other agent at odds
+            field = getattr(form, rejected.field, form.levels)
+            field.errors = [*field.errors, rejected.message]
         else:
             db.session.commit()
             flash(
@@ -156,7 +157,7 @@ def _block_report_page(block: Block, for_pdf: bool) -> str:
     context = _block_page_context(block)
     awaiting = context["progress"].awaiting
     facts = report.report_facts(
-        block, context["analysis"], context["agent_label"], context["tz"], utcnow(), awaiting
+        block, context["analysis"], context["agent_label"], context["tz"], utcnow()
     )
     if for_pdf:
         view = charts.ChartView(analysis_settings(block.clinic).onset_limit_h, awaiting)

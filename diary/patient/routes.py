@@ -32,7 +32,7 @@ from diary.patient.forms import OTHER_ACTIVITY, EntryForm
 from diary.reminders import reminders_ics
 from diary.services.blocks import agent_label
 from diary.services.entries import CORRECTIONS_CLOSED, EntryInput, correct_entry, record_entry
-from diary.services.progress import diary_progress
+from diary.services.progress import diary_progress, diary_window_over
 from diary.services.rejections import DiaryClosed, InputRejected
 from diary.web import diary_url
 
@@ -191,7 +191,7 @@ def add_entry(token: str):
     form.set_activities(block.activities)
     if not form.validate():
         return _render_diary(block, form, 400)
-    if not form.recorded_at.data and diary_progress(block).window_over:
+    if not form.recorded_at.data and diary_window_over(block):
         form.recorded_at.errors.append(LATE_TIME_NEEDED)
         return _render_diary(block, form, 400)
     try:
@@ -210,7 +210,7 @@ def add_entry(token: str):
 def edit_entry(token: str, entry_id: int):
     block = _open_block_or_410(token)
     entry = entry_of_block_or_404(block, entry_id)
-    if diary_progress(block).window_over:
+    if diary_window_over(block):
         flash(_(CORRECTIONS_CLOSED), "info")
         return redirect(url_for("patient.diary", token=token) + "#entries")
     form = EntryForm()

@@ -14,7 +14,6 @@ from diary.models import (
     Patient,
     PatientTerm,
     User,
-    utcnow,
 )
 from diary.services.audit import record_audit
 from diary.services.rejections import InputRejected
@@ -62,8 +61,6 @@ def update_patient(patient: Patient, values: PatientInput, by: User | None) -> l
         PatientTerm(clinic_id=patient.clinic_id, patient_id=patient.id, term=term)
         for term in search_terms(patient.display_name, patient.mrn)
     )
-    for block in patient.blocks:
-        block.changed_at = utcnow()  # stored summaries and exports carry the patient
     record_audit("patient.update", by=by, target=patient, detail={"fields": changed})
     return changed
 
@@ -116,10 +113,8 @@ def merge_patients(keep: Patient, duplicate: Patient, by: User | None) -> list[i
     if keep.id == duplicate.id or keep.clinic_id != duplicate.clinic_id:
         raise InputRejected("patient", "Choose another record of this clinic's patient.")
     moved = [block.id for block in duplicate.blocks]
-    now = utcnow()
     for block in list(duplicate.blocks):
         block.patient = keep
-        block.changed_at = now
     mrn = keep.mrn or duplicate.mrn
     birth_year = keep.birth_year or duplicate.birth_year
     db.session.execute(delete(PatientTerm).where(PatientTerm.patient_id == duplicate.id))

@@ -66,7 +66,12 @@ def awaited_for(block: Block, entry_count: int, now: datetime | None = None) -> 
 def awaited_by_block(blocks: list[Block], now: datetime | None = None) -> dict[int, str | None]:
     """For each block, what its running diary still waits for (None: verdict final)."""
     now = now or utcnow()
-    return {block.id: diary_progress(block, now).awaiting for block in blocks}
+    return {block.id: awaited_for(block, len(block.entries), now) for block in blocks}
+
+
+def diary_window_over(block: Block, now: datetime | None = None) -> bool:
+    """The schedule has ended: only late entries, with their time, are taken then."""
+    return window_over(block_due_times(block), now or utcnow())
 
 
 def diary_progress(block: Block, now: datetime | None = None) -> DiaryProgress:

@@ -8,7 +8,7 @@ import secrets
 from datetime import datetime
 
 import pyotp
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from diary.extensions import db
 from diary.models import RecoveryCode, User, utcnow
@@ -80,13 +80,11 @@ def new_recovery_codes(user: User) -> list[str]:
 
 
 def unused_recovery_codes(user: User) -> int:
-    return len(
-        db.session.scalars(
-            select(RecoveryCode.id).where(
-                RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)
-            )
-        ).all()
-    )
+    return db.session.execute(
+        select(func.count(RecoveryCode.id)).where(
+            RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)
+        )
+    ).scalar_one()
 
 
 def turn_off(user: User, by: User) -> None:
