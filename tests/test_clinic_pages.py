@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -12,8 +13,12 @@ from diary.models import AuditEvent, Block, Patient, User
 from diary.services.patients import PatientInput, create_patient
 from tests.conftest import PASSWORD, add_entries, make_block, search
 
+# Yesterday in the clinic's zone (the fixtures' clinics are in Chicago): a recent block, whatever
+# today's date is.
+CLINIC_ZONE = ZoneInfo("America/Chicago")
+BLOCK_DAY = (datetime.now(CLINIC_ZONE) - timedelta(days=1)).date()
 VALID_BLOCK = {
-    "performed_date": "2026-11-20",
+    "performed_date": BLOCK_DAY.isoformat(),
     "performed_time": "09:30",
     "region": "cervical",
     "levels": ["C4-C5", "C3-C4"],
@@ -107,8 +112,8 @@ def test_record_block_creates_diary_link(client, signed_in):
     response = client.post(f"/patients/{signed_in.patient.id}/blocks/new", data=VALID_BLOCK)
     assert response.status_code == 302
     block = db.session.execute(select(Block).order_by(Block.id.desc())).scalars().first()
-    # 09:30 in Chicago on 20 Nov 2026 (CST, UTC-6) is 15:30 UTC
-    assert block.performed_at == datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
+    # 09:30 in Chicago on that day, whatever its offset from UTC
+    assert block.performed_at == datetime.combine(BLOCK_DAY, time(9, 30), CLINIC_ZONE).astimezone(UTC)
     assert block.levels == ["C3-C4", "C4-C5"]
     assert (block.agent, block.concentration, block.baseline_pain) == ("bupivacaine", "0.5", 7)
     assert block.activities == ["turn head left", "look up"]
