@@ -122,7 +122,7 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     register_language_switch(app)
 
-    from diary.login_sessions import register_user_loaders
+    from diary.auth.login_sessions import register_user_loaders
 
     register_user_loaders(login_manager)
 

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from diary import backups, summaries
 from diary.extensions import db
 from diary.models import Clinic, Patient, User
-from diary.push import generate_vapid_keys
-from diary.reminder_job import send_due_reminders
+from diary.reminders.job import send_due_reminders
+from diary.reminders.push import generate_vapid_keys
 from diary.sample_data import (
     DEMO_CLINIC,
     DEMO_EMAIL,

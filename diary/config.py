@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from diary.push import KNOWN_PUSH_SERVICES
+from diary.reminders.push import KNOWN_PUSH_SERVICES
 
 DEVELOPMENT_SECRET = "development-only-secret-key-change-me"  # noqa: S105 (refused in production)
 PROFILES = ("development", "testing", "production")

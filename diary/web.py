@@ -16,10 +16,11 @@ from flask import Response, abort, current_app, request, stream_with_context
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from diary import charts, export, export_xlsx, pdf, summaries
+from diary import charts, summaries
 from diary.access import clinic_block_or_404
 from diary.extensions import db
 from diary.models import Block
+from diary.records import export, export_xlsx, pdf
 from diary.services.analysis import analyse_block
 from diary.services.audit import record_audit
 from diary.services.progress import awaited_for

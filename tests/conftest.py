@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from diary import create_app
 from diary.extensions import db
 from diary.models import Clinic, User
-from diary.push import KNOWN_PUSH_SERVICES
+from diary.reminders.push import KNOWN_PUSH_SERVICES
 from diary.services.blocks import BlockInput, create_block
 from diary.services.entries import EntryInput, record_entry
 from diary.services.patients import PatientInput, create_patient

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from diary.extensions import db
-from diary.services.reminders import subscribe_push
+from diary.reminders.subscriptions import subscribe_push
 from diary.services.tokens import create_api_token
 from tests.conftest import (
     API_BLOCK,

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from diary.auth.passwords import password_problem
 from diary.extensions import db
 from diary.models import User
-from diary.passwords import password_problem
 from diary.services.accounts import authenticate
 from tests.conftest import PASSWORD, change_password, make_user
 

@@ -14,9 +14,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from diary import export, relief
+from diary import relief
 from diary.extensions import db
 from diary.models import AuditEvent
+from diary.records import export
 from diary.relief import hours_between, relief_pct
 from tests.conftest import add_entries
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from diary import fhir
 from diary.extensions import db
+from diary.records import fhir
 from diary.services.analysis import analyse_block
 from diary.services.blocks import agent_label
 from tests.conftest import add_entries

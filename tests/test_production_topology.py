@@ -31,7 +31,7 @@ import pytest
 from playwright.sync_api import expect
 
 from bench.harness import free_port
-from diary.push import KNOWN_PUSH_SERVICES, generate_vapid_keys
+from diary.reminders.push import KNOWN_PUSH_SERVICES, generate_vapid_keys
 from tests.conftest import API_BLOCK, PHONE, scratch_postgres
 from tests.push_service import FakePushService, b64, phone_keys
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from diary.extensions import db
 from diary.models import PushSubscription
-from diary.push import KNOWN_PUSH_SERVICES, due_to_announce, generate_vapid_keys
+from diary.reminders.push import KNOWN_PUSH_SERVICES, due_to_announce, generate_vapid_keys
 from tests.push_service import FakePushService, b64
 from tests.push_service import phone_keys as make_phone_keys
 

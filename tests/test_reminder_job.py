@@ -14,9 +14,9 @@ import pytest
 
 from diary.extensions import db
 from diary.models import PushSubscription, utcnow
-from diary.push import generate_vapid_keys
-from diary.reminder_job import send_due_reminders
-from diary.services.reminders import subscribe_push
+from diary.reminders.job import send_due_reminders
+from diary.reminders.push import generate_vapid_keys
+from diary.reminders.subscriptions import subscribe_push
 from tests.conftest import make_block
 from tests.push_service import FakePushService, b64, phone_keys
 

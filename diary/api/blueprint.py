@@ -14,8 +14,8 @@ from flask_login import current_user
 
 from diary.api import spec
 from diary.api.problems import ApiProblem, problem_response
+from diary.auth.two_factor import needs_setup
 from diary.extensions import csrf
-from diary.services.two_factor import needs_setup
 from diary.web import public_url
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

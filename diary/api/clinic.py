@@ -7,7 +7,6 @@ from flask_login import current_user
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from diary import fhir
 from diary.access import clinic_block_or_404, clinic_patient_or_404
 from diary.api import schemas
 from diary.api.blueprint import api
@@ -17,6 +16,7 @@ from diary.api.serializers import block_answer, entry_answer, patient_answer
 from diary.api.spec import CSV, FHIR, PNG, SVG
 from diary.extensions import db
 from diary.models import Block, DiaryEntry, Patient, utcnow
+from diary.records import fhir
 from diary.schedule import DiarySchedule
 from diary.services import analysis as analysis_service
 from diary.services import blocks as blocks_service

@@ -14,10 +14,10 @@ from diary.api.problems import ApiProblem
 from diary.api.serializers import entry_answer, public_diary_answer
 from diary.extensions import db, diary_token_limit
 from diary.models import Block, utcnow
+from diary.reminders.subscriptions import subscribe_push, unsubscribe_push
 from diary.services.entries import CORRECTIONS_CLOSED, correct_entry
 from diary.services.progress import diary_window_over
 from diary.services.rejections import InputRejected
-from diary.services.reminders import subscribe_push, unsubscribe_push
 
 
 def open_diary_or_410(token: str) -> Block:

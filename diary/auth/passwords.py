@@ -8,7 +8,7 @@ from pathlib import Path
 
 MIN_LENGTH = 15  # SP 800-63B-4 for a password used as the only factor
 MAX_LENGTH = 128
-COMMON = Path(__file__).parent / "data" / "common_passwords.txt"
+COMMON = Path(__file__).parent.parent / "data" / "common_passwords.txt"
 
 
 @cache

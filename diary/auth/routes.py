@@ -16,7 +16,7 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user
 
-from diary import login_sessions
+from diary.auth import login_sessions, two_factor
 from diary.auth.forms import (
     ChangePasswordForm,
     CurrentPasswordForm,
@@ -29,7 +29,6 @@ from diary.extensions import db, limiter
 from diary.models import User, utcnow
 from diary.qr import qr_svg
 from diary.services import accounts as accounts_service
-from diary.services import two_factor
 from diary.services.accounts import (
     PasswordRejected,
     authenticate,

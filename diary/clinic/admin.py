@@ -18,9 +18,9 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from diary import export
 from diary.access import admin_only
 from diary.auth.forms import EmptyForm
+from diary.auth.two_factor import turn_off
 from diary.clinic.blueprint import bp
 from diary.clinic.forms import (
     AGENT_WINDOW_FIELDS,
@@ -32,6 +32,7 @@ from diary.clinic.forms import (
 )
 from diary.extensions import db, limiter
 from diary.models import ApiToken, AuditEvent, User
+from diary.records import export
 from diary.schedule import DiarySchedule
 from diary.services import tokens as tokens_service
 from diary.services.accounts import PasswordRejected, create_clinician, sign_out_everywhere
@@ -43,7 +44,6 @@ from diary.services.settings import (
     update_clinic_settings,
 )
 from diary.services.tokens import create_api_token
-from diary.services.two_factor import turn_off
 from diary.web import csv_response
 
 

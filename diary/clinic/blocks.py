@@ -17,7 +17,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from diary import charts, export, report
+from diary import charts
 from diary.access import clinic_block_or_404, clinic_patient_or_404
 from diary.auth.forms import EmptyForm
 from diary.clinic.blueprint import bp
@@ -26,6 +26,7 @@ from diary.extensions import db
 from diary.forms import clinic_time_to_utc
 from diary.models import Block, DiaryEntry, utcnow
 from diary.qr import qr_svg
+from diary.records import export, report
 from diary.services.analysis import analyse_block, analysed_series
 from diary.services.audit import record_audit
 from diary.services.blocks import (

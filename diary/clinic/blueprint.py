@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, url_for
 from flask_login import current_user, login_required
 
-from diary.services.two_factor import needs_setup
+from diary.auth.two_factor import needs_setup
 
 bp = Blueprint("clinic", __name__)
 

@@ -13,7 +13,6 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
-from diary import export, export_queries, research
 from diary.clinic.blueprint import bp
 from diary.clinic.forms import (
     ExportFilterForm,
@@ -21,6 +20,7 @@ from diary.clinic.forms import (
 from diary.extensions import db
 from diary.forms import clinic_time_to_utc
 from diary.models import Block, Patient
+from diary.records import export, export_queries, research
 from diary.services.analysis import analysed_series
 from diary.services.dashboard import BlockFilter
 from diary.services.settings import diary_schedule

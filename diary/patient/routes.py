@@ -29,7 +29,7 @@ from diary.forms import clinic_time_to_utc, utc_to_clinic_time
 from diary.i18n import instructions_for, patient_time, safety_text_for
 from diary.models import utcnow
 from diary.patient.forms import OTHER_ACTIVITY, EntryForm
-from diary.reminders import reminders_ics
+from diary.reminders.calendar_file import reminders_ics
 from diary.services.blocks import agent_label
 from diary.services.entries import CORRECTIONS_CLOSED, EntryInput, correct_entry, record_entry
 from diary.services.progress import diary_progress, diary_window_over

@@ -1,5 +1,5 @@
 """The CSV exports as Excel workbooks: the same columns and rows, each cell typed by the
-table schema (diary/export.py) so that a spreadsheet keeps what it should. Flask-free.
+table schema (diary/records/export.py) so that a spreadsheet keeps what it should. Flask-free.
 
 MRNs and other text are text cells (leading zeros stay), numbers are numbers, booleans
 are booleans and times are real date-time cells in UTC. A text cell is never a formula,
@@ -13,7 +13,7 @@ import io
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from diary.export import ALL_FIELDS
+from diary.records.export import ALL_FIELDS
 
 # Excel's own limit, header row included.
 MAX_ROWS = 1_048_576

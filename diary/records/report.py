@@ -1,5 +1,5 @@
 """The block report's facts, built once here for both formats: the printable HTML page
-and its PDF, which is that same page laid out by WeasyPrint (diary/pdf.py). Flask-free.
+and its PDF, which is that same page laid out by WeasyPrint (diary/records/pdf.py). Flask-free.
 
 The facts: clinic, patient, procedure, verdict with reasons and warnings, chart, every
 entry with where it came from and what it was before a correction, clinician and the

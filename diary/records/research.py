@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import UTC
 
-from diary.export import as_utc, csv_line, hours_cell, number_cell, pct_cell, text_cell
+from diary.records.export import as_utc, csv_line, hours_cell, number_cell, pct_cell, text_cell
 from diary.relief import DURATION_CLASSES, VERDICTS, BlockSummary
 from diary.schedule import DiarySchedule
 from diary.vocabulary import Agent, Region, Side

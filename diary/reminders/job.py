@@ -20,9 +20,9 @@ from typing import cast
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.engine import CursorResult
 
-from diary import push
 from diary.extensions import db
 from diary.models import Block, Clinic, PushSubscription, utcnow
+from diary.reminders import push
 from diary.schedule import DiarySchedule
 
 SENT, GONE, FAILED = "sent", "gone", "failed"

@@ -1,5 +1,5 @@
 """Phones subscribed to a diary's reminders (the job that sends them:
-diary/reminder_job.py)."""
+diary/reminders/job.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from diary.models import (
     Block,
     PushSubscription,
 )
-from diary.push import MAX_PHONES_PER_DIARY, endpoint_problem
+from diary.reminders.push import MAX_PHONES_PER_DIARY, endpoint_problem
 from diary.services.rejections import InputRejected
 
 

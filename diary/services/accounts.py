@@ -7,13 +7,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from diary.auth.passwords import password_problem
 from diary.extensions import db
 from diary.models import (
     Clinic,
     User,
     utcnow,
 )
-from diary.passwords import password_problem
 from diary.services.audit import record_audit
 from diary.services.tokens import revoke_tokens_of
 
@@ -125,7 +125,7 @@ def create_clinician(
 
 def sign_out_everywhere(user: User, by: User) -> None:
     """End every sign-in of ``user`` on every host (the caller commits)."""
-    from diary.login_sessions import end_all
+    from diary.auth.login_sessions import end_all
 
     user.session_version += 1
     end_all(user)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from diary import relief
-from diary.export import as_utc
 from diary.models import (
     Block,
     Patient,
 )
+from diary.records.export import as_utc
 from diary.services.blocks import agent_label
 from diary.services.settings import analysis_settings
 
