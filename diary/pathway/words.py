@@ -1,0 +1,29 @@
+"""How the pathway writes figures in its reasons ("below 50 % at 3 months (37.5 %)")."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from diary.pathway.values import RELIEF_PCT
+
+
+def pct(value: float) -> str:
+    """One decimal, as relief is computed: "37.5 %", "38.0 %"."""
+    return f"{value:.1f} %"
+
+
+def threshold() -> str:
+    """The pathway's relief threshold: "50 %"."""
+    return f"{RELIEF_PCT:g} %"
+
+
+def day(value: date) -> str:
+    return value.isoformat()
+
+
+def months(count: int) -> str:
+    return f"{count} month{'' if count == 1 else 's'}"
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
