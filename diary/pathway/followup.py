@@ -171,12 +171,12 @@ def held_through(
     made = next((r for r in reliefs if r.months == months), None)
     if made is not None and made.relief_pct is not None:
         return HELD, (
-            f"≥ {words.threshold()} at every check-in to {words.months(months)} "
-            f"({words.pct(made.relief_pct)} at {words.months(months)})"
+            f"≥ {words.threshold()} at every check-in to {words.months(months)}, "
+            f"{words.pct(made.relief_pct)} at {words.months(months)}"
         )
-    name = f"the {months}-month check-in (due {words.day(mark.due_on)})"
+    name = f"the {months}-month check-in, due {words.day(mark.due_on)},"
     if made is not None:
-        return UNDETERMINED, f"{name} has no relief figure: no baseline pain was recorded"
+        return UNDETERMINED, f"{name} has no relief figure (no baseline pain was recorded)"
     if on > mark.closes_on:
         return UNDETERMINED, f"{name} was missed"
     return UNDETERMINED, f"{name} has not been made yet"

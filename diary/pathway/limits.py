@@ -78,10 +78,13 @@ def limit_check(
     count, and ``next_possible`` is the first date from ``on`` when one more fits."""
     settings = settings or PathwaySettings()
     limit = settings.sessions_limit(kind)
+    # A session is a procedure date: two procedures that day are one session.
     counted = sorted(
-        s.on
-        for s in sessions
-        if s.kind == kind and s.region_group == group and in_rolling_year(s.on, on)
+        {
+            s.on
+            for s in sessions
+            if s.kind == kind and s.region_group == group and in_rolling_year(s.on, on)
+        }
     )
     count = len(counted)
     since = counted[0] if counted else None

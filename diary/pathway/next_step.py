@@ -189,7 +189,8 @@ def _after_ablation(step: _Step, rfa: Ablation) -> NextStep:
         return step.make(
             Code.REPEAT_RFA_NOT_SUPPORTED,
             first_below.dated_on if first_below else None,
-            f"A repeat ablation is not supported: after the ablation of {words.day(done_on)} "
+            f"The follow-up does not support a repeat ablation: after the ablation of "
+            f"{words.day(done_on)} "
             f"relief was {durability.reason}; the Medicare LCD asks for ≥ {words.threshold()} "
             f"relief for at least {words.months(DURABLE_AT_MONTHS)}",
         )
@@ -296,7 +297,7 @@ def _from_blocks(
     return step.make(
         Code.NOT_SUPPORTED,
         last_on,
-        f"Radiofrequency ablation is not supported: {consensus.reason} "
+        f"The blocks so far do not support radiofrequency ablation: {consensus.reason} "
         f"({words.plural(len(diagnostic), 'diagnostic block')} in this series)",
     )
 

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from diary import relief
 from diary.anatomy import levels_in_spine_order
+from diary.pathway.dates import require_aware
 from diary.pathway.days import days_of_relief, hourly_due_times
 from diary.pathway.values import (
     BILATERAL,
@@ -122,6 +123,7 @@ def read_block(
     slots). ``daily_days`` overrides the setting (a block keeps the count it was given)."""
     settings = settings or PathwaySettings()
     days = settings.daily_days if daily_days is None else daily_days
+    require_aware(block.performed_at)
     hourly = hourly_due_times(block.performed_at, block.facts.agent, schedule)
     readings = []
     for sides, scored_side in scored_sides(block):
