@@ -167,7 +167,7 @@ def held_through(
     below = next((r for r in reliefs if r.dated_on <= mark.due_on and _below(r)), None)
     if below is not None:
         assert below.relief_pct is not None  # _below checked it
-        return FELL, (f"below {words.threshold()} at {below.label} ({words.pct(below.relief_pct)})")
+        return FELL, f"below {words.threshold()} at {below.label} ({words.pct(below.relief_pct)})"
     made = next((r for r in reliefs if r.months == months), None)
     if made is not None and made.relief_pct is not None:
         return HELD, (
