@@ -1093,7 +1093,7 @@ def test_worklist_groups_in_order_newest_first():
             subject_id=st.integers(1, 10**6),
             patient_id=st.just(1),
         ),
-        max_size=30,
+        max_size=12,
     )
 )
 def test_worklist_order_is_by_group_then_newest(items):
