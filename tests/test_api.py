@@ -572,3 +572,20 @@ def test_long_entry_lists_come_a_page_at_a_time(api, world):
     times = [e["recorded_at"] for e in first["items"] + second["items"]]
     assert times == sorted(times) and len(set(times)) == 105
     assert_problem(api.get(f"/blocks/{world.block.id}/entries?page=0"), 400)
+
+
+def test_a_diary_correction_keeps_the_time_as_read_or_shown(client, world):
+    block = world.block
+    block.performed_at = block.performed_at.replace(second=37, microsecond=250000)
+    add_entries(block, {0.25: 1})
+    db.session.commit()
+    (entry,) = client.get(f"/api/v1/diary/{block.diary_token}").get_json()["entries"]
+    url = f"/api/v1/diary/{block.diary_token}/entries/{entry['id']}"
+    as_read = entry["recorded_at"]  # to the second
+    to_the_minute = as_read[:17] + "00" + as_read[19:]
+    for sent in (as_read, to_the_minute):
+        answer = client.patch(url, json={"pain": 3, "recorded_at": sent}).get_json()
+        assert answer["recorded_at"] == as_read and answer["hours_since_block"] == 0.25
+    moved = datetime.fromisoformat(to_the_minute) + timedelta(minutes=5)
+    answer = client.patch(url, json={"pain": 3, "recorded_at": moved.isoformat()}).get_json()
+    assert answer["recorded_at"] == moved.isoformat()
