@@ -109,12 +109,11 @@ def chart_response(block_id: int, fmt: str) -> Response:
     settings = analysis_settings(block.clinic)
     # A series page draws its charts to one end of the time axis (?until=hours).
     until = request.args.get("until", type=float)
-    # The stored summary's entry count says what a running diary awaits: a chart drawn
-    # before (an ETag match, the cache) then needs no entry read.
-    (summary,) = summaries.block_summaries([block])
+    # What a running diary awaits reads the entries' due times only: a chart drawn before
+    # (an ETag match, the cache) then needs no entry read.
     view = charts.ChartView(
         onset_limit_h=settings.onset_limit_h,
-        awaiting=awaited_for(block, summary.entry_count),
+        awaiting=awaited_for(block),
         until_h=min(max(until, 0.0), MAX_CHART_HOURS) if until is not None else None,
     )
     key = summaries.summary_key(block, summaries.settings_digest(settings))

@@ -216,7 +216,7 @@ def block_analysis(block_id: int):
     block = clinic_block_or_404(block_id)
     record_audit("block.view", by=current_user, target=block)
     db.session.commit()
-    awaiting = awaited_for(block, len(block.entries))
+    awaiting = awaited_for(block)
     return schemas.BlockAnalysis.model_validate(
         analyse_block(block).to_dict() | {"provisional": awaiting is not None, "awaiting": awaiting}
     )
