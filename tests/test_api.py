@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -290,11 +291,20 @@ def test_patient_series(api, world):
     series = value["series"][0]
     assert series["pair_status"] == "single"
     assert series["ablation_criteria"]["lcd"]["met"] is False
+    # The block is 3 h old: its diary, which alone meets the consensus, still runs.
+    day = world.block.performed_at.astimezone(ZoneInfo("America/Chicago")).strftime("%d %b %Y")
+    waits = f"the diary of the {day} block (lidocaine 2%), awaiting the 4 h entry"
     assert series["ablation_criteria"]["consensus_2020"] == {
         "met": True,
         "reason": "a diagnostic block gave sustained ≥50% relief",
+        "provisional": True,
+        "awaiting": waits,
     }
+    assert series["provisional"] is True and series["awaiting"] == waits
+    assert series["pair_provisional"] is False and series["pair_awaiting"] is None
     assert series["blocks"][0]["analysis"]["verdict"] == "positive"
+    assert series["blocks"][0]["provisional"] is True
+    assert series["blocks"][0]["awaiting"] == "awaiting the 4 h entry"
 
 
 # --- settings ------------------------------------------------------------------------

@@ -82,12 +82,6 @@ def awaited_for(block: Block, now: datetime | None = None) -> str | None:
     return still_awaited(due_times, _answered(due_ats), status, block.performed_at, now)
 
 
-def awaited_by_block(blocks: list[Block], now: datetime | None = None) -> dict[int, str | None]:
-    """For each block, what its running diary still waits for (None: verdict final)."""
-    now = now or utcnow()
-    return {block.id: awaited_for(block, now) for block in blocks}
-
-
 def diary_window_over(block: Block, now: datetime | None = None) -> bool:
     """The schedule has ended: only late entries, with their time, are taken then."""
     return window_over(block_due_times(block), now or utcnow())
