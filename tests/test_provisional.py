@@ -118,3 +118,23 @@ def test_forty_minutes_in_the_reasons_say_what_is_awaited(client, signed_in):
     assert analysis["verdict"] == "indeterminate" and analysis["reasons"] == awaited
     assert analysis["provisional"] is True
 
+
+def test_an_archived_block_leaves_its_series_and_pair(client, signed_in):
+    world = signed_in
+    earlier = add_concordant_pair(world)
+    client.post(f"/blocks/{earlier.id}/archive")
+    db.session.expire_all()
+    page = client.get(f"/patients/{world.patient.id}").get_data(as_text=True)
+    assert "Pair: Concordant" not in page and "Single block so far" in page
+    assert "Archived blocks" in page and f"/blocks/{earlier.id}" in page
+    (series,) = client.get(f"/api/v1/patients/{world.patient.id}/series").get_json()["series"]
+    assert series["pair_status"] == "single"
+    assert [b["block_id"] for b in series["blocks"]] == [world.block.id]
+    (row,) = series_rows(client)
+    assert row["block_ids"] == str(world.block.id) and row["pair_status"] == "single"
+    report = client.get(f"/patients/{world.patient.id}/report").get_data(as_text=True)
+    assert "Concordant" not in report
+    # Restored, it counts again.
+    client.post(f"/blocks/{earlier.id}/restore")
+    (series,) = client.get(f"/api/v1/patients/{world.patient.id}/series").get_json()["series"]
+    assert series["pair_status"] == "concordant"

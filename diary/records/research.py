@@ -178,7 +178,7 @@ SERIES_FIELDS = {
     "region": ("string", "cervical, thoracic or lumbar"),
     "side": ("string", "left, right or bilateral"),
     "levels": ("string", "facet joint levels, space-separated"),
-    "block_ids": ("string", "the series' blocks, space-separated"),
+    "block_ids": ("string", "the series' blocks (archived ones are in none), space-separated"),
     "compared_block_ids": ("string", "the two most recent diagnostic blocks, space-separated"),
     "pair_status": ("string", "concordant, discordant, confirmed, not_confirmed or single"),
     "pair_reason": ("string", "why"),

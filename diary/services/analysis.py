@@ -73,12 +73,18 @@ def analyse_block(block: Block, now: datetime | None = None) -> relief.Analysis:
     )
 
 
+def in_series(block: Block) -> bool:
+    """An archived block has left its series (and the pair it was in)."""
+    return block.archived_at is None
+
+
 def series_of(block: Block) -> list[Block]:
     """The patient's blocks at the same region, side and set of levels, oldest first."""
     return [
         other
         for other in block.patient.blocks
-        if other.region == block.region
+        if in_series(other)
+        and other.region == block.region
         and other.side == block.side
         and sorted(other.levels) == sorted(block.levels)
     ]
@@ -112,10 +118,17 @@ def analysed_series(
 
 
 def patient_series(patient: Patient) -> list[list[Block]]:
-    """The patient's blocks grouped into series, in order of each series' first block."""
+    """The patient's blocks grouped into series, in order of each series' first block;
+    archived blocks belong to none."""
     groups: dict[tuple, list[Block]] = {}
     for block in patient.blocks:
+        if not in_series(block):
+            continue
         key = (block.region, block.side, tuple(sorted(block.levels)))
         groups.setdefault(key, []).append(block)
     return list(groups.values())
 
+
+def archived_blocks(patient: Patient) -> list[Block]:
+    """The patient's archived blocks: shown apart, in no series."""
+    return [block for block in patient.blocks if not in_series(block)]
