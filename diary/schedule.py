@@ -6,7 +6,8 @@ after the block, then every hour to 8 h, or to 12 h for long-acting agents.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from diary.agents import LONG_ACTING
@@ -63,11 +64,6 @@ STATUS_LABELS = {
 }
 
 
-def next_due(due_times: list[datetime], now: datetime) -> datetime | None:
-    """The first due time still ahead of ``now``; None when the schedule has ended."""
-    return next((due for due in due_times if due > now), None)
-
-
 def diary_status(
     due_times: list[datetime], entry_count: int, link_open: bool, now: datetime
 ) -> str:
@@ -117,8 +113,21 @@ def due_label(due: datetime, performed_at: datetime) -> str:
     return f"{minutes / 60:g} h"
 
 
+def awaited_due(
+    due_times: list[datetime], answered: set[datetime], now: datetime
+) -> datetime | None:
+    """The one due time a running diary waits for: a passed one a score made now would
+    answer, else the first unanswered one ahead. The patient's page asks for it and the
+    clinic's pages say the diary awaits it, so the two never name different times."""
+    return due_now(due_times, answered, now) or next_unanswered(due_times, answered, now)
+
+
 def still_awaited(
-    due_times: list[datetime], status: str, performed_at: datetime, now: datetime
+    due_times: list[datetime],
+    answered: set[datetime],
+    status: str,
+    performed_at: datetime,
+    now: datetime,
 ) -> str | None:
     """What a running diary still waits for, e.g. "awaiting the 2 h entry"; None once the
     diary is complete or its link closed (the verdict is final then)."""
@@ -126,10 +135,10 @@ def still_awaited(
         return None
     if now < performed_at:
         return "the block has not been done yet"
-    upcoming = next_due(due_times, now)
-    if upcoming is None:
+    due = awaited_due(due_times, answered, now)
+    if due is None:
         return "awaiting the patient's entries while the link is open"
-    return f"awaiting the {due_label(upcoming, performed_at)} entry"
+    return f"awaiting the {due_label(due, performed_at)} entry"
 
 
 ON_TIME = timedelta(minutes=15)
@@ -144,28 +153,49 @@ def slot_for(due_times: list[datetime], recorded_at: datetime) -> datetime | Non
 
 @dataclass(frozen=True)
 class Compliance:
-    """On-time entries: made within 15 minutes of their due time, among due times passed."""
+    """On-time entries: made within 15 minutes of their due time, among due times passed.
+
+    On time is a measure of the phone: a time the patient wrote on paper, and staff
+    copied later, answers its due time but says nothing of when it was written."""
 
     passed: int
     on_time: int
     answered: int
     missed: list[datetime]
     late: list[datetime]
+    # Passed due times answered only by entries copied from a paper diary.
+    from_paper: list[datetime] = field(default_factory=list)
+
+    @property
+    def phone_passed(self) -> int:
+        """Passed due times the phone answered or should have: on time is counted of these."""
+        return self.passed - len(self.from_paper)
+
+    @property
+    def paper_diary(self) -> bool:
+        """Every due time answered so far was answered on paper."""
+        return bool(self.from_paper) and self.phone_passed == len(self.missed)
 
     @property
     def on_time_pct(self) -> float | None:
-        return round(self.on_time / self.passed * 100, 1) if self.passed else None
+        passed = self.phone_passed
+        return round(self.on_time / passed * 100, 1) if passed else None
 
 
 def compliance(
-    due_times: list[datetime], answers: list[tuple[datetime | None, datetime]], now: datetime
+    due_times: list[datetime],
+    answers: list[tuple[datetime | None, datetime]],
+    now: datetime,
+    from_paper: Iterable[datetime | None] = (),
 ) -> Compliance:
-    """``answers``: (due_at, made_at) of each entry."""
+    """``answers``: (due_at, made_at) of each entry made on the phone; ``from_paper``: the
+    due_at of each entry copied from a paper diary."""
     passed = [due for due in due_times if due <= now]
     made_by_slot: dict[datetime, list[datetime]] = {}
     for due_at, made_at in answers:
         if due_at is not None:
             made_by_slot.setdefault(due_at, []).append(made_at)
+    on_paper = {due for due in from_paper if due is not None} - set(made_by_slot)
     on_time = [
         due
         for due in passed
@@ -174,7 +204,8 @@ def compliance(
     return Compliance(
         passed=len(passed),
         on_time=len(on_time),
-        answered=sum(1 for due in due_times if due in made_by_slot),
-        missed=[due for due in passed if due not in made_by_slot],
+        answered=sum(1 for due in due_times if due in made_by_slot or due in on_paper),
+        missed=[due for due in passed if due not in made_by_slot and due not in on_paper],
         late=[due for due in passed if due in made_by_slot and due not in on_time],
+        from_paper=[due for due in passed if due in on_paper],
     )

@@ -16,14 +16,13 @@ from flask import Response, abort, current_app, request, stream_with_context
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from diary import charts, summaries
+from diary import charts, relief, summaries
 from diary.access import clinic_block_or_404
 from diary.extensions import db
-from diary.models import Block
+from diary.models import Block, utcnow
 from diary.records import export, export_xlsx, pdf
-from diary.services.analysis import analyse_block
+from diary.services import analysis
 from diary.services.audit import record_audit
-from diary.services.progress import awaited_for
 from diary.services.settings import analysis_settings
 
 chart_cache = charts.ChartCache()
@@ -109,24 +108,28 @@ def chart_response(block_id: int, fmt: str) -> Response:
     settings = analysis_settings(block.clinic)
     # A series page draws its charts to one end of the time axis (?until=hours).
     until = request.args.get("until", type=float)
-    # The stored summary's entry count says what a running diary awaits: a chart drawn
-    # before (an ETag match, the cache) then needs no entry read.
-    (summary,) = summaries.block_summaries([block])
+    # What a running diary awaits reads the entries' due times only: a chart drawn before
+    # (an ETag match, the cache) then needs no entry read.
+    now = utcnow()
+    running = analysis.running(block, now)
     view = charts.ChartView(
         onset_limit_h=settings.onset_limit_h,
-        awaiting=awaited_for(block, summary.entry_count),
+        awaiting=running.awaiting if running else None,
         until_h=min(max(until, 0.0), MAX_CHART_HOURS) if until is not None else None,
     )
+    # A running diary's reasons change as the spans they speak of pass.
+    to_come = relief.still_to_come(running, block.agent, settings)
     key = summaries.summary_key(block, summaries.settings_digest(settings))
-    etag = hashlib.sha256(f"{block.id}:{key}:{fmt}:{scale}:{view}".encode()).hexdigest()[:32]
+    tag = f"{block.id}:{key}:{fmt}:{scale}:{view}:{to_come}"
+    etag = hashlib.sha256(tag.encode()).hexdigest()[:32]
     record_audit("block.chart", by=current_user, target=block, detail={"format": fmt})
     if etag in request.if_none_match:
         response = Response(status=304, headers={"ETag": f'"{etag}"'})
     else:
 
         def render() -> bytes:
-            analysis = analyse_block(block)
-            return charts.render_chart(analysis, block.baseline_pain, fmt, scale, view)
+            reading = analysis.analyse_block(block, now)
+            return charts.render_chart(reading, block.baseline_pain, fmt, scale, view)
 
         body = chart_cache.get_or_render(etag, render)
         response = Response(body, mimetype=charts.FORMATS[fmt])

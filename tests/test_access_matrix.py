@@ -156,6 +156,12 @@ MATRIX = {
     "clinic.clinic_export": ("GET", "/exports/entries.csv", None, CLINIC_LIST_PAGE),
     "clinic.research_export": ("GET", "/exports/research/wide.csv", None, CLINIC_LIST_PAGE),
     "clinic.csv_schema": ("GET", "/exports/entries.schema.json", None, CLINIC_LIST_PAGE),
+    "clinic.research_series_schema": (
+        "GET",
+        "/exports/research/series.schema.json",
+        None,
+        CLINIC_LIST_PAGE,
+    ),
     "clinic.settings": ("GET", "/settings", None, ADMIN_PAGE),
     "clinic.api_tokens": ("GET", "/settings/tokens", None, CLINIC_LIST_PAGE),
     "clinic.audit": ("GET", "/audit", None, ADMIN_PAGE),

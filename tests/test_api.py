@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -290,11 +291,20 @@ def test_patient_series(api, world):
     series = value["series"][0]
     assert series["pair_status"] == "single"
     assert series["ablation_criteria"]["lcd"]["met"] is False
+    # The block is 3 h old: its diary, which alone meets the consensus, still runs.
+    day = world.block.performed_at.astimezone(ZoneInfo("America/Chicago")).strftime("%d %b %Y")
+    waits = f"the diary of the {day} block (lidocaine 2%), awaiting the 4 h entry"
     assert series["ablation_criteria"]["consensus_2020"] == {
         "met": True,
         "reason": "a diagnostic block gave sustained ≥50% relief",
+        "provisional": True,
+        "awaiting": waits,
     }
+    assert series["provisional"] is True and series["awaiting"] == waits
+    assert series["pair_provisional"] is False and series["pair_awaiting"] is None
     assert series["blocks"][0]["analysis"]["verdict"] == "positive"
+    assert series["blocks"][0]["provisional"] is True
+    assert series["blocks"][0]["awaiting"] == "awaiting the 4 h entry"
 
 
 # --- settings ------------------------------------------------------------------------
@@ -572,3 +582,20 @@ def test_long_entry_lists_come_a_page_at_a_time(api, world):
     times = [e["recorded_at"] for e in first["items"] + second["items"]]
     assert times == sorted(times) and len(set(times)) == 105
     assert_problem(api.get(f"/blocks/{world.block.id}/entries?page=0"), 400)
+
+
+def test_a_diary_correction_keeps_the_time_as_read_or_shown(client, world):
+    block = world.block
+    block.performed_at = block.performed_at.replace(second=37, microsecond=250000)
+    add_entries(block, {0.25: 1})
+    db.session.commit()
+    (entry,) = client.get(f"/api/v1/diary/{block.diary_token}").get_json()["entries"]
+    url = f"/api/v1/diary/{block.diary_token}/entries/{entry['id']}"
+    as_read = entry["recorded_at"]  # to the second
+    to_the_minute = as_read[:17] + "00" + as_read[19:]
+    for sent in (as_read, to_the_minute):
+        answer = client.patch(url, json={"pain": 3, "recorded_at": sent}).get_json()
+        assert answer["recorded_at"] == as_read and answer["hours_since_block"] == 0.25
+    moved = datetime.fromisoformat(to_the_minute) + timedelta(minutes=5)
+    answer = client.patch(url, json={"pain": 3, "recorded_at": moved.isoformat()}).get_json()
+    assert answer["recorded_at"] == moved.isoformat()

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from diary.extensions import db
 from diary.forms import utc_to_clinic_time
 from diary.models import DiaryEntry, EntryRevision
-from tests.conftest import block_at
+from tests.conftest import add_entries, block_at
 
 
 def entry_count() -> int:
@@ -291,3 +291,29 @@ def test_patient_page_is_light_on_the_wire(client, world):
         with client.get(asset) as response:
             total += len(response.get_data())
     assert total < 30 * 1024, total
+
+
+def test_a_correction_keeps_the_time_of_the_score_unless_it_is_changed(client, world):
+    """The page shows the time to the minute: sent back as shown, it is not a change
+    (cutting the seconds made 0.25 h read 0.24 h)."""
+    block = world.block
+    block.performed_at = block.performed_at.replace(second=37, microsecond=250000)
+    add_entries(block, {0.25: 1})  # a score logged 15 minutes after the block
+    db.session.commit()
+    entry = db.session.execute(select(DiaryEntry)).scalar_one()
+    logged = entry.recorded_at
+    url = f"{diary_url(block)}/entries/{entry.id}/edit"
+    form = client.get(url).get_data(as_text=True)
+    assert f'value="{local_input(logged)}"' in form
+    assert (
+        client.post(url, data={"pain": "2", "recorded_at": local_input(logged)}).status_code == 302
+    )
+    db.session.refresh(entry)
+    assert (entry.pain, entry.recorded_at) == (2, logged)
+    hours = client.get(f"/api/v1/diary/{block.diary_token}").get_json()["entries"][0]
+    assert hours["hours_since_block"] == 0.25
+    # A time the patient changes is the time typed.
+    later = local_input(logged + timedelta(minutes=10))
+    assert client.post(url, data={"pain": "2", "recorded_at": later}).status_code == 302
+    db.session.refresh(entry)
+    assert local_input(entry.recorded_at) == later and entry.recorded_at.second == 0

@@ -529,3 +529,112 @@ def test_series_consensus_not_met_without_50_percent():
 def test_settings_replace_keeps_agent_table():
     base = AnalysisSettings()
     assert replace(base, threshold_pct=50).agent_windows == base.agent_windows
+
+
+# --- a diary still running ----------------------------------------------------------------
+
+EARLY = relief.Running("awaiting the 1 h entry", elapsed_h=40 / 60)
+
+
+def test_early_reasons_say_what_is_awaited_not_what_is_missing():
+    """40 minutes after a block nothing in the first hour or the window is missing yet."""
+    early = analyse(facts(), [], running=EARLY)
+    assert early.verdict == "indeterminate"
+    assert early.reasons == [
+        "awaiting an entry in the first 1.0 h after the block: "
+        "the onset of relief is not observed yet",
+        "awaiting entries up to 3 h after the block: at least 3 are needed within "
+        "0–3 h of the block, 0 so far",
+    ]
+    assert not any("no entry" in r or "only 0" in r for r in early.reasons)
+    # The same diary once final reads as missing data, with the same verdict.
+    final = analyse(facts(), [])
+    assert final.verdict == early.verdict
+    assert final.reasons[0].startswith("no entry in the first 1.0 h")
+    assert final.reasons[1].startswith("only 0 entries within 0–3 h")
+
+
+def test_a_running_diary_past_its_first_hour_misses_that_hour():
+    late = relief.Running("awaiting the 2 h entry", elapsed_h=1.6)
+    result = analyse(facts(), points({1.5: 1}), running=late)
+    assert result.reasons[0].startswith("no entry in the first 1.0 h")
+    assert result.reasons[1].startswith("awaiting entries up to 3 h after the block")
+
+
+def test_relief_still_going_in_a_running_diary_is_awaited():
+    running = relief.Running("awaiting the 30 min entry", elapsed_h=0.3)
+    result = analyse(facts(), points({0.25: 0}), running=running)
+    assert any(
+        r.startswith("≥80% relief continues at the latest entry, 0.0 h so far")
+        and r.endswith("awaiting later entries to judge its duration")
+        for r in result.reasons
+    )
+    positive = analyse(facts(), points({0.25: 1, 0.5: 0, 1: 1, 2: 1}), running=running)
+    assert positive.verdict == "positive"
+    assert "(relief continues at the latest entry)" in positive.reasons[1]
+    negative = analyse(facts(), points({0.25: 6, 0.5: 7, 1: 7, 2: 8}), running=running)
+    assert negative.verdict == "negative"
+    assert negative.reasons[1] == (
+        "relief has not reached 50% so far: awaiting entries up to 5.0 h after the block"
+    )
+
+
+def running_block(block_id, days, agent, diary, awaiting="awaiting the 3 h entry"):
+    block = series_block(block_id, days, agent, diary)
+    return replace(
+        block, running=relief.Running(awaiting, 2.5), name=f"the day {days} block ({agent})"
+    )
+
+
+def test_a_pair_resting_on_a_running_diary_is_provisional_and_says_which():
+    result = relief.analyse_series(
+        [
+            series_block(1, 0, "bupivacaine", POSITIVE_BUPI),
+            running_block(2, 21, "lidocaine", POSITIVE_LIDO),
+        ]
+    )
+    waits = "the diary of the day 21 block (lidocaine), awaiting the 3 h entry"
+    assert result.pair_status == "concordant"
+    assert result.pair_provisional is True and result.pair_awaiting == waits
+    lcd, consensus = result.ablation_criteria["lcd"], result.ablation_criteria["consensus_2020"]
+    assert lcd.met is True and lcd.provisional is True and lcd.awaiting == waits
+    # A finished diary meets the consensus already: the running one cannot undo it.
+    assert consensus.met is True and consensus.provisional is False
+    assert result.provisional is True and result.awaiting == waits
+    blocks = {b["block_id"]: b for b in result.to_dict()["blocks"]}
+    assert blocks[2]["provisional"] is True and blocks[2]["awaiting"] == "awaiting the 3 h entry"
+    assert blocks[1]["provisional"] is False and blocks[1]["awaiting"] is None
+
+
+def test_a_running_diary_alone_meeting_the_consensus_leaves_it_provisional():
+    result = relief.analyse_series(
+        [
+            series_block(1, 0, "lidocaine", {0.5: 6, 1: 7, 2: 8}),
+            running_block(2, 21, "lidocaine", {0.25: 3, 0.5: 3, 1: 3, 2: 3}),
+        ]
+    )
+    consensus = result.ablation_criteria["consensus_2020"]
+    assert consensus.met is True and consensus.provisional is True
+    # The first block, finished and negative, decides the pair and the LCD now.
+    assert result.pair_status == "not_confirmed" and result.pair_provisional is False
+    assert result.ablation_criteria["lcd"].provisional is False
+
+
+def test_a_pair_not_confirmed_only_by_a_running_diary_waits_for_it():
+    result = relief.analyse_series(
+        [
+            series_block(1, 0, "bupivacaine", POSITIVE_BUPI),
+            running_block(2, 21, "lidocaine", {0.25: 1}),  # 15 minutes in: indeterminate
+        ]
+    )
+    assert result.pair_status == "not_confirmed" and result.pair_provisional is True
+    lcd = result.ablation_criteria["lcd"]
+    assert lcd.met is False and lcd.provisional is True and "day 21 block" in lcd.awaiting
+    too_soon = relief.analyse_series(
+        [
+            series_block(1, 0, "bupivacaine", POSITIVE_BUPI),
+            running_block(2, 10, "lidocaine", {0.25: 1}),
+        ]
+    )
+    # Ten days apart: not met whatever the running diary shows.
+    assert too_soon.ablation_criteria["lcd"].provisional is False

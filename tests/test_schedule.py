@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from diary.extensions import db
 from diary.schedule import (
     COMPLETE,
     EXPIRED,
     IN_PROGRESS,
     NOT_STARTED,
     DiarySchedule,
+    awaited_due,
     compliance,
     diary_status,
-    next_due,
     slot_for,
+    still_awaited,
 )
-from tests.conftest import add_entries
+from diary.services.blocks import update_block
+from diary.services.entries import EntryInput, record_entry
+from tests.conftest import add_entries, block_at
 
 START = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
@@ -36,10 +42,11 @@ def test_clinic_adds_45_minutes():
     assert schedule.offsets_minutes("lidocaine")[:4] == [15, 30, 45, 60]
 
 
-def test_next_due_and_status():
+def test_awaited_due_and_status():
     due = minutes(15, 30, 60)
-    assert next_due(due, START + timedelta(minutes=20)) == due[1]
-    assert next_due(due, START + timedelta(hours=2)) is None
+    assert awaited_due(due, set(), START + timedelta(minutes=10)) == due[0]
+    assert awaited_due(due, {due[0]}, START + timedelta(minutes=20)) == due[1]
+    assert awaited_due(due, set(), START + timedelta(hours=2)) is None
     assert diary_status(due, 0, True, START) == NOT_STARTED
     assert diary_status(due, 2, True, START + timedelta(minutes=40)) == IN_PROGRESS
     assert diary_status(due, 2, True, START + timedelta(hours=2)) == COMPLETE
@@ -70,11 +77,83 @@ def test_compliance_counts_on_time_late_and_missed():
 def test_entries_keep_their_slot_and_the_block_page_shows_compliance(client, signed_in):
     block = signed_in.block  # performed 3 h ago, lidocaine
     add_entries(block, {0.25: 2, 0.5: 2, 1.1: 3})
-    from diary.extensions import db
-
     db.session.commit()
     slots = [(e.due_at - block.performed_at).total_seconds() / 60 for e in block.entries]
     assert slots == [15, 30, 60]
     page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
     assert "On time: <strong>3 of 5</strong>" in page
     assert "missed" in page
+
+
+def test_one_rule_names_what_a_diary_awaits():
+    """The patient's page asks for the due time awaited_due gives, and the clinic's pages
+    say the diary awaits the same one: a slot answered early is not awaited, and a passed
+    one still unanswered is (a score now would answer it)."""
+    due = minutes(15, 30, 60, 120, 180)
+    # 1 h 50 min after the block, the 2 h slot answered a few minutes early.
+    now = START + timedelta(minutes=110)
+    answered = {due[0], due[1], due[2], due[3]}
+    assert awaited_due(due, answered, now) == due[4]
+    assert still_awaited(due, answered, IN_PROGRESS, START, now) == "awaiting the 3 h entry"
+    # 1 h 10 min after it, the 1 h slot passed without a score: it is due now.
+    now = START + timedelta(minutes=70)
+    assert awaited_due(due, {due[0], due[1]}, now) == due[2]
+    assert still_awaited(due, {due[0], due[1]}, IN_PROGRESS, START, now) == (
+        "awaiting the 1 h entry"
+    )
+    assert still_awaited(due, set(due), COMPLETE, START, now) is None
+
+
+def test_a_paper_diary_answers_its_due_times_without_an_on_time_measure():
+    due = minutes(15, 30, 60, 120)
+    now = START + timedelta(hours=3)
+    paper = compliance(due, [], now, from_paper=due)
+    assert (paper.passed, paper.answered, paper.on_time) == (4, 4, 0)
+    assert paper.missed == [] and paper.late == [] and paper.from_paper == due
+    assert paper.paper_diary and paper.on_time_pct is None
+    # The phone for the first half hour, paper after: on time is of the phone's slots.
+    mixed = compliance(
+        due, [(due[0], due[0]), (due[1], due[1] + timedelta(minutes=30))], now, due[2:]
+    )
+    assert (mixed.phone_passed, mixed.on_time, mixed.on_time_pct) == (2, 1, 50.0)
+    assert mixed.late == [due[1]] and mixed.from_paper == due[2:] and not mixed.paper_diary
+
+
+def test_after_a_time_edit_the_block_page_awaits_the_entry_the_phone_asks_for(client, signed_in):
+    """The block page said "awaiting the 2 h entry" while the patient's page asked for the
+    3 h score: an entry moved by the edit had answered the 2 h slot already."""
+    world = signed_in
+    now = datetime.now(UTC)
+    block = block_at(world, -timedelta(minutes=90))
+    for minutes_ago in (75, 60, 30, 5):
+        at = now - timedelta(minutes=minutes_ago)
+        record_entry(block, EntryInput(pain=1, recorded_at=at, client_id=f"e{minutes_ago}xxxxx"))
+    db.session.commit()
+    # The block was done 20 minutes earlier than recorded: the entry made 5 minutes ago,
+    # 1 h 45 min after it, now answers the 2 h slot.
+    earlier = block.performed_at - timedelta(minutes=20)
+    update_block(block, {"performed_at": earlier}, by=world.clinician)
+    db.session.commit()
+    three_hours = (earlier + timedelta(hours=3)).astimezone(ZoneInfo("America/Chicago"))
+
+    phone = client.get(f"/d/{block.diary_token}").get_data(as_text=True)
+    asked = re.search(r"Next score due at ([^<]+)<", phone)
+    assert asked and three_hours.strftime("%H:%M") in asked.group(1)
+    block_page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
+    assert "awaiting the 3 h entry" in block_page and "awaiting the 2 h entry" not in block_page
+    analysis = client.get(f"/api/v1/blocks/{block.id}/analysis").get_json()
+    assert analysis["awaiting"] == "awaiting the 3 h entry"
+
+
+def test_a_paper_diary_counts_its_due_times_as_answered(client, signed_in):
+    """Transcribed entries answer their due times; on time is for the phone."""
+    world = signed_in
+    block = block_at(world, -timedelta(hours=10))  # lidocaine: 10 due times, all passed
+    for offset in DiarySchedule().offsets_minutes("lidocaine"):
+        at = block.performed_at + timedelta(minutes=offset)
+        record_entry(block, EntryInput(pain=2, recorded_at=at), transcribed_by=world.clinician)
+    db.session.commit()
+    page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
+    assert "On time: <strong>0 of 10</strong>" not in page and "missed" not in page
+    assert "Paper diary: times came from paper" in page
+    assert "<strong>10 of 10</strong> due times passed answered" in page

@@ -161,10 +161,9 @@ def _pdf_text(client, block_id) -> str:
 def test_a_running_diary_shows_its_verdict_as_provisional_everywhere(client, signed_in):
     world = signed_in
     running = block_at(world, -timedelta(minutes=20))
-    awaited = "awaiting the 30 min entry"
+    awaited = "awaiting the 15 min entry"  # passed, unanswered: the phone asks for it now
     block_page = client.get(f"/blocks/{running.id}").get_data(as_text=True)
     assert "Provisional: the diary is still running" in block_page and awaited in block_page
-    assert "no entry in the first 1.0 h" in block_page  # the reason stands, marked provisional
     assert "(provisional)" in client.get("/").get_data(as_text=True)
     assert awaited in client.get(f"/blocks/{running.id}/report").get_data(as_text=True)
     assert awaited in client.get(f"/patients/{world.patient.id}").get_data(as_text=True)

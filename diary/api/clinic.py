@@ -24,7 +24,6 @@ from diary.services import patients as patients_service
 from diary.services.analysis import analyse_block, analyse_series
 from diary.services.audit import record_audit
 from diary.services.blocks import agent_label, reopen_link, revoke_link
-from diary.services.progress import awaited_for
 from diary.services.rejections import InputRejected
 from diary.services.settings import clinic_settings, update_clinic_settings
 from diary.web import block_csv_response, chart_response
@@ -216,9 +215,11 @@ def block_analysis(block_id: int):
     block = clinic_block_or_404(block_id)
     record_audit("block.view", by=current_user, target=block)
     db.session.commit()
-    awaiting = awaited_for(block, len(block.entries))
+    now = utcnow()
+    running = analysis_service.running(block, now)
     return schemas.BlockAnalysis.model_validate(
-        analyse_block(block).to_dict() | {"provisional": awaiting is not None, "awaiting": awaiting}
+        analyse_block(block, now).to_dict()
+        | {"provisional": running is not None, "awaiting": running and running.awaiting}
     )
 
 

@@ -371,22 +371,37 @@ class Analysis(_AnalysisFields):
     """The reading of one block's diary, as diary/relief produces it."""
 
 
+DIARY_RUNNING = Field(
+    description="The diary is still open (or not started): entries to come may change the verdict."
+)
+DIARY_AWAITS = Field(
+    description='What the running diary waits for, e.g. "awaiting the 2 h entry"; '
+    "null once the verdict is final."
+)
+
+
 class BlockAnalysis(Analysis):
     """A block's reading, and whether its diary is still running."""
 
-    provisional: bool = Field(
-        description="The diary is still open (or not started): entries to come may change "
-        "the verdict."
-    )
-    awaiting: str | None = Field(
-        description='What the running diary waits for, e.g. "awaiting the 2 h entry"; '
-        "null once the verdict is final."
-    )
+    provisional: bool = DIARY_RUNNING
+    awaiting: str | None = DIARY_AWAITS
+
+
+PROVISIONAL = Field(
+    description="It rests on a diary still running (or not started): entries to come may change it."
+)
+AWAITING = Field(
+    description="Which diary it waits for and what that diary awaits, e.g. "
+    '"the diary of the 02 Mar 2026 block (lidocaine 2%), awaiting the 3 h entry"; '
+    "null once final."
+)
 
 
 class Criterion(Output):
     met: bool
     reason: str
+    provisional: bool = PROVISIONAL
+    awaiting: str | None = AWAITING
 
 
 class AblationCriteria(Output):
@@ -397,16 +412,25 @@ class AblationCriteria(Output):
 class SeriesBlock(Output):
     block_id: int
     analysis: Analysis
+    provisional: bool = DIARY_RUNNING
+    awaiting: str | None = DIARY_AWAITS
 
 
 class Series(Output):
+    """One series; ``provisional`` when its pair status or a criterion rests on a running
+    diary, ``awaiting`` naming every diary it waits for."""
+
     region: Region
     side: Side
     levels: list[str]
     pair_status: Literal["concordant", "discordant", "confirmed", "not_confirmed", "single"] | None
     pair_reason: str
+    pair_provisional: bool = PROVISIONAL
+    pair_awaiting: str | None = AWAITING
     compared_block_ids: list[int]
     ablation_criteria: AblationCriteria
+    provisional: bool = PROVISIONAL
+    awaiting: str | None = AWAITING
     blocks: list[SeriesBlock]
 
 

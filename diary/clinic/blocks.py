@@ -38,21 +38,22 @@ from diary.services.blocks import (
     update_block,
 )
 from diary.services.entries import EntryInput, record_entry
-from diary.services.progress import awaited_by_block, diary_progress
+from diary.services.progress import diary_progress
 from diary.services.rejections import InputRejected
 from diary.services.settings import analysis_settings
 from diary.web import block_csv_response, chart_response, csv_response, diary_url, pdf_response
 
 
 def _block_page_context(block: Block) -> dict:
-    analysis = analyse_block(block)
+    now = utcnow()
+    analysis = analyse_block(block, now)
     link = diary_url(block)
     return dict(
         block=block,
         analysis=analysis,
         # Each entry's point on the chart, found in one step (not by a search per entry).
         points={point.entry_id: point for point in analysis.relief},
-        progress=diary_progress(block),
+        progress=diary_progress(block, now),
         agent_label=agent_label(block),
         diary_link=link,
         alt_text=charts.chart_alt_text(analysis, block.baseline_pain),
@@ -192,7 +193,6 @@ def _series_report_page(patient) -> str:
         "clinic/series_report.html",
         patient=patient,
         series=analysed_series(patient),
-        awaiting=awaited_by_block(patient.blocks),
         printed_at=utcnow(),
         tz=current_user.clinic.timezone,
     )

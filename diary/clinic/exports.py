@@ -178,3 +178,8 @@ def csv_schema(kind: str):
     if columns is None:
         abort(404)
     return export.table_schema(columns)
+
+
+@bp.get("/exports/research/series.schema.json")
+def research_series_schema():
+    return research.series_table_schema()

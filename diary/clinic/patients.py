@@ -27,7 +27,7 @@ from diary.clinic.forms import (
 )
 from diary.extensions import db
 from diary.models import Patient, utcnow
-from diary.services.analysis import analysed_series
+from diary.services.analysis import analysed_series, archived_blocks
 from diary.services.audit import record_audit
 from diary.services.blocks import create_block
 from diary.services.dashboard import blocks_with_side_effects, dashboard_blocks
@@ -39,7 +39,7 @@ from diary.services.patients import (
     mrn_holder,
     update_patient,
 )
-from diary.services.progress import awaited_by_block, diary_statuses
+from diary.services.progress import diary_statuses
 from diary.services.rejections import InputRejected
 
 PAGE_SIZE = 25
@@ -162,7 +162,7 @@ def patient(patient_id: int):
         "clinic/patient.html",
         patient=patient,
         series=series,
-        awaiting=awaited_by_block(patient.blocks),
+        archived=archived_blocks(patient),
         # Each series' charts end at the same hour, so their time axes line up.
         axis_ends=[
             round(max(chart_end_h(result.analyses[block.id]) for block in blocks), 2)

@@ -13,7 +13,16 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC
 
 from diary.records.export import as_utc, csv_line, hours_cell, number_cell, pct_cell, text_cell
-from diary.relief import DURATION_CLASSES, VERDICTS, BlockSummary
+from diary.relief import (
+    CONCORDANT,
+    CONFIRMED,
+    DISCORDANT,
+    DURATION_CLASSES,
+    NOT_CONFIRMED,
+    SINGLE,
+    VERDICTS,
+    BlockSummary,
+)
 from diary.schedule import DiarySchedule
 from diary.vocabulary import Agent, Region, Side
 
@@ -161,22 +170,62 @@ def wide_line(block, summary: BlockSummary, entries: Iterable[tuple], slots: lis
     return csv_line(cells)
 
 
-SERIES_COLUMNS = [
-    "patient_id",
-    "patient",
-    "mrn",
-    "region",
-    "side",
-    "levels",
-    "block_ids",
-    "compared_block_ids",
-    "pair_status",
-    "pair_reason",
-    "lcd_met",
-    "lcd_reason",
-    "consensus_2020_met",
-    "consensus_2020_reason",
-]
+# The series file's columns: name -> (Frictionless type, description).
+SERIES_FIELDS = {
+    "patient_id": ("integer", "the patient"),
+    "patient": ("string", "display name or initials"),
+    "mrn": ("string", "medical record number, if given"),
+    "region": ("string", "cervical, thoracic or lumbar"),
+    "side": ("string", "left, right or bilateral"),
+    "levels": ("string", "facet joint levels, space-separated"),
+    "block_ids": ("string", "the series' blocks (archived ones are in none), space-separated"),
+    "compared_block_ids": ("string", "the two most recent diagnostic blocks, space-separated"),
+    "pair_status": ("string", "concordant, discordant, confirmed, not_confirmed or single"),
+    "pair_reason": ("string", "why"),
+    "lcd_met": ("boolean", "the Medicare LCD criterion for radiofrequency ablation is met"),
+    "lcd_reason": ("string", "why, each failing condition named"),
+    "consensus_2020_met": ("boolean", "the 2020 multisociety consensus criterion is met"),
+    "consensus_2020_reason": ("string", "why"),
+    "provisional": (
+        "boolean",
+        "the pair status or a criterion rests on a diary still running: it may change",
+    ),
+    "awaiting": ("string", "each diary the series waits for and what it awaits, '; '-separated"),
+    "pair_provisional": ("boolean", "the pair status rests on a diary still running"),
+    "lcd_provisional": ("boolean", "the Medicare LCD criterion rests on a diary still running"),
+    "consensus_2020_provisional": (
+        "boolean",
+        "the 2020 consensus criterion rests on a diary still running",
+    ),
+}
+SERIES_COLUMNS = list(SERIES_FIELDS)
+PAIR_STATUSES = [CONCORDANT, DISCORDANT, CONFIRMED, NOT_CONFIRMED, SINGLE]
+
+
+def series_table_schema() -> dict:
+    """A Frictionless Table Schema of the series file."""
+    fields = []
+    for name, (kind, description) in SERIES_FIELDS.items():
+        field: dict = {"name": name, "type": kind, "description": description}
+        if kind == "boolean":
+            field["trueValues"], field["falseValues"] = ["true"], ["false"]
+            field["constraints"] = {"required": True}
+        if name in ("patient_id", "region", "side", "block_ids"):
+            field["constraints"] = {"required": True}
+        if name == "region":
+            field["constraints"]["enum"] = [r.value for r in Region]
+        if name == "side":
+            field["constraints"]["enum"] = [s.value for s in Side]
+        if name == "pair_status":
+            field["constraints"] = {"enum": PAIR_STATUSES}
+        fields.append(field)
+    # One row per series: a patient's blocks at one region, side and set of levels.
+    key = ["patient_id", "region", "side", "levels"]
+    return {"fields": fields, "missingValues": [""], "primaryKey": key}
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
 
 
 def series_line(patient, blocks, result) -> str:
@@ -195,9 +244,14 @@ def series_line(patient, blocks, result) -> str:
             " ".join(str(block_id) for block_id in result.compared_block_ids),
             result.pair_status or "",
             text_cell(result.pair_reason),
-            "true" if lcd.met else "false",
+            _flag(lcd.met),
             text_cell(lcd.reason),
-            "true" if consensus.met else "false",
+            _flag(consensus.met),
             text_cell(consensus.reason),
+            _flag(result.provisional),
+            text_cell(result.awaiting),
+            _flag(result.pair_provisional),
+            _flag(lcd.provisional),
+            _flag(consensus.provisional),
         ]
     )

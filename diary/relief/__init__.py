@@ -19,6 +19,7 @@ from diary.relief.reading import (
     qualifying_runs,
     relief_pct,
     relief_series,
+    still_to_come,
     sustained_relief,
 )
 from diary.relief.series import (
@@ -59,6 +60,8 @@ from diary.relief.values import (
     Held,
     ReliefPoint,
     Run,
+    Running,
+    StillToCome,
     Sustained,
     format_hours,
     format_pct,
@@ -92,10 +95,12 @@ __all__ = [
     "POSITIVE",
     "ReliefPoint",
     "Run",
+    "Running",
     "SHORTER",
     "SINGLE",
     "SeriesAnalysis",
     "SeriesBlock",
+    "StillToCome",
     "Sustained",
     "THERAPEUTIC",
     "UNDETERMINED",
@@ -112,5 +117,6 @@ __all__ = [
     "qualifying_runs",
     "relief_pct",
     "relief_series",
+    "still_to_come",
     "sustained_relief",
 ]

@@ -34,6 +34,8 @@ from diary.relief.values import (
     DiaryPoint,
     ReliefPoint,
     Run,
+    Running,
+    StillToCome,
     Sustained,
 )
 
@@ -163,11 +165,30 @@ def diary_coverage(
     return coverage, long_gaps
 
 
+def still_to_come(running: Running | None, agent: str, settings: AnalysisSettings) -> StillToCome:
+    """The spans of the reading a running diary has not passed yet (their entries are
+    awaited, not missing); what the reasons' words depend on besides the entries."""
+    if running is None:
+        return StillToCome()
+    window = window_for(agent, settings.agent_windows)
+    elapsed = running.elapsed_h
+    return StillToCome(
+        diary=True,
+        first_hour=elapsed <= settings.onset_limit_h,
+        window=elapsed <= window.maximum_h,
+        peak_window=elapsed <= window.maximum_h + settings.peak_margin_h,
+    )
+
+
 def analyse(
-    facts: BlockFacts, entries: list[DiaryPoint], settings: AnalysisSettings | None = None
+    facts: BlockFacts,
+    entries: list[DiaryPoint],
+    settings: AnalysisSettings | None = None,
+    running: Running | None = None,
 ) -> Analysis:
     """The whole reading of one block's diary (docs/verdict-rules.md, "The verdict on one
-    block")."""
+    block"). ``running``: the diary is still running, so reasons about entries not yet
+    due say what is awaited; the verdict and figures are the same either way."""
     settings = settings or AnalysisSettings()
     window = window_for(facts.agent, settings.agent_windows)
     threshold = settings.threshold_pct
@@ -190,7 +211,15 @@ def analyse(
     peak_pct = peak.relief_pct if peak else None
 
     coverage, long_gaps = diary_coverage(points, window, settings)
-    context = ReadingContext(facts, settings, window, response, duration_class, peak)
+    context = ReadingContext(
+        facts,
+        settings,
+        window,
+        response,
+        duration_class,
+        peak,
+        still_to_come(running, facts.agent, settings),
+    )
 
     not_enough = not_enough_data(context, coverage)
     if facts.purpose == THERAPEUTIC:

@@ -15,6 +15,7 @@ from diary.relief.values import (
     Coverage,
     ReliefPoint,
     Run,
+    StillToCome,
     Sustained,
     format_hours,
     format_pct,
@@ -30,6 +31,8 @@ class ReadingContext:
     response: Sustained
     duration_class: str | None
     peak: ReliefPoint | None
+    # While the diary runs, entries in a span not yet passed are awaited, not missing.
+    to_come: StillToCome = StillToCome()
 
     @property
     def peak_pct(self) -> float | None:
@@ -54,19 +57,37 @@ def not_enough_data(ctx: ReadingContext, coverage: Coverage) -> list[str]:
             f"baseline pain {baseline}/10 is below {ctx.settings.min_baseline_pain}/10: "
             "too little pain to measure relief against"
         )
-    if not coverage.first_hour_observed:
+    first_hour = format_hours(ctx.settings.onset_limit_h)
+    if not coverage.first_hour_observed and ctx.to_come.first_hour:
         reasons.append(
-            f"no entry in the first {format_hours(ctx.settings.onset_limit_h)} after the block: "
+            f"awaiting an entry in the first {first_hour} after the block: "
+            "the onset of relief is not observed yet"
+        )
+    elif not coverage.first_hour_observed:
+        reasons.append(
+            f"no entry in the first {first_hour} after the block: "
             "the onset of relief was not observed"
         )
-    if coverage.entries_in_window < ctx.settings.min_entries_in_window:
+    count, needed = coverage.entries_in_window, ctx.settings.min_entries_in_window
+    span = f"0–{ctx.window.maximum_h:g} h of the block"
+    if count < needed and ctx.to_come.window:
         reasons.append(
-            f"only {coverage.entries_in_window} "
-            f"{'entry' if coverage.entries_in_window == 1 else 'entries'} within "
-            f"0–{ctx.window.maximum_h:g} h of the block; at least "
-            f"{ctx.settings.min_entries_in_window} are needed"
+            f"awaiting entries up to {ctx.window.maximum_h:g} h after the block: at least "
+            f"{needed} are needed within {span}, {count} so far"
         )
-    if ctx.duration_class == UNDETERMINED:
+    elif count < needed:
+        reasons.append(
+            f"only {count} {'entry' if count == 1 else 'entries'} within {span}; "
+            f"at least {needed} are needed"
+        )
+    if ctx.duration_class == UNDETERMINED and ctx.to_come.diary:
+        reasons.append(
+            f"{ctx.threshold_text} relief continues at the latest entry, "
+            f"{format_hours(ctx.response.duration_h)} so far, less than the "
+            f"{format_hours(ctx.window.minimum_h)} minimum for {ctx.facts.agent_label}: "
+            "awaiting later entries to judge its duration"
+        )
+    elif ctx.duration_class == UNDETERMINED:
         reasons.append(
             f"the diary ended during {ctx.threshold_text} relief after only "
             f"{format_hours(ctx.response.duration_h)}, less than the "
@@ -96,7 +117,9 @@ def response_text(ctx: ReadingContext) -> str:
     assert response.start_h is not None and response.end_h is not None
     assert ctx.duration_class is not None
     lasted = format_hours(response.duration_h)
-    if response.open:
+    if response.open and ctx.to_come.diary:
+        lasted = f"at least {lasted} (relief continues at the latest entry)"
+    elif response.open:
         lasted = f"at least {lasted} (the diary ended during relief)"
     return (
         f"{ctx.threshold_text} relief from {format_hours(response.start_h)} to "
@@ -127,18 +150,23 @@ def partial_reasons(ctx: ReadingContext, late_runs: list[Run]) -> list[str]:
             f"after the {format_hours(ctx.settings.onset_limit_h)} onset limit"
         )
     else:
+        so_far = " so far" if ctx.to_come.peak_window else ""
         reasons.append(
-            f"peak relief is below the {format_pct(ctx.settings.threshold_pct)} threshold"
+            f"peak relief is below the {format_pct(ctx.settings.threshold_pct)} threshold" + so_far
         )
     return reasons
 
 
 def negative_reasons(ctx: ReadingContext) -> list[str]:
-    return [
-        peak_text(ctx.peak),
-        f"relief never reached {format_pct(ctx.settings.partial_pct)} within "
-        f"{format_hours(ctx.window.maximum_h + ctx.settings.peak_margin_h)} of the block",
-    ]
+    level = format_pct(ctx.settings.partial_pct)
+    until = format_hours(ctx.window.maximum_h + ctx.settings.peak_margin_h)
+    if ctx.to_come.peak_window:
+        return [
+            peak_text(ctx.peak),
+            f"relief has not reached {level} so far: awaiting entries up to {until} "
+            "after the block",
+        ]
+    return [peak_text(ctx.peak), f"relief never reached {level} within {until} of the block"]
 
 
 def warnings(

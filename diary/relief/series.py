@@ -1,9 +1,14 @@
 """A series of blocks at the same region, side and levels: the pair's concordance and
-the two published ablation criteria."""
+the two published ablation criteria.
+
+A pair status or criterion that rests on a diary still running is provisional, and says
+which diary it waits for: entries still to come may change it. One that a finished
+diary (or the blocks' dates) already decides is final, whatever the running one shows.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
 
 from diary.agents import window_for
@@ -20,6 +25,7 @@ from diary.relief.values import (
     AnalysisSettings,
     BlockFacts,
     DiaryPoint,
+    Running,
     format_hours,
 )
 
@@ -35,12 +41,25 @@ class SeriesBlock:
     block_id: int
     facts: BlockFacts
     entries: list[DiaryPoint]
+    # The diary is still running: its reading is provisional.
+    running: Running | None = None
+    # How the series names the block, e.g. "the 2 Mar 2026 block (lidocaine 2%)".
+    name: str | None = None
+
+    @property
+    def waiting_text(self) -> str:
+        """What the series waits for from this block's diary (it is running)."""
+        assert self.running is not None
+        return f"the diary of {self.name or f'block {self.block_id}'}, {self.running.awaiting}"
 
 
 @dataclass(frozen=True)
 class Criterion:
     met: bool
     reason: str
+    # It rests on a diary still running; what it waits for.
+    provisional: bool = False
+    awaiting: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,18 +69,42 @@ class SeriesAnalysis:
     compared_block_ids: list[int]
     ablation_criteria: dict[str, Criterion]
     analyses: dict[int, Analysis]
+    pair_provisional: bool = False
+    pair_awaiting: str | None = None
+    # The pair or a criterion is provisional; every diary the series waits for.
+    provisional: bool = False
+    awaiting: str | None = None
+    # Each block's running diary: what it awaits (absent once final).
+    block_awaiting: dict[int, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {
             "pair_status": self.pair_status,
             "pair_reason": self.pair_reason,
+            "pair_provisional": self.pair_provisional,
+            "pair_awaiting": self.pair_awaiting,
             "compared_block_ids": self.compared_block_ids,
             "ablation_criteria": {k: asdict(v) for k, v in self.ablation_criteria.items()},
+            "provisional": self.provisional,
+            "awaiting": self.awaiting,
             "blocks": [
-                {"block_id": block_id, "analysis": analysis.to_dict()}
+                {
+                    "block_id": block_id,
+                    "analysis": analysis.to_dict(),
+                    "provisional": block_id in self.block_awaiting,
+                    "awaiting": self.block_awaiting.get(block_id),
+                }
                 for block_id, analysis in self.analyses.items()
             ],
         }
+
+
+def _awaiting(waits: list[SeriesBlock]) -> str | None:
+    return "; ".join(block.waiting_text for block in waits) or None
+
+
+def _running(blocks: list[SeriesBlock]) -> list[SeriesBlock]:
+    return [block for block in blocks if block.running is not None]
 
 
 def analyse_series(
@@ -70,36 +113,66 @@ def analyse_series(
     """Pair status and radiofrequency-ablation criteria for one patient's series."""
     settings = settings or AnalysisSettings()
     ordered = sorted(blocks, key=lambda b: b.facts.performed_at)
-    analyses = {b.block_id: analyse(b.facts, b.entries, settings) for b in ordered}
+    analyses = {b.block_id: analyse(b.facts, b.entries, settings, b.running) for b in ordered}
     diagnostic = [b for b in ordered if b.facts.purpose == DIAGNOSTIC]
     last_two = diagnostic[-2:]
-    pair_status, pair_reason = _pair_status(last_two, analyses, settings)
+    pair_status, pair_reason, pair_waits = _pair_status(last_two, analyses, settings)
+    (lcd, lcd_waits), (consensus, consensus_waits) = (
+        _lcd_criterion(last_two, settings),
+        _consensus_criterion(diagnostic, settings),
+    )
+    waits = {b.block_id for b in pair_waits + lcd_waits + consensus_waits}
     return SeriesAnalysis(
         pair_status=pair_status,
         pair_reason=pair_reason,
         compared_block_ids=[b.block_id for b in last_two],
         ablation_criteria={
-            "lcd": _lcd_criterion(last_two, settings),
-            "consensus_2020": _consensus_criterion(diagnostic, settings),
+            "lcd": _with_waits(lcd, lcd_waits),
+            "consensus_2020": _with_waits(consensus, consensus_waits),
         },
         analyses=analyses,
+        pair_provisional=bool(pair_waits),
+        pair_awaiting=_awaiting(pair_waits),
+        provisional=bool(waits),
+        awaiting=_awaiting([b for b in ordered if b.block_id in waits]),
+        block_awaiting={b.block_id: b.running.awaiting for b in ordered if b.running},
     )
+
+
+def _with_waits(criterion: Criterion, waits: list[SeriesBlock]) -> Criterion:
+    return replace(criterion, provisional=bool(waits), awaiting=_awaiting(waits))
 
 
 def _pair_status(
     last_two: list[SeriesBlock], analyses: dict[int, Analysis], settings: AnalysisSettings
-) -> tuple[str | None, str]:
+) -> tuple[str | None, str, list[SeriesBlock]]:
+    """The status, its reason, and the running diaries it rests on."""
     if not last_two:
-        return None, "no diagnostic block in this series yet"
+        return None, "no diagnostic block in this series yet", []
     if len(last_two) == 1:
-        return SINGLE, "only one diagnostic block so far"
+        return SINGLE, "only one diagnostic block so far", []
     first, second = last_two
     a1, a2 = analyses[first.block_id], analyses[second.block_id]
     if a1.verdict != POSITIVE or a2.verdict != POSITIVE:
-        return NOT_CONFIRMED, (
+        failing = [b for b in last_two if analyses[b.block_id].verdict != POSITIVE]
+        return (
+            NOT_CONFIRMED,
             f"of the two most recent diagnostic blocks, {_pair_results(a1, a2)}; "
-            "both must be positive"
+            "both must be positive",
+            # A finished diary that is not positive decides it, whatever the other shows.
+            failing if len(_running(failing)) == len(failing) else [],
         )
+    status, reason = _positive_pair(first, second, a1, a2, settings)
+    return status, reason, _running(last_two)
+
+
+def _positive_pair(
+    first: SeriesBlock,
+    second: SeriesBlock,
+    a1: Analysis,
+    a2: Analysis,
+    settings: AnalysisSettings,
+) -> tuple[str, str]:
     if first.facts.agent == second.facts.agent:
         return CONFIRMED, f"both blocks positive with {first.facts.agent_label}"
     max1 = window_for(first.facts.agent, settings.agent_windows).maximum_h
@@ -123,35 +196,48 @@ def _pair_status(
     )
 
 
-def _lcd_criterion(last_two: list[SeriesBlock], settings: AnalysisSettings) -> Criterion:
+def _lcd_criterion(
+    last_two: list[SeriesBlock], settings: AnalysisSettings
+) -> tuple[Criterion, list[SeriesBlock]]:
+    """The criterion and the running diaries it rests on."""
     if len(last_two) < 2:
         return Criterion(
             False, f"two diagnostic blocks are needed; this series has {len(last_two)}"
-        )
+        ), []
     at_lcd = replace(settings, threshold_pct=LCD_THRESHOLD_PCT)
-    failures = []
+    failures: list[tuple[str, SeriesBlock | None]] = []
     for ordinal, block in zip(("first", "second"), last_two, strict=True):
         analysis = analyse(block.facts, block.entries, at_lcd)
         if analysis.verdict != POSITIVE:
-            failures.append(f"the {ordinal} block is {analysis.verdict} at ≥80% relief")
+            failures.append((f"the {ordinal} block is {analysis.verdict} at ≥80% relief", block))
         elif analysis.duration_class != CONSISTENT:
             failures.append(
-                f"the {ordinal} block's relief was {analysis.duration_class} than expected for "
-                f"{block.facts.agent_label}, not consistent with the agent"
+                (
+                    f"the {ordinal} block's relief was {analysis.duration_class} than expected "
+                    f"for {block.facts.agent_label}, not consistent with the agent",
+                    block,
+                )
             )
     between = last_two[1].facts.performed_at - last_two[0].facts.performed_at
     if between < timedelta(days=LCD_MIN_DAYS_BETWEEN):
         failures.append(
-            f"the second block was {_interval(between)} after the first; at least "
-            f"{LCD_MIN_DAYS_BETWEEN} days are required"
+            (
+                f"the second block was {_interval(between)} after the first; at least "
+                f"{LCD_MIN_DAYS_BETWEEN} days are required",
+                None,
+            )
         )
     if failures:
-        return Criterion(False, "; ".join(failures))
+        failing = [block for _, block in failures]
+        # A failure no running diary can undo (a finished one, the dates) decides it.
+        final = any(block is None or block.running is None for block in failing)
+        waits = [] if final else [block for block in failing if block is not None]
+        return Criterion(False, "; ".join(text for text, _ in failures)), waits
     return Criterion(
         True,
         "two diagnostic blocks, each with ≥80% relief lasting as long as the agent "
         f"explains, {_interval(between)} apart",
-    )
+    ), _running(last_two)
 
 
 def _pair_results(first: Analysis, second: Analysis) -> str:
@@ -168,11 +254,20 @@ def _interval(between: timedelta) -> str:
     return f"{text} {hours} h" if hours else text
 
 
-def _consensus_criterion(diagnostic: list[SeriesBlock], settings: AnalysisSettings) -> Criterion:
+def _consensus_criterion(
+    diagnostic: list[SeriesBlock], settings: AnalysisSettings
+) -> tuple[Criterion, list[SeriesBlock]]:
+    """The criterion and the running diaries it rests on."""
     if not diagnostic:
-        return Criterion(False, "no diagnostic block in this series")
+        return Criterion(False, "no diagnostic block in this series"), []
     at_consensus = replace(settings, threshold_pct=CONSENSUS_THRESHOLD_PCT)
-    for block in diagnostic:
-        if analyse(block.facts, block.entries, at_consensus).verdict == POSITIVE:
-            return Criterion(True, "a diagnostic block gave sustained ≥50% relief")
-    return Criterion(False, "no diagnostic block gave sustained ≥50% relief")
+    meeting = [
+        block
+        for block in diagnostic
+        if analyse(block.facts, block.entries, at_consensus).verdict == POSITIVE
+    ]
+    if meeting:
+        # Met by a finished diary: final. Met only by running ones: it waits for them.
+        waits = meeting if len(_running(meeting)) == len(meeting) else []
+        return Criterion(True, "a diagnostic block gave sustained ≥50% relief"), waits
+    return Criterion(False, "no diagnostic block gave sustained ≥50% relief"), _running(diagnostic)

@@ -82,6 +82,26 @@ class DiaryPoint:
 
 
 @dataclass(frozen=True)
+class Running:
+    """A diary still running when it is read: what it awaits (e.g. "awaiting the 2 h
+    entry") and the hours since the block at that moment."""
+
+    awaiting: str
+    elapsed_h: float
+
+
+@dataclass(frozen=True)
+class StillToCome:
+    """Which spans of a running diary's reading have not passed yet: entries there are
+    awaited, not missing. All False once the diary is final."""
+
+    diary: bool = False
+    first_hour: bool = False  # up to the onset limit
+    window: bool = False  # up to the agent's expected maximum
+    peak_window: bool = False  # up to the expected maximum + the peak margin
+
+
+@dataclass(frozen=True)
 class ReliefPoint:
     """An entry placed on the block's clock, with its relief from baseline."""
 

@@ -163,13 +163,24 @@ def _entry_by_client_id(block: Block, client_id: str) -> DiaryEntry | None:
     ).scalar_one_or_none()
 
 
+def kept_time(stored: datetime, given: datetime | None) -> datetime:
+    """An entry's time after a correction: the stored one unless the person changed it.
+    A form shows the time to the minute and an answer to the second, so the time sent
+    back as shown is no change (cutting its seconds would move the entry: 0.25 h after
+    the block would read 0.24 h)."""
+    if given is None:
+        return stored
+    as_shown = (stored.replace(second=0, microsecond=0), stored.replace(microsecond=0))
+    return stored if given in as_shown else given
+
+
 def correct_entry(
     entry: DiaryEntry, values: EntryInput, replaced_by: str, now: datetime | None = None
 ) -> bool:
     """Change an entry, keeping its old values as a revision. False when nothing changed."""
     now = now or utcnow()
     block = entry.block
-    recorded_at = values.recorded_at or entry.recorded_at
+    recorded_at = kept_time(entry.recorded_at, values.recorded_at)
     check_entry_time(block, recorded_at, now)
     new_values = {
         "recorded_at": recorded_at,

@@ -5,9 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import inspect, select
+
 from diary import relief
+from diary.extensions import db
 from diary.models import (
     Block,
+    DiaryEntry,
     utcnow,
 )
 from diary.schedule import (
@@ -54,19 +58,28 @@ class DiaryProgress:
     awaiting: str | None
 
 
-def awaited_for(block: Block, entry_count: int, now: datetime | None = None) -> str | None:
-    """What the block's running diary awaits, from its entry count alone (a stored
-    summary's): the entries themselves need not be read."""
+def _answered(due_ats) -> set[datetime]:
+    return {due_at for due_at in due_ats if due_at is not None}
+
+
+def _entries_due_ats(block: Block) -> list[datetime | None]:
+    """Each entry's due time: from the block's entries when they are read already,
+    else one narrow query (a chart served from its cache reads no entry)."""
+    if "entries" not in inspect(block).unloaded:
+        return [entry.due_at for entry in block.entries]
+    return list(
+        db.session.scalars(select(DiaryEntry.due_at).where(DiaryEntry.block_id == block.id))
+    )
+
+
+def awaited_for(block: Block, now: datetime | None = None) -> str | None:
+    """What the block's running diary awaits (None: its verdict is final): the same
+    due time its patient's page asks for next."""
     now = now or utcnow()
     due_times = block_due_times(block)
-    status = diary_status(due_times, entry_count, block.link_open(now), now)
-    return still_awaited(due_times, status, block.performed_at, now)
-
-
-def awaited_by_block(blocks: list[Block], now: datetime | None = None) -> dict[int, str | None]:
-    """For each block, what its running diary still waits for (None: verdict final)."""
-    now = now or utcnow()
-    return {block.id: awaited_for(block, len(block.entries), now) for block in blocks}
+    due_ats = _entries_due_ats(block)
+    status = diary_status(due_times, len(due_ats), block.link_open(now), now)
+    return still_awaited(due_times, _answered(due_ats), status, block.performed_at, now)
 
 
 def diary_window_over(block: Block, now: datetime | None = None) -> bool:
@@ -78,11 +91,11 @@ def diary_progress(block: Block, now: datetime | None = None) -> DiaryProgress:
     now = now or utcnow()
     due_times = block_due_times(block)
     count = len(block.entries)
-    answers = [
-        (e.due_at, e.made_at or e.submitted_at) for e in block.entries if e.source == "patient"
-    ]
+    phone = [e for e in block.entries if e.source == "patient"]
+    answers = [(e.due_at, e.made_at or e.submitted_at) for e in phone]
+    paper = [e.due_at for e in block.entries if e.source == "transcribed"]
     status = diary_status(due_times, count, block.link_open(now), now)
-    answered = {entry.due_at for entry in block.entries if entry.due_at is not None}
+    answered = _answered(entry.due_at for entry in block.entries)
     return DiaryProgress(
         due_times=due_times,
         next_due_at=next_unanswered(due_times, answered, now),
@@ -90,6 +103,6 @@ def diary_progress(block: Block, now: datetime | None = None) -> DiaryProgress:
         window_over=window_over(due_times, now),
         status=status,
         entry_count=count,
-        compliance=compliance(due_times, answers, now),
-        awaiting=still_awaited(due_times, status, block.performed_at, now),
+        compliance=compliance(due_times, answers, now, from_paper=paper),
+        awaiting=still_awaited(due_times, answered, status, block.performed_at, now),
     )
