@@ -157,7 +157,8 @@ def _wrong_current_password(response) -> bool:
 current_password_guesses_limited = limiter.limit(
     lambda: current_app.config["ACCOUNT_PASSWORD_LIMIT"],
     methods=["POST"],
-    key_func=lambda: f"account:{current_user.get_id()}",
+    # The user alone, not the session version: signing out everywhere starts no new quota.
+    key_func=lambda: f"account:{getattr(current_user, 'id', None)}",
     deduct_when=_wrong_current_password,  # only guesses of the current password count
     error_message="Too many wrong passwords. Please wait and try again later.",
 )

@@ -211,7 +211,8 @@ def audit_schema():
 @limiter.limit(
     lambda: current_app.config["NEW_ACCOUNT_LIMIT"],
     methods=["POST"],
-    key_func=lambda: f"new-account:{current_user.get_id()}",
+    # The user alone, not the session version: signing out everywhere starts no new quota.
+    key_func=lambda: f"new-account:{getattr(current_user, 'id', None)}",
     error_message="That is as many new accounts as one admin may add today.",
 )
 @admin_only
