@@ -11,7 +11,6 @@ from flask import (
     flash,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_login import current_user
@@ -30,6 +29,7 @@ from diary.clinic.forms import (
     agent_windows_from,
     instructions_from,
 )
+from diary.clinic.paging import page_number
 from diary.extensions import db, limiter
 from diary.models import ApiToken, AuditEvent, User
 from diary.records import export
@@ -159,8 +159,7 @@ def _clinic_audit_events():
 @admin_only
 def audit():
     """Who saw, changed or exported what, and from where (clinic admins)."""
-    page = request.args.get("page", 1, type=int)
-    events = db.paginate(_clinic_audit_events(), page=page, per_page=100, error_out=False)
+    events = db.paginate(_clinic_audit_events(), page=page_number(), per_page=100, error_out=False)
     return render_template("clinic/audit.html", events=events, tz=current_user.clinic.timezone)
 
 

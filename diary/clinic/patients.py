@@ -25,6 +25,7 @@ from diary.clinic.forms import (
     PatientForm,
     SearchForm,
 )
+from diary.clinic.paging import page_number
 from diary.extensions import db
 from diary.models import Patient, utcnow
 from diary.services.analysis import analysed_series
@@ -49,7 +50,7 @@ DASHBOARD_SEARCH = "dashboard_search"
 
 @bp.get("/")
 def dashboard():
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     search = session.get(DASHBOARD_SEARCH, "")
     archived = request.args.get("archived") == "1"
     blocks, has_next = dashboard_blocks(
