@@ -199,6 +199,11 @@ class LoginSession(Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What this sign-in keeps between pages, here rather than in the cookie (signed, not
+    # encrypted: whoever holds it reads it): the dashboard's search term (a name or
+    # MRN), and a two-factor secret shown as a QR code and not yet confirmed.
+    dashboard_search: Mapped[str | None] = mapped_column(String(100))
+    pending_totp_secret: Mapped[str | None] = mapped_column(String(64))
 
 
 class RecoveryCode(Model):

@@ -9,7 +9,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_login import current_user
@@ -17,6 +16,7 @@ from sqlalchemy import select
 
 from diary import summaries
 from diary.access import clinic_patient_or_404
+from diary.auth import login_sessions
 from diary.auth.forms import EmptyForm
 from diary.charts import chart_end_h
 from diary.clinic.blueprint import bp
@@ -44,14 +44,14 @@ from diary.services.progress import awaited_by_block, diary_statuses
 from diary.services.rejections import InputRejected
 
 PAGE_SIZE = 25
-# The dashboard's search term lives in the session, not the URL (see SearchForm).
-DASHBOARD_SEARCH = "dashboard_search"
 
 
 @bp.get("/")
 def dashboard():
     page = page_number()
-    search = session.get(DASHBOARD_SEARCH, "")
+    # Kept with the sign-in on the server: neither in the URL (see SearchForm) nor in
+    # the cookie, which is signed but readable.
+    search = login_sessions.dashboard_search()
     archived = request.args.get("archived") == "1"
     blocks, has_next = dashboard_blocks(
         current_user.clinic_id, search, archived, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
@@ -78,7 +78,8 @@ def dashboard():
 def search():
     form = SearchForm()
     if form.validate_on_submit():
-        session[DASHBOARD_SEARCH] = (form.q.data or "").strip()
+        login_sessions.keep_dashboard_search((form.q.data or "").strip())
+        db.session.commit()
     else:
         flash(" ".join(form.q.errors) or "Please search again.", "error")
     return redirect(url_for("clinic.dashboard", archived=1 if form.archived.data == "1" else None))
