@@ -59,6 +59,8 @@ def settings():
             min_entries_in_window=form.min_entries_in_window.data,
             diary_link_hours=form.diary_link_hours.data,
             max_entries_per_diary=form.max_entries_per_diary.data,
+            max_corrections_per_entry=form.max_corrections_per_entry.data,
+            max_corrections_per_diary=form.max_corrections_per_diary.data,
             schedule=DiarySchedule(
                 early_minutes=tuple(form.early_minutes.minutes),
                 hourly_until_h=form.hourly_until_h.data,
@@ -87,6 +89,8 @@ def settings():
         form.min_entries_in_window.data = current.min_entries_in_window
         form.diary_link_hours.data = current.diary_link_hours
         form.max_entries_per_diary.data = current.max_entries_per_diary
+        form.max_corrections_per_entry.data = current.max_corrections_per_entry
+        form.max_corrections_per_diary.data = current.max_corrections_per_diary
         form.early_minutes.data = ", ".join(str(m) for m in current.schedule.early_minutes)
         form.hourly_until_h.data = current.schedule.hourly_until_h
         form.long_acting_until_h.data = current.schedule.long_acting_until_h
