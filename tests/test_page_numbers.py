@@ -10,7 +10,7 @@ from diary.extensions import db
 from tests.conftest import PASSWORD, make_user
 
 # Every clinic page that takes ?page=.
-PAGED = ["/", "/audit"]
+PAGED = ["/", "/audit", "/blocks/{block}/corrections"]
 BAD_PAGES = ["99999999999999999999", "100001", "0", "-1", "two", "1.5", "1e3", ""]
 
 
@@ -23,7 +23,8 @@ def admin_client(client, world):
 
 
 @pytest.mark.parametrize("path", PAGED)
-def test_a_page_number_out_of_range_is_a_400_that_says_the_range(admin_client, path):
+def test_a_page_number_out_of_range_is_a_400_that_says_the_range(admin_client, world, path):
+    path = path.format(block=world.block.id)
     for bad in BAD_PAGES:
         response = admin_client.get(path, query_string={"page": bad})
         assert response.status_code == 400, bad
@@ -31,7 +32,8 @@ def test_a_page_number_out_of_range_is_a_400_that_says_the_range(admin_client, p
 
 
 @pytest.mark.parametrize("path", PAGED)
-def test_page_numbers_in_range_still_page(admin_client, path):
+def test_page_numbers_in_range_still_page(admin_client, world, path):
+    path = path.format(block=world.block.id)
     assert admin_client.get(path).status_code == 200
     assert admin_client.get(path, query_string={"page": "2"}).status_code == 200
     assert admin_client.get(path, query_string={"page": "100000"}).status_code == 200
