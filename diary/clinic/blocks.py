@@ -269,8 +269,8 @@ def block_corrections_csv(block_id: int):
     so all of them, streamed."""
     block = clinic_block_or_404(block_id)
     lines = (
-        [export.correction_line(block_id, revision)]
-        for block_id, revision in export_queries.corrections_of([block.id])
+        [export.correction_line(of_block, revision)]
+        for of_block, revision in export_queries.corrections_of([block.id])
     )
     return csv_response(
         export.CORRECTION_COLUMNS,
