@@ -107,6 +107,12 @@ class Clinic(Model):
     # A diary takes no more entries than this: enough for hourly scores over days, and a
     # bound on what one link can make the clinic's pages read.
     max_entries_per_diary: Mapped[int] = mapped_column(Integer, default=200, server_default="200")
+    # Corrections kept per entry and per diary: a patient fixes a slip once or twice; a
+    # bound on the history one link can make the block page and the report carry.
+    max_corrections_per_entry: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
+    max_corrections_per_diary: Mapped[int] = mapped_column(
+        Integer, default=100, server_default="100"
+    )
     # Language of the patient pages when the phone's language is not offered.
     language: Mapped[Language] = mapped_column(
         stored_as_value(Language, length=8), default=Language.ENGLISH, server_default="en"
@@ -199,6 +205,11 @@ class LoginSession(Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What this sign-in keeps between pages, here rather than in the cookie (signed, not
+    # encrypted: whoever holds it reads it): the dashboard's search term (a name or
+    # MRN), and a two-factor secret shown as a QR code and not yet confirmed.
+    dashboard_search: Mapped[str | None] = mapped_column(String(100))
+    pending_totp_secret: Mapped[str | None] = mapped_column(String(64))
 
 
 class RecoveryCode(Model):

@@ -139,6 +139,7 @@ MATRIX = {
         CLINIC_OBJECT_ACTION,
     ),
     "clinic.block_csv": ("GET", "/blocks/{block}/entries.csv", None, CLINIC_OBJECT_PAGE),
+    "clinic.block_corrections": ("GET", "/blocks/{block}/corrections", None, CLINIC_OBJECT_PAGE),
     "clinic.block_corrections_csv": (
         "GET",
         "/blocks/{block}/corrections.csv",

@@ -150,6 +150,8 @@ FORMS = [
             "min_entries_in_window",
             "diary_link_hours",
             "max_entries_per_diary",
+            "max_corrections_per_entry",
+            "max_corrections_per_diary",
             "early_minutes",
             "hourly_until_h",
             "language",

@@ -22,6 +22,8 @@ SETTINGS_FORM = {
     "min_entries_in_window": "3",
     "diary_link_hours": "72",
     "max_entries_per_diary": "200",
+    "max_corrections_per_entry": "10",
+    "max_corrections_per_diary": "100",
     "early_minutes": "15, 30, 45",
     "hourly_until_h": "8",
     "long_acting_until_h": "12",

@@ -360,6 +360,8 @@ def settings_answer() -> schemas.Settings:
         min_entries_in_window=current.min_entries_in_window,
         diary_link_hours=current.diary_link_hours,
         max_entries_per_diary=current.max_entries_per_diary,
+        max_corrections_per_entry=current.max_corrections_per_entry,
+        max_corrections_per_diary=current.max_corrections_per_diary,
         schedule=schemas.Schedule(**current.schedule.to_settings()),
         agent_windows={
             agent: schemas.Window(**window) for agent, window in current.agent_windows.items()

@@ -199,6 +199,8 @@ class SettingsChanges(Input):
     min_entries_in_window: int = _limited("min_entries_in_window")
     diary_link_hours: int = _limited("diary_link_hours")
     max_entries_per_diary: int = _limited("max_entries_per_diary")
+    max_corrections_per_entry: int = _limited("max_corrections_per_entry")
+    max_corrections_per_diary: int = _limited("max_corrections_per_diary")
     require_two_factor: bool = unchanged()
     contact_line: str | None = Field(None, max_length=200)
     mrn_system: str | None = Field(None, max_length=200)
@@ -456,6 +458,8 @@ class Settings(Output):
     min_entries_in_window: int
     diary_link_hours: int
     max_entries_per_diary: int
+    max_corrections_per_entry: int
+    max_corrections_per_diary: int
     schedule: Schedule
     agent_windows: dict[Agent, Window]
     timezone: str

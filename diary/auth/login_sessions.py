@@ -1,9 +1,12 @@
 """Clinicians' sign-ins as server-side records, so that signing out holds on every host.
 
 The session cookie carries a random key; the ``LoginSession`` row holding its hash is
-what signs the request in. Signing out deletes the row (a copy of the cookie taken
-before is worth nothing after), signing out everywhere deletes all of a user's rows,
-and a sign-in ends after ``SESSION_ABSOLUTE_LIFETIME`` however active it is, or after
+what signs the request in, and what keeps the sign-in's state between pages (the
+dashboard's search, a two-factor secret awaiting confirmation): the cookie is signed,
+not encrypted, so nothing a reader of it should not learn goes in it. Signing out
+deletes the row (a copy of the cookie taken before is worth nothing after), signing
+out everywhere deletes all of a user's rows, and a sign-in ends after
+``SESSION_ABSOLUTE_LIFETIME`` however active it is, or after
 ``PERMANENT_SESSION_LIFETIME`` idle.
 """
 
@@ -59,6 +62,42 @@ def end_all(user: User, keep_this_one: bool = False) -> None:
     if keep_this_one and key:
         query = query.where(LoginSession.key_hash != _hash(key))
     db.session.execute(query)
+
+
+def _this_sign_in() -> LoginSession | None:
+    key = session.get(COOKIE_FIELD)
+    if not key:
+        return None
+    return db.session.execute(
+        select(LoginSession).where(LoginSession.key_hash == _hash(key))
+    ).scalar_one_or_none()
+
+
+def dashboard_search() -> str:
+    """What this sign-in last searched the dashboard for ("" for every block)."""
+    login = _this_sign_in()
+    return (login.dashboard_search or "") if login else ""
+
+
+def keep_dashboard_search(term: str) -> None:
+    """Search the dashboard for ``term`` until it changes or this sign-in ends; the
+    caller commits."""
+    login = _this_sign_in()
+    if login is not None:
+        login.dashboard_search = term or None
+
+
+def pending_totp_secret() -> str | None:
+    """The two-factor secret this sign-in was shown, awaiting the app's first code."""
+    login = _this_sign_in()
+    return login.pending_totp_secret if login else None
+
+
+def keep_pending_totp_secret(secret: str | None) -> None:
+    """Remember (None: forget) the secret shown for confirmation; the caller commits."""
+    login = _this_sign_in()
+    if login is not None:
+        login.pending_totp_secret = secret
 
 
 def _delete_expired(now: datetime) -> None:

@@ -157,7 +157,8 @@ def _wrong_current_password(response) -> bool:
 current_password_guesses_limited = limiter.limit(
     lambda: current_app.config["ACCOUNT_PASSWORD_LIMIT"],
     methods=["POST"],
-    key_func=lambda: f"account:{current_user.get_id()}",
+    # The user alone, not the session version: signing out everywhere starts no new quota.
+    key_func=lambda: f"account:{getattr(current_user, 'id', None)}",
     deduct_when=_wrong_current_password,  # only guesses of the current password count
     error_message="Too many wrong passwords. Please wait and try again later.",
 )
@@ -201,13 +202,10 @@ def account():
     )
 
 
-PENDING_SETUP = "two_factor_setup"
-
-
 def _setup_page(
     form, status: int = 200, recovery_codes: list[str] | None = None, password_form=None
 ):
-    secret = None if current_user.totp_secret else session.get(PENDING_SETUP)
+    secret = None if current_user.totp_secret else login_sessions.pending_totp_secret()
     uri = two_factor.setup_uri(current_user, secret) if secret else None
     return (
         render_template(
@@ -230,16 +228,21 @@ def two_factor_setup():
     form = TwoFactorSetupForm()
     if current_user.totp_secret:
         return _setup_page(form)
-    if not form.is_submitted() or not session.get(PENDING_SETUP):
-        session[PENDING_SETUP] = two_factor.new_secret()  # kept until the app confirms it
+    # The secret shown waits for the app's first code with the sign-in on the server,
+    # never in the cookie (signed, not encrypted: a copy would give the codes away).
+    secret = login_sessions.pending_totp_secret()
+    if not form.is_submitted() or not secret:
+        secret = two_factor.new_secret()
+        login_sessions.keep_pending_totp_secret(secret)
+        db.session.commit()
     if form.validate_on_submit():
         try:
-            codes = two_factor.turn_on(current_user, session[PENDING_SETUP], form.code.data)
+            codes = two_factor.turn_on(current_user, secret, form.code.data)
         except two_factor.CodeRejected as rejected:
             form.code.errors.append(str(rejected))
         else:
+            login_sessions.keep_pending_totp_secret(None)
             db.session.commit()
-            session.pop(PENDING_SETUP, None)
             flash("Two-factor sign-in is on.", "success")
             return _setup_page(form, recovery_codes=codes)
     return _setup_page(form, 400 if form.errors else 200)

@@ -11,7 +11,6 @@ from flask import (
     flash,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_login import current_user
@@ -30,6 +29,7 @@ from diary.clinic.forms import (
     agent_windows_from,
     instructions_from,
 )
+from diary.clinic.paging import page_number
 from diary.extensions import db, limiter
 from diary.models import ApiToken, AuditEvent, User
 from diary.records import export
@@ -59,6 +59,8 @@ def settings():
             min_entries_in_window=form.min_entries_in_window.data,
             diary_link_hours=form.diary_link_hours.data,
             max_entries_per_diary=form.max_entries_per_diary.data,
+            max_corrections_per_entry=form.max_corrections_per_entry.data,
+            max_corrections_per_diary=form.max_corrections_per_diary.data,
             schedule=DiarySchedule(
                 early_minutes=tuple(form.early_minutes.minutes),
                 hourly_until_h=form.hourly_until_h.data,
@@ -87,6 +89,8 @@ def settings():
         form.min_entries_in_window.data = current.min_entries_in_window
         form.diary_link_hours.data = current.diary_link_hours
         form.max_entries_per_diary.data = current.max_entries_per_diary
+        form.max_corrections_per_entry.data = current.max_corrections_per_entry
+        form.max_corrections_per_diary.data = current.max_corrections_per_diary
         form.early_minutes.data = ", ".join(str(m) for m in current.schedule.early_minutes)
         form.hourly_until_h.data = current.schedule.hourly_until_h
         form.long_acting_until_h.data = current.schedule.long_acting_until_h
@@ -159,8 +163,7 @@ def _clinic_audit_events():
 @admin_only
 def audit():
     """Who saw, changed or exported what, and from where (clinic admins)."""
-    page = request.args.get("page", 1, type=int)
-    events = db.paginate(_clinic_audit_events(), page=page, per_page=100, error_out=False)
+    events = db.paginate(_clinic_audit_events(), page=page_number(), per_page=100, error_out=False)
     return render_template("clinic/audit.html", events=events, tz=current_user.clinic.timezone)
 
 
@@ -211,7 +214,8 @@ def audit_schema():
 @limiter.limit(
     lambda: current_app.config["NEW_ACCOUNT_LIMIT"],
     methods=["POST"],
-    key_func=lambda: f"new-account:{current_user.get_id()}",
+    # The user alone, not the session version: signing out everywhere starts no new quota.
+    key_func=lambda: f"new-account:{getattr(current_user, 'id', None)}",
     error_message="That is as many new accounts as one admin may add today.",
 )
 @admin_only

@@ -22,11 +22,12 @@ from diary.access import clinic_block_or_404, clinic_patient_or_404
 from diary.auth.forms import EmptyForm
 from diary.clinic.blueprint import bp
 from diary.clinic.forms import BlockForm, TranscribeEntryForm
+from diary.clinic.paging import page_number
 from diary.extensions import db
 from diary.forms import clinic_time_to_utc
-from diary.models import Block, DiaryEntry, utcnow
+from diary.models import Block, utcnow
 from diary.qr import qr_svg
-from diary.records import export, report
+from diary.records import export, export_queries, report
 from diary.services.analysis import analyse_block, analysed_series
 from diary.services.audit import record_audit
 from diary.services.blocks import (
@@ -37,7 +38,12 @@ from diary.services.blocks import (
     revoke_link,
     update_block,
 )
-from diary.services.entries import EntryInput, record_entry
+from diary.services.entries import (
+    EntryInput,
+    corrections_page,
+    latest_corrections,
+    record_entry,
+)
 from diary.services.progress import diary_progress
 from diary.services.rejections import InputRejected
 from diary.services.settings import analysis_settings
@@ -59,11 +65,13 @@ def _block_page_context(block: Block) -> dict:
         alt_text=charts.chart_alt_text(analysis, block.baseline_pain),
         tz=current_user.clinic.timezone,
         clinician=block.created_by,
+        # Each entry's latest corrections: a history can be long, the page is not.
+        corrections=latest_corrections(block),
     )
 
 
-# The block page lists every entry with its history: load them in one go.
-BLOCK_PAGE_LOADS = (selectinload(Block.entries).selectinload(DiaryEntry.revisions),)
+# The block page lists every entry: load them in one go.
+BLOCK_PAGE_LOADS = (selectinload(Block.entries),)
 
 
 @bp.get("/blocks/<int:block_id>")
@@ -159,7 +167,12 @@ def _block_report_page(block: Block, for_pdf: bool) -> str:
     context = _block_page_context(block)
     awaiting = context["progress"].awaiting
     facts = report.report_facts(
-        block, context["analysis"], context["agent_label"], context["tz"], utcnow()
+        block,
+        context["analysis"],
+        context["agent_label"],
+        context["tz"],
+        utcnow(),
+        corrections=context["corrections"],
     )
     if for_pdf:
         view = charts.ChartView(analysis_settings(block.clinic).onset_limit_h, awaiting)
@@ -226,18 +239,42 @@ def block_csv(block_id: int):
     return block_csv_response(clinic_block_or_404(block_id))
 
 
+CORRECTIONS_PER_PAGE = 50
+
+
+@bp.get("/blocks/<int:block_id>/corrections")
+def block_corrections(block_id: int):
+    """The block's corrections, newest first, a page at a time."""
+    block = clinic_block_or_404(block_id)
+    page = page_number()
+    revisions, has_next = corrections_page(
+        block, (page - 1) * CORRECTIONS_PER_PAGE, CORRECTIONS_PER_PAGE
+    )
+    record_audit("block.corrections", by=current_user, target=block, detail={"page": page})
+    answer = render_template(
+        "clinic/corrections.html",
+        block=block,
+        revisions=revisions,
+        page=page,
+        has_next=has_next,
+        tz=current_user.clinic.timezone,
+    )
+    db.session.commit()  # after rendering: the commit expires what the page reads
+    return answer
+
+
 @bp.get("/blocks/<int:block_id>/corrections.csv")
 def block_corrections_csv(block_id: int):
-    """Every correction of the block's entries, with the values it replaced."""
-    block = clinic_block_or_404(block_id, BLOCK_PAGE_LOADS)
-    lines = [
-        export.correction_line(block.id, revision)
-        for entry in block.entries
-        for revision in entry.revisions
-    ]
+    """Every correction of the block's entries, with the values it replaced: a file,
+    so all of them, streamed."""
+    block = clinic_block_or_404(block_id)
+    lines = (
+        [export.correction_line(of_block, revision)]
+        for of_block, revision in export_queries.corrections_of([block.id])
+    )
     return csv_response(
         export.CORRECTION_COLUMNS,
-        [lines],
+        lines,
         f"block-{block.id}-corrections.csv",
         "export.block_corrections_csv",
         target=block,

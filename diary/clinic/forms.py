@@ -238,6 +238,20 @@ class ClinicSettingsForm(FlaskForm):
             NumberRange(*SETTING_LIMITS["max_entries_per_diary"]),
         ],
     )
+    max_corrections_per_entry = IntegerField(
+        "Most corrections of one entry",
+        validators=[
+            InputRequired("Enter the most corrections of one entry."),
+            NumberRange(*SETTING_LIMITS["max_corrections_per_entry"]),
+        ],
+    )
+    max_corrections_per_diary = IntegerField(
+        "Most corrections in one diary",
+        validators=[
+            InputRequired("Enter the most corrections in one diary."),
+            NumberRange(*SETTING_LIMITS["max_corrections_per_diary"]),
+        ],
+    )
     require_two_factor = BooleanField(
         "Every clinician signs in with a code from an authenticator app as well"
     )

@@ -9,7 +9,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_login import current_user
@@ -17,6 +16,7 @@ from sqlalchemy import select
 
 from diary import summaries
 from diary.access import clinic_patient_or_404
+from diary.auth import login_sessions
 from diary.auth.forms import EmptyForm
 from diary.charts import chart_end_h
 from diary.clinic.blueprint import bp
@@ -25,6 +25,7 @@ from diary.clinic.forms import (
     PatientForm,
     SearchForm,
 )
+from diary.clinic.paging import page_number
 from diary.extensions import db
 from diary.models import Patient, utcnow
 from diary.services.analysis import analysed_series, archived_blocks
@@ -43,14 +44,14 @@ from diary.services.progress import diary_statuses
 from diary.services.rejections import InputRejected
 
 PAGE_SIZE = 25
-# The dashboard's search term lives in the session, not the URL (see SearchForm).
-DASHBOARD_SEARCH = "dashboard_search"
 
 
 @bp.get("/")
 def dashboard():
-    page = max(request.args.get("page", 1, type=int), 1)
-    search = session.get(DASHBOARD_SEARCH, "")
+    page = page_number()
+    # Kept with the sign-in on the server: neither in the URL (see SearchForm) nor in
+    # the cookie, which is signed but readable.
+    search = login_sessions.dashboard_search()
     archived = request.args.get("archived") == "1"
     blocks, has_next = dashboard_blocks(
         current_user.clinic_id, search, archived, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
@@ -77,7 +78,8 @@ def dashboard():
 def search():
     form = SearchForm()
     if form.validate_on_submit():
-        session[DASHBOARD_SEARCH] = (form.q.data or "").strip()
+        login_sessions.keep_dashboard_search((form.q.data or "").strip())
+        db.session.commit()
     else:
         flash(" ".join(form.q.errors) or "Please search again.", "error")
     return redirect(url_for("clinic.dashboard", archived=1 if form.archived.data == "1" else None))

@@ -8,8 +8,10 @@ printed date with its time zone.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from diary import anatomy
 from diary.formatting import hours, local_time, pct, side_effect_label
@@ -52,10 +54,14 @@ def report_facts(
     agent_label: str,
     tz: str,
     now: datetime,
+    corrections: Mapping[int, Any] | None = None,
 ) -> ReportFacts:
     """The report's facts of ``block`` (a Block record) read in the clinic's time zone.
     The verdict, its reasons and grouped warnings come from the analysis itself
-    (templates/clinic/_analysis.html), provisional while the diary runs."""
+    (templates/clinic/_analysis.html), provisional while the diary runs.
+    ``corrections``: entry id -> its latest corrections (``latest``, newest first) and
+    how many ``earlier`` ones the report only counts (services.entries.latest_corrections)."""
+    corrections = corrections or {}
     points = {p.entry_id: p for p in analysis.relief}
     patient = block.patient
     identity = [f"MRN {patient.mrn}" if patient.mrn else "", _born(patient.birth_year)]
@@ -87,16 +93,27 @@ def report_facts(
                 side_effects=", ".join(map(side_effect_label, entry.side_effects or []))
                 + (f": {entry.side_effect_note}" if entry.side_effect_note else ""),
                 source="paper diary (staff)" if entry.source == "transcribed" else "patient",
-                changes="; ".join(
-                    f"was pain {rev.pain} at {local_time(rev.recorded_at, tz, '%H:%M')}, "
-                    f"corrected {local_time(rev.replaced_at, tz, '%d %b %H:%M')} "
-                    f"by {rev.replaced_by}"
-                    for rev in entry.revisions
-                ),
+                changes=_changes(corrections.get(entry.id), tz),
             )
             for entry in block.entries
         ],
     )
+
+
+def _changes(corrections, tz: str) -> str:
+    """An entry's latest corrections, newest first; earlier ones are counted, not listed
+    (the block's corrections page and CSV list them all)."""
+    if not corrections:
+        return ""
+    listed = [
+        f"was pain {rev.pain} at {local_time(rev.recorded_at, tz, '%H:%M')}, "
+        f"corrected {local_time(rev.replaced_at, tz, '%d %b %H:%M')} by {rev.replaced_by}"
+        for rev in corrections.latest
+    ]
+    if corrections.earlier:
+        many = "correction" if corrections.earlier == 1 else "corrections"
+        listed.append(f"{corrections.earlier} earlier {many} on the block's corrections page")
+    return "; ".join(listed)
 
 
 def _born(year: int | None) -> str:

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
 from diary.extensions import db
@@ -38,6 +39,16 @@ def N_(message: str) -> str:
 # Scores stand as logged once the diary window is over: a change then is the clinic's.
 CORRECTIONS_CLOSED = N_(
     "The diary window is over, so scores can no longer be corrected here. Please tell your clinic."
+)
+
+# A patient fixes a slip once or twice; past the clinic's caps the clinic corrects it.
+ENTRY_CORRECTED_ENOUGH = N_(
+    "This score has been corrected as many times as a diary allows. "
+    "If it is still wrong, please tell your clinic."
+)
+DIARY_CORRECTED_ENOUGH = N_(
+    "This diary has had as many corrections as it allows. "
+    "If a score is still wrong, please tell your clinic."
 )
 
 
@@ -191,6 +202,7 @@ def correct_entry(
     }
     if all(getattr(entry, name) == value for name, value in new_values.items()):
         return False
+    _check_correction_caps(entry, block)
     db.session.add(
         EntryRevision(
             entry_id=entry.id,
@@ -211,3 +223,85 @@ def correct_entry(
     block.changed_at = now
     record_audit("entry.correct", target=entry, actor=replaced_by, clinic_id=block.clinic_id)
     return True
+
+
+def _check_correction_caps(entry: DiaryEntry, block: Block) -> None:
+    """Refuse a correction past the clinic's caps (InputRejected on the score): each
+    kept correction is listed on the block page and in the report."""
+    of_diary, of_entry = db.session.execute(
+        select(
+            func.count(EntryRevision.id),
+            func.count(case((EntryRevision.entry_id == entry.id, EntryRevision.id))),
+        )
+        .join(DiaryEntry, DiaryEntry.id == EntryRevision.entry_id)
+        .where(DiaryEntry.block_id == block.id)
+    ).one()
+    if of_entry >= block.clinic.max_corrections_per_entry:
+        raise InputRejected("pain", ENTRY_CORRECTED_ENOUGH)
+    if of_diary >= block.clinic.max_corrections_per_diary:
+        raise InputRejected("pain", DIARY_CORRECTED_ENOUGH)
+
+
+# The block page and the report list each entry's latest corrections; the rest are on
+# the block's corrections page (paged) and in its corrections CSV.
+CORRECTIONS_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class EntryCorrections:
+    """An entry's latest corrections, newest first, and how many it has in all."""
+
+    latest: list[EntryRevision]
+    total: int
+
+    @property
+    def earlier(self) -> int:
+        return self.total - len(self.latest)
+
+
+def latest_corrections(block: Block, shown: int = CORRECTIONS_SHOWN) -> dict[int, EntryCorrections]:
+    """Entry id -> its latest ``shown`` corrections, for the entries that have any.
+
+    One query, and at most ``shown`` rows per entry however long a history is (diaries
+    corrected before the caps may hold thousands)."""
+    ranked = (
+        select(
+            EntryRevision.id,
+            func.row_number()
+            .over(partition_by=EntryRevision.entry_id, order_by=EntryRevision.id.desc())
+            .label("newest_first"),
+            func.count().over(partition_by=EntryRevision.entry_id).label("total"),
+        )
+        .join(DiaryEntry, DiaryEntry.id == EntryRevision.entry_id)
+        .where(DiaryEntry.block_id == block.id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(EntryRevision, ranked.c.total)
+        .join(ranked, ranked.c.id == EntryRevision.id)
+        .where(ranked.c.newest_first <= shown)
+        .order_by(EntryRevision.entry_id, EntryRevision.id.desc())
+    ).all()
+    found: dict[int, EntryCorrections] = {}
+    for revision, total in rows:
+        found.setdefault(revision.entry_id, EntryCorrections([], total)).latest.append(revision)
+    return found
+
+
+def corrections_page(block: Block, offset: int, limit: int) -> tuple[list[EntryRevision], bool]:
+    """A page of the block's corrections, newest first (each with its entry), and
+    whether there are more."""
+    revisions = (
+        db.session.execute(
+            select(EntryRevision)
+            .join(EntryRevision.entry)
+            .options(contains_eager(EntryRevision.entry))
+            .where(DiaryEntry.block_id == block.id)
+            .order_by(EntryRevision.id.desc())
+            .offset(offset)
+            .limit(limit + 1)
+        )
+        .scalars()
+        .all()
+    )
+    return list(revisions[:limit]), len(revisions) > limit

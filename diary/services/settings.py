@@ -25,6 +25,8 @@ SETTING_LIMITS: dict[str, tuple[int, int]] = {
     "min_entries_in_window": (1, 24),
     "diary_link_hours": (1, 24 * 14),
     "max_entries_per_diary": (24, 1000),
+    "max_corrections_per_entry": (1, 50),
+    "max_corrections_per_diary": (10, 1000),
     "hourly_until_h": (1, 48),
     "long_acting_until_h": (1, 48),
 }
@@ -61,6 +63,8 @@ class ClinicSettings:
     schedule: DiarySchedule
     agent_windows: dict[str, dict[str, float]]
     max_entries_per_diary: int = 200
+    max_corrections_per_entry: int = 10
+    max_corrections_per_diary: int = 100
     language: str = "en"
     instructions: dict[str, list[str]] = field(default_factory=dict)
     require_two_factor: bool = False
@@ -76,6 +80,8 @@ def clinic_settings(clinic: Clinic) -> ClinicSettings:
         min_entries_in_window=clinic.min_entries_in_window,
         diary_link_hours=clinic.diary_link_hours,
         max_entries_per_diary=clinic.max_entries_per_diary,
+        max_corrections_per_entry=clinic.max_corrections_per_entry,
+        max_corrections_per_diary=clinic.max_corrections_per_diary,
         schedule=diary_schedule(clinic),
         agent_windows={
             agent: {"minimum_h": w.minimum_h, "maximum_h": w.maximum_h}
@@ -100,6 +106,8 @@ def update_clinic_settings(clinic: Clinic, values: ClinicSettings, by: User) -> 
         "min_entries_in_window": values.min_entries_in_window,
         "diary_link_hours": values.diary_link_hours,
         "max_entries_per_diary": values.max_entries_per_diary,
+        "max_corrections_per_entry": values.max_corrections_per_entry,
+        "max_corrections_per_diary": values.max_corrections_per_diary,
         "hourly_until_h": schedule.hourly_until_h,
         "long_acting_until_h": schedule.long_acting_until_h,
     }
@@ -107,6 +115,11 @@ def update_clinic_settings(clinic: Clinic, values: ClinicSettings, by: User) -> 
         low, high = SETTING_LIMITS[name]
         if not low <= value <= high:
             raise InputRejected(name, f"Between {low} and {high}.")
+    if values.max_corrections_per_entry > values.max_corrections_per_diary:
+        raise InputRejected(
+            "max_corrections_per_entry",
+            "One entry cannot take more corrections than its whole diary.",
+        )
     mrn_system = (values.mrn_system or "").strip()
     if mrn_system and not mrn_system.startswith(("http://", "https://", "urn:oid:", "urn:uuid:")):
         raise InputRejected(
@@ -128,6 +141,8 @@ def update_clinic_settings(clinic: Clinic, values: ClinicSettings, by: User) -> 
     clinic.min_entries_in_window = values.min_entries_in_window
     clinic.diary_link_hours = values.diary_link_hours
     clinic.max_entries_per_diary = values.max_entries_per_diary
+    clinic.max_corrections_per_entry = values.max_corrections_per_entry
+    clinic.max_corrections_per_diary = values.max_corrections_per_diary
     clinic.schedule = values.schedule.to_settings()
     clinic.agent_windows = values.agent_windows
     clinic.language = Language(values.language)
