@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,6 +29,9 @@ from diary.services.patients import merge_patients
 from diary.services.rejections import InputRejected
 from diary.services.tokens import create_api_token
 from diary.web import public_url
+
+# Job output (reminders) as the app's log lines: JSON in production.
+log = logging.getLogger("diary.jobs")
 
 
 def register(app: Flask) -> None:
@@ -66,7 +70,9 @@ def send_reminders_command() -> None:
     """Send the reminders that are due now; run it every minute."""
     private = current_app.config["VAPID_PRIVATE_KEY"]
     if not private:
-        raise click.ClickException("VAPID_PRIVATE_KEY is not set (flask reminders keys)")
+        # Push is optional: without keys phones are offered calendar reminders only.
+        log.info("push reminders are off (no VAPID_PRIVATE_KEY): nothing to send")
+        return
     counts = send_due_reminders(
         private,
         current_app.config["VAPID_SUBJECT"],
@@ -74,7 +80,13 @@ def send_reminders_command() -> None:
         senders=current_app.config["REMINDER_SENDERS"],
         allowed=current_app.config["PUSH_SERVICE_HOSTS"],
     )
-    click.echo(f"sent {counts['sent']}, gone {counts['gone']}, failed {counts['failed']}")
+    log.info(
+        "reminders sent %s, gone %s, failed %s",
+        counts["sent"],
+        counts["gone"],
+        counts["failed"],
+        extra=counts,
+    )
 
 
 @click.group("clinic")
