@@ -27,7 +27,6 @@ from diary.sample_data import (
 from diary.services.accounts import create_clinic, create_user
 from diary.services.patients import merge_patients
 from diary.services.rejections import InputRejected
-from diary.services.tokens import create_api_token
 from diary.web import public_url
 
 # Job output (reminders) as the app's log lines: JSON in production.
@@ -106,7 +105,8 @@ def clinic_group() -> None:
     help="IANA time zone, e.g. America/Chicago.",
 )
 def create_clinic_command(name: str, admin_email: str, admin_name: str, tz_name: str) -> None:
-    """Create a clinic, its first admin and an API token; print the password and token."""
+    """Create a clinic and its first admin; print a one-time password, which must be
+    changed at the first sign-in."""
     try:
         ZoneInfo(tz_name)
     except (ValueError, KeyError, ZoneInfoNotFoundError):
@@ -117,13 +117,17 @@ def create_clinic_command(name: str, admin_email: str, admin_name: str, tz_name:
     if db.session.execute(select(User).filter_by(email=email)).scalar_one_or_none():
         raise click.BadParameter(f"{email} already has an account", param_hint="--admin-email")
     clinic = create_clinic(name, tz_name, current_app.config["DIARY_LINK_HOURS"])
-    password = secrets.token_urlsafe(12)
+    password = "-".join(secrets.token_urlsafe(6) for _ in range(3))
     admin = create_user(clinic, email, admin_name, password, role="admin")
-    _, token = create_api_token(admin, "created with the clinic")
+    # Printed in a terminal (and perhaps its scrollback): good for the first sign-in only.
+    admin.must_change_password = True
     db.session.commit()
     click.echo(f"Clinic {clinic.id}: {clinic.name} ({tz_name})")
-    click.echo(f"Admin: {email}  password: {password}")
-    click.echo(f"API token: {token}")
+    click.echo(f"Admin: {email}  one-time password: {password}")
+    click.echo(
+        f"Sign in at {public_url('auth.login')}: the password must be changed there first; "
+        "API tokens are then made under API tokens."
+    )
 
 
 @clinic_group.command("summaries")
