@@ -372,7 +372,9 @@ def _run_topology(nginx: str, folder: Path, database: str, browser):
     hosts = [AppHost(f"host-{n}", f"127.0.0.{n}", settings, extra, folder) for n in (2, 3)]
     started = time.monotonic()
     # The one-off migration step, then the first clinic, as the README runs them.
-    run(hosts[0].command(readme_command(".venv/bin/flask --app app db upgrade")))
+    migrated = run(hosts[0].command(readme_command(".venv/bin/flask --app app db upgrade")))
+    lines = [json.loads(line) for line in migrated.splitlines()]  # JSON, as the app logs
+    assert any("Running upgrade" in line["message"] for line in lines)
     created = run(hosts[0].command(readme_command(".venv/bin/flask --app app clinic create")))
     proxy = None
     site = Site(ports["https"])
