@@ -6,13 +6,23 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: run test lint bench system-packages clean constraints
+.PHONY: run test lint bench system-packages clean constraints install
 
 $(BIN)/flask: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -qq --upgrade pip
 	$(BIN)/python -m pip install -qq -c constraints.txt -e '.[test]'
 	touch $(BIN)/flask
+
+# Production (README, "Production"): the app and gunicorn into .venv at the pinned versions,
+# without the test tools; as root, also Debian's Pango (PDF reports) and pg_dump (backups).
+PRODUCTION_PACKAGES := /usr/lib/$(shell uname -m)-linux-gnu/libpangoft2-1.0.so.0:libpangoft2-1.0-0 \
+	/usr/bin/pg_dump:postgresql-client
+install:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -qq --upgrade pip
+	$(BIN)/python -m pip install -qq -c constraints.txt -e .
+	@$(MAKE) --no-print-directory system-packages SYSTEM_PACKAGES="$(PRODUCTION_PACKAGES)"
 
 # Pin what the current environment runs (after changing dependencies in pyproject.toml).
 constraints:
@@ -29,10 +39,11 @@ run: $(BIN)/flask
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 # Debian packages the tests drive: Chromium (browser tests), nginx, Redis and openssl (the
-# production topology test). Installed with apt-get when run as root; otherwise the tests
-# that need them skip and say why.
+# production topology test), pg_dump (backups), faketime (the suite a year ahead).
+# Installed with apt-get when run as root; otherwise the tests that need them skip and say why.
 SYSTEM_PACKAGES := /usr/bin/chromium:chromium /usr/sbin/nginx:nginx \
 	/usr/bin/redis-server:redis-server /usr/bin/openssl:openssl \
+	/usr/bin/faketime:faketime /usr/bin/pg_dump:postgresql-client \
 	/usr/lib/$(shell uname -m)-linux-gnu/libpangoft2-1.0.so.0:libpangoft2-1.0-0
 system-packages:
 	@missing=""; for pair in $(SYSTEM_PACKAGES); do \

@@ -4,11 +4,17 @@ working directory. Every value can be set from the environment named beside it."
 import multiprocessing
 import os
 
+# A private address: the app port is for the proxy only (README, "Running a clinic network").
 bind = os.environ.get("BIND", "127.0.0.1:8000")
+# The proxy's addresses: only from them are X-Forwarded-* believed. The app reads the same
+# variable (diary/proxies.py), so the two never disagree about who the client is.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 # Threaded workers: a slow phone on a weak connection, or a clinic-wide CSV export that
 # streams for minutes, holds one thread, not a whole worker, and the worker keeps
 # answering the arbiter's heartbeat meanwhile.
 worker_class = "gthread"
+# Set WEB_CONCURRENCY: the PostgreSQL connections it takes are counted in the README
+# ("Sizing"); the fallback only suits a single host.
 workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count(), 8)))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # A worker silent this long is stuck, not busy (threads answer the heartbeat for it).

@@ -11,7 +11,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from werkzeug.middleware.proxy_fix import ProxyFix
+from sqlalchemy.exc import InterfaceError, OperationalError
+from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.routing import IntegerConverter
 
 from diary.api.problems import problem_response
@@ -53,10 +54,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     from diary.logs import configure_logging
 
     configure_logging(app)
+    from diary.health import HealthChecksOnAnyHost
+    from diary.proxies import TrustedProxyFix
+
+    # Innermost: a health check's Host is made trusted after the proxy's headers applied.
+    app.wsgi_app = HealthChecksOnAnyHost(app)  # type: ignore[method-assign]
     if app.config["PROXY_HOPS"]:
-        hops = app.config["PROXY_HOPS"]
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, app.config["PROXY_HOPS"], app.config["FORWARDED_ALLOW_IPS"]
         )
     register_extensions(app)
     register_blueprints(app)
@@ -184,6 +189,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    title = _l("Not available for a moment")
+    description = _l("Nothing was saved. Please try again in a moment.")
+    retry_after = 5
+
+
 def register_error_pages(app: Flask) -> None:
     messages = {
         400: (_l("Something in that request was not right"), _l("Please go back and try again.")),
@@ -206,21 +217,36 @@ def register_error_pages(app: Flask) -> None:
     def render_error(error):
         code = getattr(error, "code", 500) or 500
         title, message = messages.get(code, messages[500])
+        headers = {}
+        if getattr(error, "title", None):  # an outage that says what it is (503)
+            title, message = error.title, error.description
+            headers["Retry-After"] = str(error.retry_after)
         limit = getattr(error, "limit", None)
         if limit is not None and limit.error_message:  # a limit that says what it limits
             message = error.description
         if request.path.startswith("/api/"):
             response = problem_response(code, str(message))
+            response.headers.update(headers)
             if code == 405 and getattr(error, "valid_methods", None):
                 # Which methods the address takes: RFC 9110 requires it with a 405.
                 response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
             return response
         if request_ctx.url_adapter is None:  # a Host not trusted: no page URL can be built
-            return f"{title}. {message}", code, {"Content-Type": "text/plain; charset=utf-8"}
-        return render_template("error.html", title=title, message=message), code
+            headers["Content-Type"] = "text/plain; charset=utf-8"
+            return f"{title}. {message}", code, headers
+        return render_template("error.html", title=title, message=message), code, headers
 
     for code in messages:
         app.register_error_handler(code, render_error)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unreachable(error):
+        # 503, not 500: nginx takes a host whose database does not answer out of the
+        # upstream, and retries the request (an entry too: it is idempotent) elsewhere.
+        db.session.rollback()
+        app.logger.error("database unreachable: %s", type(error.orig).__name__)
+        return render_error(DatabaseUnavailable())
 
     @app.errorhandler(CSRFError)
     def csrf_expired(error):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -26,8 +27,10 @@ from diary.sample_data import (
 from diary.services.accounts import create_clinic, create_user
 from diary.services.patients import merge_patients
 from diary.services.rejections import InputRejected
-from diary.services.tokens import create_api_token
 from diary.web import public_url
+
+# Job output (reminders) as the app's log lines: JSON in production.
+log = logging.getLogger("diary.jobs")
 
 
 def register(app: Flask) -> None:
@@ -66,7 +69,9 @@ def send_reminders_command() -> None:
     """Send the reminders that are due now; run it every minute."""
     private = current_app.config["VAPID_PRIVATE_KEY"]
     if not private:
-        raise click.ClickException("VAPID_PRIVATE_KEY is not set (flask reminders keys)")
+        # Push is optional: without keys phones are offered calendar reminders only.
+        log.info("push reminders are off (no VAPID_PRIVATE_KEY): nothing to send")
+        return
     counts = send_due_reminders(
         private,
         current_app.config["VAPID_SUBJECT"],
@@ -74,7 +79,13 @@ def send_reminders_command() -> None:
         senders=current_app.config["REMINDER_SENDERS"],
         allowed=current_app.config["PUSH_SERVICE_HOSTS"],
     )
-    click.echo(f"sent {counts['sent']}, gone {counts['gone']}, failed {counts['failed']}")
+    log.info(
+        "reminders sent %s, gone %s, failed %s",
+        counts["sent"],
+        counts["gone"],
+        counts["failed"],
+        extra=counts,
+    )
 
 
 @click.group("clinic")
@@ -94,7 +105,8 @@ def clinic_group() -> None:
     help="IANA time zone, e.g. America/Chicago.",
 )
 def create_clinic_command(name: str, admin_email: str, admin_name: str, tz_name: str) -> None:
-    """Create a clinic, its first admin and an API token; print the password and token."""
+    """Create a clinic and its first admin; print a one-time password, which must be
+    changed at the first sign-in."""
     try:
         ZoneInfo(tz_name)
     except (ValueError, KeyError, ZoneInfoNotFoundError):
@@ -105,13 +117,17 @@ def create_clinic_command(name: str, admin_email: str, admin_name: str, tz_name:
     if db.session.execute(select(User).filter_by(email=email)).scalar_one_or_none():
         raise click.BadParameter(f"{email} already has an account", param_hint="--admin-email")
     clinic = create_clinic(name, tz_name, current_app.config["DIARY_LINK_HOURS"])
-    password = secrets.token_urlsafe(12)
+    password = "-".join(secrets.token_urlsafe(6) for _ in range(3))
     admin = create_user(clinic, email, admin_name, password, role="admin")
-    _, token = create_api_token(admin, "created with the clinic")
+    # Printed in a terminal (and perhaps its scrollback): good for the first sign-in only.
+    admin.must_change_password = True
     db.session.commit()
     click.echo(f"Clinic {clinic.id}: {clinic.name} ({tz_name})")
-    click.echo(f"Admin: {email}  password: {password}")
-    click.echo(f"API token: {token}")
+    click.echo(f"Admin: {email}  one-time password: {password}")
+    click.echo(
+        f"Sign in at {public_url('auth.login')}: the password must be changed there first; "
+        "API tokens are then made under API tokens."
+    )
 
 
 @clinic_group.command("summaries")
@@ -158,28 +174,37 @@ def register_backup(app: Flask) -> None:
     app.cli.add_command(restore_command)
 
 
-def _sqlite_path() -> str:
+def _sqlite_path() -> str | None:
+    """The SQLite file, or None on PostgreSQL."""
     url = db.engine.url
+    if url.get_backend_name() == "postgresql":
+        return None
     if url.get_backend_name() != "sqlite" or not url.database:
-        raise click.ClickException(
-            "backup and restore copy a SQLite database; for PostgreSQL use pg_dump and "
-            "pg_restore (see README)"
-        )
+        raise click.ClickException("backup and restore handle SQLite and PostgreSQL only")
     return url.database
 
 
 @click.command("backup")
 @click.argument("destination", type=click.Path(dir_okay=False))
 def backup_command(destination: str) -> None:
-    """Write a consistent copy of the SQLite database, even while the app runs."""
+    """Write a consistent copy of the database, even while the app runs (SQLite's online
+    backup, or pg_dump's custom format on PostgreSQL), as a new private file."""
     target = Path(destination)
+    live = _sqlite_path()
     try:
-        check = backups.write_backup(_sqlite_path(), target)
+        if live is None:
+            size = backups.dump_postgres(current_app.config["SQLALCHEMY_DATABASE_URI"], target)
+            click.echo(
+                f"Backed up to {destination} (pg_dump custom format, {size} bytes, read back "
+                "with pg_restore --list; readable by its owner only)"
+            )
+        else:
+            check = backups.write_backup(live, target)
+            if check != "ok":
+                raise click.ClickException(f"the copy failed its integrity check: {check}")
+            click.echo(f"Backed up to {destination} (integrity ok; readable by its owner only)")
     except backups.BackupRefused as refused:
         raise click.ClickException(str(refused)) from None
-    if check != "ok":
-        raise click.ClickException(f"the copy failed its integrity check: {check}")
-    click.echo(f"Backed up to {destination} (integrity ok; readable by its owner only)")
     if backups.shared_folder(target):
         click.echo(
             f"Note: other users may enter {target.parent}; keep backups in a private folder."
@@ -188,18 +213,33 @@ def backup_command(destination: str) -> None:
 
 @click.command("restore")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False))
-@click.option("--yes", is_flag=True, help="Replace the current database without asking.")
-def restore_command(source: str, yes: bool) -> None:
-    """Replace the SQLite database with a backup (stop the app first)."""
+@click.option("--yes", is_flag=True, help="Go ahead without asking.")
+@click.option(
+    "--into",
+    help="PostgreSQL: the new database to restore into (default: <live name>_restored_<time>).",
+)
+def restore_command(source: str, yes: bool, into: str | None) -> None:
+    """Put a backup back, while nothing serves the app: SQLite's file is replaced (the old
+    one kept); PostgreSQL's goes into a fresh database, and the command says how to switch."""
     live = _sqlite_path()
-    problem = backups.backup_problem(Path(source))
+    try:
+        if live is None:
+            problem = backups.postgres_dump_problem(Path(source))
+        else:
+            problem = backups.backup_problem(Path(source))
+    except backups.BackupRefused as refused:
+        raise click.ClickException(str(refused)) from None
     if problem:
         raise click.ClickException(f"{source} cannot be restored: {problem}")
     public_url = current_app.config["PUBLIC_URL"]
     if backups.serving_at(public_url):
         raise click.ClickException(
-            f"Block Diary is serving at {public_url}: stop it before restoring"
+            f"Block Diary is serving at {public_url}: stop it before restoring (every app "
+            "host and the reminder job), or entries made meanwhile would be lost"
         )
+    if live is None:
+        _restore_postgres(Path(source), yes, into)
+        return
     if not yes:
         click.confirm("Replace the current database with this backup?", abort=True)
     db.engine.dispose()
@@ -208,6 +248,38 @@ def restore_command(source: str, yes: bool) -> None:
     except backups.BackupRefused as refused:
         raise click.ClickException(str(refused)) from None
     click.echo(f"Restored from {source}; the database it replaced is kept at {kept}")
+
+
+def _restore_postgres(source: Path, yes: bool, into: str | None) -> None:
+    from sqlalchemy.engine import make_url
+
+    from diary.health import migration_head
+
+    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    name = into or backups.restored_name(url.database or "block_diary")
+    if not yes:
+        click.confirm(f"Restore into a new database {name}?", abort=True)
+    db.engine.dispose()
+    try:
+        revision = backups.restore_postgres(source, url.render_as_string(hide_password=False), name)
+    except backups.BackupRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    new_url = url.set(drivername="postgresql", database=name).render_as_string()
+    click.echo(f"Restored {source} into the new database {name} (migration {revision}).")
+    click.echo(f"The live database {url.database} was not touched. To switch over:")
+    step = 1
+    if revision != migration_head():
+        click.echo(
+            f"  {step}. DATABASE_URL={new_url} flask --app app db upgrade   (the backup is "
+            "from an older version)"
+        )
+        step += 1
+    click.echo(f"  {step}. set DATABASE_URL={new_url} in every host's env file")
+    click.echo(f"  {step + 1}. start the app hosts and the reminder job again")
+    click.echo(
+        f"  {step + 2}. keep {url.database} until you are sure; then drop it "
+        f"(dropdb {url.database})"
+    )
 
 
 @click.command("synth")

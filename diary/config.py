@@ -7,6 +7,7 @@ to set it; ``app.py`` prints that line and exits instead of serving.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from datetime import timedelta
@@ -17,6 +18,8 @@ from diary.reminders.push import KNOWN_PUSH_SERVICES
 DEVELOPMENT_SECRET = "development-only-secret-key-change-me"  # noqa: S105 (refused in production)
 PROFILES = ("development", "testing", "production")
 SHARED_LIMIT_STORES = ("redis://", "rediss://", "redis+sentinel://", "redis+cluster://")
+# gunicorn's own default for FORWARDED_ALLOW_IPS: a proxy on the same machine.
+LOCAL_PROXY = "127.0.0.1,::1"
 
 
 class ConfigError(RuntimeError):
@@ -52,8 +55,11 @@ def load_settings(profile: str, environ: Mapping[str, str], instance_path: str) 
         "DIARY_LINK_HOURS": _integer(environ, "DIARY_LINK_HOURS", 48, minimum=1),
         # Every link, QR code and reminder is built from this, never from a request's Host.
         "PUBLIC_URL": public_url.rstrip("/"),
-        # Proxies in front of the app whose X-Forwarded-* headers are believed.
+        # How many proxies in front of the app set X-Forwarded-*, and the addresses the
+        # nearest one connects from: a peer elsewhere has its headers ignored. gunicorn
+        # reads the same FORWARDED_ALLOW_IPS (gunicorn.conf.py).
         "PROXY_HOPS": _integer(environ, "PROXY_HOPS", 1 if production else 0, minimum=0),
+        "FORWARDED_ALLOW_IPS": proxy_networks(environ.get("FORWARDED_ALLOW_IPS", LOCAL_PROXY)),
         "TRUSTED_HOSTS": trusted_hosts(public_url, environ) if production else None,
         "VAPID_PRIVATE_KEY": environ.get("VAPID_PRIVATE_KEY", ""),
         "VAPID_PUBLIC_KEY": environ.get("VAPID_PUBLIC_KEY", ""),
@@ -77,8 +83,12 @@ def load_settings(profile: str, environ: Mapping[str, str], instance_path: str) 
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_KEY_PREFIX": "block-diary",
-        # Redis down: limits per worker for a while rather than an error page for everyone.
-        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        # Redis down: no silent fallback to per-worker counts. Sign-in and the other security
+        # limits refuse (503) while diary entries go on unlimited (diary.extensions).
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": False,
+        "RATELIMIT_STORAGE_OPTIONS": limit_store_options(
+            environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        ),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         # How long a new API token works.
@@ -117,6 +127,33 @@ def engine_options(database_uri: str, environ: Mapping[str, str]) -> dict:
             pool_recycle=1800,
         )
     return options
+
+
+def limit_store_options(uri: str) -> dict:
+    """Redis answers within a second or counts as down: no retries with back-off (seconds
+    each), since every limited request waits for them."""
+    if not uri.startswith(("redis://", "rediss://")):
+        return {}
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return {"socket_connect_timeout": 1, "socket_timeout": 1, "retry": Retry(NoBackoff(), 0)}
+
+
+def proxy_networks(raw: str) -> list[str]:
+    """FORWARDED_ALLOW_IPS: addresses or networks (10.0.0.10, 10.0.0.0/24), comma-separated.
+    gunicorn's ``*`` (any peer) is refused: a host reached directly would believe whatever
+    X-Forwarded-For a client sends."""
+    networks = []
+    for part in _list(raw):
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ConfigError(
+                f"FORWARDED_ALLOW_IPS names {part!r}, which is not an address or network: "
+                "list the proxy's addresses (export FORWARDED_ALLOW_IPS=10.0.0.10)."
+            ) from None
+    return networks
 
 
 def trusted_hosts(public_url: str, environ: Mapping[str, str]) -> list[str]:

@@ -1,8 +1,13 @@
 """Every Flask extension, created once here and bound in ``create_app``."""
 
+import logging
+import threading
+import time
+
 from flask import current_app, request
 from flask_babel import Babel
-from flask_limiter import Limiter
+from flask_babel import lazy_gettext as _l
+from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -11,6 +16,7 @@ from flask_talisman import Talisman
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+from werkzeug.exceptions import ServiceUnavailable
 
 # Stable constraint names, so migrations can alter them on every database.
 NAMING_CONVENTION = {
@@ -31,9 +37,82 @@ migrate = Migrate(render_as_batch=True)
 csrf = CSRFProtect()
 babel = Babel()
 talisman = Talisman()
+log = logging.getLogger(__name__)
+
+
+class LimitStoreUnavailable(ServiceUnavailable):
+    """The shared store that counts attempts (Redis) does not answer: a limit that guards
+    against guessing refuses rather than let every attempt through."""
+
+    title = _l("Sign-in is paused for a moment")
+    description = _l(
+        "The server that counts sign-in attempts does not answer, so attempts are not "
+        "accepted for now. Please try again in a few minutes."
+    )
+    retry_after = 30
+
+
+class DiaryLimiter(Limiter):
+    """Flask-Limiter whose limits fail closed when their store is down, except the diary
+    link's quota, which fails open: a patient's score is never refused because Redis is.
+
+    After a failure the store is not asked again for a few seconds (per process), so an
+    unreachable Redis costs one timeout, not one per request.
+    """
+
+    RETRY_AFTER_SECONDS = 5.0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._store_down_until = 0.0
+        self._lock = threading.Lock()
+
+    def _check_request_limit(self, callable_name=None, in_middleware=True) -> None:
+        if time.monotonic() < self._store_down_until:
+            if self._limits_for_request(callable_name, in_middleware):
+                self._store_unreachable()
+            return
+        try:
+            super()._check_request_limit(callable_name, in_middleware)
+        except RateLimitExceeded:
+            raise
+        except Exception as error:  # noqa: BLE001 - redis's, limits' or a socket's own error
+            with self._lock:
+                if time.monotonic() >= self._store_down_until:
+                    log.error("rate-limit store unreachable: %s", type(error).__name__)
+                self._store_down_until = time.monotonic() + self.RETRY_AFTER_SECONDS
+            self._store_unreachable()
+
+    def _limits_for_request(self, callable_name, in_middleware) -> list:
+        # Flask-Limiter's own choice of the request's limits (it reads no storage).
+        return self._Limiter__filter_limits(  # type: ignore[attr-defined]
+            self.identify_request(), request.blueprint, callable_name, in_middleware
+        )
+
+    @staticmethod
+    def _store_unreachable() -> None:
+        """Let a diary request through unlimited; refuse anything else that is limited."""
+        if "token" in (request.view_args or {}):
+            return
+        raise LimitStoreUnavailable()
+
+    def store_problem(self) -> str | None:
+        """Why the shared store cannot be used now (None when it answers or is in memory)."""
+        uri = current_app.config.get("RATELIMIT_STORAGE_URI", "memory://")
+        if uri.startswith("memory://"):
+            return None
+        try:
+            if self.storage.check():
+                return None
+        except Exception as error:  # noqa: BLE001 - any failure to answer is the answer
+            return type(error).__name__
+        return "no answer"
+
+
 # Storage from RATELIMIT_STORAGE_URI: memory for one process, redis:// for several. The
-# key is the client address, which ProxyFix takes from the trusted proxy (PROXY_HOPS).
-limiter = Limiter(key_func=get_remote_address)
+# key is the client address, which the app takes from a trusted proxy only
+# (FORWARDED_ALLOW_IPS, diary.proxies).
+limiter = DiaryLimiter(key_func=get_remote_address)
 
 
 def _diary_token() -> str:

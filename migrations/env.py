@@ -12,7 +12,12 @@ config = context.config
 
 # Interpret the config file for Python logging.
 # This line sets up loggers basically.
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+if current_app.config.get('LOG_FORMAT') == 'json':
+    # Production: migration lines go out as the app's own JSON lines (diary/logs.py).
+    for name in ('alembic', 'flask_migrate'):
+        logging.getLogger(name).setLevel(logging.INFO)
+else:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 # pg_advisory_lock key held while migrating ("BDIARYMG" as a 64-bit number).
 MIGRATION_LOCK = 0x4244494152594D47

@@ -464,7 +464,7 @@ def test_tokens_page_creates_shows_once_and_revokes(client, signed_in):
     assert Api(client, plain).get("/blocks").status_code == 401
 
 
-def test_clinic_create_command_prints_a_working_token(runner, client):
+def test_clinic_create_prints_a_one_time_password_changed_at_first_sign_in(runner, client):
     result = runner.invoke(
         args=[
             "clinic",
@@ -478,18 +478,16 @@ def test_clinic_create_command_prints_a_working_token(runner, client):
         ]
     )
     assert result.exit_code == 0, result.output
-    token = re.search(r"API token: (\S+)", result.output).group(1)
-    password = re.search(r"password: (\S+)", result.output).group(1)
-    api = Api(client, token)
-    assert api.get("/clinic/settings").get_json()["timezone"] == "Europe/Madrid"
-    created = api.post("/patients", json={"display_name": "P.Q."})
-    assert created.status_code == 201
-    assert (
-        client.post(
-            "/login", data={"email": "boss@north.example", "password": password}
-        ).status_code
-        == 302
-    )
+    password = re.search(r"one-time password: (\S+)", result.output).group(1)
+    assert "API token" not in result.output.split("\n")[1]  # no credential but the password
+    signed_in = client.post("/login", data={"email": "boss@north.example", "password": password})
+    assert signed_in.status_code == 302
+    assert client.get("/").headers["Location"].endswith("/account")  # change it first
+    assert change_password(client, password, "violet harbour lantern seventeen").status_code == 302
+    plain = re.search(
+        r'value="(bd_[^"]+)"', client.post("/settings/tokens", data={"name": "EHR"}).text
+    ).group(1)
+    assert Api(client, plain).get("/clinic/settings").get_json()["timezone"] == "Europe/Madrid"
     again = runner.invoke(
         args=["clinic", "create", "--name", "X", "--admin-email", "boss@north.example"]
     )

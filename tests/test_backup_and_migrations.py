@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 import time
@@ -13,7 +14,7 @@ from flask_migrate import upgrade
 from diary import create_app
 from diary.extensions import db
 from diary.services.analysis import analyse_block
-from tests.conftest import World, make_app
+from tests.conftest import World, add_entries, make_app, scratch_postgres
 
 
 def test_backup_of_a_busy_database_round_trips(tmp_path):
@@ -167,3 +168,72 @@ def test_upgrade_from_the_first_migration_keeps_the_data(tmp_path):
         assert analyse_block(block).verdict == "positive"
         db.session.remove()
         db.engine.dispose()
+
+
+def test_postgres_backup_is_private_and_restores_into_a_fresh_database(postgres_url, tmp_path):
+    """pg_dump while the app could serve; pg_restore only while nothing answers at
+    PUBLIC_URL, into a new database beside the untouched live one."""
+    import socket
+
+    import psycopg
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    with scratch_postgres(postgres_url, "block_diary_backup_live") as live:
+        app = make_app(live, PUBLIC_URL=f"http://127.0.0.1:{port}")
+        restored_url = None
+        try:
+            with app.app_context():
+                upgrade()
+                world = World()
+                add_entries(world.block, {0.25: 2, 0.5: 1, 1: 3})
+                db.session.commit()
+                runner = app.test_cli_runner()
+                dump = tmp_path / "private" / "nightly.dump"
+                backed_up = runner.invoke(args=["backup", str(dump)])
+                assert backed_up.exit_code == 0, backed_up.output
+                assert "pg_dump custom format" in backed_up.output
+                assert dump.stat().st_mode & 0o777 == 0o600
+                assert dump.read_bytes()[:5] == b"PGDMP"
+                again = runner.invoke(args=["backup", str(dump)])
+                assert again.exit_code != 0 and "exists already" in again.output
+
+                serving = runner.invoke(args=["restore", "--yes", str(dump)])
+                assert serving.exit_code != 0 and "stop it before restoring" in serving.output
+                listener.close()
+                into_live = runner.invoke(
+                    args=["restore", "--yes", "--into", "block_diary_backup_live", str(dump)]
+                )
+                assert into_live.exit_code != 0 and "not the live one" in into_live.output
+                junk = tmp_path / "junk.dump"
+                junk.write_bytes(b"not a dump" * 100)
+                refused = runner.invoke(args=["restore", "--yes", str(junk)])
+                assert refused.exit_code != 0 and "not a pg_dump" in refused.output
+
+                db.session.add(world.clinic)  # a change after the backup: not in it
+                world.clinic.name = "Renamed after the backup"
+                db.session.commit()
+                restored = runner.invoke(args=["restore", "--yes", str(dump)])
+                assert restored.exit_code == 0, restored.output
+                name = re.search(r"into the new database (\w+)", restored.output).group(1)
+                restored_url = live.rsplit("/", 1)[0] + "/" + name
+                assert "set DATABASE_URL=postgresql://" in restored.output
+                assert "db upgrade" not in restored.output  # the dump is at this code's head
+            plain = restored_url.replace("+psycopg", "")
+            with psycopg.connect(plain) as copy:
+                assert copy.execute("SELECT count(*) FROM diary_entry").fetchone()[0] == 3
+                assert copy.execute("SELECT name FROM clinic ORDER BY id").fetchone()[0] == (
+                    "Clinic A"
+                )
+            with psycopg.connect(live.replace("+psycopg", "")) as untouched:
+                names = untouched.execute("SELECT name FROM clinic ORDER BY id").fetchone()
+                assert names[0] == "Renamed after the backup"
+        finally:
+            listener.close()
+            with app.app_context():
+                db.engine.dispose()
+            if restored_url:
+                server = live.replace("+psycopg", "").rsplit("/", 1)[0]
+                with psycopg.connect(server + "/postgres", autocommit=True) as admin:
+                    name = restored_url.rsplit("/", 1)[1]
+                    admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -13,6 +13,7 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import select
 
+from diary.config import load_settings
 from diary.extensions import db
 from diary.models import AuditEvent
 from tests.conftest import PASSWORD, World, make_app, scratch_postgres
@@ -167,3 +168,87 @@ def test_two_hosts_migrating_at_once_both_succeed_one_after_the_other(postgres_u
     # One of them ran every migration; the other waited, then found nothing to do.
     ran = sorted(output.count("Running upgrade") for output in outputs)
     assert ran[0] == 0 and ran[1] >= 10, outputs
+
+
+def test_a_forged_x_forwarded_for_sent_straight_to_a_host_is_limited_by_the_real_address(
+    tmp_path, redis
+):
+    """Only the proxy's own address (FORWARDED_ALLOW_IPS) may say who the client is."""
+    app = behind_proxy(
+        f"sqlite:///{tmp_path}/forged.sqlite3",
+        FORWARDED_ALLOW_IPS=["10.0.0.10/32"],
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI=redis,
+        RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}",
+        LOGIN_RATE_LIMIT="3 per minute",
+    )
+    with app.app_context():
+        db.create_all()
+        World()
+
+        def attempt(peer: str, forged: str) -> int:
+            return (
+                app.test_client()
+                .post(
+                    "/login",
+                    data={"email": "doc@a.example", "password": "wrong"},
+                    headers={"X-Forwarded-For": forged},
+                    environ_base={"REMOTE_ADDR": peer},
+                )
+                .status_code
+            )
+
+        direct = [attempt("192.0.2.44", f"203.0.113.{n}") for n in range(5)]
+        assert direct == [401, 401, 401, 429, 429]
+        # Through the proxy, the address it saw counts: another client is not blocked.
+        assert attempt("10.0.0.10", "203.0.113.99") == 401
+        recorded = db.session.execute(select(AuditEvent.remote_addr)).scalars().all()
+        assert "192.0.2.44" in recorded and "203.0.113.0" not in recorded
+        assert "203.0.113.99" in recorded
+        db.engine.dispose()
+
+
+def test_health_checks_answer_whatever_host_they_are_asked_with():
+    from tests.test_configuration import production_app
+
+    client = production_app().test_client()
+    # What a container's own check sends: its loopback address as the Host.
+    assert client.get("/healthz", base_url="http://127.0.0.1:8000").status_code == 200
+    ready = client.get("/readyz", base_url="http://10.0.0.11:8000")
+    assert ready.status_code == 503 and "database" in ready.json["reason"]  # not a 400
+    assert client.get("/login", base_url="http://127.0.0.1:8000").status_code == 400
+
+
+def test_when_redis_is_down_sign_in_refuses_readyz_says_so_and_entries_go_on(tmp_path):
+    from bench.harness import free_port
+
+    store = f"redis://:s3cret@127.0.0.1:{free_port()}/0"  # nothing listens there
+    app = make_app(
+        f"sqlite:///{tmp_path}/no-redis.sqlite3",
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI=store,
+        RATELIMIT_STORAGE_OPTIONS=load_settings("testing", {"RATELIMIT_STORAGE_URI": store}, "/")[
+            "RATELIMIT_STORAGE_OPTIONS"
+        ],
+    )
+    with app.app_context():
+        upgrade()
+        world = World()
+        client = app.test_client()
+        ready = client.get("/readyz")
+        assert ready.status_code == 503
+        assert "rate-limit store unreachable" in ready.json["reason"]
+        assert ready.json["store"] == "redis://:***@" + store.split("@")[1]
+        for _ in range(2):  # the first meets the store down, the second the remembered state
+            refused = client.post("/login", data={"email": "doc@a.example", "password": PASSWORD})
+            assert refused.status_code == 503 and refused.headers["Retry-After"]
+            assert "counts sign-in attempts does not answer" in refused.text
+        token = world.block.diary_token
+        for n in range(3):
+            posted = client.post(
+                f"/api/v1/diary/{token}/entries", json={"pain": 4, "client_id": f"no-redis-{n:04d}"}
+            )
+            assert posted.status_code == 201
+        assert client.get(f"/d/{token}").status_code == 200
+        assert client.get("/healthz").status_code == 200
+        db.engine.dispose()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
-from diary.config import load_settings
+from diary.config import ConfigError, check_production, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -21,18 +23,64 @@ def test_compose_runs_every_part_of_the_network():
     for host in ("app1", "app2"):
         waits_for = services[host]["depends_on"]["migrate"]["condition"]
         assert waits_for == "service_completed_successfully"
+        assert "/readyz" in " ".join(services[host]["healthcheck"]["test"])
+        assert "ports" not in services[host]  # the app port is for the proxy only
+    for job in ("migrate", "reminders"):
+        assert "healthcheck" not in services[job]
     placeholders = set(re.findall(r"\$\{([A-Z_]+)\}", _nginx_template()))
     assert placeholders <= set(services["proxy"]["environment"])
+    proxy_address = services["proxy"]["networks"]["backend"]["ipv4_address"]
+    assert services["app1"]["environment"]["FORWARDED_ALLOW_IPS"] == proxy_address
+    for server in services["proxy"]["environment"]["APP_SERVERS"].split(";")[:-1]:
+        assert "max_fails=" in server and "fail_timeout=" in server
 
 
-def test_the_example_environment_names_every_production_setting():
+def test_a_database_password_with_url_special_characters_stays_out_of_urls():
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    services = compose["services"]
+    url = services["app1"]["environment"]["DATABASE_URL"]
+    assert "@" in url and ":" not in url.split("//")[1].split("@")[0]  # user only
+    assert "PGPASSWORD" in services["postgres"]["environment"]["POSTGRES_PASSWORD"]
+    named = _example()
+    assert "PGPASSWORD" in named and ":" not in named["DATABASE_URL"].split("//")[1].split("@")[0]
+
+
+def _example() -> dict[str, str]:
     example = (DEPLOY / "env.example").read_text()
-    named = dict(re.findall(r"^([A-Z_]+)=(.*)$", example, flags=re.MULTILINE))
-    settings = load_settings("production", named, "/i")
-    # Everything the production check asks for is there (or set by compose itself).
-    for variable in ("SECRET_KEY", "PUBLIC_URL", "VAPID_PRIVATE_KEY", "WEB_CONCURRENCY"):
-        assert variable in named
+    return dict(re.findall(r"^([A-Z_]+)=(.*)$", example, flags=re.MULTILINE))
+
+
+def test_the_example_environment_holds_every_variable_a_host_needs():
+    named = _example()
+    for variable in (
+        "DATABASE_URL",
+        "RATELIMIT_STORAGE_URI",
+        "SECRET_KEY",
+        "PUBLIC_URL",
+        "BIND",
+        "FORWARDED_ALLOW_IPS",
+        "WEB_CONCURRENCY",
+        "VAPID_PRIVATE_KEY",
+    ):
+        assert variable in named, variable  # fmt: skip
+    # Filled in where it says "set", it passes the production check as it stands.
+    filled = named | {"SECRET_KEY": "s" * 64}
+    settings = load_settings("production", filled, "/i")
+    check_production(settings)
     assert settings["PUBLIC_URL"].startswith("https://")
+    assert ipaddress.ip_address(named["BIND"].rsplit(":", 1)[0]).is_private
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        check_production(load_settings("production", named, "/i"))
+
+
+def test_the_nginx_template_redirects_http_and_takes_failing_hosts_out():
+    template = _nginx_template()
+    assert re.search(r"^\s*http2 on;$", template, flags=re.MULTILINE)
+    assert "ssl http2" not in template  # the syntax nginx 1.25.1 deprecated
+    assert re.search(r"listen \$\{HTTP_LISTEN\};\s+server_name [^;]+;\s+access_log [^;]+;"
+                     r"\s+return 301 https://\$host\$request_uri;", template)  # fmt: skip
+    for line in re.findall(r"proxy_next_upstream (.+);", template):
+        assert {"error", "timeout", "http_502", "http_503", "http_504"} <= set(line.split())
 
 
 def test_the_dockerfile_copies_what_exists_and_runs_as_a_user():
@@ -46,9 +94,22 @@ def test_the_dockerfile_copies_what_exists_and_runs_as_a_user():
 def test_systemd_units_run_what_the_readme_runs():
     units = {path.name: path.read_text() for path in (DEPLOY / "systemd").iterdir()}
     assert "gunicorn app:app" in units["block-diary.service"]
+    assert "BIND=" not in units["block-diary.service"]  # the env file's private address
+    assert "ExecReload" not in units["block-diary.service"]  # restart, not reload
     assert "db upgrade" in units["block-diary-migrate.service"]
     assert "reminders send" in units["block-diary-reminders.service"]
     assert "OnCalendar=*-*-* *:*:00" in units["block-diary-reminders.timer"]
+
+
+def test_the_dockerfile_has_no_health_check_of_its_own():
+    # Every service of compose runs this image; only the app hosts serve /readyz.
+    assert "HEALTHCHECK" not in (DEPLOY / "Dockerfile").read_text()
+
+
+def test_make_install_installs_the_app_without_the_test_tools():
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile.split("\ninstall:\n", 1)[1].split("\n\n", 1)[0]
+    assert "-e ." in recipe and "[test]" not in recipe
 
 
 def _nginx_template() -> str:

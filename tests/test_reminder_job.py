@@ -3,6 +3,7 @@ the same minute) go at the same moment; it reads only open diaries' subscription
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import threading
@@ -88,6 +89,7 @@ def test_two_hosts_cron_jobs_at_the_same_minute_send_each_reminder_once(
         PUBLIC_URL="https://diary.clinic.example",
         REMINDER_SENDERS="4",
         PUSH_SERVICE_HOSTS="http://127.0.0.1",  # the test's push service on loopback
+        LOG_FORMAT="json",
     )
     command = [str(FLASK), "--app", "app", "reminders", "send"]
     runs = [
@@ -96,7 +98,10 @@ def test_two_hosts_cron_jobs_at_the_same_minute_send_each_reminder_once(
     ]
     outputs = [run.communicate(timeout=120)[0] for run in runs]
     assert all(run.returncode == 0 for run in runs), outputs
-    sent = sum(int(output.split("sent ")[1].split(",")[0]) for output in outputs)
+    # Each run says what it did in one JSON line, as the app logs.
+    lines = [json.loads(line) for output in outputs for line in output.splitlines()]
+    assert [line["logger"] for line in lines] == ["diary.jobs", "diary.jobs"]
+    sent = sum(line["sent"] for line in lines)
     assert sent == PHONES, outputs
     assert Counter(push_service.paths()) == Counter(subscribed)
 
@@ -130,3 +135,28 @@ def test_the_job_posts_only_to_allowed_push_services(app, subscribed, push_servi
         app.config["VAPID_PRIVATE_KEY"], "mailto:t@x.org", lambda t: t, allowed=["push.example"]
     )
     assert counts["sent"] == 0 and push_service.paths() == []
+
+
+def test_without_push_keys_the_job_says_push_is_off_and_succeeds(tmp_path):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("VAPID", "TEST_", "DATABASE"))
+    } | {
+        "BLOCK_DIARY_ENV": "development",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/no-keys.sqlite3",
+        "LOG_FORMAT": "json",
+    }
+    done = subprocess.run(
+        [str(FLASK), "--app", "app", "reminders", "send"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    (line,) = [json.loads(text) for text in done.stdout.splitlines()]
+    assert "push reminders are off" in line["message"] and line["level"] == "INFO"
+    assert done.stderr == ""

@@ -1,0 +1,70 @@
+"""No test depends on today's date: the tests that handle calendar dates pass with the
+clock a year ahead (libfaketime, Debian's `faketime`), and every test file that writes a
+fixed date is among them, so a new one cannot slip by."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+# Tests that post a date through a form (judged against the clock: "weeks old", "ahead")
+# or build records from fixed dates; run on SQLite, whose clock is the process's own.
+DATE_SENSITIVE = {
+    "test_clinic_pages.py": "record_block or other_agent or refuses_bad_input or another_clinic",
+    "test_no_patient_data_in_logs.py": "full_session and sqlite",
+    "test_api.py": "create_block or invalid_block or clinic_create or series",
+    "test_csv_export.py": "(filters or summary_export) and sqlite",
+    "test_fhir.py": "(without_entries or procedures or observations) and sqlite",
+    "test_backup_and_migrations.py": "upgrade_from_the_first_migration",
+    "test_patient_records.py": "upgrade_refuses_duplicate",
+}
+# Fixed dates that never meet the clock: pure functions given their own times, a date
+# that is refused whatever the day, a comment.
+NEVER_MEET_THE_CLOCK = {
+    "test_relief.py",
+    "test_charts.py",
+    "test_schedule.py",
+    "test_push.py",
+    "test_hostile_input.py",
+    "test_languages.py",
+}
+FIXED_DATE = re.compile(r"\b20\d\d-\d\d-\d\d|datetime\(20\d\d,|date\(20\d\d,")
+
+
+def test_every_file_with_a_fixed_date_is_run_a_year_ahead():
+    with_dates = {
+        path.name
+        for path in TESTS.rglob("test_*.py")
+        if path.name != Path(__file__).name and FIXED_DATE.search(path.read_text())
+    }
+    unchecked = with_dates - set(DATE_SENSITIVE) - NEVER_MEET_THE_CLOCK
+    assert not unchecked, f"add these to DATE_SENSITIVE (or NEVER_MEET_THE_CLOCK): {unchecked}"
+
+
+def test_the_date_sensitive_tests_pass_with_the_clock_a_year_ahead():
+    faketime = shutil.which("faketime")
+    if faketime is None:
+        pytest.skip("faketime is not installed (apt-get install faketime; make test does it)")
+    # -k matches a test's module too: each file with its own selection.
+    expression = " or ".join(
+        f"({name[:-3]} and ({keywords}))" if keywords else name[:-3]
+        for name, keywords in DATE_SENSITIVE.items()
+    )
+    selections = [str(TESTS / name) for name in DATE_SENSITIVE]
+    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
+    done = subprocess.run(
+        [faketime, "+400 days", sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         "-x", "-k", expression, *selections],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert " passed" in summary and "failed" not in summary, summary
