@@ -113,7 +113,9 @@ def test_record_block_creates_diary_link(client, signed_in):
     assert response.status_code == 302
     block = db.session.execute(select(Block).order_by(Block.id.desc())).scalars().first()
     # 09:30 in Chicago on that day, whatever its offset from UTC
-    assert block.performed_at == datetime.combine(BLOCK_DAY, time(9, 30), CLINIC_ZONE).astimezone(UTC)
+    assert block.performed_at == datetime.combine(BLOCK_DAY, time(9, 30), CLINIC_ZONE).astimezone(
+        UTC
+    )
     assert block.levels == ["C3-C4", "C4-C5"]
     assert (block.agent, block.concentration, block.baseline_pain) == ("bupivacaine", "0.5", 7)
     assert block.activities == ["turn head left", "look up"]
