@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
@@ -14,7 +16,7 @@ from diary.extensions import db
 from diary.models import AuditEvent, Block, Patient
 from diary.services.patients import PatientInput, create_patient
 from diary.services.tokens import create_api_token
-from tests.conftest import make_block, search
+from tests.conftest import make_block, scratch_postgres, search
 
 LONG_NAME = "María José de la Cruz-Fernández"
 
@@ -149,3 +151,95 @@ def test_the_upgrade_refuses_duplicate_mrns_and_folds_existing_search_terms(tmp_
                 .all()
             )
         assert {"jose", "nunez", "avila", "nunez-avila", "m-7"} <= set(terms)
+
+
+@pytest.mark.parametrize("typed", ["mrn-1", " MRN-1 ", "Mrn-1\t"])
+def test_an_mrn_in_another_case_or_with_spaces_names_the_same_patient(client, signed_in, typed):
+    world = signed_in
+    taken = client.post("/patients/new", data={"display_name": "K.L.", "mrn": typed})
+    assert taken.status_code == 409
+    assert "MRN MRN-1 is already the record of J.S." in taken.get_data(as_text=True)
+    other = client.post("/patients/new", data={"display_name": "K.L.", "mrn": "MRN-2"})
+    new_id = int(other.location.split("/")[2])
+    edited = client.post(f"/patients/{new_id}/edit", data={"display_name": "K.L.", "mrn": typed})
+    assert edited.status_code == 409
+    _, token = create_api_token(world.clinician, "tests")
+    db.session.commit()
+    api = client.post(
+        "/api/v1/patients",
+        json={"display_name": "K.L.", "mrn": typed},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert api.status_code == 409 and api.get_json()["errors"]["mrn"]
+    assert patients() == 3
+    # The record keeps the MRN as typed, without the spaces.
+    kept = client.post(f"/patients/{new_id}/edit", data={"display_name": "K.L.", "mrn": " mrn-2 "})
+    assert kept.status_code == 302
+    assert db.session.get(Patient, new_id).mrn == "mrn-2"
+
+
+def test_the_unique_index_compares_mrns_whatever_their_case(app, world):
+    """Even a writer that skips the service (a script, a second worker racing) is refused."""
+    with pytest.raises(sa.exc.IntegrityError), db.session.begin_nested():
+        db.session.add(Patient(clinic_id=world.clinic.id, display_name="K.L.", mrn="mrn-1"))
+    db.session.add(Patient(clinic_id=world.other_clinic.id, display_name="K.L.", mrn="mrn-1"))
+    db.session.commit()  # another clinic's patient may have it
+
+
+def _upgrade_refuses_mrns_differing_in_case(app, capfd):
+    with app.app_context():
+        upgrade(revision="c3d4e5f6a7b8")
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO clinic (id, name, timezone, threshold_pct, min_baseline_pain, "
+                    "min_entries_in_window, diary_link_hours, max_entries_per_diary, language, "
+                    "require_two_factor, created_at) "
+                    "VALUES (1, 'Old', 'UTC', 80, 4, 3, 48, 200, 'en', false, "
+                    "'2026-01-01 00:00:00')"
+                )
+            )
+            for n, mrn in ((1, "demo-001"), (2, "DEMO-001 "), (3, "M-8"), (4, " ")):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO patient (id, clinic_id, display_name, mrn, created_at) "
+                        "VALUES (:id, 1, 'A.B.', :mrn, '2026-01-01 00:00:00')"
+                    ),
+                    {"id": n, "mrn": mrn},
+                )
+        with pytest.raises(SystemExit):
+            upgrade()
+        said = capfd.readouterr().err
+        assert "clinic 1: patient records 1, 2" in said and "flask merge-patients" in said
+        assert "demo-001" not in said.lower()  # ids only: an MRN stays out of the logs
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("UPDATE patient SET mrn = 'DEMO-002 ' WHERE id = 2"))
+        upgrade()
+        with db.engine.begin() as connection:
+            mrns = connection.execute(sa.text("SELECT mrn FROM patient ORDER BY id")).scalars()
+            assert list(mrns) == ["demo-001", "DEMO-002", "M-8", None]
+            with pytest.raises(sa.exc.IntegrityError):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO patient (id, clinic_id, display_name, mrn, created_at) "
+                        "VALUES (5, 1, 'C.D.', 'm-8', '2026-01-01 00:00:00')"
+                    )
+                )
+
+
+def test_the_upgrade_reports_mrns_that_differ_only_in_case(tmp_path, capfd):
+    _upgrade_refuses_mrns_differing_in_case(
+        create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/m.db"}),
+        capfd,
+    )
+
+
+def test_the_upgrade_reports_mrns_that_differ_only_in_case_on_postgresql(postgres_url, capfd):
+    with scratch_postgres(postgres_url, "block_diary_mrn_upgrade") as url:
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+        _upgrade_refuses_mrns_differing_in_case(app, capfd)
+        with app.app_context():
+            with db.engine.connect() as connection:  # PostgreSQL reflects the lower() index
+                context = MigrationContext.configure(connection)
+                assert compare_metadata(context, db.metadata) == []
+            db.engine.dispose()

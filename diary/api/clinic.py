@@ -69,7 +69,8 @@ def list_patients(query: schemas.Page):
 
 @api.post(
     "/patients",
-    summary="Add a patient (an MRN names one patient of the clinic: 409 if taken)",
+    summary="Add a patient (an MRN names one patient of the clinic, whatever its case or "
+    "surrounding spaces: 409 if taken)",
     body=schemas.PatientInput,
     answers={201: schemas.Patient},
     problems=(409,),

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from diary.extensions import db
 from diary.models import (
@@ -66,11 +66,15 @@ def update_patient(patient: Patient, values: PatientInput, by: User | None) -> l
 
 
 def mrn_holder(clinic_id: int, mrn: str | None, other_than: Patient | None = None):
-    """The clinic's patient holding ``mrn``, if any (besides ``other_than``)."""
+    """The clinic's patient holding ``mrn``, if any (besides ``other_than``): MRNs are
+    compared without surrounding spaces and whatever their case, as the unique index
+    compares them (the database's lower(), on both sides)."""
     mrn = (mrn or "").strip()
     if not mrn:
         return None
-    query = select(Patient).where(Patient.clinic_id == clinic_id, Patient.mrn == mrn)
+    query = select(Patient).where(
+        Patient.clinic_id == clinic_id, func.lower(Patient.mrn) == func.lower(mrn)
+    )
     if other_than is not None:
         query = query.where(Patient.id != other_than.id)
     return db.session.scalars(query).first()
