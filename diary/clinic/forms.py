@@ -97,6 +97,8 @@ class BlockForm(FlaskForm):
         message="Choose the baseline pain: a whole number from 0 to 10.",
     )
     confirm_time = BooleanField("Yes, this date and time are right")
+    # Ticked for one outcome of a correction (services.block_changes.BlockChangeEffect.key).
+    confirm_change = StringField(validators=[Optional(), Length(max=100)])
     activities = TextAreaField(
         "Pain-provoking activities to try (one per line)",
         validators=[Length(max=2000)],
