@@ -4,6 +4,9 @@ punctuation (on both databases)."""
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -16,7 +19,13 @@ from diary.extensions import db
 from diary.models import AuditEvent, Block, Patient
 from diary.services.patients import PatientInput, create_patient
 from diary.services.tokens import create_api_token
-from tests.conftest import make_block, scratch_postgres, search
+from tests.conftest import (
+    add_concordant_pair,
+    add_entries,
+    make_block,
+    scratch_postgres,
+    search,
+)
 
 LONG_NAME = "María José de la Cruz-Fernández"
 
@@ -102,7 +111,14 @@ def test_merging_two_records_keeps_every_block_and_is_audited(client, signed_in)
         client.post(f"/patients/{world.patient.id}/merge/{world.other_patient.id}").status_code
         == 404
     )
-    assert client.post(merge).status_code == 302
+    # Without the review, a merge only leads to it.
+    unreviewed = client.post(merge)
+    assert unreviewed.status_code == 302 and unreviewed.location.endswith(merge)
+    assert db.session.get(Patient, duplicate.id) is not None
+    review = client.get(merge).get_data(as_text=True)
+    assert "1 block moves to this record" in review
+    merged = client.post(merge, data={"confirm": str(moved_block.id)}, follow_redirects=True)
+    assert "Records merged: 1 block moved to this record." in merged.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Patient, duplicate.id) is None
     assert db.session.get(Block, moved_block.id).patient_id == world.patient.id
@@ -243,3 +259,57 @@ def test_the_upgrade_reports_mrns_that_differ_only_in_case_on_postgresql(postgre
                 context = MigrationContext.configure(connection)
                 assert compare_metadata(context, db.metadata) == []
             db.engine.dispose()
+
+
+def test_a_merge_shows_each_series_before_and_after_and_is_done_as_reviewed(client, signed_in):
+    """A concordant pair in this record; the other record holds a later lidocaine block
+    whose diary shows no relief: merged, it becomes the pair's last block."""
+    world = signed_in
+    add_concordant_pair(world)
+    duplicate = create_patient(world.clinic, PatientInput("J.S.", None, 1960), by=world.clinician)
+    later = make_block(
+        world.clinic,
+        duplicate,
+        world.clinician,
+        performed_at=world.block.performed_at - timedelta(hours=1),
+    )
+    other_series = make_block(world.clinic, duplicate, world.clinician, side="left")
+    add_entries(later, {0.25: 8, 0.5: 8, 1: 8, 2: 8})
+    db.session.commit()
+    merge = f"/patients/{world.patient.id}/merge/{duplicate.id}"
+    review = client.get(merge)
+    assert review.status_code == 200
+    page = review.get_data(as_text=True)
+    assert "2 blocks move to this record" in page
+    rows = re.findall(r"<tr( class=\"changes\")?>\s*<th scope=\"row\">([^<]+)</th>", page)
+    assert [(bool(changed), title.strip()) for changed, title in rows] == [
+        (True, "Lumbar L4-L5, L5-S1, right"),
+        (True, "Lumbar L4-L5, L5-S1, left"),
+    ]
+    # This record now, then merged: the later block without relief breaks the pair.
+    assert "2 blocks. Pair: Concordant; Medicare LCD met; 2020 consensus met." in page
+    assert "<strong>Changes:</strong> 3 blocks. Pair: Not confirmed; Medicare LCD not met" in page
+    # A block added to the other record after the review: the merge asks again.
+    extra = make_block(world.clinic, duplicate, world.clinician, side="bilateral")
+    db.session.commit()
+    stale = client.post(merge, data={"confirm": f"{later.id},{other_series.id}"})
+    assert stale.status_code == 302 and stale.location.endswith(merge)
+    assert db.session.get(Patient, duplicate.id) is not None
+    done = client.post(
+        merge, data={"confirm": f"{later.id},{other_series.id},{extra.id}"}, follow_redirects=True
+    )
+    assert "Records merged: 3 blocks moved to this record." in done.get_data(as_text=True)
+
+
+def test_the_merge_counts_are_worded_in_spanish_too(client, signed_in):
+    world = signed_in
+    duplicate = create_patient(world.clinic, PatientInput("J.S.", None, 1960), by=world.clinician)
+    moved = make_block(world.clinic, duplicate, world.clinician)
+    db.session.commit()
+    merged = client.post(
+        f"/patients/{world.patient.id}/merge/{duplicate.id}",
+        data={"confirm": str(moved.id)},
+        headers={"Accept-Language": "es"},
+        follow_redirects=True,
+    )
+    assert "Registros unidos: 1 bloque trasladado a este registro." in merged.get_data(as_text=True)
