@@ -211,7 +211,7 @@ def test_dashboard_lists_own_blocks_with_status_and_relief(client, signed_in):
     db.session.commit()
     page = client.get("/").get_data(as_text=True)
     assert "J.S." in page and "Z.Z." not in page
-    assert "lidocaine 2%" in page and "L4-L5, L5-S1" in page
+    assert "lidocaine 2%" in page and ">L4-L5</span>, <span" in page and ">L5-S1<" in page
     assert "In progress" in page and "100%" in page
     assert "verdict-positive" in page
 
