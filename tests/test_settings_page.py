@@ -3,6 +3,7 @@ kept) and the contact line the safety text needs (asked for until it is set)."""
 
 from __future__ import annotations
 
+import re
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -92,3 +93,20 @@ def test_the_demo_clinic_has_a_contact_line(app):
     seed_demo()
     clinic = db.session.scalars(select(Clinic)).one()
     assert clinic.contact_line and "555-0100" in clinic.contact_line
+
+
+def test_only_the_safety_text_shown_with_a_contact_line_says_to_call_the_clinic():
+    """Any other message may show on a page without the clinic's number (a full diary)."""
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    pot = Path(__file__).parent.parent / "diary/translations/messages.pot"
+    with pot.open("rb") as catalog:
+        calling = [
+            message.id
+            for message in read_po(catalog)
+            if isinstance(message.id, str)
+            and re.search(r"call (the|your) clinic", message.id, re.I)
+        ]
+    assert [text[:30] for text in calling] == ["Call the clinic at once if you"]
