@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -43,7 +45,10 @@ def full_session(client) -> str:
     block = client.post(
         f"/patients/{patient_id}/blocks/new",
         data={
-            "performed_date": "2026-11-23",
+            # Yesterday in the clinic's zone: its diary link is still open.
+            "performed_date": (datetime.now(ZoneInfo("America/Chicago")) - timedelta(days=1))
+            .date()
+            .isoformat(),
             "performed_time": "09:00",
             "region": "lumbar",
             "levels": ["L4-L5"],

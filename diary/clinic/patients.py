@@ -192,8 +192,7 @@ def merge_preview(patient_id: int, duplicate_id: int):
         return redirect(url_for("clinic.patient", patient_id=patient.id))
     moving = len(duplicate.blocks)
     record_audit("patient.view", by=current_user, target=duplicate)
-    db.session.commit()
-    return render_template(
+    page = render_template(
         "clinic/merge.html",
         patient=patient,
         duplicate=duplicate,
@@ -204,6 +203,8 @@ def merge_preview(patient_id: int, duplicate_id: int):
         merge_key=_merge_key(duplicate),
         action_form=EmptyForm(),
     )
+    db.session.commit()  # the audit row, once the page is built (a commit expires all)
+    return page
 
 
 @bp.post("/patients/<int:patient_id>/merge/<int:duplicate_id>")
