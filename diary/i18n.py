@@ -65,19 +65,25 @@ def default_instructions() -> list[str]:
     ]
 
 
-def default_safety_text() -> str:
+def default_safety_text(clinic_reachable: bool = True) -> str:
     """What to do about the warning signs after a spinal injection, unless the clinic
-    wrote its own."""
+    wrote its own. Without the clinic's contact line the page has no number to call, so
+    it does not send the patient to call the clinic."""
     from flask_babel import gettext as _
 
+    if not clinic_reachable:
+        return _(
+            "Get medical help at once if you have new numbness or weakness in your arms or "
+            "legs, a fever, or severe new pain: call 911."
+        )
     return _(
         "Call the clinic at once if you have new numbness or weakness in your arms or legs, "
         "a fever, or severe new pain. If you cannot reach the clinic, call 911."
     )
 
 
-def safety_text_for(clinic_text: dict | None, language: str) -> str:
-    return (clinic_text or {}).get(language) or default_safety_text()
+def safety_text_for(clinic_text: dict | None, language: str, clinic_reachable: bool = True) -> str:
+    return (clinic_text or {}).get(language) or default_safety_text(clinic_reachable)
 
 
 def instructions_for(clinic_instructions: dict | None, language: str) -> list[str]:

@@ -223,8 +223,11 @@ class RecoveryCode(Model):
 
 
 class Patient(Model):
-    # An MRN names one patient of a clinic (patients without one are not compared).
-    __table_args__ = (Index("ix_patient_clinic_mrn", "clinic_id", "mrn", unique=True),)
+    # An MRN names one patient of a clinic whatever its case ("demo-001" is "DEMO-001");
+    # patients without one are not compared. Services store it without surrounding spaces.
+    __table_args__ = (
+        Index("ix_patient_clinic_mrn_folded", "clinic_id", text("lower(mrn)"), unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)

@@ -31,6 +31,8 @@ DEMO_CLINIC = "Demo Spine Clinic"
 DEMO_EMAIL = "demo@clinic.example"
 DEMO_PASSWORD = "demo-diary-password"  # noqa: S105 (printed for the local demo)
 DEMO_TIMEZONE = "America/Chicago"
+# 555-01xx numbers are reserved for fiction.
+DEMO_CONTACT_LINE = "555-0100, weekdays 8am–6pm; after hours, the doctor on call: 555-0199"
 SYNTHETIC_PASSWORD = "synthetic-bench-password"  # noqa: S105 (bench data only)
 
 
@@ -40,6 +42,7 @@ def seed_demo(now: datetime | None = None) -> bool:
         return False
     now = now or utcnow()
     clinic = create_clinic(DEMO_CLINIC, DEMO_TIMEZONE, current_app.config["DIARY_LINK_HOURS"])
+    clinic.contact_line = DEMO_CONTACT_LINE  # the safety text tells patients to call it
     clinician = create_user(clinic, DEMO_EMAIL, "Dr Demo", DEMO_PASSWORD, role="admin")
 
     local_today = now.astimezone(ZoneInfo(DEMO_TIMEZONE)).replace(

@@ -132,6 +132,12 @@ MATRIX = {
     "clinic.edit_block": ("GET", "/blocks/{block}/edit", None, CLINIC_OBJECT_PAGE),
     "clinic.edit_patient": ("GET", "/patients/{patient}/edit", None, CLINIC_OBJECT_PAGE),
     # Merging a record into itself is refused with a message on the patient's page.
+    "clinic.merge_preview": (
+        "GET",
+        "/patients/{patient}/merge/{patient}",
+        None,
+        CLINIC_OBJECT_ACTION,
+    ),
     "clinic.merge_patient": (
         "POST",
         "/patients/{patient}/merge/{patient}",

@@ -83,6 +83,10 @@ def test_demo_clinician_can_sign_in(runner, client):
     assert response.status_code == 302
 
 
+# SQLite cannot reflect an expression index (the MRN's, on lower(mrn)), so it is left out
+# of the comparison here; tests/test_patient_records.py compares it on PostgreSQL.
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based")
 def test_migrations_build_the_same_schema_as_the_models(tmp_path):
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/m.db"})
     with app.app_context():

@@ -176,6 +176,28 @@ def test_reopening_an_expired_link_gives_it_a_new_lifetime(client, signed_in):
     assert block.link_expires_at > datetime.now(UTC) + timedelta(hours=47)
 
 
+def test_a_block_recorded_after_its_link_expired_says_so_and_offers_paper_or_reopening(
+    client, signed_in
+):
+    three_days_ago = (datetime.now(CLINIC_ZONE) - timedelta(days=3)).date().isoformat()
+    saved = client.post(
+        f"/patients/{signed_in.patient.id}/blocks/new",
+        data=VALID_BLOCK | {"performed_date": three_days_ago},
+        follow_redirects=True,
+    )
+    page = saved.get_data(as_text=True)
+    assert "Give the patient the diary link below" not in page
+    assert "Its diary link has already expired (48 h after the procedure)" in page
+    assert "The patient cannot log with this link: it expired" in page
+    assert "Copy link" not in page and "<svg" not in page  # nothing to hand over
+    assert '<details open>\n      <summary id="paper-heading">' in page  # the paper diary
+    block = db.session.execute(select(Block).order_by(Block.id.desc())).scalars().first()
+    reopened = client.post(f"/blocks/{block.id}/link/reopen", follow_redirects=True)
+    page = reopened.get_data(as_text=True)
+    assert "Copy link" in page and f"/d/{block.diary_token}" in page
+    assert client.get(f"/d/{block.diary_token}").status_code == 200
+
+
 def test_link_actions_are_post_only(client, signed_in):
     assert client.get(f"/blocks/{signed_in.block.id}/link/revoke").status_code == 405
 
@@ -188,7 +210,7 @@ def test_dashboard_lists_own_blocks_with_status_and_relief(client, signed_in):
     db.session.commit()
     page = client.get("/").get_data(as_text=True)
     assert "J.S." in page and "Z.Z." not in page
-    assert "lidocaine 2%" in page and "L4-L5, L5-S1" in page
+    assert "lidocaine 2%" in page and ">L4-L5</span>, <span" in page and ">L5-S1<" in page
     assert "In progress" in page and "100%" in page
     assert "verdict-positive" in page
 

@@ -63,9 +63,20 @@ def test_correcting_a_block_time_moves_due_times_link_and_verdict(client, signed
     page = client.get(f"/blocks/{block.id}/edit").get_data(as_text=True)
     assert utc_to_clinic_time(block.performed_at, TZ).strftime("%H:%M") in page
 
-    moved = client.post(f"/blocks/{block.id}/edit", data=block_form(block, performed_at=real))
+    asked = client.post(f"/blocks/{block.id}/edit", data=block_form(block, performed_at=real))
+    assert asked.status_code == 409
+    notice = asked.get_data(as_text=True)
+    assert "The verdict would change from <strong>Indeterminate</strong> to" in notice
+    db.session.expire_all()
+    assert db.session.get(Block, block.id).performed_at == real - timedelta(hours=5)
+    key = re.search(r'name="confirm_change" value="([^"]+)"', notice).group(1)
+    moved = client.post(
+        f"/blocks/{block.id}/edit",
+        data=block_form(block, performed_at=real, confirm_change=key),
+    )
     assert moved.status_code == 302
-    assert "Block updated: time." in client.get(moved.location).get_data(as_text=True)
+    said = client.get(moved.location).get_data(as_text=True)
+    assert "Block updated: time. Verdict: Positive (was Indeterminate)." in said
     db.session.expire_all()
     block = db.session.get(Block, block.id)
     assert block.performed_at == real
@@ -144,3 +155,76 @@ def test_correcting_a_patient_updates_search_and_keeps_names_out_of_the_log(clie
     assert "Smith" not in str(change.detail) and "J.S." not in str(change.detail)
     refused = client.post(f"/patients/{world.patient.id}/edit", data={"display_name": ""})
     assert refused.status_code == 400
+
+
+def entries_before_the_block(block_id: int) -> int:
+    block = db.session.get(Block, block_id)
+    return sum(entry.recorded_at < block.performed_at for entry in block.entries)
+
+
+def test_moving_a_block_past_its_entries_says_what_it_does_before_saving(client, signed_in):
+    """08:12 -> 09:30 with entries from 08:27: most fall before the block, the verdict goes."""
+    world = signed_in
+    performed = (datetime.now(UTC) - timedelta(hours=12)).replace(second=0, microsecond=0)
+    block = make_block(world.clinic, world.patient, world.clinician, performed_at=performed)
+    hours = (0.25, 0.5, 0.75, 1, 1.25, 2, 3, 4, 5, 6)
+    add_entries(block, dict(zip(hours, (1, 0, 1, 1, 1, 1, 5, 7, 8, 8), strict=True)))
+    db.session.commit()
+    later = performed + timedelta(hours=1, minutes=18)
+    data = block_form(block, performed_at=later)
+    asked = client.post(f"/blocks/{block.id}/edit", data=data)
+    assert asked.status_code == 409
+    notice = asked.get_data(as_text=True)
+    assert "<strong>5 of 10 entries</strong> would fall before the block" in notice
+    assert "from <strong>Positive</strong> to <strong>" in notice
+    # Saving again without ticking the box asks again and changes nothing.
+    assert client.post(f"/blocks/{block.id}/edit", data=data).status_code == 409
+    # A box ticked for another time does not hold for this one.
+    key = re.search(r'name="confirm_change" value="([^"]+)"', notice).group(1)
+    other = block_form(block, performed_at=later + timedelta(hours=1), confirm_change=key)
+    assert client.post(f"/blocks/{block.id}/edit", data=other).status_code == 409
+    db.session.expire_all()
+    assert db.session.get(Block, block.id).performed_at == performed
+    assert entries_before_the_block(block.id) == 0
+    saved = client.post(f"/blocks/{block.id}/edit", data=data | {"confirm_change": key})
+    assert saved.status_code == 302
+    said = client.get(saved.location).get_data(as_text=True)
+    assert "5 of 10 entries are now before the block. Verdict:" in said
+    db.session.expire_all()
+    assert entries_before_the_block(block.id) == 5
+    change = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "block.update")).one()
+    assert change.detail["effect"]["before_block"] == [0, 5]
+    assert change.detail["effect"]["verdict"][0] == "positive"
+
+
+def test_a_correction_that_leaves_the_diary_as_it_reads_is_saved_at_once(client, signed_in):
+    world = signed_in
+    add_entries(world.block, {0.25: 1, 0.5: 1, 1: 1})
+    db.session.commit()
+    saved = client.post(
+        f"/blocks/{world.block.id}/edit", data=block_form(world.block, volume_ml_per_level="0.8")
+    )
+    assert saved.status_code == 302
+
+
+def test_the_api_applies_a_time_move_and_says_what_it_did(client, signed_in):
+    world = signed_in
+    performed = (datetime.now(UTC) - timedelta(hours=12)).replace(second=0, microsecond=0)
+    block = make_block(world.clinic, world.patient, world.clinician, performed_at=performed)
+    add_entries(block, {0.25: 1, 0.5: 0, 1: 1, 2: 1, 3: 5})
+    _, token = create_api_token(world.clinician, "tests")
+    db.session.commit()
+    moved = client.patch(
+        f"/api/v1/blocks/{block.id}",
+        json={"performed_at": (performed + timedelta(hours=1, minutes=30)).isoformat()},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert moved.status_code == 200
+    assert moved.headers["Diary-Change"].startswith("3 of 5 entries now before the block")
+    assert "verdict positive -> " in moved.headers["Diary-Change"]
+    volume = client.patch(
+        f"/api/v1/blocks/{block.id}",
+        json={"volume_ml_per_level": 0.8},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert volume.status_code == 200 and "Diary-Change" not in volume.headers

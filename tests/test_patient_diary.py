@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_skeleton
 from sqlalchemy import func, select
 
 from diary.extensions import db
@@ -31,7 +32,10 @@ def test_diary_page_shows_procedure_scale_and_due_time(client, world):
     response = client.get(diary_url(world.block))
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert "Low back (lumbar) medial branch block (L4-L5, L5-S1, right side)" in page
+    assert (
+        'Low back (lumbar) medial branch block (<span class="nowrap">L4-L5</span>, '
+        '<span class="nowrap">L5-S1</span>, right side)' in page
+    )
     assert page.count('name="pain"') == 11
     for word in ("No pain", "Moderate", "Worst"):
         assert word in page
@@ -79,6 +83,24 @@ def test_after_the_window_only_late_entries_with_their_time_are_offered(client, 
     assert api.status_code == 409
     db.session.refresh(entry)
     assert entry.pain == 2
+
+
+def test_the_scores_of_a_finished_diary_show_their_dates(client, world):
+    """Read the day after, "08:45" alone would not say which day; each score is dated."""
+    block = block_at(world, -timedelta(hours=20))
+    add_entries(block, {0.25: 3, 4: 2})
+    db.session.commit()
+    for language in ("en", "es"):
+        page = client.get(diary_url(block), headers={"Accept-Language": language})
+        times = re.findall(r'<span class="entry-time">([^<]+)</span>', page.get_data(as_text=True))
+        expected = [
+            format_skeleton("MMMEd", felt, locale=language) + felt.strftime(", %H:%M")
+            for felt in (
+                utc_to_clinic_time(block.performed_at + timedelta(hours=h), world.clinic.timezone)
+                for h in (0.25, 4)
+            )
+        ]
+        assert times == expected, language
 
 
 def test_token_is_long_and_random(world):
@@ -236,13 +258,13 @@ def test_the_correction_page_is_worded_as_a_correction_of_that_score(client, wor
     url = f"{diary_url(world.block)}/entries/{entry.id}/edit"
     page = client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
     at = utc_to_clinic_time(entry.recorded_at, world.clinic.timezone).strftime("%H:%M")
-    assert re.search(rf"Your pain score for \w+ \d+, \d{{4}}, {at} \(0–10\)", page)
+    assert re.search(rf"Your pain score for \w+ \d+, \d{{4}}, {at} \(0 to 10\)", page)
     assert "Time of this score" in page
     assert "right now" not in page and "Logging an earlier time" not in page
     spanish = client.get(url, headers={"Accept-Language": "es"}).get_data(as_text=True)
     assert "Su dolor anotado para" in spanish and "Hora de esta puntuación" in spanish
-    assert "— elija —" in spanish and "Otra cosa" in spanish
-    assert "choose" not in spanish and "Something else" not in spanish
+    assert "— elija —" in spanish and "Otra actividad (escríbala abajo)" in spanish
+    assert "choose" not in spanish and "Another activity" not in spanish
 
 
 def test_invalid_correction_changes_nothing(client, world):

@@ -23,6 +23,7 @@ from diary.services import blocks as blocks_service
 from diary.services import patients as patients_service
 from diary.services.analysis import analyse_block, analyse_series
 from diary.services.audit import record_audit
+from diary.services.block_changes import block_change_effect
 from diary.services.blocks import agent_label, reopen_link, revoke_link
 from diary.services.rejections import InputRejected
 from diary.services.settings import clinic_settings, update_clinic_settings
@@ -68,7 +69,8 @@ def list_patients(query: schemas.Page):
 
 @api.post(
     "/patients",
-    summary="Add a patient (an MRN names one patient of the clinic: 409 if taken)",
+    summary="Add a patient (an MRN names one patient of the clinic, whatever its case or "
+    "surrounding spaces: 409 if taken)",
     body=schemas.PatientInput,
     answers={201: schemas.Patient},
     problems=(409,),
@@ -191,17 +193,31 @@ def get_block(block_id: int):
     summary="Correct a block's details",
     body=schemas.BlockChanges,
     answers={200: schemas.Block},
+    notes={
+        200: "Applied at once (the pages ask first). When the change puts entries before "
+        "the block or changes the verdict, the Diary-Change header says how, e.g. "
+        "'16 of 22 entries now before the block; verdict positive -> indeterminate', "
+        "and the audit log keeps it"
+    },
     problems=(404,),
 )
 def update_block(block_id: int):
     block = clinic_block_or_404(block_id)
     # A null where the field may not be null is refused by the model already.
     changes = api.body().model_dump(exclude_unset=True)
+    effect = block_change_effect(block, changes)
     try:
-        blocks_service.update_block(block, changes, by=current_user)
+        blocks_service.update_block(
+            block,
+            changes,
+            by=current_user,
+            effect=effect.as_detail() if effect.changes_the_diary else None,
+        )
     except InputRejected as rejected:
         raise ApiProblem.rejected(rejected) from None
     db.session.commit()
+    if effect.changes_the_diary:
+        return block_answer(block), 200, {"Diary-Change": effect.summary()}
     return block_answer(block)
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import (
     abort,
@@ -28,6 +29,7 @@ from diary.clinic.forms import (
     NewClinicianForm,
     agent_windows_from,
     instructions_from,
+    time_zone_choices,
 )
 from diary.clinic.paging import page_number
 from diary.extensions import db, limiter
@@ -52,6 +54,9 @@ from diary.web import csv_response
 def settings():
     clinic = current_user.clinic
     form = ClinicSettingsForm()
+    if clinic.timezone not in time_zone_choices():  # an alias set by the command line
+        form.timezone.choices = [clinic.timezone, *time_zone_choices()]
+    timezone_was = clinic.timezone
     if form.validate_on_submit():
         values = ClinicSettings(
             threshold_pct=float(form.threshold_pct.data),
@@ -73,6 +78,7 @@ def settings():
             contact_line=form.contact_line.data,
             mrn_system=form.mrn_system.data,
             safety_text={"en": form.safety_en.data or "", "es": form.safety_es.data or ""},
+            timezone=form.timezone.data or None,
         )
         try:
             update_clinic_settings(clinic, values, by=current_user)
@@ -81,6 +87,8 @@ def settings():
         else:
             db.session.commit()
             flash("Settings saved. Verdicts and charts now use them.", "success")
+            if clinic.timezone != timezone_was:
+                flash(timezone_changed(timezone_was, clinic.timezone), "info")
             return redirect(url_for("clinic.settings"))
     elif not form.is_submitted():
         current = clinic_settings(clinic)
@@ -98,6 +106,7 @@ def settings():
         form.require_two_factor.data = current.require_two_factor
         form.contact_line.data = current.contact_line
         form.mrn_system.data = current.mrn_system
+        form.timezone.data = current.timezone
         form.safety_en.data = current.safety_text.get("en", "")
         form.safety_es.data = current.safety_text.get("es", "")
         for code, lines in current.instructions.items():
@@ -108,6 +117,19 @@ def settings():
     return render_template(
         "clinic/settings.html", form=form, window_fields=list(AGENT_WINDOW_FIELDS)
     ), status
+
+
+def timezone_changed(was: str, now: str) -> str:
+    """What a new time zone changes, with today's 09:00 as the example."""
+    nine = datetime.now(ZoneInfo(was)).replace(hour=9, minute=0, second=0, microsecond=0)
+    reads = nine.astimezone(ZoneInfo(now))
+    day = "" if reads.date() == nine.date() else f" on {reads:%d %b}"
+    return (
+        f"Time zone changed from {was} to {now}. Every recorded time keeps its moment: "
+        f"a block done at 09:00 {was} time now reads {reads:%H:%M}{day}. Pages, reports, "
+        "exports, patients' diaries and reminders show times, and new block and paper "
+        f"diary times are read, on the {now} clock."
+    )
 
 
 def _visible_tokens():

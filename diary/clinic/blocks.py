@@ -28,11 +28,14 @@ from diary.forms import clinic_time_to_utc
 from diary.models import Block, utcnow
 from diary.qr import qr_svg
 from diary.records import export, export_queries, report
+from diary.relief import VERDICT_LABELS
 from diary.services.analysis import analyse_block, analysed_series
 from diary.services.audit import record_audit
+from diary.services.block_changes import BlockChangeEffect, block_change_effect
 from diary.services.blocks import (
     agent_label,
     archive_block,
+    consistent_levels,
     reopen_link,
     restore_block,
     revoke_link,
@@ -95,27 +98,62 @@ def edit_block(block_id: int):
     block = clinic_block_or_404(block_id)
     tz = current_user.clinic.timezone
     form = BlockForm()
+    effect = None
     if not form.is_submitted():
         form.fill_from(block, tz)
     elif form.validate() and form.time_confirmed(tz):
+        values = asdict(form.block_input(tz))
+        effect = block_change_effect(block, values)
         try:
-            changed = update_block(block, asdict(form.block_input(tz)), by=current_user)
+            consistent_levels(
+                *(values[n] for n in ("region", "levels", "agent", "concentration", "agent_other"))
+            )
+            if effect.changes_the_diary and form.confirm_change.data != effect.key:
+                # Entries falling before the block, or another verdict: said before saving.
+                return render_template(
+                    "clinic/block_form.html",
+                    form=form,
+                    patient=block.patient,
+                    tz=tz,
+                    block=block,
+                    effect=effect,
+                ), 409
+            changed = update_block(
+                block,
+                values,
+                by=current_user,
+                effect=effect.as_detail() if effect.changes_the_diary else None,
+            )
         except InputRejected as rejected:  # levels, agent or other agent at odds
             field = getattr(form, rejected.field, form.levels)
             field.errors = [*field.errors, rejected.message]
         else:
             db.session.commit()
-            flash(
-                "Block updated: " + ", ".join(FIELD_NAMES.get(n, n) for n in changed) + "."
-                if changed
-                else "Nothing changed.",
-                "success",
-            )
+            flash(_updated_message(changed, effect), "success")
             return redirect(url_for("clinic.block", block_id=block.id))
     status = 400 if form.is_submitted() else 200
     return render_template(
         "clinic/block_form.html", form=form, patient=block.patient, tz=tz, block=block
     ), status
+
+
+def _updated_message(changed: list[str], effect: BlockChangeEffect | None) -> str:
+    if not changed:
+        return "Nothing changed."
+    message = "Block updated: " + ", ".join(FIELD_NAMES.get(n, n) for n in changed) + "."
+    if effect is not None and effect.changes_the_diary:
+        if effect.before_block_after != effect.before_block_now:
+            message += (
+                f" {effect.before_block_after} of {effect.entries} "
+                f"{'entry' if effect.entries == 1 else 'entries'} "
+                f"{'is' if effect.before_block_after == 1 else 'are'} now before the block."
+            )
+        if effect.verdict_after != effect.verdict_now:
+            message += (
+                f" Verdict: {VERDICT_LABELS[effect.verdict_after]} "
+                f"(was {VERDICT_LABELS[effect.verdict_now]})."
+            )
+    return message
 
 
 # How the flash after an edit names what changed.

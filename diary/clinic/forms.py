@@ -1,4 +1,6 @@
 from datetime import datetime
+from functools import cache
+from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -7,6 +9,7 @@ from wtforms import (
     DecimalField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -94,6 +97,8 @@ class BlockForm(FlaskForm):
         message="Choose the baseline pain: a whole number from 0 to 10.",
     )
     confirm_time = BooleanField("Yes, this date and time are right")
+    # Ticked for one outcome of a correction (services.block_changes.BlockChangeEffect.key).
+    confirm_change = StringField(validators=[Optional(), Length(max=100)])
     activities = TextAreaField(
         "Pain-provoking activities to try (one per line)",
         validators=[Length(max=2000)],
@@ -166,10 +171,21 @@ class BlockForm(FlaskForm):
         self.activities.data = "\n".join(block.activities or [])
 
 
+@cache
+def time_zone_choices() -> list[str]:
+    """The IANA zones a clinic may be in, by name ("America/Chicago"); not the aliases
+    kept for old systems ("US/Central", "Etc/GMT+6")."""
+    legacy = ("Etc/", "SystemV/", "US/", "posix", "right/")
+    return ["UTC"] + sorted(
+        zone for zone in available_timezones() if "/" in zone and not zone.startswith(legacy)
+    )
+
+
 class ClinicSettingsForm(FlaskForm):
     """The clinic's analysis and diary settings (defaults in docs/verdict-rules.md)."""
 
-    threshold_pct = SelectField(
+    # Radio buttons: a drop-down cut its choices short at 200% zoom.
+    threshold_pct = RadioField(
         "Relief threshold for a positive block",
         choices={
             "80": "80% (Medicare LCD, Spine Intervention Society)",
@@ -195,6 +211,11 @@ class ClinicSettingsForm(FlaskForm):
     )
     language = SelectField(
         "Patient pages' language when the phone's is not offered", choices=dict(LANGUAGES)
+    )
+    timezone = SelectField(
+        "Clinic time zone: times are shown, and typed, on this clock",
+        choices=lambda: time_zone_choices(),
+        validate_choice=False,  # the settings service checks the name; left out: kept
     )
     contact_line = StringField(
         "How patients reach the clinic (shown on every diary: name, phone, hours)",

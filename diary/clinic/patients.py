@@ -11,6 +11,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -36,6 +37,7 @@ from diary.services.patients import (
     PatientInput,
     create_patient,
     likely_duplicates,
+    merge_changes,
     merge_patients,
     mrn_holder,
     update_patient,
@@ -177,20 +179,63 @@ def patient(patient_id: int):
     )
 
 
+def _merge_key(duplicate: Patient) -> str:
+    """Names the blocks a merge was reviewed with: confirmed for them only."""
+    return ",".join(str(block.id) for block in sorted(duplicate.blocks, key=lambda b: b.id))
+
+
+@bp.get("/patients/<int:patient_id>/merge/<int:duplicate_id>")
+def merge_preview(patient_id: int, duplicate_id: int):
+    """What merging a second record of the same person would change, to confirm."""
+    patient = clinic_patient_or_404(patient_id)
+    duplicate = clinic_patient_or_404(duplicate_id)
+    if patient.id == duplicate.id:
+        flash("Choose another record of this clinic's patient.", "error")
+        return redirect(url_for("clinic.patient", patient_id=patient.id))
+    moving = len(duplicate.blocks)
+    record_audit("patient.view", by=current_user, target=duplicate)
+    page = render_template(
+        "clinic/merge.html",
+        patient=patient,
+        duplicate=duplicate,
+        changes=merge_changes(patient, duplicate),
+        moving=ngettext(
+            "%(num)d block moves to this record", "%(num)d blocks move to this record", moving
+        ),
+        merge_key=_merge_key(duplicate),
+        action_form=EmptyForm(),
+    )
+    db.session.commit()  # the audit row, once the page is built (a commit expires all)
+    return page
+
+
 @bp.post("/patients/<int:patient_id>/merge/<int:duplicate_id>")
 def merge_patient(patient_id: int, duplicate_id: int):
-    """Bring a second record of the same person into this one: every block is kept."""
+    """Bring a second record of the same person into this one: every block is kept.
+    Done only as reviewed on the preview: otherwise the preview is shown (again)."""
     patient = clinic_patient_or_404(patient_id)
     duplicate = clinic_patient_or_404(duplicate_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
+    preview = url_for("clinic.merge_preview", patient_id=patient.id, duplicate_id=duplicate.id)
+    if request.form.get("confirm") != _merge_key(duplicate):
+        if "confirm" in request.form:
+            flash("The other record changed since you reviewed it: review the merge again.")
+        return redirect(preview)
     try:
         moved = merge_patients(patient, duplicate, by=current_user)
     except InputRejected as rejected:
         flash(rejected.message, "error")
     else:
         db.session.commit()
-        flash(f"Records merged: {len(moved)} blocks moved to this record.", "success")
+        flash(
+            ngettext(
+                "Records merged: %(num)d block moved to this record.",
+                "Records merged: %(num)d blocks moved to this record.",
+                len(moved),
+            ),
+            "success",
+        )
     return redirect(url_for("clinic.patient", patient_id=patient.id))
 
 
@@ -202,7 +247,16 @@ def new_block(patient_id: int):
     if form.validate_on_submit() and form.time_confirmed(tz):
         block = create_block(current_user.clinic, patient, form.block_input(tz), by=current_user)
         db.session.commit()
-        flash("Block saved. Give the patient the diary link below.", "success")
+        if block.link_open(utcnow()):
+            flash("Block saved. Give the patient the diary link below.", "success")
+        else:  # recorded after its diary's lifetime: the link would only show "closed"
+            flash(
+                "Block saved. Its diary link has already expired "
+                f"({block.clinic.diary_link_hours} h after the procedure), so the patient "
+                "cannot log with it: add the scores from their paper diary below, or reopen "
+                "the link to give them a fresh one.",
+                "info",
+            )
         return redirect(url_for("clinic.block", block_id=block.id))
     status = 400 if form.is_submitted() else 200
     return render_template("clinic/block_form.html", form=form, patient=patient, tz=tz), status

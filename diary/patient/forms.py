@@ -19,18 +19,21 @@ OTHER_ACTIVITY = "__other__"
 
 
 class EntryForm(FlaskForm):
+    activities_listed = False
     pain = ScoreField(
         _l("How bad is your usual pain right now?"),
         message=_l("Choose your pain score: tap a number from 0 to 10."),
     )
     relief_pct = IntegerField(
-        _l("How much relief do you feel? (0–100%)"),
+        _l("How much relief do you feel? (0 to 100%)"),
         validators=[Optional(), NumberRange(0, 100, _l("Relief is a percentage from 0 to 100."))],
     )
     activity = SelectField(
         _l("What were you doing?"), choices={}, validate_choice=False, validators=[Length(max=200)]
     )
-    activity_other = StringField(_l("Something else"), validators=[Length(max=200)])
+    # "Something else" would name three things on one page: the activity not listed, where
+    # it is typed, and a side effect not listed. Each has its own words.
+    activity_other = StringField(_l("Another activity"), validators=[Length(max=200)])
     note = TextAreaField(_l("Note"), validators=[Length(max=1000)], render_kw={"rows": 2})
     recorded_at = DateTimeLocalField(
         _l("Logging an earlier time?"),
@@ -45,16 +48,19 @@ class EntryForm(FlaskForm):
             SelectChoice(SideEffect.WEAKNESS, _l("Weakness")),
             SelectChoice(SideEffect.HEADACHE, _l("Headache")),
             SelectChoice(SideEffect.INJECTION_SITE_PAIN, _l("Pain where the needle went in")),
-            SelectChoice(SideEffect.OTHER, _l("Something else")),
+            SelectChoice(SideEffect.OTHER, _l("Another side effect")),
         ],
     )
     side_effect_note = StringField(_l("About the side effect"), validators=[Length(max=500)])
 
     def set_activities(self, activities: list[str]) -> None:
+        self.activities_listed = bool(activities)
+        if not activities:  # no list to choose from: the typed activity is the question
+            self.activity_other.label.text = self.activity.label.text
         self.activity.choices = (
             {"": str(_l("— choose —"))}
             | {a: a for a in activities}
-            | {OTHER_ACTIVITY: str(_l("Something else"))}
+            | {OTHER_ACTIVITY: str(_l("Another activity (write it below)"))}
         )
 
     def as_late_entry(self) -> None:
@@ -64,9 +70,11 @@ class EntryForm(FlaskForm):
 
     def as_correction(self, at: str) -> None:
         """Worded as the correction of the score logged at ``at`` (clinic time)."""
-        self.pain.label.text = _l("Your pain score for %(time)s (0–10)", time=at)
-        self.relief_pct.label.text = _l("Your relief at that time (0–100%)")
+        self.pain.label.text = _l("Your pain score for %(time)s (0 to 10)", time=at)
+        self.relief_pct.label.text = _l("Your relief at that time (0 to 100%)")
         self.activity.label.text = _l("What were you doing then?")
+        if not self.activities_listed:
+            self.activity_other.label.text = self.activity.label.text
         self.recorded_at.label.text = _l("Time of this score")
 
     def chosen_activity(self) -> str | None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_skeleton
 from flask import (
     Blueprint,
     abort,
@@ -51,7 +53,8 @@ def _open_block_or_410(token: str):
 
 
 def _safety(block) -> str:
-    return safety_text_for(block.clinic.safety_text, str(get_locale()))
+    clinic = block.clinic
+    return safety_text_for(clinic.safety_text, str(get_locale()), bool(clinic.contact_line))
 
 
 LATE_TIME_NEEDED = _l("Add the time you felt this pain: the diary window is over.")
@@ -83,14 +86,24 @@ class SavedScore:
     edit_label: str
 
 
-def saved_scores(block, tz: str) -> list[SavedScore]:
+def saved_scores(block, tz: str, dated: bool = False) -> list[SavedScore]:
     """The diary's entries, worded once here: a template would look up each phrase's
-    translation again for every entry, which made a long diary's page slow."""
+    translation again for every entry, which made a long diary's page slow. A score of
+    another day than today, or of a finished diary (``dated``), shows its date too."""
     pain_labels = [_("Pain %(pain)s/10", pain=pain) for pain in range(11)]
     score_at = _("the score at %(time)s")  # no values given: the translated pattern
+    zone, locale = ZoneInfo(tz), get_locale()
+    today = utcnow().astimezone(zone).date()
+    day_labels: dict = {}
     scores = []
     for entry in block.entries:
-        at = patient_time(entry.recorded_at, tz, "HH:mm")
+        local = entry.recorded_at.astimezone(zone)
+        at = f"{local:%H:%M}"
+        if dated or local.date() != today:
+            day = day_labels.get(local.date())
+            if day is None:
+                day = day_labels[local.date()] = format_skeleton("MMMEd", local, locale=locale)
+            at = f"{day}, {at}"
         scores.append(
             SavedScore(
                 time=at,
@@ -115,7 +128,7 @@ def _render_diary(block, form: EntryForm, status: int = 200):
             block=block,
             form=form,
             progress=progress,
-            scores=saved_scores(block, block.clinic.timezone),
+            scores=saved_scores(block, block.clinic.timezone, dated=progress.window_over),
             agent_label=agent_label(block),
             tz=block.clinic.timezone,
             instructions=instructions_for(block.clinic.instructions, str(get_locale())),

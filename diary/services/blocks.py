@@ -124,11 +124,18 @@ HISTORY_FIELDS = (
 )
 
 
-def update_block(block: Block, values: dict, by: User, now: datetime | None = None) -> list[str]:
+def update_block(
+    block: Block,
+    values: dict,
+    by: User,
+    now: datetime | None = None,
+    effect: dict | None = None,
+) -> list[str]:
     """Change a block's recorded details (values as BlockInput's fields) and everything
     that follows from its time and agent: the link's expiry, each entry's due time (so
     its on-time status). Returns the names of the fields that changed; the audit row
-    keeps their old values."""
+    keeps their old values and, given, the ``effect`` on the diary
+    (services.block_changes)."""
     now = now or utcnow()
     before = {name: getattr(block, name) for name in HISTORY_FIELDS}
     merged = {
@@ -161,7 +168,8 @@ def update_block(block: Block, values: dict, by: User, now: datetime | None = No
         "block.update",
         by=by,
         target=block,
-        detail={"was": {name: _history_value(before[name]) for name in changed}},
+        detail={"was": {name: _history_value(before[name]) for name in changed}}
+        | ({"effect": effect} if effect else {}),
     )
     return changed
 

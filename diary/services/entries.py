@@ -136,7 +136,7 @@ def _new_entry(
         select(func.count(DiaryEntry.id)).where(DiaryEntry.block_id == block.id)
     ).scalar_one()
     if stored >= block.clinic.max_entries_per_diary:
-        raise InputRejected("pain", N_("This diary is full. Please call your clinic."))
+        raise InputRejected("pain", N_("This diary is full, so this score was not saved."))
     recorded_at = values.recorded_at or now
     check_entry_time(block, recorded_at, now)
     made_at = min(values.made_at or now, now)

@@ -5,16 +5,20 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from diary.extensions import db
 from diary.models import (
+    Block,
     Clinic,
     Patient,
     PatientTerm,
     User,
 )
+from diary.relief import SeriesAnalysis
+from diary.services.analysis import analyse_series, patient_series
 from diary.services.audit import record_audit
 from diary.services.rejections import InputRejected
 
@@ -66,11 +70,15 @@ def update_patient(patient: Patient, values: PatientInput, by: User | None) -> l
 
 
 def mrn_holder(clinic_id: int, mrn: str | None, other_than: Patient | None = None):
-    """The clinic's patient holding ``mrn``, if any (besides ``other_than``)."""
+    """The clinic's patient holding ``mrn``, if any (besides ``other_than``): MRNs are
+    compared without surrounding spaces and whatever their case, as the unique index
+    compares them (the database's lower(), on both sides)."""
     mrn = (mrn or "").strip()
     if not mrn:
         return None
-    query = select(Patient).where(Patient.clinic_id == clinic_id, Patient.mrn == mrn)
+    query = select(Patient).where(
+        Patient.clinic_id == clinic_id, func.lower(Patient.mrn) == func.lower(mrn)
+    )
     if other_than is not None:
         query = query.where(Patient.id != other_than.id)
     return db.session.scalars(query).first()
@@ -128,6 +136,62 @@ def merge_patients(keep: Patient, duplicate: Patient, by: User | None) -> list[i
     db.session.flush()  # the duplicate's MRN is free before ``keep`` takes it
     update_patient(keep, PatientInput(keep.display_name, mrn, birth_year), by=by)
     return moved
+
+
+@dataclass(frozen=True)
+class SeriesStanding:
+    """One series of a record as the patient page reads it: its blocks and analysis."""
+
+    blocks: list[Block]
+    analysis: SeriesAnalysis
+
+    @property
+    def status(self) -> tuple:
+        """What the series says: the pair and the two ablation criteria."""
+        criteria = self.analysis.ablation_criteria
+        return (self.analysis.pair_status, *(criteria[name].met for name in sorted(criteria)))
+
+
+@dataclass(frozen=True)
+class SeriesChange:
+    """A series (region, side, levels) before and after a merge: in this record, in the
+    other, and in the merged record."""
+
+    first_block: Block
+    this_record: SeriesStanding | None
+    other_record: SeriesStanding | None
+    merged: SeriesStanding
+
+    @property
+    def changes(self) -> bool:
+        return self.this_record is None or self.this_record.status != self.merged.status
+
+
+@dataclass
+class _Blocks:
+    """A record's blocks, for the series grouping (which reads ``.blocks``)."""
+
+    blocks: list[Block]
+
+
+def merge_changes(keep: Patient, duplicate: Patient) -> list[SeriesChange]:
+    """Each series as it stands in ``keep`` and in ``duplicate`` and as it would stand
+    once ``duplicate``'s blocks are moved into ``keep``: what a merge changes, read by the
+    rules the patient page reads series by. Changes nothing."""
+    def standings(blocks: list[Block]) -> dict[tuple, SeriesStanding]:
+        grouped = patient_series(cast(Patient, _Blocks(blocks)))
+        return {_series_key(s[0]): SeriesStanding(s, analyse_series(s)) for s in grouped}
+
+    merged_blocks = sorted([*keep.blocks, *duplicate.blocks], key=lambda b: b.performed_at)
+    this, other = standings(list(keep.blocks)), standings(list(duplicate.blocks))
+    return [
+        SeriesChange(standing.blocks[0], this.get(key), other.get(key), standing)
+        for key, standing in standings(merged_blocks).items()
+    ]
+
+
+def _series_key(block: Block) -> tuple:
+    return (block.region, block.side, tuple(sorted(block.levels)))
 
 
 def search_terms(display_name: str, mrn: str | None) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from diary import relief
 from diary.agents import windows_from_settings
@@ -71,6 +72,8 @@ class ClinicSettings:
     contact_line: str | None = None
     safety_text: dict[str, str] = field(default_factory=dict)
     mrn_system: str | None = None
+    # Which wall clock the clinic's times are read and shown in (an IANA name); None keeps it.
+    timezone: str | None = None
 
 
 def clinic_settings(clinic: Clinic) -> ClinicSettings:
@@ -93,7 +96,16 @@ def clinic_settings(clinic: Clinic) -> ClinicSettings:
         contact_line=clinic.contact_line,
         safety_text=dict(clinic.safety_text or {}),
         mrn_system=clinic.mrn_system,
+        timezone=clinic.timezone,
     )
+
+
+def known_timezone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def update_clinic_settings(clinic: Clinic, values: ClinicSettings, by: User) -> None:
@@ -125,6 +137,8 @@ def update_clinic_settings(clinic: Clinic, values: ClinicSettings, by: User) -> 
         raise InputRejected(
             "mrn_system", "An identifier system is a URI: https://…, urn:oid:… or urn:uuid:…"
         )
+    if values.timezone is not None and not known_timezone(values.timezone):
+        raise InputRejected("timezone", "Choose a time zone from the list (e.g. America/Chicago).")
     if not all(EARLY_MINUTES[0] <= m <= EARLY_MINUTES[1] for m in schedule.early_minutes):
         raise InputRejected("early_minutes", "Early due times are between 1 and 59 minutes.")
     for agent, window in values.agent_windows.items():
@@ -153,4 +167,13 @@ def update_clinic_settings(clinic: Clinic, values: ClinicSettings, by: User) -> 
     clinic.safety_text = {
         language: text.strip() for language, text in values.safety_text.items() if text.strip()
     } or None
+    # Every time is stored as a moment (UTC): a new zone changes how each reads, not when.
+    if values.timezone is not None and values.timezone != clinic.timezone:
+        timezone_was, clinic.timezone = clinic.timezone, values.timezone
+        record_audit(
+            "clinic.timezone",
+            by=by,
+            target=clinic,
+            detail={"was": timezone_was, "now": clinic.timezone},
+        )
     record_audit("clinic.settings", by=by, target=clinic)

@@ -127,7 +127,8 @@
   function reasonFor(response, problem) {
     if (response.status === 410) { return form.dataset.closed; }
     var field = problem.errors ? Object.keys(problem.errors)[0] : null;
-    // The page's own words for a field it checks; the server's (in the page's language) else.
+    // The page's words for a value out of its range (the API's schema words are English);
+    // else the server's reason, in the page's language (asked for with the request).
     return (field && fieldMessages[field]) || (field && problem.errors[field]) ||
       problem.detail || form.dataset.refused;
   }
@@ -147,7 +148,8 @@
     var item = queue[0];
     fetch(api, {
       method: "POST",
-      headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      headers: { "Content-Type": "application/json", "Accept": "application/json",
+        "Accept-Language": document.documentElement.lang },
       body: JSON.stringify(item.body),
       credentials: "same-origin"
     }).then(function (response) {
@@ -184,8 +186,8 @@
     var chosen = activity && activity.value && activity.value !== "__other__" ? activity.value : "";
     var now = new Date();
     var earlierAt = earlier && earlier.value ? clinicWallToDate(earlier.value) : null;
-    if (form.dataset.lateOnly && !earlierAt) {  // after the window, only with its time
-      say(fieldMessages.recorded_at);
+    if (form.dataset.lateTime && !earlierAt) {  // after the window, only with its time
+      say(form.dataset.lateTime);
       if (earlier) { earlier.focus(); }
       return;
     }

@@ -8,7 +8,35 @@ import pytest
 from werkzeug.serving import make_server
 
 from diary.extensions import db
-from tests.conftest import PHONE, World, make_app
+from tests.conftest import PASSWORD, PHONE, World, make_app
+
+# The words of the matched elements that the layout broke across lines ("Englis / h"); a
+# word is a run of characters between spaces or slashes, so "America/Chicago" may wrap at
+# its slash. Text kept for screen readers only is not laid out for reading.
+SPLIT_WORDS = """els => els.flatMap(el => {
+  const split = [];
+  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  let node;
+  while ((node = walker.nextNode())) {
+    if (node.parentElement.closest(".visually-hidden")) continue;
+    const words = /[^\\s/]+/g;
+    let m;
+    while ((m = words.exec(node.data))) {
+      const range = document.createRange();
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      const lines = new Set([...range.getClientRects()].filter(r => r.width > 0)
+        .map(r => Math.round(r.top)));
+      if (lines.size > 1) split.push(m[0]);
+    }
+  }
+  return split;
+})"""
+
+
+def split_words(page, selector: str) -> list[str]:
+    """The words inside ``selector`` that are broken across two lines."""
+    return page.locator(selector).evaluate_all(SPLIT_WORDS)
 
 
 class LiveServer:
@@ -53,3 +81,12 @@ def phone(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+def sign_in(page, base_url: str, email: str = "doc@a.example") -> None:
+    """The clinic's sign-in, as a clinician types it."""
+    page.goto(f"{base_url}/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/")

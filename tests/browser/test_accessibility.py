@@ -8,6 +8,7 @@ import pytest
 
 from diary.extensions import db
 from diary.models import Block
+from tests.browser.conftest import split_words
 from tests.conftest import PASSWORD, add_entries
 
 axe_package = pytest.importorskip("axe_playwright_python")
@@ -102,6 +103,32 @@ def test_patient_page_at_320_px_landscape_and_200_percent_text(browser, diary_wi
         "els => els.map(e => [e.getBoundingClientRect().width, e.getBoundingClientRect().height])"
     )
     assert all(w >= 48 and h >= 48 for w, h in sizes)
+    context.close()
+
+
+@pytest.mark.parametrize("language", ["en-US", "es-ES"])
+@pytest.mark.parametrize(
+    "viewport, text_size",
+    [({"width": 320, "height": 640}, "100%"), ({"width": 390, "height": 844}, "200%")],
+    ids=["320px", "200%-text"],
+)
+def test_patient_page_breaks_no_word_and_keeps_its_trend_bars(
+    browser, diary_with_entries, language, viewport, text_size
+):
+    context = browser.new_context(
+        viewport=viewport, is_mobile=True, has_touch=True, locale=language
+    )
+    page = context.new_page()
+    page.goto(diary_with_entries)
+    page.evaluate(f"document.documentElement.style.fontSize = '{text_size}'")
+    page.locator("details.optional summary").click()  # the optional fields too
+    assert split_words(page, "main") == []
+    # Each score's bar has room to show its length: at least half the list's width.
+    widths = page.locator("#saved-list").evaluate(
+        "list => [...list.querySelectorAll('.trend')].map("
+        "t => t.getBoundingClientRect().width / list.getBoundingClientRect().width)"
+    )
+    assert len(widths) == 2 and min(widths) >= 0.5, widths
     context.close()
 
 

@@ -6,26 +6,8 @@ import pytest
 
 from diary.extensions import db
 from diary.models import Block
+from tests.browser.conftest import split_words
 from tests.conftest import PASSWORD, add_entries, make_block
-
-SPLIT_WORDS = """els => els.flatMap(el => {
-  const split = [];
-  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
-  let node;
-  while ((node = walker.nextNode())) {
-    const words = /\\S+/g;
-    let m;
-    while ((m = words.exec(node.data))) {
-      const range = document.createRange();
-      range.setStart(node, m.index);
-      range.setEnd(node, m.index + m[0].length);
-      const lines = new Set([...range.getClientRects()].filter(r => r.width > 0)
-        .map(r => Math.round(r.top)));
-      if (lines.size > 1) split.push(m[0]);
-    }
-  }
-  return split;
-})"""
 
 
 @pytest.mark.parametrize("width", [1366, 800])
@@ -51,6 +33,6 @@ def test_no_word_breaks_in_headers_or_verdicts(live_app, browser, width):
     ]:
         page.emulate_media(media=media)
         page.goto(live_app.base_url + path)
-        split = page.locator("th, .verdict, td:first-child").evaluate_all(SPLIT_WORDS)
+        split = split_words(page, "th, .verdict, td:first-child")
         assert split == [], (path, media, split)
     page.close()

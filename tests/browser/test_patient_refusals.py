@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -122,3 +123,33 @@ def test_a_side_effect_ticked_on_the_phone_is_sent_with_the_score(live_app, phon
         entry = db.session.execute(select(DiaryEntry)).scalar_one()
         assert (entry.side_effects, entry.side_effect_note) == (["weakness"], "right leg")
     expect(phone.get_by_role("heading", name="Your clinic")).to_have_count(1)
+
+
+@pytest.mark.parametrize(
+    "language, offset, reason",
+    [
+        ("en-US", timedelta(hours=-1), "The time cannot be before the procedure."),
+        ("en-US", timedelta(hours=5), "The time cannot be in the future."),
+        ("es-ES", timedelta(hours=-1), "La hora no puede ser anterior al procedimiento."),
+        ("es-ES", timedelta(hours=5), "La hora no puede ser en el futuro."),
+    ],
+)
+def test_a_refused_time_says_the_servers_reason_in_the_pages_language(
+    live_app, browser, language, offset, reason
+):
+    """Not "the diary window is over" while it is open: the clinic's own reason."""
+    context = browser.new_context(**PHONE, locale=language)
+    page = context.new_page()
+    with live_app.app_context():
+        block = db.session.get(Block, live_app.world.block_id)
+        wrong = block.performed_at + offset if offset.total_seconds() < 0 else utcnow() + offset
+        wall = utc_to_clinic_time(wrong, block.clinic.timezone).strftime("%Y-%m-%dT%H:%M")
+    open_diary(page, live_app)
+    page.get_by_role("radio", name="3", exact=True).tap()
+    page.locator("details.optional summary").tap()
+    page.fill("#recorded_at", wall)
+    page.locator("button.save").tap()
+    refused = page.locator("#refused-reason")
+    expect(refused).to_have_text(reason)
+    assert entries(live_app) == []
+    context.close()
