@@ -19,11 +19,11 @@ from sqlalchemy.orm import joinedload
 from diary import charts, summaries
 from diary.access import clinic_block_or_404
 from diary.extensions import db
-from diary.models import Block
+from diary.models import Block, utcnow
 from diary.records import export, export_xlsx, pdf
 from diary.services.analysis import analyse_block
 from diary.services.audit import record_audit
-from diary.services.progress import awaited_for
+from diary.services.progress import awaited_for, diary_statuses
 from diary.services.settings import analysis_settings
 
 chart_cache = charts.ChartCache()
@@ -92,7 +92,12 @@ def xlsx_response(
     record_audit(action, by=current_user, target=target, detail=detail)
     db.session.commit()
     return Response(
-        body, mimetype=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+        body,
+        mimetype=XLSX,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
     )
 
 
@@ -131,7 +136,9 @@ def chart_response(block_id: int, fmt: str) -> Response:
         body = chart_cache.get_or_render(etag, render)
         response = Response(body, mimetype=charts.FORMATS[fmt])
         response.set_etag(etag)
-        response.headers["Cache-Control"] = "private, no-cache"
+    # A chart shows a patient's diary: kept by no cache, the browser's disk included (its
+    # ETag still spares the server a drawing for a client that sends If-None-Match).
+    response.headers["Cache-Control"] = "no-store"
     db.session.commit()  # once drawn: a commit first would have the drawing read all again
     return response
 
@@ -181,11 +188,16 @@ def csv_response(
 def block_csv_response(block: Block) -> Response:
     """The block's diary as CSV, audited with its row count (also served by the API)."""
     summary = summaries.summarise(block, analysis_settings(block.clinic))
+    (status,) = diary_statuses([block], [summary], utcnow())
     return csv_response(
         export.ENTRY_COLUMNS,
         [
             export.entry_lines(
-                block, summary, map(export.entry_values, block.entries), block.clinic.timezone
+                block,
+                summary,
+                map(export.entry_values, block.entries),
+                block.clinic.timezone,
+                status,
             )
         ],
         f"block-{block.id}-diary.csv",
