@@ -21,6 +21,7 @@ from pydantic import (
     PlainSerializer,
     WithJsonSchema,
     create_model,
+    model_validator,
 )
 
 from diary import anatomy, relief
@@ -452,11 +453,22 @@ _AnalysisFields: Any = answer_of(
     relief=list[ReliefPoint],
     sustained=list[Sustained],
     coverage=Coverage,
+    response_duration_h=Hours | None,
+    response_open=bool | None,
 )
 
 
 class Analysis(_AnalysisFields):
-    """The reading of one block's diary, as diary/relief produces it."""
+    """The reading of one block's diary, as diary/relief produces it. Without a response
+    (relief never held at the threshold) its duration and openness are null, as the files
+    leave them empty: 0.0 h is a real response, of a single entry."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def no_response_is_null(cls, value: Any) -> Any:
+        if isinstance(value, dict) and value.get("response_start_h") is None:
+            value = value | {"response_duration_h": None, "response_open": None}
+        return value
 
 
 class BlockAnalysis(Analysis):
