@@ -143,6 +143,18 @@ def chart_response(block_id: int, fmt: str) -> Response:
     return response
 
 
+def commit_keeping_loaded() -> None:
+    """Commit, keeping what is loaded: a streamed body is read after this request's
+    session has closed (a server streams the response once the view has returned), so
+    what its rows are made from must stay loaded."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
 def csv_response(
     columns: list[str],
     groups: Iterable[list[str]],
@@ -158,14 +170,7 @@ def csv_response(
     user = current_user._get_current_object()
     detail = detail or {}
     record_audit(f"{action}.start", by=user, target=target, detail=detail)
-    # The body is read after this request's session has closed (a server streams the
-    # response once the view has returned): what the rows are made from must stay loaded.
-    session = db.session()
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
+    commit_keeping_loaded()
     counter = RowCounter(groups)
 
     def body() -> Iterator[str]:

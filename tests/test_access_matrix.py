@@ -209,9 +209,7 @@ MATRIX = {
     "api.block_fhir": ("GET", "/api/v1/blocks/{block}/fhir", None, API_OBJECT),
     "api.block_link": ("POST", "/api/v1/blocks/{block}/link/revoke", None, API_OBJECT),
     # Every clinic-wide export, to a clinic's token as to its signed-in clinicians.
-    "api.export_entries": ("GET", "/api/v1/exports/entries.csv", None, API_LIST),
-    "api.export_blocks": ("GET", "/api/v1/exports/blocks.xlsx", None, API_LIST),
-    "api.export_corrections": ("GET", "/api/v1/exports/corrections.csv", None, API_LIST),
+    "api.clinic_export": ("GET", "/api/v1/exports/blocks.xlsx", None, API_LIST),
     "api.research_export": (
         "GET",
         "/api/v1/exports/research/redcap-import.csv",

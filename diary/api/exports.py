@@ -15,6 +15,11 @@ from diary.records import downloads
 FILTERS = "; the query takes the exports page's filters"
 
 
+def _any(words) -> str:
+    """A rule's choice of words, as Flask's ``any`` converter reads it."""
+    return "any(" + ", ".join(f"'{word}'" for word in words) + ")"
+
+
 def _chosen(query: schemas.ExportQuery):
     return downloads.block_filter(
         current_user.clinic.timezone,
@@ -30,70 +35,46 @@ def _detail() -> dict:
     return {"filters": {k: v for k, v in request.args.items() if v}}
 
 
-def _export_operations(kind: str, what: str):
-    """The CSV and the .xlsx of one export, as two operations of one view."""
-
-    def register(view):
-        for fmt, answer in (("csv", CSV), ("xlsx", XLSX)):
-            api.get(
-                f"/exports/{kind}.{fmt}",
-                summary=f"{what} ({'CSV' if fmt == 'csv' else 'Excel workbook'}){FILTERS}",
-                query=schemas.ExportQuery,
-                answers={200: answer},
-                endpoint=f"export_{kind}",
-                defaults={"kind": kind, "fmt": fmt},
-            )(view)
-        return view
-
-    return register
-
-
-@_export_operations("entries", "Every entry of the chosen blocks, one row each")
-@_export_operations("blocks", "The chosen blocks, one row each, with their verdicts")
-@_export_operations("corrections", "Every correction of the chosen blocks' entries")
+@api.get(
+    f"/exports/<{_any(downloads.EXPORT_COLUMNS)}:kind>.<any(csv, xlsx):fmt>",
+    summary="Every entry of the chosen blocks (entries), the blocks with their verdicts "
+    f"(blocks) or the entries' corrections (corrections), as CSV or an Excel workbook{FILTERS}",
+    query=schemas.ExportQuery,
+    answers={200: [CSV, XLSX]},
+    problems=(404,),
+    notes={404: "No such export"},
+)
 def clinic_export(kind: str, fmt: str, query: schemas.ExportQuery):
-    return downloads.export_file(kind, fmt, _chosen(query), current_user, _detail())
+    user = current_user._get_current_object()
+    return downloads.export_file(kind, fmt, _chosen(query), user, _detail())
 
 
-def _research_operation(name: str):
-    return api.get(
-        f"/exports/research/{name}.csv",
-        summary=f"Research file: {downloads.RESEARCH_FILES[name]}{FILTERS}",
-        query=schemas.ExportQuery,
-        answers={200: CSV},
-        endpoint="research_export",
-        defaults={"name": name},
-    )
-
-
-@_research_operation("wide")
-@_research_operation("series")
-@_research_operation("redcap-dictionary")
-@_research_operation("redcap-import")
+@api.get(
+    f"/exports/research/<{_any(downloads.RESEARCH_FILES)}:name>.csv",
+    summary="The research files: wide (a row per block, a pain column per scheduled time), "
+    f"series, and the REDCap data dictionary with its import file{FILTERS}",
+    query=schemas.ExportQuery,
+    answers={200: CSV},
+    problems=(404,),
+    notes={404: "No such file"},
+)
 def research_export(name: str, query: schemas.ExportQuery):
-    return downloads.research_file(name, _chosen(query), current_user, _detail())
+    user = current_user._get_current_object()
+    return downloads.research_file(name, _chosen(query), user, _detail())
 
 
-def _schema_operation(name: str):
-    return api.get(
-        f"/exports/{name}.schema.json",
-        summary=f"The Frictionless Table Schema of /exports/{name}.csv{FILTERS}",
-        query=schemas.ExportQuery,
-        answers={200: JSON_OBJECT},
-        endpoint="export_schema",
-        defaults={"name": name},
-    )
-
-
-def _each_schema(view):
-    for name in downloads.SCHEMA_FILES:
-        _schema_operation(name)(view)
-    return view
-
-
-@_each_schema
+@api.get(
+    f"/exports/<{_any(downloads.SCHEMA_FILES)}:name>.schema.json",
+    summary="The Frictionless Table Schema of an export (the wide and REDCap files' columns "
+    f"depend on the chosen blocks){FILTERS}",
+    query=schemas.ExportQuery,
+    answers={200: JSON_OBJECT},
+    problems=(404,),
+    notes={404: "No such file"},
+)
 def export_schema(name: str, query: schemas.ExportQuery):
-    return downloads.table_schema(name, _chosen(query), current_user)
+    user = current_user._get_current_object()
+    return downloads.table_schema(name, _chosen(query), user)
 
 
 @api.get(
@@ -106,9 +87,10 @@ def export_schema(name: str, query: schemas.ExportQuery):
     notes={409: "The clinic has not set its MRN identifier system (Settings → Records)"},
 )
 def fhir_export(query: schemas.FhirExportQuery):
+    user = current_user._get_current_object()
     try:
         return downloads.fhir_file(
-            _chosen(query), current_user, _detail(), transaction=query.bundle == "transaction"
+            _chosen(query), user, _detail(), transaction=query.bundle == "transaction"
         )
     except downloads.NoMrnSystem as refused:
         raise ApiProblem(409, str(refused)) from None

@@ -52,11 +52,37 @@ PROBLEM_DESCRIPTIONS = {
     422: "A field breaks the document's rules: `errors` names each one",
     429: "Too many requests: wait a minute (the Retry-After header says how long)",
 }
+# Where an answer leads (OpenAPI links): the block's diary link reaches the diary's own
+# operations, and an entry logged can be corrected. A generated client, or a stateful
+# test, follows them.
+_TOKEN = {"token": "$response.body#/diary_token"}
+LINKS: dict[tuple[str, str], dict[str, dict]] = {
+    ("POST", "/blocks"): {
+        "ReadTheDiary": {"operationId": "diary", "parameters": _TOKEN},
+        "LogAnEntry": {"operationId": "diary_add_entry", "parameters": _TOKEN},
+        "AskForReminders": {"operationId": "diary_subscribe", "parameters": _TOKEN},
+        "TranscribeAnEntry": {
+            "operationId": "transcribe_entry",
+            "parameters": {"block_id": "$response.body#/id"},
+        },
+        "ExportItsFhir": {
+            "operationId": "block_fhir",
+            "parameters": {"block_id": "$response.body#/id"},
+        },
+    },
+    ("POST", "/diary/<token>/entries"): {
+        "CorrectTheEntry": {
+            "operationId": "diary_correct_entry",
+            "parameters": {"token": "$request.path.token", "entry_id": "$response.body#/id"},
+        },
+    },
+}
 # What the service refuses (422, naming the field) beyond what JSON Schema can state: a
 # rule that compares two times, or a body with the record already stored, or the clock.
 # The document lists these on the operation (x-refused-beyond-schema), so that a tool
 # sending data the schema calls valid knows which refusals to expect.
 RULES_BEYOND_SCHEMA: dict[tuple[str, str], tuple[str, ...]] = {
+    ("POST", "/blocks"): ("patient_id is a patient of your clinic",),
     ("PATCH", "/blocks/<int:block_id>"): (
         "the levels must be the region's, the concentration the agent's, with the block's "
         "stored values for the fields left out",
@@ -277,17 +303,22 @@ def as_response(value: Any) -> Any:
 
 # --- the document --------------------------------------------------------------------
 
-_PARAMETER = re.compile(r"<(?:(\w+):)?(\w+)>")
+# A rule's variable: <name>, <int:name> or <any(a, b):name>.
+_PARAMETER = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
 
 
 def openapi_path(rule: str) -> str:
-    return _PARAMETER.sub(lambda m: "{" + m.group(2) + "}", rule)
+    return _PARAMETER.sub(lambda m: "{" + m.group(3) + "}", rule)
 
 
 def _path_parameters(rule: str) -> list[dict]:
     parameters = []
-    for converter, name in _PARAMETER.findall(rule):
-        schema = ID_SCHEMA if converter == "int" else TOKEN_SCHEMA
+    for converter, arguments, name in _PARAMETER.findall(rule):
+        if converter == "any":
+            words = [word.strip().strip("'\"") for word in arguments.split(",")]
+            schema: dict = {"type": "string", "enum": words}
+        else:
+            schema = ID_SCHEMA if converter == "int" else TOKEN_SCHEMA
         parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
     return parameters
 
@@ -297,9 +328,21 @@ def _query_parameters(model: type[BaseModel], components: dict) -> list[dict]:
     components.update(schema.pop("$defs", {}))
     required = set(schema.get("required", []))
     return [
-        {"name": name, "in": "query", "required": name in required, "schema": prop}
+        {"name": name, "in": "query", "required": name in required, "schema": _not_null(prop)}
         for name, prop in schema["properties"].items()
     ]
+
+
+def _not_null(schema: dict) -> dict:
+    """A query parameter's schema without its ``null``: a parameter left out is None, and
+    a query string has no null to send."""
+    options = [o for o in schema.get("anyOf", []) if o != {"type": "null"}]
+    if not options or len(options) == len(schema.get("anyOf", [])):
+        return schema
+    rest = {k: v for k, v in schema.items() if k not in ("anyOf", "default")}
+    if len(options) == 1:
+        return rest | options[0]
+    return rest | {"anyOf": options}
 
 
 def _ref(model: type[BaseModel]) -> dict:
@@ -311,8 +354,10 @@ def _answer(status: int, answer: Any, note: str | None) -> dict:
     if answer is NOTHING:
         return {"description": description}
     if isinstance(answer, tuple):
-        media, schema = answer
-        return {"description": description, "content": {media: {"schema": schema}}}
+        answer = [answer]
+    if isinstance(answer, list):  # media types, e.g. [CSV, XLSX]: the path says which
+        content = {media: {"schema": schema} for media, schema in answer}
+        return {"description": description, "content": content}
     return {"description": description, "content": {"application/json": {"schema": _ref(answer)}}}
 
 
@@ -393,6 +438,11 @@ def openapi_document(api: ApiBlueprint, server_url: str, info: dict) -> dict:
             str(status): _answer(status, answer, op.notes.get(status))
             for status, answer in op.answers.items()
         }
+        links = LINKS.get((op.method, op.rule))
+        if links:
+            for status in ("200", "201"):
+                if status in responses:
+                    responses[status]["links"] = links
         rules = RULES_BEYOND_SCHEMA.get((op.method, op.rule), ())
         responses.update({str(code): problem(code, rules, op.notes) for code in op.problems})
         operation["responses"] = responses

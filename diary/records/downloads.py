@@ -23,7 +23,7 @@ from diary.services.audit import record_audit
 from diary.services.blocks import agent_label
 from diary.services.dashboard import BlockFilter
 from diary.services.settings import diary_schedule
-from diary.web import csv_response, xlsx_response
+from diary.web import commit_keeping_loaded, csv_response, xlsx_response
 
 EXPORT_COLUMNS = {
     "entries": export.ENTRY_COLUMNS,
@@ -205,7 +205,7 @@ def fhir_file(chosen: BlockFilter, user: User, detail: dict, transaction: bool) 
     records = current_app.config["PUBLIC_URL"].rstrip("/")
     mrn_system, now, schedule = clinic.mrn_system, utcnow(), diary_schedule(clinic)
     record_audit("export.clinic_fhir.start", by=user, detail=detail)
-    db.session.commit()
+    commit_keeping_loaded()
     counted = {"blocks": 0}
 
     def diaries(chunk: int = 50) -> Iterator[list[tuple[str, dict]]]:
