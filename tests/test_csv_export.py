@@ -665,3 +665,35 @@ def test_the_readmes_pandas_recipe_types_every_column(client, signed_in, tmp_pat
     assert set(entries["mrn"]) == {"00123"} and set(entries["patient"]) == {"NA"}
     assert entries["due_at"].notna().any() and entries["on_time"].notna().any()
     assert "None" in set(entries["note"].dropna())
+
+
+def test_quick_corrections_keep_the_corrections_files_key(client, signed_in, tmp_path):
+    """Three corrections of one entry within a second: each its own row, keyed on its id."""
+    url = f"/api/v1/diary/{signed_in.block.diary_token}/entries"
+    entry = client.post(url, json={"pain": 6}).get_json()
+    for pain in (5, 4, 3):
+        assert client.patch(f"{url}/{entry['id']}", json={"pain": pain}).status_code == 200
+    body = client.get("/exports/corrections.csv").get_data()
+    schema = client.get("/exports/corrections.schema.json").get_json()
+    assert schema["primaryKey"] == ["correction_id"]
+    assert frictionless_errors(tmp_path, "corrections", body, schema) == []
+    rows = read_csv(client.get("/exports/corrections.csv"))
+    assert [r["was_pain"] for r in rows] == ["6", "5", "4"]
+    assert len({r["correction_id"] for r in rows}) == 3
+    assert len({(r["entry_id"], r["replaced_at"]) for r in rows}) < 3  # the old key clashed
+
+
+def test_the_summary_says_whether_each_verdict_is_final(client, signed_in):
+    from tests.conftest import block_at
+
+    add_entries(signed_in.block, {0.25: 1, 0.5: 0})  # three hours in: running
+    finished = block_at(signed_in, timedelta(days=-3))
+    add_entries(finished, {0.25: 1, 0.5: 0, 1: 1, 2: 1, 4: 6})
+    db.session.commit()
+    rows = {r["block_id"]: r for r in read_csv(client.get("/exports/blocks.csv"))}
+    running = rows[str(signed_in.block.id)]
+    assert (running["diary_status"], running["provisional"]) == ("in_progress", "true")
+    done = rows[str(finished.id)]
+    assert done["diary_status"] in ("complete", "expired") and done["provisional"] == "false"
+    entries = read_csv(client.get(f"/blocks/{signed_in.block.id}/entries.csv"))
+    assert {(r["diary_status"], r["provisional"]) for r in entries} == {("in_progress", "true")}
