@@ -167,6 +167,10 @@ def test_the_patients_diary_form_refuses_control_characters(client, world):
     response = client.post(url, data={"pain": "3", "note": "ok\x1bnot"})
     assert response.status_code == 400
     assert "control characters" in response.get_data(as_text=True)
+    spanish = client.post(
+        url, data={"pain": "3", "note": "ok\x1bnot"}, headers={"Accept-Language": "es"}
+    )
+    assert "caracteres de control invisibles" in spanish.get_data(as_text=True)
     assert count(DiaryEntry) == 0
     response = client.post(url, data={"pain": "3", "note": "first line\r\nsecond"})
     assert response.status_code == 302
