@@ -155,3 +155,9 @@ def test_the_wide_schema_types_each_column(client, signed_in):
     assert fields["performed_at"]["type"] == "datetime"
     assert fields["provisional"]["type"] == "boolean"
     assert "in_progress" in fields["diary_status"]["constraints"]["enum"]
+
+
+def test_every_series_column_is_described_for_its_schema():
+    from diary.records import research
+
+    assert set(research.SERIES_COLUMNS) <= set(research.SERIES_FIELDS)

@@ -294,6 +294,9 @@ SERIES_FIELDS: dict[str, tuple[str, str]] = {
     "lcd_reason": ("string", "why"),
     "consensus_2020_met": ("boolean", "the 2020 multisociety consensus criterion is met"),
     "consensus_2020_reason": ("string", "why"),
+    # A status or criterion resting on a running diary is provisional (issue 21).
+    "provisional": ("boolean", "rests on a diary still running: may change"),
+    "awaiting": ("string", "what the running diary it rests on waits for"),
 }
 SERIES_CONSTRAINTS: dict[str, dict] = {
     "patient_id": {"required": True, "minimum": 1},
