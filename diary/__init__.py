@@ -82,6 +82,7 @@ RECORD_TYPES = {
     "application/problem+json",
     "application/fhir+json",
     "application/schema+json",
+    "application/manifest+json",  # a diary's manifest: its token is in start_url
 }
 
 
@@ -149,11 +150,15 @@ def _has_nul(value) -> bool:
 
 
 def refuse_nul_characters() -> None:
-    """No text we store may hold NUL (PostgreSQL refuses it): refuse such requests whole."""
+    """No text we store may hold NUL (PostgreSQL refuses it): refuse such requests whole.
+    An API body is left to the API, whose models refuse it naming the field (a 422)."""
     values = [*request.args.values(), *(request.view_args or {}).values()]
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         values += request.form.values()
-    if any(_has_nul(value) for value in values) or (request.is_json and _json_has_nul()):
+    api_body = request.blueprint == "api"
+    if any(_has_nul(value) for value in values) or (
+        request.is_json and not api_body and _json_has_nul()
+    ):
         abort(400)
 
 
@@ -165,7 +170,14 @@ def _json_has_nul() -> bool:
 
 
 class RowId(IntegerConverter):
-    """Ids in URLs: whole numbers that fit the database's integer, else a plain 404."""
+    """Ids in URLs: whole numbers that fit the database's integer, else a plain 404. The
+    pattern itself takes only 1 to 2**31 - 1, so that an address with another number
+    matches no route whatever the method (a 404, never a 405 where GET answers 404)."""
+
+    regex = (
+        r"(?:[1-9]\d{0,8}|1\d{9}|20\d{8}|21[0-3]\d{7}|214[0-6]\d{6}|2147[0-3]\d{5}"
+        r"|21474[0-7]\d{4}|214748[0-2]\d{3}|2147483[0-5]\d{2}|21474836[0-3]\d|214748364[0-7])"
+    )
 
     def __init__(self, url_map, *args, **kwargs):
         super().__init__(url_map, min=1, max=2**31 - 1)

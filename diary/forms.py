@@ -2,15 +2,47 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from wtforms import RadioField
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, RadioField, StringField
 from wtforms.validators import ValidationError
 
 from diary.vocabulary import PLAUSIBLE_YEARS
 
 PAIN_WORDS = {0: "No pain", 5: "Moderate", 10: "Worst imaginable"}
+# What typed text may not hold: C0 control characters but tab and line feed (they break
+# the exports' files, and PostgreSQL stores no NUL). The API states the same rule.
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f]")
+
+
+def printable_text(form, field) -> None:
+    """A WTForms validator: no control character but tab and line break. A browser sends
+    a text area's line breaks as CR LF: they are kept as line feeds."""
+    if not isinstance(field.data, str):
+        return
+    field.data = field.data.replace("\r\n", "\n").replace("\r", "\n")
+    if CONTROL_CHARACTER.search(field.data):
+        raise ValidationError(
+            _l("Remove the invisible control characters from this text (pasted, perhaps).")
+        )
+
+
+class PlainTextForm(FlaskForm):
+    """A form whose typed text fields all refuse control characters (printable_text)."""
+
+    def validate(self, extra_validators=None):
+        extra = {name: list(checks) for name, checks in (extra_validators or {}).items()}
+        for field in self:
+            typed = isinstance(field, StringField) and not isinstance(
+                field, HiddenField | PasswordField
+            )
+            if typed:
+                extra.setdefault(field.name, []).append(printable_text)
+        return super().validate(extra)
 
 
 class ScoreField(RadioField):

@@ -23,6 +23,7 @@ from diary.models import Block, utcnow
 from diary.records import export, export_xlsx, pdf
 from diary.services import analysis
 from diary.services.audit import record_audit
+from diary.services.progress import diary_statuses
 from diary.services.settings import analysis_settings
 
 chart_cache = charts.ChartCache()
@@ -91,7 +92,12 @@ def xlsx_response(
     record_audit(action, by=current_user, target=target, detail=detail)
     db.session.commit()
     return Response(
-        body, mimetype=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+        body,
+        mimetype=XLSX,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
     )
 
 
@@ -134,9 +140,23 @@ def chart_response(block_id: int, fmt: str) -> Response:
         body = chart_cache.get_or_render(etag, render)
         response = Response(body, mimetype=charts.FORMATS[fmt])
         response.set_etag(etag)
-        response.headers["Cache-Control"] = "private, no-cache"
+    # A chart shows a patient's diary: kept by no cache, the browser's disk included (its
+    # ETag still spares the server a drawing for a client that sends If-None-Match).
+    response.headers["Cache-Control"] = "no-store"
     db.session.commit()  # once drawn: a commit first would have the drawing read all again
     return response
+
+
+def commit_keeping_loaded() -> None:
+    """Commit, keeping what is loaded: a streamed body is read after this request's
+    session has closed (a server streams the response once the view has returned), so
+    what its rows are made from must stay loaded."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def csv_response(
@@ -154,14 +174,7 @@ def csv_response(
     user = current_user._get_current_object()
     detail = detail or {}
     record_audit(f"{action}.start", by=user, target=target, detail=detail)
-    # The body is read after this request's session has closed (a server streams the
-    # response once the view has returned): what the rows are made from must stay loaded.
-    session = db.session()
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
+    commit_keeping_loaded()
     counter = RowCounter(groups)
 
     def body() -> Iterator[str]:
@@ -184,11 +197,16 @@ def csv_response(
 def block_csv_response(block: Block) -> Response:
     """The block's diary as CSV, audited with its row count (also served by the API)."""
     summary = summaries.summarise(block, analysis_settings(block.clinic))
+    (status,) = diary_statuses([block], [summary], utcnow())
     return csv_response(
         export.ENTRY_COLUMNS,
         [
             export.entry_lines(
-                block, summary, map(export.entry_values, block.entries), block.clinic.timezone
+                block,
+                summary,
+                map(export.entry_values, block.entries),
+                block.clinic.timezone,
+                status,
             )
         ],
         f"block-{block.id}-diary.csv",

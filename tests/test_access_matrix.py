@@ -163,12 +163,7 @@ MATRIX = {
     "clinic.clinic_export": ("GET", "/exports/entries.csv", None, CLINIC_LIST_PAGE),
     "clinic.research_export": ("GET", "/exports/research/wide.csv", None, CLINIC_LIST_PAGE),
     "clinic.csv_schema": ("GET", "/exports/entries.schema.json", None, CLINIC_LIST_PAGE),
-    "clinic.research_series_schema": (
-        "GET",
-        "/exports/research/series.schema.json",
-        None,
-        CLINIC_LIST_PAGE,
-    ),
+    "clinic.fhir_export": ("GET", "/exports/fhir.json", None, CLINIC_LIST_PAGE),
     "clinic.settings": ("GET", "/settings", None, ADMIN_PAGE),
     "clinic.api_tokens": ("GET", "/settings/tokens", None, CLINIC_LIST_PAGE),
     "clinic.audit": ("GET", "/audit", None, ADMIN_PAGE),
@@ -220,6 +215,16 @@ MATRIX = {
     "api.block_chart": ("GET", "/api/v1/blocks/{block}/chart.svg", None, API_OBJECT),
     "api.block_fhir": ("GET", "/api/v1/blocks/{block}/fhir", None, API_OBJECT),
     "api.block_link": ("POST", "/api/v1/blocks/{block}/link/revoke", None, API_OBJECT),
+    # Every clinic-wide export, to a clinic's token as to its signed-in clinicians.
+    "api.clinic_export": ("GET", "/api/v1/exports/blocks.xlsx", None, API_LIST),
+    "api.research_export": (
+        "GET",
+        "/api/v1/exports/research/redcap-import.csv",
+        None,
+        API_LIST,
+    ),
+    "api.export_schema": ("GET", "/api/v1/exports/wide.schema.json", None, API_LIST),
+    "api.fhir_export": ("GET", "/api/v1/exports/fhir", None, API_LIST),
     "api.get_settings": ("GET", "/api/v1/clinic/settings", None, API_LIST),
     "api.update_settings": (
         "PATCH",
@@ -272,6 +277,9 @@ class Scene:
     def __init__(self, world):
         self.world = world
         self.admin = make_user(world.clinic, "admin@a.example", role="admin")
+        # FHIR exports wait for each clinic's own MRN identifier system.
+        world.clinic.mrn_system = "urn:oid:1.2.3.1"
+        world.other_clinic.mrn_system = "urn:oid:1.2.3.2"
         add_entries(world.block, {0.25: 2})
         self.entry = world.block.entries[0]
         self.expired = make_block(

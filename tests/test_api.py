@@ -239,6 +239,7 @@ def test_analysis_is_the_value_the_block_page_shows(api, client, world):
 
 def test_entries_csv_chart_and_fhir(api, world):
     add_entries(world.block, {0.25: 1, 0.5: 0})
+    world.clinic.mrn_system = "urn:oid:1.2.3"
     db.session.commit()
     entries = api.get(f"/blocks/{world.block.id}/entries").get_json()["items"]
     assert [e["pain"] for e in entries] == [1, 0] and entries[0]["relief_pct"] == 87.5

@@ -29,14 +29,14 @@ DOCUMENTED_HEADER = (
     "hours_since_block,pain,relief_pct,reported_relief_pct,activity,note,edited,source,"
     # Added at the end (the columns before never move):
     "counts,not_counted_because,due_at,made_at,on_time,recorded_at_local,clinic_timezone,"
-    "birth_year"
+    "birth_year,diary_status,provisional"
 )
 DOCUMENTED_SUMMARY_HEADER = (
     "block_id,patient,mrn,performed_at,region,levels,side,purpose,sequence,agent,"
     "concentration_pct,agent_label,volume_ml_per_level,steroid,sedation,baseline_pain,verdict,"
     "threshold_pct,peak_relief_pct,response_duration_h,entries,peak_at_h,onset_h,response_open,"
     "duration_class,duration_50_h,duration_80_h,warnings,"
-    "performed_at_local,clinic_timezone,birth_year"
+    "performed_at_local,clinic_timezone,birth_year,diary_status,provisional"
 )
 
 
@@ -372,6 +372,8 @@ def test_entry_lines_are_what_the_csv_module_writes(baseline, rows):
             local,
             "America/Chicago",
             "",
+            "in_progress",
+            "true",
         ]
         expected.append(export.csv_line(export.block_cells(block, summary) + cells))
         values = (7, n, recorded, submitted, pain, reported, activity, note, edited, source)
@@ -382,8 +384,8 @@ def test_entry_lines_are_what_the_csv_module_writes(baseline, rows):
         ]
         from_text.append((7, n, *stored[:2], *values[4:8], int(edited), source, *stored[2:]))
     tz = "America/Chicago"
-    assert export.entry_lines(block, summary, from_datetimes, tz) == expected
-    assert export.entry_lines(block, summary, from_text, tz) == expected
+    assert export.entry_lines(block, summary, from_datetimes, tz, "in_progress") == expected
+    assert export.entry_lines(block, summary, from_text, tz, "in_progress") == expected
 
 
 def test_each_entry_says_whether_it_counts_when_it_was_due_and_in_clinic_time(client, signed_in):
@@ -442,54 +444,127 @@ def test_corrections_have_their_own_export_with_the_replaced_values(client, sign
     assert [f["name"] for f in schema["fields"]] == export.CORRECTION_COLUMNS
 
 
-def test_the_xlsx_download_keeps_mrns_as_text_and_times_as_dates(client, signed_in):
+def workbook_rows(response):
     import openpyxl
 
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    book = openpyxl.load_workbook(io.BytesIO(response.get_data()))
+    return book.active, list(book.active.iter_rows())
+
+
+def test_the_xlsx_download_keeps_mrns_as_text_and_times_as_dates(client, signed_in):
     signed_in.patient.mrn = "00123"
     signed_in.block.activities = ["=HYPERLINK(1)"]
     db.session.commit()
     add_entries(signed_in.block, {0.25: 1, 0.5: 0})
     response = client.get("/exports/entries.xlsx")
-    assert response.status_code == 200
     assert response.mimetype.endswith("spreadsheetml.sheet")
-    sheet = openpyxl.load_workbook(io.BytesIO(response.get_data())).active
-    rows = list(sheet.iter_rows())
+    sheet, rows = workbook_rows(response)
     header = [cell.value for cell in rows[0]]
-    assert header == export.ENTRY_COLUMNS
-    ours = [r for r in rows[1:] if r[header.index("block_id")].value == signed_in.block.id]
+    # The CSV's columns, each date-time column's header naming the zone of its cells.
+    assert header == [
+        f"{name} (UTC)" if export.ALL_FIELDS[name][0] == "datetime" else name
+        for name in export.ENTRY_COLUMNS
+    ]
+    assert "recorded_at (UTC)" in header
+    names = export.ENTRY_COLUMNS
+    ours = [r for r in rows[1:] if r[names.index("block_id")].value == signed_in.block.id]
     assert len(ours) == 2
-    first = {name: cell for name, cell in zip(header, ours[0], strict=True)}
+    first = {name: cell for name, cell in zip(names, ours[0], strict=True)}
     assert first["mrn"].value == "00123" and first["mrn"].data_type == "s"
     assert isinstance(first["recorded_at"].value, datetime)
     assert first["recorded_at"].value == signed_in.block.entries[0].recorded_at.astimezone(
         UTC
     ).replace(tzinfo=None, microsecond=0)
     assert first["pain"].value == 1 and first["relief_pct"].value == 87.5
-    assert first["steroid"].value is False
+    assert first["steroid"].value is False and first["provisional"].value is True
     assert all(cell.data_type != "f" for row in rows for cell in row)  # no formulas
     audit = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "export.clinic_entries_xlsx")
     ).one()
     assert audit.detail["rows"] >= 2
-    summary = openpyxl.load_workbook(io.BytesIO(client.get("/exports/blocks.xlsx").get_data()))
-    assert summary.active.max_row >= 2
+    _, summary_rows = workbook_rows(client.get("/exports/blocks.xlsx"))
+    assert len(summary_rows) >= 2
 
 
-def test_pandas_keeps_leading_zeros_with_the_readmes_recipe(client, signed_in):
-    import pandas as pd
+def test_xlsx_columns_are_wide_enough_for_their_dates(client, signed_in):
+    from openpyxl.utils import get_column_letter
 
-    signed_in.patient.mrn = "00123"
-    db.session.commit()
     add_entries(signed_in.block, {0.25: 1})
-    body = client.get(f"/blocks/{signed_in.block.id}/entries.csv").get_data()
-    frame = pd.read_csv(
-        io.BytesIO(body),
-        encoding="utf-8-sig",
-        dtype={"mrn": str},
-        parse_dates=["performed_at", "recorded_at", "submitted_at"],
-    )
-    assert frame["mrn"].tolist() == ["00123"]
-    assert str(frame["recorded_at"].dtype).startswith("datetime64")
+    sheet, rows = workbook_rows(client.get("/exports/entries.xlsx"))
+    for number, cell in enumerate(rows[0], start=1):
+        width = sheet.column_dimensions[get_column_letter(number)].width
+        assert width >= len(cell.value), cell.value  # the header is readable
+        if cell.value.endswith("(UTC)"):
+            assert width >= 19, cell.value  # yyyy-mm-dd hh:mm:ss, not ########
+    assert sheet.freeze_panes == "A2"
+
+
+FORMULAS = ["=cmd|' /C calc'!A0", "+1 stairs", "@SUM(A1)", "-2", ";=1"]
+
+
+def test_typed_files_carry_text_as_typed_without_the_csv_guard(client, signed_in):
+    block = signed_in.block
+    signed_in.patient.display_name = FORMULAS[0]
+    add_entries(block, {0.25: 1, 0.5: 0, 1: 2})
+    for entry, text in zip(block.entries, FORMULAS[1:], strict=False):
+        entry.note = text
+    block.entries[0].activity = FORMULAS[-1]
+    db.session.commit()
+    _, rows = workbook_rows(client.get("/exports/entries.xlsx"))
+    names = export.ENTRY_COLUMNS
+    cells = [{n: c.value for n, c in zip(names, row, strict=True)} for row in rows[1:]]
+    ours = [c for c in cells if c["block_id"] == block.id]
+    assert {c["patient"] for c in ours} == {FORMULAS[0]}
+    assert [c["note"] for c in ours] == FORMULAS[1:4]
+    assert ours[0]["activity"] == FORMULAS[-1]
+    assert not any(str(value).startswith("'") for c in cells for value in c.values())
+    # The CSV keeps its guard: there, a spreadsheet would run the cell.
+    csv_rows = read_csv(client.get(f"/blocks/{block.id}/entries.csv"))
+    assert csv_rows[0]["patient"] == "'" + FORMULAS[0]
+    assert csv_rows[0]["note"] == "'" + FORMULAS[1]
+
+
+CONTROL_TEXT = "a\x1cb\x00c\x0bd"
+EVERY_FILE = [
+    "/exports/entries.csv",
+    "/exports/blocks.csv",
+    "/exports/corrections.csv",
+    "/exports/entries.xlsx",
+    "/exports/blocks.xlsx",
+    "/exports/corrections.xlsx",
+    "/exports/research/wide.csv",
+    "/exports/research/series.csv",
+    "/exports/research/redcap-dictionary.csv",
+    "/exports/research/redcap-import.csv",
+    "/exports/fhir.json",
+]
+
+
+def test_every_export_survives_control_characters_stored_before(client, signed_in, database_url):
+    block = signed_in.block
+    # PostgreSQL stores no NUL at all; older text there may hold the other ones.
+    text = CONTROL_TEXT if database_url.startswith("sqlite") else CONTROL_TEXT.replace("\x00", "")
+    signed_in.clinic.mrn_system = "urn:oid:1.2.3"
+    signed_in.patient.display_name = text
+    signed_in.patient.mrn = text
+    url = f"/api/v1/diary/{block.diary_token}/entries"
+    entry = client.post(url, json={"pain": 6}).get_json()
+    client.patch(f"{url}/{entry['id']}", json={"pain": 2})
+    db.session.refresh(block)
+    for entry in block.entries:
+        entry.note = entry.activity = text
+    for revision in block.entries[0].revisions:
+        revision.note = text
+    db.session.commit()
+    for path in EVERY_FILE:
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        assert response.get_data(), path
+    sheet, rows = workbook_rows(client.get("/exports/entries.xlsx"))
+    patient = rows[1][export.ENTRY_COLUMNS.index("patient")].value
+    assert "\x1c" not in patient and "\ufffd" in patient
 
 
 def frictionless_errors(tmp_path, name: str, body: bytes, schema: dict) -> list[str]:
@@ -545,3 +620,80 @@ def test_exports_validate_against_their_schemas_and_a_mutated_file_fails(
     )
     duplicate = ("\ufeff" + "\r\n".join([lines[0], lines[1], lines[1]]) + "\r\n").encode()
     assert "primary-key" in frictionless_errors(tmp_path, "d", duplicate, schema)
+
+
+def readme_pandas_recipe() -> str:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    after = readme.split("With pandas, every column typed", 1)[1]
+    return after.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readmes_pandas_recipe_types_every_column(client, signed_in, tmp_path, monkeypatch):
+    import pandas as pd
+
+    signed_in.patient.mrn = "00123"
+    signed_in.patient.display_name = "NA"
+    db.session.commit()
+    add_entries(signed_in.block, {0.25: 1, 0.5: 0, 1: 1, 2: 1})
+    url = f"/api/v1/diary/{signed_in.block.diary_token}/entries"
+    entry = client.post(url, json={"pain": 6, "note": "None"}).get_json()
+    client.patch(f"{url}/{entry['id']}", json={"pain": 2})
+    for kind in ("entries", "blocks", "corrections"):
+        body = client.get(f"/exports/{kind}.csv").get_data()
+        (tmp_path / f"clinic-{kind}.csv").write_bytes(body)
+    monkeypatch.chdir(tmp_path)
+    loaded: dict = {}
+    exec(compile(readme_pandas_recipe(), "README.md", "exec"), loaded)  # noqa: S102
+    for kind, columns in (
+        ("entries", export.ENTRY_COLUMNS),
+        ("blocks", export.SUMMARY_COLUMNS),
+        ("corrections", export.CORRECTION_COLUMNS),
+    ):
+        frame = loaded[kind]
+        assert list(frame.columns) == columns
+        for name in columns:
+            kind_of, dtype = export.ALL_FIELDS[name][0], frame[name].dtype
+            if kind_of == "datetime":
+                assert str(dtype).startswith("datetime64") and str(dtype).endswith("UTC]"), name
+            elif kind_of == "boolean":
+                assert str(dtype) == "boolean", (kind, name, dtype)
+            elif kind_of in ("integer", "number"):
+                assert dtype.kind in "iuf", (kind, name, dtype)
+            elif not frame[name].isna().all():
+                assert not pd.api.types.is_numeric_dtype(dtype), (kind, name, dtype)
+    entries = loaded["entries"]
+    assert set(entries["mrn"]) == {"00123"} and set(entries["patient"]) == {"NA"}
+    assert entries["due_at"].notna().any() and entries["on_time"].notna().any()
+    assert "None" in set(entries["note"].dropna())
+
+
+def test_quick_corrections_keep_the_corrections_files_key(client, signed_in, tmp_path):
+    """Three corrections of one entry within a second: each its own row, keyed on its id."""
+    url = f"/api/v1/diary/{signed_in.block.diary_token}/entries"
+    entry = client.post(url, json={"pain": 6}).get_json()
+    for pain in (5, 4, 3):
+        assert client.patch(f"{url}/{entry['id']}", json={"pain": pain}).status_code == 200
+    body = client.get("/exports/corrections.csv").get_data()
+    schema = client.get("/exports/corrections.schema.json").get_json()
+    assert schema["primaryKey"] == ["correction_id"]
+    assert frictionless_errors(tmp_path, "corrections", body, schema) == []
+    rows = read_csv(client.get("/exports/corrections.csv"))
+    assert [r["was_pain"] for r in rows] == ["6", "5", "4"]
+    assert len({r["correction_id"] for r in rows}) == 3
+    assert len({(r["entry_id"], r["replaced_at"]) for r in rows}) < 3  # the old key clashed
+
+
+def test_the_summary_says_whether_each_verdict_is_final(client, signed_in):
+    from tests.conftest import block_at
+
+    add_entries(signed_in.block, {0.25: 1, 0.5: 0})  # three hours in: running
+    finished = block_at(signed_in, timedelta(days=-3))
+    add_entries(finished, {0.25: 1, 0.5: 0, 1: 1, 2: 1, 4: 6})
+    db.session.commit()
+    rows = {r["block_id"]: r for r in read_csv(client.get("/exports/blocks.csv"))}
+    running = rows[str(signed_in.block.id)]
+    assert (running["diary_status"], running["provisional"]) == ("in_progress", "true")
+    done = rows[str(finished.id)]
+    assert done["diary_status"] in ("complete", "expired") and done["provisional"] == "false"
+    entries = read_csv(client.get(f"/blocks/{signed_in.block.id}/entries.csv"))
+    assert {(r["diary_status"], r["provisional"]) for r in entries} == {("in_progress", "true")}

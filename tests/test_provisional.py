@@ -73,7 +73,7 @@ def test_a_pair_resting_on_a_running_diary_is_provisional_everywhere(client, sig
     assert (row["pair_provisional"], row["lcd_provisional"]) == ("true", "true")
     assert row["consensus_2020_provisional"] == "false"
     body = client.get("/exports/research/series.csv").get_data()
-    schema = client.get("/exports/research/series.schema.json").get_json()
+    schema = client.get("/exports/series.schema.json").get_json()
     assert list(row) == [field["name"] for field in schema["fields"]]
     assert frictionless_errors(tmp_path, "series", body, schema) == []
 

@@ -16,7 +16,7 @@ from diary.api.serializers import block_answer, entry_answer, patient_answer
 from diary.api.spec import CSV, FHIR, PNG, SVG
 from diary.extensions import db
 from diary.models import Block, DiaryEntry, Patient, utcnow
-from diary.records import fhir
+from diary.records import downloads, fhir
 from diary.schedule import DiarySchedule
 from diary.services import analysis as analysis_service
 from diary.services import blocks as blocks_service
@@ -25,6 +25,7 @@ from diary.services.analysis import analyse_block, analyse_series
 from diary.services.audit import record_audit
 from diary.services.block_changes import block_change_effect
 from diary.services.blocks import agent_label, reopen_link, revoke_link
+from diary.services.progress import awaited_for
 from diary.services.rejections import InputRejected
 from diary.services.settings import clinic_settings, update_clinic_settings
 from diary.web import block_csv_response, chart_response
@@ -323,10 +324,13 @@ def block_chart(block_id: int, fmt: str, query: schemas.ChartQuery):
     summary="The diary as a FHIR R4 Bundle (?bundle=transaction to load into a server)",
     query=schemas.FhirQuery,
     answers={200: FHIR},
-    problems=(404,),
+    problems=(404, 409),
+    notes={409: "The clinic has not set its MRN identifier system (Settings → Records)"},
 )
 def block_fhir(block_id: int, query: schemas.FhirQuery):
     block = clinic_block_or_404(block_id)
+    if not block.clinic.mrn_system:
+        raise ApiProblem(409, downloads.NO_MRN_SYSTEM)
     bundle = fhir.diary_bundle(
         block,
         agent_label(block),
@@ -335,6 +339,7 @@ def block_fhir(block_id: int, query: schemas.FhirQuery):
         records=current_app.config["PUBLIC_URL"].rstrip("/"),
         mrn_system=block.clinic.mrn_system,
         transaction=query.bundle == "transaction",
+        provisional=awaited_for(block) is not None,
     )
     record_audit("export.fhir", by=current_user, target=block, detail={"rows": len(block.entries)})
     db.session.commit()

@@ -8,22 +8,26 @@ components are generated from them (diary/api/spec.py).
 from __future__ import annotations
 
 import dataclasses
+import re
 from copy import copy
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal, get_type_hints
 
 from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
     WithJsonSchema,
     create_model,
+    model_validator,
 )
 
-from diary import relief
+from diary import anatomy, relief
+from diary.agents import CONCENTRATIONS, OTHER
 from diary.services.settings import SETTING_LIMITS, THRESHOLDS, WINDOW_HOURS
 from diary.vocabulary import (
     PLAUSIBLE_YEARS,
@@ -41,7 +45,7 @@ from diary.vocabulary import (
 MAX_ID = 2**31 - 1
 
 
-def _plausible_year(value: datetime) -> datetime:
+def _plausible_year(value: Any) -> Any:
     low, high = PLAUSIBLE_YEARS
     if not low <= value.year <= high:
         raise ValueError(f"must be a date between {low} and {high}")
@@ -74,7 +78,24 @@ Moment = Annotated[
 ]
 Hours = float
 Percent = float
-Text = Annotated[str, Field(max_length=200)]
+
+# Text a person typed holds no C0 control character but tab and line feed: they break the
+# files exports make (an xlsx, a FHIR string) and PostgreSQL stores no NUL. The document
+# states the rule as each field's pattern, and the same pattern is checked.
+PRINTABLE = r"^[^\x00-\x08\x0b-\x1f]*$"
+# ... and with something besides spaces.
+NOT_BLANK = r"^[^\x00-\x08\x0b-\x1f]*[^\s\x00-\x1f][^\x00-\x08\x0b-\x1f]*$"
+# An identifier system is a URI the clinic owns (spaces around it are dropped; empty
+# clears it).
+MRN_SYSTEM = r"^[ \t\n]*((https?://|urn:oid:|urn:uuid:)[^\x00-\x08\x0b-\x1f]*)?$"
+
+
+def typed(max_length: int, pattern: str = PRINTABLE, min_length: int | None = None) -> Any:
+    """The rules of typed text (see PRINTABLE): ``Annotated[str, typed(200)]``."""
+    return Field(max_length=max_length, min_length=min_length, pattern=pattern)
+
+
+Text = Annotated[str, typed(200)]
 
 
 class Input(BaseModel):
@@ -113,21 +134,47 @@ def changes_of(model: type[Input], name: str, leave_out: frozenset[str] = frozen
 
 
 class PatientInput(Input):
-    display_name: str = Field(min_length=1, max_length=100, pattern=r"\S")
-    mrn: str | None = Field(None, max_length=64)
+    display_name: Annotated[str, typed(100, NOT_BLANK, min_length=1)]
+    mrn: Annotated[str, typed(64)] | None = None
     birth_year: int | None = Field(None, ge=1900, le=2100)
+
+
+# Every facet joint level of every region (which region's, the document says per region).
+Level = Literal[tuple(level for levels in anatomy.LEVELS.values() for level in levels)]  # type: ignore[valid-type]
+
+
+def block_rules() -> list[dict]:
+    """What services/blocks.consistent_levels refuses, as JSON Schema (each region's
+    levels, each agent's concentrations, a name for an "other" agent), so that data the
+    document calls valid is never refused. Written as one ``anyOf`` per rule: generators
+    such as schemathesis's read it where they give up on ``if``/``then``."""
+    by_region = [
+        {"properties": {"region": {"const": region}, "levels": {"items": {"enum": list(levels)}}}}
+        for region, levels in anatomy.LEVELS.items()
+    ]
+    by_agent = []
+    for agent, concentrations in CONCENTRATIONS.items():
+        field, rule = (
+            ("agent_other", {"type": "string", "pattern": NOT_BLANK})
+            if agent == OTHER
+            else ("concentration", {"enum": list(concentrations)})
+        )
+        by_agent.append(
+            {"properties": {"agent": {"const": agent}, field: rule}, "required": [field]}
+        )
+    return [{"anyOf": by_region}, {"anyOf": by_agent}]
 
 
 class BlockFields(Input):
     performed_at: InputMoment
     region: Region
-    levels: list[Annotated[str, Field(max_length=10)]] = Field(min_length=1, max_length=10)
+    levels: list[Level] = Field(min_length=1, max_length=10)  # type: ignore[valid-type]
     side: Side
     purpose: Purpose
     sequence: Sequence
     agent: Agent
-    concentration: str | None = Field(None, max_length=10)
-    agent_other: str | None = Field(None, max_length=100)
+    concentration: Annotated[str, typed(10)] | None = None
+    agent_other: Annotated[str, typed(100)] | None = None
     volume_ml_per_level: float = Field(ge=0.1, le=5)
     steroid: bool = False
     sedation: Sedation = Sedation.NONE
@@ -136,6 +183,9 @@ class BlockFields(Input):
 
 
 class BlockInput(BlockFields):
+    # What the service checks across fields, stated in the document: each region's
+    # levels, each agent's concentrations, and a name for an "other" agent.
+    model_config = ConfigDict(json_schema_extra={"allOf": block_rules()})  # type: ignore[dict-item]
     patient_id: int = Field(ge=1, le=MAX_ID)
 
 
@@ -148,8 +198,8 @@ class EntryCorrection(Input):
     recorded_at: InputMoment | None = None
     pain: int = Field(ge=0, le=10)
     relief_pct: int | None = Field(None, ge=0, le=100)
-    activity: str | None = Field(None, max_length=200)
-    note: str | None = Field(None, max_length=1000)
+    activity: Text | None = None
+    note: Annotated[str, typed(1000)] | None = None
 
 
 class EntryChanges(Input):
@@ -159,8 +209,8 @@ class EntryChanges(Input):
     recorded_at: InputMoment = unchanged()
     pain: int = unchanged(ge=0, le=10)
     relief_pct: int | None = Field(None, ge=0, le=100)
-    activity: str | None = Field(None, max_length=200)
-    note: str | None = Field(None, max_length=1000)
+    activity: Text | None = None
+    note: Annotated[str, typed(1000)] | None = None
 
 
 class EntryInput(EntryCorrection):
@@ -169,7 +219,7 @@ class EntryInput(EntryCorrection):
     made_at: InputMoment | None = None
     client_id: str | None = Field(None, pattern=CLIENT_ID)
     side_effects: list[SideEffect] = Field(default_factory=list, max_length=len(SideEffect))
-    side_effect_note: str | None = Field(None, max_length=500)
+    side_effect_note: Annotated[str, typed(500)] | None = None
 
 
 class TranscribedEntry(EntryInput):
@@ -202,27 +252,27 @@ class SettingsChanges(Input):
     max_corrections_per_entry: int = _limited("max_corrections_per_entry")
     max_corrections_per_diary: int = _limited("max_corrections_per_diary")
     require_two_factor: bool = unchanged()
-    contact_line: str | None = Field(None, max_length=200)
-    mrn_system: str | None = Field(None, max_length=200)
-    safety_text: dict[Language, Annotated[str, Field(max_length=1000)]] = unchanged()
+    contact_line: Text | None = None
+    mrn_system: Annotated[str, typed(200, MRN_SYSTEM)] | None = None
+    safety_text: dict[Language, Annotated[str, typed(1000)]] = unchanged()
     schedule: ScheduleChanges = unchanged()
     agent_windows: dict[Agent, WindowChanges] = unchanged()
 
 
 class PushKeys(Input):
-    p256dh: str = Field(min_length=1, max_length=200)
-    auth: str = Field(min_length=1, max_length=100)
+    p256dh: Annotated[str, typed(200, min_length=1)]
+    auth: Annotated[str, typed(100, min_length=1)]
 
 
 class PushSubscription(Input):
     # Which addresses are accepted is the reminders service's check (PUSH_SERVICE_HOSTS).
-    endpoint: str = Field(min_length=1, max_length=1000)
+    endpoint: Annotated[str, typed(1000, min_length=1)]
     keys: PushKeys
     expirationTime: float | None = None  # noqa: N815 (the browser's own name)
 
 
 class PushEndpoint(Input):
-    endpoint: str = Field(min_length=1, max_length=1000)
+    endpoint: Annotated[str, typed(1000, min_length=1)]
 
 
 class Page(Input):
@@ -237,6 +287,50 @@ class BlockListQuery(Page):
 class ChartQuery(Input):
     model_config = ConfigDict(extra="ignore", strict=False)
     scale: Literal["1", "2"] | None = None
+
+
+# A date of the clinic's calendar, e.g. 2026-11-24; a year from 1900 to 2200.
+def _date_text(value: Any) -> Any:
+    """A query's date as the document states it: YYYY-MM-DD (not a number of days)."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d\d-\d\d", value):
+        raise ValueError("must be a date, YYYY-MM-DD")
+    return value
+
+
+InputDate = Annotated[
+    date,
+    BeforeValidator(_date_text),
+    AfterValidator(_plausible_year),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date",
+            "pattern": r"^(19\d\d|2[01]\d\d|2200)-",
+            "description": "YYYY-MM-DD; a year from 1900 to 2200",
+        }
+    ),
+]
+
+
+class ExportQuery(Input):
+    """Which blocks a clinic-wide export covers (as the exports page's filters)."""
+
+    model_config = ConfigDict(extra="ignore", strict=False)
+    start: InputDate | None = Field(None, description="performed on or after (clinic date)")
+    end: InputDate | None = Field(
+        None, description="performed on or before (clinic date); before start: no block"
+    )
+    region: Region | None = None
+    agent: Agent | None = None
+    verdict: Literal[relief.VERDICTS] | None = None  # type: ignore[valid-type]
+
+
+class FhirExportQuery(ExportQuery):
+    bundle: Literal["collection", "transaction"] = Field(
+        "collection",
+        description="transaction: POST each resource unless one with its identifier exists "
+        "(ifNoneExist), so that a FHIR server loading it twice keeps one copy",
+    )
 
 
 class FhirQuery(Input):
@@ -366,11 +460,22 @@ _AnalysisFields: Any = answer_of(
     relief=list[ReliefPoint],
     sustained=list[Sustained],
     coverage=Coverage,
+    response_duration_h=Hours | None,
+    response_open=bool | None,
 )
 
 
 class Analysis(_AnalysisFields):
-    """The reading of one block's diary, as diary/relief produces it."""
+    """The reading of one block's diary, as diary/relief produces it. Without a response
+    (relief never held at the threshold) its duration and openness are null, as the files
+    leave them empty: 0.0 h is a real response, of a single entry."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def no_response_is_null(cls, value: Any) -> Any:
+        if isinstance(value, dict) and value.get("response_start_h") is None:
+            value = value | {"response_duration_h": None, "response_open": None}
+        return value
 
 
 DIARY_RUNNING = Field(

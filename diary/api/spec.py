@@ -29,11 +29,86 @@ CSV: MediaAnswer = ("text/csv", {"type": "string"})
 PNG: MediaAnswer = ("image/png", {"type": "string", "format": "binary"})
 SVG: MediaAnswer = ("image/svg+xml", {"type": "string"})
 FHIR: MediaAnswer = ("application/fhir+json", {"type": "object"})
+XLSX: MediaAnswer = (
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    {"type": "string", "format": "binary"},
+)
+JSON_OBJECT: MediaAnswer = ("application/json", {"type": "object"})
 NOTHING = None
 
 ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": schemas.MAX_ID}
 TOKEN_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9_-]+$"}
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f]")
 DESCRIPTIONS = {200: "OK", 201: "Created", 204: "Done", 304: "Not modified"}
+PROBLEM_DESCRIPTIONS = {
+    400: "The request is malformed (a query parameter, or a body that is no JSON object)",
+    401: "No valid API token",
+    403: "Not allowed for this account",
+    404: "No such record in your clinic",
+    409: "Conflicts with the record's current state",
+    410: "The diary link is closed",
+    413: "The body is larger than the server accepts (1 MB)",
+    415: "The body is not JSON",
+    422: "A field breaks the document's rules: `errors` names each one",
+    429: "Too many requests: wait a minute (the Retry-After header says how long)",
+}
+# Where an answer leads (OpenAPI links): the block's diary link reaches the diary's own
+# operations, and an entry logged can be corrected. A generated client, or a stateful
+# test, follows them.
+_TOKEN = {"token": "$response.body#/diary_token"}
+LINKS: dict[tuple[str, str], dict[str, dict]] = {
+    ("POST", "/blocks"): {
+        "ReadTheDiary": {"operationId": "diary", "parameters": _TOKEN},
+        "LogAnEntry": {"operationId": "diary_add_entry", "parameters": _TOKEN},
+        "AskForReminders": {"operationId": "diary_subscribe", "parameters": _TOKEN},
+        "TranscribeAnEntry": {
+            "operationId": "transcribe_entry",
+            "parameters": {"block_id": "$response.body#/id"},
+        },
+        "ExportItsFhir": {
+            "operationId": "block_fhir",
+            "parameters": {"block_id": "$response.body#/id"},
+        },
+    },
+    ("POST", "/diary/<token>/entries"): {
+        "CorrectTheEntry": {
+            "operationId": "diary_correct_entry",
+            "parameters": {"token": "$request.path.token", "entry_id": "$response.body#/id"},
+        },
+    },
+}
+# What the service refuses (422, naming the field) beyond what JSON Schema can state: a
+# rule that compares two times, or a body with the record already stored, or the clock.
+# The document lists these on the operation (x-refused-beyond-schema), so that a tool
+# sending data the schema calls valid knows which refusals to expect.
+RULES_BEYOND_SCHEMA: dict[tuple[str, str], tuple[str, ...]] = {
+    ("POST", "/blocks"): ("patient_id is a patient of your clinic",),
+    ("PATCH", "/blocks/<int:block_id>"): (
+        "the levels must be the region's, the concentration the agent's, with the block's "
+        "stored values for the fields left out",
+    ),
+    ("POST", "/blocks/<int:block_id>/entries"): (
+        "recorded_at is not before the block, nor in the future",
+        "made_at is not before recorded_at",
+        "a diary holds at most the clinic's max_entries_per_diary entries",
+    ),
+    ("POST", "/diary/<token>/entries"): (
+        "recorded_at is not before the block, nor in the future",
+        "made_at is not before recorded_at",
+        "a diary holds at most the clinic's max_entries_per_diary entries",
+    ),
+    ("PATCH", "/diary/<token>/entries/<int:entry_id>"): (
+        "recorded_at is not before the block, nor in the future",
+        "an entry may be corrected only for a while after it was made",
+    ),
+    ("PATCH", "/clinic/settings"): (
+        "an agent's minimum_h is not above its maximum_h, with the stored values for "
+        "those left out",
+    ),
+    ("POST", "/diary/<token>/push"): (
+        "the endpoint is one of the push services the server is configured for",
+    ),
+}
 
 
 @dataclass
@@ -79,8 +154,11 @@ class ApiBlueprint:
         """Register ``rule`` for ``method``. One view may carry several operations (one
         rule each, told apart by ``defaults``); it is wrapped once."""
 
+        # Any operation may be rate limited (the diary link's limit, or a limit the
+        # installation sets), and any body may be over the size limit.
+        problems = tuple(sorted({*problems, 429}))
         if body is not None:
-            problems = tuple(sorted({*problems, 400, 415, 422}))
+            problems = tuple(sorted({*problems, 400, 413, 415, 422}))
         if query is not None:
             problems = tuple(sorted({*problems, 400}))
         if not public:
@@ -204,6 +282,10 @@ def field_errors(error: ValidationError) -> dict[str, str]:
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = "is not a known field"
+        elif item["type"] == "string_pattern_mismatch" and CONTROL_CHARACTER.search(
+            str(item.get("input", ""))
+        ):
+            message = "holds a control character: only tab and line breaks may be typed"
         elif item["type"] == "missing":
             message = "is required"
         errors.setdefault(top, f"{inner}: {message}" if inner else message)
@@ -221,17 +303,22 @@ def as_response(value: Any) -> Any:
 
 # --- the document --------------------------------------------------------------------
 
-_PARAMETER = re.compile(r"<(?:(\w+):)?(\w+)>")
+# A rule's variable: <name>, <int:name> or <any(a, b):name>.
+_PARAMETER = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
 
 
 def openapi_path(rule: str) -> str:
-    return _PARAMETER.sub(lambda m: "{" + m.group(2) + "}", rule)
+    return _PARAMETER.sub(lambda m: "{" + m.group(3) + "}", rule)
 
 
 def _path_parameters(rule: str) -> list[dict]:
     parameters = []
-    for converter, name in _PARAMETER.findall(rule):
-        schema = ID_SCHEMA if converter == "int" else TOKEN_SCHEMA
+    for converter, arguments, name in _PARAMETER.findall(rule):
+        if converter == "any":
+            words = [word.strip().strip("'\"") for word in arguments.split(",")]
+            schema: dict = {"type": "string", "enum": words}
+        else:
+            schema = ID_SCHEMA if converter == "int" else TOKEN_SCHEMA
         parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
     return parameters
 
@@ -241,9 +328,21 @@ def _query_parameters(model: type[BaseModel], components: dict) -> list[dict]:
     components.update(schema.pop("$defs", {}))
     required = set(schema.get("required", []))
     return [
-        {"name": name, "in": "query", "required": name in required, "schema": prop}
+        {"name": name, "in": "query", "required": name in required, "schema": _not_null(prop)}
         for name, prop in schema["properties"].items()
     ]
+
+
+def _not_null(schema: dict) -> dict:
+    """A query parameter's schema without its ``null``: a parameter left out is None, and
+    a query string has no null to send."""
+    options = [o for o in schema.get("anyOf", []) if o != {"type": "null"}]
+    if not options or len(options) == len(schema.get("anyOf", [])):
+        return schema
+    rest = {k: v for k, v in schema.items() if k not in ("anyOf", "default")}
+    if len(options) == 1:
+        return rest | options[0]
+    return rest | {"anyOf": options}
 
 
 def _ref(model: type[BaseModel]) -> dict:
@@ -255,8 +354,10 @@ def _answer(status: int, answer: Any, note: str | None) -> dict:
     if answer is NOTHING:
         return {"description": description}
     if isinstance(answer, tuple):
-        media, schema = answer
-        return {"description": description, "content": {media: {"schema": schema}}}
+        answer = [answer]
+    if isinstance(answer, list):  # media types, e.g. [CSV, XLSX]: the path says which
+        content = {media: {"schema": schema} for media, schema in answer}
+        return {"description": description, "content": content}
     return {"description": description, "content": {"application/json": {"schema": _ref(answer)}}}
 
 
@@ -269,6 +370,30 @@ def _models(api: ApiBlueprint) -> list[type[BaseModel]]:
     return models
 
 
+def _without_impossible_defaults(schema: Any) -> Any:
+    """``schema`` without ``"default": null`` where null is not allowed: a field left out
+    of a change keeps its value, which no default can say (and such a default makes the
+    document invalid)."""
+    if isinstance(schema, list):
+        return [_without_impossible_defaults(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    cleaned = {key: _without_impossible_defaults(value) for key, value in schema.items()}
+    if "default" in cleaned and cleaned["default"] is None and not _allows_null(cleaned):
+        del cleaned["default"]
+    return cleaned
+
+
+def _allows_null(schema: dict) -> bool:
+    kind = schema.get("type")
+    if kind == "null" or (isinstance(kind, list) and "null" in kind):
+        return True
+    return any(
+        isinstance(option, dict) and _allows_null(option)
+        for option in schema.get("anyOf", []) + schema.get("oneOf", [])
+    )
+
+
 def openapi_document(api: ApiBlueprint, server_url: str, info: dict) -> dict:
     models = _models(api)
     _, top = models_json_schema(
@@ -278,11 +403,19 @@ def openapi_document(api: ApiBlueprint, server_url: str, info: dict) -> dict:
         ],
         ref_template="#/components/schemas/{model}",
     )
-    components: dict = dict(top.get("$defs", {}))
-    problem = {
-        "content": {"application/problem+json": {"schema": _ref(schemas.Problem)}},
-        "description": "problem",
+    components: dict = {
+        name: _without_impossible_defaults(schema) for name, schema in top.get("$defs", {}).items()
     }
+
+    def problem(code: int, rules: tuple[str, ...], notes: dict[int, str]) -> dict:
+        description = PROBLEM_DESCRIPTIONS.get(code, "Problem")
+        if code == 422 and rules:
+            description += "; also refused, as the schema cannot say: " + "; ".join(rules)
+        return {
+            "content": {"application/problem+json": {"schema": _ref(schemas.Problem)}},
+            "description": notes.get(code, description),
+        }
+
     paths: dict[str, dict] = {}
     for op in api.operations:
         operation_id = op.endpoint
@@ -305,8 +438,16 @@ def openapi_document(api: ApiBlueprint, server_url: str, info: dict) -> dict:
             str(status): _answer(status, answer, op.notes.get(status))
             for status, answer in op.answers.items()
         }
-        responses.update({str(code): problem for code in op.problems})
+        links = LINKS.get((op.method, op.rule))
+        if links:
+            for status in ("200", "201"):
+                if status in responses:
+                    responses[status]["links"] = links
+        rules = RULES_BEYOND_SCHEMA.get((op.method, op.rule), ())
+        responses.update({str(code): problem(code, rules, op.notes) for code in op.problems})
         operation["responses"] = responses
+        if rules:
+            operation["x-refused-beyond-schema"] = list(rules)
         paths.setdefault(openapi_path(op.rule), {})[op.method.lower()] = operation
     return {
         "openapi": "3.1.0",

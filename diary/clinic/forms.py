@@ -2,7 +2,6 @@ from datetime import datetime
 from functools import cache
 from zoneinfo import available_timezones
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -27,6 +26,7 @@ from wtforms.validators import (
 
 from diary import anatomy
 from diary.agents import AGENT_LABELS, OTHER, agent_choices
+from diary.forms import PlainTextForm as FlaskForm  # typed text: no control characters
 from diary.forms import ScoreField, clinic_time_to_utc, plausible_date, utc_to_clinic_time
 from diary.i18n import LANGUAGES
 from diary.relief import VERDICTS

@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
     HiddenField,
@@ -12,6 +11,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional, Regexp
 
+from diary.forms import PlainTextForm as FlaskForm  # typed text: no control characters
 from diary.forms import ScoreField
 from diary.vocabulary import SideEffect
 

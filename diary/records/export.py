@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from diary.relief import DURATION_CLASSES, VERDICTS, BlockSummary, Held, hours_between, relief_pct
-from diary.schedule import ON_TIME
+from diary.schedule import COMPLETE, EXPIRED, IN_PROGRESS, NOT_STARTED, ON_TIME, RUNNING
 from diary.vocabulary import (
     PLAUSIBLE_YEARS,
     Agent,
@@ -80,6 +80,11 @@ ENTRY_FIELDS = {
     "clinic_timezone": ("string", "the clinic's time zone (IANA name)"),
     "birth_year": ("integer", "the patient's birth year, if given"),
 }
+# Whether the verdict is final: while the diary runs, entries to come may change it.
+DIARY_FIELDS = {
+    "diary_status": ("string", "not_started, in_progress, complete or expired"),
+    "provisional": ("boolean", "the diary is still running: the verdict may change"),
+}
 SUMMARY_FIELDS = {
     "entries": ("integer", "number of entries"),
     "peak_at_h": ("number", "hours since the block of the peak relief"),
@@ -105,6 +110,7 @@ CORRECTION_FIELDS = {
     "was_reported_relief_pct": ("integer", "the patient's own relief before, percent"),
     "was_activity": ("string", "the activity before the correction"),
     "was_note": ("string", "the note before the correction"),
+    "correction_id": ("integer", "the correction (two of one entry may share a second)"),
 }
 CORRECTION_COLUMNS = list(CORRECTION_FIELDS)
 # The clinic's audit log (clinic admins' /audit.csv).
@@ -122,10 +128,16 @@ AUDIT_FIELDS = {
 AUDIT_COLUMNS = list(AUDIT_FIELDS)
 # Every column of every file, for its schema and its typed (.xlsx) cells.
 ALL_FIELDS = (
-    BLOCK_FIELDS | VERDICT_FIELDS | ENTRY_FIELDS | SUMMARY_FIELDS | CORRECTION_FIELDS | AUDIT_FIELDS
+    BLOCK_FIELDS
+    | VERDICT_FIELDS
+    | ENTRY_FIELDS
+    | SUMMARY_FIELDS
+    | DIARY_FIELDS
+    | CORRECTION_FIELDS
+    | AUDIT_FIELDS
 )
-ENTRY_COLUMNS = [*BLOCK_FIELDS, *VERDICT_FIELDS, *ENTRY_FIELDS]
-SUMMARY_COLUMNS = [*BLOCK_FIELDS, *VERDICT_FIELDS, *SUMMARY_FIELDS]
+ENTRY_COLUMNS = [*BLOCK_FIELDS, *VERDICT_FIELDS, *ENTRY_FIELDS, *DIARY_FIELDS]
+SUMMARY_COLUMNS = [*BLOCK_FIELDS, *VERDICT_FIELDS, *SUMMARY_FIELDS, *DIARY_FIELDS]
 
 # OWASP CSV injection: a text cell starting with one of these is run as a formula.
 # A leading ; or | matters too: where ; separates cells (many European locales), a cell
@@ -133,13 +145,28 @@ SUMMARY_COLUMNS = [*BLOCK_FIELDS, *VERDICT_FIELDS, *SUMMARY_FIELDS]
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", ";", "|")
 BOM = "\ufeff"
 NEEDS_QUOTES = re.compile(r'[",\r\n]')
+# C0 control characters an XML-based file (xlsx, FHIR) cannot carry: all but tab, line
+# feed and carriage return. New text refuses them; older stored text may hold them.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+REPLACEMENT = "\ufffd"
 
 
 def text_cell(value: str | None) -> str:
-    """A free-text cell, neutralised so a spreadsheet shows it instead of running it."""
+    """A free-text CSV cell, neutralised so a spreadsheet shows it instead of running it."""
     if value is None:
         return ""
     return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+
+
+def plain_cell(value: str | None) -> str:
+    """A free-text cell of a typed file (xlsx, REDCap): the value as typed, since a typed
+    text cell never runs as a formula."""
+    return "" if value is None else value
+
+
+def printable(value: str) -> str:
+    """``value`` with each control character a file cannot hold shown as \ufffd."""
+    return CONTROL_CHARACTERS.sub(REPLACEMENT, value)
 
 
 def number_cell(value: float | int | None) -> str:
@@ -183,13 +210,19 @@ def bool_cell(value: bool) -> str:
     return "true" if value else "false"
 
 
-def block_cells(block, summary: BlockSummary) -> list[str]:
-    """The block's and its verdict's columns, the same on each of its rows."""
+def diary_cells(status: str) -> str:
+    """The diary_status and provisional cells (they never need quotes)."""
+    return f"{status},{bool_cell(status in RUNNING)}"
+
+
+def block_cells(block, summary: BlockSummary, text: Callable = text_cell) -> list[str]:
+    """The block's and its verdict's columns, the same on each of its rows; ``text``
+    writes the free-text cells (``text_cell`` for CSV, ``plain_cell`` for typed files)."""
     patient = block.patient
     return [
         number_cell(block.id),
-        text_cell(patient.display_name),
-        text_cell(patient.mrn),
+        text(patient.display_name),
+        text(patient.mrn),
         time_cell(block.performed_at),
         block.region,
         " ".join(block.levels),
@@ -197,8 +230,8 @@ def block_cells(block, summary: BlockSummary) -> list[str]:
         block.purpose,
         block.sequence,
         block.agent,
-        text_cell(block.concentration),
-        text_cell(summary.agent_label),
+        text(block.concentration),
+        text(summary.agent_label),
         f"{block.volume_ml_per_level:.2f}",
         bool_cell(block.steroid),
         block.sedation,
@@ -240,19 +273,27 @@ def _counted_ids(entries: list[tuple]) -> set[int]:
     return {entry[1] for entry in latest.values()}
 
 
-def entry_lines(block, summary: BlockSummary, entries: Iterable[tuple], tz: str) -> list[str]:
+def entry_lines(
+    block,
+    summary: BlockSummary,
+    entries: Iterable[tuple],
+    tz: str,
+    status: str,
+    text: Callable = text_cell,
+) -> list[str]:
     """One CSV line per entry: the block's columns (rendered once) and the entry's.
 
     ``entries`` are tuples as ``entry_values`` makes them, their times datetimes or
-    SQLite's stored text; ``tz`` is the clinic's time zone. This runs once per exported
+    SQLite's stored text; ``tz`` is the clinic's time zone, ``status`` the diary's
+    (schedule.diary_status); ``text`` as for ``block_cells``. This runs once per exported
     entry (a million in a clinic-wide export), so each line is built in one piece: the
     entry's cells are numbers, times and fixed words that never need quotes, except the
     two free-text ones.
     """
-    prefix = csv_line(block_cells(block, summary))[:-2] + ","
+    prefix = csv_line(block_cells(block, summary, text))[:-2] + ","
     birth_year = number_cell(block.patient.birth_year)
     zone = ZoneInfo(tz)
-    suffix = f",{quoted(tz)},{birth_year}\r\n"
+    suffix = f",{quoted(tz)},{birth_year},{diary_cells(status)}\r\n"
     performed_at = block.performed_at
     performed_naive = performed_at.astimezone(UTC).replace(tzinfo=None)
     pain_and_relief = {
@@ -317,23 +358,25 @@ def entry_lines(block, summary: BlockSummary, entries: Iterable[tuple], tz: str)
         lines.append(
             f"{prefix}{entry_id},{recorded},{submitted},{hours_text},{pain_and_relief[pain]},"
             f"{'' if reported is None else reported},"
-            f"{'' if activity is None else quoted(text_cell(activity))},"
-            f"{'' if note is None else quoted(text_cell(note))},"
+            f"{'' if activity is None else quoted(text(activity))},"
+            f"{'' if note is None else quoted(text(note))},"
             f"{'true' if edited else 'false'},{source},{counts},{due_text},{made_text},"
             f"{on_time},{local}{suffix}"
         )
     return lines
 
 
-def summary_line(block, summary: BlockSummary, tz: str) -> str:
-    """One row for the whole block: its fields, figures and verdict."""
+def summary_line(
+    block, summary: BlockSummary, tz: str, status: str, text: Callable = text_cell
+) -> str:
+    """One row for the whole block: its fields, figures, verdict and whether it is final."""
 
     def held(value: Held | None) -> str:
         return "" if value is None else hours_cell(value.duration_h)
 
     responded = summary.response_duration_h is not None
     return csv_line(
-        block_cells(block, summary)
+        block_cells(block, summary, text)
         + [
             number_cell(summary.entry_count),
             hours_cell(summary.peak_at_h),
@@ -342,27 +385,30 @@ def summary_line(block, summary: BlockSummary, tz: str) -> str:
             summary.duration_class or "",
             held(summary.held_50),
             held(summary.held_80),
-            text_cell(" | ".join(summary.warnings)),
+            text(" | ".join(summary.warnings)),
             f"{as_utc(block.performed_at).astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M}",
             tz,
             number_cell(block.patient.birth_year),
+            status,
+            bool_cell(status in RUNNING),
         ]
     )
 
 
-def correction_line(block_id: int, revision) -> str:
+def correction_line(block_id: int, revision, text: Callable = text_cell) -> str:
     """One correction (an EntryRevision record) as a CSV line."""
     return csv_line(
         [
             number_cell(block_id),
             number_cell(revision.entry_id),
             time_cell(revision.replaced_at),
-            text_cell(revision.replaced_by),
+            text(revision.replaced_by),
             time_cell(revision.recorded_at),
             number_cell(revision.pain),
             number_cell(revision.reported_relief_pct),
-            text_cell(revision.activity),
-            text_cell(revision.note),
+            text(revision.activity),
+            text(revision.note),
+            number_cell(revision.id),
         ]
     )
 
@@ -403,11 +449,14 @@ CONSTRAINTS: dict[str, dict] = {
     "was_pain": {"required": True, **_SCORE},
     "was_reported_relief_pct": _PERCENT,
     "replaced_at": {"required": True},
+    "correction_id": {"required": True, "minimum": 1},
+    "diary_status": {"required": True, "enum": [NOT_STARTED, IN_PROGRESS, COMPLETE, EXPIRED]},
+    "provisional": {"required": True},
     "at": {"required": True},
     "action": {"required": True},
 }
 PRIMARY_KEYS = {  # a column only that file has -> its key
-    "was_pain": ["entry_id", "replaced_at"],
+    "correction_id": ["correction_id"],
     "entry_id": ["entry_id"],
     "entries": ["block_id"],
 }

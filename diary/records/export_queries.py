@@ -9,18 +9,20 @@ from __future__ import annotations
 import gc
 from collections import namedtuple
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import String, select
+from sqlalchemy import Integer, String, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from diary.extensions import db
-from diary.models import Block, Clinic, DiaryEntry, EntryRevision, Patient
+from diary.models import Block, Clinic, DiaryEntry, EntryRevision, Patient, utcnow
+from diary.schedule import DiarySchedule, diary_status
 from diary.services.dashboard import BlockFilter
-from diary.services.settings import analysis_settings
+from diary.services.settings import analysis_settings, diary_schedule
 from diary.summaries import settings_digest, stored_summary, summarise
 
 # What an export reads of a block: its columns (no model built) and its patient's name.
@@ -42,6 +44,9 @@ EXPORT_BLOCK_COLUMNS = (
     Block.changed_at,
     Block.summary,
     Block.summary_key,
+    Block.link_expires_at,
+    Block.link_revoked_at,
+    Block.archived_at,
 )
 
 
@@ -54,8 +59,16 @@ ExportBlock = row_type("ExportBlock", [c.key for c in EXPORT_BLOCK_COLUMNS] + ["
 ExportPatient = namedtuple("ExportPatient", ["display_name", "mrn", "birth_year"])
 
 
+def export_status(block, schedule: DiarySchedule, entry_count: int, now: datetime) -> str:
+    """The diary's status (schedule.diary_status) of a Block or an ExportBlock: while it is
+    not_started or in_progress, its verdict is provisional."""
+    due_times = schedule.due_times(block.performed_at, block.agent)
+    return diary_status(due_times, entry_count, Block.link_open(block, now), now)
+
+
 def clinic_export(clinic: Clinic, chosen: BlockFilter, with_entries: bool, chunk: int = 50):
-    """(block, summary, entries) for the clinic's matching blocks, oldest first.
+    """(block, summary, entries, diary status) for the clinic's matching blocks, oldest
+    first.
 
     Blocks are read ``chunk`` at a time with their patients' names, as ExportBlock
     tuples (they read like Block models), and the entries of a chunk in one query as
@@ -65,6 +78,7 @@ def clinic_export(clinic: Clinic, chosen: BlockFilter, with_entries: bool, chunk
     """
     settings = analysis_settings(clinic)
     digest = settings_digest(settings)
+    schedule, now = diary_schedule(clinic), utcnow()
     query = (
         select(*EXPORT_BLOCK_COLUMNS, Patient.display_name, Patient.mrn, Patient.birth_year)
         .join(Patient, Patient.id == Block.patient_id)
@@ -94,7 +108,8 @@ def clinic_export(clinic: Clinic, chosen: BlockFilter, with_entries: bool, chunk
                 )
                 if chosen.verdict and summary.verdict != chosen.verdict:
                     continue
-                yield block, summary, rows if with_entries else []
+                status = export_status(block, schedule, summary.entry_count, now)
+                yield block, summary, rows if with_entries else [], status
     finally:
         result.close()  # a download stopped half-way must not leave a cursor open
 
@@ -175,6 +190,45 @@ def _driver_rows(statement) -> Sequence[tuple]:
         cursor.close()
         if collecting:
             gc.enable()
+
+
+class minutes_between(FunctionElement):  # noqa: N801 (used like a SQL function)
+    """Whole minutes from one stored time to another, on every database."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(minutes_between)
+def _minutes_on_sqlite(element, compiler, **kw):
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"CAST(ROUND((julianday({end}) - julianday({start})) * 1440) AS INTEGER)"
+
+
+@compiles(minutes_between, "postgresql")
+def _minutes_on_postgresql(element, compiler, **kw):
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"CAST(ROUND(EXTRACT(EPOCH FROM ({end} - {start})) / 60) AS INTEGER)"
+
+
+def answered_slots(block_ids: list[int], chunk: int = 500) -> list[int]:
+    """The scheduled times (minutes after the block) any of these blocks' entries
+    answered: the slots the blocks were given, whatever the clinic's schedule is now."""
+    slots: set[int] = set()
+    for start in range(0, len(block_ids), chunk):
+        slots.update(
+            db.session.scalars(
+                select(minutes_between(Block.performed_at, DiaryEntry.due_at))
+                .select_from(DiaryEntry)
+                .join(Block, Block.id == DiaryEntry.block_id)
+                .where(
+                    DiaryEntry.block_id.in_(block_ids[start : start + chunk]),
+                    DiaryEntry.due_at.is_not(None),
+                )
+                .distinct()
+            )
+        )
+    return sorted(slots)
 
 
 def corrections_of(block_ids: list[int], chunk: int = 500) -> Iterator[tuple[int, EntryRevision]]:

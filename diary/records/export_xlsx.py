@@ -2,8 +2,9 @@
 table schema (diary/records/export.py) so that a spreadsheet keeps what it should. Flask-free.
 
 MRNs and other text are text cells (leading zeros stay), numbers are numbers, booleans
-are booleans and times are real date-time cells in UTC. A text cell is never a formula,
-whatever it starts with.
+are booleans and times are real date-time cells in UTC, which their column's header says.
+A text cell is never a formula, whatever it starts with, so it carries the value as typed:
+the rows come from the CSV export's lines built with ``plain_cell``, not its guard.
 """
 
 from __future__ import annotations
@@ -13,15 +14,32 @@ import io
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from diary.records.export import ALL_FIELDS
+from diary.records.export import ALL_FIELDS, printable
 
 # Excel's own limit, header row included.
 MAX_ROWS = 1_048_576
 DATE_FORMAT = "yyyy-mm-dd hh:mm:ss"
+# Column widths in characters: a date-time cell in DATE_FORMAT needs 19 (narrower, Excel
+# shows ########); text columns are as wide as their header, within bounds.
+WIDTHS = {"datetime": 20, "number": 10, "integer": 9, "boolean": 8}
+TEXT_WIDTH = (12, 40)
 
 
 class TooManyRows(ValueError):
     pass
+
+
+def header(name: str) -> str:
+    """A column's header: its CSV name, with the zone of a date-time column's cells."""
+    return f"{name} (UTC)" if ALL_FIELDS[name][0] == "datetime" else name
+
+
+def width(name: str) -> float:
+    kind = ALL_FIELDS[name][0]
+    if kind in WIDTHS:
+        return max(WIDTHS[kind], len(header(name)) + 2)
+    low, high = TEXT_WIDTH
+    return min(max(low, len(name) + 2), high)
 
 
 def _typed(kind: str, text: str):
@@ -35,18 +53,30 @@ def _typed(kind: str, text: str):
         return text == "true"
     if kind == "datetime":
         return datetime.fromisoformat(text).astimezone(UTC).replace(tzinfo=None)
-    return text
+    return printable(text)  # a stored control character would make the file unreadable
 
 
 def workbook(columns: list[str], groups: Iterable[list[str]], sheet: str) -> bytes:
-    """An .xlsx of the CSV ``groups`` (lists of lines, as the CSV export streams them)."""
+    """An .xlsx of the CSV ``groups`` (lists of lines, as the CSV export streams them,
+    their text cells written by ``plain_cell``)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     kinds = [ALL_FIELDS[name][0] for name in columns]
     book = Workbook(write_only=True)
     ws = book.create_sheet(sheet)
-    ws.append(columns)
+    for number, name in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(number)].width = width(name)
+    ws.freeze_panes = "A2"  # the header stays in view
+    bold = Font(bold=True)
+    titles = []
+    for name in columns:
+        title = WriteOnlyCell(ws, value=header(name))
+        title.font = bold
+        titles.append(title)
+    ws.append(titles)
     rows = 1
     for lines in groups:
         for cells in csv.reader(io.StringIO("".join(lines), newline="")):

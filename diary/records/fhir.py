@@ -1,21 +1,28 @@
 """A block's diary as a FHIR R4 Bundle (JSON). Flask-free.
 
-Procedure (the block: one per level, CPT first / second / third-and-further level, with a
-SNOMED CT code and the side) ← Observation per entry (LOINC 72514-3, pain 0–10; the
-patient's own relief, the activity and a transcription recorded on it) and a
-DiagnosticReport with the verdict, whose result is an Observation of peak relief. No
-LOINC code for percent relief exists, so it travels under a local code system.
+Procedure (the block: one per level, CPT first / second / third-and-further level, the
+last reported once per session, with a SNOMED CT code, the side, and CPT modifier 50 when
+bilateral) ← Observation per entry (LOINC 72514-3, pain 0–10; the patient's own relief,
+the activity and a transcription recorded on it), an Observation of peak relief dated at
+the peak, one of the response (onset, duration and how it compares with the agent, as
+components), and a DiagnosticReport with the verdict. No LOINC code for percent relief
+exists, so it travels under a local code system. While the diary runs, the report and its
+Observations are ``preliminary``: entries to come may change them.
 
-Every resource carries an identifier (``records`` is this installation's address): a
-``transaction`` Bundle creates each one only if none with that identifier exists, so a
-server that loads the same diary twice keeps one copy.
+Every resource carries an identifier (``records`` is this installation's address; MRNs
+the clinic's own system): a ``transaction`` Bundle creates each one only if none with that
+identifier exists, so a server that loads the same diary twice keeps one copy.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
-from datetime import datetime
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+from urllib.parse import quote
 
+from diary.records.export import printable
 from diary.relief import Analysis, relief_pct
 
 LOINC = "http://loinc.org"
@@ -50,13 +57,19 @@ LATERALITY = {
     "bilateral": {"system": SNOMED, "code": "51440002", "display": "Right and left"},
 }
 # Facet joint / medial branch injection, first, second, third and further levels
-# (docs/verdict-rules.md, "Records and codes"); a bilateral level counts once.
+# (docs/verdict-rules.md, "Records and codes"); a bilateral level counts once, and the
+# third-and-further code is reported once per session however many levels follow.
 CPT_BY_LEVEL = {
     "cervical": ("64490", "64491", "64492"),
     "thoracic": ("64490", "64491", "64492"),
     "lumbar": ("64493", "64494", "64495"),
 }
+BILATERAL_MODIFIER = {"system": CPT, "code": "50", "display": "Bilateral procedure"}
 NAMESPACE = uuid.UUID("5d0c7a52-8f43-4c44-9a57-0c1f2d7d1e11")
+
+
+class NoMrnSystem(ValueError):
+    """A patient's MRN needs the clinic's own identifier system (Settings → Records)."""
 
 
 def _urn(kind: str, key: object) -> str:
@@ -71,6 +84,34 @@ def _percent(value: float) -> dict:
     return {"value": value, "unit": "%", "system": UCUM, "code": "%"}
 
 
+def _hours(value: float) -> dict:
+    return {"value": value, "unit": "h", "system": UCUM, "code": "h"}
+
+
+def search_token(system: str, value: str) -> str:
+    """``system|value`` as a FHIR search token, each part escaped (\\ , $ |), for a
+    query string: an MRN such as ``12,34|5`` or ``Z9&_id=1`` matches itself only."""
+
+    def escaped(text: str) -> str:
+        for character in ("\\", ",", "$", "|"):
+            text = text.replace(character, "\\" + character)
+        return text
+
+    return quote(f"{escaped(system)}|{escaped(value)}", safe="")
+
+
+def _printable(value):
+    """``value`` (a resource) with every string's control characters replaced: a FHIR
+    string may hold none but tab, carriage return and line feed."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {key: _printable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_printable(item) for item in value]
+    return value
+
+
 def _local(code: str, display: str) -> dict:
     return {"coding": [{"system": LOCAL, "code": code, "display": display}]}
 
@@ -82,14 +123,18 @@ def level_procedures(block, patient_url: str, note: str, identifier) -> list[tup
     side = block.side
     resources: list[tuple[str, dict]] = []
     for n, level in enumerate(block.levels):
-        cpt = codes[min(n, 2)]
+        coding = [SNOMED_NERVE_BLOCK]
+        if n < len(codes):  # levels after the third are in the third's code
+            coding.append({"system": CPT, "code": codes[n]})
+            if side == "bilateral":
+                coding.append(BILATERAL_MODIFIER)
         url = _urn("block", block.id) if n == 0 else _urn("block-level", f"{block.id}/{level}")
         procedure = {
             "resourceType": "Procedure",
             "identifier": [identifier("blocks", block.id if n == 0 else f"{block.id}/{level}")],
             "status": "completed",
             "code": {
-                "coding": [SNOMED_NERVE_BLOCK, {"system": CPT, "code": cpt}],
+                "coding": coding,
                 "text": f"{block.purpose} medial branch block, {block.region} {level}, {side}"
                 + (" (bilateral: CPT modifier 50)" if side == "bilateral" else ""),
             },
@@ -107,30 +152,34 @@ def level_procedures(block, patient_url: str, note: str, identifier) -> list[tup
     return resources
 
 
-def diary_bundle(
+def diary_resources(
     block,
     agent_label: str,
     analysis: Analysis,
     now: datetime,
     records: str = "urn:block-diary",
     mrn_system: str | None = None,
-    transaction: bool = False,
-) -> dict:
-    """The Bundle for ``block`` (a Block model or anything with its attributes).
+    provisional: bool = False,
+) -> list[tuple[str, dict]]:
+    """(fullUrl, resource) of the block's Patient, Procedures, Observations and report.
 
-    ``records`` is the base of this installation's identifier systems (its address);
-    ``mrn_system`` the clinic's identifier system for MRNs. A ``transaction`` Bundle
-    asks the server to create each resource unless one with its identifier exists."""
+    ``block`` is a Block model or anything with its attributes; ``records`` the base of
+    this installation's identifier systems (its address); ``mrn_system`` the clinic's
+    identifier system for MRNs (NoMrnSystem without one, for a patient with an MRN);
+    ``provisional``: the diary still runs. Strings carry no control character."""
 
     def identifier(kind: str, value: object) -> dict:
         return {"system": f"{records}/{kind}", "value": str(value)}
 
+    status = "preliminary" if provisional else "final"
     patient_record = block.patient
     patient_url = _urn("patient", patient_record.id)
     procedure_url = _urn("block", block.id)
     patient: dict = {"resourceType": "Patient", "active": True}
     identifiers = []
     if patient_record.mrn:
+        if not mrn_system:
+            raise NoMrnSystem("the clinic has not set the identifier system of its MRNs")
         identifiers.append(
             {
                 "use": "usual",
@@ -143,7 +192,7 @@ def diary_bundle(
                         }
                     ]
                 },
-                "system": mrn_system or f"{records}/mrn",
+                "system": mrn_system,
                 "value": patient_record.mrn,
             }
         )
@@ -160,10 +209,14 @@ def diary_bundle(
     resources += level_procedures(block, patient_url, note, identifier)
     for entry in block.entries:
         transcribed = entry.source == "transcribed"
+        if provisional:
+            entry_status = status
+        else:
+            entry_status = "amended" if entry.updated_at is not None else "final"
         observation = {
             "resourceType": "Observation",
             "identifier": [identifier("entries", entry.id)],
-            "status": "amended" if entry.updated_at is not None else "final",
+            "status": entry_status,
             "category": [OBSERVATION_CATEGORY],
             "code": {"coding": [PAIN_CODE]},
             "subject": {"reference": patient_url},
@@ -206,48 +259,145 @@ def diary_bundle(
             observation["note"] = [{"text": entry.note}]
         resources.append((_urn("entry", entry.id), observation))
 
+    derived = {
+        "status": status,
+        "category": [OBSERVATION_CATEGORY],
+        "subject": {"reference": patient_url},
+        "partOf": [{"reference": procedure_url}],
+    }
     peak_url = _urn("peak", block.id)
     peak = {
         "resourceType": "Observation",
         "identifier": [identifier("peak-relief", block.id)],
-        "status": "final",
-        "category": [OBSERVATION_CATEGORY],
+        **derived,
         "code": _local("peak-relief-pct", "Peak relief from baseline, percent"),
-        "subject": {"reference": patient_url},
-        "partOf": [{"reference": procedure_url}],
         "effectiveDateTime": _time(block.performed_at),
     }
-    if analysis.peak_relief_pct is None:
+    if analysis.peak_relief_pct is None or analysis.peak_at_h is None:
         peak["dataAbsentReason"] = {"text": "no relief could be measured"}
     else:
         peak["valueQuantity"] = _percent(analysis.peak_relief_pct)
+        peak["effectiveDateTime"] = _time(block.performed_at + timedelta(hours=analysis.peak_at_h))
+    response_url = _urn("response", block.id)
+    response = {
+        "resourceType": "Observation",
+        "identifier": [identifier("response", block.id)],
+        **derived,
+        "code": _local("mbb-response", "Response to the block at the verdict's threshold"),
+        "effectiveDateTime": _time(block.performed_at),
+        "component": response_components(analysis),
+    }
     report = {
         "resourceType": "DiagnosticReport",
         "identifier": [identifier("reports", block.id)],
-        "status": "final",
+        "status": status,
         "code": _local("mbb-diary-verdict", "Medial branch block diary interpretation"),
         "subject": {"reference": patient_url},
         "effectiveDateTime": _time(block.performed_at),
         "issued": _time(now),
-        "result": [{"reference": peak_url}],
-        "conclusion": f"{analysis.verdict}: " + "; ".join(analysis.reasons + analysis.warnings),
+        "result": [{"reference": peak_url}, {"reference": response_url}],
+        "conclusion": f"{analysis.verdict}{' (provisional)' if provisional else ''}: "
+        + "; ".join(analysis.reasons + analysis.warnings),
         "conclusionCode": [{"coding": [{"system": LOCAL, "code": analysis.verdict}]}],
     }
-    resources += [(peak_url, peak), (_urn("report", block.id), report)]
-    entries: list[dict] = []
-    for url, resource in resources:
-        bundle_entry: dict = {"fullUrl": url, "resource": resource}
-        if transaction:
-            key = resource["identifier"][0]  # a patient's MRN where there is one
-            bundle_entry["request"] = {
-                "method": "POST",
-                "url": resource["resourceType"],
-                "ifNoneExist": f"identifier={key['system']}|{key['value']}",
-            }
-        entries.append(bundle_entry)
+    resources += [(peak_url, peak), (response_url, response), (_urn("report", block.id), report)]
+    return [(url, _printable(resource)) for url, resource in resources]
+
+
+def response_components(analysis: Analysis) -> list[dict]:
+    """The response's figures, each a component: threshold, onset, duration (absent when
+    relief never reached the threshold), whether the diary ended during it, and the
+    duration against the agent's expected window."""
+    responded = analysis.response_start_h is not None
+    absent: dict = {"dataAbsentReason": {"text": "relief never reached the threshold"}}
+    components = [
+        {
+            "code": _local("threshold-pct", "Relief threshold of the verdict, percent"),
+            "valueQuantity": _percent(analysis.threshold_pct),
+        },
+        {
+            "code": _local("onset-h", "Onset: hours to the first entry at the threshold"),
+            **(
+                {"valueQuantity": _hours(analysis.onset_h)}
+                if analysis.onset_h is not None
+                else absent
+            ),
+        },
+        {
+            "code": _local("response-duration-h", "Hours relief lasted at the threshold"),
+            **({"valueQuantity": _hours(analysis.response_duration_h)} if responded else absent),
+        },
+        {
+            "code": _local(
+                "response-open", "The diary ended during relief (duration a lower bound)"
+            ),
+            **({"valueBoolean": bool(analysis.response_open)} if responded else absent),
+        },
+        {
+            "code": _local("duration-class", "Duration against the agent's expected window"),
+            **(
+                {"valueCodeableConcept": _local(analysis.duration_class, analysis.duration_class)}
+                if analysis.duration_class
+                else absent
+            ),
+        },
+    ]
+    return components
+
+
+def bundle_entry(url: str, resource: dict, transaction: bool) -> dict:
+    """A Bundle entry; in a transaction, a conditional create keyed on the resource's
+    first identifier (a patient's MRN where there is one)."""
+    entry: dict = {"fullUrl": url, "resource": resource}
+    if transaction:
+        key = resource["identifier"][0]
+        entry["request"] = {
+            "method": "POST",
+            "url": resource["resourceType"],
+            "ifNoneExist": "identifier=" + search_token(key["system"], key["value"]),
+        }
+    return entry
+
+
+def diary_bundle(
+    block,
+    agent_label: str,
+    analysis: Analysis,
+    now: datetime,
+    records: str = "urn:block-diary",
+    mrn_system: str | None = None,
+    transaction: bool = False,
+    provisional: bool = False,
+) -> dict:
+    """The Bundle for ``block`` (see ``diary_resources``). A ``transaction`` Bundle asks
+    the server to create each resource unless one with its identifier exists."""
+    resources = diary_resources(block, agent_label, analysis, now, records, mrn_system, provisional)
     return {
         "resourceType": "Bundle",
         "type": "transaction" if transaction else "collection",
         "timestamp": _time(now),
-        "entry": entries,
+        "entry": [bundle_entry(url, resource, transaction) for url, resource in resources],
     }
+
+
+def bundle_stream(
+    diaries: Iterable[list[tuple[str, dict]]], now: datetime, transaction: bool
+) -> Iterator[str]:
+    """One Bundle of many diaries' resources (``diary_resources`` each), as JSON text in
+    pieces: a patient with several blocks appears once."""
+    kind = "transaction" if transaction else "collection"
+    yield f'{{"resourceType":"Bundle","type":"{kind}","timestamp":"{_time(now)}","entry":['
+    seen: set[str] = set()  # the patients already in
+    first = True
+    for resources in diaries:
+        pieces = []
+        for url, resource in resources:
+            if resource["resourceType"] == "Patient":
+                if url in seen:
+                    continue
+                seen.add(url)
+            text = json.dumps(bundle_entry(url, resource, transaction), separators=(",", ":"))
+            pieces.append(text if first else "," + text)
+            first = False
+        yield "".join(pieces)
+    yield "]}"

@@ -4,15 +4,26 @@ a REDCap data dictionary with the import file that matches it. Flask-free.
 
 The wide file and the REDCap import hold the same values under the same variable names
 (REDCap's rules: lower case, a letter first, at most 26 characters), so the dictionary
-describes both.
+describes both; the import writes yes/no as REDCap's 1/0, carries text as typed (it is no
+spreadsheet: no formula guard) and ends with the form's ``block_diary_complete``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC
 
-from diary.records.export import as_utc, csv_line, hours_cell, number_cell, pct_cell, text_cell
+from diary.records.export import (
+    as_utc,
+    csv_line,
+    hours_cell,
+    number_cell,
+    pct_cell,
+    plain_cell,
+    printable,
+    text_cell,
+)
 from diary.relief import (
     CONCORDANT,
     CONFIRMED,
@@ -23,8 +34,8 @@ from diary.relief import (
     VERDICTS,
     BlockSummary,
 )
-from diary.schedule import DiarySchedule
-from diary.vocabulary import Agent, Region, Side
+from diary.schedule import COMPLETE, EXPIRED, IN_PROGRESS, NOT_STARTED, RUNNING
+from diary.vocabulary import PLAUSIBLE_YEARS, Agent, Purpose, Region, Sedation, Sequence, Side
 
 # REDCap's data dictionary header, in its order.
 REDCAP_DICTIONARY_HEADER = [
@@ -48,76 +59,114 @@ REDCAP_DICTIONARY_HEADER = [
     "Field Annotation",
 ]
 FORM = "block_diary"
+# REDCap's own column of each form in an import file: 0 incomplete, 2 complete (a
+# diary still running is incomplete: its verdict is provisional).
+FORM_COMPLETE = f"{FORM}_complete"
+DIARY_STATUSES = (NOT_STARTED, IN_PROGRESS, COMPLETE, EXPIRED)
 
 
 def slot_name(minutes: int) -> str:
-    """A scheduled time as a variable name: pain_15m, pain_1h, pain_12h."""
-    return f"pain_{minutes}m" if minutes < 60 else f"pain_{minutes // 60}h"
+    """A scheduled time as a variable name: pain_15m, pain_1h, pain_12h (pain_90m where
+    a time is not a whole hour)."""
+    return f"pain_{minutes}m" if minutes < 60 or minutes % 60 else f"pain_{minutes // 60}h"
 
 
-def wide_slots(schedule: DiarySchedule) -> list[int]:
-    """Every scheduled time of the clinic, short- and long-acting agents together."""
-    return sorted(
-        set(schedule.offsets_minutes("lidocaine")) | set(schedule.offsets_minutes("bupivacaine"))
-    )
+def slot_minutes(performed_at, due_at) -> int:
+    """The scheduled time an entry answered, in minutes after its block."""
+    return round((as_utc(due_at).astimezone(UTC) - as_utc(performed_at)).total_seconds() / 60)
 
 
-# (variable, REDCap field type, label, validation or choices, min, max, identifier?)
-def block_variables(slots: list[int]) -> list[tuple[str, str, str, str, str, str, bool]]:
-    def choices(values: Iterable[str]) -> str:
-        return " | ".join(f"{value}, {value.replace('_', ' ')}" for value in values)
+@dataclass(frozen=True)
+class Variable:
+    """One column of the wide file (and REDCap field): its REDCap field type, label and
+    validation or choices, and its Frictionless type and constraints."""
 
-    variables = [
-        ("record_id", "text", "Block (record id)", "integer", "", "", False),
-        ("patient", "text", "Patient (display name or initials)", "", "", "", True),
-        ("mrn", "text", "Medical record number", "", "", "", True),
-        ("birth_year", "text", "Birth year", "integer", "1900", "2200", True),
-        ("performed_at", "text", "Block performed (UTC)", "datetime_ymd", "", "", False),
-        ("region", "dropdown", "Spinal region", choices(r.value for r in Region), "", "", False),
-        ("levels", "text", "Levels", "", "", "", False),
-        ("side", "dropdown", "Side", choices(s.value for s in Side), "", "", False),
-        ("agent", "dropdown", "Local anesthetic", choices(a.value for a in Agent), "", "", False),
-        ("concentration_pct", "text", "Concentration (%)", "", "", "", False),
-        ("baseline_pain", "text", "Baseline pain (0-10)", "integer", "0", "10", False),
-        ("verdict", "dropdown", "Verdict", choices(VERDICTS), "", "", False),
-        ("peak_relief_pct", "text", "Peak relief (%)", "number", "", "100", False),
-        ("response_duration_h", "text", "Response duration (h)", "number", "0", "", False),
-        (
-            "duration_class",
-            "dropdown",
-            "Duration vs agent",
-            choices(DURATION_CLASSES),
-            "",
-            "",
-            False,
-        ),
-    ]
+    name: str
+    field_type: str  # REDCap's: text, dropdown, yesno
+    label: str
+    kind: str  # Frictionless's: integer, number, string, boolean, datetime
+    validation: str = ""
+    low: str = ""
+    high: str = ""
+    choices: tuple[str, ...] = ()
+    identifier: bool = False
+    required: bool = False
+
+
+def _dropdown(name: str, label: str, values: Iterable[str], required: bool = True) -> Variable:
+    return Variable(name, "dropdown", label, "string", choices=tuple(values), required=required)
+
+
+FIRST_YEAR, LAST_YEAR = (str(year) for year in PLAUSIBLE_YEARS)
+BLOCK_VARIABLES = (
+    Variable("record_id", "text", "Block (record id)", "integer", "integer", required=True),
+    Variable("patient", "text", "Patient (display name or initials)", "string", identifier=True),
+    Variable("mrn", "text", "Medical record number", "string", identifier=True),
+    Variable(
+        "birth_year",
+        "text",
+        "Birth year",
+        "integer",
+        "integer",
+        FIRST_YEAR,
+        LAST_YEAR,
+        identifier=True,
+    ),
+    Variable(
+        "performed_at", "text", "Block performed (UTC)", "datetime", "datetime_ymd", required=True
+    ),
+    _dropdown("region", "Spinal region", (r.value for r in Region)),
+    Variable("levels", "text", "Levels", "string", required=True),
+    _dropdown("side", "Side", (s.value for s in Side)),
+    _dropdown("agent", "Local anesthetic", (a.value for a in Agent)),
+    Variable("concentration_pct", "text", "Concentration (%)", "string"),
+    Variable("baseline_pain", "text", "Baseline pain (0-10)", "integer", "integer", "0", "10"),
+    _dropdown("verdict", "Verdict", VERDICTS),
+    Variable("peak_relief_pct", "text", "Peak relief (%)", "number", "number", "", "100"),
+    Variable("response_duration_h", "text", "Response duration (h)", "number", "number", "0"),
+    _dropdown("duration_class", "Duration vs agent", DURATION_CLASSES, required=False),
+    _dropdown("purpose", "Purpose", (p.value for p in Purpose)),
+    _dropdown("sequence", "Block in the series", (s.value for s in Sequence)),
+    Variable("steroid", "yesno", "Steroid added", "boolean", required=True),
+    _dropdown("sedation", "Sedation", (s.value for s in Sedation)),
+    Variable("threshold_pct", "text", "Relief threshold (%)", "number", "number", "0", "100"),
+    _dropdown("diary_status", "Diary status", DIARY_STATUSES),
+    Variable("provisional", "yesno", "Verdict provisional (diary running)", "boolean"),
+    Variable("entries", "text", "Entries in the diary", "integer", "integer", "0"),
+)
+
+
+def block_variables(slots: list[int]) -> list[Variable]:
+    """The block's variables, then a pain score per scheduled time in ``slots``."""
+    variables = list(BLOCK_VARIABLES)
     for minutes in slots:
-        label = f"Pain at {minutes} min" if minutes < 60 else f"Pain at {minutes // 60} h"
-        variables.append((slot_name(minutes), "text", label, "integer", "0", "10", False))
+        label = f"Pain at {minutes} min" if minutes < 60 else f"Pain at {minutes / 60:g} h"
+        variables.append(
+            Variable(slot_name(minutes), "text", label, "integer", "integer", "0", "10")
+        )
     return variables
 
 
 def redcap_dictionary(slots: list[int]) -> Iterator[str]:
     """The dictionary's rows (its header is REDCAP_DICTIONARY_HEADER)."""
-    for name, kind, label, rule, low, high, identifier in block_variables(slots):
-        validation, choices = ("", rule) if kind == "dropdown" else (rule, "")
-        note = "UTC, YYYY-MM-DD HH:MM" if validation == "datetime_ymd" else ""
+    for variable in block_variables(slots):
+        choices = " | ".join(f"{value}, {value.replace('_', ' ')}" for value in variable.choices)
+        note = "UTC, YYYY-MM-DD HH:MM" if variable.validation == "datetime_ymd" else ""
         yield csv_line(
             [
-                name,
+                variable.name,
                 FORM,
                 "",
-                kind,
-                label,
+                variable.field_type,
+                variable.label,
                 choices,
                 note,
-                validation,
-                low,
-                high,
-                "y" if identifier else "",
+                variable.validation,
+                variable.low,
+                variable.high,
+                "y" if variable.identifier else "",
                 "",
-                "y" if name == "record_id" else "",
+                "y" if variable.required else "",
                 "",
                 "",
                 "",
@@ -127,51 +176,119 @@ def redcap_dictionary(slots: list[int]) -> Iterator[str]:
         )
 
 
-def wide_columns(slots: list[int]) -> list[str]:
-    return [variable[0] for variable in block_variables(slots)]
+def wide_columns(slots: list[int], redcap: bool = False) -> list[str]:
+    """The wide file's columns; the REDCap import's (``redcap``) end with the form's
+    complete status."""
+    names = [variable.name for variable in block_variables(slots)]
+    return [*names, FORM_COMPLETE] if redcap else names
 
 
 def _redcap_time(value) -> str:
     return as_utc(value).astimezone(UTC).strftime("%Y-%m-%d %H:%M")
 
 
-def wide_line(block, summary: BlockSummary, entries: Iterable[tuple], slots: list[int]) -> str:
-    """One row per block: its facts and verdict, then the pain answering each scheduled
-    time (the one submitted last where two answer it); empty where none did."""
-    performed = as_utc(block.performed_at).astimezone(UTC)
+def wide_line(
+    block,
+    summary: BlockSummary,
+    entries: Iterable[tuple],
+    slots: list[int],
+    status: str,
+    redcap: bool = False,
+) -> str:
+    """One row per block: its facts, verdict and diary status, then the pain answering
+    each scheduled time in ``slots`` (the one submitted last where two answer it); empty
+    where none did. ``redcap``: the import file's row (see the module's docstring)."""
     by_slot: dict[int, tuple] = {}
     for entry in entries:
         due_at, submitted_at = entry[10], entry[3]
         if not due_at:
             continue
-        minutes = round((as_utc(due_at).astimezone(UTC) - performed).total_seconds() / 60)
+        minutes = slot_minutes(block.performed_at, due_at)
         kept = by_slot.get(minutes)
         if kept is None or str(submitted_at) >= str(kept[3]):
             by_slot[minutes] = entry
     patient = block.patient
+    text: Callable[[str | None], str] = (
+        (lambda value: printable(plain_cell(value))) if redcap else text_cell
+    )
+    yes, no = ("1", "0") if redcap else ("true", "false")
+    running = status in RUNNING
     cells = [
         number_cell(block.id),
-        text_cell(patient.display_name),
-        text_cell(patient.mrn),
+        text(patient.display_name),
+        text(patient.mrn),
         number_cell(patient.birth_year),
         _redcap_time(block.performed_at),
         block.region,
         " ".join(block.levels),
         block.side,
         block.agent,
-        text_cell(block.concentration),
+        text(block.concentration),
         number_cell(block.baseline_pain),
         summary.verdict,
         pct_cell(summary.peak_relief_pct),
         hours_cell(summary.response_duration_h),
         summary.duration_class or "",
+        block.purpose,
+        block.sequence,
+        yes if block.steroid else no,
+        block.sedation,
+        pct_cell(summary.threshold_pct),
+        status,
+        yes if running else no,
+        number_cell(summary.entry_count),
     ]
     cells += [number_cell(by_slot[m][4]) if m in by_slot else "" for m in slots]
+    if redcap:
+        cells.append("0" if running else "2")
     return csv_line(cells)
 
 
-# The series file's columns: name -> (Frictionless type, description).
-SERIES_FIELDS = {
+def _field(name: str, kind: str, description: str, constraints: dict | None = None) -> dict:
+    field: dict = {"name": name, "type": kind, "description": description}
+    if constraints:
+        field["constraints"] = constraints
+    return field
+
+
+def wide_schema(slots: list[int], redcap: bool = False) -> dict:
+    """A Frictionless Table Schema of the wide file (or, ``redcap``, the import file):
+    types, ranges, the words a column may hold, and its key."""
+    fields = []
+    for variable in block_variables(slots):
+        constraints: dict = {"required": True} if variable.required else {}
+        if variable.choices:
+            constraints["enum"] = list(variable.choices)
+        for bound, text in (("minimum", variable.low), ("maximum", variable.high)):
+            if text:
+                constraints[bound] = int(text) if variable.kind == "integer" else float(text)
+        field = _field(variable.name, variable.kind, variable.label, constraints)
+        if variable.kind == "boolean":
+            field["trueValues"], field["falseValues"] = (
+                (["1"], ["0"])
+                if redcap
+                else (
+                    ["true"],
+                    ["false"],
+                )
+            )
+        if variable.kind == "datetime":
+            field["format"] = "%Y-%m-%d %H:%M"
+        fields.append(field)
+    if redcap:
+        fields.append(
+            _field(
+                FORM_COMPLETE,
+                "integer",
+                "REDCap's form status: 0 incomplete (diary running), 2 complete",
+                {"required": True, "enum": [0, 2]},
+            )
+        )
+    return {"fields": fields, "missingValues": [""], "primaryKey": ["record_id"]}
+
+
+# The series file's columns (SERIES_COLUMNS), described for its table schema.
+SERIES_FIELDS: dict[str, tuple[str, str]] = {
     "patient_id": ("integer", "the patient"),
     "patient": ("string", "display name or initials"),
     "mrn": ("string", "medical record number, if given"),
@@ -202,7 +319,7 @@ SERIES_COLUMNS = list(SERIES_FIELDS)
 PAIR_STATUSES = [CONCORDANT, DISCORDANT, CONFIRMED, NOT_CONFIRMED, SINGLE]
 
 
-def series_table_schema() -> dict:
+def series_schema() -> dict:
     """A Frictionless Table Schema of the series file."""
     fields = []
     for name, (kind, description) in SERIES_FIELDS.items():

@@ -1,0 +1,249 @@
+"""The clinic-wide downloads as the clinic's pages and the API both serve them (a pipeline
+with an API token gets what a signed-in clinician gets): the CSV exports and their
+workbooks, the research files, their table schemas and the FHIR bundle. Each is audited
+as a download of the user asking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime, timedelta
+
+from flask import Response, current_app, stream_with_context
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from diary.extensions import db
+from diary.forms import clinic_time_to_utc
+from diary.models import Block, Patient, User, utcnow
+from diary.records import export, export_queries, fhir, research
+from diary.schedule import RUNNING, DiarySchedule
+from diary.services.analysis import analyse_block, analysed_series
+from diary.services.audit import record_audit
+from diary.services.blocks import agent_label
+from diary.services.dashboard import BlockFilter
+from diary.services.settings import diary_schedule
+from diary.web import commit_keeping_loaded, csv_response, xlsx_response
+
+EXPORT_COLUMNS = {
+    "entries": export.ENTRY_COLUMNS,
+    "blocks": export.SUMMARY_COLUMNS,
+    "corrections": export.CORRECTION_COLUMNS,
+}
+RESEARCH_FILES = {
+    "wide": "one row per block, a pain column per scheduled time",
+    "series": "one row per series: pair status and both ablation criteria",
+    "redcap-dictionary": "REDCap data dictionary (upload under Project Setup)",
+    "redcap-import": "REDCap import file (Data Import Tool), matching the dictionary",
+}
+# Files with a table schema at /exports/<name>.schema.json.
+SCHEMA_FILES = (*EXPORT_COLUMNS, "wide", "series", "redcap-import")
+NO_MRN_SYSTEM = (
+    "Set your clinic's MRN identifier system (Settings → Records) before the first FHIR "
+    "export: a FHIR server tells patients apart by it, so each clinic needs its own "
+    "(its EHR's URI, or urn:oid:…)."
+)
+
+
+def block_filter(
+    tz: str,
+    start: date | None = None,
+    end: date | None = None,
+    region: str | None = None,
+    agent: str | None = None,
+    verdict: str | None = None,
+) -> BlockFilter:
+    """The blocks performed from ``start`` to ``end`` (the clinic's dates, both included)
+    with the region, agent and verdict given (None: any)."""
+    midnight = datetime.min.time()
+    return BlockFilter(
+        performed_from=clinic_time_to_utc(datetime.combine(start, midnight), tz) if start else None,
+        performed_before=clinic_time_to_utc(datetime.combine(end + timedelta(days=1), midnight), tz)
+        if end
+        else None,
+        region=region,
+        agent=agent,
+        verdict=verdict,
+    )
+
+
+class NoMrnSystem(Exception):
+    """The clinic has not set its MRN identifier system: no FHIR export yet."""
+
+
+def export_rows(
+    kind: str, chosen: BlockFilter, user: User, text: Callable = export.text_cell
+) -> Iterable[list[str]]:
+    """The (lazily read) rows of one clinic-wide export; ``text`` writes free text
+    (export.plain_cell for a workbook)."""
+    blocks = export_queries.clinic_export(user.clinic, chosen, with_entries=kind == "entries")
+    tz = user.clinic.timezone
+    if kind == "entries":
+        return (
+            export.entry_lines(block, summary, entries, tz, status, text)
+            for block, summary, entries, status in blocks
+        )
+    if kind == "blocks":
+        return (
+            [export.summary_line(block, summary, tz, status, text)]
+            for block, summary, _, status in blocks
+        )
+    return _correction_lines(blocks, text)
+
+
+def _correction_lines(blocks, text: Callable) -> Iterator[list[str]]:
+    """The corrections of the chosen blocks (the filters' blocks, read first)."""
+    chosen_ids = [block.id for block, _, _, _ in blocks]
+    for block_id, revision in export_queries.corrections_of(chosen_ids):
+        yield [export.correction_line(block_id, revision, text)]
+
+
+def export_file(kind: str, fmt: str, chosen: BlockFilter, user: User, detail: dict) -> Response:
+    """The entries, blocks or corrections export as CSV or an Excel workbook."""
+    columns = EXPORT_COLUMNS[kind]
+    if fmt == "xlsx":
+        rows = export_rows(kind, chosen, user, export.plain_cell)
+        return xlsx_response(
+            columns, rows, f"clinic-{kind}.xlsx", f"export.clinic_{kind}_xlsx", detail
+        )
+    return csv_response(
+        columns,
+        export_rows(kind, chosen, user),
+        f"clinic-{kind}.csv",
+        f"export.clinic_{kind}_csv",
+        detail=detail,
+    )
+
+
+def _chosen_block_ids(chosen: BlockFilter, user: User) -> list[int]:
+    return [
+        block.id
+        for block, _, _, _ in export_queries.clinic_export(user.clinic, chosen, with_entries=False)
+    ]
+
+
+def research_slots(chosen: BlockFilter, user: User) -> list[int]:
+    """The wide file's pain columns: the scheduled times the chosen blocks answered."""
+    return export_queries.answered_slots(_chosen_block_ids(chosen, user))
+
+
+def research_file(name: str, chosen: BlockFilter, user: User, detail: dict) -> Response:
+    """The research arm's files, for the blocks the filters choose."""
+    action, filename = f"export.research_{name.replace('-', '_')}", f"clinic-{name}.csv"
+    if name == "series":
+        return csv_response(
+            research.SERIES_COLUMNS,
+            _series_lines(user, chosen),
+            filename,
+            action,
+            detail=detail,
+        )
+    slots = research_slots(chosen, user)
+    if name == "redcap-dictionary":
+        lines = [list(research.redcap_dictionary(slots))]
+        return csv_response(
+            research.REDCAP_DICTIONARY_HEADER,
+            lines,
+            filename,
+            action,
+            detail=detail,
+            bom=False,
+        )
+    redcap = name == "redcap-import"
+    blocks = export_queries.clinic_export(user.clinic, chosen, with_entries=True)
+    rows = (
+        [research.wide_line(block, summary, entries, slots, status, redcap)]
+        for block, summary, entries, status in blocks
+    )
+    return csv_response(
+        research.wide_columns(slots, redcap),
+        rows,
+        filename,
+        action,
+        detail=detail,
+        bom=not redcap,  # REDCap's importer wants no byte-order mark
+    )
+
+
+def _series_lines(user: User, chosen: BlockFilter):
+    """Each series with a chosen block, patient by patient."""
+    chosen_ids = set(_chosen_block_ids(chosen, user))
+    patient_ids = (
+        db.session.scalars(
+            select(Block.patient_id)
+            .where(Block.id.in_(chosen_ids))
+            .distinct()
+            .order_by(Block.patient_id)
+        ).all()
+        if chosen_ids
+        else []
+    )
+    for patient_id in patient_ids:
+        patient = db.session.get_one(Patient, patient_id)
+        for blocks, result in analysed_series(patient):
+            if any(block.id in chosen_ids for block in blocks):
+                yield [research.series_line(patient, blocks, result)]
+
+
+def table_schema(name: str, chosen: BlockFilter, user: User) -> dict:
+    """The Frictionless Table Schema of a file in SCHEMA_FILES (the wide and REDCap files'
+    columns depend on the blocks the filters choose)."""
+    if name in EXPORT_COLUMNS:
+        return export.table_schema(EXPORT_COLUMNS[name])
+    if name == "series":
+        return research.series_schema()
+    return research.wide_schema(research_slots(chosen, user), redcap=name == "redcap-import")
+
+
+def fhir_file(chosen: BlockFilter, user: User, detail: dict, transaction: bool) -> Response:
+    """The chosen blocks' diaries as one FHIR Bundle (streamed), each patient once;
+    NoMrnSystem until the clinic has set its MRN identifier system."""
+    clinic = user.clinic
+    if not clinic.mrn_system:
+        raise NoMrnSystem(NO_MRN_SYSTEM)
+    block_ids = _chosen_block_ids(chosen, user)
+    records = current_app.config["PUBLIC_URL"].rstrip("/")
+    mrn_system, now, schedule = clinic.mrn_system, utcnow(), diary_schedule(clinic)
+    record_audit("export.clinic_fhir.start", by=user, detail=detail)
+    commit_keeping_loaded()
+    counted = {"blocks": 0}
+
+    def diaries(chunk: int = 50) -> Iterator[list[tuple[str, dict]]]:
+        for start in range(0, len(block_ids), chunk):
+            blocks = db.session.scalars(
+                select(Block)
+                .where(Block.id.in_(block_ids[start : start + chunk]))
+                .options(selectinload(Block.entries), selectinload(Block.patient))
+                .order_by(Block.performed_at, Block.id)
+            ).all()
+            for block in blocks:
+                counted["blocks"] += 1
+                yield fhir.diary_resources(
+                    block,
+                    agent_label(block),
+                    analyse_block(block),
+                    now,
+                    records=records,
+                    mrn_system=mrn_system,
+                    provisional=block_is_provisional(block, schedule, now),
+                )
+
+    def body() -> Iterator[str]:
+        outcome: dict = {"aborted": True}
+        try:
+            yield from fhir.bundle_stream(diaries(), now, transaction)
+            outcome = {}
+        finally:
+            record_audit("export.clinic_fhir", by=user, detail=detail | counted | outcome)
+            db.session.commit()
+
+    return Response(
+        stream_with_context(body()),
+        mimetype="application/fhir+json",
+        headers={"Content-Disposition": 'attachment; filename="clinic-fhir.json"'},
+    )
+
+
+def block_is_provisional(block: Block, schedule: DiarySchedule, now: datetime) -> bool:
+    """The block's diary still runs: its verdict may change."""
+    return export_queries.export_status(block, schedule, len(block.entries), now) in RUNNING
