@@ -35,6 +35,7 @@ NEVER_MEET_THE_CLOCK = {
     "test_push.py",
     "test_hostile_input.py",
     "test_languages.py",
+    "test_pathway.py",  # the pathway's rules take the day asked as an argument
 }
 FIXED_DATE = re.compile(r"\b20\d\d-\d\d-\d\d|datetime\(20\d\d,|date\(20\d\d,")
 

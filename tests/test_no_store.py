@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 
 from diary.extensions import db
+from diary.services.patients import PatientInput, create_patient
 from diary.services.tokens import create_api_token
 from tests.conftest import PASSWORD, add_entries, make_user
 
@@ -22,7 +23,7 @@ NO_PATIENT_DATA = {
 }
 
 
-def candidates(rule, world, entry_id: int) -> list[dict]:
+def candidates(rule, world, entry_id: int, duplicate_id: int) -> list[dict]:
     """Values for each of the rule's variables: every word of an ``any(...)`` converter,
     the world's own ids and tokens, a format a chart is drawn in."""
     known = {
@@ -30,6 +31,7 @@ def candidates(rule, world, entry_id: int) -> list[dict]:
         "patient_id": [world.patient.id],
         "token": [world.block.diary_token],
         "entry_id": [entry_id],
+        "duplicate_id": [duplicate_id],
         "fmt": ["png", "svg"],
     }
     names = sorted(rule.arguments - set(rule.defaults or {}))
@@ -46,6 +48,8 @@ def test_every_answer_with_patient_data_is_no_store(app, client, world):
     admin = make_user(world.clinic, "admin@a.example", role="admin")
     add_entries(world.block, {0.25: 1, 0.5: 0})
     _, key = create_api_token(admin, "cache check")
+    # A second record of the patient, for the merge's review page.
+    duplicate = create_patient(world.clinic, PatientInput("J.S.", None, 1960), by=admin)
     db.session.commit()
     entry_id = world.block.entries[0].id
     assert client.post("/login", data={"email": admin.email, "password": PASSWORD}).status_code
@@ -55,7 +59,7 @@ def test_every_answer_with_patient_data_is_no_store(app, client, world):
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint in NO_PATIENT_DATA:
             continue
-        for values in candidates(rule, world, entry_id):
+        for values in candidates(rule, world, entry_id, duplicate.id):
             url = adapter.build(rule.endpoint, {**(rule.defaults or {}), **values})
             if rule.endpoint == "api.block_chart" and not url.endswith(rule.defaults["fmt"]):
                 continue
