@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import inprocess  # noqa: E402
 
-OUT = Path(__file__).resolve().parent / "profiles"
+OUT_DIR = [Path(__file__).resolve().parent / "profiles"]  # --out changes it
 CALLS = {
     "healthz": 400,
     "entry_post": 200,
@@ -61,8 +61,8 @@ def profile_paths(bench: inprocess.Bench, label: str) -> None:
         for _ in range(calls):
             call()
         profile.disable()
-        (OUT / f"{name}.{label}.txt").write_text(table(profile, calls, f"{name} ({label})"))
-        print(f"{name}: profiled", flush=True)
+        (OUT_DIR[0] / f"{name}.{label}.txt").write_text(table(profile, calls, f"{name} ({label})"))
+        print(f"{name}: profiled", file=sys.stderr)
 
 
 def profile_pdf(bench: inprocess.Bench, label: str) -> None:
@@ -78,8 +78,8 @@ def profile_pdf(bench: inprocess.Bench, label: str) -> None:
         inprocess.answered(client.get(url), url)
     profile.disable()
     text = table(profile, 3, f"report PDF, 60 entries ({label}); first (cold) call {cold:.2f} s")
-    (OUT / f"report_pdf.{label}.txt").write_text(text)
-    print("report_pdf: profiled", flush=True)
+    (OUT_DIR[0] / f"report_pdf.{label}.txt").write_text(text)
+    print("report_pdf: profiled", file=sys.stderr)
 
 
 def profile_startup() -> None:
@@ -105,8 +105,8 @@ def profile_startup() -> None:
         "",
     ]
     lines += [f"{c:>9} {s:>9} {d // 2:>3} {m}" for c, s, d, m in rows[:40]]
-    (OUT / "startup.txt").write_text("\n".join(lines) + "\n")
-    print("startup: profiled", flush=True)
+    (OUT_DIR[0] / "startup.txt").write_text("\n".join(lines) + "\n")
+    print("startup: profiled", file=sys.stderr)
 
 
 def main() -> None:
@@ -114,8 +114,13 @@ def main() -> None:
     parser.add_argument("--database", default="")
     parser.add_argument("--blocks", type=int, default=20000)
     parser.add_argument("--entries", type=int, default=50)
+    parser.add_argument("--out", default="", help="folder for the tables (bench/profiles)")
     args = parser.parse_args()
-    OUT.mkdir(exist_ok=True)
+    if args.out:
+        OUT_DIR[0] = Path(args.out)
+    OUT_DIR[0].mkdir(parents=True, exist_ok=True)
+    # The app's access log (one line a request, as in production) goes nowhere here.
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (for the whole run)
     profile_startup()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database or f"sqlite:///{tmp}/profile.sqlite3"
