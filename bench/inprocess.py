@@ -69,7 +69,6 @@ def make_app(database_url: str):
             "DIARY_RATE_LIMIT": "10000000 per minute",
             "LOGIN_RATE_LIMIT": "10000000 per minute",
             "WTF_CSRF_ENABLED": False,  # the bench posts like a script, not a form
-            "LOG_LEVEL": "WARNING",
         }
     )
 
