@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -83,21 +84,30 @@ class SavedScore:
     edit_label: str
 
 
+# An entry id no real one reaches (ids fit the database's integer): the correction link
+# is built once with it and the real id put in its place.
+ID_MARK = str(2**31 - 1)
+
+
 def saved_scores(block, tz: str) -> list[SavedScore]:
     """The diary's entries, worded once here: a template would look up each phrase's
-    translation again for every entry, which made a long diary's page slow."""
+    translation again for every entry, and build each link and time through Babel and
+    the URL map, which made a long diary's page slow. A 24-hour time reads the same in
+    every language, so plain strftime writes it."""
     pain_labels = [_("Pain %(pain)s/10", pain=pain) for pain in range(11)]
     score_at = _("the score at %(time)s")  # no values given: the translated pattern
+    edit_url = url_for("patient.edit_entry", token=block.diary_token, entry_id=int(ID_MARK))
+    zone = ZoneInfo(tz)
     scores = []
     for entry in block.entries:
-        at = patient_time(entry.recorded_at, tz, "HH:mm")
+        at = entry.recorded_at.astimezone(zone).strftime("%H:%M")
         scores.append(
             SavedScore(
                 time=at,
                 pain=entry.pain,
                 label=pain_labels[entry.pain],
                 corrected=entry.edited,
-                edit_url=url_for("patient.edit_entry", token=block.diary_token, entry_id=entry.id),
+                edit_url=edit_url.replace(ID_MARK, str(entry.id)),
                 edit_label=score_at % {"time": at},
             )
         )
