@@ -34,6 +34,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.database_limit import entries_per_second  # noqa: E402
 from bench.harness import free_port, wait_for, worker_pids  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -412,6 +413,8 @@ def postgres_run() -> tuple[dict, list[str]] | None:
         )
         flask(env, "db", "upgrade")
         results = measure_app(env)
+        # 7. where one PostgreSQL stops: the entry post's transaction without the app
+        results["database_limit"] = entries_per_second(url.replace("+psycopg", ""), 10)
         copy = f"COPY ({CLINIC_ENTRIES}) TO STDOUT WITH (FORMAT csv, HEADER)"
         add_native_csv(results, timed(["psql", url, "-q", "-c", copy]))
         # Statistics as autovacuum would have gathered them by now in a running clinic.
@@ -545,6 +548,23 @@ def figure_rows(r: dict, database: str) -> list[tuple]:
             r["report_pdf"]["warm_s"] <= 1,
         ),
     ]
+    if "database_limit" in r:
+        limit = r["database_limit"]
+        per_clients = ", ".join(
+            f"{clients} clients {v['entries_per_s']:,}/s"
+            for clients, v in limit["by_clients"].items()
+        )
+        rows.append(
+            (
+                "7. One PostgreSQL, the entry post's transaction (pgbench, no app)",
+                database,
+                f"{limit['best_entries_per_s']:,} entries/s ({per_clients})",
+                f"the app: {post['rps']:.0f} entry posts/s (2 workers)",
+                "—",
+                "—",
+                True,
+            )
+        )
     return rows
 
 
