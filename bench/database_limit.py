@@ -86,7 +86,30 @@ def entries_per_second(url: str, seconds: int = 10) -> dict:
                 "latency_ms": float(latency.group(1)) if latency else None,
             }
     found["best_entries_per_s"] = max(v["entries_per_s"] for v in found["by_clients"].values())
+    found["bytes_per_row"] = bytes_per_row(url)
     return found
+
+
+def bytes_per_row(url: str, tables: tuple[str, ...] = ("diary_entry", "block", "patient")) -> dict:
+    """Each table's size on disk with its indexes and TOAST, per row."""
+    sizes = {}
+    for table in tables:
+        rows, size = subprocess.run(
+            [
+                "psql",
+                url,
+                "-qAt",
+                "-F",
+                " ",
+                "-c",
+                f"SELECT count(*), pg_total_relation_size('{table}') FROM {table}",  # noqa: S608
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+        sizes[table] = round(int(size) / max(int(rows), 1))
+    return sizes
 
 
 if __name__ == "__main__":
