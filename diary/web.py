@@ -102,10 +102,11 @@ MAX_CHART_HOURS = 24 * 14
 
 
 class RecentViews:
-    """Which (user, block, format) charts this process served in the last minute. The
-    audit trail says who saw which block's chart; the same chart fetched again within the
-    minute (a page reloaded, a series redrawn) adds nothing to it but a write and, on
-    SQLite, a wait for the disk: it is recorded once a minute."""
+    """What this process showed whom in the last minute: a chart (user, block, format),
+    a dashboard page (user, the blocks on it). The audit trail says who saw which
+    patient's records; the same view again within the minute (a page reloaded, a series
+    redrawn) adds nothing to it but a write and, on SQLite, a wait for the disk: it is
+    recorded once a minute."""
 
     def __init__(self, window_s: float = 60.0, max_items: int = 4096):
         self.window_s, self.max_items = window_s, max_items
