@@ -68,9 +68,11 @@ done = function(summary, latency, requests)
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write
     + summary.errors.timeout
   io.write(string.format('RESULT {"rps": %.1f, "p50_ms": %.2f, "p95_ms": %.2f, '
-    .. '"requests": %d, "errors": %d, "non2xx": %d}\\n',
+    .. '"requests": %d, "errors": %d, "non2xx": %d, "failed": "connect %d, read %d, '
+    .. 'write %d, timeout %d"}\\n',
     (summary.requests - bad) / (summary.duration / 1e6), latency:percentile(50) / 1000,
-    latency:percentile(95) / 1000, summary.requests, errors, bad))
+    latency:percentile(95) / 1000, summary.requests, errors, bad, summary.errors.connect,
+    summary.errors.read, summary.errors.write, summary.errors.timeout))
 end
 """
 ENTRY_POST = """
@@ -129,7 +131,19 @@ def wrk(url: str, script: str = "", headers: dict | None = None, connections: in
     """wrk's figures for ``url``; raises NotHonest if any answer was not 2xx."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(PRELUDE + script + REPORT)
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{WRK_SECONDS}s", "-s", lua.name, url]
+    # A slow answer is latency, not a failure: wrk waits for it (its default gives up
+    # after 2 s, which a loaded machine's SQLite write queue can exceed).
+    command = [
+        "wrk",
+        "-t2",
+        f"-c{connections}",
+        f"-d{WRK_SECONDS}s",
+        "--timeout",
+        "60s",
+        "-s",
+        lua.name,
+        url,
+    ]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -138,7 +152,8 @@ def wrk(url: str, script: str = "", headers: dict | None = None, connections: in
     if result["errors"] or result["non2xx"]:
         raise NotHonest(
             f"{url}: {result['non2xx']} of {result['requests']} answers were not 2xx and "
-            f"{result['errors']} requests failed; a figure counts 2xx answers only"
+            f"{result['errors']} requests failed ({result['failed']}); a figure counts 2xx "
+            "answers only"
         )
     return result
 
@@ -247,7 +262,20 @@ def measure_app(env: dict) -> dict:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [BIN / "gunicorn", "-w", "2", "--timeout", "600", "-b", f"127.0.0.1:{port}", "app:app"],
+        # gunicorn.conf.py's settings, but no worker recycled mid-measurement (after
+        # max_requests): its closed connections would read as failed requests.
+        [
+            BIN / "gunicorn",
+            "-w",
+            "2",
+            "--timeout",
+            "600",
+            "--max-requests",
+            "0",
+            "-b",
+            f"127.0.0.1:{port}",
+            "app:app",
+        ],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
