@@ -170,6 +170,17 @@ def chart_response(block_id: int, fmt: str) -> Response:
     return response
 
 
+def print_chart(block: Block, analysis, view: charts.ChartView) -> bytes:
+    """The block's chart for a PDF (charts.render_print_png), kept in the chart cache
+    under what it depends on, as the served charts are: a diary unchanged since its last
+    report is not drawn again."""
+    settings = analysis_settings(block.clinic)
+    key = ("print", block.id, summaries.summary_key(block, summaries.settings_digest(settings)))
+    return chart_cache.get_or_render(
+        (*key, view), lambda: charts.render_print_png(analysis, block.baseline_pain, view)
+    )
+
+
 def csv_response(
     columns: list[str],
     groups: Iterable[list[str]],

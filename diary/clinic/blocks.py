@@ -42,7 +42,14 @@ from diary.services.entries import EntryInput, record_entry
 from diary.services.progress import awaited_by_block, diary_progress
 from diary.services.rejections import InputRejected
 from diary.services.settings import analysis_settings
-from diary.web import block_csv_response, chart_response, csv_response, diary_url, pdf_response
+from diary.web import (
+    block_csv_response,
+    chart_response,
+    csv_response,
+    diary_url,
+    pdf_response,
+    print_chart,
+)
 
 
 def _block_page_context(block: Block) -> dict:
@@ -170,7 +177,7 @@ def _report_chart(block: Block, analysis, awaiting, for_pdf: bool, until=None) -
     if not for_pdf:
         return url_for("clinic.chart", block_id=block.id, fmt="svg", until=until)
     view = charts.ChartView(analysis_settings(block.clinic).onset_limit_h, awaiting, until)
-    png = charts.render_print_png(analysis, block.baseline_pain, view)
+    png = print_chart(block, analysis, view)
     return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
