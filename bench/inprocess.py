@@ -132,6 +132,7 @@ def paths(bench: Bench) -> dict[str, Callable[[], None]]:
     def get(client, url: str) -> Callable[[], None]:
         def call() -> None:
             response = client.get(url)
+            response.get_data()  # the whole body: a streamed one (CSV) is made as it is read
             answered(response, url)
 
         return call
