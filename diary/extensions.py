@@ -38,7 +38,7 @@ class Migrations:
         import click
 
         if click.get_current_context(silent=True) is not None:  # the `flask` command line
-            from flask_migrate.cli import db as commands
+            from flask_migrate.cli import db as commands  # type: ignore[import-untyped]
 
             app.cli.add_command(commands, name="db")
 

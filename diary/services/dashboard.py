@@ -39,7 +39,7 @@ def dashboard_blocks(
     reads its rows off the clinic's date index, so it costs the same in a clinic of 200
     blocks as in one of 20,000 (bench/guard.py checks it).
     """
-    values = {"clinic_id": clinic_id, "offset": offset, "limit": limit + 1}
+    values: dict[str, object] = {"clinic_id": clinic_id, "offset": offset, "limit": limit + 1}
     if search:
         start = search_text(search)
         # Terms from ``start`` up to ``start`` followed by the last code point: those

@@ -118,8 +118,8 @@ def _statements(dialect: str) -> SimpleNamespace:
         .on_conflict_do_nothing(index_elements=["block_id", "client_id"])
         .returning(DiaryEntry),
         count=select(func.count(DiaryEntry.id)).where(DiaryEntry.block_id == bindparam("block_id")),
-        touch=update(Block.__table__)
-        .where(Block.__table__.c.id == bindparam("block_id"))
+        touch=update(Block)
+        .where(Block.id == bindparam("block_id"))
         .values(changed_at=bindparam("now")),
     )
 
