@@ -7,11 +7,11 @@ exist (404), so ids reveal nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
+from functools import cache, wraps
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from diary.extensions import db
@@ -32,10 +32,18 @@ def clinic_block_or_404(block_id: int, options=()) -> Block:
     return block
 
 
+@cache
+def _block_by_token():
+    # Built once: building the statement cost more than running it, on every diary request.
+    return (
+        select(Block)
+        .where(Block.diary_token == bindparam("token"))
+        .options(joinedload(Block.clinic))
+    )
+
+
 def block_for_token_or_404(token: str) -> Block:
-    block = db.session.execute(
-        select(Block).filter_by(diary_token=token).options(joinedload(Block.clinic))
-    ).scalar_one_or_none()
+    block = db.session.execute(_block_by_token(), {"token": token}).scalar_one_or_none()
     if block is None:
         abort(404)
     return block

@@ -21,8 +21,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from alembic.script import ScriptDirectory
-
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 # Tables without which a file is not a Block Diary database.
 REQUIRED_TABLES = {"clinic", "user", "patient", "block", "diary_entry", "alembic_version"}
@@ -69,6 +67,8 @@ def write_backup(live: str, destination: Path) -> str:
 
 
 def known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory  # here: alembic is not for start-up
+
     return {script.revision for script in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
 
 

@@ -7,6 +7,7 @@ and every request that draws nothing, does not pay for it.
 from __future__ import annotations
 
 import io
+import textwrap
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from diary.relief import VERDICT_LABELS, Analysis, ReliefPoint, format_hours, format_pct
 
 FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
+TITLE_CHARS = 68  # a 10 pt title line from the axes to the right edge
 WIDTH_IN, HEIGHT_IN, BASE_DPI = 6.4, 4.4, 100
 
 
@@ -88,13 +90,39 @@ def render_chart(
     """The block's chart as PNG (``scale`` 1 or 2 for high-density screens) or SVG bytes."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown chart format {fmt!r}")
-    fig = new_figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=BASE_DPI * scale)
-    fig.subplots_adjust(left=0.1, right=0.88, top=0.87, bottom=0.36)
-    draw_chart(fig.add_subplot(), analysis, baseline_pain, view)
+    fig = _chart_figure(analysis, baseline_pain, view, BASE_DPI * scale)
     buffer = io.BytesIO()
     metadata = {"Date": None} if fmt == "svg" else {"Software": None}
     fig.savefig(buffer, format=fmt, metadata=metadata)
     return buffer.getvalue()
+
+
+PRINT_DPI = 150
+
+
+def render_print_png(
+    analysis: Analysis, baseline_pain: int | None, view: ChartView | None = None
+) -> bytes:
+    """The chart for a PDF: an opaque PNG at print resolution. WeasyPrint re-encodes each
+    PNG it embeds, a transparent one twice (colours and alpha apart), and draws an SVG's
+    every glyph as a path in Python: this is the cheapest picture for it to place."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    fig = _chart_figure(analysis, baseline_pain, view, PRINT_DPI)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    opaque = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
+    buffer = io.BytesIO()
+    opaque.convert("RGB").save(buffer, format="PNG", compress_level=1)  # re-encoded anyway
+    return buffer.getvalue()
+
+
+def _chart_figure(analysis: Analysis, baseline_pain: int | None, view, dpi: float):
+    fig = new_figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=dpi)
+    fig.subplots_adjust(left=0.1, right=0.88, top=0.87, bottom=0.36)
+    draw_chart(fig.add_subplot(), analysis, baseline_pain, view)
+    return fig
 
 
 @dataclass(frozen=True)
@@ -211,7 +239,11 @@ def draw_chart(
     ax.set_ylabel("Pain (0–10)", fontsize=9)
     ax.grid(True, color="0.85", linewidth=0.6)
     title = chart_title(analysis, view.awaiting)
-    ax.set_title(title, fontsize=10 if len(title) > 60 else 11, loc="left", wrap=True)
+    # Wrapped here, by characters: matplotlib's own wrapping measures the text at every
+    # draw (a tenth of the chart's time).
+    ax.set_title(
+        textwrap.fill(title, TITLE_CHARS), fontsize=10 if len(title) > 60 else 11, loc="left"
+    )
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=3, fontsize=8, frameon=False)
 
 

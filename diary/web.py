@@ -8,13 +8,15 @@ built from PUBLIC_URL, never from a request's Host header, which a client choose
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Response, abort, current_app, request, stream_with_context
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
 
 from diary import charts, relief, summaries
 from diary.access import clinic_block_or_404
@@ -104,12 +106,43 @@ def xlsx_response(
 MAX_CHART_HOURS = 24 * 14
 
 
+class RecentViews:
+    """What this process showed whom in the last minute: a chart (user, block, format),
+    a dashboard page (user, the blocks on it). The audit trail says who saw which
+    patient's records; the same view again within the minute (a page reloaded, a series
+    redrawn) adds nothing to it but a write and, on SQLite, a wait for the disk: it is
+    recorded once a minute."""
+
+    def __init__(self, window_s: float = 60.0, max_items: int = 4096):
+        self.window_s, self.max_items = window_s, max_items
+        self._seen: OrderedDict[tuple, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def first_in_window(self, key: tuple) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            seen = self._seen.get(key)
+            if seen is not None and now - seen < self.window_s:
+                return False
+            self._seen[key] = now
+            self._seen.move_to_end(key)
+            while len(self._seen) > self.max_items:
+                self._seen.popitem(last=False)
+            return True
+
+
+def recent_views() -> RecentViews:
+    """The app's own (a test's app starts with none seen)."""
+    return current_app.extensions.setdefault("block_diary_chart_views", RecentViews())
+
+
 def chart_response(block_id: int, fmt: str) -> Response:
     """The clinic's block's chart (also served by the API), drawn once per change of the
     diary or the clinic's settings: what its stored summary is keyed on too."""
     if fmt not in charts.FORMATS:
         abort(404)
-    block = clinic_block_or_404(block_id, options=[joinedload(Block.clinic)])
+    # Its clinic is the signed-in user's, loaded already by the sign-in check: no join.
+    block = clinic_block_or_404(block_id)
     scale = 2 if request.args.get("scale") == "2" and fmt == "png" else 1
     settings = analysis_settings(block.clinic)
     # A series page draws its charts to one end of the time axis (?until=hours).
@@ -128,7 +161,8 @@ def chart_response(block_id: int, fmt: str) -> Response:
     key = summaries.summary_key(block, summaries.settings_digest(settings))
     tag = f"{block.id}:{key}:{fmt}:{scale}:{view}:{to_come}"
     etag = hashlib.sha256(tag.encode()).hexdigest()[:32]
-    record_audit("block.chart", by=current_user, target=block, detail={"format": fmt})
+    if recent_views().first_in_window((current_user.id, block.id, fmt)):
+        record_audit("block.chart", by=current_user, target=block, detail={"format": fmt})
     if etag in request.if_none_match:
         response = Response(status=304, headers={"ETag": f'"{etag}"'})
     else:
@@ -157,6 +191,17 @@ def commit_keeping_loaded() -> None:
         session.commit()
     finally:
         session.expire_on_commit = True
+
+
+def print_chart(block: Block, analysis, view: charts.ChartView) -> bytes:
+    """The block's chart for a PDF (charts.render_print_png), kept in the chart cache
+    under what it depends on, as the served charts are: a diary unchanged since its last
+    report is not drawn again."""
+    settings = analysis_settings(block.clinic)
+    key = ("print", block.id, summaries.summary_key(block, summaries.settings_digest(settings)))
+    return chart_cache.get_or_render(
+        (*key, view), lambda: charts.render_print_png(analysis, block.baseline_pain, view)
+    )
 
 
 def csv_response(

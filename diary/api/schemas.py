@@ -99,11 +99,11 @@ Text = Annotated[str, typed(200)]
 
 
 class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
 
 class Output(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 def unchanged(**constraints: Any) -> Any:

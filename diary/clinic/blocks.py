@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from diary import charts
@@ -50,7 +51,14 @@ from diary.services.entries import (
 from diary.services.progress import diary_progress
 from diary.services.rejections import InputRejected
 from diary.services.settings import analysis_settings
-from diary.web import block_csv_response, chart_response, csv_response, diary_url, pdf_response
+from diary.web import (
+    block_csv_response,
+    chart_response,
+    csv_response,
+    diary_url,
+    pdf_response,
+    print_chart,
+)
 
 
 def _block_page_context(block: Block) -> dict:
@@ -212,13 +220,17 @@ def _block_report_page(block: Block, for_pdf: bool) -> str:
         utcnow(),
         corrections=context["corrections"],
     )
-    if for_pdf:
-        view = charts.ChartView(analysis_settings(block.clinic).onset_limit_h, awaiting)
-        svg = charts.render_chart(context["analysis"], block.baseline_pain, "svg", view=view)
-        chart_src = "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
-    else:
-        chart_src = url_for("clinic.chart", block_id=block.id, fmt="svg")
+    chart_src = _report_chart(block, context["analysis"], awaiting, for_pdf)
     return render_template("clinic/report.html", facts=facts, chart_src=chart_src, **context)
+
+
+def _report_chart(block: Block, analysis, awaiting, for_pdf: bool, until=None) -> str:
+    """The chart's address in a report: drawn into the PDF itself, linked from the page."""
+    if not for_pdf:
+        return url_for("clinic.chart", block_id=block.id, fmt="svg", until=until)
+    view = charts.ChartView(analysis_settings(block.clinic).onset_limit_h, awaiting, until)
+    png = print_chart(block, analysis, view)
+    return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
 @bp.get("/blocks/<int:block_id>/report")
@@ -239,13 +251,32 @@ def block_report_pdf(block_id: int):
     return response
 
 
-def _series_report_page(patient) -> str:
+def _series_report_page(patient, for_pdf: bool) -> str:
+    """The series report: each series' pair and criteria, then each block's chart (on the
+    series' one time axis) and entries."""
+    tz = current_user.clinic.timezone
+    # Every block's entries and their corrections in two queries, not one per entry.
+    db.session.execute(
+        select(Block).where(Block.patient_id == patient.id).options(*BLOCK_PAGE_LOADS)
+    ).scalars().all()
+    series = analysed_series(patient)
+    charts_by_block, tables = {}, {}
+    for blocks, result in series:
+        until = round(max(charts.chart_end_h(result.analyses[b.id]) for b in blocks), 2)
+        for block in blocks:
+            analysis = result.analyses[block.id]
+            charts_by_block[block.id] = _report_chart(
+                block, analysis, result.block_awaiting.get(block.id), for_pdf, until
+            )
+            tables[block.id] = report.entry_table(block, analysis, tz, latest_corrections(block))
     return render_template(
         "clinic/series_report.html",
         patient=patient,
-        series=analysed_series(patient),
+        series=series,
+        chart_src=charts_by_block,
+        tables=tables,
         printed_at=utcnow(),
-        tz=current_user.clinic.timezone,
+        tz=tz,
     )
 
 
@@ -253,7 +284,7 @@ def _series_report_page(patient) -> str:
 def series_report(patient_id: int):
     patient = clinic_patient_or_404(patient_id)
     record_audit("patient.report", by=current_user, target=patient)
-    page = _series_report_page(patient)
+    page = _series_report_page(patient, for_pdf=False)
     db.session.commit()
     return page
 
@@ -261,7 +292,9 @@ def series_report(patient_id: int):
 @bp.get("/patients/<int:patient_id>/report.pdf")
 def series_report_pdf(patient_id: int):
     patient = clinic_patient_or_404(patient_id)
-    response = pdf_response(_series_report_page(patient), f"patient-{patient.id}-series-report.pdf")
+    response = pdf_response(
+        _series_report_page(patient, for_pdf=True), f"patient-{patient.id}-series-report.pdf"
+    )
     record_audit("export.series_report_pdf", by=current_user, target=patient)
     db.session.commit()
     return response

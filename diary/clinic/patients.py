@@ -44,6 +44,7 @@ from diary.services.patients import (
 )
 from diary.services.progress import diary_statuses
 from diary.services.rejections import InputRejected
+from diary.web import recent_views
 
 PAGE_SIZE = 25
 
@@ -61,7 +62,9 @@ def dashboard():
     block_summaries = summaries.block_summaries(blocks)
     statuses = diary_statuses(blocks, block_summaries, utcnow())
     rows = list(zip(blocks, block_summaries, statuses, strict=True))
-    record_audit("dashboard.view", by=current_user, detail={"block_ids": [b.id for b in blocks]})
+    seen = [b.id for b in blocks]
+    if recent_views().first_in_window((current_user.id, "dashboard", *seen)):
+        record_audit("dashboard.view", by=current_user, detail={"block_ids": seen})
     page_html = render_template(
         "clinic/dashboard.html",
         rows=rows,

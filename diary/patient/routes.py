@@ -86,12 +86,19 @@ class SavedScore:
     edit_label: str
 
 
+# An entry id no real one reaches (ids fit the database's integer): the correction link
+# is built once with it and the real id put in its place.
+ID_MARK = str(2**31 - 1)
+
+
 def saved_scores(block, tz: str, dated: bool = False) -> list[SavedScore]:
     """The diary's entries, worded once here: a template would look up each phrase's
-    translation again for every entry, which made a long diary's page slow. A score of
-    another day than today, or of a finished diary (``dated``), shows its date too."""
+    translation again for every entry, and build each link through the URL map, which
+    made a long diary's page slow. A score of another day than today, or of a finished
+    diary (``dated``), shows its date too."""
     pain_labels = [_("Pain %(pain)s/10", pain=pain) for pain in range(11)]
     score_at = _("the score at %(time)s")  # no values given: the translated pattern
+    edit_url = url_for("patient.edit_entry", token=block.diary_token, entry_id=int(ID_MARK))
     zone, locale = ZoneInfo(tz), get_locale()
     today = utcnow().astimezone(zone).date()
     day_labels: dict = {}
@@ -110,7 +117,7 @@ def saved_scores(block, tz: str, dated: bool = False) -> list[SavedScore]:
                 pain=entry.pain,
                 label=pain_labels[entry.pain],
                 corrected=entry.edited,
-                edit_url=url_for("patient.edit_entry", token=block.diary_token, entry_id=entry.id),
+                edit_url=edit_url.replace(ID_MARK, str(entry.id)),
                 edit_label=score_at % {"time": at},
             )
         )

@@ -3,7 +3,8 @@ and its PDF, which is that same page laid out by WeasyPrint (diary/records/pdf.p
 
 The facts: clinic, patient, procedure, verdict with reasons and warnings, chart, every
 entry with where it came from and what it was before a correction, clinician and the
-printed date with its time zone.
+printed date with its time zone. The entries' table has only the columns some entry
+fills: an empty "Corrections" column would take the width a note needs.
 """
 
 from __future__ import annotations
@@ -33,6 +34,47 @@ class ReportRow:
     source: str  # "patient" or "paper diary (staff)"
     changes: str  # the values a correction replaced, "" when never corrected
 
+    @property
+    def remarks(self) -> list[str]:
+        """The note, then any side effects and corrections: one column for the words, as
+        wide as the short columns leave it (side effects and corrections are rare)."""
+        return [
+            text
+            for text in (
+                self.note,
+                f"Side effects: {self.side_effects}" if self.side_effects else "",
+                f"Corrected: {self.changes}" if self.changes else "",
+            )
+            if text
+        ]
+
+
+PATIENT, PAPER = "patient", "paper diary (staff)"
+
+# The entries table's columns (a ReportRow field and its heading), in order; the first
+# four always show, the others only when some entry fills them.
+ENTRY_COLUMNS = (
+    ("time", "Time"),
+    ("hours", "Hours since block"),
+    ("pain", "Pain"),
+    ("relief", "Relief"),
+    ("patient_relief", "Patient's relief"),
+    ("activity", "Activity"),
+    ("source", "Recorded by"),
+    ("remarks", "Note"),
+)
+ALWAYS_SHOWN = {"time", "hours", "pain", "relief"}
+
+
+@dataclass(frozen=True)
+class EntryTable:
+    """A diary's entries as a report prints them: the rows, the columns worth a place,
+    and who recorded them when that is the same for all (then no column says it)."""
+
+    rows: list[ReportRow]
+    columns: list[tuple[str, str]]
+    recorded_by: str  # "" when the column shows it, entry by entry
+
 
 @dataclass(frozen=True)
 class ReportFacts:
@@ -46,6 +88,7 @@ class ReportFacts:
     clinician: str
     printed_at: str
     entries: list[ReportRow]
+    table: EntryTable
 
 
 def report_facts(
@@ -61,10 +104,9 @@ def report_facts(
     (templates/clinic/_analysis.html), provisional while the diary runs.
     ``corrections``: entry id -> its latest corrections (``latest``, newest first) and
     how many ``earlier`` ones the report only counts (services.entries.latest_corrections)."""
-    corrections = corrections or {}
-    points = {p.entry_id: p for p in analysis.relief}
     patient = block.patient
     identity = [f"MRN {patient.mrn}" if patient.mrn else "", _born(patient.birth_year)]
+    table = entry_table(block, analysis, tz, corrections)
     return ReportFacts(
         clinic=block.clinic.name,
         patient=patient.display_name,
@@ -81,23 +123,60 @@ def report_facts(
         ),
         clinician=block.created_by.name if block.created_by else "—",
         printed_at=f"{local_time(now, tz)} ({tz})",
-        entries=[
-            ReportRow(
-                time=local_time(entry.recorded_at, tz, "%d %b %H:%M"),
-                hours=hours(points[entry.id].hours) if entry.id in points else "superseded",
-                pain=str(entry.pain),
-                relief=pct(points[entry.id].relief_pct) if entry.id in points else "",
-                patient_relief=pct(entry.reported_relief_pct),
-                activity=entry.activity or "",
-                note=entry.note or "",
-                side_effects=", ".join(map(side_effect_label, entry.side_effects or []))
-                + (f": {entry.side_effect_note}" if entry.side_effect_note else ""),
-                source="paper diary (staff)" if entry.source == "transcribed" else "patient",
-                changes=_changes(corrections.get(entry.id), tz),
-            )
-            for entry in block.entries
-        ],
+        entries=table.rows,
+        table=table,
     )
+
+
+def entry_table(block, analysis: Analysis, tz: str, corrections=None) -> EntryTable:
+    """``block``'s entries as the block and series reports print them; ``corrections`` as
+    report_facts takes them (an entry without is printed without its history)."""
+    corrections = corrections or {}
+    points = {p.entry_id: p for p in analysis.relief}
+    rows = [
+        ReportRow(
+            time=local_time(entry.recorded_at, tz, "%d %b %H:%M"),
+            hours=hours(points[entry.id].hours) if entry.id in points else "superseded",
+            pain=str(entry.pain),
+            relief=pct(points[entry.id].relief_pct) if entry.id in points else "",
+            patient_relief=pct(entry.reported_relief_pct),
+            activity=entry.activity or "",
+            note=entry.note or "",
+            side_effects=", ".join(map(side_effect_label, entry.side_effects or []))
+            + (f": {entry.side_effect_note}" if entry.side_effect_note else ""),
+            source=PAPER if entry.source == "transcribed" else PATIENT,
+            changes=_changes(corrections.get(entry.id), tz),
+        )
+        for entry in block.entries
+    ]
+    sources = {row.source for row in rows}
+    one_source = sources.pop() if len(sources) == 1 else ""
+    columns = [
+        (name, _remarks_heading(rows) if name == "remarks" else heading)
+        for name, heading in ENTRY_COLUMNS
+        if name in ALWAYS_SHOWN
+        or (name == "source" and not one_source)
+        or (name != "source" and any(getattr(row, name) for row in rows))
+    ]
+    recorded_by = {
+        PATIENT: "All recorded by the patient on the diary link.",
+        PAPER: "All from the paper diary, entered by staff.",
+    }
+    return EntryTable(rows, columns, recorded_by.get(one_source, ""))
+
+
+def _remarks_heading(rows: list[ReportRow]) -> str:
+    """ "Note", "Note, side effects, corrections": what the column holds in this report."""
+    held = [
+        label
+        for label, field in (
+            ("note", "note"),
+            ("side effects", "side_effects"),
+            ("corrections", "changes"),
+        )
+        if any(getattr(row, field) for row in rows)
+    ]
+    return ", ".join(held).capitalize()
 
 
 def _changes(corrections, tz: str) -> str:

@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Alarm, Calendar, Event
-
 
 def reminders_ics(
     due_times: list[datetime], tz_name: str, diary_url: str, uid_prefix: str, now: datetime
 ) -> bytes:
     """Events for the due times still ahead of ``now``, in the patient's time zone."""
+    from icalendar import Alarm, Calendar, Event  # here: start-up does not pay for it
+
     zone = ZoneInfo(tz_name)
     calendar = Calendar()
     calendar.add("prodid", "-//Block Diary//Pain diary reminders//EN")

@@ -6,8 +6,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from types import SimpleNamespace
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import contains_eager
@@ -100,19 +102,15 @@ def record_entry(
     # constraint turns a resend or a concurrent double tap into no row, with nothing to
     # roll back. Plain INSERT ... RETURNING and UPDATE statements: the unit of work's
     # flush would cost more than the statements themselves on this, the busiest write.
-    stored = db.session.scalars(
-        _insert_unless_stored().values(**entry).returning(DiaryEntry)
-    ).one_or_none()
+    statements = _statements(db.session.get_bind().dialect.name)
+    stored = db.session.scalars(statements.insert, entry).one_or_none()
     if stored is None:
         existing = _entry_by_client_id(block, client_id)
         if existing is None:
             raise RuntimeError("an entry's client id clashed but no stored entry has it")
         return existing, False
     entry = stored
-    db.session.execute(
-        update(Block).where(Block.id == block.id).values(changed_at=now),
-        execution_options={"synchronize_session": False},
-    )
+    db.session.connection().execute(statements.touch, {"block_id": block.id, "now": now})
     set_committed_value(block, "changed_at", now)
     db.session.expire(block, ["entries"])  # read again, with this entry, when next asked
     if transcribed_by is not None:
@@ -120,11 +118,21 @@ def record_entry(
     return entry, True
 
 
-def _insert_unless_stored():
-    """INSERT ... ON CONFLICT (block_id, client_id) DO NOTHING, in the database's dialect."""
-    dialect = db.session.get_bind().dialect.name
+@cache
+def _statements(dialect: str) -> SimpleNamespace:
+    """The entry post's statements, built once (building one costs more than running it):
+    INSERT ... ON CONFLICT (block_id, client_id) DO NOTHING in the database's dialect,
+    the count of a diary's entries, and the block's change time."""
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return insert(DiaryEntry).on_conflict_do_nothing(index_elements=["block_id", "client_id"])
+    return SimpleNamespace(
+        insert=insert(DiaryEntry)
+        .on_conflict_do_nothing(index_elements=["block_id", "client_id"])
+        .returning(DiaryEntry),
+        count=select(func.count(DiaryEntry.id)).where(DiaryEntry.block_id == bindparam("block_id")),
+        touch=update(Block)
+        .where(Block.id == bindparam("block_id"))
+        .values(changed_at=bindparam("now")),
+    )
 
 
 def _new_entry(
@@ -132,9 +140,8 @@ def _new_entry(
 ) -> dict:
     if transcribed_by is None and not block.link_open(now):
         raise DiaryClosed()
-    stored = db.session.execute(
-        select(func.count(DiaryEntry.id)).where(DiaryEntry.block_id == block.id)
-    ).scalar_one()
+    statements = _statements(db.session.get_bind().dialect.name)
+    stored = db.session.connection().execute(statements.count, {"block_id": block.id}).scalar_one()
     if stored >= block.clinic.max_entries_per_diary:
         raise InputRejected("pain", N_("This diary is full, so this score was not saved."))
     recorded_at = values.recorded_at or now

@@ -1,0 +1,134 @@
+"""The report PDFs' layout (issue 21, item 16): columns sized to what they hold and empty
+ones left out, the chart on the verdict's page, and a series PDF with each block's chart
+and entries."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from diary.extensions import db
+from diary.services.entries import EntryInput, correct_entry, record_entry
+from tests.conftest import make_block, needs_pdf
+
+LONG_NOTE = (
+    "Walked to the kitchen and back twice, then sat for half an hour watching the news; "
+    "the usual ache in the lower back came back slowly on the right side"
+)
+
+
+def diary(block, count: int, note: str | None = None, transcribed_by=None) -> None:
+    for n in range(count):
+        at = block.performed_at + timedelta(minutes=15 * (n + 1))
+        record_entry(
+            block,
+            EntryInput(
+                pain=1 + n % 4,
+                recorded_at=at,
+                note=f"{note} ({n:02d})" if note else None,
+                client_id=f"layout-{block.id}-{n:03d}",
+            ),
+            now=at,
+            transcribed_by=transcribed_by,
+        )
+    db.session.commit()
+
+
+def headings(page: str) -> list[str]:
+    table = page[page.index('class="entries report-entries"') :]
+    head = table[: table.index("</thead>")]
+    return re.findall(r'<th scope="col"[^>]*>([^<]*)</th>', head)
+
+
+def drawn_images(page) -> list[str]:
+    """The pictures a PDF page draws (its content's ``Do`` operators), not every picture
+    its resources list."""
+    return re.findall(r"/(\S+) Do\b", page.get_contents().get_data().decode("latin-1"))
+
+
+def pdf(response):
+    pypdf = pytest.importorskip("pypdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    return pypdf.PdfReader(io.BytesIO(response.get_data())).pages
+
+
+def test_columns_no_entry_fills_are_left_out(client, signed_in):
+    block = signed_in.block
+    diary(block, 4)
+    page = client.get(f"/blocks/{block.id}/report").get_data(as_text=True)
+    assert headings(page) == ["Time", "Hours since block", "Pain", "Relief"]
+    assert "All recorded by the patient on the diary link." in page
+
+    # A paper-diary entry, a note, a side effect and a correction bring their columns.
+    record_entry(
+        block,
+        EntryInput(
+            pain=5,
+            recorded_at=block.performed_at + timedelta(hours=3),
+            note="from the paper diary",
+            side_effects=["numbness"],
+        ),
+        transcribed_by=signed_in.clinician,
+    )
+    first = block.entries[0]
+    correct_entry(first, EntryInput(pain=first.pain + 1), replaced_by="patient")
+    db.session.commit()
+    page = client.get(f"/blocks/{block.id}/report").get_data(as_text=True)
+    assert headings(page) == [
+        "Time",
+        "Hours since block",
+        "Pain",
+        "Relief",
+        "Recorded by",
+        "Note, side effects, corrections",
+    ]
+    assert "All recorded by" not in page
+    assert "Side effects: numbness" in page and "Corrected: was pain" in page
+    assert "paper diary (staff)" in page
+
+
+@needs_pdf
+def test_long_notes_fill_the_width_and_the_chart_stays_with_the_verdict(client, signed_in):
+    """22 entries with long notes once made 22 pages, the notes six characters wide, and
+    left the chart alone on page 2."""
+    diary(signed_in.block, 22, note=LONG_NOTE)
+    pages = pdf(client.get(f"/blocks/{signed_in.block.id}/report.pdf"))
+    assert len(pages) <= 3
+    first = pages[0].extract_text()
+    assert "Verdict:" in first
+    assert len(drawn_images(pages[0])) == 1, "the chart is on the verdict's page"
+    # A note reads in lines of many words, not a word or two a line.
+    text = "\n".join(page.extract_text() for page in pages)
+    lines = [line for line in text.splitlines() if "ache in the lower back" in line]
+    assert lines and all(len(line) >= 40 for line in lines), lines
+
+
+@needs_pdf
+def test_the_series_pdf_has_each_blocks_chart_and_entries(client, signed_in):
+    earlier = make_block(
+        signed_in.clinic,
+        signed_in.patient,
+        signed_in.clinician,
+        agent="bupivacaine",
+        concentration="0.5",
+        performed_at=signed_in.block.performed_at - timedelta(days=21),
+    )
+    db.session.commit()
+    diary(earlier, 8, note="earlier block")
+    diary(signed_in.block, 6, note="later block")
+    pages = pdf(client.get(f"/patients/{signed_in.patient.id}/report.pdf"))
+    text = "\n".join(page.extract_text() for page in pages)
+    for n in range(8):
+        assert f"earlier block ({n:02d})" in text
+    for n in range(6):
+        assert f"later block ({n:02d})" in text
+    assert sum(len(drawn_images(page)) for page in pages) == 2  # a chart per block
+    # Each block's date on one line, not broken over three.
+    for block in (earlier, signed_in.block):
+        day = block.performed_at.astimezone(ZoneInfo(signed_in.clinic.timezone))
+        day = day.strftime("%d %b %Y")
+        assert day in text, day
