@@ -383,6 +383,7 @@ def settings_answer() -> schemas.Settings:
         max_entries_per_diary=current.max_entries_per_diary,
         max_corrections_per_entry=current.max_corrections_per_entry,
         max_corrections_per_diary=current.max_corrections_per_diary,
+        daily_days=current.daily_days,
         schedule=schemas.Schedule(**current.schedule.to_settings()),
         agent_windows={
             agent: schemas.Window(**window) for agent, window in current.agent_windows.items()

@@ -251,6 +251,12 @@ class SettingsChanges(Input):
     max_entries_per_diary: int = _limited("max_entries_per_diary")
     max_corrections_per_entry: int = _limited("max_corrections_per_entry")
     max_corrections_per_diary: int = _limited("max_corrections_per_diary")
+    daily_days: int = unchanged(
+        ge=SETTING_LIMITS["daily_days"][0],
+        le=SETTING_LIMITS["daily_days"][1],
+        description="One score a day after the hourly window, for this many days (0: none); "
+        "new blocks take it, recorded blocks keep theirs",
+    )
     require_two_factor: bool = unchanged()
     contact_line: Text | None = None
     mrn_system: Annotated[str, typed(200, MRN_SYSTEM)] | None = None
@@ -565,6 +571,9 @@ class Settings(Output):
     max_entries_per_diary: int
     max_corrections_per_entry: int
     max_corrections_per_diary: int
+    daily_days: int = Field(
+        description="One score a day after the hourly window, for this many days (0: none)"
+    )
     schedule: Schedule
     agent_windows: dict[Agent, Window]
     timezone: str

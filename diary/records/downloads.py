@@ -246,4 +246,7 @@ def fhir_file(chosen: BlockFilter, user: User, detail: dict, transaction: bool) 
 
 def block_is_provisional(block: Block, schedule: DiarySchedule, now: datetime) -> bool:
     """The block's diary still runs: its verdict may change."""
-    return export_queries.export_status(block, schedule, len(block.entries), now) in RUNNING
+    status = export_queries.export_status(
+        block, schedule, len(block.entries), now, block.clinic.timezone
+    )
+    return status in RUNNING

@@ -22,7 +22,7 @@ from diary.extensions import db
 from diary.models import Block, Clinic, DiaryEntry, EntryRevision, Patient, utcnow
 from diary.schedule import DiarySchedule, diary_status
 from diary.services.dashboard import BlockFilter
-from diary.services.settings import analysis_settings, diary_schedule
+from diary.services.settings import analysis_settings, diary_schedule, schedule_due_times
 from diary.summaries import settings_digest, stored_summary, summarise
 
 # What an export reads of a block: its columns (no model built) and its patient's name.
@@ -41,6 +41,7 @@ EXPORT_BLOCK_COLUMNS = (
     Block.steroid,
     Block.sedation,
     Block.baseline_pain,
+    Block.daily_days,
     Block.changed_at,
     Block.summary,
     Block.summary_key,
@@ -59,10 +60,13 @@ ExportBlock = row_type("ExportBlock", [c.key for c in EXPORT_BLOCK_COLUMNS] + ["
 ExportPatient = namedtuple("ExportPatient", ["display_name", "mrn", "birth_year"])
 
 
-def export_status(block, schedule: DiarySchedule, entry_count: int, now: datetime) -> str:
+def export_status(
+    block, schedule: DiarySchedule, entry_count: int, now: datetime, timezone: str
+) -> str:
     """The diary's status (schedule.diary_status) of a Block or an ExportBlock: while it is
-    not_started or in_progress, its verdict is provisional."""
-    due_times = schedule.due_times(block.performed_at, block.agent)
+    not_started or in_progress, its verdict is provisional. ``timezone``: the clinic's
+    (the daily slots are at the block's clock time there)."""
+    due_times = schedule_due_times(block, schedule, timezone)
     return diary_status(due_times, entry_count, Block.link_open(block, now), now)
 
 
@@ -108,7 +112,7 @@ def clinic_export(clinic: Clinic, chosen: BlockFilter, with_entries: bool, chunk
                 )
                 if chosen.verdict and summary.verdict != chosen.verdict:
                     continue
-                status = export_status(block, schedule, summary.entry_count, now)
+                status = export_status(block, schedule, summary.entry_count, now, clinic.timezone)
                 yield block, summary, rows if with_entries else [], status
     finally:
         result.close()  # a download stopped half-way must not leave a cursor open

@@ -1,0 +1,247 @@
+"""The days after (pathway.md §2, issue 24 items 5–9): after the hourly window the diary
+asks for one score a day (clinic setting ``daily_days``), at the block's clock time in the
+clinic's zone; the link stays open 24 h after the last daily slot; each entry says which
+kind of slot it answers; and days of relief are shown wherever the diary is read."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from diary.extensions import db
+from diary.models import Clinic, DiaryEntry, utcnow
+from diary.services.blocks import update_block
+from diary.services.entries import EntryInput, record_entry
+from diary.services.patients import PatientInput, create_patient
+from diary.services.progress import diary_progress
+from diary.services.tokens import create_api_token
+from diary.web import diary_url
+from tests.conftest import make_block, make_clinic, make_user
+from tests.test_api import Api
+from tests.test_verdict_pages import SETTINGS_FORM
+
+
+class DailyWorld:
+    """A clinic that asks for 14 daily scores, its clinician and patient."""
+
+    def __init__(self, timezone: str = "UTC", daily_days: int = 14):
+        self.clinic = make_clinic("Daily clinic", timezone=timezone, daily_days=daily_days)
+        self.clinician = make_user(self.clinic, "daily@a.example")
+        self.patient = create_patient(self.clinic, PatientInput("D.D."), by=self.clinician)
+        db.session.commit()
+
+    def block(self, ago: timedelta, **overrides):
+        block = make_block(
+            self.clinic,
+            self.patient,
+            self.clinician,
+            performed_at=utcnow() - ago,
+            **overrides,
+        )
+        db.session.commit()
+        return block
+
+
+@pytest.fixture
+def daily(app):
+    return DailyWorld()
+
+
+def score(block, at: datetime, pain: int, name: str) -> DiaryEntry:
+    entry, _ = record_entry(
+        block, EntryInput(pain=pain, recorded_at=at, client_id=f"{name}-{block.id}"), now=at
+    )
+    db.session.commit()
+    return entry
+
+
+# --- the setting -------------------------------------------------------------------------
+
+
+def test_a_new_clinic_asks_for_fourteen_daily_scores(app):
+    clinic = Clinic(name="New")
+    db.session.add(clinic)
+    db.session.commit()
+    assert clinic.daily_days == 14
+
+
+def test_settings_page_changes_daily_days_and_refuses_out_of_range(client, world, auth):
+    make_user(world.clinic, "admin@a.example", role="admin")
+    db.session.commit()
+    auth.login("admin@a.example")
+    assert 'name="daily_days"' in client.get("/settings").get_data(as_text=True)
+    assert client.post("/settings", data=SETTINGS_FORM | {"daily_days": "7"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Clinic, world.clinic.id).daily_days == 7
+    refused = client.post("/settings", data=SETTINGS_FORM | {"daily_days": "29"})
+    assert refused.status_code == 400 and "Between 0 and 28 days." in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Clinic, world.clinic.id).daily_days == 7
+
+
+def test_api_settings_read_and_change_daily_days(client, world):
+    admin = make_user(world.clinic, "admin@a.example", role="admin")
+    _, token = create_api_token(admin, "admin")
+    db.session.commit()
+    api = Api(client, token)
+    assert api.get("/clinic/settings").get_json()["daily_days"] == 0
+    changed = api.patch("/clinic/settings", json={"daily_days": 21})
+    assert changed.status_code == 200 and changed.get_json()["daily_days"] == 21
+    for wrong in (29, -1, None, "14"):
+        refused = api.patch("/clinic/settings", json={"daily_days": wrong})
+        assert refused.status_code == 422, wrong
+        assert "daily_days" in refused.get_json()["errors"]
+    assert api.get("/clinic/settings").get_json()["daily_days"] == 21
+
+
+# --- the schedule and the link -----------------------------------------------------------
+
+
+def test_daily_slots_follow_the_hourly_window_at_the_blocks_clock_time(daily):
+    block = daily.block(timedelta(hours=3))
+    progress = diary_progress(block)
+    assert len(progress.daily_slots) == 14
+    assert progress.hourly_due_times[-1] == block.performed_at + timedelta(hours=8)
+    assert list(progress.daily_slots) == [
+        block.performed_at + timedelta(days=day) for day in range(1, 15)
+    ]
+    assert progress.due_times == progress.hourly_due_times + list(progress.daily_slots)
+    # 14 daily scores: the link is open until 15 days after the block
+    assert block.daily_days == 14
+    assert block.link_expires_at == block.performed_at + timedelta(days=15)
+
+
+def test_daily_slots_keep_the_clinics_wall_clock(app):
+    chicago = DailyWorld("America/Chicago")
+    block = chicago.block(timedelta(hours=1))
+    zone = ZoneInfo("America/Chicago")
+    clock = block.performed_at.astimezone(zone).time()
+    for day, due in enumerate(diary_progress(block).daily_slots, start=1):
+        local = due.astimezone(zone)
+        assert local.time() == clock or local.time().hour == (clock.hour + 1) % 24  # skipped hour
+        assert (local.date() - block.performed_at.astimezone(zone).date()).days == day
+
+
+def test_without_daily_days_the_diary_is_the_hourly_window_and_the_usual_link(app):
+    off = DailyWorld(daily_days=0)
+    block = off.block(timedelta(hours=3))
+    assert diary_progress(block).daily_slots == ()
+    assert block.link_expires_at == block.performed_at + timedelta(hours=48)
+
+
+def test_a_daily_entry_answers_the_nearest_daily_slot(daily):
+    block = daily.block(timedelta(days=3, hours=2))
+    hourly = score(block, block.performed_at + timedelta(hours=2), 1, "h")
+    day_two = score(block, block.performed_at + timedelta(days=2, hours=3), 2, "d2")
+    assert (hourly.slot, hourly.due_at) == ("hourly", block.performed_at + timedelta(hours=2))
+    assert (day_two.slot, day_two.due_at) == ("daily", block.performed_at + timedelta(days=2))
+
+
+def test_the_diary_runs_until_the_last_daily_slot(daily):
+    block = daily.block(timedelta(hours=20))
+    for hours in (0.25, 0.5, 1, 2, 3, 4, 5, 6, 7, 8):
+        score(block, block.performed_at + timedelta(hours=hours), 1, f"h{hours}")
+    progress = diary_progress(block)
+    assert progress.status == "in_progress" and progress.daily_phase
+    assert progress.awaiting == "awaiting the day 1 entry"
+    assert progress.next_due_at == block.performed_at + timedelta(days=1)
+    assert not progress.window_over
+    # the clinic's pages read the same rule: the verdict is provisional
+    assert block.link_open(utcnow())
+    finished = diary_progress(block, now=block.performed_at + timedelta(days=14, minutes=1))
+    assert finished.status == "complete" and finished.awaiting is None
+
+
+def test_a_changed_block_time_moves_the_daily_slots_the_link_and_the_entries(daily):
+    block = daily.block(timedelta(days=2, hours=1))
+    entry = score(block, block.performed_at + timedelta(days=1, hours=2), 3, "d1")
+    assert entry.slot == "daily"
+    earlier = block.performed_at - timedelta(hours=5)
+    update_block(block, {"performed_at": earlier}, by=daily.clinician)
+    db.session.commit()
+    assert block.link_expires_at == earlier + timedelta(days=15)
+    assert diary_progress(block).daily_slots[0] == earlier + timedelta(days=1)
+    # 1 day 7 h after the new time: still nearest the day 1 slot
+    assert (entry.slot, entry.due_at) == ("daily", earlier + timedelta(days=1))
+    later = earlier + timedelta(hours=20)
+    update_block(block, {"performed_at": later}, by=daily.clinician)
+    db.session.commit()
+    # now 11 h after the new time: the last hourly slot (8 h) is nearer than day 1
+    assert (entry.slot, entry.due_at) == ("hourly", later + timedelta(hours=8))
+    assert block.link_expires_at == later + timedelta(days=15)
+
+
+def test_a_recorded_block_keeps_its_daily_slots_when_the_setting_changes(daily):
+    block = daily.block(timedelta(hours=3))
+    daily.clinic.daily_days = 0
+    db.session.commit()
+    assert len(diary_progress(block).daily_slots) == 14
+    assert daily.block(timedelta(hours=3)).link_expires_at - utcnow() < timedelta(hours=46)
+
+
+# --- the patient's page, the calendar file, push reminders --------------------------------
+
+
+def test_patient_page_after_the_hourly_window_asks_for_the_daily_score(client, daily):
+    block = daily.block(timedelta(hours=12))
+    for hours in (0.25, 0.5, 1, 2, 3, 4, 5, 6, 7, 8):
+        score(block, block.performed_at + timedelta(hours=hours), 1, f"h{hours}")
+    page = client.get(diary_url(block)).get_data(as_text=True)
+    assert "The hourly scores are done. Now score once a day" in page
+    assert "Next daily score (day 1) due at" in page
+    assert "The diary window is over" not in page
+    assert "10 of 24 scheduled scores done." in page
+
+
+def test_patient_page_says_todays_score_is_due_now(client, daily):
+    block = daily.block(timedelta(days=3, hours=1))
+    page = client.get(diary_url(block)).get_data(as_text=True)
+    assert "Today's score (day 3) is due now" in page
+    assert "The next daily score (day 4) is due at" in page
+
+
+def test_patient_page_in_spanish_asks_for_the_daily_score(client, daily):
+    block = daily.block(timedelta(hours=12))
+    page = client.get(diary_url(block), headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert "Ahora anote una vez al día" in page
+    assert "La próxima puntuación diaria (día 1) toca a las" in page
+
+
+def test_calendar_file_includes_the_daily_slots(client, daily):
+    from icalendar import Calendar
+
+    block = daily.block(timedelta(hours=3))
+    calendar = Calendar.from_ical(client.get(diary_url(block) + "/reminders.ics").get_data())
+    events = calendar.walk("VEVENT")
+    starts = sorted(event["dtstart"].dt for event in events)
+    # 4..8 h still ahead, then 14 daily scores
+    assert len(events) == 5 + 14
+    assert starts[-1] == (block.performed_at + timedelta(days=14)).replace(microsecond=0)
+    summaries = [str(event["summary"]) for event in events]
+    assert "Pain diary: today's score (day 14 after the block)" in summaries
+
+
+def test_push_reminders_announce_a_daily_slot(app, daily):
+    from diary.reminders.job import claim_due_reminders
+    from diary.reminders.subscriptions import subscribe_push
+
+    block = daily.block(timedelta(days=2, minutes=1))
+    subscribe_push(block, "https://push.example/1", "key", "auth", ["push.example"])
+    db.session.commit()
+    claims = claim_due_reminders(utcnow())
+    assert [claim.due for claim in claims] == [block.performed_at + timedelta(days=2)]
+
+
+def test_an_old_block_without_daily_days_keeps_its_expiry(app, daily):
+    """What the migration leaves: daily_days 0 on a recorded block, its link as it was."""
+    block = daily.block(timedelta(hours=3))
+    block.daily_days = 0
+    block.link_expires_at = block.performed_at + timedelta(hours=48)
+    db.session.commit()
+    progress = diary_progress(block, now=block.performed_at + timedelta(hours=9))
+    assert progress.daily_slots == () and progress.window_over and not progress.daily_phase
+    entry = score(block, block.performed_at + timedelta(days=1), 2, "late")
+    assert (entry.slot, entry.due_at) == ("hourly", block.performed_at + timedelta(hours=8))
+    assert block.link_expires_at == block.performed_at + timedelta(hours=48)
