@@ -5,6 +5,7 @@ kind of slot it answers; and days of relief are shown wherever the diary is read
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,7 +19,7 @@ from diary.services.patients import PatientInput, create_patient
 from diary.services.progress import diary_progress
 from diary.services.tokens import create_api_token
 from diary.web import diary_url
-from tests.conftest import make_block, make_clinic, make_user
+from tests.conftest import make_block, make_clinic, make_user, needs_pdf
 from tests.test_api import Api
 from tests.test_verdict_pages import SETTINGS_FORM
 
@@ -245,3 +246,96 @@ def test_an_old_block_without_daily_days_keeps_its_expiry(app, daily):
     entry = score(block, block.performed_at + timedelta(days=1), 2, "late")
     assert (entry.slot, entry.due_at) == ("hourly", block.performed_at + timedelta(hours=8))
     assert block.link_expires_at == block.performed_at + timedelta(hours=48)
+
+
+# --- days of relief (pathway.md §2) on every door -----------------------------------------
+
+# pathway.md's "daily tail": days 1–9 pain 2–3, day 10 pain 7, days 11–14 pain 7–8.
+DAILY_TAIL = {
+    1: 2,
+    2: 3,
+    3: 2,
+    4: 3,
+    5: 2,
+    6: 3,
+    7: 2,
+    8: 3,
+    9: 2,
+    10: 7,
+    11: 7,
+    12: 8,
+    13: 7,
+    14: 8,
+}
+
+
+def therapeutic_block(world: DailyWorld, pains: dict[int, int], **overrides):
+    """A steroid therapeutic block 15 days ago with an hourly diary and these daily scores
+    (day -> pain), each made an hour after its slot."""
+    values = dict(purpose="therapeutic", steroid=True, agent="bupivacaine", concentration="0.5")
+    block = world.block(timedelta(days=15, hours=2), **(values | overrides))
+    for hours in (0.5, 1, 2, 4):
+        score(block, block.performed_at + timedelta(hours=hours), 1, f"h{hours}")
+    for day, pain in pains.items():
+        score(block, block.performed_at + timedelta(days=day, hours=1), pain, f"day{day}")
+    return block
+
+
+def test_block_page_shows_a_therapeutic_blocks_days_of_relief_as_its_outcome(client, daily, auth):
+    block = therapeutic_block(daily, DAILY_TAIL)
+    auth.login("daily@a.example")
+    page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
+    assert 'Outcome: <span class="outcome outcome-weeks">9 days of relief (weeks)</span>' in page
+    assert f'<h2 id="verdict-{block.id}">Verdict' not in page
+    assert "<dt>Days of relief (≥50 %)</dt><dd>9 days of relief (weeks)</dd>" in page
+    assert "Daily scores (14 of 14 days)" in page
+
+
+def test_a_diagnostic_block_keeps_its_verdict_and_shows_days_of_relief_beside_it(
+    client, daily, auth
+):
+    block = therapeutic_block(daily, {1: 1, 2: 2, 3: 2, 5: 3, 6: 6}, purpose="diagnostic")
+    auth.login("daily@a.example")
+    page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
+    assert f'<h2 id="verdict-{block.id}">Verdict: ' in page and "Outcome: " not in page
+    # pathway.md's "bridged day": day 4 missing, day 6 at 25 %
+    assert "5 days of relief (short); day 4 without a score, bridged" in page
+
+
+def test_report_shows_the_outcome(client, daily, auth):
+    block = therapeutic_block(daily, {day: 2 for day in range(1, 15)})
+    auth.login("daily@a.example")
+    page = client.get(f"/blocks/{block.id}/report").get_data(as_text=True)
+    assert "at least 14 days of relief (weeks)" in page
+
+
+def test_api_analysis_gives_days_of_relief_and_the_outcome(client, daily):
+    block = therapeutic_block(daily, DAILY_TAIL)
+    _, token = create_api_token(daily.clinician, "tests")
+    db.session.commit()
+    api = Api(client, token)
+    value = api.get(f"/blocks/{block.id}/analysis").get_json()
+    assert value["days_of_relief"] == {"days": 9, "open": False, "class": "weeks"}
+    assert value["verdict"] == "not_diagnostic"
+    assert value["outcome"] == "9 days of relief (weeks)"
+    entries = api.get(f"/blocks/{block.id}/entries").get_json()["items"]
+    assert [e["slot"] for e in entries] == ["hourly"] * 4 + ["daily"] * 14
+    assert api.get(f"/blocks/{block.id}").get_json()["daily_days"] == 14
+
+
+def test_api_analysis_without_daily_scores_has_no_days_of_relief(client, world):
+    _, token = create_api_token(world.clinician, "tests")
+    db.session.commit()
+    value = Api(client, token).get(f"/blocks/{world.block.id}/analysis").get_json()
+    assert value["days_of_relief"] is None and value["outcome"] == value["verdict"]
+
+
+@needs_pdf
+def test_report_pdf_carries_the_outcome(client, daily, auth):
+    pypdf = pytest.importorskip("pypdf")
+    block = therapeutic_block(daily, DAILY_TAIL)
+    auth.login("daily@a.example")
+    response = client.get(f"/blocks/{block.id}/report.pdf")
+    reader = pypdf.PdfReader(io.BytesIO(response.get_data()))
+    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    assert "Outcome: 9 days of relief (weeks)" in text

@@ -25,6 +25,7 @@ from diary.services.analysis import analyse_block, analyse_series
 from diary.services.audit import record_audit
 from diary.services.block_changes import block_change_effect
 from diary.services.blocks import agent_label, reopen_link, revoke_link
+from diary.services.days import block_days_of_relief, block_outcome
 from diary.services.progress import awaited_for
 from diary.services.rejections import InputRejected
 from diary.services.settings import clinic_settings, update_clinic_settings
@@ -234,9 +235,15 @@ def block_analysis(block_id: int):
     db.session.commit()
     now = utcnow()
     running = analysis_service.running(block, now)
+    analysis = analyse_block(block, now)
+    days = block_days_of_relief(block)
     return schemas.BlockAnalysis.model_validate(
-        analyse_block(block, now).to_dict()
+        analysis.to_dict()
         | {"provisional": running is not None, "awaiting": running and running.awaiting}
+        | {
+            "days_of_relief": days.to_dict() if days else None,
+            "outcome": block_outcome(block, analysis.verdict, days),
+        }
     )
 
 

@@ -28,6 +28,7 @@ from pydantic import (
 
 from diary import anatomy, relief
 from diary.agents import CONCENTRATIONS, OTHER
+from diary.pathway.values import MAX_DAILY_DAYS
 from diary.services.settings import SETTING_LIMITS, THRESHOLDS, WINDOW_HOURS
 from diary.vocabulary import (
     PLAUSIBLE_YEARS,
@@ -377,6 +378,9 @@ class Block(Output):
     sedation: Sedation
     baseline_pain: int
     activities: list[str]
+    daily_days: int = Field(
+        description="Daily scores the diary asks for after the hourly window (0: none)"
+    )
     diary_token: str
     diary_url: str
     link_open: bool
@@ -394,6 +398,9 @@ class Entry(Output):
     submitted_at: Moment
     made_at: Moment | None
     due_at: Moment | None
+    slot: Literal["hourly", "daily"] = Field(
+        description="The kind of slot due_at is: the hours after the block, or one a day after"
+    )
     hours_since_block: Hours
     pain: int
     relief_pct: Percent | None
@@ -493,11 +500,38 @@ DIARY_AWAITS = Field(
 )
 
 
+class DaysOfRelief(Output):
+    """``Ddays`` (pathway.md §2): the days in a row, from day 1, whose daily score gave
+    ≥ 50 % relief (one missing day bridged when the next gives ≥ 50 %)."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True, serialize_by_alias=True)
+
+    days: int = Field(ge=0, le=MAX_DAILY_DAYS)
+    open: bool = Field(
+        description="The last daily score made still gives ≥ 50 %: days is a lower bound "
+        '("at least 9 days")'
+    )
+    relief_class: Literal["no_relief", "short", "weeks"] = Field(
+        alias="class", description="no_relief (0 days), short (1–6), weeks (7 or more)"
+    )
+
+
 class BlockAnalysis(Analysis):
     """A block's reading, and whether its diary is still running."""
 
     provisional: bool = DIARY_RUNNING
     awaiting: str | None = DIARY_AWAITS
+    days_of_relief: DaysOfRelief | None = Field(
+        None,
+        description="The days of relief after the block (pathway.md §2); null when the "
+        "diary asks for no daily score or the block has no baseline.",
+    )
+    outcome: str = Field(
+        "",
+        description="What the block is judged by, in words: its verdict (a diagnostic "
+        'block), or its days of relief with their class (a therapeutic block, e.g. "at '
+        'least 9 days of relief (weeks)")',
+    )
 
 
 PROVISIONAL = Field(

@@ -27,6 +27,7 @@ from diary.clinic.paging import page_number
 from diary.extensions import db
 from diary.forms import clinic_time_to_utc
 from diary.models import Block, utcnow
+from diary.pathway import words as pathway_words
 from diary.qr import qr_svg
 from diary.records import export, export_queries, report
 from diary.relief import VERDICT_LABELS
@@ -42,6 +43,7 @@ from diary.services.blocks import (
     revoke_link,
     update_block,
 )
+from diary.services.days import block_days_of_relief, judged_in_days
 from diary.services.entries import (
     EntryInput,
     corrections_page,
@@ -61,6 +63,17 @@ from diary.web import (
 )
 
 
+def days_context(block: Block) -> dict:
+    """The block's days of relief (None without daily scores), in words, and whether the
+    block is judged by them (therapeutic) rather than by a diagnostic verdict."""
+    days = block_days_of_relief(block)
+    return dict(
+        days=days,
+        days_text=pathway_words.days_of_relief(days) if days else None,
+        judged_in_days=judged_in_days(block),
+    )
+
+
 def _block_page_context(block: Block) -> dict:
     now = utcnow()
     analysis = analyse_block(block, now)
@@ -78,6 +91,8 @@ def _block_page_context(block: Block) -> dict:
         clinician=block.created_by,
         # Each entry's latest corrections: a history can be long, the page is not.
         corrections=latest_corrections(block),
+        # The days after (pathway.md §2): a therapeutic block's outcome.
+        **days_context(block),
     )
 
 

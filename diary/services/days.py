@@ -1,0 +1,56 @@
+"""The days after a block (pathway.md §2) read from its records: each reading's days of
+relief, and a therapeutic block's outcome. The rules are diary/pathway/days.py's."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from diary import pathway, relief
+from diary.models import Block
+from diary.pathway import words
+from diary.pathway.values import DaysOfRelief
+from diary.schedule import DiarySchedule
+from diary.services.analysis import block_facts, diary_points
+from diary.services.settings import diary_schedule
+from diary.vocabulary import Purpose
+
+
+def reading_days_of_relief(
+    block,
+    facts: relief.BlockFacts,
+    points: Sequence[relief.DiaryPoint],
+    schedule: DiarySchedule,
+    timezone: str,
+) -> DaysOfRelief | None:
+    """``Ddays`` of one reading of a block (a Block, or a row read like one with
+    performed_at, agent and daily_days): ``facts`` with that reading's baseline, ``points``
+    with that reading's scores (the one pain, or one side's when scored apart). None when
+    the block asks for no daily score or has no baseline."""
+    hourly = schedule.due_times(block.performed_at, block.agent)
+    return pathway.days_of_relief(facts, points, hourly, ZoneInfo(timezone), block.daily_days or 0)
+
+
+def block_days_of_relief(block: Block, entries=None) -> DaysOfRelief | None:
+    """The block's days of relief, scored as one pain (``entries`` as diary_points takes
+    them; the block's own by default)."""
+    return reading_days_of_relief(
+        block,
+        block_facts(block),
+        diary_points(block, entries),
+        diary_schedule(block.clinic),
+        block.clinic.timezone,
+    )
+
+
+def judged_in_days(block) -> bool:
+    """A therapeutic block: its outcome is its days of relief, not a diagnostic verdict."""
+    return block.purpose == Purpose.THERAPEUTIC
+
+
+def block_outcome(block, verdict: str, days: DaysOfRelief | None) -> str:
+    """What the block is judged by, in words: a therapeutic block with daily scores by its
+    days of relief and their class, any other by its verdict ("positive")."""
+    if judged_in_days(block) and days is not None:
+        return words.days_of_relief(days)
+    return verdict
