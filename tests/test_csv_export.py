@@ -29,14 +29,15 @@ DOCUMENTED_HEADER = (
     "hours_since_block,pain,relief_pct,reported_relief_pct,activity,note,edited,source,"
     # Added at the end (the columns before never move):
     "counts,not_counted_because,due_at,made_at,on_time,recorded_at_local,clinic_timezone,"
-    "birth_year,diary_status,provisional"
+    "birth_year,diary_status,provisional,slot"
 )
 DOCUMENTED_SUMMARY_HEADER = (
     "block_id,patient,mrn,performed_at,region,levels,side,purpose,sequence,agent,"
     "concentration_pct,agent_label,volume_ml_per_level,steroid,sedation,baseline_pain,verdict,"
     "threshold_pct,peak_relief_pct,response_duration_h,entries,peak_at_h,onset_h,response_open,"
     "duration_class,duration_50_h,duration_80_h,warnings,"
-    "performed_at_local,clinic_timezone,birth_year,diary_status,provisional"
+    "performed_at_local,clinic_timezone,birth_year,diary_status,provisional,"
+    "days_of_relief,days_of_relief_open,days_of_relief_class,outcome"
 )
 
 
@@ -374,15 +375,17 @@ def test_entry_lines_are_what_the_csv_module_writes(baseline, rows):
             "",
             "in_progress",
             "true",
+            "daily" if n % 2 else "hourly",
         ]
         expected.append(export.csv_line(export.block_cells(block, summary) + cells))
         values = (7, n, recorded, submitted, pain, reported, activity, note, edited, source)
-        from_datetimes.append((*values, due, made))
+        slot = "daily" if n % 2 else "hourly"
+        from_datetimes.append((*values, due, made, slot))
         stored = [
             v.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
             for v in (recorded, submitted, due, made)
         ]
-        from_text.append((7, n, *stored[:2], *values[4:8], int(edited), source, *stored[2:]))
+        from_text.append((7, n, *stored[:2], *values[4:8], int(edited), source, *stored[2:], slot))
     tz = "America/Chicago"
     assert export.entry_lines(block, summary, from_datetimes, tz, "in_progress") == expected
     assert export.entry_lines(block, summary, from_text, tz, "in_progress") == expected

@@ -5,6 +5,7 @@ kind of slot it answers; and days of relief are shown wherever the diary is read
 
 from __future__ import annotations
 
+import csv
 import io
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -339,3 +340,58 @@ def test_report_pdf_carries_the_outcome(client, daily, auth):
     reader = pypdf.PdfReader(io.BytesIO(response.get_data()))
     text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
     assert "Outcome: 9 days of relief (weeks)" in text
+
+
+# --- records ------------------------------------------------------------------------------
+
+
+def read_csv(response) -> list[dict]:
+    assert response.status_code == 200
+    body = response.get_data().decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(body, newline="")))
+
+
+def test_entries_csv_says_each_entrys_slot(client, daily, auth):
+    block = therapeutic_block(daily, {1: 2, 2: 3})
+    auth.login("daily@a.example")
+    rows = read_csv(client.get(f"/blocks/{block.id}/entries.csv"))
+    assert [row["slot"] for row in rows] == ["hourly"] * 4 + ["daily"] * 2
+    clinic_wide = read_csv(client.get("/exports/entries.csv"))
+    assert [row["slot"] for row in clinic_wide] == ["hourly"] * 4 + ["daily"] * 2
+
+
+def test_summary_csv_and_workbook_give_days_of_relief_and_the_outcome(client, daily, auth):
+    tail = therapeutic_block(daily, DAILY_TAIL)
+    daily.clinic.daily_days = 0
+    db.session.commit()
+    hourly_only = daily.block(timedelta(hours=30))
+    auth.login("daily@a.example")
+    rows = {int(r["block_id"]): r for r in read_csv(client.get("/exports/blocks.csv"))}
+    assert rows[tail.id]["days_of_relief"] == "9"
+    assert rows[tail.id]["days_of_relief_open"] == "false"
+    assert rows[tail.id]["days_of_relief_class"] == "weeks"
+    assert rows[tail.id]["outcome"] == "9 days of relief (weeks)"
+    assert rows[tail.id]["verdict"] == "not_diagnostic"
+    empty = rows[hourly_only.id]
+    assert (empty["days_of_relief"], empty["days_of_relief_class"]) == ("", "")
+    assert empty["outcome"] == empty["verdict"]
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(client.get("/exports/blocks.xlsx").get_data()))
+    sheet = list(book.active.iter_rows(values_only=True))
+    header = list(sheet[0])
+    first = dict(zip(header, sheet[1], strict=True))
+    assert first["days_of_relief"] == 9 and first["days_of_relief_open"] is False
+    assert first["outcome"] == "9 days of relief (weeks)"
+
+
+def test_table_schemas_describe_the_new_columns(client, daily, auth):
+    auth.login("daily@a.example")
+    entries = client.get("/exports/entries.schema.json").get_json()
+    slot = next(f for f in entries["fields"] if f["name"] == "slot")
+    assert slot["constraints"]["enum"] == ["hourly", "daily"]
+    summary = client.get("/exports/blocks.schema.json").get_json()
+    fields = {f["name"]: f for f in summary["fields"]}
+    assert fields["days_of_relief"]["type"] == "integer"
+    assert fields["days_of_relief_open"]["type"] == "boolean"
+    assert fields["days_of_relief_class"]["constraints"]["enum"] == ["no_relief", "short", "weeks"]

@@ -22,6 +22,7 @@ from diary.services.analysis import analyse_block, analysed_series
 from diary.services.audit import record_audit
 from diary.services.blocks import agent_label
 from diary.services.dashboard import BlockFilter
+from diary.services.days import block_outcome, row_days_of_relief
 from diary.services.settings import diary_schedule
 from diary.web import commit_keeping_loaded, csv_response, xlsx_response
 
@@ -76,7 +77,9 @@ def export_rows(
 ) -> Iterable[list[str]]:
     """The (lazily read) rows of one clinic-wide export; ``text`` writes free text
     (export.plain_cell for a workbook)."""
-    blocks = export_queries.clinic_export(user.clinic, chosen, with_entries=kind == "entries")
+    blocks = export_queries.clinic_export(
+        user.clinic, chosen, with_entries=kind == "entries", with_days=kind == "blocks"
+    )
     tz = user.clinic.timezone
     if kind == "entries":
         return (
@@ -84,11 +87,23 @@ def export_rows(
             for block, summary, entries, status in blocks
         )
     if kind == "blocks":
-        return (
-            [export.summary_line(block, summary, tz, status, text)]
-            for block, summary, _, status in blocks
-        )
+        return _summary_lines(blocks, user, text)
     return _correction_lines(blocks, text)
+
+
+def block_days(blocks, user: User) -> Iterator[tuple]:
+    """(block, summary, entries, status, days of relief, outcome) of an export's blocks
+    (clinic_export's, read ``with_days``)."""
+    schedule, tz = diary_schedule(user.clinic), user.clinic.timezone
+    for block, summary, entries, status in blocks:
+        days = row_days_of_relief(block, map(export_queries.EntryRow._make, entries), schedule, tz)
+        yield block, summary, entries, status, days, block_outcome(block, summary.verdict, days)
+
+
+def _summary_lines(blocks, user: User, text: Callable) -> Iterator[list[str]]:
+    tz = user.clinic.timezone
+    for block, summary, _, status, days, outcome in block_days(blocks, user):
+        yield [export.summary_line(block, summary, tz, status, text, days, outcome)]
 
 
 def _correction_lines(blocks, text: Callable) -> Iterator[list[str]]:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from diary.pathway.values import MAX_DAILY_DAYS, NO_RELIEF, SHORT, WEEKS, DaysOfRelief
 from diary.relief import DURATION_CLASSES, VERDICTS, BlockSummary, Held, hours_between, relief_pct
 from diary.schedule import COMPLETE, EXPIRED, IN_PROGRESS, NOT_STARTED, ON_TIME, RUNNING
 from diary.vocabulary import (
@@ -85,6 +86,28 @@ DIARY_FIELDS = {
     "diary_status": ("string", "not_started, in_progress, complete or expired"),
     "provisional": ("boolean", "the diary is still running: the verdict may change"),
 }
+# The days after (pathway.md §2): which kind of slot an entry answers.
+DAILY_ENTRY_FIELDS = {
+    "slot": ("string", "hourly (the hours after the block) or daily (one score a day after)"),
+}
+# The days of relief of a block with daily scores, and what the block is judged by.
+DAYS_FIELDS = {
+    "days_of_relief": (
+        "integer",
+        "days in a row from day 1 with >= 50% relief (one missing day bridged); "
+        "empty without daily scores",
+    ),
+    "days_of_relief_open": (
+        "boolean",
+        "the last daily score still gives >= 50%: days_of_relief is a lower bound",
+    ),
+    "days_of_relief_class": ("string", "no_relief (0 days), short (1-6) or weeks (7 or more)"),
+    "outcome": (
+        "string",
+        "what the block is judged by: its verdict, or a therapeutic block's days of relief "
+        "in words, e.g. 'at least 9 days of relief (weeks)'",
+    ),
+}
 SUMMARY_FIELDS = {
     "entries": ("integer", "number of entries"),
     "peak_at_h": ("number", "hours since the block of the peak relief"),
@@ -133,11 +156,25 @@ ALL_FIELDS = (
     | ENTRY_FIELDS
     | SUMMARY_FIELDS
     | DIARY_FIELDS
+    | DAILY_ENTRY_FIELDS
+    | DAYS_FIELDS
     | CORRECTION_FIELDS
     | AUDIT_FIELDS
 )
-ENTRY_COLUMNS = [*BLOCK_FIELDS, *VERDICT_FIELDS, *ENTRY_FIELDS, *DIARY_FIELDS]
-SUMMARY_COLUMNS = [*BLOCK_FIELDS, *VERDICT_FIELDS, *SUMMARY_FIELDS, *DIARY_FIELDS]
+ENTRY_COLUMNS = [
+    *BLOCK_FIELDS,
+    *VERDICT_FIELDS,
+    *ENTRY_FIELDS,
+    *DIARY_FIELDS,
+    *DAILY_ENTRY_FIELDS,
+]
+SUMMARY_COLUMNS = [
+    *BLOCK_FIELDS,
+    *VERDICT_FIELDS,
+    *SUMMARY_FIELDS,
+    *DIARY_FIELDS,
+    *DAYS_FIELDS,
+]
 
 # OWASP CSV injection: a text cell starting with one of these is run as a formula.
 # A leading ; or | matters too: where ; separates cells (many European locales), a cell
@@ -259,6 +296,7 @@ def entry_values(entry) -> tuple:
         entry.source,
         entry.due_at,
         entry.made_at,
+        entry.slot,
     )
 
 
@@ -293,7 +331,7 @@ def entry_lines(
     prefix = csv_line(block_cells(block, summary, text))[:-2] + ","
     birth_year = number_cell(block.patient.birth_year)
     zone = ZoneInfo(tz)
-    suffix = f",{quoted(tz)},{birth_year},{diary_cells(status)}\r\n"
+    suffix = f",{quoted(tz)},{birth_year},{diary_cells(status)},"
     performed_at = block.performed_at
     performed_naive = performed_at.astimezone(UTC).replace(tzinfo=None)
     pain_and_relief = {
@@ -319,6 +357,7 @@ def entry_lines(
         source,
         due_at,
         made_at,
+        slot,
     ) in rows:
         if type(recorded_at) is str:
             felt = parse(recorded_at)
@@ -361,15 +400,23 @@ def entry_lines(
             f"{'' if activity is None else quoted(text(activity))},"
             f"{'' if note is None else quoted(text(note))},"
             f"{'true' if edited else 'false'},{source},{counts},{due_text},{made_text},"
-            f"{on_time},{local}{suffix}"
+            f"{on_time},{local}{suffix}{slot}\r\n"
         )
     return lines
 
 
 def summary_line(
-    block, summary: BlockSummary, tz: str, status: str, text: Callable = text_cell
+    block,
+    summary: BlockSummary,
+    tz: str,
+    status: str,
+    text: Callable = text_cell,
+    days: DaysOfRelief | None = None,
+    outcome: str | None = None,
 ) -> str:
-    """One row for the whole block: its fields, figures, verdict and whether it is final."""
+    """One row for the whole block: its fields, figures, verdict and whether it is final,
+    then its ``days`` of relief (None without daily scores) and its ``outcome`` (the
+    verdict unless given)."""
 
     def held(value: Held | None) -> str:
         return "" if value is None else hours_cell(value.duration_h)
@@ -391,8 +438,17 @@ def summary_line(
             number_cell(block.patient.birth_year),
             status,
             bool_cell(status in RUNNING),
+            *days_cells(days),
+            text(outcome or summary.verdict),
         ]
     )
+
+
+def days_cells(days: DaysOfRelief | None) -> list[str]:
+    """days_of_relief, days_of_relief_open and days_of_relief_class (empty without)."""
+    if days is None:
+        return ["", "", ""]
+    return [number_cell(days.days), bool_cell(days.open), days.relief_class]
 
 
 def correction_line(block_id: int, revision, text: Callable = text_cell) -> str:
@@ -452,6 +508,10 @@ CONSTRAINTS: dict[str, dict] = {
     "correction_id": {"required": True, "minimum": 1},
     "diary_status": {"required": True, "enum": [NOT_STARTED, IN_PROGRESS, COMPLETE, EXPIRED]},
     "provisional": {"required": True},
+    "slot": {"required": True, "enum": ["hourly", "daily"]},
+    "days_of_relief": {"minimum": 0, "maximum": MAX_DAILY_DAYS},
+    "days_of_relief_class": {"enum": [NO_RELIEF, SHORT, WEEKS]},
+    "outcome": {"required": True},
     "at": {"required": True},
     "action": {"required": True},
 }

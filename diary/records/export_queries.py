@@ -70,14 +70,21 @@ def export_status(
     return diary_status(due_times, entry_count, Block.link_open(block, now), now)
 
 
-def clinic_export(clinic: Clinic, chosen: BlockFilter, with_entries: bool, chunk: int = 50):
+def clinic_export(
+    clinic: Clinic,
+    chosen: BlockFilter,
+    with_entries: bool,
+    chunk: int = 50,
+    with_days: bool = False,
+):
     """(block, summary, entries, diary status) for the clinic's matching blocks, oldest
     first.
 
     Blocks are read ``chunk`` at a time with their patients' names, as ExportBlock
     tuples (they read like Block models), and the entries of a chunk in one query as
     plain tuples: an export of a million entries builds no model, and memory stays flat
-    however many match. ``entries`` is empty unless ``with_entries``. A block whose stored
+    however many match. ``entries`` is empty unless ``with_entries``, or ``with_days`` and
+    the block asks for daily scores (its days of relief read them). A block whose stored
     summary is out of date is analysed here from those rows; the export writes nothing back.
     """
     settings = analysis_settings(clinic)
@@ -103,7 +110,11 @@ def clinic_export(clinic: Clinic, chosen: BlockFilter, with_entries: bool, chunk
         for block_rows in result.partitions():
             blocks = [ExportBlock(*row[:-3], ExportPatient(*row[-3:])) for row in block_rows]
             summaries = {block.id: stored_summary(block, digest) for block in blocks}
-            wanted = [b.id for b in blocks if with_entries or summaries[b.id] is None]
+            wanted = [
+                b.id
+                for b in blocks
+                if with_entries or summaries[b.id] is None or (with_days and b.daily_days)
+            ]
             entries = _entry_rows_by_block(wanted)
             for block in blocks:
                 rows = entries.get(block.id, [])
@@ -113,7 +124,8 @@ def clinic_export(clinic: Clinic, chosen: BlockFilter, with_entries: bool, chunk
                 if chosen.verdict and summary.verdict != chosen.verdict:
                     continue
                 status = export_status(block, schedule, summary.entry_count, now, clinic.timezone)
-                yield block, summary, rows if with_entries else [], status
+                kept = with_entries or (with_days and block.daily_days)
+                yield block, summary, rows if kept else [], status
     finally:
         result.close()  # a download stopped half-way must not leave a cursor open
 
@@ -151,6 +163,7 @@ EXPORT_ENTRY_COLUMNS = (
     DiaryEntry.source,
     utc_text(DiaryEntry.due_at).label("due_at"),
     utc_text(DiaryEntry.made_at).label("made_at"),
+    DiaryEntry.slot,
 )
 # The same tuple with names, for the analysis of a block whose stored summary is stale.
 EntryRow = row_type("EntryRow", [column.key for column in EXPORT_ENTRY_COLUMNS])

@@ -54,3 +54,13 @@ def block_outcome(block, verdict: str, days: DaysOfRelief | None) -> str:
     if judged_in_days(block) and days is not None:
         return words.days_of_relief(days)
     return verdict
+
+
+def row_days_of_relief(block, entries, schedule: DiarySchedule, timezone: str):
+    """Days of relief of an export's block row (export_queries.ExportBlock) from its
+    entry rows (with the entries' names); None when it asks for no daily score."""
+    if not block.daily_days:
+        return None
+    return reading_days_of_relief(
+        block, block_facts(block), diary_points(block, entries), schedule, timezone
+    )
