@@ -395,3 +395,24 @@ def test_table_schemas_describe_the_new_columns(client, daily, auth):
     assert fields["days_of_relief"]["type"] == "integer"
     assert fields["days_of_relief_open"]["type"] == "boolean"
     assert fields["days_of_relief_class"]["constraints"]["enum"] == ["no_relief", "short", "weeks"]
+
+
+@pytest.mark.parametrize("days", [0, 1, 14, 28])
+@pytest.mark.parametrize("hourly_until_h", [8, 48])
+def test_the_status_reads_the_same_last_due_time_as_the_schedule(days, hourly_until_h):
+    from types import SimpleNamespace
+
+    from diary.schedule import DiarySchedule
+    from diary.services.settings import last_due_time, schedule_due_times
+
+    schedule = DiarySchedule(hourly_until_h=hourly_until_h)
+    for zone in ("UTC", "America/Chicago", "Australia/Lord_Howe"):
+        for month in range(1, 13):
+            block = SimpleNamespace(
+                performed_at=datetime(2026, month, 20, 14, 30, tzinfo=ZoneInfo("UTC")),
+                agent="lidocaine",
+                daily_days=days,
+            )
+            due = schedule_due_times(block, schedule, zone)
+            assert last_due_time(block, schedule, zone) == due[-1]
+            assert len(due) == len(set(due)) and due == sorted(due)

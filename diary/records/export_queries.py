@@ -22,7 +22,7 @@ from diary.extensions import db
 from diary.models import Block, Clinic, DiaryEntry, EntryRevision, Patient, utcnow
 from diary.schedule import DiarySchedule, diary_status
 from diary.services.dashboard import BlockFilter
-from diary.services.settings import analysis_settings, diary_schedule, schedule_due_times
+from diary.services.settings import analysis_settings, diary_schedule, last_due_time
 from diary.summaries import settings_digest, stored_summary, summarise
 
 # What an export reads of a block: its columns (no model built) and its patient's name.
@@ -66,7 +66,8 @@ def export_status(
     """The diary's status (schedule.diary_status) of a Block or an ExportBlock: while it is
     not_started or in_progress, its verdict is provisional. ``timezone``: the clinic's
     (the daily slots are at the block's clock time there)."""
-    due_times = schedule_due_times(block, schedule, timezone)
+    # The status reads the last due time only.
+    due_times = [last_due_time(block, schedule, timezone)]
     return diary_status(due_times, entry_count, Block.link_open(block, now), now)
 
 

@@ -27,7 +27,7 @@ from diary.services.settings import (
     block_daily_slots,
     block_due_times,
     diary_schedule,
-    schedule_due_times,
+    last_due_time,
 )
 
 
@@ -40,7 +40,7 @@ def diary_statuses(
     schedule, timezone = diary_schedule(blocks[0].clinic), blocks[0].clinic.timezone
     return [
         diary_status(
-            schedule_due_times(block, schedule, timezone),
+            [last_due_time(block, schedule, timezone)],
             summary.entry_count,
             block.link_open(now),
             now,

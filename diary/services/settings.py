@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from diary import relief
@@ -61,14 +62,38 @@ def schedule_due_times(block, schedule: DiarySchedule, timezone: str) -> list[da
     """``block_due_times`` of a Block or a row read like one (performed_at, agent,
     daily_days), with the clinic's schedule and zone given: the one rule every page,
     export and reminder reads a diary's due times by."""
-    return diary_due_times(
-        block.performed_at, block.agent, ZoneInfo(timezone), block.daily_days or 0, schedule
+    return list(
+        _due_times(block.performed_at, block.agent, block.daily_days or 0, schedule, timezone)
     )
+
+
+def last_due_time(block, schedule: DiarySchedule, timezone: str) -> datetime:
+    """The diary's last due time (what its status reads), without working out the others:
+    the last daily slot, or the hourly window's end without daily scores."""
+    hourly_end = schedule.due_times(block.performed_at, block.agent)[-1]
+    days = block.daily_days or 0
+    if days:
+        return max(hourly_end, daily_slots_after(block.performed_at, timezone, days)[-1])
+    return hourly_end
 
 
 def block_daily_slots(block: Block) -> list[datetime]:
     """The block's daily slots (UTC), day 1 first; empty when it asks for none."""
-    return daily_slots(block.performed_at, ZoneInfo(block.clinic.timezone), block.daily_days or 0)
+    return list(daily_slots_after(block.performed_at, block.clinic.timezone, block.daily_days or 0))
+
+
+# A diary's due times are read on every page of it, its status on every dashboard row:
+# the same few blocks again and again, so their schedules are kept (they are values).
+@lru_cache(maxsize=4096)
+def daily_slots_after(performed_at: datetime, timezone: str, days: int) -> tuple[datetime, ...]:
+    return tuple(daily_slots(performed_at, ZoneInfo(timezone), days))
+
+
+@lru_cache(maxsize=4096)
+def _due_times(
+    performed_at: datetime, agent: str, days: int, schedule: DiarySchedule, timezone: str
+) -> tuple[datetime, ...]:
+    return tuple(diary_due_times(performed_at, agent, ZoneInfo(timezone), days, schedule))
 
 
 @dataclass
