@@ -416,3 +416,32 @@ def test_the_status_reads_the_same_last_due_time_as_the_schedule(days, hourly_un
             due = schedule_due_times(block, schedule, zone)
             assert last_due_time(block, schedule, zone) == due[-1]
             assert len(due) == len(set(due)) and due == sorted(due)
+
+
+def test_wide_and_redcap_files_have_a_column_per_daily_slot_and_days_of_relief(client, daily, auth):
+    from tests.redcap_rules import dictionary_errors, import_errors
+    from tests.test_research_exports import header_of, read
+
+    tail = therapeutic_block(daily, {1: 2, 2: 3, 3: 2, 5: 2, 6: 7})
+    auth.login("daily@a.example")
+    (row,) = read(client.get("/exports/research/wide.csv"))
+    assert row["pain_30m"] == "1" and row["pain_4h"] == "1"
+    assert [row[f"pain_day{day}"] for day in range(1, 15)] == [
+        "2", "3", "2", "", "2", "7", *[""] * 8
+    ]  # fmt: skip
+    assert "pain_24h" not in row and "pain_day15" not in row
+    assert (row["days_of_relief"], row["days_of_relief_open"]) == ("5", "false")
+    assert (row["days_of_relief_class"], row["outcome"]) == ("short", "5 days of relief (short)")
+    dictionary_response = client.get("/exports/research/redcap-dictionary.csv")
+    dictionary = read(dictionary_response, bom=False)
+    assert dictionary_errors(header_of(dictionary_response), dictionary) == []
+    import_response = client.get("/exports/research/redcap-import.csv")
+    records = read(import_response, bom=False)
+    assert import_errors(dictionary, header_of(import_response), records) == []
+    (record,) = records
+    assert record["record_id"] == str(tail.id)
+    assert (record["pain_day6"], record["days_of_relief_open"]) == ("7", "0")
+    schema = client.get("/exports/wide.schema.json").get_json()
+    fields = {field["name"]: field for field in schema["fields"]}
+    assert fields["pain_day14"]["constraints"] == {"minimum": 0, "maximum": 10}
+    assert fields["days_of_relief"]["constraints"] == {"minimum": 0, "maximum": 28}

@@ -137,9 +137,11 @@ def _chosen_block_ids(chosen: BlockFilter, user: User) -> list[int]:
     ]
 
 
-def research_slots(chosen: BlockFilter, user: User) -> list[int]:
-    """The wide file's pain columns: the scheduled times the chosen blocks answered."""
-    return export_queries.answered_slots(_chosen_block_ids(chosen, user))
+def research_slots(chosen: BlockFilter, user: User) -> tuple[list[int], int]:
+    """The wide file's pain columns: the scheduled times of the hours after the block the
+    chosen blocks answered, and how many daily slots the most of them ask for."""
+    block_ids = _chosen_block_ids(chosen, user)
+    return export_queries.answered_slots(block_ids), export_queries.daily_columns(block_ids)
 
 
 def research_file(name: str, chosen: BlockFilter, user: User, detail: dict) -> Response:
@@ -153,9 +155,9 @@ def research_file(name: str, chosen: BlockFilter, user: User, detail: dict) -> R
             action,
             detail=detail,
         )
-    slots = research_slots(chosen, user)
+    slots, days = research_slots(chosen, user)
     if name == "redcap-dictionary":
-        lines = [list(research.redcap_dictionary(slots))]
+        lines = [list(research.redcap_dictionary(slots, days))]
         return csv_response(
             research.REDCAP_DICTIONARY_HEADER,
             lines,
@@ -167,11 +169,15 @@ def research_file(name: str, chosen: BlockFilter, user: User, detail: dict) -> R
     redcap = name == "redcap-import"
     blocks = export_queries.clinic_export(user.clinic, chosen, with_entries=True)
     rows = (
-        [research.wide_line(block, summary, entries, slots, status, redcap)]
-        for block, summary, entries, status in blocks
+        [
+            research.wide_line(
+                block, summary, entries, slots, status, redcap, days, relief_days, outcome
+            )
+        ]
+        for block, summary, entries, status, relief_days, outcome in block_days(blocks, user)
     )
     return csv_response(
-        research.wide_columns(slots, redcap),
+        research.wide_columns(slots, redcap, days),
         rows,
         filename,
         action,
@@ -207,7 +213,8 @@ def table_schema(name: str, chosen: BlockFilter, user: User) -> dict:
         return export.table_schema(EXPORT_COLUMNS[name])
     if name == "series":
         return research.series_schema()
-    return research.wide_schema(research_slots(chosen, user), redcap=name == "redcap-import")
+    slots, days = research_slots(chosen, user)
+    return research.wide_schema(slots, redcap=name == "redcap-import", days=days)
 
 
 def fhir_file(chosen: BlockFilter, user: User, detail: dict, transaction: bool) -> Response:

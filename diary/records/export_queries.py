@@ -14,13 +14,13 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Integer, String, select
+from sqlalchemy import Integer, String, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from diary.extensions import db
 from diary.models import Block, Clinic, DiaryEntry, EntryRevision, Patient, utcnow
-from diary.schedule import DiarySchedule, diary_status
+from diary.schedule import HOURLY, DiarySchedule, diary_status
 from diary.services.dashboard import BlockFilter
 from diary.services.settings import analysis_settings, diary_schedule, last_due_time
 from diary.summaries import settings_digest, stored_summary, summarise
@@ -230,8 +230,9 @@ def _minutes_on_postgresql(element, compiler, **kw):
 
 
 def answered_slots(block_ids: list[int], chunk: int = 500) -> list[int]:
-    """The scheduled times (minutes after the block) any of these blocks' entries
-    answered: the slots the blocks were given, whatever the clinic's schedule is now."""
+    """The scheduled times of the hours after the block (minutes after it) any of these
+    blocks' entries answered: the slots the blocks were given, whatever the clinic's
+    schedule is now. Daily slots have their own columns (daily_columns)."""
     slots: set[int] = set()
     for start in range(0, len(block_ids), chunk):
         slots.update(
@@ -242,11 +243,23 @@ def answered_slots(block_ids: list[int], chunk: int = 500) -> list[int]:
                 .where(
                     DiaryEntry.block_id.in_(block_ids[start : start + chunk]),
                     DiaryEntry.due_at.is_not(None),
+                    DiaryEntry.slot == HOURLY,
                 )
                 .distinct()
             )
         )
     return sorted(slots)
+
+
+def daily_columns(block_ids: list[int], chunk: int = 500) -> int:
+    """How many daily slots the most of these blocks ask for (the wide file's day columns)."""
+    most = 0
+    for start in range(0, len(block_ids), chunk):
+        found = db.session.scalar(
+            select(func.max(Block.daily_days)).where(Block.id.in_(block_ids[start : start + chunk]))
+        )
+        most = max(most, found or 0)
+    return most
 
 
 def corrections_of(block_ids: list[int], chunk: int = 500) -> Iterator[tuple[int, EntryRevision]]:
