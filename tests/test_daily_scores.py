@@ -445,3 +445,29 @@ def test_wide_and_redcap_files_have_a_column_per_daily_slot_and_days_of_relief(c
     fields = {field["name"]: field for field in schema["fields"]}
     assert fields["pain_day14"]["constraints"] == {"minimum": 0, "maximum": 10}
     assert fields["days_of_relief"]["constraints"] == {"minimum": 0, "maximum": 28}
+
+
+def test_fhir_gives_days_of_relief_and_a_therapeutic_blocks_outcome(client, daily):
+    from fhirclient.models.bundle import Bundle
+
+    from tests.fhir_r4 import assert_valid_r4
+
+    block = therapeutic_block(daily, DAILY_TAIL)
+    daily.clinic.mrn_system = "urn:oid:1.2.3"
+    _, token = create_api_token(daily.clinician, "tests")
+    db.session.commit()
+    bundle = Api(client, token).get(f"/blocks/{block.id}/fhir").get_json()
+    assert_valid_r4(bundle)
+    Bundle(bundle, strict=True)
+    resources = [entry["resource"] for entry in bundle["entry"]]
+    observations = [r for r in resources if r["resourceType"] == "Observation"]
+    (days,) = [o for o in observations if o["code"]["coding"][0]["code"] == "days-of-relief"]
+    assert days["valueQuantity"]["value"] == 9 and days["valueQuantity"]["code"] == "d"
+    assert days["component"][0]["valueBoolean"] is False
+    assert days["component"][1]["valueCodeableConcept"]["coding"][0]["code"] == "weeks"
+    (report,) = [r for r in resources if r["resourceType"] == "DiagnosticReport"]
+    assert report["conclusion"].startswith("9 days of relief (weeks); verdict not_diagnostic")
+    codes = [c["coding"][0]["code"] for c in report["conclusionCode"]]
+    assert codes == ["not_diagnostic", "days-of-relief-weeks"]
+    clinic_wide = client.get("/api/v1/exports/fhir", headers=Api(client, token).headers)
+    assert b"days-of-relief-weeks" in clinic_wide.get_data()

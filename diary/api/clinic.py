@@ -338,15 +338,18 @@ def block_fhir(block_id: int, query: schemas.FhirQuery):
     block = clinic_block_or_404(block_id)
     if not block.clinic.mrn_system:
         raise ApiProblem(409, downloads.NO_MRN_SYSTEM)
+    analysis, days = analyse_block(block), block_days_of_relief(block)
     bundle = fhir.diary_bundle(
         block,
         agent_label(block),
-        analyse_block(block),
+        analysis,
         utcnow(),
         records=current_app.config["PUBLIC_URL"].rstrip("/"),
         mrn_system=block.clinic.mrn_system,
         transaction=query.bundle == "transaction",
         provisional=awaited_for(block) is not None,
+        days=days,
+        outcome=block_outcome(block, analysis.verdict, days),
     )
     record_audit("export.fhir", by=current_user, target=block, detail={"rows": len(block.entries)})
     db.session.commit()

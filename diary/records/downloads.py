@@ -22,7 +22,7 @@ from diary.services.analysis import analyse_block, analysed_series
 from diary.services.audit import record_audit
 from diary.services.blocks import agent_label
 from diary.services.dashboard import BlockFilter
-from diary.services.days import block_outcome, row_days_of_relief
+from diary.services.days import block_days_of_relief, block_outcome, row_days_of_relief
 from diary.services.settings import diary_schedule
 from diary.web import commit_keeping_loaded, csv_response, xlsx_response
 
@@ -240,14 +240,17 @@ def fhir_file(chosen: BlockFilter, user: User, detail: dict, transaction: bool) 
             ).all()
             for block in blocks:
                 counted["blocks"] += 1
+                analysis, days = analyse_block(block), block_days_of_relief(block)
                 yield fhir.diary_resources(
                     block,
                     agent_label(block),
-                    analyse_block(block),
+                    analysis,
                     now,
                     records=records,
                     mrn_system=mrn_system,
                     provisional=block_is_provisional(block, schedule, now),
+                    days=days,
+                    outcome=block_outcome(block, analysis.verdict, days),
                 )
 
     def body() -> Iterator[str]:

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
+from diary.pathway.values import DAYS_CLASS_LABELS, DaysOfRelief
 from diary.records.export import printable
 from diary.relief import Analysis, relief_pct
 
@@ -160,13 +161,18 @@ def diary_resources(
     records: str = "urn:block-diary",
     mrn_system: str | None = None,
     provisional: bool = False,
+    days: DaysOfRelief | None = None,
+    outcome: str | None = None,
 ) -> list[tuple[str, dict]]:
     """(fullUrl, resource) of the block's Patient, Procedures, Observations and report.
 
     ``block`` is a Block model or anything with its attributes; ``records`` the base of
     this installation's identifier systems (its address); ``mrn_system`` the clinic's
     identifier system for MRNs (NoMrnSystem without one, for a patient with an MRN);
-    ``provisional``: the diary still runs. Strings carry no control character."""
+    ``provisional``: the diary still runs; ``days``: its days of relief (an Observation
+    of their own, None without daily scores); ``outcome``: what the block is judged by
+    when not its verdict (a therapeutic block's days of relief, in words), which then
+    leads the report's conclusion. Strings carry no control character."""
 
     def identifier(kind: str, value: object) -> dict:
         return {"system": f"{records}/{kind}", "value": str(value)}
@@ -287,6 +293,30 @@ def diary_resources(
         "effectiveDateTime": _time(block.performed_at),
         "component": response_components(analysis),
     }
+    results = [{"reference": peak_url}, {"reference": response_url}]
+    extra = []
+    if days is not None:
+        days_url = _urn("days-of-relief", block.id)
+        extra.append((days_url, days_observation(block, days, derived, identifier)))
+        results.append({"reference": days_url})
+    verdict_text = f"{analysis.verdict}{' (provisional)' if provisional else ''}: " + "; ".join(
+        analysis.reasons + analysis.warnings
+    )
+    conclusion_codes = [{"coding": [{"system": LOCAL, "code": analysis.verdict}]}]
+    if outcome and outcome != analysis.verdict and days is not None:
+        verdict_text = f"{outcome}{' (provisional)' if provisional else ''}; verdict {verdict_text}"
+        conclusion_codes.append(
+            {
+                "coding": [
+                    {
+                        "system": LOCAL,
+                        "code": f"days-of-relief-{days.relief_class}",
+                        "display": f"Days of relief: {DAYS_CLASS_LABELS[days.relief_class]}",
+                    }
+                ],
+                "text": outcome,
+            }
+        )
     report = {
         "resourceType": "DiagnosticReport",
         "identifier": [identifier("reports", block.id)],
@@ -295,13 +325,44 @@ def diary_resources(
         "subject": {"reference": patient_url},
         "effectiveDateTime": _time(block.performed_at),
         "issued": _time(now),
-        "result": [{"reference": peak_url}, {"reference": response_url}],
-        "conclusion": f"{analysis.verdict}{' (provisional)' if provisional else ''}: "
-        + "; ".join(analysis.reasons + analysis.warnings),
-        "conclusionCode": [{"coding": [{"system": LOCAL, "code": analysis.verdict}]}],
+        "result": results,
+        "conclusion": verdict_text,
+        "conclusionCode": conclusion_codes,
     }
-    resources += [(peak_url, peak), (response_url, response), (_urn("report", block.id), report)]
+    resources += [(peak_url, peak), (response_url, response), *extra]
+    resources.append((_urn("report", block.id), report))
     return [(url, _printable(resource)) for url, resource in resources]
+
+
+def days_observation(block, days: DaysOfRelief, derived: dict, identifier) -> dict:
+    """The days of relief (pathway.md §2) as an Observation: the days in a row from day 1
+    with >= 50 % relief, whether the count is still open, and its class."""
+    return {
+        "resourceType": "Observation",
+        "identifier": [identifier("days-of-relief", block.id)],
+        **derived,
+        "code": _local("days-of-relief", "Days in a row from day 1 with at least 50% relief"),
+        "effectiveDateTime": _time(block.performed_at),
+        "valueQuantity": {"value": days.days, "unit": "d", "system": UCUM, "code": "d"},
+        "component": [
+            {
+                "code": _local("days-of-relief-open", "Relief still going on: a lower bound"),
+                "valueBoolean": days.open,
+            },
+            {
+                "code": _local("days-of-relief-class", "Class: no relief, short or weeks"),
+                "valueCodeableConcept": {
+                    "coding": [
+                        {
+                            "system": LOCAL,
+                            "code": days.relief_class,
+                            "display": DAYS_CLASS_LABELS[days.relief_class],
+                        }
+                    ]
+                },
+            },
+        ],
+    }
 
 
 def response_components(analysis: Analysis) -> list[dict]:
@@ -368,10 +429,14 @@ def diary_bundle(
     mrn_system: str | None = None,
     transaction: bool = False,
     provisional: bool = False,
+    days: DaysOfRelief | None = None,
+    outcome: str | None = None,
 ) -> dict:
     """The Bundle for ``block`` (see ``diary_resources``). A ``transaction`` Bundle asks
     the server to create each resource unless one with its identifier exists."""
-    resources = diary_resources(block, agent_label, analysis, now, records, mrn_system, provisional)
+    resources = diary_resources(
+        block, agent_label, analysis, now, records, mrn_system, provisional, days, outcome
+    )
     return {
         "resourceType": "Bundle",
         "type": "transaction" if transaction else "collection",
