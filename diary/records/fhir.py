@@ -302,7 +302,7 @@ def diary_resources(
     verdict_text = f"{analysis.verdict}{' (provisional)' if provisional else ''}: " + "; ".join(
         analysis.reasons + analysis.warnings
     )
-    conclusion_codes = [{"coding": [{"system": LOCAL, "code": analysis.verdict}]}]
+    conclusion_codes: list[dict] = [{"coding": [{"system": LOCAL, "code": analysis.verdict}]}]
     if outcome and outcome != analysis.verdict and days is not None:
         verdict_text = f"{outcome}{' (provisional)' if provisional else ''}; verdict {verdict_text}"
         conclusion_codes.append(
