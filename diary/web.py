@@ -25,6 +25,7 @@ from diary.models import Block, utcnow
 from diary.records import export, export_xlsx, pdf
 from diary.services import analysis
 from diary.services.audit import record_audit
+from diary.services.days import daily_chart
 from diary.services.progress import diary_statuses
 from diary.services.settings import analysis_settings
 
@@ -169,7 +170,8 @@ def chart_response(block_id: int, fmt: str) -> Response:
 
         def render() -> bytes:
             reading = analysis.analyse_block(block, now)
-            return charts.render_chart(reading, block.baseline_pain, fmt, scale, view)
+            daily = daily_chart(block)
+            return charts.render_chart(reading, block.baseline_pain, fmt, scale, view, daily)
 
         body = chart_cache.get_or_render(etag, render)
         response = Response(body, mimetype=charts.FORMATS[fmt])
@@ -200,7 +202,8 @@ def print_chart(block: Block, analysis, view: charts.ChartView) -> bytes:
     settings = analysis_settings(block.clinic)
     key = ("print", block.id, summaries.summary_key(block, summaries.settings_digest(settings)))
     return chart_cache.get_or_render(
-        (*key, view), lambda: charts.render_print_png(analysis, block.baseline_pain, view)
+        (*key, view),
+        lambda: charts.render_print_png(analysis, block.baseline_pain, view, daily_chart(block)),
     )
 
 

@@ -471,3 +471,43 @@ def test_fhir_gives_days_of_relief_and_a_therapeutic_blocks_outcome(client, dail
     assert codes == ["not_diagnostic", "days-of-relief-weeks"]
     clinic_wide = client.get("/api/v1/exports/fhir", headers=Api(client, token).headers)
     assert b"days-of-relief-weeks" in clinic_wide.get_data()
+
+
+# --- the chart ----------------------------------------------------------------------------
+
+
+def test_chart_keeps_the_hours_readable_and_draws_the_days_in_a_second_panel(client, daily, auth):
+    from PIL import Image
+
+    from diary import charts
+    from diary.services.analysis import analyse_block
+    from diary.services.days import daily_chart
+
+    block = therapeutic_block(daily, DAILY_TAIL)
+    panel = daily_chart(block)
+    assert panel is not None and panel.days.days == 9
+    assert 8 < panel.split_h < 24  # between the last hourly slot (12 h) and day 1
+    analysis = analyse_block(block)
+    figure = charts._chart_figure(analysis, block.baseline_pain, None, 100, panel)
+    hours_ax, days_ax = figure.axes
+    assert hours_ax.get_xlim()[1] < 13  # the hours as today: 14 days would squash them
+    assert hours_ax.get_xlabel() == "Hours since the block"
+    assert days_ax.get_xlabel() == "Days since the block"
+    assert days_ax.get_xlim() == (0.5, 14.5)
+    halves = [line for line in days_ax.get_lines() if line.get_label().startswith("50% relief")]
+    assert halves and halves[0].get_ydata()[0] == 4.0  # pain 4 of baseline 8
+    png = charts.render_chart(analysis, block.baseline_pain, "png", 1, None, panel)
+    assert Image.open(io.BytesIO(png)).size == (640, 730)
+    plain = charts.render_chart(analysis, block.baseline_pain, "png")
+    assert Image.open(io.BytesIO(plain)).size == (640, 440)
+    auth.login("daily@a.example")
+    svg = client.get(f"/blocks/{block.id}/chart.svg").get_data(as_text=True)
+    assert "Days since the block" in svg and "Days of relief (≥50%): 9 days (weeks)" in svg
+    page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
+    assert "A second panel shows the 14 daily scores (14 made)" in page
+
+
+def test_a_diary_without_daily_scores_keeps_its_one_panel_chart(client, world, auth):
+    auth.login()
+    svg = client.get(f"/blocks/{world.block.id}/chart.svg").get_data(as_text=True)
+    assert "Hours since the block" in svg and "Days since the block" not in svg

@@ -43,7 +43,7 @@ from diary.services.blocks import (
     revoke_link,
     update_block,
 )
-from diary.services.days import block_days_of_relief, judged_in_days
+from diary.services.days import block_days_of_relief, daily_chart, judged_in_days
 from diary.services.entries import (
     EntryInput,
     corrections_page,
@@ -78,6 +78,7 @@ def _block_page_context(block: Block) -> dict:
     now = utcnow()
     analysis = analyse_block(block, now)
     link = diary_url(block)
+    days = days_context(block)
     return dict(
         block=block,
         analysis=analysis,
@@ -86,13 +87,15 @@ def _block_page_context(block: Block) -> dict:
         progress=diary_progress(block, now),
         agent_label=agent_label(block),
         diary_link=link,
-        alt_text=charts.chart_alt_text(analysis, block.baseline_pain),
+        alt_text=charts.chart_alt_text(
+            analysis, block.baseline_pain, daily_chart(block, days["days"])
+        ),
         tz=current_user.clinic.timezone,
         clinician=block.created_by,
         # Each entry's latest corrections: a history can be long, the page is not.
         corrections=latest_corrections(block),
         # The days after (pathway.md §2): a therapeutic block's outcome.
-        **days_context(block),
+        **days,
     )
 
 

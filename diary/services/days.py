@@ -64,3 +64,17 @@ def row_days_of_relief(block, entries, schedule: DiarySchedule, timezone: str):
     return reading_days_of_relief(
         block, block_facts(block), diary_points(block, entries), schedule, timezone
     )
+
+
+def daily_chart(block: Block, days: DaysOfRelief | None = None):
+    """The chart's panel of the days after (charts.DailyChart), None without daily scores:
+    the hours' panel ends half-way from the last hourly slot to day 1."""
+    from diary.charts import DailyChart
+
+    days = days if days is not None else block_days_of_relief(block)
+    if days is None or not days.scores:
+        return None
+    hourly = diary_schedule(block.clinic).due_times(block.performed_at, block.agent)
+    last_hourly = max(hourly, default=block.performed_at)
+    split = last_hourly + (days.scores[0].due_at - last_hourly) / 2
+    return DailyChart(days, relief.hours_between(block.performed_at, split))
