@@ -511,3 +511,15 @@ def test_a_diary_without_daily_scores_keeps_its_one_panel_chart(client, world, a
     auth.login()
     svg = client.get(f"/blocks/{world.block.id}/chart.svg").get_data(as_text=True)
     assert "Hours since the block" in svg and "Days since the block" not in svg
+
+
+def test_lists_show_a_therapeutic_blocks_outcome_in_its_verdicts_place(client, daily, auth):
+    block = therapeutic_block(daily, DAILY_TAIL)
+    auth.login("daily@a.example")
+    dashboard = client.get("/").get_data(as_text=True)
+    assert '<span class="outcome">9 days of relief (weeks)</span>' in dashboard
+    patient = client.get(f"/patients/{block.patient_id}").get_data(as_text=True)
+    assert 'Outcome: <span class="outcome">9 days of relief (weeks)</span>' in patient
+    assert 'height="730"' in patient
+    report = client.get(f"/patients/{block.patient_id}/report").get_data(as_text=True)
+    assert "9 days of relief (weeks)" in report

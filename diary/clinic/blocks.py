@@ -43,7 +43,12 @@ from diary.services.blocks import (
     revoke_link,
     update_block,
 )
-from diary.services.days import block_days_of_relief, daily_chart, judged_in_days
+from diary.services.days import (
+    block_days_of_relief,
+    daily_chart,
+    judged_in_days,
+    therapeutic_outcomes,
+)
 from diary.services.entries import (
     EntryInput,
     corrections_page,
@@ -293,6 +298,7 @@ def _series_report_page(patient, for_pdf: bool) -> str:
         series=series,
         chart_src=charts_by_block,
         tables=tables,
+        outcomes=therapeutic_outcomes(patient.blocks),
         printed_at=utcnow(),
         tz=tz,
     )

@@ -6,8 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
 from diary import pathway, relief
-from diary.models import Block
+from diary.extensions import db
+from diary.models import Block, DiaryEntry
 from diary.pathway import words
 from diary.pathway.values import DaysOfRelief
 from diary.schedule import DiarySchedule
@@ -78,3 +81,26 @@ def daily_chart(block: Block, days: DaysOfRelief | None = None):
     last_hourly = max(hourly, default=block.performed_at)
     split = last_hourly + (days.scores[0].due_at - last_hourly) / 2
     return DailyChart(days, relief.hours_between(block.performed_at, split))
+
+
+def therapeutic_outcomes(blocks: Sequence[Block]) -> dict[int, str]:
+    """Block id -> the outcome in words of each therapeutic block among ``blocks`` (of
+    one clinic) that asks for daily scores: what lists show in its verdict's place. Their
+    entries are read in one query; no other block's are."""
+    judged = [block for block in blocks if judged_in_days(block) and block.daily_days]
+    if not judged:
+        return {}
+    entries = db.session.scalars(
+        select(DiaryEntry)
+        .where(DiaryEntry.block_id.in_([block.id for block in judged]))
+        .order_by(DiaryEntry.block_id, DiaryEntry.recorded_at)
+    ).all()
+    by_block: dict[int, list[DiaryEntry]] = {}
+    for entry in entries:
+        by_block.setdefault(entry.block_id, []).append(entry)
+    outcomes = {}
+    for block in judged:
+        days = block_days_of_relief(block, by_block.get(block.id, []))
+        if days is not None:
+            outcomes[block.id] = words.days_of_relief(days)
+    return outcomes
