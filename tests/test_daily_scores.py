@@ -523,3 +523,21 @@ def test_lists_show_a_therapeutic_blocks_outcome_in_its_verdicts_place(client, d
     assert 'height="730"' in patient
     report = client.get(f"/patients/{block.patient_id}/report").get_data(as_text=True)
     assert "9 days of relief (weeks)" in report
+
+
+def test_the_openapi_document_names_the_days_after_and_stays_valid(client):
+    from openapi_spec_validator import validate
+
+    document = client.get("/api/v1/openapi.json").get_json()
+    validate(document)
+    schemas = document["components"]["schemas"]
+    assert schemas["Settings"]["properties"]["daily_days"]["type"] == "integer"
+    changes = schemas["SettingsChanges"]["properties"]["daily_days"]
+    assert (changes["minimum"], changes["maximum"]) == (0, 28)
+    assert "daily_days" in schemas["Block"]["properties"]
+    assert schemas["Entry"]["properties"]["slot"]["enum"] == ["hourly", "daily"]
+    days = schemas["DaysOfRelief"]
+    assert set(days["properties"]) == {"days", "open", "class"}
+    assert days["properties"]["class"]["enum"] == ["no_relief", "short", "weeks"]
+    analysis = schemas["BlockAnalysis"]["properties"]
+    assert "days_of_relief" in analysis and "outcome" in analysis
