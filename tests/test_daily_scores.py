@@ -541,3 +541,34 @@ def test_the_openapi_document_names_the_days_after_and_stays_valid(client):
     assert days["properties"]["class"]["enum"] == ["no_relief", "short", "weeks"]
     analysis = schemas["BlockAnalysis"]["properties"]
     assert "days_of_relief" in analysis and "outcome" in analysis
+
+
+def test_a_block_recorded_after_its_daily_link_closed_says_how_long_it_stayed_open(
+    client, signed_in
+):
+    from tests.test_clinic_pages import CLINIC_ZONE, VALID_BLOCK
+
+    signed_in.clinic.daily_days = 14
+    db.session.commit()
+    twenty_days_ago = (datetime.now(CLINIC_ZONE) - timedelta(days=20)).date().isoformat()
+    saved = client.post(
+        f"/patients/{signed_in.patient.id}/blocks/new",
+        data=VALID_BLOCK | {"performed_date": twenty_days_ago, "confirm_time": "y"},
+        follow_redirects=True,
+    )
+    page = saved.get_data(as_text=True)
+    # 15 days (give or take the hour of a change of clocks)
+    assert any(
+        f"Its diary link has already expired ({hours} h after the procedure)" in page
+        for hours in (359, 360, 361)
+    )
+
+
+def test_reopening_a_daily_diarys_link_keeps_it_open_past_the_last_daily_slot(client, daily, auth):
+    block = daily.block(timedelta(days=2))
+    block.link_expires_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    auth.login("daily@a.example")
+    client.post(f"/blocks/{block.id}/link/reopen")
+    db.session.refresh(block)
+    assert block.link_expires_at == block.performed_at + timedelta(days=15)

@@ -246,6 +246,12 @@ def merge_patient(patient_id: int, duplicate_id: int):
     return redirect(url_for("clinic.patient", patient_id=patient.id))
 
 
+def lifetime_hours(block) -> int:
+    """How long after the procedure the block's link closes (the clinic's lifetime, or
+    24 h after the last daily slot), in whole hours."""
+    return round((block.link_expires_at - block.performed_at).total_seconds() / 3600)
+
+
 @bp.route("/patients/<int:patient_id>/blocks/new", methods=["GET", "POST"])
 def new_block(patient_id: int):
     patient = clinic_patient_or_404(patient_id)
@@ -259,7 +265,7 @@ def new_block(patient_id: int):
         else:  # recorded after its diary's lifetime: the link would only show "closed"
             flash(
                 "Block saved. Its diary link has already expired "
-                f"({block.clinic.diary_link_hours} h after the procedure), so the patient "
+                f"({lifetime_hours(block)} h after the procedure), so the patient "
                 "cannot log with it: add the scores from their paper diary below, or reopen "
                 "the link to give them a fresh one.",
                 "info",
