@@ -572,3 +572,14 @@ def test_reopening_a_daily_diarys_link_keeps_it_open_past_the_last_daily_slot(cl
     client.post(f"/blocks/{block.id}/link/reopen")
     db.session.refresh(block)
     assert block.link_expires_at == block.performed_at + timedelta(days=15)
+
+
+def test_api_series_gives_each_block_its_outcome(client, daily):
+    block = therapeutic_block(daily, DAILY_TAIL)
+    _, token = create_api_token(daily.clinician, "tests")
+    db.session.commit()
+    value = Api(client, token).get(f"/patients/{block.patient_id}/series").get_json()
+    (series,) = value["series"]
+    (only,) = series["blocks"]
+    assert only["outcome"] == "9 days of relief (weeks)"
+    assert only["analysis"]["verdict"] == "not_diagnostic"

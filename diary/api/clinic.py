@@ -25,7 +25,7 @@ from diary.services.analysis import analyse_block, analyse_series
 from diary.services.audit import record_audit
 from diary.services.block_changes import block_change_effect
 from diary.services.blocks import agent_label, reopen_link, revoke_link
-from diary.services.days import block_days_of_relief, block_outcome
+from diary.services.days import block_days_of_relief, block_outcome, therapeutic_outcomes
 from diary.services.progress import awaited_for
 from diary.services.rejections import InputRejected
 from diary.services.settings import clinic_settings, update_clinic_settings
@@ -118,12 +118,15 @@ def get_patient(patient_id: int):
 def patient_series(patient_id: int):
     patient = clinic_patient_or_404(patient_id)
     series = []
+    outcomes = therapeutic_outcomes(patient.blocks)
     for blocks in analysis_service.patient_series(patient):
         first = blocks[0]
+        found = analyse_series(blocks).to_dict()
+        for block in found["blocks"]:  # a therapeutic block is judged by its days of relief
+            block["outcome"] = outcomes.get(block["block_id"], block["analysis"]["verdict"])
         series.append(
             schemas.Series.model_validate(
-                analyse_series(blocks).to_dict()
-                | {"region": first.region, "side": first.side, "levels": list(first.levels)}
+                found | {"region": first.region, "side": first.side, "levels": list(first.levels)}
             )
         )
     record_audit("patient.view", by=current_user, target=patient)

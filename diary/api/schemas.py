@@ -561,6 +561,11 @@ class SeriesBlock(Output):
     analysis: Analysis
     provisional: bool = DIARY_RUNNING
     awaiting: str | None = DIARY_AWAITS
+    outcome: str = Field(
+        "",
+        description="What the block is judged by: its verdict, or a therapeutic block's "
+        'days of relief with their class (e.g. "9 days of relief (weeks)")',
+    )
 
 
 class Series(Output):
