@@ -103,3 +103,88 @@ def test_the_clinic_sets_the_checkin_months_and_windows(world):
     db.session.commit()
     settings = followup_settings(world.clinic)
     assert settings.rfa_checkin_months == (3, 6) and settings.checkin_closes_days_after == 14
+
+
+# --- the clinic's pages -------------------------------------------------------------------
+
+
+def _ablation_form(performed_at: datetime, tz: str, **overrides) -> dict:
+    from zoneinfo import ZoneInfo
+
+    local = performed_at.astimezone(ZoneInfo(tz))
+    data = {
+        "performed_date": local.strftime("%Y-%m-%d"),
+        "performed_time": local.strftime("%H:%M"),
+        "region": "lumbar",
+        "levels": ["L4-L5", "L5-S1"],
+        "side": "bilateral",
+        "technique": "cooled",
+        "scoring": "sides",
+        "baseline_pain_left": "8",
+        "baseline_pain_right": "6",
+        "confirm_time": "y",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_a_clinician_records_an_ablation_and_sees_it_beside_the_blocks(client, signed_in):
+    world = signed_in
+    performed = datetime.now(UTC) - timedelta(days=2)
+    response = client.post(
+        f"/patients/{world.patient.id}/ablations/new",
+        data=_ablation_form(performed, world.clinic.timezone),
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    ablation = db.session.scalars(sa.select(Ablation)).one()
+    assert (ablation.scoring, ablation.baseline_pain_left, ablation.baseline_pain_right) == (
+        "sides",
+        8,
+        6,
+    )
+    assert ablation.baseline_pain is None and ablation.technique == "cooled"
+    page = client.get(response.location).get_data(as_text=True)
+    assert "Follow-up" in page and ablation.followup_token in page
+    assert "1 month" in page and "Check-ins due" in page
+    patient_page = client.get(f"/patients/{world.patient.id}").get_data(as_text=True)
+    listed = patient_page[patient_page.index("Procedures in time order") :]
+    # The block (3 h ago) after the ablation (2 days ago): time order.
+    assert listed.index(f"/ablations/{ablation.id}") < listed.index(f"/blocks/{world.block.id}")
+
+
+def test_a_bilateral_ablation_scored_apart_needs_both_baselines(client, signed_in):
+    world = signed_in
+    data = _ablation_form(datetime.now(UTC) - timedelta(hours=2), world.clinic.timezone)
+    del data["baseline_pain_right"]
+    response = client.post(f"/patients/{world.patient.id}/ablations/new", data=data)
+    assert response.status_code == 400
+    assert "right side&#39;s baseline pain" in response.get_data(as_text=True)
+    assert db.session.scalars(sa.select(Ablation)).first() is None
+
+
+def test_staff_record_an_unscheduled_checkin_marked_and_audited(client, signed_in):
+    from zoneinfo import ZoneInfo
+
+    from diary.models import AuditEvent
+    from tests.conftest import make_ablation
+
+    world = signed_in
+    ablation = make_ablation(
+        world.clinic, world.patient, world.clinician, datetime.now(UTC) - timedelta(days=50)
+    )
+    db.session.commit()
+    today = datetime.now(ZoneInfo(world.clinic.timezone)).date()
+    response = client.post(
+        f"/ablations/{ablation.id}/checkins",
+        data={"made_on": today.isoformat(), "months": "", "pain": "3", "pgic": "2"},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    (checkin,) = db.session.scalars(sa.select(Checkin)).all()
+    assert checkin.unscheduled and checkin.transcribed and checkin.pgic == 2
+    assert checkin.entered_by_id == world.clinician.id
+    event = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "checkin.transcribe")
+    ).one()
+    assert event.detail == {"checkin_id": checkin.id, "months": None, "unscheduled": True}
+    page = client.get(f"/ablations/{ablation.id}").get_data(as_text=True)
+    assert "unscheduled" in page and "staff (transcribed)" in page
