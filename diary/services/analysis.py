@@ -105,7 +105,14 @@ def side_analyses(block: Block, now: datetime | None = None) -> dict[str, relief
     """``{"left": …, "right": …}`` for a block scored apart, None otherwise."""
     if not block.scored_apart:
         return None
-    return {str(r.scored_side): r.analysis for r in block_readings(block, now)}
+    return side_analyses_of(block_readings(block, now))
+
+
+def side_analyses_of(readings: list[pathway.SideReading]) -> dict[str, relief.Analysis] | None:
+    """The readings as ``{"left": …, "right": …}`` when apart, None for one reading."""
+    if len(readings) < 2:
+        return None
+    return {str(r.scored_side): r.analysis for r in readings}
 
 
 def verdict_text(readings: list[pathway.SideReading]) -> str:
