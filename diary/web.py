@@ -12,6 +12,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -168,6 +169,9 @@ def chart_response(block_id: int, fmt: str) -> Response:
     else:
 
         def render() -> bytes:
+            lines = side_lines(block, now)
+            if lines:
+                return charts.render_sides_chart(lines, fmt, scale, view)
             reading = analysis.analyse_block(block, now)
             return charts.render_chart(reading, block.baseline_pain, fmt, scale, view)
 
@@ -179,6 +183,17 @@ def chart_response(block_id: int, fmt: str) -> Response:
     response.headers["Cache-Control"] = "no-store"
     db.session.commit()  # once drawn: a commit first would have the drawing read all again
     return response
+
+
+def side_lines(block: Block, now: datetime | None = None) -> list[charts.SideLine] | None:
+    """Each side's line of the chart of a block scored left and right apart, else None."""
+    if not block.scored_apart:
+        return None
+    baselines = {"left": block.baseline_pain_left, "right": block.baseline_pain_right}
+    return [
+        charts.SideLine(str(r.scored_side), r.analysis, baselines[str(r.scored_side)])
+        for r in analysis.block_readings(block, now)
+    ]
 
 
 def commit_keeping_loaded() -> None:
@@ -199,6 +214,11 @@ def print_chart(block: Block, analysis, view: charts.ChartView) -> bytes:
     report is not drawn again."""
     settings = analysis_settings(block.clinic)
     key = ("print", block.id, summaries.summary_key(block, summaries.settings_digest(settings)))
+    lines = side_lines(block)
+    if lines:
+        return chart_cache.get_or_render(
+            (*key, "sides", view), lambda: charts.render_sides_print_png(lines, view)
+        )
     return chart_cache.get_or_render(
         (*key, view), lambda: charts.render_print_png(analysis, block.baseline_pain, view)
     )

@@ -129,3 +129,16 @@ def test_the_block_page_shows_both_verdicts(client, signed_in):
     db.session.commit()
     page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
     assert "Left: positive · Right: negative" in page
+
+
+def test_the_chart_draws_both_sides_and_names_them(client, signed_in):
+    block = apart_block(signed_in)
+    add_side_entries(block, APART_ENTRIES)
+    db.session.commit()
+    svg = client.get(f"/blocks/{block.id}/chart.svg").get_data(as_text=True)
+    for words in ("Left side", "Right side", "Left baseline 8/10", "Right baseline 6/10"):
+        assert words in svg
+    assert "Left: positive · Right: negative" in svg
+    page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
+    assert "Left side (solid line, round markers)" in page
+    assert "Right side (dashed line, square markers)" in page

@@ -101,9 +101,8 @@ def chart_alt_text(block: Block, analysis, sides) -> str:
     if not sides:
         return charts.chart_alt_text(analysis, block.baseline_pain)
     baselines = {"left": block.baseline_pain_left, "right": block.baseline_pain_right}
-    return " ".join(
-        f"{side.capitalize()} side: {charts.chart_alt_text(reading, baselines[side])}"
-        for side, reading in sides.items()
+    return charts.sides_alt_text(
+        [charts.SideLine(side, reading, baselines[side]) for side, reading in sides.items()]
     )
 
 
