@@ -12,6 +12,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import Any
 
 from diary.relief import VERDICT_LABELS, Analysis, ReliefPoint, format_hours, format_pct
 
@@ -284,7 +285,7 @@ class SideLine:
 
 # Told apart by more than colour (none is used): the line's dashes, the marker's shape and
 # fill, the hatching of the relief span, the baseline's dashes.
-SIDE_STYLES = {
+SIDE_STYLES: dict[str, dict[str, Any]] = {
     "left": {"line": "-", "marker": "o", "face": "black", "hatch": "///", "baseline": "--"},
     "right": {
         "line": (0, (5, 3)),
