@@ -4,10 +4,14 @@ and Spanish, and both verdicts wherever a verdict shows."""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
+
+import pypdf
 
 from diary.extensions import db
 from diary.models import Block, EntryRevision
+from tests.conftest import needs_pdf
 from tests.test_clinic_pages import VALID_BLOCK
 from tests.test_sides import APART_ENTRIES, add_side_entries, apart_block
 
@@ -142,3 +146,29 @@ def test_the_chart_draws_both_sides_and_names_them(client, signed_in):
     page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
     assert "Left side (solid line, round markers)" in page
     assert "Right side (dashed line, square markers)" in page
+
+
+def test_the_report_and_the_patient_page_show_both_sides(client, signed_in):
+    block = apart_block(signed_in)
+    add_side_entries(block, APART_ENTRIES)
+    db.session.commit()
+    report = client.get(f"/blocks/{block.id}/report").get_data(as_text=True)
+    assert "Left: positive · Right: negative" in report
+    assert "baseline pain left 8/10, right 6/10" in report
+    assert "Left 1 · Right 5" in report  # the 0.25 h entry
+    assert "Left 87.5% · Right 16.7%" in report
+    patient = client.get(f"/patients/{signed_in.patient.id}").get_data(as_text=True)
+    assert "L4-L5, L5-S1, left series" in patient and "L4-L5, L5-S1, right series" in patient
+    assert "read by its left side" in patient and "read by its right side" in patient
+
+
+@needs_pdf
+def test_the_pdf_report_of_a_block_scored_apart(client, signed_in):
+    block = apart_block(signed_in)
+    add_side_entries(block, APART_ENTRIES)
+    db.session.commit()
+    response = client.get(f"/blocks/{block.id}/report.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    pages = pypdf.PdfReader(io.BytesIO(response.get_data())).pages
+    text = " ".join(page.extract_text() for page in pages)
+    assert "Left: positive · Right: negative" in text

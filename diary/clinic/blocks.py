@@ -34,6 +34,7 @@ from diary.services.analysis import (
     analyse_block,
     analysed_series,
     block_readings,
+    side_analyses,
     side_analyses_of,
     verdict_text,
 )
@@ -248,6 +249,7 @@ def _block_report_page(block: Block, for_pdf: bool) -> str:
         context["tz"],
         utcnow(),
         corrections=context["corrections"],
+        sides=context["sides"],
     )
     chart_src = _report_chart(block, context["analysis"], awaiting, for_pdf)
     return render_template("clinic/report.html", facts=facts, chart_src=chart_src, **context)
@@ -297,7 +299,9 @@ def _series_report_page(patient, for_pdf: bool) -> str:
             charts_by_block[block.id] = _report_chart(
                 block, analysis, result.block_awaiting.get(block.id), for_pdf, until
             )
-            tables[block.id] = report.entry_table(block, analysis, tz, latest_corrections(block))
+            tables[block.id] = report.entry_table(
+                block, analysis, tz, latest_corrections(block), side_analyses(block)
+            )
     return render_template(
         "clinic/series_report.html",
         patient=patient,
