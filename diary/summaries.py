@@ -48,12 +48,19 @@ def _one(stored: dict) -> dict:
     return {name: value for name, value in stored.items() if name != "sides"}
 
 
+def stored_summary_of(stored: dict) -> relief.BlockSummary:
+    """The one summary of a summary column's value (see ``stored_value``)."""
+    return relief.BlockSummary.from_dict(_one(stored))
+
+
 def summarise(block: Block, settings: relief.AnalysisSettings, entries=None) -> relief.BlockSummary:
     """The block's summary analysed afresh from ``entries`` (see diary_points;
     the block's own by default)."""
+    entries = list(block.entries if entries is None else entries)
     points = diary_points(block, entries)
     analysis = relief.analyse(block_facts(block), points, settings)
-    return relief.BlockSummary.of(analysis, len(points))
+    # A block scored apart has no one score: every entry counts (with its two).
+    return relief.BlockSummary.of(analysis, len(entries) if block.scored_apart else len(points))
 
 
 def summarise_sides(
@@ -62,7 +69,7 @@ def summarise_sides(
     """Each side's summary of a block scored apart (None for any other block)."""
     if not block.scored_apart:
         return None
-    entries = block.entries if entries is None else entries
+    entries = list(block.entries if entries is None else entries)
     return {
         str(reading.scored_side): relief.BlockSummary.of(
             reading.analysis,
@@ -75,6 +82,7 @@ def summarise_sides(
 def stored_value(block: Block, settings: relief.AnalysisSettings, entries=None) -> dict:
     """What a block's summary column holds: the one summary, and ``sides`` (each side's)
     when the block is scored apart."""
+    entries = None if entries is None else list(entries)
     value = summarise(block, settings, entries).to_dict()
     sides = summarise_sides(block, settings, entries)
     if sides is not None:
@@ -82,7 +90,7 @@ def stored_value(block: Block, settings: relief.AnalysisSettings, entries=None) 
     return value
 
 
-def side_summaries(block: Block) -> dict[str, relief.BlockSummary] | None:
+def side_summaries(block) -> dict[str, relief.BlockSummary] | None:
     """Each side's stored summary of a block scored apart (after ``block_summaries``
     brought it up to date), None for any other block."""
     sides = (block.summary or {}).get("sides") if block.scored_apart else None

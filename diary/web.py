@@ -261,7 +261,9 @@ def csv_response(
 
 def block_csv_response(block: Block) -> Response:
     """The block's diary as CSV, audited with its row count (also served by the API)."""
-    summary = summaries.summarise(block, analysis_settings(block.clinic))
+    settings = analysis_settings(block.clinic)
+    summary = summaries.summarise(block, settings)
+    sides = summaries.summarise_sides(block, settings)
     (status,) = diary_statuses([block], [summary], utcnow())
     return csv_response(
         export.ENTRY_COLUMNS,
@@ -272,6 +274,7 @@ def block_csv_response(block: Block) -> Response:
                 map(export.entry_values, block.entries),
                 block.clinic.timezone,
                 status,
+                sides=sides,
             )
         ],
         f"block-{block.id}-diary.csv",

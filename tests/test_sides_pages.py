@@ -4,6 +4,7 @@ and Spanish, and both verdicts wherever a verdict shows."""
 
 from __future__ import annotations
 
+import csv
 import io
 from datetime import UTC, datetime, timedelta
 
@@ -172,3 +173,72 @@ def test_the_pdf_report_of_a_block_scored_apart(client, signed_in):
     pages = pypdf.PdfReader(io.BytesIO(response.get_data())).pages
     text = " ".join(page.extract_text() for page in pages)
     assert "Left: positive · Right: negative" in text
+
+
+def test_the_dashboard_shows_both_verdicts(client, signed_in):
+    block = apart_block(signed_in)
+    add_side_entries(block, APART_ENTRIES)
+    db.session.commit()
+    page = client.get("/").get_data(as_text=True)
+    assert 'Left: <span class="verdict verdict-positive' in page
+    assert 'Right: <span class="verdict verdict-negative' in page
+    assert "Left: 100% · Right: 16.7%" in page
+    assert f"In progress</span> ({len(APART_ENTRIES)})" in page
+
+
+def test_the_csv_files_carry_each_side(client, signed_in):
+    block = apart_block(signed_in)
+    add_side_entries(block, APART_ENTRIES)
+    db.session.commit()
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                client.get(f"/blocks/{block.id}/entries.csv").get_data().decode("utf-8-sig")
+            )
+        )
+    )
+    first = rows[0]
+    assert (first["pain"], first["relief_pct"], first["baseline_pain"]) == ("", "", "")
+    assert (first["pain_left"], first["pain_right"]) == ("1", "5")
+    assert (first["relief_pct_left"], first["relief_pct_right"]) == ("87.5", "16.7")
+    assert (first["scoring"], first["baseline_pain_left"], first["baseline_pain_right"]) == (
+        "sides",
+        "8",
+        "6",
+    )
+    assert (first["verdict_left"], first["verdict_right"]) == ("positive", "negative")
+    assert first["response_duration_h_left"] == "1.750"
+    one = client.get(f"/blocks/{signed_in.block.id}/entries.csv").get_data().decode("utf-8-sig")
+    assert next(csv.DictReader(io.StringIO(one)), {"scoring": "one"})["scoring"] in ("one", None)
+    start = (block.performed_at - __import__("datetime").timedelta(days=2)).date().isoformat()
+    summary = list(
+        csv.DictReader(
+            io.StringIO(
+                client.get(f"/exports/blocks.csv?start={start}").get_data().decode("utf-8-sig")
+            )
+        )
+    )
+    row = next(r for r in summary if r["block_id"] == str(block.id))
+    assert (row["verdict_left"], row["verdict_right"]) == ("positive", "negative")
+    assert (row["duration_class_left"], row["entries"]) == ("consistent", str(len(APART_ENTRIES)))
+    entries = client.get(f"/exports/entries.csv?start={start}").get_data().decode("utf-8-sig")
+    side_rows = [r for r in csv.DictReader(io.StringIO(entries)) if r["block_id"] == str(block.id)]
+    assert [(r["pain_left"], r["pain_right"]) for r in side_rows][:2] == [("1", "5"), ("0", "5")]
+
+
+def test_the_files_of_a_block_scored_apart_match_their_schemas(client, signed_in, tmp_path):
+    from tests.test_csv_export import frictionless_errors
+
+    block = apart_block(signed_in)
+    add_side_entries(block, APART_ENTRIES)
+    db.session.commit()
+    entry = block.entries[0]
+    url = f"/api/v1/diary/{block.diary_token}/entries/{entry.id}"
+    assert client.patch(url, json={"pain_left": 2}).status_code == 200
+    for kind in ("entries", "blocks", "corrections"):
+        body = client.get(f"/exports/{kind}.csv").get_data()
+        schema = client.get(f"/exports/{kind}.schema.json").get_json()
+        assert frictionless_errors(tmp_path, kind, body, schema) == [], kind
+    corrections = client.get(f"/blocks/{block.id}/corrections.csv").get_data().decode("utf-8-sig")
+    row = next(csv.DictReader(io.StringIO(corrections)))
+    assert (row["was_pain"], row["was_pain_left"], row["was_pain_right"]) == ("", "1", "5")

@@ -74,6 +74,8 @@ def dashboard():
         archived=archived,
         side_effects=blocks_with_side_effects([b.id for b in blocks]),
         search_form=SearchForm(q=search, archived="1" if archived else ""),
+        # Each side's summary of a block scored left and right apart.
+        sides={b.id: found for b in blocks if (found := summaries.side_summaries(b))},
     )
     db.session.commit()  # the summaries brought up to date (after rendering: it expires all)
     return page_html
