@@ -343,6 +343,7 @@ def block_fhir(block_id: int, query: schemas.FhirQuery):
         mrn_system=block.clinic.mrn_system,
         transaction=query.bundle == "transaction",
         provisional=awaited_for(block) is not None,
+        sides=analysis_service.side_analyses(block),
     )
     record_audit("export.fhir", by=current_user, target=block, detail={"rows": len(block.entries)})
     db.session.commit()
