@@ -71,3 +71,69 @@ def test_the_api_fhir_door_reads_both_sides(client, world):
     bundle = Api(client, token).get(f"/blocks/{block.id}/fhir").get_json()
     (report,) = resources_of(bundle, "DiagnosticReport")
     assert report["conclusion"].startswith("Left: positive · Right: negative")
+
+
+def _csv(response, bom=True) -> list[dict]:
+    import csv
+    import io
+
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    body = response.get_data().decode("utf-8")
+    return list(csv.DictReader(io.StringIO(body.lstrip("\ufeff"), newline="")))
+
+
+def test_research_files_carry_each_side(client, signed_in, tmp_path):
+    from tests.redcap_rules import dictionary_errors, import_errors
+    from tests.test_csv_export import frictionless_errors
+    from tests.test_research_exports import header_of
+
+    block = apart_block(signed_in)
+    add_side_entries(block, APART_ENTRIES)
+    db.session.commit()
+    wide = {r["record_id"]: r for r in _csv(client.get("/exports/research/wide.csv"))}
+    ours = wide[str(block.id)]
+    assert (ours["scoring"], ours["verdict_left"], ours["verdict_right"]) == (
+        "sides",
+        "positive",
+        "negative",
+    )
+    assert (ours["baseline_pain_left"], ours["baseline_pain_right"]) == ("8", "6")
+    assert (ours["pain_15m_left"], ours["pain_15m_right"], ours["pain_15m"]) == ("1", "5", "")
+    assert (ours["pain_3h_left"], ours["pain_3h_right"]) == ("6", "6")
+    assert wide[str(signed_in.block.id)]["scoring"] == "one"
+    for name in ("wide", "series", "redcap-import"):
+        body = client.get(f"/exports/research/{name}.csv").get_data()
+        schema = client.get(f"/exports/{name}.schema.json").get_json()
+        assert frictionless_errors(tmp_path, name, body, schema) == [], name
+    dictionary_response = client.get("/exports/research/redcap-dictionary.csv")
+    dictionary = _csv(dictionary_response, bom=False)
+    assert dictionary_errors(header_of(dictionary_response), dictionary) == []
+    import_response = client.get("/exports/research/redcap-import.csv")
+    records = _csv(import_response, bom=False)
+    assert import_errors(dictionary, header_of(import_response), records) == []
+    series = _csv(client.get("/exports/research/series.csv"))
+    mine = sorted((r["side"], r["block_ids"]) for r in series if r["levels"] == "L4-L5 L5-S1")
+    # Oldest first: the bilateral block (4 h ago) before the right one (3 h ago).
+    assert mine == [("left", str(block.id)), ("right", f"{block.id} {signed_in.block.id}")]
+
+
+def test_the_entries_workbook_types_the_side_columns(client, signed_in):
+    import io
+
+    from openpyxl import load_workbook
+
+    from diary.records import export
+
+    block = apart_block(signed_in)
+    add_side_entries(block, APART_ENTRIES)
+    db.session.commit()
+    response = client.get("/exports/entries.xlsx")
+    assert response.status_code == 200
+    rows = list(load_workbook(io.BytesIO(response.get_data())).active.iter_rows(values_only=True))
+    header = [str(name).removesuffix(" (UTC)") for name in rows[0]]
+    assert header == export.ENTRY_COLUMNS
+    mine = [r for r in rows[1:] if r[0] == block.id]
+    at = header.index
+    assert (mine[0][at("pain_left")], mine[0][at("pain_right")]) == (1, 5)
+    assert mine[0][at("relief_pct_left")] == 87.5
+    assert mine[0][at("verdict_left")] == "positive"
