@@ -28,7 +28,7 @@ from pydantic import (
 
 from diary import anatomy, relief
 from diary.agents import CONCENTRATIONS, OTHER
-from diary.pathway.values import Technique
+from diary.pathway.values import MAX_DAILY_DAYS, Technique
 from diary.services.settings import SETTING_LIMITS, THRESHOLDS, WINDOW_HOURS
 from diary.vocabulary import (
     PLAUSIBLE_YEARS,
@@ -279,6 +279,12 @@ class SettingsChanges(Input):
     max_entries_per_diary: int = _limited("max_entries_per_diary")
     max_corrections_per_entry: int = _limited("max_corrections_per_entry")
     max_corrections_per_diary: int = _limited("max_corrections_per_diary")
+    daily_days: int = unchanged(
+        ge=SETTING_LIMITS["daily_days"][0],
+        le=SETTING_LIMITS["daily_days"][1],
+        description="One score a day after the hourly window, for this many days (0: none); "
+        "new blocks take it, recorded blocks keep theirs",
+    )
     require_two_factor: bool = unchanged()
     contact_line: Text | None = None
     mrn_system: Annotated[str, typed(200, MRN_SYSTEM)] | None = None
@@ -402,6 +408,9 @@ class Block(Output):
     baseline_pain_left: int | None
     baseline_pain_right: int | None
     activities: list[str]
+    daily_days: int = Field(
+        description="Daily scores the diary asks for after the hourly window (0: none)"
+    )
     diary_token: str
     diary_url: str
     link_open: bool
@@ -419,6 +428,9 @@ class Entry(Output):
     submitted_at: Moment
     made_at: Moment | None
     due_at: Moment | None
+    slot: Literal["hourly", "daily"] = Field(
+        description="The kind of slot due_at is: the hours after the block, or one a day after"
+    )
     hours_since_block: Hours
     pain: int | None = Field(description="Null when the block is scored left and right apart")
     pain_left: int | None
@@ -522,11 +534,42 @@ DIARY_AWAITS = Field(
 )
 
 
+class DaysOfRelief(Output):
+    """``Ddays`` (pathway.md §2): the days in a row, from day 1, whose daily score gave
+    ≥ 50 % relief (one missing day bridged when the next gives ≥ 50 %)."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True, serialize_by_alias=True)
+
+    days: int = Field(ge=0, le=MAX_DAILY_DAYS)
+    open: bool = Field(
+        description="The last daily score made still gives ≥ 50 %: days is a lower bound "
+        '("at least 9 days")'
+    )
+    relief_class: Literal["no_relief", "short", "weeks"] = Field(
+        alias="class", description="no_relief (0 days), short (1–6), weeks (7 or more)"
+    )
+
+
+DAYS_OF_RELIEF = Field(
+    None,
+    description="The days of relief after the block (pathway.md §2); null when the "
+    "diary asks for no daily score or the block (or side) has no baseline.",
+)
+OUTCOME = Field(
+    "",
+    description="What the block is judged by, in words: its verdict (a diagnostic "
+    'block), or its days of relief with their class (a therapeutic block, e.g. "at '
+    'least 9 days of relief (weeks)")',
+)
+
+
 class SideAnalysis(Analysis):
     """One side's reading of a block scored left and right apart."""
 
     provisional: bool = DIARY_RUNNING
     awaiting: str | None = DIARY_AWAITS
+    days_of_relief: DaysOfRelief | None = DAYS_OF_RELIEF
+    outcome: str = OUTCOME
 
 
 class SideAnalyses(Output):
@@ -545,6 +588,8 @@ class BlockAnalysis(Analysis):
         None,
         description="Each side's reading when the block is scored left and right apart, else null",
     )
+    days_of_relief: DaysOfRelief | None = DAYS_OF_RELIEF
+    outcome: str = OUTCOME
 
 
 PROVISIONAL = Field(
@@ -621,6 +666,9 @@ class Settings(Output):
     max_entries_per_diary: int
     max_corrections_per_entry: int
     max_corrections_per_diary: int
+    daily_days: int = Field(
+        description="One score a day after the hourly window, for this many days (0: none)"
+    )
     schedule: Schedule
     agent_windows: dict[Agent, Window]
     timezone: str

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from diary.pathway.values import MAX_DAILY_DAYS, NO_RELIEF, SHORT, WEEKS, DaysOfRelief
 from diary.relief import DURATION_CLASSES, VERDICTS, BlockSummary, Held, hours_between, relief_pct
 from diary.schedule import COMPLETE, EXPIRED, IN_PROGRESS, NOT_STARTED, ON_TIME, RUNNING
 from diary.vocabulary import (
@@ -84,6 +85,28 @@ ENTRY_FIELDS = {
 DIARY_FIELDS = {
     "diary_status": ("string", "not_started, in_progress, complete or expired"),
     "provisional": ("boolean", "the diary is still running: the verdict may change"),
+}
+# The days after (pathway.md §2): which kind of slot an entry answers.
+DAILY_ENTRY_FIELDS = {
+    "slot": ("string", "hourly (the hours after the block) or daily (one score a day after)"),
+}
+# The days of relief of a block with daily scores, and what the block is judged by.
+DAYS_FIELDS = {
+    "days_of_relief": (
+        "integer",
+        "days in a row from day 1 with >= 50% relief (one missing day bridged); "
+        "empty without daily scores",
+    ),
+    "days_of_relief_open": (
+        "boolean",
+        "the last daily score still gives >= 50%: days_of_relief is a lower bound",
+    ),
+    "days_of_relief_class": ("string", "no_relief (0 days), short (1-6) or weeks (7 or more)"),
+    "outcome": (
+        "string",
+        "what the block is judged by: its verdict, or a therapeutic block's days of relief "
+        "in words, e.g. 'at least 9 days of relief (weeks)'",
+    ),
 }
 SUMMARY_FIELDS = {
     "entries": ("integer", "number of entries"),
@@ -162,6 +185,8 @@ ALL_FIELDS = (
     | ENTRY_FIELDS
     | SUMMARY_FIELDS
     | DIARY_FIELDS
+    | DAILY_ENTRY_FIELDS
+    | DAYS_FIELDS
     | CORRECTION_FIELDS
     | AUDIT_FIELDS
     | SIDE_BLOCK_FIELDS
@@ -177,6 +202,7 @@ ENTRY_COLUMNS = [
     *DIARY_FIELDS,
     *SIDE_COLUMNS,
     *SIDE_ENTRY_FIELDS,
+    *DAILY_ENTRY_FIELDS,
 ]
 SUMMARY_COLUMNS = [
     *BLOCK_FIELDS,
@@ -185,6 +211,7 @@ SUMMARY_COLUMNS = [
     *DIARY_FIELDS,
     *SIDE_COLUMNS,
     *SIDE_SUMMARY_FIELDS,
+    *DAYS_FIELDS,
 ]
 
 # OWASP CSV injection: a text cell starting with one of these is run as a formula.
@@ -355,6 +382,7 @@ def entry_values(entry) -> tuple:
         entry.made_at,
         entry.pain_left,
         entry.pain_right,
+        entry.slot,
     )
 
 
@@ -424,6 +452,7 @@ def entry_lines(
         made_at,
         pain_left,
         pain_right,
+        slot,
     ) in rows:
         if type(recorded_at) is str:
             felt = parse(recorded_at)
@@ -469,7 +498,7 @@ def entry_lines(
             f"{on_time},{local}{suffix}"
             f"{'' if pain_left is None else pain_left},"
             f"{'' if pain_right is None else pain_right},"
-            f"{side_relief[0][pain_left]},{side_relief[1][pain_right]}\r\n"
+            f"{side_relief[0][pain_left]},{side_relief[1][pain_right]},{slot}\r\n"
         )
     return lines
 
@@ -481,9 +510,12 @@ def summary_line(
     status: str,
     text: Callable = text_cell,
     sides: dict[str, BlockSummary] | None = None,
+    days: DaysOfRelief | None = None,
+    outcome: str | None = None,
 ) -> str:
     """One row for the whole block: its fields, figures, verdict and whether it is final;
-    ``sides`` as for ``entry_lines``."""
+    ``sides`` as for ``entry_lines``; then its ``days`` of relief (None without daily
+    scores) and its ``outcome`` (the verdict unless given)."""
     sides = sides or side_summaries_of(block)
 
     def held(value: Held | None) -> str:
@@ -508,8 +540,17 @@ def summary_line(
             bool_cell(status in RUNNING),
             *side_block_cells(block, sides),
             *side_summary_cells(sides),
+            *days_cells(days),
+            text(outcome or summary.verdict),
         ]
     )
+
+
+def days_cells(days: DaysOfRelief | None) -> list[str]:
+    """days_of_relief, days_of_relief_open and days_of_relief_class (empty without)."""
+    if days is None:
+        return ["", "", ""]
+    return [number_cell(days.days), bool_cell(days.open), days.relief_class]
 
 
 def correction_line(block_id: int, revision, text: Callable = text_cell) -> str:
@@ -587,6 +628,10 @@ CONSTRAINTS: dict[str, dict] = {
     "correction_id": {"required": True, "minimum": 1},
     "diary_status": {"required": True, "enum": [NOT_STARTED, IN_PROGRESS, COMPLETE, EXPIRED]},
     "provisional": {"required": True},
+    "slot": {"required": True, "enum": ["hourly", "daily"]},
+    "days_of_relief": {"minimum": 0, "maximum": MAX_DAILY_DAYS},
+    "days_of_relief_class": {"enum": [NO_RELIEF, SHORT, WEEKS]},
+    "outcome": {"required": True},
     "at": {"required": True},
     "action": {"required": True},
 }

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
+from diary.pathway.values import DAYS_CLASS_LABELS, DaysOfRelief
 from diary.records.export import printable
 from diary.relief import Analysis, relief_pct
 
@@ -161,6 +162,8 @@ def diary_resources(
     mrn_system: str | None = None,
     provisional: bool = False,
     sides: dict[str, Analysis] | None = None,
+    days: DaysOfRelief | None = None,
+    outcome: str | None = None,
 ) -> list[tuple[str, dict]]:
     """(fullUrl, resource) of the block's Patient, Procedures, Observations and report.
 
@@ -171,7 +174,10 @@ def diary_resources(
     ``block`` is a Block model or anything with its attributes; ``records`` the base of
     this installation's identifier systems (its address); ``mrn_system`` the clinic's
     identifier system for MRNs (NoMrnSystem without one, for a patient with an MRN);
-    ``provisional``: the diary still runs. Strings carry no control character."""
+    ``provisional``: the diary still runs; ``days``: its days of relief (an Observation
+    of their own, None without daily scores); ``outcome``: what the block is judged by
+    when not its verdict (a therapeutic block's days of relief, in words), which then
+    leads the report's conclusion. Strings carry no control character."""
 
     def identifier(kind: str, value: object) -> dict:
         return {"system": f"{records}/{kind}", "value": str(value)}
@@ -262,6 +268,25 @@ def diary_resources(
             analysis.reasons + analysis.warnings
         )
         codes = [{"coding": [{"system": LOCAL, "code": analysis.verdict}]}]
+    extra = []
+    if days is not None:
+        days_url = _urn("days-of-relief", block.id)
+        extra.append((days_url, days_observation(block, days, derived, identifier)))
+        results.append({"reference": days_url})
+    if outcome and outcome != analysis.verdict and days is not None:
+        conclusion = f"{outcome}{' (provisional)' if provisional else ''}; verdict {conclusion}"
+        codes.append(
+            {
+                "coding": [
+                    {
+                        "system": LOCAL,
+                        "code": f"days-of-relief-{days.relief_class}",
+                        "display": f"Days of relief: {DAYS_CLASS_LABELS[days.relief_class]}",
+                    }
+                ],
+                "text": outcome,
+            }
+        )
     report = {
         "resourceType": "DiagnosticReport",
         "identifier": [identifier("reports", block.id)],
@@ -274,6 +299,7 @@ def diary_resources(
         "conclusion": conclusion,
         "conclusionCode": codes,
     }
+    resources += extra
     resources.append((_urn("report", block.id), report))
     return [(url, _printable(resource)) for url, resource in resources]
 
@@ -384,6 +410,37 @@ def _peak_and_response(block, analysis: Analysis, side, key, identifier, derived
     return [(peak_url, peak), (response_url, response)]
 
 
+def days_observation(block, days: DaysOfRelief, derived: dict, identifier) -> dict:
+    """The days of relief (pathway.md §2) as an Observation: the days in a row from day 1
+    with >= 50 % relief, whether the count is still open, and its class."""
+    return {
+        "resourceType": "Observation",
+        "identifier": [identifier("days-of-relief", block.id)],
+        **derived,
+        "code": _local("days-of-relief", "Days in a row from day 1 with at least 50% relief"),
+        "effectiveDateTime": _time(block.performed_at),
+        "valueQuantity": {"value": days.days, "unit": "d", "system": UCUM, "code": "d"},
+        "component": [
+            {
+                "code": _local("days-of-relief-open", "Relief still going on: a lower bound"),
+                "valueBoolean": days.open,
+            },
+            {
+                "code": _local("days-of-relief-class", "Class: no relief, short or weeks"),
+                "valueCodeableConcept": {
+                    "coding": [
+                        {
+                            "system": LOCAL,
+                            "code": days.relief_class,
+                            "display": DAYS_CLASS_LABELS[days.relief_class],
+                        }
+                    ]
+                },
+            },
+        ],
+    }
+
+
 def response_components(analysis: Analysis) -> list[dict]:
     """The response's figures, each a component: threshold, onset, duration (absent when
     relief never reached the threshold), whether the diary ended during it, and the
@@ -449,11 +506,13 @@ def diary_bundle(
     transaction: bool = False,
     provisional: bool = False,
     sides: dict[str, Analysis] | None = None,
+    days: DaysOfRelief | None = None,
+    outcome: str | None = None,
 ) -> dict:
     """The Bundle for ``block`` (see ``diary_resources``). A ``transaction`` Bundle asks
     the server to create each resource unless one with its identifier exists."""
     resources = diary_resources(
-        block, agent_label, analysis, now, records, mrn_system, provisional, sides
+        block, agent_label, analysis, now, records, mrn_system, provisional, sides, days, outcome
     )
     return {
         "resourceType": "Bundle",
