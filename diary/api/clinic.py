@@ -110,7 +110,8 @@ def get_patient(patient_id: int):
 
 @api.get(
     "/patients/<int:patient_id>/series",
-    summary="The patient's blocks by region, side and levels, with the pair's concordance "
+    summary="The patient's series (region, side, levels; a bilateral block in both sides), "
+    "with the pair's concordance "
     "and the ablation criteria",
     answers={200: schemas.PatientSeries},
     problems=(404,),
@@ -120,13 +121,12 @@ def patient_series(patient_id: int):
     series = []
     outcomes = therapeutic_outcomes(patient.blocks)
     for blocks in analysis_service.patient_series(patient):
-        first = blocks[0]
         found = analyse_series(blocks).to_dict()
         for block in found["blocks"]:  # a therapeutic block is judged by its days of relief
             block["outcome"] = outcomes.get(block["block_id"], block["analysis"]["verdict"])
         series.append(
             schemas.Series.model_validate(
-                found | {"region": first.region, "side": first.side, "levels": list(first.levels)}
+                found | {"region": blocks.region, "side": blocks.side, "levels": blocks.levels}
             )
         )
     record_audit("patient.view", by=current_user, target=patient)
@@ -240,9 +240,12 @@ def block_analysis(block_id: int):
     running = analysis_service.running(block, now)
     analysis = analyse_block(block, now)
     days = block_days_of_relief(block)
+    state = {"provisional": running is not None, "awaiting": running and running.awaiting}
+    sides = analysis_service.side_analyses(block, now)
     return schemas.BlockAnalysis.model_validate(
         analysis.to_dict()
-        | {"provisional": running is not None, "awaiting": running and running.awaiting}
+        | state
+        | {"sides": {side: a.to_dict() | state for side, a in sides.items()} if sides else None}
         | {
             "days_of_relief": days.to_dict() if days else None,
             "outcome": block_outcome(block, analysis.verdict, days),
@@ -351,6 +354,7 @@ def block_fhir(block_id: int, query: schemas.FhirQuery):
         mrn_system=block.clinic.mrn_system,
         transaction=query.bundle == "transaction",
         provisional=awaited_for(block) is not None,
+        sides=analysis_service.side_analyses(block),
         days=days,
         outcome=block_outcome(block, analysis.verdict, days),
     )

@@ -28,7 +28,7 @@ from pydantic import (
 
 from diary import anatomy, relief
 from diary.agents import CONCENTRATIONS, OTHER
-from diary.pathway.values import MAX_DAILY_DAYS
+from diary.pathway.values import MAX_DAILY_DAYS, Technique
 from diary.services.settings import SETTING_LIMITS, THRESHOLDS, WINDOW_HOURS
 from diary.vocabulary import (
     PLAUSIBLE_YEARS,
@@ -37,6 +37,7 @@ from diary.vocabulary import (
     Language,
     Purpose,
     Region,
+    Scoring,
     Sedation,
     Sequence,
     Side,
@@ -179,8 +180,25 @@ class BlockFields(Input):
     volume_ml_per_level: float = Field(ge=0.1, le=5)
     steroid: bool = False
     sedation: Sedation = Sedation.NONE
-    baseline_pain: int = Field(ge=0, le=10)
+    baseline_pain: int | None = Field(
+        None,
+        ge=0,
+        le=10,
+        description="Pain 0-10 before the block; for a block scored as one (required then)",
+    )
     activities: list[Text] = Field(default_factory=list, max_length=20)
+    scoring: Scoring | None = Field(
+        None,
+        description="How a bilateral block is scored: sides (left and right apart, each with "
+        "its baseline and its own verdict) or one (one pain). Left out: sides for a bilateral "
+        "block given baseline_pain_left and baseline_pain_right or no baseline_pain, else one",
+    )
+    baseline_pain_left: int | None = Field(
+        None, ge=0, le=10, description="Left side's pain 0-10 before the block (scored apart)"
+    )
+    baseline_pain_right: int | None = Field(
+        None, ge=0, le=10, description="Right side's pain 0-10 before the block (scored apart)"
+    )
 
 
 class BlockInput(BlockFields):
@@ -195,9 +213,16 @@ BlockChanges = changes_of(BlockFields, "BlockChanges")
 CLIENT_ID = r"^[A-Za-z0-9_-]{8,64}$"
 
 
+SIDE_SCORE = "Pain 0-10 on the {side} side, when the block is scored left and right apart"
+
+
 class EntryCorrection(Input):
     recorded_at: InputMoment | None = None
-    pain: int = Field(ge=0, le=10)
+    pain: int | None = Field(
+        None, ge=0, le=10, description="Pain 0-10 (a block scored as one: required)"
+    )
+    pain_left: int | None = Field(None, ge=0, le=10, description=SIDE_SCORE.format(side="left"))
+    pain_right: int | None = Field(None, ge=0, le=10, description=SIDE_SCORE.format(side="right"))
     relief_pct: int | None = Field(None, ge=0, le=100)
     activity: Text | None = None
     note: Annotated[str, typed(1000)] | None = None
@@ -209,6 +234,8 @@ class EntryChanges(Input):
 
     recorded_at: InputMoment = unchanged()
     pain: int = unchanged(ge=0, le=10)
+    pain_left: int = unchanged(ge=0, le=10)
+    pain_right: int = unchanged(ge=0, le=10)
     relief_pct: int | None = Field(None, ge=0, le=100)
     activity: Text | None = None
     note: Annotated[str, typed(1000)] | None = None
@@ -376,7 +403,10 @@ class Block(Output):
     volume_ml_per_level: float
     steroid: bool
     sedation: Sedation
-    baseline_pain: int
+    baseline_pain: int | None = Field(description="Null when scored left and right apart")
+    scoring: Scoring
+    baseline_pain_left: int | None
+    baseline_pain_right: int | None
     activities: list[str]
     daily_days: int = Field(
         description="Daily scores the diary asks for after the hourly window (0: none)"
@@ -402,8 +432,12 @@ class Entry(Output):
         description="The kind of slot due_at is: the hours after the block, or one a day after"
     )
     hours_since_block: Hours
-    pain: int
+    pain: int | None = Field(description="Null when the block is scored left and right apart")
+    pain_left: int | None
+    pain_right: int | None
     relief_pct: Percent | None
+    relief_pct_left: Percent | None
+    relief_pct_right: Percent | None
     reported_relief_pct: int | None
     activity: str | None
     note: str | None
@@ -516,22 +550,46 @@ class DaysOfRelief(Output):
     )
 
 
-class BlockAnalysis(Analysis):
-    """A block's reading, and whether its diary is still running."""
+DAYS_OF_RELIEF = Field(
+    None,
+    description="The days of relief after the block (pathway.md §2); null when the "
+    "diary asks for no daily score or the block (or side) has no baseline.",
+)
+OUTCOME = Field(
+    "",
+    description="What the block is judged by, in words: its verdict (a diagnostic "
+    'block), or its days of relief with their class (a therapeutic block, e.g. "at '
+    'least 9 days of relief (weeks)")',
+)
+
+
+class SideAnalysis(Analysis):
+    """One side's reading of a block scored left and right apart."""
 
     provisional: bool = DIARY_RUNNING
     awaiting: str | None = DIARY_AWAITS
-    days_of_relief: DaysOfRelief | None = Field(
+    days_of_relief: DaysOfRelief | None = DAYS_OF_RELIEF
+    outcome: str = OUTCOME
+
+
+class SideAnalyses(Output):
+    left: SideAnalysis
+    right: SideAnalysis
+
+
+class BlockAnalysis(Analysis):
+    """A block's reading, and whether its diary is still running. A bilateral block
+    scored left and right apart is read per side (``sides``); its one reading is then
+    indeterminate and says so."""
+
+    provisional: bool = DIARY_RUNNING
+    awaiting: str | None = DIARY_AWAITS
+    sides: SideAnalyses | None = Field(
         None,
-        description="The days of relief after the block (pathway.md §2); null when the "
-        "diary asks for no daily score or the block has no baseline.",
+        description="Each side's reading when the block is scored left and right apart, else null",
     )
-    outcome: str = Field(
-        "",
-        description="What the block is judged by, in words: its verdict (a diagnostic "
-        'block), or its days of relief with their class (a therapeutic block, e.g. "at '
-        'least 9 days of relief (weeks)")',
-    )
+    days_of_relief: DaysOfRelief | None = DAYS_OF_RELIEF
+    outcome: str = OUTCOME
 
 
 PROVISIONAL = Field(
@@ -573,7 +631,10 @@ class Series(Output):
     diary, ``awaiting`` naming every diary it waits for."""
 
     region: Region
-    side: Side
+    side: Literal["left", "right"] = Field(
+        description="Series are per side: a bilateral block is in the left and the right "
+        "series, read by that side's scores when scored apart"
+    )
     levels: list[str]
     pair_status: Literal["concordant", "discordant", "confirmed", "not_confirmed", "single"] | None
     pair_reason: str
@@ -650,3 +711,180 @@ class Problem(Output):
     status: int
     detail: str
     errors: dict[str, str] = Field(default_factory=dict)
+
+
+# --- ablations and follow-up (pathway.md §3) ------------------------------------------
+
+
+def _levels_by_region() -> list[dict]:
+    """Each region's levels, as JSON Schema (services.followup refuses any other)."""
+    return [
+        {
+            "anyOf": [
+                {
+                    "properties": {
+                        "region": {"const": region},
+                        "levels": {"items": {"enum": list(levels)}},
+                    }
+                }
+                for region, levels in anatomy.LEVELS.items()
+            ]
+        }
+    ]
+
+
+class AblationFields(Input):
+    performed_at: InputMoment
+    region: Region
+    levels: list[Level] = Field(min_length=1, max_length=10)  # type: ignore[valid-type]
+    side: Side
+    technique: Technique
+    scoring: Scoring | None = Field(
+        None,
+        description="A bilateral ablation: 'sides' (left and right apart, with "
+        "baseline_pain_left and baseline_pain_right) or 'one'; left out: 'sides' when the "
+        "side baselines are given. Always 'one' for one side.",
+    )
+    baseline_pain: int | None = Field(None, ge=0, le=10)
+    baseline_pain_left: int | None = Field(None, ge=0, le=10)
+    baseline_pain_right: int | None = Field(None, ge=0, le=10)
+    repeat_of_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="The earlier ablation of this patient it repeats"
+    )
+    note: Annotated[str, typed(500)] | None = None
+
+
+class AblationInput(AblationFields):
+    model_config = ConfigDict(json_schema_extra={"allOf": _levels_by_region()})  # type: ignore[dict-item]
+    patient_id: int = Field(ge=1, le=MAX_ID)
+
+
+AblationChanges = changes_of(AblationFields, "AblationChanges")
+
+
+class CheckinInput(Input):
+    """A check-in from the patient's phone: the pain (per side when scored apart) is
+    required; the rest is optional. It answers the scheduled check-in open on the day
+    ``made_at`` falls on (now when left out)."""
+
+    client_id: str | None = Field(None, pattern=CLIENT_ID)
+    made_at: InputMoment | None = None
+    pain: int | None = Field(None, ge=0, le=10)
+    pain_left: int | None = Field(None, ge=0, le=10)
+    pain_right: int | None = Field(None, ge=0, le=10)
+    relief_pct: int | None = Field(None, ge=0, le=100)
+    pgic: int | None = Field(None, ge=1, le=7, description="1 very much better … 7 very much worse")
+    new_treatment: bool | None = Field(
+        None, description="A new procedure or new regular pain medicine since the procedure"
+    )
+
+
+class ScheduledCheckin(Output):
+    months: int
+    due_on: date
+    opens_on: date
+    closes_on: date
+    status: Literal["made", "open", "missed", "upcoming"]
+
+
+class Checkin(Output):
+    id: int
+    client_id: str
+    months: int | None = Field(description="The scheduled check-in it answers; null: unscheduled")
+    unscheduled: bool
+    made_on: date
+    made_at: Moment | None
+    submitted_at: Moment
+    pain: int | None
+    pain_left: int | None
+    pain_right: int | None
+    reported_relief_pct: int | None
+    pgic: int | None
+    new_treatment: bool | None
+    source: EntrySource
+    superseded: bool = Field(description="A later submission of the same check-in counts")
+
+
+class CheckinRelief(Output):
+    checkin_id: int | None
+    months: int | None
+    dated_on: date
+    made_on: date
+    pain: int | None
+    relief_pct: Percent | None
+
+
+class Judgement(Output):
+    status: str
+    reason: str
+
+
+class Durability(Judgement):
+    status: Literal["durable", "not_durable", "undetermined"]
+
+
+class RepeatInjection(Judgement):
+    status: Literal["yes", "no", "undetermined"]
+
+
+class ReliefLasted(Output):
+    months: int
+    open: bool
+    text: str
+
+
+class SideOutcome(Output):
+    side: Literal["left", "right"] | None = Field(description="null: the pain scored as one")
+    sides: list[Side]
+    checkins: list[CheckinRelief]
+    durability: Durability | None = Field(description="Ablations (not pulsed RF) only")
+    relief_lasted: ReliefLasted | None
+    repeat_injection: RepeatInjection | None = Field(description="Therapeutic blocks only")
+
+
+class FollowUp(Output):
+    followup_token: str | None
+    followup_url: str | None
+    link_open: bool
+    link_expires_at: Moment | None
+    schedule: list[ScheduledCheckin]
+    next_checkin: ScheduledCheckin | None
+    checkins: list[Checkin]
+    outcomes: list[SideOutcome]
+
+
+class Ablation(Output):
+    id: int
+    patient_id: int
+    performed_at: Moment
+    region: Region
+    levels: list[str]
+    side: Side
+    technique: Technique
+    scoring: Scoring
+    baseline_pain: int | None
+    baseline_pain_left: int | None
+    baseline_pain_right: int | None
+    repeat_of_id: int | None
+    note: str | None
+    created_at: Moment
+    changed_at: Moment
+    follow_up: FollowUp
+
+
+class PublicFollowUp(Output):
+    """What the patient's phone may read through the follow-up token: no identity."""
+
+    procedure: Literal["ablation", "therapeutic_block"]
+    performed_at: Moment
+    region: Region
+    levels: list[str]
+    side: Side
+    scored_apart: bool
+    timezone: str
+    link_open: bool
+    link_expires_at: Moment | None
+    schedule: list[ScheduledCheckin]
+    open_now: int | None = Field(description="The months of the check-in open today")
+    next_checkin: ScheduledCheckin | None
+    checkins: list[Checkin]

@@ -46,7 +46,7 @@ PROBLEM_DESCRIPTIONS = {
     403: "Not allowed for this account",
     404: "No such record in your clinic",
     409: "Conflicts with the record's current state",
-    410: "The diary link is closed",
+    410: "The diary link (or the follow-up link) is closed",
     413: "The body is larger than the server accepts (1 MB)",
     415: "The body is not JSON",
     422: "A field breaks the document's rules: `errors` names each one",
@@ -70,6 +70,20 @@ LINKS: dict[tuple[str, str], dict[str, dict]] = {
             "parameters": {"block_id": "$response.body#/id"},
         },
     },
+    ("POST", "/ablations"): {
+        "ReadTheFollowUp": {
+            "operationId": "followup",
+            "parameters": {"token": "$response.body#/follow_up/followup_token"},
+        },
+        "SendACheckin": {
+            "operationId": "followup_add_checkin",
+            "parameters": {"token": "$response.body#/follow_up/followup_token"},
+        },
+        "ReadTheAblation": {
+            "operationId": "get_ablation",
+            "parameters": {"ablation_id": "$response.body#/id"},
+        },
+    },
     ("POST", "/diary/<token>/entries"): {
         "CorrectTheEntry": {
             "operationId": "diary_correct_entry",
@@ -81,25 +95,58 @@ LINKS: dict[tuple[str, str], dict[str, dict]] = {
 # rule that compares two times, or a body with the record already stored, or the clock.
 # The document lists these on the operation (x-refused-beyond-schema), so that a tool
 # sending data the schema calls valid knows which refusals to expect.
+# Left and right (docs/pathway-rules.md): which scores and baselines a block takes
+# depends on its side and scoring, the stored ones when left out.
+BASELINES = (
+    "baseline_pain for a block scored as one; baseline_pain_left and baseline_pain_right "
+    "(and no baseline_pain) for a bilateral block scored left and right apart; scoring "
+    "sides only for a bilateral block"
+)
+SCORES = (
+    "pain, or pain_left and pain_right (and no pain) when the block is scored left and right apart"
+)
 RULES_BEYOND_SCHEMA: dict[tuple[str, str], tuple[str, ...]] = {
-    ("POST", "/blocks"): ("patient_id is a patient of your clinic",),
+    ("POST", "/blocks"): ("patient_id is a patient of your clinic", BASELINES),
     ("PATCH", "/blocks/<int:block_id>"): (
         "the levels must be the region's, the concentration the agent's, with the block's "
         "stored values for the fields left out",
+        BASELINES,
+        "scoring stays once the diary has scores",
     ),
     ("POST", "/blocks/<int:block_id>/entries"): (
         "recorded_at is not before the block, nor in the future",
         "made_at is not before recorded_at",
         "a diary holds at most the clinic's max_entries_per_diary entries",
+        SCORES,
     ),
     ("POST", "/diary/<token>/entries"): (
         "recorded_at is not before the block, nor in the future",
         "made_at is not before recorded_at",
         "a diary holds at most the clinic's max_entries_per_diary entries",
+        SCORES,
     ),
     ("PATCH", "/diary/<token>/entries/<int:entry_id>"): (
         "recorded_at is not before the block, nor in the future",
         "an entry may be corrected only for a while after it was made",
+        SCORES,
+    ),
+    ("POST", "/ablations"): (
+        "patient_id is a patient of your clinic",
+        "the baseline is baseline_pain when the pain is scored as one, baseline_pain_left "
+        "and baseline_pain_right when a bilateral ablation is scored apart",
+        "repeat_of_id is an earlier ablation of the same patient",
+    ),
+    ("PATCH", "/ablations/<int:ablation_id>"): (
+        "the levels must be the region's, and the baselines the scoring's, with the "
+        "ablation's stored values for the fields left out",
+        "repeat_of_id is an earlier ablation of the same patient",
+    ),
+    ("POST", "/followup/<token>/checkins"): (
+        "pain is required when the pain is scored as one, pain_left and pain_right when "
+        "the sides are scored apart",
+        "a scheduled check-in is open on the day made_at falls on (7 days before to 21 "
+        "days after its due date, clinic settings)",
+        "made_at is not before the procedure, nor in the future",
     ),
     ("PATCH", "/clinic/settings"): (
         "an agent's minimum_h is not above its maximum_h, with the stored values for "

@@ -22,6 +22,7 @@ from diary import charts
 from diary.access import clinic_block_or_404, clinic_patient_or_404
 from diary.auth.forms import EmptyForm
 from diary.clinic.blueprint import bp
+from diary.clinic.followup import followup_context
 from diary.clinic.forms import BlockForm, TranscribeEntryForm
 from diary.clinic.paging import page_number
 from diary.extensions import db
@@ -31,7 +32,14 @@ from diary.pathway import words as pathway_words
 from diary.qr import qr_svg
 from diary.records import export, export_queries, report
 from diary.relief import VERDICT_LABELS
-from diary.services.analysis import analyse_block, analysed_series
+from diary.services.analysis import (
+    analyse_block,
+    analysed_series,
+    block_readings,
+    side_analyses,
+    side_analyses_of,
+    verdict_text,
+)
 from diary.services.audit import record_audit
 from diary.services.block_changes import BlockChangeEffect, block_change_effect
 from diary.services.blocks import (
@@ -55,6 +63,7 @@ from diary.services.entries import (
     latest_corrections,
     record_entry,
 )
+from diary.services.followup import ensure_block_followup, followed, is_followed_block
 from diary.services.progress import diary_progress
 from diary.services.rejections import InputRejected
 from diary.services.settings import analysis_settings
@@ -82,25 +91,42 @@ def days_context(block: Block) -> dict:
 def _block_page_context(block: Block) -> dict:
     now = utcnow()
     analysis = analyse_block(block, now)
+    readings = block_readings(block, now)
+    sides = side_analyses_of(readings)
     link = diary_url(block)
     days = days_context(block)
     return dict(
         block=block,
         analysis=analysis,
+        # A block scored left and right apart: each side's reading ({"left": ...}).
+        sides=sides,
+        sides_text=verdict_text(readings),
+        side_points={
+            side: {point.entry_id: point for point in reading.relief}
+            for side, reading in (sides or {}).items()
+        },
         # Each entry's point on the chart, found in one step (not by a search per entry).
         points={point.entry_id: point for point in analysis.relief},
         progress=diary_progress(block, now),
         agent_label=agent_label(block),
         diary_link=link,
-        alt_text=charts.chart_alt_text(
-            analysis, block.baseline_pain, daily_chart(block, days["days"])
-        ),
+        alt_text=chart_alt_text(block, analysis, sides, daily_chart(block, days["days"])),
         tz=current_user.clinic.timezone,
         clinician=block.created_by,
         # Each entry's latest corrections: a history can be long, the page is not.
         corrections=latest_corrections(block),
         # The days after (pathway.md §2): a therapeutic block's outcome.
         **days,
+    )
+
+
+def chart_alt_text(block: Block, analysis, sides, daily=None) -> str:
+    """The chart's text alternative: each side's when scored apart."""
+    if not sides:
+        return charts.chart_alt_text(analysis, block.baseline_pain, daily)
+    baselines = {"left": block.baseline_pain_left, "right": block.baseline_pain_right}
+    return charts.sides_alt_text(
+        [charts.SideLine(side, reading, baselines[side]) for side, reading in sides.items()]
     )
 
 
@@ -111,14 +137,22 @@ BLOCK_PAGE_LOADS = (selectinload(Block.entries),)
 @bp.get("/blocks/<int:block_id>")
 def block(block_id: int):
     block = clinic_block_or_404(block_id, BLOCK_PAGE_LOADS)
+    ensure_block_followup(block)  # a therapeutic block recorded before follow-up links
     record_audit("block.view", by=current_user, target=block)
     db.session.commit()
+    return block_page_with(block)
+
+
+def block_page_with(block: Block, transcribe_form=None, checkin_form=None) -> str:
+    """The block's page; a form that was refused shows again with its errors."""
     context = _block_page_context(block)
+    if is_followed_block(block):
+        context |= followup_context(followed(block), checkin_form)
     return render_template(
         "clinic/block.html",
         qr=qr_svg(context["diary_link"]),
         action_form=EmptyForm(),
-        transcribe_form=TranscribeEntryForm(formdata=None),
+        transcribe_form=(transcribe_form or TranscribeEntryForm(formdata=None)).ask_for(block),
         **context,
     )
 
@@ -193,6 +227,8 @@ FIELD_NAMES = {
     "volume_ml_per_level": "volume",
     "agent_other": "other agent",
     "baseline_pain": "baseline pain",
+    "baseline_pain_left": "left baseline pain",
+    "baseline_pain_right": "right baseline pain",
 }
 
 
@@ -200,14 +236,16 @@ FIELD_NAMES = {
 def transcribe_entry(block_id: int):
     """Staff copy an entry from the patient's paper diary."""
     block = clinic_block_or_404(block_id)
-    form = TranscribeEntryForm()
+    form = TranscribeEntryForm().ask_for(block)
     if form.validate():
         recorded_at = clinic_time_to_utc(
             datetime.combine(form.recorded_date.data, form.recorded_time.data),
             current_user.clinic.timezone,
         )
         values = EntryInput(
-            pain=form.pain.score,
+            pain=form.pain.score_or_none,
+            pain_left=form.pain_left.score_or_none,
+            pain_right=form.pain_right.score_or_none,
             recorded_at=recorded_at,
             reported_relief_pct=form.relief_pct.data,
             activity=form.activity.data,
@@ -221,14 +259,7 @@ def transcribe_entry(block_id: int):
             db.session.commit()
             flash("Entry from the paper diary recorded.", "success")
             return redirect(url_for("clinic.block", block_id=block.id) + "#entries-heading")
-    context = _block_page_context(block)
-    return render_template(
-        "clinic/block.html",
-        qr=qr_svg(context["diary_link"]),
-        action_form=EmptyForm(),
-        transcribe_form=form,
-        **context,
-    ), 400
+    return block_page_with(block, transcribe_form=form), 400
 
 
 def _block_report_page(block: Block, for_pdf: bool) -> str:
@@ -242,6 +273,7 @@ def _block_report_page(block: Block, for_pdf: bool) -> str:
         context["tz"],
         utcnow(),
         corrections=context["corrections"],
+        sides=context["sides"],
     )
     chart_src = _report_chart(block, context["analysis"], awaiting, for_pdf)
     return render_template("clinic/report.html", facts=facts, chart_src=chart_src, **context)
@@ -291,7 +323,9 @@ def _series_report_page(patient, for_pdf: bool) -> str:
             charts_by_block[block.id] = _report_chart(
                 block, analysis, result.block_awaiting.get(block.id), for_pdf, until
             )
-            tables[block.id] = report.entry_table(block, analysis, tz, latest_corrections(block))
+            tables[block.id] = report.entry_table(
+                block, analysis, tz, latest_corrections(block), side_analyses(block)
+            )
     return render_template(
         "clinic/series_report.html",
         patient=patient,

@@ -21,6 +21,7 @@ from diary.auth import login_sessions
 from diary.auth.forms import EmptyForm
 from diary.charts import chart_end_h
 from diary.clinic.blueprint import bp
+from diary.clinic.followup import ablation_outcomes, procedures_in_time_order
 from diary.clinic.forms import (
     BlockForm,
     PatientForm,
@@ -77,6 +78,8 @@ def dashboard():
         # A therapeutic block's outcome is its days of relief (pathway.md §2).
         outcomes=therapeutic_outcomes(blocks),
         search_form=SearchForm(q=search, archived="1" if archived else ""),
+        # Each side's summary of a block scored left and right apart.
+        sides={b.id: found for b in blocks if (found := summaries.side_summaries(b))},
     )
     db.session.commit()  # the summaries brought up to date (after rendering: it expires all)
     return page_html
@@ -166,6 +169,7 @@ def edit_patient(patient_id: int):
 def patient(patient_id: int):
     patient = clinic_patient_or_404(patient_id)
     series = analysed_series(patient)
+    procedures = procedures_in_time_order(patient)
     record_audit("patient.view", by=current_user, target=patient)
     db.session.commit()
     return render_template(
@@ -183,6 +187,8 @@ def patient(patient_id: int):
             patient.clinic_id, patient.display_name, patient.birth_year, other_than=patient
         ),
         action_form=EmptyForm(),
+        procedures=procedures,
+        ablation_outcomes=ablation_outcomes(a for _, kind, a in procedures if kind == "ablation"),
     )
 
 
@@ -258,7 +264,14 @@ def new_block(patient_id: int):
     tz = current_user.clinic.timezone
     form = BlockForm()
     if form.validate_on_submit() and form.time_confirmed(tz):
-        block = create_block(current_user.clinic, patient, form.block_input(tz), by=current_user)
+        try:
+            block = create_block(
+                current_user.clinic, patient, form.block_input(tz), by=current_user
+            )
+        except InputRejected as rejected:
+            field = getattr(form, rejected.field, form.levels)
+            field.errors = [*field.errors, rejected.message]
+            return render_template("clinic/block_form.html", form=form, patient=patient, tz=tz), 400
         db.session.commit()
         if block.link_open(utcnow()):
             flash("Block saved. Give the patient the diary link below.", "success")

@@ -18,7 +18,7 @@ from diary.forms import clinic_time_to_utc
 from diary.models import Block, Patient, User, utcnow
 from diary.records import export, export_queries, fhir, research
 from diary.schedule import RUNNING, DiarySchedule
-from diary.services.analysis import analyse_block, analysed_series
+from diary.services.analysis import analyse_block, analysed_series, side_analyses
 from diary.services.audit import record_audit
 from diary.services.blocks import agent_label
 from diary.services.dashboard import BlockFilter
@@ -103,7 +103,7 @@ def block_days(blocks, user: User) -> Iterator[tuple]:
 def _summary_lines(blocks, user: User, text: Callable) -> Iterator[list[str]]:
     tz = user.clinic.timezone
     for block, summary, _, status, days, outcome in block_days(blocks, user):
-        yield [export.summary_line(block, summary, tz, status, text, days, outcome)]
+        yield [export.summary_line(block, summary, tz, status, text, days=days, outcome=outcome)]
 
 
 def _correction_lines(blocks, text: Callable) -> Iterator[list[str]]:
@@ -171,7 +171,15 @@ def research_file(name: str, chosen: BlockFilter, user: User, detail: dict) -> R
     rows = (
         [
             research.wide_line(
-                block, summary, entries, slots, status, redcap, days, relief_days, outcome
+                block,
+                summary,
+                entries,
+                slots,
+                status,
+                redcap,
+                days=days,
+                relief_days=relief_days,
+                outcome=outcome,
             )
         ]
         for block, summary, entries, status, relief_days, outcome in block_days(blocks, user)
@@ -249,6 +257,7 @@ def fhir_file(chosen: BlockFilter, user: User, detail: dict, transaction: bool) 
                     records=records,
                     mrn_system=mrn_system,
                     provisional=block_is_provisional(block, schedule, now),
+                    sides=side_analyses(block),
                     days=days,
                     outcome=block_outcome(block, analysis.verdict, days),
                 )

@@ -23,6 +23,7 @@ from diary.records.export import (
     pct_cell,
     plain_cell,
     printable,
+    side_summaries_of,
     text_cell,
 )
 from diary.relief import (
@@ -138,6 +139,56 @@ BLOCK_VARIABLES = (
 )
 
 
+SIDES = ("left", "right")
+# Where an entry row (export_queries.EXPORT_ENTRY_COLUMNS) holds each side's score and
+# its slot.
+ENTRY_SIDE_PAINS = (12, 13)
+ENTRY_SLOT = 14
+# Left and right (docs/pathway-rules.md): after the columns above, empty for a block
+# scored as one (whose columns above keep their meaning).
+SIDE_VARIABLES = (
+    _dropdown("scoring", "Scored as one, or left and right apart (sides)", ("one", "sides")),
+    *(
+        variable
+        for side in SIDES
+        for variable in (
+            Variable(
+                f"baseline_pain_{side}",
+                "text",
+                f"Baseline pain, {side} side (0-10)",
+                "integer",
+                "integer",
+                "0",
+                "10",
+            ),
+            _dropdown(f"verdict_{side}", f"Verdict, {side} side", VERDICTS, required=False),
+            Variable(
+                f"peak_relief_pct_{side}",
+                "text",
+                f"Peak relief, {side} side (%)",
+                "number",
+                "number",
+                "",
+                "100",
+            ),
+            Variable(
+                f"response_duration_h_{side}",
+                "text",
+                f"Response duration, {side} side (h)",
+                "number",
+                "number",
+                "0",
+            ),
+            _dropdown(
+                f"duration_class_{side}",
+                f"Duration vs agent, {side} side",
+                DURATION_CLASSES,
+                required=False,
+            ),
+        )
+    ),
+)
+
 # The days after (pathway.md §2): a block's days of relief and what it is judged by.
 DAYS_VARIABLES = (
     Variable(
@@ -163,6 +214,10 @@ DAYS_VARIABLES = (
 )
 
 
+def _slot_label(minutes: int) -> str:
+    return f"Pain at {minutes} min" if minutes < 60 else f"Pain at {minutes / 60:g} h"
+
+
 def day_name(day: int) -> str:
     """A daily slot as a variable name: pain_day1, pain_day14."""
     return f"pain_day{day}"
@@ -176,18 +231,27 @@ def slot_day(performed_at, due_at) -> int:
 
 def block_variables(slots: list[int], days: int = 0) -> list[Variable]:
     """The block's variables, then a pain score per scheduled time of the hours after the
-    block in ``slots`` and per daily slot (``days`` of them), then the days of relief."""
+    block in ``slots`` and per daily slot (``days`` of them), then the days of relief; then
+    each side's (a block scored apart): its figures and a score per time per side."""
     variables = list(BLOCK_VARIABLES)
     for minutes in slots:
-        label = f"Pain at {minutes} min" if minutes < 60 else f"Pain at {minutes / 60:g} h"
         variables.append(
-            Variable(slot_name(minutes), "text", label, "integer", "integer", "0", "10")
+            Variable(
+                slot_name(minutes), "text", _slot_label(minutes), "integer", "integer", "0", "10"
+            )
         )
     for day in range(1, days + 1):
         variables.append(
             Variable(day_name(day), "text", f"Pain on day {day}", "integer", "integer", "0", "10")
         )
-    return variables + list(DAYS_VARIABLES)
+    variables += DAYS_VARIABLES
+    variables += SIDE_VARIABLES
+    for side in SIDES:
+        for minutes in slots:
+            label = f"{_slot_label(minutes)}, {side} side"
+            name = f"{slot_name(minutes)}_{side}"
+            variables.append(Variable(name, "text", label, "integer", "integer", "0", "10"))
+    return variables
 
 
 def redcap_dictionary(slots: list[int], days: int = 0) -> Iterator[str]:
@@ -237,6 +301,7 @@ def wide_line(
     slots: list[int],
     status: str,
     redcap: bool = False,
+    sides: dict[str, BlockSummary] | None = None,
     days: int = 0,
     relief_days: DaysOfRelief | None = None,
     outcome: str | None = None,
@@ -245,14 +310,17 @@ def wide_line(
     each scheduled time in ``slots`` and each of ``days`` daily slots (the one submitted
     last where two answer it; empty where none did), then its days of relief
     (``relief_days``, None without daily scores) and ``outcome`` (the verdict unless
-    given). ``redcap``: the import file's row (see the module's docstring)."""
+    given), then each side's figures and scores when the block is scored apart (``sides``:
+    each side's summary, else read from its summary column). ``redcap``: the import file's
+    row (see the module's docstring)."""
+    sides = sides or side_summaries_of(block)
     by_slot: dict[int, tuple] = {}
     by_day: dict[int, tuple] = {}
     for entry in entries:
         due_at, submitted_at = entry[10], entry[3]
         if not due_at:
             continue
-        if len(entry) > 12 and entry[12] == DAILY:
+        if len(entry) > ENTRY_SLOT and entry[ENTRY_SLOT] == DAILY:
             kept_by, key = by_day, slot_day(block.performed_at, due_at)
         else:
             kept_by, key = by_slot, slot_minutes(block.performed_at, due_at)
@@ -301,6 +369,23 @@ def wide_line(
             relief_days.relief_class,
         ]
     cells.append(text(outcome or summary.verdict))
+    cells.append(str(block.scoring))
+    for side in SIDES:
+        summary_of_side = sides[side] if sides else None
+        baseline = getattr(block, f"baseline_pain_{side}")
+        cells += (
+            [
+                number_cell(baseline),
+                summary_of_side.verdict,
+                pct_cell(summary_of_side.peak_relief_pct),
+                hours_cell(summary_of_side.response_duration_h),
+                summary_of_side.duration_class or "",
+            ]
+            if summary_of_side
+            else [number_cell(baseline), "", "", "", ""]
+        )
+    for index in ENTRY_SIDE_PAINS:  # each entry's left, then right score
+        cells += [number_cell(by_slot[m][index]) if m in by_slot else "" for m in slots]
     if redcap:
         cells.append("0" if running else "2")
     return csv_line(cells)
@@ -355,7 +440,7 @@ SERIES_FIELDS: dict[str, tuple[str, str]] = {
     "patient": ("string", "display name or initials"),
     "mrn": ("string", "medical record number, if given"),
     "region": ("string", "cervical, thoracic or lumbar"),
-    "side": ("string", "left, right or bilateral"),
+    "side": ("string", "left or right: a bilateral block is in both sides' series"),
     "levels": ("string", "facet joint levels, space-separated"),
     "block_ids": ("string", "the series' blocks (archived ones are in none), space-separated"),
     "compared_block_ids": ("string", "the two most recent diagnostic blocks, space-separated"),
@@ -394,7 +479,7 @@ def series_schema() -> dict:
         if name == "region":
             field["constraints"]["enum"] = [r.value for r in Region]
         if name == "side":
-            field["constraints"]["enum"] = [s.value for s in Side]
+            field["constraints"]["enum"] = ["left", "right"]
         if name == "pair_status":
             field["constraints"] = {"enum": PAIR_STATUSES}
         fields.append(field)
@@ -408,8 +493,11 @@ def _flag(value: bool) -> str:
 
 
 def series_line(patient, blocks, result) -> str:
-    """One series of a patient (same region, side and levels) and what it shows."""
+    """One series of a patient (same region, side and levels) and what it shows. Series
+    are per side: a bilateral block is in the left and the right series (``blocks`` a
+    services.analysis.SeriesBlocks, which names its side)."""
     first = blocks[0]
+    side = getattr(blocks, "side", first.side)
     lcd, consensus = result.ablation_criteria["lcd"], result.ablation_criteria["consensus_2020"]
     return csv_line(
         [
@@ -417,7 +505,7 @@ def series_line(patient, blocks, result) -> str:
             text_cell(patient.display_name),
             text_cell(patient.mrn),
             first.region,
-            first.side,
+            side,
             " ".join(first.levels),
             " ".join(str(block.id) for block in blocks),
             " ".join(str(block_id) for block_id in result.compared_block_ids),
