@@ -583,3 +583,48 @@ def test_api_series_gives_each_block_its_outcome(client, daily):
     (only,) = series["blocks"]
     assert only["outcome"] == "9 days of relief (weeks)"
     assert only["analysis"]["verdict"] == "not_diagnostic"
+
+
+# --- per side (pathway.md §1 with §2): each side's days of relief -------------------------
+
+
+def test_a_block_scored_apart_has_days_of_relief_per_side(client, daily, auth):
+    block = daily.block(
+        timedelta(days=15, hours=2),
+        purpose="therapeutic",
+        steroid=True,
+        agent="bupivacaine",
+        concentration="0.5",
+        side="bilateral",
+        scoring="sides",
+        baseline_pain=None,
+        baseline_pain_left=8,
+        baseline_pain_right=6,
+    )
+    assert block.scored_apart
+    # left: days 1–9 relieved (pain 2 of 8), then pain 7; right: never below 50 % (pain 5 of 6)
+    for day in range(1, 15):
+        at = block.performed_at + timedelta(days=day, hours=1)
+        record_entry(
+            block,
+            EntryInput(
+                pain_left=2 if day <= 9 else 7, pain_right=5, recorded_at=at, client_id=f"d{day}"
+            ),
+            now=at,
+        )
+    db.session.commit()
+    _, token = create_api_token(daily.clinician, "tests")
+    db.session.commit()
+    value = Api(client, token).get(f"/blocks/{block.id}/analysis").get_json()
+    assert value["sides"]["left"]["days_of_relief"] == {"days": 9, "open": False, "class": "weeks"}
+    assert value["sides"]["left"]["outcome"] == "9 days of relief (weeks)"
+    assert value["sides"]["right"]["days_of_relief"] == {
+        "days": 0,
+        "open": False,
+        "class": "no_relief",
+    }
+    assert value["sides"]["right"]["outcome"] == "0 days of relief (no relief)"
+    auth.login("daily@a.example")
+    page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
+    assert 'Left side: <span class="outcome outcome-weeks">9 days of relief (weeks)' in page
+    assert 'Right side: <span class="outcome outcome-no_relief">0 days of relief' in page

@@ -241,11 +241,20 @@ def block_analysis(block_id: int):
     analysis = analyse_block(block, now)
     days = block_days_of_relief(block)
     state = {"provisional": running is not None, "awaiting": running and running.awaiting}
-    sides = analysis_service.side_analyses(block, now)
+    readings = analysis_service.block_readings(block, now) if block.scored_apart else []
+    sides = {
+        str(r.scored_side): r.analysis.to_dict()
+        | state
+        | {
+            "days_of_relief": r.days_of_relief.to_dict() if r.days_of_relief else None,
+            "outcome": block_outcome(block, r.analysis.verdict, r.days_of_relief),
+        }
+        for r in readings
+    }
     return schemas.BlockAnalysis.model_validate(
         analysis.to_dict()
         | state
-        | {"sides": {side: a.to_dict() | state for side, a in sides.items()} if sides else None}
+        | {"sides": sides or None}
         | {
             "days_of_relief": days.to_dict() if days else None,
             "outcome": block_outcome(block, analysis.verdict, days),

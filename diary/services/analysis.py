@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from diary import pathway, relief
 from diary.models import (
     Block,
+    Clinic,
     Patient,
     utcnow,
 )
@@ -18,7 +19,7 @@ from diary.pathway.sides import relief_inputs, scored_sides, series_keys
 from diary.records.export import as_utc
 from diary.services.blocks import agent_label
 from diary.services.progress import awaited_for
-from diary.services.settings import analysis_settings
+from diary.services.settings import analysis_settings, diary_schedule
 
 # An entry whose time is this far before it was sent was logged after the fact.
 LATE_LOGGING = timedelta(minutes=15)
@@ -90,15 +91,29 @@ def block_readings(
     read = pathway_block(block, entries)
     settings = settings or analysis_settings(block.clinic)
     still_running = running(block, now) if entries is None else None
-    return [
-        pathway.SideReading(
-            sides=sides,
-            scored_side=scored_side,
-            analysis=relief.analyse(*relief_inputs(read, scored_side), settings, still_running),
-            days_of_relief=None,
+    # The days after (pathway.md §2), per reading: that side's scores and baseline. An
+    # export's row (no clinic with it) is read without them.
+    clinic: Clinic | None = getattr(block, "clinic", None)
+    daily_days = block.daily_days or 0
+    hourly: list[datetime] = []
+    if clinic is not None and daily_days:
+        hourly = diary_schedule(clinic).due_times(block.performed_at, block.agent)
+    readings = []
+    for sides, scored_side in scored_sides(read):
+        facts, points = relief_inputs(read, scored_side)
+        days = None
+        if clinic is not None and daily_days:
+            zone = ZoneInfo(clinic.timezone)
+            days = pathway.days_of_relief(facts, points, hourly, zone, daily_days)
+        readings.append(
+            pathway.SideReading(
+                sides=sides,
+                scored_side=scored_side,
+                analysis=relief.analyse(facts, points, settings, still_running),
+                days_of_relief=days,
+            )
         )
-        for sides, scored_side in scored_sides(read)
-    ]
+    return readings
 
 
 def side_analyses(block: Block, now: datetime | None = None) -> dict[str, relief.Analysis] | None:
