@@ -628,3 +628,30 @@ def test_a_block_scored_apart_has_days_of_relief_per_side(client, daily, auth):
     page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
     assert 'Left side: <span class="outcome outcome-weeks">9 days of relief (weeks)' in page
     assert 'Right side: <span class="outcome outcome-no_relief">0 days of relief' in page
+
+
+def test_summary_csv_gives_each_sides_days_of_relief(client, daily, auth):
+    block = daily.block(
+        timedelta(days=15, hours=2),
+        purpose="therapeutic",
+        side="bilateral",
+        scoring="sides",
+        baseline_pain=None,
+        baseline_pain_left=8,
+        baseline_pain_right=6,
+    )
+    for day in range(1, 15):
+        at = block.performed_at + timedelta(days=day, hours=1)
+        values = EntryInput(pain_left=2, pain_right=5 if day > 2 else 1, recorded_at=at)
+        values.client_id = f"d{day}"
+        record_entry(block, values, now=at)
+    db.session.commit()
+    auth.login("daily@a.example")
+    (row,) = read_csv(client.get("/exports/blocks.csv"))
+    assert (row["days_of_relief_left"], row["days_of_relief_open_left"]) == ("14", "true")
+    assert row["days_of_relief_class_left"] == "weeks"
+    assert (row["days_of_relief_right"], row["days_of_relief_class_right"]) == ("2", "short")
+    assert row["days_of_relief"] == ""  # no one pain to count by
+    schema = client.get("/exports/blocks.schema.json").get_json()
+    fields = {f["name"]: f for f in schema["fields"]}
+    assert fields["days_of_relief_open_right"]["type"] == "boolean"

@@ -22,7 +22,12 @@ from diary.services.analysis import analyse_block, analysed_series, side_analyse
 from diary.services.audit import record_audit
 from diary.services.blocks import agent_label
 from diary.services.dashboard import BlockFilter
-from diary.services.days import block_days_of_relief, block_outcome, row_days_of_relief
+from diary.services.days import (
+    block_days_of_relief,
+    block_outcome,
+    row_days_of_relief,
+    row_side_days_of_relief,
+)
 from diary.services.settings import diary_schedule
 from diary.web import commit_keeping_loaded, csv_response, xlsx_response
 
@@ -101,9 +106,16 @@ def block_days(blocks, user: User) -> Iterator[tuple]:
 
 
 def _summary_lines(blocks, user: User, text: Callable) -> Iterator[list[str]]:
-    tz = user.clinic.timezone
-    for block, summary, _, status, days, outcome in block_days(blocks, user):
-        yield [export.summary_line(block, summary, tz, status, text, days=days, outcome=outcome)]
+    schedule, tz = diary_schedule(user.clinic), user.clinic.timezone
+    for block, summary, entries, status, days, outcome in block_days(blocks, user):
+        side_days = row_side_days_of_relief(
+            block, map(export_queries.EntryRow._make, entries), schedule, tz
+        )
+        yield [
+            export.summary_line(
+                block, summary, tz, status, text, days=days, outcome=outcome, side_days=side_days
+            )
+        ]
 
 
 def _correction_lines(blocks, text: Callable) -> Iterator[list[str]]:

@@ -165,6 +165,13 @@ SIDE_SUMMARY_FIELDS = {
     if name in ("peak_at_h", "onset_h", "response_open", "duration_class")
     or name.startswith("duration_")
 }
+# Each side's days of relief (a block scored apart with daily scores), at the very end.
+DAYS_NAMES = ("days_of_relief", "days_of_relief_open", "days_of_relief_class")
+SIDE_DAYS_FIELDS = {
+    f"{name}_{side}": (DAYS_FIELDS[name][0], f"{side} side, scored apart: {DAYS_FIELDS[name][1]}")
+    for side in SIDES
+    for name in DAYS_NAMES
+}
 # The clinic's audit log (clinic admins' /audit.csv).
 AUDIT_FIELDS = {
     "at": ("datetime", "when it happened"),
@@ -193,6 +200,7 @@ ALL_FIELDS = (
     | SIDE_VERDICT_FIELDS
     | SIDE_ENTRY_FIELDS
     | SIDE_SUMMARY_FIELDS
+    | SIDE_DAYS_FIELDS
 )
 SIDE_COLUMNS = [*SIDE_BLOCK_FIELDS, *SIDE_VERDICT_FIELDS]
 ENTRY_COLUMNS = [
@@ -212,6 +220,7 @@ SUMMARY_COLUMNS = [
     *SIDE_COLUMNS,
     *SIDE_SUMMARY_FIELDS,
     *DAYS_FIELDS,
+    *SIDE_DAYS_FIELDS,
 ]
 
 # OWASP CSV injection: a text cell starting with one of these is run as a formula.
@@ -512,10 +521,12 @@ def summary_line(
     sides: dict[str, BlockSummary] | None = None,
     days: DaysOfRelief | None = None,
     outcome: str | None = None,
+    side_days: dict[str, DaysOfRelief] | None = None,
 ) -> str:
     """One row for the whole block: its fields, figures, verdict and whether it is final;
     ``sides`` as for ``entry_lines``; then its ``days`` of relief (None without daily
-    scores) and its ``outcome`` (the verdict unless given)."""
+    scores), its ``outcome`` (the verdict unless given) and each side's days of relief
+    (``side_days``, a block scored apart)."""
     sides = sides or side_summaries_of(block)
 
     def held(value: Held | None) -> str:
@@ -542,6 +553,7 @@ def summary_line(
             *side_summary_cells(sides),
             *days_cells(days),
             text(outcome or summary.verdict),
+            *(cell for side in SIDES for cell in days_cells((side_days or {}).get(side))),
         ]
     )
 
@@ -630,6 +642,10 @@ CONSTRAINTS: dict[str, dict] = {
     "provisional": {"required": True},
     "slot": {"required": True, "enum": ["hourly", "daily"]},
     "days_of_relief": {"minimum": 0, "maximum": MAX_DAILY_DAYS},
+    "days_of_relief_left": {"minimum": 0, "maximum": MAX_DAILY_DAYS},
+    "days_of_relief_right": {"minimum": 0, "maximum": MAX_DAILY_DAYS},
+    "days_of_relief_class_left": {"enum": [NO_RELIEF, SHORT, WEEKS]},
+    "days_of_relief_class_right": {"enum": [NO_RELIEF, SHORT, WEEKS]},
     "days_of_relief_class": {"enum": [NO_RELIEF, SHORT, WEEKS]},
     "outcome": {"required": True},
     "at": {"required": True},

@@ -12,9 +12,10 @@ from diary import pathway, relief
 from diary.extensions import db
 from diary.models import Block, DiaryEntry
 from diary.pathway import words
-from diary.pathway.values import DaysOfRelief
+from diary.pathway.sides import relief_inputs, scored_apart
+from diary.pathway.values import SERIES_SIDES, DaysOfRelief
 from diary.schedule import DiarySchedule
-from diary.services.analysis import block_facts, diary_points
+from diary.services.analysis import block_facts, diary_points, pathway_block
 from diary.services.settings import diary_schedule
 from diary.vocabulary import Purpose
 
@@ -104,3 +105,22 @@ def therapeutic_outcomes(blocks: Sequence[Block]) -> dict[int, str]:
         if days is not None:
             outcomes[block.id] = words.days_of_relief(days)
     return outcomes
+
+
+def row_side_days_of_relief(
+    block, entries, schedule: DiarySchedule, timezone: str
+) -> dict[str, DaysOfRelief] | None:
+    """Each side's days of relief of an export's block row scored left and right apart
+    (that side's scores and baseline), None for any other block or without daily scores."""
+    if not block.daily_days:
+        return None
+    read = pathway_block(block, list(entries))
+    if not scored_apart(read):
+        return None
+    found = {}
+    for side in SERIES_SIDES:
+        facts, points = relief_inputs(read, side)
+        days = reading_days_of_relief(block, facts, points, schedule, timezone)
+        if days is not None:
+            found[side] = days
+    return found or None
