@@ -655,3 +655,41 @@ def test_summary_csv_gives_each_sides_days_of_relief(client, daily, auth):
     schema = client.get("/exports/blocks.schema.json").get_json()
     fields = {f["name"]: f for f in schema["fields"]}
     assert fields["days_of_relief_open_right"]["type"] == "boolean"
+
+
+def test_wide_and_redcap_files_give_each_sides_daily_scores_and_days(client, daily, auth):
+    from tests.redcap_rules import dictionary_errors, import_errors
+    from tests.test_research_exports import header_of, read
+
+    block = daily.block(
+        timedelta(days=15, hours=2),
+        purpose="therapeutic",
+        side="bilateral",
+        scoring="sides",
+        baseline_pain=None,
+        baseline_pain_left=8,
+        baseline_pain_right=6,
+    )
+    for day in range(1, 15):
+        at = block.performed_at + timedelta(days=day, hours=1)
+        values = EntryInput(pain_left=2, pain_right=5 if day > 2 else 1, recorded_at=at)
+        values.client_id = f"d{day}"
+        record_entry(block, values, now=at)
+    db.session.commit()
+    auth.login("daily@a.example")
+    (row,) = read(client.get("/exports/research/wide.csv"))
+    assert (row["pain_day1_left"], row["pain_day1_right"], row["pain_day3_right"]) == (
+        "2",
+        "1",
+        "5",
+    )
+    assert (row["days_of_relief_left"], row["days_of_relief_open_left"]) == ("14", "true")
+    assert (row["days_of_relief_right"], row["days_of_relief_class_right"]) == ("2", "short")
+    dictionary_response = client.get("/exports/research/redcap-dictionary.csv")
+    dictionary = read(dictionary_response, bom=False)
+    assert dictionary_errors(header_of(dictionary_response), dictionary) == []
+    import_response = client.get("/exports/research/redcap-import.csv")
+    assert (
+        import_errors(dictionary, header_of(import_response), read(import_response, bom=False))
+        == []
+    )

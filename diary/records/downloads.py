@@ -180,6 +180,7 @@ def research_file(name: str, chosen: BlockFilter, user: User, detail: dict) -> R
         )
     redcap = name == "redcap-import"
     blocks = export_queries.clinic_export(user.clinic, chosen, with_entries=True)
+    schedule, tz = diary_schedule(user.clinic), user.clinic.timezone
     rows = (
         [
             research.wide_line(
@@ -192,6 +193,9 @@ def research_file(name: str, chosen: BlockFilter, user: User, detail: dict) -> R
                 days=days,
                 relief_days=relief_days,
                 outcome=outcome,
+                side_days=row_side_days_of_relief(
+                    block, map(export_queries.EntryRow._make, entries), schedule, tz
+                ),
             )
         ]
         for block, summary, entries, status, relief_days, outcome in block_days(blocks, user)

@@ -11,7 +11,7 @@ spreadsheet: no formula guard) and ends with the form's ``block_diary_complete``
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC
 
 from diary.pathway.values import MAX_DAILY_DAYS, NO_RELIEF, SHORT, WEEKS, DaysOfRelief
@@ -251,6 +251,21 @@ def block_variables(slots: list[int], days: int = 0) -> list[Variable]:
             label = f"{_slot_label(minutes)}, {side} side"
             name = f"{slot_name(minutes)}_{side}"
             variables.append(Variable(name, "text", label, "integer", "integer", "0", "10"))
+    # The days after per side (a block scored apart): a score per daily slot, then the days.
+    for side in SIDES:
+        for day in range(1, days + 1):
+            label = f"Pain on day {day}, {side} side"
+            variables.append(
+                Variable(f"{day_name(day)}_{side}", "text", label, "integer", "integer", "0", "10")
+            )
+    for side in SIDES:
+        variables += [
+            replace(
+                variable, name=f"{variable.name}_{side}", label=f"{variable.label}, {side} side"
+            )
+            for variable in DAYS_VARIABLES
+            if variable.name != "outcome"
+        ]
     return variables
 
 
@@ -305,6 +320,7 @@ def wide_line(
     days: int = 0,
     relief_days: DaysOfRelief | None = None,
     outcome: str | None = None,
+    side_days: dict[str, DaysOfRelief] | None = None,
 ) -> str:
     """One row per block: its facts, verdict and diary status, then the pain answering
     each scheduled time in ``slots`` and each of ``days`` daily slots (the one submitted
@@ -386,6 +402,19 @@ def wide_line(
         )
     for index in ENTRY_SIDE_PAINS:  # each entry's left, then right score
         cells += [number_cell(by_slot[m][index]) if m in by_slot else "" for m in slots]
+    for index in ENTRY_SIDE_PAINS:  # each day's left, then right score
+        cells += [number_cell(by_day[d][index]) if d in by_day else "" for d in range(1, days + 1)]
+    for side in SIDES:
+        side_relief = (side_days or {}).get(side)
+        cells += (
+            ["", "", ""]
+            if side_relief is None
+            else [
+                number_cell(side_relief.days),
+                yes if side_relief.open else no,
+                side_relief.relief_class,
+            ]
+        )
     if redcap:
         cells.append("0" if running else "2")
     return csv_line(cells)
