@@ -463,6 +463,8 @@ class SideLine:
     side: str  # "left" or "right"
     analysis: Analysis
     baseline_pain: int | None
+    # That side's days of relief (pathway.md §2), None without daily scores.
+    days: DaysOfRelief | None = None
 
 
 # Told apart by more than colour (none is used): the line's dashes, the marker's shape and
@@ -492,32 +494,47 @@ def sides_title(lines: list[SideLine], awaiting: str | None = None) -> str:
 def sides_alt_text(lines: list[SideLine]) -> str:
     """A text alternative stating what the chart of both sides shows."""
     drawn = {"left": "solid line, round markers", "right": "dashed line, square markers"}
-    return " ".join(
+    text = " ".join(
         f"{line.side.capitalize()} side ({drawn[line.side]}): "
         + chart_alt_text(line.analysis, line.baseline_pain)
         for line in lines
     )
+    days = [line for line in lines if line.days is not None]
+    if days:
+        text += " A second panel shows each side's daily scores on a day axis. " + " ".join(
+            f"{line.side.capitalize()}: {days_title(line.days)}."
+            for line in days
+            if line.days is not None
+        )
+    return text
 
 
 def render_sides_chart(
-    lines: list[SideLine], fmt: str = "png", scale: int = 1, view: ChartView | None = None
+    lines: list[SideLine],
+    fmt: str = "png",
+    scale: int = 1,
+    view: ChartView | None = None,
+    split_h: float | None = None,
 ) -> bytes:
-    """Both sides' chart as PNG or SVG bytes (see render_chart)."""
+    """Both sides' chart as PNG or SVG bytes (see render_chart); with ``split_h`` (as
+    DailyChart's) and the sides' days of relief, the days in a second panel."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown chart format {fmt!r}")
-    fig = _sides_figure(lines, view, BASE_DPI * scale)
+    fig = _sides_figure(lines, view, BASE_DPI * scale, split_h)
     buffer = io.BytesIO()
     metadata = {"Date": None} if fmt == "svg" else {"Software": None}
     fig.savefig(buffer, format=fmt, metadata=metadata)
     return buffer.getvalue()
 
 
-def render_sides_print_png(lines: list[SideLine], view: ChartView | None = None) -> bytes:
+def render_sides_print_png(
+    lines: list[SideLine], view: ChartView | None = None, split_h: float | None = None
+) -> bytes:
     """Both sides' chart for a PDF (see render_print_png)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
-    fig = _sides_figure(lines, view, PRINT_DPI)
+    fig = _sides_figure(lines, view, PRINT_DPI, split_h)
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
     opaque = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
@@ -526,21 +543,82 @@ def render_sides_print_png(lines: list[SideLine], view: ChartView | None = None)
     return buffer.getvalue()
 
 
-def _sides_figure(lines: list[SideLine], view, dpi: float):
-    fig = new_figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=dpi)
-    fig.subplots_adjust(left=0.1, right=0.95, top=0.87, bottom=0.36)
-    draw_sides_chart(fig.add_subplot(), lines, view)
+def _sides_figure(lines: list[SideLine], view, dpi: float, split_h: float | None = None):
+    if split_h is None or not any(line.days for line in lines):
+        fig = new_figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=dpi)
+        fig.subplots_adjust(left=0.1, right=0.95, top=0.87, bottom=0.36)
+        draw_sides_chart(fig.add_subplot(), lines, view)
+        return fig
+    height = HEIGHT_IN + DAILY_HEIGHT_IN  # as _chart_figure: the hours, then the days
+    fig = new_figure(figsize=(WIDTH_IN, height), dpi=dpi)
+    top_in, hours_in = HEIGHT_IN * (1 - 0.87), HEIGHT_IN * (0.87 - 0.36)
+    hours_ax = fig.add_axes((0.1, 1 - (top_in + hours_in) / height, 0.85, hours_in / height))
+    days_ax = fig.add_axes((0.1, 0.85 / height, 0.85, 1.6 / height))
+    draw_sides_chart(hours_ax, lines, view, hours_end_h=split_h)
+    draw_sides_days(days_ax, lines)
     return fig
 
 
-def draw_sides_chart(ax, lines: list[SideLine], view: ChartView | None = None) -> None:
+def draw_sides_days(ax, lines: list[SideLine]) -> None:
+    """Each side's daily scores on a day axis, with its 50 % relief line and its days of
+    relief hatched, told apart as the hours' panel tells them."""
+    counted = [line for line in lines if line.days is not None]
+    count = max(len(line.days.scores) for line in counted if line.days is not None)
+    for line in counted:
+        days = line.days
+        if days is None:
+            continue
+        style, name = SIDE_STYLES[line.side], line.side.capitalize()
+        if days.days:
+            ax.axvspan(
+                0.5, days.days + 0.5, facecolor="none", edgecolor="black",
+                hatch=style["hatch"], linewidth=0, alpha=0.6,
+                label=f"{name} ≥50%: {days.text}",
+            )  # fmt: skip
+        if line.baseline_pain:
+            half = line.baseline_pain * 0.5
+            ax.axhline(
+                half, color="0.3", linestyle=style["baseline"], linewidth=1,
+                label=f"{name} 50% (pain {half:.1f})",
+            )  # fmt: skip
+        scored = [s for s in days.scores if s.pain is not None]
+        ax.plot(
+            [s.day for s in scored], [s.pain for s in scored], color="black",
+            linestyle=style["line"], linewidth=1.2, marker=style["marker"], markersize=6,
+            markerfacecolor=style["face"], markeredgecolor="black", label=f"{name} daily",
+        )  # fmt: skip
+    ax.set_xlim(0.5, count + 0.5)
+    ax.set_xticks(range(1, count + 1))
+    ax.tick_params(axis="x", labelsize=8)
+    ax.set_ylim(-0.3, 10.3)
+    ax.set_yticks(range(0, 11, 2))
+    ax.set_xlabel("Days since the block", fontsize=9)
+    ax.set_ylabel("Pain (0–10)", fontsize=9)
+    ax.grid(True, color="0.85", linewidth=0.6)
+    title = "Days of relief (≥50%): " + " · ".join(
+        f"{line.side.capitalize()} {line.days.text} ({DAYS_CLASS_LABELS[line.days.relief_class]})"
+        for line in counted
+        if line.days is not None
+    )
+    ax.set_title(textwrap.fill(title, TITLE_CHARS), fontsize=10, loc="left")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.26), ncol=3, fontsize=7, frameon=False)
+
+
+def draw_sides_chart(
+    ax, lines: list[SideLine], view: ChartView | None = None, hours_end_h: float | None = None
+) -> None:
     """Draw each side's pain, baseline and relief span on one Axes, the legend naming
-    which is which."""
+    which is which; ``hours_end_h`` as draw_chart's (the daily scores drawn apart)."""
     view = view or ChartView()
     first = lines[0].analysis
     high = first.expected_window_h[1]
     every_point = [p for line in lines for p in line.analysis.relief]
-    x_end = max(max(chart_end_h(line.analysis) for line in lines), view.until_h or 0.0)
+    if hours_end_h is not None:
+        every_point = [p for p in every_point if p.hours < hours_end_h]
+        last_hour = max((p.hours for p in every_point), default=0.0)
+        x_end = max(high, last_hour, min(view.until_h or 0.0, hours_end_h)) + 0.25
+    else:
+        x_end = max(max(chart_end_h(line.analysis) for line in lines), view.until_h or 0.0)
     x_start = min(0.0, min((p.hours for p in every_point), default=0.0)) - 0.1
     ax.axvspan(
         0, high, facecolor="0.93", linewidth=0,
@@ -568,6 +646,8 @@ def draw_sides_chart(ax, lines: list[SideLine], view: ChartView | None = None) -
                 label=f"{name} baseline {line.baseline_pain}/10",
             )  # fmt: skip
         points = analysis.relief
+        if hours_end_h is not None:
+            points = [p for p in points if p.hours < hours_end_h]
         ax.plot(
             [p.hours for p in points], [p.pain for p in points], color="black",
             linestyle=style["line"], linewidth=1.2, marker=style["marker"], markersize=7,

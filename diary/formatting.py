@@ -71,7 +71,12 @@ def chart_height(block) -> int:
     daily scores with a baseline to measure them by; charts.DailyChart)."""
     from diary.charts import BASE_DPI, DAILY_HEIGHT_IN, HEIGHT_IN
 
-    daily = bool(block.daily_days and block.baseline_pain)
+    baselines = (
+        block.baseline_pain,
+        getattr(block, "baseline_pain_left", None),
+        getattr(block, "baseline_pain_right", None),
+    )
+    daily = bool(block.daily_days and any(baselines))
     return round((HEIGHT_IN + (DAILY_HEIGHT_IN if daily else 0)) * BASE_DPI)
 
 

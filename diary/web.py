@@ -26,7 +26,7 @@ from diary.models import Block, utcnow
 from diary.records import export, export_xlsx, pdf
 from diary.services import analysis
 from diary.services.audit import record_audit
-from diary.services.days import daily_chart
+from diary.services.days import daily_chart, daily_split_h
 from diary.services.progress import diary_statuses
 from diary.services.settings import analysis_settings
 
@@ -177,7 +177,7 @@ def chart_response(block_id: int, fmt: str) -> Response:
         def render() -> bytes:
             lines = side_lines(block, now)
             if lines:
-                return charts.render_sides_chart(lines, fmt, scale, view)
+                return charts.render_sides_chart(lines, fmt, scale, view, daily_split_h(block))
             reading = analysis.analyse_block(block, now)
             daily = daily_chart(block)
             return charts.render_chart(reading, block.baseline_pain, fmt, scale, view, daily)
@@ -198,7 +198,9 @@ def side_lines(block: Block, now: datetime | None = None) -> list[charts.SideLin
         return None
     baselines = {"left": block.baseline_pain_left, "right": block.baseline_pain_right}
     return [
-        charts.SideLine(str(r.scored_side), r.analysis, baselines[str(r.scored_side)])
+        charts.SideLine(
+            str(r.scored_side), r.analysis, baselines[str(r.scored_side)], r.days_of_relief
+        )
         for r in analysis.block_readings(block, now)
     ]
 
@@ -224,7 +226,8 @@ def print_chart(block: Block, analysis, view: charts.ChartView) -> bytes:
     lines = side_lines(block)
     if lines:
         return chart_cache.get_or_render(
-            (*key, "sides", view), lambda: charts.render_sides_print_png(lines, view)
+            (*key, "sides", view),
+            lambda: charts.render_sides_print_png(lines, view, daily_split_h(block)),
         )
     return chart_cache.get_or_render(
         (*key, view),

@@ -693,3 +693,34 @@ def test_wide_and_redcap_files_give_each_sides_daily_scores_and_days(client, dai
         import_errors(dictionary, header_of(import_response), read(import_response, bom=False))
         == []
     )
+
+
+def test_the_chart_of_a_block_scored_apart_draws_each_sides_days(client, daily, auth):
+    block = daily.block(
+        timedelta(days=15, hours=2),
+        purpose="therapeutic",
+        side="bilateral",
+        scoring="sides",
+        baseline_pain=None,
+        baseline_pain_left=8,
+        baseline_pain_right=6,
+    )
+    for hours in (0.5, 1, 2):
+        at = block.performed_at + timedelta(hours=hours)
+        values = EntryInput(pain_left=1, pain_right=5, recorded_at=at)
+        values.client_id = f"h{hours}"
+        record_entry(block, values, now=at)
+    for day in range(1, 15):
+        at = block.performed_at + timedelta(days=day, hours=1)
+        values = EntryInput(pain_left=2, pain_right=5 if day > 2 else 1, recorded_at=at)
+        values.client_id = f"d{day}"
+        record_entry(block, values, now=at)
+    db.session.commit()
+    auth.login("daily@a.example")
+    svg = client.get(f"/blocks/{block.id}/chart.svg").get_data(as_text=True)
+    assert "Days since the block" in svg and "Hours since the block" in svg
+    assert "Days of relief (≥50%): Left at least 14 days (weeks)" in svg  # the title,
+    assert "Right 2 days" in svg  # wrapped after the left side's
+    page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
+    assert 'height="730"' in page
+    assert "A second panel shows each side&#39;s daily scores" in page

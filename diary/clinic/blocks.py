@@ -110,7 +110,13 @@ def _block_page_context(block: Block) -> dict:
         progress=diary_progress(block, now),
         agent_label=agent_label(block),
         diary_link=link,
-        alt_text=chart_alt_text(block, analysis, sides, daily_chart(block, days["days"])),
+        alt_text=chart_alt_text(
+            block,
+            analysis,
+            sides,
+            daily_chart(block, days["days"]),
+            {str(r.scored_side): r.days_of_relief for r in readings if r.scored_side},
+        ),
         tz=current_user.clinic.timezone,
         clinician=block.created_by,
         # Each entry's latest corrections: a history can be long, the page is not.
@@ -126,13 +132,17 @@ def _block_page_context(block: Block) -> dict:
     )
 
 
-def chart_alt_text(block: Block, analysis, sides, daily=None) -> str:
-    """The chart's text alternative: each side's when scored apart."""
+def chart_alt_text(block: Block, analysis, sides, daily=None, side_days=None) -> str:
+    """The chart's text alternative: each side's when scored apart (with its days of
+    relief, ``side_days``: side -> DaysOfRelief)."""
     if not sides:
         return charts.chart_alt_text(analysis, block.baseline_pain, daily)
     baselines = {"left": block.baseline_pain_left, "right": block.baseline_pain_right}
     return charts.sides_alt_text(
-        [charts.SideLine(side, reading, baselines[side]) for side, reading in sides.items()]
+        [
+            charts.SideLine(side, reading, baselines[side], (side_days or {}).get(side))
+            for side, reading in sides.items()
+        ]
     )
 
 

@@ -16,7 +16,7 @@ from diary.pathway.sides import relief_inputs, scored_apart
 from diary.pathway.values import SERIES_SIDES, DaysOfRelief
 from diary.schedule import DiarySchedule
 from diary.services.analysis import block_facts, diary_points, pathway_block
-from diary.services.settings import diary_schedule
+from diary.services.settings import block_daily_slots, diary_schedule
 from diary.vocabulary import Purpose
 
 
@@ -76,12 +76,21 @@ def daily_chart(block: Block, days: DaysOfRelief | None = None):
     from diary.charts import DailyChart
 
     days = days if days is not None else block_days_of_relief(block)
-    if days is None or not days.scores:
+    split_h = daily_split_h(block)
+    if days is None or not days.scores or split_h is None:
+        return None
+    return DailyChart(days, split_h)
+
+
+def daily_split_h(block: Block) -> float | None:
+    """Hours after the block half-way from its last hourly slot to day 1: where the
+    chart's hours end and its days begin (None without daily slots)."""
+    daily = block_daily_slots(block)
+    if not daily:
         return None
     hourly = diary_schedule(block.clinic).due_times(block.performed_at, block.agent)
     last_hourly = max(hourly, default=block.performed_at)
-    split = last_hourly + (days.scores[0].due_at - last_hourly) / 2
-    return DailyChart(days, relief.hours_between(block.performed_at, split))
+    return relief.hours_between(block.performed_at, last_hourly + (daily[0] - last_hourly) / 2)
 
 
 def therapeutic_outcomes(blocks: Sequence[Block]) -> dict[int, str]:
