@@ -724,3 +724,24 @@ def test_the_chart_of_a_block_scored_apart_draws_each_sides_days(client, daily, 
     page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
     assert 'height="730"' in page
     assert "A second panel shows each side&#39;s daily scores" in page
+
+
+def test_lists_show_each_sides_outcome_of_a_therapeutic_block_scored_apart(client, daily, auth):
+    block = daily.block(
+        timedelta(days=15, hours=2),
+        purpose="therapeutic",
+        side="bilateral",
+        scoring="sides",
+        baseline_pain=None,
+        baseline_pain_left=8,
+        baseline_pain_right=6,
+    )
+    for day in range(1, 15):
+        at = block.performed_at + timedelta(days=day, hours=1)
+        values = EntryInput(pain_left=2, pain_right=5 if day > 2 else 1, recorded_at=at)
+        values.client_id = f"d{day}"
+        record_entry(block, values, now=at)
+    db.session.commit()
+    auth.login("daily@a.example")
+    dashboard = client.get("/").get_data(as_text=True)
+    assert "Left: at least 14 days of relief (weeks) · Right: 2 days of relief (short)" in dashboard

@@ -110,10 +110,30 @@ def therapeutic_outcomes(blocks: Sequence[Block]) -> dict[int, str]:
         by_block.setdefault(entry.block_id, []).append(entry)
     outcomes = {}
     for block in judged:
-        days = block_days_of_relief(block, by_block.get(block.id, []))
+        entries_of = by_block.get(block.id, [])
+        if block.scored_apart:  # each side by its own scores: "Left: 9 days … · Right: …"
+            side_days = block_side_days_of_relief(block, entries_of)
+            if side_days:
+                outcomes[block.id] = " · ".join(
+                    f"{side.capitalize()}: {words.days_of_relief(days)}"
+                    for side, days in side_days.items()
+                )
+            continue
+        days = block_days_of_relief(block, entries_of)
         if days is not None:
             outcomes[block.id] = words.days_of_relief(days)
     return outcomes
+
+
+def block_side_days_of_relief(block: Block, entries=None) -> dict[str, DaysOfRelief] | None:
+    """Each side's days of relief of a block scored apart (``entries`` as
+    block_days_of_relief takes them), None for any other block."""
+    return row_side_days_of_relief(
+        block,
+        block.entries if entries is None else entries,
+        diary_schedule(block.clinic),
+        block.clinic.timezone,
+    )
 
 
 def row_side_days_of_relief(
