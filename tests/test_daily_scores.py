@@ -745,3 +745,38 @@ def test_lists_show_each_sides_outcome_of_a_therapeutic_block_scored_apart(clien
     auth.login("daily@a.example")
     dashboard = client.get("/").get_data(as_text=True)
     assert "Left: at least 14 days of relief (weeks) · Right: 2 days of relief (short)" in dashboard
+
+
+def test_fhir_gives_each_sides_days_of_relief_with_its_laterality(client, daily):
+    from fhirclient.models.bundle import Bundle
+
+    from tests.fhir_r4 import assert_valid_r4
+
+    block = daily.block(
+        timedelta(days=15, hours=2),
+        purpose="therapeutic",
+        side="bilateral",
+        scoring="sides",
+        baseline_pain=None,
+        baseline_pain_left=8,
+        baseline_pain_right=6,
+    )
+    for day in range(1, 15):
+        at = block.performed_at + timedelta(days=day, hours=1)
+        values = EntryInput(pain_left=2, pain_right=5 if day > 2 else 1, recorded_at=at)
+        values.client_id = f"d{day}"
+        record_entry(block, values, now=at)
+    daily.clinic.mrn_system = "urn:oid:1.2.3"
+    _, token = create_api_token(daily.clinician, "tests")
+    db.session.commit()
+    bundle = Api(client, token).get(f"/blocks/{block.id}/fhir").get_json()
+    assert_valid_r4(bundle)
+    Bundle(bundle, strict=True)
+    observations = [
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation"
+    ]
+    days = [o for o in observations if o["code"]["coding"][0]["code"] == "days-of-relief"]
+    assert [(o["bodySite"]["text"], o["valueQuantity"]["value"]) for o in days] == [
+        ("left side", 14),
+        ("right side", 2),
+    ]

@@ -25,6 +25,7 @@ from diary.services.dashboard import BlockFilter
 from diary.services.days import (
     block_days_of_relief,
     block_outcome,
+    block_side_days_of_relief,
     row_days_of_relief,
     row_side_days_of_relief,
 )
@@ -276,6 +277,7 @@ def fhir_file(chosen: BlockFilter, user: User, detail: dict, transaction: bool) 
                     sides=side_analyses(block),
                     days=days,
                     outcome=block_outcome(block, analysis.verdict, days),
+                    side_days=block_side_days_of_relief(block),
                 )
 
     def body() -> Iterator[str]:

@@ -164,6 +164,7 @@ def diary_resources(
     sides: dict[str, Analysis] | None = None,
     days: DaysOfRelief | None = None,
     outcome: str | None = None,
+    side_days: dict[str, DaysOfRelief] | None = None,
 ) -> list[tuple[str, dict]]:
     """(fullUrl, resource) of the block's Patient, Procedures, Observations and report.
 
@@ -177,7 +178,9 @@ def diary_resources(
     ``provisional``: the diary still runs; ``days``: its days of relief (an Observation
     of their own, None without daily scores); ``outcome``: what the block is judged by
     when not its verdict (a therapeutic block's days of relief, in words), which then
-    leads the report's conclusion. Strings carry no control character."""
+    leads the report's conclusion; ``side_days``: each side's days of relief when scored
+    apart (an Observation per side, its laterality on ``bodySite``). Strings carry no
+    control character."""
 
     def identifier(kind: str, value: object) -> dict:
         return {"system": f"{records}/{kind}", "value": str(value)}
@@ -272,6 +275,11 @@ def diary_resources(
     if days is not None:
         days_url = _urn("days-of-relief", block.id)
         extra.append((days_url, days_observation(block, days, derived, identifier)))
+        results.append({"reference": days_url})
+    for side, found_days in (side_days or {}).items():
+        days_url = _urn("days-of-relief", f"{block.id}/{side}")
+        observation = days_observation(block, found_days, derived, identifier, side)
+        extra.append((days_url, observation))
         results.append({"reference": days_url})
     if outcome and outcome != analysis.verdict and days is not None:
         conclusion = f"{outcome}{' (provisional)' if provisional else ''}; verdict {conclusion}"
@@ -410,12 +418,18 @@ def _peak_and_response(block, analysis: Analysis, side, key, identifier, derived
     return [(peak_url, peak), (response_url, response)]
 
 
-def days_observation(block, days: DaysOfRelief, derived: dict, identifier) -> dict:
+def days_observation(
+    block, days: DaysOfRelief, derived: dict, identifier, side: str | None = None
+) -> dict:
     """The days of relief (pathway.md §2) as an Observation: the days in a row from day 1
-    with >= 50 % relief, whether the count is still open, and its class."""
+    with >= 50 % relief, whether the count is still open, and its class; one ``side``'s
+    (its laterality on ``bodySite``) when the block is scored apart."""
+    key = block.id if side is None else f"{block.id}/{side}"
+    sited = {} if side is None else {"bodySite": _laterality(side)}
     return {
         "resourceType": "Observation",
-        "identifier": [identifier("days-of-relief", block.id)],
+        "identifier": [identifier("days-of-relief", key)],
+        **sited,
         **derived,
         "code": _local("days-of-relief", "Days in a row from day 1 with at least 50% relief"),
         "effectiveDateTime": _time(block.performed_at),
@@ -508,11 +522,22 @@ def diary_bundle(
     sides: dict[str, Analysis] | None = None,
     days: DaysOfRelief | None = None,
     outcome: str | None = None,
+    side_days: dict[str, DaysOfRelief] | None = None,
 ) -> dict:
     """The Bundle for ``block`` (see ``diary_resources``). A ``transaction`` Bundle asks
     the server to create each resource unless one with its identifier exists."""
     resources = diary_resources(
-        block, agent_label, analysis, now, records, mrn_system, provisional, sides, days, outcome
+        block,
+        agent_label,
+        analysis,
+        now,
+        records,
+        mrn_system,
+        provisional,
+        sides,
+        days,
+        outcome,
+        side_days,
     )
     return {
         "resourceType": "Bundle",
