@@ -64,3 +64,35 @@ def test_spanish_phone_gives_todays_score_after_the_hourly_window(live_app, brow
     phone.reload()
     expect(phone.get_by_text("Próxima puntuación diaria (día 4)", exact=False)).to_be_visible()
     context.close()
+
+
+def test_a_therapeutic_blocks_days_of_relief_pages_are_axe_clean(live_app, browser):
+    from tests.browser.conftest import sign_in
+    from tests.browser.test_accessibility import violations
+
+    with live_app.app_context():
+        first = db.session.get(Block, live_app.world.block_id)
+        clinic = db.session.get(Clinic, first.clinic_id)
+        clinic.daily_days = 14
+        block = make_block(
+            clinic,
+            first.patient,
+            first.created_by,
+            performed_at=datetime.now(UTC) - timedelta(days=15, hours=2),
+            purpose="therapeutic",
+            steroid=True,
+        )
+        add_entries(block, {0.5: 1, 1: 1, 2: 2} | {24 * day + 1: 2 for day in range(1, 10)})
+        add_entries(block, {24 * day + 1: 7 for day in range(10, 15)})
+        db.session.commit()
+        block_id, patient_id = block.id, block.patient_id
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    sign_in(page, live_app.base_url)
+    assert violations(page) == []  # the dashboard, the outcome in the verdict's column
+    page.goto(f"{live_app.base_url}/blocks/{block_id}")
+    expect(page.get_by_text("Outcome: 9 days of relief (weeks)")).to_be_visible()
+    page.get_by_text("Daily scores (14 of 14 days)").click()
+    assert violations(page) == []
+    page.goto(f"{live_app.base_url}/patients/{patient_id}")
+    assert violations(page) == []
+    page.close()
