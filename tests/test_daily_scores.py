@@ -191,8 +191,8 @@ def test_patient_page_after_the_hourly_window_asks_for_the_daily_score(client, d
     for hours in (0.25, 0.5, 1, 2, 3, 4, 5, 6, 7, 8):
         score(block, block.performed_at + timedelta(hours=hours), 1, f"h{hours}")
     page = client.get(diary_url(block)).get_data(as_text=True)
-    assert "The hourly scores are done. Now score once a day" in page
-    assert "Next daily score (day 1) due at" in page
+    assert "Now one score a day, at the time of the block." in page
+    assert "Next daily score (day 1): " in page
     assert "The diary window is over" not in page
     assert "10 of 24 scheduled scores done." in page
 
@@ -200,15 +200,16 @@ def test_patient_page_after_the_hourly_window_asks_for_the_daily_score(client, d
 def test_patient_page_says_todays_score_is_due_now(client, daily):
     block = daily.block(timedelta(days=3, hours=1))
     page = client.get(diary_url(block)).get_data(as_text=True)
-    assert "Today's score (day 3) is due now" in page
-    assert "The next daily score (day 4) is due at" in page
+    assert "Today's score (day 3) is due now." in page
+    assert "Next daily score (day 4): " in page
+    assert "Now one score a day" not in page  # the score due says so itself
 
 
 def test_patient_page_in_spanish_asks_for_the_daily_score(client, daily):
     block = daily.block(timedelta(hours=12))
     page = client.get(diary_url(block), headers={"Accept-Language": "es"}).get_data(as_text=True)
-    assert "Ahora anote una vez al día" in page
-    assert "La próxima puntuación diaria (día 1) toca a las" in page
+    assert "Ahora, una al día, a la hora del bloqueo." in page
+    assert "Próxima puntuación diaria (día 1): " in page
 
 
 def test_calendar_file_includes_the_daily_slots(client, daily):
@@ -780,3 +781,17 @@ def test_fhir_gives_each_sides_days_of_relief_with_its_laterality(client, daily)
         ("left side", 14),
         ("right side", 2),
     ]
+
+
+@pytest.mark.parametrize("ago", [timedelta(hours=12), timedelta(days=3, hours=1)])
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_daily_step_keeps_the_patient_page_under_30_kb(client, daily, ago, language):
+    import re
+
+    page = client.get(diary_url(daily.block(ago)), headers={"Accept-Language": language})
+    html = page.get_data(as_text=True)
+    total = len(page.get_data())
+    for asset in re.findall(r'(?:href|src)="(/static/[^"]+)"', html):
+        with client.get(asset) as response:
+            total += len(response.get_data())
+    assert total < 30 * 1024, total
