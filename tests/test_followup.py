@@ -188,3 +188,423 @@ def test_staff_record_an_unscheduled_checkin_marked_and_audited(client, signed_i
     assert event.detail == {"checkin_id": checkin.id, "months": None, "unscheduled": True}
     page = client.get(f"/ablations/{ablation.id}").get_data(as_text=True)
     assert "unscheduled" in page and "staff (transcribed)" in page
+
+
+# --- outcomes: pathway.md's worked examples, through the records and every door ---------
+
+
+def _bearer(world):
+    from diary.services.tokens import create_api_token
+
+    _, key = create_api_token(world.clinician, "follow-up")
+    db.session.commit()
+    return {"Authorization": f"Bearer {key}"}
+
+
+def _transcribe(world, ablation, pains: dict, **fields):
+    """Scheduled check-ins as staff copy them from calls: {months: pain} (or a dict of
+    per-side pains), each made on its due date."""
+    from diary.services.followup import CheckinInput, followed, record_checkin
+
+    procedure = followed(ablation)
+    due = {slot.months: slot.due_on for slot in procedure.schedule()}
+    for months, pain in pains.items():
+        values = pain if isinstance(pain, dict) else {"pain": pain}
+        record_checkin(
+            procedure,
+            CheckinInput(made_on=due[months], months=months, **values, **fields),
+            transcribed_by=world.clinician,
+        )
+    db.session.commit()
+
+
+def test_rfa_durable_worked_example_on_the_page_the_api_and_the_report(client, signed_in):
+    from tests.conftest import make_ablation
+
+    world = signed_in
+    ablation = make_ablation(
+        world.clinic,
+        world.patient,
+        world.clinician,
+        datetime.now(UTC) - timedelta(days=200),
+        baseline_pain=7,
+    )
+    _transcribe(world, ablation, {1: 2, 3: 3, 6: 3})
+    answer = client.get(f"/api/v1/ablations/{ablation.id}", headers=_bearer(world)).get_json()
+    (outcome,) = answer["follow_up"]["outcomes"]
+    assert [c["relief_pct"] for c in outcome["checkins"]] == [71.4, 57.1, 57.1]
+    assert outcome["durability"]["status"] == "durable"
+    assert outcome["relief_lasted"] == {"months": 6, "open": True, "text": "at least 6 months"}
+    assert outcome["repeat_injection"] is None
+    assert [s["status"] for s in answer["follow_up"]["schedule"]][:3] == ["made"] * 3
+    page = client.get(f"/ablations/{ablation.id}").get_data(as_text=True)
+    assert "Durability at 6 months: durable" in page and "at least 6 months" in page
+    report = client.get(f"/ablations/{ablation.id}/report").get_data(as_text=True)
+    assert "Durability at 6 months: durable" in report and "71.4%" in report
+
+
+def test_rfa_not_durable_names_the_first_checkin_below_50(client, signed_in):
+    from tests.conftest import make_ablation
+
+    world = signed_in
+    ablation = make_ablation(
+        world.clinic, world.patient, world.clinician, datetime.now(UTC) - timedelta(days=120)
+    )
+    _transcribe(world, ablation, {1: 2, 3: 5})
+    page = client.get(f"/ablations/{ablation.id}").get_data(as_text=True)
+    assert "Durability at 6 months: not durable" in page
+    assert "below 50 % at 3 months (37.5 %)" in page
+
+
+def test_a_bilateral_ablation_is_judged_per_side(client, signed_in):
+    from tests.conftest import make_ablation
+
+    world = signed_in
+    ablation = make_ablation(
+        world.clinic,
+        world.patient,
+        world.clinician,
+        datetime.now(UTC) - timedelta(days=200),
+        side="bilateral",
+        scoring="sides",
+        baseline_pain=None,
+        baseline_pain_left=8,
+        baseline_pain_right=6,
+    )
+    _transcribe(
+        world,
+        ablation,
+        {
+            1: {"pain_left": 1, "pain_right": 2},
+            3: {"pain_left": 2, "pain_right": 5},
+            6: {"pain_left": 2, "pain_right": 5},
+        },
+    )
+    answer = client.get(f"/api/v1/ablations/{ablation.id}", headers=_bearer(world)).get_json()
+    left, right = answer["follow_up"]["outcomes"]
+    assert (left["side"], left["durability"]["status"]) == ("left", "durable")
+    assert (right["side"], right["durability"]["status"]) == ("right", "not_durable")
+    assert right["durability"]["reason"] == "below 50 % at 3 months (16.7 %)"
+    page = client.get(f"/ablations/{ablation.id}").get_data(as_text=True)
+    assert "<h4>Left</h4>" in page and "<h4>Right</h4>" in page
+
+
+def test_pulsed_rf_is_followed_without_durability(client, signed_in):
+    from tests.conftest import make_ablation
+
+    world = signed_in
+    ablation = make_ablation(
+        world.clinic,
+        world.patient,
+        world.clinician,
+        datetime.now(UTC) - timedelta(days=200),
+        technique="pulsed",
+    )
+    _transcribe(world, ablation, {1: 2})
+    answer = client.get(f"/api/v1/ablations/{ablation.id}", headers=_bearer(world)).get_json()
+    (outcome,) = answer["follow_up"]["outcomes"]
+    assert outcome["durability"] is None and outcome["checkins"][0]["relief_pct"] == 75.0
+
+
+def test_the_chart_draws_relief_by_month_with_the_50_line_and_the_6_month_mark(client, signed_in):
+    from tests.conftest import make_ablation
+
+    world = signed_in
+    ablation = make_ablation(
+        world.clinic, world.patient, world.clinician, datetime.now(UTC) - timedelta(days=200)
+    )
+    _transcribe(world, ablation, {1: 2, 3: 3})
+    svg = client.get(f"/ablations/{ablation.id}/chart.svg")
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+    text = svg.get_data(as_text=True)
+    assert "50% relief" in text and "6 months" in text and "Months since the procedure" in text
+    assert svg.headers["Cache-Control"] == "no-store"
+    png = client.get(f"/ablations/{ablation.id}/chart.png")
+    assert png.status_code == 200 and png.data[:4] == b"\x89PNG"
+
+
+def test_the_report_pdf_is_a_pdf(client, signed_in):
+    from tests.conftest import PDF_WORKS, make_ablation
+
+    if not PDF_WORKS:
+        pytest.skip("WeasyPrint needs Pango")
+    world = signed_in
+    ablation = make_ablation(
+        world.clinic, world.patient, world.clinician, datetime.now(UTC) - timedelta(days=40)
+    )
+    db.session.commit()
+    response = client.get(f"/ablations/{ablation.id}/report.pdf")
+    assert response.status_code == 200 and response.data[:5] == b"%PDF-"
+
+
+# --- the ablation API ---------------------------------------------------------------------
+
+
+def test_the_api_records_reads_and_corrects_an_ablation_with_its_history(client, world):
+    from diary.models import AuditEvent
+    from tests.conftest import API_ABLATION
+
+    headers = _bearer(world)
+    body = API_ABLATION | {
+        "patient_id": world.patient.id,
+        "performed_at": (datetime.now(UTC) - timedelta(days=3)).isoformat(),
+    }
+    created = client.post("/api/v1/ablations", json=body, headers=headers)
+    assert created.status_code == 201, created.get_json()
+    answer = created.get_json()
+    assert created.headers["Location"].endswith(f"/api/v1/ablations/{answer['id']}")
+    follow = answer["follow_up"]
+    assert [s["months"] for s in follow["schedule"]] == [1, 3, 6, 12]
+    assert follow["link_open"] and follow["followup_url"].endswith("/f/" + follow["followup_token"])
+    assert follow["next_checkin"]["months"] == 1
+    changed = client.patch(
+        f"/api/v1/ablations/{answer['id']}", json={"baseline_pain": 8}, headers=headers
+    )
+    assert changed.status_code == 200 and changed.get_json()["baseline_pain"] == 8
+    event = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "ablation.update")
+    ).one()
+    assert event.detail == {"was": {"baseline_pain": 7}}
+    assert client.get(f"/api/v1/ablations/{answer['id']}", headers=headers).status_code == 200
+
+
+def test_the_api_refuses_what_contradicts_itself(client, world):
+    from tests.conftest import API_ABLATION, make_ablation
+
+    headers = _bearer(world)
+    base = API_ABLATION | {"patient_id": world.patient.id}
+    wrong_level = client.post(
+        "/api/v1/ablations", json=base | {"levels": ["C5-C6"]}, headers=headers
+    )
+    assert wrong_level.status_code == 422 and "levels" in wrong_level.get_json()["errors"]
+    one_side = client.post(
+        "/api/v1/ablations",
+        json=base
+        | {"side": "bilateral", "scoring": "sides", "baseline_pain_left": 7, "baseline_pain": None},
+        headers=headers,
+    )
+    assert one_side.status_code == 422
+    assert "baseline_pain_right" in one_side.get_json()["errors"]
+    theirs = make_ablation(
+        world.other_clinic,
+        world.other_patient,
+        world.other_clinician,
+        datetime.now(UTC) - timedelta(days=400),
+    )
+    db.session.commit()
+    repeat = client.post(
+        "/api/v1/ablations", json=base | {"repeat_of_id": theirs.id}, headers=headers
+    )
+    assert repeat.status_code == 422 and "repeat_of_id" in repeat.get_json()["errors"]
+    other = client.get(f"/api/v1/ablations/{theirs.id}", headers=headers)
+    assert other.status_code == 404
+
+
+# --- the patient's follow-up link ---------------------------------------------------------
+
+
+def _open_ablation(world, **overrides):
+    """An ablation 30 days ago: its 1-month check-in is open today."""
+    from tests.conftest import make_ablation
+
+    ablation = make_ablation(
+        world.clinic,
+        world.patient,
+        world.clinician,
+        datetime.now(UTC) - timedelta(days=30),
+        **overrides,
+    )
+    db.session.commit()
+    return ablation
+
+
+def test_the_checkin_page_asks_the_four_questions_and_says_what_is_next(client, world):
+    ablation = _open_ablation(world)
+    page = client.get(f"/f/{ablation.followup_token}", headers={"Accept-Language": "en"})
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    text = page.get_data(as_text=True)
+    assert "Your 1-month check-in is open until" in text
+    assert "Your average pain over the past week" in text
+    assert "How much relief have you had since the procedure?" in text
+    assert "how has your pain changed overall?" in text and "Very much better" in text
+    assert "new regular pain medicine" in text
+    assert "Your next check-in (3 months) is due on" in text
+    assert world.clinic.name in text
+    spanish = client.get(f"/f/{ablation.followup_token}", headers={"Accept-Language": "es"})
+    words = spanish.get_data(as_text=True)
+    assert "Su seguimiento" in words and "Su dolor promedio durante la última semana" in words
+    assert "Muchísimo mejor" in words and "Your follow-up" not in words
+
+
+def test_a_checkin_is_stored_exactly_once_and_answers_the_open_checkin(client, world):
+    ablation = _open_ablation(world)
+    url = f"/api/v1/followup/{ablation.followup_token}/checkins"
+    body = {"client_id": "phone-check-in-1", "pain": 3, "pgic": 2, "new_treatment": False}
+    first = client.post(url, json=body)
+    again = client.post(url, json=body)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.get_json()["id"] == again.get_json()["id"]
+    assert first.get_json()["months"] == 1 and first.get_json()["source"] == "patient"
+    assert db.session.scalar(sa.select(sa.func.count(Checkin.id))) == 1
+    read = client.get(f"/api/v1/followup/{ablation.followup_token}").get_json()
+    assert read["open_now"] == 1 and read["schedule"][0]["status"] == "made"
+    assert "display_name" not in str(read) and read["next_checkin"]["months"] == 3
+    # A second answer to the same check-in counts instead of the first.
+    client.post(url, json={"client_id": "phone-check-in-2", "pain": 1})
+    read = client.get(f"/api/v1/followup/{ablation.followup_token}").get_json()
+    assert [c["superseded"] for c in read["checkins"]] == [True, False]
+
+
+def test_no_checkin_is_taken_outside_its_window_from_the_patient(client, world):
+    from tests.conftest import make_ablation
+
+    ablation = make_ablation(
+        world.clinic, world.patient, world.clinician, datetime.now(UTC) - timedelta(days=5)
+    )
+    db.session.commit()
+    refused = client.post(
+        f"/api/v1/followup/{ablation.followup_token}/checkins",
+        json={"pain": 3},
+        headers={"Accept-Language": "es"},
+    )
+    assert refused.status_code == 422
+    assert (
+        refused.get_json()["detail"]
+        == "Hoy no hay ningún control abierto, así que este no se guardó."
+    )
+    page = client.get(f"/f/{ablation.followup_token}", headers={"Accept-Language": "en"})
+    text = page.get_data(as_text=True)
+    assert "No check-in is open today." in text and "Your next check-in (1 months)" in text
+    assert '<form method="post" action="/f/' not in text
+
+
+def test_a_bilateral_ablation_scored_apart_asks_each_side(client, world):
+    ablation = _open_ablation(
+        world,
+        side="bilateral",
+        scoring="sides",
+        baseline_pain=None,
+        baseline_pain_left=8,
+        baseline_pain_right=6,
+    )
+    url = f"/api/v1/followup/{ablation.followup_token}/checkins"
+    missing = client.post(url, json={"pain_left": 2})
+    assert missing.status_code == 422 and "pain_right" in missing.get_json()["errors"]
+    assert client.post(url, json={"pain_left": 2, "pain_right": 5}).status_code == 201
+    text = client.get(f"/f/{ablation.followup_token}").get_data(as_text=True)
+    assert "Left side: your average pain" in text and "Right side: your average pain" in text
+
+
+def test_the_form_without_javascript_stores_the_checkin(client, world):
+    ablation = _open_ablation(world)
+    posted = client.post(
+        f"/f/{ablation.followup_token}/checkins",
+        data={
+            "pain": "2",
+            "relief_pct": "60",
+            "pgic": "2",
+            "new_treatment": "no",
+            "client_id": "form-check-in-1",
+        },
+    )
+    assert posted.status_code == 302
+    checkin = db.session.scalars(sa.select(Checkin)).one()
+    assert (checkin.pain, checkin.reported_relief_pct, checkin.pgic, checkin.new_treatment) == (
+        2,
+        60,
+        2,
+        False,
+    )
+    text = client.get(posted.location).get_data(as_text=True)
+    assert "your 1-month check-in is done" in text
+
+
+def test_a_closed_follow_up_link_names_the_clinic(client, world):
+    ablation = _open_ablation(world)
+    ablation.link_revoked_at = datetime.now(UTC)
+    db.session.commit()
+    page = client.get(f"/f/{ablation.followup_token}")
+    assert page.status_code == 410 and world.clinic.name in page.get_data(as_text=True)
+    assert "This follow-up link is closed" in page.get_data(as_text=True)
+    api = client.post(f"/api/v1/followup/{ablation.followup_token}/checkins", json={"pain": 2})
+    assert api.status_code == 410
+    assert client.get("/f/no-such-token").status_code == 404
+
+
+def test_the_calendar_file_holds_one_event_per_checkin(client, world):
+    ablation = _open_ablation(world)
+    response = client.get(f"/f/{ablation.followup_token}/reminders.ics")
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    text = response.get_data(as_text=True)
+    assert text.count("BEGIN:VEVENT") == 4
+    for months in (1, 3, 6, 12):
+        assert f"your {months}-month check-in" in text
+
+
+def test_the_follow_up_link_shares_the_diary_links_rate_limit(tmp_path):
+    from tests.conftest import make_ablation
+    from tests.test_security import throttled_app
+
+    with throttled_app(tmp_path, DIARY_RATE_LIMIT="3 per minute") as (app, world):
+        ablation = make_ablation(
+            world.clinic, world.patient, world.clinician, datetime.now(UTC) - timedelta(days=30)
+        )
+        db.session.commit()
+        client = app.test_client()
+        token = ablation.followup_token
+        assert client.get(f"/f/{token}").status_code == 200
+        assert client.get(f"/api/v1/followup/{token}").status_code == 200
+        assert client.get(f"/f/{token}/reminders.ics").status_code == 200
+        assert client.get(f"/api/v1/followup/{token}").status_code == 429
+        assert client.get(f"/f/{token}").status_code == 429
+
+
+# --- a therapeutic block's follow-up ------------------------------------------------------
+
+
+def test_a_therapeutic_block_gets_a_follow_up_and_a_repeat_injection_answer(client, signed_in):
+    from diary.services.followup import CheckinInput, followed, record_checkin
+    from tests.conftest import make_block
+
+    world = signed_in
+    assert world.block.followup_token is None  # a diagnostic block has no follow-up
+    block = make_block(
+        world.clinic,
+        world.patient,
+        world.clinician,
+        purpose="therapeutic",
+        steroid=True,
+        performed_at=datetime.now(UTC) - timedelta(days=100),
+    )
+    db.session.commit()
+    assert block.followup_token and block.followup_expires_at > datetime.now(UTC)
+    procedure = followed(block)
+    assert [s.months for s in procedure.schedule()] == [1, 3]
+    due = {s.months: s.due_on for s in procedure.schedule()}
+    for months, pain in ((1, 2), (3, 3)):
+        record_checkin(
+            procedure,
+            CheckinInput(pain=pain, months=months, made_on=due[months]),
+            transcribed_by=world.clinician,
+        )
+    db.session.commit()
+    page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
+    assert "Follow-up" in page and block.followup_token in page
+    assert "Repeat therapeutic injection: supported" in page
+    diagnostic = client.get(f"/blocks/{world.block.id}").get_data(as_text=True)
+    assert "followup-heading" not in diagnostic
+
+
+def test_a_merged_record_brings_its_ablations(client, signed_in):
+    from diary.services.patients import PatientInput, create_patient, merge_patients
+    from tests.conftest import make_ablation
+
+    world = signed_in
+    duplicate = create_patient(world.clinic, PatientInput("J.S.", None, 1960), by=world.clinician)
+    ablation = make_ablation(
+        world.clinic, duplicate, world.clinician, datetime.now(UTC) - timedelta(days=10)
+    )
+    db.session.commit()
+    merge_patients(world.patient, duplicate, by=world.clinician)
+    db.session.commit()
+    assert db.session.get(Ablation, ablation.id).patient_id == world.patient.id
