@@ -608,3 +608,10 @@ def test_a_merged_record_brings_its_ablations(client, signed_in):
     merge_patients(world.patient, duplicate, by=world.clinician)
     db.session.commit()
     assert db.session.get(Ablation, ablation.id).patient_id == world.patient.id
+
+
+def test_a_follow_up_token_never_reaches_the_logs():
+    from diary.logs import masked_path
+
+    assert masked_path("/f/abc_DEF-123/checkins") == "/f/***/checkins"
+    assert masked_path("/api/v1/followup/abc/checkins?x=1") == "/api/v1/followup/***/checkins"
