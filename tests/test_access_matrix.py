@@ -227,6 +227,7 @@ MATRIX = {
         "staff-checkin",
         CLINIC_OBJECT_ACTION,
     ),
+    "clinic.followup_settings": ("GET", "/settings/follow-up", None, ADMIN_PAGE),
     "followup.service_worker": ("GET", "/f/sw.js", None, EVERYONE),
     "followup.checkin_page": ("GET", "/f/{ftoken}", None, DIARY_PAGE),
     "followup.reminders": ("GET", "/f/{ftoken}/reminders.ics", None, DIARY_PAGE),
@@ -251,6 +252,26 @@ MATRIX = {
         "/api/v1/ablations/{ablation}",
         {"note": "checked"},
         API_OBJECT,
+    ),
+    "api.transcribe_ablation_checkin": (
+        "POST",
+        "/api/v1/ablations/{ablation}/checkins",
+        "api-checkin",
+        API_OBJECT | {"clinician": 201, "admin": 201},
+    ),
+    "api.block_follow_up": ("GET", "/api/v1/blocks/{therapeutic}/follow-up", None, API_OBJECT),
+    "api.transcribe_block_checkin": (
+        "POST",
+        "/api/v1/blocks/{therapeutic}/follow-up/checkins",
+        "api-checkin",
+        API_OBJECT | {"clinician": 201, "admin": 201},
+    ),
+    "api.get_followup_settings": ("GET", "/api/v1/clinic/follow-up-settings", None, API_LIST),
+    "api.update_followup_settings": (
+        "PATCH",
+        "/api/v1/clinic/follow-up-settings",
+        {"checkin_closes_days_after": 14},
+        API_LIST | {"clinician": 403, "other_clinic": 403},
     ),
     "api.followup": ("GET", "/api/v1/followup/{ftoken}", None, DIARY_PAGE),
     "api.followup_add_checkin": (
@@ -425,6 +446,9 @@ class Scene:
             return API_BLOCK | {"patient_id": self.world.patient.id}
         if body == "ablation":
             return API_ABLATION | {"patient_id": self.world.patient.id}
+        if body == "api-checkin":
+            made_on = datetime.now(ZoneInfo(self.world.clinic.timezone)).date()
+            return {"made_on": made_on.isoformat(), "pain": 3}
         if body == "staff-checkin":
             made_on = datetime.now(ZoneInfo(self.world.clinic.timezone)).date()
             return {"made_on": made_on.isoformat(), "months": "", "pain": "3"}

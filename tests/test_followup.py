@@ -615,3 +615,74 @@ def test_a_follow_up_token_never_reaches_the_logs():
 
     assert masked_path("/f/abc_DEF-123/checkins") == "/f/***/checkins"
     assert masked_path("/api/v1/followup/abc/checkins?x=1") == "/api/v1/followup/***/checkins"
+
+
+def test_staff_record_checkins_through_the_api_and_read_a_blocks_follow_up(client, world):
+    from zoneinfo import ZoneInfo
+
+    from tests.conftest import make_block
+
+    headers = _bearer(world)
+    block = make_block(
+        world.clinic,
+        world.patient,
+        world.clinician,
+        purpose="therapeutic",
+        steroid=True,
+        performed_at=datetime.now(UTC) - timedelta(days=40),
+    )
+    db.session.commit()
+    today = datetime.now(ZoneInfo(world.clinic.timezone)).date().isoformat()
+    url = f"/api/v1/blocks/{block.id}/follow-up/checkins"
+    body = {"made_on": today, "months": 1, "pain": 2, "client_id": "call-2026-a"}
+    stored = client.post(url, json=body, headers=headers)
+    assert stored.status_code == 201, stored.get_json()
+    assert stored.get_json()["source"] == "transcribed" and stored.get_json()["months"] == 1
+    assert client.post(url, json=body, headers=headers).status_code == 200
+    number = client.post(url, json=body | {"made_on": 20260101}, headers=headers)
+    assert number.status_code == 422 and "made_on" in number.get_json()["errors"]
+    answer = client.get(f"/api/v1/blocks/{block.id}/follow-up", headers=headers).get_json()
+    (outcome,) = answer["outcomes"]
+    assert outcome["repeat_injection"]["status"] == "undetermined"
+    assert outcome["checkins"][0]["relief_pct"] == 75.0
+    diagnostic = client.get(f"/api/v1/blocks/{world.block.id}/follow-up", headers=headers)
+    assert diagnostic.status_code == 404
+
+
+def test_the_clinic_changes_its_checkin_months_through_the_page_and_the_api(client, world):
+    from tests.conftest import PASSWORD, make_user
+
+    admin = make_user(world.clinic, "admin@a.example", role="admin")
+    db.session.commit()
+    client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    saved = client.post(
+        "/settings/follow-up",
+        data={
+            "rfa_checkin_months": "12, 1, 3, 6, 24",
+            "therapeutic_checkin_months": "1, 3",
+            "checkin_opens_days_before": "5",
+            "checkin_closes_days_after": "30",
+        },
+    )
+    assert saved.status_code == 302
+    assert world.clinic.rfa_checkin_months == [1, 3, 6, 12, 24]
+    assert world.clinic.checkin_closes_days_after == 30
+    from diary.services.tokens import create_api_token
+
+    _, key = create_api_token(admin, "settings")
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {key}"}
+    changed = client.patch(
+        "/api/v1/clinic/follow-up-settings",
+        json={"therapeutic_checkin_months": [1, 3, 6]},
+        headers=headers,
+    )
+    assert changed.status_code == 200
+    assert changed.get_json()["therapeutic_checkin_months"] == [1, 3, 6]
+    assert changed.get_json()["rfa_checkin_months"] == [1, 3, 6, 12, 24]
+    refused = client.patch(
+        "/api/v1/clinic/follow-up-settings",
+        json={"checkin_opens_days_before": 99},
+        headers=headers,
+    )
+    assert refused.status_code == 422

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import url_for
 from flask_login import current_user
 
-from diary.access import clinic_ablation_or_404
+from diary.access import clinic_ablation_or_404, clinic_block_or_404
 from diary.api import schemas
 from diary.api.blueprint import api
 from diary.api.problems import ApiProblem
@@ -18,9 +18,11 @@ from diary.services.audit import record_audit
 from diary.services.followup import (
     Followed,
     FollowUpView,
+    ensure_block_followup,
     follow_up_view,
     followed,
     followed_for_token,
+    is_followed_block,
     outcome_dict,
 )
 from diary.services.rejections import DiaryClosed, InputRejected
@@ -241,3 +243,110 @@ def followup_add_checkin(token: str):
     view = follow_up_view(procedure)
     answer = next(c for c in _checkins(view) if c.id == checkin.id)
     return answer, 201 if created else 200
+
+
+# --- staff: check-ins from calls and visits, a therapeutic block's follow-up ---------------
+
+
+def _store_transcribed(procedure: Followed):
+    body: schemas.TranscribedCheckin = api.body()
+    values = followup_service.CheckinInput(**body.model_dump())
+    try:
+        checkin, created = followup_service.record_checkin(
+            procedure, values, transcribed_by=current_user._get_current_object()
+        )
+    except InputRejected as rejected:
+        raise ApiProblem.rejected(rejected) from None
+    db.session.commit()
+    answer = next(c for c in _checkins(follow_up_view(procedure)) if c.id == checkin.id)
+    return answer, 201 if created else 200
+
+
+@api.post(
+    "/ablations/<int:ablation_id>/checkins",
+    summary="Record a check-in from a call or a visit (marked as transcribed, audited); "
+    "months left out or null: unscheduled",
+    body=schemas.TranscribedCheckin,
+    answers={201: schemas.Checkin, 200: schemas.Checkin},
+    notes={200: "Already stored (same client_id)"},
+    problems=(404,),
+)
+def transcribe_ablation_checkin(ablation_id: int):
+    return _store_transcribed(followed(clinic_ablation_or_404(ablation_id)))
+
+
+def _therapeutic_or_404(block_id: int) -> Followed:
+    block = clinic_block_or_404(block_id)
+    if not is_followed_block(block):
+        raise ApiProblem(404, "Only a therapeutic block is followed up.")
+    ensure_block_followup(block)
+    return followed(block)
+
+
+@api.get(
+    "/blocks/<int:block_id>/follow-up",
+    summary="A therapeutic block's follow-up: its link, the check-ins due and made, and "
+    "whether a repeat therapeutic injection is supported",
+    answers={200: schemas.FollowUp},
+    problems=(404,),
+)
+def block_follow_up(block_id: int):
+    procedure = _therapeutic_or_404(block_id)
+    answer = follow_up_answer(procedure)
+    record_audit("block.view", by=current_user, target=procedure.record)
+    db.session.commit()
+    return answer
+
+
+@api.post(
+    "/blocks/<int:block_id>/follow-up/checkins",
+    summary="Record a therapeutic block's check-in from a call or a visit (marked as "
+    "transcribed, audited)",
+    body=schemas.TranscribedCheckin,
+    answers={201: schemas.Checkin, 200: schemas.Checkin},
+    notes={200: "Already stored (same client_id)"},
+    problems=(404,),
+)
+def transcribe_block_checkin(block_id: int):
+    return _store_transcribed(_therapeutic_or_404(block_id))
+
+
+# --- the clinic's follow-up settings --------------------------------------------------------
+
+
+def _settings_answer() -> schemas.FollowUpSettings:
+    return schemas.FollowUpSettings(
+        **vars(followup_service.current_followup_settings(current_user.clinic))
+    )
+
+
+@api.get(
+    "/clinic/follow-up-settings",
+    summary="The check-in months after an ablation and a therapeutic block, and the window "
+    "around each due date (days)",
+    answers={200: schemas.FollowUpSettings},
+)
+def get_followup_settings():
+    return _settings_answer()
+
+
+@api.patch(
+    "/clinic/follow-up-settings",
+    summary="Change the follow-up settings (clinic admins only)",
+    body=schemas.FollowUpSettingsChanges,
+    answers={200: schemas.FollowUpSettings},
+    problems=(403,),
+)
+def update_followup_settings():
+    if not current_user.is_admin:
+        raise ApiProblem(403, "Only a clinic admin may change settings.")
+    changes = api.body().model_dump(exclude_unset=True)
+    current = followup_service.current_followup_settings(current_user.clinic)
+    for name, value in changes.items():
+        setattr(current, name, value)
+    try:
+        followup_service.update_followup_settings(current_user.clinic, current, by=current_user)
+    except InputRejected as rejected:
+        raise ApiProblem.rejected(rejected) from None
+    db.session.commit()
+    return _settings_answer()

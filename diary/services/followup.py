@@ -655,3 +655,48 @@ def chart_lines(view: FollowUpView, done_on: date) -> list[tuple[str, list[tuple
         ]
         lines.append((side_label(outcome), points))
     return lines
+
+
+# --- the clinic's follow-up settings --------------------------------------------------------
+
+# Each window bound's range in days, and the longest follow-up (months), for every door.
+WINDOW_DAYS = (0, 60)
+MAX_CHECKIN_MONTHS = 60
+
+
+@dataclass
+class FollowUpSettings:
+    rfa_checkin_months: list[int]
+    therapeutic_checkin_months: list[int]
+    checkin_opens_days_before: int
+    checkin_closes_days_after: int
+
+
+def current_followup_settings(clinic: Clinic) -> FollowUpSettings:
+    settings = followup_settings(clinic)
+    return FollowUpSettings(
+        rfa_checkin_months=list(settings.rfa_checkin_months),
+        therapeutic_checkin_months=list(settings.therapeutic_checkin_months),
+        checkin_opens_days_before=settings.checkin_opens_days_before,
+        checkin_closes_days_after=settings.checkin_closes_days_after,
+    )
+
+
+def update_followup_settings(clinic: Clinic, values: FollowUpSettings, by: User) -> None:
+    """Store the check-in months and windows; raises InputRejected naming the first
+    value out of range. Follow-ups read them at once (their links keep their expiry)."""
+    for name in ("rfa_checkin_months", "therapeutic_checkin_months"):
+        months = getattr(values, name)
+        if not months or any(not 1 <= m <= MAX_CHECKIN_MONTHS for m in months):
+            raise InputRejected(name, f"List whole months from 1 to {MAX_CHECKIN_MONTHS}.")
+        setattr(values, name, sorted(set(months)))
+    for name in ("checkin_opens_days_before", "checkin_closes_days_after"):
+        if not WINDOW_DAYS[0] <= getattr(values, name) <= WINDOW_DAYS[1]:
+            raise InputRejected(name, f"Between {WINDOW_DAYS[0]} and {WINDOW_DAYS[1]} days.")
+    was = current_followup_settings(clinic)
+    clinic.rfa_checkin_months = values.rfa_checkin_months
+    clinic.therapeutic_checkin_months = values.therapeutic_checkin_months
+    clinic.checkin_opens_days_before = values.checkin_opens_days_before
+    clinic.checkin_closes_days_after = values.checkin_closes_days_after
+    changed = {k: v for k, v in vars(was).items() if getattr(values, k) != v}
+    record_audit("clinic.followup_settings", by=by, target=clinic, detail={"was": changed})
