@@ -283,6 +283,28 @@ MATRIX = {
             ["patient_own", "patient_other_block", "clinician", "other_clinic", "admin"], 201
         ),
     ),
+    "api.followup_subscribe": (
+        "POST",
+        "/api/v1/followup/{ftoken}/push",
+        "push",
+        DIARY_PAGE
+        | dict.fromkeys(
+            ["patient_own", "patient_other_block", "clinician", "other_clinic", "admin"], 201
+        ),
+    ),
+    "api.followup_unsubscribe": (
+        "DELETE",
+        "/api/v1/followup/{ftoken}/push",
+        "unpush-f",
+        DIARY_ENTRY
+        | {
+            "patient_expired": 404,
+            "clinician": 204,
+            "other_clinic": 204,
+            "admin": 204,
+            "patient_own": 204,
+        },
+    ),
     "api.openapi": ("GET", "/api/v1/openapi.json", None, EVERYONE),
     "api.list_patients": ("GET", "/api/v1/patients", None, API_LIST),
     "api.create_patient": ("POST", "/api/v1/patients", {"display_name": "N.N."}, API_CREATE),
@@ -392,6 +414,12 @@ class Scene:
             world.clinic, world.patient, world.clinician, month_ago
         )
         self.closed_ablation.link_revoked_at = datetime.now(UTC)
+        from diary.reminders.checkins import subscribe_checkin_push
+        from diary.services.followup import followed
+
+        subscribe_checkin_push(
+            followed(self.ablation), "https://push.example/own-f", "p256", "auth", ["push.example"]
+        )
         self.therapeutic = make_block(
             world.clinic,
             world.patient,
@@ -459,6 +487,8 @@ class Scene:
             }
         if body == "unpush":
             return {"endpoint": "https://push.example/own"}
+        if body == "unpush-f":
+            return {"endpoint": "https://push.example/own-f"}
         return body
 
 

@@ -4,7 +4,7 @@ operations for the patient's phone (no identity)."""
 
 from __future__ import annotations
 
-from flask import url_for
+from flask import current_app, url_for
 from flask_login import current_user
 
 from diary.access import clinic_ablation_or_404, clinic_block_or_404
@@ -13,6 +13,7 @@ from diary.api.blueprint import api
 from diary.api.problems import ApiProblem
 from diary.extensions import db, diary_token_limit
 from diary.models import Ablation, Patient, utcnow
+from diary.reminders.checkins import subscribe_checkin_push, unsubscribe_checkin_push
 from diary.services import followup as followup_service
 from diary.services.audit import record_audit
 from diary.services.followup import (
@@ -350,3 +351,49 @@ def update_followup_settings():
         raise ApiProblem.rejected(rejected) from None
     db.session.commit()
     return _settings_answer()
+
+
+# --- check-in reminders on the patient's phone ----------------------------------------------
+
+
+@api.post(
+    "/followup/<token>/push",
+    summary="Turn on check-in reminders for this follow-up on this phone",
+    body=schemas.PushSubscription,
+    answers={201: schemas.Subscribed},
+    problems=(404, 410),
+    public=True,
+)
+@diary_token_limit
+def followup_subscribe(token: str):
+    procedure = _open_or_410(token)
+    body: schemas.PushSubscription = api.body()
+    try:
+        subscribe_checkin_push(
+            procedure,
+            body.endpoint,
+            body.keys.p256dh,
+            body.keys.auth,
+            current_app.config["PUSH_SERVICE_HOSTS"],
+        )
+    except InputRejected as rejected:
+        raise ApiProblem.rejected(rejected) from None
+    db.session.commit()
+    return schemas.Subscribed(subscribed=True), 201
+
+
+@api.delete(
+    "/followup/<token>/push",
+    summary="Turn check-in reminders off on this phone",
+    body=schemas.PushEndpoint,
+    answers={204: None},
+    problems=(404,),
+    public=True,
+)
+@diary_token_limit
+def followup_unsubscribe(token: str):
+    procedure = _procedure_or_404(token)
+    if not unsubscribe_checkin_push(procedure, api.body().endpoint):
+        raise ApiProblem(404, "No such subscription for this follow-up.")
+    db.session.commit()
+    return "", 204

@@ -149,6 +149,9 @@ RULES_BEYOND_SCHEMA: dict[tuple[str, str], tuple[str, ...]] = {
         "an agent's minimum_h is not above its maximum_h, with the stored values for "
         "those left out",
     ),
+    ("POST", "/followup/<token>/push"): (
+        "the endpoint is one of the push services the server is configured for",
+    ),
     ("POST", "/diary/<token>/push"): (
         "the endpoint is one of the push services the server is configured for",
     ),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -28,6 +28,8 @@ def N_(message: str) -> str:
     return message
 
 
+# When a check-in is announced on its due day (clinic time): calendar and push alike.
+REMINDER_CLOCK = time(10, 0)
 # Phones' clocks drift; a check-in a little "in the future" is still now.
 CLOCK_SKEW = timedelta(minutes=2)
 
