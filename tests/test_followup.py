@@ -591,6 +591,8 @@ def test_a_therapeutic_block_gets_a_follow_up_and_a_repeat_injection_answer(clie
     page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
     assert "Follow-up" in page and block.followup_token in page
     assert "Repeat therapeutic injection: supported" in page
+    report = client.get(f"/blocks/{block.id}/report").get_data(as_text=True)
+    assert "Repeat therapeutic injection: supported" in report and "75%" in report
     diagnostic = client.get(f"/blocks/{world.block.id}").get_data(as_text=True)
     assert "followup-heading" not in diagnostic
 
