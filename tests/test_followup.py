@@ -688,3 +688,41 @@ def test_the_clinic_changes_its_checkin_months_through_the_page_and_the_api(clie
         headers=headers,
     )
     assert refused.status_code == 422
+
+
+def test_correcting_an_ablation_keeps_what_it_replaced_on_its_page(client, signed_in):
+    from tests.conftest import make_ablation
+
+    world = signed_in
+    performed = datetime.now(UTC) - timedelta(days=3)
+    ablation = make_ablation(world.clinic, world.patient, world.clinician, performed)
+    db.session.commit()
+    form = client.get(f"/ablations/{ablation.id}/edit").get_data(as_text=True)
+    assert 'value="L4-L5"' in form and "Correct the ablation" in form
+    data = _ablation_form(
+        performed,
+        world.clinic.timezone,
+        side="right",
+        technique="conventional",
+        scoring="one",
+        baseline_pain="6",
+    )
+    saved = client.post(f"/ablations/{ablation.id}/edit", data=data)
+    assert saved.status_code == 302
+    assert ablation.baseline_pain == 6
+    page = client.get(f"/ablations/{ablation.id}").get_data(as_text=True)
+    assert "corrected: baseline pain (was 8)" in page
+
+
+def test_a_block_corrected_to_therapeutic_gets_its_follow_up_link(client, signed_in):
+    from diary.services.blocks import update_block
+
+    world = signed_in
+    assert world.block.followup_token is None
+    update_block(world.block, {"purpose": "therapeutic", "steroid": True}, by=world.clinician)
+    db.session.commit()
+    assert world.block.followup_token and world.block.followup_expires_at
+    assert client.get(f"/f/{world.block.followup_token}").status_code == 200
+    update_block(world.block, {"purpose": "diagnostic"}, by=world.clinician)
+    db.session.commit()
+    assert client.get(f"/f/{world.block.followup_token}").status_code == 404

@@ -131,7 +131,10 @@ def edit_ablation(ablation_id: int):
         form.fill_from(ablation, tz)
     elif form.validate() and form.time_confirmed(tz):
         try:
-            changed = update_ablation(ablation, vars(form.ablation_input(tz)), by=current_user)
+            values = vars(form.ablation_input(tz))
+            if values["performed_at"] == ablation.performed_at.replace(second=0, microsecond=0):
+                values["performed_at"] = ablation.performed_at  # the form shows minutes only
+            changed = update_ablation(ablation, values, by=current_user)
         except InputRejected as rejected:
             field = getattr(form, rejected.field, form.levels)
             field.errors = [*field.errors, rejected.message]
