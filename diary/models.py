@@ -308,7 +308,7 @@ class Block(Model):
     summary_key: Mapped[str | None] = mapped_column(String(100))
     # A therapeutic block's follow-up link (check-ins at 1 and 3 months): its own token,
     # made when the block is therapeutic; NULL for a diagnostic block.
-    followup_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    followup_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     followup_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     followup_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

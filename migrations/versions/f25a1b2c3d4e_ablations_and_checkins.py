@@ -35,7 +35,8 @@ def upgrade():
         batch_op.add_column(sa.Column('followup_token', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('followup_expires_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('followup_revoked_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.create_unique_constraint('uq_block_followup_token', ['followup_token'])
+        # A unique index, not a constraint: SQLite adds it without copying the block table.
+        batch_op.create_index('ix_block_followup_token', ['followup_token'], unique=True)
 
     op.create_table(
         'ablation',
@@ -110,7 +111,7 @@ def downgrade():
     op.drop_table('checkin')
     op.drop_table('ablation')
     with op.batch_alter_table('block', schema=None) as batch_op:
-        batch_op.drop_constraint('uq_block_followup_token', type_='unique')
+        batch_op.drop_index('ix_block_followup_token')
         batch_op.drop_column('followup_revoked_at')
         batch_op.drop_column('followup_expires_at')
         batch_op.drop_column('followup_token')
