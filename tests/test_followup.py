@@ -428,7 +428,7 @@ def test_the_checkin_page_asks_the_four_questions_and_says_what_is_next(client, 
     assert "How much relief have you had since the procedure?" in text
     assert "how has your pain changed overall?" in text and "Very much better" in text
     assert "new regular pain medicine" in text
-    assert "Your next check-in (3 months) is due on" in text
+    assert "Your next check-in, the 3-month one, is due on" in text
     assert world.clinic.name in text
     spanish = client.get(f"/f/{ablation.followup_token}", headers={"Accept-Language": "es"})
     words = spanish.get_data(as_text=True)
@@ -474,7 +474,7 @@ def test_no_checkin_is_taken_outside_its_window_from_the_patient(client, world):
     )
     page = client.get(f"/f/{ablation.followup_token}", headers={"Accept-Language": "en"})
     text = page.get_data(as_text=True)
-    assert "No check-in is open today." in text and "Your next check-in (1 months)" in text
+    assert "No check-in is open today." in text and "Your next check-in, the 1-month one" in text
     assert '<form method="post" action="/f/' not in text
 
 

@@ -41,7 +41,7 @@ def test_a_checkin_made_offline_in_spanish_is_sent_once(live_app, browser):
     page.reload()  # now controlled by the service worker, which has cached the page
     assert page.evaluate("!!navigator.serviceWorker.controller")
     expect(page.get_by_role("heading", name="Su seguimiento")).to_be_visible()
-    expect(page.get_by_text("Su control de los 1 meses está abierto")).to_be_visible()
+    expect(page.get_by_text("Su control del mes 1 está abierto")).to_be_visible()
     # Nothing wider than the phone: no sideways scrolling at 390 px.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
@@ -65,7 +65,7 @@ def test_a_checkin_made_offline_in_spanish_is_sent_once(live_app, browser):
     live_app.server = live_app.server.restart()
     context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
-    expect(page.get_by_text("su control de los 1 meses está hecho")).to_be_visible(timeout=15000)
+    expect(page.get_by_text("su control del mes 1 está hecho")).to_be_visible(timeout=15000)
     assert queued(page, key) == []
 
     # The same check-in sent again (a stale copy of the queue) is not stored twice.
