@@ -652,10 +652,14 @@ def test_staff_record_checkins_through_the_api_and_read_a_blocks_follow_up(clien
 
 
 def test_the_clinic_changes_its_checkin_months_through_the_page_and_the_api(client, world):
-    from tests.conftest import PASSWORD, make_user
+    from tests.conftest import PASSWORD, make_ablation, make_user
 
     admin = make_user(world.clinic, "admin@a.example", role="admin")
+    ablation = make_ablation(
+        world.clinic, world.patient, admin, datetime.now(UTC) - timedelta(days=10)
+    )
     db.session.commit()
+    assert ablation.link_expires_at < datetime.now(UTC) + timedelta(days=400)
     client.post("/login", data={"email": admin.email, "password": PASSWORD})
     saved = client.post(
         "/settings/follow-up",
@@ -669,6 +673,8 @@ def test_the_clinic_changes_its_checkin_months_through_the_page_and_the_api(clie
     assert saved.status_code == 302
     assert world.clinic.rfa_checkin_months == [1, 3, 6, 12, 24]
     assert world.clinic.checkin_closes_days_after == 30
+    # An open follow-up link now lives through the 24-month check-in.
+    assert ablation.link_expires_at > datetime.now(UTC) + timedelta(days=700)
     from diary.services.tokens import create_api_token
 
     _, key = create_api_token(admin, "settings")

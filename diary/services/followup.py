@@ -701,4 +701,44 @@ def update_followup_settings(clinic: Clinic, values: FollowUpSettings, by: User)
     clinic.checkin_opens_days_before = values.checkin_opens_days_before
     clinic.checkin_closes_days_after = values.checkin_closes_days_after
     changed = {k: v for k, v in vars(was).items() if getattr(values, k) != v}
-    record_audit("clinic.followup_settings", by=by, target=clinic, detail={"was": changed})
+    if changed:
+        extended = _extend_open_links(clinic)
+        record_audit(
+            "clinic.followup_settings",
+            by=by,
+            target=clinic,
+            detail={"was": changed, "links_extended": extended},
+        )
+
+
+def _extend_open_links(clinic: Clinic, now: datetime | None = None) -> int:
+    """An open follow-up link lives through its schedule as the settings now make it (a
+    later check-in added): never shorter than it was. Returns how many were extended."""
+    now = now or utcnow()
+    extended = 0
+    open_ablations = db.session.scalars(
+        select(Ablation).where(
+            Ablation.clinic_id == clinic.id,
+            Ablation.link_revoked_at.is_(None),
+            Ablation.archived_at.is_(None),
+            Ablation.link_expires_at > now,
+        )
+    )
+    for ablation in open_ablations:
+        expiry = link_expiry(ablation)
+        if expiry > ablation.link_expires_at:
+            ablation.link_expires_at, extended = expiry, extended + 1
+    open_blocks = db.session.scalars(
+        select(Block).where(
+            Block.clinic_id == clinic.id,
+            Block.followup_token.is_not(None),
+            Block.followup_revoked_at.is_(None),
+            Block.archived_at.is_(None),
+            Block.followup_expires_at > now,
+        )
+    )
+    for block in open_blocks:
+        expiry = link_expiry(block)
+        if block.followup_expires_at is not None and expiry > block.followup_expires_at:
+            block.followup_expires_at, extended = expiry, extended + 1
+    return extended
