@@ -732,3 +732,61 @@ def test_a_block_corrected_to_therapeutic_gets_its_follow_up_link(client, signed
     update_block(world.block, {"purpose": "diagnostic"}, by=world.clinician)
     db.session.commit()
     assert client.get(f"/f/{world.block.followup_token}").status_code == 404
+
+
+# --- records: the ablations and check-ins files ------------------------------------------
+
+
+def test_the_ablations_and_checkins_files_validate_against_their_schemas(
+    client, signed_in, tmp_path
+):
+    import csv
+    import io
+
+    from tests.test_csv_export import frictionless_errors
+
+    world = signed_in
+    from tests.conftest import make_ablation
+
+    apart = make_ablation(
+        world.clinic,
+        world.patient,
+        world.clinician,
+        datetime.now(UTC) - timedelta(days=200),
+        side="bilateral",
+        scoring="sides",
+        baseline_pain=None,
+        baseline_pain_left=8,
+        baseline_pain_right=6,
+    )
+    _transcribe(
+        world,
+        apart,
+        {1: {"pain_left": 1, "pain_right": 2}, 3: {"pain_left": 2, "pain_right": 5}},
+    )
+    _transcribe(world, apart, {3: {"pain_left": 3, "pain_right": 5}})  # a second answer
+    for kind in ("ablations", "checkins"):
+        body = client.get(f"/exports/{kind}.csv").get_data()
+        schema = client.get(f"/exports/{kind}.schema.json").get_json()
+        assert frictionless_errors(tmp_path, kind, body, schema) == [], kind
+        xlsx = client.get(f"/exports/{kind}.xlsx")
+        assert xlsx.status_code == 200 and xlsx.mimetype.endswith("spreadsheetml.sheet")
+    ablations = list(
+        csv.DictReader(io.StringIO(client.get("/exports/ablations.csv").get_data(as_text=True)))
+    )
+    assert [(r["reading_sides"], r["reading_baseline_pain"]) for r in ablations] == [
+        ("left", "8"),
+        ("right", "6"),
+    ]
+    assert ablations[1]["durability"] == "not_durable" and ablations[0]["checkins_counted"] == "2"
+    checkins = list(
+        csv.DictReader(io.StringIO(client.get("/exports/checkins.csv").get_data(as_text=True)))
+    )
+    assert [(r["months"], r["counts"]) for r in checkins] == [
+        ("1", "true"),
+        ("3", "false"),
+        ("3", "true"),
+    ]
+    assert checkins[1]["not_counted_because"] == "replaced by a later answer to the same check-in"
+    assert (checkins[0]["relief_pct_left"], checkins[0]["relief_pct_right"]) == ("87.5", "66.7")
+    assert checkins[0]["source"] == "transcribed" and checkins[0]["procedure"] == "ablation"

@@ -22,6 +22,7 @@ from diary.services.analysis import analyse_block, analysed_series
 from diary.services.audit import record_audit
 from diary.services.blocks import agent_label
 from diary.services.dashboard import BlockFilter
+from diary.services.followup import clinic_followed, follow_up_view
 from diary.services.settings import diary_schedule
 from diary.web import commit_keeping_loaded, csv_response, xlsx_response
 
@@ -29,6 +30,8 @@ EXPORT_COLUMNS = {
     "entries": export.ENTRY_COLUMNS,
     "blocks": export.SUMMARY_COLUMNS,
     "corrections": export.CORRECTION_COLUMNS,
+    "ablations": export.ABLATION_COLUMNS,
+    "checkins": export.CHECKIN_COLUMNS,
 }
 RESEARCH_FILES = {
     "wide": "one row per block, a pain column per scheduled time",
@@ -76,6 +79,8 @@ def export_rows(
 ) -> Iterable[list[str]]:
     """The (lazily read) rows of one clinic-wide export; ``text`` writes free text
     (export.plain_cell for a workbook)."""
+    if kind in ("ablations", "checkins"):
+        return _follow_up_rows(kind, chosen, user, text)
     blocks = export_queries.clinic_export(user.clinic, chosen, with_entries=kind == "entries")
     tz = user.clinic.timezone
     if kind == "entries":
@@ -89,6 +94,46 @@ def export_rows(
             for block, summary, _, status in blocks
         )
     return _correction_lines(blocks, text)
+
+
+def _follow_up_rows(kind: str, chosen: BlockFilter, user: User, text: Callable):
+    """The ablations (a row per reading) or the check-ins (a row each) of the procedures
+    performed in the filters' dates and region (agent and verdict are a block diary's)."""
+    tz = user.clinic.timezone
+    procedures = clinic_followed(
+        user.clinic,
+        chosen.performed_from,
+        chosen.performed_before,
+        chosen.region,
+        blocks=kind == "checkins",
+    )
+    for procedure in procedures:
+        view = follow_up_view(procedure)
+        patient = procedure.record.patient
+        if kind == "ablations":
+            counted = len(view.rows) - len(view.superseded)
+            yield export.ablation_lines(procedure.record, patient, view.follow, tz, counted, text)
+            continue
+        reliefs: dict[int, dict] = {}
+        for outcome in view.outcomes:
+            for item in outcome.reliefs:
+                if item.checkin_id is not None:
+                    reliefs.setdefault(item.checkin_id, {})[outcome.scored_side] = item
+        name = "ablation" if procedure.is_ablation else "therapeutic_block"
+        due = {slot.months: slot.due_on for slot in view.follow.schedule}
+        yield [
+            export.checkin_line(
+                row,
+                name,
+                patient,
+                due.get(row.months, row.made_on) if row.months else row.made_on,
+                reliefs.get(row.id, {}),
+                row.id not in view.superseded,
+                tz,
+                text,
+            )
+            for row in view.rows
+        ]
 
 
 def _correction_lines(blocks, text: Callable) -> Iterator[list[str]]:

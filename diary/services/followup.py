@@ -742,3 +742,37 @@ def _extend_open_links(clinic: Clinic, now: datetime | None = None) -> int:
         if block.followup_expires_at is not None and expiry > block.followup_expires_at:
             block.followup_expires_at, extended = expiry, extended + 1
     return extended
+
+
+# --- the clinic-wide files: ablations with their outcomes, and check-ins -------------------
+
+
+def clinic_followed(
+    clinic: Clinic,
+    performed_from: datetime | None = None,
+    performed_before: datetime | None = None,
+    region: str | None = None,
+    ablations: bool = True,
+    blocks: bool = True,
+) -> list[Followed]:
+    """The clinic's followed procedures (ablations, therapeutic blocks with a follow-up
+    link) performed in the range and region given, oldest first."""
+    found: list[Ablation | Block] = []
+    for model, extra in (
+        (Ablation, () if ablations else (False,)),
+        (Block, (Block.followup_token.is_not(None),) if blocks else (False,)),
+    ):
+        query = select(model).where(model.clinic_id == clinic.id, *extra)
+        if performed_from is not None:
+            query = query.where(model.performed_at >= performed_from)
+        if performed_before is not None:
+            query = query.where(model.performed_at < performed_before)
+        if region:
+            query = query.where(model.region == region)
+        found += list(db.session.scalars(query))
+    found.sort(key=lambda record: (record.performed_at, isinstance(record, Block), record.id))
+    return [Followed(record) for record in found if is_followed(record)]
+
+
+def is_followed(record: Ablation | Block) -> bool:
+    return isinstance(record, Ablation) or is_followed_block(record)
