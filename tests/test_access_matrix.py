@@ -247,6 +247,7 @@ MATRIX = {
         API_CREATE | {"other_clinic": 422},
     ),
     "api.get_ablation": ("GET", "/api/v1/ablations/{ablation}", None, API_OBJECT),
+    "api.ablation_fhir": ("GET", "/api/v1/ablations/{ablation}/fhir", None, API_OBJECT),
     "api.update_ablation": (
         "PATCH",
         "/api/v1/ablations/{ablation}",

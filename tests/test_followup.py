@@ -790,3 +790,39 @@ def test_the_ablations_and_checkins_files_validate_against_their_schemas(
     assert checkins[1]["not_counted_because"] == "replaced by a later answer to the same check-in"
     assert (checkins[0]["relief_pct_left"], checkins[0]["relief_pct_right"]) == ("87.5", "66.7")
     assert checkins[0]["source"] == "transcribed" and checkins[0]["procedure"] == "ablation"
+
+
+def test_an_ablation_as_fhir_r4_procedures_and_checkin_observations(client, signed_in):
+    from tests.conftest import make_ablation
+    from tests.fhir_r4 import assert_valid_r4
+
+    world = signed_in
+    world.clinic.mrn_system = "urn:oid:1.2.3.4"
+    ablation = make_ablation(
+        world.clinic,
+        world.patient,
+        world.clinician,
+        datetime.now(UTC) - timedelta(days=200),
+        side="bilateral",
+        scoring="sides",
+        baseline_pain=None,
+        baseline_pain_left=8,
+        baseline_pain_right=6,
+        levels=["L3-L4", "L4-L5", "L5-S1"],
+    )
+    _transcribe(world, ablation, {1: {"pain_left": 1, "pain_right": 2}}, pgic=2)
+    bundle = client.get(f"/api/v1/ablations/{ablation.id}/fhir", headers=_bearer(world))
+    assert bundle.status_code == 200 and bundle.mimetype == "application/fhir+json"
+    resources = [entry["resource"] for entry in bundle.get_json()["entry"]]
+    procedures = [r for r in resources if r["resourceType"] == "Procedure"]
+    codes = [[c["code"] for c in p["code"]["coding"]] for p in procedures]
+    assert codes == [["64635", "50"], ["64636", "50"], ["64636", "50"]]
+    assert procedures[0]["bodySite"][1]["coding"][0]["code"] == "51440002"  # right and left
+    observations = [r for r in resources if r["resourceType"] == "Observation"]
+    assert [o["bodySite"]["text"] for o in observations] == ["left", "right"]
+    assert all(o["code"]["coding"][0]["code"] == "72514-3" for o in observations)
+    assert all(o["partOf"][0]["reference"].startswith("urn:uuid:") for o in observations)
+    left = {c["code"]["coding"][0]["code"]: c for c in observations[0]["component"]}
+    assert left["relief-pct"]["valueQuantity"]["value"] == 87.5
+    assert left["pgic"]["valueInteger"] == 2
+    assert_valid_r4(bundle.get_json())

@@ -11,8 +11,10 @@ from diary.access import clinic_ablation_or_404, clinic_block_or_404
 from diary.api import schemas
 from diary.api.blueprint import api
 from diary.api.problems import ApiProblem
+from diary.api.spec import FHIR
 from diary.extensions import db, diary_token_limit
 from diary.models import Ablation, Patient, utcnow
+from diary.records import downloads, fhir
 from diary.reminders.checkins import subscribe_checkin_push, unsubscribe_checkin_push
 from diary.services import followup as followup_service
 from diary.services.audit import record_audit
@@ -397,3 +399,31 @@ def followup_unsubscribe(token: str):
         raise ApiProblem(404, "No such subscription for this follow-up.")
     db.session.commit()
     return "", 204
+
+
+@api.get(
+    "/ablations/<int:ablation_id>/fhir",
+    summary="The ablation as a FHIR R4 Bundle: a Procedure per level (CPT 64633/64634 or "
+    "64635/64636, laterality, modifier 50 when bilateral) and each counted check-in as "
+    "Observations (LOINC 72514-3) partOf it (?bundle=transaction to load into a server)",
+    query=schemas.FhirQuery,
+    answers={200: FHIR},
+    problems=(404, 409),
+    notes={409: "The clinic has not set its MRN identifier system (Settings → Records)"},
+)
+def ablation_fhir(ablation_id: int, query: schemas.FhirQuery):
+    ablation = clinic_ablation_or_404(ablation_id)
+    try:
+        bundle = fhir.ablation_bundle(
+            ablation,
+            followup_service.fhir_checkins(followed(ablation)),
+            utcnow(),
+            records=current_app.config["PUBLIC_URL"].rstrip("/"),
+            mrn_system=ablation.clinic.mrn_system,
+            transaction=query.bundle == "transaction",
+        )
+    except fhir.NoMrnSystem:
+        raise ApiProblem(409, downloads.NO_MRN_SYSTEM) from None
+    record_audit("export.ablation_fhir", by=current_user, target=ablation)
+    db.session.commit()
+    return bundle, 200, {"Content-Type": "application/fhir+json"}

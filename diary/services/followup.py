@@ -776,3 +776,20 @@ def clinic_followed(
 
 def is_followed(record: Ablation | Block) -> bool:
     return isinstance(record, Ablation) or is_followed_block(record)
+
+
+def fhir_checkins(procedure: Followed) -> list[tuple[Checkin, date, dict]]:
+    """The counted check-ins as the FHIR export writes them: (check-in, the day the rules
+    date it by, each reading's CheckinRelief by side, None for the one pain)."""
+    view = follow_up_view(procedure)
+    due = {slot.months: slot.due_on for slot in view.follow.schedule}
+    reliefs: dict[int, dict] = {}
+    for outcome in view.outcomes:
+        for item in outcome.reliefs:
+            if item.checkin_id is not None:
+                reliefs.setdefault(item.checkin_id, {})[outcome.scored_side] = item
+    return [
+        (row, due.get(row.months, row.made_on) if row.months else row.made_on, reliefs[row.id])
+        for row in view.rows
+        if row.id in reliefs
+    ]
