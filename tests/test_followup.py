@@ -826,3 +826,30 @@ def test_an_ablation_as_fhir_r4_procedures_and_checkin_observations(client, sign
     assert left["relief-pct"]["valueQuantity"]["value"] == 87.5
     assert left["pgic"]["valueInteger"] == 2
     assert_valid_r4(bundle.get_json())
+
+
+def test_the_clinic_wide_fhir_export_holds_the_ablations_too(client, signed_in):
+    from tests.conftest import make_ablation
+    from tests.fhir_r4 import assert_valid_r4
+
+    world = signed_in
+    world.clinic.mrn_system = "urn:oid:1.2.3.4"
+    ablation = make_ablation(
+        world.clinic, world.patient, world.clinician, datetime.now(UTC) - timedelta(days=40)
+    )
+    _transcribe(world, ablation, {1: 2})
+    response = client.get("/exports/fhir.json?bundle=transaction")
+    assert response.status_code == 200
+    import json
+
+    bundle = json.loads(response.get_data())
+    kinds = [entry["resource"]["resourceType"] for entry in bundle["entry"]]
+    assert kinds.count("Patient") == 1  # the block's and the ablation's patient, once
+    codes = [
+        coding["code"]
+        for entry in bundle["entry"]
+        if entry["resource"]["resourceType"] == "Procedure"
+        for coding in entry["resource"]["code"].get("coding", [])
+    ]
+    assert "64635" in codes and "64636" in codes
+    assert_valid_r4(bundle)

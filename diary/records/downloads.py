@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
+from itertools import chain
 
 from flask import Response, current_app, stream_with_context
 from sqlalchemy import select
@@ -22,7 +23,7 @@ from diary.services.analysis import analyse_block, analysed_series
 from diary.services.audit import record_audit
 from diary.services.blocks import agent_label
 from diary.services.dashboard import BlockFilter
-from diary.services.followup import clinic_followed, follow_up_view
+from diary.services.followup import clinic_followed, fhir_checkins, follow_up_view
 from diary.services.settings import diary_schedule
 from diary.web import commit_keeping_loaded, csv_response, xlsx_response
 
@@ -251,7 +252,7 @@ def fhir_file(chosen: BlockFilter, user: User, detail: dict, transaction: bool) 
     mrn_system, now, schedule = clinic.mrn_system, utcnow(), diary_schedule(clinic)
     record_audit("export.clinic_fhir.start", by=user, detail=detail)
     commit_keeping_loaded()
-    counted = {"blocks": 0}
+    counted = {"blocks": 0, "ablations": 0}
 
     def diaries(chunk: int = 50) -> Iterator[list[tuple[str, dict]]]:
         for start in range(0, len(block_ids), chunk):
@@ -273,10 +274,20 @@ def fhir_file(chosen: BlockFilter, user: User, detail: dict, transaction: bool) 
                     provisional=block_is_provisional(block, schedule, now),
                 )
 
+    def ablations() -> Iterator[list[tuple[str, dict]]]:
+        """The ablations performed in the filters' dates and region, with their check-ins."""
+        for procedure in clinic_followed(
+            clinic, chosen.performed_from, chosen.performed_before, chosen.region, blocks=False
+        ):
+            counted["ablations"] += 1
+            yield fhir.ablation_resources(
+                procedure.record, fhir_checkins(procedure), records, mrn_system
+            )
+
     def body() -> Iterator[str]:
         outcome: dict = {"aborted": True}
         try:
-            yield from fhir.bundle_stream(diaries(), now, transaction)
+            yield from fhir.bundle_stream(chain(diaries(), ablations()), now, transaction)
             outcome = {}
         finally:
             record_audit("export.clinic_fhir", by=user, detail=detail | counted | outcome)

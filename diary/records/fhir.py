@@ -558,16 +558,15 @@ def checkin_observations(
     return resources
 
 
-def ablation_bundle(
+def ablation_resources(
     ablation,
     checkins: list[tuple],
-    now: datetime,
     records: str = "urn:block-diary",
     mrn_system: str | None = None,
-    transaction: bool = False,
-) -> dict:
-    """An ablation as a Bundle: its Patient, a Procedure per level, and each counted
-    check-in's Observations; ``checkins``: (check-in, dated_on, reliefs by side)."""
+) -> list[tuple[str, dict]]:
+    """(fullUrl, resource) of an ablation's Patient, a Procedure per level, and each
+    counted check-in's Observations; ``checkins``: (check-in, dated_on, reliefs by side).
+    Strings carry no control character."""
 
     def identifier(kind: str, value: object) -> dict:
         return {"system": f"{records}/{kind}", "value": str(value)}
@@ -580,11 +579,22 @@ def ablation_bundle(
         resources += checkin_observations(
             checkin, dated_on, reliefs, procedures[0][0], patient_url, identifier
         )
+    return [(url, _printable(resource)) for url, resource in resources]
+
+
+def ablation_bundle(
+    ablation,
+    checkins: list[tuple],
+    now: datetime,
+    records: str = "urn:block-diary",
+    mrn_system: str | None = None,
+    transaction: bool = False,
+) -> dict:
+    """An ablation as a Bundle (see ``ablation_resources``)."""
+    resources = ablation_resources(ablation, checkins, records, mrn_system)
     return {
         "resourceType": "Bundle",
         "type": "transaction" if transaction else "collection",
         "timestamp": _time(now),
-        "entry": [
-            bundle_entry(url, _printable(resource), transaction) for url, resource in resources
-        ],
+        "entry": [bundle_entry(url, resource, transaction) for url, resource in resources],
     }
