@@ -532,6 +532,25 @@ class PushSubscription(Model):
     block: Mapped[Block] = relationship()
 
 
+class FollowUpSubscription(Model):
+    """A phone's Web Push subscription for a follow-up's check-in reminders (of an
+    ablation, or of a therapeutic block: exactly one of ablation_id, block_id)."""
+
+    __table_args__ = (
+        CheckConstraint("(ablation_id IS NULL) <> (block_id IS NULL)", name="one_procedure"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ablation_id: Mapped[int | None] = mapped_column(ForeignKey("ablation.id"), index=True)
+    block_id: Mapped[int | None] = mapped_column(ForeignKey("block.id"), index=True)
+    endpoint: Mapped[str] = mapped_column(String(1000), unique=True)
+    p256dh: Mapped[str] = mapped_column(String(200))
+    auth: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The latest check-in due time a reminder was sent for.
+    reminded_through: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class ApiToken(Model):
     """A clinic's bearer token for the JSON API. Only its SHA-256 is stored."""
 

@@ -883,3 +883,42 @@ class PublicFollowUp(Output):
     open_now: int | None = Field(description="The months of the check-in open today")
     next_checkin: ScheduledCheckin | None
     checkins: list[Checkin]
+
+
+def _json_date(value: Any) -> Any:
+    """A date in a JSON body: the text YYYY-MM-DD only (not a number)."""
+    if not isinstance(value, str):
+        raise ValueError("must be a date, YYYY-MM-DD")
+    return value
+
+
+class TranscribedCheckin(Input):
+    """A check-in staff record from a call or a visit: the day it was made, and the
+    scheduled check-in it answers (null or left out: unscheduled)."""
+
+    client_id: str | None = Field(None, pattern=CLIENT_ID)
+    made_on: Annotated[InputDate, BeforeValidator(_json_date)] = Field(strict=False)
+    months: int | None = Field(None, ge=1, le=60)
+    pain: int | None = Field(None, ge=0, le=10)
+    pain_left: int | None = Field(None, ge=0, le=10)
+    pain_right: int | None = Field(None, ge=0, le=10)
+    relief_pct: int | None = Field(None, ge=0, le=100)
+    pgic: int | None = Field(None, ge=1, le=7)
+    new_treatment: bool | None = None
+
+
+CheckinMonths = list[Annotated[int, Field(ge=1, le=60)]]
+
+
+class FollowUpSettings(Output):
+    rfa_checkin_months: list[int]
+    therapeutic_checkin_months: list[int]
+    checkin_opens_days_before: int
+    checkin_closes_days_after: int
+
+
+class FollowUpSettingsChanges(Input):
+    rfa_checkin_months: CheckinMonths = unchanged(min_length=1, max_length=12)
+    therapeutic_checkin_months: CheckinMonths = unchanged(min_length=1, max_length=12)
+    checkin_opens_days_before: int = unchanged(ge=0, le=60)
+    checkin_closes_days_after: int = unchanged(ge=0, le=60)

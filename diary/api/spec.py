@@ -148,9 +148,24 @@ RULES_BEYOND_SCHEMA: dict[tuple[str, str], tuple[str, ...]] = {
         "days after its due date, clinic settings)",
         "made_at is not before the procedure, nor in the future",
     ),
+    ("POST", "/ablations/<int:ablation_id>/checkins"): (
+        "pain is required when the pain is scored as one, pain_left and pain_right when "
+        "the sides are scored apart",
+        "made_on is not before the procedure, nor in the future",
+        "months is one of the follow-up's scheduled check-ins",
+    ),
+    ("POST", "/blocks/<int:block_id>/follow-up/checkins"): (
+        "pain is required when the pain is scored as one, pain_left and pain_right when "
+        "the sides are scored apart",
+        "made_on is not before the procedure, nor in the future",
+        "months is one of the follow-up's scheduled check-ins",
+    ),
     ("PATCH", "/clinic/settings"): (
         "an agent's minimum_h is not above its maximum_h, with the stored values for "
         "those left out",
+    ),
+    ("POST", "/followup/<token>/push"): (
+        "the endpoint is one of the push services the server is configured for",
     ),
     ("POST", "/diary/<token>/push"): (
         "the endpoint is one of the push services the server is configured for",

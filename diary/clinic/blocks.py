@@ -276,6 +276,8 @@ def _block_report_page(block: Block, for_pdf: bool) -> str:
         sides=context["sides"],
     )
     chart_src = _report_chart(block, context["analysis"], awaiting, for_pdf)
+    if is_followed_block(block):  # a therapeutic block's check-ins and repeat injection
+        context |= followup_context(followed(block))
     return render_template("clinic/report.html", facts=facts, chart_src=chart_src, **context)
 
 
