@@ -319,3 +319,11 @@ def test_correcting_a_side_baseline_says_how_that_sides_verdict_changes(api, cli
         for name, value in re.findall(r'<input checked name="(\w+)"[^>]* value="(\d+)"', page)
     }
     assert form["baseline_pain_left"] == "3"
+
+
+def test_the_diary_link_tells_the_phone_which_scores_to_send(client, world):
+    block = apart_block(world)
+    db.session.commit()
+    answer = client.get(f"/api/v1/diary/{block.diary_token}").get_json()
+    assert answer["scoring"] == "sides"
+    assert client.get(f"/api/v1/diary/{world.block.diary_token}").get_json()["scoring"] == "one"

@@ -264,3 +264,17 @@ def test_the_files_of_a_block_scored_apart_match_their_schemas(client, signed_in
     corrections = client.get(f"/blocks/{block.id}/corrections.csv").get_data().decode("utf-8-sig")
     row = next(csv.DictReader(io.StringIO(corrections)))
     assert (row["was_pain"], row["was_pain_left"], row["was_pain_right"]) == ("", "1", "5")
+
+
+@needs_pdf
+def test_the_series_report_and_its_pdf_show_each_sides_series(client, signed_in):
+    block = apart_block(signed_in)
+    add_side_entries(block, APART_ENTRIES)
+    db.session.commit()
+    page = client.get(f"/patients/{signed_in.patient.id}/report").get_data(as_text=True)
+    assert "L4-L5, L5-S1, left series" in page and "L4-L5, L5-S1, right series" in page
+    assert "Left 87.5% · Right 16.7%" in page  # the bilateral block's entries, both sides
+    response = client.get(f"/patients/{signed_in.patient.id}/report.pdf")
+    assert response.status_code == 200
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(response.data)).pages)
+    assert "left series" in text and "right series" in text
