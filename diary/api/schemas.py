@@ -686,6 +686,9 @@ class PublicDiary(Output):
     region: Region
     levels: list[str]
     side: Side
+    scoring: Scoring = Field(
+        description="sides: the diary takes pain_left and pain_right (both), not pain"
+    )
     activities: list[str]
     timezone: str
     link_open: bool

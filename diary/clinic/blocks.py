@@ -215,8 +215,8 @@ def _updated_message(changed: list[str], effect: BlockChangeEffect | None) -> st
             )
         if effect.verdict_after != effect.verdict_now:
             message += (
-                f" Verdict: {VERDICT_LABELS[effect.verdict_after]} "
-                f"(was {VERDICT_LABELS[effect.verdict_now]})."
+                f" Verdict: {VERDICT_LABELS.get(effect.verdict_after, effect.verdict_after)} "
+                f"(was {VERDICT_LABELS.get(effect.verdict_now, effect.verdict_now)})."
             )
     return message
 
