@@ -12,7 +12,12 @@ from diary.api import schemas
 from diary.api.blueprint import api
 from diary.api.entries import store_entry
 from diary.api.problems import ApiProblem
-from diary.api.serializers import block_answer, entry_answer, patient_answer
+from diary.api.serializers import (
+    block_answer,
+    entry_answer,
+    next_step_answer,
+    patient_answer,
+)
 from diary.api.spec import CSV, FHIR, PNG, SVG
 from diary.extensions import db
 from diary.models import Block, DiaryEntry, Patient, utcnow
@@ -20,6 +25,7 @@ from diary.records import downloads, fhir
 from diary.schedule import DiarySchedule
 from diary.services import analysis as analysis_service
 from diary.services import blocks as blocks_service
+from diary.services import next_steps as next_steps_service
 from diary.services import patients as patients_service
 from diary.services.analysis import analyse_block, analyse_series
 from diary.services.audit import record_audit
@@ -369,6 +375,27 @@ def block_link(block_id: int, action: str):
     return block_answer(block)
 
 
+@api.get(
+    "/patients/<int:patient_id>/next-steps",
+    summary="The next step for each of the patient's series (pathway.md §4: steps 1–9 in "
+    "order, with the payer's rolling 12-month limit beside each step that means another "
+    "procedure); advice for the physician",
+    query=schemas.NextStepsQuery,
+    answers={200: schemas.NextSteps},
+    problems=(404,),
+)
+def patient_next_steps(patient_id: int, query: schemas.NextStepsQuery):
+    patient = clinic_patient_or_404(patient_id)
+    clinic = current_user.clinic
+    on = query.on or next_steps_service.clinic_today(clinic)
+    steps = next_steps_service.patient_next_steps(clinic, patient.id, on)
+    record_audit("patient.next_steps", by=current_user, target=patient)
+    db.session.commit()
+    return schemas.NextSteps(
+        patient_id=patient.id, on=on, series=[next_step_answer(step) for step in steps]
+    )
+
+
 # --- clinic settings -------------------------------------------------------------------
 
 
@@ -393,6 +420,11 @@ def settings_answer() -> schemas.Settings:
         contact_line=current.contact_line,
         safety_text=current.safety_text,
         mrn_system=current.mrn_system,
+        diagnostic_sessions_limit=current.diagnostic_sessions_limit,
+        therapeutic_sessions_limit=current.therapeutic_sessions_limit,
+        rfa_sessions_limit=current.rfa_sessions_limit,
+        stale_rfa_rule=current.stale_rfa_rule,
+        stale_rfa_years=current.stale_rfa_years,
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from flask import current_app
 from pydantic import BaseModel
 
+from diary import pathway
 from diary.api import schemas
 from diary.models import Block, DiaryEntry, Patient, utcnow
 from diary.relief import hours_between, relief_pct
@@ -64,4 +65,23 @@ def public_diary_answer(block: Block) -> schemas.PublicDiary:
         next_due_at=progress.next_due_at,
         entries=[entry_answer(entry) for entry in block.entries],
         push_public_key=current_app.config.get("VAPID_PUBLIC_KEY") or None,
+    )
+
+
+def next_step_answer(step: pathway.NextStep) -> schemas.NextStep:
+    limit = step.limit
+    return schemas.NextStep(
+        **step.to_dict()
+        | {
+            "step": step.step,
+            "notes": list(step.notes),
+            "limit": None
+            if limit is None
+            else schemas.LimitCheck(
+                **limit.to_dict(),
+                region_group=str(limit.region_group),
+                limit=limit.limit,
+                reason=limit.reason,
+            ),
+        }
     )

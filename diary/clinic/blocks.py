@@ -48,6 +48,7 @@ from diary.services.entries import (
     latest_corrections,
     record_entry,
 )
+from diary.services.next_steps import clinic_today, patient_next_steps
 from diary.services.progress import diary_progress
 from diary.services.rejections import InputRejected
 from diary.services.settings import analysis_settings
@@ -269,10 +270,13 @@ def _series_report_page(patient, for_pdf: bool) -> str:
                 block, analysis, result.block_awaiting.get(block.id), for_pdf, until
             )
             tables[block.id] = report.entry_table(block, analysis, tz, latest_corrections(block))
+    today = clinic_today(current_user.clinic)
     return render_template(
         "clinic/series_report.html",
         patient=patient,
         series=series,
+        next_steps=patient_next_steps(current_user.clinic, patient.id, today),
+        today=today,
         chart_src=charts_by_block,
         tables=tables,
         printed_at=utcnow(),

@@ -33,6 +33,7 @@ from diary.services.analysis import analysed_series, archived_blocks
 from diary.services.audit import record_audit
 from diary.services.blocks import create_block
 from diary.services.dashboard import blocks_with_side_effects, dashboard_blocks
+from diary.services.next_steps import clinic_today, patient_next_steps
 from diary.services.patients import (
     PatientInput,
     create_patient,
@@ -163,12 +164,15 @@ def edit_patient(patient_id: int):
 def patient(patient_id: int):
     patient = clinic_patient_or_404(patient_id)
     series = analysed_series(patient)
+    today = clinic_today(current_user.clinic)
     record_audit("patient.view", by=current_user, target=patient)
     db.session.commit()
     return render_template(
         "clinic/patient.html",
         patient=patient,
         series=series,
+        next_steps=patient_next_steps(current_user.clinic, patient.id, today),
+        today=today,
         archived=archived_blocks(patient),
         # Each series' charts end at the same hour, so their time axes line up.
         axis_ends=[

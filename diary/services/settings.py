@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from diary import relief
 from diary.agents import windows_from_settings
 from diary.models import Block, Clinic, User
+from diary.pathway import PathwaySettings
 from diary.schedule import DiarySchedule
 from diary.services.audit import record_audit
 from diary.services.rejections import InputRejected
@@ -30,7 +31,19 @@ SETTING_LIMITS: dict[str, tuple[int, int]] = {
     "max_corrections_per_diary": (10, 1000),
     "hourly_until_h": (1, 48),
     "long_acting_until_h": (1, 48),
+    # The payer's frequency limits (pathway.md §4); 0: the clinic allows none.
+    "diagnostic_sessions_limit": (0, 12),
+    "therapeutic_sessions_limit": (0, 12),
+    "rfa_sessions_limit": (0, 12),
+    "stale_rfa_years": (1, 10),
 }
+# The pathway's settings this module stores (the rest keep PathwaySettings' defaults).
+PATHWAY_LIMITS = (
+    "diagnostic_sessions_limit",
+    "therapeutic_sessions_limit",
+    "rfa_sessions_limit",
+    "stale_rfa_years",
+)
 EARLY_MINUTES = (1, 59)
 WINDOW_HOURS = (0, 72)
 
@@ -41,6 +54,17 @@ def analysis_settings(clinic: Clinic) -> relief.AnalysisSettings:
         min_baseline_pain=clinic.min_baseline_pain,
         min_entries_in_window=clinic.min_entries_in_window,
         agent_windows=windows_from_settings(clinic.agent_windows),
+    )
+
+
+def pathway_settings(clinic: Clinic) -> PathwaySettings:
+    """The clinic's limits and switches of pathway.md §4 (the rest at their defaults)."""
+    return PathwaySettings(
+        diagnostic_sessions_limit=clinic.diagnostic_sessions_limit,
+        therapeutic_sessions_limit=clinic.therapeutic_sessions_limit,
+        rfa_sessions_limit=clinic.rfa_sessions_limit,
+        stale_rfa_rule=clinic.stale_rfa_rule,
+        stale_rfa_years=clinic.stale_rfa_years,
     )
 
 
@@ -74,6 +98,12 @@ class ClinicSettings:
     mrn_system: str | None = None
     # Which wall clock the clinic's times are read and shown in (an IANA name); None keeps it.
     timezone: str | None = None
+    # The next step's limits and switch (pathway.md §4), defaults as PathwaySettings'.
+    diagnostic_sessions_limit: int = PathwaySettings.diagnostic_sessions_limit
+    therapeutic_sessions_limit: int = PathwaySettings.therapeutic_sessions_limit
+    rfa_sessions_limit: int = PathwaySettings.rfa_sessions_limit
+    stale_rfa_rule: bool = PathwaySettings.stale_rfa_rule
+    stale_rfa_years: int = PathwaySettings.stale_rfa_years
 
 
 def clinic_settings(clinic: Clinic) -> ClinicSettings:
@@ -97,6 +127,11 @@ def clinic_settings(clinic: Clinic) -> ClinicSettings:
         safety_text=dict(clinic.safety_text or {}),
         mrn_system=clinic.mrn_system,
         timezone=clinic.timezone,
+        diagnostic_sessions_limit=clinic.diagnostic_sessions_limit,
+        therapeutic_sessions_limit=clinic.therapeutic_sessions_limit,
+        rfa_sessions_limit=clinic.rfa_sessions_limit,
+        stale_rfa_rule=clinic.stale_rfa_rule,
+        stale_rfa_years=clinic.stale_rfa_years,
     )
 
 
@@ -122,7 +157,7 @@ def update_clinic_settings(clinic: Clinic, values: ClinicSettings, by: User) -> 
         "max_corrections_per_diary": values.max_corrections_per_diary,
         "hourly_until_h": schedule.hourly_until_h,
         "long_acting_until_h": schedule.long_acting_until_h,
-    }
+    } | {name: getattr(values, name) for name in PATHWAY_LIMITS}
     for name, value in numbers.items():
         low, high = SETTING_LIMITS[name]
         if not low <= value <= high:
@@ -162,6 +197,9 @@ def update_clinic_settings(clinic: Clinic, values: ClinicSettings, by: User) -> 
     clinic.language = Language(values.language)
     clinic.instructions = values.instructions or None
     clinic.require_two_factor = bool(values.require_two_factor)
+    for name in PATHWAY_LIMITS:
+        setattr(clinic, name, getattr(values, name))
+    clinic.stale_rfa_rule = bool(values.stale_rfa_rule)
     clinic.contact_line = (values.contact_line or "").strip() or None
     clinic.mrn_system = mrn_system or None
     clinic.safety_text = {
