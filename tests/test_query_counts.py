@@ -19,6 +19,9 @@ PAGES = (
     ("/d/{token}", ""),
     ("/blocks/{block}", ""),
     ("/patients/{patient}", ""),
+    # The worklist (its next steps read a batch of patients at a time, newest first).
+    ("/worklist", ""),
+    ("/api/v1/patients/{patient}/next-steps", ""),
 )
 
 

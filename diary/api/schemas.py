@@ -631,6 +631,47 @@ class NextSteps(Output):
     series: list[NextStep]
 
 
+class WorklistCounts(Output):
+    side_effects: int
+    unreviewed_diaries: int
+    overdue_checkins: int
+    next_steps: int | None = Field(
+        description="null: the next steps are found page by page, newest first, not counted"
+    )
+
+
+class WorklistItem(Output):
+    """One row of the worklist (pathway.md §5)."""
+
+    group: Literal[tuple(pathway.WorklistGroup)]  # type: ignore[valid-type]
+    at: str = Field(
+        description="when: the side effect's report or the diary's end (date-time with "
+        "offset), the next step's from-date (YYYY-MM-DD)"
+    )
+    subject: Literal["entry", "block", "checkin", "patient"]
+    subject_id: int
+    patient_id: int
+    block_id: int | None
+    text: str
+    next_step: NextStep | None
+
+
+class Worklist(Output):
+    items: list[WorklistItem]
+    counts: WorklistCounts
+    page: int
+    per_page: int
+    has_next: bool
+
+
+class Marked(Output):
+    """A one-click mark: ``changed`` false when it was made already."""
+
+    id: int
+    changed: bool
+    at: Moment | None
+
+
 class PublicDiary(Output):
     """What the patient's own phone may read through the diary token: no identity."""
 

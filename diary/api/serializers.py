@@ -4,6 +4,7 @@ out here."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, TypeVar
 
 from flask import current_app
@@ -15,6 +16,7 @@ from diary.models import Block, DiaryEntry, Patient, utcnow
 from diary.relief import hours_between, relief_pct
 from diary.services.blocks import agent_label
 from diary.services.progress import diary_progress
+from diary.services.worklist import WorklistRow
 from diary.web import diary_url
 
 Answer = TypeVar("Answer", bound=BaseModel)
@@ -84,4 +86,19 @@ def next_step_answer(step: pathway.NextStep) -> schemas.NextStep:
                 reason=limit.reason,
             ),
         }
+    )
+
+
+def worklist_item_answer(row: WorklistRow) -> schemas.WorklistItem:
+    item = row.item
+    at = item.at
+    return schemas.WorklistItem(
+        group=str(item.group),
+        at=at.isoformat(timespec="seconds") if isinstance(at, datetime) else at.isoformat(),
+        subject=item.subject,
+        subject_id=item.subject_id,
+        patient_id=item.patient_id,
+        block_id=row.block_id,
+        text=item.text,
+        next_step=next_step_answer(row.step) if row.step is not None else None,
     )

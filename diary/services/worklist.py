@@ -1,0 +1,327 @@
+"""What staff see first (pathway.md §5): the worklist's rows, a page at a time, the
+counts the navigation shows, and the two one-click marks (a side effect acknowledged, a
+finished diary reviewed).
+
+The groups' order and the order within a group are ``diary.pathway.worklist``'s. The
+first groups are read off partial indexes (only the rows still waiting are indexed), so
+the navigation's counts cost one query whatever the clinic's size. The next steps need
+each patient's diaries read by the pathway: they are worked out newest first and only as
+far as the page asked for needs (see ``next_step_rows``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import BindParameter, Select, bindparam, func, or_, select
+
+from diary import pathway, relief
+from diary.extensions import db
+from diary.models import Block, Clinic, DiaryEntry, Patient, User, utcnow
+from diary.pathway import WorklistGroup, WorklistItem
+from diary.services.audit import record_audit
+from diary.services.next_steps import clinic_today, next_steps_of, patients_procedures
+from diary.services.rejections import InputRejected
+
+PAGE_SIZE = 50
+# Patients whose next step is worked out at a time, newest first.
+NEXT_STEP_BATCH = 100
+
+
+@dataclass(frozen=True)
+class WorklistRow:
+    """One row: the pathway's item, the block it links to (side effects, diaries), and
+    the next step it stands for (next steps)."""
+
+    item: WorklistItem
+    block_id: int | None = None
+    step: pathway.NextStep | None = None
+
+
+@dataclass
+class WorklistPage:
+    """One page of the worklist: its rows in order, each group's count (None for the next
+    steps, which are found page by page, not counted), and whether more rows follow."""
+
+    rows: list[WorklistRow]
+    counts: dict[WorklistGroup, int | None]
+    page: int
+    has_next: bool
+    names: dict[int, str] = field(default_factory=dict)
+
+
+# --- the groups read by SQL -----------------------------------------------------------
+
+
+def _unacknowledged(clinic_id) -> Select:
+    return (
+        select(DiaryEntry, Block)
+        .join(Block, Block.id == DiaryEntry.block_id)
+        .where(
+            Block.clinic_id == clinic_id,
+            DiaryEntry.side_effects.is_not(None),
+            DiaryEntry.side_effects_acknowledged_at.is_(None),
+        )
+    )
+
+
+def _finished_unreviewed(clinic_id, now) -> Select:
+    """Diaries finished (their link expired or was closed) and not reviewed; archived
+    blocks are left out."""
+    return select(Block).where(
+        Block.clinic_id == clinic_id,
+        Block.reviewed_at.is_(None),
+        Block.archived_at.is_(None),
+        or_(Block.link_expires_at <= now, Block.link_revoked_at.is_not(None)),
+    )
+
+
+@cache
+def _counts_query():
+    clinic_id: BindParameter[int] = bindparam("clinic_id")
+    now: BindParameter[datetime] = bindparam("now")
+    side_effects = (
+        select(func.count())
+        .select_from(DiaryEntry)
+        .join(Block, Block.id == DiaryEntry.block_id)
+        .where(
+            Block.clinic_id == clinic_id,
+            DiaryEntry.side_effects.is_not(None),
+            DiaryEntry.side_effects_acknowledged_at.is_(None),
+        )
+        .scalar_subquery()
+    )
+    unreviewed = (
+        select(func.count())
+        .select_from(_finished_unreviewed(clinic_id, now).subquery())
+        .scalar_subquery()
+    )
+    return select(side_effects, unreviewed)
+
+
+def counted_groups(clinic_id: int, now: datetime | None = None) -> dict[WorklistGroup, int]:
+    """The counts of the groups read by SQL, in one query (the navigation's)."""
+    side_effects, unreviewed = db.session.execute(
+        _counts_query(), {"clinic_id": clinic_id, "now": now or utcnow()}
+    ).one()
+    return {
+        WorklistGroup.SIDE_EFFECTS: side_effects,
+        WorklistGroup.UNREVIEWED_DIARIES: unreviewed,
+        # The follow-up's check-ins are not recorded yet: none can be overdue.
+        WorklistGroup.OVERDUE_CHECKINS: 0,
+    }
+
+
+def _side_effect_rows(clinic_id: int, offset: int, limit: int):
+    rows = db.session.execute(
+        _unacknowledged(clinic_id)
+        .order_by(DiaryEntry.submitted_at.desc(), DiaryEntry.id.desc())
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return [
+        WorklistRow(
+            WorklistItem(
+                WorklistGroup.SIDE_EFFECTS,
+                entry.submitted_at,
+                "entry",
+                entry.id,
+                block.patient_id,
+                ", ".join(entry.side_effects or []),
+            ),
+            block_id=block.id,
+        )
+        for entry, block in rows
+    ]
+
+
+def _unreviewed_rows(clinic_id: int, now: datetime, offset: int, limit: int):
+    finished_at = func.coalesce(Block.link_revoked_at, Block.link_expires_at)
+    blocks = db.session.execute(
+        _finished_unreviewed(clinic_id, now)
+        .order_by(finished_at.desc(), Block.id.desc())
+        .offset(offset)
+        .limit(limit)
+    ).scalars()
+    return [
+        WorklistRow(
+            WorklistItem(
+                WorklistGroup.UNREVIEWED_DIARIES,
+                block.link_revoked_at or block.link_expires_at,
+                "block",
+                block.id,
+                block.patient_id,
+                f"{block.region} {', '.join(block.levels)}, {block.side}, {block.purpose}",
+            ),
+            block_id=block.id,
+        )
+        for block in blocks
+    ]
+
+
+# --- the next steps ---------------------------------------------------------------------
+
+
+def _diagnostic_patients(clinic_id: int, offset: int, limit: int) -> list[tuple[int, datetime]]:
+    """Patients with a diagnostic block in a series, by their latest one, newest first."""
+    latest = func.max(Block.performed_at)
+    return [
+        (patient_id, at)
+        for patient_id, at in db.session.execute(
+            select(Block.patient_id, latest)
+            .where(
+                Block.clinic_id == clinic_id,
+                Block.archived_at.is_(None),
+                Block.purpose == relief.DIAGNOSTIC,
+            )
+            .group_by(Block.patient_id)
+            .order_by(latest.desc(), Block.patient_id.desc())
+            .offset(offset)
+            .limit(limit)
+        ).all()
+    ]
+
+
+def _may_call_for_action(procedures) -> bool:
+    """Every step of pathway.md §5's list (without an ablation) needs a diagnostic block
+    with some entry at ≥ 50 % relief: a cheap test that spares the reading of the rest."""
+    return any(
+        block.purpose == relief.DIAGNOSTIC
+        and block.baseline_pain
+        and any(e.pain is not None and 2 * e.pain <= block.baseline_pain for e in block.entries)
+        for block in procedures.blocks
+    )
+
+
+def next_step_rows(
+    clinic: Clinic, on: date, offset: int, limit: int
+) -> tuple[list[WorklistRow], bool]:
+    """Rows ``offset`` to ``offset + limit`` of the patients whose next step calls for
+    action, newest first (by the step's from-date), and whether more follow.
+
+    Such a step's from-date is never later than 14 days after the patient's latest
+    diagnostic block (the second block's), so patients are read newest first, a batch at
+    a time, and the reading stops once enough rows are found that no later patient could
+    come before.
+    """
+    need = offset + limit + 1  # one more: whether a next page exists
+    found: list[WorklistItem] = []
+    steps: dict[int, pathway.NextStep] = {}  # by id() of the item
+    zone = ZoneInfo(clinic.timezone)
+    scanned = 0
+    while True:
+        batch = _diagnostic_patients(clinic.id, scanned, NEXT_STEP_BATCH)
+        if not batch:
+            break
+        bound = pathway.local_date(batch[0][1], zone) + timedelta(days=15)
+        if sum(1 for item in found if _day(item.at) >= bound) >= need:
+            break
+        scanned += len(batch)
+        procedures = patients_procedures(clinic.id, [patient_id for patient_id, _ in batch])
+        for patient_id, _ in batch:
+            if not _may_call_for_action(procedures[patient_id]):
+                continue
+            for step in next_steps_of(clinic, procedures[patient_id], on):
+                if step.code in pathway.ACTION_CODES:
+                    item = WorklistItem(
+                        WorklistGroup.NEXT_STEPS,
+                        step.from_date or on,
+                        "patient",
+                        patient_id,
+                        patient_id,
+                        step.reason,
+                    )
+                    found.append(item)
+                    steps[id(item)] = step
+        if len(batch) < NEXT_STEP_BATCH:
+            break
+    ordered = pathway.order_worklist(found)
+    rows = [WorklistRow(item, step=steps[id(item)]) for item in ordered[offset : offset + limit]]
+    return rows, len(ordered) > offset + limit
+
+
+def _day(at: datetime | date) -> date:
+    return at.date() if isinstance(at, datetime) else at
+
+
+# --- the page ---------------------------------------------------------------------------
+
+
+def worklist_page(clinic: Clinic, page: int, now: datetime | None = None) -> WorklistPage:
+    """Page ``page`` of the clinic's worklist, groups in pathway.md §5's order."""
+    now = now or utcnow()
+    counts: dict[WorklistGroup, int | None] = dict(counted_groups(clinic.id, now))
+    start, end = (page - 1) * PAGE_SIZE, page * PAGE_SIZE
+    rows: list[WorklistRow] = []
+    group_start = 0
+    readers = {
+        WorklistGroup.SIDE_EFFECTS: lambda o, n: _side_effect_rows(clinic.id, o, n),
+        WorklistGroup.UNREVIEWED_DIARIES: lambda o, n: _unreviewed_rows(clinic.id, now, o, n),
+        # Check-ins are not recorded yet: none is overdue.
+        WorklistGroup.OVERDUE_CHECKINS: lambda o, n: [],
+    }
+    for group, read in readers.items():
+        count = counts[group] or 0
+        first, last = max(start - group_start, 0), min(end - group_start, count)
+        if first < last:
+            rows += read(first, last - first)
+        group_start += count
+    counts[WorklistGroup.NEXT_STEPS] = None
+    if len(rows) < PAGE_SIZE:
+        found, has_next = next_step_rows(
+            clinic, clinic_today(clinic, now), max(start - group_start, 0), PAGE_SIZE - len(rows)
+        )
+        rows += found
+    else:
+        # A full page of the first groups: more follow if they do, or if any patient may
+        # have a next step (found on the later pages).
+        has_next = group_start > end or bool(_diagnostic_patients(clinic.id, 0, 1))
+    return WorklistPage(rows, counts, page, has_next, patient_names(rows))
+
+
+def patient_names(rows: list[WorklistRow]) -> dict[int, str]:
+    """The display names of the rows' patients, in one query (made even for none: a page
+    costs the same number of queries whatever it holds)."""
+    ids = {row.item.patient_id for row in rows}
+    found = db.session.execute(
+        select(Patient.id, Patient.display_name).where(Patient.id.in_(ids))
+    ).all()
+    return {patient_id: name for patient_id, name in found}
+
+
+# --- the one-click marks ----------------------------------------------------------------
+
+
+def acknowledge_side_effects(entry: DiaryEntry, by: User, now: datetime | None = None) -> bool:
+    """Mark the side effects of ``entry`` as seen by ``by``; False when there were none
+    or they were acknowledged already (nothing changes then)."""
+    if not entry.side_effects or entry.side_effects_acknowledged_at is not None:
+        return False
+    entry.side_effects_acknowledged_at = now or utcnow()
+    entry.side_effects_acknowledged_by_id = by.id
+    record_audit(
+        "entry.side_effects_acknowledged",
+        by=by,
+        target=entry,
+        detail={"block_id": entry.block_id},
+    )
+    return True
+
+
+def review_diary(block: Block, by: User, now: datetime | None = None) -> bool:
+    """Mark the finished diary of ``block`` reviewed by ``by``; False when it was already.
+    A diary still open is refused (InputRejected): its verdict may still change."""
+    now = now or utcnow()
+    if block.reviewed_at is not None:
+        return False
+    if block.link_open(now):
+        raise InputRejected(
+            "block", "This diary is still open: review it once its link has closed."
+        )
+    block.reviewed_at = now
+    block.reviewed_by_id = by.id
+    record_audit("block.reviewed", by=by, target=block)
+    return True
