@@ -15,11 +15,11 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from diary import pathway
 from diary.extensions import db
-from diary.models import Block, Clinic, utcnow
+from diary.models import Block, Clinic, DiaryEntry, utcnow
 from diary.services.analysis import block_facts, diary_points, in_series
 from diary.services.settings import analysis_settings, pathway_settings
 
@@ -66,15 +66,25 @@ def procedures_of(blocks: Iterable[Block]) -> PatientProcedures:
 
 def patients_procedures(clinic_id: int, patient_ids: Sequence[int]) -> dict[int, PatientProcedures]:
     """Each patient's procedures, read in two queries whatever their number (blocks, then
-    their entries)."""
-    if not patient_ids:
-        return {}
-    blocks = db.session.execute(
-        select(Block)
-        .where(Block.clinic_id == clinic_id, Block.patient_id.in_(list(patient_ids)))
-        .options(selectinload(Block.entries))
-        .order_by(Block.patient_id, Block.performed_at)
+    their entries; for none as for many, so a page's queries do not vary)."""
+    blocks = list(
+        db.session.execute(
+            select(Block)
+            .where(Block.clinic_id == clinic_id, Block.patient_id.in_(list(patient_ids)))
+            .order_by(Block.patient_id, Block.performed_at)
+        ).scalars()
+    )
+    # Read after their blocks, as the summaries read them (diary.summaries).
+    entries = db.session.execute(
+        select(DiaryEntry)
+        .where(DiaryEntry.block_id.in_([block.id for block in blocks]))
+        .order_by(DiaryEntry.block_id, DiaryEntry.recorded_at)
     ).scalars()
+    by_block: dict[int, list[DiaryEntry]] = defaultdict(list)
+    for entry in entries:
+        by_block[entry.block_id].append(entry)
+    for block in blocks:
+        set_committed_value(block, "entries", by_block.get(block.id, []))
     by_patient: dict[int, list[Block]] = defaultdict(list)
     for block in blocks:
         by_patient[block.patient_id].append(block)

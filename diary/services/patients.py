@@ -178,6 +178,7 @@ def merge_changes(keep: Patient, duplicate: Patient) -> list[SeriesChange]:
     """Each series as it stands in ``keep`` and in ``duplicate`` and as it would stand
     once ``duplicate``'s blocks are moved into ``keep``: what a merge changes, read by the
     rules the patient page reads series by. Changes nothing."""
+
     def standings(blocks: list[Block]) -> dict[tuple, SeriesStanding]:
         grouped = patient_series(cast(Patient, _Blocks(blocks)))
         return {_series_key(s[0]): SeriesStanding(s, analyse_series(s)) for s in grouped}

@@ -18,17 +18,22 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import BindParameter, Select, bindparam, func, or_, select
 
-from diary import pathway, relief
+from diary import pathway, relief, summaries
+from diary.agents import window_for
 from diary.extensions import db
 from diary.models import Block, Clinic, DiaryEntry, Patient, User, utcnow
 from diary.pathway import WorklistGroup, WorklistItem
+from diary.records.export import as_utc
 from diary.services.audit import record_audit
 from diary.services.next_steps import clinic_today, next_steps_of, patients_procedures
 from diary.services.rejections import InputRejected
+from diary.services.settings import analysis_settings
 
 PAGE_SIZE = 50
-# Patients whose next step is worked out at a time, newest first.
-NEXT_STEP_BATCH = 100
+# Patients whose next step is worked out at a time, newest first: a first batch of about
+# a page, then twice as many each time, up to the most.
+FIRST_BATCH = 100
+NEXT_STEP_BATCH = 512
 
 
 @dataclass(frozen=True)
@@ -185,15 +190,49 @@ def _diagnostic_patients(clinic_id: int, offset: int, limit: int) -> list[tuple[
     ]
 
 
-def _may_call_for_action(procedures) -> bool:
-    """Every step of pathway.md §5's list (without an ablation) needs a diagnostic block
-    with some entry at ≥ 50 % relief: a cheap test that spares the reading of the rest."""
-    return any(
-        block.purpose == relief.DIAGNOSTIC
-        and block.baseline_pain
-        and any(e.pain is not None and 2 * e.pain <= block.baseline_pain for e in block.entries)
-        for block in procedures.blocks
-    )
+def _held_at_50(clinic: Clinic, patient_ids: list[int]) -> set[int]:
+    """Which of these patients have a diagnostic block (in a series) whose diary held
+    relief at 50 % for at least its agent's shortest sustained response (its stored
+    summary's ``held_50``). Every step of pathway.md §5's list (without an ablation) needs
+    a diagnostic block positive at 50 % or more, which holds relief at 50 % that long: a
+    test read off the stored summaries that spares reading the diaries of everyone else.
+    Summaries out of date are brought up to date (the caller commits)."""
+    settings = analysis_settings(clinic)
+    digest = summaries.settings_digest(settings)
+
+    def held_long_enough(hours: float | None, agent: str) -> bool:
+        return hours is not None and hours >= window_for(agent, settings.agent_windows).minimum_h
+
+    rows = db.session.execute(
+        select(
+            Block.id,
+            Block.patient_id,
+            Block.agent,
+            Block.summary,
+            Block.summary_key,
+            Block.changed_at,
+        ).where(
+            Block.clinic_id == clinic.id,
+            Block.patient_id.in_(patient_ids),
+            Block.archived_at.is_(None),
+            Block.purpose == relief.DIAGNOSTIC,
+        )
+    ).all()
+    found, stale = set(), []
+    for block_id, patient_id, agent, summary, key, changed_at in rows:
+        if summary is not None and key == f"{as_utc(changed_at).isoformat()}|{digest}":
+            held = summary.get("held_50")
+            if held_long_enough(held["duration_h"] if held else None, agent):
+                found.add(patient_id)
+        else:
+            stale.append(block_id)
+    if stale:
+        blocks = list(db.session.execute(select(Block).where(Block.id.in_(stale))).scalars())
+        for block, summary in zip(blocks, summaries.block_summaries(blocks), strict=True):
+            held = summary.held_50
+            if held_long_enough(held.duration_h if held else None, block.agent):
+                found.add(block.patient_id)
+    return found
 
 
 def next_step_rows(
@@ -211,18 +250,21 @@ def next_step_rows(
     found: list[WorklistItem] = []
     steps: dict[int, pathway.NextStep] = {}  # by id() of the item
     zone = ZoneInfo(clinic.timezone)
-    scanned = 0
+    scanned, size = 0, FIRST_BATCH
     while True:
-        batch = _diagnostic_patients(clinic.id, scanned, NEXT_STEP_BATCH)
+        batch = _diagnostic_patients(clinic.id, scanned, size)
         if not batch:
             break
         bound = pathway.local_date(batch[0][1], zone) + timedelta(days=15)
         if sum(1 for item in found if _day(item.at) >= bound) >= need:
             break
         scanned += len(batch)
-        procedures = patients_procedures(clinic.id, [patient_id for patient_id, _ in batch])
+        candidates = _held_at_50(clinic, [patient_id for patient_id, _ in batch])
+        procedures = patients_procedures(
+            clinic.id, [patient_id for patient_id, _ in batch if patient_id in candidates]
+        )
         for patient_id, _ in batch:
-            if not _may_call_for_action(procedures[patient_id]):
+            if patient_id not in procedures:
                 continue
             for step in next_steps_of(clinic, procedures[patient_id], on):
                 if step.code in pathway.ACTION_CODES:
@@ -236,8 +278,9 @@ def next_step_rows(
                     )
                     found.append(item)
                     steps[id(item)] = step
-        if len(batch) < NEXT_STEP_BATCH:
+        if len(batch) < size:
             break
+        size = min(2 * size, NEXT_STEP_BATCH)
     ordered = pathway.order_worklist(found)
     rows = [WorklistRow(item, step=steps[id(item)]) for item in ordered[offset : offset + limit]]
     return rows, len(ordered) > offset + limit
