@@ -273,11 +273,13 @@ class Block(Model):
     # The dashboard lists a clinic's blocks newest first; exports filter by date.
     __table_args__ = (
         Index("ix_block_clinic_performed", "clinic_id", "performed_at"),
-        # The worklist's finished diaries not yet reviewed: only those blocks are indexed.
+        # The worklist's finished diaries not yet reviewed: only those blocks are indexed,
+        # with both ends of a link (counted from the index alone, on every clinic page).
         Index(
             "ix_block_unreviewed",
             "clinic_id",
             "link_expires_at",
+            "link_revoked_at",
             sqlite_where=text("reviewed_at IS NULL AND archived_at IS NULL"),
             postgresql_where=text("reviewed_at IS NULL AND archived_at IS NULL"),
         ),

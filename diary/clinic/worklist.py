@@ -51,6 +51,11 @@ def worklist_counts():
 def worklist():
     page = page_number()
     listed = worklist_page(current_user.clinic, page)
+    # The navigation shows the counts the page has just read.
+    g.worklist_counts = (
+        id(request._get_current_object()),  # type: ignore[attr-defined]
+        {group: n for group, n in listed.counts.items() if n is not None},
+    )
     record_audit(
         "worklist.view",
         by=current_user,

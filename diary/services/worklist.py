@@ -27,7 +27,7 @@ from diary.records.export import as_utc
 from diary.services.audit import record_audit
 from diary.services.next_steps import clinic_today, next_steps_of, patients_procedures
 from diary.services.rejections import InputRejected
-from diary.services.settings import analysis_settings
+from diary.services.settings import analysis_settings, pathway_settings
 
 PAGE_SIZE = 50
 # Patients whose next step is worked out at a time, newest first: a first batch of about
@@ -86,22 +86,30 @@ def _finished_unreviewed(clinic_id, now) -> Select:
 
 @cache
 def _counts_query():
+    """Both counts read off their partial indexes: the entries still waiting first (few),
+    each checked for its clinic; the clinic's unreviewed blocks from the index alone."""
     clinic_id: BindParameter[int] = bindparam("clinic_id")
     now: BindParameter[datetime] = bindparam("now")
+    clinic_of_entry = (
+        select(Block.clinic_id).where(Block.id == DiaryEntry.block_id).scalar_subquery()
+    )
     side_effects = (
-        select(func.count())
-        .select_from(DiaryEntry)
-        .join(Block, Block.id == DiaryEntry.block_id)
+        select(func.count(DiaryEntry.id))
         .where(
-            Block.clinic_id == clinic_id,
             DiaryEntry.side_effects.is_not(None),
             DiaryEntry.side_effects_acknowledged_at.is_(None),
+            clinic_of_entry == clinic_id,
         )
         .scalar_subquery()
     )
     unreviewed = (
-        select(func.count())
-        .select_from(_finished_unreviewed(clinic_id, now).subquery())
+        select(func.count(Block.id))
+        .where(
+            Block.clinic_id == clinic_id,
+            Block.reviewed_at.is_(None),
+            Block.archived_at.is_(None),
+            or_(Block.link_expires_at <= now, Block.link_revoked_at.is_not(None)),
+        )
         .scalar_subquery()
     )
     return select(side_effects, unreviewed)
@@ -190,13 +198,16 @@ def _diagnostic_patients(clinic_id: int, offset: int, limit: int) -> list[tuple[
     ]
 
 
-def _held_at_50(clinic: Clinic, patient_ids: list[int]) -> set[int]:
-    """Which of these patients have a diagnostic block (in a series) whose diary held
-    relief at 50 % for at least its agent's shortest sustained response (its stored
-    summary's ``held_50``). Every step of pathway.md §5's list (without an ablation) needs
-    a diagnostic block positive at 50 % or more, which holds relief at 50 % that long: a
-    test read off the stored summaries that spares reading the diaries of everyone else.
-    Summaries out of date are brought up to date (the caller commits)."""
+def _batch_facts(clinic: Clinic, patient_ids: list[int]) -> tuple[set[int], dict[int, tuple]]:
+    """For a batch of patients: which of them may have a next step that calls for action,
+    and a version of each one's records (their blocks' latest change and number).
+
+    A patient may when a diagnostic block (in a series) held relief at 50 % for at least
+    its agent's shortest sustained response (its stored summary's ``held_50``): every
+    step of pathway.md §5's list (without an ablation) needs a diagnostic block positive
+    at 50 % or more, which holds relief that long. Read off the stored summaries, this
+    spares reading everyone else's diaries. Summaries out of date are brought up to date
+    (the caller commits)."""
     settings = analysis_settings(clinic)
     digest = summaries.settings_digest(settings)
 
@@ -207,6 +218,7 @@ def _held_at_50(clinic: Clinic, patient_ids: list[int]) -> set[int]:
         select(
             Block.id,
             Block.patient_id,
+            Block.purpose,
             Block.agent,
             Block.summary,
             Block.summary_key,
@@ -215,11 +227,14 @@ def _held_at_50(clinic: Clinic, patient_ids: list[int]) -> set[int]:
             Block.clinic_id == clinic.id,
             Block.patient_id.in_(patient_ids),
             Block.archived_at.is_(None),
-            Block.purpose == relief.DIAGNOSTIC,
         )
     ).all()
     found, stale = set(), []
-    for block_id, patient_id, agent, summary, key, changed_at in rows:
+    changes: dict[int, list[datetime]] = {}
+    for block_id, patient_id, purpose, agent, summary, key, changed_at in rows:
+        changes.setdefault(patient_id, []).append(changed_at)
+        if purpose != relief.DIAGNOSTIC:
+            continue
         if summary is not None and key == f"{as_utc(changed_at).isoformat()}|{digest}":
             held = summary.get("held_50")
             if held_long_enough(held["duration_h"] if held else None, agent):
@@ -232,6 +247,42 @@ def _held_at_50(clinic: Clinic, patient_ids: list[int]) -> set[int]:
             held = summary.held_50
             if held_long_enough(held.duration_h if held else None, block.agent):
                 found.add(block.patient_id)
+    versions = {patient_id: (max(times), len(times)) for patient_id, times in changes.items()}
+    return found, versions
+
+
+# Each patient's next steps as last worked out in this process, with what they were worked
+# out from (the records' version, the day, the settings): reused while all of it holds, so
+# a worklist read again reads only the diaries that changed. Bounded: emptied when full.
+_STEPS_KEPT: dict[tuple[int, int], tuple[tuple, list[pathway.NextStep]]] = {}
+STEPS_KEPT_MAX = 100_000
+
+
+def _patients_next_steps(
+    clinic: Clinic, patient_ids: list[int], versions: dict[int, tuple], on: date
+) -> dict[int, list[pathway.NextStep]]:
+    """The next steps of these patients on ``on``: kept ones reused, the rest worked out
+    from their records (read in two queries, for none as for many)."""
+    settings = (
+        on,
+        clinic.timezone,
+        pathway_settings(clinic),
+        summaries.settings_digest(analysis_settings(clinic)),
+    )
+    found, missing = {}, []
+    for patient_id in patient_ids:
+        kept = _STEPS_KEPT.get((clinic.id, patient_id))
+        if kept is not None and kept[0] == (versions.get(patient_id), settings):
+            found[patient_id] = kept[1]
+        else:
+            missing.append(patient_id)
+    procedures = patients_procedures(clinic.id, missing)
+    if len(_STEPS_KEPT) + len(missing) > STEPS_KEPT_MAX:
+        _STEPS_KEPT.clear()
+    for patient_id in missing:
+        steps = next_steps_of(clinic, procedures[patient_id], on)
+        _STEPS_KEPT[(clinic.id, patient_id)] = ((versions.get(patient_id), settings), steps)
+        found[patient_id] = steps
     return found
 
 
@@ -259,14 +310,15 @@ def next_step_rows(
         if sum(1 for item in found if _day(item.at) >= bound) >= need:
             break
         scanned += len(batch)
-        candidates = _held_at_50(clinic, [patient_id for patient_id, _ in batch])
-        procedures = patients_procedures(
-            clinic.id, [patient_id for patient_id, _ in batch if patient_id in candidates]
+        candidates, versions = _batch_facts(clinic, [patient_id for patient_id, _ in batch])
+        by_patient = _patients_next_steps(
+            clinic,
+            [patient_id for patient_id, _ in batch if patient_id in candidates],
+            versions,
+            on,
         )
         for patient_id, _ in batch:
-            if patient_id not in procedures:
-                continue
-            for step in next_steps_of(clinic, procedures[patient_id], on):
+            for step in by_patient.get(patient_id, ()):
                 if step.code in pathway.ACTION_CODES:
                     item = WorklistItem(
                         WorklistGroup.NEXT_STEPS,

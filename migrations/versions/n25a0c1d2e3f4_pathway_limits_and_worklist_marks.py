@@ -60,7 +60,7 @@ def upgrade():
     op.create_index(
         'ix_block_unreviewed',
         'block',
-        ['clinic_id', 'link_expires_at'],
+        ['clinic_id', 'link_expires_at', 'link_revoked_at'],
         unique=False,
         sqlite_where=sa.text(UNREVIEWED),
         postgresql_where=sa.text(UNREVIEWED),
