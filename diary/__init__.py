@@ -98,7 +98,7 @@ def register_extensions(app: Flask) -> None:
     def no_referrer_without_forms(response):
         # A diary page's URL is its token: where no same-site form needs the Referer (for
         # CSRF over https), the browser is told to send none at all.
-        if request.blueprint == "patient" and not g.get("page_has_forms"):
+        if request.blueprint in ("patient", "followup") and not g.get("page_has_forms"):
             response.headers["Referrer-Policy"] = "no-referrer"
         return response
 
@@ -190,11 +190,13 @@ def register_blueprints(app: Flask) -> None:
     from diary.api import bp as api_bp
     from diary.auth.routes import bp as auth_bp
     from diary.clinic import bp as clinic_bp
+    from diary.patient.followup import bp as followup_bp
     from diary.patient.routes import bp as patient_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(clinic_bp)
     app.register_blueprint(patient_bp)
+    app.register_blueprint(followup_bp)
     from diary.health import bp as health_bp
 
     app.register_blueprint(api_bp)

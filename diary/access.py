@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from diary.extensions import db
-from diary.models import Block, DiaryEntry, Patient
+from diary.models import Ablation, Block, DiaryEntry, Patient
 
 
 def clinic_patient_or_404(patient_id: int) -> Patient:
@@ -74,3 +74,10 @@ def admin_only(view: Callable) -> Callable:
         return view(*args, **kwargs)
 
     return admin_view
+
+
+def clinic_ablation_or_404(ablation_id: int) -> Ablation:
+    ablation = db.session.get(Ablation, ablation_id)
+    if ablation is None or ablation.clinic_id != current_user.clinic_id:
+        abort(404)
+    return ablation

@@ -268,3 +268,64 @@ class ChartCache:
             while len(self._items) > self.max_items:
                 self._items.popitem(last=False)
         return body
+
+
+# --- follow-up after an ablation: relief by month ------------------------------------------
+
+# Each reading (left, right, or the one pain) drawn in its own line style and marker, so
+# that print in grey tells them apart.
+FOLLOW_UP_STYLES = (("-", "o", "black"), ("--", "s", "0.45"), (":", "^", "0.25"))
+
+
+def follow_up_chart_alt_text(lines: list[tuple[str, list[tuple[float, float]]]]) -> str:
+    parts = []
+    for label, points in lines:
+        values = ", ".join(
+            f"{format_pct(relief)} at {months:.1f} months" for months, relief in points
+        )
+        parts.append(f"{label}: {values or 'no check-in yet'}")
+    return "Relief by month since the procedure. " + "; ".join(parts) + "."
+
+
+def render_follow_up_chart(
+    lines: list[tuple[str, list[tuple[float, float]]]],
+    title: str,
+    fmt: str = "png",
+    last_month: int = 12,
+    dpi: float = BASE_DPI,
+) -> bytes:
+    """Relief (%) at each check-in by months since the procedure, one line per reading,
+    with the 50 % line and the 6-month mark (pathway.md §3)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown chart format {fmt!r}")
+    fig = new_figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=dpi)
+    fig.subplots_adjust(left=0.11, right=0.97, top=0.87, bottom=0.3)
+    ax = fig.add_subplot()
+    x_end = max([last_month, *(m for _, points in lines for m, _ in points)]) + 0.5
+    ax.axhline(50, color="0.3", linestyle="-.", linewidth=1, label="50% relief")
+    ax.axvline(6, color="0.35", linewidth=1, linestyle=(0, (4, 2, 1, 2)), label="6 months")
+    for (label, points), (style, marker, colour) in zip(lines, FOLLOW_UP_STYLES, strict=False):
+        ax.plot(
+            [m for m, _ in points],
+            [r for _, r in points],
+            linestyle=style,
+            marker=marker,
+            color=colour,
+            markersize=7,
+            markerfacecolor="white" if marker == "s" else colour,
+            markeredgecolor="black",
+            label=label,
+        )
+    ax.set_xlim(0, x_end)
+    low = min([0.0, *(r for _, points in lines for _, r in points)])
+    ax.set_ylim(low - 5, 105)
+    ax.set_xticks([m for m in (0, 1, 3, 6, 9, 12, 18, 24) if m <= x_end])
+    ax.set_xlabel("Months since the procedure", fontsize=9)
+    ax.set_ylabel("Relief from baseline (%)", fontsize=9)
+    ax.grid(True, color="0.85", linewidth=0.6)
+    ax.set_title(textwrap.fill(title, TITLE_CHARS), fontsize=11, loc="left")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=4, fontsize=8, frameon=False)
+    buffer = io.BytesIO()
+    metadata = {"Date": None} if fmt == "svg" else {"Software": None}
+    fig.savefig(buffer, format=fmt, metadata=metadata)
+    return buffer.getvalue()

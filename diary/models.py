@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -12,6 +12,8 @@ from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
+    Date,
     DateTime,
     Enum,
     Float,
@@ -30,6 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from diary.extensions import Base, db
+from diary.pathway.values import Scoring, Technique
 from diary.vocabulary import (
     Agent,
     EntrySource,
@@ -130,6 +133,16 @@ class Clinic(Model):
     schedule: Mapped[dict | None] = mapped_column(JSON, default=None)
     # {"lidocaine": {"minimum_h": 0.5, "maximum_h": 3}, ...}: overrides of the defaults
     agent_windows: Mapped[dict | None] = mapped_column(JSON, default=None)
+    # Follow-up check-ins (pathway.md §3): months after an ablation and after a
+    # therapeutic block, and each check-in's window around its due date, in days.
+    rfa_checkin_months: Mapped[list[int]] = mapped_column(
+        JSON, default=lambda: [1, 3, 6, 12], server_default="[1, 3, 6, 12]"
+    )
+    therapeutic_checkin_months: Mapped[list[int]] = mapped_column(
+        JSON, default=lambda: [1, 3], server_default="[1, 3]"
+    )
+    checkin_opens_days_before: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
+    checkin_closes_days_after: Mapped[int] = mapped_column(Integer, default=21, server_default="21")
     # Every clinician must sign in with a code from an authenticator app as well.
     require_two_factor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The payer's frequency limits (pathway.md §4): sessions per region group in a rolling
@@ -318,6 +331,11 @@ class Block(Model):
     # A clinician reviewed the finished diary (the worklist's second group, pathway.md §5).
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # A therapeutic block's follow-up link (check-ins at 1 and 3 months): its own token,
+    # made when the block is therapeutic; NULL for a diagnostic block.
+    followup_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    followup_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    followup_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     patient: Mapped[Patient] = relationship(back_populates="blocks")
     clinic: Mapped[Clinic] = relationship()
@@ -408,6 +426,106 @@ class EntryRevision(Model):
     replaced_by: Mapped[str] = mapped_column(String(40))
 
     entry: Mapped[DiaryEntry] = relationship(back_populates="revisions")
+
+
+class Ablation(Model):
+    """A radiofrequency procedure (conventional or cooled ablation, or pulsed RF) and its
+    follow-up link. Edits keep their history in the audit log ("ablation.update" with the
+    old values), as a block's do."""
+
+    __table_args__ = (Index("ix_ablation_clinic_performed", "clinic_id", "performed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    performed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    region: Mapped[Region] = mapped_column(stored_as_value(Region))
+    levels: Mapped[list[str]] = mapped_column(JSON)
+    side: Mapped[Side] = mapped_column(stored_as_value(Side))
+    technique: Mapped[Technique] = mapped_column(stored_as_value(Technique))
+    # "one" pain, or "sides": a bilateral ablation scored left and right apart, which then
+    # has baseline_pain_left/right instead of baseline_pain.
+    scoring: Mapped[Scoring] = mapped_column(
+        stored_as_value(Scoring), default=Scoring.ONE, server_default="one"
+    )
+    baseline_pain: Mapped[int | None] = mapped_column(Integer)
+    baseline_pain_left: Mapped[int | None] = mapped_column(Integer)
+    baseline_pain_right: Mapped[int | None] = mapped_column(Integer)
+    # The earlier ablation at that site this one repeats, if any.
+    repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("ablation.id"))
+    note: Mapped[str | None] = mapped_column(String(500))
+    followup_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_diary_token)
+    link_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    link_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    patient: Mapped[Patient] = relationship()
+    clinic: Mapped[Clinic] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    repeat_of: Mapped[Ablation | None] = relationship(remote_side="Ablation.id")
+    checkins: Mapped[list[Checkin]] = relationship(back_populates="ablation", order_by="Checkin.id")
+
+    def link_open(self, now: datetime) -> bool:
+        return (
+            self.link_revoked_at is None and self.archived_at is None and now < self.link_expires_at
+        )
+
+
+class Checkin(Model):
+    """A follow-up check-in of an ablation or of a therapeutic block (exactly one of
+    ablation_id, block_id). Every submission is kept: of a check-in made twice (the same
+    ``months``, or two unscheduled ones on one day) the later one counts and the earlier
+    is superseded (diary.pathway.counted_checkins decides)."""
+
+    __table_args__ = (
+        CheckConstraint("(ablation_id IS NULL) <> (block_id IS NULL)", name="one_procedure"),
+        # Chosen by the submitting page, so a retried or double-tapped post is stored once.
+        UniqueConstraint("ablation_id", "client_id"),
+        UniqueConstraint("block_id", "client_id"),
+        Index("ix_checkin_clinic_made", "clinic_id", "made_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"))
+    ablation_id: Mapped[int | None] = mapped_column(ForeignKey("ablation.id"), index=True)
+    block_id: Mapped[int | None] = mapped_column(ForeignKey("block.id"), index=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    # The scheduled check-in it answers (1, 3, 6, 12 months); NULL: unscheduled (staff).
+    months: Mapped[int | None] = mapped_column(Integer)
+    # The day it was made in the clinic's zone (an unscheduled one is dated by it).
+    made_on: Mapped[date] = mapped_column(Date)
+    # When the patient tapped Save (differs from submitted_at when sent later from offline).
+    made_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Average pain over the past week, 0–10: ``pain`` scored as one, else per side.
+    pain: Mapped[int | None] = mapped_column(Integer)
+    pain_left: Mapped[int | None] = mapped_column(Integer)
+    pain_right: Mapped[int | None] = mapped_column(Integer)
+    reported_relief_pct: Mapped[int | None] = mapped_column(Integer)
+    # Patient Global Impression of Change, 1 (very much improved) – 7 (very much worse).
+    pgic: Mapped[int | None] = mapped_column(Integer)
+    # A new procedure or new regular pain medicine since the procedure.
+    new_treatment: Mapped[bool | None] = mapped_column(Boolean)
+    # "patient" from the follow-up link, or "transcribed" by staff (a call, a visit).
+    source: Mapped[EntrySource] = mapped_column(
+        stored_as_value(EntrySource), default=EntrySource.PATIENT, server_default="patient"
+    )
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    ablation: Mapped[Ablation | None] = relationship(back_populates="checkins")
+    block: Mapped[Block | None] = relationship()
+    entered_by: Mapped[User | None] = relationship()
+
+    @property
+    def unscheduled(self) -> bool:
+        return self.months is None
+
+    @property
+    def transcribed(self) -> bool:
+        return self.source == EntrySource.TRANSCRIBED
 
 
 class PushSubscription(Model):

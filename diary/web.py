@@ -45,6 +45,11 @@ def diary_url(block: Block) -> str:
     return public_url("patient.diary", token=block.diary_token)
 
 
+def followup_url(token: str) -> str:
+    """The follow-up link the patient opens: the check-in page with its own token."""
+    return public_url("followup.checkin_page", token=token)
+
+
 def pdf_response(page: str, filename: str) -> Response:
     """A printable page (HTML) as a PDF download, laid out as the browser prints it."""
     try:

@@ -186,6 +186,17 @@ API_BLOCK = {
 }
 
 
+# An ablation as the API takes it (add "patient_id").
+API_ABLATION = {
+    "performed_at": "2026-11-20T09:30:00+00:00",
+    "region": "lumbar",
+    "levels": ["L4-L5", "L5-S1"],
+    "side": "right",
+    "technique": "conventional",
+    "baseline_pain": 7,
+}
+
+
 @contextmanager
 def scratch_postgres(postgres_url: str, name: str):
     """A PostgreSQL database of its own beside the suite's (psycopg URL), dropped after."""
@@ -250,6 +261,22 @@ def make_block(clinic, patient, user, **overrides):
     )
     values.update(overrides)
     return create_block(clinic, patient, BlockInput(**values), by=user)
+
+
+def make_ablation(clinic, patient, user, performed_at, **overrides):
+    """An ablation recorded through the service (its follow-up link included)."""
+    from diary.services.followup import AblationInput, create_ablation
+
+    values = dict(
+        performed_at=performed_at,
+        region="lumbar",
+        levels=["L4-L5", "L5-S1"],
+        side="right",
+        technique="conventional",
+        baseline_pain=8,
+    )
+    values.update(overrides)
+    return create_ablation(clinic, patient, AblationInput(**values), by=user)
 
 
 def add_entries(block, pain_by_hour: dict[float, int]) -> None:

@@ -12,12 +12,14 @@ from diary.extensions import db
 from diary.reminders.subscriptions import subscribe_push
 from diary.services.tokens import create_api_token
 from tests.conftest import (
+    API_ABLATION,
     API_BLOCK,
     PASSWORD,
     PDF_WORKS,
     World,
     _empty_postgres,
     add_entries,
+    make_ablation,
     make_app,
     make_block,
     make_user,
@@ -198,6 +200,72 @@ MATRIX = {
         ),
     ),
     "patient.edit_entry": ("GET", "/d/{token}/entries/{entry}/edit", None, DIARY_ENTRY),
+    # Follow-up after an ablation or a therapeutic block (issue 25).
+    "clinic.new_ablation": ("GET", "/patients/{patient}/ablations/new", None, CLINIC_OBJECT_PAGE),
+    "clinic.ablation": ("GET", "/ablations/{ablation}", None, CLINIC_OBJECT_PAGE),
+    "clinic.edit_ablation": ("GET", "/ablations/{ablation}/edit", None, CLINIC_OBJECT_PAGE),
+    "clinic.ablation_chart": ("GET", "/ablations/{ablation}/chart.png", None, CLINIC_OBJECT_PAGE),
+    "clinic.ablation_report": ("GET", "/ablations/{ablation}/report", None, CLINIC_OBJECT_PAGE),
+    "clinic.ablation_report_pdf": ("GET", "/ablations/{ablation}/report.pdf", None, PDF_PAGE),
+    "clinic.ablation_link": (
+        "POST",
+        "/ablations/{ablation}/link/revoke",
+        None,
+        CLINIC_OBJECT_ACTION,
+    ),
+    "clinic.ablation_checkin": (
+        "POST",
+        "/ablations/{ablation}/checkins",
+        "staff-checkin",
+        CLINIC_OBJECT_ACTION,
+    ),
+    "clinic.block_followup_link": (
+        "POST",
+        "/blocks/{therapeutic}/followup/revoke",
+        None,
+        CLINIC_OBJECT_ACTION,
+    ),
+    "clinic.block_checkin": (
+        "POST",
+        "/blocks/{therapeutic}/checkins",
+        "staff-checkin",
+        CLINIC_OBJECT_ACTION,
+    ),
+    "followup.service_worker": ("GET", "/f/sw.js", None, EVERYONE),
+    "followup.checkin_page": ("GET", "/f/{ftoken}", None, DIARY_PAGE),
+    "followup.reminders": ("GET", "/f/{ftoken}/reminders.ics", None, DIARY_PAGE),
+    "followup.add_checkin": (
+        "POST",
+        "/f/{ftoken}/checkins",
+        {"pain": "4"},
+        DIARY_PAGE
+        | dict.fromkeys(
+            ["patient_own", "patient_other_block", "clinician", "other_clinic", "admin"], 302
+        ),
+    ),
+    "api.create_ablation": (
+        "POST",
+        "/api/v1/ablations",
+        "ablation",
+        API_CREATE | {"other_clinic": 422},
+    ),
+    "api.get_ablation": ("GET", "/api/v1/ablations/{ablation}", None, API_OBJECT),
+    "api.update_ablation": (
+        "PATCH",
+        "/api/v1/ablations/{ablation}",
+        {"note": "checked"},
+        API_OBJECT,
+    ),
+    "api.followup": ("GET", "/api/v1/followup/{ftoken}", None, DIARY_PAGE),
+    "api.followup_add_checkin": (
+        "POST",
+        "/api/v1/followup/{ftoken}/checkins",
+        {"pain": 3},
+        DIARY_PAGE
+        | dict.fromkeys(
+            ["patient_own", "patient_other_block", "clinician", "other_clinic", "admin"], 201
+        ),
+    ),
     "api.openapi": ("GET", "/api/v1/openapi.json", None, EVERYONE),
     "api.list_patients": ("GET", "/api/v1/patients", None, API_LIST),
     "api.create_patient": ("POST", "/api/v1/patients", {"display_name": "N.N."}, API_CREATE),
@@ -306,6 +374,25 @@ class Scene:
         self.other_key = create_api_token(world.other_clinician, "b")[1]
         self.admin_key = create_api_token(self.admin, "admin")[1]
         subscribe_push(world.block, "https://push.example/own", "p256", "auth", ["push.example"])
+        # Ablations a month ago (the 1-month check-in is open), one per clinic, and one
+        # whose follow-up link the clinic closed; a therapeutic block with its own link.
+        month_ago = datetime.now(UTC) - timedelta(days=30)
+        self.ablation = make_ablation(world.clinic, world.patient, world.clinician, month_ago)
+        self.other_ablation = make_ablation(
+            world.other_clinic, world.other_patient, world.other_clinician, month_ago
+        )
+        self.closed_ablation = make_ablation(
+            world.clinic, world.patient, world.clinician, month_ago
+        )
+        self.closed_ablation.link_revoked_at = datetime.now(UTC)
+        self.therapeutic = make_block(
+            world.clinic,
+            world.patient,
+            world.clinician,
+            purpose="therapeutic",
+            steroid=True,
+            performed_at=month_ago,
+        )
         db.session.commit()
 
     def token_for(self, role: str) -> str:
@@ -315,8 +402,18 @@ class Scene:
             "patient_expired": self.expired.diary_token,
         }.get(role, self.world.block.diary_token)
 
+    def followup_token_for(self, role: str) -> str:
+        return {
+            "anonymous": "no-such-follow-up-token",
+            "patient_other_block": self.other_ablation.followup_token,
+            "patient_expired": self.closed_ablation.followup_token,
+        }.get(role, self.ablation.followup_token)
+
     def url(self, template: str, role: str) -> str:
         return template.format(
+            ablation=self.ablation.id,
+            therapeutic=self.therapeutic.id,
+            ftoken=self.followup_token_for(role),
             block=self.world.block.id,
             patient=self.world.patient.id,
             token=self.token_for(role),
@@ -340,6 +437,11 @@ class Scene:
             return {"recorded_at": at, "pain": 3}
         if body == "block":
             return API_BLOCK | {"patient_id": self.world.patient.id}
+        if body == "ablation":
+            return API_ABLATION | {"patient_id": self.world.patient.id}
+        if body == "staff-checkin":
+            made_on = datetime.now(ZoneInfo(self.world.clinic.timezone)).date()
+            return {"made_on": made_on.isoformat(), "months": "", "pain": "3"}
         if body == "push":
             return {
                 "endpoint": f"https://push.example/{role}",

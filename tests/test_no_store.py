@@ -5,16 +5,18 @@ checked without anyone remembering to add it."""
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime, timedelta
 
 from diary.extensions import db
 from diary.services.patients import PatientInput, create_patient
 from diary.services.tokens import create_api_token
-from tests.conftest import PASSWORD, add_entries, make_user
+from tests.conftest import PASSWORD, add_entries, make_ablation, make_user
 
 # Routes whose answers hold no patient data, and may be cached as they choose.
 NO_PATIENT_DATA = {
     "static",  # the app's own CSS, scripts and icons
     "patient.service_worker",  # the script, the same for every diary
+    "followup.service_worker",  # the same script, for the follow-up pages
     "health.healthz",
     "health.readyz",
     "api.openapi",  # the API's description
@@ -23,13 +25,16 @@ NO_PATIENT_DATA = {
 }
 
 
-def candidates(rule, world, entry_id: int, duplicate_id: int) -> list[dict]:
+def candidates(rule, world, entry_id: int, duplicate_id: int, ablation=None) -> list[dict]:
     """Values for each of the rule's variables: every word of an ``any(...)`` converter,
-    the world's own ids and tokens, a format a chart is drawn in."""
+    the world's own ids and tokens (a follow-up link's for its pages), a format a chart
+    is drawn in."""
+    followup = rule.rule.startswith(("/f/", "/api/v1/followup/"))
     known = {
         "block_id": [world.block.id],
         "patient_id": [world.patient.id],
-        "token": [world.block.diary_token],
+        "ablation_id": [ablation.id if ablation else None],
+        "token": [ablation.followup_token if followup and ablation else world.block.diary_token],
         "entry_id": [entry_id],
         "duplicate_id": [duplicate_id],
         "fmt": ["png", "svg"],
@@ -50,6 +55,10 @@ def test_every_answer_with_patient_data_is_no_store(app, client, world):
     _, key = create_api_token(admin, "cache check")
     # A second record of the patient, for the merge's review page.
     duplicate = create_patient(world.clinic, PatientInput("J.S.", None, 1960), by=admin)
+    # An ablation a month ago: its follow-up link is open, with a check-in due.
+    ablation = make_ablation(
+        world.clinic, world.patient, admin, datetime.now(UTC) - timedelta(days=30)
+    )
     db.session.commit()
     entry_id = world.block.entries[0].id
     assert client.post("/login", data={"email": admin.email, "password": PASSWORD}).status_code
@@ -59,7 +68,7 @@ def test_every_answer_with_patient_data_is_no_store(app, client, world):
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint in NO_PATIENT_DATA:
             continue
-        for values in candidates(rule, world, entry_id, duplicate.id):
+        for values in candidates(rule, world, entry_id, duplicate.id, ablation):
             url = adapter.build(rule.endpoint, {**(rule.defaults or {}), **values})
             if rule.endpoint == "api.block_chart" and not url.endswith(rule.defaults["fmt"]):
                 continue

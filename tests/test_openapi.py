@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ from diary.api.blueprint import api as api_operations
 from diary.api.spec import openapi_document, openapi_path
 from diary.extensions import db
 from diary.services.tokens import create_api_token
-from tests.conftest import World, add_entries, make_app
+from tests.conftest import World, add_entries, make_ablation, make_app
 
 schemathesis = pytest.importorskip("schemathesis")
 
@@ -41,6 +42,9 @@ def api_app(tmp_path_factory):
         admin = world.clinician
         admin.role = "admin"
         add_entries(world.block, {0.25: 1, 0.5: 0, 1: 1, 2: 1})
+        ablation = make_ablation(
+            world.clinic, world.patient, admin, datetime.now(UTC) - timedelta(days=30)
+        )
         _, token = create_api_token(admin, "schemathesis")
         db.session.commit()
         app.auth_headers = {"Authorization": f"Bearer {token}"}
@@ -49,6 +53,7 @@ def api_app(tmp_path_factory):
             "patient_id": world.patient.id,
             "token": world.block.diary_token,
             "entry_id": world.block.entries[0].id,
+            "ablation_id": ablation.id,
         }
         db.session.remove()
     yield app
@@ -114,6 +119,10 @@ def test_document_is_openapi_3_1_and_lists_the_required_paths(client):
         "/exports/research/{name}.csv",
         "/exports/{name}.schema.json",
         "/exports/fhir",
+        "/ablations",
+        "/ablations/{ablation_id}",
+        "/followup/{token}",
+        "/followup/{token}/checkins",
     ):
         assert path in document["paths"], path
 
@@ -201,7 +210,7 @@ import json, sys
 from werkzeug.serving import make_server
 from diary.extensions import db
 from diary.services.tokens import create_api_token
-from tests.conftest import World, add_entries, make_app
+from tests.conftest import World, add_entries, make_ablation, make_app
 
 app = make_app("sqlite:///" + sys.argv[1], LOG_LEVEL="WARNING")
 with app.app_context():

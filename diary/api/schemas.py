@@ -28,6 +28,7 @@ from pydantic import (
 
 from diary import anatomy, pathway, relief
 from diary.agents import CONCENTRATIONS, OTHER
+from diary.pathway.values import Scoring, Technique
 from diary.services.settings import SETTING_LIMITS, THRESHOLDS, WINDOW_HOURS
 from diary.vocabulary import (
     PLAUSIBLE_YEARS,
@@ -699,3 +700,180 @@ class Problem(Output):
     status: int
     detail: str
     errors: dict[str, str] = Field(default_factory=dict)
+
+
+# --- ablations and follow-up (pathway.md §3) ------------------------------------------
+
+
+def _levels_by_region() -> list[dict]:
+    """Each region's levels, as JSON Schema (services.followup refuses any other)."""
+    return [
+        {
+            "anyOf": [
+                {
+                    "properties": {
+                        "region": {"const": region},
+                        "levels": {"items": {"enum": list(levels)}},
+                    }
+                }
+                for region, levels in anatomy.LEVELS.items()
+            ]
+        }
+    ]
+
+
+class AblationFields(Input):
+    performed_at: InputMoment
+    region: Region
+    levels: list[Level] = Field(min_length=1, max_length=10)  # type: ignore[valid-type]
+    side: Side
+    technique: Technique
+    scoring: Scoring | None = Field(
+        None,
+        description="A bilateral ablation: 'sides' (left and right apart, with "
+        "baseline_pain_left and baseline_pain_right) or 'one'; left out: 'sides' when the "
+        "side baselines are given. Always 'one' for one side.",
+    )
+    baseline_pain: int | None = Field(None, ge=0, le=10)
+    baseline_pain_left: int | None = Field(None, ge=0, le=10)
+    baseline_pain_right: int | None = Field(None, ge=0, le=10)
+    repeat_of_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="The earlier ablation of this patient it repeats"
+    )
+    note: Annotated[str, typed(500)] | None = None
+
+
+class AblationInput(AblationFields):
+    model_config = ConfigDict(json_schema_extra={"allOf": _levels_by_region()})  # type: ignore[dict-item]
+    patient_id: int = Field(ge=1, le=MAX_ID)
+
+
+AblationChanges = changes_of(AblationFields, "AblationChanges")
+
+
+class CheckinInput(Input):
+    """A check-in from the patient's phone: the pain (per side when scored apart) is
+    required; the rest is optional. It answers the scheduled check-in open on the day
+    ``made_at`` falls on (now when left out)."""
+
+    client_id: str | None = Field(None, pattern=CLIENT_ID)
+    made_at: InputMoment | None = None
+    pain: int | None = Field(None, ge=0, le=10)
+    pain_left: int | None = Field(None, ge=0, le=10)
+    pain_right: int | None = Field(None, ge=0, le=10)
+    relief_pct: int | None = Field(None, ge=0, le=100)
+    pgic: int | None = Field(None, ge=1, le=7, description="1 very much better … 7 very much worse")
+    new_treatment: bool | None = Field(
+        None, description="A new procedure or new regular pain medicine since the procedure"
+    )
+
+
+class ScheduledCheckin(Output):
+    months: int
+    due_on: date
+    opens_on: date
+    closes_on: date
+    status: Literal["made", "open", "missed", "upcoming"]
+
+
+class Checkin(Output):
+    id: int
+    client_id: str
+    months: int | None = Field(description="The scheduled check-in it answers; null: unscheduled")
+    unscheduled: bool
+    made_on: date
+    made_at: Moment | None
+    submitted_at: Moment
+    pain: int | None
+    pain_left: int | None
+    pain_right: int | None
+    reported_relief_pct: int | None
+    pgic: int | None
+    new_treatment: bool | None
+    source: EntrySource
+    superseded: bool = Field(description="A later submission of the same check-in counts")
+
+
+class CheckinRelief(Output):
+    checkin_id: int | None
+    months: int | None
+    dated_on: date
+    made_on: date
+    pain: int | None
+    relief_pct: Percent | None
+
+
+class Judgement(Output):
+    status: str
+    reason: str
+
+
+class Durability(Judgement):
+    status: Literal["durable", "not_durable", "undetermined"]
+
+
+class RepeatInjection(Judgement):
+    status: Literal["yes", "no", "undetermined"]
+
+
+class ReliefLasted(Output):
+    months: int
+    open: bool
+    text: str
+
+
+class SideOutcome(Output):
+    side: Literal["left", "right"] | None = Field(description="null: the pain scored as one")
+    sides: list[Side]
+    checkins: list[CheckinRelief]
+    durability: Durability | None = Field(description="Ablations (not pulsed RF) only")
+    relief_lasted: ReliefLasted | None
+    repeat_injection: RepeatInjection | None = Field(description="Therapeutic blocks only")
+
+
+class FollowUp(Output):
+    followup_token: str | None
+    followup_url: str | None
+    link_open: bool
+    link_expires_at: Moment | None
+    schedule: list[ScheduledCheckin]
+    next_checkin: ScheduledCheckin | None
+    checkins: list[Checkin]
+    outcomes: list[SideOutcome]
+
+
+class Ablation(Output):
+    id: int
+    patient_id: int
+    performed_at: Moment
+    region: Region
+    levels: list[str]
+    side: Side
+    technique: Technique
+    scoring: Scoring
+    baseline_pain: int | None
+    baseline_pain_left: int | None
+    baseline_pain_right: int | None
+    repeat_of_id: int | None
+    note: str | None
+    created_at: Moment
+    changed_at: Moment
+    follow_up: FollowUp
+
+
+class PublicFollowUp(Output):
+    """What the patient's phone may read through the follow-up token: no identity."""
+
+    procedure: Literal["ablation", "therapeutic_block"]
+    performed_at: Moment
+    region: Region
+    levels: list[str]
+    side: Side
+    scored_apart: bool
+    timezone: str
+    link_open: bool
+    link_expires_at: Moment | None
+    schedule: list[ScheduledCheckin]
+    open_now: int | None = Field(description="The months of the check-in open today")
+    next_checkin: ScheduledCheckin | None
+    checkins: list[Checkin]

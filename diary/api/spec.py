@@ -46,7 +46,7 @@ PROBLEM_DESCRIPTIONS = {
     403: "Not allowed for this account",
     404: "No such record in your clinic",
     409: "Conflicts with the record's current state",
-    410: "The diary link is closed",
+    410: "The diary link (or the follow-up link) is closed",
     413: "The body is larger than the server accepts (1 MB)",
     415: "The body is not JSON",
     422: "A field breaks the document's rules: `errors` names each one",
@@ -68,6 +68,20 @@ LINKS: dict[tuple[str, str], dict[str, dict]] = {
         "ExportItsFhir": {
             "operationId": "block_fhir",
             "parameters": {"block_id": "$response.body#/id"},
+        },
+    },
+    ("POST", "/ablations"): {
+        "ReadTheFollowUp": {
+            "operationId": "followup",
+            "parameters": {"token": "$response.body#/follow_up/followup_token"},
+        },
+        "SendACheckin": {
+            "operationId": "followup_add_checkin",
+            "parameters": {"token": "$response.body#/follow_up/followup_token"},
+        },
+        "ReadTheAblation": {
+            "operationId": "get_ablation",
+            "parameters": {"ablation_id": "$response.body#/id"},
         },
     },
     ("POST", "/diary/<token>/entries"): {
@@ -100,6 +114,24 @@ RULES_BEYOND_SCHEMA: dict[tuple[str, str], tuple[str, ...]] = {
     ("PATCH", "/diary/<token>/entries/<int:entry_id>"): (
         "recorded_at is not before the block, nor in the future",
         "an entry may be corrected only for a while after it was made",
+    ),
+    ("POST", "/ablations"): (
+        "patient_id is a patient of your clinic",
+        "the baseline is baseline_pain when the pain is scored as one, baseline_pain_left "
+        "and baseline_pain_right when a bilateral ablation is scored apart",
+        "repeat_of_id is an earlier ablation of the same patient",
+    ),
+    ("PATCH", "/ablations/<int:ablation_id>"): (
+        "the levels must be the region's, and the baselines the scoring's, with the "
+        "ablation's stored values for the fields left out",
+        "repeat_of_id is an earlier ablation of the same patient",
+    ),
+    ("POST", "/followup/<token>/checkins"): (
+        "pain is required when the pain is scored as one, pain_left and pain_right when "
+        "the sides are scored apart",
+        "a scheduled check-in is open on the day made_at falls on (7 days before to 21 "
+        "days after its due date, clinic settings)",
+        "made_at is not before the procedure, nor in the future",
     ),
     ("PATCH", "/clinic/settings"): (
         "an agent's minimum_h is not above its maximum_h, with the stored values for "

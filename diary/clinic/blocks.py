@@ -22,6 +22,7 @@ from diary import charts
 from diary.access import clinic_block_or_404, clinic_patient_or_404
 from diary.auth.forms import EmptyForm
 from diary.clinic.blueprint import bp
+from diary.clinic.followup import followup_context
 from diary.clinic.forms import BlockForm, TranscribeEntryForm
 from diary.clinic.paging import page_number
 from diary.extensions import db
@@ -48,6 +49,7 @@ from diary.services.entries import (
     latest_corrections,
     record_entry,
 )
+from diary.services.followup import ensure_block_followup, followed, is_followed_block
 from diary.services.next_steps import clinic_today, patient_next_steps
 from diary.services.progress import diary_progress
 from diary.services.rejections import InputRejected
@@ -89,14 +91,22 @@ BLOCK_PAGE_LOADS = (selectinload(Block.entries),)
 @bp.get("/blocks/<int:block_id>")
 def block(block_id: int):
     block = clinic_block_or_404(block_id, BLOCK_PAGE_LOADS)
+    ensure_block_followup(block)  # a therapeutic block recorded before follow-up links
     record_audit("block.view", by=current_user, target=block)
     db.session.commit()
+    return block_page_with(block)
+
+
+def block_page_with(block: Block, transcribe_form=None, checkin_form=None) -> str:
+    """The block's page; a form that was refused shows again with its errors."""
     context = _block_page_context(block)
+    if is_followed_block(block):
+        context |= followup_context(followed(block), checkin_form)
     return render_template(
         "clinic/block.html",
         qr=qr_svg(context["diary_link"]),
         action_form=EmptyForm(),
-        transcribe_form=TranscribeEntryForm(formdata=None),
+        transcribe_form=transcribe_form or TranscribeEntryForm(formdata=None),
         **context,
     )
 
@@ -199,14 +209,7 @@ def transcribe_entry(block_id: int):
             db.session.commit()
             flash("Entry from the paper diary recorded.", "success")
             return redirect(url_for("clinic.block", block_id=block.id) + "#entries-heading")
-    context = _block_page_context(block)
-    return render_template(
-        "clinic/block.html",
-        qr=qr_svg(context["diary_link"]),
-        action_form=EmptyForm(),
-        transcribe_form=form,
-        **context,
-    ), 400
+    return block_page_with(block, transcribe_form=form), 400
 
 
 def _block_report_page(block: Block, for_pdf: bool) -> str:

@@ -21,6 +21,7 @@ from diary.auth import login_sessions
 from diary.auth.forms import EmptyForm
 from diary.charts import chart_end_h
 from diary.clinic.blueprint import bp
+from diary.clinic.followup import ablation_outcomes, procedures_in_time_order
 from diary.clinic.forms import (
     BlockForm,
     PatientForm,
@@ -164,6 +165,7 @@ def edit_patient(patient_id: int):
 def patient(patient_id: int):
     patient = clinic_patient_or_404(patient_id)
     series = analysed_series(patient)
+    procedures = procedures_in_time_order(patient)
     today = clinic_today(current_user.clinic)
     record_audit("patient.view", by=current_user, target=patient)
     db.session.commit()
@@ -183,6 +185,8 @@ def patient(patient_id: int):
             patient.clinic_id, patient.display_name, patient.birth_year, other_than=patient
         ),
         action_form=EmptyForm(),
+        procedures=procedures,
+        ablation_outcomes=ablation_outcomes(a for _, kind, a in procedures if kind == "ablation"),
     )
 
 

@@ -17,6 +17,7 @@ from diary.models import (
 )
 from diary.schedule import slot_for
 from diary.services.audit import record_audit
+from diary.services.followup import ensure_block_followup, refresh_block_followup
 from diary.services.rejections import InputRejected
 from diary.services.settings import block_due_times
 
@@ -100,6 +101,7 @@ def create_block(clinic: Clinic, patient: Patient, values: BlockInput, by: User)
     )
     db.session.add(block)
     db.session.flush()
+    ensure_block_followup(block)  # a therapeutic block's check-ins at 1 and 3 months
     record_audit("block.create", by=by, target=block)
     return block
 
@@ -163,6 +165,8 @@ def update_block(
         due_times = block_due_times(block)
         for entry in block.entries:
             entry.due_at = slot_for(due_times, entry.recorded_at)
+    if {"performed_at", "purpose"} & set(changed):
+        refresh_block_followup(block)
     block.changed_at = now  # the stored summary is analysed afresh
     record_audit(
         "block.update",

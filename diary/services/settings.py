@@ -58,8 +58,13 @@ def analysis_settings(clinic: Clinic) -> relief.AnalysisSettings:
 
 
 def pathway_settings(clinic: Clinic) -> PathwaySettings:
-    """The clinic's limits and switches of pathway.md §4 (the rest at their defaults)."""
+    """The clinic's settings of pathway.md: the check-in months and windows (§3), the
+    limits and the switch of §4 (the rest at their defaults)."""
     return PathwaySettings(
+        rfa_checkin_months=tuple(clinic.rfa_checkin_months or (1, 3, 6, 12)),
+        therapeutic_checkin_months=tuple(clinic.therapeutic_checkin_months or (1, 3)),
+        checkin_opens_days_before=clinic.checkin_opens_days_before,
+        checkin_closes_days_after=clinic.checkin_closes_days_after,
         diagnostic_sessions_limit=clinic.diagnostic_sessions_limit,
         therapeutic_sessions_limit=clinic.therapeutic_sessions_limit,
         rfa_sessions_limit=clinic.rfa_sessions_limit,

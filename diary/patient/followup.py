@@ -1,0 +1,256 @@
+"""The patient's follow-up link after an ablation or a therapeutic block: no account,
+just the procedure's own random token. The check-in page asks pathway.md §3's four
+questions, keeps a check-in on the phone until it is sent (exactly once, by its id), and
+says when the next check-in is due; the calendar file holds one event per check-in."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import date, time
+
+from babel.dates import format_date
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    send_from_directory,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms import HiddenField, IntegerField, RadioField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import NumberRange, Optional, Regexp
+
+from diary.extensions import db, diary_token_limit
+from diary.forms import PlainTextForm as FlaskForm
+from diary.forms import ScoreField
+from diary.i18n import safety_text_for
+from diary.models import utcnow
+from diary.pathway.dates import at_clock_time
+from diary.services.followup import (
+    CheckinInput,
+    Followed,
+    FollowUpView,
+    clinic_zone,
+    follow_up_view,
+    followed_for_token,
+    record_checkin,
+)
+from diary.services.rejections import DiaryClosed, InputRejected
+from diary.web import followup_url
+
+bp = Blueprint("followup", __name__, url_prefix="/f")
+diary_token_limit(bp)
+
+# Patient Global Impression of Change (Guy 1976), 1 to 7, in the patient's words.
+PGIC_WORDS = {
+    1: _l("Very much better"),
+    2: _l("Much better"),
+    3: _l("A little better"),
+    4: _l("No change"),
+    5: _l("A little worse"),
+    6: _l("Much worse"),
+    7: _l("Very much worse"),
+}
+# When a check-in's calendar reminder rings on its due day (clinic time).
+REMINDER_CLOCK = time(10, 0)
+
+
+class CheckinPatientForm(FlaskForm):
+    pain = ScoreField(
+        _l("Your average pain over the past week (0 to 10)"),
+        message=_l("Choose your average pain over the past week: a number from 0 to 10."),
+    )
+    pain_left = ScoreField(
+        _l("Left side: your average pain over the past week (0 to 10)"),
+        message=_l("Choose your average pain on each side: a number from 0 to 10."),
+    )
+    pain_right = ScoreField(
+        _l("Right side: your average pain over the past week (0 to 10)"),
+        message=_l("Choose your average pain on each side: a number from 0 to 10."),
+    )
+    relief_pct = IntegerField(
+        _l("How much relief have you had since the procedure? (0 to 100%)"),
+        validators=[Optional(), NumberRange(0, 100, _l("Relief is a percentage from 0 to 100."))],
+    )
+    pgic = RadioField(
+        _l("Since the procedure, how has your pain changed overall?"),
+        choices=[SelectChoice(str(k), v) for k, v in PGIC_WORDS.items()],
+        validators=[Optional()],
+    )
+    new_treatment = RadioField(
+        _l(
+            "Since the procedure, have you had another procedure "
+            "or started a new regular pain medicine?"
+        ),
+        choices=[SelectChoice("no", _l("No")), SelectChoice("yes", _l("Yes"))],
+        validators=[Optional()],
+    )
+    client_id = HiddenField(validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{8,64}$")])
+
+    def as_input(self, apart: bool) -> CheckinInput:
+        return CheckinInput(
+            pain=None if apart else self.pain.score,
+            pain_left=self.pain_left.score if apart else None,
+            pain_right=self.pain_right.score if apart else None,
+            relief_pct=self.relief_pct.data,
+            pgic=int(self.pgic.data) if self.pgic.data else None,
+            new_treatment={"yes": True, "no": False}.get(self.new_treatment.data or ""),
+            client_id=self.client_id.data or None,
+        )
+
+    def validate_for(self, apart: bool) -> bool:
+        """Validate, asking only the pain fields the procedure is scored with."""
+        skipped = ("pain",) if apart else ("pain_left", "pain_right")
+        for name in skipped:
+            self[name].validators = []
+            self[name].pre_validate = lambda form: None
+        return self.validate()
+
+
+def _procedure_or_404(token: str) -> Followed:
+    procedure = followed_for_token(token)
+    if procedure is None:
+        abort(404)
+    g.clinic_language = procedure.clinic.language
+    return procedure
+
+
+def _safety(procedure: Followed) -> str:
+    clinic = procedure.clinic
+    return safety_text_for(clinic.safety_text, str(get_locale()), bool(clinic.contact_line))
+
+
+def open_procedure_or_410(token: str) -> Followed:
+    procedure = _procedure_or_404(token)
+    if not procedure.link_open(utcnow()):
+        # The closed-link page still names the clinic and says whom to call.
+        page = render_template(
+            "patient/followup_closed.html",
+            block=procedure.record,
+            safety_text=_safety(procedure),
+        )
+        abort(make_response(page, 410))
+    return procedure
+
+
+def day_words(day: date) -> str:
+    """A day as the page's language writes it ("24 de noviembre de 2026")."""
+    return format_date(day, "long", locale=get_locale())
+
+
+def _render(procedure: Followed, form: CheckinPatientForm, status: int = 200):
+    view = follow_up_view(procedure)
+    g.page_has_forms = True  # its Referer must reach this site for CSRF over https
+    return (
+        render_template(
+            "patient/followup.html",
+            procedure=procedure,
+            block=procedure.record,  # the clinic's contact (patient/_clinic.html)
+            view=view,
+            form=form,
+            state=_state(view),
+            day_words=day_words,
+            tz=procedure.clinic.timezone,
+            safety_text=_safety(procedure),
+            PGIC_WORDS=PGIC_WORDS,
+        ),
+        status,
+    )
+
+
+def _state(view: FollowUpView) -> dict:
+    """What the page says about the check-ins: the one open today (and whether it was
+    made), and the next one due."""
+    open_now = view.open_now
+    made = {s.slot.months for s in view.slots if s.status == "made"}
+    upcoming = next(
+        (s.slot for s in view.slots if s.slot.months not in made and s.slot.due_on > view.on),
+        None,
+    )
+    if open_now is not None and open_now.months in made:
+        upcoming = next(
+            (s.slot for s in view.slots if s.slot.months not in made and s.slot.opens_on > view.on),
+            None,
+        )
+    return {
+        "open_now": open_now,
+        "done_now": open_now is not None and open_now.months in made,
+        "next": upcoming,
+        "made": sorted(made),
+    }
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The diary's service worker, served under /f/ so that it may keep the follow-up
+    page working offline."""
+    response = send_from_directory(str(current_app.static_folder), "sw.js", max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/<token>")
+def checkin_page(token: str):
+    procedure = open_procedure_or_410(token)
+    return _render(procedure, CheckinPatientForm(client_id=uuid.uuid4().hex))
+
+
+@bp.post("/<token>/checkins")
+def add_checkin(token: str):
+    """The form without JavaScript: the same check-in, stored once by its id."""
+    procedure = open_procedure_or_410(token)
+    form = CheckinPatientForm()
+    apart = procedure.scored_apart
+    if not form.validate_for(apart):
+        return _render(procedure, form, 400)
+    try:
+        created = record_checkin(procedure, form.as_input(apart))[1]
+    except InputRejected as rejected:
+        field = getattr(form, rejected.field, None)
+        if field is None or rejected.field == "made_at":
+            flash(_(rejected.message), "error")
+        else:
+            field.errors = [*field.errors, _(rejected.message)]
+        return _render(procedure, form, 400)
+    except DiaryClosed:
+        abort(410)
+    db.session.commit()
+    flash(_("Saved. Thank you.") if created else _("Already saved. Thank you."), "success")
+    return redirect(url_for("followup.checkin_page", token=token) + "#checkins")
+
+
+@bp.get("/<token>/reminders.ics")
+def reminders(token: str):
+    """One event per check-in still ahead, on its due day."""
+    from diary.reminders.calendar_file import checkin_reminders_ics
+
+    procedure = open_procedure_or_410(token)
+    zone = clinic_zone(procedure.clinic)
+    view = follow_up_view(procedure)
+    made = {s.slot.months for s in view.slots if s.status == "made"}
+    events = [
+        (slot.months, at_clock_time(slot.due_on, REMINDER_CLOCK, zone), slot.closes_on)
+        for slot in view.follow.schedule
+        if slot.months not in made
+    ]
+    body = checkin_reminders_ics(
+        events,
+        procedure.clinic.timezone,
+        followup_url(token),
+        uid_prefix=hashlib.sha256(token.encode()).hexdigest()[:16],
+        now=utcnow(),
+    )
+    return current_app.response_class(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": 'attachment; filename="follow-up-check-ins.ics"'},
+    )
