@@ -212,3 +212,91 @@ def test_archived_blocks_leave_the_worklist(api, world):
     block.archived_at = datetime.now(UTC)
     db.session.commit()
     assert rows(api.get("/worklist")) == []
+
+
+# --- with the follow-up records: ablations and check-ins ---------------------------------
+
+
+def ablation_ago(world, days: int, **values):
+    from diary.services.followup import AblationInput, create_ablation
+
+    ablation = create_ablation(
+        world.clinic,
+        world.patient,
+        AblationInput(
+            performed_at=datetime.now(UTC) - timedelta(days=days),
+            region="lumbar",
+            levels=["L4-L5", "L5-S1"],
+            side="right",
+            technique="conventional",
+            baseline_pain=8,
+            **values,
+        ),
+        by=world.clinician,
+    )
+    db.session.commit()
+    return ablation
+
+
+def transcribe(world, record, months: int, pain: int):
+    from diary.services.followup import CheckinInput, followed, record_checkin
+
+    due = followed(record).schedule()
+    slot = next(s for s in due if s.months == months)
+    record_checkin(
+        followed(record),
+        CheckinInput(pain=pain, made_on=slot.due_on, months=months, client_id=f"t-{months}"),
+        transcribed_by=world.clinician,
+    )
+    db.session.commit()
+
+
+def test_a_missed_check_in_of_a_therapeutic_block_is_overdue_until_made(api, world):
+    block = finished_block(world, days_ago=60)  # the 1-month window closed ~9 days ago
+    block.reviewed_at = datetime.now(UTC)
+    db.session.commit()
+    body = api.get("/worklist").get_json()
+    assert body["counts"]["overdue_checkins"] == 1
+    (item,) = body["items"]
+    assert (item["group"], item["subject"], item["subject_id"]) == (
+        "overdue_checkins",
+        "block",
+        block.id,
+    )
+    assert item["text"].startswith("1-month check-in due ")
+    transcribe(world, block, 1, 3)
+    assert api.get("/worklist").get_json()["counts"]["overdue_checkins"] == 0
+
+
+def test_an_ablation_two_years_old_asks_for_new_blocks_on_the_worklist(api, world):
+    world.block.archived_at = datetime.now(UTC)  # no diagnostic block: the ablation decides
+    ablation = ablation_ago(world, days=800)
+    steps = api.get(f"/patients/{world.patient.id}/next-steps").get_json()["series"]
+    assert [s["code"] for s in steps] == ["repeat_diagnostic_blocks"]
+    assert steps[0]["limit"]["kind"] == "diagnostic"
+    items = api.get("/worklist").get_json()["items"]
+    assert [(i["group"], i["subject_id"]) for i in items if i["group"] == "next_steps"] == [
+        ("next_steps", world.patient.id)
+    ]
+    assert ablation.id
+
+
+def test_an_ablation_followed_up_is_advice_to_follow_and_not_on_the_worklist(api, world):
+    world.block.archived_at = datetime.now(UTC)
+    ablation = ablation_ago(world, days=100)  # 1 and 3 months due; 6 months ahead
+    transcribe(world, ablation, 1, 2)
+    transcribe(world, ablation, 3, 3)
+    (step,) = api.get(f"/patients/{world.patient.id}/next-steps").get_json()["series"]
+    assert step["code"] == "follow_up" and "6-month check-in is due" in step["reason"]
+    assert step["limit"] is None
+    assert [i for i in api.get("/worklist").get_json()["items"] if i["group"] == "next_steps"] == []
+
+
+def test_relief_below_half_at_3_months_does_not_support_a_repeat_ablation(api, world):
+    world.block.archived_at = datetime.now(UTC)
+    ablation = ablation_ago(world, days=100)
+    transcribe(world, ablation, 1, 2)
+    transcribe(world, ablation, 3, 5)  # 37.5 %
+    (step,) = api.get(f"/patients/{world.patient.id}/next-steps").get_json()["series"]
+    assert step["code"] == "repeat_rfa_not_supported"
+    assert "below 50 % at 3 months (37.5 %)" in step["reason"]

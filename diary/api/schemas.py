@@ -647,9 +647,13 @@ class WorklistItem(Output):
     group: Literal[tuple(pathway.WorklistGroup)]  # type: ignore[valid-type]
     at: str = Field(
         description="when: the side effect's report or the diary's end (date-time with "
-        "offset), the next step's from-date (YYYY-MM-DD)"
+        "offset); the overdue check-in's window's last day or the next step's from-date "
+        "(YYYY-MM-DD)"
     )
-    subject: Literal["entry", "block", "checkin", "patient"]
+    subject: Literal["entry", "block", "ablation", "patient"] = Field(
+        description="what the row is about: an entry's side effects, a block's diary, the "
+        "ablation or therapeutic block whose check-in is overdue, a patient's next step"
+    )
     subject_id: int
     patient_id: int
     block_id: int | None

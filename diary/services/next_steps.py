@@ -1,8 +1,8 @@
 """The next step for each of a patient's series (pathway.md §4), read from the records.
 
 ``procedures_of`` is the one adapter from the records to ``diary.pathway``'s plain values:
-what the pathway reads of a patient (blocks with their entries; ablations and check-ins
-once the follow-up records exist) is decided there and nowhere else. The rules themselves
+what the pathway reads of a patient (blocks with their entries, ablations, the check-ins
+of both) is decided there and nowhere else. The rules themselves
 are ``diary.pathway.next_steps``'s; this module only reads, adapts and asks.
 """
 
@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm.attributes import set_committed_value
 
-from diary import pathway
+from diary import pathway, relief
 from diary.extensions import db
-from diary.models import Block, Clinic, DiaryEntry, utcnow
+from diary.models import Ablation, Block, Checkin, Clinic, DiaryEntry, utcnow
 from diary.services.analysis import block_facts, diary_points, in_series
+from diary.services.followup import block_scoring, plain_ablation, plain_checkins
 from diary.services.settings import analysis_settings, pathway_settings
 
 
@@ -33,18 +34,24 @@ class PatientProcedures:
     ablations: tuple[pathway.Ablation, ...] = field(default=())
 
 
-def pathway_block(block: Block) -> pathway.Block:
-    """A block record as the pathway reads it: one pain per entry (scored as one)."""
+def pathway_block(block: Block, checkins: Iterable[Checkin] = ()) -> pathway.Block:
+    """A block record as the pathway reads it, with its entries (a score per side where
+    the records hold one) and, a therapeutic block, its check-ins."""
     return pathway.Block(
         block_id=block.id,
         facts=block_facts(block),
         region=str(block.region),
         levels=tuple(block.levels),
         side=str(block.side),
+        scoring=block_scoring(block),
+        baseline_pain_left=getattr(block, "baseline_pain_left", None),
+        baseline_pain_right=getattr(block, "baseline_pain_right", None),
         entries=tuple(
             pathway.Entry(
                 recorded_at=point.recorded_at,
                 pain=point.pain,
+                pain_left=getattr(row, "pain_left", None),
+                pain_right=getattr(row, "pain_right", None),
                 submitted_at=point.submitted_at,
                 reported_relief_pct=point.reported_relief_pct,
                 entry_id=point.entry_id,
@@ -52,25 +59,44 @@ def pathway_block(block: Block) -> pathway.Block:
                 logged_late=point.logged_late,
                 transcribed=point.transcribed,
             )
-            for point in diary_points(block)
+            for row, point in zip(block.entries, diary_points(block), strict=True)
         ),
+        checkins=plain_checkins(checkins),
     )
 
 
-def procedures_of(blocks: Iterable[Block]) -> PatientProcedures:
-    """The adapter: records -> the pathway's values. Archived blocks are in no series and
-    count as no session (archiving takes a block out of the clinical reading)."""
+def procedures_of(
+    blocks: Iterable[Block],
+    ablations: Iterable[Ablation] = (),
+    checkins: Iterable[Checkin] = (),
+) -> PatientProcedures:
+    """The adapter: one patient's records -> the pathway's values (blocks with their
+    entries, ablations, each with its check-ins). Archived records are in no series and
+    count as no session (archiving takes a record out of the clinical reading)."""
+    of_block: dict[int, list[Checkin]] = defaultdict(list)
+    of_ablation: dict[int, list[Checkin]] = defaultdict(list)
+    for checkin in checkins:
+        if checkin.block_id is not None:
+            of_block[checkin.block_id].append(checkin)
+        if checkin.ablation_id is not None:
+            of_ablation[checkin.ablation_id].append(checkin)
     kept = sorted((b for b in blocks if in_series(b)), key=lambda b: b.performed_at)
-    return PatientProcedures(blocks=tuple(pathway_block(b) for b in kept))
+    done = sorted((a for a in ablations if a.archived_at is None), key=lambda a: a.performed_at)
+    return PatientProcedures(
+        blocks=tuple(pathway_block(b, of_block.get(b.id, ())) for b in kept),
+        ablations=tuple(plain_ablation(a, of_ablation.get(a.id, ())) for a in done),
+    )
 
 
 def patients_procedures(clinic_id: int, patient_ids: Sequence[int]) -> dict[int, PatientProcedures]:
-    """Each patient's procedures, read in two queries whatever their number (blocks, then
-    their entries; for none as for many, so a page's queries do not vary)."""
+    """Each patient's procedures, read in four queries whatever their number (blocks,
+    their entries, ablations, the check-ins of both; for none as for many, so a page's
+    queries do not vary)."""
+    ids = list(patient_ids)
     blocks = list(
         db.session.execute(
             select(Block)
-            .where(Block.clinic_id == clinic_id, Block.patient_id.in_(list(patient_ids)))
+            .where(Block.clinic_id == clinic_id, Block.patient_id.in_(ids))
             .order_by(Block.patient_id, Block.performed_at)
         ).scalars()
     )
@@ -85,10 +111,38 @@ def patients_procedures(clinic_id: int, patient_ids: Sequence[int]) -> dict[int,
         by_block[entry.block_id].append(entry)
     for block in blocks:
         set_committed_value(block, "entries", by_block.get(block.id, []))
-    by_patient: dict[int, list[Block]] = defaultdict(list)
+    ablations = list(
+        db.session.execute(
+            select(Ablation).where(Ablation.clinic_id == clinic_id, Ablation.patient_id.in_(ids))
+        ).scalars()
+    )
+    checkins = db.session.execute(
+        select(Checkin)
+        .where(
+            Checkin.clinic_id == clinic_id,
+            or_(
+                Checkin.block_id.in_([b.id for b in blocks if b.purpose == relief.THERAPEUTIC]),
+                Checkin.ablation_id.in_([a.id for a in ablations]),
+            ),
+        )
+        .order_by(Checkin.id)
+    ).scalars()
+    patient_of_block = {block.id: block.patient_id for block in blocks}
+    patient_of_ablation = {ablation.id: ablation.patient_id for ablation in ablations}
+    records: dict[int, tuple[list, list, list]] = {pid: ([], [], []) for pid in ids}
     for block in blocks:
-        by_patient[block.patient_id].append(block)
-    return {patient_id: procedures_of(by_patient.get(patient_id, [])) for patient_id in patient_ids}
+        records[block.patient_id][0].append(block)
+    for ablation in ablations:
+        records[ablation.patient_id][1].append(ablation)
+    for checkin in checkins:
+        owner = (
+            patient_of_block.get(checkin.block_id)
+            if checkin.block_id is not None
+            else patient_of_ablation.get(checkin.ablation_id or 0)
+        )
+        if owner is not None:
+            records[owner][2].append(checkin)
+    return {pid: procedures_of(*records[pid]) for pid in ids}
 
 
 def clinic_today(clinic: Clinic, now: datetime | None = None) -> date:

@@ -11,18 +11,31 @@ far as the page asked for needs (see ``next_step_rows``).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BindParameter, Select, bindparam, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    Date,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 
 from diary import pathway, relief, summaries
 from diary.agents import window_for
 from diary.extensions import db
-from diary.models import Block, Clinic, DiaryEntry, Patient, User, utcnow
-from diary.pathway import WorklistGroup, WorklistItem
+from diary.models import Ablation, Block, Checkin, Clinic, DiaryEntry, Patient, User, utcnow
+from diary.pathway import Technique, WorklistGroup, WorklistItem
 from diary.records.export import as_utc
 from diary.services.audit import record_audit
 from diary.services.next_steps import clinic_today, next_steps_of, patients_procedures
@@ -115,16 +128,110 @@ def _counts_query():
     return select(side_effects, unreviewed)
 
 
+def _open_followups(clinic_id: int, now: datetime):
+    """Every follow-up still running (its link open) with the check-ins made for it, in
+    one query: rows ("ablation"|"block", id, patient, performed_at, months, made_on), the
+    procedure's own row with no months, then one row per check-in made."""
+    ablation_open = and_(
+        Ablation.clinic_id == clinic_id,
+        Ablation.archived_at.is_(None),
+        Ablation.link_revoked_at.is_(None),
+        Ablation.link_expires_at > now,
+    )
+    block_open = and_(
+        Block.clinic_id == clinic_id,
+        Block.followup_token.is_not(None),
+        Block.archived_at.is_(None),
+        Block.followup_revoked_at.is_(None),
+        Block.followup_expires_at > now,
+    )
+    nothing_int = literal(None, Integer)
+    nothing_day = literal(None, Date)
+
+    def procedures(kind: str, table, where):
+        return select(
+            literal(kind), table.id, table.patient_id, table.performed_at, nothing_int, nothing_day
+        ).where(where)
+
+    def made(kind: str, table, link, where):
+        return (
+            select(
+                literal(kind),
+                table.id,
+                table.patient_id,
+                table.performed_at,
+                Checkin.months,
+                Checkin.made_on,
+            )
+            .join(Checkin, link == table.id)
+            .where(where)
+        )
+
+    return db.session.execute(
+        union_all(
+            procedures("ablation", Ablation, ablation_open),
+            procedures("block", Block, block_open),
+            made("ablation", Ablation, Checkin.ablation_id, ablation_open),
+            made("block", Block, Checkin.block_id, block_open),
+        )
+    ).all()
+
+
+def overdue_checkins(clinic: Clinic, now: datetime) -> list[WorklistRow]:
+    """Scheduled check-ins whose window has closed without one, of the follow-ups still
+    running (pathway.md §3's schedule, by the clinic's settings), newest first."""
+    zone = ZoneInfo(clinic.timezone)
+    settings = pathway_settings(clinic)
+    on = pathway.local_date(now, zone)
+    followed: dict[tuple[str, int], tuple[int, datetime]] = {}
+    made: dict[tuple[str, int], list[pathway.Checkin]] = defaultdict(list)
+    for kind, record_id, patient_id, performed_at, months, made_on in _open_followups(
+        clinic.id, now
+    ):
+        followed[(kind, record_id)] = (patient_id, performed_at)
+        if made_on is not None:
+            made[(kind, record_id)].append(pathway.Checkin(made_on=made_on, months=months))
+    items = []
+    for (kind, record_id), (patient_id, performed_at) in followed.items():
+        months = (
+            settings.rfa_checkin_months
+            if kind == "ablation"
+            else (settings.therapeutic_checkin_months)
+        )
+        schedule = pathway.checkin_schedule(performed_at, zone, months, settings)
+        done = {c.months for c in pathway.counted_checkins(made[(kind, record_id)], on)}
+        for slot in schedule:
+            if slot.months not in done and slot.closes_on < on:
+                items.append(
+                    WorklistItem(
+                        WorklistGroup.OVERDUE_CHECKINS,
+                        slot.closes_on,
+                        kind,
+                        record_id,
+                        patient_id,
+                        f"{slot.months}-month check-in due {slot.due_on.isoformat()}, "
+                        f"window closed {slot.closes_on.isoformat()}",
+                    )
+                )
+    ordered = pathway.order_worklist(items)
+    return [
+        WorklistRow(item, block_id=item.subject_id if item.subject == "block" else None)
+        for item in ordered
+    ]
+
+
 def counted_groups(clinic_id: int, now: datetime | None = None) -> dict[WorklistGroup, int]:
-    """The counts of the groups read by SQL, in one query (the navigation's)."""
+    """The counts of the first three groups, in two queries (the navigation's)."""
+    now = now or utcnow()
     side_effects, unreviewed = db.session.execute(
-        _counts_query(), {"clinic_id": clinic_id, "now": now or utcnow()}
+        _counts_query(), {"clinic_id": clinic_id, "now": now}
     ).one()
+    clinic = db.session.get(Clinic, clinic_id)  # the signed-in user's: already loaded
+    assert clinic is not None
     return {
         WorklistGroup.SIDE_EFFECTS: side_effects,
         WorklistGroup.UNREVIEWED_DIARIES: unreviewed,
-        # The follow-up's check-ins are not recorded yet: none can be overdue.
-        WorklistGroup.OVERDUE_CHECKINS: 0,
+        WorklistGroup.OVERDUE_CHECKINS: len(overdue_checkins(clinic, now)),
     }
 
 
@@ -196,6 +303,24 @@ def _diagnostic_patients(clinic_id: int, offset: int, limit: int) -> list[tuple[
             .limit(limit)
         ).all()
     ]
+
+
+def _ablation_versions(clinic_id: int) -> dict[int, tuple]:
+    """The clinic's patients with an ablation (in a series), each with a version of their
+    ablations and check-ins (a check-in bumps its procedure's change time)."""
+    latest, count = func.max(Ablation.changed_at), func.count(Ablation.id)
+    return {
+        patient_id: (changed, number)
+        for patient_id, changed, number in db.session.execute(
+            select(Ablation.patient_id, latest, count)
+            .where(
+                Ablation.clinic_id == clinic_id,
+                Ablation.archived_at.is_(None),
+                Ablation.technique != Technique.PULSED,
+            )
+            .group_by(Ablation.patient_id)
+        ).all()
+    }
 
 
 def _batch_facts(clinic: Clinic, patient_ids: list[int]) -> tuple[set[int], dict[int, tuple]]:
@@ -301,6 +426,28 @@ def next_step_rows(
     found: list[WorklistItem] = []
     steps: dict[int, pathway.NextStep] = {}  # by id() of the item
     zone = ZoneInfo(clinic.timezone)
+
+    def take(by_patient: dict[int, list[pathway.NextStep]], patient_ids) -> None:
+        for patient_id in patient_ids:
+            for step in by_patient.get(patient_id, ()):
+                if step.code in pathway.ACTION_CODES:
+                    item = WorklistItem(
+                        WorklistGroup.NEXT_STEPS,
+                        step.from_date or on,
+                        "patient",
+                        patient_id,
+                        patient_id,
+                        step.reason,
+                    )
+                    found.append(item)
+                    steps[id(item)] = step
+
+    # Patients with an ablation first, all of them: a repeat ablation or repeated blocks
+    # may be due from any day up to today, whenever their blocks were.
+    ablated = _ablation_versions(clinic.id)
+    _, block_versions = _batch_facts(clinic, list(ablated))
+    versions = {pid: (block_versions.get(pid), ablated[pid]) for pid in ablated}
+    take(_patients_next_steps(clinic, list(ablated), versions, on), ablated)
     scanned, size = 0, FIRST_BATCH
     while True:
         batch = _diagnostic_patients(clinic.id, scanned, size)
@@ -355,8 +502,7 @@ def worklist_page(clinic: Clinic, page: int, now: datetime | None = None) -> Wor
     readers = {
         WorklistGroup.SIDE_EFFECTS: lambda o, n: _side_effect_rows(clinic.id, o, n),
         WorklistGroup.UNREVIEWED_DIARIES: lambda o, n: _unreviewed_rows(clinic.id, now, o, n),
-        # Check-ins are not recorded yet: none is overdue.
-        WorklistGroup.OVERDUE_CHECKINS: lambda o, n: [],
+        WorklistGroup.OVERDUE_CHECKINS: lambda o, n: overdue_checkins(clinic, now)[o : o + n],
     }
     for group, read in readers.items():
         count = counts[group] or 0
