@@ -12,6 +12,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import Any
 
 from diary.relief import VERDICT_LABELS, Analysis, ReliefPoint, format_hours, format_pct
 
@@ -329,3 +330,138 @@ def render_follow_up_chart(
     metadata = {"Date": None} if fmt == "svg" else {"Software": None}
     fig.savefig(buffer, format=fmt, metadata=metadata)
     return buffer.getvalue()
+
+
+# --- a bilateral block scored left and right apart: both sides on the same axes --------
+
+
+@dataclass(frozen=True)
+class SideLine:
+    """One side's reading of a block scored apart, as the chart draws it."""
+
+    side: str  # "left" or "right"
+    analysis: Analysis
+    baseline_pain: int | None
+
+
+# Told apart by more than colour (none is used): the line's dashes, the marker's shape and
+# fill, the hatching of the relief span, the baseline's dashes.
+SIDE_STYLES: dict[str, dict[str, Any]] = {
+    "left": {"line": "-", "marker": "o", "face": "black", "hatch": "///", "baseline": "--"},
+    "right": {
+        "line": (0, (5, 3)),
+        "marker": "s",
+        "face": "white",
+        "hatch": "\\\\\\",
+        "baseline": ":",
+    },
+}
+
+
+def sides_title(lines: list[SideLine], awaiting: str | None = None) -> str:
+    """ "Left: positive · Right: negative", with a running diary's wait."""
+    verdicts = [VERDICT_LABELS.get(line.analysis.verdict, "").lower() for line in lines]
+    title = " · ".join(
+        f"{line.side.capitalize()}: {verdict}"
+        for line, verdict in zip(lines, verdicts, strict=True)
+    )
+    return title + (f" (provisional, {awaiting})" if awaiting else "")
+
+
+def sides_alt_text(lines: list[SideLine]) -> str:
+    """A text alternative stating what the chart of both sides shows."""
+    drawn = {"left": "solid line, round markers", "right": "dashed line, square markers"}
+    return " ".join(
+        f"{line.side.capitalize()} side ({drawn[line.side]}): "
+        + chart_alt_text(line.analysis, line.baseline_pain)
+        for line in lines
+    )
+
+
+def render_sides_chart(
+    lines: list[SideLine], fmt: str = "png", scale: int = 1, view: ChartView | None = None
+) -> bytes:
+    """Both sides' chart as PNG or SVG bytes (see render_chart)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown chart format {fmt!r}")
+    fig = _sides_figure(lines, view, BASE_DPI * scale)
+    buffer = io.BytesIO()
+    metadata = {"Date": None} if fmt == "svg" else {"Software": None}
+    fig.savefig(buffer, format=fmt, metadata=metadata)
+    return buffer.getvalue()
+
+
+
+
+def render_sides_print_png(lines: list[SideLine], view: ChartView | None = None) -> bytes:
+    """Both sides' chart for a PDF (see render_print_png)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    fig = _sides_figure(lines, view, PRINT_DPI)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    opaque = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
+    buffer = io.BytesIO()
+    opaque.convert("RGB").save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def _sides_figure(lines: list[SideLine], view, dpi: float):
+    fig = new_figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=dpi)
+    fig.subplots_adjust(left=0.1, right=0.95, top=0.87, bottom=0.36)
+    draw_sides_chart(fig.add_subplot(), lines, view)
+    return fig
+
+
+def draw_sides_chart(ax, lines: list[SideLine], view: ChartView | None = None) -> None:
+    """Draw each side's pain, baseline and relief span on one Axes, the legend naming
+    which is which."""
+    view = view or ChartView()
+    first = lines[0].analysis
+    high = first.expected_window_h[1]
+    every_point = [p for line in lines for p in line.analysis.relief]
+    x_end = max(max(chart_end_h(line.analysis) for line in lines), view.until_h or 0.0)
+    x_start = min(0.0, min((p.hours for p in every_point), default=0.0)) - 0.1
+    ax.axvspan(
+        0, high, facecolor="0.93", linewidth=0,
+        label=f"{first.agent_label}: relief expected within {high:g} h",
+    )  # fmt: skip
+    ax.axvline(
+        view.onset_limit_h, color="0.35", linewidth=1, linestyle=(0, (4, 2, 1, 2)),
+        label=f"onset limit, {format_hours(view.onset_limit_h)}",
+    )  # fmt: skip
+    for line in lines:
+        style, name, analysis = SIDE_STYLES[line.side], line.side.capitalize(), line.analysis
+        if analysis.response_start_h is not None:
+            end = analysis.response_end_h
+            if end == analysis.response_start_h:
+                end += 0.05
+            ax.axvspan(
+                analysis.response_start_h, end, facecolor="none", edgecolor="black",
+                hatch=style["hatch"], linewidth=0, alpha=0.6,
+                label=f"{name}: ≥{format_pct(analysis.threshold_pct)} relief "
+                f"({format_hours(analysis.response_duration_h)})",
+            )  # fmt: skip
+        if line.baseline_pain:
+            ax.axhline(
+                line.baseline_pain, color="0.2", linestyle=style["baseline"], linewidth=1.2,
+                label=f"{name} baseline {line.baseline_pain}/10",
+            )  # fmt: skip
+        points = analysis.relief
+        ax.plot(
+            [p.hours for p in points], [p.pain for p in points], color="black",
+            linestyle=style["line"], linewidth=1.2, marker=style["marker"], markersize=7,
+            markerfacecolor=style["face"], markeredgecolor="black", label=f"{name} side",
+        )  # fmt: skip
+    ax.set_xlim(x_start, x_end)
+    ax.set_ylim(-0.3, 10.3)
+    ax.set_yticks(range(0, 11, 2))
+    ax.set_xlabel("Hours since the block", fontsize=9)
+    ax.set_ylabel("Pain (0–10)", fontsize=9)
+    ax.grid(True, color="0.85", linewidth=0.6)
+    title = sides_title(lines, view.awaiting)
+    ax.set_title(
+        textwrap.fill(title, TITLE_CHARS), fontsize=10 if len(title) > 60 else 11, loc="left"
+    )
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=3, fontsize=8, frameon=False)

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from diary.extensions import Base, db
-from diary.pathway.values import Scoring, Technique
+from diary.pathway.values import Technique
 from diary.vocabulary import (
     Agent,
     EntrySource,
@@ -40,6 +40,7 @@ from diary.vocabulary import (
     Purpose,
     Region,
     Role,
+    Scoring,
     Sedation,
     Sequence,
     Side,
@@ -313,7 +314,15 @@ class Block(Model):
     volume_ml_per_level: Mapped[float] = mapped_column(Float)
     steroid: Mapped[bool] = mapped_column(Boolean, default=False)
     sedation: Mapped[Sedation] = mapped_column(stored_as_value(Sedation), default=Sedation.NONE)
-    baseline_pain: Mapped[int] = mapped_column(Integer)
+    # The one baseline; None when a bilateral block is scored left and right apart, which
+    # then has a baseline per side (docs/pathway-rules.md, "Left and right").
+    baseline_pain: Mapped[int | None] = mapped_column(Integer)
+    # "one" (one pain), or "sides" (a bilateral block scored left and right apart).
+    scoring: Mapped[Scoring] = mapped_column(
+        stored_as_value(Scoring, length=8), default=Scoring.ONE, server_default="one"
+    )
+    baseline_pain_left: Mapped[int | None] = mapped_column(Integer)
+    baseline_pain_right: Mapped[int | None] = mapped_column(Integer)
     activities: Mapped[list[str]] = mapped_column(JSON, default=list)
     diary_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_diary_token)
     link_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -343,6 +352,11 @@ class Block(Model):
     entries: Mapped[list[DiaryEntry]] = relationship(
         back_populates="block", order_by="DiaryEntry.recorded_at"
     )
+
+    @property
+    def scored_apart(self) -> bool:
+        """Scored left and right apart: a baseline and a score per side."""
+        return self.side == Side.BILATERAL and self.scoring == Scoring.SIDES
 
     def link_open(self, now: datetime) -> bool:
         return (
@@ -385,7 +399,10 @@ class DiaryEntry(Model):
     made_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The schedule slot this entry answers.
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    pain: Mapped[int] = mapped_column(Integer)
+    # The one score; None when the block is scored left and right apart.
+    pain: Mapped[int | None] = mapped_column(Integer)
+    pain_left: Mapped[int | None] = mapped_column(Integer)
+    pain_right: Mapped[int | None] = mapped_column(Integer)
     reported_relief_pct: Mapped[int | None] = mapped_column(Integer)
     activity: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
@@ -418,7 +435,9 @@ class EntryRevision(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("diary_entry.id"), index=True)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    pain: Mapped[int] = mapped_column(Integer)
+    pain: Mapped[int | None] = mapped_column(Integer)
+    pain_left: Mapped[int | None] = mapped_column(Integer)
+    pain_right: Mapped[int | None] = mapped_column(Integer)
     reported_relief_pct: Mapped[int | None] = mapped_column(Integer)
     activity: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)

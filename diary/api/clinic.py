@@ -117,7 +117,8 @@ def get_patient(patient_id: int):
 
 @api.get(
     "/patients/<int:patient_id>/series",
-    summary="The patient's blocks by region, side and levels, with the pair's concordance "
+    summary="The patient's series (region, side, levels; a bilateral block in both sides), "
+    "with the pair's concordance "
     "and the ablation criteria",
     answers={200: schemas.PatientSeries},
     problems=(404,),
@@ -126,11 +127,10 @@ def patient_series(patient_id: int):
     patient = clinic_patient_or_404(patient_id)
     series = []
     for blocks in analysis_service.patient_series(patient):
-        first = blocks[0]
         series.append(
             schemas.Series.model_validate(
                 analyse_series(blocks).to_dict()
-                | {"region": first.region, "side": first.side, "levels": list(first.levels)}
+                | {"region": blocks.region, "side": blocks.side, "levels": blocks.levels}
             )
         )
     record_audit("patient.view", by=current_user, target=patient)
@@ -242,9 +242,12 @@ def block_analysis(block_id: int):
     db.session.commit()
     now = utcnow()
     running = analysis_service.running(block, now)
+    state = {"provisional": running is not None, "awaiting": running and running.awaiting}
+    sides = analysis_service.side_analyses(block, now)
     return schemas.BlockAnalysis.model_validate(
         analyse_block(block, now).to_dict()
-        | {"provisional": running is not None, "awaiting": running and running.awaiting}
+        | state
+        | {"sides": {side: a.to_dict() | state for side, a in sides.items()} if sides else None}
     )
 
 
@@ -348,6 +351,7 @@ def block_fhir(block_id: int, query: schemas.FhirQuery):
         mrn_system=block.clinic.mrn_system,
         transaction=query.bundle == "transaction",
         provisional=awaited_for(block) is not None,
+        sides=analysis_service.side_analyses(block),
     )
     record_audit("export.fhir", by=current_user, target=block, detail={"rows": len(block.entries)})
     db.session.commit()

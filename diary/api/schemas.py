@@ -28,7 +28,7 @@ from pydantic import (
 
 from diary import anatomy, pathway, relief
 from diary.agents import CONCENTRATIONS, OTHER
-from diary.pathway.values import Scoring, Technique
+from diary.pathway.values import Technique
 from diary.services.settings import SETTING_LIMITS, THRESHOLDS, WINDOW_HOURS
 from diary.vocabulary import (
     PLAUSIBLE_YEARS,
@@ -37,6 +37,7 @@ from diary.vocabulary import (
     Language,
     Purpose,
     Region,
+    Scoring,
     Sedation,
     Sequence,
     Side,
@@ -179,8 +180,25 @@ class BlockFields(Input):
     volume_ml_per_level: float = Field(ge=0.1, le=5)
     steroid: bool = False
     sedation: Sedation = Sedation.NONE
-    baseline_pain: int = Field(ge=0, le=10)
+    baseline_pain: int | None = Field(
+        None,
+        ge=0,
+        le=10,
+        description="Pain 0-10 before the block; for a block scored as one (required then)",
+    )
     activities: list[Text] = Field(default_factory=list, max_length=20)
+    scoring: Scoring | None = Field(
+        None,
+        description="How a bilateral block is scored: sides (left and right apart, each with "
+        "its baseline and its own verdict) or one (one pain). Left out: sides for a bilateral "
+        "block given baseline_pain_left and baseline_pain_right or no baseline_pain, else one",
+    )
+    baseline_pain_left: int | None = Field(
+        None, ge=0, le=10, description="Left side's pain 0-10 before the block (scored apart)"
+    )
+    baseline_pain_right: int | None = Field(
+        None, ge=0, le=10, description="Right side's pain 0-10 before the block (scored apart)"
+    )
 
 
 class BlockInput(BlockFields):
@@ -195,9 +213,16 @@ BlockChanges = changes_of(BlockFields, "BlockChanges")
 CLIENT_ID = r"^[A-Za-z0-9_-]{8,64}$"
 
 
+SIDE_SCORE = "Pain 0-10 on the {side} side, when the block is scored left and right apart"
+
+
 class EntryCorrection(Input):
     recorded_at: InputMoment | None = None
-    pain: int = Field(ge=0, le=10)
+    pain: int | None = Field(
+        None, ge=0, le=10, description="Pain 0-10 (a block scored as one: required)"
+    )
+    pain_left: int | None = Field(None, ge=0, le=10, description=SIDE_SCORE.format(side="left"))
+    pain_right: int | None = Field(None, ge=0, le=10, description=SIDE_SCORE.format(side="right"))
     relief_pct: int | None = Field(None, ge=0, le=100)
     activity: Text | None = None
     note: Annotated[str, typed(1000)] | None = None
@@ -209,6 +234,8 @@ class EntryChanges(Input):
 
     recorded_at: InputMoment = unchanged()
     pain: int = unchanged(ge=0, le=10)
+    pain_left: int = unchanged(ge=0, le=10)
+    pain_right: int = unchanged(ge=0, le=10)
     relief_pct: int | None = Field(None, ge=0, le=100)
     activity: Text | None = None
     note: Annotated[str, typed(1000)] | None = None
@@ -375,7 +402,10 @@ class Block(Output):
     volume_ml_per_level: float
     steroid: bool
     sedation: Sedation
-    baseline_pain: int
+    baseline_pain: int | None = Field(description="Null when scored left and right apart")
+    scoring: Scoring
+    baseline_pain_left: int | None
+    baseline_pain_right: int | None
     activities: list[str]
     diary_token: str
     diary_url: str
@@ -395,8 +425,12 @@ class Entry(Output):
     made_at: Moment | None
     due_at: Moment | None
     hours_since_block: Hours
-    pain: int
+    pain: int | None = Field(description="Null when the block is scored left and right apart")
+    pain_left: int | None
+    pain_right: int | None
     relief_pct: Percent | None
+    relief_pct_left: Percent | None
+    relief_pct_right: Percent | None
     reported_relief_pct: int | None
     activity: str | None
     note: str | None
@@ -493,11 +527,29 @@ DIARY_AWAITS = Field(
 )
 
 
-class BlockAnalysis(Analysis):
-    """A block's reading, and whether its diary is still running."""
+class SideAnalysis(Analysis):
+    """One side's reading of a block scored left and right apart."""
 
     provisional: bool = DIARY_RUNNING
     awaiting: str | None = DIARY_AWAITS
+
+
+class SideAnalyses(Output):
+    left: SideAnalysis
+    right: SideAnalysis
+
+
+class BlockAnalysis(Analysis):
+    """A block's reading, and whether its diary is still running. A bilateral block
+    scored left and right apart is read per side (``sides``); its one reading is then
+    indeterminate and says so."""
+
+    provisional: bool = DIARY_RUNNING
+    awaiting: str | None = DIARY_AWAITS
+    sides: SideAnalyses | None = Field(
+        None,
+        description="Each side's reading when the block is scored left and right apart, else null",
+    )
 
 
 PROVISIONAL = Field(
@@ -534,7 +586,10 @@ class Series(Output):
     diary, ``awaiting`` naming every diary it waits for."""
 
     region: Region
-    side: Side
+    side: Literal["left", "right"] = Field(
+        description="Series are per side: a bilateral block is in the left and the right "
+        "series, read by that side's scores when scored apart"
+    )
     levels: list[str]
     pair_status: Literal["concordant", "discordant", "confirmed", "not_confirmed", "single"] | None
     pair_reason: str

@@ -76,6 +76,8 @@ def dashboard():
         archived=archived,
         side_effects=blocks_with_side_effects([b.id for b in blocks]),
         search_form=SearchForm(q=search, archived="1" if archived else ""),
+        # Each side's summary of a block scored left and right apart.
+        sides={b.id: found for b in blocks if (found := summaries.side_summaries(b))},
     )
     db.session.commit()  # the summaries brought up to date (after rendering: it expires all)
     return page_html
@@ -256,7 +258,14 @@ def new_block(patient_id: int):
     tz = current_user.clinic.timezone
     form = BlockForm()
     if form.validate_on_submit() and form.time_confirmed(tz):
-        block = create_block(current_user.clinic, patient, form.block_input(tz), by=current_user)
+        try:
+            block = create_block(
+                current_user.clinic, patient, form.block_input(tz), by=current_user
+            )
+        except InputRejected as rejected:
+            field = getattr(form, rejected.field, form.levels)
+            field.errors = [*field.errors, rejected.message]
+            return render_template("clinic/block_form.html", form=form, patient=patient, tz=tz), 400
         db.session.commit()
         if block.link_open(utcnow()):
             flash("Block saved. Give the patient the diary link below.", "success")

@@ -18,7 +18,7 @@ from diary.forms import clinic_time_to_utc
 from diary.models import Block, Patient, User, utcnow
 from diary.records import export, export_queries, fhir, research
 from diary.schedule import RUNNING, DiarySchedule
-from diary.services.analysis import analyse_block, analysed_series
+from diary.services.analysis import analyse_block, analysed_series, side_analyses
 from diary.services.audit import record_audit
 from diary.services.blocks import agent_label
 from diary.services.dashboard import BlockFilter
@@ -226,6 +226,7 @@ def fhir_file(chosen: BlockFilter, user: User, detail: dict, transaction: bool) 
                     records=records,
                     mrn_system=mrn_system,
                     provisional=block_is_provisional(block, schedule, now),
+                    sides=side_analyses(block),
                 )
 
     def body() -> Iterator[str]:

@@ -23,7 +23,7 @@ from diary.models import Block, Clinic, DiaryEntry, EntryRevision, Patient, utcn
 from diary.schedule import DiarySchedule, diary_status
 from diary.services.dashboard import BlockFilter
 from diary.services.settings import analysis_settings, diary_schedule
-from diary.summaries import settings_digest, stored_summary, summarise
+from diary.summaries import settings_digest, stored_summary, stored_summary_of, stored_value
 
 # What an export reads of a block: its columns (no model built) and its patient's name.
 EXPORT_BLOCK_COLUMNS = (
@@ -47,6 +47,9 @@ EXPORT_BLOCK_COLUMNS = (
     Block.link_expires_at,
     Block.link_revoked_at,
     Block.archived_at,
+    Block.scoring,
+    Block.baseline_pain_left,
+    Block.baseline_pain_right,
 )
 
 
@@ -55,7 +58,18 @@ def row_type(name: str, fields: list[str]) -> Any:
     return namedtuple(name, fields)  # noqa: PYI024
 
 
-ExportBlock = row_type("ExportBlock", [c.key for c in EXPORT_BLOCK_COLUMNS] + ["patient"])
+_ExportBlockRow: Any = row_type(
+    "ExportBlockRow", [c.key for c in EXPORT_BLOCK_COLUMNS] + ["patient"]
+)
+
+
+class ExportBlock(_ExportBlockRow):
+    __slots__ = ()
+
+    # Read as the model reads it: a bilateral block scored left and right apart.
+    scored_apart = Block.scored_apart
+
+
 ExportPatient = namedtuple("ExportPatient", ["display_name", "mrn", "birth_year"])
 
 
@@ -103,9 +117,11 @@ def clinic_export(clinic: Clinic, chosen: BlockFilter, with_entries: bool, chunk
             entries = _entry_rows_by_block(wanted)
             for block in blocks:
                 rows = entries.get(block.id, [])
-                summary = summaries[block.id] or summarise(
-                    block, settings, map(EntryRow._make, rows)
-                )
+                if summaries[block.id] is None:
+                    # Analysed here, each side's too (the rows then carry them).
+                    value = stored_value(block, settings, map(EntryRow._make, rows))
+                    block = block._replace(summary=value)
+                summary = summaries[block.id] or stored_summary_of(block.summary)
                 if chosen.verdict and summary.verdict != chosen.verdict:
                     continue
                 status = export_status(block, schedule, summary.entry_count, now)
@@ -147,6 +163,8 @@ EXPORT_ENTRY_COLUMNS = (
     DiaryEntry.source,
     utc_text(DiaryEntry.due_at).label("due_at"),
     utc_text(DiaryEntry.made_at).label("made_at"),
+    DiaryEntry.pain_left,
+    DiaryEntry.pain_right,
 )
 # The same tuple with names, for the analysis of a block whose stored summary is stale.
 EntryRow = row_type("EntryRow", [column.key for column in EXPORT_ENTRY_COLUMNS])

@@ -22,6 +22,7 @@ from diary.records.export import (
     pct_cell,
     plain_cell,
     printable,
+    side_summaries_of,
     text_cell,
 )
 from diary.relief import (
@@ -136,14 +137,73 @@ BLOCK_VARIABLES = (
 )
 
 
+SIDES = ("left", "right")
+# Left and right (docs/pathway-rules.md): after the columns above, empty for a block
+# scored as one (whose columns above keep their meaning).
+SIDE_VARIABLES = (
+    _dropdown("scoring", "Scored as one, or left and right apart (sides)", ("one", "sides")),
+    *(
+        variable
+        for side in SIDES
+        for variable in (
+            Variable(
+                f"baseline_pain_{side}",
+                "text",
+                f"Baseline pain, {side} side (0-10)",
+                "integer",
+                "integer",
+                "0",
+                "10",
+            ),
+            _dropdown(f"verdict_{side}", f"Verdict, {side} side", VERDICTS, required=False),
+            Variable(
+                f"peak_relief_pct_{side}",
+                "text",
+                f"Peak relief, {side} side (%)",
+                "number",
+                "number",
+                "",
+                "100",
+            ),
+            Variable(
+                f"response_duration_h_{side}",
+                "text",
+                f"Response duration, {side} side (h)",
+                "number",
+                "number",
+                "0",
+            ),
+            _dropdown(
+                f"duration_class_{side}",
+                f"Duration vs agent, {side} side",
+                DURATION_CLASSES,
+                required=False,
+            ),
+        )
+    ),
+)
+
+
+def _slot_label(minutes: int) -> str:
+    return f"Pain at {minutes} min" if minutes < 60 else f"Pain at {minutes / 60:g} h"
+
+
 def block_variables(slots: list[int]) -> list[Variable]:
-    """The block's variables, then a pain score per scheduled time in ``slots``."""
+    """The block's variables, then a pain score per scheduled time in ``slots``, then
+    each side's (a block scored apart): its figures and a score per time per side."""
     variables = list(BLOCK_VARIABLES)
     for minutes in slots:
-        label = f"Pain at {minutes} min" if minutes < 60 else f"Pain at {minutes / 60:g} h"
         variables.append(
-            Variable(slot_name(minutes), "text", label, "integer", "integer", "0", "10")
+            Variable(
+                slot_name(minutes), "text", _slot_label(minutes), "integer", "integer", "0", "10"
+            )
         )
+    variables += SIDE_VARIABLES
+    for side in SIDES:
+        for minutes in slots:
+            label = f"{_slot_label(minutes)}, {side} side"
+            name = f"{slot_name(minutes)}_{side}"
+            variables.append(Variable(name, "text", label, "integer", "integer", "0", "10"))
     return variables
 
 
@@ -194,10 +254,14 @@ def wide_line(
     slots: list[int],
     status: str,
     redcap: bool = False,
+    sides: dict[str, BlockSummary] | None = None,
 ) -> str:
     """One row per block: its facts, verdict and diary status, then the pain answering
     each scheduled time in ``slots`` (the one submitted last where two answer it); empty
-    where none did. ``redcap``: the import file's row (see the module's docstring)."""
+    where none did; then each side's figures and scores when the block is scored apart
+    (``sides``: each side's summary, else read from its summary column). ``redcap``: the
+    import file's row (see the module's docstring)."""
+    sides = sides or side_summaries_of(block)
     by_slot: dict[int, tuple] = {}
     for entry in entries:
         due_at, submitted_at = entry[10], entry[3]
@@ -239,6 +303,23 @@ def wide_line(
         number_cell(summary.entry_count),
     ]
     cells += [number_cell(by_slot[m][4]) if m in by_slot else "" for m in slots]
+    cells.append(str(block.scoring))
+    for side in SIDES:
+        summary_of_side = sides[side] if sides else None
+        baseline = getattr(block, f"baseline_pain_{side}")
+        cells += (
+            [
+                number_cell(baseline),
+                summary_of_side.verdict,
+                pct_cell(summary_of_side.peak_relief_pct),
+                hours_cell(summary_of_side.response_duration_h),
+                summary_of_side.duration_class or "",
+            ]
+            if summary_of_side
+            else [number_cell(baseline), "", "", "", ""]
+        )
+    for index in (12, 13):  # each entry's left, then right score
+        cells += [number_cell(by_slot[m][index]) if m in by_slot else "" for m in slots]
     if redcap:
         cells.append("0" if running else "2")
     return csv_line(cells)
@@ -293,7 +374,7 @@ SERIES_FIELDS: dict[str, tuple[str, str]] = {
     "patient": ("string", "display name or initials"),
     "mrn": ("string", "medical record number, if given"),
     "region": ("string", "cervical, thoracic or lumbar"),
-    "side": ("string", "left, right or bilateral"),
+    "side": ("string", "left or right: a bilateral block is in both sides' series"),
     "levels": ("string", "facet joint levels, space-separated"),
     "block_ids": ("string", "the series' blocks (archived ones are in none), space-separated"),
     "compared_block_ids": ("string", "the two most recent diagnostic blocks, space-separated"),
@@ -332,7 +413,7 @@ def series_schema() -> dict:
         if name == "region":
             field["constraints"]["enum"] = [r.value for r in Region]
         if name == "side":
-            field["constraints"]["enum"] = [s.value for s in Side]
+            field["constraints"]["enum"] = ["left", "right"]
         if name == "pair_status":
             field["constraints"] = {"enum": PAIR_STATUSES}
         fields.append(field)
@@ -346,8 +427,11 @@ def _flag(value: bool) -> str:
 
 
 def series_line(patient, blocks, result) -> str:
-    """One series of a patient (same region, side and levels) and what it shows."""
+    """One series of a patient (same region, side and levels) and what it shows. Series
+    are per side: a bilateral block is in the left and the right series (``blocks`` a
+    services.analysis.SeriesBlocks, which names its side)."""
     first = blocks[0]
+    side = getattr(blocks, "side", first.side)
     lcd, consensus = result.ablation_criteria["lcd"], result.ablation_criteria["consensus_2020"]
     return csv_line(
         [
@@ -355,7 +439,7 @@ def series_line(patient, blocks, result) -> str:
             text_cell(patient.display_name),
             text_cell(patient.mrn),
             first.region,
-            first.side,
+            side,
             " ".join(first.levels),
             " ".join(str(block.id) for block in blocks),
             " ".join(str(block_id) for block_id in result.compared_block_ids),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -20,8 +20,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from diary import pathway, relief
 from diary.extensions import db
 from diary.models import Ablation, Block, Checkin, Clinic, DiaryEntry, utcnow
-from diary.services.analysis import block_facts, diary_points, in_series
-from diary.services.followup import block_scoring, plain_ablation, plain_checkins
+from diary.services.analysis import in_series
+from diary.services.analysis import pathway_block as read_block
+from diary.services.followup import plain_ablation, plain_checkins
 from diary.services.settings import analysis_settings, pathway_settings
 
 
@@ -35,34 +36,9 @@ class PatientProcedures:
 
 
 def pathway_block(block: Block, checkins: Iterable[Checkin] = ()) -> pathway.Block:
-    """A block record as the pathway reads it, with its entries (a score per side where
-    the records hold one) and, a therapeutic block, its check-ins."""
-    return pathway.Block(
-        block_id=block.id,
-        facts=block_facts(block),
-        region=str(block.region),
-        levels=tuple(block.levels),
-        side=str(block.side),
-        scoring=block_scoring(block),
-        baseline_pain_left=getattr(block, "baseline_pain_left", None),
-        baseline_pain_right=getattr(block, "baseline_pain_right", None),
-        entries=tuple(
-            pathway.Entry(
-                recorded_at=point.recorded_at,
-                pain=point.pain,
-                pain_left=getattr(row, "pain_left", None),
-                pain_right=getattr(row, "pain_right", None),
-                submitted_at=point.submitted_at,
-                reported_relief_pct=point.reported_relief_pct,
-                entry_id=point.entry_id,
-                edited=point.edited,
-                logged_late=point.logged_late,
-                transcribed=point.transcribed,
-            )
-            for row, point in zip(block.entries, diary_points(block), strict=True)
-        ),
-        checkins=plain_checkins(checkins),
-    )
+    """A block record as the pathway reads it (``analysis.pathway_block``: its entries,
+    a score per side when scored apart) with, a therapeutic block, its check-ins."""
+    return replace(read_block(block), checkins=plain_checkins(checkins))
 
 
 def procedures_of(

@@ -305,6 +305,13 @@ def _diagnostic_patients(clinic_id: int, offset: int, limit: int) -> list[tuple[
     ]
 
 
+def _held_50_hours(stored: dict) -> list[float]:
+    """How long relief held at 50 % by a stored summary: its one reading's and, a block
+    scored apart, each side's."""
+    readings = [stored, *(stored.get("sides") or {}).values()]
+    return [r["held_50"]["duration_h"] for r in readings if r.get("held_50")]
+
+
 def _ablation_versions(clinic_id: int) -> dict[int, tuple]:
     """The clinic's patients with an ablation (in a series), each with a version of their
     ablations and check-ins (a check-in bumps its procedure's change time)."""
@@ -336,8 +343,9 @@ def _batch_facts(clinic: Clinic, patient_ids: list[int]) -> tuple[set[int], dict
     settings = analysis_settings(clinic)
     digest = summaries.settings_digest(settings)
 
-    def held_long_enough(hours: float | None, agent: str) -> bool:
-        return hours is not None and hours >= window_for(agent, settings.agent_windows).minimum_h
+    def held_long_enough(hours: list[float], agent: str) -> bool:
+        shortest = window_for(agent, settings.agent_windows).minimum_h
+        return any(held >= shortest for held in hours)
 
     rows = db.session.execute(
         select(
@@ -361,16 +369,15 @@ def _batch_facts(clinic: Clinic, patient_ids: list[int]) -> tuple[set[int], dict
         if purpose != relief.DIAGNOSTIC:
             continue
         if summary is not None and key == f"{as_utc(changed_at).isoformat()}|{digest}":
-            held = summary.get("held_50")
-            if held_long_enough(held["duration_h"] if held else None, agent):
+            if held_long_enough(_held_50_hours(summary), agent):
                 found.add(patient_id)
         else:
             stale.append(block_id)
     if stale:
         blocks = list(db.session.execute(select(Block).where(Block.id.in_(stale))).scalars())
-        for block, summary in zip(blocks, summaries.block_summaries(blocks), strict=True):
-            held = summary.held_50
-            if held_long_enough(held.duration_h if held else None, block.agent):
+        summaries.block_summaries(blocks)  # stored on each block
+        for block in blocks:
+            if held_long_enough(_held_50_hours(block.summary or {}), block.agent):
                 found.add(block.patient_id)
     versions = {patient_id: (max(times), len(times)) for patient_id, times in changes.items()}
     return found, versions

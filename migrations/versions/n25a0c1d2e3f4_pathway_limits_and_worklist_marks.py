@@ -1,7 +1,7 @@
 """pathway limits as clinic settings; side effects acknowledged and diaries reviewed
 
 Revision ID: n25a0c1d2e3f4
-Revises: f25a1b2c3d4e
+Revises: q24a1b2c3d4e
 Create Date: 2026-12-04 20:10:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'n25a0c1d2e3f4'
-down_revision = 'f25a1b2c3d4e'
+down_revision = 'q24a1b2c3d4e'
 branch_labels = None
 depends_on = None
 
