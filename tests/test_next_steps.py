@@ -220,3 +220,60 @@ def test_the_settings_page_shows_and_saves_the_limits_and_the_switch(client, wor
     assert clinic.stale_rfa_rule is False
     refused = client.post("/settings", data=SETTINGS_FORM | {"rfa_sessions_limit": "-1"})
     assert refused.status_code == 400 and "Between 0 and 12." in refused.get_data(as_text=True)
+
+
+def test_per_side_series_of_pathway_md_left_eligible_right_not(api, world):
+    """pathway.md's "per-side series": a left block positive (lidocaine), a bilateral block
+    scored apart 15 days later, left positive (bupivacaine, 4 h), right negative."""
+    from diary.services.entries import EntryInput, record_entry
+
+    first = make_block(
+        world.clinic,
+        world.patient,
+        world.clinician,
+        side="left",
+        levels=["L4-L5"],
+        performed_at=datetime.now(UTC) - timedelta(days=20),
+    )
+    add_entries(first, {0.25: 1, 0.5: 0, 1: 1, 2: 1, 3: 6})
+    second = make_block(
+        world.clinic,
+        world.patient,
+        world.clinician,
+        side="bilateral",
+        levels=["L4-L5"],
+        agent="bupivacaine",
+        concentration="0.5",
+        scoring="sides",
+        baseline_pain=None,
+        baseline_pain_left=8,
+        baseline_pain_right=8,
+        performed_at=first.performed_at + timedelta(days=15),
+    )
+    for hours, left, right in (
+        (0.25, 1, 7),
+        (0.5, 1, 7),
+        (1, 1, 8),
+        (2, 0, 8),
+        (4, 1, 8),
+        (5, 6, 8),
+    ):
+        at = second.performed_at + timedelta(hours=hours)
+        record_entry(
+            second,
+            EntryInput(pain=None, pain_left=left, pain_right=right, recorded_at=at,
+                       client_id=f"b-{hours}"),
+            now=at,
+        )  # fmt: skip
+    world.block.archived_at = datetime.now(UTC)
+    db.session.commit()
+    steps = api.get(f"/patients/{world.patient.id}/next-steps").get_json()["series"]
+    by_side = {(s["side"], tuple(s["levels"])): s["code"] for s in steps}
+    assert by_side == {
+        ("left", ("L4-L5",)): "rfa_eligible_lcd",
+        ("right", ("L4-L5",)): "not_supported",
+    }
+    worklist = api.get("/worklist").get_json()["items"]
+    assert [
+        (i["next_step"]["side"], i["next_step"]["code"]) for i in worklist if i["next_step"]
+    ] == [("left", "rfa_eligible_lcd")]
