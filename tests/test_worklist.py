@@ -13,7 +13,7 @@ from diary.models import AuditEvent, Block, DiaryEntry
 from diary.services import worklist as worklist_service
 from diary.services.entries import EntryInput, record_entry
 from diary.services.tokens import create_api_token
-from tests.conftest import add_entries, make_block
+from tests.conftest import PASSWORD, add_entries, make_block
 from tests.test_api import Api, assert_problem
 
 
@@ -251,7 +251,7 @@ def transcribe(world, record, months: int, pain: int):
     db.session.commit()
 
 
-def test_a_missed_check_in_of_a_therapeutic_block_is_overdue_until_made(api, world):
+def test_a_missed_check_in_of_a_therapeutic_block_is_overdue_until_made(api, client, world):
     block = finished_block(world, days_ago=60)  # the 1-month window closed ~9 days ago
     block.reviewed_at = datetime.now(UTC)
     db.session.commit()
@@ -264,6 +264,10 @@ def test_a_missed_check_in_of_a_therapeutic_block_is_overdue_until_made(api, wor
         block.id,
     )
     assert item["text"].startswith("1-month check-in due ")
+    client.post("/login", data={"email": "doc@a.example", "password": PASSWORD})
+    page = client.get("/worklist").get_data(as_text=True)
+    assert "Check-ins overdue" in page and f'href="/blocks/{block.id}"' in page
+    assert "nav-count-overdue_checkins" in page
     transcribe(world, block, 1, 3)
     assert api.get("/worklist").get_json()["counts"]["overdue_checkins"] == 0
 
