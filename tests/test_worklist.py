@@ -304,3 +304,12 @@ def test_relief_below_half_at_3_months_does_not_support_a_repeat_ablation(api, w
     (step,) = api.get(f"/patients/{world.patient.id}/next-steps").get_json()["series"]
     assert step["code"] == "repeat_rfa_not_supported"
     assert "below 50 % at 3 months (37.5 %)" in step["reason"]
+
+
+def test_a_patient_with_an_ablation_and_new_blocks_is_listed_once_per_series(api, world):
+    ablation_ago(world, days=800)
+    add_entries(world.block, {0.25: 1, 0.5: 0, 1: 1, 2: 1, 2.5: 5})  # a new round of blocks
+    db.session.commit()
+    steps = [i["next_step"] for i in api.get("/worklist").get_json()["items"] if i["next_step"]]
+    assert [(s["side"], s["code"]) for s in steps] == [("right", "second_block_due")]
+    assert "since the ablation of" in steps[0]["notes"][0]

@@ -285,20 +285,19 @@ def _unreviewed_rows(clinic_id: int, now: datetime, offset: int, limit: int):
 # --- the next steps ---------------------------------------------------------------------
 
 
-def _diagnostic_patients(clinic_id: int, offset: int, limit: int) -> list[tuple[int, datetime]]:
-    """Patients with a diagnostic block in a series, by their latest one, newest first."""
-    latest = func.max(Block.performed_at)
+def _diagnostic_blocks(clinic_id: int, offset: int, limit: int) -> list[tuple[int, datetime]]:
+    """The clinic's diagnostic blocks in a series, newest first, as (patient, time): read
+    off the clinic's date index, a batch at a time."""
     return [
         (patient_id, at)
         for patient_id, at in db.session.execute(
-            select(Block.patient_id, latest)
+            select(Block.patient_id, Block.performed_at)
             .where(
                 Block.clinic_id == clinic_id,
                 Block.archived_at.is_(None),
                 Block.purpose == relief.DIAGNOSTIC,
             )
-            .group_by(Block.patient_id)
-            .order_by(latest.desc(), Block.patient_id.desc())
+            .order_by(Block.performed_at.desc(), Block.id.desc())
             .offset(offset)
             .limit(limit)
         ).all()
@@ -455,36 +454,26 @@ def next_step_rows(
     _, block_versions = _batch_facts(clinic, list(ablated))
     versions = {pid: (block_versions.get(pid), ablated[pid]) for pid in ablated}
     take(_patients_next_steps(clinic, list(ablated), versions, on), ablated)
+    # Then the others, by their latest diagnostic block, newest first, a batch at a time.
+    seen = set(ablated)
     scanned, size = 0, FIRST_BATCH
     while True:
-        batch = _diagnostic_patients(clinic.id, scanned, size)
-        if not batch:
+        newest = _diagnostic_blocks(clinic.id, scanned, size)
+        if not newest:
             break
-        bound = pathway.local_date(batch[0][1], zone) + timedelta(days=15)
+        bound = pathway.local_date(newest[0][1], zone) + timedelta(days=15)
         if sum(1 for item in found if _day(item.at) >= bound) >= need:
             break
-        scanned += len(batch)
-        candidates, versions = _batch_facts(clinic, [patient_id for patient_id, _ in batch])
-        by_patient = _patients_next_steps(
-            clinic,
-            [patient_id for patient_id, _ in batch if patient_id in candidates],
-            versions,
-            on,
-        )
-        for patient_id, _ in batch:
-            for step in by_patient.get(patient_id, ()):
-                if step.code in pathway.ACTION_CODES:
-                    item = WorklistItem(
-                        WorklistGroup.NEXT_STEPS,
-                        step.from_date or on,
-                        "patient",
-                        patient_id,
-                        patient_id,
-                        step.reason,
-                    )
-                    found.append(item)
-                    steps[id(item)] = step
-        if len(batch) < size:
+        scanned += len(newest)
+        batch = []
+        for patient_id, _ in newest:  # a patient's latest block comes first
+            if patient_id not in seen:
+                seen.add(patient_id)
+                batch.append(patient_id)
+        candidates, versions = _batch_facts(clinic, batch)
+        chosen = [patient_id for patient_id in batch if patient_id in candidates]
+        take(_patients_next_steps(clinic, chosen, versions, on), chosen)
+        if len(newest) < size:
             break
         size = min(2 * size, NEXT_STEP_BATCH)
     ordered = pathway.order_worklist(found)
@@ -526,7 +515,7 @@ def worklist_page(clinic: Clinic, page: int, now: datetime | None = None) -> Wor
     else:
         # A full page of the first groups: more follow if they do, or if any patient may
         # have a next step (found on the later pages).
-        has_next = group_start > end or bool(_diagnostic_patients(clinic.id, 0, 1))
+        has_next = group_start > end or bool(_diagnostic_blocks(clinic.id, 0, 1))
     return WorklistPage(rows, counts, page, has_next, patient_names(rows))
 
 
