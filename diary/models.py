@@ -297,6 +297,15 @@ class Block(Model):
             sqlite_where=text("reviewed_at IS NULL AND archived_at IS NULL"),
             postgresql_where=text("reviewed_at IS NULL AND archived_at IS NULL"),
         ),
+        # The worklist's overdue check-ins: therapeutic blocks followed up, read on every
+        # clinic page (the navigation's count) without walking the clinic's other blocks.
+        Index(
+            "ix_block_followed",
+            "clinic_id",
+            "followup_expires_at",
+            sqlite_where=text("followup_token IS NOT NULL AND archived_at IS NULL"),
+            postgresql_where=text("followup_token IS NOT NULL AND archived_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

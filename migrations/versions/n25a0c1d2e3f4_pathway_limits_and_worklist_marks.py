@@ -20,6 +20,7 @@ REFERENCES = (
     ("diary_entry", "side_effects_acknowledged_by_id"),
 )
 UNREVIEWED = "reviewed_at IS NULL AND archived_at IS NULL"
+FOLLOWED = "followup_token IS NOT NULL AND archived_at IS NULL"
 UNACKNOWLEDGED = "side_effects IS NOT NULL AND side_effects_acknowledged_at IS NULL"
 
 
@@ -66,6 +67,14 @@ def upgrade():
         postgresql_where=sa.text(UNREVIEWED),
     )
     op.create_index(
+        'ix_block_followed',
+        'block',
+        ['clinic_id', 'followup_expires_at'],
+        unique=False,
+        sqlite_where=sa.text(FOLLOWED),
+        postgresql_where=sa.text(FOLLOWED),
+    )
+    op.create_index(
         'ix_diary_entry_side_effects_unacknowledged',
         'diary_entry',
         ['block_id'],
@@ -76,6 +85,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index('ix_block_followed', table_name='block')
     op.drop_index('ix_diary_entry_side_effects_unacknowledged', table_name='diary_entry')
     op.drop_index('ix_block_unreviewed', table_name='block')
     for table, column in REFERENCES:
