@@ -3,7 +3,9 @@ the two one-click marks (side effects acknowledged, a finished diary reviewed)."
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+import time
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from diary.access import clinic_block_or_404, clinic_entry_or_404
@@ -29,19 +31,36 @@ GROUP_HEADINGS = {
 }
 
 
+# The navigation's counts are read at most this often per clinic and process: a badge a
+# few seconds old is fine, and every clinic page shows it. The worklist page reads them
+# afresh, and a mark made here forgets them.
+COUNTS_FOR_SECONDS = 15.0
+
+
+def _kept_counts() -> dict[int, tuple[float, dict]]:
+    return current_app.extensions.setdefault("worklist_counts", {})
+
+
+def forget_counts(clinic_id: int) -> None:
+    _kept_counts().pop(clinic_id, None)
+
+
+def keep_counts(clinic_id: int, counts: dict) -> None:
+    _kept_counts()[clinic_id] = (time.monotonic(), counts)
+
+
 @bp.app_context_processor
 def worklist_counts():
-    """``worklist_counts()`` for the navigation: read once per request, when the header is
-    drawn (one query), for a signed-in clinician only."""
+    """``worklist_counts()`` for the navigation, for a signed-in clinician only: read when
+    the header is drawn (two queries), then kept a few seconds."""
 
     def counts():
         if not current_user.is_authenticated:
             return {}
-        # Kept for this request only (the tests hold one app context across requests).
-        this_request = id(request._get_current_object())  # type: ignore[attr-defined]
-        kept = g.get("worklist_counts")
-        if kept is None or kept[0] != this_request:
-            g.worklist_counts = kept = (this_request, counted_groups(current_user.clinic_id))
+        kept = _kept_counts().get(current_user.clinic_id)
+        if kept is None or time.monotonic() - kept[0] > COUNTS_FOR_SECONDS:
+            keep_counts(current_user.clinic_id, counted_groups(current_user.clinic_id))
+            kept = _kept_counts()[current_user.clinic_id]
         return kept[1]
 
     return {"worklist_counts": counts, "WORKLIST_HEADINGS": GROUP_HEADINGS}
@@ -52,8 +71,8 @@ def worklist():
     page = page_number()
     listed = worklist_page(current_user.clinic, page)
     # The navigation shows the counts the page has just read.
-    g.worklist_counts = (
-        id(request._get_current_object()),  # type: ignore[attr-defined]
+    keep_counts(
+        current_user.clinic_id,
         {group: n for group, n in listed.counts.items() if n is not None},
     )
     record_audit(
@@ -80,6 +99,7 @@ def acknowledge(entry_id: int):
         abort(400)
     if acknowledge_side_effects(entry, by=current_user):
         db.session.commit()
+        forget_counts(current_user.clinic_id)
         flash("Side effects acknowledged.", "success")
     else:
         flash("Nothing to acknowledge: no side effect waits on that entry.", "info")
@@ -97,6 +117,7 @@ def review(block_id: int):
         flash(rejected.message, "error")
     else:
         db.session.commit()
+        forget_counts(current_user.clinic_id)
         flash("Diary marked reviewed." if changed else "This diary was reviewed already.",
               "success" if changed else "info")  # fmt: skip
     return _back()
