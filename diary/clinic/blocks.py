@@ -64,6 +64,7 @@ from diary.services.entries import (
     record_entry,
 )
 from diary.services.followup import ensure_block_followup, followed, is_followed_block
+from diary.services.next_steps import clinic_today, patient_next_steps
 from diary.services.progress import diary_progress
 from diary.services.rejections import InputRejected
 from diary.services.settings import analysis_settings
@@ -328,10 +329,13 @@ def _series_report_page(patient, for_pdf: bool) -> str:
             tables[block.id] = report.entry_table(
                 block, analysis, tz, latest_corrections(block), side_analyses(block)
             )
+    today = clinic_today(current_user.clinic)
     return render_template(
         "clinic/series_report.html",
         patient=patient,
         series=series,
+        next_steps=patient_next_steps(current_user.clinic, patient.id, today),
+        today=today,
         chart_src=charts_by_block,
         tables=tables,
         outcomes=therapeutic_outcomes(patient.blocks),
