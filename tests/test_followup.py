@@ -396,6 +396,31 @@ def test_the_api_refuses_what_contradicts_itself(client, world):
         "/api/v1/ablations", json=base | {"repeat_of_id": theirs.id}, headers=headers
     )
     assert repeat.status_code == 422 and "repeat_of_id" in repeat.get_json()["errors"]
+    cervical = make_ablation(
+        world.clinic,
+        world.patient,
+        world.clinician,
+        datetime.now(UTC) - timedelta(days=400),
+        region="cervical",
+        levels=["C5-C6"],
+    )
+    earlier = make_ablation(
+        world.clinic, world.patient, world.clinician, datetime.now(UTC) - timedelta(days=400)
+    )
+    db.session.commit()
+    now = datetime.now(UTC).isoformat()
+    elsewhere = client.post(
+        "/api/v1/ablations",
+        json=base | {"repeat_of_id": cervical.id, "performed_at": now},
+        headers=headers,
+    )
+    assert elsewhere.status_code == 422 and "same site" in elsewhere.get_json()["detail"]
+    repeat = client.post(
+        "/api/v1/ablations",
+        json=base | {"repeat_of_id": earlier.id, "performed_at": datetime.now(UTC).isoformat()},
+        headers=headers,
+    )
+    assert repeat.status_code == 201 and repeat.get_json()["repeat_of_id"] == earlier.id
     other = client.get(f"/api/v1/ablations/{theirs.id}", headers=headers)
     assert other.status_code == 404
 
