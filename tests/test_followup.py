@@ -618,6 +618,8 @@ def test_a_therapeutic_block_gets_a_follow_up_and_a_repeat_injection_answer(clie
     assert "Repeat therapeutic injection: supported" in page
     report = client.get(f"/blocks/{block.id}/report").get_data(as_text=True)
     assert "Repeat therapeutic injection: supported" in report and "75%" in report
+    listed = client.get(f"/patients/{world.patient.id}").get_data(as_text=True)
+    assert "repeat injection supported" in listed
     diagnostic = client.get(f"/blocks/{world.block.id}").get_data(as_text=True)
     assert "followup-heading" not in diagnostic
 
