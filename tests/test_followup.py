@@ -880,3 +880,42 @@ def test_the_clinic_wide_fhir_export_holds_the_ablations_too(client, signed_in):
     ]
     assert "64635" in codes and "64636" in codes
     assert_valid_r4(bundle)
+
+
+def test_a_therapeutic_blocks_checkins_travel_with_its_fhir_diary(client, signed_in):
+    from diary.services.followup import CheckinInput, followed, record_checkin
+    from tests.conftest import make_block
+    from tests.fhir_r4 import assert_valid_r4
+
+    world = signed_in
+    world.clinic.mrn_system = "urn:oid:1.2.3.4"
+    block = make_block(
+        world.clinic,
+        world.patient,
+        world.clinician,
+        purpose="therapeutic",
+        steroid=True,
+        performed_at=datetime.now(UTC) - timedelta(days=40),
+    )
+    db.session.commit()
+    procedure = followed(block)
+    due = procedure.schedule()[0].due_on
+    record_checkin(
+        procedure, CheckinInput(pain=4, months=1, made_on=due), transcribed_by=world.clinician
+    )
+    db.session.commit()
+    bundle = client.get(
+        f"/api/v1/blocks/{block.id}/fhir?bundle=transaction", headers=_bearer(world)
+    ).get_json()
+    checkins = [
+        entry["resource"]
+        for entry in bundle["entry"]
+        if entry["resource"]["identifier"][0]["system"].endswith("/checkins")
+    ]
+    assert len(checkins) == 1 and checkins[0]["valueInteger"] == 4
+    assert checkins[0]["effectiveDateTime"] == due.isoformat()
+    procedure_url = next(
+        e["fullUrl"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Procedure"
+    )
+    assert checkins[0]["partOf"] == [{"reference": procedure_url}]
+    assert_valid_r4(bundle)

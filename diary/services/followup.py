@@ -797,3 +797,10 @@ def fhir_checkins(procedure: Followed) -> list[tuple[Checkin, date, dict]]:
         for row in view.rows
         if row.id in reliefs
     ]
+
+
+def block_fhir_checkins(block: Block) -> list[tuple[Checkin, date, dict]]:
+    """A therapeutic block's counted check-ins for its FHIR resources (none otherwise)."""
+    if not is_followed_block(block) or block.followup_token is None:
+        return []
+    return fhir_checkins(Followed(block))
