@@ -57,14 +57,24 @@ class ScoreField(RadioField):
             **kwargs,
         )
         self.message = message or "Choose a whole number from 0 to 10."
+        # Set by the form when another answer stands in for this one (a score per side
+        # instead of the one score): then it is not asked for.
+        self.not_asked = False
 
     def pre_validate(self, form):
+        if self.not_asked:
+            return
         if self.data not in {str(n) for n in range(11)}:
             raise ValidationError(self.message)
 
     @property
     def score(self) -> int:
         return int(self.data)
+
+    @property
+    def score_or_none(self) -> int | None:
+        """The score, or None when it was not asked for."""
+        return None if self.not_asked else int(self.data)
 
 
 def clinic_time_to_utc(value: datetime, tz_name: str) -> datetime:

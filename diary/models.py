@@ -31,7 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from diary.extensions import Base, db
-from diary.pathway.values import Scoring, Technique
+from diary.pathway.values import Technique
 from diary.vocabulary import (
     Agent,
     EntrySource,
@@ -39,6 +39,7 @@ from diary.vocabulary import (
     Purpose,
     Region,
     Role,
+    Scoring,
     Sedation,
     Sequence,
     Side,
@@ -107,6 +108,8 @@ class Clinic(Model):
     min_baseline_pain: Mapped[int] = mapped_column(Integer, default=4)
     min_entries_in_window: Mapped[int] = mapped_column(Integer, default=3)
     diary_link_hours: Mapped[int] = mapped_column(Integer, default=48)
+    # After the hourly window, one score a day for this many days (pathway.md §2; 0: none).
+    daily_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
     # A diary takes no more entries than this: enough for hourly scores over days, and a
     # bound on what one link can make the clinic's pages read.
     max_entries_per_diary: Mapped[int] = mapped_column(Integer, default=200, server_default="200")
@@ -291,8 +294,19 @@ class Block(Model):
     volume_ml_per_level: Mapped[float] = mapped_column(Float)
     steroid: Mapped[bool] = mapped_column(Boolean, default=False)
     sedation: Mapped[Sedation] = mapped_column(stored_as_value(Sedation), default=Sedation.NONE)
-    baseline_pain: Mapped[int] = mapped_column(Integer)
+    # The one baseline; None when a bilateral block is scored left and right apart, which
+    # then has a baseline per side (docs/pathway-rules.md, "Left and right").
+    baseline_pain: Mapped[int | None] = mapped_column(Integer)
+    # "one" (one pain), or "sides" (a bilateral block scored left and right apart).
+    scoring: Mapped[Scoring] = mapped_column(
+        stored_as_value(Scoring, length=8), default=Scoring.ONE, server_default="one"
+    )
+    baseline_pain_left: Mapped[int | None] = mapped_column(Integer)
+    baseline_pain_right: Mapped[int | None] = mapped_column(Integer)
     activities: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The daily scores this block's diary asks for (the clinic's setting when it was
+    # recorded): a later change of the setting leaves its schedule and link as they are.
+    daily_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     diary_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_diary_token)
     link_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     link_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -318,6 +332,11 @@ class Block(Model):
     entries: Mapped[list[DiaryEntry]] = relationship(
         back_populates="block", order_by="DiaryEntry.recorded_at"
     )
+
+    @property
+    def scored_apart(self) -> bool:
+        """Scored left and right apart: a baseline and a score per side."""
+        return self.side == Side.BILATERAL and self.scoring == Scoring.SIDES
 
     def link_open(self, now: datetime) -> bool:
         return (
@@ -351,7 +370,12 @@ class DiaryEntry(Model):
     made_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The schedule slot this entry answers.
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    pain: Mapped[int] = mapped_column(Integer)
+    # Which kind of slot ``due_at`` is: "hourly" (the hours after the block) or "daily".
+    slot: Mapped[str] = mapped_column(String(10), default="hourly", server_default="hourly")
+    # The one score; None when the block is scored left and right apart.
+    pain: Mapped[int | None] = mapped_column(Integer)
+    pain_left: Mapped[int | None] = mapped_column(Integer)
+    pain_right: Mapped[int | None] = mapped_column(Integer)
     reported_relief_pct: Mapped[int | None] = mapped_column(Integer)
     activity: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
@@ -381,7 +405,9 @@ class EntryRevision(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("diary_entry.id"), index=True)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    pain: Mapped[int] = mapped_column(Integer)
+    pain: Mapped[int | None] = mapped_column(Integer)
+    pain_left: Mapped[int | None] = mapped_column(Integer)
+    pain_right: Mapped[int | None] = mapped_column(Integer)
     reported_relief_pct: Mapped[int | None] = mapped_column(Integer)
     activity: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)

@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from diary import relief
 from diary.extensions import db
 from diary.models import Block, Clinic, DiaryEntry
-from diary.services.analysis import block_facts, diary_points
+from diary.services.analysis import block_facts, block_readings, diary_points
 from diary.services.settings import analysis_settings
 
 
@@ -41,15 +41,62 @@ def stored_summary(block: Block, digest: str) -> relief.BlockSummary | None:
     """The block's stored summary, or None if there is none or it is out of date."""
     if block.summary is None or not is_current(block, digest):
         return None
-    return relief.BlockSummary.from_dict(block.summary)
+    return relief.BlockSummary.from_dict(_one(block.summary))
+
+
+def _one(stored: dict) -> dict:
+    return {name: value for name, value in stored.items() if name != "sides"}
+
+
+def stored_summary_of(stored: dict) -> relief.BlockSummary:
+    """The one summary of a summary column's value (see ``stored_value``)."""
+    return relief.BlockSummary.from_dict(_one(stored))
 
 
 def summarise(block: Block, settings: relief.AnalysisSettings, entries=None) -> relief.BlockSummary:
     """The block's summary analysed afresh from ``entries`` (see diary_points;
     the block's own by default)."""
+    entries = list(block.entries if entries is None else entries)
     points = diary_points(block, entries)
     analysis = relief.analyse(block_facts(block), points, settings)
-    return relief.BlockSummary.of(analysis, len(points))
+    # A block scored apart has no one score: every entry counts (with its two).
+    return relief.BlockSummary.of(analysis, len(entries) if block.scored_apart else len(points))
+
+
+def summarise_sides(
+    block: Block, settings: relief.AnalysisSettings, entries=None
+) -> dict[str, relief.BlockSummary] | None:
+    """Each side's summary of a block scored apart (None for any other block)."""
+    if not block.scored_apart:
+        return None
+    entries = list(block.entries if entries is None else entries)
+    return {
+        str(reading.scored_side): relief.BlockSummary.of(
+            reading.analysis,
+            sum(getattr(e, f"pain_{reading.scored_side}") is not None for e in entries),
+        )
+        for reading in block_readings(block, entries=entries, settings=settings)
+    }
+
+
+def stored_value(block: Block, settings: relief.AnalysisSettings, entries=None) -> dict:
+    """What a block's summary column holds: the one summary, and ``sides`` (each side's)
+    when the block is scored apart."""
+    entries = None if entries is None else list(entries)
+    value = summarise(block, settings, entries).to_dict()
+    sides = summarise_sides(block, settings, entries)
+    if sides is not None:
+        value["sides"] = {side: summary.to_dict() for side, summary in sides.items()}
+    return value
+
+
+def side_summaries(block) -> dict[str, relief.BlockSummary] | None:
+    """Each side's stored summary of a block scored apart (after ``block_summaries``
+    brought it up to date), None for any other block."""
+    sides = (block.summary or {}).get("sides") if block.scored_apart else None
+    if not sides:
+        return None
+    return {side: relief.BlockSummary.from_dict(value) for side, value in sides.items()}
 
 
 def block_summaries(blocks: Sequence[Block]) -> list[relief.BlockSummary]:
@@ -74,9 +121,9 @@ def block_summaries(blocks: Sequence[Block]) -> list[relief.BlockSummary]:
         for block in stale:
             set_committed_value(block, "entries", by_block.get(block.id, []))
         for block in stale:
-            summary = summarise(block, settings)
-            block.summary, block.summary_key = summary.to_dict(), summary_key(block, digest)
-            analysed[block.id] = summary
+            value = stored_value(block, settings)
+            block.summary, block.summary_key = value, summary_key(block, digest)
+            analysed[block.id] = relief.BlockSummary.from_dict(_one(value))
     return [summary or analysed[block.id] for block, summary in zip(blocks, found, strict=True)]
 
 

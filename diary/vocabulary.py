@@ -25,6 +25,13 @@ class Side(StrEnum):
     BILATERAL = "bilateral"
 
 
+class Scoring(StrEnum):
+    """How a bilateral block is scored: one pain, or left and right apart."""
+
+    ONE = "one"
+    SIDES = "sides"
+
+
 class Purpose(StrEnum):
     DIAGNOSTIC = "diagnostic"
     THERAPEUTIC = "therapeutic"

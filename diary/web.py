@@ -12,6 +12,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,6 +26,7 @@ from diary.models import Block, utcnow
 from diary.records import export, export_xlsx, pdf
 from diary.services import analysis
 from diary.services.audit import record_audit
+from diary.services.days import daily_chart
 from diary.services.progress import diary_statuses
 from diary.services.settings import analysis_settings
 
@@ -173,8 +175,12 @@ def chart_response(block_id: int, fmt: str) -> Response:
     else:
 
         def render() -> bytes:
+            lines = side_lines(block, now)
+            if lines:
+                return charts.render_sides_chart(lines, fmt, scale, view)
             reading = analysis.analyse_block(block, now)
-            return charts.render_chart(reading, block.baseline_pain, fmt, scale, view)
+            daily = daily_chart(block)
+            return charts.render_chart(reading, block.baseline_pain, fmt, scale, view, daily)
 
         body = chart_cache.get_or_render(etag, render)
         response = Response(body, mimetype=charts.FORMATS[fmt])
@@ -184,6 +190,17 @@ def chart_response(block_id: int, fmt: str) -> Response:
     response.headers["Cache-Control"] = "no-store"
     db.session.commit()  # once drawn: a commit first would have the drawing read all again
     return response
+
+
+def side_lines(block: Block, now: datetime | None = None) -> list[charts.SideLine] | None:
+    """Each side's line of the chart of a block scored left and right apart, else None."""
+    if not block.scored_apart:
+        return None
+    baselines = {"left": block.baseline_pain_left, "right": block.baseline_pain_right}
+    return [
+        charts.SideLine(str(r.scored_side), r.analysis, baselines[str(r.scored_side)])
+        for r in analysis.block_readings(block, now)
+    ]
 
 
 def commit_keeping_loaded() -> None:
@@ -204,8 +221,14 @@ def print_chart(block: Block, analysis, view: charts.ChartView) -> bytes:
     report is not drawn again."""
     settings = analysis_settings(block.clinic)
     key = ("print", block.id, summaries.summary_key(block, summaries.settings_digest(settings)))
+    lines = side_lines(block)
+    if lines:
+        return chart_cache.get_or_render(
+            (*key, "sides", view), lambda: charts.render_sides_print_png(lines, view)
+        )
     return chart_cache.get_or_render(
-        (*key, view), lambda: charts.render_print_png(analysis, block.baseline_pain, view)
+        (*key, view),
+        lambda: charts.render_print_png(analysis, block.baseline_pain, view, daily_chart(block)),
     )
 
 
@@ -246,7 +269,9 @@ def csv_response(
 
 def block_csv_response(block: Block) -> Response:
     """The block's diary as CSV, audited with its row count (also served by the API)."""
-    summary = summaries.summarise(block, analysis_settings(block.clinic))
+    settings = analysis_settings(block.clinic)
+    summary = summaries.summarise(block, settings)
+    sides = summaries.summarise_sides(block, settings)
     (status,) = diary_statuses([block], [summary], utcnow())
     return csv_response(
         export.ENTRY_COLUMNS,
@@ -257,6 +282,7 @@ def block_csv_response(block: Block) -> Response:
                 map(export.entry_values, block.entries),
                 block.clinic.timezone,
                 status,
+                sides=sides,
             )
         ],
         f"block-{block.id}-diary.csv",

@@ -115,6 +115,14 @@ def run_migrations_online():
             # then reads the version the first one left and has nothing to do.
             connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
             connection.commit()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A table rebuilt in batch mode is dropped and renamed; with foreign keys on,
+            # SQLite refuses to drop a table other rows point at. The pragma works only
+            # outside a transaction, so it is set before the migrations' one begins; the
+            # keys are checked again once they have run.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         try:
             context.configure(
                 connection=connection,
@@ -125,7 +133,14 @@ def run_migrations_online():
 
             with context.begin_transaction():
                 context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"foreign keys broken by a migration: {broken[:5]}")
         finally:
+            if sqlite:
+                connection.rollback()
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
             if postgres:
                 connection.rollback()
                 connection.execute(

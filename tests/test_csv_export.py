@@ -29,14 +29,24 @@ DOCUMENTED_HEADER = (
     "hours_since_block,pain,relief_pct,reported_relief_pct,activity,note,edited,source,"
     # Added at the end (the columns before never move):
     "counts,not_counted_because,due_at,made_at,on_time,recorded_at_local,clinic_timezone,"
-    "birth_year,diary_status,provisional"
+    "birth_year,diary_status,provisional,"
+    # Left and right (issue 24), empty for a block scored as one:
+    "scoring,baseline_pain_left,baseline_pain_right,verdict_left,peak_relief_pct_left,"
+    "response_duration_h_left,verdict_right,peak_relief_pct_right,response_duration_h_right,"
+    "pain_left,pain_right,relief_pct_left,relief_pct_right,slot"
 )
 DOCUMENTED_SUMMARY_HEADER = (
     "block_id,patient,mrn,performed_at,region,levels,side,purpose,sequence,agent,"
     "concentration_pct,agent_label,volume_ml_per_level,steroid,sedation,baseline_pain,verdict,"
     "threshold_pct,peak_relief_pct,response_duration_h,entries,peak_at_h,onset_h,response_open,"
     "duration_class,duration_50_h,duration_80_h,warnings,"
-    "performed_at_local,clinic_timezone,birth_year,diary_status,provisional"
+    "performed_at_local,clinic_timezone,birth_year,diary_status,provisional,"
+    "scoring,baseline_pain_left,baseline_pain_right,verdict_left,peak_relief_pct_left,"
+    "response_duration_h_left,verdict_right,peak_relief_pct_right,response_duration_h_right,"
+    "peak_at_h_left,onset_h_left,response_open_left,duration_class_left,duration_50_h_left,"
+    "duration_80_h_left,peak_at_h_right,onset_h_right,response_open_right,"
+    "duration_class_right,duration_50_h_right,duration_80_h_right,"
+    "days_of_relief,days_of_relief_open,days_of_relief_class,outcome"
 )
 
 
@@ -331,6 +341,11 @@ def test_entry_lines_are_what_the_csv_module_writes(baseline, rows):
         steroid=False,
         sedation="none",
         baseline_pain=baseline,
+        scoring="one",
+        scored_apart=False,
+        baseline_pain_left=None,
+        baseline_pain_right=None,
+        summary=None,
     )
     summary = relief.BlockSummary(
         "positive", 80.0, 87.5, 1.0, 0.25, 2.0, False, None, "lidocaine 2%", 3, [], None, None
@@ -374,15 +389,21 @@ def test_entry_lines_are_what_the_csv_module_writes(baseline, rows):
             "",
             "in_progress",
             "true",
+            "one",  # scored as one: the side columns are empty
+            *[""] * 12,
+            "daily" if n % 2 else "hourly",
         ]
         expected.append(export.csv_line(export.block_cells(block, summary) + cells))
         values = (7, n, recorded, submitted, pain, reported, activity, note, edited, source)
-        from_datetimes.append((*values, due, made))
+        slot = "daily" if n % 2 else "hourly"
+        from_datetimes.append((*values, due, made, None, None, slot))
         stored = [
             v.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
             for v in (recorded, submitted, due, made)
         ]
-        from_text.append((7, n, *stored[:2], *values[4:8], int(edited), source, *stored[2:]))
+        from_text.append(
+            (7, n, *stored[:2], *values[4:8], int(edited), source, *stored[2:], None, None, slot)
+        )
     tz = "America/Chicago"
     assert export.entry_lines(block, summary, from_datetimes, tz, "in_progress") == expected
     assert export.entry_lines(block, summary, from_text, tz, "in_progress") == expected
@@ -597,7 +618,9 @@ def test_exports_validate_against_their_schemas_and_a_mutated_file_fails(
     schema = client.get("/exports/entries.schema.json").get_json()
     assert schema["primaryKey"] == ["entry_id"]
     fields = {field["name"]: field for field in schema["fields"]}
-    assert fields["pain"]["constraints"] == {"required": True, "minimum": 0, "maximum": 10}
+    # Not required: an entry of a block scored left and right apart has pain_left and
+    # pain_right instead (issue 24).
+    assert fields["pain"]["constraints"] == {"minimum": 0, "maximum": 10}
     assert "positive" in fields["verdict"]["constraints"]["enum"]
     body = client.get("/exports/entries.csv").get_data().decode("utf-8-sig")
     lines = body.split("\r\n")

@@ -24,7 +24,15 @@ def changed_entry_values(entry, body: schemas.EntryChanges) -> EntryInput:
         sent["reported_relief_pct"] = sent.pop("relief_pct")
     kept = {
         name: getattr(entry, name)
-        for name in ("recorded_at", "pain", "reported_relief_pct", "activity", "note")
+        for name in (
+            "recorded_at",
+            "pain",
+            "pain_left",
+            "pain_right",
+            "reported_relief_pct",
+            "activity",
+            "note",
+        )
     }
     return EntryInput(**(kept | sent))
 

@@ -28,7 +28,7 @@ from pydantic import (
 
 from diary import anatomy, relief
 from diary.agents import CONCENTRATIONS, OTHER
-from diary.pathway.values import Scoring, Technique
+from diary.pathway.values import MAX_DAILY_DAYS, Technique
 from diary.services.settings import SETTING_LIMITS, THRESHOLDS, WINDOW_HOURS
 from diary.vocabulary import (
     PLAUSIBLE_YEARS,
@@ -37,6 +37,7 @@ from diary.vocabulary import (
     Language,
     Purpose,
     Region,
+    Scoring,
     Sedation,
     Sequence,
     Side,
@@ -179,8 +180,25 @@ class BlockFields(Input):
     volume_ml_per_level: float = Field(ge=0.1, le=5)
     steroid: bool = False
     sedation: Sedation = Sedation.NONE
-    baseline_pain: int = Field(ge=0, le=10)
+    baseline_pain: int | None = Field(
+        None,
+        ge=0,
+        le=10,
+        description="Pain 0-10 before the block; for a block scored as one (required then)",
+    )
     activities: list[Text] = Field(default_factory=list, max_length=20)
+    scoring: Scoring | None = Field(
+        None,
+        description="How a bilateral block is scored: sides (left and right apart, each with "
+        "its baseline and its own verdict) or one (one pain). Left out: sides for a bilateral "
+        "block given baseline_pain_left and baseline_pain_right or no baseline_pain, else one",
+    )
+    baseline_pain_left: int | None = Field(
+        None, ge=0, le=10, description="Left side's pain 0-10 before the block (scored apart)"
+    )
+    baseline_pain_right: int | None = Field(
+        None, ge=0, le=10, description="Right side's pain 0-10 before the block (scored apart)"
+    )
 
 
 class BlockInput(BlockFields):
@@ -195,9 +213,16 @@ BlockChanges = changes_of(BlockFields, "BlockChanges")
 CLIENT_ID = r"^[A-Za-z0-9_-]{8,64}$"
 
 
+SIDE_SCORE = "Pain 0-10 on the {side} side, when the block is scored left and right apart"
+
+
 class EntryCorrection(Input):
     recorded_at: InputMoment | None = None
-    pain: int = Field(ge=0, le=10)
+    pain: int | None = Field(
+        None, ge=0, le=10, description="Pain 0-10 (a block scored as one: required)"
+    )
+    pain_left: int | None = Field(None, ge=0, le=10, description=SIDE_SCORE.format(side="left"))
+    pain_right: int | None = Field(None, ge=0, le=10, description=SIDE_SCORE.format(side="right"))
     relief_pct: int | None = Field(None, ge=0, le=100)
     activity: Text | None = None
     note: Annotated[str, typed(1000)] | None = None
@@ -209,6 +234,8 @@ class EntryChanges(Input):
 
     recorded_at: InputMoment = unchanged()
     pain: int = unchanged(ge=0, le=10)
+    pain_left: int = unchanged(ge=0, le=10)
+    pain_right: int = unchanged(ge=0, le=10)
     relief_pct: int | None = Field(None, ge=0, le=100)
     activity: Text | None = None
     note: Annotated[str, typed(1000)] | None = None
@@ -252,6 +279,12 @@ class SettingsChanges(Input):
     max_entries_per_diary: int = _limited("max_entries_per_diary")
     max_corrections_per_entry: int = _limited("max_corrections_per_entry")
     max_corrections_per_diary: int = _limited("max_corrections_per_diary")
+    daily_days: int = unchanged(
+        ge=SETTING_LIMITS["daily_days"][0],
+        le=SETTING_LIMITS["daily_days"][1],
+        description="One score a day after the hourly window, for this many days (0: none); "
+        "new blocks take it, recorded blocks keep theirs",
+    )
     require_two_factor: bool = unchanged()
     contact_line: Text | None = None
     mrn_system: Annotated[str, typed(200, MRN_SYSTEM)] | None = None
@@ -370,8 +403,14 @@ class Block(Output):
     volume_ml_per_level: float
     steroid: bool
     sedation: Sedation
-    baseline_pain: int
+    baseline_pain: int | None = Field(description="Null when scored left and right apart")
+    scoring: Scoring
+    baseline_pain_left: int | None
+    baseline_pain_right: int | None
     activities: list[str]
+    daily_days: int = Field(
+        description="Daily scores the diary asks for after the hourly window (0: none)"
+    )
     diary_token: str
     diary_url: str
     link_open: bool
@@ -389,9 +428,16 @@ class Entry(Output):
     submitted_at: Moment
     made_at: Moment | None
     due_at: Moment | None
+    slot: Literal["hourly", "daily"] = Field(
+        description="The kind of slot due_at is: the hours after the block, or one a day after"
+    )
     hours_since_block: Hours
-    pain: int
+    pain: int | None = Field(description="Null when the block is scored left and right apart")
+    pain_left: int | None
+    pain_right: int | None
     relief_pct: Percent | None
+    relief_pct_left: Percent | None
+    relief_pct_right: Percent | None
     reported_relief_pct: int | None
     activity: str | None
     note: str | None
@@ -488,11 +534,62 @@ DIARY_AWAITS = Field(
 )
 
 
-class BlockAnalysis(Analysis):
-    """A block's reading, and whether its diary is still running."""
+class DaysOfRelief(Output):
+    """``Ddays`` (pathway.md §2): the days in a row, from day 1, whose daily score gave
+    ≥ 50 % relief (one missing day bridged when the next gives ≥ 50 %)."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True, serialize_by_alias=True)
+
+    days: int = Field(ge=0, le=MAX_DAILY_DAYS)
+    open: bool = Field(
+        description="The last daily score made still gives ≥ 50 %: days is a lower bound "
+        '("at least 9 days")'
+    )
+    relief_class: Literal["no_relief", "short", "weeks"] = Field(
+        alias="class", description="no_relief (0 days), short (1–6), weeks (7 or more)"
+    )
+
+
+DAYS_OF_RELIEF = Field(
+    None,
+    description="The days of relief after the block (pathway.md §2); null when the "
+    "diary asks for no daily score or the block (or side) has no baseline.",
+)
+OUTCOME = Field(
+    "",
+    description="What the block is judged by, in words: its verdict (a diagnostic "
+    'block), or its days of relief with their class (a therapeutic block, e.g. "at '
+    'least 9 days of relief (weeks)")',
+)
+
+
+class SideAnalysis(Analysis):
+    """One side's reading of a block scored left and right apart."""
 
     provisional: bool = DIARY_RUNNING
     awaiting: str | None = DIARY_AWAITS
+    days_of_relief: DaysOfRelief | None = DAYS_OF_RELIEF
+    outcome: str = OUTCOME
+
+
+class SideAnalyses(Output):
+    left: SideAnalysis
+    right: SideAnalysis
+
+
+class BlockAnalysis(Analysis):
+    """A block's reading, and whether its diary is still running. A bilateral block
+    scored left and right apart is read per side (``sides``); its one reading is then
+    indeterminate and says so."""
+
+    provisional: bool = DIARY_RUNNING
+    awaiting: str | None = DIARY_AWAITS
+    sides: SideAnalyses | None = Field(
+        None,
+        description="Each side's reading when the block is scored left and right apart, else null",
+    )
+    days_of_relief: DaysOfRelief | None = DAYS_OF_RELIEF
+    outcome: str = OUTCOME
 
 
 PROVISIONAL = Field(
@@ -529,7 +626,10 @@ class Series(Output):
     diary, ``awaiting`` naming every diary it waits for."""
 
     region: Region
-    side: Side
+    side: Literal["left", "right"] = Field(
+        description="Series are per side: a bilateral block is in the left and the right "
+        "series, read by that side's scores when scored apart"
+    )
     levels: list[str]
     pair_status: Literal["concordant", "discordant", "confirmed", "not_confirmed", "single"] | None
     pair_reason: str
@@ -566,6 +666,9 @@ class Settings(Output):
     max_entries_per_diary: int
     max_corrections_per_entry: int
     max_corrections_per_diary: int
+    daily_days: int = Field(
+        description="One score a day after the hourly window, for this many days (0: none)"
+    )
     schedule: Schedule
     agent_windows: dict[Agent, Window]
     timezone: str

@@ -48,9 +48,15 @@ def entry_answer(entry: DiaryEntry) -> schemas.Entry:
         schemas.Entry,
         entry,
         hours_since_block=round(hours_between(block.performed_at, entry.recorded_at), 3),
-        relief_pct=relief_pct(block.baseline_pain, entry.pain),
+        relief_pct=_relief(block.baseline_pain, entry.pain),
+        relief_pct_left=_relief(block.baseline_pain_left, entry.pain_left),
+        relief_pct_right=_relief(block.baseline_pain_right, entry.pain_right),
         side_effects=entry.side_effects or [],
     )
+
+
+def _relief(baseline: int | None, pain: int | None) -> float | None:
+    return None if pain is None else relief_pct(baseline, pain)
 
 
 def public_diary_answer(block: Block) -> schemas.PublicDiary:

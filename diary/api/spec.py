@@ -95,25 +95,40 @@ LINKS: dict[tuple[str, str], dict[str, dict]] = {
 # rule that compares two times, or a body with the record already stored, or the clock.
 # The document lists these on the operation (x-refused-beyond-schema), so that a tool
 # sending data the schema calls valid knows which refusals to expect.
+# Left and right (docs/pathway-rules.md): which scores and baselines a block takes
+# depends on its side and scoring, the stored ones when left out.
+BASELINES = (
+    "baseline_pain for a block scored as one; baseline_pain_left and baseline_pain_right "
+    "(and no baseline_pain) for a bilateral block scored left and right apart; scoring "
+    "sides only for a bilateral block"
+)
+SCORES = (
+    "pain, or pain_left and pain_right (and no pain) when the block is scored left and right apart"
+)
 RULES_BEYOND_SCHEMA: dict[tuple[str, str], tuple[str, ...]] = {
-    ("POST", "/blocks"): ("patient_id is a patient of your clinic",),
+    ("POST", "/blocks"): ("patient_id is a patient of your clinic", BASELINES),
     ("PATCH", "/blocks/<int:block_id>"): (
         "the levels must be the region's, the concentration the agent's, with the block's "
         "stored values for the fields left out",
+        BASELINES,
+        "scoring stays once the diary has scores",
     ),
     ("POST", "/blocks/<int:block_id>/entries"): (
         "recorded_at is not before the block, nor in the future",
         "made_at is not before recorded_at",
         "a diary holds at most the clinic's max_entries_per_diary entries",
+        SCORES,
     ),
     ("POST", "/diary/<token>/entries"): (
         "recorded_at is not before the block, nor in the future",
         "made_at is not before recorded_at",
         "a diary holds at most the clinic's max_entries_per_diary entries",
+        SCORES,
     ),
     ("PATCH", "/diary/<token>/entries/<int:entry_id>"): (
         "recorded_at is not before the block, nor in the future",
         "an entry may be corrected only for a while after it was made",
+        SCORES,
     ),
     ("POST", "/ablations"): (
         "patient_id is a patient of your clinic",

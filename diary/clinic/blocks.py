@@ -28,10 +28,18 @@ from diary.clinic.paging import page_number
 from diary.extensions import db
 from diary.forms import clinic_time_to_utc
 from diary.models import Block, utcnow
+from diary.pathway import words as pathway_words
 from diary.qr import qr_svg
 from diary.records import export, export_queries, report
 from diary.relief import VERDICT_LABELS
-from diary.services.analysis import analyse_block, analysed_series
+from diary.services.analysis import (
+    analyse_block,
+    analysed_series,
+    block_readings,
+    side_analyses,
+    side_analyses_of,
+    verdict_text,
+)
 from diary.services.audit import record_audit
 from diary.services.block_changes import BlockChangeEffect, block_change_effect
 from diary.services.blocks import (
@@ -42,6 +50,12 @@ from diary.services.blocks import (
     restore_block,
     revoke_link,
     update_block,
+)
+from diary.services.days import (
+    block_days_of_relief,
+    daily_chart,
+    judged_in_days,
+    therapeutic_outcomes,
 )
 from diary.services.entries import (
     EntryInput,
@@ -63,23 +77,56 @@ from diary.web import (
 )
 
 
+def days_context(block: Block) -> dict:
+    """The block's days of relief (None without daily scores), in words, and whether the
+    block is judged by them (therapeutic) rather than by a diagnostic verdict."""
+    days = block_days_of_relief(block)
+    return dict(
+        days=days,
+        days_text=pathway_words.days_of_relief(days) if days else None,
+        judged_in_days=judged_in_days(block),
+    )
+
+
 def _block_page_context(block: Block) -> dict:
     now = utcnow()
     analysis = analyse_block(block, now)
+    readings = block_readings(block, now)
+    sides = side_analyses_of(readings)
     link = diary_url(block)
+    days = days_context(block)
     return dict(
         block=block,
         analysis=analysis,
+        # A block scored left and right apart: each side's reading ({"left": ...}).
+        sides=sides,
+        sides_text=verdict_text(readings),
+        side_points={
+            side: {point.entry_id: point for point in reading.relief}
+            for side, reading in (sides or {}).items()
+        },
         # Each entry's point on the chart, found in one step (not by a search per entry).
         points={point.entry_id: point for point in analysis.relief},
         progress=diary_progress(block, now),
         agent_label=agent_label(block),
         diary_link=link,
-        alt_text=charts.chart_alt_text(analysis, block.baseline_pain),
+        alt_text=chart_alt_text(block, analysis, sides, daily_chart(block, days["days"])),
         tz=current_user.clinic.timezone,
         clinician=block.created_by,
         # Each entry's latest corrections: a history can be long, the page is not.
         corrections=latest_corrections(block),
+        # The days after (pathway.md §2): a therapeutic block's outcome.
+        **days,
+    )
+
+
+def chart_alt_text(block: Block, analysis, sides, daily=None) -> str:
+    """The chart's text alternative: each side's when scored apart."""
+    if not sides:
+        return charts.chart_alt_text(analysis, block.baseline_pain, daily)
+    baselines = {"left": block.baseline_pain_left, "right": block.baseline_pain_right}
+    return charts.sides_alt_text(
+        [charts.SideLine(side, reading, baselines[side]) for side, reading in sides.items()]
     )
 
 
@@ -105,7 +152,7 @@ def block_page_with(block: Block, transcribe_form=None, checkin_form=None) -> st
         "clinic/block.html",
         qr=qr_svg(context["diary_link"]),
         action_form=EmptyForm(),
-        transcribe_form=transcribe_form or TranscribeEntryForm(formdata=None),
+        transcribe_form=(transcribe_form or TranscribeEntryForm(formdata=None)).ask_for(block),
         **context,
     )
 
@@ -180,6 +227,8 @@ FIELD_NAMES = {
     "volume_ml_per_level": "volume",
     "agent_other": "other agent",
     "baseline_pain": "baseline pain",
+    "baseline_pain_left": "left baseline pain",
+    "baseline_pain_right": "right baseline pain",
 }
 
 
@@ -187,14 +236,16 @@ FIELD_NAMES = {
 def transcribe_entry(block_id: int):
     """Staff copy an entry from the patient's paper diary."""
     block = clinic_block_or_404(block_id)
-    form = TranscribeEntryForm()
+    form = TranscribeEntryForm().ask_for(block)
     if form.validate():
         recorded_at = clinic_time_to_utc(
             datetime.combine(form.recorded_date.data, form.recorded_time.data),
             current_user.clinic.timezone,
         )
         values = EntryInput(
-            pain=form.pain.score,
+            pain=form.pain.score_or_none,
+            pain_left=form.pain_left.score_or_none,
+            pain_right=form.pain_right.score_or_none,
             recorded_at=recorded_at,
             reported_relief_pct=form.relief_pct.data,
             activity=form.activity.data,
@@ -222,6 +273,7 @@ def _block_report_page(block: Block, for_pdf: bool) -> str:
         context["tz"],
         utcnow(),
         corrections=context["corrections"],
+        sides=context["sides"],
     )
     chart_src = _report_chart(block, context["analysis"], awaiting, for_pdf)
     if is_followed_block(block):  # a therapeutic block's check-ins and repeat injection
@@ -273,13 +325,16 @@ def _series_report_page(patient, for_pdf: bool) -> str:
             charts_by_block[block.id] = _report_chart(
                 block, analysis, result.block_awaiting.get(block.id), for_pdf, until
             )
-            tables[block.id] = report.entry_table(block, analysis, tz, latest_corrections(block))
+            tables[block.id] = report.entry_table(
+                block, analysis, tz, latest_corrections(block), side_analyses(block)
+            )
     return render_template(
         "clinic/series_report.html",
         patient=patient,
         series=series,
         chart_src=charts_by_block,
         tables=tables,
+        outcomes=therapeutic_outcomes(patient.blocks),
         printed_at=utcnow(),
         tz=tz,
     )

@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from datetime import datetime
 from functools import cache
 from zoneinfo import available_timezones
@@ -32,7 +34,7 @@ from diary.i18n import LANGUAGES
 from diary.relief import VERDICTS
 from diary.services.blocks import BlockInput, unusual_time
 from diary.services.settings import SETTING_LIMITS, WINDOW_HOURS
-from diary.vocabulary import Purpose, Role, Sedation, Sequence
+from diary.vocabulary import Purpose, Role, Scoring, Sedation, Sequence, Side
 
 PURPOSES = {Purpose.DIAGNOSTIC: "Diagnostic", Purpose.THERAPEUTIC: "Therapeutic"}
 SEQUENCES = {Sequence.FIRST: "1st", Sequence.SECOND: "2nd", Sequence.CONFIRMATORY: "Confirmatory"}
@@ -42,6 +44,10 @@ SEDATIONS = {
     Sedation.MODERATE: "Moderate",
 }
 ROLES = {Role.CLINICIAN: "Clinician", Role.ADMIN: "Clinic admin"}
+SCORINGS = {
+    Scoring.SIDES: "Left and right apart (a baseline and a score per side)",
+    Scoring.ONE: "As one pain (midline or axial pain with no side)",
+}
 
 
 class SearchForm(FlaskForm):
@@ -96,6 +102,16 @@ class BlockForm(FlaskForm):
         "Baseline pain before the block (0–10)",
         message="Choose the baseline pain: a whole number from 0 to 10.",
     )
+    # A bilateral block only (docs/pathway-rules.md, "Left and right").
+    scoring = RadioField("A bilateral block is scored", choices=SCORINGS, validators=[Optional()])
+    baseline_pain_left = ScoreField(
+        "Left side: baseline pain before the block (0–10)",
+        message="Choose the left side's baseline pain: a whole number from 0 to 10.",
+    )
+    baseline_pain_right = ScoreField(
+        "Right side: baseline pain before the block (0–10)",
+        message="Choose the right side's baseline pain: a whole number from 0 to 10.",
+    )
     confirm_time = BooleanField("Yes, this date and time are right")
     # Ticked for one outcome of a correction (services.block_changes.BlockChangeEffect.key).
     confirm_change = StringField(validators=[Optional(), Length(max=100)])
@@ -104,6 +120,24 @@ class BlockForm(FlaskForm):
         validators=[Length(max=2000)],
         render_kw={"rows": 3, "placeholder": "turn head left\nlook up"},
     )
+
+    def scored_apart(self) -> bool:
+        """As typed: a bilateral block scored left and right apart (the default). A post
+        without the choice (as before it was offered) is read as the service reads it:
+        apart, unless it gives the one baseline only."""
+        if self.side.data != Side.BILATERAL:
+            return False
+        if self.scoring.data:
+            return self.scoring.data == Scoring.SIDES
+        sides_given = self.baseline_pain_left.data or self.baseline_pain_right.data
+        return bool(sides_given) or not self.baseline_pain.data
+
+    def validate(self, extra_validators=None):
+        # Only the baselines the block's scoring takes are asked for.
+        apart = self.scored_apart()
+        self.baseline_pain.not_asked = apart
+        self.baseline_pain_left.not_asked = self.baseline_pain_right.not_asked = not apart
+        return super().validate(extra_validators)
 
     def validate_levels(self, field):
         if not field.data:
@@ -145,8 +179,15 @@ class BlockForm(FlaskForm):
             volume_ml_per_level=float(self.volume_ml_per_level.data),
             steroid=self.steroid.data,
             sedation=self.sedation.data,
-            baseline_pain=self.baseline_pain.score,
+            baseline_pain=self.baseline_pain.score_or_none,
             activities=self.activity_list(),
+            scoring=(
+                (Scoring.SIDES if self.scored_apart() else Scoring.ONE)
+                if self.side.data == Side.BILATERAL
+                else None
+            ),
+            baseline_pain_left=self.baseline_pain_left.score_or_none,
+            baseline_pain_right=self.baseline_pain_right.score_or_none,
         )
 
     def time_confirmed(self, tz: str) -> bool:
@@ -167,7 +208,10 @@ class BlockForm(FlaskForm):
         self.agent.data = f"{block.agent}:{block.concentration or ''}"
         self.agent_other.data = block.agent_other
         self.volume_ml_per_level.data = block.volume_ml_per_level
-        self.baseline_pain.data = str(block.baseline_pain)
+        self.scoring.data = block.scoring if block.side == Side.BILATERAL else Scoring.SIDES
+        for name in ("baseline_pain", "baseline_pain_left", "baseline_pain_right"):
+            value = getattr(block, name)
+            self[name].data = None if value is None else str(value)
         self.activities.data = "\n".join(block.activities or [])
 
 
@@ -294,6 +338,17 @@ class ClinicSettingsForm(FlaskForm):
             NumberRange(*SETTING_LIMITS["long_acting_until_h"], "Between 1 and 48 h."),
         ],
     )
+    daily_days = IntegerField(
+        "Daily scores after the hourly window (days; 0 for none)",
+        description=(
+            "One score a day at the block's clock time. The diary link stays open 24 h "
+            "after the last one. New blocks take it; recorded blocks keep theirs."
+        ),
+        validators=[
+            InputRequired("Enter how many days of daily scores (0 for none)."),
+            NumberRange(*SETTING_LIMITS["daily_days"], "Between 0 and 28 days."),
+        ],
+    )
 
     def validate_early_minutes(self, field):
         try:
@@ -370,12 +425,27 @@ class TranscribeEntryForm(FlaskForm):
     )
     recorded_time = TimeField("Time", validators=[InputRequired("Enter the time of the entry.")])
     pain = ScoreField("Pain (0–10)", message="Choose the pain score: a whole number from 0 to 10.")
+    pain_left = ScoreField(
+        "Left side: pain (0–10)",
+        message="Choose the left side's score: a whole number from 0 to 10.",
+    )
+    pain_right = ScoreField(
+        "Right side: pain (0–10)",
+        message="Choose the right side's score: a whole number from 0 to 10.",
+    )
     relief_pct = IntegerField(
         "Patient's relief (%)",
         validators=[Optional(), NumberRange(0, 100, "Relief is a percentage from 0 to 100.")],
     )
     activity = StringField("Activity", validators=[Length(max=200)])
     note = StringField("Note", validators=[Length(max=1000)])
+
+    def ask_for(self, block) -> TranscribeEntryForm:
+        """Ask for the scores ``block`` takes: one, or one per side when scored apart."""
+        apart = block.scored_apart
+        self.pain.not_asked = apart
+        self.pain_left.not_asked = self.pain_right.not_asked = not apart
+        return self
 
 
 def instructions_from(form: ClinicSettingsForm) -> dict[str, list[str]]:

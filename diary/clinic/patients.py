@@ -34,6 +34,7 @@ from diary.services.analysis import analysed_series, archived_blocks
 from diary.services.audit import record_audit
 from diary.services.blocks import create_block
 from diary.services.dashboard import blocks_with_side_effects, dashboard_blocks
+from diary.services.days import therapeutic_outcomes
 from diary.services.patients import (
     PatientInput,
     create_patient,
@@ -74,7 +75,11 @@ def dashboard():
         q=search,
         archived=archived,
         side_effects=blocks_with_side_effects([b.id for b in blocks]),
+        # A therapeutic block's outcome is its days of relief (pathway.md §2).
+        outcomes=therapeutic_outcomes(blocks),
         search_form=SearchForm(q=search, archived="1" if archived else ""),
+        # Each side's summary of a block scored left and right apart.
+        sides={b.id: found for b in blocks if (found := summaries.side_summaries(b))},
     )
     db.session.commit()  # the summaries brought up to date (after rendering: it expires all)
     return page_html
@@ -171,6 +176,7 @@ def patient(patient_id: int):
         "clinic/patient.html",
         patient=patient,
         series=series,
+        outcomes=therapeutic_outcomes(patient.blocks),
         archived=archived_blocks(patient),
         # Each series' charts end at the same hour, so their time axes line up.
         axis_ends=[
@@ -182,7 +188,7 @@ def patient(patient_id: int):
         ),
         action_form=EmptyForm(),
         procedures=procedures,
-        outcomes=ablation_outcomes(item for _, _, item in procedures),
+        followup_outcomes=ablation_outcomes(item for _, _, item in procedures),
     )
 
 
@@ -252,7 +258,14 @@ def new_block(patient_id: int):
     tz = current_user.clinic.timezone
     form = BlockForm()
     if form.validate_on_submit() and form.time_confirmed(tz):
-        block = create_block(current_user.clinic, patient, form.block_input(tz), by=current_user)
+        try:
+            block = create_block(
+                current_user.clinic, patient, form.block_input(tz), by=current_user
+            )
+        except InputRejected as rejected:
+            field = getattr(form, rejected.field, form.levels)
+            field.errors = [*field.errors, rejected.message]
+            return render_template("clinic/block_form.html", form=form, patient=patient, tz=tz), 400
         db.session.commit()
         if block.link_open(utcnow()):
             flash("Block saved. Give the patient the diary link below.", "success")

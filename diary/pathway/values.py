@@ -12,18 +12,11 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from diary.relief import Analysis, BlockFacts, DiaryPoint, SeriesAnalysis
-from diary.vocabulary import Side
+from diary.vocabulary import Scoring, Side
 
 LEFT, RIGHT, BILATERAL = Side.LEFT, Side.RIGHT, Side.BILATERAL
 # A series is a side's: a bilateral block belongs to both of these.
 SERIES_SIDES: tuple[str, str] = (LEFT, RIGHT)
-
-
-class Scoring(StrEnum):
-    """How a bilateral block (or ablation) is scored: one pain, or left and right apart."""
-
-    ONE = "one"
-    SIDES = "sides"
 
 
 class Technique(StrEnum):

@@ -20,9 +20,18 @@ OTHER_ACTIVITY = "__other__"
 
 class EntryForm(FlaskForm):
     activities_listed = False
+    scored_apart = False
     pain = ScoreField(
         _l("How bad is your usual pain right now?"),
         message=_l("Choose your pain score: tap a number from 0 to 10."),
+    )
+    # A bilateral block scored left and right apart: a score per side, both required.
+    pain_left = ScoreField(
+        _l("Left side"), message=_l("Choose a score for the left side: tap a number from 0 to 10.")
+    )
+    pain_right = ScoreField(
+        _l("Right side"),
+        message=_l("Choose a score for the right side: tap a number from 0 to 10."),
     )
     relief_pct = IntegerField(
         _l("How much relief do you feel? (0 to 100%)"),
@@ -52,6 +61,12 @@ class EntryForm(FlaskForm):
         ],
     )
     side_effect_note = StringField(_l("About the side effect"), validators=[Length(max=500)])
+
+    def ask_for(self, block) -> None:
+        """Ask for the scores ``block`` takes: one, or one per side when scored apart."""
+        self.scored_apart = apart = block.scored_apart
+        self.pain.not_asked = apart
+        self.pain_left.not_asked = self.pain_right.not_asked = not apart
 
     def set_activities(self, activities: list[str]) -> None:
         self.activities_listed = bool(activities)

@@ -63,7 +63,9 @@ LATE_TIME_NEEDED = _l("Add the time you felt this pain: the diary window is over
 def _entry_input(form: EntryForm, tz_name: str) -> EntryInput:
     recorded_at = form.recorded_at.data
     return EntryInput(
-        pain=form.pain.score,
+        pain=form.pain.score_or_none,
+        pain_left=form.pain_left.score_or_none,
+        pain_right=form.pain_right.score_or_none,
         recorded_at=clinic_time_to_utc(recorded_at, tz_name) if recorded_at else None,
         reported_relief_pct=form.relief_pct.data,
         activity=form.chosen_activity(),
@@ -79,7 +81,8 @@ class SavedScore:
     """One saved entry as the diary page lists it."""
 
     time: str
-    pain: int
+    # The one score, or the left's and the right's.
+    pains: tuple[int, ...]
     label: str
     corrected: bool
     edit_url: str
@@ -97,6 +100,10 @@ def saved_scores(block, tz: str, dated: bool = False) -> list[SavedScore]:
     made a long diary's page slow. A score of another day than today, or of a finished
     diary (``dated``), shows its date too."""
     pain_labels = [_("Pain %(pain)s/10", pain=pain) for pain in range(11)]
+    side_labels = [
+        [_("Left %(pain)s/10", pain=pain) for pain in range(11)],
+        [_("Right %(pain)s/10", pain=pain) for pain in range(11)],
+    ]
     score_at = _("the score at %(time)s")  # no values given: the translated pattern
     edit_url = url_for("patient.edit_entry", token=block.diary_token, entry_id=int(ID_MARK))
     zone, locale = ZoneInfo(tz), get_locale()
@@ -111,11 +118,17 @@ def saved_scores(block, tz: str, dated: bool = False) -> list[SavedScore]:
             if day is None:
                 day = day_labels[local.date()] = format_skeleton("MMMEd", local, locale=locale)
             at = f"{day}, {at}"
+        if entry.pain is not None:
+            pains: tuple[int, ...] = (entry.pain,)
+            label = pain_labels[entry.pain]
+        else:
+            pains = (entry.pain_left, entry.pain_right)
+            label = " · ".join(words[p] for words, p in zip(side_labels, pains, strict=True))
         scores.append(
             SavedScore(
                 time=at,
-                pain=entry.pain,
-                label=pain_labels[entry.pain],
+                pains=pains,
+                label=label,
                 corrected=entry.edited,
                 edit_url=edit_url.replace(ID_MARK, str(entry.id)),
                 edit_label=score_at % {"time": at},
@@ -188,6 +201,7 @@ def reminders(token: str):
         diary_url(block),
         uid_prefix=hashlib.sha256(token.encode()).hexdigest()[:16],
         now=utcnow(),
+        daily_slots=progress.daily_slots,
     )
     return current_app.response_class(
         body,
@@ -201,6 +215,7 @@ def diary(token: str):
     block = _open_block_or_410(token)
     form = EntryForm(client_id=uuid.uuid4().hex)
     form.set_activities(block.activities)
+    form.ask_for(block)
     return _render_diary(block, form)
 
 
@@ -209,6 +224,7 @@ def add_entry(token: str):
     block = _open_block_or_410(token)
     form = EntryForm()
     form.set_activities(block.activities)
+    form.ask_for(block)
     if not form.validate():
         return _render_diary(block, form, 400)
     if not form.recorded_at.data and diary_window_over(block):
@@ -235,6 +251,7 @@ def edit_entry(token: str, entry_id: int):
         return redirect(url_for("patient.diary", token=token) + "#entries")
     form = EntryForm()
     form.set_activities(block.activities)
+    form.ask_for(block)
     form.as_correction(patient_time(entry.recorded_at, block.clinic.timezone, "medium"))
     if form.is_submitted():
         if form.validate():
@@ -249,7 +266,9 @@ def edit_entry(token: str, entry_id: int):
                 return redirect(url_for("patient.diary", token=token) + "#entries")
         status = 400
     else:
-        form.pain.data = str(entry.pain)
+        for name in ("pain", "pain_left", "pain_right"):
+            value = getattr(entry, name)
+            form[name].data = None if value is None else str(value)
         form.relief_pct.data = entry.reported_relief_pct
         if entry.activity in block.activities:
             form.activity.data = entry.activity

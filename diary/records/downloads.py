@@ -19,10 +19,11 @@ from diary.forms import clinic_time_to_utc
 from diary.models import Block, Patient, User, utcnow
 from diary.records import export, export_queries, fhir, research
 from diary.schedule import RUNNING, DiarySchedule
-from diary.services.analysis import analyse_block, analysed_series
+from diary.services.analysis import analyse_block, analysed_series, side_analyses
 from diary.services.audit import record_audit
 from diary.services.blocks import agent_label
 from diary.services.dashboard import BlockFilter
+from diary.services.days import block_days_of_relief, block_outcome, row_days_of_relief
 from diary.services.followup import (
     block_fhir_checkins,
     clinic_followed,
@@ -87,7 +88,9 @@ def export_rows(
     (export.plain_cell for a workbook)."""
     if kind in ("ablations", "checkins"):
         return _follow_up_rows(kind, chosen, user, text)
-    blocks = export_queries.clinic_export(user.clinic, chosen, with_entries=kind == "entries")
+    blocks = export_queries.clinic_export(
+        user.clinic, chosen, with_entries=kind == "entries", with_days=kind == "blocks"
+    )
     tz = user.clinic.timezone
     if kind == "entries":
         return (
@@ -95,11 +98,23 @@ def export_rows(
             for block, summary, entries, status in blocks
         )
     if kind == "blocks":
-        return (
-            [export.summary_line(block, summary, tz, status, text)]
-            for block, summary, _, status in blocks
-        )
+        return _summary_lines(blocks, user, text)
     return _correction_lines(blocks, text)
+
+
+def block_days(blocks, user: User) -> Iterator[tuple]:
+    """(block, summary, entries, status, days of relief, outcome) of an export's blocks
+    (clinic_export's, read ``with_days``)."""
+    schedule, tz = diary_schedule(user.clinic), user.clinic.timezone
+    for block, summary, entries, status in blocks:
+        days = row_days_of_relief(block, map(export_queries.EntryRow._make, entries), schedule, tz)
+        yield block, summary, entries, status, days, block_outcome(block, summary.verdict, days)
+
+
+def _summary_lines(blocks, user: User, text: Callable) -> Iterator[list[str]]:
+    tz = user.clinic.timezone
+    for block, summary, _, status, days, outcome in block_days(blocks, user):
+        yield [export.summary_line(block, summary, tz, status, text, days=days, outcome=outcome)]
 
 
 def _follow_up_rows(kind: str, chosen: BlockFilter, user: User, text: Callable):
@@ -173,9 +188,11 @@ def _chosen_block_ids(chosen: BlockFilter, user: User) -> list[int]:
     ]
 
 
-def research_slots(chosen: BlockFilter, user: User) -> list[int]:
-    """The wide file's pain columns: the scheduled times the chosen blocks answered."""
-    return export_queries.answered_slots(_chosen_block_ids(chosen, user))
+def research_slots(chosen: BlockFilter, user: User) -> tuple[list[int], int]:
+    """The wide file's pain columns: the scheduled times of the hours after the block the
+    chosen blocks answered, and how many daily slots the most of them ask for."""
+    block_ids = _chosen_block_ids(chosen, user)
+    return export_queries.answered_slots(block_ids), export_queries.daily_columns(block_ids)
 
 
 def research_file(name: str, chosen: BlockFilter, user: User, detail: dict) -> Response:
@@ -189,9 +206,9 @@ def research_file(name: str, chosen: BlockFilter, user: User, detail: dict) -> R
             action,
             detail=detail,
         )
-    slots = research_slots(chosen, user)
+    slots, days = research_slots(chosen, user)
     if name == "redcap-dictionary":
-        lines = [list(research.redcap_dictionary(slots))]
+        lines = [list(research.redcap_dictionary(slots, days))]
         return csv_response(
             research.REDCAP_DICTIONARY_HEADER,
             lines,
@@ -203,11 +220,23 @@ def research_file(name: str, chosen: BlockFilter, user: User, detail: dict) -> R
     redcap = name == "redcap-import"
     blocks = export_queries.clinic_export(user.clinic, chosen, with_entries=True)
     rows = (
-        [research.wide_line(block, summary, entries, slots, status, redcap)]
-        for block, summary, entries, status in blocks
+        [
+            research.wide_line(
+                block,
+                summary,
+                entries,
+                slots,
+                status,
+                redcap,
+                days=days,
+                relief_days=relief_days,
+                outcome=outcome,
+            )
+        ]
+        for block, summary, entries, status, relief_days, outcome in block_days(blocks, user)
     )
     return csv_response(
-        research.wide_columns(slots, redcap),
+        research.wide_columns(slots, redcap, days),
         rows,
         filename,
         action,
@@ -243,7 +272,8 @@ def table_schema(name: str, chosen: BlockFilter, user: User) -> dict:
         return export.table_schema(EXPORT_COLUMNS[name])
     if name == "series":
         return research.series_schema()
-    return research.wide_schema(research_slots(chosen, user), redcap=name == "redcap-import")
+    slots, days = research_slots(chosen, user)
+    return research.wide_schema(slots, redcap=name == "redcap-import", days=days)
 
 
 def fhir_file(chosen: BlockFilter, user: User, detail: dict, transaction: bool) -> Response:
@@ -269,14 +299,18 @@ def fhir_file(chosen: BlockFilter, user: User, detail: dict, transaction: bool) 
             ).all()
             for block in blocks:
                 counted["blocks"] += 1
+                analysis, days = analyse_block(block), block_days_of_relief(block)
                 yield fhir.diary_resources(
                     block,
                     agent_label(block),
-                    analyse_block(block),
+                    analysis,
                     now,
                     records=records,
                     mrn_system=mrn_system,
                     provisional=block_is_provisional(block, schedule, now),
+                    sides=side_analyses(block),
+                    days=days,
+                    outcome=block_outcome(block, analysis.verdict, days),
                 ) + fhir.block_checkin_resources(block, block_fhir_checkins(block), records)
 
     def ablations() -> Iterator[list[tuple[str, dict]]]:
@@ -307,4 +341,7 @@ def fhir_file(chosen: BlockFilter, user: User, detail: dict, transaction: bool) 
 
 def block_is_provisional(block: Block, schedule: DiarySchedule, now: datetime) -> bool:
     """The block's diary still runs: its verdict may change."""
-    return export_queries.export_status(block, schedule, len(block.entries), now) in RUNNING
+    status = export_queries.export_status(
+        block, schedule, len(block.entries), now, block.clinic.timezone
+    )
+    return status in RUNNING

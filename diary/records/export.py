@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from diary.pathway.values import MAX_DAILY_DAYS, NO_RELIEF, SHORT, WEEKS, DaysOfRelief
 from diary.relief import DURATION_CLASSES, VERDICTS, BlockSummary, Held, hours_between, relief_pct
 from diary.schedule import COMPLETE, EXPIRED, IN_PROGRESS, NOT_STARTED, ON_TIME, RUNNING
 from diary.vocabulary import (
@@ -85,6 +86,28 @@ DIARY_FIELDS = {
     "diary_status": ("string", "not_started, in_progress, complete or expired"),
     "provisional": ("boolean", "the diary is still running: the verdict may change"),
 }
+# The days after (pathway.md §2): which kind of slot an entry answers.
+DAILY_ENTRY_FIELDS = {
+    "slot": ("string", "hourly (the hours after the block) or daily (one score a day after)"),
+}
+# The days of relief of a block with daily scores, and what the block is judged by.
+DAYS_FIELDS = {
+    "days_of_relief": (
+        "integer",
+        "days in a row from day 1 with >= 50% relief (one missing day bridged); "
+        "empty without daily scores",
+    ),
+    "days_of_relief_open": (
+        "boolean",
+        "the last daily score still gives >= 50%: days_of_relief is a lower bound",
+    ),
+    "days_of_relief_class": ("string", "no_relief (0 days), short (1-6) or weeks (7 or more)"),
+    "outcome": (
+        "string",
+        "what the block is judged by: its verdict, or a therapeutic block's days of relief "
+        "in words, e.g. 'at least 9 days of relief (weeks)'",
+    ),
+}
 SUMMARY_FIELDS = {
     "entries": ("integer", "number of entries"),
     "peak_at_h": ("number", "hours since the block of the peak relief"),
@@ -111,8 +134,37 @@ CORRECTION_FIELDS = {
     "was_activity": ("string", "the activity before the correction"),
     "was_note": ("string", "the note before the correction"),
     "correction_id": ("integer", "the correction (two of one entry may share a second)"),
+    "was_pain_left": ("integer", "the left side's score before the correction (scored apart)"),
+    "was_pain_right": ("integer", "the right side's score before the correction (scored apart)"),
 }
 CORRECTION_COLUMNS = list(CORRECTION_FIELDS)
+SIDES = ("left", "right")
+# Left and right (docs/pathway-rules.md): added at the end of the entries and summary
+# files; empty for a block scored as one, whose columns above keep their meaning.
+SIDE_BLOCK_FIELDS = {
+    "scoring": ("string", "one, or sides: a bilateral block scored left and right apart"),
+    "baseline_pain_left": ("integer", "the left side's pain 0-10 before the block (apart)"),
+    "baseline_pain_right": ("integer", "the right side's pain 0-10 before the block (apart)"),
+}
+SIDE_VERDICT_FIELDS = {
+    f"{name}_{side}": (kind, f"{side} side, scored apart: {description}")
+    for side in SIDES
+    for name, (kind, description) in VERDICT_FIELDS.items()
+    if name != "threshold_pct"
+}
+SIDE_ENTRY_FIELDS = {
+    "pain_left": ("integer", "the left side's pain 0-10 (a block scored apart)"),
+    "pain_right": ("integer", "the right side's pain 0-10 (a block scored apart)"),
+    "relief_pct_left": ("number", "the left side's relief from its baseline, percent"),
+    "relief_pct_right": ("number", "the right side's relief from its baseline, percent"),
+}
+SIDE_SUMMARY_FIELDS = {
+    f"{name}_{side}": (kind, f"{side} side, scored apart: {description}")
+    for side in SIDES
+    for name, (kind, description) in SUMMARY_FIELDS.items()
+    if name in ("peak_at_h", "onset_h", "response_open", "duration_class")
+    or name.startswith("duration_")
+}
 # The clinic's audit log (clinic admins' /audit.csv).
 AUDIT_FIELDS = {
     "at": ("datetime", "when it happened"),
@@ -136,7 +188,7 @@ ABLATION_FIELDS = {
     "levels": ("string", "facet joint levels, space-separated"),
     "side": ("string", "left, right or bilateral"),
     "technique": ("string", "conventional, cooled or pulsed (pulsed RF is not an ablation)"),
-    "scoring": ("string", "one (one pain) or sides (left and right scored apart)"),
+    "scoring": ("string", "one, or sides: a bilateral block scored left and right apart"),
     "reading_sides": (
         "string",
         "the sides this row's outcome counts for: left or right when scored apart, else "
@@ -173,8 +225,8 @@ CHECKIN_FIELDS = {
     "average_pain_left": ("integer", "the left side's, when scored apart"),
     "average_pain_right": ("integer", "the right side's, when scored apart"),
     "relief_pct": ("number", "relief from baseline, percent, negative when worse"),
-    "relief_pct_left": ("number", "the left side's relief, when scored apart"),
-    "relief_pct_right": ("number", "the right side's relief, when scored apart"),
+    "relief_pct_left": ("number", "the left side's relief from its baseline, percent"),
+    "relief_pct_right": ("number", "the right side's relief from its baseline, percent"),
     "reported_relief_pct": ("integer", "the patient's own estimate of relief, percent"),
     "pgic": ("integer", "Patient Global Impression of Change, 1 (very much better) to 7"),
     "new_treatment": ("boolean", "a new procedure or regular pain medicine since"),
@@ -194,13 +246,36 @@ ALL_FIELDS = (
     | ENTRY_FIELDS
     | SUMMARY_FIELDS
     | DIARY_FIELDS
+    | DAILY_ENTRY_FIELDS
+    | DAYS_FIELDS
     | CORRECTION_FIELDS
     | AUDIT_FIELDS
+    | SIDE_BLOCK_FIELDS
+    | SIDE_VERDICT_FIELDS
+    | SIDE_ENTRY_FIELDS
+    | SIDE_SUMMARY_FIELDS
     | ABLATION_FIELDS
     | CHECKIN_FIELDS
 )
-ENTRY_COLUMNS = [*BLOCK_FIELDS, *VERDICT_FIELDS, *ENTRY_FIELDS, *DIARY_FIELDS]
-SUMMARY_COLUMNS = [*BLOCK_FIELDS, *VERDICT_FIELDS, *SUMMARY_FIELDS, *DIARY_FIELDS]
+SIDE_COLUMNS = [*SIDE_BLOCK_FIELDS, *SIDE_VERDICT_FIELDS]
+ENTRY_COLUMNS = [
+    *BLOCK_FIELDS,
+    *VERDICT_FIELDS,
+    *ENTRY_FIELDS,
+    *DIARY_FIELDS,
+    *SIDE_COLUMNS,
+    *SIDE_ENTRY_FIELDS,
+    *DAILY_ENTRY_FIELDS,
+]
+SUMMARY_COLUMNS = [
+    *BLOCK_FIELDS,
+    *VERDICT_FIELDS,
+    *SUMMARY_FIELDS,
+    *DIARY_FIELDS,
+    *SIDE_COLUMNS,
+    *SIDE_SUMMARY_FIELDS,
+    *DAYS_FIELDS,
+]
 
 # OWASP CSV injection: a text cell starting with one of these is run as a formula.
 # A leading ; or | matters too: where ; separates cells (many European locales), a cell
@@ -306,6 +381,52 @@ def block_cells(block, summary: BlockSummary, text: Callable = text_cell) -> lis
     ]
 
 
+def side_summaries_of(block) -> dict[str, BlockSummary] | None:
+    """Each side's summary of a block scored apart, from its summary column's ``sides``
+    (services/summaries.stored_value), None for a block scored as one."""
+    if not block.scored_apart or not block.summary:
+        return None
+    sides = block.summary.get("sides")
+    return {side: BlockSummary.from_dict(sides[side]) for side in SIDES} if sides else None
+
+
+def side_block_cells(block, sides: dict[str, BlockSummary] | None) -> list[str]:
+    """The scoring, the baselines per side and each side's verdict (empty when one)."""
+    cells = [str(block.scoring), number_cell(block.baseline_pain_left)]
+    cells.append(number_cell(block.baseline_pain_right))
+    for side in SIDES:
+        summary = sides[side] if sides else None
+        cells += (
+            [
+                summary.verdict,
+                pct_cell(summary.peak_relief_pct),
+                hours_cell(summary.response_duration_h),
+            ]
+            if summary
+            else ["", "", ""]
+        )
+    return cells
+
+
+def side_summary_cells(sides: dict[str, BlockSummary] | None) -> list[str]:
+    cells: list[str] = []
+    for side in SIDES:
+        summary = sides[side] if sides else None
+        if summary is None:
+            cells += [""] * 6
+            continue
+        responded = summary.response_duration_h is not None
+        cells += [
+            hours_cell(summary.peak_at_h),
+            hours_cell(summary.onset_h),
+            bool_cell(bool(summary.response_open)) if responded else "",
+            summary.duration_class or "",
+            "" if summary.held_50 is None else hours_cell(summary.held_50.duration_h),
+            "" if summary.held_80 is None else hours_cell(summary.held_80.duration_h),
+        ]
+    return cells
+
+
 def entry_values(entry) -> tuple:
     """A DiaryEntry model as the tuple ``entry_lines`` reads (the export's query gives
     the same columns in the same order)."""
@@ -322,6 +443,9 @@ def entry_values(entry) -> tuple:
         entry.source,
         entry.due_at,
         entry.made_at,
+        entry.pain_left,
+        entry.pain_right,
+        entry.slot,
     )
 
 
@@ -343,6 +467,7 @@ def entry_lines(
     tz: str,
     status: str,
     text: Callable = text_cell,
+    sides: dict[str, BlockSummary] | None = None,
 ) -> list[str]:
     """One CSV line per entry: the block's columns (rendered once) and the entry's.
 
@@ -351,17 +476,23 @@ def entry_lines(
     (schedule.diary_status); ``text`` as for ``block_cells``. This runs once per exported
     entry (a million in a clinic-wide export), so each line is built in one piece: the
     entry's cells are numbers, times and fixed words that never need quotes, except the
-    two free-text ones.
+    two free-text ones. ``sides``: each side's summary of a block scored apart (read
+    from its summary column when not given).
     """
     prefix = csv_line(block_cells(block, summary, text))[:-2] + ","
     birth_year = number_cell(block.patient.birth_year)
     zone = ZoneInfo(tz)
-    suffix = f",{quoted(tz)},{birth_year},{diary_cells(status)}\r\n"
+    side_cells = ",".join(side_block_cells(block, sides or side_summaries_of(block)))
+    suffix = f",{quoted(tz)},{birth_year},{diary_cells(status)},{side_cells},"
+    side_relief = [
+        {pain: pct_cell(relief_pct(baseline, pain)) for pain in range(11)} | {None: ""}
+        for baseline in (block.baseline_pain_left, block.baseline_pain_right)
+    ]
     performed_at = block.performed_at
     performed_naive = performed_at.astimezone(UTC).replace(tzinfo=None)
     pain_and_relief = {
         pain: f"{pain},{pct_cell(relief_pct(block.baseline_pain, pain))}" for pain in range(11)
-    }
+    } | {None: ","}
     parse = datetime.fromisoformat
     rows = list(entries)
     counted = _counted_ids(rows)
@@ -382,6 +513,9 @@ def entry_lines(
         source,
         due_at,
         made_at,
+        pain_left,
+        pain_right,
+        slot,
     ) in rows:
         if type(recorded_at) is str:
             felt = parse(recorded_at)
@@ -425,14 +559,27 @@ def entry_lines(
             f"{'' if note is None else quoted(text(note))},"
             f"{'true' if edited else 'false'},{source},{counts},{due_text},{made_text},"
             f"{on_time},{local}{suffix}"
+            f"{'' if pain_left is None else pain_left},"
+            f"{'' if pain_right is None else pain_right},"
+            f"{side_relief[0][pain_left]},{side_relief[1][pain_right]},{slot}\r\n"
         )
     return lines
 
 
 def summary_line(
-    block, summary: BlockSummary, tz: str, status: str, text: Callable = text_cell
+    block,
+    summary: BlockSummary,
+    tz: str,
+    status: str,
+    text: Callable = text_cell,
+    sides: dict[str, BlockSummary] | None = None,
+    days: DaysOfRelief | None = None,
+    outcome: str | None = None,
 ) -> str:
-    """One row for the whole block: its fields, figures, verdict and whether it is final."""
+    """One row for the whole block: its fields, figures, verdict and whether it is final;
+    ``sides`` as for ``entry_lines``; then its ``days`` of relief (None without daily
+    scores) and its ``outcome`` (the verdict unless given)."""
+    sides = sides or side_summaries_of(block)
 
     def held(value: Held | None) -> str:
         return "" if value is None else hours_cell(value.duration_h)
@@ -454,8 +601,19 @@ def summary_line(
             number_cell(block.patient.birth_year),
             status,
             bool_cell(status in RUNNING),
+            *side_block_cells(block, sides),
+            *side_summary_cells(sides),
+            *days_cells(days),
+            text(outcome or summary.verdict),
         ]
     )
+
+
+def days_cells(days: DaysOfRelief | None) -> list[str]:
+    """days_of_relief, days_of_relief_open and days_of_relief_class (empty without)."""
+    if days is None:
+        return ["", "", ""]
+    return [number_cell(days.days), bool_cell(days.open), days.relief_class]
 
 
 def correction_line(block_id: int, revision, text: Callable = text_cell) -> str:
@@ -472,6 +630,8 @@ def correction_line(block_id: int, revision, text: Callable = text_cell) -> str:
             text(revision.activity),
             text(revision.note),
             number_cell(revision.id),
+            number_cell(revision.pain_left),
+            number_cell(revision.pain_right),
         ]
     )
 
@@ -500,7 +660,8 @@ CONSTRAINTS: dict[str, dict] = {
     "peak_relief_pct": {"maximum": 100},
     "volume_ml_per_level": {"minimum": 0},
     "recorded_at": {"required": True},
-    "pain": {"required": True, **_SCORE},
+    # Empty for an entry of a block scored apart (pain_left and pain_right instead).
+    "pain": _SCORE,
     "relief_pct": {"maximum": 100},
     "reported_relief_pct": _PERCENT,
     "source": {"required": True, "enum": _values(EntrySource)},
@@ -508,7 +669,6 @@ CONSTRAINTS: dict[str, dict] = {
     "not_counted_because": {"enum": [REPLACED, BEFORE_BLOCK, CHECKIN_REPLACED]},
     "checkin_id": {"required": True, "minimum": 1},
     "technique": {"required": True, "enum": ["conventional", "cooled", "pulsed"]},
-    "scoring": {"required": True, "enum": ["one", "sides"]},
     "durability": {"enum": ["durable", "not_durable", "undetermined"]},
     "procedure": {"required": True, "enum": ["ablation", "therapeutic_block"]},
     "average_pain": _SCORE,
@@ -520,12 +680,31 @@ CONSTRAINTS: dict[str, dict] = {
     "duration_class": {"enum": list(DURATION_CLASSES)},
     "entries": {"minimum": 0},
     "birth_year": {"minimum": PLAUSIBLE_YEARS[0], "maximum": PLAUSIBLE_YEARS[1]},
-    "was_pain": {"required": True, **_SCORE},
+    "was_pain": _SCORE,
+    "was_pain_left": _SCORE,
+    "was_pain_right": _SCORE,
+    "scoring": {"required": True, "enum": ["one", "sides"]},
+    "baseline_pain_left": _SCORE,
+    "baseline_pain_right": _SCORE,
+    "pain_left": _SCORE,
+    "pain_right": _SCORE,
+    "relief_pct_left": {"maximum": 100},
+    "relief_pct_right": {"maximum": 100},
+    "verdict_left": {"enum": list(VERDICTS)},
+    "verdict_right": {"enum": list(VERDICTS)},
+    "peak_relief_pct_left": {"maximum": 100},
+    "peak_relief_pct_right": {"maximum": 100},
+    "duration_class_left": {"enum": list(DURATION_CLASSES)},
+    "duration_class_right": {"enum": list(DURATION_CLASSES)},
     "was_reported_relief_pct": _PERCENT,
     "replaced_at": {"required": True},
     "correction_id": {"required": True, "minimum": 1},
     "diary_status": {"required": True, "enum": [NOT_STARTED, IN_PROGRESS, COMPLETE, EXPIRED]},
     "provisional": {"required": True},
+    "slot": {"required": True, "enum": ["hourly", "daily"]},
+    "days_of_relief": {"minimum": 0, "maximum": MAX_DAILY_DAYS},
+    "days_of_relief_class": {"enum": [NO_RELIEF, SHORT, WEEKS]},
+    "outcome": {"required": True},
     "at": {"required": True},
     "action": {"required": True},
 }

@@ -14,16 +14,21 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Integer, String, select
+from sqlalchemy import Integer, String, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from diary.extensions import db
 from diary.models import Block, Clinic, DiaryEntry, EntryRevision, Patient, utcnow
-from diary.schedule import DiarySchedule, diary_status
+from diary.schedule import HOURLY, DiarySchedule, diary_status
 from diary.services.dashboard import BlockFilter
-from diary.services.settings import analysis_settings, diary_schedule
-from diary.summaries import settings_digest, stored_summary, summarise
+from diary.services.settings import analysis_settings, diary_schedule, last_due_time
+from diary.summaries import (
+    settings_digest,
+    stored_summary,
+    stored_summary_of,
+    stored_value,
+)
 
 # What an export reads of a block: its columns (no model built) and its patient's name.
 EXPORT_BLOCK_COLUMNS = (
@@ -41,12 +46,16 @@ EXPORT_BLOCK_COLUMNS = (
     Block.steroid,
     Block.sedation,
     Block.baseline_pain,
+    Block.daily_days,
     Block.changed_at,
     Block.summary,
     Block.summary_key,
     Block.link_expires_at,
     Block.link_revoked_at,
     Block.archived_at,
+    Block.scoring,
+    Block.baseline_pain_left,
+    Block.baseline_pain_right,
 )
 
 
@@ -55,25 +64,47 @@ def row_type(name: str, fields: list[str]) -> Any:
     return namedtuple(name, fields)  # noqa: PYI024
 
 
-ExportBlock = row_type("ExportBlock", [c.key for c in EXPORT_BLOCK_COLUMNS] + ["patient"])
+_ExportBlockRow: Any = row_type(
+    "ExportBlockRow", [c.key for c in EXPORT_BLOCK_COLUMNS] + ["patient"]
+)
+
+
+class ExportBlock(_ExportBlockRow):
+    __slots__ = ()
+
+    # Read as the model reads it: a bilateral block scored left and right apart.
+    scored_apart = Block.scored_apart
+
+
 ExportPatient = namedtuple("ExportPatient", ["display_name", "mrn", "birth_year"])
 
 
-def export_status(block, schedule: DiarySchedule, entry_count: int, now: datetime) -> str:
+def export_status(
+    block, schedule: DiarySchedule, entry_count: int, now: datetime, timezone: str
+) -> str:
     """The diary's status (schedule.diary_status) of a Block or an ExportBlock: while it is
-    not_started or in_progress, its verdict is provisional."""
-    due_times = schedule.due_times(block.performed_at, block.agent)
+    not_started or in_progress, its verdict is provisional. ``timezone``: the clinic's
+    (the daily slots are at the block's clock time there)."""
+    # The status reads the last due time only.
+    due_times = [last_due_time(block, schedule, timezone)]
     return diary_status(due_times, entry_count, Block.link_open(block, now), now)
 
 
-def clinic_export(clinic: Clinic, chosen: BlockFilter, with_entries: bool, chunk: int = 50):
+def clinic_export(
+    clinic: Clinic,
+    chosen: BlockFilter,
+    with_entries: bool,
+    chunk: int = 50,
+    with_days: bool = False,
+):
     """(block, summary, entries, diary status) for the clinic's matching blocks, oldest
     first.
 
     Blocks are read ``chunk`` at a time with their patients' names, as ExportBlock
     tuples (they read like Block models), and the entries of a chunk in one query as
     plain tuples: an export of a million entries builds no model, and memory stays flat
-    however many match. ``entries`` is empty unless ``with_entries``. A block whose stored
+    however many match. ``entries`` is empty unless ``with_entries``, or ``with_days`` and
+    the block asks for daily scores (its days of relief read them). A block whose stored
     summary is out of date is analysed here from those rows; the export writes nothing back.
     """
     settings = analysis_settings(clinic)
@@ -99,17 +130,24 @@ def clinic_export(clinic: Clinic, chosen: BlockFilter, with_entries: bool, chunk
         for block_rows in result.partitions():
             blocks = [ExportBlock(*row[:-3], ExportPatient(*row[-3:])) for row in block_rows]
             summaries = {block.id: stored_summary(block, digest) for block in blocks}
-            wanted = [b.id for b in blocks if with_entries or summaries[b.id] is None]
+            wanted = [
+                b.id
+                for b in blocks
+                if with_entries or summaries[b.id] is None or (with_days and b.daily_days)
+            ]
             entries = _entry_rows_by_block(wanted)
             for block in blocks:
                 rows = entries.get(block.id, [])
-                summary = summaries[block.id] or summarise(
-                    block, settings, map(EntryRow._make, rows)
-                )
+                if summaries[block.id] is None:
+                    # Analysed here, each side's too (the rows then carry them).
+                    value = stored_value(block, settings, map(EntryRow._make, rows))
+                    block = block._replace(summary=value)
+                summary = summaries[block.id] or stored_summary_of(block.summary)
                 if chosen.verdict and summary.verdict != chosen.verdict:
                     continue
-                status = export_status(block, schedule, summary.entry_count, now)
-                yield block, summary, rows if with_entries else [], status
+                status = export_status(block, schedule, summary.entry_count, now, clinic.timezone)
+                kept = with_entries or (with_days and block.daily_days)
+                yield block, summary, rows if kept else [], status
     finally:
         result.close()  # a download stopped half-way must not leave a cursor open
 
@@ -147,6 +185,9 @@ EXPORT_ENTRY_COLUMNS = (
     DiaryEntry.source,
     utc_text(DiaryEntry.due_at).label("due_at"),
     utc_text(DiaryEntry.made_at).label("made_at"),
+    DiaryEntry.pain_left,
+    DiaryEntry.pain_right,
+    DiaryEntry.slot,
 )
 # The same tuple with names, for the analysis of a block whose stored summary is stale.
 EntryRow = row_type("EntryRow", [column.key for column in EXPORT_ENTRY_COLUMNS])
@@ -212,8 +253,9 @@ def _minutes_on_postgresql(element, compiler, **kw):
 
 
 def answered_slots(block_ids: list[int], chunk: int = 500) -> list[int]:
-    """The scheduled times (minutes after the block) any of these blocks' entries
-    answered: the slots the blocks were given, whatever the clinic's schedule is now."""
+    """The scheduled times of the hours after the block (minutes after it) any of these
+    blocks' entries answered: the slots the blocks were given, whatever the clinic's
+    schedule is now. Daily slots have their own columns (daily_columns)."""
     slots: set[int] = set()
     for start in range(0, len(block_ids), chunk):
         slots.update(
@@ -224,11 +266,23 @@ def answered_slots(block_ids: list[int], chunk: int = 500) -> list[int]:
                 .where(
                     DiaryEntry.block_id.in_(block_ids[start : start + chunk]),
                     DiaryEntry.due_at.is_not(None),
+                    DiaryEntry.slot == HOURLY,
                 )
                 .distinct()
             )
         )
     return sorted(slots)
+
+
+def daily_columns(block_ids: list[int], chunk: int = 500) -> int:
+    """How many daily slots the most of these blocks ask for (the wide file's day columns)."""
+    most = 0
+    for start in range(0, len(block_ids), chunk):
+        found = db.session.scalar(
+            select(func.max(Block.daily_days)).where(Block.id.in_(block_ids[start : start + chunk]))
+        )
+        most = max(most, found or 0)
+    return most
 
 
 def corrections_of(block_ids: list[int], chunk: int = 500) -> Iterator[tuple[int, EntryRevision]]:

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
+from diary.pathway.values import DAYS_CLASS_LABELS, DaysOfRelief
 from diary.records.export import printable
 from diary.relief import Analysis, relief_pct
 
@@ -160,13 +161,23 @@ def diary_resources(
     records: str = "urn:block-diary",
     mrn_system: str | None = None,
     provisional: bool = False,
+    sides: dict[str, Analysis] | None = None,
+    days: DaysOfRelief | None = None,
+    outcome: str | None = None,
 ) -> list[tuple[str, dict]]:
     """(fullUrl, resource) of the block's Patient, Procedures, Observations and report.
+
+    A bilateral block scored left and right apart (``sides``: each side's analysis) has
+    an Observation per side per entry, and a peak and a response per side, each with its
+    laterality on ``bodySite``; the report concludes each side's verdict.
 
     ``block`` is a Block model or anything with its attributes; ``records`` the base of
     this installation's identifier systems (its address); ``mrn_system`` the clinic's
     identifier system for MRNs (NoMrnSystem without one, for a patient with an MRN);
-    ``provisional``: the diary still runs. Strings carry no control character."""
+    ``provisional``: the diary still runs; ``days``: its days of relief (an Observation
+    of their own, None without daily scores); ``outcome``: what the block is judged by
+    when not its verdict (a therapeutic block's days of relief, in words), which then
+    leads the report's conclusion. Strings carry no control character."""
 
     def identifier(kind: str, value: object) -> dict:
         return {"system": f"{records}/{kind}", "value": str(value)}
@@ -203,61 +214,28 @@ def diary_resources(
     note = (
         f"{agent_label}, {block.volume_ml_per_level:g} mL per level; "
         f"steroid {'yes' if block.steroid else 'no'}; "
-        f"sedation {block.sedation}; baseline pain {block.baseline_pain}/10"
+        f"sedation {block.sedation}; "
+        + (
+            f"baseline pain left {block.baseline_pain_left}/10, right "
+            f"{block.baseline_pain_right}/10 (scored apart)"
+            if sides
+            else f"baseline pain {block.baseline_pain}/10"
+        )
     )
     resources = [(patient_url, patient)]
     resources += level_procedures(block, patient_url, note, identifier)
     for entry in block.entries:
-        transcribed = entry.source == "transcribed"
-        if provisional:
-            entry_status = status
-        else:
-            entry_status = "amended" if entry.updated_at is not None else "final"
-        observation = {
-            "resourceType": "Observation",
-            "identifier": [identifier("entries", entry.id)],
-            "status": entry_status,
-            "category": [OBSERVATION_CATEGORY],
-            "code": {"coding": [PAIN_CODE]},
-            "subject": {"reference": patient_url},
-            "partOf": [{"reference": procedure_url}],
-            "effectiveDateTime": _time(entry.recorded_at),
-            "issued": _time(entry.submitted_at),
-            "performer": [{"reference": patient_url}],  # the patient's own report
-            "valueInteger": entry.pain,
-        }
-        if transcribed:
-            observation["method"] = _local(
-                "transcribed", "Transcribed by clinic staff from the patient's paper diary"
+        for side, pain, baseline in _scores(block, entry):
+            key = entry.id if side is None else f"{entry.id}/{side}"
+            observation = _entry_observation(
+                entry, side, pain, baseline, key, identifier, status, provisional
             )
-        components = []
-        relief = relief_pct(block.baseline_pain, entry.pain)
-        if relief is not None:
-            components.append(
-                {
-                    "code": _local("relief-pct", "Relief from baseline, percent (derived)"),
-                    "valueQuantity": _percent(relief),
-                }
-            )
-        if entry.reported_relief_pct is not None:
-            components.append(
-                {
-                    "code": _local("reported-relief-pct", "Relief, percent, as the patient put it"),
-                    "valueQuantity": _percent(entry.reported_relief_pct),
-                }
-            )
-        if entry.activity:
-            components.append(
-                {
-                    "code": _local("activity", "Activity during the score"),
-                    "valueString": entry.activity,
-                }
-            )
-        if components:
-            observation["component"] = components
-        if entry.note:
-            observation["note"] = [{"text": entry.note}]
-        resources.append((_urn("entry", entry.id), observation))
+            observation |= {
+                "subject": {"reference": patient_url},
+                "partOf": [{"reference": procedure_url}],
+                "performer": [{"reference": patient_url}],  # the patient's own report
+            }
+            resources.append((_urn("entry", key), _ordered(observation)))
 
     derived = {
         "status": status,
@@ -265,28 +243,50 @@ def diary_resources(
         "subject": {"reference": patient_url},
         "partOf": [{"reference": procedure_url}],
     }
-    peak_url = _urn("peak", block.id)
-    peak = {
-        "resourceType": "Observation",
-        "identifier": [identifier("peak-relief", block.id)],
-        **derived,
-        "code": _local("peak-relief-pct", "Peak relief from baseline, percent"),
-        "effectiveDateTime": _time(block.performed_at),
-    }
-    if analysis.peak_relief_pct is None or analysis.peak_at_h is None:
-        peak["dataAbsentReason"] = {"text": "no relief could be measured"}
+    readings = list(sides.items()) if sides else [(None, analysis)]
+    results = []
+    for side, reading in readings:
+        key = block.id if side is None else f"{block.id}/{side}"
+        found = _peak_and_response(block, reading, side, key, identifier, derived)
+        resources += found
+        results += [{"reference": url} for url, _ in found]
+    if sides:
+        conclusion = " · ".join(
+            f"{side.capitalize()}: {reading.verdict}" for side, reading in sides.items()
+        ) + (" (provisional)" if provisional else "")
+        conclusion += "; " + "; ".join(
+            f"{side}: {text}"
+            for side, reading in sides.items()
+            for text in reading.reasons + reading.warnings
+        )
+        codes = [
+            {"coding": [{"system": LOCAL, "code": reading.verdict}], "text": side}
+            for side, reading in sides.items()
+        ]
     else:
-        peak["valueQuantity"] = _percent(analysis.peak_relief_pct)
-        peak["effectiveDateTime"] = _time(block.performed_at + timedelta(hours=analysis.peak_at_h))
-    response_url = _urn("response", block.id)
-    response = {
-        "resourceType": "Observation",
-        "identifier": [identifier("response", block.id)],
-        **derived,
-        "code": _local("mbb-response", "Response to the block at the verdict's threshold"),
-        "effectiveDateTime": _time(block.performed_at),
-        "component": response_components(analysis),
-    }
+        conclusion = f"{analysis.verdict}{' (provisional)' if provisional else ''}: " + "; ".join(
+            analysis.reasons + analysis.warnings
+        )
+        codes = [{"coding": [{"system": LOCAL, "code": analysis.verdict}]}]
+    extra = []
+    if days is not None:
+        days_url = _urn("days-of-relief", block.id)
+        extra.append((days_url, days_observation(block, days, derived, identifier)))
+        results.append({"reference": days_url})
+    if outcome and outcome != analysis.verdict and days is not None:
+        conclusion = f"{outcome}{' (provisional)' if provisional else ''}; verdict {conclusion}"
+        codes.append(
+            {
+                "coding": [
+                    {
+                        "system": LOCAL,
+                        "code": f"days-of-relief-{days.relief_class}",
+                        "display": f"Days of relief: {DAYS_CLASS_LABELS[days.relief_class]}",
+                    }
+                ],
+                "text": outcome,
+            }
+        )
     report = {
         "resourceType": "DiagnosticReport",
         "identifier": [identifier("reports", block.id)],
@@ -295,13 +295,150 @@ def diary_resources(
         "subject": {"reference": patient_url},
         "effectiveDateTime": _time(block.performed_at),
         "issued": _time(now),
-        "result": [{"reference": peak_url}, {"reference": response_url}],
-        "conclusion": f"{analysis.verdict}{' (provisional)' if provisional else ''}: "
-        + "; ".join(analysis.reasons + analysis.warnings),
-        "conclusionCode": [{"coding": [{"system": LOCAL, "code": analysis.verdict}]}],
+        "result": results,
+        "conclusion": conclusion,
+        "conclusionCode": codes,
     }
-    resources += [(peak_url, peak), (response_url, response), (_urn("report", block.id), report)]
+    resources += extra
+    resources.append((_urn("report", block.id), report))
     return [(url, _printable(resource)) for url, resource in resources]
+
+
+def _scores(block, entry) -> list[tuple[str | None, int, int | None]]:
+    """(side, score, baseline) of an entry: its one score, or each side's."""
+    if entry.pain is not None:
+        return [(None, entry.pain, block.baseline_pain)]
+    return [
+        ("left", entry.pain_left, block.baseline_pain_left),
+        ("right", entry.pain_right, block.baseline_pain_right),
+    ]
+
+
+def _laterality(side: str) -> dict:
+    return {"coding": [LATERALITY[side]], "text": f"{side} side"}
+
+
+# The order of an entry's Observation's fields, as before sides were scored apart.
+OBSERVATION_ORDER = (
+    "resourceType", "identifier", "status", "category", "code", "subject", "partOf",
+    "effectiveDateTime", "issued", "performer", "bodySite", "valueInteger", "method",
+    "component", "note",
+)  # fmt: skip
+
+
+def _ordered(resource: dict) -> dict:
+    return {name: resource[name] for name in OBSERVATION_ORDER if name in resource}
+
+
+def _entry_observation(
+    entry, side, pain: int, baseline, key, identifier, status: str, provisional: bool
+) -> dict:
+    """An entry's score (one side's, with its laterality, when scored apart)."""
+    stored = "amended" if entry.updated_at is not None else "final"
+    entry_status = status if provisional else stored
+    observation: dict = {
+        "resourceType": "Observation",
+        "identifier": [identifier("entries", key)],
+        "status": entry_status,
+        "category": [OBSERVATION_CATEGORY],
+        "code": {"coding": [PAIN_CODE]},
+        "effectiveDateTime": _time(entry.recorded_at),
+        "issued": _time(entry.submitted_at),
+        "valueInteger": pain,
+    }
+    if side is not None:
+        observation["bodySite"] = _laterality(side)
+    if entry.source == "transcribed":
+        observation["method"] = _local(
+            "transcribed", "Transcribed by clinic staff from the patient's paper diary"
+        )
+    components = []
+    relief = relief_pct(baseline, pain)
+    if relief is not None:
+        components.append(
+            {
+                "code": _local("relief-pct", "Relief from baseline, percent (derived)"),
+                "valueQuantity": _percent(relief),
+            }
+        )
+    if entry.reported_relief_pct is not None:
+        components.append(
+            {
+                "code": _local("reported-relief-pct", "Relief, percent, as the patient put it"),
+                "valueQuantity": _percent(entry.reported_relief_pct),
+            }
+        )
+    if entry.activity:
+        components.append(
+            {"code": _local("activity", "Activity during the score"), "valueString": entry.activity}
+        )
+    if components:
+        observation["component"] = components
+    if entry.note:
+        observation["note"] = [{"text": entry.note}]
+    return observation
+
+
+def _peak_and_response(block, analysis: Analysis, side, key, identifier, derived: dict):
+    """The peak relief and the response Observations of a reading (one side's, with its
+    laterality, when scored apart)."""
+    where = {"bodySite": _laterality(side)} if side else {}
+    peak_url = _urn("peak", key)
+    peak = {
+        "resourceType": "Observation",
+        "identifier": [identifier("peak-relief", key)],
+        **derived,
+        "code": _local("peak-relief-pct", "Peak relief from baseline, percent"),
+        "effectiveDateTime": _time(block.performed_at),
+        **where,
+    }
+    if analysis.peak_relief_pct is None or analysis.peak_at_h is None:
+        peak["dataAbsentReason"] = {"text": "no relief could be measured"}
+    else:
+        peak["valueQuantity"] = _percent(analysis.peak_relief_pct)
+        peak["effectiveDateTime"] = _time(block.performed_at + timedelta(hours=analysis.peak_at_h))
+    response_url = _urn("response", key)
+    response = {
+        "resourceType": "Observation",
+        "identifier": [identifier("response", key)],
+        **derived,
+        "code": _local("mbb-response", "Response to the block at the verdict's threshold"),
+        "effectiveDateTime": _time(block.performed_at),
+        **where,
+        "component": response_components(analysis),
+    }
+    return [(peak_url, peak), (response_url, response)]
+
+
+def days_observation(block, days: DaysOfRelief, derived: dict, identifier) -> dict:
+    """The days of relief (pathway.md §2) as an Observation: the days in a row from day 1
+    with >= 50 % relief, whether the count is still open, and its class."""
+    return {
+        "resourceType": "Observation",
+        "identifier": [identifier("days-of-relief", block.id)],
+        **derived,
+        "code": _local("days-of-relief", "Days in a row from day 1 with at least 50% relief"),
+        "effectiveDateTime": _time(block.performed_at),
+        "valueQuantity": {"value": days.days, "unit": "d", "system": UCUM, "code": "d"},
+        "component": [
+            {
+                "code": _local("days-of-relief-open", "Relief still going on: a lower bound"),
+                "valueBoolean": days.open,
+            },
+            {
+                "code": _local("days-of-relief-class", "Class: no relief, short or weeks"),
+                "valueCodeableConcept": {
+                    "coding": [
+                        {
+                            "system": LOCAL,
+                            "code": days.relief_class,
+                            "display": DAYS_CLASS_LABELS[days.relief_class],
+                        }
+                    ]
+                },
+            },
+        ],
+    }
 
 
 def response_components(analysis: Analysis) -> list[dict]:
@@ -368,10 +505,15 @@ def diary_bundle(
     mrn_system: str | None = None,
     transaction: bool = False,
     provisional: bool = False,
+    sides: dict[str, Analysis] | None = None,
+    days: DaysOfRelief | None = None,
+    outcome: str | None = None,
 ) -> dict:
     """The Bundle for ``block`` (see ``diary_resources``). A ``transaction`` Bundle asks
     the server to create each resource unless one with its identifier exists."""
-    resources = diary_resources(block, agent_label, analysis, now, records, mrn_system, provisional)
+    resources = diary_resources(
+        block, agent_label, analysis, now, records, mrn_system, provisional, sides, days, outcome
+    )
     return {
         "resourceType": "Bundle",
         "type": "transaction" if transaction else "collection",

@@ -98,15 +98,17 @@ def report_facts(
     tz: str,
     now: datetime,
     corrections: Mapping[int, Any] | None = None,
+    sides: Mapping[str, Analysis] | None = None,
 ) -> ReportFacts:
     """The report's facts of ``block`` (a Block record) read in the clinic's time zone.
     The verdict, its reasons and grouped warnings come from the analysis itself
     (templates/clinic/_analysis.html), provisional while the diary runs.
     ``corrections``: entry id -> its latest corrections (``latest``, newest first) and
-    how many ``earlier`` ones the report only counts (services.entries.latest_corrections)."""
+    how many ``earlier`` ones the report only counts (services.entries.latest_corrections).
+    ``sides``: each side's analysis of a block scored left and right apart."""
     patient = block.patient
     identity = [f"MRN {patient.mrn}" if patient.mrn else "", _born(patient.birth_year)]
-    table = entry_table(block, analysis, tz, corrections)
+    table = entry_table(block, analysis, tz, corrections, sides)
     return ReportFacts(
         clinic=block.clinic.name,
         patient=patient.display_name,
@@ -119,7 +121,7 @@ def report_facts(
             f"{block.purpose.capitalize()} block, {block.sequence} in series; "
             f"{agent_label}, {block.volume_ml_per_level:g} mL per level; "
             f"steroid {'yes' if block.steroid else 'no'}; sedation {block.sedation}; "
-            f"baseline pain {block.baseline_pain}/10."
+            f"{_baseline(block)}."
         ),
         clinician=block.created_by.name if block.created_by else "—",
         printed_at=f"{local_time(now, tz)} ({tz})",
@@ -128,17 +130,54 @@ def report_facts(
     )
 
 
-def entry_table(block, analysis: Analysis, tz: str, corrections=None) -> EntryTable:
+def _baseline(block) -> str:
+    if block.scored_apart:
+        return (
+            f"baseline pain left {block.baseline_pain_left}/10, "
+            f"right {block.baseline_pain_right}/10 (scored left and right apart)"
+        )
+    return f"baseline pain {block.baseline_pain}/10"
+
+
+def _pain(entry) -> str:
+    if entry.pain is None:
+        return f"Left {entry.pain_left} · Right {entry.pain_right}"
+    return str(entry.pain)
+
+
+def entry_table(
+    block,
+    analysis: Analysis,
+    tz: str,
+    corrections=None,
+    sides: Mapping[str, Analysis] | None = None,
+) -> EntryTable:
     """``block``'s entries as the block and series reports print them; ``corrections`` as
-    report_facts takes them (an entry without is printed without its history)."""
+    report_facts takes them (an entry without is printed without its history); ``sides``
+    each side's analysis of a block scored apart (its relief is printed per side)."""
     corrections = corrections or {}
     points = {p.entry_id: p for p in analysis.relief}
+    side_points = {
+        side: {p.entry_id: p for p in reading.relief} for side, reading in (sides or {}).items()
+    }
+    if side_points:
+        points = side_points["left"]
+
+    def relief_of(entry_id: int) -> str:
+        if side_points:
+            return " · ".join(
+                f"{side.capitalize()} {pct(found[entry_id].relief_pct)}"
+                for side, found in side_points.items()
+                if entry_id in found
+            )
+        return pct(points[entry_id].relief_pct) if entry_id in points else ""
+
     rows = [
         ReportRow(
             time=local_time(entry.recorded_at, tz, "%d %b %H:%M"),
             hours=hours(points[entry.id].hours) if entry.id in points else "superseded",
-            pain=str(entry.pain),
-            relief=pct(points[entry.id].relief_pct) if entry.id in points else "",
+            pain=_pain(entry),
+            relief=relief_of(entry.id),
             patient_relief=pct(entry.reported_relief_pct),
             activity=entry.activity or "",
             note=entry.note or "",
@@ -185,7 +224,7 @@ def _changes(corrections, tz: str) -> str:
     if not corrections:
         return ""
     listed = [
-        f"was pain {rev.pain} at {local_time(rev.recorded_at, tz, '%H:%M')}, "
+        f"was {_was(rev)} at {local_time(rev.recorded_at, tz, '%H:%M')}, "
         f"corrected {local_time(rev.replaced_at, tz, '%d %b %H:%M')} by {rev.replaced_by}"
         for rev in corrections.latest
     ]
@@ -193,6 +232,12 @@ def _changes(corrections, tz: str) -> str:
         many = "correction" if corrections.earlier == 1 else "corrections"
         listed.append(f"{corrections.earlier} earlier {many} on the block's corrections page")
     return "; ".join(listed)
+
+
+def _was(revision) -> str:
+    if revision.pain is None:
+        return f"left {revision.pain_left}, right {revision.pain_right}"
+    return f"pain {revision.pain}"
 
 
 def _born(year: int | None) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC
 
+from diary.pathway.values import MAX_DAILY_DAYS, NO_RELIEF, SHORT, WEEKS, DaysOfRelief
 from diary.records.export import (
     as_utc,
     csv_line,
@@ -22,6 +23,7 @@ from diary.records.export import (
     pct_cell,
     plain_cell,
     printable,
+    side_summaries_of,
     text_cell,
 )
 from diary.relief import (
@@ -34,7 +36,7 @@ from diary.relief import (
     VERDICTS,
     BlockSummary,
 )
-from diary.schedule import COMPLETE, EXPIRED, IN_PROGRESS, NOT_STARTED, RUNNING
+from diary.schedule import COMPLETE, DAILY, EXPIRED, IN_PROGRESS, NOT_STARTED, RUNNING
 from diary.vocabulary import PLAUSIBLE_YEARS, Agent, Purpose, Region, Sedation, Sequence, Side
 
 # REDCap's data dictionary header, in its order.
@@ -63,6 +65,7 @@ FORM = "block_diary"
 # diary still running is incomplete: its verdict is provisional).
 FORM_COMPLETE = f"{FORM}_complete"
 DIARY_STATUSES = (NOT_STARTED, IN_PROGRESS, COMPLETE, EXPIRED)
+DAYS_CLASSES = (NO_RELIEF, SHORT, WEEKS)
 
 
 def slot_name(minutes: int) -> str:
@@ -136,20 +139,124 @@ BLOCK_VARIABLES = (
 )
 
 
-def block_variables(slots: list[int]) -> list[Variable]:
-    """The block's variables, then a pain score per scheduled time in ``slots``."""
+SIDES = ("left", "right")
+# Where an entry row (export_queries.EXPORT_ENTRY_COLUMNS) holds each side's score and
+# its slot.
+ENTRY_SIDE_PAINS = (12, 13)
+ENTRY_SLOT = 14
+# Left and right (docs/pathway-rules.md): after the columns above, empty for a block
+# scored as one (whose columns above keep their meaning).
+SIDE_VARIABLES = (
+    _dropdown("scoring", "Scored as one, or left and right apart (sides)", ("one", "sides")),
+    *(
+        variable
+        for side in SIDES
+        for variable in (
+            Variable(
+                f"baseline_pain_{side}",
+                "text",
+                f"Baseline pain, {side} side (0-10)",
+                "integer",
+                "integer",
+                "0",
+                "10",
+            ),
+            _dropdown(f"verdict_{side}", f"Verdict, {side} side", VERDICTS, required=False),
+            Variable(
+                f"peak_relief_pct_{side}",
+                "text",
+                f"Peak relief, {side} side (%)",
+                "number",
+                "number",
+                "",
+                "100",
+            ),
+            Variable(
+                f"response_duration_h_{side}",
+                "text",
+                f"Response duration, {side} side (h)",
+                "number",
+                "number",
+                "0",
+            ),
+            _dropdown(
+                f"duration_class_{side}",
+                f"Duration vs agent, {side} side",
+                DURATION_CLASSES,
+                required=False,
+            ),
+        )
+    ),
+)
+
+# The days after (pathway.md §2): a block's days of relief and what it is judged by.
+DAYS_VARIABLES = (
+    Variable(
+        "days_of_relief",
+        "text",
+        "Days of relief (>= 50% from day 1, one missing day bridged)",
+        "integer",
+        "integer",
+        "0",
+        str(MAX_DAILY_DAYS),
+    ),
+    Variable(
+        "days_of_relief_open", "yesno", "Days of relief still open (a lower bound)", "boolean"
+    ),
+    _dropdown("days_of_relief_class", "Days of relief class", DAYS_CLASSES, required=False),
+    Variable(
+        "outcome",
+        "text",
+        "Outcome: the verdict, or a therapeutic block's days of relief",
+        "string",
+        required=True,
+    ),
+)
+
+
+def _slot_label(minutes: int) -> str:
+    return f"Pain at {minutes} min" if minutes < 60 else f"Pain at {minutes / 60:g} h"
+
+
+def day_name(day: int) -> str:
+    """A daily slot as a variable name: pain_day1, pain_day14."""
+    return f"pain_day{day}"
+
+
+def slot_day(performed_at, due_at) -> int:
+    """Which day after its block a daily slot is (1, 2…): k days at the block's clock
+    time, give or take the hour a change of clocks moves it."""
+    return round(slot_minutes(performed_at, due_at) / (24 * 60))
+
+
+def block_variables(slots: list[int], days: int = 0) -> list[Variable]:
+    """The block's variables, then a pain score per scheduled time of the hours after the
+    block in ``slots`` and per daily slot (``days`` of them), then the days of relief; then
+    each side's (a block scored apart): its figures and a score per time per side."""
     variables = list(BLOCK_VARIABLES)
     for minutes in slots:
-        label = f"Pain at {minutes} min" if minutes < 60 else f"Pain at {minutes / 60:g} h"
         variables.append(
-            Variable(slot_name(minutes), "text", label, "integer", "integer", "0", "10")
+            Variable(
+                slot_name(minutes), "text", _slot_label(minutes), "integer", "integer", "0", "10"
+            )
         )
+    for day in range(1, days + 1):
+        variables.append(
+            Variable(day_name(day), "text", f"Pain on day {day}", "integer", "integer", "0", "10")
+        )
+    variables += DAYS_VARIABLES
+    variables += SIDE_VARIABLES
+    for side in SIDES:
+        for minutes in slots:
+            label = f"{_slot_label(minutes)}, {side} side"
+            name = f"{slot_name(minutes)}_{side}"
+            variables.append(Variable(name, "text", label, "integer", "integer", "0", "10"))
     return variables
 
 
-def redcap_dictionary(slots: list[int]) -> Iterator[str]:
+def redcap_dictionary(slots: list[int], days: int = 0) -> Iterator[str]:
     """The dictionary's rows (its header is REDCAP_DICTIONARY_HEADER)."""
-    for variable in block_variables(slots):
+    for variable in block_variables(slots, days):
         choices = " | ".join(f"{value}, {value.replace('_', ' ')}" for value in variable.choices)
         note = "UTC, YYYY-MM-DD HH:MM" if variable.validation == "datetime_ymd" else ""
         yield csv_line(
@@ -176,10 +283,10 @@ def redcap_dictionary(slots: list[int]) -> Iterator[str]:
         )
 
 
-def wide_columns(slots: list[int], redcap: bool = False) -> list[str]:
+def wide_columns(slots: list[int], redcap: bool = False, days: int = 0) -> list[str]:
     """The wide file's columns; the REDCap import's (``redcap``) end with the form's
     complete status."""
-    names = [variable.name for variable in block_variables(slots)]
+    names = [variable.name for variable in block_variables(slots, days)]
     return [*names, FORM_COMPLETE] if redcap else names
 
 
@@ -194,19 +301,32 @@ def wide_line(
     slots: list[int],
     status: str,
     redcap: bool = False,
+    sides: dict[str, BlockSummary] | None = None,
+    days: int = 0,
+    relief_days: DaysOfRelief | None = None,
+    outcome: str | None = None,
 ) -> str:
     """One row per block: its facts, verdict and diary status, then the pain answering
-    each scheduled time in ``slots`` (the one submitted last where two answer it); empty
-    where none did. ``redcap``: the import file's row (see the module's docstring)."""
+    each scheduled time in ``slots`` and each of ``days`` daily slots (the one submitted
+    last where two answer it; empty where none did), then its days of relief
+    (``relief_days``, None without daily scores) and ``outcome`` (the verdict unless
+    given), then each side's figures and scores when the block is scored apart (``sides``:
+    each side's summary, else read from its summary column). ``redcap``: the import file's
+    row (see the module's docstring)."""
+    sides = sides or side_summaries_of(block)
     by_slot: dict[int, tuple] = {}
+    by_day: dict[int, tuple] = {}
     for entry in entries:
         due_at, submitted_at = entry[10], entry[3]
         if not due_at:
             continue
-        minutes = slot_minutes(block.performed_at, due_at)
-        kept = by_slot.get(minutes)
+        if len(entry) > ENTRY_SLOT and entry[ENTRY_SLOT] == DAILY:
+            kept_by, key = by_day, slot_day(block.performed_at, due_at)
+        else:
+            kept_by, key = by_slot, slot_minutes(block.performed_at, due_at)
+        kept = kept_by.get(key)
         if kept is None or str(submitted_at) >= str(kept[3]):
-            by_slot[minutes] = entry
+            kept_by[key] = entry
     patient = block.patient
     text: Callable[[str | None], str] = (
         (lambda value: printable(plain_cell(value))) if redcap else text_cell
@@ -239,6 +359,33 @@ def wide_line(
         number_cell(summary.entry_count),
     ]
     cells += [number_cell(by_slot[m][4]) if m in by_slot else "" for m in slots]
+    cells += [number_cell(by_day[d][4]) if d in by_day else "" for d in range(1, days + 1)]
+    if relief_days is None:
+        cells += ["", "", ""]
+    else:
+        cells += [
+            number_cell(relief_days.days),
+            yes if relief_days.open else no,
+            relief_days.relief_class,
+        ]
+    cells.append(text(outcome or summary.verdict))
+    cells.append(str(block.scoring))
+    for side in SIDES:
+        summary_of_side = sides[side] if sides else None
+        baseline = getattr(block, f"baseline_pain_{side}")
+        cells += (
+            [
+                number_cell(baseline),
+                summary_of_side.verdict,
+                pct_cell(summary_of_side.peak_relief_pct),
+                hours_cell(summary_of_side.response_duration_h),
+                summary_of_side.duration_class or "",
+            ]
+            if summary_of_side
+            else [number_cell(baseline), "", "", "", ""]
+        )
+    for index in ENTRY_SIDE_PAINS:  # each entry's left, then right score
+        cells += [number_cell(by_slot[m][index]) if m in by_slot else "" for m in slots]
     if redcap:
         cells.append("0" if running else "2")
     return csv_line(cells)
@@ -251,11 +398,11 @@ def _field(name: str, kind: str, description: str, constraints: dict | None = No
     return field
 
 
-def wide_schema(slots: list[int], redcap: bool = False) -> dict:
+def wide_schema(slots: list[int], redcap: bool = False, days: int = 0) -> dict:
     """A Frictionless Table Schema of the wide file (or, ``redcap``, the import file):
     types, ranges, the words a column may hold, and its key."""
     fields = []
-    for variable in block_variables(slots):
+    for variable in block_variables(slots, days):
         constraints: dict = {"required": True} if variable.required else {}
         if variable.choices:
             constraints["enum"] = list(variable.choices)
@@ -293,7 +440,7 @@ SERIES_FIELDS: dict[str, tuple[str, str]] = {
     "patient": ("string", "display name or initials"),
     "mrn": ("string", "medical record number, if given"),
     "region": ("string", "cervical, thoracic or lumbar"),
-    "side": ("string", "left, right or bilateral"),
+    "side": ("string", "left or right: a bilateral block is in both sides' series"),
     "levels": ("string", "facet joint levels, space-separated"),
     "block_ids": ("string", "the series' blocks (archived ones are in none), space-separated"),
     "compared_block_ids": ("string", "the two most recent diagnostic blocks, space-separated"),
@@ -332,7 +479,7 @@ def series_schema() -> dict:
         if name == "region":
             field["constraints"]["enum"] = [r.value for r in Region]
         if name == "side":
-            field["constraints"]["enum"] = [s.value for s in Side]
+            field["constraints"]["enum"] = ["left", "right"]
         if name == "pair_status":
             field["constraints"] = {"enum": PAIR_STATUSES}
         fields.append(field)
@@ -346,8 +493,11 @@ def _flag(value: bool) -> str:
 
 
 def series_line(patient, blocks, result) -> str:
-    """One series of a patient (same region, side and levels) and what it shows."""
+    """One series of a patient (same region, side and levels) and what it shows. Series
+    are per side: a bilateral block is in the left and the right series (``blocks`` a
+    services.analysis.SeriesBlocks, which names its side)."""
     first = blocks[0]
+    side = getattr(blocks, "side", first.side)
     lcd, consensus = result.ablation_criteria["lcd"], result.ablation_criteria["consensus_2020"]
     return csv_line(
         [
@@ -355,7 +505,7 @@ def series_line(patient, blocks, result) -> str:
             text_cell(patient.display_name),
             text_cell(patient.mrn),
             first.region,
-            first.side,
+            side,
             " ".join(first.levels),
             " ".join(str(block.id) for block in blocks),
             " ".join(str(block_id) for block_id in result.compared_block_ids),

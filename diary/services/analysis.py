@@ -1,16 +1,20 @@
-"""A block's or a series' diary read into the clinical analysis (diary/relief.py)."""
+"""A block's or a series' diary read into the clinical analysis (diary/relief.py), and
+the block's readings per side (diary/pathway: a bilateral block scored left and right
+apart is read once per side; every page and file asks ``block_readings`` for them)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from diary import relief
+from diary import pathway, relief
 from diary.models import (
     Block,
     Patient,
     utcnow,
 )
+from diary.pathway.sides import relief_inputs, scored_sides, series_keys
 from diary.records.export import as_utc
 from diary.services.blocks import agent_label
 from diary.services.progress import awaited_for
@@ -33,17 +37,21 @@ def block_facts(block: Block) -> relief.BlockFacts:
 
 
 def diary_points(block: Block, entries=None) -> list[relief.DiaryPoint]:
-    """The diary as the analysis reads it; ``entries`` (rows with the entries' names,
+    """The diary as the analysis reads it (the one score of each entry; a block scored
+    apart has none: see ``block_readings``); ``entries`` (rows with the entries' names,
     as the export reads them) instead of the block's own if given."""
-    return [_diary_point(entry) for entry in (block.entries if entries is None else entries)]
+    entries = block.entries if entries is None else entries
+    return [point for entry in entries if (point := _pathway_entry(entry).point(None))]
 
 
-def _diary_point(entry) -> relief.DiaryPoint:
+def _pathway_entry(entry) -> pathway.Entry:
     recorded_at, submitted_at = as_utc(entry.recorded_at), as_utc(entry.submitted_at)
     transcribed = entry.source == "transcribed"
-    return relief.DiaryPoint(
+    return pathway.Entry(
         recorded_at=recorded_at,
         pain=entry.pain,
+        pain_left=getattr(entry, "pain_left", None),
+        pain_right=getattr(entry, "pain_right", None),
         submitted_at=submitted_at,
         reported_relief_pct=entry.reported_relief_pct,
         entry_id=entry.id,
@@ -52,6 +60,68 @@ def _diary_point(entry) -> relief.DiaryPoint:
         logged_late=not transcribed and submitted_at - recorded_at > LATE_LOGGING,
         transcribed=transcribed,
     )
+
+
+def pathway_block(block: Block, entries=None) -> pathway.Block:
+    """The block as diary/pathway reads it (``entries`` as in ``diary_points``)."""
+    entries = block.entries if entries is None else entries
+    return pathway.Block(
+        block_id=block.id,
+        facts=block_facts(block),
+        region=str(block.region),
+        levels=tuple(block.levels),
+        side=str(block.side),
+        scoring=block.scoring,
+        baseline_pain_left=block.baseline_pain_left,
+        baseline_pain_right=block.baseline_pain_right,
+        entries=tuple(_pathway_entry(entry) for entry in entries),
+    )
+
+
+def block_readings(
+    block: Block,
+    now: datetime | None = None,
+    entries=None,
+    settings: relief.AnalysisSettings | None = None,
+) -> list[pathway.SideReading]:
+    """The block's readings by criteria.md: one per side when a bilateral block is scored
+    apart (left, then right), else one (counted for the sides it stands for). The one
+    function every page, the API and the files ask for "the block's readings"."""
+    read = pathway_block(block, entries)
+    settings = settings or analysis_settings(block.clinic)
+    still_running = running(block, now) if entries is None else None
+    return [
+        pathway.SideReading(
+            sides=sides,
+            scored_side=scored_side,
+            analysis=relief.analyse(*relief_inputs(read, scored_side), settings, still_running),
+            days_of_relief=None,
+        )
+        for sides, scored_side in scored_sides(read)
+    ]
+
+
+def side_analyses(block: Block, now: datetime | None = None) -> dict[str, relief.Analysis] | None:
+    """``{"left": …, "right": …}`` for a block scored apart, None otherwise."""
+    if not block.scored_apart:
+        return None
+    return side_analyses_of(block_readings(block, now))
+
+
+def side_analyses_of(readings: list[pathway.SideReading]) -> dict[str, relief.Analysis] | None:
+    """The readings as ``{"left": …, "right": …}`` when apart, None for one reading."""
+    if len(readings) < 2:
+        return None
+    return {str(r.scored_side): r.analysis for r in readings}
+
+
+def verdict_text(readings: list[pathway.SideReading]) -> str:
+    """ "Left: positive · Right: negative" for a block scored apart, else its verdict."""
+    return pathway.BlockReading(0, len(readings) > 1, tuple(readings)).verdict_text
+
+
+# The reason the block's one reading gives when each side has its own.
+SCORED_APART = "Scored left and right apart: each side has its own verdict."
 
 
 def running(block: Block, now: datetime | None = None) -> relief.Running | None:
@@ -65,12 +135,17 @@ def running(block: Block, now: datetime | None = None) -> relief.Running | None:
 
 
 def analyse_block(block: Block, now: datetime | None = None) -> relief.Analysis:
-    return relief.analyse(
+    """The block's one reading. A block scored apart has no one pain: its one reading
+    is indeterminate and says so; its sides' are ``block_readings``'."""
+    analysis = relief.analyse(
         block_facts(block),
         diary_points(block),
         analysis_settings(block.clinic),
         running(block, now),
     )
+    if block.scored_apart:
+        return replace(analysis, reasons=[SCORED_APART])
+    return analysis
 
 
 def in_series(block: Block) -> bool:
@@ -78,16 +153,36 @@ def in_series(block: Block) -> bool:
     return block.archived_at is None
 
 
-def series_of(block: Block) -> list[Block]:
-    """The patient's blocks at the same region, side and set of levels, oldest first."""
-    return [
-        other
-        for other in block.patient.blocks
-        if in_series(other)
-        and other.region == block.region
-        and other.side == block.side
-        and sorted(other.levels) == sorted(block.levels)
-    ]
+def block_series_keys(block: Block) -> tuple[pathway.SeriesKey, ...]:
+    """The side series a block belongs to (both for a bilateral block)."""
+    return series_keys(pathway_block(block, entries=()))
+
+
+class SeriesBlocks(list[Block]):
+    """A side's series (pathway.md §1): its blocks oldest first, and its key (region,
+    side, levels). A bilateral block is in the left and the right series."""
+
+    def __init__(self, key: pathway.SeriesKey, blocks=()):
+        super().__init__(blocks)
+        self.key = key
+
+    @property
+    def side(self) -> str:
+        return self.key.side
+
+    @property
+    def region(self) -> str:
+        return self.key.region
+
+    @property
+    def levels(self) -> list[str]:
+        return list(self.key.levels)
+
+
+def series_of(block: Block) -> list[SeriesBlocks]:
+    """The series ``block`` is in (one per side it counts for)."""
+    keys = set(block_series_keys(block))
+    return [series for series in patient_series(block.patient) if series.key in keys]
 
 
 def series_name(block: Block) -> str:
@@ -96,36 +191,41 @@ def series_name(block: Block) -> str:
     return f"the {day} block ({agent_label(block)})"
 
 
-def analyse_series(blocks: list[Block], now: datetime | None = None) -> relief.SeriesAnalysis:
+def analyse_series(
+    blocks: list[Block], now: datetime | None = None, side: str | None = None
+) -> relief.SeriesAnalysis:
+    """Pair status and both ablation criteria of a side's series, from that side's
+    results: a block scored apart is read by its ``side`` scores (the series' own side
+    when ``blocks`` is a SeriesBlocks)."""
     now = now or utcnow()
-    return relief.analyse_series(
-        [
-            relief.SeriesBlock(
-                b.id, block_facts(b), diary_points(b), running(b, now), series_name(b)
-            )
-            for b in blocks
-        ],
-        analysis_settings(blocks[0].clinic),
-    )
+    side = side or getattr(blocks, "side", None)
+    series_blocks = []
+    for b in blocks:
+        scored_side = side if b.scored_apart else None
+        facts, points = relief_inputs(pathway_block(b), scored_side)
+        series_blocks.append(
+            relief.SeriesBlock(b.id, facts, points, running(b, now), series_name(b))
+        )
+    return relief.analyse_series(series_blocks, analysis_settings(blocks[0].clinic))
 
 
 def analysed_series(
     patient: Patient, now: datetime | None = None
-) -> list[tuple[list[Block], relief.SeriesAnalysis]]:
+) -> list[tuple[SeriesBlocks, relief.SeriesAnalysis]]:
     """Each of the patient's series with its analysis, as the patient page and report show."""
     now = now or utcnow()
     return [(blocks, analyse_series(blocks, now)) for blocks in patient_series(patient)]
 
 
-def patient_series(patient: Patient) -> list[list[Block]]:
-    """The patient's blocks grouped into series, in order of each series' first block;
-    archived blocks belong to none."""
-    groups: dict[tuple, list[Block]] = {}
-    for block in patient.blocks:
+def patient_series(patient: Patient) -> list[SeriesBlocks]:
+    """The patient's blocks grouped into side series (pathway.md §1), in order of each
+    series' first block (left before right); archived blocks belong to none."""
+    groups: dict[pathway.SeriesKey, SeriesBlocks] = {}
+    for block in sorted(patient.blocks, key=lambda b: b.performed_at):
         if not in_series(block):
             continue
-        key = (block.region, block.side, tuple(sorted(block.levels)))
-        groups.setdefault(key, []).append(block)
+        for key in block_series_keys(block):
+            groups.setdefault(key, SeriesBlocks(key)).append(block)
     return list(groups.values())
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from diary import anatomy
 from diary.agents import CONCENTRATIONS, OTHER, describe_agent
@@ -15,11 +16,13 @@ from diary.models import (
     User,
     utcnow,
 )
-from diary.schedule import slot_for
+from diary.pathway.days import diary_link_expires_at
+from diary.schedule import slot_for, slot_kind
 from diary.services.audit import record_audit
 from diary.services.followup import ensure_block_followup, refresh_block_followup
 from diary.services.rejections import InputRejected
-from diary.services.settings import block_due_times
+from diary.services.settings import block_daily_slots, block_due_times
+from diary.vocabulary import Scoring, Side
 
 
 @dataclass
@@ -36,8 +39,13 @@ class BlockInput:
     volume_ml_per_level: float
     steroid: bool
     sedation: str
-    baseline_pain: int
+    baseline_pain: int | None
     activities: list[str] = field(default_factory=list)
+    # "one" or "sides" (bilateral only); None: "sides" for a bilateral block given a
+    # baseline per side or none at all, else "one".
+    scoring: str | None = None
+    baseline_pain_left: int | None = None
+    baseline_pain_right: int | None = None
 
 
 # A block recorded this long before it happened, or this far ahead, is more often a
@@ -75,9 +83,87 @@ def consistent_levels(
     return ordered
 
 
+SIDE_BASELINES = ("baseline_pain_left", "baseline_pain_right")
+
+
+def _score(name: str, value) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
+        raise InputRejected(name, "must be a whole number from 0 to 10")
+    return value
+
+
+def scoring_and_baselines(
+    side: str,
+    scoring: str | None,
+    baseline_pain: int | None,
+    baseline_pain_left: int | None,
+    baseline_pain_right: int | None,
+) -> dict:
+    """How a block is scored and its baselines (docs/pathway-rules.md, "Left and right"):
+    a bilateral block scored apart has a baseline per side (both required) and no one
+    baseline; any other block has the one baseline only. Raises InputRejected naming
+    the field at fault."""
+    one = _score("baseline_pain", baseline_pain)
+    left = _score("baseline_pain_left", baseline_pain_left)
+    right = _score("baseline_pain_right", baseline_pain_right)
+    if scoring not in (None, *Scoring):
+        raise InputRejected("scoring", "must be one or sides")
+    if side != Side.BILATERAL:
+        if scoring == Scoring.SIDES:
+            raise InputRejected("scoring", "can be sides only for a bilateral block")
+        scoring = Scoring.ONE
+    elif scoring is None:
+        # The default for a new bilateral block is left and right apart, unless the input
+        # gives the one baseline only (as before scoring existed).
+        apart = one is None or left is not None or right is not None
+        scoring = Scoring.SIDES if apart else Scoring.ONE
+    if scoring == Scoring.SIDES:
+        if one is not None:
+            raise InputRejected(
+                "baseline_pain",
+                "is not used when scored left and right apart: "
+                "give baseline_pain_left and baseline_pain_right",
+            )
+        for name, value in zip(SIDE_BASELINES, (left, right), strict=True):
+            if value is None:
+                raise InputRejected(name, "is required when scored left and right apart")
+    else:
+        if one is None:
+            raise InputRejected("baseline_pain", "is required")
+        for name, value in zip(SIDE_BASELINES, (left, right), strict=True):
+            if value is not None:
+                raise InputRejected(
+                    name, "is only for a bilateral block scored left and right apart"
+                )
+    return {
+        "scoring": Scoring(scoring),
+        "baseline_pain": one,
+        "baseline_pain_left": left,
+        "baseline_pain_right": right,
+    }
+
+
+def link_expiry(performed_at: datetime, clinic: Clinic, daily_days: int) -> datetime:
+    """When a new diary link closes: the clinic's link lifetime after the block, or 24 h
+    after the last daily slot when that is later (pathway.md §2: 14 daily scores keep it
+    open 15 days after the block)."""
+    kept = performed_at + timedelta(hours=clinic.diary_link_hours)
+    daily = diary_link_expires_at(performed_at, ZoneInfo(clinic.timezone), daily_days)
+    return max(kept, daily) if daily else kept
+
+
 def create_block(clinic: Clinic, patient: Patient, values: BlockInput, by: User) -> Block:
     levels = consistent_levels(
         values.region, values.levels, values.agent, values.concentration, values.agent_other
+    )
+    scored = scoring_and_baselines(
+        values.side,
+        values.scoring,
+        values.baseline_pain,
+        values.baseline_pain_left,
+        values.baseline_pain_right,
     )
     block = Block(
         clinic_id=clinic.id,
@@ -94,9 +180,10 @@ def create_block(clinic: Clinic, patient: Patient, values: BlockInput, by: User)
         volume_ml_per_level=values.volume_ml_per_level,
         steroid=values.steroid,
         sedation=values.sedation,
-        baseline_pain=values.baseline_pain,
+        **scored,
         activities=[a.strip() for a in values.activities if a.strip()],
-        link_expires_at=values.performed_at + timedelta(hours=clinic.diary_link_hours),
+        daily_days=clinic.daily_days,
+        link_expires_at=link_expiry(values.performed_at, clinic, clinic.daily_days),
         created_by_id=by.id,
     )
     db.session.add(block)
@@ -123,6 +210,9 @@ HISTORY_FIELDS = (
     "sedation",
     "baseline_pain",
     "activities",
+    "scoring",
+    "baseline_pain_left",
+    "baseline_pain_right",
 )
 
 
@@ -146,7 +236,7 @@ def update_block(
     }
     if merged["agent"] == OTHER:
         merged["concentration"] = None
-    values = {**values, "levels": consistent_levels(**merged)}
+    values = {**values, "levels": consistent_levels(**merged), **_rescored(block, values)}
     for name, value in values.items():
         if name == "activities":
             value = [a.strip() for a in (value or []) if a.strip()]
@@ -159,12 +249,14 @@ def update_block(
     if not changed:
         return []
     if block.performed_at != before["performed_at"]:
-        # The link lives as long after the procedure as before (a reopened link included).
+        # The link lives as long after the procedure as before (a reopened link included),
+        # and past the moved daily slots (their clock time may cross a change of clocks).
         block.link_expires_at += block.performed_at - before["performed_at"]
+        block.link_expires_at = max(
+            block.link_expires_at, link_expiry(block.performed_at, block.clinic, block.daily_days)
+        )
     if {"performed_at", "agent"} & set(changed):
-        due_times = block_due_times(block)
-        for entry in block.entries:
-            entry.due_at = slot_for(due_times, entry.recorded_at)
+        reslot_entries(block)
     if {"performed_at", "purpose"} & set(changed):
         refresh_block_followup(block)
     block.changed_at = now  # the stored summary is analysed afresh
@@ -176,6 +268,44 @@ def update_block(
         | ({"effect": effect} if effect else {}),
     )
     return changed
+
+
+def _rescored(block: Block, values: dict) -> dict:
+    """The scoring and baselines after a change of some of them (or of the side). The
+    baselines of the other kind than the block ends up scored by are dropped unless
+    given; once its diary has scores a block's scoring stays (they were given as asked)."""
+    names = ("side", "scoring", "baseline_pain", *SIDE_BASELINES)
+    if not set(names) & set(values):
+        return {}
+    side = values.get("side", block.side)
+    if "scoring" in values:
+        scoring = values["scoring"]
+    elif side == Side.BILATERAL and block.side == Side.BILATERAL:
+        scoring = block.scoring
+    else:
+        scoring = None
+    kept = {name: values.get(name, getattr(block, name)) for name in names[2:]}
+    if scoring is None and side == Side.BILATERAL:
+        scoring = Scoring.ONE if kept["baseline_pain"] is not None else Scoring.SIDES
+    apart = side == Side.BILATERAL and scoring == Scoring.SIDES
+    for name in (*SIDE_BASELINES,) if not apart else ("baseline_pain",):
+        if name not in values:
+            kept[name] = None
+    scored = scoring_and_baselines(side, scoring, **kept)
+    if scored["scoring"] != block.scoring and block.entries:
+        raise InputRejected(
+            "scoring", "cannot change once the diary has scores (they were given as it asked)"
+        )
+    return scored
+
+
+def reslot_entries(block: Block) -> None:
+    """Each entry answers the slot nearest its time again, hourly or daily (after the
+    block's time or agent changed)."""
+    due_times, daily = block_due_times(block), block_daily_slots(block)
+    for entry in block.entries:
+        entry.due_at = slot_for(due_times, entry.recorded_at)
+        entry.slot = slot_kind(entry.due_at, daily)
 
 
 def _history_value(value):
@@ -212,6 +342,10 @@ def reopen_link(block: Block, by: User, now: datetime | None = None) -> None:
     now = now or utcnow()
     block.link_revoked_at = None
     fresh = now + timedelta(hours=block.clinic.diary_link_hours)
-    block.link_expires_at = max(block.link_expires_at, fresh)
+    block.link_expires_at = max(
+        block.link_expires_at,
+        fresh,
+        link_expiry(block.performed_at, block.clinic, block.daily_days),
+    )
     block.changed_at = now
     record_audit("link.reopen", by=by, target=block)

@@ -23,10 +23,10 @@ from diary.models import (
     User,
     utcnow,
 )
-from diary.schedule import slot_for
+from diary.schedule import slot_for, slot_kind
 from diary.services.audit import record_audit
 from diary.services.rejections import DiaryClosed, InputRejected
-from diary.services.settings import block_due_times
+from diary.services.settings import block_daily_slots, block_due_times
 from diary.vocabulary import SideEffect
 
 # Phones' clocks drift; an entry a little "in the future" is still now.
@@ -56,7 +56,8 @@ DIARY_CORRECTED_ENOUGH = N_(
 
 @dataclass
 class EntryInput:
-    pain: int
+    # The one score, or (a bilateral block scored apart) one per side.
+    pain: int | None = None
     recorded_at: datetime | None = None
     made_at: datetime | None = None
     reported_relief_pct: int | None = None
@@ -65,6 +66,44 @@ class EntryInput:
     client_id: str | None = None
     side_effects: Sequence[str] = ()
     side_effect_note: str | None = None
+    pain_left: int | None = None
+    pain_right: int | None = None
+
+
+MISSING_SIDE = {
+    "pain_left": N_("Choose a score for the left side."),
+    "pain_right": N_("Choose a score for the right side."),
+}
+SIDE_SCORES_ONLY = N_(
+    "This diary is scored left and right apart: give pain_left and pain_right, not pain."
+)
+ONE_SCORE_ONLY = N_("This diary takes one score: give pain, not pain_left or pain_right.")
+MISSING_SCORE = N_("Choose a score from 0 to 10.")
+SCORE_RANGE = N_("The score must be a whole number from 0 to 10.")
+
+
+def entry_scores(block: Block, values: EntryInput) -> dict:
+    """The scores an entry stores: ``pain``, or ``pain_left`` and ``pain_right`` when
+    the block is scored apart (both required). Raises InputRejected naming the field."""
+    given = {"pain": values.pain, "pain_left": values.pain_left, "pain_right": values.pain_right}
+    for name, value in given.items():
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10
+        ):
+            raise InputRejected(name, SCORE_RANGE)
+    if block.scored_apart:
+        if values.pain is not None:
+            raise InputRejected("pain", SIDE_SCORES_ONLY)
+        for name, message in MISSING_SIDE.items():
+            if given[name] is None:
+                raise InputRejected(name, message)
+        return {"pain": None, "pain_left": values.pain_left, "pain_right": values.pain_right}
+    for name in ("pain_left", "pain_right"):
+        if given[name] is not None:
+            raise InputRejected(name, ONE_SCORE_ONLY)
+    if values.pain is None:
+        raise InputRejected("pain", MISSING_SCORE)
+    return {"pain": values.pain, "pain_left": None, "pain_right": None}
 
 
 def check_entry_time(block: Block, recorded_at: datetime, now: datetime) -> None:
@@ -144,20 +183,23 @@ def _new_entry(
     stored = db.session.connection().execute(statements.count, {"block_id": block.id}).scalar_one()
     if stored >= block.clinic.max_entries_per_diary:
         raise InputRejected("pain", N_("This diary is full, so this score was not saved."))
+    scores = entry_scores(block, values)
     recorded_at = values.recorded_at or now
     check_entry_time(block, recorded_at, now)
     made_at = min(values.made_at or now, now)
     if made_at < recorded_at - CLOCK_SKEW:
         raise InputRejected("made_at", "The time made cannot be before the time of the pain.")
     due_times = block_due_times(block)
+    due_at = slot_for(due_times, recorded_at)
     return dict(
         block_id=block.id,
         client_id=client_id,
         recorded_at=min(recorded_at, now),
         submitted_at=now,
         made_at=made_at,
-        due_at=slot_for(due_times, recorded_at),
-        pain=values.pain,
+        due_at=due_at,
+        slot=slot_kind(due_at, block_daily_slots(block)),
+        **scores,
         reported_relief_pct=values.reported_relief_pct,
         activity=(values.activity or "").strip() or None,
         note=(values.note or "").strip() or None,
@@ -202,7 +244,7 @@ def correct_entry(
     check_entry_time(block, recorded_at, now)
     new_values = {
         "recorded_at": recorded_at,
-        "pain": values.pain,
+        **entry_scores(block, values),
         "reported_relief_pct": values.reported_relief_pct,
         "activity": (values.activity or "").strip() or None,
         "note": (values.note or "").strip() or None,
@@ -215,6 +257,8 @@ def correct_entry(
             entry_id=entry.id,
             recorded_at=entry.recorded_at,
             pain=entry.pain,
+            pain_left=entry.pain_left,
+            pain_right=entry.pain_right,
             reported_relief_pct=entry.reported_relief_pct,
             activity=entry.activity,
             note=entry.note,
@@ -226,6 +270,7 @@ def correct_entry(
         setattr(entry, name, value)
     due_times = block_due_times(block)
     entry.due_at = slot_for(due_times, entry.recorded_at)
+    entry.slot = slot_kind(entry.due_at, block_daily_slots(block))
     entry.updated_at = now
     block.changed_at = now
     record_audit("entry.correct", target=entry, actor=replaced_by, clinic_id=block.clinic_id)

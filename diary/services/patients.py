@@ -18,6 +18,7 @@ from diary.models import (
     PatientTerm,
     User,
 )
+from diary.pathway import SeriesKey
 from diary.relief import SeriesAnalysis
 from diary.services.analysis import analyse_series, patient_series
 from diary.services.audit import record_audit
@@ -186,9 +187,9 @@ def merge_changes(keep: Patient, duplicate: Patient) -> list[SeriesChange]:
     once ``duplicate``'s blocks are moved into ``keep``: what a merge changes, read by the
     rules the patient page reads series by. Changes nothing."""
 
-    def standings(blocks: list[Block]) -> dict[tuple, SeriesStanding]:
+    def standings(blocks: list[Block]) -> dict[SeriesKey, SeriesStanding]:
         grouped = patient_series(cast(Patient, _Blocks(blocks)))
-        return {_series_key(s[0]): SeriesStanding(s, analyse_series(s)) for s in grouped}
+        return {s.key: SeriesStanding(s, analyse_series(s)) for s in grouped}
 
     merged_blocks = sorted([*keep.blocks, *duplicate.blocks], key=lambda b: b.performed_at)
     this, other = standings(list(keep.blocks)), standings(list(duplicate.blocks))
@@ -196,10 +197,6 @@ def merge_changes(keep: Patient, duplicate: Patient) -> list[SeriesChange]:
         SeriesChange(standing.blocks[0], this.get(key), other.get(key), standing)
         for key, standing in standings(merged_blocks).items()
     ]
-
-
-def _series_key(block: Block) -> tuple:
-    return (block.region, block.side, tuple(sorted(block.levels)))
 
 
 def search_terms(display_name: str, mrn: str | None) -> list[str]:

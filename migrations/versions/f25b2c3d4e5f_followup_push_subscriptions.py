@@ -1,7 +1,7 @@
 """Phones subscribed to a follow-up's check-in reminders (issue 25)
 
 Revision ID: f25b2c3d4e5f
-Revises: f25a1b2c3d4e
+Revises: d24a0b1c2d3e
 Create Date: 2026-12-04 20:20:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f25b2c3d4e5f'
-down_revision = 'f25a1b2c3d4e'
+down_revision = 'd24a0b1c2d3e'
 branch_labels = None
 depends_on = None
 

@@ -14,6 +14,9 @@
   var api = form.dataset.api;
   var tz = form.dataset.tz;
   var fieldMessages = JSON.parse(form.dataset.fieldMessages || "{}");
+  // A bilateral block scored apart asks a score per side ({"pain_left": "Left", ...}).
+  var sides = form.dataset.sides ? JSON.parse(form.dataset.sides) : null;
+  var scoreNames = sides ? Object.keys(sides) : ["pain"];
   var key = "block-diary-queue:" + form.dataset.diary;
   var refusedKey = key + ":refused";
   var pendingBox = document.getElementById("pending");
@@ -69,8 +72,11 @@
     pendingList.textContent = "";
     queue.forEach(function (item) {
       var li = document.createElement("li");
+      var scores = scoreNames.map(function (name) {
+        return (sides ? sides[name] : form.dataset.painWord) + " " + item.body[name] + "/10";
+      });
       li.textContent = clinicClock(new Date(item.body.recorded_at)) + " · " +
-        form.dataset.painWord + " " + item.body.pain + "/10 · " + form.dataset.waiting;
+        scores.join(" · ") + " · " + form.dataset.waiting;
       pendingList.appendChild(li);
     });
     pendingBox.hidden = queue.length === 0;
@@ -98,8 +104,10 @@
     if (!refused) { return; }
     refusedReason.textContent = refused.reason;
     var body = refused.body;
-    var pain = form.querySelector("input[name=pain][value='" + body.pain + "']");
-    if (pain) { pain.checked = true; }
+    scoreNames.forEach(function (name) {
+      var pain = form.querySelector("input[name=" + name + "][value='" + body[name] + "']");
+      if (pain) { pain.checked = true; }
+    });
     setValue("relief_pct", body.relief_pct);
     setValue("note", body.note);
     setValue("side_effect_note", body.side_effect_note);
@@ -175,8 +183,10 @@
   }
 
   form.addEventListener("submit", function (event) {
-    var pain = form.querySelector("input[name=pain]:checked");
-    if (!pain) { return; }  // the server explains what is missing
+    var picked = scoreNames.map(function (name) {
+      return form.querySelector("input[name=" + name + "]:checked");
+    });
+    if (picked.indexOf(null) >= 0) { return; }  // the server explains what is missing
     event.preventDefault();
     var activity = form.querySelector("[name=activity]");
     var other = form.querySelector("[name=activity_other]");
@@ -193,10 +203,10 @@
     }
     var body = {
       client_id: newId(),
-      pain: Number(pain.value),
       recorded_at: (earlierAt || now).toISOString(),
       made_at: now.toISOString()
     };
+    scoreNames.forEach(function (name, i) { body[name] = Number(picked[i].value); });
     if (relief && relief.value !== "") { body.relief_pct = Number(relief.value); }
     if (chosen || (other && other.value)) { body.activity = chosen || other.value; }
     if (note && note.value) { body.note = note.value; }

@@ -1,0 +1,115 @@
+"""Issue 24, left and right on the patient's phone: two 0–10 scales ("Left side", "Right
+side") with one Save, through the offline queue exactly once, in Spanish, at 320 px and
+at 200 % text, axe-clean."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from diary.extensions import db
+from diary.models import Clinic, DiaryEntry, Patient, User
+from tests.browser.test_accessibility import no_sideways_scroll, violations
+from tests.conftest import make_block
+
+
+@pytest.fixture
+def two_scales(live_app):
+    """A bilateral block scored left and right apart, its diary running; its address."""
+    with live_app.app_context():
+        clinic = db.session.scalars(select(Clinic).filter_by(name="Clinic A")).one()
+        block = make_block(
+            clinic,
+            db.session.scalars(select(Patient).filter_by(clinic_id=clinic.id)).first(),
+            db.session.scalars(select(User).filter_by(clinic_id=clinic.id)).first(),
+            side="bilateral",
+            scoring="sides",
+            baseline_pain=None,
+            baseline_pain_left=8,
+            baseline_pain_right=6,
+            performed_at=datetime.now(UTC) - timedelta(hours=1),
+        )
+        db.session.commit()
+        live_app.apart = (block.id, block.diary_token)
+    return f"{live_app.base_url}/d/{live_app.apart[1]}"
+
+
+def side(page, name: str):
+    return page.get_by_role("group", name=name, exact=True)
+
+
+def test_both_sides_saved_offline_reach_the_server_once(live_app, browser, two_scales):
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    page.goto(two_scales)
+    page.evaluate("navigator.serviceWorker.ready")
+    page.reload()  # controlled by the service worker, which has cached the page
+    page.wait_for_selector("form.entry-form[data-ready]", state="attached")
+    context.set_offline(True)
+    live_app.server.stop()
+    side(page, "Left side").get_by_role("radio", name="3", exact=True).tap()
+    side(page, "Right side").get_by_role("radio", name="6", exact=True).tap()
+    page.get_by_role("button", name="Save").tap()
+    expect(page.locator("#pending-list li")).to_have_count(1)
+    expect(page.locator("#pending-list li")).to_contain_text("Left 3/10 · Right 6/10")
+    block_id = live_app.apart[0]
+    queued = page.evaluate(f"JSON.parse(localStorage.getItem('block-diary-queue:{block_id}'))")
+    assert [(q["body"]["pain_left"], q["body"]["pain_right"]) for q in queued] == [(3, 6)]
+    assert "pain" not in queued[0]["body"]
+
+    live_app.server = live_app.server.restart()
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.locator("#saved-list li")).to_have_count(1, timeout=15000)
+    expect(page.locator("#saved-list li")).to_contain_text("Left 3/10 · Right 6/10")
+    # The same queue replayed (a stale tab) stores nothing new.
+    page.evaluate(
+        "([key, queue]) => localStorage.setItem(key, JSON.stringify(queue))",
+        [f"block-diary-queue:{block_id}", queued],
+    )
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_function(
+        f"!JSON.parse(localStorage.getItem('block-diary-queue:{block_id}') || '[]').length"
+    )
+    with live_app.app_context():
+        stored = db.session.scalars(select(DiaryEntry).filter_by(block_id=block_id)).all()
+        assert [(e.pain, e.pain_left, e.pain_right) for e in stored] == [(None, 3, 6)]
+    context.close()
+
+
+@pytest.mark.parametrize("width", [320, 390])
+def test_in_spanish_at_320_px_a_missing_side_is_named(live_app, browser, two_scales, width):
+    context = browser.new_context(
+        viewport={"width": width, "height": 700}, is_mobile=True, has_touch=True, locale="es-ES"
+    )
+    page = context.new_page()
+    page.goto(two_scales)
+    expect(side(page, "Lado izquierdo").get_by_role("radio")).to_have_count(11)
+    expect(side(page, "Lado derecho").get_by_role("radio")).to_have_count(11)
+    assert no_sideways_scroll(page)
+    side(page, "Lado izquierdo").get_by_role("radio", name="2", exact=True).tap()
+    page.get_by_role("button", name="Guardar").tap()  # the right side left out
+    expect(page.get_by_text("Elija una puntuación para el lado derecho")).to_be_visible()
+    assert no_sideways_scroll(page)
+    context.close()
+
+
+def test_two_scales_at_200_percent_text_are_large_and_axe_clean(live_app, browser, two_scales):
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, bypass_csp=True
+    )
+    page = context.new_page()
+    page.goto(two_scales)
+    assert violations(page) == []
+    page.evaluate("document.documentElement.style.fontSize = '200%'")
+    assert no_sideways_scroll(page)
+    sizes = page.locator(".score-option, button.save").evaluate_all(
+        "els => els.map(e => [e.getBoundingClientRect().width, e.getBoundingClientRect().height])"
+    )
+    assert len(sizes) == 23 and all(w >= 48 and h >= 48 for w, h in sizes)
+    context.close()
