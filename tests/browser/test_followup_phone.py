@@ -105,7 +105,7 @@ def test_the_checkin_page_and_the_ablation_page_have_no_axe_violations(live_app,
             baseline_pain_right=5,
         )
         db.session.commit()
-        token, ablation_id = ablation.followup_token, ablation.id
+        token, ablation_id, patient_id = ablation.followup_token, ablation.id, patient.id
     context = browser.new_context(
         viewport={"width": 390, "height": 844},
         is_mobile=True,
@@ -119,5 +119,8 @@ def test_the_checkin_page_and_the_ablation_page_have_no_axe_violations(live_app,
     sign_in(page, live_app.base_url)
     page.goto(f"{live_app.base_url}/ablations/{ablation_id}")
     page.locator("#checkin-form-heading").click()  # the staff's check-in form too
+    assert violations(page) == []
+    page.goto(f"{live_app.base_url}/patients/{patient_id}")  # procedures in time order
+    assert "Procedures in time order" in page.content()
     assert violations(page) == []
     context.close()
