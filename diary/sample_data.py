@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import func, insert, select, text
 
 from diary import summaries
+from diary.auth.accounts import create_clinic, create_user
 from diary.extensions import db
 from diary.models import (
     Block,
@@ -22,7 +23,6 @@ from diary.models import (
     new_diary_token,
     utcnow,
 )
-from diary.services.accounts import create_clinic, create_user
 from diary.services.blocks import BlockInput, create_block
 from diary.services.entries import EntryInput, record_entry
 from diary.services.patients import PatientInput, create_patient, search_terms
