@@ -15,7 +15,15 @@ from zoneinfo import ZoneInfo
 
 from diary.pathway.values import MAX_DAILY_DAYS, NO_RELIEF, SHORT, WEEKS, DaysOfRelief
 from diary.relief import DURATION_CLASSES, VERDICTS, BlockSummary, Held, hours_between, relief_pct
-from diary.schedule import COMPLETE, EXPIRED, IN_PROGRESS, NOT_STARTED, ON_TIME, RUNNING
+from diary.schedule import (
+    COMPLETE,
+    EXPIRED,
+    IN_PROGRESS,
+    NOT_STARTED,
+    ON_TIME,
+    RUNNING,
+    as_utc,
+)
 from diary.vocabulary import (
     PLAUSIBLE_YEARS,
     Agent,
@@ -336,12 +344,6 @@ def time_cell(value: datetime | str | None) -> str:
     if isinstance(value, str):
         return f"{value[:10]}T{value[11:19]}+00:00"
     return value.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def as_utc(value: datetime | str) -> datetime:
-    if isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-    return value
 
 
 def bool_cell(value: bool) -> str:
