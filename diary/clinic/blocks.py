@@ -22,7 +22,7 @@ from diary import charts
 from diary.access import clinic_block_or_404, clinic_patient_or_404
 from diary.auth.forms import EmptyForm
 from diary.clinic.blueprint import bp
-from diary.clinic.followup import followup_context
+from diary.clinic.followup import followup_context, store_staff_checkin
 from diary.clinic.forms import BlockForm, TranscribeEntryForm
 from diary.clinic.paging import page_number
 from diary.extensions import db
@@ -452,3 +452,15 @@ def _act_on_block(block_id: int, action: str, actions: dict, unknown: int):
     flash(message, kind)
     db.session.commit()
     return redirect(url_for("clinic.block", block_id=block.id))
+
+
+@bp.post("/blocks/<int:block_id>/checkins")
+def block_checkin(block_id: int):
+    """Staff record a therapeutic block's check-in (a call, a visit)."""
+    block = clinic_block_or_404(block_id)
+    if not is_followed_block(block):
+        abort(404)
+    stored, form = store_staff_checkin(followed(block))
+    if stored is not None:
+        return stored
+    return block_page_with(block, checkin_form=form), 400

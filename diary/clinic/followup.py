@@ -191,13 +191,13 @@ def ablation(ablation_id: int):
 def ablation_checkin(ablation_id: int):
     """Staff record a check-in: transcribed from a call, or an unscheduled one."""
     ablation = clinic_ablation_or_404(ablation_id)
-    stored, form = _store_staff_checkin(followed(ablation))
+    stored, form = store_staff_checkin(followed(ablation))
     if stored is not None:
         return stored
     return render_template("clinic/ablation.html", **_ablation_page(ablation, form)), 400
 
 
-def _store_staff_checkin(procedure: Followed):
+def store_staff_checkin(procedure: Followed):
     """(a redirect, the form) when stored; (None, the form with its errors) when refused."""
     form = CheckinForm()
     form.set_schedule(procedure.schedule())
@@ -245,20 +245,6 @@ def _act_on_link(procedure: Followed, action: str):
         "info" if action == "revoke" else "success",
     )
     return redirect(_procedure_url(procedure) + "#followup-heading")
-
-
-@bp.post("/blocks/<int:block_id>/checkins")
-def block_checkin(block_id: int):
-    """Staff record a therapeutic block's check-in (a call, a visit)."""
-    block = clinic_block_or_404(block_id)
-    if not is_followed_block(block):
-        abort(404)
-    stored, form = _store_staff_checkin(followed(block))
-    if stored is not None:
-        return stored
-    from diary.clinic.blocks import block_page_with  # the block's page, with this form
-
-    return block_page_with(block, checkin_form=form), 400
 
 
 def ablation_title(ablation: Ablation) -> str:
