@@ -12,8 +12,10 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from diary import backups, summaries
+from diary.auth.accounts import create_clinic, create_user
 from diary.extensions import db
 from diary.models import Clinic, Patient, User
+from diary.reminders.checkins import send_due_checkin_reminders
 from diary.reminders.job import send_due_reminders
 from diary.reminders.push import generate_vapid_keys
 from diary.sample_data import (
@@ -24,7 +26,6 @@ from diary.sample_data import (
     seed_demo,
     synthetic_clinic,
 )
-from diary.services.accounts import create_clinic, create_user
 from diary.services.patients import merge_patients
 from diary.services.rejections import InputRejected
 from diary.web import public_url
@@ -79,6 +80,15 @@ def send_reminders_command() -> None:
         senders=current_app.config["REMINDER_SENDERS"],
         allowed=current_app.config["PUSH_SERVICE_HOSTS"],
     )
+    # The follow-up check-ins after an ablation or a therapeutic block, likewise once each.
+    checkins = send_due_checkin_reminders(
+        private,
+        current_app.config["VAPID_SUBJECT"],
+        lambda token: public_url("followup.checkin_page", token=token),
+        senders=current_app.config["REMINDER_SENDERS"],
+        allowed=current_app.config["PUSH_SERVICE_HOSTS"],
+    )
+    counts = {name: counts[name] + checkins[name] for name in counts}
     log.info(
         "reminders sent %s, gone %s, failed %s",
         counts["sent"],

@@ -161,6 +161,10 @@ MATRIX = {
     "clinic.diary_link": ("POST", "/blocks/{block}/link/revoke", None, CLINIC_OBJECT_ACTION),
     "clinic.archive": ("POST", "/blocks/{block}/archive", None, CLINIC_OBJECT_ACTION),
     "clinic.transcribe_entry": ("POST", "/blocks/{block}/entries", "paper", CLINIC_OBJECT_ACTION),
+    "clinic.worklist": ("GET", "/worklist", None, CLINIC_LIST_PAGE),
+    # The entry has no side effect and the diary still runs: each is said on the worklist.
+    "clinic.acknowledge": ("POST", "/entries/{entry}/acknowledge", None, CLINIC_OBJECT_ACTION),
+    "clinic.review": ("POST", "/blocks/{block}/review", None, CLINIC_OBJECT_ACTION),
     "clinic.exports": ("GET", "/exports", None, CLINIC_LIST_PAGE),
     "clinic.clinic_export": ("GET", "/exports/entries.csv", None, CLINIC_LIST_PAGE),
     "clinic.research_export": ("GET", "/exports/research/wide.csv", None, CLINIC_LIST_PAGE),
@@ -227,6 +231,7 @@ MATRIX = {
         "staff-checkin",
         CLINIC_OBJECT_ACTION,
     ),
+    "clinic.followup_settings": ("GET", "/settings/follow-up", None, ADMIN_PAGE),
     "followup.service_worker": ("GET", "/f/sw.js", None, EVERYONE),
     "followup.checkin_page": ("GET", "/f/{ftoken}", None, DIARY_PAGE),
     "followup.reminders": ("GET", "/f/{ftoken}/reminders.ics", None, DIARY_PAGE),
@@ -246,11 +251,32 @@ MATRIX = {
         API_CREATE | {"other_clinic": 422},
     ),
     "api.get_ablation": ("GET", "/api/v1/ablations/{ablation}", None, API_OBJECT),
+    "api.ablation_fhir": ("GET", "/api/v1/ablations/{ablation}/fhir", None, API_OBJECT),
     "api.update_ablation": (
         "PATCH",
         "/api/v1/ablations/{ablation}",
         {"note": "checked"},
         API_OBJECT,
+    ),
+    "api.transcribe_ablation_checkin": (
+        "POST",
+        "/api/v1/ablations/{ablation}/checkins",
+        "api-checkin",
+        API_OBJECT | {"clinician": 201, "admin": 201},
+    ),
+    "api.block_follow_up": ("GET", "/api/v1/blocks/{therapeutic}/follow-up", None, API_OBJECT),
+    "api.transcribe_block_checkin": (
+        "POST",
+        "/api/v1/blocks/{therapeutic}/follow-up/checkins",
+        "api-checkin",
+        API_OBJECT | {"clinician": 201, "admin": 201},
+    ),
+    "api.get_followup_settings": ("GET", "/api/v1/clinic/follow-up-settings", None, API_LIST),
+    "api.update_followup_settings": (
+        "PATCH",
+        "/api/v1/clinic/follow-up-settings",
+        {"checkin_closes_days_after": 14},
+        API_LIST | {"clinician": 403, "other_clinic": 403},
     ),
     "api.followup": ("GET", "/api/v1/followup/{ftoken}", None, DIARY_PAGE),
     "api.followup_add_checkin": (
@@ -262,11 +288,43 @@ MATRIX = {
             ["patient_own", "patient_other_block", "clinician", "other_clinic", "admin"], 201
         ),
     ),
+    "api.followup_subscribe": (
+        "POST",
+        "/api/v1/followup/{ftoken}/push",
+        "push",
+        DIARY_PAGE
+        | dict.fromkeys(
+            ["patient_own", "patient_other_block", "clinician", "other_clinic", "admin"], 201
+        ),
+    ),
+    "api.followup_unsubscribe": (
+        "DELETE",
+        "/api/v1/followup/{ftoken}/push",
+        "unpush-f",
+        DIARY_ENTRY
+        | {
+            "patient_expired": 404,
+            "clinician": 204,
+            "other_clinic": 204,
+            "admin": 204,
+            "patient_own": 204,
+        },
+    ),
     "api.openapi": ("GET", "/api/v1/openapi.json", None, EVERYONE),
     "api.list_patients": ("GET", "/api/v1/patients", None, API_LIST),
     "api.create_patient": ("POST", "/api/v1/patients", {"display_name": "N.N."}, API_CREATE),
     "api.get_patient": ("GET", "/api/v1/patients/{patient}", None, API_OBJECT),
     "api.patient_series": ("GET", "/api/v1/patients/{patient}/series", None, API_OBJECT),
+    "api.patient_next_steps": ("GET", "/api/v1/patients/{patient}/next-steps", None, API_OBJECT),
+    "api.get_worklist": ("GET", "/api/v1/worklist", None, API_LIST),
+    "api.acknowledge_entry": ("POST", "/api/v1/entries/{entry}/acknowledge", None, API_OBJECT),
+    # The diary still runs: a review waits for it to finish.
+    "api.review_block": (
+        "POST",
+        "/api/v1/blocks/{block}/review",
+        None,
+        API_OBJECT | {"clinician": 409, "admin": 409},
+    ),
     "api.list_blocks": ("GET", "/api/v1/blocks", None, API_LIST),
     "api.create_block": ("POST", "/api/v1/blocks", "block", API_CREATE | {"other_clinic": 422}),
     "api.get_block": ("GET", "/api/v1/blocks/{block}", None, API_OBJECT),
@@ -371,6 +429,12 @@ class Scene:
             world.clinic, world.patient, world.clinician, month_ago
         )
         self.closed_ablation.link_revoked_at = datetime.now(UTC)
+        from diary.reminders.checkins import subscribe_checkin_push
+        from diary.services.followup import followed
+
+        subscribe_checkin_push(
+            followed(self.ablation), "https://push.example/own-f", "p256", "auth", ["push.example"]
+        )
         self.therapeutic = make_block(
             world.clinic,
             world.patient,
@@ -425,6 +489,9 @@ class Scene:
             return API_BLOCK | {"patient_id": self.world.patient.id}
         if body == "ablation":
             return API_ABLATION | {"patient_id": self.world.patient.id}
+        if body == "api-checkin":
+            made_on = datetime.now(ZoneInfo(self.world.clinic.timezone)).date()
+            return {"made_on": made_on.isoformat(), "pain": 3}
         if body == "staff-checkin":
             made_on = datetime.now(ZoneInfo(self.world.clinic.timezone)).date()
             return {"made_on": made_on.isoformat(), "months": "", "pain": "3"}
@@ -435,6 +502,8 @@ class Scene:
             }
         if body == "unpush":
             return {"endpoint": "https://push.example/own"}
+        if body == "unpush-f":
+            return {"endpoint": "https://push.example/own-f"}
         return body
 
 

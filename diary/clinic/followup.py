@@ -12,10 +12,22 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from diary import charts, pathway
-from diary.access import clinic_ablation_or_404, clinic_block_or_404, clinic_patient_or_404
+from diary.access import (
+    admin_only,
+    clinic_ablation_or_404,
+    clinic_block_or_404,
+    clinic_patient_or_404,
+)
 from diary.auth.forms import EmptyForm
 from diary.clinic.blueprint import bp
-from diary.clinic.followup_forms import PGIC, SCORINGS, TECHNIQUES, AblationForm, CheckinForm
+from diary.clinic.followup_forms import (
+    PGIC,
+    SCORINGS,
+    TECHNIQUES,
+    AblationForm,
+    CheckinForm,
+    FollowUpSettingsForm,
+)
 from diary.extensions import db
 from diary.models import Ablation, AuditEvent, Block, utcnow
 from diary.qr import qr_svg
@@ -26,9 +38,11 @@ from diary.services.followup import (
     OPEN,
     UPCOMING,
     Followed,
+    FollowUpSettings,
     chart_lines,
     clinic_zone,
     create_ablation,
+    current_followup_settings,
     follow_up_view,
     followed,
     is_followed_block,
@@ -37,6 +51,7 @@ from diary.services.followup import (
     revoke_followup_link,
     side_label,
     update_ablation,
+    update_followup_settings,
 )
 from diary.services.followup import record_checkin as store_checkin
 from diary.services.rejections import InputRejected
@@ -116,7 +131,10 @@ def edit_ablation(ablation_id: int):
         form.fill_from(ablation, tz)
     elif form.validate() and form.time_confirmed(tz):
         try:
-            changed = update_ablation(ablation, vars(form.ablation_input(tz)), by=current_user)
+            values = vars(form.ablation_input(tz))
+            if values["performed_at"] == ablation.performed_at.replace(second=0, microsecond=0):
+                values["performed_at"] = ablation.performed_at  # the form shows minutes only
+            changed = update_ablation(ablation, values, by=current_user)
         except InputRejected as rejected:
             field = getattr(form, rejected.field, form.levels)
             field.errors = [*field.errors, rejected.message]
@@ -173,13 +191,13 @@ def ablation(ablation_id: int):
 def ablation_checkin(ablation_id: int):
     """Staff record a check-in: transcribed from a call, or an unscheduled one."""
     ablation = clinic_ablation_or_404(ablation_id)
-    stored, form = _store_staff_checkin(followed(ablation))
+    stored, form = store_staff_checkin(followed(ablation))
     if stored is not None:
         return stored
     return render_template("clinic/ablation.html", **_ablation_page(ablation, form)), 400
 
 
-def _store_staff_checkin(procedure: Followed):
+def store_staff_checkin(procedure: Followed):
     """(a redirect, the form) when stored; (None, the form with its errors) when refused."""
     form = CheckinForm()
     form.set_schedule(procedure.schedule())
@@ -227,20 +245,6 @@ def _act_on_link(procedure: Followed, action: str):
         "info" if action == "revoke" else "success",
     )
     return redirect(_procedure_url(procedure) + "#followup-heading")
-
-
-@bp.post("/blocks/<int:block_id>/checkins")
-def block_checkin(block_id: int):
-    """Staff record a therapeutic block's check-in (a call, a visit)."""
-    block = clinic_block_or_404(block_id)
-    if not is_followed_block(block):
-        abort(404)
-    stored, form = _store_staff_checkin(followed(block))
-    if stored is not None:
-        return stored
-    from diary.clinic.blocks import block_page_with  # the block's page, with this form
-
-    return block_page_with(block, checkin_form=form), 400
 
 
 def ablation_title(ablation: Ablation) -> str:
@@ -313,19 +317,60 @@ def procedures_in_time_order(patient) -> list[tuple[datetime, str, Block | Ablat
     return sorted(items, key=lambda item: (item[0], item[1]))
 
 
-def ablation_outcomes(ablations) -> dict[int, str]:
-    """Each ablation's outcome in a few words, for the patient's list of procedures."""
+def ablation_outcomes(procedures) -> dict[tuple[str, int], str]:
+    """Each followed procedure's outcome in a few words, for the patient's list of
+    procedures: an ablation's durability, a therapeutic block's repeat injection."""
     words = {}
-    for ablation in ablations:
-        view = follow_up_view(followed(ablation))
+    for record in procedures:
+        if isinstance(record, Block) and (
+            not is_followed_block(record) or record.followup_token is None
+        ):
+            continue
+        view = follow_up_view(followed(record))
         parts = []
         for outcome in view.outcomes:
-            if outcome.durability is None:
+            judgement = outcome.durability or outcome.repeat_injection
+            if judgement is None:
                 continue
-            text = OUTCOME_LABELS[outcome.durability.status]
+            text = OUTCOME_LABELS[judgement.status]
+            if outcome.repeat_injection is not None:
+                text = f"repeat injection {text}"
             if outcome.relief_lasted is not None:
                 text += f", relief lasted {outcome.relief_lasted.text}"
             label = side_label(outcome) if view.outcomes[0].scored_side else ""
             parts.append(f"{label}: {text}" if label else text)
-        words[ablation.id] = " · ".join(parts)
+        words[(type(record).__name__.lower(), record.id)] = " · ".join(parts)
     return words
+
+
+@bp.route("/settings/follow-up", methods=["GET", "POST"])
+@admin_only
+def followup_settings():
+    """The check-in months after an ablation and a therapeutic block, and their window."""
+    clinic = current_user.clinic
+    form = FollowUpSettingsForm()
+    if form.validate_on_submit():
+        values = FollowUpSettings(
+            rfa_checkin_months=form.rfa_checkin_months.months,
+            therapeutic_checkin_months=form.therapeutic_checkin_months.months,
+            checkin_opens_days_before=form.checkin_opens_days_before.data,
+            checkin_closes_days_after=form.checkin_closes_days_after.data,
+        )
+        try:
+            update_followup_settings(clinic, values, by=current_user)
+        except InputRejected as rejected:
+            form[rejected.field].errors.append(rejected.message)
+        else:
+            db.session.commit()
+            flash("Follow-up settings saved.", "success")
+            return redirect(url_for("clinic.followup_settings"))
+    elif not form.is_submitted():
+        current = current_followup_settings(clinic)
+        form.rfa_checkin_months.data = ", ".join(map(str, current.rfa_checkin_months))
+        form.therapeutic_checkin_months.data = ", ".join(
+            map(str, current.therapeutic_checkin_months)
+        )
+        form.checkin_opens_days_before.data = current.checkin_opens_days_before
+        form.checkin_closes_days_after.data = current.checkin_closes_days_after
+    status = 400 if form.is_submitted() else 200
+    return render_template("clinic/followup_settings.html", form=form), status

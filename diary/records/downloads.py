@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
+from itertools import chain
 
 from flask import Response, current_app, stream_with_context
 from sqlalchemy import select
@@ -29,6 +30,12 @@ from diary.services.days import (
     row_days_of_relief,
     row_side_days_of_relief,
 )
+from diary.services.followup import (
+    block_fhir_checkins,
+    clinic_followed,
+    fhir_checkins,
+    follow_up_view,
+)
 from diary.services.settings import diary_schedule
 from diary.web import commit_keeping_loaded, csv_response, xlsx_response
 
@@ -36,6 +43,8 @@ EXPORT_COLUMNS = {
     "entries": export.ENTRY_COLUMNS,
     "blocks": export.SUMMARY_COLUMNS,
     "corrections": export.CORRECTION_COLUMNS,
+    "ablations": export.ABLATION_COLUMNS,
+    "checkins": export.CHECKIN_COLUMNS,
 }
 RESEARCH_FILES = {
     "wide": "one row per block, a pain column per scheduled time",
@@ -83,6 +92,8 @@ def export_rows(
 ) -> Iterable[list[str]]:
     """The (lazily read) rows of one clinic-wide export; ``text`` writes free text
     (export.plain_cell for a workbook)."""
+    if kind in ("ablations", "checkins"):
+        return _follow_up_rows(kind, chosen, user, text)
     blocks = export_queries.clinic_export(
         user.clinic, chosen, with_entries=kind == "entries", with_days=kind == "blocks"
     )
@@ -116,6 +127,46 @@ def _summary_lines(blocks, user: User, text: Callable) -> Iterator[list[str]]:
             export.summary_line(
                 block, summary, tz, status, text, days=days, outcome=outcome, side_days=side_days
             )
+        ]
+
+
+def _follow_up_rows(kind: str, chosen: BlockFilter, user: User, text: Callable):
+    """The ablations (a row per reading) or the check-ins (a row each) of the procedures
+    performed in the filters' dates and region (agent and verdict are a block diary's)."""
+    tz = user.clinic.timezone
+    procedures = clinic_followed(
+        user.clinic,
+        chosen.performed_from,
+        chosen.performed_before,
+        chosen.region,
+        blocks=kind == "checkins",
+    )
+    for procedure in procedures:
+        view = follow_up_view(procedure)
+        patient = procedure.record.patient
+        if kind == "ablations":
+            counted = len(view.rows) - len(view.superseded)
+            yield export.ablation_lines(procedure.record, patient, view.follow, tz, counted, text)
+            continue
+        reliefs: dict[int, dict] = {}
+        for outcome in view.outcomes:
+            for item in outcome.reliefs:
+                if item.checkin_id is not None:
+                    reliefs.setdefault(item.checkin_id, {})[outcome.scored_side] = item
+        name = "ablation" if procedure.is_ablation else "therapeutic_block"
+        due = {slot.months: slot.due_on for slot in view.follow.schedule}
+        yield [
+            export.checkin_line(
+                row,
+                name,
+                patient,
+                due.get(row.months, row.made_on) if row.months else row.made_on,
+                reliefs.get(row.id, {}),
+                row.id not in view.superseded,
+                tz,
+                text,
+            )
+            for row in view.rows
         ]
 
 
@@ -253,7 +304,7 @@ def fhir_file(chosen: BlockFilter, user: User, detail: dict, transaction: bool) 
     mrn_system, now, schedule = clinic.mrn_system, utcnow(), diary_schedule(clinic)
     record_audit("export.clinic_fhir.start", by=user, detail=detail)
     commit_keeping_loaded()
-    counted = {"blocks": 0}
+    counted = {"blocks": 0, "ablations": 0}
 
     def diaries(chunk: int = 50) -> Iterator[list[tuple[str, dict]]]:
         for start in range(0, len(block_ids), chunk):
@@ -278,12 +329,22 @@ def fhir_file(chosen: BlockFilter, user: User, detail: dict, transaction: bool) 
                     days=days,
                     outcome=block_outcome(block, analysis.verdict, days),
                     side_days=block_side_days_of_relief(block),
-                )
+                ) + fhir.block_checkin_resources(block, block_fhir_checkins(block), records)
+
+    def ablations() -> Iterator[list[tuple[str, dict]]]:
+        """The ablations performed in the filters' dates and region, with their check-ins."""
+        for procedure in clinic_followed(
+            clinic, chosen.performed_from, chosen.performed_before, chosen.region, blocks=False
+        ):
+            counted["ablations"] += 1
+            yield fhir.ablation_resources(
+                procedure.record, fhir_checkins(procedure), records, mrn_system
+            )
 
     def body() -> Iterator[str]:
         outcome: dict = {"aborted": True}
         try:
-            yield from fhir.bundle_stream(diaries(), now, transaction)
+            yield from fhir.bundle_stream(chain(diaries(), ablations()), now, transaction)
             outcome = {}
         finally:
             record_audit("export.clinic_fhir", by=user, detail=detail | counted | outcome)

@@ -143,13 +143,19 @@ def clinic_export(
                     value = stored_value(block, settings, map(EntryRow._make, rows))
                     block = block._replace(summary=value)
                 summary = summaries[block.id] or stored_summary_of(block.summary)
-                if chosen.verdict and summary.verdict != chosen.verdict:
+                if chosen.verdict and chosen.verdict not in _verdicts(block, summary):
                     continue
                 status = export_status(block, schedule, summary.entry_count, now, clinic.timezone)
                 kept = with_entries or (with_days and block.daily_days)
                 yield block, summary, rows if kept else [], status
     finally:
         result.close()  # a download stopped half-way must not leave a cursor open
+
+
+def _verdicts(block, summary) -> set[str]:
+    """The block's verdicts a filter matches: its one, and each side's when scored apart."""
+    sides = (block.summary or {}).get("sides") if block.scored_apart else None
+    return {summary.verdict, *(side["verdict"] for side in (sides or {}).values())}
 
 
 class utc_text(FunctionElement):  # noqa: N801 (used like a SQL function)

@@ -16,7 +16,7 @@ from diary.models import (
     utcnow,
 )
 from diary.pathway.sides import relief_inputs, scored_sides, series_keys
-from diary.records.export import as_utc
+from diary.schedule import as_utc
 from diary.services.blocks import agent_label
 from diary.services.progress import awaited_for
 from diary.services.settings import analysis_settings, diary_schedule
