@@ -14,6 +14,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
+from diary.pathway.values import DAYS_CLASS_LABELS, DaysOfRelief
 from diary.relief import VERDICT_LABELS, Analysis, ReliefPoint, format_hours, format_pct
 
 FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
@@ -41,7 +42,25 @@ def chart_title(analysis: Analysis, awaiting: str | None = None) -> str:
     return title + (": " + ", ".join(details) if details else "")
 
 
-def chart_alt_text(analysis: Analysis, baseline_pain: int | None) -> str:
+@dataclass(frozen=True)
+class DailyChart:
+    """The days after the hourly window (pathway.md §2), drawn in a panel of their own:
+    ``days`` (each day's score and the days of relief) and ``split_h``, the hour after
+    the block from which an entry answers a daily slot rather than an hourly one (the
+    hours' panel ends there)."""
+
+    days: DaysOfRelief
+    split_h: float
+
+
+def days_title(days: DaysOfRelief) -> str:
+    """ "Days of relief (≥50 %): at least 9 days (weeks)"."""
+    return f"Days of relief (≥50%): {days.text} ({DAYS_CLASS_LABELS[days.relief_class]})"
+
+
+def chart_alt_text(
+    analysis: Analysis, baseline_pain: int | None, daily: DailyChart | None = None
+) -> str:
     """A text alternative stating what the chart shows."""
     low, high = analysis.expected_window_h
     parts = [
@@ -54,6 +73,13 @@ def chart_alt_text(analysis: Analysis, baseline_pain: int | None) -> str:
         parts.append(
             f"Relief of at least {format_pct(analysis.threshold_pct)} from "
             f"{format_hours(analysis.response_start_h)} to {format_hours(analysis.response_end_h)}."
+        )
+    if daily is not None:
+        scored = [s for s in daily.days.scores if s.pain is not None]
+        parts.append(
+            f"A second panel shows the {len(daily.days.scores)} daily scores "
+            f"({len(scored)} made) on a day axis with the 50% relief line. "
+            f"{days_title(daily.days)}."
         )
     return " ".join(parts)
 
@@ -87,11 +113,13 @@ def render_chart(
     fmt: str = "png",
     scale: int = 1,
     view: ChartView | None = None,
+    daily: DailyChart | None = None,
 ) -> bytes:
-    """The block's chart as PNG (``scale`` 1 or 2 for high-density screens) or SVG bytes."""
+    """The block's chart as PNG (``scale`` 1 or 2 for high-density screens) or SVG bytes;
+    with ``daily``, the days after the hourly window in a second panel."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown chart format {fmt!r}")
-    fig = _chart_figure(analysis, baseline_pain, view, BASE_DPI * scale)
+    fig = _chart_figure(analysis, baseline_pain, view, BASE_DPI * scale, daily)
     buffer = io.BytesIO()
     metadata = {"Date": None} if fmt == "svg" else {"Software": None}
     fig.savefig(buffer, format=fmt, metadata=metadata)
@@ -102,7 +130,10 @@ PRINT_DPI = 150
 
 
 def render_print_png(
-    analysis: Analysis, baseline_pain: int | None, view: ChartView | None = None
+    analysis: Analysis,
+    baseline_pain: int | None,
+    view: ChartView | None = None,
+    daily: DailyChart | None = None,
 ) -> bytes:
     """The chart for a PDF: an opaque PNG at print resolution. WeasyPrint re-encodes each
     PNG it embeds, a transparent one twice (colours and alpha apart), and draws an SVG's
@@ -110,7 +141,7 @@ def render_print_png(
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
-    fig = _chart_figure(analysis, baseline_pain, view, PRINT_DPI)
+    fig = _chart_figure(analysis, baseline_pain, view, PRINT_DPI, daily)
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
     opaque = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
@@ -119,10 +150,28 @@ def render_print_png(
     return buffer.getvalue()
 
 
-def _chart_figure(analysis: Analysis, baseline_pain: int | None, view, dpi: float):
-    fig = new_figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=dpi)
-    fig.subplots_adjust(left=0.1, right=0.88, top=0.87, bottom=0.36)
-    draw_chart(fig.add_subplot(), analysis, baseline_pain, view)
+# The days' panel below the hours': this much taller (inches).
+DAILY_HEIGHT_IN = 2.9
+
+
+def _chart_figure(
+    analysis: Analysis, baseline_pain: int | None, view, dpi: float, daily: DailyChart | None = None
+):
+    if daily is None:
+        fig = new_figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=dpi)
+        fig.subplots_adjust(left=0.1, right=0.88, top=0.87, bottom=0.36)
+        draw_chart(fig.add_subplot(), analysis, baseline_pain, view)
+        return fig
+    # The hours keep their own panel and scale (as without daily scores); the days below.
+    height = HEIGHT_IN + DAILY_HEIGHT_IN
+    fig = new_figure(figsize=(WIDTH_IN, height), dpi=dpi)
+    # The hours' axes where the one-panel chart has them, in inches from the top (its title
+    # above, its legend below); the days' axes below with their own title and legend.
+    top_in, hours_in = HEIGHT_IN * (1 - 0.87), HEIGHT_IN * (0.87 - 0.36)
+    hours_ax = fig.add_axes((0.1, 1 - (top_in + hours_in) / height, 0.78, hours_in / height))
+    days_ax = fig.add_axes((0.1, 0.85 / height, 0.78, 1.6 / height))
+    draw_chart(hours_ax, analysis, baseline_pain, view, hours_end_h=daily.split_h)
+    draw_days(days_ax, daily.days, baseline_pain)
     return fig
 
 
@@ -143,13 +192,24 @@ def chart_end_h(analysis: Analysis) -> float:
 
 
 def draw_chart(
-    ax, analysis: Analysis, baseline_pain: int | None, view: ChartView | None = None
+    ax,
+    analysis: Analysis,
+    baseline_pain: int | None,
+    view: ChartView | None = None,
+    hours_end_h: float | None = None,
 ) -> None:
-    """Draw the relief chart on a matplotlib Axes (also used by the PDF report)."""
+    """Draw the relief chart on a matplotlib Axes (also used by the PDF report).
+    ``hours_end_h``: the hours after the block it shows at most (the daily scores after
+    it have a panel of their own, draw_days)."""
     view = view or ChartView()
     low, high = analysis.expected_window_h
     points = analysis.relief
-    x_end = max(chart_end_h(analysis), view.until_h or 0.0)
+    if hours_end_h is not None:
+        points = [p for p in points if p.hours < hours_end_h]
+        last_hour = max((p.hours for p in points), default=0.0)
+        x_end = max(high, last_hour, min(view.until_h or 0.0, hours_end_h)) + 0.25
+    else:
+        x_end = max(chart_end_h(analysis), view.until_h or 0.0)
     x_start = min(0.0, min((p.hours for p in points), default=0.0)) - 0.1
 
     ax.axvspan(
@@ -246,6 +306,67 @@ def draw_chart(
         textwrap.fill(title, TITLE_CHARS), fontsize=10 if len(title) > 60 else 11, loc="left"
     )
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=3, fontsize=8, frameon=False)
+
+
+def draw_days(ax, days: DaysOfRelief, baseline_pain: int | None) -> None:
+    """The daily scores on a day axis (day 1 = 24 h after the block), with the baseline
+    and the 50 % relief line, the days of relief shaded and a bridged day marked."""
+    count = len(days.scores)
+    scored = [s for s in days.scores if s.pain is not None]
+    if days.days:
+        ax.axvspan(
+            0.5,
+            days.days + 0.5,
+            facecolor="0.75",
+            edgecolor="black",
+            hatch="///",
+            linewidth=0,
+            alpha=0.6,
+            label=f"≥50% relief: {days.text}",
+        )
+    if baseline_pain:
+        ax.axhline(
+            baseline_pain,
+            color="black",
+            linestyle="--",
+            linewidth=1.2,
+            label=f"baseline {baseline_pain}/10",
+        )
+        half = baseline_pain * 0.5
+        ax.axhline(
+            half, color="0.3", linestyle="-.", linewidth=1, label=f"50% relief (pain {half:.1f})"
+        )
+    if scored:
+        ax.plot(
+            [s.day for s in scored],
+            [s.pain for s in scored],
+            color="0.35",
+            linewidth=1.2,
+            marker="o",
+            markersize=6,
+            markerfacecolor="black",
+            markeredgecolor="black",
+            label="daily score",
+        )
+    for day in days.bridged_days:
+        ax.annotate(
+            "no score",
+            (day, 0.2),
+            ha="center",
+            fontsize=7,
+            rotation=90,
+            va="bottom",
+        )
+    ax.set_xlim(0.5, count + 0.5)
+    ax.set_xticks(range(1, count + 1))
+    ax.tick_params(axis="x", labelsize=8)
+    ax.set_ylim(-0.3, 10.3)
+    ax.set_yticks(range(0, 11, 2))
+    ax.set_xlabel("Days since the block", fontsize=9)
+    ax.set_ylabel("Pain (0–10)", fontsize=9)
+    ax.grid(True, color="0.85", linewidth=0.6)
+    ax.set_title(days_title(days), fontsize=10, loc="left")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=4, fontsize=8, frameon=False)
 
 
 class ChartCache:
@@ -389,8 +510,6 @@ def render_sides_chart(
     metadata = {"Date": None} if fmt == "svg" else {"Software": None}
     fig.savefig(buffer, format=fmt, metadata=metadata)
     return buffer.getvalue()
-
-
 
 
 def render_sides_print_png(lines: list[SideLine], view: ChartView | None = None) -> bytes:

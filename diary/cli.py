@@ -14,6 +14,7 @@ from sqlalchemy import select
 from diary import backups, summaries
 from diary.extensions import db
 from diary.models import Clinic, Patient, User
+from diary.reminders.checkins import send_due_checkin_reminders
 from diary.reminders.job import send_due_reminders
 from diary.reminders.push import generate_vapid_keys
 from diary.sample_data import (
@@ -79,6 +80,15 @@ def send_reminders_command() -> None:
         senders=current_app.config["REMINDER_SENDERS"],
         allowed=current_app.config["PUSH_SERVICE_HOSTS"],
     )
+    # The follow-up check-ins after an ablation or a therapeutic block, likewise once each.
+    checkins = send_due_checkin_reminders(
+        private,
+        current_app.config["VAPID_SUBJECT"],
+        lambda token: public_url("followup.checkin_page", token=token),
+        senders=current_app.config["REMINDER_SENDERS"],
+        allowed=current_app.config["PUSH_SERVICE_HOSTS"],
+    )
+    counts = {name: counts[name] + checkins[name] for name in counts}
     log.info(
         "reminders sent %s, gone %s, failed %s",
         counts["sent"],

@@ -66,7 +66,17 @@ def group_warnings(warnings: list[str]) -> list[str]:
     return grouped
 
 
+def chart_height(block) -> int:
+    """The chart's height in pixels: taller with the days' panel (a block asking for
+    daily scores with a baseline to measure them by; charts.DailyChart)."""
+    from diary.charts import BASE_DPI, DAILY_HEIGHT_IN, HEIGHT_IN
+
+    daily = bool(block.daily_days and block.baseline_pain)
+    return round((HEIGHT_IN + (DAILY_HEIGHT_IN if daily else 0)) * BASE_DPI)
+
+
 FILTERS = {
+    "chart_height": chart_height,
     "local_time": local_time,
     "hours": hours,
     "pct": pct,

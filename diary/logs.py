@@ -18,8 +18,8 @@ from flask import Flask, g, has_request_context, request
 
 REQUEST_ID_HEADER = "X-Request-ID"
 ACCESS_LOGGER = "diary.access"
-# A diary link's token is its only credential: in a logged path it becomes ***.
-TOKEN_IN_PATH = re.compile(r"^(/d/|/api/v1/diary/)[^/]+")
+# A diary or follow-up link's token is its only credential: in a logged path it becomes ***.
+TOKEN_IN_PATH = re.compile(r"^(/d/|/f/|/api/v1/diary/|/api/v1/followup/)[^/]+")
 # What a proxy may hand us as a request id: short and plain, or we make our own.
 ACCEPTABLE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 

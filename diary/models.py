@@ -109,6 +109,8 @@ class Clinic(Model):
     min_baseline_pain: Mapped[int] = mapped_column(Integer, default=4)
     min_entries_in_window: Mapped[int] = mapped_column(Integer, default=3)
     diary_link_hours: Mapped[int] = mapped_column(Integer, default=48)
+    # After the hourly window, one score a day for this many days (pathway.md §2; 0: none).
+    daily_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
     # A diary takes no more entries than this: enough for hourly scores over days, and a
     # bound on what one link can make the clinic's pages read.
     max_entries_per_diary: Mapped[int] = mapped_column(Integer, default=200, server_default="200")
@@ -333,6 +335,9 @@ class Block(Model):
     baseline_pain_left: Mapped[int | None] = mapped_column(Integer)
     baseline_pain_right: Mapped[int | None] = mapped_column(Integer)
     activities: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The daily scores this block's diary asks for (the clinic's setting when it was
+    # recorded): a later change of the setting leaves its schedule and link as they are.
+    daily_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     diary_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_diary_token)
     link_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     link_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -408,6 +413,8 @@ class DiaryEntry(Model):
     made_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The schedule slot this entry answers.
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Which kind of slot ``due_at`` is: "hourly" (the hours after the block) or "daily".
+    slot: Mapped[str] = mapped_column(String(10), default="hourly", server_default="hourly")
     # The one score; None when the block is scored left and right apart.
     pain: Mapped[int | None] = mapped_column(Integer)
     pain_left: Mapped[int | None] = mapped_column(Integer)
@@ -569,6 +576,25 @@ class PushSubscription(Model):
     reminded_through: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     block: Mapped[Block] = relationship()
+
+
+class FollowUpSubscription(Model):
+    """A phone's Web Push subscription for a follow-up's check-in reminders (of an
+    ablation, or of a therapeutic block: exactly one of ablation_id, block_id)."""
+
+    __table_args__ = (
+        CheckConstraint("(ablation_id IS NULL) <> (block_id IS NULL)", name="one_procedure"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ablation_id: Mapped[int | None] = mapped_column(ForeignKey("ablation.id"), index=True)
+    block_id: Mapped[int | None] = mapped_column(ForeignKey("block.id"), index=True)
+    endpoint: Mapped[str] = mapped_column(String(1000), unique=True)
+    p256dh: Mapped[str] = mapped_column(String(200))
+    auth: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The latest check-in due time a reminder was sent for.
+    reminded_through: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ApiToken(Model):

@@ -135,6 +135,44 @@ def seed_demo(now: datetime | None = None) -> bool:
         by=clinician,
     )
     _demo_entries(ongoing, {0.25: 4, 0.5: 1, 1: 1, 2: 1})
+    # A bilateral lumbar block scored left and right apart, its diary running: the left
+    # side relieved, the right not (each side its own verdict, both on one chart).
+    both_sides = create_block(
+        clinic,
+        in_progress,
+        BlockInput(
+            performed_at=now - timedelta(hours=1, minutes=40),
+            region="lumbar",
+            levels=["L4-L5"],
+            side="bilateral",
+            purpose="diagnostic",
+            sequence="first",
+            agent="lidocaine",
+            concentration="2",
+            agent_other=None,
+            volume_ml_per_level=0.5,
+            steroid=False,
+            sedation="none",
+            baseline_pain=None,
+            activities=["stand up from a chair", "bend forward"],
+            scoring="sides",
+            baseline_pain_left=7,
+            baseline_pain_right=6,
+        ),
+        by=clinician,
+    )
+    for hours, (left, right) in {0.25: (2, 6), 0.5: (1, 5), 1: (1, 6)}.items():
+        at = both_sides.performed_at + timedelta(hours=hours)
+        record_entry(
+            both_sides,
+            EntryInput(
+                pain_left=left,
+                pain_right=right,
+                recorded_at=at,
+                client_id=f"demo-{both_sides.id}-{hours}",
+            ),
+            now=at,
+        )
     db.session.commit()
     return True
 

@@ -6,7 +6,7 @@ after the block, then every hour to 8 h, or to 12 h for long-acting agents.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -105,8 +105,22 @@ def next_unanswered(
 RUNNING = (NOT_STARTED, IN_PROGRESS)
 
 
-def due_label(due: datetime, performed_at: datetime) -> str:
-    """A due time as the schedule names it: "30 min", "1 h", "1.5 h"."""
+# The kinds of slot an entry answers (DiaryEntry.slot): the hours after the block, then
+# one a day (pathway.md §2).
+HOURLY = "hourly"
+DAILY = "daily"
+SLOT_KINDS = (HOURLY, DAILY)
+
+
+def slot_kind(due: datetime | None, daily_slots: Iterable[datetime]) -> str:
+    """ "daily" when ``due`` is one of the daily slots, else "hourly"."""
+    return DAILY if due is not None and due in set(daily_slots) else HOURLY
+
+
+def due_label(due: datetime, performed_at: datetime, daily_slots: Sequence[datetime] = ()) -> str:
+    """A due time as the schedule names it: "30 min", "1 h", "1.5 h", "day 3"."""
+    if due in daily_slots:
+        return f"day {list(daily_slots).index(due) + 1}"
     minutes = round((due - performed_at).total_seconds() / 60)
     if minutes < 60:
         return f"{minutes} min"
@@ -128,6 +142,7 @@ def still_awaited(
     status: str,
     performed_at: datetime,
     now: datetime,
+    daily_slots: Sequence[datetime] = (),
 ) -> str | None:
     """What a running diary still waits for, e.g. "awaiting the 2 h entry"; None once the
     diary is complete or its link closed (the verdict is final then)."""
@@ -138,7 +153,7 @@ def still_awaited(
     due = awaited_due(due_times, answered, now)
     if due is None:
         return "awaiting the patient's entries while the link is open"
-    return f"awaiting the {due_label(due, performed_at)} entry"
+    return f"awaiting the {due_label(due, performed_at, daily_slots)} entry"
 
 
 ON_TIME = timedelta(minutes=15)

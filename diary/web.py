@@ -26,6 +26,7 @@ from diary.models import Block, utcnow
 from diary.records import export, export_xlsx, pdf
 from diary.services import analysis
 from diary.services.audit import record_audit
+from diary.services.days import daily_chart
 from diary.services.progress import diary_statuses
 from diary.services.settings import analysis_settings
 
@@ -178,7 +179,8 @@ def chart_response(block_id: int, fmt: str) -> Response:
             if lines:
                 return charts.render_sides_chart(lines, fmt, scale, view)
             reading = analysis.analyse_block(block, now)
-            return charts.render_chart(reading, block.baseline_pain, fmt, scale, view)
+            daily = daily_chart(block)
+            return charts.render_chart(reading, block.baseline_pain, fmt, scale, view, daily)
 
         body = chart_cache.get_or_render(etag, render)
         response = Response(body, mimetype=charts.FORMATS[fmt])
@@ -225,7 +227,8 @@ def print_chart(block: Block, analysis, view: charts.ChartView) -> bytes:
             (*key, "sides", view), lambda: charts.render_sides_print_png(lines, view)
         )
     return chart_cache.get_or_render(
-        (*key, view), lambda: charts.render_print_png(analysis, block.baseline_pain, view)
+        (*key, view),
+        lambda: charts.render_print_png(analysis, block.baseline_pain, view, daily_chart(block)),
     )
 
 

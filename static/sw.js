@@ -2,7 +2,7 @@
 // Pages: network first, the last copy when offline. Assets: cached copy, refreshed in the background.
 // A diary's copies are forgotten once its link is closed (404, 410) or after 15 days,
 // longer than any link lives, so a lent or shared phone does not keep them.
-var CACHE = "block-diary-v2";
+var CACHE = "block-diary-v1";
 var PAGE_DAYS = 15;
 var ASSETS = ["/static/css/app.css", "/static/js/diary.js", "/static/js/followup.js", "/static/favicon.svg",
               "/static/icons/icon-192.png"];

@@ -227,8 +227,10 @@ needs_pdf = pytest.mark.skipif(
 )
 
 
-def make_clinic(name: str, timezone: str = "America/Chicago") -> Clinic:
-    clinic = Clinic(name=name, timezone=timezone)
+def make_clinic(name: str, timezone: str = "America/Chicago", daily_days: int = 0) -> Clinic:
+    """A clinic whose diaries are the hourly window only unless ``daily_days`` is given
+    (a new clinic's default is 14: tests of the days after ask for them)."""
+    clinic = Clinic(name=name, timezone=timezone, daily_days=daily_days)
     db.session.add(clinic)
     db.session.flush()
     return clinic

@@ -231,6 +231,7 @@ MATRIX = {
         "staff-checkin",
         CLINIC_OBJECT_ACTION,
     ),
+    "clinic.followup_settings": ("GET", "/settings/follow-up", None, ADMIN_PAGE),
     "followup.service_worker": ("GET", "/f/sw.js", None, EVERYONE),
     "followup.checkin_page": ("GET", "/f/{ftoken}", None, DIARY_PAGE),
     "followup.reminders": ("GET", "/f/{ftoken}/reminders.ics", None, DIARY_PAGE),
@@ -250,11 +251,32 @@ MATRIX = {
         API_CREATE | {"other_clinic": 422},
     ),
     "api.get_ablation": ("GET", "/api/v1/ablations/{ablation}", None, API_OBJECT),
+    "api.ablation_fhir": ("GET", "/api/v1/ablations/{ablation}/fhir", None, API_OBJECT),
     "api.update_ablation": (
         "PATCH",
         "/api/v1/ablations/{ablation}",
         {"note": "checked"},
         API_OBJECT,
+    ),
+    "api.transcribe_ablation_checkin": (
+        "POST",
+        "/api/v1/ablations/{ablation}/checkins",
+        "api-checkin",
+        API_OBJECT | {"clinician": 201, "admin": 201},
+    ),
+    "api.block_follow_up": ("GET", "/api/v1/blocks/{therapeutic}/follow-up", None, API_OBJECT),
+    "api.transcribe_block_checkin": (
+        "POST",
+        "/api/v1/blocks/{therapeutic}/follow-up/checkins",
+        "api-checkin",
+        API_OBJECT | {"clinician": 201, "admin": 201},
+    ),
+    "api.get_followup_settings": ("GET", "/api/v1/clinic/follow-up-settings", None, API_LIST),
+    "api.update_followup_settings": (
+        "PATCH",
+        "/api/v1/clinic/follow-up-settings",
+        {"checkin_closes_days_after": 14},
+        API_LIST | {"clinician": 403, "other_clinic": 403},
     ),
     "api.followup": ("GET", "/api/v1/followup/{ftoken}", None, DIARY_PAGE),
     "api.followup_add_checkin": (
@@ -265,6 +287,28 @@ MATRIX = {
         | dict.fromkeys(
             ["patient_own", "patient_other_block", "clinician", "other_clinic", "admin"], 201
         ),
+    ),
+    "api.followup_subscribe": (
+        "POST",
+        "/api/v1/followup/{ftoken}/push",
+        "push",
+        DIARY_PAGE
+        | dict.fromkeys(
+            ["patient_own", "patient_other_block", "clinician", "other_clinic", "admin"], 201
+        ),
+    ),
+    "api.followup_unsubscribe": (
+        "DELETE",
+        "/api/v1/followup/{ftoken}/push",
+        "unpush-f",
+        DIARY_ENTRY
+        | {
+            "patient_expired": 404,
+            "clinician": 204,
+            "other_clinic": 204,
+            "admin": 204,
+            "patient_own": 204,
+        },
     ),
     "api.openapi": ("GET", "/api/v1/openapi.json", None, EVERYONE),
     "api.list_patients": ("GET", "/api/v1/patients", None, API_LIST),
@@ -385,6 +429,12 @@ class Scene:
             world.clinic, world.patient, world.clinician, month_ago
         )
         self.closed_ablation.link_revoked_at = datetime.now(UTC)
+        from diary.reminders.checkins import subscribe_checkin_push
+        from diary.services.followup import followed
+
+        subscribe_checkin_push(
+            followed(self.ablation), "https://push.example/own-f", "p256", "auth", ["push.example"]
+        )
         self.therapeutic = make_block(
             world.clinic,
             world.patient,
@@ -439,6 +489,9 @@ class Scene:
             return API_BLOCK | {"patient_id": self.world.patient.id}
         if body == "ablation":
             return API_ABLATION | {"patient_id": self.world.patient.id}
+        if body == "api-checkin":
+            made_on = datetime.now(ZoneInfo(self.world.clinic.timezone)).date()
+            return {"made_on": made_on.isoformat(), "pain": 3}
         if body == "staff-checkin":
             made_on = datetime.now(ZoneInfo(self.world.clinic.timezone)).date()
             return {"made_on": made_on.isoformat(), "months": "", "pain": "3"}
@@ -449,6 +502,8 @@ class Scene:
             }
         if body == "unpush":
             return {"endpoint": "https://push.example/own"}
+        if body == "unpush-f":
+            return {"endpoint": "https://push.example/own-f"}
         return body
 
 

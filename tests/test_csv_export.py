@@ -33,7 +33,7 @@ DOCUMENTED_HEADER = (
     # Left and right (issue 24), empty for a block scored as one:
     "scoring,baseline_pain_left,baseline_pain_right,verdict_left,peak_relief_pct_left,"
     "response_duration_h_left,verdict_right,peak_relief_pct_right,response_duration_h_right,"
-    "pain_left,pain_right,relief_pct_left,relief_pct_right"
+    "pain_left,pain_right,relief_pct_left,relief_pct_right,slot"
 )
 DOCUMENTED_SUMMARY_HEADER = (
     "block_id,patient,mrn,performed_at,region,levels,side,purpose,sequence,agent,"
@@ -45,7 +45,8 @@ DOCUMENTED_SUMMARY_HEADER = (
     "response_duration_h_left,verdict_right,peak_relief_pct_right,response_duration_h_right,"
     "peak_at_h_left,onset_h_left,response_open_left,duration_class_left,duration_50_h_left,"
     "duration_80_h_left,peak_at_h_right,onset_h_right,response_open_right,"
-    "duration_class_right,duration_50_h_right,duration_80_h_right"
+    "duration_class_right,duration_50_h_right,duration_80_h_right,"
+    "days_of_relief,days_of_relief_open,days_of_relief_class,outcome"
 )
 
 
@@ -390,16 +391,18 @@ def test_entry_lines_are_what_the_csv_module_writes(baseline, rows):
             "true",
             "one",  # scored as one: the side columns are empty
             *[""] * 12,
+            "daily" if n % 2 else "hourly",
         ]
         expected.append(export.csv_line(export.block_cells(block, summary) + cells))
         values = (7, n, recorded, submitted, pain, reported, activity, note, edited, source)
-        from_datetimes.append((*values, due, made, None, None))
+        slot = "daily" if n % 2 else "hourly"
+        from_datetimes.append((*values, due, made, None, None, slot))
         stored = [
             v.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
             for v in (recorded, submitted, due, made)
         ]
         from_text.append(
-            (7, n, *stored[:2], *values[4:8], int(edited), source, *stored[2:], None, None)
+            (7, n, *stored[:2], *values[4:8], int(edited), source, *stored[2:], None, None, slot)
         )
     tz = "America/Chicago"
     assert export.entry_lines(block, summary, from_datetimes, tz, "in_progress") == expected

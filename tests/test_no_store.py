@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from diary.extensions import db
 from diary.services.patients import PatientInput, create_patient
 from diary.services.tokens import create_api_token
-from tests.conftest import PASSWORD, add_entries, make_ablation, make_user
+from tests.conftest import PASSWORD, add_entries, make_ablation, make_block, make_user
 
 # Routes whose answers hold no patient data, and may be cached as they choose.
 NO_PATIENT_DATA = {
@@ -25,13 +25,18 @@ NO_PATIENT_DATA = {
 }
 
 
-def candidates(rule, world, entry_id: int, duplicate_id: int, ablation=None) -> list[dict]:
+def candidates(
+    rule, world, entry_id: int, duplicate_id: int, ablation=None, therapeutic=None
+) -> list[dict]:
     """Values for each of the rule's variables: every word of an ``any(...)`` converter,
     the world's own ids and tokens (a follow-up link's for its pages), a format a chart
     is drawn in."""
     followup = rule.rule.startswith(("/f/", "/api/v1/followup/"))
     known = {
-        "block_id": [world.block.id],
+        # A block's follow-up is a therapeutic block's.
+        "block_id": [
+            therapeutic.id if therapeutic and "/follow-up" in rule.rule else world.block.id
+        ],
         "patient_id": [world.patient.id],
         "ablation_id": [ablation.id if ablation else None],
         "token": [ablation.followup_token if followup and ablation else world.block.diary_token],
@@ -59,6 +64,7 @@ def test_every_answer_with_patient_data_is_no_store(app, client, world):
     ablation = make_ablation(
         world.clinic, world.patient, admin, datetime.now(UTC) - timedelta(days=30)
     )
+    therapeutic = make_block(world.clinic, world.patient, admin, purpose="therapeutic")
     db.session.commit()
     entry_id = world.block.entries[0].id
     assert client.post("/login", data={"email": admin.email, "password": PASSWORD}).status_code
@@ -68,7 +74,7 @@ def test_every_answer_with_patient_data_is_no_store(app, client, world):
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint in NO_PATIENT_DATA:
             continue
-        for values in candidates(rule, world, entry_id, duplicate.id, ablation):
+        for values in candidates(rule, world, entry_id, duplicate.id, ablation, therapeutic):
             url = adapter.build(rule.endpoint, {**(rule.defaults or {}), **values})
             if rule.endpoint == "api.block_chart" and not url.endswith(rule.defaults["fmt"]):
                 continue

@@ -4,6 +4,7 @@ worked examples), at every door (services, API)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -297,3 +298,32 @@ def test_api_series_have_a_side(api, world):
     series = api.get(f"/patients/{world.patient.id}/series").get_json()["series"]
     sides = sorted((s["side"], [b["block_id"] for b in s["blocks"]]) for s in series)
     assert sides == [("left", [block.id]), ("right", [world.block.id, block.id])]
+
+
+def test_correcting_a_side_baseline_says_how_that_sides_verdict_changes(api, client, world):
+    block = apart_block(world)
+    add_side_entries(block, APART_ENTRIES)
+    db.session.commit()
+    changed = api.patch(f"/blocks/{block.id}", json={"baseline_pain_left": 3})
+    assert changed.status_code == 200
+    assert changed.headers["Diary-Change"] == (
+        "verdict Left: positive · Right: negative -> Left: indeterminate · Right: negative"
+    )
+    # The block form asks first, in the same words.
+    from tests.conftest import AuthActions
+
+    AuthActions(client).login()
+    page = client.get(f"/blocks/{block.id}/edit").get_data(as_text=True)
+    form = {
+        name: value
+        for name, value in re.findall(r'<input checked name="(\w+)"[^>]* value="(\d+)"', page)
+    }
+    assert form["baseline_pain_left"] == "3"
+
+
+def test_the_diary_link_tells_the_phone_which_scores_to_send(client, world):
+    block = apart_block(world)
+    db.session.commit()
+    answer = client.get(f"/api/v1/diary/{block.diary_token}").get_json()
+    assert answer["scoring"] == "sides"
+    assert client.get(f"/api/v1/diary/{world.block.diary_token}").get_json()["scoring"] == "one"

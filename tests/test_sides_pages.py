@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pypdf
@@ -15,6 +16,21 @@ from diary.models import Block, EntryRevision
 from tests.conftest import needs_pdf
 from tests.test_clinic_pages import VALID_BLOCK
 from tests.test_sides import APART_ENTRIES, add_side_entries, apart_block
+
+
+def weight_on_the_wire(client, url: str) -> int:
+    page = client.get(url)
+    total = len(page.get_data())
+    for asset in re.findall(r'(?:href|src)="(/static/[^"]+)"', page.get_data(as_text=True)):
+        with client.get(asset) as response:
+            total += len(response.get_data())
+    return total
+
+
+def checked(page: str, name: str) -> str | None:
+    """The value of the radio button of ``name`` the page has checked."""
+    found = re.search(rf'<input checked name="{name}"[^>]* value="(\d+)"', page)
+    return found and found.group(1)
 
 
 def test_the_block_form_records_a_block_scored_apart(client, signed_in):
@@ -53,8 +69,8 @@ def test_correcting_the_block_shows_and_keeps_the_side_baselines(client, signed_
     db.session.commit()
     page = client.get(f"/blocks/{block.id}/edit").get_data(as_text=True)
     assert 'name="scoring" value="sides" checked' in page
-    assert 'checked id="baseline_pain_left-8"' in page
-    assert 'checked id="baseline_pain_right-6"' in page
+    assert checked(page, "baseline_pain_left") == "8"
+    assert checked(page, "baseline_pain_right") == "6"
 
 
 def test_staff_transcribe_both_sides(client, signed_in):
@@ -85,7 +101,6 @@ def test_the_patient_page_asks_both_sides_with_one_save(client, world):
     assert page.count('name="pain_left"') == 11 and page.count('name="pain_right"') == 11
     assert 'name="pain"' not in page
     assert page.count(">Save<") == 1
-    assert len(page.encode()) < 30_000
     refused = client.post(f"{url}/entries", data={"pain_left": "3"})
     assert refused.status_code == 400
     assert "Choose a score for the right side" in refused.get_data(as_text=True)
@@ -93,6 +108,13 @@ def test_the_patient_page_asks_both_sides_with_one_save(client, world):
     assert saved.status_code == 302
     listed = client.get(url).get_data(as_text=True)
     assert "Left 3/10 · Right 6/10" in listed
+
+
+def test_the_two_scale_page_stays_under_30_kb(client, world):
+    url = f"/d/{apart_block(world).diary_token}"
+    db.session.commit()
+    for language in ("en", "es"):  # with every same-site file it loads, as for one scale
+        assert weight_on_the_wire(client, f"{url}?lang={language}") < 30 * 1024
 
 
 def test_the_patient_page_in_spanish(client, world):
@@ -119,7 +141,7 @@ def test_the_patient_corrects_one_side_and_the_history_keeps_both(client, world)
     entry = block.entries[0]
     url = f"/d/{block.diary_token}/entries/{entry.id}/edit"
     page = client.get(url).get_data(as_text=True)
-    assert 'checked id="pain_left-2"' in page and 'checked id="pain_right-7"' in page
+    assert (checked(page, "pain_left"), checked(page, "pain_right")) == ("2", "7")
     response = client.post(url, data={"pain_left": "2", "pain_right": "4"})
     assert response.status_code == 302
     db.session.refresh(entry)
@@ -242,3 +264,17 @@ def test_the_files_of_a_block_scored_apart_match_their_schemas(client, signed_in
     corrections = client.get(f"/blocks/{block.id}/corrections.csv").get_data().decode("utf-8-sig")
     row = next(csv.DictReader(io.StringIO(corrections)))
     assert (row["was_pain"], row["was_pain_left"], row["was_pain_right"]) == ("", "1", "5")
+
+
+@needs_pdf
+def test_the_series_report_and_its_pdf_show_each_sides_series(client, signed_in):
+    block = apart_block(signed_in)
+    add_side_entries(block, APART_ENTRIES)
+    db.session.commit()
+    page = client.get(f"/patients/{signed_in.patient.id}/report").get_data(as_text=True)
+    assert "L4-L5, L5-S1, left series" in page and "L4-L5, L5-S1, right series" in page
+    assert "Left 87.5% · Right 16.7%" in page  # the bilateral block's entries, both sides
+    response = client.get(f"/patients/{signed_in.patient.id}/report.pdf")
+    assert response.status_code == 200
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(response.data)).pages)
+    assert "left series" in text and "right series" in text

@@ -137,3 +137,14 @@ def test_the_entries_workbook_types_the_side_columns(client, signed_in):
     assert (mine[0][at("pain_left")], mine[0][at("pain_right")]) == (1, 5)
     assert mine[0][at("relief_pct_left")] == 87.5
     assert mine[0][at("verdict_left")] == "positive"
+
+
+def test_the_verdict_filter_finds_a_block_by_either_sides_verdict(client, signed_in):
+    block = apart_block(signed_in)
+    add_side_entries(block, APART_ENTRIES)
+    db.session.commit()
+    for verdict in ("positive", "negative"):
+        rows = _csv(client.get(f"/exports/blocks.csv?verdict={verdict}"))
+        assert str(block.id) in {r["block_id"] for r in rows}, verdict
+    rows = _csv(client.get("/exports/blocks.csv?verdict=partial"))
+    assert str(block.id) not in {r["block_id"] for r in rows}

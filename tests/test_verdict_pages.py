@@ -27,6 +27,7 @@ SETTINGS_FORM = {
     "early_minutes": "15, 30, 45",
     "hourly_until_h": "8",
     "long_acting_until_h": "12",
+    "daily_days": "14",
     "lidocaine_minimum_h": "0.5",
     "lidocaine_maximum_h": "3",
     "bupivacaine_minimum_h": "1",

@@ -33,6 +33,7 @@ from diary.services.analysis import analyse_block, analyse_series
 from diary.services.audit import record_audit
 from diary.services.block_changes import block_change_effect
 from diary.services.blocks import agent_label, reopen_link, revoke_link
+from diary.services.days import block_days_of_relief, block_outcome
 from diary.services.progress import awaited_for
 from diary.services.rejections import InputRejected
 from diary.services.settings import clinic_settings, update_clinic_settings
@@ -242,12 +243,18 @@ def block_analysis(block_id: int):
     db.session.commit()
     now = utcnow()
     running = analysis_service.running(block, now)
+    analysis = analyse_block(block, now)
+    days = block_days_of_relief(block)
     state = {"provisional": running is not None, "awaiting": running and running.awaiting}
     sides = analysis_service.side_analyses(block, now)
     return schemas.BlockAnalysis.model_validate(
-        analyse_block(block, now).to_dict()
+        analysis.to_dict()
         | state
         | {"sides": {side: a.to_dict() | state for side, a in sides.items()} if sides else None}
+        | {
+            "days_of_relief": days.to_dict() if days else None,
+            "outcome": block_outcome(block, analysis.verdict, days),
+        }
     )
 
 
@@ -342,16 +349,19 @@ def block_fhir(block_id: int, query: schemas.FhirQuery):
     block = clinic_block_or_404(block_id)
     if not block.clinic.mrn_system:
         raise ApiProblem(409, downloads.NO_MRN_SYSTEM)
+    analysis, days = analyse_block(block), block_days_of_relief(block)
     bundle = fhir.diary_bundle(
         block,
         agent_label(block),
-        analyse_block(block),
+        analysis,
         utcnow(),
         records=current_app.config["PUBLIC_URL"].rstrip("/"),
         mrn_system=block.clinic.mrn_system,
         transaction=query.bundle == "transaction",
         provisional=awaited_for(block) is not None,
         sides=analysis_service.side_analyses(block),
+        days=days,
+        outcome=block_outcome(block, analysis.verdict, days),
     )
     record_audit("export.fhir", by=current_user, target=block, detail={"rows": len(block.entries)})
     db.session.commit()
@@ -477,6 +487,7 @@ def settings_answer() -> schemas.Settings:
         max_entries_per_diary=current.max_entries_per_diary,
         max_corrections_per_entry=current.max_corrections_per_entry,
         max_corrections_per_diary=current.max_corrections_per_diary,
+        daily_days=current.daily_days,
         schedule=schemas.Schedule(**current.schedule.to_settings()),
         agent_windows={
             agent: schemas.Window(**window) for agent, window in current.agent_windows.items()

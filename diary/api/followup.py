@@ -4,23 +4,28 @@ operations for the patient's phone (no identity)."""
 
 from __future__ import annotations
 
-from flask import url_for
+from flask import current_app, url_for
 from flask_login import current_user
 
-from diary.access import clinic_ablation_or_404
+from diary.access import clinic_ablation_or_404, clinic_block_or_404
 from diary.api import schemas
 from diary.api.blueprint import api
 from diary.api.problems import ApiProblem
+from diary.api.spec import FHIR
 from diary.extensions import db, diary_token_limit
 from diary.models import Ablation, Patient, utcnow
+from diary.records import downloads, fhir
+from diary.reminders.checkins import subscribe_checkin_push, unsubscribe_checkin_push
 from diary.services import followup as followup_service
 from diary.services.audit import record_audit
 from diary.services.followup import (
     Followed,
     FollowUpView,
+    ensure_block_followup,
     follow_up_view,
     followed,
     followed_for_token,
+    is_followed_block,
     outcome_dict,
 )
 from diary.services.rejections import DiaryClosed, InputRejected
@@ -241,3 +246,184 @@ def followup_add_checkin(token: str):
     view = follow_up_view(procedure)
     answer = next(c for c in _checkins(view) if c.id == checkin.id)
     return answer, 201 if created else 200
+
+
+# --- staff: check-ins from calls and visits, a therapeutic block's follow-up ---------------
+
+
+def _store_transcribed(procedure: Followed):
+    body: schemas.TranscribedCheckin = api.body()
+    values = followup_service.CheckinInput(**body.model_dump())
+    try:
+        checkin, created = followup_service.record_checkin(
+            procedure, values, transcribed_by=current_user._get_current_object()
+        )
+    except InputRejected as rejected:
+        raise ApiProblem.rejected(rejected) from None
+    db.session.commit()
+    answer = next(c for c in _checkins(follow_up_view(procedure)) if c.id == checkin.id)
+    return answer, 201 if created else 200
+
+
+@api.post(
+    "/ablations/<int:ablation_id>/checkins",
+    summary="Record a check-in from a call or a visit (marked as transcribed, audited); "
+    "months left out or null: unscheduled",
+    body=schemas.TranscribedCheckin,
+    answers={201: schemas.Checkin, 200: schemas.Checkin},
+    notes={200: "Already stored (same client_id)"},
+    problems=(404,),
+)
+def transcribe_ablation_checkin(ablation_id: int):
+    return _store_transcribed(followed(clinic_ablation_or_404(ablation_id)))
+
+
+def _therapeutic_or_404(block_id: int) -> Followed:
+    block = clinic_block_or_404(block_id)
+    if not is_followed_block(block):
+        raise ApiProblem(404, "Only a therapeutic block is followed up.")
+    ensure_block_followup(block)
+    return followed(block)
+
+
+@api.get(
+    "/blocks/<int:block_id>/follow-up",
+    summary="A therapeutic block's follow-up: its link, the check-ins due and made, and "
+    "whether a repeat therapeutic injection is supported",
+    answers={200: schemas.FollowUp},
+    problems=(404,),
+)
+def block_follow_up(block_id: int):
+    procedure = _therapeutic_or_404(block_id)
+    answer = follow_up_answer(procedure)
+    record_audit("block.view", by=current_user, target=procedure.record)
+    db.session.commit()
+    return answer
+
+
+@api.post(
+    "/blocks/<int:block_id>/follow-up/checkins",
+    summary="Record a therapeutic block's check-in from a call or a visit (marked as "
+    "transcribed, audited)",
+    body=schemas.TranscribedCheckin,
+    answers={201: schemas.Checkin, 200: schemas.Checkin},
+    notes={200: "Already stored (same client_id)"},
+    problems=(404,),
+)
+def transcribe_block_checkin(block_id: int):
+    return _store_transcribed(_therapeutic_or_404(block_id))
+
+
+# --- the clinic's follow-up settings --------------------------------------------------------
+
+
+def _settings_answer() -> schemas.FollowUpSettings:
+    return schemas.FollowUpSettings(
+        **vars(followup_service.current_followup_settings(current_user.clinic))
+    )
+
+
+@api.get(
+    "/clinic/follow-up-settings",
+    summary="The check-in months after an ablation and a therapeutic block, and the window "
+    "around each due date (days)",
+    answers={200: schemas.FollowUpSettings},
+)
+def get_followup_settings():
+    return _settings_answer()
+
+
+@api.patch(
+    "/clinic/follow-up-settings",
+    summary="Change the follow-up settings (clinic admins only)",
+    body=schemas.FollowUpSettingsChanges,
+    answers={200: schemas.FollowUpSettings},
+    problems=(403,),
+)
+def update_followup_settings():
+    if not current_user.is_admin:
+        raise ApiProblem(403, "Only a clinic admin may change settings.")
+    changes = api.body().model_dump(exclude_unset=True)
+    current = followup_service.current_followup_settings(current_user.clinic)
+    for name, value in changes.items():
+        setattr(current, name, value)
+    try:
+        followup_service.update_followup_settings(current_user.clinic, current, by=current_user)
+    except InputRejected as rejected:
+        raise ApiProblem.rejected(rejected) from None
+    db.session.commit()
+    return _settings_answer()
+
+
+# --- check-in reminders on the patient's phone ----------------------------------------------
+
+
+@api.post(
+    "/followup/<token>/push",
+    summary="Turn on check-in reminders for this follow-up on this phone",
+    body=schemas.PushSubscription,
+    answers={201: schemas.Subscribed},
+    problems=(404, 410),
+    public=True,
+)
+@diary_token_limit
+def followup_subscribe(token: str):
+    procedure = _open_or_410(token)
+    body: schemas.PushSubscription = api.body()
+    try:
+        subscribe_checkin_push(
+            procedure,
+            body.endpoint,
+            body.keys.p256dh,
+            body.keys.auth,
+            current_app.config["PUSH_SERVICE_HOSTS"],
+        )
+    except InputRejected as rejected:
+        raise ApiProblem.rejected(rejected) from None
+    db.session.commit()
+    return schemas.Subscribed(subscribed=True), 201
+
+
+@api.delete(
+    "/followup/<token>/push",
+    summary="Turn check-in reminders off on this phone",
+    body=schemas.PushEndpoint,
+    answers={204: None},
+    problems=(404,),
+    public=True,
+)
+@diary_token_limit
+def followup_unsubscribe(token: str):
+    procedure = _procedure_or_404(token)
+    if not unsubscribe_checkin_push(procedure, api.body().endpoint):
+        raise ApiProblem(404, "No such subscription for this follow-up.")
+    db.session.commit()
+    return "", 204
+
+
+@api.get(
+    "/ablations/<int:ablation_id>/fhir",
+    summary="The ablation as a FHIR R4 Bundle: a Procedure per level (CPT 64633/64634 or "
+    "64635/64636, laterality, modifier 50 when bilateral) and each counted check-in as "
+    "Observations (LOINC 72514-3) partOf it (?bundle=transaction to load into a server)",
+    query=schemas.FhirQuery,
+    answers={200: FHIR},
+    problems=(404, 409),
+    notes={409: "The clinic has not set its MRN identifier system (Settings → Records)"},
+)
+def ablation_fhir(ablation_id: int, query: schemas.FhirQuery):
+    ablation = clinic_ablation_or_404(ablation_id)
+    try:
+        bundle = fhir.ablation_bundle(
+            ablation,
+            followup_service.fhir_checkins(followed(ablation)),
+            utcnow(),
+            records=current_app.config["PUBLIC_URL"].rstrip("/"),
+            mrn_system=ablation.clinic.mrn_system,
+            transaction=query.bundle == "transaction",
+        )
+    except fhir.NoMrnSystem:
+        raise ApiProblem(409, downloads.NO_MRN_SYSTEM) from None
+    record_audit("export.ablation_fhir", by=current_user, target=ablation)
+    db.session.commit()
+    return bundle, 200, {"Content-Type": "application/fhir+json"}

@@ -28,7 +28,7 @@ from pydantic import (
 
 from diary import anatomy, pathway, relief
 from diary.agents import CONCENTRATIONS, OTHER
-from diary.pathway.values import Technique
+from diary.pathway.values import MAX_DAILY_DAYS, Technique
 from diary.services.settings import SETTING_LIMITS, THRESHOLDS, WINDOW_HOURS
 from diary.vocabulary import (
     PLAUSIBLE_YEARS,
@@ -279,6 +279,12 @@ class SettingsChanges(Input):
     max_entries_per_diary: int = _limited("max_entries_per_diary")
     max_corrections_per_entry: int = _limited("max_corrections_per_entry")
     max_corrections_per_diary: int = _limited("max_corrections_per_diary")
+    daily_days: int = unchanged(
+        ge=SETTING_LIMITS["daily_days"][0],
+        le=SETTING_LIMITS["daily_days"][1],
+        description="One score a day after the hourly window, for this many days (0: none); "
+        "new blocks take it, recorded blocks keep theirs",
+    )
     require_two_factor: bool = unchanged()
     contact_line: Text | None = None
     mrn_system: Annotated[str, typed(200, MRN_SYSTEM)] | None = None
@@ -407,6 +413,9 @@ class Block(Output):
     baseline_pain_left: int | None
     baseline_pain_right: int | None
     activities: list[str]
+    daily_days: int = Field(
+        description="Daily scores the diary asks for after the hourly window (0: none)"
+    )
     diary_token: str
     diary_url: str
     link_open: bool
@@ -424,6 +433,9 @@ class Entry(Output):
     submitted_at: Moment
     made_at: Moment | None
     due_at: Moment | None
+    slot: Literal["hourly", "daily"] = Field(
+        description="The kind of slot due_at is: the hours after the block, or one a day after"
+    )
     hours_since_block: Hours
     pain: int | None = Field(description="Null when the block is scored left and right apart")
     pain_left: int | None
@@ -527,11 +539,42 @@ DIARY_AWAITS = Field(
 )
 
 
+class DaysOfRelief(Output):
+    """``Ddays`` (pathway.md §2): the days in a row, from day 1, whose daily score gave
+    ≥ 50 % relief (one missing day bridged when the next gives ≥ 50 %)."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True, serialize_by_alias=True)
+
+    days: int = Field(ge=0, le=MAX_DAILY_DAYS)
+    open: bool = Field(
+        description="The last daily score made still gives ≥ 50 %: days is a lower bound "
+        '("at least 9 days")'
+    )
+    relief_class: Literal["no_relief", "short", "weeks"] = Field(
+        alias="class", description="no_relief (0 days), short (1–6), weeks (7 or more)"
+    )
+
+
+DAYS_OF_RELIEF = Field(
+    None,
+    description="The days of relief after the block (pathway.md §2); null when the "
+    "diary asks for no daily score or the block (or side) has no baseline.",
+)
+OUTCOME = Field(
+    "",
+    description="What the block is judged by, in words: its verdict (a diagnostic "
+    'block), or its days of relief with their class (a therapeutic block, e.g. "at '
+    'least 9 days of relief (weeks)")',
+)
+
+
 class SideAnalysis(Analysis):
     """One side's reading of a block scored left and right apart."""
 
     provisional: bool = DIARY_RUNNING
     awaiting: str | None = DIARY_AWAITS
+    days_of_relief: DaysOfRelief | None = DAYS_OF_RELIEF
+    outcome: str = OUTCOME
 
 
 class SideAnalyses(Output):
@@ -550,6 +593,8 @@ class BlockAnalysis(Analysis):
         None,
         description="Each side's reading when the block is scored left and right apart, else null",
     )
+    days_of_relief: DaysOfRelief | None = DAYS_OF_RELIEF
+    outcome: str = OUTCOME
 
 
 PROVISIONAL = Field(
@@ -626,6 +671,9 @@ class Settings(Output):
     max_entries_per_diary: int
     max_corrections_per_entry: int
     max_corrections_per_diary: int
+    daily_days: int = Field(
+        description="One score a day after the hourly window, for this many days (0: none)"
+    )
     schedule: Schedule
     agent_windows: dict[Agent, Window]
     timezone: str
@@ -739,6 +787,9 @@ class PublicDiary(Output):
     region: Region
     levels: list[str]
     side: Side
+    scoring: Scoring = Field(
+        description="sides: the diary takes pain_left and pain_right (both), not pain"
+    )
     activities: list[str]
     timezone: str
     link_open: bool
@@ -936,3 +987,42 @@ class PublicFollowUp(Output):
     open_now: int | None = Field(description="The months of the check-in open today")
     next_checkin: ScheduledCheckin | None
     checkins: list[Checkin]
+
+
+def _json_date(value: Any) -> Any:
+    """A date in a JSON body: the text YYYY-MM-DD only (not a number)."""
+    if not isinstance(value, str):
+        raise ValueError("must be a date, YYYY-MM-DD")
+    return value
+
+
+class TranscribedCheckin(Input):
+    """A check-in staff record from a call or a visit: the day it was made, and the
+    scheduled check-in it answers (null or left out: unscheduled)."""
+
+    client_id: str | None = Field(None, pattern=CLIENT_ID)
+    made_on: Annotated[InputDate, BeforeValidator(_json_date)] = Field(strict=False)
+    months: int | None = Field(None, ge=1, le=60)
+    pain: int | None = Field(None, ge=0, le=10)
+    pain_left: int | None = Field(None, ge=0, le=10)
+    pain_right: int | None = Field(None, ge=0, le=10)
+    relief_pct: int | None = Field(None, ge=0, le=100)
+    pgic: int | None = Field(None, ge=1, le=7)
+    new_treatment: bool | None = None
+
+
+CheckinMonths = list[Annotated[int, Field(ge=1, le=60)]]
+
+
+class FollowUpSettings(Output):
+    rfa_checkin_months: list[int]
+    therapeutic_checkin_months: list[int]
+    checkin_opens_days_before: int
+    checkin_closes_days_after: int
+
+
+class FollowUpSettingsChanges(Input):
+    rfa_checkin_months: CheckinMonths = unchanged(min_length=1, max_length=12)
+    therapeutic_checkin_months: CheckinMonths = unchanged(min_length=1, max_length=12)
+    checkin_opens_days_before: int = unchanged(ge=0, le=60)
+    checkin_closes_days_after: int = unchanged(ge=0, le=60)

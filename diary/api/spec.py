@@ -91,10 +91,6 @@ LINKS: dict[tuple[str, str], dict[str, dict]] = {
         },
     },
 }
-# What the service refuses (422, naming the field) beyond what JSON Schema can state: a
-# rule that compares two times, or a body with the record already stored, or the clock.
-# The document lists these on the operation (x-refused-beyond-schema), so that a tool
-# sending data the schema calls valid knows which refusals to expect.
 # Left and right (docs/pathway-rules.md): which scores and baselines a block takes
 # depends on its side and scoring, the stored ones when left out.
 BASELINES = (
@@ -105,6 +101,10 @@ BASELINES = (
 SCORES = (
     "pain, or pain_left and pain_right (and no pain) when the block is scored left and right apart"
 )
+# What the service refuses (422, naming the field) beyond what JSON Schema can state: a
+# rule that compares two times, or a body with the record already stored, or the clock.
+# The document lists these on the operation (x-refused-beyond-schema), so that a tool
+# sending data the schema calls valid knows which refusals to expect.
 RULES_BEYOND_SCHEMA: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/blocks"): ("patient_id is a patient of your clinic", BASELINES),
     ("PATCH", "/blocks/<int:block_id>"): (
@@ -148,9 +148,24 @@ RULES_BEYOND_SCHEMA: dict[tuple[str, str], tuple[str, ...]] = {
         "days after its due date, clinic settings)",
         "made_at is not before the procedure, nor in the future",
     ),
+    ("POST", "/ablations/<int:ablation_id>/checkins"): (
+        "pain is required when the pain is scored as one, pain_left and pain_right when "
+        "the sides are scored apart",
+        "made_on is not before the procedure, nor in the future",
+        "months is one of the follow-up's scheduled check-ins",
+    ),
+    ("POST", "/blocks/<int:block_id>/follow-up/checkins"): (
+        "pain is required when the pain is scored as one, pain_left and pain_right when "
+        "the sides are scored apart",
+        "made_on is not before the procedure, nor in the future",
+        "months is one of the follow-up's scheduled check-ins",
+    ),
     ("PATCH", "/clinic/settings"): (
         "an agent's minimum_h is not above its maximum_h, with the stored values for "
         "those left out",
+    ),
+    ("POST", "/followup/<token>/push"): (
+        "the endpoint is one of the push services the server is configured for",
     ),
     ("POST", "/diary/<token>/push"): (
         "the endpoint is one of the push services the server is configured for",

@@ -69,6 +69,7 @@ def settings():
             max_entries_per_diary=form.max_entries_per_diary.data,
             max_corrections_per_entry=form.max_corrections_per_entry.data,
             max_corrections_per_diary=form.max_corrections_per_diary.data,
+            daily_days=form.daily_days.data,
             schedule=DiarySchedule(
                 early_minutes=tuple(form.early_minutes.minutes),
                 hourly_until_h=form.hourly_until_h.data,
@@ -110,6 +111,7 @@ def settings():
         form.early_minutes.data = ", ".join(str(m) for m in current.schedule.early_minutes)
         form.hourly_until_h.data = current.schedule.hourly_until_h
         form.long_acting_until_h.data = current.schedule.long_acting_until_h
+        form.daily_days.data = current.daily_days
         form.language.data = current.language
         form.require_two_factor.data = current.require_two_factor
         form.contact_line.data = current.contact_line

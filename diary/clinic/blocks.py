@@ -28,6 +28,7 @@ from diary.clinic.paging import page_number
 from diary.extensions import db
 from diary.forms import clinic_time_to_utc
 from diary.models import Block, utcnow
+from diary.pathway import words as pathway_words
 from diary.qr import qr_svg
 from diary.records import export, export_queries, report
 from diary.relief import VERDICT_LABELS
@@ -50,6 +51,12 @@ from diary.services.blocks import (
     revoke_link,
     update_block,
 )
+from diary.services.days import (
+    block_days_of_relief,
+    daily_chart,
+    judged_in_days,
+    therapeutic_outcomes,
+)
 from diary.services.entries import (
     EntryInput,
     corrections_page,
@@ -71,12 +78,24 @@ from diary.web import (
 )
 
 
+def days_context(block: Block) -> dict:
+    """The block's days of relief (None without daily scores), in words, and whether the
+    block is judged by them (therapeutic) rather than by a diagnostic verdict."""
+    days = block_days_of_relief(block)
+    return dict(
+        days=days,
+        days_text=pathway_words.days_of_relief(days) if days else None,
+        judged_in_days=judged_in_days(block),
+    )
+
+
 def _block_page_context(block: Block) -> dict:
     now = utcnow()
     analysis = analyse_block(block, now)
     readings = block_readings(block, now)
     sides = side_analyses_of(readings)
     link = diary_url(block)
+    days = days_context(block)
     return dict(
         block=block,
         analysis=analysis,
@@ -92,18 +111,20 @@ def _block_page_context(block: Block) -> dict:
         progress=diary_progress(block, now),
         agent_label=agent_label(block),
         diary_link=link,
-        alt_text=chart_alt_text(block, analysis, sides),
+        alt_text=chart_alt_text(block, analysis, sides, daily_chart(block, days["days"])),
         tz=current_user.clinic.timezone,
         clinician=block.created_by,
         # Each entry's latest corrections: a history can be long, the page is not.
         corrections=latest_corrections(block),
+        # The days after (pathway.md §2): a therapeutic block's outcome.
+        **days,
     )
 
 
-def chart_alt_text(block: Block, analysis, sides) -> str:
+def chart_alt_text(block: Block, analysis, sides, daily=None) -> str:
     """The chart's text alternative: each side's when scored apart."""
     if not sides:
-        return charts.chart_alt_text(analysis, block.baseline_pain)
+        return charts.chart_alt_text(analysis, block.baseline_pain, daily)
     baselines = {"left": block.baseline_pain_left, "right": block.baseline_pain_right}
     return charts.sides_alt_text(
         [charts.SideLine(side, reading, baselines[side]) for side, reading in sides.items()]
@@ -195,8 +216,8 @@ def _updated_message(changed: list[str], effect: BlockChangeEffect | None) -> st
             )
         if effect.verdict_after != effect.verdict_now:
             message += (
-                f" Verdict: {VERDICT_LABELS[effect.verdict_after]} "
-                f"(was {VERDICT_LABELS[effect.verdict_now]})."
+                f" Verdict: {VERDICT_LABELS.get(effect.verdict_after, effect.verdict_after)} "
+                f"(was {VERDICT_LABELS.get(effect.verdict_now, effect.verdict_now)})."
             )
     return message
 
@@ -256,6 +277,8 @@ def _block_report_page(block: Block, for_pdf: bool) -> str:
         sides=context["sides"],
     )
     chart_src = _report_chart(block, context["analysis"], awaiting, for_pdf)
+    if is_followed_block(block):  # a therapeutic block's check-ins and repeat injection
+        context |= followup_context(followed(block))
     return render_template("clinic/report.html", facts=facts, chart_src=chart_src, **context)
 
 
@@ -315,6 +338,7 @@ def _series_report_page(patient, for_pdf: bool) -> str:
         today=today,
         chart_src=charts_by_block,
         tables=tables,
+        outcomes=therapeutic_outcomes(patient.blocks),
         printed_at=utcnow(),
         tz=tz,
     )

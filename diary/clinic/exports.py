@@ -43,7 +43,9 @@ def _filters() -> dict:
     return {"filters": {k: v for k, v in request.args.items() if v}}
 
 
-@bp.get("/exports/<any(entries, blocks, corrections):kind>.<any(csv, xlsx):fmt>")
+@bp.get(
+    "/exports/<any(entries, blocks, corrections, ablations, checkins):kind>.<any(csv, xlsx):fmt>"
+)
 def clinic_export(kind: str, fmt: str):
     form, chosen = _export_filter()
     if chosen is None:

@@ -12,10 +12,22 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from diary import charts, pathway
-from diary.access import clinic_ablation_or_404, clinic_block_or_404, clinic_patient_or_404
+from diary.access import (
+    admin_only,
+    clinic_ablation_or_404,
+    clinic_block_or_404,
+    clinic_patient_or_404,
+)
 from diary.auth.forms import EmptyForm
 from diary.clinic.blueprint import bp
-from diary.clinic.followup_forms import PGIC, SCORINGS, TECHNIQUES, AblationForm, CheckinForm
+from diary.clinic.followup_forms import (
+    PGIC,
+    SCORINGS,
+    TECHNIQUES,
+    AblationForm,
+    CheckinForm,
+    FollowUpSettingsForm,
+)
 from diary.extensions import db
 from diary.models import Ablation, AuditEvent, Block, utcnow
 from diary.qr import qr_svg
@@ -26,9 +38,11 @@ from diary.services.followup import (
     OPEN,
     UPCOMING,
     Followed,
+    FollowUpSettings,
     chart_lines,
     clinic_zone,
     create_ablation,
+    current_followup_settings,
     follow_up_view,
     followed,
     is_followed_block,
@@ -37,6 +51,7 @@ from diary.services.followup import (
     revoke_followup_link,
     side_label,
     update_ablation,
+    update_followup_settings,
 )
 from diary.services.followup import record_checkin as store_checkin
 from diary.services.rejections import InputRejected
@@ -116,7 +131,10 @@ def edit_ablation(ablation_id: int):
         form.fill_from(ablation, tz)
     elif form.validate() and form.time_confirmed(tz):
         try:
-            changed = update_ablation(ablation, vars(form.ablation_input(tz)), by=current_user)
+            values = vars(form.ablation_input(tz))
+            if values["performed_at"] == ablation.performed_at.replace(second=0, microsecond=0):
+                values["performed_at"] = ablation.performed_at  # the form shows minutes only
+            changed = update_ablation(ablation, values, by=current_user)
         except InputRejected as rejected:
             field = getattr(form, rejected.field, form.levels)
             field.errors = [*field.errors, rejected.message]
@@ -329,3 +347,36 @@ def ablation_outcomes(ablations) -> dict[int, str]:
             parts.append(f"{label}: {text}" if label else text)
         words[ablation.id] = " · ".join(parts)
     return words
+
+
+@bp.route("/settings/follow-up", methods=["GET", "POST"])
+@admin_only
+def followup_settings():
+    """The check-in months after an ablation and a therapeutic block, and their window."""
+    clinic = current_user.clinic
+    form = FollowUpSettingsForm()
+    if form.validate_on_submit():
+        values = FollowUpSettings(
+            rfa_checkin_months=form.rfa_checkin_months.months,
+            therapeutic_checkin_months=form.therapeutic_checkin_months.months,
+            checkin_opens_days_before=form.checkin_opens_days_before.data,
+            checkin_closes_days_after=form.checkin_closes_days_after.data,
+        )
+        try:
+            update_followup_settings(clinic, values, by=current_user)
+        except InputRejected as rejected:
+            form[rejected.field].errors.append(rejected.message)
+        else:
+            db.session.commit()
+            flash("Follow-up settings saved.", "success")
+            return redirect(url_for("clinic.followup_settings"))
+    elif not form.is_submitted():
+        current = current_followup_settings(clinic)
+        form.rfa_checkin_months.data = ", ".join(map(str, current.rfa_checkin_months))
+        form.therapeutic_checkin_months.data = ", ".join(
+            map(str, current.therapeutic_checkin_months)
+        )
+        form.checkin_opens_days_before.data = current.checkin_opens_days_before
+        form.checkin_closes_days_after.data = current.checkin_closes_days_after
+    status = 400 if form.is_submitted() else 200
+    return render_template("clinic/followup_settings.html", form=form), status

@@ -201,3 +201,35 @@ class CheckinForm(FlaskForm):
             made_on=self.made_on.data,
             months=int(self.months.data) if (self.months.data or "").isdigit() else None,
         )
+
+
+def _months(text: str | None) -> list[int]:
+    try:
+        return sorted({int(part) for part in (text or "").replace(" ", "").split(",") if part})
+    except ValueError:
+        raise ValidationError("List whole months separated by commas, e.g. 1, 3, 6, 12.") from None
+
+
+class FollowUpSettingsForm(FlaskForm):
+    rfa_checkin_months = StringField(
+        "Check-ins after a radiofrequency ablation (months, comma-separated)",
+        validators=[Length(max=100)],
+    )
+    therapeutic_checkin_months = StringField(
+        "Check-ins after a therapeutic block (months, comma-separated)",
+        validators=[Length(max=100)],
+    )
+    checkin_opens_days_before = IntegerField(
+        "A check-in opens this many days before its due date",
+        validators=[InputRequired("Enter the days before."), NumberRange(0, 60, "0 to 60 days.")],
+    )
+    checkin_closes_days_after = IntegerField(
+        "… and closes this many days after it",
+        validators=[InputRequired("Enter the days after."), NumberRange(0, 60, "0 to 60 days.")],
+    )
+
+    def validate_rfa_checkin_months(self, field):
+        field.months = _months(field.data)
+
+    def validate_therapeutic_checkin_months(self, field):
+        field.months = _months(field.data)

@@ -338,6 +338,17 @@ class ClinicSettingsForm(FlaskForm):
             NumberRange(*SETTING_LIMITS["long_acting_until_h"], "Between 1 and 48 h."),
         ],
     )
+    daily_days = IntegerField(
+        "Daily scores after the hourly window (days; 0 for none)",
+        description=(
+            "One score a day at the block's clock time. The diary link stays open 24 h "
+            "after the last one. New blocks take it; recorded blocks keep theirs."
+        ),
+        validators=[
+            InputRequired("Enter how many days of daily scores (0 for none)."),
+            NumberRange(*SETTING_LIMITS["daily_days"], "Between 0 and 28 days."),
+        ],
+    )
 
     # The next step's frequency limits and switch (pathway.md §4).
     diagnostic_sessions_limit = IntegerField(

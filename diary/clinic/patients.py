@@ -34,6 +34,7 @@ from diary.services.analysis import analysed_series, archived_blocks
 from diary.services.audit import record_audit
 from diary.services.blocks import create_block
 from diary.services.dashboard import blocks_with_side_effects, dashboard_blocks
+from diary.services.days import therapeutic_outcomes
 from diary.services.next_steps import clinic_today, patient_next_steps
 from diary.services.patients import (
     PatientInput,
@@ -75,6 +76,8 @@ def dashboard():
         q=search,
         archived=archived,
         side_effects=blocks_with_side_effects([b.id for b in blocks]),
+        # A therapeutic block's outcome is its days of relief (pathway.md §2).
+        outcomes=therapeutic_outcomes(blocks),
         search_form=SearchForm(q=search, archived="1" if archived else ""),
         # Each side's summary of a block scored left and right apart.
         sides={b.id: found for b in blocks if (found := summaries.side_summaries(b))},
@@ -175,6 +178,7 @@ def patient(patient_id: int):
         "clinic/patient.html",
         patient=patient,
         series=series,
+        outcomes=therapeutic_outcomes(patient.blocks),
         next_steps=patient_next_steps(current_user.clinic, patient.id, today),
         today=today,
         archived=archived_blocks(patient),

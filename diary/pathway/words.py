@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from diary.pathway.values import RELIEF_PCT
+from diary.pathway.values import DAYS_CLASS_LABELS, RELIEF_PCT
 
 
 def pct(value: float) -> str:
@@ -27,3 +27,9 @@ def months(count: int) -> str:
 
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def days_of_relief(found) -> str:
+    """A ``DaysOfRelief`` in words: "at least 9 days of relief (weeks)", "0 days of
+    relief (no relief)"."""
+    return f"{found.text} of relief ({DAYS_CLASS_LABELS[found.relief_class]})"

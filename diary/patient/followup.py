@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import date, time
+from datetime import date
 
 from babel.dates import format_date
 from flask import (
@@ -36,6 +36,7 @@ from diary.i18n import safety_text_for
 from diary.models import utcnow
 from diary.pathway.dates import at_clock_time
 from diary.services.followup import (
+    REMINDER_CLOCK,
     CheckinInput,
     Followed,
     FollowUpView,
@@ -60,8 +61,6 @@ PGIC_WORDS = {
     6: _l("Much worse"),
     7: _l("Very much worse"),
 }
-# When a check-in's calendar reminder rings on its due day (clinic time).
-REMINDER_CLOCK = time(10, 0)
 
 
 class CheckinPatientForm(FlaskForm):

@@ -201,6 +201,7 @@ def reminders(token: str):
         diary_url(block),
         uid_prefix=hashlib.sha256(token.encode()).hexdigest()[:16],
         now=utcnow(),
+        daily_slots=progress.daily_slots,
     )
     return current_app.response_class(
         body,

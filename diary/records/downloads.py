@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
+from itertools import chain
 
 from flask import Response, current_app, stream_with_context
 from sqlalchemy import select
@@ -22,6 +23,8 @@ from diary.services.analysis import analyse_block, analysed_series, side_analyse
 from diary.services.audit import record_audit
 from diary.services.blocks import agent_label
 from diary.services.dashboard import BlockFilter
+from diary.services.days import block_days_of_relief, block_outcome, row_days_of_relief
+from diary.services.followup import clinic_followed, fhir_checkins, follow_up_view
 from diary.services.settings import diary_schedule
 from diary.web import commit_keeping_loaded, csv_response, xlsx_response
 
@@ -29,6 +32,8 @@ EXPORT_COLUMNS = {
     "entries": export.ENTRY_COLUMNS,
     "blocks": export.SUMMARY_COLUMNS,
     "corrections": export.CORRECTION_COLUMNS,
+    "ablations": export.ABLATION_COLUMNS,
+    "checkins": export.CHECKIN_COLUMNS,
 }
 RESEARCH_FILES = {
     "wide": "one row per block, a pain column per scheduled time",
@@ -76,7 +81,11 @@ def export_rows(
 ) -> Iterable[list[str]]:
     """The (lazily read) rows of one clinic-wide export; ``text`` writes free text
     (export.plain_cell for a workbook)."""
-    blocks = export_queries.clinic_export(user.clinic, chosen, with_entries=kind == "entries")
+    if kind in ("ablations", "checkins"):
+        return _follow_up_rows(kind, chosen, user, text)
+    blocks = export_queries.clinic_export(
+        user.clinic, chosen, with_entries=kind == "entries", with_days=kind == "blocks"
+    )
     tz = user.clinic.timezone
     if kind == "entries":
         return (
@@ -84,11 +93,63 @@ def export_rows(
             for block, summary, entries, status in blocks
         )
     if kind == "blocks":
-        return (
-            [export.summary_line(block, summary, tz, status, text)]
-            for block, summary, _, status in blocks
-        )
+        return _summary_lines(blocks, user, text)
     return _correction_lines(blocks, text)
+
+
+def block_days(blocks, user: User) -> Iterator[tuple]:
+    """(block, summary, entries, status, days of relief, outcome) of an export's blocks
+    (clinic_export's, read ``with_days``)."""
+    schedule, tz = diary_schedule(user.clinic), user.clinic.timezone
+    for block, summary, entries, status in blocks:
+        days = row_days_of_relief(block, map(export_queries.EntryRow._make, entries), schedule, tz)
+        yield block, summary, entries, status, days, block_outcome(block, summary.verdict, days)
+
+
+def _summary_lines(blocks, user: User, text: Callable) -> Iterator[list[str]]:
+    tz = user.clinic.timezone
+    for block, summary, _, status, days, outcome in block_days(blocks, user):
+        yield [export.summary_line(block, summary, tz, status, text, days=days, outcome=outcome)]
+
+
+def _follow_up_rows(kind: str, chosen: BlockFilter, user: User, text: Callable):
+    """The ablations (a row per reading) or the check-ins (a row each) of the procedures
+    performed in the filters' dates and region (agent and verdict are a block diary's)."""
+    tz = user.clinic.timezone
+    procedures = clinic_followed(
+        user.clinic,
+        chosen.performed_from,
+        chosen.performed_before,
+        chosen.region,
+        blocks=kind == "checkins",
+    )
+    for procedure in procedures:
+        view = follow_up_view(procedure)
+        patient = procedure.record.patient
+        if kind == "ablations":
+            counted = len(view.rows) - len(view.superseded)
+            yield export.ablation_lines(procedure.record, patient, view.follow, tz, counted, text)
+            continue
+        reliefs: dict[int, dict] = {}
+        for outcome in view.outcomes:
+            for item in outcome.reliefs:
+                if item.checkin_id is not None:
+                    reliefs.setdefault(item.checkin_id, {})[outcome.scored_side] = item
+        name = "ablation" if procedure.is_ablation else "therapeutic_block"
+        due = {slot.months: slot.due_on for slot in view.follow.schedule}
+        yield [
+            export.checkin_line(
+                row,
+                name,
+                patient,
+                due.get(row.months, row.made_on) if row.months else row.made_on,
+                reliefs.get(row.id, {}),
+                row.id not in view.superseded,
+                tz,
+                text,
+            )
+            for row in view.rows
+        ]
 
 
 def _correction_lines(blocks, text: Callable) -> Iterator[list[str]]:
@@ -122,9 +183,11 @@ def _chosen_block_ids(chosen: BlockFilter, user: User) -> list[int]:
     ]
 
 
-def research_slots(chosen: BlockFilter, user: User) -> list[int]:
-    """The wide file's pain columns: the scheduled times the chosen blocks answered."""
-    return export_queries.answered_slots(_chosen_block_ids(chosen, user))
+def research_slots(chosen: BlockFilter, user: User) -> tuple[list[int], int]:
+    """The wide file's pain columns: the scheduled times of the hours after the block the
+    chosen blocks answered, and how many daily slots the most of them ask for."""
+    block_ids = _chosen_block_ids(chosen, user)
+    return export_queries.answered_slots(block_ids), export_queries.daily_columns(block_ids)
 
 
 def research_file(name: str, chosen: BlockFilter, user: User, detail: dict) -> Response:
@@ -138,9 +201,9 @@ def research_file(name: str, chosen: BlockFilter, user: User, detail: dict) -> R
             action,
             detail=detail,
         )
-    slots = research_slots(chosen, user)
+    slots, days = research_slots(chosen, user)
     if name == "redcap-dictionary":
-        lines = [list(research.redcap_dictionary(slots))]
+        lines = [list(research.redcap_dictionary(slots, days))]
         return csv_response(
             research.REDCAP_DICTIONARY_HEADER,
             lines,
@@ -152,11 +215,23 @@ def research_file(name: str, chosen: BlockFilter, user: User, detail: dict) -> R
     redcap = name == "redcap-import"
     blocks = export_queries.clinic_export(user.clinic, chosen, with_entries=True)
     rows = (
-        [research.wide_line(block, summary, entries, slots, status, redcap)]
-        for block, summary, entries, status in blocks
+        [
+            research.wide_line(
+                block,
+                summary,
+                entries,
+                slots,
+                status,
+                redcap,
+                days=days,
+                relief_days=relief_days,
+                outcome=outcome,
+            )
+        ]
+        for block, summary, entries, status, relief_days, outcome in block_days(blocks, user)
     )
     return csv_response(
-        research.wide_columns(slots, redcap),
+        research.wide_columns(slots, redcap, days),
         rows,
         filename,
         action,
@@ -192,7 +267,8 @@ def table_schema(name: str, chosen: BlockFilter, user: User) -> dict:
         return export.table_schema(EXPORT_COLUMNS[name])
     if name == "series":
         return research.series_schema()
-    return research.wide_schema(research_slots(chosen, user), redcap=name == "redcap-import")
+    slots, days = research_slots(chosen, user)
+    return research.wide_schema(slots, redcap=name == "redcap-import", days=days)
 
 
 def fhir_file(chosen: BlockFilter, user: User, detail: dict, transaction: bool) -> Response:
@@ -206,7 +282,7 @@ def fhir_file(chosen: BlockFilter, user: User, detail: dict, transaction: bool) 
     mrn_system, now, schedule = clinic.mrn_system, utcnow(), diary_schedule(clinic)
     record_audit("export.clinic_fhir.start", by=user, detail=detail)
     commit_keeping_loaded()
-    counted = {"blocks": 0}
+    counted = {"blocks": 0, "ablations": 0}
 
     def diaries(chunk: int = 50) -> Iterator[list[tuple[str, dict]]]:
         for start in range(0, len(block_ids), chunk):
@@ -218,21 +294,34 @@ def fhir_file(chosen: BlockFilter, user: User, detail: dict, transaction: bool) 
             ).all()
             for block in blocks:
                 counted["blocks"] += 1
+                analysis, days = analyse_block(block), block_days_of_relief(block)
                 yield fhir.diary_resources(
                     block,
                     agent_label(block),
-                    analyse_block(block),
+                    analysis,
                     now,
                     records=records,
                     mrn_system=mrn_system,
                     provisional=block_is_provisional(block, schedule, now),
                     sides=side_analyses(block),
+                    days=days,
+                    outcome=block_outcome(block, analysis.verdict, days),
                 )
+
+    def ablations() -> Iterator[list[tuple[str, dict]]]:
+        """The ablations performed in the filters' dates and region, with their check-ins."""
+        for procedure in clinic_followed(
+            clinic, chosen.performed_from, chosen.performed_before, chosen.region, blocks=False
+        ):
+            counted["ablations"] += 1
+            yield fhir.ablation_resources(
+                procedure.record, fhir_checkins(procedure), records, mrn_system
+            )
 
     def body() -> Iterator[str]:
         outcome: dict = {"aborted": True}
         try:
-            yield from fhir.bundle_stream(diaries(), now, transaction)
+            yield from fhir.bundle_stream(chain(diaries(), ablations()), now, transaction)
             outcome = {}
         finally:
             record_audit("export.clinic_fhir", by=user, detail=detail | counted | outcome)
@@ -247,4 +336,7 @@ def fhir_file(chosen: BlockFilter, user: User, detail: dict, transaction: bool) 
 
 def block_is_provisional(block: Block, schedule: DiarySchedule, now: datetime) -> bool:
     """The block's diary still runs: its verdict may change."""
-    return export_queries.export_status(block, schedule, len(block.entries), now) in RUNNING
+    status = export_queries.export_status(
+        block, schedule, len(block.entries), now, block.clinic.timezone
+    )
+    return status in RUNNING

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from diary.pathway.values import MAX_DAILY_DAYS, NO_RELIEF, SHORT, WEEKS, DaysOfRelief
 from diary.relief import DURATION_CLASSES, VERDICTS, BlockSummary, Held, hours_between, relief_pct
 from diary.schedule import COMPLETE, EXPIRED, IN_PROGRESS, NOT_STARTED, ON_TIME, RUNNING
 from diary.vocabulary import (
@@ -85,6 +86,28 @@ DIARY_FIELDS = {
     "diary_status": ("string", "not_started, in_progress, complete or expired"),
     "provisional": ("boolean", "the diary is still running: the verdict may change"),
 }
+# The days after (pathway.md §2): which kind of slot an entry answers.
+DAILY_ENTRY_FIELDS = {
+    "slot": ("string", "hourly (the hours after the block) or daily (one score a day after)"),
+}
+# The days of relief of a block with daily scores, and what the block is judged by.
+DAYS_FIELDS = {
+    "days_of_relief": (
+        "integer",
+        "days in a row from day 1 with >= 50% relief (one missing day bridged); "
+        "empty without daily scores",
+    ),
+    "days_of_relief_open": (
+        "boolean",
+        "the last daily score still gives >= 50%: days_of_relief is a lower bound",
+    ),
+    "days_of_relief_class": ("string", "no_relief (0 days), short (1-6) or weeks (7 or more)"),
+    "outcome": (
+        "string",
+        "what the block is judged by: its verdict, or a therapeutic block's days of relief "
+        "in words, e.g. 'at least 9 days of relief (weeks)'",
+    ),
+}
 SUMMARY_FIELDS = {
     "entries": ("integer", "number of entries"),
     "peak_at_h": ("number", "hours since the block of the peak relief"),
@@ -155,6 +178,67 @@ AUDIT_FIELDS = {
     "detail": ("string", "ids and counts, as JSON (never a patient's fields)"),
 }
 AUDIT_COLUMNS = list(AUDIT_FIELDS)
+# One row per ablation and reading (per side when scored apart): its follow-up's outcome.
+ABLATION_FIELDS = {
+    "ablation_id": ("integer", "the ablation"),
+    "patient": ("string", "display name or initials"),
+    "mrn": ("string", "medical record number, if given"),
+    "performed_at": ("datetime", "when the block was performed, ISO 8601 with offset"),
+    "region": ("string", "cervical, thoracic or lumbar"),
+    "levels": ("string", "facet joint levels, space-separated"),
+    "side": ("string", "left, right or bilateral"),
+    "technique": ("string", "conventional, cooled or pulsed (pulsed RF is not an ablation)"),
+    "scoring": ("string", "one (one pain) or sides (left and right scored apart)"),
+    "reading_sides": (
+        "string",
+        "the sides this row's outcome counts for: left or right when scored apart, else "
+        "the ablation's sides (space-separated)",
+    ),
+    "reading_baseline_pain": ("integer", "the baseline pain this row's relief is read against"),
+    "repeat_of_id": ("integer", "the earlier ablation this one repeats, if any"),
+    "checkins_counted": ("integer", "check-ins that count (a later answer replaces one)"),
+    "durability": ("string", "durable, not_durable or undetermined; empty for pulsed RF"),
+    "durability_reason": ("string", "why, in words"),
+    "relief_lasted_months": ("integer", "months relief of at least 50% lasted, when known"),
+    "relief_lasted_open": ("boolean", "relief still lasts: the months are a lower bound"),
+    "next_checkin_months": ("integer", "the next scheduled check-in, if one is left"),
+    "next_checkin_due_on": ("date", "its due date (clinic's calendar)"),
+    "clinic_timezone": ("string", "the clinic's time zone (IANA name)"),
+}
+ABLATION_COLUMNS = list(ABLATION_FIELDS)
+CHECKIN_REPLACED = "replaced by a later answer to the same check-in"
+# One row per check-in as sent (an ablation's or a therapeutic block's).
+CHECKIN_FIELDS = {
+    "checkin_id": ("integer", "the check-in"),
+    "procedure": ("string", "ablation or therapeutic_block"),
+    "ablation_id": ("integer", "the ablation followed, if an ablation"),
+    "therapeutic_block_id": ("integer", "the therapeutic block followed, if a block"),
+    "patient": ("string", "display name or initials"),
+    "mrn": ("string", "medical record number, if given"),
+    "months": ("integer", "the scheduled check-in it answers; empty when unscheduled"),
+    "unscheduled": ("boolean", "a check-in staff recorded on another day (a visit, a call)"),
+    "dated_on": ("date", "the day the rules date it by: the due date, or the day made"),
+    "made_on": ("date", "the day it was made (clinic's calendar)"),
+    "made_at": ("datetime", "when the patient tapped Save (before sending, if offline)"),
+    "submitted_at": ("datetime", "when the entry reached the server"),
+    "average_pain": ("integer", "average pain over the past week, 0-10 (scored as one)"),
+    "average_pain_left": ("integer", "the left side's, when scored apart"),
+    "average_pain_right": ("integer", "the right side's, when scored apart"),
+    "relief_pct": ("number", "relief from baseline, percent, negative when worse"),
+    "relief_pct_left": ("number", "the left side's relief, when scored apart"),
+    "relief_pct_right": ("number", "the right side's relief, when scored apart"),
+    "reported_relief_pct": ("integer", "the patient's own estimate of relief, percent"),
+    "pgic": ("integer", "Patient Global Impression of Change, 1 (very much better) to 7"),
+    "new_treatment": ("boolean", "a new procedure or regular pain medicine since"),
+    "source": ("string", "patient (diary link) or transcribed (from a paper diary)"),
+    "counts": ("boolean", "the analysis reads this entry"),
+    "not_counted_because": (
+        "string",
+        "why it does not count: replaced by a later entry for the same time, or before the block",
+    ),
+    "clinic_timezone": ("string", "the clinic's time zone (IANA name)"),
+}
+CHECKIN_COLUMNS = list(CHECKIN_FIELDS)
 # Every column of every file, for its schema and its typed (.xlsx) cells.
 ALL_FIELDS = (
     BLOCK_FIELDS
@@ -162,12 +246,16 @@ ALL_FIELDS = (
     | ENTRY_FIELDS
     | SUMMARY_FIELDS
     | DIARY_FIELDS
+    | DAILY_ENTRY_FIELDS
+    | DAYS_FIELDS
     | CORRECTION_FIELDS
     | AUDIT_FIELDS
     | SIDE_BLOCK_FIELDS
     | SIDE_VERDICT_FIELDS
     | SIDE_ENTRY_FIELDS
     | SIDE_SUMMARY_FIELDS
+    | ABLATION_FIELDS
+    | CHECKIN_FIELDS
 )
 SIDE_COLUMNS = [*SIDE_BLOCK_FIELDS, *SIDE_VERDICT_FIELDS]
 ENTRY_COLUMNS = [
@@ -177,6 +265,7 @@ ENTRY_COLUMNS = [
     *DIARY_FIELDS,
     *SIDE_COLUMNS,
     *SIDE_ENTRY_FIELDS,
+    *DAILY_ENTRY_FIELDS,
 ]
 SUMMARY_COLUMNS = [
     *BLOCK_FIELDS,
@@ -185,6 +274,7 @@ SUMMARY_COLUMNS = [
     *DIARY_FIELDS,
     *SIDE_COLUMNS,
     *SIDE_SUMMARY_FIELDS,
+    *DAYS_FIELDS,
 ]
 
 # OWASP CSV injection: a text cell starting with one of these is run as a formula.
@@ -355,6 +445,7 @@ def entry_values(entry) -> tuple:
         entry.made_at,
         entry.pain_left,
         entry.pain_right,
+        entry.slot,
     )
 
 
@@ -424,6 +515,7 @@ def entry_lines(
         made_at,
         pain_left,
         pain_right,
+        slot,
     ) in rows:
         if type(recorded_at) is str:
             felt = parse(recorded_at)
@@ -469,7 +561,7 @@ def entry_lines(
             f"{on_time},{local}{suffix}"
             f"{'' if pain_left is None else pain_left},"
             f"{'' if pain_right is None else pain_right},"
-            f"{side_relief[0][pain_left]},{side_relief[1][pain_right]}\r\n"
+            f"{side_relief[0][pain_left]},{side_relief[1][pain_right]},{slot}\r\n"
         )
     return lines
 
@@ -481,9 +573,12 @@ def summary_line(
     status: str,
     text: Callable = text_cell,
     sides: dict[str, BlockSummary] | None = None,
+    days: DaysOfRelief | None = None,
+    outcome: str | None = None,
 ) -> str:
     """One row for the whole block: its fields, figures, verdict and whether it is final;
-    ``sides`` as for ``entry_lines``."""
+    ``sides`` as for ``entry_lines``; then its ``days`` of relief (None without daily
+    scores) and its ``outcome`` (the verdict unless given)."""
     sides = sides or side_summaries_of(block)
 
     def held(value: Held | None) -> str:
@@ -508,8 +603,17 @@ def summary_line(
             bool_cell(status in RUNNING),
             *side_block_cells(block, sides),
             *side_summary_cells(sides),
+            *days_cells(days),
+            text(outcome or summary.verdict),
         ]
     )
+
+
+def days_cells(days: DaysOfRelief | None) -> list[str]:
+    """days_of_relief, days_of_relief_open and days_of_relief_class (empty without)."""
+    if days is None:
+        return ["", "", ""]
+    return [number_cell(days.days), bool_cell(days.open), days.relief_class]
 
 
 def correction_line(block_id: int, revision, text: Callable = text_cell) -> str:
@@ -562,14 +666,24 @@ CONSTRAINTS: dict[str, dict] = {
     "reported_relief_pct": _PERCENT,
     "source": {"required": True, "enum": _values(EntrySource)},
     "counts": {"required": True},
-    "not_counted_because": {"enum": [REPLACED, BEFORE_BLOCK]},
+    "not_counted_because": {"enum": [REPLACED, BEFORE_BLOCK, CHECKIN_REPLACED]},
+    "checkin_id": {"required": True, "minimum": 1},
+    "technique": {"required": True, "enum": ["conventional", "cooled", "pulsed"]},
+    "scoring": {"required": True, "enum": ["one", "sides"]},
+    "durability": {"enum": ["durable", "not_durable", "undetermined"]},
+    "procedure": {"required": True, "enum": ["ablation", "therapeutic_block"]},
+    "average_pain": _SCORE,
+    "average_pain_left": _SCORE,
+    "average_pain_right": _SCORE,
+    "pgic": {"minimum": 1, "maximum": 7},
+    "dated_on": {"required": True},
+    "made_on": {"required": True},
     "duration_class": {"enum": list(DURATION_CLASSES)},
     "entries": {"minimum": 0},
     "birth_year": {"minimum": PLAUSIBLE_YEARS[0], "maximum": PLAUSIBLE_YEARS[1]},
     "was_pain": _SCORE,
     "was_pain_left": _SCORE,
     "was_pain_right": _SCORE,
-    "scoring": {"required": True, "enum": ["one", "sides"]},
     "baseline_pain_left": _SCORE,
     "baseline_pain_right": _SCORE,
     "pain_left": _SCORE,
@@ -587,10 +701,18 @@ CONSTRAINTS: dict[str, dict] = {
     "correction_id": {"required": True, "minimum": 1},
     "diary_status": {"required": True, "enum": [NOT_STARTED, IN_PROGRESS, COMPLETE, EXPIRED]},
     "provisional": {"required": True},
+    "slot": {"required": True, "enum": ["hourly", "daily"]},
+    "days_of_relief": {"minimum": 0, "maximum": MAX_DAILY_DAYS},
+    "days_of_relief_class": {"enum": [NO_RELIEF, SHORT, WEEKS]},
+    "outcome": {"required": True},
     "at": {"required": True},
     "action": {"required": True},
 }
+# The ablations file needs its id; a check-in names an ablation or a block.
+CONSTRAINTS_BY_FILE = {"reading_sides": {"ablation_id": {"required": True, "minimum": 1}}}
 PRIMARY_KEYS = {  # a column only that file has -> its key
+    "checkin_id": ["checkin_id"],
+    "reading_sides": ["ablation_id", "reading_sides"],
     "correction_id": ["correction_id"],
     "entry_id": ["entry_id"],
     "entries": ["block_id"],
@@ -606,8 +728,16 @@ def table_schema(columns: list[str]) -> dict:
         field: dict = {"name": name, "type": kind, "description": description}
         if kind == "boolean":
             field["trueValues"], field["falseValues"] = ["true"], ["false"]
-        if name in CONSTRAINTS:
-            field["constraints"] = CONSTRAINTS[name]
+        extra = next(
+            (
+                rules[name]
+                for marker, rules in CONSTRAINTS_BY_FILE.items()
+                if marker in columns and name in rules
+            ),
+            None,
+        )
+        if extra or name in CONSTRAINTS:
+            field["constraints"] = extra or CONSTRAINTS[name]
         fields.append(field)
     schema: dict = {"fields": fields, "missingValues": [""]}
     # The entries file is keyed by entry, the summary by block, corrections by both.
@@ -657,3 +787,96 @@ def csv_stream(
         yield "".join(piece)
     if finished is not None:
         finished(count)
+
+
+# --- follow-up: ablations with their outcomes, and check-ins --------------------------------
+
+
+def _day(value) -> str:
+    return value.isoformat() if value is not None else ""
+
+
+def ablation_lines(
+    ablation, patient, follow, tz: str, counted: int, text: Callable = text_cell
+) -> list[str]:
+    """One line per reading of an ablation (per side when scored apart): its follow-up's
+    outcome as of the export (``follow``: diary.pathway's FollowUp)."""
+    lines = []
+    upcoming = follow.next_checkin
+    for outcome in follow.outcomes:
+        lasted = outcome.relief_lasted
+        baseline = {
+            "left": ablation.baseline_pain_left,
+            "right": ablation.baseline_pain_right,
+        }.get(outcome.scored_side or "", ablation.baseline_pain)
+        cells = [
+            number_cell(ablation.id),
+            text(patient.display_name),
+            text(patient.mrn),
+            time_cell(ablation.performed_at),
+            ablation.region,
+            " ".join(ablation.levels),
+            ablation.side,
+            ablation.technique,
+            ablation.scoring,
+            " ".join(outcome.sides) if outcome.scored_side is None else outcome.scored_side,
+            number_cell(baseline),
+            number_cell(ablation.repeat_of_id),
+            number_cell(counted),
+            outcome.durability.status if outcome.durability else "",
+            text(outcome.durability.reason) if outcome.durability else "",
+            number_cell(lasted.months) if lasted else "",
+            bool_cell(lasted.open) if lasted else "",
+            number_cell(upcoming.months) if upcoming else "",
+            _day(upcoming.due_on) if upcoming else "",
+            tz,
+        ]
+        lines.append(csv_line(cells))
+    return lines
+
+
+def checkin_line(
+    row,
+    procedure: str,
+    patient,
+    dated_on,
+    reliefs: dict,
+    counts: bool,
+    tz: str,
+    text: Callable = text_cell,
+) -> str:
+    """One check-in as sent; ``reliefs`` maps a reading's side (None: the one pain) to its
+    CheckinRelief for this check-in, when it counts."""
+
+    def relief(side):
+        found = reliefs.get(side)
+        return pct_cell(found.relief_pct) if found is not None else ""
+
+    cells = [
+        number_cell(row.id),
+        procedure,
+        number_cell(row.ablation_id),
+        number_cell(row.block_id),
+        text(patient.display_name),
+        text(patient.mrn),
+        number_cell(row.months),
+        bool_cell(row.months is None),
+        _day(dated_on),
+        _day(row.made_on),
+        time_cell(row.made_at),
+        time_cell(row.submitted_at),
+        number_cell(row.pain),
+        number_cell(row.pain_left),
+        number_cell(row.pain_right),
+        relief(None),
+        relief("left"),
+        relief("right"),
+        number_cell(row.reported_relief_pct),
+        number_cell(row.pgic),
+        "" if row.new_treatment is None else bool_cell(row.new_treatment),
+        str(row.source),
+        bool_cell(counts),
+        "" if counts else CHECKIN_REPLACED,
+        tz,
+    ]
+    return csv_line(cells)

@@ -14,16 +14,21 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Integer, String, select
+from sqlalchemy import Integer, String, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from diary.extensions import db
 from diary.models import Block, Clinic, DiaryEntry, EntryRevision, Patient, utcnow
-from diary.schedule import DiarySchedule, diary_status
+from diary.schedule import HOURLY, DiarySchedule, diary_status
 from diary.services.dashboard import BlockFilter
-from diary.services.settings import analysis_settings, diary_schedule
-from diary.summaries import settings_digest, stored_summary, stored_summary_of, stored_value
+from diary.services.settings import analysis_settings, diary_schedule, last_due_time
+from diary.summaries import (
+    settings_digest,
+    stored_summary,
+    stored_summary_of,
+    stored_value,
+)
 
 # What an export reads of a block: its columns (no model built) and its patient's name.
 EXPORT_BLOCK_COLUMNS = (
@@ -41,6 +46,7 @@ EXPORT_BLOCK_COLUMNS = (
     Block.steroid,
     Block.sedation,
     Block.baseline_pain,
+    Block.daily_days,
     Block.changed_at,
     Block.summary,
     Block.summary_key,
@@ -73,21 +79,32 @@ class ExportBlock(_ExportBlockRow):
 ExportPatient = namedtuple("ExportPatient", ["display_name", "mrn", "birth_year"])
 
 
-def export_status(block, schedule: DiarySchedule, entry_count: int, now: datetime) -> str:
+def export_status(
+    block, schedule: DiarySchedule, entry_count: int, now: datetime, timezone: str
+) -> str:
     """The diary's status (schedule.diary_status) of a Block or an ExportBlock: while it is
-    not_started or in_progress, its verdict is provisional."""
-    due_times = schedule.due_times(block.performed_at, block.agent)
+    not_started or in_progress, its verdict is provisional. ``timezone``: the clinic's
+    (the daily slots are at the block's clock time there)."""
+    # The status reads the last due time only.
+    due_times = [last_due_time(block, schedule, timezone)]
     return diary_status(due_times, entry_count, Block.link_open(block, now), now)
 
 
-def clinic_export(clinic: Clinic, chosen: BlockFilter, with_entries: bool, chunk: int = 50):
+def clinic_export(
+    clinic: Clinic,
+    chosen: BlockFilter,
+    with_entries: bool,
+    chunk: int = 50,
+    with_days: bool = False,
+):
     """(block, summary, entries, diary status) for the clinic's matching blocks, oldest
     first.
 
     Blocks are read ``chunk`` at a time with their patients' names, as ExportBlock
     tuples (they read like Block models), and the entries of a chunk in one query as
     plain tuples: an export of a million entries builds no model, and memory stays flat
-    however many match. ``entries`` is empty unless ``with_entries``. A block whose stored
+    however many match. ``entries`` is empty unless ``with_entries``, or ``with_days`` and
+    the block asks for daily scores (its days of relief read them). A block whose stored
     summary is out of date is analysed here from those rows; the export writes nothing back.
     """
     settings = analysis_settings(clinic)
@@ -113,7 +130,11 @@ def clinic_export(clinic: Clinic, chosen: BlockFilter, with_entries: bool, chunk
         for block_rows in result.partitions():
             blocks = [ExportBlock(*row[:-3], ExportPatient(*row[-3:])) for row in block_rows]
             summaries = {block.id: stored_summary(block, digest) for block in blocks}
-            wanted = [b.id for b in blocks if with_entries or summaries[b.id] is None]
+            wanted = [
+                b.id
+                for b in blocks
+                if with_entries or summaries[b.id] is None or (with_days and b.daily_days)
+            ]
             entries = _entry_rows_by_block(wanted)
             for block in blocks:
                 rows = entries.get(block.id, [])
@@ -122,12 +143,19 @@ def clinic_export(clinic: Clinic, chosen: BlockFilter, with_entries: bool, chunk
                     value = stored_value(block, settings, map(EntryRow._make, rows))
                     block = block._replace(summary=value)
                 summary = summaries[block.id] or stored_summary_of(block.summary)
-                if chosen.verdict and summary.verdict != chosen.verdict:
+                if chosen.verdict and chosen.verdict not in _verdicts(block, summary):
                     continue
-                status = export_status(block, schedule, summary.entry_count, now)
-                yield block, summary, rows if with_entries else [], status
+                status = export_status(block, schedule, summary.entry_count, now, clinic.timezone)
+                kept = with_entries or (with_days and block.daily_days)
+                yield block, summary, rows if kept else [], status
     finally:
         result.close()  # a download stopped half-way must not leave a cursor open
+
+
+def _verdicts(block, summary) -> set[str]:
+    """The block's verdicts a filter matches: its one, and each side's when scored apart."""
+    sides = (block.summary or {}).get("sides") if block.scored_apart else None
+    return {summary.verdict, *(side["verdict"] for side in (sides or {}).values())}
 
 
 class utc_text(FunctionElement):  # noqa: N801 (used like a SQL function)
@@ -165,6 +193,7 @@ EXPORT_ENTRY_COLUMNS = (
     utc_text(DiaryEntry.made_at).label("made_at"),
     DiaryEntry.pain_left,
     DiaryEntry.pain_right,
+    DiaryEntry.slot,
 )
 # The same tuple with names, for the analysis of a block whose stored summary is stale.
 EntryRow = row_type("EntryRow", [column.key for column in EXPORT_ENTRY_COLUMNS])
@@ -230,8 +259,9 @@ def _minutes_on_postgresql(element, compiler, **kw):
 
 
 def answered_slots(block_ids: list[int], chunk: int = 500) -> list[int]:
-    """The scheduled times (minutes after the block) any of these blocks' entries
-    answered: the slots the blocks were given, whatever the clinic's schedule is now."""
+    """The scheduled times of the hours after the block (minutes after it) any of these
+    blocks' entries answered: the slots the blocks were given, whatever the clinic's
+    schedule is now. Daily slots have their own columns (daily_columns)."""
     slots: set[int] = set()
     for start in range(0, len(block_ids), chunk):
         slots.update(
@@ -242,11 +272,23 @@ def answered_slots(block_ids: list[int], chunk: int = 500) -> list[int]:
                 .where(
                     DiaryEntry.block_id.in_(block_ids[start : start + chunk]),
                     DiaryEntry.due_at.is_not(None),
+                    DiaryEntry.slot == HOURLY,
                 )
                 .distinct()
             )
         )
     return sorted(slots)
+
+
+def daily_columns(block_ids: list[int], chunk: int = 500) -> int:
+    """How many daily slots the most of these blocks ask for (the wide file's day columns)."""
+    most = 0
+    for start in range(0, len(block_ids), chunk):
+        found = db.session.scalar(
+            select(func.max(Block.daily_days)).where(Block.id.in_(block_ids[start : start + chunk]))
+        )
+        most = max(most, found or 0)
+    return most
 
 
 def corrections_of(block_ids: list[int], chunk: int = 500) -> Iterator[tuple[int, EntryRevision]]:

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
+from diary.pathway.values import DAYS_CLASS_LABELS, DaysOfRelief
 from diary.records.export import printable
 from diary.relief import Analysis, relief_pct
 
@@ -161,6 +162,8 @@ def diary_resources(
     mrn_system: str | None = None,
     provisional: bool = False,
     sides: dict[str, Analysis] | None = None,
+    days: DaysOfRelief | None = None,
+    outcome: str | None = None,
 ) -> list[tuple[str, dict]]:
     """(fullUrl, resource) of the block's Patient, Procedures, Observations and report.
 
@@ -171,7 +174,10 @@ def diary_resources(
     ``block`` is a Block model or anything with its attributes; ``records`` the base of
     this installation's identifier systems (its address); ``mrn_system`` the clinic's
     identifier system for MRNs (NoMrnSystem without one, for a patient with an MRN);
-    ``provisional``: the diary still runs. Strings carry no control character."""
+    ``provisional``: the diary still runs; ``days``: its days of relief (an Observation
+    of their own, None without daily scores); ``outcome``: what the block is judged by
+    when not its verdict (a therapeutic block's days of relief, in words), which then
+    leads the report's conclusion. Strings carry no control character."""
 
     def identifier(kind: str, value: object) -> dict:
         return {"system": f"{records}/{kind}", "value": str(value)}
@@ -262,6 +268,25 @@ def diary_resources(
             analysis.reasons + analysis.warnings
         )
         codes = [{"coding": [{"system": LOCAL, "code": analysis.verdict}]}]
+    extra = []
+    if days is not None:
+        days_url = _urn("days-of-relief", block.id)
+        extra.append((days_url, days_observation(block, days, derived, identifier)))
+        results.append({"reference": days_url})
+    if outcome and outcome != analysis.verdict and days is not None:
+        conclusion = f"{outcome}{' (provisional)' if provisional else ''}; verdict {conclusion}"
+        codes.append(
+            {
+                "coding": [
+                    {
+                        "system": LOCAL,
+                        "code": f"days-of-relief-{days.relief_class}",
+                        "display": f"Days of relief: {DAYS_CLASS_LABELS[days.relief_class]}",
+                    }
+                ],
+                "text": outcome,
+            }
+        )
     report = {
         "resourceType": "DiagnosticReport",
         "identifier": [identifier("reports", block.id)],
@@ -274,6 +299,7 @@ def diary_resources(
         "conclusion": conclusion,
         "conclusionCode": codes,
     }
+    resources += extra
     resources.append((_urn("report", block.id), report))
     return [(url, _printable(resource)) for url, resource in resources]
 
@@ -384,6 +410,37 @@ def _peak_and_response(block, analysis: Analysis, side, key, identifier, derived
     return [(peak_url, peak), (response_url, response)]
 
 
+def days_observation(block, days: DaysOfRelief, derived: dict, identifier) -> dict:
+    """The days of relief (pathway.md §2) as an Observation: the days in a row from day 1
+    with >= 50 % relief, whether the count is still open, and its class."""
+    return {
+        "resourceType": "Observation",
+        "identifier": [identifier("days-of-relief", block.id)],
+        **derived,
+        "code": _local("days-of-relief", "Days in a row from day 1 with at least 50% relief"),
+        "effectiveDateTime": _time(block.performed_at),
+        "valueQuantity": {"value": days.days, "unit": "d", "system": UCUM, "code": "d"},
+        "component": [
+            {
+                "code": _local("days-of-relief-open", "Relief still going on: a lower bound"),
+                "valueBoolean": days.open,
+            },
+            {
+                "code": _local("days-of-relief-class", "Class: no relief, short or weeks"),
+                "valueCodeableConcept": {
+                    "coding": [
+                        {
+                            "system": LOCAL,
+                            "code": days.relief_class,
+                            "display": DAYS_CLASS_LABELS[days.relief_class],
+                        }
+                    ]
+                },
+            },
+        ],
+    }
+
+
 def response_components(analysis: Analysis) -> list[dict]:
     """The response's figures, each a component: threshold, onset, duration (absent when
     relief never reached the threshold), whether the diary ended during it, and the
@@ -449,11 +506,13 @@ def diary_bundle(
     transaction: bool = False,
     provisional: bool = False,
     sides: dict[str, Analysis] | None = None,
+    days: DaysOfRelief | None = None,
+    outcome: str | None = None,
 ) -> dict:
     """The Bundle for ``block`` (see ``diary_resources``). A ``transaction`` Bundle asks
     the server to create each resource unless one with its identifier exists."""
     resources = diary_resources(
-        block, agent_label, analysis, now, records, mrn_system, provisional, sides
+        block, agent_label, analysis, now, records, mrn_system, provisional, sides, days, outcome
     )
     return {
         "resourceType": "Bundle",
@@ -484,3 +543,200 @@ def bundle_stream(
             first = False
         yield "".join(pieces)
     yield "]}"
+
+
+# --- radiofrequency ablation and its follow-up check-ins (pathway.md §3) -------------------
+
+# Radiofrequency destruction of the facet joint nerves: the first level's code, then one
+# add-on code for each further level (a bilateral level is one, with modifier 50). Pulsed
+# RF is no destruction: it carries no such code.
+CPT_ABLATION = {
+    "cervical": ("64633", "64634"),
+    "thoracic": ("64633", "64634"),
+    "lumbar": ("64635", "64636"),
+}
+CHECKIN_METHODS = {
+    "patient": _local("follow-up-link", "Sent by the patient from the follow-up link"),
+    "transcribed": _local("transcribed", "Recorded by clinic staff from a call or a visit"),
+}
+
+
+def patient_resource(patient_record, identifier, mrn_system: str | None) -> dict:
+    """The Patient: the clinic's MRN (under its own system) and this installation's id."""
+    identifiers = []
+    if patient_record.mrn:
+        if not mrn_system:
+            raise NoMrnSystem("the clinic has not set the identifier system of its MRNs")
+        identifiers.append(
+            {
+                "use": "usual",
+                "type": {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/v2-0203",
+                            "code": "MR",
+                            "display": "Medical record number",
+                        }
+                    ]
+                },
+                "system": mrn_system,
+                "value": patient_record.mrn,
+            }
+        )
+    identifiers.append(identifier("patients", patient_record.id))
+    patient: dict = {"resourceType": "Patient", "active": True, "identifier": identifiers}
+    if patient_record.birth_year:
+        patient["birthDate"] = str(patient_record.birth_year)
+    return patient
+
+
+def ablation_procedures(ablation, patient_url: str, identifier) -> list[tuple[str, dict]]:
+    """One Procedure per level: the first level's CPT code, an add-on code for each
+    further level (none for pulsed RF), the side as SNOMED CT laterality, modifier 50 when
+    bilateral; the further levels are ``partOf`` the first."""
+    first_code, addon_code = CPT_ABLATION[ablation.region]
+    side, pulsed = ablation.side, ablation.technique == "pulsed"
+    resources: list[tuple[str, dict]] = []
+    for n, level in enumerate(ablation.levels):
+        coding = []
+        if not pulsed:
+            coding.append({"system": CPT, "code": first_code if n == 0 else addon_code})
+            if side == "bilateral":
+                coding.append(BILATERAL_MODIFIER)
+        key = ablation.id if n == 0 else f"{ablation.id}/{level}"
+        url = _urn("ablation", key) if n == 0 else _urn("ablation-level", key)
+        procedure = {
+            "resourceType": "Procedure",
+            "identifier": [identifier("ablations", key)],
+            "status": "completed",
+            "code": ({"coding": coding} if coding else {})
+            | {
+                "text": f"{ablation.technique} radiofrequency "
+                + ("(pulsed, not an ablation)" if pulsed else "ablation")
+                + f" of the medial branches, {ablation.region} {level}, {side}"
+            },
+            "subject": {"reference": patient_url},
+            "performedDateTime": _time(ablation.performed_at),
+            "bodySite": [
+                {"text": f"{ablation.region} {level}"},
+                {"coding": [LATERALITY[side]], "text": side},
+            ],
+        }
+        if n > 0:
+            procedure["partOf"] = [{"reference": resources[0][0]}]
+        resources.append((url, procedure))
+    return resources
+
+
+def checkin_observations(
+    checkin, dated_on, reliefs: dict, procedure_url: str, patient_url: str, identifier
+) -> list[tuple[str, dict]]:
+    """A counted check-in as Observations ``partOf`` the procedure: the average pain
+    (LOINC 72514-3), one per side when scored apart (with its laterality), with the relief
+    from baseline, the patient's own relief, the PGIC and a new treatment as components
+    under the local code system. ``reliefs``: side (None: one pain) -> CheckinRelief."""
+    sides = [None] if checkin.pain is not None else ["left", "right"]
+    resources = []
+    for side in sides:
+        pain = checkin.pain if side is None else getattr(checkin, f"pain_{side}")
+        key = checkin.id if side is None else f"{checkin.id}/{side}"
+        observation: dict = {
+            "resourceType": "Observation",
+            "identifier": [identifier("checkins", key)],
+            "status": "final",
+            "category": [OBSERVATION_CATEGORY],
+            "code": {"coding": [PAIN_CODE], "text": "Average pain over the past week"},
+            "subject": {"reference": patient_url},
+            "partOf": [{"reference": procedure_url}],
+            "effectiveDateTime": dated_on.isoformat(),
+            "issued": _time(checkin.submitted_at),
+            "performer": [{"reference": patient_url}],
+            "method": CHECKIN_METHODS[str(checkin.source)],
+            "valueInteger": pain,
+        }
+        if side is not None:
+            observation["bodySite"] = {"coding": [LATERALITY[side]], "text": side}
+        components = []
+        found = reliefs.get(side)
+        if found is not None and found.relief_pct is not None:
+            components.append(
+                {
+                    "code": _local("relief-pct", "Relief from baseline, percent (derived)"),
+                    "valueQuantity": _percent(found.relief_pct),
+                }
+            )
+        if checkin.reported_relief_pct is not None:
+            components.append(
+                {
+                    "code": _local("reported-relief-pct", "Relief, percent, as the patient put it"),
+                    "valueQuantity": _percent(checkin.reported_relief_pct),
+                }
+            )
+        if checkin.pgic is not None:
+            components.append(
+                {
+                    "code": _local("pgic", "Patient Global Impression of Change, 1-7"),
+                    "valueInteger": checkin.pgic,
+                }
+            )
+        if checkin.new_treatment is not None:
+            components.append(
+                {
+                    "code": _local("new-treatment", "New procedure or regular pain medicine"),
+                    "valueBoolean": checkin.new_treatment,
+                }
+            )
+        if checkin.months is not None:
+            components.append(
+                {
+                    "code": _local("checkin-months", "Scheduled check-in, months after"),
+                    "valueInteger": checkin.months,
+                }
+            )
+        if components:
+            observation["component"] = components
+        url = _urn("checkin", key)
+        resources.append((url, observation))
+    return resources
+
+
+def ablation_resources(
+    ablation,
+    checkins: list[tuple],
+    records: str = "urn:block-diary",
+    mrn_system: str | None = None,
+) -> list[tuple[str, dict]]:
+    """(fullUrl, resource) of an ablation's Patient, a Procedure per level, and each
+    counted check-in's Observations; ``checkins``: (check-in, dated_on, reliefs by side).
+    Strings carry no control character."""
+
+    def identifier(kind: str, value: object) -> dict:
+        return {"system": f"{records}/{kind}", "value": str(value)}
+
+    patient_url = _urn("patient", ablation.patient.id)
+    resources = [(patient_url, patient_resource(ablation.patient, identifier, mrn_system))]
+    procedures = ablation_procedures(ablation, patient_url, identifier)
+    resources += procedures
+    for checkin, dated_on, reliefs in checkins:
+        resources += checkin_observations(
+            checkin, dated_on, reliefs, procedures[0][0], patient_url, identifier
+        )
+    return [(url, _printable(resource)) for url, resource in resources]
+
+
+def ablation_bundle(
+    ablation,
+    checkins: list[tuple],
+    now: datetime,
+    records: str = "urn:block-diary",
+    mrn_system: str | None = None,
+    transaction: bool = False,
+) -> dict:
+    """An ablation as a Bundle (see ``ablation_resources``)."""
+    resources = ablation_resources(ablation, checkins, records, mrn_system)
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction" if transaction else "collection",
+        "timestamp": _time(now),
+        "entry": [bundle_entry(url, resource, transaction) for url, resource in resources],
+    }

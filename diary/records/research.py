@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC
 
+from diary.pathway.values import MAX_DAILY_DAYS, NO_RELIEF, SHORT, WEEKS, DaysOfRelief
 from diary.records.export import (
     as_utc,
     csv_line,
@@ -35,7 +36,7 @@ from diary.relief import (
     VERDICTS,
     BlockSummary,
 )
-from diary.schedule import COMPLETE, EXPIRED, IN_PROGRESS, NOT_STARTED, RUNNING
+from diary.schedule import COMPLETE, DAILY, EXPIRED, IN_PROGRESS, NOT_STARTED, RUNNING
 from diary.vocabulary import PLAUSIBLE_YEARS, Agent, Purpose, Region, Sedation, Sequence, Side
 
 # REDCap's data dictionary header, in its order.
@@ -64,6 +65,7 @@ FORM = "block_diary"
 # diary still running is incomplete: its verdict is provisional).
 FORM_COMPLETE = f"{FORM}_complete"
 DIARY_STATUSES = (NOT_STARTED, IN_PROGRESS, COMPLETE, EXPIRED)
+DAYS_CLASSES = (NO_RELIEF, SHORT, WEEKS)
 
 
 def slot_name(minutes: int) -> str:
@@ -138,6 +140,10 @@ BLOCK_VARIABLES = (
 
 
 SIDES = ("left", "right")
+# Where an entry row (export_queries.EXPORT_ENTRY_COLUMNS) holds each side's score and
+# its slot.
+ENTRY_SIDE_PAINS = (12, 13)
+ENTRY_SLOT = 14
 # Left and right (docs/pathway-rules.md): after the columns above, empty for a block
 # scored as one (whose columns above keep their meaning).
 SIDE_VARIABLES = (
@@ -183,13 +189,49 @@ SIDE_VARIABLES = (
     ),
 )
 
+# The days after (pathway.md §2): a block's days of relief and what it is judged by.
+DAYS_VARIABLES = (
+    Variable(
+        "days_of_relief",
+        "text",
+        "Days of relief (>= 50% from day 1, one missing day bridged)",
+        "integer",
+        "integer",
+        "0",
+        str(MAX_DAILY_DAYS),
+    ),
+    Variable(
+        "days_of_relief_open", "yesno", "Days of relief still open (a lower bound)", "boolean"
+    ),
+    _dropdown("days_of_relief_class", "Days of relief class", DAYS_CLASSES, required=False),
+    Variable(
+        "outcome",
+        "text",
+        "Outcome: the verdict, or a therapeutic block's days of relief",
+        "string",
+        required=True,
+    ),
+)
+
 
 def _slot_label(minutes: int) -> str:
     return f"Pain at {minutes} min" if minutes < 60 else f"Pain at {minutes / 60:g} h"
 
 
-def block_variables(slots: list[int]) -> list[Variable]:
-    """The block's variables, then a pain score per scheduled time in ``slots``, then
+def day_name(day: int) -> str:
+    """A daily slot as a variable name: pain_day1, pain_day14."""
+    return f"pain_day{day}"
+
+
+def slot_day(performed_at, due_at) -> int:
+    """Which day after its block a daily slot is (1, 2…): k days at the block's clock
+    time, give or take the hour a change of clocks moves it."""
+    return round(slot_minutes(performed_at, due_at) / (24 * 60))
+
+
+def block_variables(slots: list[int], days: int = 0) -> list[Variable]:
+    """The block's variables, then a pain score per scheduled time of the hours after the
+    block in ``slots`` and per daily slot (``days`` of them), then the days of relief; then
     each side's (a block scored apart): its figures and a score per time per side."""
     variables = list(BLOCK_VARIABLES)
     for minutes in slots:
@@ -198,6 +240,11 @@ def block_variables(slots: list[int]) -> list[Variable]:
                 slot_name(minutes), "text", _slot_label(minutes), "integer", "integer", "0", "10"
             )
         )
+    for day in range(1, days + 1):
+        variables.append(
+            Variable(day_name(day), "text", f"Pain on day {day}", "integer", "integer", "0", "10")
+        )
+    variables += DAYS_VARIABLES
     variables += SIDE_VARIABLES
     for side in SIDES:
         for minutes in slots:
@@ -207,9 +254,9 @@ def block_variables(slots: list[int]) -> list[Variable]:
     return variables
 
 
-def redcap_dictionary(slots: list[int]) -> Iterator[str]:
+def redcap_dictionary(slots: list[int], days: int = 0) -> Iterator[str]:
     """The dictionary's rows (its header is REDCAP_DICTIONARY_HEADER)."""
-    for variable in block_variables(slots):
+    for variable in block_variables(slots, days):
         choices = " | ".join(f"{value}, {value.replace('_', ' ')}" for value in variable.choices)
         note = "UTC, YYYY-MM-DD HH:MM" if variable.validation == "datetime_ymd" else ""
         yield csv_line(
@@ -236,10 +283,10 @@ def redcap_dictionary(slots: list[int]) -> Iterator[str]:
         )
 
 
-def wide_columns(slots: list[int], redcap: bool = False) -> list[str]:
+def wide_columns(slots: list[int], redcap: bool = False, days: int = 0) -> list[str]:
     """The wide file's columns; the REDCap import's (``redcap``) end with the form's
     complete status."""
-    names = [variable.name for variable in block_variables(slots)]
+    names = [variable.name for variable in block_variables(slots, days)]
     return [*names, FORM_COMPLETE] if redcap else names
 
 
@@ -255,22 +302,31 @@ def wide_line(
     status: str,
     redcap: bool = False,
     sides: dict[str, BlockSummary] | None = None,
+    days: int = 0,
+    relief_days: DaysOfRelief | None = None,
+    outcome: str | None = None,
 ) -> str:
     """One row per block: its facts, verdict and diary status, then the pain answering
-    each scheduled time in ``slots`` (the one submitted last where two answer it); empty
-    where none did; then each side's figures and scores when the block is scored apart
-    (``sides``: each side's summary, else read from its summary column). ``redcap``: the
-    import file's row (see the module's docstring)."""
+    each scheduled time in ``slots`` and each of ``days`` daily slots (the one submitted
+    last where two answer it; empty where none did), then its days of relief
+    (``relief_days``, None without daily scores) and ``outcome`` (the verdict unless
+    given), then each side's figures and scores when the block is scored apart (``sides``:
+    each side's summary, else read from its summary column). ``redcap``: the import file's
+    row (see the module's docstring)."""
     sides = sides or side_summaries_of(block)
     by_slot: dict[int, tuple] = {}
+    by_day: dict[int, tuple] = {}
     for entry in entries:
         due_at, submitted_at = entry[10], entry[3]
         if not due_at:
             continue
-        minutes = slot_minutes(block.performed_at, due_at)
-        kept = by_slot.get(minutes)
+        if len(entry) > ENTRY_SLOT and entry[ENTRY_SLOT] == DAILY:
+            kept_by, key = by_day, slot_day(block.performed_at, due_at)
+        else:
+            kept_by, key = by_slot, slot_minutes(block.performed_at, due_at)
+        kept = kept_by.get(key)
         if kept is None or str(submitted_at) >= str(kept[3]):
-            by_slot[minutes] = entry
+            kept_by[key] = entry
     patient = block.patient
     text: Callable[[str | None], str] = (
         (lambda value: printable(plain_cell(value))) if redcap else text_cell
@@ -303,6 +359,16 @@ def wide_line(
         number_cell(summary.entry_count),
     ]
     cells += [number_cell(by_slot[m][4]) if m in by_slot else "" for m in slots]
+    cells += [number_cell(by_day[d][4]) if d in by_day else "" for d in range(1, days + 1)]
+    if relief_days is None:
+        cells += ["", "", ""]
+    else:
+        cells += [
+            number_cell(relief_days.days),
+            yes if relief_days.open else no,
+            relief_days.relief_class,
+        ]
+    cells.append(text(outcome or summary.verdict))
     cells.append(str(block.scoring))
     for side in SIDES:
         summary_of_side = sides[side] if sides else None
@@ -318,7 +384,7 @@ def wide_line(
             if summary_of_side
             else [number_cell(baseline), "", "", "", ""]
         )
-    for index in (12, 13):  # each entry's left, then right score
+    for index in ENTRY_SIDE_PAINS:  # each entry's left, then right score
         cells += [number_cell(by_slot[m][index]) if m in by_slot else "" for m in slots]
     if redcap:
         cells.append("0" if running else "2")
@@ -332,11 +398,11 @@ def _field(name: str, kind: str, description: str, constraints: dict | None = No
     return field
 
 
-def wide_schema(slots: list[int], redcap: bool = False) -> dict:
+def wide_schema(slots: list[int], redcap: bool = False, days: int = 0) -> dict:
     """A Frictionless Table Schema of the wide file (or, ``redcap``, the import file):
     types, ranges, the words a column may hold, and its key."""
     fields = []
-    for variable in block_variables(slots):
+    for variable in block_variables(slots, days):
         constraints: dict = {"required": True} if variable.required else {}
         if variable.choices:
             constraints["enum"] = list(variable.choices)

@@ -6,14 +6,21 @@ without any server push and works on every phone.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 
 def reminders_ics(
-    due_times: list[datetime], tz_name: str, diary_url: str, uid_prefix: str, now: datetime
+    due_times: list[datetime],
+    tz_name: str,
+    diary_url: str,
+    uid_prefix: str,
+    now: datetime,
+    daily_slots: Sequence[datetime] = (),
 ) -> bytes:
-    """Events for the due times still ahead of ``now``, in the patient's time zone."""
+    """Events for the due times still ahead of ``now``, in the patient's time zone; the
+    ``daily_slots`` among them (the days after the hourly window) say which day they are."""
     from icalendar import Alarm, Calendar, Event  # here: start-up does not pay for it
 
     zone = ZoneInfo(tz_name)
@@ -30,7 +37,11 @@ def reminders_ics(
         event.add("dtstamp", now)
         event.add("dtstart", due.astimezone(zone))
         event.add("dtend", due.astimezone(zone) + timedelta(minutes=5))
-        event.add("summary", "Pain diary: score your usual pain now")
+        if due in daily_slots:
+            day = list(daily_slots).index(due) + 1
+            event.add("summary", f"Pain diary: today's score (day {day} after the block)")
+        else:
+            event.add("summary", "Pain diary: score your usual pain now")
         event.add("description", f"Open your diary and tap a number: {diary_url}")
         event.add("url", diary_url)
         alarm = Alarm()

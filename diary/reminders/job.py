@@ -24,6 +24,7 @@ from diary.extensions import db
 from diary.models import Block, Clinic, PushSubscription, utcnow
 from diary.reminders import push
 from diary.schedule import DiarySchedule
+from diary.services.settings import schedule_due_times
 
 SENT, GONE, FAILED = "sent", "gone", "failed"
 log = logging.getLogger(__name__)
@@ -52,7 +53,9 @@ def claim_due_reminders(now: datetime, allowed: Sequence[str] | None = None) -> 
             Block.diary_token,
             Block.performed_at,
             Block.agent,
+            Block.daily_days,
             Clinic.schedule,
+            Clinic.timezone,
         )
         .join(Block, Block.id == PushSubscription.block_id)
         .join(Clinic, Clinic.id == Block.clinic_id)
@@ -69,7 +72,8 @@ def claim_due_reminders(now: datetime, allowed: Sequence[str] | None = None) -> 
     for row in rows:
         if allowed is not None and push.endpoint_problem(row.endpoint, allowed):
             continue  # stored before the check, or the allowed services changed since
-        due_times = DiarySchedule.from_settings(row.schedule).due_times(row.performed_at, row.agent)
+        # The hourly window, then the daily slots (pathway.md §2), by the rule every page reads.
+        due_times = schedule_due_times(row, DiarySchedule.from_settings(row.schedule), row.timezone)
         due = push.due_to_announce(due_times, row.reminded_through, now)
         if due is None:
             continue

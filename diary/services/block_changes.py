@@ -11,7 +11,8 @@ from datetime import datetime
 from diary import relief
 from diary.agents import OTHER, describe_agent
 from diary.models import Block
-from diary.services.analysis import block_facts, diary_points
+from diary.pathway.sides import relief_inputs, scored_sides
+from diary.services.analysis import block_facts, diary_points, pathway_block
 from diary.services.settings import analysis_settings
 
 # The block's fields the verdict reads.
@@ -86,8 +87,10 @@ def block_change_effect(block: Block, values: dict) -> BlockChangeEffect:
     after_facts = replace(
         facts, **changed, agent_label=describe_agent(agent, concentration, agent_other)
     )
-    points = diary_points(block)
     settings = analysis_settings(block.clinic)
+    if block.scored_apart:
+        return _effect_per_side(block, values, after_facts, settings)
+    points = diary_points(block)
     now = relief.analyse(facts, points, settings)
     after = relief.analyse(after_facts, points, settings)
     return BlockChangeEffect(
@@ -97,5 +100,36 @@ def block_change_effect(block: Block, values: dict) -> BlockChangeEffect:
         verdict_now=now.verdict,
         verdict_after=after.verdict,
         performed_at_now=facts.performed_at,
+        performed_at_after=after_facts.performed_at,
+    )
+
+
+def _effect_per_side(block: Block, values: dict, after_facts, settings) -> BlockChangeEffect:
+    """The effect on a block scored left and right apart: each side read now and after
+    (its baseline as ``values`` give it); the verdicts as "Left: positive · Right:
+    negative". Its scoring stays once it has entries (services.blocks)."""
+    read = pathway_block(block)
+    after_block = replace(
+        read,
+        facts=after_facts,
+        baseline_pain_left=values.get("baseline_pain_left", block.baseline_pain_left),
+        baseline_pain_right=values.get("baseline_pain_right", block.baseline_pain_right),
+    )
+    now, after = [], []
+    for _, side in scored_sides(read):
+        now.append((side, relief.analyse(*relief_inputs(read, side), settings)))
+        after.append((side, relief.analyse(*relief_inputs(after_block, side), settings)))
+
+    def verdicts(readings) -> str:
+        return " · ".join(f"{str(side).capitalize()}: {a.verdict}" for side, a in readings)
+
+    first_now, first_after = now[0][1], after[0][1]
+    return BlockChangeEffect(
+        entries=len(first_now.relief),
+        before_block_now=sum(point.before_block for point in first_now.relief),
+        before_block_after=sum(point.before_block for point in first_after.relief),
+        verdict_now=verdicts(now),
+        verdict_after=verdicts(after),
+        performed_at_now=read.performed_at,
         performed_at_after=after_facts.performed_at,
     )

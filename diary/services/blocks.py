@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from diary import anatomy
 from diary.agents import CONCENTRATIONS, OTHER, describe_agent
@@ -15,11 +16,12 @@ from diary.models import (
     User,
     utcnow,
 )
-from diary.schedule import slot_for
+from diary.pathway.days import diary_link_expires_at
+from diary.schedule import slot_for, slot_kind
 from diary.services.audit import record_audit
 from diary.services.followup import ensure_block_followup, refresh_block_followup
 from diary.services.rejections import InputRejected
-from diary.services.settings import block_due_times
+from diary.services.settings import block_daily_slots, block_due_times
 from diary.vocabulary import Scoring, Side
 
 
@@ -143,6 +145,15 @@ def scoring_and_baselines(
     }
 
 
+def link_expiry(performed_at: datetime, clinic: Clinic, daily_days: int) -> datetime:
+    """When a new diary link closes: the clinic's link lifetime after the block, or 24 h
+    after the last daily slot when that is later (pathway.md §2: 14 daily scores keep it
+    open 15 days after the block)."""
+    kept = performed_at + timedelta(hours=clinic.diary_link_hours)
+    daily = diary_link_expires_at(performed_at, ZoneInfo(clinic.timezone), daily_days)
+    return max(kept, daily) if daily else kept
+
+
 def create_block(clinic: Clinic, patient: Patient, values: BlockInput, by: User) -> Block:
     levels = consistent_levels(
         values.region, values.levels, values.agent, values.concentration, values.agent_other
@@ -171,7 +182,8 @@ def create_block(clinic: Clinic, patient: Patient, values: BlockInput, by: User)
         sedation=values.sedation,
         **scored,
         activities=[a.strip() for a in values.activities if a.strip()],
-        link_expires_at=values.performed_at + timedelta(hours=clinic.diary_link_hours),
+        daily_days=clinic.daily_days,
+        link_expires_at=link_expiry(values.performed_at, clinic, clinic.daily_days),
         created_by_id=by.id,
     )
     db.session.add(block)
@@ -237,12 +249,14 @@ def update_block(
     if not changed:
         return []
     if block.performed_at != before["performed_at"]:
-        # The link lives as long after the procedure as before (a reopened link included).
+        # The link lives as long after the procedure as before (a reopened link included),
+        # and past the moved daily slots (their clock time may cross a change of clocks).
         block.link_expires_at += block.performed_at - before["performed_at"]
+        block.link_expires_at = max(
+            block.link_expires_at, link_expiry(block.performed_at, block.clinic, block.daily_days)
+        )
     if {"performed_at", "agent"} & set(changed):
-        due_times = block_due_times(block)
-        for entry in block.entries:
-            entry.due_at = slot_for(due_times, entry.recorded_at)
+        reslot_entries(block)
     if {"performed_at", "purpose"} & set(changed):
         refresh_block_followup(block)
     block.changed_at = now  # the stored summary is analysed afresh
@@ -285,6 +299,15 @@ def _rescored(block: Block, values: dict) -> dict:
     return scored
 
 
+def reslot_entries(block: Block) -> None:
+    """Each entry answers the slot nearest its time again, hourly or daily (after the
+    block's time or agent changed)."""
+    due_times, daily = block_due_times(block), block_daily_slots(block)
+    for entry in block.entries:
+        entry.due_at = slot_for(due_times, entry.recorded_at)
+        entry.slot = slot_kind(entry.due_at, daily)
+
+
 def _history_value(value):
     return value.isoformat() if isinstance(value, datetime) else value
 
@@ -319,6 +342,10 @@ def reopen_link(block: Block, by: User, now: datetime | None = None) -> None:
     now = now or utcnow()
     block.link_revoked_at = None
     fresh = now + timedelta(hours=block.clinic.diary_link_hours)
-    block.link_expires_at = max(block.link_expires_at, fresh)
+    block.link_expires_at = max(
+        block.link_expires_at,
+        fresh,
+        link_expiry(block.performed_at, block.clinic, block.daily_days),
+    )
     block.changed_at = now
     record_audit("link.reopen", by=by, target=block)

@@ -23,10 +23,10 @@ from diary.models import (
     User,
     utcnow,
 )
-from diary.schedule import slot_for
+from diary.schedule import slot_for, slot_kind
 from diary.services.audit import record_audit
 from diary.services.rejections import DiaryClosed, InputRejected
-from diary.services.settings import block_due_times
+from diary.services.settings import block_daily_slots, block_due_times
 from diary.vocabulary import SideEffect
 
 # Phones' clocks drift; an entry a little "in the future" is still now.
@@ -190,13 +190,15 @@ def _new_entry(
     if made_at < recorded_at - CLOCK_SKEW:
         raise InputRejected("made_at", "The time made cannot be before the time of the pain.")
     due_times = block_due_times(block)
+    due_at = slot_for(due_times, recorded_at)
     return dict(
         block_id=block.id,
         client_id=client_id,
         recorded_at=min(recorded_at, now),
         submitted_at=now,
         made_at=made_at,
-        due_at=slot_for(due_times, recorded_at),
+        due_at=due_at,
+        slot=slot_kind(due_at, block_daily_slots(block)),
         **scores,
         reported_relief_pct=values.reported_relief_pct,
         activity=(values.activity or "").strip() or None,
@@ -268,6 +270,7 @@ def correct_entry(
         setattr(entry, name, value)
     due_times = block_due_times(block)
     entry.due_at = slot_for(due_times, entry.recorded_at)
+    entry.slot = slot_kind(entry.due_at, block_daily_slots(block))
     entry.updated_at = now
     block.changed_at = now
     record_audit("entry.correct", target=entry, actor=replaced_by, clinic_id=block.clinic_id)

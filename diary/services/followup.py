@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -28,6 +28,8 @@ def N_(message: str) -> str:
     return message
 
 
+# When a check-in is announced on its due day (clinic time): calendar and push alike.
+REMINDER_CLOCK = time(10, 0)
 # Phones' clocks drift; a check-in a little "in the future" is still now.
 CLOCK_SKEW = timedelta(minutes=2)
 
@@ -655,3 +657,139 @@ def chart_lines(view: FollowUpView, done_on: date) -> list[tuple[str, list[tuple
         ]
         lines.append((side_label(outcome), points))
     return lines
+
+
+# --- the clinic's follow-up settings --------------------------------------------------------
+
+# Each window bound's range in days, and the longest follow-up (months), for every door.
+WINDOW_DAYS = (0, 60)
+MAX_CHECKIN_MONTHS = 60
+
+
+@dataclass
+class FollowUpSettings:
+    rfa_checkin_months: list[int]
+    therapeutic_checkin_months: list[int]
+    checkin_opens_days_before: int
+    checkin_closes_days_after: int
+
+
+def current_followup_settings(clinic: Clinic) -> FollowUpSettings:
+    settings = followup_settings(clinic)
+    return FollowUpSettings(
+        rfa_checkin_months=list(settings.rfa_checkin_months),
+        therapeutic_checkin_months=list(settings.therapeutic_checkin_months),
+        checkin_opens_days_before=settings.checkin_opens_days_before,
+        checkin_closes_days_after=settings.checkin_closes_days_after,
+    )
+
+
+def update_followup_settings(clinic: Clinic, values: FollowUpSettings, by: User) -> None:
+    """Store the check-in months and windows; raises InputRejected naming the first
+    value out of range. Follow-ups read them at once (their links keep their expiry)."""
+    for name in ("rfa_checkin_months", "therapeutic_checkin_months"):
+        months = getattr(values, name)
+        if not months or any(not 1 <= m <= MAX_CHECKIN_MONTHS for m in months):
+            raise InputRejected(name, f"List whole months from 1 to {MAX_CHECKIN_MONTHS}.")
+        setattr(values, name, sorted(set(months)))
+    for name in ("checkin_opens_days_before", "checkin_closes_days_after"):
+        if not WINDOW_DAYS[0] <= getattr(values, name) <= WINDOW_DAYS[1]:
+            raise InputRejected(name, f"Between {WINDOW_DAYS[0]} and {WINDOW_DAYS[1]} days.")
+    was = current_followup_settings(clinic)
+    clinic.rfa_checkin_months = values.rfa_checkin_months
+    clinic.therapeutic_checkin_months = values.therapeutic_checkin_months
+    clinic.checkin_opens_days_before = values.checkin_opens_days_before
+    clinic.checkin_closes_days_after = values.checkin_closes_days_after
+    changed = {k: v for k, v in vars(was).items() if getattr(values, k) != v}
+    if changed:
+        extended = _extend_open_links(clinic)
+        record_audit(
+            "clinic.followup_settings",
+            by=by,
+            target=clinic,
+            detail={"was": changed, "links_extended": extended},
+        )
+
+
+def _extend_open_links(clinic: Clinic, now: datetime | None = None) -> int:
+    """An open follow-up link lives through its schedule as the settings now make it (a
+    later check-in added): never shorter than it was. Returns how many were extended."""
+    now = now or utcnow()
+    extended = 0
+    open_ablations = db.session.scalars(
+        select(Ablation).where(
+            Ablation.clinic_id == clinic.id,
+            Ablation.link_revoked_at.is_(None),
+            Ablation.archived_at.is_(None),
+            Ablation.link_expires_at > now,
+        )
+    )
+    for ablation in open_ablations:
+        expiry = link_expiry(ablation)
+        if expiry > ablation.link_expires_at:
+            ablation.link_expires_at, extended = expiry, extended + 1
+    open_blocks = db.session.scalars(
+        select(Block).where(
+            Block.clinic_id == clinic.id,
+            Block.followup_token.is_not(None),
+            Block.followup_revoked_at.is_(None),
+            Block.archived_at.is_(None),
+            Block.followup_expires_at > now,
+        )
+    )
+    for block in open_blocks:
+        expiry = link_expiry(block)
+        if block.followup_expires_at is not None and expiry > block.followup_expires_at:
+            block.followup_expires_at, extended = expiry, extended + 1
+    return extended
+
+
+# --- the clinic-wide files: ablations with their outcomes, and check-ins -------------------
+
+
+def clinic_followed(
+    clinic: Clinic,
+    performed_from: datetime | None = None,
+    performed_before: datetime | None = None,
+    region: str | None = None,
+    ablations: bool = True,
+    blocks: bool = True,
+) -> list[Followed]:
+    """The clinic's followed procedures (ablations, therapeutic blocks with a follow-up
+    link) performed in the range and region given, oldest first."""
+    found: list[Ablation | Block] = []
+    for model, extra in (
+        (Ablation, () if ablations else (False,)),
+        (Block, (Block.followup_token.is_not(None),) if blocks else (False,)),
+    ):
+        query = select(model).where(model.clinic_id == clinic.id, *extra)
+        if performed_from is not None:
+            query = query.where(model.performed_at >= performed_from)
+        if performed_before is not None:
+            query = query.where(model.performed_at < performed_before)
+        if region:
+            query = query.where(model.region == region)
+        found += list(db.session.scalars(query))
+    found.sort(key=lambda record: (record.performed_at, isinstance(record, Block), record.id))
+    return [Followed(record) for record in found if is_followed(record)]
+
+
+def is_followed(record: Ablation | Block) -> bool:
+    return isinstance(record, Ablation) or is_followed_block(record)
+
+
+def fhir_checkins(procedure: Followed) -> list[tuple[Checkin, date, dict]]:
+    """The counted check-ins as the FHIR export writes them: (check-in, the day the rules
+    date it by, each reading's CheckinRelief by side, None for the one pain)."""
+    view = follow_up_view(procedure)
+    due = {slot.months: slot.due_on for slot in view.follow.schedule}
+    reliefs: dict[int, dict] = {}
+    for outcome in view.outcomes:
+        for item in outcome.reliefs:
+            if item.checkin_id is not None:
+                reliefs.setdefault(item.checkin_id, {})[outcome.scored_side] = item
+    return [
+        (row, due.get(row.months, row.made_on) if row.months else row.made_on, reliefs[row.id])
+        for row in view.rows
+        if row.id in reliefs
+    ]

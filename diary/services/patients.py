@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select
 
 from diary.extensions import db
 from diary.models import (
+    Ablation,
     Block,
     Clinic,
     Patient,
@@ -124,6 +125,11 @@ def merge_patients(keep: Patient, duplicate: Patient, by: User | None) -> list[i
     moved = [block.id for block in duplicate.blocks]
     for block in list(duplicate.blocks):
         block.patient = keep
+    ablations = db.session.scalars(
+        select(Ablation).where(Ablation.patient_id == duplicate.id)
+    ).all()
+    for ablation in ablations:  # an ablation goes with the person, as a block does
+        ablation.patient_id = keep.id
     mrn = keep.mrn or duplicate.mrn
     birth_year = keep.birth_year or duplicate.birth_year
     db.session.execute(delete(PatientTerm).where(PatientTerm.patient_id == duplicate.id))
@@ -131,7 +137,8 @@ def merge_patients(keep: Patient, duplicate: Patient, by: User | None) -> list[i
         "patient.merge",
         by=by,
         target=keep,
-        detail={"merged_patient_id": duplicate.id, "block_ids": moved},
+        detail={"merged_patient_id": duplicate.id, "block_ids": moved}
+        | ({"ablation_ids": [a.id for a in ablations]} if ablations else {}),
     )
     db.session.delete(duplicate)
     db.session.flush()  # the duplicate's MRN is free before ``keep`` takes it

@@ -23,7 +23,12 @@ from diary.schedule import (
     still_awaited,
     window_over,
 )
-from diary.services.settings import block_due_times, diary_schedule
+from diary.services.settings import (
+    block_daily_slots,
+    block_due_times,
+    diary_schedule,
+    last_due_time,
+)
 
 
 def diary_statuses(
@@ -32,10 +37,10 @@ def diary_statuses(
     """Each block's diary status (blocks of one clinic), from its summary's entry count."""
     if not blocks:
         return []
-    schedule = diary_schedule(blocks[0].clinic)
+    schedule, timezone = diary_schedule(blocks[0].clinic), blocks[0].clinic.timezone
     return [
         diary_status(
-            schedule.due_times(block.performed_at, block.agent),
+            [last_due_time(block, schedule, timezone)],
             summary.entry_count,
             block.link_open(now),
             now,
@@ -56,6 +61,18 @@ class DiaryProgress:
     compliance: Compliance
     # While the diary runs the verdict is provisional: what it still waits for.
     awaiting: str | None
+    # The daily slots after the hourly window (pathway.md §2), day 1 first; whether the
+    # hourly window is over and the diary now asks for one score a day.
+    daily_slots: tuple[datetime, ...] = ()
+    daily_phase: bool = False
+
+    @property
+    def hourly_due_times(self) -> list[datetime]:
+        return [due for due in self.due_times if due not in self.daily_slots]
+
+    def day_of(self, due: datetime | None) -> int | None:
+        """Which day after the block a daily slot is (1, 2…); None for an hourly one."""
+        return self.daily_slots.index(due) + 1 if due in self.daily_slots else None
 
 
 def _answered(due_ats) -> set[datetime]:
@@ -79,7 +96,9 @@ def awaited_for(block: Block, now: datetime | None = None) -> str | None:
     due_times = block_due_times(block)
     due_ats = _entries_due_ats(block)
     status = diary_status(due_times, len(due_ats), block.link_open(now), now)
-    return still_awaited(due_times, _answered(due_ats), status, block.performed_at, now)
+    return still_awaited(
+        due_times, _answered(due_ats), status, block.performed_at, now, block_daily_slots(block)
+    )
 
 
 def diary_window_over(block: Block, now: datetime | None = None) -> bool:
@@ -96,6 +115,8 @@ def diary_progress(block: Block, now: datetime | None = None) -> DiaryProgress:
     paper = [e.due_at for e in block.entries if e.source == "transcribed"]
     status = diary_status(due_times, count, block.link_open(now), now)
     answered = _answered(entry.due_at for entry in block.entries)
+    daily = tuple(block_daily_slots(block))
+    hourly = [due for due in due_times if due not in daily]
     return DiaryProgress(
         due_times=due_times,
         next_due_at=next_unanswered(due_times, answered, now),
@@ -104,5 +125,7 @@ def diary_progress(block: Block, now: datetime | None = None) -> DiaryProgress:
         status=status,
         entry_count=count,
         compliance=compliance(due_times, answers, now, from_paper=paper),
-        awaiting=still_awaited(due_times, answered, status, block.performed_at, now),
+        awaiting=still_awaited(due_times, answered, status, block.performed_at, now, daily),
+        daily_slots=daily,
+        daily_phase=bool(daily) and window_over(hourly, now),
     )

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from diary import relief
 from diary.agents import windows_from_settings
 from diary.models import Block, Clinic, User
 from diary.pathway import PathwaySettings
+from diary.pathway.days import daily_slots, diary_due_times
+from diary.pathway.values import MAX_DAILY_DAYS
 from diary.schedule import DiarySchedule
 from diary.services.audit import record_audit
 from diary.services.rejections import InputRejected
@@ -31,6 +34,7 @@ SETTING_LIMITS: dict[str, tuple[int, int]] = {
     "max_corrections_per_diary": (10, 1000),
     "hourly_until_h": (1, 48),
     "long_acting_until_h": (1, 48),
+    "daily_days": (0, MAX_DAILY_DAYS),
     # The payer's frequency limits (pathway.md §4); 0: the clinic allows none.
     "diagnostic_sessions_limit": (0, 12),
     "therapeutic_sessions_limit": (0, 12),
@@ -78,8 +82,47 @@ def diary_schedule(clinic: Clinic) -> DiarySchedule:
 
 
 def block_due_times(block: Block) -> list[datetime]:
-    """When the block's diary asks for a score, by its clinic's schedule and its agent."""
-    return diary_schedule(block.clinic).due_times(block.performed_at, block.agent)
+    """When the block's diary asks for a score, by its clinic's schedule and its agent:
+    the hourly window, then the block's daily slots (pathway.md §2)."""
+    return schedule_due_times(block, diary_schedule(block.clinic), block.clinic.timezone)
+
+
+def schedule_due_times(block, schedule: DiarySchedule, timezone: str) -> list[datetime]:
+    """``block_due_times`` of a Block or a row read like one (performed_at, agent,
+    daily_days), with the clinic's schedule and zone given: the one rule every page,
+    export and reminder reads a diary's due times by."""
+    return list(
+        _due_times(block.performed_at, block.agent, block.daily_days or 0, schedule, timezone)
+    )
+
+
+def last_due_time(block, schedule: DiarySchedule, timezone: str) -> datetime:
+    """The diary's last due time (what its status reads), without working out the others:
+    the last daily slot, or the hourly window's end without daily scores."""
+    hourly_end = schedule.due_times(block.performed_at, block.agent)[-1]
+    days = block.daily_days or 0
+    if days:
+        return max(hourly_end, daily_slots_after(block.performed_at, timezone, days)[-1])
+    return hourly_end
+
+
+def block_daily_slots(block: Block) -> list[datetime]:
+    """The block's daily slots (UTC), day 1 first; empty when it asks for none."""
+    return list(daily_slots_after(block.performed_at, block.clinic.timezone, block.daily_days or 0))
+
+
+# A diary's due times are read on every page of it, its status on every dashboard row:
+# the same few blocks again and again, so their schedules are kept (they are values).
+@lru_cache(maxsize=4096)
+def daily_slots_after(performed_at: datetime, timezone: str, days: int) -> tuple[datetime, ...]:
+    return tuple(daily_slots(performed_at, ZoneInfo(timezone), days))
+
+
+@lru_cache(maxsize=4096)
+def _due_times(
+    performed_at: datetime, agent: str, days: int, schedule: DiarySchedule, timezone: str
+) -> tuple[datetime, ...]:
+    return tuple(diary_due_times(performed_at, agent, ZoneInfo(timezone), days, schedule))
 
 
 @dataclass
@@ -95,6 +138,8 @@ class ClinicSettings:
     max_entries_per_diary: int = 200
     max_corrections_per_entry: int = 10
     max_corrections_per_diary: int = 100
+    # One score a day for this many days after the hourly window (0–28; 0: none).
+    daily_days: int = 14
     language: str = "en"
     instructions: dict[str, list[str]] = field(default_factory=dict)
     require_two_factor: bool = False
@@ -120,6 +165,7 @@ def clinic_settings(clinic: Clinic) -> ClinicSettings:
         max_entries_per_diary=clinic.max_entries_per_diary,
         max_corrections_per_entry=clinic.max_corrections_per_entry,
         max_corrections_per_diary=clinic.max_corrections_per_diary,
+        daily_days=clinic.daily_days,
         schedule=diary_schedule(clinic),
         agent_windows={
             agent: {"minimum_h": w.minimum_h, "maximum_h": w.maximum_h}
@@ -162,6 +208,7 @@ def update_clinic_settings(clinic: Clinic, values: ClinicSettings, by: User) -> 
         "max_corrections_per_diary": values.max_corrections_per_diary,
         "hourly_until_h": schedule.hourly_until_h,
         "long_acting_until_h": schedule.long_acting_until_h,
+        "daily_days": values.daily_days,
     } | {name: getattr(values, name) for name in PATHWAY_LIMITS}
     for name, value in numbers.items():
         low, high = SETTING_LIMITS[name]
@@ -197,6 +244,8 @@ def update_clinic_settings(clinic: Clinic, values: ClinicSettings, by: User) -> 
     clinic.max_entries_per_diary = values.max_entries_per_diary
     clinic.max_corrections_per_entry = values.max_corrections_per_entry
     clinic.max_corrections_per_diary = values.max_corrections_per_diary
+    # New blocks take it; a recorded block keeps the daily slots it was given.
+    clinic.daily_days = values.daily_days
     clinic.schedule = values.schedule.to_settings()
     clinic.agent_windows = values.agent_windows
     clinic.language = Language(values.language)

@@ -14,7 +14,7 @@
   var api = form.dataset.api;
   var tz = form.dataset.tz;
   var fieldMessages = JSON.parse(form.dataset.fieldMessages || "{}");
-  // A bilateral block scored apart asks a score per side ({"pain_left": "Left", ...}).
+  // Scored left and right apart: a score per side ({"pain_left": "Left", ...}).
   var sides = form.dataset.sides ? JSON.parse(form.dataset.sides) : null;
   var scoreNames = sides ? Object.keys(sides) : ["pain"];
   var key = "block-diary-queue:" + form.dataset.diary;

@@ -8,6 +8,7 @@
     navigator.serviceWorker.register(form.dataset.worker, { scope: "/f/" })
       .catch(function () { /* the page still works online */ });
   }
+  offerPushReminders();
   var pendingBox = document.getElementById("pending");
   var pendingList = document.getElementById("pending-list");
   if (!form || !window.fetch || !window.localStorage || !window.JSON) { return; }
@@ -176,4 +177,36 @@
   window.setInterval(flush, 15000);
   render();
   flush();
+
+  // Web Push, where the phone's browser offers it; the calendar file works everywhere.
+  function offerPushReminders() {
+    var button = document.getElementById("push-button");
+    if (!button || !("PushManager" in window) || !("Notification" in window) ||
+        !("serviceWorker" in navigator)) { return; }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      Notification.requestPermission().then(function (permission) {
+        if (permission !== "granted") { return null; }
+        return navigator.serviceWorker.ready.then(function (registration) {
+          return registration.pushManager.subscribe({
+            userVisibleOnly: true, applicationServerKey: base64UrlToBytes(button.dataset.key)
+          });
+        }).then(function (subscription) {
+          return fetch(button.dataset.api, {
+            method: "POST", headers: { "Content-Type": "application/json" },
+            body: JSON.stringify(subscription)
+          });
+        }).then(function (response) {
+          if (response.ok) { button.textContent = button.dataset.done; button.disabled = true; }
+        });
+      }).catch(function () { /* reminders stay available through the calendar file */ });
+    });
+  }
+
+  function base64UrlToBytes(text) {
+    var padded = (text + "===".slice((text.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
+    var raw = atob(padded), bytes = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) { bytes[i] = raw.charCodeAt(i); }
+    return bytes;
+  }
 })();

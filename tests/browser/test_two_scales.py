@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from diary.extensions import db
-from diary.models import Clinic, DiaryEntry, Patient, User
+from diary.models import Block, Clinic, DiaryEntry, Patient, User
 from tests.browser.test_accessibility import no_sideways_scroll, violations
 from tests.conftest import make_block
 
@@ -113,3 +113,39 @@ def test_two_scales_at_200_percent_text_are_large_and_axe_clean(live_app, browse
     )
     assert len(sizes) == 23 and all(w >= 48 and h >= 48 for w, h in sizes)
     context.close()
+
+
+def test_the_block_form_asks_the_baselines_the_scoring_takes(live_app, browser):
+    from tests.browser.conftest import sign_in
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    sign_in(page, live_app.base_url)
+    page.goto(f"{live_app.base_url}/patients/1/blocks/new")
+    one = page.get_by_role("group", name="Baseline pain before the block (0–10)", exact=True)
+    left = page.get_by_role("group", name="Left side: baseline pain before the block (0–10)")
+    expect(one).to_be_visible()
+    expect(left).to_be_hidden()
+    page.select_option("#side", "bilateral")
+    expect(left).to_be_visible()
+    expect(one).to_be_hidden()
+    assert violations(page) == []
+    page.get_by_label("As one pain (midline or axial pain with no side)").check()
+    expect(one).to_be_visible()
+    expect(left).to_be_hidden()
+    page.close()
+
+
+def test_the_block_page_of_a_block_scored_apart_is_axe_clean(live_app, browser, two_scales):
+    from tests.browser.conftest import sign_in
+    from tests.test_sides import APART_ENTRIES, add_side_entries
+
+    with live_app.app_context():
+        add_side_entries(db.session.get(Block, live_app.apart[0]), APART_ENTRIES)
+        db.session.commit()
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    sign_in(page, live_app.base_url)
+    for path in (f"/blocks/{live_app.apart[0]}", "/", "/patients/1"):
+        page.goto(live_app.base_url + path)
+        assert violations(page) == [], path
+    expect(page.get_by_text("left series").first).to_be_visible()
+    page.close()
