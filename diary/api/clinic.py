@@ -34,6 +34,7 @@ from diary.services.audit import record_audit
 from diary.services.block_changes import block_change_effect
 from diary.services.blocks import agent_label, reopen_link, revoke_link
 from diary.services.days import block_days_of_relief, block_outcome
+from diary.services.followup import block_fhir_checkins
 from diary.services.progress import awaited_for
 from diary.services.rejections import InputRejected
 from diary.services.settings import clinic_settings, update_clinic_settings
@@ -363,6 +364,13 @@ def block_fhir(block_id: int, query: schemas.FhirQuery):
         days=days,
         outcome=block_outcome(block, analysis.verdict, days),
     )
+    # A therapeutic block's follow-up check-ins, partOf its Procedure.
+    bundle["entry"] += [
+        fhir.bundle_entry(url, resource, query.bundle == "transaction")
+        for url, resource in fhir.block_checkin_resources(
+            block, block_fhir_checkins(block), current_app.config["PUBLIC_URL"].rstrip("/")
+        )
+    ]
     record_audit("export.fhir", by=current_user, target=block, detail={"rows": len(block.entries)})
     db.session.commit()
     return bundle, 200, {"Content-Type": "application/fhir+json"}

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from diary.access import admin_only
+from diary.auth.accounts import PasswordRejected, create_clinician, sign_out_everywhere
 from diary.auth.forms import EmptyForm
 from diary.auth.two_factor import turn_off
 from diary.clinic.blueprint import bp
@@ -37,7 +38,6 @@ from diary.models import ApiToken, AuditEvent, User
 from diary.records import export
 from diary.schedule import DiarySchedule
 from diary.services import tokens as tokens_service
-from diary.services.accounts import PasswordRejected, create_clinician, sign_out_everywhere
 from diary.services.audit import record_audit
 from diary.services.rejections import InputRejected
 from diary.services.settings import (

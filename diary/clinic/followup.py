@@ -331,21 +331,29 @@ def procedures_in_time_order(patient) -> list[tuple[datetime, str, Block | Ablat
     return sorted(items, key=lambda item: (item[0], item[1]))
 
 
-def ablation_outcomes(ablations) -> dict[int, str]:
-    """Each ablation's outcome in a few words, for the patient's list of procedures."""
+def ablation_outcomes(procedures) -> dict[tuple[str, int], str]:
+    """Each followed procedure's outcome in a few words, for the patient's list of
+    procedures: an ablation's durability, a therapeutic block's repeat injection."""
     words = {}
-    for ablation in ablations:
-        view = follow_up_view(followed(ablation))
+    for record in procedures:
+        if isinstance(record, Block) and (
+            not is_followed_block(record) or record.followup_token is None
+        ):
+            continue
+        view = follow_up_view(followed(record))
         parts = []
         for outcome in view.outcomes:
-            if outcome.durability is None:
+            judgement = outcome.durability or outcome.repeat_injection
+            if judgement is None:
                 continue
-            text = OUTCOME_LABELS[outcome.durability.status]
+            text = OUTCOME_LABELS[judgement.status]
+            if outcome.repeat_injection is not None:
+                text = f"repeat injection {text}"
             if outcome.relief_lasted is not None:
                 text += f", relief lasted {outcome.relief_lasted.text}"
             label = side_label(outcome) if view.outcomes[0].scored_side else ""
             parts.append(f"{label}: {text}" if label else text)
-        words[ablation.id] = " · ".join(parts)
+        words[(type(record).__name__.lower(), record.id)] = " · ".join(parts)
     return words
 
 

@@ -192,7 +192,7 @@ def patient(patient_id: int):
         ),
         action_form=EmptyForm(),
         procedures=procedures,
-        ablation_outcomes=ablation_outcomes(a for _, kind, a in procedures if kind == "ablation"),
+        followup_outcomes=ablation_outcomes(item for _, _, item in procedures),
     )
 
 

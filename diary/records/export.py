@@ -188,7 +188,7 @@ ABLATION_FIELDS = {
     "levels": ("string", "facet joint levels, space-separated"),
     "side": ("string", "left, right or bilateral"),
     "technique": ("string", "conventional, cooled or pulsed (pulsed RF is not an ablation)"),
-    "scoring": ("string", "one (one pain) or sides (left and right scored apart)"),
+    "scoring": ("string", "one, or sides: a bilateral block scored left and right apart"),
     "reading_sides": (
         "string",
         "the sides this row's outcome counts for: left or right when scored apart, else "
@@ -225,8 +225,8 @@ CHECKIN_FIELDS = {
     "average_pain_left": ("integer", "the left side's, when scored apart"),
     "average_pain_right": ("integer", "the right side's, when scored apart"),
     "relief_pct": ("number", "relief from baseline, percent, negative when worse"),
-    "relief_pct_left": ("number", "the left side's relief, when scored apart"),
-    "relief_pct_right": ("number", "the right side's relief, when scored apart"),
+    "relief_pct_left": ("number", "the left side's relief from its baseline, percent"),
+    "relief_pct_right": ("number", "the right side's relief from its baseline, percent"),
     "reported_relief_pct": ("integer", "the patient's own estimate of relief, percent"),
     "pgic": ("integer", "Patient Global Impression of Change, 1 (very much better) to 7"),
     "new_treatment": ("boolean", "a new procedure or regular pain medicine since"),
@@ -669,7 +669,6 @@ CONSTRAINTS: dict[str, dict] = {
     "not_counted_because": {"enum": [REPLACED, BEFORE_BLOCK, CHECKIN_REPLACED]},
     "checkin_id": {"required": True, "minimum": 1},
     "technique": {"required": True, "enum": ["conventional", "cooled", "pulsed"]},
-    "scoring": {"required": True, "enum": ["one", "sides"]},
     "durability": {"enum": ["durable", "not_durable", "undetermined"]},
     "procedure": {"required": True, "enum": ["ablation", "therapeutic_block"]},
     "average_pain": _SCORE,
