@@ -451,9 +451,10 @@ def next_step_rows(
     # Patients with an ablation first, all of them: a repeat ablation or repeated blocks
     # may be due from any day up to today, whenever their blocks were.
     ablated = _ablation_versions(clinic.id)
-    _, block_versions = _batch_facts(clinic, list(ablated))
-    versions = {pid: (block_versions.get(pid), ablated[pid]) for pid in ablated}
-    take(_patients_next_steps(clinic, list(ablated), versions, on), ablated)
+    if ablated:
+        _, block_versions = _batch_facts(clinic, list(ablated))
+        versions = {pid: (block_versions.get(pid), ablated[pid]) for pid in ablated}
+        take(_patients_next_steps(clinic, list(ablated), versions, on), ablated)
     # Then the others, by their latest diagnostic block, newest first, a batch at a time.
     seen = set(ablated)
     scanned, size = 0, FIRST_BATCH
