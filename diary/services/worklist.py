@@ -31,12 +31,13 @@ from sqlalchemy import (
     union_all,
 )
 
-from diary import pathway, relief, summaries
+from diary import pathway, relief
 from diary.agents import window_for
 from diary.extensions import db
 from diary.models import Ablation, Block, Checkin, Clinic, DiaryEntry, Patient, User, utcnow
 from diary.pathway import Technique, WorklistGroup, WorklistItem
 from diary.schedule import as_utc
+from diary.services import summaries
 from diary.services.audit import record_audit
 from diary.services.next_steps import clinic_today, next_steps_of, patients_procedures
 from diary.services.rejections import InputRejected
