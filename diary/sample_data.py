@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import func, insert, select, text
 
-from diary import summaries
 from diary.auth.accounts import create_clinic, create_user
 from diary.extensions import db
 from diary.models import (
@@ -23,6 +22,7 @@ from diary.models import (
     new_diary_token,
     utcnow,
 )
+from diary.services import summaries
 from diary.services.blocks import BlockInput, create_block
 from diary.services.entries import EntryInput, record_entry
 from diary.services.patients import PatientInput, create_patient, search_terms

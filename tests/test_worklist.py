@@ -313,3 +313,10 @@ def test_a_patient_with_an_ablation_and_new_blocks_is_listed_once_per_series(api
     steps = [i["next_step"] for i in api.get("/worklist").get_json()["items"] if i["next_step"]]
     assert [(s["side"], s["code"]) for s in steps] == [("right", "second_block_due")]
     assert "since the ablation of" in steps[0]["notes"][0]
+
+
+def test_a_mark_made_through_the_api_clears_the_navigations_count(client, signed_in, api):
+    entry = side_effect(signed_in.block)
+    assert "nav-count-side_effects" in client.get("/").get_data(as_text=True)
+    assert api.post(f"/entries/{entry.id}/acknowledge").get_json()["changed"] is True
+    assert "nav-count-side_effects" not in client.get("/").get_data(as_text=True)

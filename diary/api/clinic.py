@@ -20,6 +20,7 @@ from diary.api.serializers import (
     worklist_item_answer,
 )
 from diary.api.spec import CSV, FHIR, PNG, SVG
+from diary.clinic.worklist import forget_counts
 from diary.extensions import db
 from diary.models import Block, DiaryEntry, Patient, utcnow
 from diary.records import downloads, fhir
@@ -480,6 +481,7 @@ def acknowledge_entry(entry_id: int):
     entry = clinic_entry_or_404(entry_id)
     changed = worklist_service.acknowledge_side_effects(entry, by=current_user)
     db.session.commit()
+    forget_counts(current_user.clinic_id)
     return schemas.Marked(id=entry.id, changed=changed, at=entry.side_effects_acknowledged_at)
 
 
@@ -496,6 +498,7 @@ def review_block(block_id: int):
     except InputRejected as rejected:
         raise ApiProblem(409, rejected.message) from None
     db.session.commit()
+    forget_counts(current_user.clinic_id)
     return schemas.Marked(id=block.id, changed=changed, at=block.reviewed_at)
 
 

@@ -15,7 +15,6 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
-from diary import summaries
 from diary.access import clinic_patient_or_404
 from diary.auth import login_sessions
 from diary.auth.forms import EmptyForm
@@ -30,6 +29,7 @@ from diary.clinic.forms import (
 from diary.clinic.paging import page_number
 from diary.extensions import db
 from diary.models import Patient, utcnow
+from diary.services import summaries
 from diary.services.analysis import analysed_series, archived_blocks
 from diary.services.audit import record_audit
 from diary.services.blocks import create_block

@@ -76,7 +76,7 @@ def patients_procedures(clinic_id: int, patient_ids: Sequence[int]) -> dict[int,
             .order_by(Block.patient_id, Block.performed_at)
         ).scalars()
     )
-    # Read after their blocks, as the summaries read them (diary.summaries).
+    # Read after their blocks, as the summaries read them (diary.services.summaries).
     entries = db.session.execute(
         select(DiaryEntry)
         .where(DiaryEntry.block_id.in_([block.id for block in blocks]))

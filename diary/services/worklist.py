@@ -31,12 +31,13 @@ from sqlalchemy import (
     union_all,
 )
 
-from diary import pathway, relief, summaries
+from diary import pathway, relief
 from diary.agents import window_for
 from diary.extensions import db
 from diary.models import Ablation, Block, Checkin, Clinic, DiaryEntry, Patient, User, utcnow
 from diary.pathway import Technique, WorklistGroup, WorklistItem
 from diary.schedule import as_utc
+from diary.services import summaries
 from diary.services.audit import record_audit
 from diary.services.next_steps import clinic_today, next_steps_of, patients_procedures
 from diary.services.rejections import InputRejected
@@ -451,9 +452,10 @@ def next_step_rows(
     # Patients with an ablation first, all of them: a repeat ablation or repeated blocks
     # may be due from any day up to today, whenever their blocks were.
     ablated = _ablation_versions(clinic.id)
-    _, block_versions = _batch_facts(clinic, list(ablated))
-    versions = {pid: (block_versions.get(pid), ablated[pid]) for pid in ablated}
-    take(_patients_next_steps(clinic, list(ablated), versions, on), ablated)
+    if ablated:
+        _, block_versions = _batch_facts(clinic, list(ablated))
+        versions = {pid: (block_versions.get(pid), ablated[pid]) for pid in ablated}
+        take(_patients_next_steps(clinic, list(ablated), versions, on), ablated)
     # Then the others, by their latest diagnostic block, newest first, a batch at a time.
     seen = set(ablated)
     scanned, size = 0, FIRST_BATCH
