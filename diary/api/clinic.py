@@ -25,7 +25,7 @@ from diary.services.analysis import analyse_block, analyse_series
 from diary.services.audit import record_audit
 from diary.services.block_changes import block_change_effect
 from diary.services.blocks import agent_label, reopen_link, revoke_link
-from diary.services.days import block_days_of_relief, block_outcome
+from diary.services.days import block_days_of_relief, block_outcome, readings_outcome
 from diary.services.progress import awaited_for
 from diary.services.rejections import InputRejected
 from diary.services.settings import clinic_settings, update_clinic_settings
@@ -236,14 +236,33 @@ def block_analysis(block_id: int):
     now = utcnow()
     running = analysis_service.running(block, now)
     analysis = analyse_block(block, now)
-    days = block_days_of_relief(block)
     state = {"provisional": running is not None, "awaiting": running and running.awaiting}
-    sides = analysis_service.side_analyses(block, now)
+    if block.scored_apart:
+        # Each side's reading with its own days of relief and outcome (pathway.md §1–2).
+        readings = analysis_service.block_readings(block, now)
+        return schemas.BlockAnalysis.model_validate(
+            analysis.to_dict()
+            | state
+            | {
+                "sides": {
+                    str(r.scored_side): r.analysis.to_dict()
+                    | state
+                    | {
+                        "days_of_relief": r.days_of_relief and r.days_of_relief.to_dict(),
+                        "outcome": readings_outcome(block, [r]),
+                    }
+                    for r in readings
+                },
+                "days_of_relief": None,
+                "outcome": readings_outcome(block, readings),
+            }
+        )
+    days = block_days_of_relief(block)
     return schemas.BlockAnalysis.model_validate(
         analysis.to_dict()
         | state
-        | {"sides": {side: a.to_dict() | state for side, a in sides.items()} if sides else None}
         | {
+            "sides": None,
             "days_of_relief": days.to_dict() if days else None,
             "outcome": block_outcome(block, analysis.verdict, days),
         }

@@ -4,6 +4,7 @@ apart is read once per side; every page and file asks ``block_readings`` for the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,10 +16,12 @@ from diary.models import (
     utcnow,
 )
 from diary.pathway.sides import relief_inputs, scored_sides, series_keys
+from diary.pathway.values import DaysOfRelief
 from diary.records.export import as_utc
+from diary.schedule import DiarySchedule
 from diary.services.blocks import agent_label
 from diary.services.progress import awaited_for
-from diary.services.settings import analysis_settings
+from diary.services.settings import analysis_settings, diary_schedule
 
 # An entry whose time is this far before it was sent was logged after the fact.
 LATE_LOGGING = timedelta(minutes=15)
@@ -78,27 +81,59 @@ def pathway_block(block: Block, entries=None) -> pathway.Block:
     )
 
 
+def reading_days_of_relief(
+    block,
+    facts: relief.BlockFacts,
+    points: Sequence[relief.DiaryPoint],
+    schedule: DiarySchedule,
+    timezone: str,
+) -> DaysOfRelief | None:
+    """``Ddays`` of one reading of a block (a Block, or a row read like one with
+    performed_at, agent and daily_days): ``facts`` with that reading's baseline, ``points``
+    with that reading's scores (the one pain, or one side's when scored apart). None when
+    the block asks for no daily score or has no baseline."""
+    if not block.daily_days:
+        return None
+    hourly = schedule.due_times(block.performed_at, block.agent)
+    return pathway.days_of_relief(facts, points, hourly, ZoneInfo(timezone), block.daily_days)
+
+
 def block_readings(
     block: Block,
     now: datetime | None = None,
     entries=None,
     settings: relief.AnalysisSettings | None = None,
+    schedule: DiarySchedule | None = None,
+    timezone: str | None = None,
 ) -> list[pathway.SideReading]:
     """The block's readings by criteria.md: one per side when a bilateral block is scored
-    apart (left, then right), else one (counted for the sides it stands for). The one
-    function every page, the API and the files ask for "the block's readings"."""
+    apart (left, then right), else one (counted for the sides it stands for), each with
+    its days of relief (that side's daily scores and baseline when apart). The one
+    function every page, the API and the files ask for "the block's readings".
+
+    ``entries``: rows read like entries (an export's) instead of the block's own; the
+    days of relief of such rows are read only with the clinic's ``schedule`` and
+    ``timezone`` (a row has no clinic to ask)."""
     read = pathway_block(block, entries)
     settings = settings or analysis_settings(block.clinic)
     still_running = running(block, now) if entries is None else None
-    return [
-        pathway.SideReading(
-            sides=sides,
-            scored_side=scored_side,
-            analysis=relief.analyse(*relief_inputs(read, scored_side), settings, still_running),
-            days_of_relief=None,
+    if block.daily_days and schedule is None and entries is None:
+        schedule, timezone = diary_schedule(block.clinic), block.clinic.timezone
+    readings = []
+    for sides, scored_side in scored_sides(read):
+        facts, points = relief_inputs(read, scored_side)
+        days = None
+        if schedule is not None and timezone:
+            days = reading_days_of_relief(block, facts, points, schedule, timezone)
+        readings.append(
+            pathway.SideReading(
+                sides=sides,
+                scored_side=scored_side,
+                analysis=relief.analyse(facts, points, settings, still_running),
+                days_of_relief=days,
+            )
         )
-        for sides, scored_side in scored_sides(read)
-    ]
+    return readings
 
 
 def side_analyses(block: Block, now: datetime | None = None) -> dict[str, relief.Analysis] | None:
