@@ -13,6 +13,7 @@ from diary.extensions import db
 from diary.services.entries import EntryInput, record_entry
 from diary.services.tokens import create_api_token
 from tests.test_api import Api
+from tests.conftest import needs_pdf
 from tests.test_daily_scores import DAILY_TAIL, DailyWorld
 
 # The left side follows pathway.md's "daily tail" (9 days, weeks); the right side's
@@ -111,3 +112,48 @@ def test_api_analysis_gives_each_sides_days_of_relief_and_outcome(client, daily)
     assert (left["outcome"], right["outcome"]) == (LEFT_TEXT, RIGHT_TEXT)
     assert left["verdict"] == right["verdict"] == "not_diagnostic"
     assert value["outcome"] == BOTH and value["days_of_relief"] is None
+
+
+# --- the block page, the report and its PDF ---------------------------------------------------
+
+
+def test_block_page_shows_each_sides_days_of_relief_and_both_outcomes(client, daily, auth):
+    block = bilateral_block(daily)
+    auth.login("daily@a.example")
+    page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
+    assert f"<strong>Outcome: {BOTH}</strong>" in page
+    assert "Verdict: Left: not diagnostic" not in page
+    assert f'Left side: <span class="outcome outcome-weeks">{LEFT_TEXT}</span>' in page
+    assert f'Right side: <span class="outcome outcome-short">{RIGHT_TEXT}</span>' in page
+    assert f"<dt>Days of relief (≥50 %)</dt><dd>{LEFT_TEXT}</dd>" in page
+    assert f"<dt>Days of relief (≥50 %)</dt><dd>{RIGHT_TEXT}</dd>" in page
+    assert page.count("Daily scores (14 of 14 days)") == 2
+
+
+def test_a_diagnostic_block_scored_apart_keeps_its_verdicts_with_days_beside(client, daily, auth):
+    block = bilateral_block(daily, purpose="diagnostic")
+    auth.login("daily@a.example")
+    page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
+    assert "<strong>Verdict: Left: " in page and "Outcome: " not in page
+    assert f"<dt>Days of relief (≥50 %)</dt><dd>{LEFT_TEXT}</dd>" in page
+    assert f"<dt>Days of relief (≥50 %)</dt><dd>{RIGHT_TEXT}</dd>" in page
+
+
+def test_report_shows_each_sides_days_of_relief(client, daily, auth):
+    block = bilateral_block(daily)
+    auth.login("daily@a.example")
+    page = client.get(f"/blocks/{block.id}/report").get_data(as_text=True)
+    assert f"Outcome: {BOTH}" in page
+    assert f"<dd>{LEFT_TEXT}</dd>" in page and f"<dd>{RIGHT_TEXT}</dd>" in page
+
+
+@needs_pdf
+def test_report_pdf_carries_each_sides_days_of_relief(client, daily, auth):
+    pypdf = pytest.importorskip("pypdf")
+    block = bilateral_block(daily)
+    auth.login("daily@a.example")
+    response = client.get(f"/blocks/{block.id}/report.pdf")
+    reader = pypdf.PdfReader(io.BytesIO(response.get_data()))
+    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    assert f"Outcome: {BOTH}" in text
+    assert f"Left side: {LEFT_TEXT}" in text and f"Right side: {RIGHT_TEXT}" in text

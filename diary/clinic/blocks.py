@@ -55,6 +55,7 @@ from diary.services.days import (
     block_days_of_relief,
     daily_chart,
     judged_in_days,
+    readings_outcome,
     therapeutic_outcomes,
 )
 from diary.services.entries import (
@@ -101,6 +102,18 @@ def _block_page_context(block: Block) -> dict:
         # A block scored left and right apart: each side's reading ({"left": ...}).
         sides=sides,
         sides_text=verdict_text(readings),
+        # Each side's days of relief (pathway.md §2) and, for a therapeutic block, both
+        # outcomes ("Left: … · Right: …") where the verdicts would show.
+        side_days={str(r.scored_side): r.days_of_relief for r in readings},
+        side_days_text={
+            str(r.scored_side): r.days_of_relief and pathway_words.days_of_relief(r.days_of_relief)
+            for r in readings
+        },
+        sides_outcome=(
+            readings_outcome(block, readings)
+            if sides and days["judged_in_days"] and any(r.days_of_relief for r in readings)
+            else None
+        ),
         side_points={
             side: {point.entry_id: point for point in reading.relief}
             for side, reading in (sides or {}).items()
