@@ -12,8 +12,8 @@ import pytest
 from diary.extensions import db
 from diary.services.entries import EntryInput, record_entry
 from diary.services.tokens import create_api_token
-from tests.test_api import Api
 from tests.conftest import needs_pdf
+from tests.test_api import Api
 from tests.test_daily_scores import DAILY_TAIL, DailyWorld
 
 # The left side follows pathway.md's "daily tail" (9 days, weeks); the right side's
