@@ -46,7 +46,9 @@ DOCUMENTED_SUMMARY_HEADER = (
     "peak_at_h_left,onset_h_left,response_open_left,duration_class_left,duration_50_h_left,"
     "duration_80_h_left,peak_at_h_right,onset_h_right,response_open_right,"
     "duration_class_right,duration_50_h_right,duration_80_h_right,"
-    "days_of_relief,days_of_relief_open,days_of_relief_class,outcome"
+    "days_of_relief,days_of_relief_open,days_of_relief_class,outcome,"
+    "days_of_relief_left,days_of_relief_open_left,days_of_relief_class_left,"
+    "days_of_relief_right,days_of_relief_open_right,days_of_relief_class_right"
 )
 
 

@@ -157,3 +157,114 @@ def test_report_pdf_carries_each_sides_days_of_relief(client, daily, auth):
     text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
     assert f"Outcome: {BOTH}" in text
     assert f"Left side: {LEFT_TEXT}" in text and f"Right side: {RIGHT_TEXT}" in text
+
+
+# --- the files -------------------------------------------------------------------------------
+
+SIDE_DAYS_COLUMNS = [
+    f"days_of_relief{part}_{side}" for side in ("left", "right") for part in ("", "_open", "_class")
+]
+
+
+def test_summary_csv_ends_with_each_sides_days_of_relief(client, daily, auth):
+    bilateral_block(daily)
+    auth.login("daily@a.example")
+    response = client.get("/exports/blocks.csv")
+    header = next(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    assert header[-6:] == SIDE_DAYS_COLUMNS and header[-7] == "outcome"
+    (row,) = read_csv(response)
+    assert [row[c] for c in SIDE_DAYS_COLUMNS] == ["9", "false", "weeks", "2", "false", "short"]
+    assert row["outcome"] == BOTH
+    assert (row["days_of_relief"], row["verdict_left"]) == ("", "not_diagnostic")
+
+
+def test_a_block_scored_as_one_leaves_the_side_days_empty(client, daily, auth):
+    from tests.test_daily_scores import therapeutic_block
+
+    therapeutic_block(daily, DAILY_TAIL)
+    auth.login("daily@a.example")
+    (row,) = read_csv(client.get("/exports/blocks.csv"))
+    assert row["days_of_relief"] == "9" and [row[c] for c in SIDE_DAYS_COLUMNS] == [""] * 6
+
+
+def test_workbook_and_table_schema_type_each_sides_days(client, daily, auth):
+    import openpyxl
+
+    bilateral_block(daily)
+    auth.login("daily@a.example")
+    book = openpyxl.load_workbook(io.BytesIO(client.get("/exports/blocks.xlsx").get_data()))
+    header, first = list(book.active.iter_rows(values_only=True))[:2]
+    row = dict(zip(header, first, strict=True))
+    assert (row["days_of_relief_left"], row["days_of_relief_open_left"]) == (9, False)
+    assert (row["days_of_relief_right"], row["days_of_relief_class_right"]) == (2, "short")
+    assert row["outcome"] == BOTH
+    schema = client.get("/exports/blocks.schema.json").get_json()
+    fields = {f["name"]: f for f in schema["fields"]}
+    assert fields["days_of_relief_left"]["type"] == "integer"
+    assert fields["days_of_relief_right"]["constraints"] == {"minimum": 0, "maximum": 28}
+    assert fields["days_of_relief_open_right"]["type"] == "boolean"
+    assert fields["days_of_relief_class_left"]["constraints"]["enum"] == [
+        "no_relief",
+        "short",
+        "weeks",
+    ]
+
+
+def test_wide_and_redcap_files_have_each_sides_daily_scores_and_days(client, daily, auth):
+    from tests.redcap_rules import dictionary_errors, import_errors
+    from tests.test_research_exports import header_of, read
+
+    block = bilateral_block(daily, days=[1, 2, 3, 5, 6])
+    auth.login("daily@a.example")
+    (row,) = read(client.get("/exports/research/wide.csv"))
+    assert [row[f"pain_day{d}_left"] for d in range(1, 8)] == ["2", "3", "2", "", "2", "3", ""]
+    assert [row[f"pain_day{d}_right"] for d in range(1, 8)] == ["2", "3", "5", "", "6", "6", ""]
+    assert row["pain_day1"] == "" and row["pain_30m_left"] == "1"
+    assert (row["days_of_relief_left"], row["days_of_relief_open_left"]) == ("6", "true")
+    assert (row["days_of_relief_right"], row["days_of_relief_class_right"]) == ("2", "short")
+    assert row["outcome"] == "Left: at least 6 days of relief (short) · Right: " + RIGHT_TEXT
+    dictionary_response = client.get("/exports/research/redcap-dictionary.csv")
+    dictionary = read(dictionary_response, bom=False)
+    assert dictionary_errors(header_of(dictionary_response), dictionary) == []
+    names = [v["Variable / Field Name"] for v in dictionary]
+    assert names[-6:] == SIDE_DAYS_COLUMNS and "pain_day14_right" in names
+    import_response = client.get("/exports/research/redcap-import.csv")
+    records = read(import_response, bom=False)
+    assert import_errors(dictionary, header_of(import_response), records) == []
+    (record,) = records
+    assert record["record_id"] == str(block.id)
+    assert (record["pain_day3_right"], record["days_of_relief_open_left"]) == ("5", "1")
+    schema = client.get("/exports/wide.schema.json").get_json()
+    fields = {field["name"]: field for field in schema["fields"]}
+    assert fields["pain_day14_left"]["constraints"] == {"minimum": 0, "maximum": 10}
+    assert fields["days_of_relief_right"]["constraints"] == {"minimum": 0, "maximum": 28}
+
+
+def test_fhir_gives_a_days_of_relief_observation_per_side_with_its_laterality(client, daily):
+    from fhirclient.models.bundle import Bundle
+
+    from tests.fhir_r4 import assert_valid_r4
+
+    block = bilateral_block(daily)
+    daily.clinic.mrn_system = "urn:oid:1.2.3"
+    api = api_for(daily, client)
+    bundle = api.get(f"/blocks/{block.id}/fhir").get_json()
+    assert_valid_r4(bundle)
+    Bundle(bundle, strict=True)
+    resources = [entry["resource"] for entry in bundle["entry"]]
+    days = {
+        o["bodySite"]["text"].split()[0]: o
+        for o in resources
+        if o["resourceType"] == "Observation" and o["code"]["coding"][0]["code"] == "days-of-relief"
+    }
+    assert sorted(days) == ["left", "right"]
+    assert days["left"]["valueQuantity"]["value"] == 9
+    assert days["right"]["valueQuantity"]["value"] == 2
+    assert days["left"]["bodySite"]["coding"][0]["code"] == "7771000"  # SNOMED CT left
+    (report,) = [r for r in resources if r["resourceType"] == "DiagnosticReport"]
+    assert report["conclusion"].startswith(f"{BOTH}; verdict Left: not_diagnostic")
+    codes = [(c["coding"][0]["code"], c.get("text")) for c in report["conclusionCode"]]
+    assert ("days-of-relief-weeks", "left") in codes and ("days-of-relief-short", "right") in codes
+    clinic_wide = client.get("/api/v1/exports/fhir", headers=api.headers).get_data(as_text=True)
+    assert clinic_wide.count('"days-of-relief-short"') == 1
+    assert f'"value":"{block.id}/right"' in clinic_wide

@@ -25,7 +25,12 @@ from diary.services.analysis import analyse_block, analyse_series
 from diary.services.audit import record_audit
 from diary.services.block_changes import block_change_effect
 from diary.services.blocks import agent_label, reopen_link, revoke_link
-from diary.services.days import block_days_of_relief, block_outcome, readings_outcome
+from diary.services.days import (
+    block_days_of_relief,
+    block_outcome,
+    readings_outcome,
+    side_days_of_relief,
+)
 from diary.services.progress import awaited_for
 from diary.services.rejections import InputRejected
 from diary.services.settings import clinic_settings, update_clinic_settings
@@ -361,6 +366,8 @@ def block_fhir(block_id: int, query: schemas.FhirQuery):
     if not block.clinic.mrn_system:
         raise ApiProblem(409, downloads.NO_MRN_SYSTEM)
     analysis, days = analyse_block(block), block_days_of_relief(block)
+    outcome = block_outcome(block, analysis.verdict, days)
+    readings = analysis_service.block_readings(block) if block.scored_apart else []
     bundle = fhir.diary_bundle(
         block,
         agent_label(block),
@@ -372,7 +379,8 @@ def block_fhir(block_id: int, query: schemas.FhirQuery):
         provisional=awaited_for(block) is not None,
         sides=analysis_service.side_analyses(block),
         days=days,
-        outcome=block_outcome(block, analysis.verdict, days),
+        outcome=readings_outcome(block, readings) if block.scored_apart else outcome,
+        side_days=side_days_of_relief(block),
     )
     record_audit("export.fhir", by=current_user, target=block, detail={"rows": len(block.entries)})
     db.session.commit()

@@ -19,11 +19,23 @@ from diary.forms import clinic_time_to_utc
 from diary.models import Block, Patient, User, utcnow
 from diary.records import export, export_queries, fhir, research
 from diary.schedule import RUNNING, DiarySchedule
-from diary.services.analysis import analyse_block, analysed_series, side_analyses
+from diary.services.analysis import (
+    analyse_block,
+    analysed_series,
+    block_readings,
+    side_analyses_of,
+)
 from diary.services.audit import record_audit
 from diary.services.blocks import agent_label
 from diary.services.dashboard import BlockFilter
-from diary.services.days import block_days_of_relief, block_outcome, row_days_of_relief
+from diary.services.days import (
+    block_days_of_relief,
+    block_outcome,
+    readings_outcome,
+    row_days_of_relief,
+    side_days_of_relief,
+    sides_outcome,
+)
 from diary.services.followup import clinic_followed, fhir_checkins, follow_up_view
 from diary.services.settings import diary_schedule
 from diary.web import commit_keeping_loaded, csv_response, xlsx_response
@@ -98,18 +110,27 @@ def export_rows(
 
 
 def block_days(blocks, user: User) -> Iterator[tuple]:
-    """(block, summary, entries, status, days of relief, outcome) of an export's blocks
-    (clinic_export's, read ``with_days``)."""
+    """(block, summary, entries, status, days of relief, outcome, each side's days of
+    relief) of an export's blocks (clinic_export's, read ``with_days``): a block scored
+    apart has its days per side, and its outcome names both sides."""
     schedule, tz = diary_schedule(user.clinic), user.clinic.timezone
     for block, summary, entries, status in blocks:
-        days = row_days_of_relief(block, map(export_queries.EntryRow._make, entries), schedule, tz)
-        yield block, summary, entries, status, days, block_outcome(block, summary.verdict, days)
+        rows = [export_queries.EntryRow._make(entry) for entry in entries]
+        days = row_days_of_relief(block, rows, schedule, tz)
+        side_days = side_days_of_relief(block, rows, schedule, tz)
+        both = sides_outcome(block, export.side_summaries_of(block), side_days)
+        outcome = block_outcome(block, summary.verdict, days, both)
+        yield block, summary, entries, status, days, outcome, side_days
 
 
 def _summary_lines(blocks, user: User, text: Callable) -> Iterator[list[str]]:
     tz = user.clinic.timezone
-    for block, summary, _, status, days, outcome in block_days(blocks, user):
-        yield [export.summary_line(block, summary, tz, status, text, days=days, outcome=outcome)]
+    for block, summary, _, status, days, outcome, side_days in block_days(blocks, user):
+        yield [
+            export.summary_line(
+                block, summary, tz, status, text, days=days, outcome=outcome, side_days=side_days
+            )
+        ]
 
 
 def _follow_up_rows(kind: str, chosen: BlockFilter, user: User, text: Callable):
@@ -226,9 +247,12 @@ def research_file(name: str, chosen: BlockFilter, user: User, detail: dict) -> R
                 days=days,
                 relief_days=relief_days,
                 outcome=outcome,
+                side_days=side_days,
             )
         ]
-        for block, summary, entries, status, relief_days, outcome in block_days(blocks, user)
+        for block, summary, entries, status, relief_days, outcome, side_days in block_days(
+            blocks, user
+        )
     )
     return csv_response(
         research.wide_columns(slots, redcap, days),
@@ -295,6 +319,12 @@ def fhir_file(chosen: BlockFilter, user: User, detail: dict, transaction: bool) 
             for block in blocks:
                 counted["blocks"] += 1
                 analysis, days = analyse_block(block), block_days_of_relief(block)
+                readings = block_readings(block) if block.scored_apart else []
+                outcome = (
+                    readings_outcome(block, readings)
+                    if readings
+                    else block_outcome(block, analysis.verdict, days)
+                )
                 yield fhir.diary_resources(
                     block,
                     agent_label(block),
@@ -303,9 +333,10 @@ def fhir_file(chosen: BlockFilter, user: User, detail: dict, transaction: bool) 
                     records=records,
                     mrn_system=mrn_system,
                     provisional=block_is_provisional(block, schedule, now),
-                    sides=side_analyses(block),
+                    sides=side_analyses_of(readings) if readings else None,
                     days=days,
-                    outcome=block_outcome(block, analysis.verdict, days),
+                    outcome=outcome,
+                    side_days=side_days_of_relief(block),
                 )
 
     def ablations() -> Iterator[list[tuple[str, dict]]]:

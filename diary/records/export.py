@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -165,6 +165,14 @@ SIDE_SUMMARY_FIELDS = {
     if name in ("peak_at_h", "onset_h", "response_open", "duration_class")
     or name.startswith("duration_")
 }
+# Each side's days of relief (pathway.md §2, a block scored apart with daily scores),
+# after the outcome: empty for any other block, whose days_of_relief above keep theirs.
+SIDE_DAYS_FIELDS = {
+    f"{name}_{side}": (kind, f"{side} side, scored apart: {description}")
+    for side in SIDES
+    for name, (kind, description) in DAYS_FIELDS.items()
+    if name != "outcome"
+}
 # The clinic's audit log (clinic admins' /audit.csv).
 AUDIT_FIELDS = {
     "at": ("datetime", "when it happened"),
@@ -254,6 +262,7 @@ ALL_FIELDS = (
     | SIDE_VERDICT_FIELDS
     | SIDE_ENTRY_FIELDS
     | SIDE_SUMMARY_FIELDS
+    | SIDE_DAYS_FIELDS
     | ABLATION_FIELDS
     | CHECKIN_FIELDS
 )
@@ -275,6 +284,7 @@ SUMMARY_COLUMNS = [
     *SIDE_COLUMNS,
     *SIDE_SUMMARY_FIELDS,
     *DAYS_FIELDS,
+    *SIDE_DAYS_FIELDS,
 ]
 
 # OWASP CSV injection: a text cell starting with one of these is run as a formula.
@@ -575,10 +585,12 @@ def summary_line(
     sides: dict[str, BlockSummary] | None = None,
     days: DaysOfRelief | None = None,
     outcome: str | None = None,
+    side_days: Mapping[str, DaysOfRelief | None] | None = None,
 ) -> str:
     """One row for the whole block: its fields, figures, verdict and whether it is final;
     ``sides`` as for ``entry_lines``; then its ``days`` of relief (None without daily
-    scores) and its ``outcome`` (the verdict unless given)."""
+    scores), its ``outcome`` (the verdict unless given) and each side's days of relief
+    (``side_days``, a block scored apart with daily scores)."""
     sides = sides or side_summaries_of(block)
 
     def held(value: Held | None) -> str:
@@ -605,6 +617,7 @@ def summary_line(
             *side_summary_cells(sides),
             *days_cells(days),
             text(outcome or summary.verdict),
+            *(cell for side in SIDES for cell in days_cells((side_days or {}).get(side))),
         ]
     )
 
@@ -704,6 +717,14 @@ CONSTRAINTS: dict[str, dict] = {
     "slot": {"required": True, "enum": ["hourly", "daily"]},
     "days_of_relief": {"minimum": 0, "maximum": MAX_DAILY_DAYS},
     "days_of_relief_class": {"enum": [NO_RELIEF, SHORT, WEEKS]},
+    **{
+        f"days_of_relief{part}_{side}": rule
+        for side in SIDES
+        for part, rule in (
+            ("", {"minimum": 0, "maximum": MAX_DAILY_DAYS}),
+            ("_class", {"enum": [NO_RELIEF, SHORT, WEEKS]}),
+        )
+    },
     "outcome": {"required": True},
     "at": {"required": True},
     "action": {"required": True},
