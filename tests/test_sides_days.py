@@ -40,7 +40,9 @@ def side_score(block, at, left: int, right: int, name: str):
     return entry
 
 
-def bilateral_block(world: DailyWorld, purpose: str = "therapeutic", days=None):
+def bilateral_block(
+    world: DailyWorld, purpose: str = "therapeutic", days=None, ago=timedelta(days=15, hours=2)
+):
     """A bilateral block scored apart (left baseline 8, right 6) 15 days ago, with an
     hourly diary and daily scores per side (the left DAILY_TAIL, the right RIGHT_DAYS)."""
     values = dict(
@@ -54,10 +56,10 @@ def bilateral_block(world: DailyWorld, purpose: str = "therapeutic", days=None):
         baseline_pain_left=8,
         baseline_pain_right=6,
     )
-    block = world.block(timedelta(days=15, hours=2), **values)
+    block = world.block(ago, **values)
     for hours in (0.5, 1, 2, 4):
         side_score(block, block.performed_at + timedelta(hours=hours), 1, 5, f"h{hours}")
-    for day in days or DAILY_TAIL:
+    for day in DAILY_TAIL if days is None else days:
         at = block.performed_at + timedelta(days=day, hours=1)
         side_score(block, at, DAILY_TAIL[day], RIGHT_DAYS[day], f"day{day}")
     return block
@@ -268,3 +270,55 @@ def test_fhir_gives_a_days_of_relief_observation_per_side_with_its_laterality(cl
     clinic_wide = client.get("/api/v1/exports/fhir", headers=api.headers).get_data(as_text=True)
     assert clinic_wide.count('"days-of-relief-short"') == 1
     assert f'"value":"{block.id}/right"' in clinic_wide
+
+
+# --- the chart -------------------------------------------------------------------------------
+
+
+def test_chart_of_both_sides_draws_the_days_in_a_second_panel(client, daily, auth):
+    from PIL import Image
+
+    from diary import charts
+    from diary.web import side_lines
+
+    block = bilateral_block(daily)
+    lines = side_lines(block)
+    assert [line.daily.days.days for line in lines] == [9, 2]
+    figure = charts._sides_figure(lines, None, 100)
+    hours_ax, days_ax = figure.axes
+    assert hours_ax.get_xlim()[1] < 13  # the hours as today: 14 days would squash them
+    assert hours_ax.get_xlabel() == "Hours since the block"
+    assert days_ax.get_xlabel() == "Days since the block" and days_ax.get_xlim() == (0.5, 14.5)
+    drawn = {line.get_label(): line for line in days_ax.get_lines()}
+    # Told apart as in the hours' panel: dashes and markers, not colour.
+    left, right = drawn["Left daily score"], drawn["Right daily score"]
+    assert (left.get_marker(), right.get_marker()) == ("o", "s")
+    assert left.get_linestyle() != right.get_linestyle()
+    assert list(left.get_ydata())[:10] == [2, 3, 2, 3, 2, 3, 2, 3, 2, 7]
+    assert drawn["Left 50% relief (pain 4.0)"].get_ydata()[0] == 4.0
+    assert drawn["Right 50% relief (pain 3.0)"].get_ydata()[0] == 3.0
+    assert days_ax.get_title(loc="left").replace("\n", " ") == (
+        "Days of relief (≥50%): Left: 9 days (weeks) · Right: 2 days (short)"
+    )
+    png = charts.render_sides_chart(lines, "png")
+    assert Image.open(io.BytesIO(png)).size == (640, 730)
+    auth.login("daily@a.example")
+    svg = client.get(f"/blocks/{block.id}/chart.svg").get_data(as_text=True)
+    assert "Days since the block" in svg and "Right daily score" in svg
+    page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
+    assert 'height="730"' in page
+    assert page.count("A second panel shows the 14 daily scores (14 made)") == 2
+
+
+def test_chart_of_both_sides_without_daily_scores_keeps_one_panel(client, daily, auth):
+    from diary import charts
+    from diary.web import side_lines
+
+    daily.clinic.daily_days = 0
+    db.session.commit()
+    block = bilateral_block(daily, days=[], ago=timedelta(hours=10))
+    lines = side_lines(block)
+    assert [line.daily for line in lines] == [None, None]
+    assert len(charts._sides_figure(lines, None, 100).axes) == 1
+    auth.login("daily@a.example")
+    assert 'height="440"' in client.get(f"/blocks/{block.id}").get_data(as_text=True)

@@ -123,7 +123,13 @@ def _block_page_context(block: Block) -> dict:
         progress=diary_progress(block, now),
         agent_label=agent_label(block),
         diary_link=link,
-        alt_text=chart_alt_text(block, analysis, sides, daily_chart(block, days["days"])),
+        alt_text=chart_alt_text(
+            block,
+            analysis,
+            sides,
+            daily_chart(block, days["days"]) if not sides else None,
+            {str(r.scored_side): r.days_of_relief for r in readings},
+        ),
         tz=current_user.clinic.timezone,
         clinician=block.created_by,
         # Each entry's latest corrections: a history can be long, the page is not.
@@ -133,13 +139,23 @@ def _block_page_context(block: Block) -> dict:
     )
 
 
-def chart_alt_text(block: Block, analysis, sides, daily=None) -> str:
-    """The chart's text alternative: each side's when scored apart."""
+def chart_alt_text(block: Block, analysis, sides, daily=None, side_days=None) -> str:
+    """The chart's text alternative: each side's when scored apart (with that side's
+    days after, ``side_days``: side -> its days of relief)."""
     if not sides:
         return charts.chart_alt_text(analysis, block.baseline_pain, daily)
     baselines = {"left": block.baseline_pain_left, "right": block.baseline_pain_right}
+    side_days = side_days or {}
     return charts.sides_alt_text(
-        [charts.SideLine(side, reading, baselines[side]) for side, reading in sides.items()]
+        [
+            charts.SideLine(
+                side,
+                reading,
+                baselines[side],
+                daily_chart(block, side_days[side]) if side_days.get(side) else None,
+            )
+            for side, reading in sides.items()
+        ]
     )
 
 
