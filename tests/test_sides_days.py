@@ -322,3 +322,31 @@ def test_chart_of_both_sides_without_daily_scores_keeps_one_panel(client, daily,
     assert len(charts._sides_figure(lines, None, 100).axes) == 1
     auth.login("daily@a.example")
     assert 'height="440"' in client.get(f"/blocks/{block.id}").get_data(as_text=True)
+
+
+# --- the patient's page after the hourly window -----------------------------------------------
+
+
+def test_the_daily_step_of_a_block_scored_apart_asks_both_sides_with_one_save(client, daily):
+    from diary.models import DiaryEntry
+    from diary.web import diary_url
+
+    block = bilateral_block(daily, days=[1, 2], ago=timedelta(days=3, hours=1))
+    url = diary_url(block)
+    page = client.get(url).get_data(as_text=True)
+    assert "The hourly scores are done. Now score once a day" in page
+    assert "Today's score (day 3) is due now" in page
+    assert page.count('name="pain_left"') == 11 and page.count('name="pain_right"') == 11
+    assert 'name="pain"' not in page and page.count(">Save<") == 1
+    spanish = client.get(url, headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert "Ahora anote una vez al día" in spanish and "Lado izquierdo" in spanish
+    path = f"/d/{block.diary_token}/entries"
+    refused = client.post(path, data={"pain_left": "3"})
+    assert refused.status_code == 400
+    assert client.post(path, data={"pain_left": "3", "pain_right": "5"}).status_code == 302
+    entry = db.session.scalars(
+        db.select(DiaryEntry).filter_by(block_id=block.id).order_by(DiaryEntry.id.desc())
+    ).first()
+    assert (entry.pain, entry.pain_left, entry.pain_right, entry.slot) == (None, 3, 5, "daily")
+    assert entry.due_at == block.performed_at + timedelta(days=3)
+    assert "Left 3/10 · Right 5/10" in client.get(url).get_data(as_text=True)
