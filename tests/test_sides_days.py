@@ -350,3 +350,28 @@ def test_the_daily_step_of_a_block_scored_apart_asks_both_sides_with_one_save(cl
     assert (entry.pain, entry.pain_left, entry.pain_right, entry.slot) == (None, 3, 5, "daily")
     assert entry.due_at == block.performed_at + timedelta(days=3)
     assert "Left 3/10 · Right 5/10" in client.get(url).get_data(as_text=True)
+
+
+# --- every place that reads a verdict says the same ------------------------------------------
+
+
+def test_every_page_shows_both_sides_outcomes_of_a_therapeutic_block_scored_apart(
+    client, daily, auth
+):
+    block = bilateral_block(daily)
+    auth.login("daily@a.example")
+    dashboard = client.get("/").get_data(as_text=True)
+    assert f'<span class="outcome">{BOTH}</span>' in dashboard
+    assert "Left: <span" not in dashboard  # not the per-side verdict badges
+    patient = client.get(f"/patients/{block.patient_id}").get_data(as_text=True)
+    # in the left and the right series alike
+    assert patient.count(f'Outcome: <span class="outcome">{BOTH}</span>') == 2
+    assert 'height="730"' in patient
+    series = client.get(f"/patients/{block.patient_id}/report").get_data(as_text=True)
+    assert BOTH in series
+    for url in (f"/blocks/{block.id}", f"/blocks/{block.id}/report"):
+        assert f"Outcome: {BOTH}" in client.get(url).get_data(as_text=True)
+    value = api_for(daily, client).get(f"/blocks/{block.id}/analysis").get_json()
+    assert value["outcome"] == BOTH
+    (row,) = read_csv(client.get("/exports/blocks.csv"))
+    assert row["outcome"] == BOTH
