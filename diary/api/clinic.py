@@ -29,7 +29,6 @@ from diary.services.days import (
     block_days_of_relief,
     block_outcome,
     readings_outcome,
-    side_days_of_relief,
 )
 from diary.services.progress import awaited_for
 from diary.services.rejections import InputRejected
@@ -365,9 +364,7 @@ def block_fhir(block_id: int, query: schemas.FhirQuery):
     block = clinic_block_or_404(block_id)
     if not block.clinic.mrn_system:
         raise ApiProblem(409, downloads.NO_MRN_SYSTEM)
-    analysis, days = analyse_block(block), block_days_of_relief(block)
-    outcome = block_outcome(block, analysis.verdict, days)
-    readings = analysis_service.block_readings(block) if block.scored_apart else []
+    analysis = analyse_block(block)
     bundle = fhir.diary_bundle(
         block,
         agent_label(block),
@@ -377,10 +374,7 @@ def block_fhir(block_id: int, query: schemas.FhirQuery):
         mrn_system=block.clinic.mrn_system,
         transaction=query.bundle == "transaction",
         provisional=awaited_for(block) is not None,
-        sides=analysis_service.side_analyses(block),
-        days=days,
-        outcome=readings_outcome(block, readings) if block.scored_apart else outcome,
-        side_days=side_days_of_relief(block),
+        **downloads.fhir_readings(block, analysis),
     )
     record_audit("export.fhir", by=current_user, target=block, detail={"rows": len(block.entries)})
     db.session.commit()

@@ -123,6 +123,24 @@ def block_days(blocks, user: User) -> Iterator[tuple]:
         yield block, summary, entries, status, days, outcome, side_days
 
 
+def fhir_readings(block: Block, analysis) -> dict:
+    """What a block's FHIR resources read besides its one analysis: each side's reading
+    and days of relief when scored apart, the days of relief, and the outcome (both
+    sides' when apart), as fhir.diary_resources takes them."""
+    days = block_days_of_relief(block)
+    readings = block_readings(block) if block.scored_apart else []
+    return dict(
+        sides=side_analyses_of(readings),
+        days=days,
+        outcome=(
+            readings_outcome(block, readings)
+            if readings
+            else block_outcome(block, analysis.verdict, days)
+        ),
+        side_days={str(r.scored_side): r.days_of_relief for r in readings} or None,
+    )
+
+
 def _summary_lines(blocks, user: User, text: Callable) -> Iterator[list[str]]:
     tz = user.clinic.timezone
     for block, summary, _, status, days, outcome, side_days in block_days(blocks, user):
@@ -318,13 +336,7 @@ def fhir_file(chosen: BlockFilter, user: User, detail: dict, transaction: bool) 
             ).all()
             for block in blocks:
                 counted["blocks"] += 1
-                analysis, days = analyse_block(block), block_days_of_relief(block)
-                readings = block_readings(block) if block.scored_apart else []
-                outcome = (
-                    readings_outcome(block, readings)
-                    if readings
-                    else block_outcome(block, analysis.verdict, days)
-                )
+                analysis = analyse_block(block)
                 yield fhir.diary_resources(
                     block,
                     agent_label(block),
@@ -333,10 +345,7 @@ def fhir_file(chosen: BlockFilter, user: User, detail: dict, transaction: bool) 
                     records=records,
                     mrn_system=mrn_system,
                     provisional=block_is_provisional(block, schedule, now),
-                    sides=side_analyses_of(readings) if readings else None,
-                    days=days,
-                    outcome=outcome,
-                    side_days=side_days_of_relief(block),
+                    **fhir_readings(block, analysis),
                 )
 
     def ablations() -> Iterator[list[tuple[str, dict]]]:
