@@ -302,6 +302,9 @@ def measure_app(env: dict) -> dict:
         results["dashboard_small"] = wrk(f"{base}/", headers=small_session)
         searching = {"Cookie": sign_in(base, email, PASSWORD, search="s00123")}
         results["dashboard_search"] = wrk(f"{base}/", headers=searching)
+        # 7. the worklist and one patient's next steps (issue 25), signed in
+        results["worklist"] = wrk(f"{base}/worklist", headers=session)
+        results["next_steps"] = wrk(f"{base}/api/v1/patients/1/next-steps", headers=session)
         # 3. repeat chart requests, served from the cache
         results["chart_cached"] = wrk(f"{base}/blocks/1/chart.png", headers=session)
         # 4. CSV export of every entry, streamed; the median of three downloads
@@ -527,6 +530,8 @@ def figure_rows(r: dict, database: str) -> list[tuple]:
         ("dashboard", f"2. Dashboard, {BLOCKS:,} blocks"),
         ("dashboard_small", f"2. Dashboard, {SMALL_BLOCKS:,} blocks"),
         ("dashboard_search", "2. Dashboard search"),
+        ("worklist", f"7. Worklist, {BLOCKS:,} blocks"),
+        ("next_steps", "7. A patient's next steps (API)"),
     ):
         v = r[key]
         rows.append(

@@ -32,6 +32,14 @@ def clinic_block_or_404(block_id: int, options=()) -> Block:
     return block
 
 
+def clinic_entry_or_404(entry_id: int) -> DiaryEntry:
+    """An entry of one of the clinic's blocks."""
+    entry = db.session.get(DiaryEntry, entry_id)
+    if entry is None or entry.block.clinic_id != current_user.clinic_id:
+        abort(404)
+    return entry
+
+
 @cache
 def _block_by_token():
     # Built once: building the statement cost more than running it, on every diary request.

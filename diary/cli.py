@@ -11,7 +11,8 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from diary import backups, summaries
+from diary import backups
+from diary.auth.accounts import create_clinic, create_user
 from diary.extensions import db
 from diary.models import Clinic, Patient, User
 from diary.reminders.checkins import send_due_checkin_reminders
@@ -25,7 +26,7 @@ from diary.sample_data import (
     seed_demo,
     synthetic_clinic,
 )
-from diary.services.accounts import create_clinic, create_user
+from diary.services import summaries
 from diary.services.patients import merge_patients
 from diary.services.rejections import InputRejected
 from diary.web import public_url

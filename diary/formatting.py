@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from diary import anatomy, relief, schedule
+from diary import anatomy, pathway, relief, schedule
 from diary.agents import AGENT_LABELS
 from diary.vocabulary import SideEffect
 
@@ -89,6 +89,20 @@ FILTERS = {
     "side_effect_label": side_effect_label,
     "group_warnings": group_warnings,
 }
+
+# How each next step is named on the pages (the codes are the API's).
+NEXT_STEP_LABELS = {
+    pathway.NextStepCode.REPEAT_DIAGNOSTIC_BLOCKS: "Consider repeating the diagnostic blocks",
+    pathway.NextStepCode.REPEAT_RFA_NOT_SUPPORTED: "A repeat ablation is not supported",
+    pathway.NextStepCode.REPEAT_RFA_ELIGIBLE: "A repeat ablation may be considered",
+    pathway.NextStepCode.FOLLOW_UP: "Follow up the ablation",
+    pathway.NextStepCode.RFA_ELIGIBLE_LCD: "Ablation may be considered (Medicare LCD met)",
+    pathway.NextStepCode.SECOND_BLOCK_DUE: "Consider a second diagnostic block",
+    pathway.NextStepCode.RFA_ELIGIBLE_CONSENSUS: "Ablation may be considered (2020 consensus)",
+    pathway.NextStepCode.NOT_SUPPORTED: "Ablation not supported by the blocks so far",
+    pathway.NextStepCode.FIRST_BLOCK: "Consider a first diagnostic block",
+}
+
 GLOBALS = {
     "VERDICT_LABELS": relief.VERDICT_LABELS,
     "PAIR_LABELS": PAIR_LABELS,
@@ -98,5 +112,6 @@ GLOBALS = {
     "LEVELS": anatomy.LEVELS,
     "SIDES": anatomy.SIDES,
     "AGENT_LABELS": AGENT_LABELS,
+    "NEXT_STEP_LABELS": NEXT_STEP_LABELS,
     "now": lambda: datetime.now(UTC),
 }

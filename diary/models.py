@@ -26,6 +26,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -147,6 +148,15 @@ class Clinic(Model):
     checkin_closes_days_after: Mapped[int] = mapped_column(Integer, default=21, server_default="21")
     # Every clinician must sign in with a code from an authenticator app as well.
     require_two_factor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The payer's frequency limits (pathway.md §4): sessions per region group in a rolling
+    # 12 months. Defaults: diary/pathway/values.py (PathwaySettings).
+    diagnostic_sessions_limit: Mapped[int] = mapped_column(Integer, default=4, server_default="4")
+    therapeutic_sessions_limit: Mapped[int] = mapped_column(Integer, default=4, server_default="4")
+    rfa_sessions_limit: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    # Repeat the diagnostic blocks when the last ablation is older than this (a
+    # contractors' checklist, not the coverage text: a clinic may switch it off).
+    stale_rfa_rule: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    stale_rfa_years: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="clinic")
@@ -277,7 +287,28 @@ class Block(Model):
     """One medial branch block procedure and its diary link."""
 
     # The dashboard lists a clinic's blocks newest first; exports filter by date.
-    __table_args__ = (Index("ix_block_clinic_performed", "clinic_id", "performed_at"),)
+    __table_args__ = (
+        Index("ix_block_clinic_performed", "clinic_id", "performed_at"),
+        # The worklist's finished diaries not yet reviewed: only those blocks are indexed,
+        # with both ends of a link (counted from the index alone, on every clinic page).
+        Index(
+            "ix_block_unreviewed",
+            "clinic_id",
+            "link_expires_at",
+            "link_revoked_at",
+            sqlite_where=text("reviewed_at IS NULL AND archived_at IS NULL"),
+            postgresql_where=text("reviewed_at IS NULL AND archived_at IS NULL"),
+        ),
+        # The worklist's overdue check-ins: therapeutic blocks followed up, read on every
+        # clinic page (the navigation's count) without walking the clinic's other blocks.
+        Index(
+            "ix_block_followed",
+            "clinic_id",
+            "followup_expires_at",
+            sqlite_where=text("followup_token IS NOT NULL AND archived_at IS NULL"),
+            postgresql_where=text("followup_token IS NOT NULL AND archived_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
@@ -320,6 +351,9 @@ class Block(Model):
     # analysis settings): lists and exports read it instead of analysing every diary.
     summary: Mapped[dict | None] = mapped_column(JSON)
     summary_key: Mapped[str | None] = mapped_column(String(100))
+    # A clinician reviewed the finished diary (the worklist's second group, pathway.md §5).
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     # A therapeutic block's follow-up link (check-ins at 1 and 3 months): its own token,
     # made when the block is therapeutic; NULL for a diagnostic block.
     followup_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
@@ -328,7 +362,7 @@ class Block(Model):
 
     patient: Mapped[Patient] = relationship(back_populates="blocks")
     clinic: Mapped[Clinic] = relationship()
-    created_by: Mapped[User | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys="Block.created_by_id")
     entries: Mapped[list[DiaryEntry]] = relationship(
         back_populates="block", order_by="DiaryEntry.recorded_at"
     )
@@ -358,6 +392,15 @@ class DiaryEntry(Model):
             sqlite_where=text("side_effects IS NOT NULL"),
             postgresql_where=text("side_effects IS NOT NULL"),
         ),
+        # The worklist's side effects not yet acknowledged.
+        Index(
+            "ix_diary_entry_side_effects_unacknowledged",
+            "block_id",
+            sqlite_where=text("side_effects IS NOT NULL AND side_effects_acknowledged_at IS NULL"),
+            postgresql_where=text(
+                "side_effects IS NOT NULL AND side_effects_acknowledged_at IS NULL"
+            ),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -382,6 +425,9 @@ class DiaryEntry(Model):
     # What the patient ticked (SideEffect values), NULL when nothing: staff look at these.
     side_effects: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
     side_effect_note: Mapped[str | None] = mapped_column(String(500))
+    # A clinician acknowledged the side effects reported (the worklist's first group).
+    side_effects_acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    side_effects_acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # "patient" from the diary link, or "transcribed" by staff from a paper diary.
     source: Mapped[EntrySource] = mapped_column(

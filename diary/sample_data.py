@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import func, insert, select, text
 
-from diary import summaries
+from diary.auth.accounts import create_clinic, create_user
 from diary.extensions import db
 from diary.models import (
     Block,
@@ -22,7 +22,7 @@ from diary.models import (
     new_diary_token,
     utcnow,
 )
-from diary.services.accounts import create_clinic, create_user
+from diary.services import summaries
 from diary.services.blocks import BlockInput, create_block
 from diary.services.entries import EntryInput, record_entry
 from diary.services.patients import PatientInput, create_patient, search_terms
@@ -61,13 +61,14 @@ def seed_demo(now: datetime | None = None) -> bool:
     )
 
     complete = create_patient(clinic, PatientInput("A.B.", "DEMO-001", 1958), by=clinician)
-    # A first block three weeks ago with bupivacaine, then a lidocaine block yesterday:
-    # a comparative pair that meets the criteria, with a complete 8-hour diary.
+    # A first block five weeks ago with bupivacaine, then a lidocaine block 15 days ago: a
+    # comparative pair that meets the criteria, each diary complete (its hours, then a
+    # score a day for the clinic's 14 days, the relief gone by day 1, as expected).
     first = create_block(
         clinic,
         complete,
         BlockInput(
-            performed_at=yesterday_9am - timedelta(days=20),
+            performed_at=yesterday_9am - timedelta(days=34),
             sequence="first",
             agent="bupivacaine",
             concentration="0.5",
@@ -100,7 +101,7 @@ def seed_demo(now: datetime | None = None) -> bool:
         clinic,
         complete,
         BlockInput(
-            performed_at=yesterday_9am,
+            performed_at=yesterday_9am - timedelta(days=14),
             sequence="second",
             agent="lidocaine",
             concentration="2",
@@ -111,6 +112,8 @@ def seed_demo(now: datetime | None = None) -> bool:
         by=clinician,
     )
     _demo_entries(second, {0.25: 2, 0.5: 1, 1: 1, 2: 1, 3: 3, 4: 5, 5: 6, 6: 7, 7: 7, 8: 7})
+    for block in (first, second):
+        _demo_entries(block, {24.0 * day: 7 for day in range(1, block.daily_days + 1)})
 
     in_progress = create_patient(clinic, PatientInput("C.D.", "DEMO-002", 1971), by=clinician)
     ongoing = create_block(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from diary.agents import LONG_ACTING
 
@@ -224,3 +224,10 @@ def compliance(
         late=[due for due in passed if due in made_by_slot and due not in on_time],
         from_paper=[due for due in passed if due in on_paper],
     )
+
+
+def as_utc(value: datetime | str) -> datetime:
+    """A stored time as an aware UTC datetime (SQLite's text columns read back as text)."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value

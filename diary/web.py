@@ -19,12 +19,12 @@ from urllib.parse import urlsplit
 from flask import Response, abort, current_app, request, stream_with_context
 from flask_login import current_user
 
-from diary import charts, relief, summaries
+from diary import charts, relief
 from diary.access import clinic_block_or_404
 from diary.extensions import db
 from diary.models import Block, utcnow
 from diary.records import export, export_xlsx, pdf
-from diary.services import analysis
+from diary.services import analysis, summaries
 from diary.services.audit import record_audit
 from diary.services.days import daily_chart
 from diary.services.progress import diary_statuses

@@ -161,6 +161,10 @@ MATRIX = {
     "clinic.diary_link": ("POST", "/blocks/{block}/link/revoke", None, CLINIC_OBJECT_ACTION),
     "clinic.archive": ("POST", "/blocks/{block}/archive", None, CLINIC_OBJECT_ACTION),
     "clinic.transcribe_entry": ("POST", "/blocks/{block}/entries", "paper", CLINIC_OBJECT_ACTION),
+    "clinic.worklist": ("GET", "/worklist", None, CLINIC_LIST_PAGE),
+    # The entry has no side effect and the diary still runs: each is said on the worklist.
+    "clinic.acknowledge": ("POST", "/entries/{entry}/acknowledge", None, CLINIC_OBJECT_ACTION),
+    "clinic.review": ("POST", "/blocks/{block}/review", None, CLINIC_OBJECT_ACTION),
     "clinic.exports": ("GET", "/exports", None, CLINIC_LIST_PAGE),
     "clinic.clinic_export": ("GET", "/exports/entries.csv", None, CLINIC_LIST_PAGE),
     "clinic.research_export": ("GET", "/exports/research/wide.csv", None, CLINIC_LIST_PAGE),
@@ -311,6 +315,16 @@ MATRIX = {
     "api.create_patient": ("POST", "/api/v1/patients", {"display_name": "N.N."}, API_CREATE),
     "api.get_patient": ("GET", "/api/v1/patients/{patient}", None, API_OBJECT),
     "api.patient_series": ("GET", "/api/v1/patients/{patient}/series", None, API_OBJECT),
+    "api.patient_next_steps": ("GET", "/api/v1/patients/{patient}/next-steps", None, API_OBJECT),
+    "api.get_worklist": ("GET", "/api/v1/worklist", None, API_LIST),
+    "api.acknowledge_entry": ("POST", "/api/v1/entries/{entry}/acknowledge", None, API_OBJECT),
+    # The diary still runs: a review waits for it to finish.
+    "api.review_block": (
+        "POST",
+        "/api/v1/blocks/{block}/review",
+        None,
+        API_OBJECT | {"clinician": 409, "admin": 409},
+    ),
     "api.list_blocks": ("GET", "/api/v1/blocks", None, API_LIST),
     "api.create_block": ("POST", "/api/v1/blocks", "block", API_CREATE | {"other_clinic": 422}),
     "api.get_block": ("GET", "/api/v1/blocks/{block}", None, API_OBJECT),

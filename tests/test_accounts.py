@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from diary.auth.accounts import authenticate
 from diary.auth.passwords import password_problem
 from diary.extensions import db
 from diary.models import User
-from diary.services.accounts import authenticate
 from tests.conftest import PASSWORD, change_password, make_user
 
 
@@ -127,7 +127,7 @@ def test_changing_the_password_keeps_this_session_and_ends_others(app, world):
 
 
 def test_a_one_time_password_must_be_changed_at_first_sign_in(client, world):
-    from diary.services.accounts import create_clinician
+    from diary.auth.accounts import create_clinician
 
     admin = make_user(world.clinic, "admin@a.example", role="admin")
     user, one_time = create_clinician(world.clinic, "new@a.example", "New", "clinician", by=admin)

@@ -70,9 +70,13 @@ def test_demo_has_a_complete_lidocaine_diary_and_one_in_progress(runner):
     lidocaine = next(b for b in blocks if b.agent == "lidocaine")
     assert diary_progress(lidocaine).status == COMPLETE
     entry_hours = [
-        (e.recorded_at - lidocaine.performed_at).total_seconds() / 3600 for e in lidocaine.entries
+        (e.recorded_at - lidocaine.performed_at).total_seconds() / 3600
+        for e in lidocaine.entries
+        if e.slot == "hourly"
     ]
     assert entry_hours[0] == 0.25 and entry_hours[-1] == 8
+    daily = [e for e in lidocaine.entries if e.slot == "daily"]
+    assert len(daily) == lidocaine.daily_days == 14
     assert analyse_block(lidocaine).verdict == "positive"
     assert diary_progress(blocks[-1]).status == IN_PROGRESS
 

@@ -80,7 +80,7 @@ def test_a_checkin_made_or_a_closed_link_is_not_announced(
     made, closed = followed_phones[:2]
     record_checkin(
         followed(made),
-        CheckinInput(pain=2, months=1, made_on=app.due_now.date()),
+        CheckinInput(pain=2, months=1, made_on=datetime.now(UTC).date() - timedelta(days=1)),
         transcribed_by=world.clinician,
     )
     closed.link_revoked_at = datetime.now(UTC)

@@ -396,6 +396,31 @@ def test_the_api_refuses_what_contradicts_itself(client, world):
         "/api/v1/ablations", json=base | {"repeat_of_id": theirs.id}, headers=headers
     )
     assert repeat.status_code == 422 and "repeat_of_id" in repeat.get_json()["errors"]
+    cervical = make_ablation(
+        world.clinic,
+        world.patient,
+        world.clinician,
+        datetime.now(UTC) - timedelta(days=400),
+        region="cervical",
+        levels=["C5-C6"],
+    )
+    earlier = make_ablation(
+        world.clinic, world.patient, world.clinician, datetime.now(UTC) - timedelta(days=400)
+    )
+    db.session.commit()
+    now = datetime.now(UTC).isoformat()
+    elsewhere = client.post(
+        "/api/v1/ablations",
+        json=base | {"repeat_of_id": cervical.id, "performed_at": now},
+        headers=headers,
+    )
+    assert elsewhere.status_code == 422 and "same site" in elsewhere.get_json()["detail"]
+    repeat = client.post(
+        "/api/v1/ablations",
+        json=base | {"repeat_of_id": earlier.id, "performed_at": datetime.now(UTC).isoformat()},
+        headers=headers,
+    )
+    assert repeat.status_code == 201 and repeat.get_json()["repeat_of_id"] == earlier.id
     other = client.get(f"/api/v1/ablations/{theirs.id}", headers=headers)
     assert other.status_code == 404
 
@@ -593,6 +618,8 @@ def test_a_therapeutic_block_gets_a_follow_up_and_a_repeat_injection_answer(clie
     assert "Repeat therapeutic injection: supported" in page
     report = client.get(f"/blocks/{block.id}/report").get_data(as_text=True)
     assert "Repeat therapeutic injection: supported" in report and "75%" in report
+    listed = client.get(f"/patients/{world.patient.id}").get_data(as_text=True)
+    assert "repeat injection supported" in listed
     diagnostic = client.get(f"/blocks/{world.block.id}").get_data(as_text=True)
     assert "followup-heading" not in diagnostic
 
@@ -852,4 +879,43 @@ def test_the_clinic_wide_fhir_export_holds_the_ablations_too(client, signed_in):
         for coding in entry["resource"]["code"].get("coding", [])
     ]
     assert "64635" in codes and "64636" in codes
+    assert_valid_r4(bundle)
+
+
+def test_a_therapeutic_blocks_checkins_travel_with_its_fhir_diary(client, signed_in):
+    from diary.services.followup import CheckinInput, followed, record_checkin
+    from tests.conftest import make_block
+    from tests.fhir_r4 import assert_valid_r4
+
+    world = signed_in
+    world.clinic.mrn_system = "urn:oid:1.2.3.4"
+    block = make_block(
+        world.clinic,
+        world.patient,
+        world.clinician,
+        purpose="therapeutic",
+        steroid=True,
+        performed_at=datetime.now(UTC) - timedelta(days=40),
+    )
+    db.session.commit()
+    procedure = followed(block)
+    due = procedure.schedule()[0].due_on
+    record_checkin(
+        procedure, CheckinInput(pain=4, months=1, made_on=due), transcribed_by=world.clinician
+    )
+    db.session.commit()
+    bundle = client.get(
+        f"/api/v1/blocks/{block.id}/fhir?bundle=transaction", headers=_bearer(world)
+    ).get_json()
+    checkins = [
+        entry["resource"]
+        for entry in bundle["entry"]
+        if entry["resource"]["identifier"][0]["system"].endswith("/checkins")
+    ]
+    assert len(checkins) == 1 and checkins[0]["valueInteger"] == 4
+    assert checkins[0]["effectiveDateTime"] == due.isoformat()
+    procedure_url = next(
+        e["fullUrl"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Procedure"
+    )
+    assert checkins[0]["partOf"] == [{"reference": procedure_url}]
     assert_valid_r4(bundle)

@@ -14,11 +14,17 @@ from diary.services.tokens import create_api_token
 
 # (page, dashboard search in force)
 PAGES = (
+    # The worklist first: it brings the summaries of its patients' diagnostic blocks up to
+    # date (as the dashboard does its page's), so both clinics meet them equally stale.
+    # Its next steps are read a batch of patients at a time, newest first (the first batch,
+    # 100 patients, holds both clinics: beyond, a batch costs four queries more).
+    ("/worklist", ""),
     ("/", ""),
     ("/", "S0"),
     ("/d/{token}", ""),
     ("/blocks/{block}", ""),
     ("/patients/{patient}", ""),
+    ("/api/v1/patients/{patient}/next-steps", ""),
 )
 
 

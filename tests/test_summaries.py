@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from diary import relief, summaries
+from diary import relief
 from diary.extensions import db
 from diary.models import Block
+from diary.services import summaries
 from diary.services.analysis import analyse_block
 from diary.services.settings import analysis_settings
 from tests.conftest import add_entries, make_block

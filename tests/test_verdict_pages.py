@@ -38,6 +38,11 @@ SETTINGS_FORM = {
     "instructions_es": "Anote sentado.\nNo tome analgésicos.",
     "other_minimum_h": "0.5",
     "other_maximum_h": "8",
+    "diagnostic_sessions_limit": "4",
+    "therapeutic_sessions_limit": "4",
+    "rfa_sessions_limit": "2",
+    "stale_rfa_rule": "y",
+    "stale_rfa_years": "2",
 }
 
 

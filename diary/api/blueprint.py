@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from diary.api import spec
 from diary.api.problems import ApiProblem, problem_response
+from diary.auth.login_sessions import bearer_token
 from diary.auth.two_factor import needs_setup
 from diary.extensions import csrf
 from diary.web import public_url
@@ -52,12 +53,6 @@ def authenticate():
     if request.method in WRITE_METHODS and not bearer_token():
         csrf.protect()
     return None
-
-
-def bearer_token() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 @bp.get("/openapi.json")

@@ -7,20 +7,29 @@ from flask_login import current_user
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from diary.access import clinic_block_or_404, clinic_patient_or_404
+from diary.access import clinic_block_or_404, clinic_entry_or_404, clinic_patient_or_404
 from diary.api import schemas
 from diary.api.blueprint import api
 from diary.api.entries import store_entry
 from diary.api.problems import ApiProblem
-from diary.api.serializers import block_answer, entry_answer, patient_answer
+from diary.api.serializers import (
+    block_answer,
+    entry_answer,
+    next_step_answer,
+    patient_answer,
+    worklist_item_answer,
+)
 from diary.api.spec import CSV, FHIR, PNG, SVG
+from diary.clinic.worklist import forget_counts
 from diary.extensions import db
 from diary.models import Block, DiaryEntry, Patient, utcnow
 from diary.records import downloads, fhir
 from diary.schedule import DiarySchedule
 from diary.services import analysis as analysis_service
 from diary.services import blocks as blocks_service
+from diary.services import next_steps as next_steps_service
 from diary.services import patients as patients_service
+from diary.services import worklist as worklist_service
 from diary.services.analysis import analyse_block, analyse_series
 from diary.services.audit import record_audit
 from diary.services.block_changes import block_change_effect
@@ -30,6 +39,7 @@ from diary.services.days import (
     block_outcome,
     readings_outcome,
 )
+from diary.services.followup import block_fhir_checkins
 from diary.services.progress import awaited_for
 from diary.services.rejections import InputRejected
 from diary.services.settings import clinic_settings, update_clinic_settings
@@ -376,6 +386,13 @@ def block_fhir(block_id: int, query: schemas.FhirQuery):
         provisional=awaited_for(block) is not None,
         **downloads.fhir_readings(block, analysis),
     )
+    # A therapeutic block's follow-up check-ins, partOf its Procedure.
+    bundle["entry"] += [
+        fhir.bundle_entry(url, resource, query.bundle == "transaction")
+        for url, resource in fhir.block_checkin_resources(
+            block, block_fhir_checkins(block), current_app.config["PUBLIC_URL"].rstrip("/")
+        )
+    ]
     record_audit("export.fhir", by=current_user, target=block, detail={"rows": len(block.entries)})
     db.session.commit()
     return bundle, 200, {"Content-Type": "application/fhir+json"}
@@ -404,6 +421,90 @@ def block_link(block_id: int, action: str):
     return block_answer(block)
 
 
+@api.get(
+    "/patients/<int:patient_id>/next-steps",
+    summary="The next step for each of the patient's series (pathway.md §4: steps 1–9 in "
+    "order, with the payer's rolling 12-month limit beside each step that means another "
+    "procedure); advice for the physician",
+    query=schemas.NextStepsQuery,
+    answers={200: schemas.NextSteps},
+    problems=(404,),
+)
+def patient_next_steps(patient_id: int, query: schemas.NextStepsQuery):
+    patient = clinic_patient_or_404(patient_id)
+    clinic = current_user.clinic
+    on = query.on or next_steps_service.clinic_today(clinic)
+    steps = next_steps_service.patient_next_steps(clinic, patient.id, on)
+    record_audit("patient.next_steps", by=current_user, target=patient)
+    db.session.commit()
+    return schemas.NextSteps(
+        patient_id=patient.id, on=on, series=[next_step_answer(step) for step in steps]
+    )
+
+
+# --- the worklist ----------------------------------------------------------------------
+
+
+@api.get(
+    "/worklist",
+    summary="What staff see first (pathway.md §5), 50 a page: side effects not yet "
+    "acknowledged, finished diaries not yet reviewed, check-ins overdue, then patients whose "
+    "next step calls for action; newest first within each group",
+    query=schemas.Page,
+    answers={200: schemas.Worklist},
+)
+def get_worklist(query: schemas.Page):
+    listed = worklist_service.worklist_page(current_user.clinic, query.page)
+    record_audit(
+        "worklist.view",
+        by=current_user,
+        detail={
+            "page": query.page,
+            "patient_ids": sorted({r.item.patient_id for r in listed.rows}),
+        },
+    )
+    db.session.commit()
+    return schemas.Worklist(
+        items=[worklist_item_answer(row) for row in listed.rows],
+        counts=schemas.WorklistCounts(**{str(g): n for g, n in listed.counts.items()}),
+        page=query.page,
+        per_page=worklist_service.PAGE_SIZE,
+        has_next=listed.has_next,
+    )
+
+
+@api.post(
+    "/entries/<int:entry_id>/acknowledge",
+    summary="Acknowledge the side effects reported with an entry (audited); "
+    "`changed` is false when there were none or they were acknowledged already",
+    answers={200: schemas.Marked},
+    problems=(404,),
+)
+def acknowledge_entry(entry_id: int):
+    entry = clinic_entry_or_404(entry_id)
+    changed = worklist_service.acknowledge_side_effects(entry, by=current_user)
+    db.session.commit()
+    forget_counts(current_user.clinic_id)
+    return schemas.Marked(id=entry.id, changed=changed, at=entry.side_effects_acknowledged_at)
+
+
+@api.post(
+    "/blocks/<int:block_id>/review",
+    summary="Mark a finished diary reviewed (audited); 409 while its link is still open",
+    answers={200: schemas.Marked},
+    problems=(404, 409),
+)
+def review_block(block_id: int):
+    block = clinic_block_or_404(block_id)
+    try:
+        changed = worklist_service.review_diary(block, by=current_user)
+    except InputRejected as rejected:
+        raise ApiProblem(409, rejected.message) from None
+    db.session.commit()
+    forget_counts(current_user.clinic_id)
+    return schemas.Marked(id=block.id, changed=changed, at=block.reviewed_at)
+
+
 # --- clinic settings -------------------------------------------------------------------
 
 
@@ -429,6 +530,11 @@ def settings_answer() -> schemas.Settings:
         contact_line=current.contact_line,
         safety_text=current.safety_text,
         mrn_system=current.mrn_system,
+        diagnostic_sessions_limit=current.diagnostic_sessions_limit,
+        therapeutic_sessions_limit=current.therapeutic_sessions_limit,
+        rfa_sessions_limit=current.rfa_sessions_limit,
+        stale_rfa_rule=current.stale_rfa_rule,
+        stale_rfa_years=current.stale_rfa_years,
     )
 
 

@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from diary import anatomy, relief
+from diary import anatomy, pathway, relief
 from diary.agents import CONCENTRATIONS, OTHER
 from diary.pathway.values import MAX_DAILY_DAYS, Technique
 from diary.services.settings import SETTING_LIMITS, THRESHOLDS, WINDOW_HOURS
@@ -291,6 +291,11 @@ class SettingsChanges(Input):
     safety_text: dict[Language, Annotated[str, typed(1000)]] = unchanged()
     schedule: ScheduleChanges = unchanged()
     agent_windows: dict[Agent, WindowChanges] = unchanged()
+    diagnostic_sessions_limit: int = _limited("diagnostic_sessions_limit")
+    therapeutic_sessions_limit: int = _limited("therapeutic_sessions_limit")
+    rfa_sessions_limit: int = _limited("rfa_sessions_limit")
+    stale_rfa_rule: bool = unchanged()
+    stale_rfa_years: int = _limited("stale_rfa_years")
 
 
 class PushKeys(Input):
@@ -679,6 +684,102 @@ class Settings(Output):
     contact_line: str | None
     safety_text: dict[Language, str]
     mrn_system: str | None
+    # The next step's limits (sessions per region group in a rolling 12 months) and switch.
+    diagnostic_sessions_limit: int
+    therapeutic_sessions_limit: int
+    rfa_sessions_limit: int
+    stale_rfa_rule: bool
+    stale_rfa_years: int
+
+
+class NextStepsQuery(Input):
+    model_config = ConfigDict(extra="ignore", strict=False)
+    on: InputDate | None = Field(
+        None, description="the day asked about (clinic date); today in the clinic's zone"
+    )
+
+
+class LimitCheck(Output):
+    """Sessions of the procedure the step means, in the rolling 12 months to the day."""
+
+    kind: Literal["diagnostic", "therapeutic", "rfa"]
+    region_group: Literal["cervical_thoracic", "lumbar"]
+    count: int
+    limit: int
+    reached: bool
+    next_possible: date | None = Field(
+        description="the first date another session fits (the day asked when not reached); "
+        "null when the clinic allows none"
+    )
+    reason: str
+
+
+class NextStep(Output):
+    """The advice for one series (region, side, levels): pathway.md §4's first step that
+    applies. Advice for the physician; it books and blocks nothing."""
+
+    region: Region
+    side: Literal["left", "right"]
+    levels: list[str]
+    step: int = Field(ge=1, le=9)
+    code: Literal[tuple(pathway.NextStepCode)]  # type: ignore[valid-type]
+    from_date: date | None
+    reason: str
+    notes: list[str]
+    limit: LimitCheck | None = Field(
+        description="for a step that means another procedure (steps 1, 3, 5, 6, 7, 9)"
+    )
+
+
+class NextSteps(Output):
+    patient_id: int
+    on: date
+    series: list[NextStep]
+
+
+class WorklistCounts(Output):
+    side_effects: int
+    unreviewed_diaries: int
+    overdue_checkins: int
+    next_steps: int | None = Field(
+        description="null: the next steps are found page by page, newest first, not counted"
+    )
+
+
+class WorklistItem(Output):
+    """One row of the worklist (pathway.md §5)."""
+
+    group: Literal[tuple(pathway.WorklistGroup)]  # type: ignore[valid-type]
+    at: str = Field(
+        description="when: the side effect's report or the diary's end (date-time with "
+        "offset); the overdue check-in's window's last day or the next step's from-date "
+        "(YYYY-MM-DD)"
+    )
+    subject: Literal["entry", "block", "ablation", "patient"] = Field(
+        description="what the row is about: an entry's side effects, a block's diary, the "
+        "ablation or therapeutic block whose check-in is overdue, a patient's next step"
+    )
+    subject_id: int
+    patient_id: int
+    block_id: int | None
+    text: str
+    next_step: NextStep | None
+
+
+class Worklist(Output):
+    items: list[WorklistItem]
+    counts: WorklistCounts
+    page: int
+    per_page: int
+    has_next: bool
+
+
+class Marked(Output):
+    """A one-click mark: ``changed`` false when it was made already."""
+
+    id: int
+    changed: bool
+    at: Moment | None
 
 
 class PublicDiary(Output):

@@ -4,16 +4,19 @@ out here."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, TypeVar
 
 from flask import current_app
 from pydantic import BaseModel
 
+from diary import pathway
 from diary.api import schemas
 from diary.models import Block, DiaryEntry, Patient, utcnow
 from diary.relief import hours_between, relief_pct
 from diary.services.blocks import agent_label
 from diary.services.progress import diary_progress
+from diary.services.worklist import WorklistRow
 from diary.web import diary_url
 
 Answer = TypeVar("Answer", bound=BaseModel)
@@ -70,4 +73,38 @@ def public_diary_answer(block: Block) -> schemas.PublicDiary:
         next_due_at=progress.next_due_at,
         entries=[entry_answer(entry) for entry in block.entries],
         push_public_key=current_app.config.get("VAPID_PUBLIC_KEY") or None,
+    )
+
+
+def next_step_answer(step: pathway.NextStep) -> schemas.NextStep:
+    limit = step.limit
+    return schemas.NextStep(
+        **step.to_dict()
+        | {
+            "step": step.step,
+            "notes": list(step.notes),
+            "limit": None
+            if limit is None
+            else schemas.LimitCheck(
+                **limit.to_dict(),
+                region_group=str(limit.region_group),
+                limit=limit.limit,
+                reason=limit.reason,
+            ),
+        }
+    )
+
+
+def worklist_item_answer(row: WorklistRow) -> schemas.WorklistItem:
+    item = row.item
+    at = item.at
+    return schemas.WorklistItem(
+        group=str(item.group),
+        at=at.isoformat(timespec="seconds") if isinstance(at, datetime) else at.isoformat(),
+        subject=item.subject,
+        subject_id=item.subject_id,
+        patient_id=item.patient_id,
+        block_id=row.block_id,
+        text=item.text,
+        next_step=next_step_answer(row.step) if row.step is not None else None,
     )

@@ -134,7 +134,8 @@ RULES_BEYOND_SCHEMA: dict[tuple[str, str], tuple[str, ...]] = {
         "patient_id is a patient of your clinic",
         "the baseline is baseline_pain when the pain is scored as one, baseline_pain_left "
         "and baseline_pain_right when a bilateral ablation is scored apart",
-        "repeat_of_id is an earlier ablation of the same patient",
+        "repeat_of_id is an earlier ablation of the same patient, at the same region and "
+        "a level in common",
     ),
     ("PATCH", "/ablations/<int:ablation_id>"): (
         "the levels must be the region's, and the baselines the scoring's, with the "

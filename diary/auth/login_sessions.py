@@ -154,7 +154,6 @@ def register_user_loaders(login_manager: LoginManager) -> None:
         # Bearer tokens authenticate the JSON API only, never the HTML pages.
         if request.blueprint != "api":
             return None
-        from diary.api.blueprint import bearer_token
         from diary.services.tokens import user_for_token
 
         token = bearer_token()
@@ -163,3 +162,10 @@ def register_user_loaders(login_manager: LoginManager) -> None:
         user = user_for_token(token)
         db.session.commit()  # at the start of the request: only the token's last use
         return user
+
+
+def bearer_token() -> str | None:
+    """The API token an ``Authorization: Bearer …`` header names, if any."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None

@@ -16,7 +16,13 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user
 
+from diary.auth import accounts as accounts_service
 from diary.auth import login_sessions, two_factor
+from diary.auth.accounts import (
+    PasswordRejected,
+    authenticate,
+    set_password,
+)
 from diary.auth.forms import (
     ChangePasswordForm,
     CurrentPasswordForm,
@@ -28,12 +34,6 @@ from diary.auth.forms import (
 from diary.extensions import db, limiter
 from diary.models import User, utcnow
 from diary.qr import qr_svg
-from diary.services import accounts as accounts_service
-from diary.services.accounts import (
-    PasswordRejected,
-    authenticate,
-    set_password,
-)
 from diary.services.audit import record_audit
 
 bp = Blueprint("auth", __name__)

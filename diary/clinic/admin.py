@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from diary.access import admin_only
+from diary.auth.accounts import PasswordRejected, create_clinician, sign_out_everywhere
 from diary.auth.forms import EmptyForm
 from diary.auth.two_factor import turn_off
 from diary.clinic.blueprint import bp
@@ -37,16 +38,18 @@ from diary.models import ApiToken, AuditEvent, User
 from diary.records import export
 from diary.schedule import DiarySchedule
 from diary.services import tokens as tokens_service
-from diary.services.accounts import PasswordRejected, create_clinician, sign_out_everywhere
 from diary.services.audit import record_audit
 from diary.services.rejections import InputRejected
 from diary.services.settings import (
+    PATHWAY_LIMITS,
     ClinicSettings,
     clinic_settings,
     update_clinic_settings,
 )
 from diary.services.tokens import create_api_token
 from diary.web import csv_response
+
+PATHWAY_FIELDS = (*PATHWAY_LIMITS, "stale_rfa_rule")
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -80,6 +83,11 @@ def settings():
             mrn_system=form.mrn_system.data,
             safety_text={"en": form.safety_en.data or "", "es": form.safety_es.data or ""},
             timezone=form.timezone.data or None,
+            diagnostic_sessions_limit=form.diagnostic_sessions_limit.data,
+            therapeutic_sessions_limit=form.therapeutic_sessions_limit.data,
+            rfa_sessions_limit=form.rfa_sessions_limit.data,
+            stale_rfa_rule=form.stale_rfa_rule.data,
+            stale_rfa_years=form.stale_rfa_years.data,
         )
         try:
             update_clinic_settings(clinic, values, by=current_user)
@@ -109,6 +117,8 @@ def settings():
         form.contact_line.data = current.contact_line
         form.mrn_system.data = current.mrn_system
         form.timezone.data = current.timezone
+        for name in PATHWAY_FIELDS:
+            form[name].data = getattr(current, name)
         form.safety_en.data = current.safety_text.get("en", "")
         form.safety_es.data = current.safety_text.get("es", "")
         for code, lines in current.instructions.items():

@@ -22,7 +22,7 @@ from diary import charts
 from diary.access import clinic_block_or_404, clinic_patient_or_404
 from diary.auth.forms import EmptyForm
 from diary.clinic.blueprint import bp
-from diary.clinic.followup import followup_context
+from diary.clinic.followup import followup_context, store_staff_checkin
 from diary.clinic.forms import BlockForm, TranscribeEntryForm
 from diary.clinic.paging import page_number
 from diary.extensions import db
@@ -65,6 +65,7 @@ from diary.services.entries import (
     record_entry,
 )
 from diary.services.followup import ensure_block_followup, followed, is_followed_block
+from diary.services.next_steps import clinic_today, patient_next_steps
 from diary.services.progress import diary_progress
 from diary.services.rejections import InputRejected
 from diary.services.settings import analysis_settings
@@ -357,10 +358,13 @@ def _series_report_page(patient, for_pdf: bool) -> str:
             tables[block.id] = report.entry_table(
                 block, analysis, tz, latest_corrections(block), side_analyses(block)
             )
+    today = clinic_today(current_user.clinic)
     return render_template(
         "clinic/series_report.html",
         patient=patient,
         series=series,
+        next_steps=patient_next_steps(current_user.clinic, patient.id, today),
+        today=today,
         chart_src=charts_by_block,
         tables=tables,
         outcomes=therapeutic_outcomes(patient.blocks),
@@ -477,3 +481,15 @@ def _act_on_block(block_id: int, action: str, actions: dict, unknown: int):
     flash(message, kind)
     db.session.commit()
     return redirect(url_for("clinic.block", block_id=block.id))
+
+
+@bp.post("/blocks/<int:block_id>/checkins")
+def block_checkin(block_id: int):
+    """Staff record a therapeutic block's check-in (a call, a visit)."""
+    block = clinic_block_or_404(block_id)
+    if not is_followed_block(block):
+        abort(404)
+    stored, form = store_staff_checkin(followed(block))
+    if stored is not None:
+        return stored
+    return block_page_with(block, checkin_form=form), 400

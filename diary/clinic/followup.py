@@ -191,13 +191,13 @@ def ablation(ablation_id: int):
 def ablation_checkin(ablation_id: int):
     """Staff record a check-in: transcribed from a call, or an unscheduled one."""
     ablation = clinic_ablation_or_404(ablation_id)
-    stored, form = _store_staff_checkin(followed(ablation))
+    stored, form = store_staff_checkin(followed(ablation))
     if stored is not None:
         return stored
     return render_template("clinic/ablation.html", **_ablation_page(ablation, form)), 400
 
 
-def _store_staff_checkin(procedure: Followed):
+def store_staff_checkin(procedure: Followed):
     """(a redirect, the form) when stored; (None, the form with its errors) when refused."""
     form = CheckinForm()
     form.set_schedule(procedure.schedule())
@@ -245,20 +245,6 @@ def _act_on_link(procedure: Followed, action: str):
         "info" if action == "revoke" else "success",
     )
     return redirect(_procedure_url(procedure) + "#followup-heading")
-
-
-@bp.post("/blocks/<int:block_id>/checkins")
-def block_checkin(block_id: int):
-    """Staff record a therapeutic block's check-in (a call, a visit)."""
-    block = clinic_block_or_404(block_id)
-    if not is_followed_block(block):
-        abort(404)
-    stored, form = _store_staff_checkin(followed(block))
-    if stored is not None:
-        return stored
-    from diary.clinic.blocks import block_page_with  # the block's page, with this form
-
-    return block_page_with(block, checkin_form=form), 400
 
 
 def ablation_title(ablation: Ablation) -> str:
@@ -331,21 +317,29 @@ def procedures_in_time_order(patient) -> list[tuple[datetime, str, Block | Ablat
     return sorted(items, key=lambda item: (item[0], item[1]))
 
 
-def ablation_outcomes(ablations) -> dict[int, str]:
-    """Each ablation's outcome in a few words, for the patient's list of procedures."""
+def ablation_outcomes(procedures) -> dict[tuple[str, int], str]:
+    """Each followed procedure's outcome in a few words, for the patient's list of
+    procedures: an ablation's durability, a therapeutic block's repeat injection."""
     words = {}
-    for ablation in ablations:
-        view = follow_up_view(followed(ablation))
+    for record in procedures:
+        if isinstance(record, Block) and (
+            not is_followed_block(record) or record.followup_token is None
+        ):
+            continue
+        view = follow_up_view(followed(record))
         parts = []
         for outcome in view.outcomes:
-            if outcome.durability is None:
+            judgement = outcome.durability or outcome.repeat_injection
+            if judgement is None:
                 continue
-            text = OUTCOME_LABELS[outcome.durability.status]
+            text = OUTCOME_LABELS[judgement.status]
+            if outcome.repeat_injection is not None:
+                text = f"repeat injection {text}"
             if outcome.relief_lasted is not None:
                 text += f", relief lasted {outcome.relief_lasted.text}"
             label = side_label(outcome) if view.outcomes[0].scored_side else ""
             parts.append(f"{label}: {text}" if label else text)
-        words[ablation.id] = " · ".join(parts)
+        words[(type(record).__name__.lower(), record.id)] = " · ".join(parts)
     return words
 
 

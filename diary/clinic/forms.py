@@ -350,6 +350,40 @@ class ClinicSettingsForm(FlaskForm):
         ],
     )
 
+    # The next step's frequency limits and switch (pathway.md §4).
+    diagnostic_sessions_limit = IntegerField(
+        "Diagnostic block sessions per region group in a rolling 12 months",
+        validators=[
+            InputRequired("Enter the most diagnostic sessions."),
+            NumberRange(*SETTING_LIMITS["diagnostic_sessions_limit"], "Between 0 and 12."),
+        ],
+    )
+    therapeutic_sessions_limit = IntegerField(
+        "Therapeutic injection sessions per region group in a rolling 12 months",
+        validators=[
+            InputRequired("Enter the most therapeutic sessions."),
+            NumberRange(*SETTING_LIMITS["therapeutic_sessions_limit"], "Between 0 and 12."),
+        ],
+    )
+    rfa_sessions_limit = IntegerField(
+        "Radiofrequency ablation sessions per region group in a rolling 12 months",
+        validators=[
+            InputRequired("Enter the most ablation sessions."),
+            NumberRange(*SETTING_LIMITS["rfa_sessions_limit"], "Between 0 and 12."),
+        ],
+    )
+    stale_rfa_rule = BooleanField(
+        "Advise repeating the diagnostic blocks when the last ablation at a site is old "
+        "(contractors' checklists for the Medicare LCD)"
+    )
+    stale_rfa_years = IntegerField(
+        "… older than (years)",
+        validators=[
+            InputRequired("Enter after how many years."),
+            NumberRange(*SETTING_LIMITS["stale_rfa_years"], "Between 1 and 10 years."),
+        ],
+    )
+
     def validate_early_minutes(self, field):
         try:
             minutes = [int(part) for part in (field.data or "").replace(" ", "").split(",") if part]

@@ -15,7 +15,6 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
-from diary import summaries
 from diary.access import clinic_patient_or_404
 from diary.auth import login_sessions
 from diary.auth.forms import EmptyForm
@@ -30,11 +29,13 @@ from diary.clinic.forms import (
 from diary.clinic.paging import page_number
 from diary.extensions import db
 from diary.models import Patient, utcnow
+from diary.services import summaries
 from diary.services.analysis import analysed_series, archived_blocks
 from diary.services.audit import record_audit
 from diary.services.blocks import create_block
 from diary.services.dashboard import blocks_with_side_effects, dashboard_blocks
 from diary.services.days import therapeutic_outcomes
+from diary.services.next_steps import clinic_today, patient_next_steps
 from diary.services.patients import (
     PatientInput,
     create_patient,
@@ -170,6 +171,7 @@ def patient(patient_id: int):
     patient = clinic_patient_or_404(patient_id)
     series = analysed_series(patient)
     procedures = procedures_in_time_order(patient)
+    today = clinic_today(current_user.clinic)
     record_audit("patient.view", by=current_user, target=patient)
     db.session.commit()
     return render_template(
@@ -177,6 +179,8 @@ def patient(patient_id: int):
         patient=patient,
         series=series,
         outcomes=therapeutic_outcomes(patient.blocks),
+        next_steps=patient_next_steps(current_user.clinic, patient.id, today),
+        today=today,
         archived=archived_blocks(patient),
         # Each series' charts end at the same hour, so their time axes line up.
         axis_ends=[
@@ -188,7 +192,7 @@ def patient(patient_id: int):
         ),
         action_form=EmptyForm(),
         procedures=procedures,
-        ablation_outcomes=ablation_outcomes(a for _, kind, a in procedures if kind == "ablation"),
+        followup_outcomes=ablation_outcomes(item for _, _, item in procedures),
     )
 
 

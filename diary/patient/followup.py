@@ -168,16 +168,25 @@ def _render(procedure: Followed, form: CheckinPatientForm, status: int = 200):
 
 def _state(view: FollowUpView) -> dict:
     """What the page says about the check-ins: the one open today (and whether it was
-    made), and the next one due."""
+    made), and the next one due after it (or, when none is open, the next to open)."""
     open_now = view.open_now
     made = {s.slot.months for s in view.slots if s.status == "made"}
-    upcoming = next(
-        (s.slot for s in view.slots if s.slot.months not in made and s.slot.due_on > view.on),
-        None,
-    )
-    if open_now is not None and open_now.months in made:
+    if open_now is not None:
         upcoming = next(
-            (s.slot for s in view.slots if s.slot.months not in made and s.slot.opens_on > view.on),
+            (
+                s.slot
+                for s in view.slots
+                if s.slot.months > open_now.months and s.slot.months not in made
+            ),
+            None,
+        )
+    else:
+        upcoming = next(
+            (
+                s.slot
+                for s in view.slots
+                if s.slot.months not in made and s.slot.closes_on >= view.on
+            ),
             None,
         )
     return {

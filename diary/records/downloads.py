@@ -36,7 +36,12 @@ from diary.services.days import (
     side_days_of_relief,
     sides_outcome,
 )
-from diary.services.followup import clinic_followed, fhir_checkins, follow_up_view
+from diary.services.followup import (
+    block_fhir_checkins,
+    clinic_followed,
+    fhir_checkins,
+    follow_up_view,
+)
 from diary.services.settings import diary_schedule
 from diary.web import commit_keeping_loaded, csv_response, xlsx_response
 
@@ -346,7 +351,7 @@ def fhir_file(chosen: BlockFilter, user: User, detail: dict, transaction: bool) 
                     mrn_system=mrn_system,
                     provisional=block_is_provisional(block, schedule, now),
                     **fhir_readings(block, analysis),
-                )
+                ) + fhir.block_checkin_resources(block, block_fhir_checkins(block), records)
 
     def ablations() -> Iterator[list[tuple[str, dict]]]:
         """The ablations performed in the filters' dates and region, with their check-ins."""

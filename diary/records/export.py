@@ -15,7 +15,15 @@ from zoneinfo import ZoneInfo
 
 from diary.pathway.values import MAX_DAILY_DAYS, NO_RELIEF, SHORT, WEEKS, DaysOfRelief
 from diary.relief import DURATION_CLASSES, VERDICTS, BlockSummary, Held, hours_between, relief_pct
-from diary.schedule import COMPLETE, EXPIRED, IN_PROGRESS, NOT_STARTED, ON_TIME, RUNNING
+from diary.schedule import (
+    COMPLETE,
+    EXPIRED,
+    IN_PROGRESS,
+    NOT_STARTED,
+    ON_TIME,
+    RUNNING,
+    as_utc,
+)
 from diary.vocabulary import (
     PLAUSIBLE_YEARS,
     Agent,
@@ -196,7 +204,7 @@ ABLATION_FIELDS = {
     "levels": ("string", "facet joint levels, space-separated"),
     "side": ("string", "left, right or bilateral"),
     "technique": ("string", "conventional, cooled or pulsed (pulsed RF is not an ablation)"),
-    "scoring": ("string", "one (one pain) or sides (left and right scored apart)"),
+    "scoring": ("string", "one, or sides: a bilateral block scored left and right apart"),
     "reading_sides": (
         "string",
         "the sides this row's outcome counts for: left or right when scored apart, else "
@@ -233,8 +241,8 @@ CHECKIN_FIELDS = {
     "average_pain_left": ("integer", "the left side's, when scored apart"),
     "average_pain_right": ("integer", "the right side's, when scored apart"),
     "relief_pct": ("number", "relief from baseline, percent, negative when worse"),
-    "relief_pct_left": ("number", "the left side's relief, when scored apart"),
-    "relief_pct_right": ("number", "the right side's relief, when scored apart"),
+    "relief_pct_left": ("number", "the left side's relief from its baseline, percent"),
+    "relief_pct_right": ("number", "the right side's relief from its baseline, percent"),
     "reported_relief_pct": ("integer", "the patient's own estimate of relief, percent"),
     "pgic": ("integer", "Patient Global Impression of Change, 1 (very much better) to 7"),
     "new_treatment": ("boolean", "a new procedure or regular pain medicine since"),
@@ -346,12 +354,6 @@ def time_cell(value: datetime | str | None) -> str:
     if isinstance(value, str):
         return f"{value[:10]}T{value[11:19]}+00:00"
     return value.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def as_utc(value: datetime | str) -> datetime:
-    if isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-    return value
 
 
 def bool_cell(value: bool) -> str:
@@ -682,7 +684,6 @@ CONSTRAINTS: dict[str, dict] = {
     "not_counted_because": {"enum": [REPLACED, BEFORE_BLOCK, CHECKIN_REPLACED]},
     "checkin_id": {"required": True, "minimum": 1},
     "technique": {"required": True, "enum": ["conventional", "cooled", "pulsed"]},
-    "scoring": {"required": True, "enum": ["one", "sides"]},
     "durability": {"enum": ["durable", "not_durable", "undetermined"]},
     "procedure": {"required": True, "enum": ["ablation", "therapeutic_block"]},
     "average_pain": _SCORE,

@@ -23,7 +23,7 @@ from diary.models import Block, Clinic, DiaryEntry, EntryRevision, Patient, utcn
 from diary.schedule import HOURLY, DiarySchedule, diary_status
 from diary.services.dashboard import BlockFilter
 from diary.services.settings import analysis_settings, diary_schedule, last_due_time
-from diary.summaries import (
+from diary.services.summaries import (
     settings_digest,
     stored_summary,
     stored_summary_of,

@@ -782,3 +782,21 @@ def ablation_bundle(
         "timestamp": _time(now),
         "entry": [bundle_entry(url, resource, transaction) for url, resource in resources],
     }
+
+
+def block_checkin_resources(
+    block, checkins: list[tuple], records: str = "urn:block-diary"
+) -> list[tuple[str, dict]]:
+    """A therapeutic block's counted check-ins as Observations ``partOf`` its Procedure
+    (to add to its diary's resources)."""
+
+    def identifier(kind: str, value: object) -> dict:
+        return {"system": f"{records}/{kind}", "value": str(value)}
+
+    patient_url, procedure_url = _urn("patient", block.patient.id), _urn("block", block.id)
+    resources = []
+    for checkin, dated_on, reliefs in checkins:
+        resources += checkin_observations(
+            checkin, dated_on, reliefs, procedure_url, patient_url, identifier
+        )
+    return [(url, _printable(resource)) for url, resource in resources]

@@ -17,8 +17,7 @@ from diary.models import (
 )
 from diary.pathway.sides import relief_inputs, scored_sides, series_keys
 from diary.pathway.values import DaysOfRelief
-from diary.records.export import as_utc
-from diary.schedule import DiarySchedule
+from diary.schedule import DiarySchedule, as_utc
 from diary.services.blocks import agent_label
 from diary.services.progress import awaited_for
 from diary.services.settings import analysis_settings, diary_schedule

@@ -329,6 +329,10 @@ def _consistent(values: dict, patient_id: int, ablation_id: int | None = None) -
             or earlier.performed_at >= values["performed_at"]
         ):
             raise InputRejected("repeat_of_id", "must be an earlier ablation of the same patient")
+        if earlier.region != values["region"] or not set(earlier.levels) & set(values["levels"]):
+            raise InputRejected(
+                "repeat_of_id", "must be an ablation at the same site (region and a level)"
+            )
     note = values.get("note")
     values["note"] = (note or "").strip() or None
     return values
@@ -793,3 +797,10 @@ def fhir_checkins(procedure: Followed) -> list[tuple[Checkin, date, dict]]:
         for row in view.rows
         if row.id in reliefs
     ]
+
+
+def block_fhir_checkins(block: Block) -> list[tuple[Checkin, date, dict]]:
+    """A therapeutic block's counted check-ins for its FHIR resources (none otherwise)."""
+    if not is_followed_block(block) or block.followup_token is None:
+        return []
+    return fhir_checkins(Followed(block))

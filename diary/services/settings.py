@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from diary import relief
 from diary.agents import windows_from_settings
 from diary.models import Block, Clinic, User
+from diary.pathway import PathwaySettings
 from diary.pathway.days import daily_slots, diary_due_times
 from diary.pathway.values import MAX_DAILY_DAYS
 from diary.schedule import DiarySchedule
@@ -34,7 +35,19 @@ SETTING_LIMITS: dict[str, tuple[int, int]] = {
     "hourly_until_h": (1, 48),
     "long_acting_until_h": (1, 48),
     "daily_days": (0, MAX_DAILY_DAYS),
+    # The payer's frequency limits (pathway.md §4); 0: the clinic allows none.
+    "diagnostic_sessions_limit": (0, 12),
+    "therapeutic_sessions_limit": (0, 12),
+    "rfa_sessions_limit": (0, 12),
+    "stale_rfa_years": (1, 10),
 }
+# The pathway's settings this module stores (the rest keep PathwaySettings' defaults).
+PATHWAY_LIMITS = (
+    "diagnostic_sessions_limit",
+    "therapeutic_sessions_limit",
+    "rfa_sessions_limit",
+    "stale_rfa_years",
+)
 EARLY_MINUTES = (1, 59)
 WINDOW_HOURS = (0, 72)
 
@@ -45,6 +58,22 @@ def analysis_settings(clinic: Clinic) -> relief.AnalysisSettings:
         min_baseline_pain=clinic.min_baseline_pain,
         min_entries_in_window=clinic.min_entries_in_window,
         agent_windows=windows_from_settings(clinic.agent_windows),
+    )
+
+
+def pathway_settings(clinic: Clinic) -> PathwaySettings:
+    """The clinic's settings of pathway.md: the check-in months and windows (§3), the
+    limits and the switch of §4 (the rest at their defaults)."""
+    return PathwaySettings(
+        rfa_checkin_months=tuple(clinic.rfa_checkin_months or (1, 3, 6, 12)),
+        therapeutic_checkin_months=tuple(clinic.therapeutic_checkin_months or (1, 3)),
+        checkin_opens_days_before=clinic.checkin_opens_days_before,
+        checkin_closes_days_after=clinic.checkin_closes_days_after,
+        diagnostic_sessions_limit=clinic.diagnostic_sessions_limit,
+        therapeutic_sessions_limit=clinic.therapeutic_sessions_limit,
+        rfa_sessions_limit=clinic.rfa_sessions_limit,
+        stale_rfa_rule=clinic.stale_rfa_rule,
+        stale_rfa_years=clinic.stale_rfa_years,
     )
 
 
@@ -119,6 +148,12 @@ class ClinicSettings:
     mrn_system: str | None = None
     # Which wall clock the clinic's times are read and shown in (an IANA name); None keeps it.
     timezone: str | None = None
+    # The next step's limits and switch (pathway.md §4), defaults as PathwaySettings'.
+    diagnostic_sessions_limit: int = PathwaySettings.diagnostic_sessions_limit
+    therapeutic_sessions_limit: int = PathwaySettings.therapeutic_sessions_limit
+    rfa_sessions_limit: int = PathwaySettings.rfa_sessions_limit
+    stale_rfa_rule: bool = PathwaySettings.stale_rfa_rule
+    stale_rfa_years: int = PathwaySettings.stale_rfa_years
 
 
 def clinic_settings(clinic: Clinic) -> ClinicSettings:
@@ -143,6 +178,11 @@ def clinic_settings(clinic: Clinic) -> ClinicSettings:
         safety_text=dict(clinic.safety_text or {}),
         mrn_system=clinic.mrn_system,
         timezone=clinic.timezone,
+        diagnostic_sessions_limit=clinic.diagnostic_sessions_limit,
+        therapeutic_sessions_limit=clinic.therapeutic_sessions_limit,
+        rfa_sessions_limit=clinic.rfa_sessions_limit,
+        stale_rfa_rule=clinic.stale_rfa_rule,
+        stale_rfa_years=clinic.stale_rfa_years,
     )
 
 
@@ -169,7 +209,7 @@ def update_clinic_settings(clinic: Clinic, values: ClinicSettings, by: User) -> 
         "hourly_until_h": schedule.hourly_until_h,
         "long_acting_until_h": schedule.long_acting_until_h,
         "daily_days": values.daily_days,
-    }
+    } | {name: getattr(values, name) for name in PATHWAY_LIMITS}
     for name, value in numbers.items():
         low, high = SETTING_LIMITS[name]
         if not low <= value <= high:
@@ -211,6 +251,9 @@ def update_clinic_settings(clinic: Clinic, values: ClinicSettings, by: User) -> 
     clinic.language = Language(values.language)
     clinic.instructions = values.instructions or None
     clinic.require_two_factor = bool(values.require_two_factor)
+    for name in PATHWAY_LIMITS:
+        setattr(clinic, name, getattr(values, name))
+    clinic.stale_rfa_rule = bool(values.stale_rfa_rule)
     clinic.contact_line = (values.contact_line or "").strip() or None
     clinic.mrn_system = mrn_system or None
     clinic.safety_text = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -79,4 +80,47 @@ def test_a_checkin_made_offline_in_spanish_is_sent_once(live_app, browser):
         assert [(c.pain, c.pgic, c.months, c.client_id) for c in checkins] == [
             (3, 2, 1, waiting[0]["id"])
         ]
+    context.close()
+
+
+@pytest.mark.parametrize("language", ["en-US", "es-ES"])
+def test_the_checkin_page_and_the_ablation_page_have_no_axe_violations(live_app, browser, language):
+    from diary.models import Clinic, Patient, User
+    from tests.browser.conftest import sign_in
+    from tests.browser.test_accessibility import violations
+
+    with live_app.app_context():
+        clinic = db.session.scalars(select(Clinic).order_by(Clinic.id)).first()
+        patient = db.session.scalars(select(Patient).where(Patient.clinic_id == clinic.id)).first()
+        user = db.session.scalars(select(User).where(User.clinic_id == clinic.id)).first()
+        ablation = make_ablation(
+            clinic,
+            patient,
+            user,
+            datetime.now(UTC) - timedelta(days=30),
+            side="bilateral",
+            scoring="sides",
+            baseline_pain=None,
+            baseline_pain_left=7,
+            baseline_pain_right=5,
+        )
+        db.session.commit()
+        token, ablation_id, patient_id = ablation.followup_token, ablation.id, patient.id
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        locale=language,
+        bypass_csp=True,  # only so that axe can be injected
+    )
+    page = context.new_page()
+    page.goto(f"{live_app.base_url}/f/{token}")
+    assert violations(page) == []
+    sign_in(page, live_app.base_url)
+    page.goto(f"{live_app.base_url}/ablations/{ablation_id}")
+    page.locator("#checkin-form-heading").click()  # the staff's check-in form too
+    assert violations(page) == []
+    page.goto(f"{live_app.base_url}/patients/{patient_id}")  # procedures in time order
+    assert "Procedures in time order" in page.content()
+    assert violations(page) == []
     context.close()

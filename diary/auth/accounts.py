@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from diary.auth.login_sessions import end_all
 from diary.auth.passwords import password_problem
 from diary.extensions import db
 from diary.models import (
@@ -125,8 +126,6 @@ def create_clinician(
 
 def sign_out_everywhere(user: User, by: User) -> None:
     """End every sign-in of ``user`` on every host (the caller commits)."""
-    from diary.auth.login_sessions import end_all
-
     user.session_version += 1
     end_all(user)
     revoke_tokens_of(user, by=by)

@@ -1,0 +1,148 @@
+"""The next step for each of a patient's series (pathway.md §4), read from the records.
+
+``procedures_of`` is the one adapter from the records to ``diary.pathway``'s plain values:
+what the pathway reads of a patient (blocks with their entries, ablations, the check-ins
+of both) is decided there and nowhere else. The rules themselves
+are ``diary.pathway.next_steps``'s; this module only reads, adapts and asks.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm.attributes import set_committed_value
+
+from diary import pathway, relief
+from diary.extensions import db
+from diary.models import Ablation, Block, Checkin, Clinic, DiaryEntry, utcnow
+from diary.services.analysis import in_series
+from diary.services.analysis import pathway_block as read_block
+from diary.services.followup import plain_ablation, plain_checkins
+from diary.services.settings import analysis_settings, pathway_settings
+
+
+@dataclass(frozen=True)
+class PatientProcedures:
+    """What the pathway reads of one patient: every procedure, all regions (the limits
+    count them all)."""
+
+    blocks: tuple[pathway.Block, ...] = ()
+    ablations: tuple[pathway.Ablation, ...] = field(default=())
+
+
+def pathway_block(block: Block, checkins: Iterable[Checkin] = ()) -> pathway.Block:
+    """A block record as the pathway reads it (``analysis.pathway_block``: its entries,
+    a score per side when scored apart) with, a therapeutic block, its check-ins."""
+    return replace(read_block(block), checkins=plain_checkins(checkins))
+
+
+def procedures_of(
+    blocks: Iterable[Block],
+    ablations: Iterable[Ablation] = (),
+    checkins: Iterable[Checkin] = (),
+) -> PatientProcedures:
+    """The adapter: one patient's records -> the pathway's values (blocks with their
+    entries, ablations, each with its check-ins). Archived records are in no series and
+    count as no session (archiving takes a record out of the clinical reading)."""
+    of_block: dict[int, list[Checkin]] = defaultdict(list)
+    of_ablation: dict[int, list[Checkin]] = defaultdict(list)
+    for checkin in checkins:
+        if checkin.block_id is not None:
+            of_block[checkin.block_id].append(checkin)
+        if checkin.ablation_id is not None:
+            of_ablation[checkin.ablation_id].append(checkin)
+    kept = sorted((b for b in blocks if in_series(b)), key=lambda b: b.performed_at)
+    done = sorted((a for a in ablations if a.archived_at is None), key=lambda a: a.performed_at)
+    return PatientProcedures(
+        blocks=tuple(pathway_block(b, of_block.get(b.id, ())) for b in kept),
+        ablations=tuple(plain_ablation(a, of_ablation.get(a.id, ())) for a in done),
+    )
+
+
+def patients_procedures(clinic_id: int, patient_ids: Sequence[int]) -> dict[int, PatientProcedures]:
+    """Each patient's procedures, read in four queries whatever their number (blocks,
+    their entries, ablations, the check-ins of both; for none as for many, so a page's
+    queries do not vary)."""
+    ids = list(patient_ids)
+    blocks = list(
+        db.session.execute(
+            select(Block)
+            .where(Block.clinic_id == clinic_id, Block.patient_id.in_(ids))
+            .order_by(Block.patient_id, Block.performed_at)
+        ).scalars()
+    )
+    # Read after their blocks, as the summaries read them (diary.services.summaries).
+    entries = db.session.execute(
+        select(DiaryEntry)
+        .where(DiaryEntry.block_id.in_([block.id for block in blocks]))
+        .order_by(DiaryEntry.block_id, DiaryEntry.recorded_at)
+    ).scalars()
+    by_block: dict[int, list[DiaryEntry]] = defaultdict(list)
+    for entry in entries:
+        by_block[entry.block_id].append(entry)
+    for block in blocks:
+        set_committed_value(block, "entries", by_block.get(block.id, []))
+    ablations = list(
+        db.session.execute(
+            select(Ablation).where(Ablation.clinic_id == clinic_id, Ablation.patient_id.in_(ids))
+        ).scalars()
+    )
+    checkins = db.session.execute(
+        select(Checkin)
+        .where(
+            Checkin.clinic_id == clinic_id,
+            or_(
+                Checkin.block_id.in_([b.id for b in blocks if b.purpose == relief.THERAPEUTIC]),
+                Checkin.ablation_id.in_([a.id for a in ablations]),
+            ),
+        )
+        .order_by(Checkin.id)
+    ).scalars()
+    patient_of_block = {block.id: block.patient_id for block in blocks}
+    patient_of_ablation = {ablation.id: ablation.patient_id for ablation in ablations}
+    records: dict[int, tuple[list, list, list]] = {pid: ([], [], []) for pid in ids}
+    for block in blocks:
+        records[block.patient_id][0].append(block)
+    for ablation in ablations:
+        records[ablation.patient_id][1].append(ablation)
+    for checkin in checkins:
+        owner = (
+            patient_of_block.get(checkin.block_id)
+            if checkin.block_id is not None
+            else patient_of_ablation.get(checkin.ablation_id or 0)
+        )
+        if owner is not None:
+            records[owner][2].append(checkin)
+    return {pid: procedures_of(*records[pid]) for pid in ids}
+
+
+def clinic_today(clinic: Clinic, now: datetime | None = None) -> date:
+    """Today on the clinic's calendar."""
+    return pathway.local_date(now or utcnow(), ZoneInfo(clinic.timezone))
+
+
+def next_steps_of(
+    clinic: Clinic, procedures: PatientProcedures, on: date
+) -> list[pathway.NextStep]:
+    """The next step of each series on the day ``on``, by the clinic's settings."""
+    return pathway.next_steps(
+        procedures.blocks,
+        procedures.ablations,
+        on,
+        ZoneInfo(clinic.timezone),
+        settings=pathway_settings(clinic),
+        analysis_settings=analysis_settings(clinic),
+    )
+
+
+def patient_next_steps(
+    clinic: Clinic, patient_id: int, on: date | None = None
+) -> list[pathway.NextStep]:
+    """One patient's next steps on ``on`` (today in the clinic's zone by default)."""
+    procedures = patients_procedures(clinic.id, [patient_id])[patient_id]
+    return next_steps_of(clinic, procedures, on or clinic_today(clinic))

@@ -1,0 +1,566 @@
+"""What staff see first (pathway.md §5): the worklist's rows, a page at a time, the
+counts the navigation shows, and the two one-click marks (a side effect acknowledged, a
+finished diary reviewed).
+
+The groups' order and the order within a group are ``diary.pathway.worklist``'s. The
+first groups are read off partial indexes (only the rows still waiting are indexed), so
+the navigation's counts cost one query whatever the clinic's size. The next steps need
+each patient's diaries read by the pathway: they are worked out newest first and only as
+far as the page asked for needs (see ``next_step_rows``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    BindParameter,
+    Date,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+
+from diary import pathway, relief
+from diary.agents import window_for
+from diary.extensions import db
+from diary.models import Ablation, Block, Checkin, Clinic, DiaryEntry, Patient, User, utcnow
+from diary.pathway import Technique, WorklistGroup, WorklistItem
+from diary.schedule import as_utc
+from diary.services import summaries
+from diary.services.audit import record_audit
+from diary.services.next_steps import clinic_today, next_steps_of, patients_procedures
+from diary.services.rejections import InputRejected
+from diary.services.settings import analysis_settings, pathway_settings
+
+PAGE_SIZE = 50
+# Patients whose next step is worked out at a time, newest first: a first batch of about
+# a page, then twice as many each time, up to the most.
+FIRST_BATCH = 100
+NEXT_STEP_BATCH = 512
+
+
+@dataclass(frozen=True)
+class WorklistRow:
+    """One row: the pathway's item, the block it links to (side effects, diaries), and
+    the next step it stands for (next steps)."""
+
+    item: WorklistItem
+    block_id: int | None = None
+    step: pathway.NextStep | None = None
+
+
+@dataclass
+class WorklistPage:
+    """One page of the worklist: its rows in order, each group's count (None for the next
+    steps, which are found page by page, not counted), and whether more rows follow."""
+
+    rows: list[WorklistRow]
+    counts: dict[WorklistGroup, int | None]
+    page: int
+    has_next: bool
+    names: dict[int, str] = field(default_factory=dict)
+
+
+# --- the groups read by SQL -----------------------------------------------------------
+
+
+def _unacknowledged(clinic_id) -> Select:
+    return (
+        select(DiaryEntry, Block)
+        .join(Block, Block.id == DiaryEntry.block_id)
+        .where(
+            Block.clinic_id == clinic_id,
+            DiaryEntry.side_effects.is_not(None),
+            DiaryEntry.side_effects_acknowledged_at.is_(None),
+        )
+    )
+
+
+def _finished_unreviewed(clinic_id, now) -> Select:
+    """Diaries finished (their link expired or was closed) and not reviewed; archived
+    blocks are left out."""
+    return select(Block).where(
+        Block.clinic_id == clinic_id,
+        Block.reviewed_at.is_(None),
+        Block.archived_at.is_(None),
+        or_(Block.link_expires_at <= now, Block.link_revoked_at.is_not(None)),
+    )
+
+
+@cache
+def _counts_query():
+    """Both counts read off their partial indexes: the entries still waiting first (few),
+    each checked for its clinic; the clinic's unreviewed blocks from the index alone."""
+    clinic_id: BindParameter[int] = bindparam("clinic_id")
+    now: BindParameter[datetime] = bindparam("now")
+    clinic_of_entry = (
+        select(Block.clinic_id).where(Block.id == DiaryEntry.block_id).scalar_subquery()
+    )
+    side_effects = (
+        select(func.count(DiaryEntry.id))
+        .where(
+            DiaryEntry.side_effects.is_not(None),
+            DiaryEntry.side_effects_acknowledged_at.is_(None),
+            clinic_of_entry == clinic_id,
+        )
+        .scalar_subquery()
+    )
+    unreviewed = (
+        select(func.count(Block.id))
+        .where(
+            Block.clinic_id == clinic_id,
+            Block.reviewed_at.is_(None),
+            Block.archived_at.is_(None),
+            or_(Block.link_expires_at <= now, Block.link_revoked_at.is_not(None)),
+        )
+        .scalar_subquery()
+    )
+    return select(side_effects, unreviewed)
+
+
+def _open_followups(clinic_id: int, now: datetime):
+    """Every follow-up still running (its link open) with the check-ins made for it, in
+    one query: rows ("ablation"|"block", id, patient, performed_at, months, made_on), the
+    procedure's own row with no months, then one row per check-in made."""
+    ablation_open = and_(
+        Ablation.clinic_id == clinic_id,
+        Ablation.archived_at.is_(None),
+        Ablation.link_revoked_at.is_(None),
+        Ablation.link_expires_at > now,
+    )
+    block_open = and_(
+        Block.clinic_id == clinic_id,
+        Block.followup_token.is_not(None),
+        Block.archived_at.is_(None),
+        Block.followup_revoked_at.is_(None),
+        Block.followup_expires_at > now,
+    )
+    nothing_int = literal(None, Integer)
+    nothing_day = literal(None, Date)
+
+    def procedures(kind: str, table, where):
+        return select(
+            literal(kind), table.id, table.patient_id, table.performed_at, nothing_int, nothing_day
+        ).where(where)
+
+    def made(kind: str, table, link, where):
+        return (
+            select(
+                literal(kind),
+                table.id,
+                table.patient_id,
+                table.performed_at,
+                Checkin.months,
+                Checkin.made_on,
+            )
+            .join(Checkin, link == table.id)
+            .where(where)
+        )
+
+    return db.session.execute(
+        union_all(
+            procedures("ablation", Ablation, ablation_open),
+            procedures("block", Block, block_open),
+            made("ablation", Ablation, Checkin.ablation_id, ablation_open),
+            made("block", Block, Checkin.block_id, block_open),
+        )
+    ).all()
+
+
+def overdue_checkins(clinic: Clinic, now: datetime) -> list[WorklistRow]:
+    """Scheduled check-ins whose window has closed without one, of the follow-ups still
+    running (pathway.md §3's schedule, by the clinic's settings), newest first."""
+    zone = ZoneInfo(clinic.timezone)
+    settings = pathway_settings(clinic)
+    on = pathway.local_date(now, zone)
+    followed: dict[tuple[str, int], tuple[int, datetime]] = {}
+    made: dict[tuple[str, int], list[pathway.Checkin]] = defaultdict(list)
+    for kind, record_id, patient_id, performed_at, months, made_on in _open_followups(
+        clinic.id, now
+    ):
+        followed[(kind, record_id)] = (patient_id, performed_at)
+        if made_on is not None:
+            made[(kind, record_id)].append(pathway.Checkin(made_on=made_on, months=months))
+    items = []
+    for (kind, record_id), (patient_id, performed_at) in followed.items():
+        months = (
+            settings.rfa_checkin_months
+            if kind == "ablation"
+            else (settings.therapeutic_checkin_months)
+        )
+        schedule = pathway.checkin_schedule(performed_at, zone, months, settings)
+        done = {c.months for c in pathway.counted_checkins(made[(kind, record_id)], on)}
+        for slot in schedule:
+            if slot.months not in done and slot.closes_on < on:
+                items.append(
+                    WorklistItem(
+                        WorklistGroup.OVERDUE_CHECKINS,
+                        slot.closes_on,
+                        kind,
+                        record_id,
+                        patient_id,
+                        f"{slot.months}-month check-in due {slot.due_on.isoformat()}, "
+                        f"window closed {slot.closes_on.isoformat()}",
+                    )
+                )
+    ordered = pathway.order_worklist(items)
+    return [
+        WorklistRow(item, block_id=item.subject_id if item.subject == "block" else None)
+        for item in ordered
+    ]
+
+
+def counted_groups(clinic_id: int, now: datetime | None = None) -> dict[WorklistGroup, int]:
+    """The counts of the first three groups, in two queries (the navigation's)."""
+    now = now or utcnow()
+    side_effects, unreviewed = db.session.execute(
+        _counts_query(), {"clinic_id": clinic_id, "now": now}
+    ).one()
+    clinic = db.session.get(Clinic, clinic_id)  # the signed-in user's: already loaded
+    assert clinic is not None
+    return {
+        WorklistGroup.SIDE_EFFECTS: side_effects,
+        WorklistGroup.UNREVIEWED_DIARIES: unreviewed,
+        WorklistGroup.OVERDUE_CHECKINS: len(overdue_checkins(clinic, now)),
+    }
+
+
+def _side_effect_rows(clinic_id: int, offset: int, limit: int):
+    rows = db.session.execute(
+        _unacknowledged(clinic_id)
+        .order_by(DiaryEntry.submitted_at.desc(), DiaryEntry.id.desc())
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return [
+        WorklistRow(
+            WorklistItem(
+                WorklistGroup.SIDE_EFFECTS,
+                entry.submitted_at,
+                "entry",
+                entry.id,
+                block.patient_id,
+                ", ".join(entry.side_effects or []),
+            ),
+            block_id=block.id,
+        )
+        for entry, block in rows
+    ]
+
+
+def _unreviewed_rows(clinic_id: int, now: datetime, offset: int, limit: int):
+    finished_at = func.coalesce(Block.link_revoked_at, Block.link_expires_at)
+    blocks = db.session.execute(
+        _finished_unreviewed(clinic_id, now)
+        .order_by(finished_at.desc(), Block.id.desc())
+        .offset(offset)
+        .limit(limit)
+    ).scalars()
+    return [
+        WorklistRow(
+            WorklistItem(
+                WorklistGroup.UNREVIEWED_DIARIES,
+                block.link_revoked_at or block.link_expires_at,
+                "block",
+                block.id,
+                block.patient_id,
+                f"{block.region} {', '.join(block.levels)}, {block.side}, {block.purpose}",
+            ),
+            block_id=block.id,
+        )
+        for block in blocks
+    ]
+
+
+# --- the next steps ---------------------------------------------------------------------
+
+
+def _diagnostic_blocks(clinic_id: int, offset: int, limit: int) -> list[tuple[int, datetime]]:
+    """The clinic's diagnostic blocks in a series, newest first, as (patient, time): read
+    off the clinic's date index, a batch at a time."""
+    return [
+        (patient_id, at)
+        for patient_id, at in db.session.execute(
+            select(Block.patient_id, Block.performed_at)
+            .where(
+                Block.clinic_id == clinic_id,
+                Block.archived_at.is_(None),
+                Block.purpose == relief.DIAGNOSTIC,
+            )
+            .order_by(Block.performed_at.desc(), Block.id.desc())
+            .offset(offset)
+            .limit(limit)
+        ).all()
+    ]
+
+
+def _held_50_hours(stored: dict) -> list[float]:
+    """How long relief held at 50 % by a stored summary: its one reading's and, a block
+    scored apart, each side's."""
+    readings = [stored, *(stored.get("sides") or {}).values()]
+    return [r["held_50"]["duration_h"] for r in readings if r.get("held_50")]
+
+
+def _ablation_versions(clinic_id: int) -> dict[int, tuple]:
+    """The clinic's patients with an ablation (in a series), each with a version of their
+    ablations and check-ins (a check-in bumps its procedure's change time)."""
+    latest, count = func.max(Ablation.changed_at), func.count(Ablation.id)
+    return {
+        patient_id: (changed, number)
+        for patient_id, changed, number in db.session.execute(
+            select(Ablation.patient_id, latest, count)
+            .where(
+                Ablation.clinic_id == clinic_id,
+                Ablation.archived_at.is_(None),
+                Ablation.technique != Technique.PULSED,
+            )
+            .group_by(Ablation.patient_id)
+        ).all()
+    }
+
+
+def _batch_facts(clinic: Clinic, patient_ids: list[int]) -> tuple[set[int], dict[int, tuple]]:
+    """For a batch of patients: which of them may have a next step that calls for action,
+    and a version of each one's records (their blocks' latest change and number).
+
+    A patient may when a diagnostic block (in a series) held relief at 50 % for at least
+    its agent's shortest sustained response (its stored summary's ``held_50``): every
+    step of pathway.md §5's list (without an ablation) needs a diagnostic block positive
+    at 50 % or more, which holds relief that long. Read off the stored summaries, this
+    spares reading everyone else's diaries. Summaries out of date are brought up to date
+    (the caller commits)."""
+    settings = analysis_settings(clinic)
+    digest = summaries.settings_digest(settings)
+
+    def held_long_enough(hours: list[float], agent: str) -> bool:
+        shortest = window_for(agent, settings.agent_windows).minimum_h
+        return any(held >= shortest for held in hours)
+
+    rows = db.session.execute(
+        select(
+            Block.id,
+            Block.patient_id,
+            Block.purpose,
+            Block.agent,
+            Block.summary,
+            Block.summary_key,
+            Block.changed_at,
+        ).where(
+            Block.clinic_id == clinic.id,
+            Block.patient_id.in_(patient_ids),
+            Block.archived_at.is_(None),
+        )
+    ).all()
+    found, stale = set(), []
+    changes: dict[int, list[datetime]] = {}
+    for block_id, patient_id, purpose, agent, summary, key, changed_at in rows:
+        changes.setdefault(patient_id, []).append(changed_at)
+        if purpose != relief.DIAGNOSTIC:
+            continue
+        if summary is not None and key == f"{as_utc(changed_at).isoformat()}|{digest}":
+            if held_long_enough(_held_50_hours(summary), agent):
+                found.add(patient_id)
+        else:
+            stale.append(block_id)
+    if stale:
+        blocks = list(db.session.execute(select(Block).where(Block.id.in_(stale))).scalars())
+        summaries.block_summaries(blocks)  # stored on each block
+        for block in blocks:
+            if held_long_enough(_held_50_hours(block.summary or {}), block.agent):
+                found.add(block.patient_id)
+    versions = {patient_id: (max(times), len(times)) for patient_id, times in changes.items()}
+    return found, versions
+
+
+# Each patient's next steps as last worked out in this process, with what they were worked
+# out from (the records' version, the day, the settings): reused while all of it holds, so
+# a worklist read again reads only the diaries that changed. Bounded: emptied when full.
+_STEPS_KEPT: dict[tuple[int, int], tuple[tuple, list[pathway.NextStep]]] = {}
+STEPS_KEPT_MAX = 100_000
+
+
+def _patients_next_steps(
+    clinic: Clinic, patient_ids: list[int], versions: dict[int, tuple], on: date
+) -> dict[int, list[pathway.NextStep]]:
+    """The next steps of these patients on ``on``: kept ones reused, the rest worked out
+    from their records (read in two queries, for none as for many)."""
+    settings = (
+        on,
+        clinic.timezone,
+        pathway_settings(clinic),
+        summaries.settings_digest(analysis_settings(clinic)),
+    )
+    found, missing = {}, []
+    for patient_id in patient_ids:
+        kept = _STEPS_KEPT.get((clinic.id, patient_id))
+        if kept is not None and kept[0] == (versions.get(patient_id), settings):
+            found[patient_id] = kept[1]
+        else:
+            missing.append(patient_id)
+    procedures = patients_procedures(clinic.id, missing)
+    if len(_STEPS_KEPT) + len(missing) > STEPS_KEPT_MAX:
+        _STEPS_KEPT.clear()
+    for patient_id in missing:
+        steps = next_steps_of(clinic, procedures[patient_id], on)
+        _STEPS_KEPT[(clinic.id, patient_id)] = ((versions.get(patient_id), settings), steps)
+        found[patient_id] = steps
+    return found
+
+
+def next_step_rows(
+    clinic: Clinic, on: date, offset: int, limit: int
+) -> tuple[list[WorklistRow], bool]:
+    """Rows ``offset`` to ``offset + limit`` of the patients whose next step calls for
+    action, newest first (by the step's from-date), and whether more follow.
+
+    Such a step's from-date is never later than 14 days after the patient's latest
+    diagnostic block (the second block's), so patients are read newest first, a batch at
+    a time, and the reading stops once enough rows are found that no later patient could
+    come before.
+    """
+    need = offset + limit + 1  # one more: whether a next page exists
+    found: list[WorklistItem] = []
+    steps: dict[int, pathway.NextStep] = {}  # by id() of the item
+    zone = ZoneInfo(clinic.timezone)
+
+    def take(by_patient: dict[int, list[pathway.NextStep]], patient_ids) -> None:
+        for patient_id in patient_ids:
+            for step in by_patient.get(patient_id, ()):
+                if step.code in pathway.ACTION_CODES:
+                    item = WorklistItem(
+                        WorklistGroup.NEXT_STEPS,
+                        step.from_date or on,
+                        "patient",
+                        patient_id,
+                        patient_id,
+                        step.reason,
+                    )
+                    found.append(item)
+                    steps[id(item)] = step
+
+    # Patients with an ablation first, all of them: a repeat ablation or repeated blocks
+    # may be due from any day up to today, whenever their blocks were.
+    ablated = _ablation_versions(clinic.id)
+    if ablated:
+        _, block_versions = _batch_facts(clinic, list(ablated))
+        versions = {pid: (block_versions.get(pid), ablated[pid]) for pid in ablated}
+        take(_patients_next_steps(clinic, list(ablated), versions, on), ablated)
+    # Then the others, by their latest diagnostic block, newest first, a batch at a time.
+    seen = set(ablated)
+    scanned, size = 0, FIRST_BATCH
+    while True:
+        newest = _diagnostic_blocks(clinic.id, scanned, size)
+        if not newest:
+            break
+        bound = pathway.local_date(newest[0][1], zone) + timedelta(days=15)
+        if sum(1 for item in found if _day(item.at) >= bound) >= need:
+            break
+        scanned += len(newest)
+        batch = []
+        for patient_id, _ in newest:  # a patient's latest block comes first
+            if patient_id not in seen:
+                seen.add(patient_id)
+                batch.append(patient_id)
+        candidates, versions = _batch_facts(clinic, batch)
+        chosen = [patient_id for patient_id in batch if patient_id in candidates]
+        take(_patients_next_steps(clinic, chosen, versions, on), chosen)
+        if len(newest) < size:
+            break
+        size = min(2 * size, NEXT_STEP_BATCH)
+    ordered = pathway.order_worklist(found)
+    rows = [WorklistRow(item, step=steps[id(item)]) for item in ordered[offset : offset + limit]]
+    return rows, len(ordered) > offset + limit
+
+
+def _day(at: datetime | date) -> date:
+    return at.date() if isinstance(at, datetime) else at
+
+
+# --- the page ---------------------------------------------------------------------------
+
+
+def worklist_page(clinic: Clinic, page: int, now: datetime | None = None) -> WorklistPage:
+    """Page ``page`` of the clinic's worklist, groups in pathway.md §5's order."""
+    now = now or utcnow()
+    counts: dict[WorklistGroup, int | None] = dict(counted_groups(clinic.id, now))
+    start, end = (page - 1) * PAGE_SIZE, page * PAGE_SIZE
+    rows: list[WorklistRow] = []
+    group_start = 0
+    readers = {
+        WorklistGroup.SIDE_EFFECTS: lambda o, n: _side_effect_rows(clinic.id, o, n),
+        WorklistGroup.UNREVIEWED_DIARIES: lambda o, n: _unreviewed_rows(clinic.id, now, o, n),
+        WorklistGroup.OVERDUE_CHECKINS: lambda o, n: overdue_checkins(clinic, now)[o : o + n],
+    }
+    for group, read in readers.items():
+        count = counts[group] or 0
+        first, last = max(start - group_start, 0), min(end - group_start, count)
+        if first < last:
+            rows += read(first, last - first)
+        group_start += count
+    counts[WorklistGroup.NEXT_STEPS] = None
+    if len(rows) < PAGE_SIZE:
+        found, has_next = next_step_rows(
+            clinic, clinic_today(clinic, now), max(start - group_start, 0), PAGE_SIZE - len(rows)
+        )
+        rows += found
+    else:
+        # A full page of the first groups: more follow if they do, or if any patient may
+        # have a next step (found on the later pages).
+        has_next = group_start > end or bool(_diagnostic_blocks(clinic.id, 0, 1))
+    return WorklistPage(rows, counts, page, has_next, patient_names(rows))
+
+
+def patient_names(rows: list[WorklistRow]) -> dict[int, str]:
+    """The display names of the rows' patients, in one query (made even for none: a page
+    costs the same number of queries whatever it holds)."""
+    ids = {row.item.patient_id for row in rows}
+    found = db.session.execute(
+        select(Patient.id, Patient.display_name).where(Patient.id.in_(ids))
+    ).all()
+    return {patient_id: name for patient_id, name in found}
+
+
+# --- the one-click marks ----------------------------------------------------------------
+
+
+def acknowledge_side_effects(entry: DiaryEntry, by: User, now: datetime | None = None) -> bool:
+    """Mark the side effects of ``entry`` as seen by ``by``; False when there were none
+    or they were acknowledged already (nothing changes then)."""
+    if not entry.side_effects or entry.side_effects_acknowledged_at is not None:
+        return False
+    entry.side_effects_acknowledged_at = now or utcnow()
+    entry.side_effects_acknowledged_by_id = by.id
+    record_audit(
+        "entry.side_effects_acknowledged",
+        by=by,
+        target=entry,
+        detail={"block_id": entry.block_id},
+    )
+    return True
+
+
+def review_diary(block: Block, by: User, now: datetime | None = None) -> bool:
+    """Mark the finished diary of ``block`` reviewed by ``by``; False when it was already.
+    A diary still open is refused (InputRejected): its verdict may still change."""
+    now = now or utcnow()
+    if block.reviewed_at is not None:
+        return False
+    if block.link_open(now):
+        raise InputRejected(
+            "block", "This diary is still open: review it once its link has closed."
+        )
+    block.reviewed_at = now
+    block.reviewed_by_id = by.id
+    record_audit("block.reviewed", by=by, target=block)
+    return True
