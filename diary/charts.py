@@ -463,8 +463,7 @@ class SideLine:
     side: str  # "left" or "right"
     analysis: Analysis
     baseline_pain: int | None
-    # That side's days of relief (pathway.md §2), None without daily scores.
-    days: DaysOfRelief | None = None
+    daily: DailyChart | None = None  # that side's days after, from its daily scores
 
 
 # Told apart by more than colour (none is used): the line's dashes, the marker's shape and
@@ -496,7 +495,7 @@ def sides_alt_text(lines: list[SideLine]) -> str:
     drawn = {"left": "solid line, round markers", "right": "dashed line, square markers"}
     text = " ".join(
         f"{line.side.capitalize()} side ({drawn[line.side]}): "
-        + chart_alt_text(line.analysis, line.baseline_pain)
+        + chart_alt_text(line.analysis, line.baseline_pain, line.daily)
         for line in lines
     )
     days = [line for line in lines if line.days is not None]
@@ -507,6 +506,16 @@ def sides_alt_text(lines: list[SideLine]) -> str:
             if line.days is not None
         )
     return text
+
+
+def sides_days_title(lines: list[SideLine]) -> str:
+    """ "Days of relief (≥50%): Left: 9 days (weeks) · Right: 2 days (short)"."""
+    return "Days of relief (≥50%): " + " · ".join(
+        f"{line.side.capitalize()}: {line.daily.days.text} "
+        f"({DAYS_CLASS_LABELS[line.daily.days.relief_class]})"
+        for line in lines
+        if line.daily is not None
+    )
 
 
 def render_sides_chart(
@@ -543,49 +552,51 @@ def render_sides_print_png(
     return buffer.getvalue()
 
 
-def _sides_figure(lines: list[SideLine], view, dpi: float, split_h: float | None = None):
-    if split_h is None or not any(line.days for line in lines):
+def _sides_figure(lines: list[SideLine], view, dpi: float):
+    daily = [line.daily for line in lines if line.daily is not None]
+    if not daily:
         fig = new_figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=dpi)
         fig.subplots_adjust(left=0.1, right=0.95, top=0.87, bottom=0.36)
         draw_sides_chart(fig.add_subplot(), lines, view)
         return fig
-    height = HEIGHT_IN + DAILY_HEIGHT_IN  # as _chart_figure: the hours, then the days
+    # As the one-score chart with daily scores (_chart_figure): the hours' panel as
+    # without them, the days' panel below, both sides on each.
+    height = HEIGHT_IN + DAILY_HEIGHT_IN
     fig = new_figure(figsize=(WIDTH_IN, height), dpi=dpi)
     top_in, hours_in = HEIGHT_IN * (1 - 0.87), HEIGHT_IN * (0.87 - 0.36)
     hours_ax = fig.add_axes((0.1, 1 - (top_in + hours_in) / height, 0.85, hours_in / height))
     days_ax = fig.add_axes((0.1, 0.85 / height, 0.85, 1.6 / height))
-    draw_sides_chart(hours_ax, lines, view, hours_end_h=split_h)
+    draw_sides_chart(hours_ax, lines, view, hours_end_h=min(d.split_h for d in daily))
     draw_sides_days(days_ax, lines)
     return fig
 
 
 def draw_sides_days(ax, lines: list[SideLine]) -> None:
-    """Each side's daily scores on a day axis, with its 50 % relief line and its days of
-    relief hatched, told apart as the hours' panel tells them."""
-    counted = [line for line in lines if line.days is not None]
-    count = max(len(line.days.scores) for line in counted if line.days is not None)
-    for line in counted:
-        days = line.days
-        if days is None:
+    """Each side's daily scores on the day axis, told apart as in the hours' panel (the
+    line's dashes, the marker's shape and fill, the hatching of its days of relief), with
+    each side's 50 % relief line."""
+    count = max(len(line.daily.days.scores) for line in lines if line.daily is not None)
+    for line in lines:
+        if line.daily is None:
             continue
-        style, name = SIDE_STYLES[line.side], line.side.capitalize()
+        days, style, name = line.daily.days, SIDE_STYLES[line.side], line.side.capitalize()
         if days.days:
             ax.axvspan(
                 0.5, days.days + 0.5, facecolor="none", edgecolor="black",
                 hatch=style["hatch"], linewidth=0, alpha=0.6,
-                label=f"{name} ≥50%: {days.text}",
+                label=f"{name}: ≥50% relief {days.text}",
             )  # fmt: skip
         if line.baseline_pain:
             half = line.baseline_pain * 0.5
             ax.axhline(
                 half, color="0.3", linestyle=style["baseline"], linewidth=1,
-                label=f"{name} 50% (pain {half:.1f})",
+                label=f"{name} 50% relief (pain {half:.1f})",
             )  # fmt: skip
         scored = [s for s in days.scores if s.pain is not None]
         ax.plot(
             [s.day for s in scored], [s.pain for s in scored], color="black",
             linestyle=style["line"], linewidth=1.2, marker=style["marker"], markersize=6,
-            markerfacecolor=style["face"], markeredgecolor="black", label=f"{name} daily",
+            markerfacecolor=style["face"], markeredgecolor="black", label=f"{name} daily score",
         )  # fmt: skip
     ax.set_xlim(0.5, count + 0.5)
     ax.set_xticks(range(1, count + 1))
@@ -595,30 +606,25 @@ def draw_sides_days(ax, lines: list[SideLine]) -> None:
     ax.set_xlabel("Days since the block", fontsize=9)
     ax.set_ylabel("Pain (0–10)", fontsize=9)
     ax.grid(True, color="0.85", linewidth=0.6)
-    title = "Days of relief (≥50%): " + " · ".join(
-        f"{line.side.capitalize()} {line.days.text} ({DAYS_CLASS_LABELS[line.days.relief_class]})"
-        for line in counted
-        if line.days is not None
-    )
+    title = sides_days_title(lines)
     ax.set_title(textwrap.fill(title, TITLE_CHARS), fontsize=10, loc="left")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.26), ncol=3, fontsize=7, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=3, fontsize=8, frameon=False)
 
 
 def draw_sides_chart(
     ax, lines: list[SideLine], view: ChartView | None = None, hours_end_h: float | None = None
 ) -> None:
     """Draw each side's pain, baseline and relief span on one Axes, the legend naming
-    which is which; ``hours_end_h`` as draw_chart's (the daily scores drawn apart)."""
+    which is which. ``hours_end_h``: the hours it shows at most (as draw_chart's)."""
     view = view or ChartView()
     first = lines[0].analysis
     high = first.expected_window_h[1]
     every_point = [p for line in lines for p in line.analysis.relief]
+    x_end = max(max(chart_end_h(line.analysis) for line in lines), view.until_h or 0.0)
     if hours_end_h is not None:
         every_point = [p for p in every_point if p.hours < hours_end_h]
         last_hour = max((p.hours for p in every_point), default=0.0)
         x_end = max(high, last_hour, min(view.until_h or 0.0, hours_end_h)) + 0.25
-    else:
-        x_end = max(max(chart_end_h(line.analysis) for line in lines), view.until_h or 0.0)
     x_start = min(0.0, min((p.hours for p in every_point), default=0.0)) - 0.1
     ax.axvspan(
         0, high, facecolor="0.93", linewidth=0,
@@ -645,9 +651,7 @@ def draw_sides_chart(
                 line.baseline_pain, color="0.2", linestyle=style["baseline"], linewidth=1.2,
                 label=f"{name} baseline {line.baseline_pain}/10",
             )  # fmt: skip
-        points = analysis.relief
-        if hours_end_h is not None:
-            points = [p for p in points if p.hours < hours_end_h]
+        points = [p for p in analysis.relief if hours_end_h is None or p.hours < hours_end_h]
         ax.plot(
             [p.hours for p in points], [p.pain for p in points], color="black",
             linestyle=style["line"], linewidth=1.2, marker=style["marker"], markersize=7,

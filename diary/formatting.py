@@ -68,13 +68,14 @@ def group_warnings(warnings: list[str]) -> list[str]:
 
 def chart_height(block) -> int:
     """The chart's height in pixels: taller with the days' panel (a block asking for
-    daily scores with a baseline to measure them by; charts.DailyChart)."""
+    daily scores with a baseline to measure them by, a side's when scored apart;
+    charts.DailyChart)."""
     from diary.charts import BASE_DPI, DAILY_HEIGHT_IN, HEIGHT_IN
 
     baselines = (
-        block.baseline_pain,
-        getattr(block, "baseline_pain_left", None),
-        getattr(block, "baseline_pain_right", None),
+        (block.baseline_pain_left, block.baseline_pain_right)
+        if block.scored_apart
+        else (block.baseline_pain,)
     )
     daily = bool(block.daily_days and any(baselines))
     return round((HEIGHT_IN + (DAILY_HEIGHT_IN if daily else 0)) * BASE_DPI)

@@ -199,7 +199,11 @@ def side_lines(block: Block, now: datetime | None = None) -> list[charts.SideLin
     baselines = {"left": block.baseline_pain_left, "right": block.baseline_pain_right}
     return [
         charts.SideLine(
-            str(r.scored_side), r.analysis, baselines[str(r.scored_side)], r.days_of_relief
+            str(r.scored_side),
+            r.analysis,
+            baselines[str(r.scored_side)],
+            # That side's days after, in the chart's second panel (pathway.md §2).
+            daily_chart(block, r.days_of_relief) if r.days_of_relief else None,
         )
         for r in analysis.block_readings(block, now)
     ]

@@ -37,8 +37,7 @@ from diary.services.blocks import agent_label, reopen_link, revoke_link
 from diary.services.days import (
     block_days_of_relief,
     block_outcome,
-    block_side_days_of_relief,
-    therapeutic_outcomes,
+    readings_outcome,
 )
 from diary.services.followup import block_fhir_checkins
 from diary.services.progress import awaited_for
@@ -254,23 +253,33 @@ def block_analysis(block_id: int):
     now = utcnow()
     running = analysis_service.running(block, now)
     analysis = analyse_block(block, now)
-    days = block_days_of_relief(block)
     state = {"provisional": running is not None, "awaiting": running and running.awaiting}
-    readings = analysis_service.block_readings(block, now) if block.scored_apart else []
-    sides = {
-        str(r.scored_side): r.analysis.to_dict()
-        | state
-        | {
-            "days_of_relief": r.days_of_relief.to_dict() if r.days_of_relief else None,
-            "outcome": block_outcome(block, r.analysis.verdict, r.days_of_relief),
-        }
-        for r in readings
-    }
+    if block.scored_apart:
+        # Each side's reading with its own days of relief and outcome (pathway.md §1–2).
+        readings = analysis_service.block_readings(block, now)
+        return schemas.BlockAnalysis.model_validate(
+            analysis.to_dict()
+            | state
+            | {
+                "sides": {
+                    str(r.scored_side): r.analysis.to_dict()
+                    | state
+                    | {
+                        "days_of_relief": r.days_of_relief and r.days_of_relief.to_dict(),
+                        "outcome": readings_outcome(block, [r]),
+                    }
+                    for r in readings
+                },
+                "days_of_relief": None,
+                "outcome": readings_outcome(block, readings),
+            }
+        )
+    days = block_days_of_relief(block)
     return schemas.BlockAnalysis.model_validate(
         analysis.to_dict()
         | state
-        | {"sides": sides or None}
         | {
+            "sides": None,
             "days_of_relief": days.to_dict() if days else None,
             "outcome": block_outcome(block, analysis.verdict, days),
         }
@@ -368,7 +377,7 @@ def block_fhir(block_id: int, query: schemas.FhirQuery):
     block = clinic_block_or_404(block_id)
     if not block.clinic.mrn_system:
         raise ApiProblem(409, downloads.NO_MRN_SYSTEM)
-    analysis, days = analyse_block(block), block_days_of_relief(block)
+    analysis = analyse_block(block)
     bundle = fhir.diary_bundle(
         block,
         agent_label(block),
@@ -378,10 +387,7 @@ def block_fhir(block_id: int, query: schemas.FhirQuery):
         mrn_system=block.clinic.mrn_system,
         transaction=query.bundle == "transaction",
         provisional=awaited_for(block) is not None,
-        sides=analysis_service.side_analyses(block),
-        days=days,
-        outcome=block_outcome(block, analysis.verdict, days),
-        side_days=block_side_days_of_relief(block),
+        **downloads.fhir_readings(block, analysis),
     )
     # A therapeutic block's follow-up check-ins, partOf its Procedure.
     bundle["entry"] += [

@@ -564,7 +564,9 @@ OUTCOME = Field(
     "",
     description="What the block is judged by, in words: its verdict (a diagnostic "
     'block), or its days of relief with their class (a therapeutic block, e.g. "at '
-    'least 9 days of relief (weeks)")',
+    'least 9 days of relief (weeks)"); for a block scored left and right apart, both '
+    'sides\' ("Left: 9 days of relief (weeks) · Right: 2 days of relief (short)"), and '
+    "within ``sides`` each side's own",
 )
 
 

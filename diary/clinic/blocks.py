@@ -55,6 +55,7 @@ from diary.services.days import (
     block_days_of_relief,
     daily_chart,
     judged_in_days,
+    readings_outcome,
     therapeutic_outcomes,
 )
 from diary.services.entries import (
@@ -102,6 +103,18 @@ def _block_page_context(block: Block) -> dict:
         # A block scored left and right apart: each side's reading ({"left": ...}).
         sides=sides,
         sides_text=verdict_text(readings),
+        # Each side's days of relief (pathway.md §2) and, for a therapeutic block, both
+        # outcomes ("Left: … · Right: …") where the verdicts would show.
+        side_days={str(r.scored_side): r.days_of_relief for r in readings},
+        side_days_text={
+            str(r.scored_side): r.days_of_relief and pathway_words.days_of_relief(r.days_of_relief)
+            for r in readings
+        },
+        sides_outcome=(
+            readings_outcome(block, readings)
+            if sides and days["judged_in_days"] and any(r.days_of_relief for r in readings)
+            else None
+        ),
         side_points={
             side: {point.entry_id: point for point in reading.relief}
             for side, reading in (sides or {}).items()
@@ -115,8 +128,8 @@ def _block_page_context(block: Block) -> dict:
             block,
             analysis,
             sides,
-            daily_chart(block, days["days"]),
-            {str(r.scored_side): r.days_of_relief for r in readings if r.scored_side},
+            daily_chart(block, days["days"]) if not sides else None,
+            {str(r.scored_side): r.days_of_relief for r in readings},
         ),
         tz=current_user.clinic.timezone,
         clinician=block.created_by,
@@ -134,14 +147,20 @@ def _block_page_context(block: Block) -> dict:
 
 
 def chart_alt_text(block: Block, analysis, sides, daily=None, side_days=None) -> str:
-    """The chart's text alternative: each side's when scored apart (with its days of
-    relief, ``side_days``: side -> DaysOfRelief)."""
+    """The chart's text alternative: each side's when scored apart (with that side's
+    days after, ``side_days``: side -> its days of relief)."""
     if not sides:
         return charts.chart_alt_text(analysis, block.baseline_pain, daily)
     baselines = {"left": block.baseline_pain_left, "right": block.baseline_pain_right}
+    side_days = side_days or {}
     return charts.sides_alt_text(
         [
-            charts.SideLine(side, reading, baselines[side], (side_days or {}).get(side))
+            charts.SideLine(
+                side,
+                reading,
+                baselines[side],
+                daily_chart(block, side_days[side]) if side_days.get(side) else None,
+            )
             for side, reading in sides.items()
         ]
     )

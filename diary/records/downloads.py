@@ -19,16 +19,22 @@ from diary.forms import clinic_time_to_utc
 from diary.models import Block, Patient, User, utcnow
 from diary.records import export, export_queries, fhir, research
 from diary.schedule import RUNNING, DiarySchedule
-from diary.services.analysis import analyse_block, analysed_series, side_analyses
+from diary.services.analysis import (
+    analyse_block,
+    analysed_series,
+    block_readings,
+    side_analyses_of,
+)
 from diary.services.audit import record_audit
 from diary.services.blocks import agent_label
 from diary.services.dashboard import BlockFilter
 from diary.services.days import (
     block_days_of_relief,
     block_outcome,
-    block_side_days_of_relief,
+    readings_outcome,
     row_days_of_relief,
-    row_side_days_of_relief,
+    side_days_of_relief,
+    sides_outcome,
 )
 from diary.services.followup import (
     block_fhir_checkins,
@@ -109,20 +115,40 @@ def export_rows(
 
 
 def block_days(blocks, user: User) -> Iterator[tuple]:
-    """(block, summary, entries, status, days of relief, outcome) of an export's blocks
-    (clinic_export's, read ``with_days``)."""
+    """(block, summary, entries, status, days of relief, outcome, each side's days of
+    relief) of an export's blocks (clinic_export's, read ``with_days``): a block scored
+    apart has its days per side, and its outcome names both sides."""
     schedule, tz = diary_schedule(user.clinic), user.clinic.timezone
     for block, summary, entries, status in blocks:
-        days = row_days_of_relief(block, map(export_queries.EntryRow._make, entries), schedule, tz)
-        yield block, summary, entries, status, days, block_outcome(block, summary.verdict, days)
+        rows = [export_queries.EntryRow._make(entry) for entry in entries]
+        days = row_days_of_relief(block, rows, schedule, tz)
+        side_days = side_days_of_relief(block, rows, schedule, tz)
+        both = sides_outcome(block, export.side_summaries_of(block), side_days)
+        outcome = block_outcome(block, summary.verdict, days, both)
+        yield block, summary, entries, status, days, outcome, side_days
+
+
+def fhir_readings(block: Block, analysis) -> dict:
+    """What a block's FHIR resources read besides its one analysis: each side's reading
+    and days of relief when scored apart, the days of relief, and the outcome (both
+    sides' when apart), as fhir.diary_resources takes them."""
+    days = block_days_of_relief(block)
+    readings = block_readings(block) if block.scored_apart else []
+    return dict(
+        sides=side_analyses_of(readings),
+        days=days,
+        outcome=(
+            readings_outcome(block, readings)
+            if readings
+            else block_outcome(block, analysis.verdict, days)
+        ),
+        side_days={str(r.scored_side): r.days_of_relief for r in readings} or None,
+    )
 
 
 def _summary_lines(blocks, user: User, text: Callable) -> Iterator[list[str]]:
-    schedule, tz = diary_schedule(user.clinic), user.clinic.timezone
-    for block, summary, entries, status, days, outcome in block_days(blocks, user):
-        side_days = row_side_days_of_relief(
-            block, map(export_queries.EntryRow._make, entries), schedule, tz
-        )
+    tz = user.clinic.timezone
+    for block, summary, _, status, days, outcome, side_days in block_days(blocks, user):
         yield [
             export.summary_line(
                 block, summary, tz, status, text, days=days, outcome=outcome, side_days=side_days
@@ -245,12 +271,12 @@ def research_file(name: str, chosen: BlockFilter, user: User, detail: dict) -> R
                 days=days,
                 relief_days=relief_days,
                 outcome=outcome,
-                side_days=row_side_days_of_relief(
-                    block, map(export_queries.EntryRow._make, entries), schedule, tz
-                ),
+                side_days=side_days,
             )
         ]
-        for block, summary, entries, status, relief_days, outcome in block_days(blocks, user)
+        for block, summary, entries, status, relief_days, outcome, side_days in block_days(
+            blocks, user
+        )
     )
     return csv_response(
         research.wide_columns(slots, redcap, days),
@@ -316,7 +342,7 @@ def fhir_file(chosen: BlockFilter, user: User, detail: dict, transaction: bool) 
             ).all()
             for block in blocks:
                 counted["blocks"] += 1
-                analysis, days = analyse_block(block), block_days_of_relief(block)
+                analysis = analyse_block(block)
                 yield fhir.diary_resources(
                     block,
                     agent_label(block),
@@ -325,10 +351,7 @@ def fhir_file(chosen: BlockFilter, user: User, detail: dict, transaction: bool) 
                     records=records,
                     mrn_system=mrn_system,
                     provisional=block_is_provisional(block, schedule, now),
-                    sides=side_analyses(block),
-                    days=days,
-                    outcome=block_outcome(block, analysis.verdict, days),
-                    side_days=block_side_days_of_relief(block),
+                    **fhir_readings(block, analysis),
                 ) + fhir.block_checkin_resources(block, block_fhir_checkins(block), records)
 
     def ablations() -> Iterator[list[tuple[str, dict]]]:

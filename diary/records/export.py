@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -173,12 +173,13 @@ SIDE_SUMMARY_FIELDS = {
     if name in ("peak_at_h", "onset_h", "response_open", "duration_class")
     or name.startswith("duration_")
 }
-# Each side's days of relief (a block scored apart with daily scores), at the very end.
-DAYS_NAMES = ("days_of_relief", "days_of_relief_open", "days_of_relief_class")
+# Each side's days of relief (pathway.md §2, a block scored apart with daily scores),
+# after the outcome: empty for any other block, whose days_of_relief above keep theirs.
 SIDE_DAYS_FIELDS = {
-    f"{name}_{side}": (DAYS_FIELDS[name][0], f"{side} side, scored apart: {DAYS_FIELDS[name][1]}")
+    f"{name}_{side}": (kind, f"{side} side, scored apart: {description}")
     for side in SIDES
-    for name in DAYS_NAMES
+    for name, (kind, description) in DAYS_FIELDS.items()
+    if name != "outcome"
 }
 # The clinic's audit log (clinic admins' /audit.csv).
 AUDIT_FIELDS = {
@@ -586,12 +587,12 @@ def summary_line(
     sides: dict[str, BlockSummary] | None = None,
     days: DaysOfRelief | None = None,
     outcome: str | None = None,
-    side_days: dict[str, DaysOfRelief] | None = None,
+    side_days: Mapping[str, DaysOfRelief | None] | None = None,
 ) -> str:
     """One row for the whole block: its fields, figures, verdict and whether it is final;
     ``sides`` as for ``entry_lines``; then its ``days`` of relief (None without daily
     scores), its ``outcome`` (the verdict unless given) and each side's days of relief
-    (``side_days``, a block scored apart)."""
+    (``side_days``, a block scored apart with daily scores)."""
     sides = sides or side_summaries_of(block)
 
     def held(value: Held | None) -> str:
@@ -721,6 +722,14 @@ CONSTRAINTS: dict[str, dict] = {
     "days_of_relief_class_left": {"enum": [NO_RELIEF, SHORT, WEEKS]},
     "days_of_relief_class_right": {"enum": [NO_RELIEF, SHORT, WEEKS]},
     "days_of_relief_class": {"enum": [NO_RELIEF, SHORT, WEEKS]},
+    **{
+        f"days_of_relief{part}_{side}": rule
+        for side in SIDES
+        for part, rule in (
+            ("", {"minimum": 0, "maximum": MAX_DAILY_DAYS}),
+            ("_class", {"enum": [NO_RELIEF, SHORT, WEEKS]}),
+        )
+    },
     "outcome": {"required": True},
     "at": {"required": True},
     "action": {"required": True},

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
@@ -164,7 +164,7 @@ def diary_resources(
     sides: dict[str, Analysis] | None = None,
     days: DaysOfRelief | None = None,
     outcome: str | None = None,
-    side_days: dict[str, DaysOfRelief] | None = None,
+    side_days: Mapping[str, DaysOfRelief | None] | None = None,
 ) -> list[tuple[str, dict]]:
     """(fullUrl, resource) of the block's Patient, Procedures, Observations and report.
 
@@ -178,9 +178,10 @@ def diary_resources(
     ``provisional``: the diary still runs; ``days``: its days of relief (an Observation
     of their own, None without daily scores); ``outcome``: what the block is judged by
     when not its verdict (a therapeutic block's days of relief, in words), which then
-    leads the report's conclusion; ``side_days``: each side's days of relief when scored
-    apart (an Observation per side, its laterality on ``bodySite``). Strings carry no
+    leads the report's conclusion; ``side_days``: each side's days of relief of a block
+    scored apart (an Observation per side, with its laterality). Strings carry no
     control character."""
+    judged_in_days = str(block.purpose) == "therapeutic"
 
     def identifier(kind: str, value: object) -> dict:
         return {"system": f"{records}/{kind}", "value": str(value)}
@@ -277,10 +278,27 @@ def diary_resources(
         extra.append((days_url, days_observation(block, days, derived, identifier)))
         results.append({"reference": days_url})
     for side, found_days in (side_days or {}).items():
+        if found_days is None:
+            continue
         days_url = _urn("days-of-relief", f"{block.id}/{side}")
-        observation = days_observation(block, found_days, derived, identifier, side)
-        extra.append((days_url, observation))
+        extra.append((days_url, days_observation(block, found_days, derived, identifier, side)))
         results.append({"reference": days_url})
+        if outcome and judged_in_days:
+            codes.append(
+                {
+                    "coding": [
+                        {
+                            "system": LOCAL,
+                            "code": f"days-of-relief-{found_days.relief_class}",
+                            "display": "Days of relief: "
+                            + DAYS_CLASS_LABELS[found_days.relief_class],
+                        }
+                    ],
+                    "text": side,
+                }
+            )
+    if outcome and judged_in_days and any((side_days or {}).values()):
+        conclusion = f"{outcome}{' (provisional)' if provisional else ''}; verdict {conclusion}"
     if outcome and outcome != analysis.verdict and days is not None:
         conclusion = f"{outcome}{' (provisional)' if provisional else ''}; verdict {conclusion}"
         codes.append(
@@ -422,17 +440,16 @@ def days_observation(
     block, days: DaysOfRelief, derived: dict, identifier, side: str | None = None
 ) -> dict:
     """The days of relief (pathway.md §2) as an Observation: the days in a row from day 1
-    with >= 50 % relief, whether the count is still open, and its class; one ``side``'s
-    (its laterality on ``bodySite``) when the block is scored apart."""
+    with >= 50 % relief, whether the count is still open, and its class (one side's, with
+    its laterality on ``bodySite``, when scored apart)."""
     key = block.id if side is None else f"{block.id}/{side}"
-    sited = {} if side is None else {"bodySite": _laterality(side)}
     return {
         "resourceType": "Observation",
         "identifier": [identifier("days-of-relief", key)],
-        **sited,
         **derived,
         "code": _local("days-of-relief", "Days in a row from day 1 with at least 50% relief"),
         "effectiveDateTime": _time(block.performed_at),
+        **({"bodySite": _laterality(side)} if side else {}),
         "valueQuantity": {"value": days.days, "unit": "d", "system": UCUM, "code": "d"},
         "component": [
             {
@@ -522,7 +539,7 @@ def diary_bundle(
     sides: dict[str, Analysis] | None = None,
     days: DaysOfRelief | None = None,
     outcome: str | None = None,
-    side_days: dict[str, DaysOfRelief] | None = None,
+    side_days: Mapping[str, DaysOfRelief | None] | None = None,
 ) -> dict:
     """The Bundle for ``block`` (see ``diary_resources``). A ``transaction`` Bundle asks
     the server to create each resource unless one with its identifier exists."""

@@ -10,8 +10,8 @@ spreadsheet: no formula guard) and ends with the form's ``block_diary_complete``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC
 
 from diary.pathway.values import MAX_DAILY_DAYS, NO_RELIEF, SHORT, WEEKS, DaysOfRelief
@@ -214,6 +214,33 @@ DAYS_VARIABLES = (
 )
 
 
+def side_days_variables(side: str) -> tuple[Variable, ...]:
+    """A side's days of relief (a block scored apart with daily scores)."""
+    return (
+        Variable(
+            f"days_of_relief_{side}",
+            "text",
+            f"Days of relief, {side} side",
+            "integer",
+            "integer",
+            "0",
+            str(MAX_DAILY_DAYS),
+        ),
+        Variable(
+            f"days_of_relief_open_{side}",
+            "yesno",
+            f"Days of relief still open, {side} side",
+            "boolean",
+        ),
+        _dropdown(
+            f"days_of_relief_class_{side}",
+            f"Days of relief class, {side} side",
+            DAYS_CLASSES,
+            required=False,
+        ),
+    )
+
+
 def _slot_label(minutes: int) -> str:
     return f"Pain at {minutes} min" if minutes < 60 else f"Pain at {minutes / 60:g} h"
 
@@ -251,21 +278,15 @@ def block_variables(slots: list[int], days: int = 0) -> list[Variable]:
             label = f"{_slot_label(minutes)}, {side} side"
             name = f"{slot_name(minutes)}_{side}"
             variables.append(Variable(name, "text", label, "integer", "integer", "0", "10"))
-    # The days after per side (a block scored apart): a score per daily slot, then the days.
+    # The days after per side (pathway.md §2), after the hours': a column per daily slot
+    # per side, then each side's days of relief.
     for side in SIDES:
         for day in range(1, days + 1):
             label = f"Pain on day {day}, {side} side"
-            variables.append(
-                Variable(f"{day_name(day)}_{side}", "text", label, "integer", "integer", "0", "10")
-            )
+            name = f"{day_name(day)}_{side}"
+            variables.append(Variable(name, "text", label, "integer", "integer", "0", "10"))
     for side in SIDES:
-        variables += [
-            replace(
-                variable, name=f"{variable.name}_{side}", label=f"{variable.label}, {side} side"
-            )
-            for variable in DAYS_VARIABLES
-            if variable.name != "outcome"
-        ]
+        variables += side_days_variables(side)
     return variables
 
 
@@ -320,14 +341,15 @@ def wide_line(
     days: int = 0,
     relief_days: DaysOfRelief | None = None,
     outcome: str | None = None,
-    side_days: dict[str, DaysOfRelief] | None = None,
+    side_days: Mapping[str, DaysOfRelief | None] | None = None,
 ) -> str:
     """One row per block: its facts, verdict and diary status, then the pain answering
     each scheduled time in ``slots`` and each of ``days`` daily slots (the one submitted
     last where two answer it; empty where none did), then its days of relief
     (``relief_days``, None without daily scores) and ``outcome`` (the verdict unless
     given), then each side's figures and scores when the block is scored apart (``sides``:
-    each side's summary, else read from its summary column). ``redcap``: the import file's
+    each side's summary, else read from its summary column), then each side's daily scores
+    and days of relief (``side_days``). ``redcap``: the import file's
     row (see the module's docstring)."""
     sides = sides or side_summaries_of(block)
     by_slot: dict[int, tuple] = {}
@@ -376,14 +398,13 @@ def wide_line(
     ]
     cells += [number_cell(by_slot[m][4]) if m in by_slot else "" for m in slots]
     cells += [number_cell(by_day[d][4]) if d in by_day else "" for d in range(1, days + 1)]
-    if relief_days is None:
-        cells += ["", "", ""]
-    else:
-        cells += [
-            number_cell(relief_days.days),
-            yes if relief_days.open else no,
-            relief_days.relief_class,
-        ]
+
+    def days_cells(found: DaysOfRelief | None) -> list[str]:
+        if found is None:
+            return ["", "", ""]
+        return [number_cell(found.days), yes if found.open else no, found.relief_class]
+
+    cells += days_cells(relief_days)
     cells.append(text(outcome or summary.verdict))
     cells.append(str(block.scoring))
     for side in SIDES:
@@ -405,16 +426,7 @@ def wide_line(
     for index in ENTRY_SIDE_PAINS:  # each day's left, then right score
         cells += [number_cell(by_day[d][index]) if d in by_day else "" for d in range(1, days + 1)]
     for side in SIDES:
-        side_relief = (side_days or {}).get(side)
-        cells += (
-            ["", "", ""]
-            if side_relief is None
-            else [
-                number_cell(side_relief.days),
-                yes if side_relief.open else no,
-                side_relief.relief_class,
-            ]
-        )
+        cells += days_cells((side_days or {}).get(side))
     if redcap:
         cells.append("0" if running else "2")
     return csv_line(cells)

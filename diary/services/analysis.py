@@ -4,6 +4,7 @@ apart is read once per side; every page and file asks ``block_readings`` for the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -16,7 +17,8 @@ from diary.models import (
     utcnow,
 )
 from diary.pathway.sides import relief_inputs, scored_sides, series_keys
-from diary.schedule import as_utc
+from diary.pathway.values import DaysOfRelief
+from diary.schedule import DiarySchedule, as_utc
 from diary.services.blocks import agent_label
 from diary.services.progress import awaited_for
 from diary.services.settings import analysis_settings, diary_schedule
@@ -79,32 +81,50 @@ def pathway_block(block: Block, entries=None) -> pathway.Block:
     )
 
 
+def reading_days_of_relief(
+    block,
+    facts: relief.BlockFacts,
+    points: Sequence[relief.DiaryPoint],
+    schedule: DiarySchedule,
+    timezone: str,
+) -> DaysOfRelief | None:
+    """``Ddays`` of one reading of a block (a Block, or a row read like one with
+    performed_at, agent and daily_days): ``facts`` with that reading's baseline, ``points``
+    with that reading's scores (the one pain, or one side's when scored apart). None when
+    the block asks for no daily score or has no baseline."""
+    if not block.daily_days:
+        return None
+    hourly = schedule.due_times(block.performed_at, block.agent)
+    return pathway.days_of_relief(facts, points, hourly, ZoneInfo(timezone), block.daily_days)
+
+
 def block_readings(
     block: Block,
     now: datetime | None = None,
     entries=None,
     settings: relief.AnalysisSettings | None = None,
+    schedule: DiarySchedule | None = None,
+    timezone: str | None = None,
 ) -> list[pathway.SideReading]:
     """The block's readings by criteria.md: one per side when a bilateral block is scored
-    apart (left, then right), else one (counted for the sides it stands for). The one
-    function every page, the API and the files ask for "the block's readings"."""
+    apart (left, then right), else one (counted for the sides it stands for), each with
+    its days of relief (that side's daily scores and baseline when apart). The one
+    function every page, the API and the files ask for "the block's readings".
+
+    ``entries``: rows read like entries (an export's) instead of the block's own; the
+    days of relief of such rows are read only with the clinic's ``schedule`` and
+    ``timezone`` (a row has no clinic to ask)."""
     read = pathway_block(block, entries)
     settings = settings or analysis_settings(block.clinic)
     still_running = running(block, now) if entries is None else None
-    # The days after (pathway.md §2), per reading: that side's scores and baseline. An
-    # export's row (no clinic with it) is read without them.
-    clinic: Clinic | None = getattr(block, "clinic", None)
-    daily_days = block.daily_days or 0
-    hourly: list[datetime] = []
-    if clinic is not None and daily_days:
-        hourly = diary_schedule(clinic).due_times(block.performed_at, block.agent)
+    if block.daily_days and schedule is None and entries is None:
+        schedule, timezone = diary_schedule(block.clinic), block.clinic.timezone
     readings = []
     for sides, scored_side in scored_sides(read):
         facts, points = relief_inputs(read, scored_side)
         days = None
-        if clinic is not None and daily_days:
-            zone = ZoneInfo(clinic.timezone)
-            days = pathway.days_of_relief(facts, points, hourly, zone, daily_days)
+        if schedule is not None and timezone:
+            days = reading_days_of_relief(block, facts, points, schedule, timezone)
         readings.append(
             pathway.SideReading(
                 sides=sides,

@@ -3,8 +3,7 @@ relief, and a therapeutic block's outcome. The rules are diary/pathway/days.py's
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from zoneinfo import ZoneInfo
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import select
 
@@ -15,24 +14,14 @@ from diary.pathway import words
 from diary.pathway.sides import relief_inputs, scored_apart
 from diary.pathway.values import SERIES_SIDES, DaysOfRelief
 from diary.schedule import DiarySchedule
-from diary.services.analysis import block_facts, diary_points, pathway_block
-from diary.services.settings import block_daily_slots, diary_schedule
+from diary.services.analysis import (
+    block_facts,
+    block_readings,
+    diary_points,
+    reading_days_of_relief,
+)
+from diary.services.settings import diary_schedule
 from diary.vocabulary import Purpose
-
-
-def reading_days_of_relief(
-    block,
-    facts: relief.BlockFacts,
-    points: Sequence[relief.DiaryPoint],
-    schedule: DiarySchedule,
-    timezone: str,
-) -> DaysOfRelief | None:
-    """``Ddays`` of one reading of a block (a Block, or a row read like one with
-    performed_at, agent and daily_days): ``facts`` with that reading's baseline, ``points``
-    with that reading's scores (the one pain, or one side's when scored apart). None when
-    the block asks for no daily score or has no baseline."""
-    hourly = schedule.due_times(block.performed_at, block.agent)
-    return pathway.days_of_relief(facts, points, hourly, ZoneInfo(timezone), block.daily_days or 0)
 
 
 def block_days_of_relief(block: Block, entries=None) -> DaysOfRelief | None:
@@ -52,12 +41,64 @@ def judged_in_days(block) -> bool:
     return block.purpose == Purpose.THERAPEUTIC
 
 
-def block_outcome(block, verdict: str, days: DaysOfRelief | None) -> str:
+def block_outcome(
+    block,
+    verdict: str,
+    days: DaysOfRelief | None,
+    sides: Mapping[str, tuple[str, DaysOfRelief | None]] | None = None,
+) -> str:
     """What the block is judged by, in words: a therapeutic block with daily scores by its
-    days of relief and their class, any other by its verdict ("positive")."""
+    days of relief and their class, any other by its verdict ("positive"). ``sides``
+    (side -> its verdict and days of relief) for a block scored apart: each side's, as
+    verdicts show together ("Left: at least 9 days of relief (weeks) · Right: 0 days of
+    relief (no relief)"; "Left: positive · Right: negative")."""
+    if sides:
+        return " · ".join(
+            f"{side.capitalize()}: {block_outcome(block, v, d).replace('_', ' ')}"
+            for side, (v, d) in sides.items()
+        )
     if judged_in_days(block) and days is not None:
         return words.days_of_relief(days)
     return verdict
+
+
+def readings_outcome(block, readings: Sequence[pathway.SideReading]) -> str:
+    """``block_outcome`` of a block's readings (services.analysis.block_readings)."""
+    if len(readings) > 1:
+        return block_outcome(
+            block,
+            "",
+            None,
+            {str(r.scored_side): (r.analysis.verdict, r.days_of_relief) for r in readings},
+        )
+    return block_outcome(block, readings[0].analysis.verdict, readings[0].days_of_relief)
+
+
+def side_days_of_relief(
+    block, entries=None, schedule: DiarySchedule | None = None, timezone: str | None = None
+) -> dict[str, DaysOfRelief | None] | None:
+    """Each side's days of relief of a block scored apart that asks for daily scores
+    (``{"left": …, "right": …}``), None for any other block. ``entries``, ``schedule``
+    and ``timezone`` as ``block_readings`` takes them (an export's rows)."""
+    if not block.scored_apart or not block.daily_days:
+        return None
+    readings = block_readings(
+        block,
+        entries=entries,
+        settings=relief.AnalysisSettings(),
+        schedule=schedule,
+        timezone=timezone,
+    )
+    return {str(r.scored_side): r.days_of_relief for r in readings}
+
+
+def sides_outcome(
+    block, sides: Mapping[str, relief.BlockSummary] | None, days: Mapping | None
+) -> dict[str, tuple[str, DaysOfRelief | None]] | None:
+    """What ``block_outcome`` takes as ``sides`` from each side's summary and days."""
+    if not sides:
+        return None
+    return {side: (sides[side].verdict, (days or {}).get(side)) for side in sides}
 
 
 def row_days_of_relief(block, entries, schedule: DiarySchedule, timezone: str):
@@ -110,16 +151,16 @@ def therapeutic_outcomes(blocks: Sequence[Block]) -> dict[int, str]:
         by_block.setdefault(entry.block_id, []).append(entry)
     outcomes = {}
     for block in judged:
-        entries_of = by_block.get(block.id, [])
-        if block.scored_apart:  # each side by its own scores: "Left: 9 days … · Right: …"
-            side_days = block_side_days_of_relief(block, entries_of)
-            if side_days:
-                outcomes[block.id] = " · ".join(
-                    f"{side.capitalize()}: {words.days_of_relief(days)}"
-                    for side, days in side_days.items()
-                )
+        if block.scored_apart:
+            readings = block_readings(
+                block,
+                entries=by_block.get(block.id, []),
+                schedule=diary_schedule(block.clinic),
+                timezone=block.clinic.timezone,
+            )
+            outcomes[block.id] = readings_outcome(block, readings)
             continue
-        days = block_days_of_relief(block, entries_of)
+        days = block_days_of_relief(block, by_block.get(block.id, []))
         if days is not None:
             outcomes[block.id] = words.days_of_relief(days)
     return outcomes
