@@ -493,19 +493,11 @@ def sides_title(lines: list[SideLine], awaiting: str | None = None) -> str:
 def sides_alt_text(lines: list[SideLine]) -> str:
     """A text alternative stating what the chart of both sides shows."""
     drawn = {"left": "solid line, round markers", "right": "dashed line, square markers"}
-    text = " ".join(
+    return " ".join(
         f"{line.side.capitalize()} side ({drawn[line.side]}): "
         + chart_alt_text(line.analysis, line.baseline_pain, line.daily)
         for line in lines
     )
-    days = [line for line in lines if line.days is not None]
-    if days:
-        text += " A second panel shows each side's daily scores on a day axis. " + " ".join(
-            f"{line.side.capitalize()}: {days_title(line.days)}."
-            for line in days
-            if line.days is not None
-        )
-    return text
 
 
 def sides_days_title(lines: list[SideLine]) -> str:
@@ -519,31 +511,24 @@ def sides_days_title(lines: list[SideLine]) -> str:
 
 
 def render_sides_chart(
-    lines: list[SideLine],
-    fmt: str = "png",
-    scale: int = 1,
-    view: ChartView | None = None,
-    split_h: float | None = None,
+    lines: list[SideLine], fmt: str = "png", scale: int = 1, view: ChartView | None = None
 ) -> bytes:
-    """Both sides' chart as PNG or SVG bytes (see render_chart); with ``split_h`` (as
-    DailyChart's) and the sides' days of relief, the days in a second panel."""
+    """Both sides' chart as PNG or SVG bytes (see render_chart)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown chart format {fmt!r}")
-    fig = _sides_figure(lines, view, BASE_DPI * scale, split_h)
+    fig = _sides_figure(lines, view, BASE_DPI * scale)
     buffer = io.BytesIO()
     metadata = {"Date": None} if fmt == "svg" else {"Software": None}
     fig.savefig(buffer, format=fmt, metadata=metadata)
     return buffer.getvalue()
 
 
-def render_sides_print_png(
-    lines: list[SideLine], view: ChartView | None = None, split_h: float | None = None
-) -> bytes:
+def render_sides_print_png(lines: list[SideLine], view: ChartView | None = None) -> bytes:
     """Both sides' chart for a PDF (see render_print_png)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
-    fig = _sides_figure(lines, view, PRINT_DPI, split_h)
+    fig = _sides_figure(lines, view, PRINT_DPI)
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
     opaque = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())

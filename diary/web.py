@@ -26,7 +26,7 @@ from diary.models import Block, utcnow
 from diary.records import export, export_xlsx, pdf
 from diary.services import analysis, summaries
 from diary.services.audit import record_audit
-from diary.services.days import daily_chart, daily_split_h
+from diary.services.days import daily_chart
 from diary.services.progress import diary_statuses
 from diary.services.settings import analysis_settings
 
@@ -177,7 +177,7 @@ def chart_response(block_id: int, fmt: str) -> Response:
         def render() -> bytes:
             lines = side_lines(block, now)
             if lines:
-                return charts.render_sides_chart(lines, fmt, scale, view, daily_split_h(block))
+                return charts.render_sides_chart(lines, fmt, scale, view)
             reading = analysis.analyse_block(block, now)
             daily = daily_chart(block)
             return charts.render_chart(reading, block.baseline_pain, fmt, scale, view, daily)
@@ -230,8 +230,7 @@ def print_chart(block: Block, analysis, view: charts.ChartView) -> bytes:
     lines = side_lines(block)
     if lines:
         return chart_cache.get_or_render(
-            (*key, "sides", view),
-            lambda: charts.render_sides_print_png(lines, view, daily_split_h(block)),
+            (*key, "sides", view), lambda: charts.render_sides_print_png(lines, view)
         )
     return chart_cache.get_or_render(
         (*key, view),

@@ -720,11 +720,11 @@ def test_the_chart_of_a_block_scored_apart_draws_each_sides_days(client, daily, 
     auth.login("daily@a.example")
     svg = client.get(f"/blocks/{block.id}/chart.svg").get_data(as_text=True)
     assert "Days since the block" in svg and "Hours since the block" in svg
-    assert "Days of relief (≥50%): Left at least 14 days (weeks)" in svg  # the title,
-    assert "Right 2 days" in svg  # wrapped after the left side's
+    assert "Days of relief (≥50%): Left: at least 14 days (weeks)" in svg  # the title,
+    assert "Right: ≥50% relief 2 days" in svg  # each side's days in the panel
     page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
     assert 'height="730"' in page
-    assert "A second panel shows each side&#39;s daily scores" in page
+    assert "A second panel shows the 14 daily scores" in page  # each side's
 
 
 def test_lists_show_each_sides_outcome_of_a_therapeutic_block_scored_apart(client, daily, auth):

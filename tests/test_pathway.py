@@ -1012,6 +1012,18 @@ def test_diagnostic_blocks_after_an_ablation_start_a_new_round():
     assert step.notes == ("read from the diagnostic blocks since the ablation of 2023-11-01",)
 
 
+def test_an_ablation_still_followed_up_comes_before_blocks_done_since():
+    # pathway.md §4: step 4 (an RFA in follow-up) comes before steps 5–8, so a positive
+    # diagnostic block a month after an ablation does not make another ablation advisable.
+    rfa_at = datetime(2026, 2, 1, 15, 0, tzinfo=UTC)
+    running = ablation(at=rfa_at, checkins=checkins_at({1: 2}, at=rfa_at))
+    new_at = datetime(2026, 3, 2, 15, tzinfo=UTC)
+    new_block = make_block(2, at=new_at, entries=hourly(LIDOCAINE_POSITIVE, start=new_at))
+    step = only_step([new_block], [running], on=date(2026, 3, 5))
+    assert step.code == NextStepCode.FOLLOW_UP
+    assert step.notes == ()
+
+
 def test_a_limit_reached_is_said_in_the_advice():
     blocks = [
         make_block(i, at=datetime(2026, m, 2, 15, tzinfo=UTC), purpose="therapeutic")

@@ -334,12 +334,11 @@ def test_the_daily_step_of_a_block_scored_apart_asks_both_sides_with_one_save(cl
     block = bilateral_block(daily, days=[1, 2], ago=timedelta(days=3, hours=1))
     url = diary_url(block)
     page = client.get(url).get_data(as_text=True)
-    assert "The hourly scores are done. Now score once a day" in page
     assert "Today's score (day 3) is due now" in page
     assert page.count('name="pain_left"') == 11 and page.count('name="pain_right"') == 11
     assert 'name="pain"' not in page and page.count(">Save<") == 1
     spanish = client.get(url, headers={"Accept-Language": "es"}).get_data(as_text=True)
-    assert "Ahora anote una vez al día" in spanish and "Lado izquierdo" in spanish
+    assert "Toca la puntuación de hoy (día 3)" in spanish and "Lado izquierdo" in spanish
     path = f"/d/{block.diary_token}/entries"
     refused = client.post(path, data={"pain_left": "3"})
     assert refused.status_code == 400

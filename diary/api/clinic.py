@@ -38,6 +38,7 @@ from diary.services.days import (
     block_days_of_relief,
     block_outcome,
     readings_outcome,
+    therapeutic_outcomes,
 )
 from diary.services.followup import block_fhir_checkins
 from diary.services.progress import awaited_for

@@ -137,12 +137,6 @@ def _block_page_context(block: Block) -> dict:
         corrections=latest_corrections(block),
         # The days after (pathway.md §2): a therapeutic block's outcome.
         **days,
-        # Each side's days of relief when scored apart: (days, in words).
-        side_days={
-            str(r.scored_side): (r.days_of_relief, pathway_words.days_of_relief(r.days_of_relief))
-            for r in readings
-            if r.scored_side and r.days_of_relief
-        },
     )
 
 

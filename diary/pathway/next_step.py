@@ -98,8 +98,8 @@ def next_step(
 
     ``blocks`` and ``ablations``: the patient's (all regions: the limits count them all).
     When diagnostic blocks were done in the series after its last ablation, they start a
-    new round: steps 1–4 (about that ablation) give way, and steps 5–9 read only those
-    blocks.
+    new round unless that ablation is still followed up (step 4): steps 1–3 (about that
+    ablation) give way, and steps 5–9 read only those blocks.
     """
     settings = settings or PathwaySettings()
     blocks = [b for b in blocks if local_date(b.performed_at, zone) <= on]
@@ -120,9 +120,12 @@ def next_step(
     notes: tuple[str, ...] = ()
     if rfas:
         last_rfa = rfas[-1]
+        after = _after_ablation(step, last_rfa)
         since = [b for b in members if b.performed_at > last_rfa.performed_at]
-        if not any(b.purpose == relief.DIAGNOSTIC for b in since):
-            return _after_ablation(step, last_rfa)
+        # An ablation still followed up (step 4) comes first whatever was done since: a
+        # diagnostic block a month after an ablation does not make another one advisable.
+        if after.code == Code.FOLLOW_UP or not any(b.purpose == relief.DIAGNOSTIC for b in since):
+            return after
         members = since
         notes = (
             "read from the diagnostic blocks since the ablation of "

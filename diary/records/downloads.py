@@ -258,7 +258,6 @@ def research_file(name: str, chosen: BlockFilter, user: User, detail: dict) -> R
         )
     redcap = name == "redcap-import"
     blocks = export_queries.clinic_export(user.clinic, chosen, with_entries=True)
-    schedule, tz = diary_schedule(user.clinic), user.clinic.timezone
     rows = (
         [
             research.wide_line(

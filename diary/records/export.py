@@ -717,10 +717,6 @@ CONSTRAINTS: dict[str, dict] = {
     "provisional": {"required": True},
     "slot": {"required": True, "enum": ["hourly", "daily"]},
     "days_of_relief": {"minimum": 0, "maximum": MAX_DAILY_DAYS},
-    "days_of_relief_left": {"minimum": 0, "maximum": MAX_DAILY_DAYS},
-    "days_of_relief_right": {"minimum": 0, "maximum": MAX_DAILY_DAYS},
-    "days_of_relief_class_left": {"enum": [NO_RELIEF, SHORT, WEEKS]},
-    "days_of_relief_class_right": {"enum": [NO_RELIEF, SHORT, WEEKS]},
     "days_of_relief_class": {"enum": [NO_RELIEF, SHORT, WEEKS]},
     **{
         f"days_of_relief{part}_{side}": rule

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 from diary import pathway, relief
 from diary.models import (
     Block,
-    Clinic,
     Patient,
     utcnow,
 )

@@ -11,8 +11,7 @@ from diary import pathway, relief
 from diary.extensions import db
 from diary.models import Block, DiaryEntry
 from diary.pathway import words
-from diary.pathway.sides import relief_inputs, scored_apart
-from diary.pathway.values import SERIES_SIDES, DaysOfRelief
+from diary.pathway.values import DaysOfRelief
 from diary.schedule import DiarySchedule
 from diary.services.analysis import (
     block_facts,
@@ -117,21 +116,12 @@ def daily_chart(block: Block, days: DaysOfRelief | None = None):
     from diary.charts import DailyChart
 
     days = days if days is not None else block_days_of_relief(block)
-    split_h = daily_split_h(block)
-    if days is None or not days.scores or split_h is None:
-        return None
-    return DailyChart(days, split_h)
-
-
-def daily_split_h(block: Block) -> float | None:
-    """Hours after the block half-way from its last hourly slot to day 1: where the
-    chart's hours end and its days begin (None without daily slots)."""
-    daily = block_daily_slots(block)
-    if not daily:
+    if days is None or not days.scores:
         return None
     hourly = diary_schedule(block.clinic).due_times(block.performed_at, block.agent)
     last_hourly = max(hourly, default=block.performed_at)
-    return relief.hours_between(block.performed_at, last_hourly + (daily[0] - last_hourly) / 2)
+    split = last_hourly + (days.scores[0].due_at - last_hourly) / 2
+    return DailyChart(days, relief.hours_between(block.performed_at, split))
 
 
 def therapeutic_outcomes(blocks: Sequence[Block]) -> dict[int, str]:
@@ -164,33 +154,3 @@ def therapeutic_outcomes(blocks: Sequence[Block]) -> dict[int, str]:
         if days is not None:
             outcomes[block.id] = words.days_of_relief(days)
     return outcomes
-
-
-def block_side_days_of_relief(block: Block, entries=None) -> dict[str, DaysOfRelief] | None:
-    """Each side's days of relief of a block scored apart (``entries`` as
-    block_days_of_relief takes them), None for any other block."""
-    return row_side_days_of_relief(
-        block,
-        block.entries if entries is None else entries,
-        diary_schedule(block.clinic),
-        block.clinic.timezone,
-    )
-
-
-def row_side_days_of_relief(
-    block, entries, schedule: DiarySchedule, timezone: str
-) -> dict[str, DaysOfRelief] | None:
-    """Each side's days of relief of an export's block row scored left and right apart
-    (that side's scores and baseline), None for any other block or without daily scores."""
-    if not block.daily_days:
-        return None
-    read = pathway_block(block, list(entries))
-    if not scored_apart(read):
-        return None
-    found = {}
-    for side in SERIES_SIDES:
-        facts, points = relief_inputs(read, side)
-        days = reading_days_of_relief(block, facts, points, schedule, timezone)
-        if days is not None:
-            found[side] = days
-    return found or None

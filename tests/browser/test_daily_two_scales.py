@@ -41,10 +41,7 @@ def test_spanish_phone_gives_todays_score_for_each_side(live_app, browser):
     context = browser.new_context(**PHONE, locale="es-ES", bypass_csp=True)
     phone = context.new_page()
     phone.goto(f"{live_app.base_url}/d/{token}")
-    expect(phone.get_by_text("Ahora anote una vez al día", exact=False)).to_be_visible()
-    expect(
-        phone.get_by_text("La puntuación de hoy (día 3) toca ahora", exact=False)
-    ).to_be_visible()
+    expect(phone.get_by_text("Toca la puntuación de hoy (día 3).")).to_be_visible()
     expect(side(phone, "Lado izquierdo").get_by_role("radio")).to_have_count(11)
     expect(side(phone, "Lado derecho").get_by_role("radio")).to_have_count(11)
     expect(phone.get_by_role("button", name="Guardar")).to_have_count(1)
