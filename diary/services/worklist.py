@@ -39,7 +39,12 @@ from diary.pathway import Technique, WorklistGroup, WorklistItem
 from diary.schedule import as_utc
 from diary.services import summaries
 from diary.services.audit import record_audit
-from diary.services.next_steps import clinic_today, next_steps_of, patients_procedures
+from diary.services.next_steps import (
+    by_patients,
+    clinic_today,
+    next_steps_of,
+    patients_procedures,
+)
 from diary.services.rejections import InputRejected
 from diary.services.settings import analysis_settings, pathway_settings
 
@@ -357,7 +362,7 @@ def _batch_facts(clinic: Clinic, patient_ids: list[int]) -> tuple[set[int], dict
             Block.summary_key,
             Block.changed_at,
         ).where(
-            Block.clinic_id == clinic.id,
+            by_patients(Block.clinic_id, clinic.id),
             Block.patient_id.in_(patient_ids),
             Block.archived_at.is_(None),
         )
