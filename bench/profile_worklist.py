@@ -94,7 +94,12 @@ def main() -> None:
             cold += timed(calls["worklist_api"], 1)
         figures["worklist_api_cold"] = {"median_ms": round(statistics.median(cold) * 1000, 2)}
         text = report.getvalue()
-        text = text.replace(str(Path(__file__).resolve().parent.parent) + "/", "")
+        for prefix in (
+            str(Path(__file__).resolve().parent.parent) + "/",
+            sys.prefix,
+            sys.base_prefix,
+        ):
+            text = text.replace(prefix, "")
         print(json.dumps(figures, indent=2))
         if options.out:
             Path(options.out).write_text(json.dumps(figures, indent=2) + "\n\n" + text)
