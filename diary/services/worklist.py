@@ -39,7 +39,12 @@ from diary.pathway import Technique, WorklistGroup, WorklistItem
 from diary.schedule import as_utc
 from diary.services import summaries
 from diary.services.audit import record_audit
-from diary.services.next_steps import clinic_today, next_steps_of, patients_procedures
+from diary.services.next_steps import (
+    by_patients,
+    clinic_today,
+    next_steps_of,
+    patients_procedures,
+)
 from diary.services.rejections import InputRejected
 from diary.services.settings import analysis_settings, pathway_settings
 
@@ -339,7 +344,8 @@ def _batch_facts(clinic: Clinic, patient_ids: list[int]) -> tuple[set[int], dict
     step of pathway.md §5's list (without an ablation) needs a diagnostic block positive
     at 50 % or more, which holds relief that long. Read off the stored summaries, this
     spares reading everyone else's diaries. Summaries out of date are brought up to date
-    (the caller commits)."""
+    (the caller commits). The answer is kept per patient while their records and the
+    settings stay as they were, so a worklist read again reads no summaries."""
     settings = analysis_settings(clinic)
     digest = summaries.settings_digest(settings)
 
@@ -347,27 +353,44 @@ def _batch_facts(clinic: Clinic, patient_ids: list[int]) -> tuple[set[int], dict
         shortest = window_for(agent, settings.agent_windows).minimum_h
         return any(held >= shortest for held in hours)
 
+    # First each patient's version (no summaries read): a patient whose records have not
+    # changed since a previous read keeps the answer found then.
+    changes: dict[int, list[datetime]] = {}
+    for patient_id, changed_at in db.session.execute(
+        select(Block.patient_id, Block.changed_at).where(
+            by_patients(Block.clinic_id, clinic.id),
+            Block.patient_id.in_(patient_ids),
+            Block.archived_at.is_(None),
+        )
+    ).all():
+        changes.setdefault(patient_id, []).append(changed_at)
+    versions = {patient_id: (max(times), len(times)) for patient_id, times in changes.items()}
+    found, undecided = set(), []
+    for patient_id in patient_ids:
+        kept = _CANDIDATES_KEPT.get((clinic.id, patient_id))
+        if kept is not None and kept[0] == (versions.get(patient_id), digest):
+            if kept[1]:
+                found.add(patient_id)
+        else:
+            undecided.append(patient_id)
+    # Then the stored summaries of the others' diagnostic blocks.
     rows = db.session.execute(
         select(
             Block.id,
             Block.patient_id,
-            Block.purpose,
             Block.agent,
             Block.summary,
             Block.summary_key,
             Block.changed_at,
         ).where(
-            Block.clinic_id == clinic.id,
-            Block.patient_id.in_(patient_ids),
+            by_patients(Block.clinic_id, clinic.id),
+            Block.patient_id.in_(undecided),
             Block.archived_at.is_(None),
+            Block.purpose == relief.DIAGNOSTIC,
         )
     ).all()
-    found, stale = set(), []
-    changes: dict[int, list[datetime]] = {}
-    for block_id, patient_id, purpose, agent, summary, key, changed_at in rows:
-        changes.setdefault(patient_id, []).append(changed_at)
-        if purpose != relief.DIAGNOSTIC:
-            continue
+    stale = []
+    for block_id, patient_id, agent, summary, key, changed_at in rows:
         if summary is not None and key == f"{as_utc(changed_at).isoformat()}|{digest}":
             if held_long_enough(_held_50_hours(summary), agent):
                 found.add(patient_id)
@@ -379,9 +402,19 @@ def _batch_facts(clinic: Clinic, patient_ids: list[int]) -> tuple[set[int], dict
         for block in blocks:
             if held_long_enough(_held_50_hours(block.summary or {}), block.agent):
                 found.add(block.patient_id)
-    versions = {patient_id: (max(times), len(times)) for patient_id, times in changes.items()}
+    if len(_CANDIDATES_KEPT) + len(undecided) > STEPS_KEPT_MAX:
+        _CANDIDATES_KEPT.clear()
+    for patient_id in undecided:
+        _CANDIDATES_KEPT[(clinic.id, patient_id)] = (
+            (versions.get(patient_id), digest),
+            patient_id in found,
+        )
     return found, versions
 
+
+# Whether a patient may have a next step that calls for action, as last read off their
+# summaries, with what it was read from (the records' version, the analysis settings).
+_CANDIDATES_KEPT: dict[tuple[int, int], tuple[tuple, bool]] = {}
 
 # Each patient's next steps as last worked out in this process, with what they were worked
 # out from (the records' version, the day, the settings): reused while all of it holds, so
