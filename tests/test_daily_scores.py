@@ -325,6 +325,19 @@ def test_api_analysis_gives_days_of_relief_and_the_outcome(client, daily):
     assert api.get(f"/blocks/{block.id}").get_json()["daily_days"] == 14
 
 
+def test_days_of_relief_are_unknown_until_day_one_is_due(client, daily):
+    # Before day 1's score is due nothing is known (not "0 days, no relief"); once days
+    # 1 and 2 have passed without a score, pathway.md §2 gives 0 days.
+    fresh = daily.block(timedelta(hours=2), purpose="therapeutic")
+    past = daily.block(timedelta(days=3, hours=2), purpose="therapeutic")
+    _, token = create_api_token(daily.clinician, "tests")
+    db.session.commit()
+    api = Api(client, token)
+    assert api.get(f"/blocks/{fresh.id}/analysis").get_json()["days_of_relief"] is None
+    days = api.get(f"/blocks/{past.id}/analysis").get_json()["days_of_relief"]
+    assert days == {"days": 0, "open": False, "class": "no_relief"}
+
+
 def test_api_analysis_without_daily_scores_has_no_days_of_relief(client, world):
     _, token = create_api_token(world.clinician, "tests")
     db.session.commit()

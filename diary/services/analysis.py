@@ -93,8 +93,15 @@ def reading_days_of_relief(
     the block asks for no daily score or has no baseline."""
     if not block.daily_days:
         return None
+    zone = ZoneInfo(timezone)
     hourly = schedule.due_times(block.performed_at, block.agent)
-    return pathway.days_of_relief(facts, points, hourly, ZoneInfo(timezone), block.daily_days)
+    found = pathway.days_of_relief(facts, points, hourly, zone, block.daily_days)
+    performed_at = as_utc(block.performed_at)
+    if found is not None and all(score.pain is None for score in found.scores):
+        day_one = pathway.daily_slots(performed_at, zone, block.daily_days)[0]
+        if utcnow() < day_one:
+            return None  # not known before day 1's score is due (not "no relief" yet)
+    return found
 
 
 def block_readings(
