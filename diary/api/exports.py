@@ -52,7 +52,9 @@ def clinic_export(kind: str, fmt: str, query: schemas.ExportQuery):
 @api.get(
     f"/exports/research/<{_any(downloads.RESEARCH_FILES)}:name>.csv",
     summary="The research files: wide (a row per block, a pain column per scheduled time), "
-    f"series, and the REDCap data dictionary with its import file{FILTERS}",
+    f"series, the REDCap data dictionary with its import file, and the follow-up's REDCap "
+    f"project (redcap-followup-dictionary, redcap-followup-import: check-ins as a repeating "
+    f"instrument){FILTERS}",
     query=schemas.ExportQuery,
     answers={200: CSV},
     problems=(404,),

@@ -36,7 +36,9 @@ def exports():
 
 
 def _exports_page(form: ExportFilterForm, status: int):
-    return render_template("clinic/exports.html", form=form, research_files=RESEARCH_FILES), status
+    return render_template(
+        "clinic/exports.html", form=form, research_files=RESEARCH_FILES, schema_files=SCHEMA_FILES
+    ), status
 
 
 def _filters() -> dict:
@@ -54,7 +56,7 @@ def clinic_export(kind: str, fmt: str):
     return downloads.export_file(kind, fmt, chosen, user, _filters())
 
 
-@bp.get("/exports/research/<any(wide, series, 'redcap-dictionary', 'redcap-import'):name>.csv")
+@bp.get("/exports/research/<any(" + ", ".join(f"'{n}'" for n in RESEARCH_FILES) + "):name>.csv")
 def research_export(name: str):
     """The research arm's files, for the blocks the filters choose."""
     form, chosen = _export_filter()

@@ -555,6 +555,13 @@ CPT_ABLATION = {
     "thoracic": ("64633", "64634"),
     "lumbar": ("64635", "64636"),
 }
+_DESTRUCTION = "Destruction by neurolytic agent, paravertebral facet joint nerve(s), with imaging"
+CPT_ABLATION_DISPLAY = {
+    "64633": f"{_DESTRUCTION} guidance; cervical or thoracic, single facet joint",
+    "64634": f"{_DESTRUCTION} guidance; cervical or thoracic, each additional facet joint",
+    "64635": f"{_DESTRUCTION} guidance; lumbar or sacral, single facet joint",
+    "64636": f"{_DESTRUCTION} guidance; lumbar or sacral, each additional facet joint",
+}
 CHECKIN_METHODS = {
     "patient": _local("follow-up-link", "Sent by the patient from the follow-up link"),
     "transcribed": _local("transcribed", "Recorded by clinic staff from a call or a visit"),
@@ -600,7 +607,8 @@ def ablation_procedures(ablation, patient_url: str, identifier) -> list[tuple[st
     for n, level in enumerate(ablation.levels):
         coding = []
         if not pulsed:
-            coding.append({"system": CPT, "code": first_code if n == 0 else addon_code})
+            code = first_code if n == 0 else addon_code
+            coding.append({"system": CPT, "code": code, "display": CPT_ABLATION_DISPLAY[code]})
             if side == "bilateral":
                 coding.append(BILATERAL_MODIFIER)
         key = ablation.id if n == 0 else f"{ablation.id}/{level}"
