@@ -367,6 +367,30 @@ def test_the_fhir_bundle_is_valid_r4_with_cpt_codes_and_observations(client, sce
     assert components["relief-pct"]["valueQuantity"]["value"] == 75.0
     assert components["pgic"]["valueInteger"] == 2
     assert components["new-treatment"]["valueBoolean"] is False
+    # A therapeutic block's check-ins are partOf its first level's Procedure, the one the
+    # diary writes (the per-block bundle holds them too).
+    block_url = next(
+        url
+        for url, r in resources
+        if r["resourceType"] == "Procedure"
+        and r["identifier"][0]["system"].endswith("/blocks")
+        and r["identifier"][0]["value"] == str(scene.therapeutic.id)
+    )
+    block_pains = [
+        r
+        for _, r in resources
+        if r["resourceType"] == "Observation"
+        and ("http://loinc.org", "72514-3") in _codes(r)
+        and r.get("partOf") == [{"reference": block_url}]
+    ]
+    assert sorted(o["valueInteger"] for o in block_pains) == [3, 4]
+    _, token = create_api_token(scene.world.clinician, "fhir")
+    db.session.commit()
+    single = client.get(
+        f"/api/v1/blocks/{scene.therapeutic.id}/fhir", headers={"Authorization": f"Bearer {token}"}
+    ).get_json()
+    assert_valid_r4(single)
+    assert sum(e["resource"].get("partOf") is not None for e in single["entry"]) >= 2
     patients = [r for _, r in resources if r["resourceType"] == "Patient"]
     keys = [json.dumps(p["identifier"], sort_keys=True) for p in patients]
     assert len(keys) == len(set(keys)) == 2  # each patient once

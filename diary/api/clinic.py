@@ -26,6 +26,7 @@ from diary.services.audit import record_audit
 from diary.services.block_changes import block_change_effect
 from diary.services.blocks import agent_label, reopen_link, revoke_link
 from diary.services.days import block_days_of_relief, block_outcome
+from diary.services.followup import block_fhir_checkins
 from diary.services.progress import awaited_for
 from diary.services.rejections import InputRejected
 from diary.services.settings import clinic_settings, update_clinic_settings
@@ -354,6 +355,7 @@ def block_fhir(block_id: int, query: schemas.FhirQuery):
         sides=analysis_service.side_analyses(block),
         days=days,
         outcome=block_outcome(block, analysis.verdict, days),
+        checkins=block_fhir_checkins(block),
     )
     record_audit("export.fhir", by=current_user, target=block, detail={"rows": len(block.entries)})
     db.session.commit()

@@ -24,7 +24,12 @@ from diary.services.audit import record_audit
 from diary.services.blocks import agent_label
 from diary.services.dashboard import BlockFilter
 from diary.services.days import block_days_of_relief, block_outcome, row_days_of_relief
-from diary.services.followup import clinic_followed, fhir_checkins, follow_up_view
+from diary.services.followup import (
+    block_fhir_checkins,
+    clinic_followed,
+    fhir_checkins,
+    follow_up_view,
+)
 from diary.services.settings import diary_schedule
 from diary.vocabulary import Scoring
 from diary.web import commit_keeping_loaded, csv_response, xlsx_response
@@ -340,6 +345,7 @@ def fhir_file(chosen: BlockFilter, user: User, detail: dict, transaction: bool) 
                     sides=side_analyses(block),
                     days=days,
                     outcome=block_outcome(block, analysis.verdict, days),
+                    checkins=block_fhir_checkins(block),
                 )
 
     def ablations() -> Iterator[list[tuple[str, dict]]]:

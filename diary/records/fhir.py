@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
@@ -164,8 +164,11 @@ def diary_resources(
     sides: dict[str, Analysis] | None = None,
     days: DaysOfRelief | None = None,
     outcome: str | None = None,
+    checkins: Sequence[tuple] = (),
 ) -> list[tuple[str, dict]]:
-    """(fullUrl, resource) of the block's Patient, Procedures, Observations and report.
+    """(fullUrl, resource) of the block's Patient, Procedures, Observations and report,
+    and a therapeutic block's counted follow-up ``checkins`` (as ``ablation_resources``
+    takes them) as Observations ``partOf`` its first Procedure.
 
     A bilateral block scored left and right apart (``sides``: each side's analysis) has
     an Observation per side per entry, and a peak and a response per side, each with its
@@ -186,31 +189,7 @@ def diary_resources(
     patient_record = block.patient
     patient_url = _urn("patient", patient_record.id)
     procedure_url = _urn("block", block.id)
-    patient: dict = {"resourceType": "Patient", "active": True}
-    identifiers = []
-    if patient_record.mrn:
-        if not mrn_system:
-            raise NoMrnSystem("the clinic has not set the identifier system of its MRNs")
-        identifiers.append(
-            {
-                "use": "usual",
-                "type": {
-                    "coding": [
-                        {
-                            "system": "http://terminology.hl7.org/CodeSystem/v2-0203",
-                            "code": "MR",
-                            "display": "Medical record number",
-                        }
-                    ]
-                },
-                "system": mrn_system,
-                "value": patient_record.mrn,
-            }
-        )
-    identifiers.append(identifier("patients", patient_record.id))
-    patient["identifier"] = identifiers
-    if patient_record.birth_year:
-        patient["birthDate"] = str(patient_record.birth_year)  # a year alone is a FHIR date
+    patient = patient_resource(patient_record, identifier, mrn_system)
     note = (
         f"{agent_label}, {block.volume_ml_per_level:g} mL per level; "
         f"steroid {'yes' if block.steroid else 'no'}; "
@@ -301,6 +280,10 @@ def diary_resources(
     }
     resources += extra
     resources.append((_urn("report", block.id), report))
+    for checkin, dated_on, reliefs in checkins:
+        resources += checkin_observations(
+            checkin, dated_on, reliefs, procedure_url, patient_url, identifier
+        )
     return [(url, _printable(resource)) for url, resource in resources]
 
 
@@ -508,11 +491,22 @@ def diary_bundle(
     sides: dict[str, Analysis] | None = None,
     days: DaysOfRelief | None = None,
     outcome: str | None = None,
+    checkins: Sequence[tuple] = (),
 ) -> dict:
     """The Bundle for ``block`` (see ``diary_resources``). A ``transaction`` Bundle asks
     the server to create each resource unless one with its identifier exists."""
     resources = diary_resources(
-        block, agent_label, analysis, now, records, mrn_system, provisional, sides, days, outcome
+        block,
+        agent_label,
+        analysis,
+        now,
+        records,
+        mrn_system,
+        provisional,
+        sides,
+        days,
+        outcome,
+        checkins,
     )
     return {
         "resourceType": "Bundle",
@@ -710,7 +704,7 @@ def checkin_observations(
 
 def ablation_resources(
     ablation,
-    checkins: list[tuple],
+    checkins: Sequence[tuple],
     records: str = "urn:block-diary",
     mrn_system: str | None = None,
 ) -> list[tuple[str, dict]]:

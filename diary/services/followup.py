@@ -798,6 +798,11 @@ def is_followed(record: Ablation | Block) -> bool:
     return isinstance(record, Ablation) or is_followed_block(record)
 
 
+def block_fhir_checkins(block: Block) -> list[tuple[Checkin, date, dict]]:
+    """A therapeutic block's counted check-ins for its FHIR (none if it is not followed)."""
+    return fhir_checkins(Followed(block)) if is_followed_block(block) else []
+
+
 def fhir_checkins(procedure: Followed) -> list[tuple[Checkin, date, dict]]:
     """The counted check-ins as the FHIR export writes them: (check-in, the day the rules
     date it by, each reading's CheckinRelief by side, None for the one pain)."""
