@@ -362,7 +362,9 @@ def test_the_fhir_bundle_is_valid_r4_with_cpt_codes_and_observations(client, sce
     # Four counted check-ins (the replaced answer left out), a left and a right each.
     assert len(pains) == 8
     assert {o["bodySite"]["coding"][0]["code"] for o in pains} == {"7771000", "24028007"}
-    one_month = next(o for o in pains if o["valueInteger"] == 2 and o["bodySite"]["text"] == "left")
+    # The 1-month check-in answered twice: the later answer, amended, for each side.
+    assert sum(o["status"] == "amended" for o in pains) == 2
+    one_month = next(o for o in pains if o["status"] == "amended" and o["valueInteger"] == 2)
     components = {c["code"]["coding"][0]["code"]: c for c in one_month["component"]}
     assert components["relief-pct"]["valueQuantity"]["value"] == 75.0
     assert components["pgic"]["valueInteger"] == 2

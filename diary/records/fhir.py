@@ -280,9 +280,9 @@ def diary_resources(
     }
     resources += extra
     resources.append((_urn("report", block.id), report))
-    for checkin, dated_on, reliefs in checkins:
+    for checkin, dated_on, reliefs, amended in checkins:
         resources += checkin_observations(
-            checkin, dated_on, reliefs, procedure_url, patient_url, identifier
+            checkin, dated_on, reliefs, procedure_url, patient_url, identifier, amended
         )
     return [(url, _printable(resource)) for url, resource in resources]
 
@@ -631,7 +631,13 @@ def ablation_procedures(ablation, patient_url: str, identifier) -> list[tuple[st
 
 
 def checkin_observations(
-    checkin, dated_on, reliefs: dict, procedure_url: str, patient_url: str, identifier
+    checkin,
+    dated_on,
+    reliefs: dict,
+    procedure_url: str,
+    patient_url: str,
+    identifier,
+    amended: bool = False,
 ) -> list[tuple[str, dict]]:
     """A counted check-in as Observations ``partOf`` the procedure: the average pain
     (LOINC 72514-3), one per side when scored apart (with its laterality), with the relief
@@ -645,7 +651,8 @@ def checkin_observations(
         observation: dict = {
             "resourceType": "Observation",
             "identifier": [identifier("checkins", key)],
-            "status": "final",
+            # A later answer to the same check-in replaced an earlier one (left out).
+            "status": "amended" if amended else "final",
             "category": [OBSERVATION_CATEGORY],
             "code": {"coding": [PAIN_CODE], "text": "Average pain over the past week"},
             "subject": {"reference": patient_url},
@@ -709,7 +716,8 @@ def ablation_resources(
     mrn_system: str | None = None,
 ) -> list[tuple[str, dict]]:
     """(fullUrl, resource) of an ablation's Patient, a Procedure per level, and each
-    counted check-in's Observations; ``checkins``: (check-in, dated_on, reliefs by side).
+    counted check-in's Observations; ``checkins``: (check-in, dated_on, reliefs by side,
+    amended).
     Strings carry no control character."""
 
     def identifier(kind: str, value: object) -> dict:
@@ -719,9 +727,9 @@ def ablation_resources(
     resources = [(patient_url, patient_resource(ablation.patient, identifier, mrn_system))]
     procedures = ablation_procedures(ablation, patient_url, identifier)
     resources += procedures
-    for checkin, dated_on, reliefs in checkins:
+    for checkin, dated_on, reliefs, amended in checkins:
         resources += checkin_observations(
-            checkin, dated_on, reliefs, procedures[0][0], patient_url, identifier
+            checkin, dated_on, reliefs, procedures[0][0], patient_url, identifier, amended
         )
     return [(url, _printable(resource)) for url, resource in resources]
 

@@ -798,14 +798,20 @@ def is_followed(record: Ablation | Block) -> bool:
     return isinstance(record, Ablation) or is_followed_block(record)
 
 
-def block_fhir_checkins(block: Block) -> list[tuple[Checkin, date, dict]]:
+def block_fhir_checkins(block: Block) -> list[tuple[Checkin, date, dict, bool]]:
     """A therapeutic block's counted check-ins for its FHIR (none if it is not followed)."""
     return fhir_checkins(Followed(block)) if is_followed_block(block) else []
 
 
-def fhir_checkins(procedure: Followed) -> list[tuple[Checkin, date, dict]]:
+def fhir_checkins(procedure: Followed) -> list[tuple[Checkin, date, dict, bool]]:
     """The counted check-ins as the FHIR export writes them: (check-in, the day the rules
-    date it by, each reading's CheckinRelief by side, None for the one pain)."""
+    date it by, each reading's CheckinRelief by side (None for the one pain), and whether
+    it replaced an earlier answer to the same check-in: ``amended``, as a corrected entry)."""
     view = follow_up_view(procedure)
     reliefs = view.reliefs()
-    return [(row, view.dated_on(row), reliefs[row.id]) for row in view.rows if row.id in reliefs]
+    replaced = {view.dated_on(row) for row in view.rows if row.id in view.superseded}
+    return [
+        (row, view.dated_on(row), reliefs[row.id], view.dated_on(row) in replaced)
+        for row in view.rows
+        if row.id in reliefs
+    ]
