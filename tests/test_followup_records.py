@@ -27,7 +27,7 @@ from tests.redcap_rules import dictionary_errors, import_errors
 from tests.test_csv_export import frictionless_errors
 
 HOSTILE_NAME = "=cmd|' /C calc'!A0"
-FILES = ("checkins", "ablations")
+FILES = ("checkins", "ablations", "therapeutic-blocks")
 REPLACED = "replaced by a later answer to the same check-in"
 
 
@@ -194,6 +194,11 @@ def test_the_ablations_file_gives_each_side_scored_apart_its_own_outcome(client,
     pulsed = by_key[(str(scene.pulsed.id), "left")]
     assert pulsed["technique"] == "pulsed" and pulsed["durability"] == ""  # not an ablation
     assert str(scene.theirs.id) not in {row["ablation_id"] for row in rows}
+    (block,) = read(client.get("/exports/therapeutic-blocks.csv"))
+    assert block["block_id"] == str(scene.therapeutic.id) and block["reading_sides"] == "right"
+    assert (block["repeat_injection"], block["relief_lasted_months"]) == ("yes", "3")
+    assert block["agent"] == "lidocaine" and block["steroid"] == "true"
+    assert block["checkins_counted"] == "2"
 
 
 def test_the_filters_choose_procedures(client, scene):
@@ -245,6 +250,8 @@ def test_the_files_validate_against_their_schemas_and_open_in_pandas(client, sce
     assert "primary-key" in frictionless_errors(tmp_path, "d", duplicate, schema)
     ablations = client.get("/exports/ablations.schema.json").get_json()
     assert ablations["primaryKey"] == ["ablation_id", "reading_sides"]
+    blocks = client.get("/exports/therapeutic-blocks.schema.json").get_json()
+    assert blocks["primaryKey"] == ["block_id", "reading_sides"]
 
 
 def test_the_workbooks_type_their_cells(client, scene):
@@ -413,6 +420,7 @@ def test_every_door_is_audited_and_scoped_to_the_clinic(client, scene, auth):
     paths = [
         ("/exports/checkins.csv", "export.clinic_checkins_csv"),
         ("/exports/ablations.xlsx", "export.clinic_ablations_xlsx"),
+        ("/exports/therapeutic-blocks.csv", "export.clinic_therapeutic-blocks_csv"),
         ("/exports/research/redcap-followup-import.csv", "export.redcap_followup_import"),
         ("/exports/research/redcap-followup-dictionary.csv",
          "export.redcap_followup_dictionary"),
@@ -459,6 +467,8 @@ def test_the_exports_page_offers_the_followup_files(client, scene):
         "/exports/checkins.csv",
         "/exports/ablations.xlsx",
         "/exports/ablations.schema.json",
+        "/exports/therapeutic-blocks.xlsx",
+        "/exports/therapeutic-blocks.schema.json",
         "/exports/research/redcap-followup-dictionary.csv",
         "/exports/research/redcap-followup-import.csv",
     ):
@@ -471,7 +481,7 @@ def test_readme_documents_every_followup_column_and_the_redcap_project():
     from diary.records.followup_redcap import FORMS
 
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    for column in (*export.ABLATION_COLUMNS, *export.CHECKIN_COLUMNS):
+    for column in (*export.ABLATION_COLUMNS, *export.CHECKIN_COLUMNS, *export.THERAPEUTIC_COLUMNS):
         assert f"`{column}`" in readme, column
     for form, _ in FORMS:
         assert f"`{form}`" in readme, form

@@ -38,7 +38,9 @@ def _detail() -> dict:
 @api.get(
     f"/exports/<{_any(downloads.EXPORT_COLUMNS)}:kind>.<any(csv, xlsx):fmt>",
     summary="Every entry of the chosen blocks (entries), the blocks with their verdicts "
-    f"(blocks) or the entries' corrections (corrections), as CSV or an Excel workbook{FILTERS}",
+    "(blocks), the entries' corrections (corrections), the ablations and the therapeutic "
+    "blocks followed up with their outcomes (ablations, therapeutic-blocks) or their "
+    f"check-ins (checkins), as CSV or an Excel workbook{FILTERS}",
     query=schemas.ExportQuery,
     answers={200: [CSV, XLSX]},
     problems=(404,),

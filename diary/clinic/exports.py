@@ -10,7 +10,7 @@ from diary.clinic.forms import (
     ExportFilterForm,
 )
 from diary.records import downloads
-from diary.records.downloads import RESEARCH_FILES, SCHEMA_FILES
+from diary.records.downloads import EXPORT_COLUMNS, RESEARCH_FILES, SCHEMA_FILES
 from diary.services.dashboard import BlockFilter
 
 
@@ -46,7 +46,7 @@ def _filters() -> dict:
 
 
 @bp.get(
-    "/exports/<any(entries, blocks, corrections, ablations, checkins):kind>.<any(csv, xlsx):fmt>"
+    "/exports/<any(" + ", ".join(f"'{n}'" for n in EXPORT_COLUMNS) + "):kind>.<any(csv, xlsx):fmt>"
 )
 def clinic_export(kind: str, fmt: str):
     form, chosen = _export_filter()

@@ -40,7 +40,9 @@ EXPORT_COLUMNS = {
     "corrections": export.CORRECTION_COLUMNS,
     "ablations": export.ABLATION_COLUMNS,
     "checkins": export.CHECKIN_COLUMNS,
+    "therapeutic-blocks": export.THERAPEUTIC_COLUMNS,
 }
+FOLLOW_UP_FILES = ("ablations", "checkins", "therapeutic-blocks")
 RESEARCH_FILES = {
     "wide": "one row per block, a pain column per scheduled time",
     "series": "one row per series: pair status and both ablation criteria",
@@ -97,7 +99,7 @@ def export_rows(
 ) -> Iterable[list[str]]:
     """The (lazily read) rows of one clinic-wide export; ``text`` writes free text
     (export.plain_cell for a workbook)."""
-    if kind in ("ablations", "checkins"):
+    if kind in FOLLOW_UP_FILES:
         return _follow_up_rows(kind, chosen, user, text)
     blocks = export_queries.clinic_export(
         user.clinic, chosen, with_entries=kind == "entries", with_days=kind == "blocks"
@@ -129,20 +131,22 @@ def _summary_lines(blocks, user: User, text: Callable) -> Iterator[list[str]]:
 
 
 def _follow_up_rows(kind: str, chosen: BlockFilter, user: User, text: Callable):
-    """The ablations (a row per reading) or the check-ins (a row each) of the procedures
-    performed in the filters' dates and region (agent and verdict are a block diary's)."""
+    """The ablations or the therapeutic blocks followed up (a row per reading), or the
+    check-ins (a row each) of the procedures performed in the filters' dates and region
+    (agent and verdict are a block diary's)."""
     tz = user.clinic.timezone
     procedures = clinic_followed(
         user.clinic,
         chosen.performed_from,
         chosen.performed_before,
         chosen.region,
-        blocks=kind == "checkins",
+        ablations=kind != "therapeutic-blocks",
+        blocks=kind != "ablations",
     )
     for procedure in procedures:
         view = follow_up_view(procedure)
         patient = procedure.record.patient
-        if kind == "ablations":
+        if kind != "checkins":
             counted = len(view.rows) - len(view.superseded)
             yield export.ablation_lines(procedure.record, patient, view.follow, tz, counted, text)
             continue
