@@ -420,7 +420,7 @@ def test_every_door_is_audited_and_scoped_to_the_clinic(client, scene, auth):
     paths = [
         ("/exports/checkins.csv", "export.clinic_checkins_csv"),
         ("/exports/ablations.xlsx", "export.clinic_ablations_xlsx"),
-        ("/exports/therapeutic-blocks.csv", "export.clinic_therapeutic-blocks_csv"),
+        ("/exports/therapeutic-blocks.csv", "export.clinic_therapeutic_csv"),
         ("/exports/research/redcap-followup-import.csv", "export.redcap_followup_import"),
         ("/exports/research/redcap-followup-dictionary.csv",
          "export.redcap_followup_dictionary"),
