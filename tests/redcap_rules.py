@@ -112,15 +112,39 @@ def dictionary_errors(header: list[str], rows: list[dict]) -> list[str]:
     return errors
 
 
-def import_errors(dictionary: list[dict], header: list[str], records: list[dict]) -> list[str]:
-    """What REDCap's Data Import Tool refuses in an import file made for ``dictionary``."""
+REPEAT_COLUMNS = ["redcap_repeat_instrument", "redcap_repeat_instance"]
+
+
+def import_errors(
+    dictionary: list[dict],
+    header: list[str],
+    records: list[dict],
+    repeating: frozenset[str] | set[str] = frozenset(),
+) -> list[str]:
+    """What REDCap's Data Import Tool refuses in an import file made for ``dictionary``;
+    ``repeating`` names the forms set up as repeating instruments (Project Setup). Their
+    rows carry ``redcap_repeat_instrument`` and ``redcap_repeat_instance`` (right after
+    record_id), a positive instance unique per record and instrument, and fill only that
+    form's fields; a record's own row leaves both empty and fills no repeating form."""
     errors = []
     fields = {row["Variable / Field Name"]: row for row in dictionary}
     forms = list(dict.fromkeys(row["Form Name"] for row in dictionary))
+    form_of = {name: row["Form Name"] for name, row in fields.items()}
+    form_of |= {f"{form}_complete": form for form in forms}
     expected = [name for name, row in fields.items() if row["Field Type"] != "descriptive"]
     expected += [f"{form}_complete" for form in forms]
     if header[0] != "record_id":
         errors.append("the first column is not record_id")
+    repeats = any(name in header for name in REPEAT_COLUMNS)
+    if repeats:
+        if header[1:3] != REPEAT_COLUMNS:
+            errors.append("redcap_repeat_instrument and _instance do not follow record_id")
+        if not repeating:
+            errors.append("repeat columns, but no form is set up as a repeating instrument")
+        expected += REPEAT_COLUMNS
+    unknown_forms = set(repeating) - set(forms)
+    if unknown_forms:
+        errors.append(f"repeating instruments not in the dictionary: {sorted(unknown_forms)}")
     unknown = [name for name in header if name not in expected]
     if unknown:
         errors.append(f"columns not in the dictionary: {unknown}")
@@ -128,14 +152,35 @@ def import_errors(dictionary: list[dict], header: list[str], records: list[dict]
         if f"{form}_complete" not in header:
             errors.append(f"no {form}_complete column")
     ids: set[str] = set()
+    instances: set[tuple[str, str, str]] = set()
     for record in records:
         record_id = record["record_id"]
-        if not record_id or record_id in ids:
-            errors.append(f"record_id {record_id!r} empty or repeated")
-        ids.add(record_id)
+        instrument = record.get("redcap_repeat_instrument", "")
+        instance = record.get("redcap_repeat_instance", "")
+        if not record_id:
+            errors.append("record_id empty")
+        if instrument:
+            if instrument not in repeating:
+                errors.append(f"{record_id}: {instrument!r} is not a repeating instrument")
+            if not re.fullmatch(r"[1-9]\d*", instance):
+                errors.append(f"{record_id}/{instrument}: instance {instance!r} not 1, 2, ...")
+            if (record_id, instrument, instance) in instances:
+                errors.append(f"{record_id}/{instrument}/{instance}: twice")
+            instances.add((record_id, instrument, instance))
+        else:
+            if instance:
+                errors.append(f"{record_id}: an instance without an instrument")
+            if record_id in ids:
+                errors.append(f"record_id {record_id!r} repeated")
+            ids.add(record_id)
         for name, value in record.items():
-            if value == "":
+            if value == "" or name in REPEAT_COLUMNS:
                 continue
+            form = form_of.get(name)
+            if instrument and form != instrument and name != "record_id":
+                errors.append(f"{record_id}/{instrument}: {name} is not the instrument's")
+            if not instrument and form in repeating:
+                errors.append(f"{record_id}: {name} of a repeating form outside an instance")
             if CONTROL.search(value):
                 errors.append(f"{record_id}/{name}: control character")
             if name.endswith("_complete"):

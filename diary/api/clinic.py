@@ -389,14 +389,8 @@ def block_fhir(block_id: int, query: schemas.FhirQuery):
         transaction=query.bundle == "transaction",
         provisional=awaited_for(block) is not None,
         **downloads.fhir_readings(block, analysis),
+        checkins=block_fhir_checkins(block),
     )
-    # A therapeutic block's follow-up check-ins, partOf its Procedure.
-    bundle["entry"] += [
-        fhir.bundle_entry(url, resource, query.bundle == "transaction")
-        for url, resource in fhir.block_checkin_resources(
-            block, block_fhir_checkins(block), current_app.config["PUBLIC_URL"].rstrip("/")
-        )
-    ]
     record_audit("export.fhir", by=current_user, target=block, detail={"rows": len(block.entries)})
     db.session.commit()
     return bundle, 200, {"Content-Type": "application/fhir+json"}

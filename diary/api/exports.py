@@ -38,7 +38,9 @@ def _detail() -> dict:
 @api.get(
     f"/exports/<{_any(downloads.EXPORT_COLUMNS)}:kind>.<any(csv, xlsx):fmt>",
     summary="Every entry of the chosen blocks (entries), the blocks with their verdicts "
-    f"(blocks) or the entries' corrections (corrections), as CSV or an Excel workbook{FILTERS}",
+    "(blocks), the entries' corrections (corrections), the ablations and the therapeutic "
+    "blocks followed up with their outcomes (ablations, therapeutic-blocks) or their "
+    f"check-ins (checkins), as CSV or an Excel workbook{FILTERS}",
     query=schemas.ExportQuery,
     answers={200: [CSV, XLSX]},
     problems=(404,),
@@ -52,7 +54,9 @@ def clinic_export(kind: str, fmt: str, query: schemas.ExportQuery):
 @api.get(
     f"/exports/research/<{_any(downloads.RESEARCH_FILES)}:name>.csv",
     summary="The research files: wide (a row per block, a pain column per scheduled time), "
-    f"series, and the REDCap data dictionary with its import file{FILTERS}",
+    f"series, the REDCap data dictionary with its import file, and the follow-up's REDCap "
+    f"project (redcap-followup-dictionary, redcap-followup-import: check-ins as a repeating "
+    f"instrument){FILTERS}",
     query=schemas.ExportQuery,
     answers={200: CSV},
     problems=(404,),

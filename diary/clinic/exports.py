@@ -10,7 +10,7 @@ from diary.clinic.forms import (
     ExportFilterForm,
 )
 from diary.records import downloads
-from diary.records.downloads import RESEARCH_FILES, SCHEMA_FILES
+from diary.records.downloads import EXPORT_COLUMNS, RESEARCH_FILES, SCHEMA_FILES
 from diary.services.dashboard import BlockFilter
 
 
@@ -36,7 +36,9 @@ def exports():
 
 
 def _exports_page(form: ExportFilterForm, status: int):
-    return render_template("clinic/exports.html", form=form, research_files=RESEARCH_FILES), status
+    return render_template(
+        "clinic/exports.html", form=form, research_files=RESEARCH_FILES, schema_files=SCHEMA_FILES
+    ), status
 
 
 def _filters() -> dict:
@@ -44,7 +46,7 @@ def _filters() -> dict:
 
 
 @bp.get(
-    "/exports/<any(entries, blocks, corrections, ablations, checkins):kind>.<any(csv, xlsx):fmt>"
+    "/exports/<any(" + ", ".join(f"'{n}'" for n in EXPORT_COLUMNS) + "):kind>.<any(csv, xlsx):fmt>"
 )
 def clinic_export(kind: str, fmt: str):
     form, chosen = _export_filter()
@@ -54,7 +56,7 @@ def clinic_export(kind: str, fmt: str):
     return downloads.export_file(kind, fmt, chosen, user, _filters())
 
 
-@bp.get("/exports/research/<any(wide, series, 'redcap-dictionary', 'redcap-import'):name>.csv")
+@bp.get("/exports/research/<any(" + ", ".join(f"'{n}'" for n in RESEARCH_FILES) + "):name>.csv")
 def research_export(name: str):
     """The research arm's files, for the blocks the filters choose."""
     form, chosen = _export_filter()

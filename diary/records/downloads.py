@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from diary.extensions import db
 from diary.forms import clinic_time_to_utc
 from diary.models import Block, Patient, User, utcnow
-from diary.records import export, export_queries, fhir, research
+from diary.records import export, export_queries, fhir, followup_redcap, research
 from diary.schedule import RUNNING, DiarySchedule
 from diary.services.analysis import (
     analyse_block,
@@ -43,6 +43,7 @@ from diary.services.followup import (
     follow_up_view,
 )
 from diary.services.settings import diary_schedule
+from diary.vocabulary import Scoring
 from diary.web import commit_keeping_loaded, csv_response, xlsx_response
 
 EXPORT_COLUMNS = {
@@ -51,12 +52,24 @@ EXPORT_COLUMNS = {
     "corrections": export.CORRECTION_COLUMNS,
     "ablations": export.ABLATION_COLUMNS,
     "checkins": export.CHECKIN_COLUMNS,
+    "therapeutic-blocks": export.THERAPEUTIC_COLUMNS,
 }
+FOLLOW_UP_FILES = ("ablations", "checkins", "therapeutic-blocks")
 RESEARCH_FILES = {
     "wide": "one row per block, a pain column per scheduled time",
     "series": "one row per series: pair status and both ablation criteria",
     "redcap-dictionary": "REDCap data dictionary (upload under Project Setup)",
     "redcap-import": "REDCap import file (Data Import Tool), matching the dictionary",
+    "redcap-followup-dictionary": "REDCap data dictionary of the follow-up: a procedure "
+    "form, and the check-ins as a repeating instrument (enable “checkin” under Repeating "
+    "instruments)",
+    "redcap-followup-import": "REDCap import file of the follow-up: each ablation or "
+    "therapeutic block, then its check-ins as instances of the repeating instrument",
+}
+# The follow-up's REDCap files: their audit actions (40 characters at most).
+FOLLOWUP_REDCAP = {
+    "redcap-followup-dictionary": "export.redcap_followup_dictionary",
+    "redcap-followup-import": "export.redcap_followup_import",
 }
 # Files with a table schema at /exports/<name>.schema.json.
 SCHEMA_FILES = (*EXPORT_COLUMNS, "wide", "series", "redcap-import")
@@ -98,7 +111,7 @@ def export_rows(
 ) -> Iterable[list[str]]:
     """The (lazily read) rows of one clinic-wide export; ``text`` writes free text
     (export.plain_cell for a workbook)."""
-    if kind in ("ablations", "checkins"):
+    if kind in FOLLOW_UP_FILES:
         return _follow_up_rows(kind, chosen, user, text)
     blocks = export_queries.clinic_export(
         user.clinic, chosen, with_entries=kind == "entries", with_days=kind == "blocks"
@@ -157,36 +170,33 @@ def _summary_lines(blocks, user: User, text: Callable) -> Iterator[list[str]]:
 
 
 def _follow_up_rows(kind: str, chosen: BlockFilter, user: User, text: Callable):
-    """The ablations (a row per reading) or the check-ins (a row each) of the procedures
-    performed in the filters' dates and region (agent and verdict are a block diary's)."""
+    """The ablations or the therapeutic blocks followed up (a row per reading), or the
+    check-ins (a row each) of the procedures performed in the filters' dates and region
+    (agent and verdict are a block diary's)."""
     tz = user.clinic.timezone
     procedures = clinic_followed(
         user.clinic,
         chosen.performed_from,
         chosen.performed_before,
         chosen.region,
-        blocks=kind == "checkins",
+        ablations=kind != "therapeutic-blocks",
+        blocks=kind != "ablations",
     )
     for procedure in procedures:
         view = follow_up_view(procedure)
         patient = procedure.record.patient
-        if kind == "ablations":
+        if kind != "checkins":
             counted = len(view.rows) - len(view.superseded)
             yield export.ablation_lines(procedure.record, patient, view.follow, tz, counted, text)
             continue
-        reliefs: dict[int, dict] = {}
-        for outcome in view.outcomes:
-            for item in outcome.reliefs:
-                if item.checkin_id is not None:
-                    reliefs.setdefault(item.checkin_id, {})[outcome.scored_side] = item
+        reliefs = view.reliefs()
         name = "ablation" if procedure.is_ablation else "therapeutic_block"
-        due = {slot.months: slot.due_on for slot in view.follow.schedule}
         yield [
             export.checkin_line(
                 row,
                 name,
                 patient,
-                due.get(row.months, row.made_on) if row.months else row.made_on,
+                view.dated_on(row),
                 reliefs.get(row.id, {}),
                 row.id not in view.superseded,
                 tz,
@@ -206,16 +216,16 @@ def _correction_lines(blocks, text: Callable) -> Iterator[list[str]]:
 def export_file(kind: str, fmt: str, chosen: BlockFilter, user: User, detail: dict) -> Response:
     """The entries, blocks or corrections export as CSV or an Excel workbook."""
     columns = EXPORT_COLUMNS[kind]
+    # An audit action holds at most 40 characters, ".start" included.
+    action = f"export.clinic_{kind.split('-')[0]}_{fmt}"
     if fmt == "xlsx":
         rows = export_rows(kind, chosen, user, export.plain_cell)
-        return xlsx_response(
-            columns, rows, f"clinic-{kind}.xlsx", f"export.clinic_{kind}_xlsx", detail
-        )
+        return xlsx_response(columns, rows, f"clinic-{kind}.xlsx", action, detail)
     return csv_response(
         columns,
         export_rows(kind, chosen, user),
         f"clinic-{kind}.csv",
-        f"export.clinic_{kind}_csv",
+        action,
         detail=detail,
     )
 
@@ -237,6 +247,8 @@ def research_slots(chosen: BlockFilter, user: User) -> tuple[list[int], int]:
 def research_file(name: str, chosen: BlockFilter, user: User, detail: dict) -> Response:
     """The research arm's files, for the blocks the filters choose."""
     action, filename = f"export.research_{name.replace('-', '_')}", f"clinic-{name}.csv"
+    if name in FOLLOWUP_REDCAP:
+        return _followup_redcap(name, chosen, user, detail)
     if name == "series":
         return csv_response(
             research.SERIES_COLUMNS,
@@ -284,6 +296,32 @@ def research_file(name: str, chosen: BlockFilter, user: User, detail: dict) -> R
         action,
         detail=detail,
         bom=not redcap,  # REDCap's importer wants no byte-order mark
+    )
+
+
+def _followup_redcap(name: str, chosen: BlockFilter, user: User, detail: dict) -> Response:
+    """The follow-up's REDCap dictionary, or its import file: the procedures and check-ins
+    the check-ins CSV reads (the filters' dates and region), no byte-order mark."""
+    action, filename = FOLLOWUP_REDCAP[name], f"clinic-{name}.csv"
+    if name == "redcap-followup-dictionary":
+        lines = [list(followup_redcap.redcap_dictionary())]
+        return csv_response(
+            research.REDCAP_DICTIONARY_HEADER, lines, filename, action, detail=detail, bom=False
+        )
+    procedures = clinic_followed(
+        user.clinic, chosen.performed_from, chosen.performed_before, chosen.region
+    )
+    rows = (
+        followup_redcap.import_lines(
+            procedure.record,
+            procedure.is_ablation,
+            procedure.scoring.value if procedure.scored_apart else Scoring.ONE.value,
+            follow_up_view(procedure),
+        )
+        for procedure in procedures
+    )
+    return csv_response(
+        followup_redcap.import_columns(), rows, filename, action, detail=detail, bom=False
     )
 
 
@@ -351,7 +389,8 @@ def fhir_file(chosen: BlockFilter, user: User, detail: dict, transaction: bool) 
                     mrn_system=mrn_system,
                     provisional=block_is_provisional(block, schedule, now),
                     **fhir_readings(block, analysis),
-                ) + fhir.block_checkin_resources(block, block_fhir_checkins(block), records)
+                    checkins=block_fhir_checkins(block),
+                )
 
     def ablations() -> Iterator[list[tuple[str, dict]]]:
         """The ablations performed in the filters' dates and region, with their check-ins."""

@@ -222,6 +222,27 @@ ABLATION_FIELDS = {
     "clinic_timezone": ("string", "the clinic's time zone (IANA name)"),
 }
 ABLATION_COLUMNS = list(ABLATION_FIELDS)
+# One row per therapeutic block followed up and reading: whether a repeat is supported.
+REPEAT_FIELDS = {
+    "repeat_injection": ("string", "yes, no or undetermined: a repeat injection is supported"),
+    "repeat_injection_reason": ("string", "why, in words"),
+}
+# The procedure's facts, then the reading's outcome, as the ablations file has them.
+_FOLLOWED = ["patient", "mrn", "performed_at", "region", "levels", "side"]
+_READING = ["scoring", "reading_sides", "reading_baseline_pain"]
+_LASTED = ["relief_lasted_months", "relief_lasted_open"]
+_NEXT = ["next_checkin_months", "next_checkin_due_on", "clinic_timezone"]
+THERAPEUTIC_COLUMNS = [
+    "block_id",
+    *_FOLLOWED,
+    "agent",
+    "steroid",
+    *_READING,
+    "checkins_counted",
+    *REPEAT_FIELDS,
+    *_LASTED,
+    *_NEXT,
+]
 CHECKIN_REPLACED = "replaced by a later answer to the same check-in"
 # One row per check-in as sent (an ablation's or a therapeutic block's).
 CHECKIN_FIELDS = {
@@ -273,6 +294,7 @@ ALL_FIELDS = (
     | SIDE_DAYS_FIELDS
     | ABLATION_FIELDS
     | CHECKIN_FIELDS
+    | REPEAT_FIELDS
 )
 SIDE_COLUMNS = [*SIDE_BLOCK_FIELDS, *SIDE_VERDICT_FIELDS]
 ENTRY_COLUMNS = [
@@ -685,6 +707,7 @@ CONSTRAINTS: dict[str, dict] = {
     "checkin_id": {"required": True, "minimum": 1},
     "technique": {"required": True, "enum": ["conventional", "cooled", "pulsed"]},
     "durability": {"enum": ["durable", "not_durable", "undetermined"]},
+    "repeat_injection": {"enum": ["yes", "no", "undetermined"]},
     "procedure": {"required": True, "enum": ["ablation", "therapeutic_block"]},
     "average_pain": _SCORE,
     "average_pain_left": _SCORE,
@@ -734,6 +757,7 @@ CONSTRAINTS: dict[str, dict] = {
 CONSTRAINTS_BY_FILE = {"reading_sides": {"ablation_id": {"required": True, "minimum": 1}}}
 PRIMARY_KEYS = {  # a column only that file has -> its key
     "checkin_id": ["checkin_id"],
+    "repeat_injection": ["block_id", "reading_sides"],
     "reading_sides": ["ablation_id", "reading_sides"],
     "correction_id": ["correction_id"],
     "entry_id": ["entry_id"],
@@ -819,34 +843,45 @@ def _day(value) -> str:
 
 
 def ablation_lines(
-    ablation, patient, follow, tz: str, counted: int, text: Callable = text_cell
+    record, patient, follow, tz: str, counted: int, text: Callable = text_cell
 ) -> list[str]:
-    """One line per reading of an ablation (per side when scored apart): its follow-up's
-    outcome as of the export (``follow``: diary.pathway's FollowUp)."""
+    """One line per reading of an ablation, or of a therapeutic block followed up (per
+    side when scored apart): its follow-up's outcome as of the export (``follow``:
+    diary.pathway's FollowUp); ABLATION_COLUMNS or THERAPEUTIC_COLUMNS."""
+    is_ablation = hasattr(record, "technique")
     lines = []
     upcoming = follow.next_checkin
     for outcome in follow.outcomes:
         lasted = outcome.relief_lasted
         baseline = {
-            "left": ablation.baseline_pain_left,
-            "right": ablation.baseline_pain_right,
-        }.get(outcome.scored_side or "", ablation.baseline_pain)
-        cells = [
-            number_cell(ablation.id),
+            "left": record.baseline_pain_left,
+            "right": record.baseline_pain_right,
+        }.get(outcome.scored_side or "", record.baseline_pain)
+        judged = outcome.durability if is_ablation else outcome.repeat_injection
+        facts = [
             text(patient.display_name),
             text(patient.mrn),
-            time_cell(ablation.performed_at),
-            ablation.region,
-            " ".join(ablation.levels),
-            ablation.side,
-            ablation.technique,
-            ablation.scoring,
+            time_cell(record.performed_at),
+            record.region,
+            " ".join(record.levels),
+            record.side,
+        ]
+        reading = [
+            str(record.scoring),
             " ".join(outcome.sides) if outcome.scored_side is None else outcome.scored_side,
             number_cell(baseline),
-            number_cell(ablation.repeat_of_id),
+        ]
+        if is_ablation:
+            head = [number_cell(record.id), *facts, record.technique, *reading]
+            head += [number_cell(record.repeat_of_id)]
+        else:
+            head = [number_cell(record.id), *facts, str(record.agent), bool_cell(record.steroid)]
+            head += reading
+        cells = [
+            *head,
             number_cell(counted),
-            outcome.durability.status if outcome.durability else "",
-            text(outcome.durability.reason) if outcome.durability else "",
+            judged.status if judged else "",
+            text(judged.reason) if judged else "",
             number_cell(lasted.months) if lasted else "",
             bool_cell(lasted.open) if lasted else "",
             number_cell(upcoming.months) if upcoming else "",

@@ -12,16 +12,17 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from diary.records.export import ALL_FIELDS, printable
 
 # Excel's own limit, header row included.
 MAX_ROWS = 1_048_576
 DATE_FORMAT = "yyyy-mm-dd hh:mm:ss"
+DAY_FORMAT = "yyyy-mm-dd"
 # Column widths in characters: a date-time cell in DATE_FORMAT needs 19 (narrower, Excel
 # shows ########); text columns are as wide as their header, within bounds.
-WIDTHS = {"datetime": 20, "number": 10, "integer": 9, "boolean": 8}
+WIDTHS = {"datetime": 20, "date": 11, "number": 10, "integer": 9, "boolean": 8}
 TEXT_WIDTH = (12, 40)
 
 
@@ -53,6 +54,8 @@ def _typed(kind: str, text: str):
         return text == "true"
     if kind == "datetime":
         return datetime.fromisoformat(text).astimezone(UTC).replace(tzinfo=None)
+    if kind == "date":  # a calendar day (the clinic's): a date cell, no time zone
+        return date.fromisoformat(text)
     return printable(text)  # a stored control character would make the file unreadable
 
 
@@ -91,6 +94,8 @@ def workbook(columns: list[str], groups: Iterable[list[str]], sheet: str) -> byt
                     cell.number_format = "@"
                 elif kind == "datetime":
                     cell.number_format = DATE_FORMAT
+                elif kind == "date":
+                    cell.number_format = DAY_FORMAT
                 out.append(cell)
             ws.append(out)
     buffer = io.BytesIO()

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
@@ -165,8 +165,11 @@ def diary_resources(
     days: DaysOfRelief | None = None,
     outcome: str | None = None,
     side_days: Mapping[str, DaysOfRelief | None] | None = None,
+    checkins: Sequence[tuple] = (),
 ) -> list[tuple[str, dict]]:
-    """(fullUrl, resource) of the block's Patient, Procedures, Observations and report.
+    """(fullUrl, resource) of the block's Patient, Procedures, Observations and report,
+    and a therapeutic block's counted follow-up ``checkins`` (as ``ablation_resources``
+    takes them) as Observations ``partOf`` its first Procedure.
 
     A bilateral block scored left and right apart (``sides``: each side's analysis) has
     an Observation per side per entry, and a peak and a response per side, each with its
@@ -190,31 +193,7 @@ def diary_resources(
     patient_record = block.patient
     patient_url = _urn("patient", patient_record.id)
     procedure_url = _urn("block", block.id)
-    patient: dict = {"resourceType": "Patient", "active": True}
-    identifiers = []
-    if patient_record.mrn:
-        if not mrn_system:
-            raise NoMrnSystem("the clinic has not set the identifier system of its MRNs")
-        identifiers.append(
-            {
-                "use": "usual",
-                "type": {
-                    "coding": [
-                        {
-                            "system": "http://terminology.hl7.org/CodeSystem/v2-0203",
-                            "code": "MR",
-                            "display": "Medical record number",
-                        }
-                    ]
-                },
-                "system": mrn_system,
-                "value": patient_record.mrn,
-            }
-        )
-    identifiers.append(identifier("patients", patient_record.id))
-    patient["identifier"] = identifiers
-    if patient_record.birth_year:
-        patient["birthDate"] = str(patient_record.birth_year)  # a year alone is a FHIR date
+    patient = patient_resource(patient_record, identifier, mrn_system)
     note = (
         f"{agent_label}, {block.volume_ml_per_level:g} mL per level; "
         f"steroid {'yes' if block.steroid else 'no'}; "
@@ -327,6 +306,10 @@ def diary_resources(
     }
     resources += extra
     resources.append((_urn("report", block.id), report))
+    for checkin, dated_on, reliefs, amended in checkins:
+        resources += checkin_observations(
+            checkin, dated_on, reliefs, procedure_url, patient_url, identifier, amended
+        )
     return [(url, _printable(resource)) for url, resource in resources]
 
 
@@ -540,6 +523,7 @@ def diary_bundle(
     days: DaysOfRelief | None = None,
     outcome: str | None = None,
     side_days: Mapping[str, DaysOfRelief | None] | None = None,
+    checkins: Sequence[tuple] = (),
 ) -> dict:
     """The Bundle for ``block`` (see ``diary_resources``). A ``transaction`` Bundle asks
     the server to create each resource unless one with its identifier exists."""
@@ -555,6 +539,7 @@ def diary_bundle(
         days,
         outcome,
         side_days,
+        checkins,
     )
     return {
         "resourceType": "Bundle",
@@ -596,6 +581,13 @@ CPT_ABLATION = {
     "cervical": ("64633", "64634"),
     "thoracic": ("64633", "64634"),
     "lumbar": ("64635", "64636"),
+}
+_DESTRUCTION = "Destruction by neurolytic agent, paravertebral facet joint nerve(s), with imaging"
+CPT_ABLATION_DISPLAY = {
+    "64633": f"{_DESTRUCTION} guidance; cervical or thoracic, single facet joint",
+    "64634": f"{_DESTRUCTION} guidance; cervical or thoracic, each additional facet joint",
+    "64635": f"{_DESTRUCTION} guidance; lumbar or sacral, single facet joint",
+    "64636": f"{_DESTRUCTION} guidance; lumbar or sacral, each additional facet joint",
 }
 CHECKIN_METHODS = {
     "patient": _local("follow-up-link", "Sent by the patient from the follow-up link"),
@@ -642,7 +634,8 @@ def ablation_procedures(ablation, patient_url: str, identifier) -> list[tuple[st
     for n, level in enumerate(ablation.levels):
         coding = []
         if not pulsed:
-            coding.append({"system": CPT, "code": first_code if n == 0 else addon_code})
+            code = first_code if n == 0 else addon_code
+            coding.append({"system": CPT, "code": code, "display": CPT_ABLATION_DISPLAY[code]})
             if side == "bilateral":
                 coding.append(BILATERAL_MODIFIER)
         key = ablation.id if n == 0 else f"{ablation.id}/{level}"
@@ -671,7 +664,13 @@ def ablation_procedures(ablation, patient_url: str, identifier) -> list[tuple[st
 
 
 def checkin_observations(
-    checkin, dated_on, reliefs: dict, procedure_url: str, patient_url: str, identifier
+    checkin,
+    dated_on,
+    reliefs: dict,
+    procedure_url: str,
+    patient_url: str,
+    identifier,
+    amended: bool = False,
 ) -> list[tuple[str, dict]]:
     """A counted check-in as Observations ``partOf`` the procedure: the average pain
     (LOINC 72514-3), one per side when scored apart (with its laterality), with the relief
@@ -685,7 +684,8 @@ def checkin_observations(
         observation: dict = {
             "resourceType": "Observation",
             "identifier": [identifier("checkins", key)],
-            "status": "final",
+            # A later answer to the same check-in replaced an earlier one (left out).
+            "status": "amended" if amended else "final",
             "category": [OBSERVATION_CATEGORY],
             "code": {"coding": [PAIN_CODE], "text": "Average pain over the past week"},
             "subject": {"reference": patient_url},
@@ -744,12 +744,13 @@ def checkin_observations(
 
 def ablation_resources(
     ablation,
-    checkins: list[tuple],
+    checkins: Sequence[tuple],
     records: str = "urn:block-diary",
     mrn_system: str | None = None,
 ) -> list[tuple[str, dict]]:
     """(fullUrl, resource) of an ablation's Patient, a Procedure per level, and each
-    counted check-in's Observations; ``checkins``: (check-in, dated_on, reliefs by side).
+    counted check-in's Observations; ``checkins``: (check-in, dated_on, reliefs by side,
+    amended).
     Strings carry no control character."""
 
     def identifier(kind: str, value: object) -> dict:
@@ -759,9 +760,9 @@ def ablation_resources(
     resources = [(patient_url, patient_resource(ablation.patient, identifier, mrn_system))]
     procedures = ablation_procedures(ablation, patient_url, identifier)
     resources += procedures
-    for checkin, dated_on, reliefs in checkins:
+    for checkin, dated_on, reliefs, amended in checkins:
         resources += checkin_observations(
-            checkin, dated_on, reliefs, procedures[0][0], patient_url, identifier
+            checkin, dated_on, reliefs, procedures[0][0], patient_url, identifier, amended
         )
     return [(url, _printable(resource)) for url, resource in resources]
 
@@ -782,21 +783,3 @@ def ablation_bundle(
         "timestamp": _time(now),
         "entry": [bundle_entry(url, resource, transaction) for url, resource in resources],
     }
-
-
-def block_checkin_resources(
-    block, checkins: list[tuple], records: str = "urn:block-diary"
-) -> list[tuple[str, dict]]:
-    """A therapeutic block's counted check-ins as Observations ``partOf`` its Procedure
-    (to add to its diary's resources)."""
-
-    def identifier(kind: str, value: object) -> dict:
-        return {"system": f"{records}/{kind}", "value": str(value)}
-
-    patient_url, procedure_url = _urn("patient", block.patient.id), _urn("block", block.id)
-    resources = []
-    for checkin, dated_on, reliefs in checkins:
-        resources += checkin_observations(
-            checkin, dated_on, reliefs, procedure_url, patient_url, identifier
-        )
-    return [(url, _printable(resource)) for url, resource in resources]

@@ -290,33 +290,42 @@ def block_variables(slots: list[int], days: int = 0) -> list[Variable]:
     return variables
 
 
+def dictionary_line(variable: Variable, form: str, choices: str | None = None) -> str:
+    """A variable's row of a REDCap data dictionary (header: REDCAP_DICTIONARY_HEADER);
+    ``choices`` in REDCap's "value, label | ..." (the values, worded, unless given)."""
+    if choices is None:
+        choices = " | ".join(f"{value}, {value.replace('_', ' ')}" for value in variable.choices)
+    note = {"datetime_ymd": "UTC, YYYY-MM-DD HH:MM", "date_ymd": "YYYY-MM-DD"}.get(
+        variable.validation, ""
+    )
+    return csv_line(
+        [
+            variable.name,
+            form,
+            "",
+            variable.field_type,
+            variable.label,
+            choices,
+            note,
+            variable.validation,
+            variable.low,
+            variable.high,
+            "y" if variable.identifier else "",
+            "",
+            "y" if variable.required else "",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ]
+    )
+
+
 def redcap_dictionary(slots: list[int], days: int = 0) -> Iterator[str]:
     """The dictionary's rows (its header is REDCAP_DICTIONARY_HEADER)."""
     for variable in block_variables(slots, days):
-        choices = " | ".join(f"{value}, {value.replace('_', ' ')}" for value in variable.choices)
-        note = "UTC, YYYY-MM-DD HH:MM" if variable.validation == "datetime_ymd" else ""
-        yield csv_line(
-            [
-                variable.name,
-                FORM,
-                "",
-                variable.field_type,
-                variable.label,
-                choices,
-                note,
-                variable.validation,
-                variable.low,
-                variable.high,
-                "y" if variable.identifier else "",
-                "",
-                "y" if variable.required else "",
-                "",
-                "",
-                "",
-                "",
-                "",
-            ]
-        )
+        yield dictionary_line(variable, FORM)
 
 
 def wide_columns(slots: list[int], redcap: bool = False, days: int = 0) -> list[str]:
@@ -326,7 +335,8 @@ def wide_columns(slots: list[int], redcap: bool = False, days: int = 0) -> list[
     return [*names, FORM_COMPLETE] if redcap else names
 
 
-def _redcap_time(value) -> str:
+def redcap_time(value) -> str:
+    """A time as REDCap's datetime_ymd wants it: UTC, YYYY-MM-DD HH:MM."""
     return as_utc(value).astimezone(UTC).strftime("%Y-%m-%d %H:%M")
 
 
@@ -376,7 +386,7 @@ def wide_line(
         text(patient.display_name),
         text(patient.mrn),
         number_cell(patient.birth_year),
-        _redcap_time(block.performed_at),
+        redcap_time(block.performed_at),
         block.region,
         " ".join(block.levels),
         block.side,

@@ -588,6 +588,26 @@ class FollowUpView:
     def open_now(self) -> pathway.ScheduledCheckin | None:
         return pathway.checkin_open_on(self.follow.schedule, self.on)
 
+    @property
+    def due(self) -> dict[int, date]:
+        """Each scheduled check-in's due date, by months."""
+        return {slot.months: slot.due_on for slot in self.follow.schedule}
+
+    def dated_on(self, row: Checkin) -> date:
+        """The day the rules date a check-in by: its due date, or the day an unscheduled
+        one was made."""
+        return self.due.get(row.months, row.made_on) if row.months else row.made_on
+
+    def reliefs(self) -> dict[int, dict]:
+        """Each counted check-in's CheckinRelief by reading (its side, None for the one
+        pain), as every record of the follow-up writes them."""
+        found: dict[int, dict] = {}
+        for outcome in self.outcomes:
+            for item in outcome.reliefs:
+                if item.checkin_id is not None:
+                    found.setdefault(item.checkin_id, {})[outcome.scored_side] = item
+        return found
+
 
 def follow_up_view(procedure: Followed, on: date | None = None) -> FollowUpView:
     zone = clinic_zone(procedure.clinic)
@@ -782,25 +802,20 @@ def is_followed(record: Ablation | Block) -> bool:
     return isinstance(record, Ablation) or is_followed_block(record)
 
 
-def fhir_checkins(procedure: Followed) -> list[tuple[Checkin, date, dict]]:
+def block_fhir_checkins(block: Block) -> list[tuple[Checkin, date, dict, bool]]:
+    """A therapeutic block's counted check-ins for its FHIR (none if it is not followed)."""
+    return fhir_checkins(Followed(block)) if is_followed_block(block) else []
+
+
+def fhir_checkins(procedure: Followed) -> list[tuple[Checkin, date, dict, bool]]:
     """The counted check-ins as the FHIR export writes them: (check-in, the day the rules
-    date it by, each reading's CheckinRelief by side, None for the one pain)."""
+    date it by, each reading's CheckinRelief by side (None for the one pain), and whether
+    it replaced an earlier answer to the same check-in: ``amended``, as a corrected entry)."""
     view = follow_up_view(procedure)
-    due = {slot.months: slot.due_on for slot in view.follow.schedule}
-    reliefs: dict[int, dict] = {}
-    for outcome in view.outcomes:
-        for item in outcome.reliefs:
-            if item.checkin_id is not None:
-                reliefs.setdefault(item.checkin_id, {})[outcome.scored_side] = item
+    reliefs = view.reliefs()
+    replaced = {view.dated_on(row) for row in view.rows if row.id in view.superseded}
     return [
-        (row, due.get(row.months, row.made_on) if row.months else row.made_on, reliefs[row.id])
+        (row, view.dated_on(row), reliefs[row.id], view.dated_on(row) in replaced)
         for row in view.rows
         if row.id in reliefs
     ]
-
-
-def block_fhir_checkins(block: Block) -> list[tuple[Checkin, date, dict]]:
-    """A therapeutic block's counted check-ins for its FHIR resources (none otherwise)."""
-    if not is_followed_block(block) or block.followup_token is None:
-        return []
-    return fhir_checkins(Followed(block))
