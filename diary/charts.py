@@ -425,7 +425,8 @@ def render_follow_up_chart(
     ax = fig.add_subplot()
     x_end = max([last_month, *(m for _, points in lines for m, _ in points)]) + 0.5
     ax.axhline(50, color="0.3", linestyle="-.", linewidth=1, label="50% relief")
-    ax.axvline(6, color="0.35", linewidth=1, linestyle=(0, (4, 2, 1, 2)), label="6 months")
+    # The 6-month mark dotted and paler: never the 50 % line's dash-dot.
+    ax.axvline(6, color="0.55", linewidth=2, linestyle=":", label="6 months")
     for (label, points), (style, marker, colour) in zip(lines, FOLLOW_UP_STYLES, strict=False):
         ax.plot(
             [m for m, _ in points],

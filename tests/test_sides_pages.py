@@ -150,6 +150,14 @@ def test_the_patient_corrects_one_side_and_the_history_keeps_both(client, world)
     assert (revision.pain_left, revision.pain_right) == (2, 7)
 
 
+def test_a_running_diary_scored_apart_says_its_verdicts_are_provisional(client, signed_in):
+    block = apart_block(signed_in, performed_at=datetime.now(UTC) - timedelta(minutes=45))
+    db.session.commit()
+    page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
+    headline = page.split('class="verdict-sides"', 1)[1].split("</p>", 1)[0]
+    assert '<span class="provisional">(provisional)</span>' in headline
+
+
 def test_the_block_page_shows_both_verdicts(client, signed_in):
     block = apart_block(signed_in)
     add_side_entries(block, APART_ENTRIES)
