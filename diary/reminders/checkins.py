@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.engine import CursorResult
 
 from diary.extensions import db
 from diary.models import Ablation, Block, Checkin, FollowUpSubscription, utcnow
 from diary.pathway.dates import at_clock_time
 from diary.reminders import push
+from diary.reminders.job import send_claims
 from diary.services.followup import REMINDER_CLOCK, Followed, clinic_zone, followed
 from diary.services.rejections import InputRejected
 
@@ -181,46 +181,13 @@ def send_due_checkin_reminders(
     claims = claim_due_checkin_reminders(now, allowed)
     db.session.commit()  # the claims are visible to every other run before anything is sent
 
-    def send(claim: CheckinClaim, url: str) -> str:
-        try:
-            push.send_reminder(
-                claim.target,
-                "Follow-up",
-                "Your check-in is due: four questions about your pain.",
-                url,
-                private_key,
-                subject,
-            )
-        except push.SubscriptionGone:
-            return GONE
-        except Exception as error:  # noqa: BLE001 - one unreachable phone must not stop the others
-            log.warning(
-                "check-in reminder for subscription %s failed: %s",
-                claim.subscription_id,
-                type(error).__name__,
-            )
-            return FAILED
-        return SENT
-
     urls = [followup_url_for(claim.followup_token) for claim in claims]
-    with ThreadPoolExecutor(max_workers=senders) as pool:
-        outcomes = list(pool.map(send, claims, urls))
-    counts = {SENT: 0, GONE: 0, FAILED: 0}
-    for claim, outcome in zip(claims, outcomes, strict=True):
-        counts[outcome] += 1
-        if outcome == GONE:
-            db.session.execute(
-                delete(FollowUpSubscription).where(FollowUpSubscription.id == claim.subscription_id)
-            )
-        elif outcome == FAILED:
-            db.session.execute(
-                update(FollowUpSubscription)
-                .where(
-                    FollowUpSubscription.id == claim.subscription_id,
-                    FollowUpSubscription.reminded_through == claim.due,
-                )
-                .values(reminded_through=claim.previous)
-                .execution_options(synchronize_session=False)
-            )
-    db.session.commit()
-    return counts
+    return send_claims(
+        claims,
+        urls,
+        FollowUpSubscription,
+        ("Follow-up", "Your check-in is due: four questions about your pain."),
+        (private_key, subject),
+        senders,
+        "check-in reminder",
+    )

@@ -21,7 +21,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.engine import CursorResult
 
 from diary.extensions import db
-from diary.models import Block, Clinic, PushSubscription, utcnow
+from diary.models import Block, Clinic, FollowUpSubscription, PushSubscription, utcnow
 from diary.reminders import push
 from diary.schedule import DiarySchedule
 from diary.services.settings import schedule_due_times
@@ -114,44 +114,62 @@ def send_due_reminders(
     claims = claim_due_reminders(now, allowed)
     db.session.commit()  # the claims are visible to every other run before anything is sent
 
-    def send(claim: Claim, url: str) -> str:
+    urls = [diary_url_for(claim.diary_token) for claim in claims]  # needs the app: not in threads
+    return send_claims(
+        claims,
+        urls,
+        PushSubscription,
+        ("Pain diary", "Time to score your usual pain."),
+        (private_key, subject),
+        senders,
+        "reminder",
+    )
+
+
+def send_claims(
+    claims: Sequence,
+    urls: Sequence[str],
+    subscriptions: type[PushSubscription] | type[FollowUpSubscription],
+    message: tuple[str, str],
+    vapid: tuple[str, str],
+    senders: int,
+    what: str,
+) -> dict[str, int]:
+    """Send each claimed reminder (``message``: title and body) to its phone at its url, in
+    ``senders`` threads; a phone that is gone loses its subscription (a row of
+    ``subscriptions``), a failed send gives its claim back for the next run. Commits."""
+    private_key, subject = vapid
+
+    def send(claim, url: str) -> str:
         try:
-            push.send_reminder(
-                claim.target,
-                "Pain diary",
-                "Time to score your usual pain.",
-                url,
-                private_key,
-                subject,
-            )
+            push.send_reminder(claim.target, *message, url, private_key, subject)
         except push.SubscriptionGone:
             return GONE
         except Exception as error:  # noqa: BLE001 - one unreachable phone must not stop the others
             log.warning(
-                "reminder for subscription %s failed: %s",
+                "%s for subscription %s failed: %s",
+                what,
                 claim.subscription_id,
                 type(error).__name__,
             )
             return FAILED
         return SENT
 
-    urls = [diary_url_for(claim.diary_token) for claim in claims]  # needs the app: not in threads
     with ThreadPoolExecutor(max_workers=senders) as pool:
         outcomes = list(pool.map(send, claims, urls))
-
     counts = {SENT: 0, GONE: 0, FAILED: 0}
     for claim, outcome in zip(claims, outcomes, strict=True):
         counts[outcome] += 1
         if outcome == GONE:
             db.session.execute(
-                delete(PushSubscription).where(PushSubscription.id == claim.subscription_id)
+                delete(subscriptions).where(subscriptions.id == claim.subscription_id)
             )
         elif outcome == FAILED:
             db.session.execute(
-                update(PushSubscription)
+                update(subscriptions)
                 .where(
-                    PushSubscription.id == claim.subscription_id,
-                    PushSubscription.reminded_through == claim.due,
+                    subscriptions.id == claim.subscription_id,
+                    subscriptions.reminded_through == claim.due,
                 )
                 .values(reminded_through=claim.previous)
                 .execution_options(synchronize_session=False)
