@@ -154,33 +154,37 @@ SIDE_BLOCK_FIELDS = {
     "baseline_pain_left": ("integer", "the left side's pain 0-10 before the block (apart)"),
     "baseline_pain_right": ("integer", "the right side's pain 0-10 before the block (apart)"),
 }
-SIDE_VERDICT_FIELDS = {
-    f"{name}_{side}": (kind, f"{side} side, scored apart: {description}")
-    for side in SIDES
-    for name, (kind, description) in VERDICT_FIELDS.items()
-    if name != "threshold_pct"
-}
+
+
+def per_side(fields: dict[str, tuple[str, str]], *names: str) -> dict[str, tuple[str, str]]:
+    """``fields`` (only ``names`` of them, in their order) once per side: ``peak_at_h_left``
+    … then ``peak_at_h_right`` …, described as that side's."""
+    return {
+        f"{name}_{side}": (kind, f"{side} side, scored apart: {description}")
+        for side in SIDES
+        for name, (kind, description) in fields.items()
+        if name in names
+    }
+
+
+SIDE_VERDICT_FIELDS = per_side(VERDICT_FIELDS, *(n for n in VERDICT_FIELDS if n != "threshold_pct"))
 SIDE_ENTRY_FIELDS = {
     "pain_left": ("integer", "the left side's pain 0-10 (a block scored apart)"),
     "pain_right": ("integer", "the right side's pain 0-10 (a block scored apart)"),
     "relief_pct_left": ("number", "the left side's relief from its baseline, percent"),
     "relief_pct_right": ("number", "the right side's relief from its baseline, percent"),
 }
-SIDE_SUMMARY_FIELDS = {
-    f"{name}_{side}": (kind, f"{side} side, scored apart: {description}")
-    for side in SIDES
-    for name, (kind, description) in SUMMARY_FIELDS.items()
-    if name in ("peak_at_h", "onset_h", "response_open", "duration_class")
-    or name.startswith("duration_")
-}
+SIDE_SUMMARY_FIELDS = per_side(
+    SUMMARY_FIELDS,
+    *(
+        n
+        for n in SUMMARY_FIELDS
+        if n in ("peak_at_h", "onset_h", "response_open") or n.startswith("duration_")
+    ),
+)
 # Each side's days of relief (pathway.md §2, a block scored apart with daily scores),
 # after the outcome: empty for any other block, whose days_of_relief above keep theirs.
-SIDE_DAYS_FIELDS = {
-    f"{name}_{side}": (kind, f"{side} side, scored apart: {description}")
-    for side in SIDES
-    for name, (kind, description) in DAYS_FIELDS.items()
-    if name != "outcome"
-}
+SIDE_DAYS_FIELDS = per_side(DAYS_FIELDS, *(n for n in DAYS_FIELDS if n != "outcome"))
 # The clinic's audit log (clinic admins' /audit.csv).
 AUDIT_FIELDS = {
     "at": ("datetime", "when it happened"),
