@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from diary import pathway
 from diary.extensions import db
 from diary.models import Ablation, Checkin
-from diary.services.followup import followup_settings, plain_ablation
+from diary.services.followup import plain_ablation
+from diary.services.settings import pathway_settings
 
 
 def _ablation(world, **overrides) -> Ablation:
@@ -57,7 +58,7 @@ def test_an_ablation_and_its_checkins_are_stored_and_read_by_the_pathway(world):
 
     plain = plain_ablation(ablation)
     assert plain.technique == pathway.Technique.CONVENTIONAL and plain.ablates
-    follow = pathway.follow_up(plain, made_on, world_zone(world), followup_settings(world.clinic))
+    follow = pathway.follow_up(plain, made_on, world_zone(world), pathway_settings(world.clinic))
     # The later submission counts: pain 2 of 8 is 75 % relief.
     (outcome,) = follow.outcomes
     assert [r.relief_pct for r in outcome.reliefs] == [75.0]
@@ -94,14 +95,14 @@ def test_a_checkin_is_stored_once_per_client_id_and_belongs_to_one_procedure(wor
 
 
 def test_the_clinic_sets_the_checkin_months_and_windows(world):
-    settings = followup_settings(world.clinic)
+    settings = pathway_settings(world.clinic)
     assert settings.rfa_checkin_months == (1, 3, 6, 12)
     assert settings.therapeutic_checkin_months == (1, 3)
     assert (settings.checkin_opens_days_before, settings.checkin_closes_days_after) == (7, 21)
     world.clinic.rfa_checkin_months = [3, 6]
     world.clinic.checkin_closes_days_after = 14
     db.session.commit()
-    settings = followup_settings(world.clinic)
+    settings = pathway_settings(world.clinic)
     assert settings.rfa_checkin_months == (3, 6) and settings.checkin_closes_days_after == 14
 
 

@@ -220,12 +220,6 @@ class SeriesBlocks(list[Block]):
         return list(self.key.levels)
 
 
-def series_of(block: Block) -> list[SeriesBlocks]:
-    """The series ``block`` is in (one per side it counts for)."""
-    keys = set(block_series_keys(block))
-    return [series for series in patient_series(block.patient) if series.key in keys]
-
-
 def series_name(block: Block) -> str:
     """How a series names one of its blocks: "the 02 Mar 2026 block (lidocaine 2%)"."""
     day = block.performed_at.astimezone(ZoneInfo(block.clinic.timezone)).strftime("%d %b %Y")

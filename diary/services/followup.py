@@ -20,6 +20,7 @@ from diary.pathway.values import FOLLOW_UP_LINK_DAYS, Scoring, Technique
 from diary.relief import BlockFacts
 from diary.services.audit import record_audit
 from diary.services.rejections import DiaryClosed, InputRejected
+from diary.services.settings import pathway_settings
 from diary.vocabulary import EntrySource, Purpose, Side
 
 
@@ -39,16 +40,6 @@ SIDE_PAIN_REQUIRED = N_("Choose your average pain on each side: a number from 0 
 
 
 # --- settings ----------------------------------------------------------------------------
-
-
-def followup_settings(clinic: Clinic) -> pathway.PathwaySettings:
-    """The clinic's check-in months and windows, with pathway.md's defaults for the rest."""
-    return pathway.PathwaySettings(
-        rfa_checkin_months=tuple(clinic.rfa_checkin_months or (1, 3, 6, 12)),
-        therapeutic_checkin_months=tuple(clinic.therapeutic_checkin_months or (1, 3)),
-        checkin_opens_days_before=clinic.checkin_opens_days_before,
-        checkin_closes_days_after=clinic.checkin_closes_days_after,
-    )
 
 
 def clinic_zone(clinic: Clinic) -> ZoneInfo:
@@ -198,11 +189,11 @@ class Followed:
     def follow_up(self, on: date | None = None) -> pathway.FollowUp:
         zone = clinic_zone(self.clinic)
         on = on or pathway.local_date(utcnow(), zone)
-        return pathway.follow_up(self.plain(), on, zone, followup_settings(self.clinic))
+        return pathway.follow_up(self.plain(), on, zone, pathway_settings(self.clinic))
 
     def schedule(self) -> tuple[pathway.ScheduledCheckin, ...]:
         return pathway.schedule_for(
-            self.plain(()), clinic_zone(self.clinic), followup_settings(self.clinic)
+            self.plain(()), clinic_zone(self.clinic), pathway_settings(self.clinic)
         )
 
     def owner_ids(self) -> dict[str, int]:
@@ -239,7 +230,7 @@ def link_expiry(record: Ablation | Block) -> datetime:
         else plain_therapeutic_block(record, ())
     )
     zone = clinic_zone(record.clinic)
-    schedule = pathway.schedule_for(plain, zone, followup_settings(record.clinic))
+    schedule = pathway.schedule_for(plain, zone, pathway_settings(record.clinic))
     return pathway.follow_up_link_expires_at(schedule, zone)
 
 
@@ -544,16 +535,6 @@ def record_checkin(
     return checkin, True
 
 
-def superseded_ids(rows: Iterable[Checkin]) -> set[int]:
-    """The check-ins a later submission of the same one replaced (they do not count)."""
-    rows = list(rows)
-    if not rows:
-        return set()
-    latest_day = max(row.made_on for row in rows)
-    counted = {c.checkin_id for c in pathway.counted_checkins(plain_checkins(rows), latest_day)}
-    return {row.id for row in rows} - counted
-
-
 # --- outcomes, as every door shows them ------------------------------------------------
 
 MADE, OPEN, MISSED, UPCOMING = "made", "open", "missed", "upcoming"
@@ -613,7 +594,7 @@ def follow_up_view(procedure: Followed, on: date | None = None) -> FollowUpView:
     zone = clinic_zone(procedure.clinic)
     on = on or pathway.local_date(utcnow(), zone)
     rows = procedure.checkins()
-    follow = pathway.follow_up(procedure.plain(rows), on, zone, followup_settings(procedure.clinic))
+    follow = pathway.follow_up(procedure.plain(rows), on, zone, pathway_settings(procedure.clinic))
     counted = pathway.counted_checkins(plain_checkins(rows), on)
     made = {c.months: c.checkin_id for c in counted if c.months is not None}
     slots = []
@@ -699,7 +680,7 @@ class FollowUpSettings:
 
 
 def current_followup_settings(clinic: Clinic) -> FollowUpSettings:
-    settings = followup_settings(clinic)
+    settings = pathway_settings(clinic)
     return FollowUpSettings(
         rfa_checkin_months=list(settings.rfa_checkin_months),
         therapeutic_checkin_months=list(settings.therapeutic_checkin_months),
@@ -728,7 +709,7 @@ def update_followup_settings(clinic: Clinic, values: FollowUpSettings, by: User)
     if changed:
         extended = _extend_open_links(clinic)
         record_audit(
-            "clinic.followup_settings",
+            "clinic.pathway_settings",
             by=by,
             target=clinic,
             detail={"was": changed, "links_extended": extended},
