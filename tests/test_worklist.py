@@ -104,6 +104,13 @@ def test_acknowledging_a_side_effect_is_one_audited_click(client, signed_in):
     assert "nav-count-side_effects" not in again.get_data(as_text=True)
 
 
+def test_a_mark_with_a_page_that_is_no_number_goes_back_to_the_first_page(client, signed_in):
+    entry = side_effect(signed_in.block)
+    for page in ("²", "0", "abc", "99999999999"):  # "²" is a digit to Python, not to int()
+        done = client.post(f"/entries/{entry.id}/acknowledge", data={"page": page})
+        assert done.status_code == 302 and done.location.endswith("/worklist")
+
+
 def test_marking_a_finished_diary_reviewed_is_one_audited_click(client, signed_in):
     block = finished_block(signed_in)
     assert "nav-count-unreviewed_diaries" in client.get("/").get_data(as_text=True)

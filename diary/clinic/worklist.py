@@ -11,7 +11,7 @@ from flask_login import current_user
 from diary.access import clinic_block_or_404, clinic_entry_or_404
 from diary.auth.forms import EmptyForm
 from diary.clinic.blueprint import bp
-from diary.clinic.paging import page_number
+from diary.clinic.paging import page_number, parse_page
 from diary.extensions import db
 from diary.pathway import WorklistGroup
 from diary.services.audit import record_audit
@@ -87,8 +87,7 @@ def worklist():
 
 def _back():
     """Back to the worklist page the click came from (a page number only)."""
-    raw = request.form.get("page", "1")
-    page = int(raw) if raw.isdigit() and 1 <= int(raw) <= 100_000 else 1
+    page = parse_page(request.form.get("page", "1")) or 1
     return redirect(url_for("clinic.worklist", page=page if page > 1 else None))
 
 
