@@ -226,18 +226,23 @@ def overdue_checkins(clinic: Clinic, now: datetime) -> list[WorklistRow]:
     ]
 
 
-def counted_groups(clinic_id: int, now: datetime | None = None) -> dict[WorklistGroup, int]:
-    """The counts of the first three groups, in two queries (the navigation's)."""
+def counted_groups(
+    clinic_id: int, now: datetime | None = None, overdue: list | None = None
+) -> dict[WorklistGroup, int]:
+    """The counts of the first three groups (the navigation's); ``overdue``: the clinic's
+    overdue check-ins when the caller has read them already."""
     now = now or utcnow()
     side_effects, unreviewed = db.session.execute(
         _counts_query(), {"clinic_id": clinic_id, "now": now}
     ).one()
-    clinic = db.session.get(Clinic, clinic_id)  # the signed-in user's: already loaded
-    assert clinic is not None
+    if overdue is None:
+        clinic = db.session.get(Clinic, clinic_id)  # the signed-in user's: already loaded
+        assert clinic is not None
+        overdue = overdue_checkins(clinic, now)
     return {
         WorklistGroup.SIDE_EFFECTS: side_effects,
         WorklistGroup.UNREVIEWED_DIARIES: unreviewed,
-        WorklistGroup.OVERDUE_CHECKINS: len(overdue_checkins(clinic, now)),
+        WorklistGroup.OVERDUE_CHECKINS: len(overdue),
     }
 
 
@@ -526,14 +531,15 @@ def _day(at: datetime | date) -> date:
 def worklist_page(clinic: Clinic, page: int, now: datetime | None = None) -> WorklistPage:
     """Page ``page`` of the clinic's worklist, groups in pathway.md §5's order."""
     now = now or utcnow()
-    counts: dict[WorklistGroup, int | None] = dict(counted_groups(clinic.id, now))
+    overdue = overdue_checkins(clinic, now)  # read once: counted, then sliced
+    counts: dict[WorklistGroup, int | None] = dict(counted_groups(clinic.id, now, overdue))
     start, end = (page - 1) * PAGE_SIZE, page * PAGE_SIZE
     rows: list[WorklistRow] = []
     group_start = 0
     readers = {
         WorklistGroup.SIDE_EFFECTS: lambda o, n: _side_effect_rows(clinic.id, o, n),
         WorklistGroup.UNREVIEWED_DIARIES: lambda o, n: _unreviewed_rows(clinic.id, now, o, n),
-        WorklistGroup.OVERDUE_CHECKINS: lambda o, n: overdue_checkins(clinic, now)[o : o + n],
+        WorklistGroup.OVERDUE_CHECKINS: lambda o, n: overdue[o : o + n],
     }
     for group, read in readers.items():
         count = counts[group] or 0
