@@ -79,10 +79,14 @@ from diary.web import (
 )
 
 
-def days_context(block: Block) -> dict:
+def days_context(block: Block, readings: list | None = None) -> dict:
     """The block's days of relief (None without daily scores), in words, and whether the
-    block is judged by them (therapeutic) rather than by a diagnostic verdict."""
-    days = block_days_of_relief(block)
+    block is judged by them (therapeutic) rather than by a diagnostic verdict. A block
+    scored as one has them in its one reading already (``readings``)."""
+    if readings is not None and len(readings) == 1:
+        days = readings[0].days_of_relief
+    else:
+        days = block_days_of_relief(block)
     return dict(
         days=days,
         days_text=pathway_words.days_of_relief(days) if days else None,
@@ -96,7 +100,7 @@ def _block_page_context(block: Block) -> dict:
     readings = block_readings(block, now)
     sides = side_analyses_of(readings)
     link = diary_url(block)
-    days = days_context(block)
+    days = days_context(block, readings)
     return dict(
         block=block,
         analysis=analysis,
