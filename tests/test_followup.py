@@ -320,6 +320,20 @@ def test_the_chart_draws_relief_by_month_with_the_50_line_and_the_6_month_mark(c
     text = svg.get_data(as_text=True)
     assert "50% relief" in text and "6 months" in text and "Months since the procedure" in text
     assert svg.headers["Cache-Control"] == "no-store"
+    # What it draws: the relief of each check-in (baseline 8: pain 2 -> 75 %, 3 -> 62.5 %)
+    # at its month, and nothing of the kind for an ablation without check-ins.
+    from diary.services.followup import chart_lines, clinic_zone, follow_up_view, followed
+
+    view = follow_up_view(followed(ablation))
+    done_on = pathway.local_date(ablation.performed_at, clinic_zone(world.clinic))
+    ((_, points),) = chart_lines(view, done_on)
+    assert [(round(m), r) for m, r in points] == [(1, 75.0), (3, 62.5)]
+    bare = make_ablation(
+        world.clinic, world.patient, world.clinician, datetime.now(UTC) - timedelta(days=200)
+    )
+    assert client.get(f"/ablations/{bare.id}/chart.svg").get_data(as_text=True).count(
+        "<path"
+    ) < text.count("<path")
     png = client.get(f"/ablations/{ablation.id}/chart.png")
     assert png.status_code == 200 and png.data[:4] == b"\x89PNG"
 
