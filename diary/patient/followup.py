@@ -19,7 +19,6 @@ from flask import (
     make_response,
     redirect,
     render_template,
-    send_from_directory,
     url_for,
 )
 from flask_babel import get_locale
@@ -32,9 +31,9 @@ from wtforms.validators import NumberRange, Optional, Regexp
 from diary.extensions import db, diary_token_limit
 from diary.forms import PlainTextForm as FlaskForm
 from diary.forms import ScoreField
-from diary.i18n import safety_text_for
 from diary.models import utcnow
 from diary.pathway.dates import at_clock_time
+from diary.patient.routes import clinic_safety_text, service_worker_response
 from diary.services.followup import (
     REMINDER_CLOCK,
     CheckinInput,
@@ -123,11 +122,6 @@ def _procedure_or_404(token: str) -> Followed:
     return procedure
 
 
-def _safety(procedure: Followed) -> str:
-    clinic = procedure.clinic
-    return safety_text_for(clinic.safety_text, str(get_locale()), bool(clinic.contact_line))
-
-
 def open_procedure_or_410(token: str) -> Followed:
     procedure = _procedure_or_404(token)
     if not procedure.link_open(utcnow()):
@@ -135,7 +129,7 @@ def open_procedure_or_410(token: str) -> Followed:
         page = render_template(
             "patient/followup_closed.html",
             block=procedure.record,
-            safety_text=_safety(procedure),
+            safety_text=clinic_safety_text(procedure.clinic),
         )
         abort(make_response(page, 410))
     return procedure
@@ -159,7 +153,7 @@ def _render(procedure: Followed, form: CheckinPatientForm, status: int = 200):
             state=_state(view),
             day_words=day_words,
             tz=procedure.clinic.timezone,
-            safety_text=_safety(procedure),
+            safety_text=clinic_safety_text(procedure.clinic),
             PGIC_WORDS=PGIC_WORDS,
         ),
         status,
@@ -201,9 +195,7 @@ def _state(view: FollowUpView) -> dict:
 def service_worker():
     """The diary's service worker, served under /f/ so that it may keep the follow-up
     page working offline."""
-    response = send_from_directory(str(current_app.static_folder), "sw.js", max_age=0)
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    return service_worker_response()
 
 
 @bp.get("/<token>")

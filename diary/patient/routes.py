@@ -47,13 +47,14 @@ def _open_block_or_410(token: str):
     g.clinic_language = block.clinic.language
     if not block.link_open(utcnow()):
         # The closed-link page still says whom to call.
-        page = render_template("patient/closed.html", block=block, safety_text=_safety(block))
+        safety = clinic_safety_text(block.clinic)
+        page = render_template("patient/closed.html", block=block, safety_text=safety)
         abort(make_response(page, 410))
     return block
 
 
-def _safety(block) -> str:
-    clinic = block.clinic
+def clinic_safety_text(clinic) -> str:
+    """The clinic's safety text in the page's language (the diary's and the follow-up's)."""
     return safety_text_for(clinic.safety_text, str(get_locale()), bool(clinic.contact_line))
 
 
@@ -152,7 +153,7 @@ def _render_diary(block, form: EntryForm, status: int = 200):
             agent_label=agent_label(block),
             tz=block.clinic.timezone,
             instructions=instructions_for(block.clinic.instructions, str(get_locale())),
-            safety_text=_safety(block),
+            safety_text=clinic_safety_text(block.clinic),
             open_instructions=not block.entries,
         ),
         status,
@@ -162,6 +163,11 @@ def _render_diary(block, form: EntryForm, status: int = 200):
 @bp.get("/sw.js")
 def service_worker():
     """The service worker, served under /d/ so that it may control the diary pages."""
+    return service_worker_response()
+
+
+def service_worker_response():
+    """static/sw.js, never kept stale (the pages under /d/ and /f/ serve it)."""
     response = send_from_directory(str(current_app.static_folder), "sw.js", max_age=0)
     response.headers["Cache-Control"] = "no-cache"
     return response
