@@ -25,6 +25,7 @@ from diary.extensions import db
 from diary.models import Block, utcnow
 from diary.records import export, export_xlsx, pdf
 from diary.services import analysis, summaries
+from diary.services.analysis import running as running_diary
 from diary.services.audit import record_audit
 from diary.services.days import daily_chart
 from diary.services.progress import diary_statuses
@@ -226,11 +227,18 @@ def print_chart(block: Block, analysis, view: charts.ChartView) -> bytes:
     under what it depends on, as the served charts are: a diary unchanged since its last
     report is not drawn again."""
     settings = analysis_settings(block.clinic)
-    key = ("print", block.id, summaries.summary_key(block, summaries.settings_digest(settings)))
-    lines = side_lines(block)
-    if lines:
+    # As the served chart's ETag: a running diary's reasons change as their spans pass.
+    to_come = relief.still_to_come(running_diary(block), block.agent, settings)
+    key = (
+        "print",
+        block.id,
+        summaries.summary_key(block, summaries.settings_digest(settings)),
+        to_come,
+    )
+    if block.scored_apart:  # each side's readings only when the chart is drawn
         return chart_cache.get_or_render(
-            (*key, "sides", view), lambda: charts.render_sides_print_png(lines, view)
+            (*key, "sides", view),
+            lambda: charts.render_sides_print_png(side_lines(block) or [], view),
         )
     return chart_cache.get_or_render(
         (*key, view),
