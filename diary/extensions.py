@@ -9,6 +9,7 @@ from flask_babel import Babel
 from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
+from limits.storage import MemoryStorage
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_talisman import Talisman
@@ -138,6 +139,23 @@ class DiaryLimiter(Limiter):
         except Exception as error:  # noqa: BLE001 - any failure to answer is the answer
             return type(error).__name__
         return "no answer"
+
+
+class MemoryStore(MemoryStorage):
+    """limits' in-process store, which ``memory://`` names from here on, sweeping expired
+    counts at most once a second. Its own sweep starts a timer thread 10 ms after any count
+    that finds none running: under steady traffic, a thread started (and waited for) per
+    request. A count past its window is dropped when next read either way, so the limits
+    count the same; the sweep only frees memory."""
+
+    STORAGE_SCHEME = ["memory"]
+    SWEEP_SECONDS = 1.0
+
+    def _MemoryStorage__schedule_expiry(self) -> None:
+        if not self.timer.is_alive():
+            self.timer = threading.Timer(self.SWEEP_SECONDS, self._MemoryStorage__expire_events)
+            self.timer.daemon = True
+            self.timer.start()
 
 
 # Storage from RATELIMIT_STORAGE_URI: memory for one process, redis:// for several. The
