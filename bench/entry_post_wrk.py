@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.harness import free_port, wait_for  # noqa: E402
+from bench.harness import free_port, wait_for, worker_pids  # noqa: E402
 from bench.run_all import BIN, ENTRY_POST, ROOT, flask, lua_list, python, wrk  # noqa: E402
 
 POST_DIARIES = 1500
@@ -38,6 +38,24 @@ with app.app_context():
     print(json.dumps(db.session.execute(
         select(Block.diary_token).order_by(Block.id).limit({POST_DIARIES})).scalars().all()))
 """
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time the processes have spent."""
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def served(pids: list[int], url: str, script: str = "") -> dict:
+    """wrk's figures, and the workers' CPU time per answer (ms): the figure a busy machine
+    moves least."""
+    before = cpu_seconds(pids)
+    figures = wrk(url, script)
+    figures["cpu_ms"] = (cpu_seconds(pids) - before) / figures["requests"] * 1000
+    return figures
 
 
 def measure(env: dict, rounds: int) -> list[dict]:
@@ -68,16 +86,19 @@ def measure(env: dict, rounds: int) -> list[dict]:
     figures = []
     try:
         wait_for(f"{base}/healthz")
+        pids = worker_pids(server.pid)
         script = ENTRY_POST % lua_list(tokens)
         wrk(base, script)  # warm: each worker's connections and statements
         for _ in range(rounds):
-            healthz = wrk(f"{base}/healthz")
-            post = wrk(base, script)
+            healthz = served(pids, f"{base}/healthz")
+            post = served(pids, base, script)
             figures.append({"healthz": healthz, "entry_post": post})
             print(
-                f"healthz {healthz['rps']:7.1f}/s p95 {healthz['p95_ms']:6.1f} ms | "
-                f"entry post {post['rps']:7.1f}/s p95 {post['p95_ms']:6.1f} ms | "
-                f"ratio {post['rps'] / healthz['rps']:.2f}",
+                f"healthz {healthz['rps']:7.1f}/s p95 {healthz['p95_ms']:6.1f} ms "
+                f"{healthz['cpu_ms']:.2f} ms CPU | entry post {post['rps']:7.1f}/s p95 "
+                f"{post['p95_ms']:6.1f} ms {post['cpu_ms']:.2f} ms CPU | "
+                f"ratio {post['rps'] / healthz['rps']:.2f} "
+                f"(CPU {post['cpu_ms'] / healthz['cpu_ms']:.1f}x)",
                 flush=True,
             )
     finally:
@@ -100,7 +121,11 @@ def main() -> None:
         )
         figures = measure(env, args.rounds)
     ratios = [f["entry_post"]["rps"] / f["healthz"]["rps"] for f in figures]
-    print(f"load average {os.getloadavg()[0]:.1f}; median ratio {statistics.median(ratios):.2f}")
+    cpu = [f["entry_post"]["cpu_ms"] / f["healthz"]["cpu_ms"] for f in figures]
+    print(
+        f"load average {os.getloadavg()[0]:.1f}; median throughput ratio "
+        f"{statistics.median(ratios):.2f}; median CPU per answer {statistics.median(cpu):.1f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -9,11 +9,11 @@ from flask_babel import Babel
 from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
-from limits.storage import MemoryStorage
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_talisman import Talisman
 from flask_wtf import CSRFProtect
+from limits.storage import MemoryStorage
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 from werkzeug.exceptions import ServiceUnavailable
@@ -153,7 +153,8 @@ class MemoryStore(MemoryStorage):
 
     def _MemoryStorage__schedule_expiry(self) -> None:
         if not self.timer.is_alive():
-            self.timer = threading.Timer(self.SWEEP_SECONDS, self._MemoryStorage__expire_events)
+            sweep = self._MemoryStorage__expire_events  # type: ignore[attr-defined]
+            self.timer = threading.Timer(self.SWEEP_SECONDS, sweep)
             self.timer.daemon = True
             self.timer.start()
 

@@ -10,6 +10,7 @@ from diary.extensions import db
 from diary.models import Block, User
 from diary.services.entries import EntryInput, record_entry
 from diary.services.rejections import DiaryClosed, InputRejected
+from diary.services.sqlite_writers import one_writer_at_a_time
 
 
 def entry_values(body: schemas.EntryCorrection) -> EntryInput:
@@ -38,12 +39,14 @@ def changed_entry_values(entry, body: schemas.EntryChanges) -> EntryInput:
 
 
 def store_entry(block: Block, body: schemas.EntryInput, transcribed_by: User | None = None):
-    try:
-        entry, created = record_entry(block, entry_values(body), transcribed_by=transcribed_by)
-    except InputRejected as rejected:
-        raise ApiProblem.rejected(rejected) from None
-    except DiaryClosed:
-        raise ApiProblem(410, "This diary link is closed; the entry was not stored.") from None
-    answer = entry_answer(entry)  # before the commit, which would expire what it reads
-    db.session.commit()
+    values = entry_values(body)
+    with one_writer_at_a_time(db.session):
+        try:
+            entry, created = record_entry(block, values, transcribed_by=transcribed_by)
+        except InputRejected as rejected:
+            raise ApiProblem.rejected(rejected) from None
+        except DiaryClosed:
+            raise ApiProblem(410, "This diary link is closed; the entry was not stored.") from None
+        answer = entry_answer(entry)  # before the commit, which would expire what it reads
+        db.session.commit()
     return answer, 201 if created else 200

@@ -1,0 +1,126 @@
+"""The entry post's writes: exactly once under concurrent posts, SQLite's writers taking
+turns without sleeping in its busy handler, commits that outlive the app, and the rate
+limit's in-process store counting without a thread per request."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+from sqlalchemy import func, select, text
+
+from diary.extensions import MemoryStore, db
+from diary.models import DiaryEntry
+from diary.services import sqlite_writers
+from diary.services.sqlite_writers import one_writer_at_a_time
+from tests.conftest import make_app
+
+
+def stored_entries() -> int:
+    return db.session.execute(select(func.count(DiaryEntry.id))).scalar_one()
+
+
+def test_concurrent_posts_and_resends_are_each_stored_once(app, world):
+    url = f"/api/v1/diary/{world.block.diary_token}/entries"
+    # Each phone entry is sent twice, by different threads at about the same time.
+    sends = [{"pain": n % 11, "client_id": f"phone-entry-{n:04d}"} for n in range(24)] * 2
+
+    def post(body: dict) -> tuple[int, dict]:
+        answer = app.test_client().post(url, json=body)
+        return answer.status_code, answer.get_json()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(post, sends))
+    assert {status for status, _ in answers} <= {200, 201}
+    assert sum(status == 201 for status, _ in answers) == 24
+    by_client_id: dict[str, set] = {}
+    for _, body in answers:
+        by_client_id.setdefault(body["client_id"], set()).add(body["id"])
+    assert all(len(ids) == 1 for ids in by_client_id.values())  # a resend gets the same entry
+    db.session.expire_all()
+    assert stored_entries() == 24
+
+
+def test_a_failed_write_is_rolled_back_and_the_next_writer_goes_on(app, world):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL writers need no turns")
+    url = f"/api/v1/diary/{world.block.diary_token}/entries"
+    before = world.block.changed_at
+    with pytest.raises(RuntimeError), one_writer_at_a_time(db.session):
+        db.session.execute(
+            text("UPDATE block SET baseline_pain = 0 WHERE id = :id"), {"id": world.block.id}
+        )
+        raise RuntimeError("the write failed")
+    done = []
+
+    def post() -> None:
+        done.append(app.test_client().post(url, json={"pain": 4}).status_code)
+
+    writer = threading.Thread(target=post)
+    writer.start()
+    writer.join(timeout=5)  # SQLite's own wait would be its busy timeout, 10 s
+    assert done == [201]
+    db.session.expire_all()
+    assert world.block.baseline_pain != 0  # the failed update was not kept
+    assert world.block.changed_at > before  # the post's was
+
+
+def test_the_writers_lock_file_is_the_processes_own(app, tmp_path):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    with one_writer_at_a_time(db.session):
+        db.session.commit()
+    assert tmp_path.joinpath("test.sqlite3.writers").exists()
+    # Opened by this process: a descriptor inherited from gunicorn's master would share
+    # its lock with every other worker.
+    assert (os.getpid(), str(tmp_path / "test.sqlite3.writers")) in sqlite_writers._lock_files
+
+
+def test_sqlite_commits_without_syncing_each_and_keeps_them_over_a_restart(tmp_path):
+    url = "sqlite:///" + str(tmp_path / "restart.sqlite3")
+    first = make_app(url)
+    with first.app_context():
+        db.create_all()
+        assert db.session.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+        assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        db.session.execute(text("CREATE TABLE kept (value TEXT)"))
+        db.session.execute(text("INSERT INTO kept VALUES ('acknowledged')"))
+        db.session.commit()
+        db.engine.dispose()  # the app stops: no checkpoint forced by a tidy close
+    restarted = make_app(url)
+    with restarted.app_context():
+        assert db.session.execute(text("SELECT value FROM kept")).scalar() == "acknowledged"
+        db.engine.dispose()
+
+
+def test_the_memory_limit_store_starts_no_thread_per_request(monkeypatch):
+    started = []
+
+    class CountedTimer(threading.Timer):
+        def start(self) -> None:
+            started.append(self)
+            super().start()
+
+    monkeypatch.setattr(threading, "Timer", CountedTimer)
+    store = storage_from_string("memory://")
+    assert isinstance(store, MemoryStore)
+    for n in range(5):
+        store.incr(f"diary:{n}", expiry=60)
+        time.sleep(0.02)  # longer than limits' own 10 ms timer
+    assert len(started) <= 2  # the store's first timer, and at most one sweep since
+
+
+def test_the_memory_limit_store_counts_a_window_as_limits_does():
+    limiter = FixedWindowRateLimiter(storage_from_string("memory://"))
+    twice = parse("2 per second")
+    assert limiter.hit(twice, "diary", "x") and limiter.hit(twice, "diary", "x")
+    assert not limiter.hit(twice, "diary", "x")
+    assert limiter.hit(twice, "diary", "y")  # another diary's quota is its own
+    time.sleep(1.05)
+    assert limiter.hit(twice, "diary", "x")  # a new window
