@@ -8,6 +8,7 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 from limits import parse
@@ -124,3 +125,35 @@ def test_the_memory_limit_store_counts_a_window_as_limits_does():
     assert limiter.hit(twice, "diary", "y")  # another diary's quota is its own
     time.sleep(1.05)
     assert limiter.hit(twice, "diary", "x")  # a new window
+
+
+def test_a_full_diary_says_so_before_anything_else_is_wrong(client, world):
+    world.clinic.max_entries_per_diary = 2
+    db.session.commit()
+    url = f"/api/v1/diary/{world.block.diary_token}/entries"
+    for n in range(2):
+        assert client.post(url, json={"pain": 3, "client_id": f"entry-{n:04d}"}).status_code == 201
+    before_the_block = (world.block.performed_at - timedelta(hours=1)).isoformat()
+    late = {"pain": 3, "client_id": "entry-0002", "recorded_at": before_the_block}
+    refused = client.post(url, json=late)
+    assert refused.status_code == 422
+    assert "diary is full" in refused.get_json()["errors"]["pain"]
+
+
+def test_concurrent_posts_to_a_nearly_full_diary_stop_at_its_cap_on_sqlite(app, world):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's writers take turns; PostgreSQL's count is the statement's own")
+    world.clinic.max_entries_per_diary = 5
+    db.session.commit()
+    url = f"/api/v1/diary/{world.block.diary_token}/entries"
+
+    def post(n: int) -> int:
+        return (
+            app.test_client().post(url, json={"pain": 2, "client_id": f"entry-{n:04d}"}).status_code
+        )
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(post, range(16)))
+    assert sorted(statuses) == [201] * 5 + [422] * 11
+    db.session.expire_all()
+    assert stored_entries() == 5

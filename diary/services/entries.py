@@ -70,6 +70,7 @@ class EntryInput:
     pain_right: int | None = None
 
 
+DIARY_FULL = N_("This diary is full, so this score was not saved.")
 MISSING_SIDE = {
     "pain_left": N_("Choose a score for the left side."),
     "pain_right": N_("Choose a score for the right side."),
@@ -137,37 +138,73 @@ def record_entry(
         if existing is None:
             raise
         return existing, False
-    # The common case is a new entry, so insert at once; the unique (block, client_id)
+    # The common case is a new entry, so insert at once, in one statement that also
+    # counts the diary's entries against its cap; the unique (block, client_id)
     # constraint turns a resend or a concurrent double tap into no row, with nothing to
     # roll back. Plain INSERT ... RETURNING and UPDATE statements: the unit of work's
     # flush would cost more than the statements themselves on this, the busiest write.
     statements = _statements(db.session.get_bind().dialect.name)
+    entry["cap"] = block.clinic.max_entries_per_diary
     stored = db.session.scalars(statements.insert, entry).one_or_none()
     if stored is None:
         existing = _entry_by_client_id(block, client_id)
         if existing is None:
-            raise RuntimeError("an entry's client id clashed but no stored entry has it")
+            raise InputRejected("pain", DIARY_FULL)
         return existing, False
-    entry = stored
     db.session.connection().execute(statements.touch, {"block_id": block.id, "now": now})
     set_committed_value(block, "changed_at", now)
     db.session.expire(block, ["entries"])  # read again, with this entry, when next asked
     if transcribed_by is not None:
-        record_audit("entry.transcribe", by=transcribed_by, target=entry, clinic_id=block.clinic_id)
-    return entry, True
+        record_audit(
+            "entry.transcribe", by=transcribed_by, target=stored, clinic_id=block.clinic_id
+        )
+    return stored, True
+
+
+# What an entry post inserts: every column but the id and the fields set later
+# (acknowledged side effects, a correction's time).
+INSERTED = (
+    "block_id",
+    "client_id",
+    "recorded_at",
+    "submitted_at",
+    "made_at",
+    "due_at",
+    "slot",
+    "pain",
+    "pain_left",
+    "pain_right",
+    "reported_relief_pct",
+    "activity",
+    "note",
+    "side_effects",
+    "side_effect_note",
+    "source",
+    "entered_by_id",
+)
 
 
 @cache
 def _statements(dialect: str) -> SimpleNamespace:
     """The entry post's statements, built once (building one costs more than running it):
-    INSERT ... ON CONFLICT (block_id, client_id) DO NOTHING in the database's dialect,
-    the count of a diary's entries, and the block's change time."""
+    the entry's INSERT ... SELECT, which inserts nothing when the diary holds its cap of
+    entries already or (ON CONFLICT (block_id, client_id) DO NOTHING) the entry, read
+    back as a DiaryEntry; the count of a diary's entries; the block's change time."""
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return SimpleNamespace(
-        insert=insert(DiaryEntry)
+    table = DiaryEntry.__table__
+    count = select(func.count(table.c.id)).where(table.c.block_id == bindparam("block_id"))
+    row = select(*(bindparam(name, type_=table.c[name].type) for name in INSERTED)).where(
+        count.scalar_subquery() < bindparam("cap")
+    )
+    entry = (
+        insert(table)
+        .from_select(INSERTED, row)
         .on_conflict_do_nothing(index_elements=["block_id", "client_id"])
-        .returning(DiaryEntry),
-        count=select(func.count(DiaryEntry.id)).where(DiaryEntry.block_id == bindparam("block_id")),
+        .returning(*table.c)
+    )
+    return SimpleNamespace(
+        insert=select(DiaryEntry).from_statement(entry),
+        count=count,
         touch=update(Block)
         .where(Block.id == bindparam("block_id"))
         .values(changed_at=bindparam("now")),
@@ -179,16 +216,17 @@ def _new_entry(
 ) -> dict:
     if transcribed_by is None and not block.link_open(now):
         raise DiaryClosed()
-    statements = _statements(db.session.get_bind().dialect.name)
-    stored = db.session.connection().execute(statements.count, {"block_id": block.id}).scalar_one()
-    if stored >= block.clinic.max_entries_per_diary:
-        raise InputRejected("pain", N_("This diary is full, so this score was not saved."))
-    scores = entry_scores(block, values)
-    recorded_at = values.recorded_at or now
-    check_entry_time(block, recorded_at, now)
-    made_at = min(values.made_at or now, now)
-    if made_at < recorded_at - CLOCK_SKEW:
-        raise InputRejected("made_at", "The time made cannot be before the time of the pain.")
+    try:
+        scores = entry_scores(block, values)
+        recorded_at = values.recorded_at or now
+        check_entry_time(block, recorded_at, now)
+        made_at = min(values.made_at or now, now)
+        if made_at < recorded_at - CLOCK_SKEW:
+            raise InputRejected("made_at", "The time made cannot be before the time of the pain.")
+    except InputRejected:
+        # A full diary is the answer whatever else is wrong (the insert counts the rest).
+        _check_not_full(block)
+        raise
     due_times = block_due_times(block)
     due_at = slot_for(due_times, recorded_at)
     return dict(
@@ -208,6 +246,13 @@ def _new_entry(
         source="transcribed" if transcribed_by else "patient",
         entered_by_id=transcribed_by.id if transcribed_by else None,
     )
+
+
+def _check_not_full(block: Block) -> None:
+    statements = _statements(db.session.get_bind().dialect.name)
+    stored = db.session.connection().execute(statements.count, {"block_id": block.id}).scalar_one()
+    if stored >= block.clinic.max_entries_per_diary:
+        raise InputRejected("pain", DIARY_FULL)
 
 
 def _side_effects(ticked: Sequence[str]) -> list[str] | None:
