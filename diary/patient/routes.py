@@ -21,9 +21,11 @@ from flask import (
     send_from_directory,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from diary.access import block_for_token_or_404, entry_of_block_or_404
 from diary.extensions import db, diary_token_limit
@@ -138,6 +140,21 @@ def saved_scores(block, tz: str, dated: bool = False) -> list[SavedScore]:
     return scores
 
 
+def template_gettext():
+    """The templates' ``_()`` (Jinja's i18n extension, new style) bound to this request's
+    translations: Flask-Babel's looks them up again for each of the page's phrases."""
+    translate = get_translations().ugettext
+
+    @pass_context
+    def gettext(context, message: str, **variables) -> str:
+        text = translate(message)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704 - the page's own words, as Jinja's i18n has them
+        return text % variables
+
+    return gettext
+
+
 def _render_diary(block, form: EntryForm, status: int = 200):
     progress = diary_progress(block)
     if progress.window_over:
@@ -155,6 +172,7 @@ def _render_diary(block, form: EntryForm, status: int = 200):
             instructions=instructions_for(block.clinic.instructions, str(get_locale())),
             safety_text=clinic_safety_text(block.clinic),
             open_instructions=not block.entries,
+            gettext=template_gettext(),
         ),
         status,
     )

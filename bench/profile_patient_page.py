@@ -1,0 +1,114 @@
+"""The patient page alone: its CPU time beside /healthz's, and a cProfile table.
+
+    python bench/profile_patient_page.py [--profile OUT.txt] [--database URL] [--open]
+
+A scratch database with the guard's page (a 50-entry diary, bench/inprocess.report_block);
+``--open`` moves the block's times so that its diary window is still open (correction links
+and due times shown), as a patient mid-diary sees it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import inprocess  # noqa: E402
+
+
+def setup(database_url: str, window_open: bool):
+    from datetime import timedelta
+
+    from diary.extensions import db
+    from diary.models import Block, DiaryEntry
+    from diary.sample_data import synthetic_clinic
+
+    app = inprocess.make_app(database_url)
+    with app.app_context():
+        db.create_all()
+        clinic_id = synthetic_clinic(3, 1, seed=1, stale_summaries=False).clinic_id
+        db.session.remove()
+    block_id = inprocess.report_block(app, clinic_id, entries=50)
+    with app.app_context():
+        block = db.session.get(Block, block_id)
+        if window_open:  # the same diary, moved 2 days and 12 hours later
+            shift = timedelta(days=2, hours=12)
+            for name in ("performed_at", "link_expires_at"):
+                setattr(block, name, getattr(block, name) + shift)
+            for entry in db.session.scalars(db.select(DiaryEntry).filter_by(block_id=block_id)):
+                entry.recorded_at += shift
+            db.session.commit()
+        token = block.diary_token
+        db.session.remove()
+    client = app.test_client()
+
+    def get(url: str):
+        def call() -> float:
+            started = time.thread_time()
+            response = client.get(url)
+            response.get_data()
+            spent = time.thread_time() - started
+            inprocess.answered(response, url)
+            return spent
+
+        return call
+
+    return get("/healthz"), get(f"/d/{token}"), client, token
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database", default="")
+    parser.add_argument("--profile", default="")
+    parser.add_argument("--open", action="store_true")
+    parser.add_argument("--rounds", type=int, default=15)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        url = args.database or f"sqlite:///{folder}/page.sqlite3"
+        if args.database:
+            inprocess.empty_postgres(url)
+        healthz, page, _, _ = setup(url, args.open)
+        for _ in range(5):
+            healthz(), page()
+        samples: dict[str, list[float]] = {"healthz": [], "page": []}
+        for _ in range(args.rounds):
+            for name, call in (("healthz", healthz), ("page", page)):
+                samples[name].append(statistics.median(call() for _ in range(7)))
+        times = {name: statistics.median(values) for name, values in samples.items()}
+        print(
+            f"healthz {times['healthz'] * 1000:.2f} ms, page {times['page'] * 1000:.2f} ms, "
+            f"ratio {times['page'] / times['healthz']:.1f}"
+        )
+        if args.profile:
+            calls = 200
+            profile = cProfile.Profile()
+            profile.enable()
+            for _ in range(calls):
+                page()
+            profile.disable()
+            text = io.StringIO()
+            stats = pstats.Stats(profile, stream=text)
+            stats.strip_dirs()
+            total = stats.total_tt  # type: ignore[attr-defined]
+            text.write(
+                f"# patient page, 50 entries{' (window open)' if args.open else ''}\n\n"
+                f"{calls} calls, {total / calls * 1000:.2f} ms a call under cProfile; "
+                f"CPU without it: page {times['page'] * 1000:.2f} ms, "
+                f"/healthz {times['healthz'] * 1000:.2f} ms\n"
+            )
+            for order in ("tottime", "cumulative"):
+                text.write(f"\n## top 20 by {order}\n")
+                stats.sort_stats(order).print_stats(20)
+            Path(args.profile).write_text(re.sub(r"\n{3,}", "\n\n", text.getvalue()))
+
+
+if __name__ == "__main__":
+    main()
