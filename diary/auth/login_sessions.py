@@ -149,7 +149,8 @@ def current_user_for_session(now: datetime | None = None) -> User | None:
         or not user.active
     ):
         return None
-    g.checked_sign_in = (key, login.id)
+    # The row itself kept too: the session's identity map holds rows weakly.
+    g.checked_sign_in = (key, login.id, login)
     if now - login.last_seen_at >= SEEN_EVERY:
         db.session.execute(
             update(LoginSession).where(LoginSession.id == login.id).values(last_seen_at=now)
