@@ -182,13 +182,17 @@ def chart_response(block_id: int, fmt: str) -> Response:
     key = summaries.summary_key(block, digest)
     tag = f"{block.id}:{key}:{fmt}:{scale}:{view}:{to_come}"
     etag = hashlib.sha256(tag.encode()).hexdigest()[:32]
-    if recent_views().first_in_window((current_user.id, block.id, fmt)):
+    audited = recent_views().first_in_window((current_user.id, block.id, fmt))
+    if audited:
         record_audit("block.chart", by=current_user, target=block, detail={"format": fmt})
+    drawn = False
     if etag in request.if_none_match:
         response = Response(status=304, headers={"ETag": f'"{etag}"'})
     else:
 
         def render() -> bytes:
+            nonlocal drawn
+            drawn = True
             lines = side_lines(block, now)
             if lines:
                 return charts.render_sides_chart(lines, fmt, scale, view)
@@ -202,7 +206,8 @@ def chart_response(block_id: int, fmt: str) -> Response:
     # A chart shows a patient's diary: kept by no cache, the browser's disk included (its
     # ETag still spares the server a drawing for a client that sends If-None-Match).
     response.headers["Cache-Control"] = "no-store"
-    db.session.commit()  # once drawn: a commit first would have the drawing read all again
+    if audited or drawn:  # once drawn: a commit first would have the drawing read all again
+        db.session.commit()
     return response
 
 
