@@ -11,12 +11,12 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Response, abort, current_app, request, stream_with_context
+from flask import Response, abort, current_app, request, stream_with_context, url_for
 from flask_login import current_user
 
 from diary import charts, relief
@@ -24,12 +24,13 @@ from diary.access import clinic_block_or_404
 from diary.extensions import db
 from diary.models import Block, utcnow
 from diary.records import export, export_xlsx, pdf
+from diary.schedule import RUNNING, diary_status
 from diary.services import analysis, summaries
 from diary.services.analysis import running as running_diary
 from diary.services.audit import record_audit
 from diary.services.days import daily_chart
 from diary.services.progress import diary_statuses
-from diary.services.settings import analysis_settings
+from diary.services.settings import analysis_settings, block_due_times
 
 chart_cache = charts.ChartCache()
 
@@ -41,6 +42,17 @@ def public_url(endpoint: str, **values) -> str:
         base.netloc, script_name=base.path or "/", url_scheme=base.scheme
     )
     return adapter.build(endpoint, values, force_external=True)
+
+
+def id_url(endpoint: str, argument: str) -> Callable[[int], str]:
+    """``url_for(endpoint, **{argument: id})`` for many ids, from one address built: a
+    page of rows links each row, and building each address cost more than the rest of
+    its row."""
+    marker = 987_654_321_987_654_321
+    before, found, after = url_for(endpoint, **{argument: marker}).partition(str(marker))
+    if not found:
+        raise ValueError(f"{endpoint}'s address does not show its {argument} as is")
+    return lambda value: f"{before}{int(value)}{after}"
 
 
 def diary_url(block: Block) -> str:
@@ -156,9 +168,10 @@ def chart_response(block_id: int, fmt: str) -> Response:
     # A series page draws its charts to one end of the time axis (?until=hours).
     until = request.args.get("until", type=float)
     # What a running diary awaits reads the entries' due times only: a chart drawn before
-    # (an ETag match, the cache) then needs no entry read.
+    # (an ETag match, the cache) then needs no entry read, nor any once the diary is over.
     now = utcnow()
-    running = analysis.running(block, now)
+    digest = summaries.settings_digest(settings)
+    running = None if diary_over(block, digest, now) else analysis.running(block, now)
     view = charts.ChartView(
         onset_limit_h=settings.onset_limit_h,
         awaiting=running.awaiting if running else None,
@@ -166,16 +179,20 @@ def chart_response(block_id: int, fmt: str) -> Response:
     )
     # A running diary's reasons change as the spans they speak of pass.
     to_come = relief.still_to_come(running, block.agent, settings)
-    key = summaries.summary_key(block, summaries.settings_digest(settings))
+    key = summaries.summary_key(block, digest)
     tag = f"{block.id}:{key}:{fmt}:{scale}:{view}:{to_come}"
     etag = hashlib.sha256(tag.encode()).hexdigest()[:32]
-    if recent_views().first_in_window((current_user.id, block.id, fmt)):
+    audited = recent_views().first_in_window((current_user.id, block.id, fmt))
+    if audited:
         record_audit("block.chart", by=current_user, target=block, detail={"format": fmt})
+    drawn = False
     if etag in request.if_none_match:
         response = Response(status=304, headers={"ETag": f'"{etag}"'})
     else:
 
         def render() -> bytes:
+            nonlocal drawn
+            drawn = True
             lines = side_lines(block, now)
             if lines:
                 return charts.render_sides_chart(lines, fmt, scale, view)
@@ -189,8 +206,24 @@ def chart_response(block_id: int, fmt: str) -> Response:
     # A chart shows a patient's diary: kept by no cache, the browser's disk included (its
     # ETag still spares the server a drawing for a client that sends If-None-Match).
     response.headers["Cache-Control"] = "no-store"
-    db.session.commit()  # once drawn: a commit first would have the drawing read all again
+    if audited or drawn:  # once drawn: a commit first would have the drawing read all again
+        db.session.commit()
     return response
+
+
+def diary_over(block: Block, digest: str, now: datetime) -> bool:
+    """Whether the block's diary is over (complete, or its link closed: no longer
+    running), read off the block's row alone. False means "read its entries to know":
+    its stored summary is out of date, or the diary may still be running."""
+    if not block.link_open(now):
+        return True  # complete or expired, whatever its entries
+    stored = summaries.stored_summary(block, digest)
+    if stored is None or not stored.entry_count:
+        return False
+    # The summary is of the entries as of the block's last change: scored entries there
+    # are, and once the last due time has passed the diary is complete.
+    status = diary_status(block_due_times(block)[-1:], stored.entry_count, True, now)
+    return status not in RUNNING
 
 
 def side_lines(block: Block, now: datetime | None = None) -> list[charts.SideLine] | None:

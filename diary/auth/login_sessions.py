@@ -15,10 +15,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 
-from flask import current_app, request, session
+from flask import current_app, g, request, session
 from flask_login import LoginManager, login_user, logout_user
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy.orm import contains_eager
 
 from diary.extensions import db
 from diary.models import LoginSession, User, utcnow
@@ -68,6 +70,11 @@ def _this_sign_in() -> LoginSession | None:
     key = session.get(COOKIE_FIELD)
     if not key:
         return None
+    checked = g.get("checked_sign_in")
+    if checked is not None and checked[0] == key:
+        # The row this request's sign-in check read (no query while it is loaded): it
+        # is read again if a commit expired it, and None if it was deleted since.
+        return db.session.get(LoginSession, checked[1])
     return db.session.execute(
         select(LoginSession).where(LoginSession.key_hash == _hash(key))
     ).scalar_one_or_none()
@@ -112,16 +119,25 @@ def _delete_expired(now: datetime) -> None:
     )
 
 
+@cache
+def _sign_in_query():
+    # Built once (building it cost more than running it), on every signed-in request; the
+    # user's clinic comes with it: the two-factor check and every clinic page read it.
+    return (
+        select(LoginSession, User)
+        .join(User, User.id == LoginSession.user_id)
+        .join(User.clinic)
+        .options(contains_eager(User.clinic))
+        .where(LoginSession.key_hash == bindparam("key_hash"))
+    )
+
+
 def current_user_for_session(now: datetime | None = None) -> User | None:
     """The user this browser's session signs in, or None if it was ended or ran out."""
     key = session.get(COOKIE_FIELD)
     if not key:
         return None
-    found = db.session.execute(
-        select(LoginSession, User)
-        .join(User, User.id == LoginSession.user_id)
-        .where(LoginSession.key_hash == _hash(key))
-    ).first()
+    found = db.session.execute(_sign_in_query(), {"key_hash": _hash(key)}).first()
     if found is None:
         return None
     login, user = found
@@ -133,6 +149,8 @@ def current_user_for_session(now: datetime | None = None) -> User | None:
         or not user.active
     ):
         return None
+    # The row itself kept too: the session's identity map holds rows weakly.
+    g.checked_sign_in = (key, login.id, login)
     if now - login.last_seen_at >= SEEN_EVERY:
         db.session.execute(
             update(LoginSession).where(LoginSession.id == login.id).values(last_seen_at=now)

@@ -47,7 +47,7 @@ from diary.services.patients import (
 )
 from diary.services.progress import diary_statuses
 from diary.services.rejections import InputRejected
-from diary.web import recent_views
+from diary.web import commit_keeping_loaded, id_url, recent_views
 
 PAGE_SIZE = 25
 
@@ -75,14 +75,16 @@ def dashboard():
         has_next=has_next,
         q=search,
         archived=archived,
-        side_effects=blocks_with_side_effects([b.id for b in blocks]),
+        side_effects=blocks_with_side_effects(seen),
         # A therapeutic block's outcome is its days of relief (pathway.md §2).
         outcomes=therapeutic_outcomes(blocks),
-        search_form=SearchForm(q=search, archived="1" if archived else ""),
         # Each side's summary of a block scored left and right apart.
         sides={b.id: found for b in blocks if (found := summaries.side_summaries(b))},
+        patient_url=id_url("clinic.patient", "patient_id"),
+        block_url=id_url("clinic.block", "block_id"),
     )
-    db.session.commit()  # the summaries brought up to date (after rendering: it expires all)
+    # The summaries brought up to date; the page is drawn, so nothing loaded is read again.
+    commit_keeping_loaded()
     return page_html
 
 
