@@ -503,6 +503,7 @@ def _counted_ids(entries: list[tuple]) -> set[int] | None:
 
 
 ONE_DAY = timedelta(days=1)
+ONE_HOUR = timedelta(hours=1)
 
 
 class ZoneOffsets:
@@ -513,20 +514,24 @@ class ZoneOffsets:
 
     def __init__(self, tz: str):
         self.zone = ZoneInfo(tz)
-        # A UTC day (its text "2026-03-01", or its date) -> the offset all day, or None
-        # when the clock changes that day.
-        self.days: dict[object, timedelta | None] = {}
+        # A UTC day (its text "2026-03-01", or its date) -> the offset all day and
+        # whether it is whole hours, or None when the clock changes that day.
+        self.days: dict[object, tuple[timedelta, bool] | None] = {}
+        # A UTC hour as stored text ("2026-03-01 09") -> that hour in the zone, on days
+        # of an offset of whole hours (a time there is its hour and its minutes).
+        self.local_hours: dict[str, str] = {}
 
     def offset(self, utc: datetime) -> timedelta:
         return utc.replace(tzinfo=UTC).astimezone(self.zone).utcoffset() or timedelta(0)
 
-    def of_day(self, utc: datetime, day: object) -> timedelta | None:
-        """The offset all day long of the UTC day of ``utc`` (known as ``day``), None
-        if the clock changes that day."""
+    def of_day(self, utc: datetime, day: object) -> tuple[timedelta, bool] | None:
+        """The offset all day long of the UTC day of ``utc`` (known as ``day``) and
+        whether it is whole hours; None if the clock changes that day."""
         midnight = utc.replace(hour=0, minute=0, second=0, microsecond=0)
         start, end = self.offset(midnight), self.offset(midnight + ONE_DAY)
-        self.days[day] = offset = start if start == end else None
-        return offset
+        known = (start, not start % ONE_HOUR) if start == end else None
+        self.days[day] = known
+        return known
 
 
 UNKNOWN: Any = object()
@@ -570,6 +575,7 @@ def entry_lines(
     birth_year = number_cell(block.patient.birth_year)
     offsets = offsets or ZoneOffsets(tz)
     day_offsets, of_day, offset_at = offsets.days, offsets.of_day, offsets.offset
+    local_hours = offsets.local_hours
     side_cells = ",".join(side_block_cells(block, sides or side_summaries_of(block)))
     suffix = f",{quoted(tz)},{birth_year},{diary_cells(status)},{side_cells},"
     baselines = (block.baseline_pain, block.baseline_pain_left, block.baseline_pain_right)
@@ -613,16 +619,24 @@ def entry_lines(
             due_text = f"{due_at[:10]}T{due_at[11:19]}+00:00" if due_at else ""
             made_text = f"{made_at[:10]}T{made_at[11:19]}+00:00" if made_at else ""
             day: object = recorded_at[:10]
+            hour = recorded_at[:13]
         else:
             felt = recorded_at.astimezone(UTC).replace(tzinfo=None)
             recorded, submitted = time_cell(recorded_at), time_cell(submitted_at)
             due_text, made_text = time_cell(due_at), time_cell(made_at)
             day = felt.date()
-        # hours_between and hours_cell, inline: this runs a million times
-        hours = round((felt - performed_naive).total_seconds() / 3600, 6)
-        hours_text = f"{hours:.3f}"
-        if hours_text == "-0.000":
-            hours_text = "0.000"
+            hour = None
+        # hours_between and hours_cell, inline: this runs a million times. Rounded to
+        # six places (as hours_between) only where that can change the third: near a
+        # half-thousandth, or before the block.
+        hours = (felt - performed_naive).total_seconds() / 3600
+        if hours < 0 or abs(hours * 1000 % 1 - 0.5) < 0.01:
+            hours = round(hours, 6)
+            hours_text = f"{hours:.3f}"
+            if hours_text == "-0.000":
+                hours_text = "0.000"
+        else:
+            hours_text = f"{hours:.3f}"
         if counted is not None and entry_id not in counted:
             counts = f"false,{REPLACED}"
         elif hours < 0:
@@ -637,12 +651,18 @@ def entry_lines(
             due = parse(due_at) if type(due_at) is str else due_at
             made = parse(made_at) if type(made_at) is str else made_at
             on_time = "true" if abs((made - due).total_seconds()) <= ON_TIME_SECONDS else "false"
-        offset = day_offsets.get(day, UNKNOWN)
-        if offset is UNKNOWN:
-            offset = of_day(felt, day)
-        if offset is None:
-            offset = offset_at(felt)
-        local = (felt + offset).isoformat(" ", "minutes")
+        known = day_offsets.get(day, UNKNOWN)
+        if known is UNKNOWN:
+            known = of_day(felt, day)
+        if known is None:
+            local = (felt + offset_at(felt)).isoformat(" ", "minutes")
+        elif hour is None or not known[1]:
+            local = (felt + known[0]).isoformat(" ", "minutes")
+        else:
+            local_hour = local_hours.get(hour)
+            if local_hour is None:
+                local_hour = local_hours[hour] = (felt + known[0]).isoformat(" ", "hours")
+            local = local_hour + recorded_at[13:16]
         append(
             f"{prefix}{entry_id},{recorded},{submitted},{hours_text},{pain_and_relief[pain]},"
             f"{'' if reported is None else reported},"
