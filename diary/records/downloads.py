@@ -118,8 +118,9 @@ def export_rows(
     )
     tz = user.clinic.timezone
     if kind == "entries":
+        offsets = export.ZoneOffsets(tz)
         return (
-            export.entry_lines(block, summary, entries, tz, status, text)
+            export.entry_lines(block, summary, entries, tz, status, text, offsets=offsets)
             for block, summary, entries, status in blocks
         )
     if kind == "blocks":

@@ -11,10 +11,11 @@ import io
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from diary.pathway.values import MAX_DAILY_DAYS, NO_RELIEF, SHORT, WEEKS, DaysOfRelief
-from diary.relief import DURATION_CLASSES, VERDICTS, BlockSummary, Held, hours_between, relief_pct
+from diary.relief import DURATION_CLASSES, VERDICTS, BlockSummary, Held, relief_pct
 from diary.schedule import (
     COMPLETE,
     EXPIRED,
@@ -487,15 +488,66 @@ def entry_values(entry) -> tuple:
     )
 
 
-def _counted_ids(entries: list[tuple]) -> set[int]:
+def _counted_ids(entries: list[tuple]) -> set[int] | None:
     """The entries the analysis reads: for each time, the one submitted last (as
-    diary/relief/reading.py chooses)."""
+    diary/relief/reading.py chooses); None when every entry has a time of its own (all
+    count)."""
+    if len({entry[2] for entry in entries}) == len(entries):
+        return None
     latest: dict = {}
     for entry in entries:
         current = latest.get(entry[2])
         if current is None or (entry[3], entry[1]) > (current[3], current[1]):
             latest[entry[2]] = entry
     return {entry[1] for entry in latest.values()}
+
+
+ONE_DAY = timedelta(days=1)
+ONE_HOUR = timedelta(hours=1)
+
+
+class ZoneOffsets:
+    """A time zone's UTC offsets for an export's times (naive UTC datetimes), worked out
+    once a UTC day: a conversion per row would cost more than the rest of its line. On a
+    day the clock changes (its offsets at its start and at its end differ) each time is
+    converted. One export's blocks share it."""
+
+    def __init__(self, tz: str):
+        self.zone = ZoneInfo(tz)
+        # A UTC day (its text "2026-03-01", or its date) -> the offset all day and
+        # whether it is whole hours, or None when the clock changes that day.
+        self.days: dict[object, tuple[timedelta, bool] | None] = {}
+        # A UTC hour as stored text ("2026-03-01 09") -> that hour in the zone, on days
+        # of an offset of whole hours (a time there is its hour and its minutes).
+        self.local_hours: dict[str, str] = {}
+
+    def offset(self, utc: datetime) -> timedelta:
+        return utc.replace(tzinfo=UTC).astimezone(self.zone).utcoffset() or timedelta(0)
+
+    def of_day(self, utc: datetime, day: object) -> tuple[timedelta, bool] | None:
+        """The offset all day long of the UTC day of ``utc`` (known as ``day``) and
+        whether it is whole hours; None if the clock changes that day."""
+        midnight = utc.replace(hour=0, minute=0, second=0, microsecond=0)
+        start, end = self.offset(midnight), self.offset(midnight + ONE_DAY)
+        known = (start, not start % ONE_HOUR) if start == end else None
+        self.days[day] = known
+        return known
+
+
+UNKNOWN: Any = object()
+
+
+def _relief_cells(baseline: int | None) -> dict[int | None, str]:
+    """Each pain score's relief cell against ``baseline`` (None: no score, no cell)."""
+    return {pain: pct_cell(relief_pct(baseline, pain)) for pain in range(11)} | {None: ""}
+
+
+# Relief cells by baseline (scores 0-10 and None), the same for every block.
+RELIEF_CELLS = {baseline: _relief_cells(baseline) for baseline in (None, *range(11))}
+PAIN_AND_RELIEF = {
+    baseline: {pain: f"{pain},{cells[pain]}" for pain in range(11)} | {None: ","}
+    for baseline, cells in RELIEF_CELLS.items()
+}
 
 
 def entry_lines(
@@ -506,6 +558,7 @@ def entry_lines(
     status: str,
     text: Callable = text_cell,
     sides: dict[str, BlockSummary] | None = None,
+    offsets: ZoneOffsets | None = None,
 ) -> list[str]:
     """One CSV line per entry: the block's columns (rendered once) and the entry's.
 
@@ -515,29 +568,33 @@ def entry_lines(
     entry (a million in a clinic-wide export), so each line is built in one piece: the
     entry's cells are numbers, times and fixed words that never need quotes, except the
     two free-text ones. ``sides``: each side's summary of a block scored apart (read
-    from its summary column when not given).
+    from its summary column when not given). ``offsets``: the clinic zone's, shared by
+    the blocks of one export.
     """
     prefix = csv_line(block_cells(block, summary, text))[:-2] + ","
     birth_year = number_cell(block.patient.birth_year)
-    zone = ZoneInfo(tz)
+    offsets = offsets or ZoneOffsets(tz)
+    day_offsets, of_day, offset_at = offsets.days, offsets.of_day, offsets.offset
+    local_hours = offsets.local_hours
     side_cells = ",".join(side_block_cells(block, sides or side_summaries_of(block)))
     suffix = f",{quoted(tz)},{birth_year},{diary_cells(status)},{side_cells},"
-    side_relief = [
-        {pain: pct_cell(relief_pct(baseline, pain)) for pain in range(11)} | {None: ""}
-        for baseline in (block.baseline_pain_left, block.baseline_pain_right)
-    ]
+    baselines = (block.baseline_pain, block.baseline_pain_left, block.baseline_pain_right)
+    if all(baseline is None or 0 <= baseline <= 10 for baseline in baselines):
+        pain_and_relief = PAIN_AND_RELIEF[block.baseline_pain]
+        left_relief = RELIEF_CELLS[block.baseline_pain_left]
+        right_relief = RELIEF_CELLS[block.baseline_pain_right]
+    else:  # a baseline no form takes: worked out as it is
+        left_relief, right_relief = map(_relief_cells, baselines[1:])
+        pain_and_relief = {
+            pain: f"{pain},{pct_cell(relief_pct(block.baseline_pain, pain))}" for pain in range(11)
+        } | {None: ","}
     performed_at = block.performed_at
     performed_naive = performed_at.astimezone(UTC).replace(tzinfo=None)
-    pain_and_relief = {
-        pain: f"{pain},{pct_cell(relief_pct(block.baseline_pain, pain))}" for pain in range(11)
-    } | {None: ","}
     parse = datetime.fromisoformat
-    rows = list(entries)
+    rows = entries if isinstance(entries, list) else list(entries)
     counted = _counted_ids(rows)
-    # The clinic's UTC offset, worked out once an hour of the diary (offsets change on
-    # the hour): a time-zone conversion per row would cost more than the rest of the line.
-    offsets: dict[object, timedelta] = {}
     lines = []
+    append = lines.append
     for (
         _,
         entry_id,
@@ -561,17 +618,26 @@ def entry_lines(
             submitted = f"{submitted_at[:10]}T{submitted_at[11:19]}+00:00"
             due_text = f"{due_at[:10]}T{due_at[11:19]}+00:00" if due_at else ""
             made_text = f"{made_at[:10]}T{made_at[11:19]}+00:00" if made_at else ""
+            day: object = recorded_at[:10]
             hour = recorded_at[:13]
         else:
             felt = recorded_at.astimezone(UTC).replace(tzinfo=None)
             recorded, submitted = time_cell(recorded_at), time_cell(submitted_at)
             due_text, made_text = time_cell(due_at), time_cell(made_at)
-            hour = felt.replace(minute=0, second=0, microsecond=0)
-        hours = hours_between(performed_naive, felt)
-        hours_text = f"{hours:.3f}"  # hours_cell, inline: this runs a million times
-        if hours_text == "-0.000":
-            hours_text = "0.000"
-        if entry_id not in counted:
+            day = felt.date()
+            hour = None
+        # hours_between and hours_cell, inline: this runs a million times. Rounded to
+        # six places (as hours_between) only where that can change the third: near a
+        # half-thousandth, or before the block.
+        hours = (felt - performed_naive).total_seconds() / 3600
+        if hours < 0 or abs(hours * 1000 % 1 - 0.5) < 0.01:
+            hours = round(hours, 6)
+            hours_text = f"{hours:.3f}"
+            if hours_text == "-0.000":
+                hours_text = "0.000"
+        else:
+            hours_text = f"{hours:.3f}"
+        if counted is not None and entry_id not in counted:
             counts = f"false,{REPLACED}"
         elif hours < 0:
             counts = f"false,{BEFORE_BLOCK}"
@@ -585,12 +651,19 @@ def entry_lines(
             due = parse(due_at) if type(due_at) is str else due_at
             made = parse(made_at) if type(made_at) is str else made_at
             on_time = "true" if abs((made - due).total_seconds()) <= ON_TIME_SECONDS else "false"
-        offset = offsets.get(hour)
-        if offset is None:
-            local_now = felt.replace(tzinfo=UTC).astimezone(zone)
-            offset = offsets[hour] = local_now.utcoffset() or timedelta(0)
-        local = (felt + offset).isoformat(" ", "minutes")
-        lines.append(
+        known = day_offsets.get(day, UNKNOWN)
+        if known is UNKNOWN:
+            known = of_day(felt, day)
+        if known is None:
+            local = (felt + offset_at(felt)).isoformat(" ", "minutes")
+        elif hour is None or not known[1]:
+            local = (felt + known[0]).isoformat(" ", "minutes")
+        else:
+            local_hour = local_hours.get(hour)
+            if local_hour is None:
+                local_hour = local_hours[hour] = (felt + known[0]).isoformat(" ", "hours")
+            local = local_hour + recorded_at[13:16]
+        append(
             f"{prefix}{entry_id},{recorded},{submitted},{hours_text},{pain_and_relief[pain]},"
             f"{'' if reported is None else reported},"
             f"{'' if activity is None else quoted(text(activity))},"
@@ -599,7 +672,7 @@ def entry_lines(
             f"{on_time},{local}{suffix}"
             f"{'' if pain_left is None else pain_left},"
             f"{'' if pain_right is None else pain_right},"
-            f"{side_relief[0][pain_left]},{side_relief[1][pain_right]},{slot}\r\n"
+            f"{left_relief[pain_left]},{right_relief[pain_right]},{slot}\r\n"
         )
     return lines
 

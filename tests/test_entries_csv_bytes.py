@@ -1,0 +1,133 @@
+"""The clinic-wide entries CSV, made faster (issue 23), writes the very bytes the old code
+wrote (tests/csv_reference.py keeps it), on both databases, for diaries that reach every
+branch of a line: time zones with a change of clock and a 45-minute offset, entries
+replaced or before the block, corrected, transcribed, late or on time, daily, notes that
+need quotes or neutralising, blocks scored apart, without a baseline, stale, empty."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from diary.extensions import db
+from diary.models import Block, DiaryEntry
+from diary.records import downloads, export
+from diary.services.patients import PatientInput, create_patient
+from diary.services.summaries import refresh_summaries
+from tests.conftest import PASSWORD, make_block, make_clinic, make_user
+from tests.csv_reference import entries_csv_before
+
+# A Sunday of a change of clock in New York (07:00 UTC, 2 a.m. local becomes 3 a.m.).
+CLOCK_CHANGE = datetime(2025, 3, 9, 7, 0, tzinfo=UTC)
+TEXTS = [None, "=1+1", 'says "hi", then', "two\nlines", "-5", "; a", "plain", "+x", "@me"]
+
+
+def _entry(block, n: int, at: datetime, **values) -> DiaryEntry:
+    values.setdefault("pain", n % 11)
+    values.setdefault("submitted_at", at + timedelta(minutes=n % 3))
+    entry = DiaryEntry(block_id=block.id, client_id=f"c-{block.id}-{n}", recorded_at=at, **values)
+    db.session.add(entry)
+    return entry
+
+
+def _clinic_with_diaries(name: str, timezone: str):
+    clinic = make_clinic(name, timezone=timezone, daily_days=3)
+    user = make_user(clinic, f"doc@{name.lower()}.example", role="admin")
+    patient = create_patient(clinic, PatientInput("=A.B.", mrn="-77", birth_year=1960), by=user)
+    performed = CLOCK_CHANGE - timedelta(hours=5, minutes=17, seconds=3, microseconds=250)
+    one = make_block(
+        clinic,
+        patient,
+        user,
+        performed_at=performed,
+        agent="other",
+        concentration=None,
+        agent_other='=evil, "x"',
+    )
+    apart = make_block(
+        clinic,
+        patient,
+        user,
+        performed_at=performed + timedelta(minutes=40),
+        side="bilateral",
+        scoring="sides",
+        baseline_pain=None,
+        baseline_pain_left=7,
+        baseline_pain_right=5,
+    )
+    no_baseline = make_block(
+        clinic, patient, user, performed_at=performed + timedelta(days=3), baseline_pain=0
+    )
+    make_block(clinic, patient, user, performed_at=performed + timedelta(days=4))  # no entries
+    stale = make_block(clinic, patient, user, performed_at=performed + timedelta(days=5))
+    db.session.flush()
+    for n in range(30):
+        at = performed + timedelta(minutes=37 * n - 30, microseconds=n * 999)
+        text = TEXTS[n % len(TEXTS)]
+        due = at - timedelta(minutes=n % 4) if n % 5 else None
+        _entry(
+            one,
+            n,
+            at,
+            note=text,
+            activity=TEXTS[(n + 3) % len(TEXTS)],
+            reported_relief_pct=None if n % 3 else 10 * (n % 10),
+            due_at=due,
+            made_at=None if n % 7 == 0 else (due or at) + timedelta(minutes=n % 9),
+            updated_at=at if n % 4 == 0 else None,
+            source="transcribed" if n % 6 == 0 else "patient",
+            slot="daily" if n % 8 == 0 else "hourly",
+        )
+        if n % 10 == 3:  # a second entry for the same time: one of the two is replaced
+            _entry(one, 100 + n, at, note="again", submitted_at=at + timedelta(hours=1))
+        _entry(
+            apart, n, at + timedelta(hours=1), pain=None, pain_left=n % 11, pain_right=10 - n % 11
+        )
+        _entry(no_baseline, n, no_baseline.performed_at + timedelta(hours=n / 3))
+        _entry(stale, n, stale.performed_at + timedelta(hours=n, seconds=-1))
+    # The exact instant of the block, and a hair before it ("-0.000" must read "0.000").
+    _entry(one, 500, performed)
+    _entry(one, 501, performed - timedelta(microseconds=1))
+    db.session.commit()
+    refresh_summaries(clinic)
+    # An entry after the summaries were stored: that block is analysed during the export.
+    _entry(stale, 900, stale.performed_at + timedelta(hours=40))
+    db.session.execute(
+        db.update(Block).where(Block.id == stale.id).values(summary=None, summary_key=None)
+    )
+    db.session.commit()
+    return clinic, user
+
+
+@pytest.mark.parametrize("timezone", ["America/New_York", "Asia/Kathmandu", "UTC"])
+def test_entries_csv_is_byte_for_byte_the_old_one(app, client, timezone):
+    clinic, user = _clinic_with_diaries("Bytes", timezone)
+    chosen = downloads.block_filter(clinic.timezone)
+    expected = entries_csv_before(clinic, chosen)
+    assert expected.count("\r\n") > 120  # the diaries are there, every branch of a line
+    for reached in (export.REPLACED, export.BEFORE_BLOCK, "'=1+1", '"says ""hi"", then"', ",true,"):
+        assert reached in expected
+    db.session.expire_all()
+    written = "".join(
+        export.csv_stream(export.ENTRY_COLUMNS, downloads.export_rows("entries", chosen, user))
+    )
+    assert written == expected
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    response = client.get("/exports/entries.csv")
+    assert response.status_code == 200
+    assert response.get_data().decode("utf-8") == expected
+
+
+@pytest.mark.parametrize("filters", [{"agent": "other"}, {"verdict": "indeterminate"}])
+def test_entries_csv_keeps_the_old_bytes_with_filters(app, client, filters):
+    clinic, user = _clinic_with_diaries("Filtered", "America/New_York")
+    chosen = downloads.block_filter(clinic.timezone, **filters)
+    expected = entries_csv_before(clinic, chosen)
+    db.session.expire_all()
+    written = "".join(
+        export.csv_stream(export.ENTRY_COLUMNS, downloads.export_rows("entries", chosen, user))
+    )
+    assert written == expected
+    every = entries_csv_before(clinic, downloads.block_filter(clinic.timezone))
+    assert 1 < expected.count("\r\n") < every.count("\r\n")  # some blocks, not all
