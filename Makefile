@@ -22,6 +22,7 @@ install:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -qq --upgrade pip
 	$(BIN)/python -m pip install -qq -c constraints.txt -e .
+	$(BIN)/python -m compileall -q diary app.py  # not compiled again at each start
 	@$(MAKE) --no-print-directory system-packages SYSTEM_PACKAGES="$(PRODUCTION_PACKAGES)"
 
 # Pin what the current environment runs (after changing dependencies in pyproject.toml).

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from flask import Flask, abort, g, render_template, request
+from flask.cli import AppGroup
 from flask.globals import request_ctx
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -293,7 +294,30 @@ def register_template_helpers(app: Flask) -> None:
         return {"current_language": str(get_locale() or "en")}
 
 
-def register_commands(app: Flask) -> None:
-    from diary.cli import register
+class CommandsOnDemand(AppGroup):
+    """The app's `flask` commands, their modules (backups, demo data, reminders) loaded
+    when the command line first asks for one: a web worker never runs them."""
 
-    register(app)
+    def __init__(self, app: Flask):
+        super().__init__(app.name)
+        self.commands.update(app.cli.commands)  # those added before (Flask-Migrate's db)
+        self._app: Flask | None = app
+
+    def _register(self) -> None:
+        if self._app is not None:
+            app, self._app = self._app, None
+            from diary.cli import register
+
+            register(app)
+
+    def get_command(self, ctx, cmd_name):
+        self._register()
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx):
+        self._register()
+        return super().list_commands(ctx)
+
+
+def register_commands(app: Flask) -> None:
+    app.cli = CommandsOnDemand(app)
