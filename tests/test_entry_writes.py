@@ -16,6 +16,7 @@ from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import func, select, text
 
+from diary.config import engine_options
 from diary.extensions import MemoryStore, db
 from diary.models import DiaryEntry
 from diary.services import sqlite_writers
@@ -157,3 +158,8 @@ def test_concurrent_posts_to_a_nearly_full_diary_stop_at_its_cap_on_sqlite(app, 
     assert sorted(statuses) == [201] * 5 + [422] * 11
     db.session.expire_all()
     assert stored_entries() == 5
+
+
+def test_only_postgresql_connections_are_checked_before_use():
+    assert engine_options("postgresql+psycopg://db-host/diary", {})["pool_pre_ping"] is True
+    assert "pool_pre_ping" not in engine_options("sqlite:////srv/diary.sqlite3", {})
