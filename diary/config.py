@@ -118,9 +118,13 @@ def database_url(url: str | None, instance_path: str) -> str:
 
 def engine_options(database_uri: str, environ: Mapping[str, str]) -> dict:
     """Connection pool settings; SQL parameters (patient data) never reach a log or error."""
-    options: dict = {"pool_pre_ping": True, "hide_parameters": True}
+    options: dict = {"hide_parameters": True}
     if database_uri.startswith("postgresql"):
+        # Pessimistic: a connection the server dropped (a restart, a failover, an idle
+        # timeout) is replaced before a request uses it, rather than failing that request
+        # (SQLAlchemy, "Dealing with Disconnects"). A SQLite file has no server to lose.
         options.update(
+            pool_pre_ping=True,
             pool_size=_integer(environ, "DB_POOL_SIZE", 5, minimum=1),
             max_overflow=_integer(environ, "DB_MAX_OVERFLOW", 5, minimum=0),
             pool_timeout=_integer(environ, "DB_POOL_TIMEOUT", 10, minimum=1),

@@ -16,6 +16,7 @@ from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import func, select, text
 
+from diary.config import engine_options
 from diary.extensions import MemoryStore, db
 from diary.models import DiaryEntry
 from diary.services import sqlite_writers
@@ -157,3 +158,32 @@ def test_concurrent_posts_to_a_nearly_full_diary_stop_at_its_cap_on_sqlite(app, 
     assert sorted(statuses) == [201] * 5 + [422] * 11
     db.session.expire_all()
     assert stored_entries() == 5
+
+
+def test_only_postgresql_connections_are_checked_before_use():
+    assert engine_options("postgresql+psycopg://db-host/diary", {})["pool_pre_ping"] is True
+    assert "pool_pre_ping" not in engine_options("sqlite:////srv/diary.sqlite3", {})
+
+
+def test_a_transaction_that_has_written_already_does_not_queue(app, world):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    db.session.execute(
+        text("UPDATE block SET baseline_pain = baseline_pain WHERE id = :id"),
+        {"id": world.block.id},
+    )
+    taken = threading.Event()
+
+    def another_writers_turn() -> None:
+        with sqlite_writers._writers_of_this_process:
+            taken.set()
+            time.sleep(3)
+
+    other = threading.Thread(target=another_writers_turn)
+    other.start()
+    taken.wait(5)
+    started = time.monotonic()
+    with one_writer_at_a_time(db.session):
+        db.session.commit()
+    assert time.monotonic() - started < 2  # it went on: it holds SQLite's lock already
+    other.join()

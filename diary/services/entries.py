@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy import Table, bindparam, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import contains_eager
@@ -192,6 +192,7 @@ def _statements(dialect: str) -> SimpleNamespace:
     back as a DiaryEntry; the count of a diary's entries; the block's change time."""
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     table = DiaryEntry.__table__
+    assert isinstance(table, Table)
     count = select(func.count(table.c.id)).where(table.c.block_id == bindparam("block_id"))
     row = select(*(bindparam(name, type_=table.c[name].type) for name in INSERTED)).where(
         count.scalar_subquery() < bindparam("cap")

@@ -31,7 +31,12 @@ def one_writer_at_a_time(session: Session | scoped_session) -> Iterator[None]:
     runs alone among the writers that come this way; if it raises, the transaction is
     rolled back before the next writer goes. Elsewhere it just runs."""
     connection = session.connection()
-    if connection.dialect.name != "sqlite":
+    # A transaction that has written already holds SQLite's write lock: queueing now
+    # could wait on a writer that waits for that lock.
+    if (
+        connection.dialect.name != "sqlite"
+        or connection.connection.driver_connection.in_transaction  # type: ignore[union-attr]
+    ):
         yield
         return
     database = connection.engine.url.database
@@ -40,8 +45,7 @@ def one_writer_at_a_time(session: Session | scoped_session) -> Iterator[None]:
         if lock_file is not None:
             fcntl.flock(lock_file, fcntl.LOCK_EX)
         try:
-            if not connection.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
             try:
                 yield
             except BaseException:
