@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_skeleton
 from flask import (
     Blueprint,
     abort,
@@ -33,6 +31,7 @@ from diary.forms import clinic_time_to_utc, utc_to_clinic_time
 from diary.i18n import instructions_for, patient_time, safety_text_for
 from diary.models import utcnow
 from diary.patient.forms import OTHER_ACTIVITY, EntryForm
+from diary.patient.saved_list import ID_MARK, page_entries, saved_list_html
 from diary.reminders.calendar_file import reminders_ics
 from diary.services.blocks import agent_label
 from diary.services.entries import CORRECTIONS_CLOSED, EntryInput, correct_entry, record_entry
@@ -79,71 +78,10 @@ def _entry_input(form: EntryForm, tz_name: str) -> EntryInput:
     )
 
 
-@dataclass(frozen=True)
-class SavedScore:
-    """One saved entry as the diary page lists it."""
-
-    time: str
-    # The one score, or the left's and the right's.
-    pains: tuple[int, ...]
-    label: str
-    corrected: bool
-    edit_url: str
-    edit_label: str
-
-
-# An entry id no real one reaches (ids fit the database's integer): the correction link
-# is built once with it and the real id put in its place.
-ID_MARK = str(2**31 - 1)
-
-
-def saved_scores(block, tz: str, dated: bool = False) -> list[SavedScore]:
-    """The diary's entries, worded once here: a template would look up each phrase's
-    translation again for every entry, and build each link through the URL map, which
-    made a long diary's page slow. A score of another day than today, or of a finished
-    diary (``dated``), shows its date too."""
-    pain_labels = [_("Pain %(pain)s/10", pain=pain) for pain in range(11)]
-    side_labels = [
-        [_("Left %(pain)s/10", pain=pain) for pain in range(11)],
-        [_("Right %(pain)s/10", pain=pain) for pain in range(11)],
-    ]
-    score_at = _("the score at %(time)s")  # no values given: the translated pattern
-    edit_url = url_for("patient.edit_entry", token=block.diary_token, entry_id=int(ID_MARK))
-    zone, locale = ZoneInfo(tz), get_locale()
-    today = utcnow().astimezone(zone).date()
-    day_labels: dict = {}
-    scores = []
-    for entry in block.entries:
-        local = entry.recorded_at.astimezone(zone)
-        at = f"{local:%H:%M}"
-        if dated or local.date() != today:
-            day = day_labels.get(local.date())
-            if day is None:
-                day = day_labels[local.date()] = format_skeleton("MMMEd", local, locale=locale)
-            at = f"{day}, {at}"
-        if entry.pain is not None:
-            pains: tuple[int, ...] = (entry.pain,)
-            label = pain_labels[entry.pain]
-        else:
-            pains = (entry.pain_left, entry.pain_right)
-            label = " · ".join(words[p] for words, p in zip(side_labels, pains, strict=True))
-        scores.append(
-            SavedScore(
-                time=at,
-                pains=pains,
-                label=label,
-                corrected=entry.edited,
-                edit_url=edit_url.replace(ID_MARK, str(entry.id)),
-                edit_label=score_at % {"time": at},
-            )
-        )
-    return scores
-
-
-def template_gettext():
+def template_gettext(translations):
     """The templates' ``_()`` (Jinja's i18n extension, new style) bound to this request's
-    translations: Flask-Babel's looks them up again for each of the page's phrases."""
-    translate = get_translations().ugettext
+    ``translations``: Flask-Babel's looks them up again for each of the page's phrases."""
+    translate = translations.ugettext
 
     @pass_context
     def gettext(context, message: str, **variables) -> str:
@@ -156,23 +94,41 @@ def template_gettext():
 
 
 def _render_diary(block, form: EntryForm, status: int = 200):
-    progress = diary_progress(block)
+    entries = page_entries(block.id)
+    now = utcnow()
+    progress = diary_progress(block, now, entries)
     if progress.window_over:
         form.as_late_entry()
     g.page_has_forms = True  # its Referer must reach this site for CSRF over https
+    translations = get_translations()
+    tz, locale = block.clinic.timezone, str(get_locale())
+    zone = ZoneInfo(tz)
+    # No correction once the window is over (the link would only say so).
+    edit_url = None
+    if not progress.window_over:
+        edit_url = url_for("patient.edit_entry", token=block.diary_token, entry_id=int(ID_MARK))
+    saved_list = saved_list_html(
+        entries,
+        translations.ugettext,
+        locale,
+        zone,
+        today=now.astimezone(zone).date(),
+        dated=progress.window_over,
+        edit_url=edit_url,
+    )
     return (
         render_template(
             "patient/diary.html",
             block=block,
             form=form,
             progress=progress,
-            scores=saved_scores(block, block.clinic.timezone, dated=progress.window_over),
+            saved_list=saved_list,
             agent_label=agent_label(block),
-            tz=block.clinic.timezone,
-            instructions=instructions_for(block.clinic.instructions, str(get_locale())),
+            tz=tz,
+            instructions=instructions_for(block.clinic.instructions, locale),
             safety_text=clinic_safety_text(block.clinic),
-            open_instructions=not block.entries,
-            gettext=template_gettext(),
+            open_instructions=not entries,
+            gettext=template_gettext(translations),
         ),
         status,
     )

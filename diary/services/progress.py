@@ -106,15 +106,18 @@ def diary_window_over(block: Block, now: datetime | None = None) -> bool:
     return window_over(block_due_times(block), now or utcnow())
 
 
-def diary_progress(block: Block, now: datetime | None = None) -> DiaryProgress:
+def diary_progress(block: Block, now: datetime | None = None, entries=None) -> DiaryProgress:
+    """``entries``: the block's entries, or rows of their due_at, source, made_at and
+    submitted_at read already (the diary page's); by default ``block.entries``."""
     now = now or utcnow()
+    entries = block.entries if entries is None else entries
     due_times = block_due_times(block)
-    count = len(block.entries)
-    phone = [e for e in block.entries if e.source == "patient"]
+    count = len(entries)
+    phone = [e for e in entries if e.source == "patient"]
     answers = [(e.due_at, e.made_at or e.submitted_at) for e in phone]
-    paper = [e.due_at for e in block.entries if e.source == "transcribed"]
+    paper = [e.due_at for e in entries if e.source == "transcribed"]
     status = diary_status(due_times, count, block.link_open(now), now)
-    answered = _answered(entry.due_at for entry in block.entries)
+    answered = _answered(entry.due_at for entry in entries)
     daily = tuple(block_daily_slots(block))
     hourly = [due for due in due_times if due not in daily]
     return DiaryProgress(
