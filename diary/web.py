@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Response, abort, current_app, request, stream_with_context, url_for
@@ -49,7 +50,8 @@ def id_url(endpoint: str, argument: str) -> Callable[[int], str]:
     page of rows links each row, and building each address cost more than the rest of
     its row."""
     marker = 987_654_321_987_654_321
-    before, found, after = url_for(endpoint, **{argument: marker}).partition(str(marker))
+    values: dict[str, Any] = {argument: marker}
+    before, found, after = url_for(endpoint, **values).partition(str(marker))
     if not found:
         raise ValueError(f"{endpoint}'s address does not show its {argument} as is")
     return lambda value: f"{before}{int(value)}{after}"
