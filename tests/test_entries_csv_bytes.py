@@ -89,6 +89,12 @@ def _clinic_with_diaries(name: str, timezone: str):
     # The exact instant of the block, and a hair before it ("-0.000" must read "0.000").
     _entry(one, 500, performed)
     _entry(one, 501, performed - timedelta(microseconds=1))
+    # Around half-thousandths of an hour (1.8 s): where rounding to six places first
+    # (hours_between) can change the third.
+    for k, micro in enumerate((-1, 0, 1, -500, 499)):
+        for j, odd in enumerate((1, 7, 2001)):
+            at = performed + timedelta(seconds=1.8 * odd, microseconds=micro)
+            _entry(one, 600 + 10 * k + j, at, submitted_at=at)
     db.session.commit()
     refresh_summaries(clinic)
     # An entry after the summaries were stored: that block is analysed during the export.

@@ -593,7 +593,7 @@ def entry_lines(
     parse = datetime.fromisoformat
     rows = entries if isinstance(entries, list) else list(entries)
     counted = _counted_ids(rows)
-    lines = []
+    lines: list[str] = []
     append = lines.append
     for (
         _,
