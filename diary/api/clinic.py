@@ -23,7 +23,7 @@ from diary.api.spec import CSV, FHIR, PNG, SVG
 from diary.clinic.worklist import forget_counts
 from diary.extensions import db
 from diary.models import Block, DiaryEntry, Patient, utcnow
-from diary.records import downloads, fhir
+from diary.records import downloads
 from diary.schedule import DiarySchedule
 from diary.services import analysis as analysis_service
 from diary.services import blocks as blocks_service
@@ -375,6 +375,8 @@ def block_chart(block_id: int, fmt: str, query: schemas.ChartQuery):
     notes={409: "The clinic has not set its MRN identifier system (Settings → Records)"},
 )
 def block_fhir(block_id: int, query: schemas.FhirQuery):
+    from diary.records import fhir
+
     block = clinic_block_or_404(block_id)
     if not block.clinic.mrn_system:
         raise ApiProblem(409, downloads.NO_MRN_SYSTEM)

@@ -14,7 +14,7 @@ from diary.api.problems import ApiProblem
 from diary.api.spec import FHIR
 from diary.extensions import db, diary_token_limit
 from diary.models import Ablation, Patient, utcnow
-from diary.records import downloads, fhir
+from diary.records import downloads
 from diary.reminders.checkins import subscribe_checkin_push, unsubscribe_checkin_push
 from diary.services import followup as followup_service
 from diary.services.audit import record_audit
@@ -412,6 +412,8 @@ def followup_unsubscribe(token: str):
     notes={409: "The clinic has not set its MRN identifier system (Settings → Records)"},
 )
 def ablation_fhir(ablation_id: int, query: schemas.FhirQuery):
+    from diary.records import fhir
+
     ablation = clinic_ablation_or_404(ablation_id)
     try:
         bundle = fhir.ablation_bundle(

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from diary.extensions import db
 from diary.forms import clinic_time_to_utc
 from diary.models import Block, Patient, User, utcnow
-from diary.records import export, export_queries, fhir, followup_redcap, research
+from diary.records import export, export_queries
 from diary.schedule import RUNNING, DiarySchedule
 from diary.services.analysis import (
     analyse_block,
@@ -247,6 +247,8 @@ def research_slots(chosen: BlockFilter, user: User) -> tuple[list[int], int]:
 
 def research_file(name: str, chosen: BlockFilter, user: User, detail: dict) -> Response:
     """The research arm's files, for the blocks the filters choose."""
+    from diary.records import research
+
     action, filename = f"export.research_{name.replace('-', '_')}", f"clinic-{name}.csv"
     if name in FOLLOWUP_REDCAP:
         return _followup_redcap(name, chosen, user, detail)
@@ -303,6 +305,8 @@ def research_file(name: str, chosen: BlockFilter, user: User, detail: dict) -> R
 def _followup_redcap(name: str, chosen: BlockFilter, user: User, detail: dict) -> Response:
     """The follow-up's REDCap dictionary, or its import file: the procedures and check-ins
     the check-ins CSV reads (the filters' dates and region), no byte-order mark."""
+    from diary.records import followup_redcap, research
+
     action, filename = FOLLOWUP_REDCAP[name], f"clinic-{name}.csv"
     if name == "redcap-followup-dictionary":
         lines = [list(followup_redcap.redcap_dictionary())]
@@ -328,6 +332,8 @@ def _followup_redcap(name: str, chosen: BlockFilter, user: User, detail: dict) -
 
 def _series_lines(user: User, chosen: BlockFilter):
     """Each series with a chosen block, patient by patient."""
+    from diary.records import research
+
     chosen_ids = set(_chosen_block_ids(chosen, user))
     patient_ids = (
         db.session.scalars(
@@ -349,6 +355,8 @@ def _series_lines(user: User, chosen: BlockFilter):
 def table_schema(name: str, chosen: BlockFilter, user: User) -> dict:
     """The Frictionless Table Schema of a file in SCHEMA_FILES (the wide and REDCap files'
     columns depend on the blocks the filters choose)."""
+    from diary.records import research
+
     if name in EXPORT_COLUMNS:
         return export.table_schema(EXPORT_COLUMNS[name])
     if name == "series":
@@ -360,6 +368,8 @@ def table_schema(name: str, chosen: BlockFilter, user: User) -> dict:
 def fhir_file(chosen: BlockFilter, user: User, detail: dict, transaction: bool) -> Response:
     """The chosen blocks' diaries as one FHIR Bundle (streamed), each patient once;
     NoMrnSystem until the clinic has set its MRN identifier system."""
+    from diary.records import fhir
+
     clinic = user.clinic
     if not clinic.mrn_system:
         raise NoMrnSystem(NO_MRN_SYSTEM)
