@@ -33,7 +33,7 @@ def main() -> None:
     folder = tempfile.mkdtemp()
     url = args.url or f"sqlite:///{folder}/pdf.sqlite3"
     app = inprocess.make_app(url)
-    from sqlalchemy import event, select
+    from sqlalchemy import event
 
     from diary.extensions import db
     from diary.models import Block
@@ -52,9 +52,7 @@ def main() -> None:
     client = app.test_client()
     signed = client.post("/login", data={"email": email, "password": SYNTHETIC_PASSWORD})
     assert signed.status_code == 302
-    path = (
-        f"/patients/{patient_id}/report.pdf" if args.series else f"/blocks/{block_id}/report.pdf"
-    )
+    path = f"/patients/{patient_id}/report.pdf" if args.series else f"/blocks/{block_id}/report.pdf"
 
     def call() -> tuple[float, bytes]:
         started = time.thread_time()
@@ -66,8 +64,10 @@ def main() -> None:
 
     wall = time.perf_counter()
     cold, body = call()
-    print(f"cold (first call in this process): {cold * 1000:.0f} ms CPU, "
-          f"{(time.perf_counter() - wall) * 1000:.0f} ms wall")
+    print(
+        f"cold (first call in this process): {cold * 1000:.0f} ms CPU, "
+        f"{(time.perf_counter() - wall) * 1000:.0f} ms wall"
+    )
     if args.pdf:
         Path(args.pdf).write_bytes(body)
     with app.app_context():
@@ -76,9 +76,11 @@ def main() -> None:
     call()
     print(f"statements per PDF: {len(statements)}")
     times = [call()[0] for _ in range(args.calls)]
-    print(f"warm: median {statistics.median(times) * 1000:.0f} ms CPU, min "
-          f"{min(times) * 1000:.0f} ms over {args.calls} ({url.split(':')[0]}), "
-          f"{len(body)} bytes")
+    print(
+        f"warm: median {statistics.median(times) * 1000:.0f} ms CPU, min "
+        f"{min(times) * 1000:.0f} ms over {args.calls} ({url.split(':')[0]}), "
+        f"{len(body)} bytes"
+    )
     if args.profile:
         profile = cProfile.Profile()
         profile.enable()
@@ -86,8 +88,10 @@ def main() -> None:
             call()
         profile.disable()
         out = io.StringIO()
-        out.write(f"# report PDF, 60 entries ({url.split(':')[0]}), 3 warm calls; median "
-                  f"warm {statistics.median(times) * 1000:.0f} ms CPU without the profiler\n\n")
+        out.write(
+            f"# report PDF, 60 entries ({url.split(':')[0]}), 3 warm calls; median "
+            f"warm {statistics.median(times) * 1000:.0f} ms CPU without the profiler\n\n"
+        )
         stats = pstats.Stats(profile, stream=out)
         out.write("## top 20 by tottime\n")
         stats.sort_stats("tottime").print_stats(20)

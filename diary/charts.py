@@ -146,7 +146,8 @@ def render_print_png(
     canvas.draw()
     opaque = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
     buffer = io.BytesIO()
-    opaque.convert("RGB").save(buffer, format="PNG", compress_level=1)  # re-encoded anyway
+    # Grey only (no colour is used, see SIDE_STYLES): a third of the bytes to re-encode.
+    opaque.convert("L").save(buffer, format="PNG", compress_level=1)  # re-encoded anyway
     return buffer.getvalue()
 
 
@@ -534,7 +535,7 @@ def render_sides_print_png(lines: list[SideLine], view: ChartView | None = None)
     canvas.draw()
     opaque = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
     buffer = io.BytesIO()
-    opaque.convert("RGB").save(buffer, format="PNG", compress_level=1)
+    opaque.convert("L").save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
 
 
