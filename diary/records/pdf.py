@@ -48,13 +48,15 @@ def html_to_pdf(html: str, static_dir: Path) -> bytes:
         pictures[name] = (found[1], base64.b64decode(found[2]))
         return f'src="{PICTURES}{name}"'
 
-    page = HTML(
-        string=INLINE_PICTURE.sub(set_aside, LINKED_STYLESHEET.sub("", html)),
-        base_url="https://report.invalid/",
-        url_fetcher=_fetcher(root, pictures),
-    )
     with _collector_paused():
-        return page.write_pdf(stylesheets=[_stylesheet(root)], font_config=_font_config())
+        page = HTML(
+            string=INLINE_PICTURE.sub(set_aside, LINKED_STYLESHEET.sub("", html)),
+            base_url="https://report.invalid/",
+            url_fetcher=_fetcher(root, pictures),
+        )
+        body = page.write_pdf(stylesheets=[_stylesheet(root)], font_config=_font_config())
+        del page  # most of it freed now, before the collector walks what is left
+    return body
 
 
 _rendering = 0
