@@ -12,9 +12,7 @@ come from ``static_dir``; any other address is refused.
 
 from __future__ import annotations
 
-import base64
 import gc
-import hashlib
 import mimetypes
 import re
 import threading
@@ -25,8 +23,6 @@ from urllib.parse import urlsplit
 
 STYLESHEET = "css/report-pdf.css"
 LINKED_STYLESHEET = re.compile(r"<link\s+rel=\"stylesheet\"[^>]*>")
-INLINE_PICTURE = re.compile(r'src="data:(image/[a-z+]+);base64,([A-Za-z0-9+/=]+)"')
-PICTURES = "https://report.invalid/picture/"
 
 
 class PdfUnavailable(RuntimeError):
@@ -39,22 +35,15 @@ def html_to_pdf(html: str, static_dir: Path) -> bytes:
     except OSError as missing:  # the Python package is there, Pango is not
         raise PdfUnavailable(str(missing)) from None
     root = static_dir.resolve()
-    # A chart inline is 150 KB of attribute WeasyPrint's HTML parser read a character at a
-    # time (a sixth of the PDF): the page points to it instead, the fetcher hands it over.
-    pictures: dict[str, tuple[str, bytes]] = {}
-
-    def set_aside(found: re.Match) -> str:
-        name = hashlib.sha256(found[2].encode()).hexdigest()
-        pictures[name] = (found[1], base64.b64decode(found[2]))
-        return f'src="{PICTURES}{name}"'
-
-    page = HTML(
-        string=INLINE_PICTURE.sub(set_aside, LINKED_STYLESHEET.sub("", html)),
-        base_url="https://report.invalid/",
-        url_fetcher=_fetcher(root, pictures),
-    )
     with _collector_paused():
-        return page.write_pdf(stylesheets=[_stylesheet(root)], font_config=_font_config())
+        page = HTML(
+            string=LINKED_STYLESHEET.sub("", html),
+            base_url="https://report.invalid/",
+            url_fetcher=_fetcher(root),
+        )
+        body = page.write_pdf(stylesheets=[_stylesheet(root)], font_config=_font_config())
+        del page  # most of it freed now, before the collector walks what is left
+    return body
 
 
 _rendering = 0
@@ -100,16 +89,13 @@ def _font_config():
     return _fonts.config
 
 
-def _fetcher(root: Path, pictures: dict[str, tuple[str, bytes]]):
-    """A fetcher per PDF (WeasyPrint's keeps the request it is opening): the page's
-    pictures, set aside by name, and files under ``root``."""
+def _fetcher(root: Path):
+    """A fetcher per PDF (WeasyPrint's keeps the request it is opening): ``data:`` URLs
+    and files under ``root``."""
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class LocalFetcher(URLFetcher):
         def fetch(self, url, headers=None):
-            if url.startswith(PICTURES) and url.removeprefix(PICTURES) in pictures:
-                kind, body = pictures[url.removeprefix(PICTURES)]
-                return URLFetcherResponse(url, body, {"Content-Type": kind}, 200)
             if url.startswith("data:"):
                 return super().fetch(url, headers)
             path = urlsplit(url).path
