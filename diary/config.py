@@ -79,7 +79,10 @@ def load_settings(profile: str, environ: Mapping[str, str], instance_path: str) 
         "SESSION_ABSOLUTE_LIFETIME": timedelta(
             hours=_integer(environ, "SESSION_ABSOLUTE_HOURS", 12, minimum=1)
         ),
-        "SESSION_REFRESH_EACH_REQUEST": True,
+        # The cookie's expiry moves on when a sign-in's activity is written (once a minute,
+        # login_sessions.SEEN_EVERY), not at every answer: signing the cookie again cost
+        # every signed-in request as much as a small query.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_KEY_PREFIX": "block-diary",

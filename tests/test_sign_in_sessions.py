@@ -104,3 +104,21 @@ def test_activity_is_recorded_at_most_once_a_minute(app, world):
     client.get("/")
     db.session.expire_all()
     assert db.session.execute(select(LoginSession.last_seen_at)).scalar_one() > first
+
+
+def session_cookie_set(response) -> bool:
+    return any(h.startswith("session=") for h in response.headers.getlist("Set-Cookie"))
+
+
+def test_the_cookie_is_sent_again_when_the_sign_ins_activity_is_written(app, world):
+    clinician = signed_in_client(app)
+    clinician.get("/")  # a first page may keep its form's CSRF secret in the session
+    assert not session_cookie_set(clinician.get("/")), "nothing changed: no cookie to sign"
+    # A minute on, the activity is written and the cookie's idle expiry moves with it.
+    login = db.session.execute(select(LoginSession)).scalar_one()
+    login.last_seen_at -= timedelta(minutes=2)
+    db.session.commit()
+    again = clinician.get("/")
+    assert again.status_code == 200
+    assert session_cookie_set(again)
+    assert not session_cookie_set(clinician.get("/"))

@@ -156,6 +156,7 @@ def current_user_for_session(now: datetime | None = None) -> User | None:
             update(LoginSession).where(LoginSession.id == login.id).values(last_seen_at=now)
         )
         db.session.commit()  # at the start of the request: only this sign-in's activity
+        session.modified = True  # the cookie's idle expiry moves on with the row's
     return user
 
 
