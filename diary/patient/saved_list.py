@@ -1,4 +1,5 @@
-"""The diary page's saved scores: read with one narrow query, written as one piece of HTML.
+"""The diary page's saved scores: read with one narrow query, written as one piece of HTML,
+and kept until the diary changes.
 
 A long diary's list was most of its page's cost: each entry an ORM object, then a dozen
 template lookups, escapes and a URL built per entry. Here every word is translated and
@@ -7,7 +8,9 @@ escaped once per page, the correction link built once, and each entry's line is 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from datetime import date
 from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
@@ -127,3 +130,30 @@ def saved_list_html(
             f"\n            {edit}\n          </li>\n        "
         )
     return Markup("".join(lines))  # noqa: S704 - every word in it escaped above
+
+
+class SavedLists:
+    """Recently shown diaries' entries (``page_entries``' rows) and saved-scores list, each
+    under all it depends on. The caller's key holds the block's change time, which every new
+    entry, correction and re-slotting of the diary bumps (the chart cache's key holds it
+    too): a changed diary is a new key, never a stale list. Old keys fall out, least
+    recently used first. Thread-safe."""
+
+    def __init__(self, max_items: int = 256):
+        self.max_items = max_items
+        self._items: OrderedDict[Hashable, tuple[list, Markup]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_make(
+        self, key: Hashable, make: Callable[[], tuple[list, Markup]]
+    ) -> tuple[list, Markup]:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        made = make()
+        with self._lock:
+            self._items[key] = made
+            while len(self._items) > self.max_items:
+                self._items.popitem(last=False)
+        return made
