@@ -65,7 +65,7 @@ def _entries_statement():
 def page_entries(block_id: int) -> list:
     """The block's entries in time order, as rows of what the page shows and its progress
     reads (id, recorded_at, the scores, edited, due_at, source, made_at, submitted_at)."""
-    return db.session.execute(_entries_statement(), {"block_id": block_id}).all()
+    return list(db.session.execute(_entries_statement(), {"block_id": block_id}).all())
 
 
 @lru_cache(maxsize=512)
