@@ -34,7 +34,6 @@ from diary.models import utcnow
 from diary.patient.forms import OTHER_ACTIVITY, EntryForm
 from diary.patient.saved_list import ID_MARK, SavedLists, page_entries, saved_list_html
 from diary.reminders.calendar_file import reminders_ics
-from diary.services.blocks import agent_label
 from diary.services.entries import CORRECTIONS_CLOSED, EntryInput, correct_entry, record_entry
 from diary.services.progress import diary_progress, diary_window_over
 from diary.services.rejections import DiaryClosed, InputRejected
@@ -138,7 +137,6 @@ def _render_diary(block, form: EntryForm, status: int = 200):
             form=form,
             progress=progress,
             saved_list=saved_list,
-            agent_label=agent_label(block),
             tz=block.clinic.timezone,
             instructions=instructions_for(block.clinic.instructions, locale),
             safety_text=clinic_safety_text(block.clinic),
