@@ -98,35 +98,40 @@ def saved_list_html(
         before_id, after_id = (escape(part) for part in edit_url.split(ID_MARK))
         link_to = f'<a class="entry-edit" href="{before_id}'
         link_text = f'{after_id}">{escape(translate(CORRECT))}<span class="visually-hidden"> '
-        score_at = translate(SCORE_AT)
+        # Escaped, its "%(time)s" is still there for the escaped time.
+        score_at = str(escape(translate(SCORE_AT)))
+    days: dict[date, str] = {}  # each day's label, escaped
     lines = []
-    for entry in entries:
-        local = entry.recorded_at.astimezone(zone)
+    # Unpacked: a row's attributes are looked up by name, its items are not.
+    for entry_id, recorded_at, pain, left, right, edited, *_ in entries:
+        local = recorded_at.astimezone(zone)
         at = f"{local:%H:%M}"
         day = local.date()
         if dated or day != today:
-            at = f"{day_label(day, locale)}, {at}"
-        if entry.pain is not None:
-            bars = f'<span class="trend-bar" data-pain="{entry.pain}"></span>'
-            trend, label = "trend", pains[entry.pain]
+            label = days.get(day)
+            if label is None:
+                label = days[day] = str(escape(day_label(day, locale)))
+            at = f"{label}, {at}"
+        if pain is not None:
+            bars = f'<span class="trend-bar" data-pain="{pain}"></span>'
+            trend, words = "trend", pains[pain]
         else:
-            left, right = entry.pain_left, entry.pain_right
             bars = (
                 f'<span class="trend-bar" data-pain="{left}"></span>'
                 f'<span class="trend-bar" data-pain="{right}"></span>'
             )
-            trend, label = "trend two", f"{sides[0][left]} · {sides[1][right]}"
-        if entry.edited:
-            label += corrected
+            trend, words = "trend two", f"{sides[0][left]} · {sides[1][right]}"
+        if edited:
+            words += corrected
         edit = (
             ""
             if edit_url is None
-            else f"{link_to}{entry.id}{link_text}{escape(score_at % {'time': at})}</span></a>"
+            else f"{link_to}{entry_id}{link_text}{score_at % {'time': at}}</span></a>"
         )
         lines.append(
-            f'\n          <li>\n            <span class="entry-time">{escape(at)}</span>'
+            f'\n          <li>\n            <span class="entry-time">{at}</span>'
             f'\n            <span class="{trend}" aria-hidden="true">{bars}</span>'
-            f'\n            <span class="entry-pain">{label}</span>'
+            f'\n            <span class="entry-pain">{words}</span>'
             f"\n            {edit}\n          </li>\n        "
         )
     return Markup("".join(lines))  # noqa: S704 - every word in it escaped above
