@@ -1,10 +1,13 @@
 """The patient page alone: its CPU time beside /healthz's, and a cProfile table.
 
     python bench/profile_patient_page.py [--profile OUT.txt] [--database URL] [--open]
+                                         [--unkept]
 
 A scratch database with the guard's page (a 50-entry diary, bench/inprocess.report_block);
 ``--open`` moves the block's times so that its diary window is still open (correction links
-and due times shown), as a patient mid-diary sees it.
+and due times shown), as a patient mid-diary sees it. The guard reads one diary again and
+again, so its list is kept (diary/patient/saved_list.py); ``--unkept`` measures the page
+of a diary seen for the first time since it changed (nothing kept).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import inprocess  # noqa: E402
 
 
-def setup(database_url: str, window_open: bool):
+def setup(database_url: str, window_open: bool, unkept: bool = False):
     from datetime import timedelta
 
     from diary.extensions import db
@@ -48,6 +51,8 @@ def setup(database_url: str, window_open: bool):
             db.session.commit()
         token = block.diary_token
         db.session.remove()
+    if unkept:
+        app.extensions["diary_saved_lists"].max_items = 0
     client = app.test_client()
 
     def get(url: str):
@@ -69,13 +74,14 @@ def main() -> None:
     parser.add_argument("--database", default="")
     parser.add_argument("--profile", default="")
     parser.add_argument("--open", action="store_true")
+    parser.add_argument("--unkept", action="store_true")
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url = args.database or f"sqlite:///{folder}/page.sqlite3"
         if args.database:
             inprocess.empty_postgres(url)
-        healthz, page, _, _ = setup(url, args.open)
+        healthz, page, _, _ = setup(url, args.open, args.unkept)
         for _ in range(5):
             healthz(), page()
         samples: dict[str, list[float]] = {"healthz": [], "page": []}
@@ -99,7 +105,8 @@ def main() -> None:
             stats.strip_dirs()
             total = stats.total_tt  # type: ignore[attr-defined]
             text.write(
-                f"# patient page, 50 entries{' (window open)' if args.open else ''}\n\n"
+                f"# patient page, 50 entries{' (window open)' if args.open else ''}"
+                f"{', its list not kept' if args.unkept else ''}\n\n"
                 f"{calls} calls, {total / calls * 1000:.2f} ms a call under cProfile; "
                 f"CPU without it: page {times['page'] * 1000:.2f} ms, "
                 f"/healthz {times['healthz'] * 1000:.2f} ms\n"

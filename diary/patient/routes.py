@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -31,9 +32,8 @@ from diary.forms import clinic_time_to_utc, utc_to_clinic_time
 from diary.i18n import instructions_for, patient_time, safety_text_for
 from diary.models import utcnow
 from diary.patient.forms import OTHER_ACTIVITY, EntryForm
-from diary.patient.saved_list import ID_MARK, page_entries, saved_list_html
+from diary.patient.saved_list import ID_MARK, SavedLists, page_entries, saved_list_html
 from diary.reminders.calendar_file import reminders_ics
-from diary.services.blocks import agent_label
 from diary.services.entries import CORRECTIONS_CLOSED, EntryInput, correct_entry, record_entry
 from diary.services.progress import diary_progress, diary_window_over
 from diary.services.rejections import DiaryClosed, InputRejected
@@ -93,29 +93,43 @@ def template_gettext(translations):
     return gettext
 
 
+@bp.record_once
+def _keep_saved_lists(state) -> None:
+    state.app.extensions["diary_saved_lists"] = SavedLists()
+
+
+def _entries_and_saved_list(block, translate, locale: str, now: datetime):
+    """The block's entries (``page_entries``' rows) and their list as the page shows it now,
+    made again only when any of what they depend on changes."""
+    tz = block.clinic.timezone
+    zone = ZoneInfo(tz)
+    today = now.astimezone(zone).date()
+    # No correction once the window is over (the link would only say so).
+    edit_url = None
+    if not diary_window_over(block, now):
+        edit_url = url_for("patient.edit_entry", token=block.diary_token, entry_id=int(ID_MARK))
+
+    def make():
+        # Read after the block: a diary changed in between has its entries listed under
+        # the change time read before, which no later page asks for again.
+        entries = page_entries(block.id)
+        dated = edit_url is None  # a finished diary dates every score
+        return entries, saved_list_html(entries, translate, locale, zone, today, dated, edit_url)
+
+    # The token: a list is never another diary's, in another database (tests) either.
+    key = (block.diary_token, block.id, block.changed_at, locale, tz, today, edit_url)
+    return current_app.extensions["diary_saved_lists"].get_or_make(key, make)
+
+
 def _render_diary(block, form: EntryForm, status: int = 200):
-    entries = page_entries(block.id)
     now = utcnow()
+    translations = get_translations()
+    locale = str(get_locale())
+    entries, saved_list = _entries_and_saved_list(block, translations.ugettext, locale, now)
     progress = diary_progress(block, now, entries)
     if progress.window_over:
         form.as_late_entry()
     g.page_has_forms = True  # its Referer must reach this site for CSRF over https
-    translations = get_translations()
-    tz, locale = block.clinic.timezone, str(get_locale())
-    zone = ZoneInfo(tz)
-    # No correction once the window is over (the link would only say so).
-    edit_url = None
-    if not progress.window_over:
-        edit_url = url_for("patient.edit_entry", token=block.diary_token, entry_id=int(ID_MARK))
-    saved_list = saved_list_html(
-        entries,
-        translations.ugettext,
-        locale,
-        zone,
-        today=now.astimezone(zone).date(),
-        dated=progress.window_over,
-        edit_url=edit_url,
-    )
     return (
         render_template(
             "patient/diary.html",
@@ -123,8 +137,7 @@ def _render_diary(block, form: EntryForm, status: int = 200):
             form=form,
             progress=progress,
             saved_list=saved_list,
-            agent_label=agent_label(block),
-            tz=tz,
+            tz=block.clinic.timezone,
             instructions=instructions_for(block.clinic.instructions, locale),
             safety_text=clinic_safety_text(block.clinic),
             open_instructions=not entries,

@@ -1,4 +1,5 @@
-"""The diary page's saved scores: read with one narrow query, written as one piece of HTML.
+"""The diary page's saved scores: read with one narrow query, written as one piece of HTML,
+and kept until the diary changes.
 
 A long diary's list was most of its page's cost: each entry an ORM object, then a dozen
 template lookups, escapes and a URL built per entry. Here every word is translated and
@@ -7,7 +8,9 @@ escaped once per page, the correction link built once, and each entry's line is 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from datetime import date
 from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
@@ -62,7 +65,7 @@ def _entries_statement():
 def page_entries(block_id: int) -> list:
     """The block's entries in time order, as rows of what the page shows and its progress
     reads (id, recorded_at, the scores, edited, due_at, source, made_at, submitted_at)."""
-    return db.session.execute(_entries_statement(), {"block_id": block_id}).all()
+    return list(db.session.execute(_entries_statement(), {"block_id": block_id}).all())
 
 
 @lru_cache(maxsize=512)
@@ -95,35 +98,67 @@ def saved_list_html(
         before_id, after_id = (escape(part) for part in edit_url.split(ID_MARK))
         link_to = f'<a class="entry-edit" href="{before_id}'
         link_text = f'{after_id}">{escape(translate(CORRECT))}<span class="visually-hidden"> '
-        score_at = translate(SCORE_AT)
+        # Escaped, its "%(time)s" is still there for the escaped time.
+        score_at = str(escape(translate(SCORE_AT)))
+    days: dict[date, str] = {}  # each day's label, escaped
     lines = []
-    for entry in entries:
-        local = entry.recorded_at.astimezone(zone)
+    # Unpacked: a row's attributes are looked up by name, its items are not.
+    for entry_id, recorded_at, pain, left, right, edited, *_ in entries:
+        local = recorded_at.astimezone(zone)
         at = f"{local:%H:%M}"
         day = local.date()
         if dated or day != today:
-            at = f"{day_label(day, locale)}, {at}"
-        if entry.pain is not None:
-            bars = f'<span class="trend-bar" data-pain="{entry.pain}"></span>'
-            trend, label = "trend", pains[entry.pain]
+            label = days.get(day)
+            if label is None:
+                label = days[day] = str(escape(day_label(day, locale)))
+            at = f"{label}, {at}"
+        if pain is not None:
+            bars = f'<span class="trend-bar" data-pain="{pain}"></span>'
+            trend, words = "trend", pains[pain]
         else:
-            left, right = entry.pain_left, entry.pain_right
             bars = (
                 f'<span class="trend-bar" data-pain="{left}"></span>'
                 f'<span class="trend-bar" data-pain="{right}"></span>'
             )
-            trend, label = "trend two", f"{sides[0][left]} · {sides[1][right]}"
-        if entry.edited:
-            label += corrected
+            trend, words = "trend two", f"{sides[0][left]} · {sides[1][right]}"
+        if edited:
+            words += corrected
         edit = (
             ""
             if edit_url is None
-            else f"{link_to}{entry.id}{link_text}{escape(score_at % {'time': at})}</span></a>"
+            else f"{link_to}{entry_id}{link_text}{score_at % {'time': at}}</span></a>"
         )
         lines.append(
-            f'\n          <li>\n            <span class="entry-time">{escape(at)}</span>'
+            f'\n          <li>\n            <span class="entry-time">{at}</span>'
             f'\n            <span class="{trend}" aria-hidden="true">{bars}</span>'
-            f'\n            <span class="entry-pain">{label}</span>'
+            f'\n            <span class="entry-pain">{words}</span>'
             f"\n            {edit}\n          </li>\n        "
         )
     return Markup("".join(lines))  # noqa: S704 - every word in it escaped above
+
+
+class SavedLists:
+    """Recently shown diaries' entries (``page_entries``' rows) and saved-scores list, each
+    under all it depends on. The caller's key holds the block's change time, which every new
+    entry, correction and re-slotting of the diary bumps (the chart cache's key holds it
+    too): a changed diary is a new key, never a stale list. Old keys fall out, least
+    recently used first. Thread-safe."""
+
+    def __init__(self, max_items: int = 256):
+        self.max_items = max_items
+        self._items: OrderedDict[Hashable, tuple[list, Markup]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_make(
+        self, key: Hashable, make: Callable[[], tuple[list, Markup]]
+    ) -> tuple[list, Markup]:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        made = make()
+        with self._lock:
+            self._items[key] = made
+            while len(self._items) > self.max_items:
+                self._items.popitem(last=False)
+        return made
