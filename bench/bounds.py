@@ -1,0 +1,232 @@
+"""What each missed target is bounded by: each path beside the least any request of its kind
+must do in this stack, both measured in the same run (issue 23 item 3: "where a target
+cannot be met, show what bounds it and how close it is to that bound").
+
+A floor is a route added to the app in this process only (never to the app's code), so it
+pays the same request cycle as ``/healthz`` and the path (every after-request hook, the
+limiter, the access log), plus the one thing a path of that kind cannot skip:
+
+- *write*: the entry post's floor. Find the diary by its link token (one indexed read),
+  insert one entry row and commit; no validation, no limit per diary, no answer body but
+  ``{"id": …}``.
+- *signed read*: the cached chart's floor. The sign-in check every clinic request makes
+  (the app's own loader: session, user, clinic), one read of the block (the ETag's
+  source), and the bytes of the real chart sent as they are.
+- *diary read*: the patient page's floor. Find the diary by its token, read its 50
+  entries (plain rows), and send the real page's bytes as they are (no template).
+- *signed page*: the dashboard's floor. The sign-in check, the page's query (the columns
+  its 25 rows show, with their patients' names), and the real page's bytes as they are.
+
+CPU time of the thread, medians of medians over rounds in which paths and floors take
+turns (bench/guard.py's method).
+
+    python bench/bounds.py [--database URL] [--rounds 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import inprocess  # noqa: E402
+
+# (path, its floor, the target as a ratio to /healthz, what the target measures)
+PAIRS = (
+    ("entry_post", "floor_write", "≥ 0.5× throughput", "entry post"),
+    ("chart_cached", "floor_signed_read", "≤ 1.5×", "cached chart"),
+    ("patient_page", "floor_diary_read", "≤ 3×", "patient page, 50 entries"),
+    ("dashboard", "floor_signed_page", "≤ 3×", "dashboard, 25 rows"),
+)
+
+
+def add_floors(app, bodies: dict[str, bytes]) -> None:
+    """The floor routes, on this process's app only. ``bodies`` is filled in later with
+    the real answers the floors send as they are."""
+    from flask import Response, abort, request
+    from flask_login import current_user
+    from sqlalchemy import bindparam, insert, select
+
+    from diary.extensions import db
+    from diary.models import Block, DiaryEntry, Patient
+
+    by_token = select(Block.id).where(Block.diary_token == bindparam("token"))
+    entries = select(
+        DiaryEntry.recorded_at, DiaryEntry.pain, DiaryEntry.pain_left, DiaryEntry.pain_right
+    ).where(DiaryEntry.block_id == bindparam("block_id"))
+    block_change = select(Block.changed_at).where(
+        Block.id == bindparam("block_id"), Block.clinic_id == bindparam("clinic_id")
+    )
+    page = (
+        select(
+            Block.id,
+            Block.performed_at,
+            Block.levels,
+            Block.side,
+            Block.summary,
+            Patient.display_name,
+            Patient.mrn,
+        )
+        .join(Patient, Patient.id == Block.patient_id)
+        .where(Block.clinic_id == bindparam("clinic_id"), Block.archived_at.is_(None))
+        .order_by(Block.performed_at.desc(), Block.id.desc())
+        .limit(26)
+    )
+    add_entry = insert(DiaryEntry.__table__).returning(DiaryEntry.__table__.c.id)
+
+    @app.post("/_floor/write/<token>")
+    def floor_write(token: str):
+        body = request.get_json()
+        block_id = db.session.execute(by_token, {"token": token}).scalar_one()
+        now = datetime.now(UTC)
+        added = db.session.execute(
+            add_entry,
+            {
+                "block_id": block_id,
+                "client_id": body["client_id"],
+                "recorded_at": now,
+                "submitted_at": now,
+                "pain": body["pain"],
+                "slot": "hourly",
+            },
+        ).scalar_one()
+        db.session.commit()
+        return {"id": added}, 201
+
+    @app.get("/_floor/signed-read/<int:block_id>")
+    def floor_signed_read(block_id: int):
+        if not current_user.is_authenticated:
+            abort(401)
+        params = {"block_id": block_id, "clinic_id": current_user.clinic_id}
+        db.session.execute(block_change, params).scalar_one()
+        return Response(bodies["chart_cached"], mimetype="image/png")
+
+    @app.get("/_floor/diary-read/<token>")
+    def floor_diary_read(token: str):
+        block_id = db.session.execute(by_token, {"token": token}).scalar_one()
+        db.session.execute(entries, {"block_id": block_id}).all()
+        return Response(bodies["patient_page"], mimetype="text/html")
+
+    @app.get("/_floor/signed-page")
+    def floor_signed_page():
+        if not current_user.is_authenticated:
+            abort(401)
+        db.session.execute(page, {"clinic_id": current_user.clinic_id}).all()
+        return Response(bodies["dashboard"], mimetype="text/html")
+
+
+def measure(database_url: str, rounds: int) -> dict[str, float]:
+    bodies: dict[str, bytes] = {}
+    made = inprocess.make_app
+
+    def make_app_with_floors(url: str):
+        app = made(url)
+        add_floors(app, bodies)
+        return app
+
+    inprocess.make_app = make_app_with_floors
+    try:
+        bench = inprocess.build(database_url, 2000, 1, migrate=False)
+    finally:
+        inprocess.make_app = made
+    # The patient page's diary with 50 entries, as the guard reads it.
+    page_block = inprocess.report_block(bench.app, bench.big.clinic_id, entries=50)
+    with bench.app.app_context():
+        from diary.extensions import db
+        from diary.models import Block
+
+        page_token = db.session.get(Block, page_block).diary_token
+        db.session.remove()
+    anonymous = bench.app.test_client()
+    signed = bench.big.client
+    chart_block = bench.big.block_ids[1]
+    post_tokens = bench.big.tokens[-500:]
+    counter = itertools.count()
+
+    def get(client, url: str) -> Callable[[], None]:
+        def call() -> None:
+            response = client.get(url)
+            response.get_data()
+            inprocess.answered(response, url)
+
+        return call
+
+    def post(url_of: Callable[[str], str]) -> Callable[[], None]:
+        def call() -> None:
+            n = next(counter)
+            url = url_of(post_tokens[n % len(post_tokens)])
+            response = anonymous.post(url, json={"pain": n % 11, "client_id": f"bound-entry-{n}"})
+            inprocess.answered(response, url)
+
+        return call
+
+    real = {
+        "chart_cached": (signed, f"/blocks/{chart_block}/chart.png"),
+        "patient_page": (anonymous, f"/d/{page_token}"),
+        "dashboard": (signed, "/"),
+    }
+    for name, (client, url) in real.items():
+        bodies[name] = client.get(url).get_data()
+    calls = {
+        "healthz": get(anonymous, "/healthz"),
+        "entry_post": post(lambda token: f"/api/v1/diary/{token}/entries"),
+        "floor_write": post(lambda token: f"/_floor/write/{token}"),
+        "chart_cached": get(signed, real["chart_cached"][1]),
+        "floor_signed_read": get(signed, f"/_floor/signed-read/{chart_block}"),
+        "patient_page": get(anonymous, real["patient_page"][1]),
+        "floor_diary_read": get(anonymous, f"/_floor/diary-read/{page_token}"),
+        "dashboard": get(signed, "/"),
+        "floor_signed_page": get(signed, "/_floor/signed-page"),
+    }
+    for call in calls.values():
+        for _ in range(5):
+            call()
+    per_round: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            samples = []
+            for _ in range(25):
+                started = time.thread_time()
+                call()
+                samples.append(time.thread_time() - started)
+            per_round[name].append(statistics.median(samples))
+    return {name: statistics.median(values) * 1000 for name, values in per_round.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database", default="", help="a PostgreSQL URL (scratch database)")
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args()
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (the access log)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database or f"sqlite:///{tmp}/bounds.sqlite3"
+        if args.database:
+            inprocess.empty_postgres(url)
+        ms = measure(url, args.rounds)
+    floor = ms["healthz"]
+    out = sys.stderr
+    print(f"/healthz {floor:.2f} ms (CPU time of the thread, in process)", file=out)
+    print(
+        f"{'path':<26}{'path':>9}{'its floor':>11}{'path/':>8}{'floor/':>8}{'path/':>8}  target",
+        file=out,
+    )
+    print(f"{'':<26}{'ms':>9}{'ms':>11}{'healthz':>8}{'healthz':>8}{'floor':>8}", file=out)
+    for path, bound, target, what in PAIRS:
+        print(
+            f"{what:<26}{ms[path]:>9.2f}{ms[bound]:>11.2f}{ms[path] / floor:>8.2f}"
+            f"{ms[bound] / floor:>8.2f}{ms[path] / ms[bound]:>8.2f}  {target}",
+            file=out,
+        )
+
+
+if __name__ == "__main__":
+    main()
