@@ -39,6 +39,7 @@ def test_phone_language_chooses_spanish(client, world):
     assert "Su diario de dolor" in text and "Guardar" in text and "Sin dolor" in text
     assert "Bloqueo de ramo medial en la parte baja de la espalda (lumbar)" in text
     assert "Your pain diary" not in text
+    assert "Saltar al contenido" in text and "Skip to content" not in text
     # Dates as Spanish writes them: "viernes, 27 de noviembre de 2026".
     from babel.dates import format_date
 
@@ -101,3 +102,9 @@ def test_clinic_instructions_replace_the_defaults_per_language(client, world):
         f"/d/{world.block.diary_token}", headers={"Accept-Language": "en"}
     ).get_data(as_text=True)
     assert "Rate only your usual pain, not soreness where the needle went in." in english
+
+
+def test_the_clinic_pages_skip_link_stays_english_for_a_spanish_browser(client, signed_in):
+    page = client.get("/", headers={"Accept-Language": "es-MX,es;q=0.9"})
+    assert ">Skip to content</a>" in page.get_data(as_text=True)
+
