@@ -107,4 +107,3 @@ def test_clinic_instructions_replace_the_defaults_per_language(client, world):
 def test_the_clinic_pages_skip_link_stays_english_for_a_spanish_browser(client, signed_in):
     page = client.get("/", headers={"Accept-Language": "es-MX,es;q=0.9"})
     assert ">Skip to content</a>" in page.get_data(as_text=True)
-
