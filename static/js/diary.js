@@ -9,6 +9,7 @@
       .catch(function () { /* the page still works online */ });
   }
   offerPushReminders();
+  showFirstProblem();
   if (!form || !window.fetch || !window.localStorage || !window.JSON) { return; }
 
   var api = form.dataset.api;
@@ -33,8 +34,7 @@
   function store(queue) { localStorage.setItem(key, JSON.stringify(queue)); }
   function pad(n) { return String(n).padStart(2, "0"); }
 
-  // Times on this page are the clinic's wall clock (the field's label says so), whatever
-  // time zone the phone is set to.
+  // Times here are the clinic's wall clock, whatever the phone's zone.
   function clinicParts(date) {
     var parts = {};
     new Intl.DateTimeFormat("en-US", {
@@ -86,8 +86,7 @@
     store(load().filter(function (item) { return item.id !== id; }));
   }
 
-  // A score the server refused is not lost: it goes back into the form with the reason,
-  // to be corrected and saved again, or discarded; it is kept across reloads until then.
+  // A refused score is not lost: back in the form with the reason, kept across reloads.
   function refuse(item, reason) {
     drop(item.id);
     localStorage.setItem(refusedKey, JSON.stringify({
@@ -135,8 +134,7 @@
   function reasonFor(response, problem) {
     if (response.status === 410) { return form.dataset.closed; }
     var field = problem.errors ? Object.keys(problem.errors)[0] : null;
-    // The page's words for a value out of its range (the API's schema words are English);
-    // else the server's reason, in the page's language (asked for with the request).
+    // The page's words for a value out of range, else the server's (in the page's language).
     return (field && fieldMessages[field]) || (field && problem.errors[field]) ||
       problem.detail || form.dataset.refused;
   }
@@ -274,5 +272,13 @@
     var raw = atob(padded), bytes = new Uint8Array(raw.length);
     for (var i = 0; i < raw.length; i++) { bytes[i] = raw.charCodeAt(i); }
     return bytes;
+  }
+  // A post refused without script: go to the first message.
+  function showFirstProblem() {
+    var m = document.querySelector(".field-error"), g = m && (m.closest("fieldset") || m);
+    if (!g) { return; }
+    g.tabIndex = -1;
+    g.focus({ preventScroll: true });
+    g.scrollIntoView({ block: "center" });
   }
 })();

@@ -94,7 +94,11 @@ def test_in_spanish_at_320_px_a_missing_side_is_named(live_app, browser, two_sca
     assert no_sideways_scroll(page)
     side(page, "Lado izquierdo").get_by_role("radio", name="2", exact=True).tap()
     page.get_by_role("button", name="Guardar").tap()  # the right side left out
-    expect(page.get_by_text("Elija una puntuación para el lado derecho")).to_be_visible()
+    problem = page.get_by_text("Elija una puntuación para el lado derecho")
+    expect(problem).to_be_visible()
+    # Taken to it, focus with it: it is far down, under the second scale.
+    expect(problem).to_be_in_viewport()
+    assert page.evaluate("document.activeElement.contains(document.querySelector('.field-error'))")
     assert no_sideways_scroll(page)
     context.close()
 
