@@ -18,13 +18,12 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.harness import free_port, wait_for, worker_pids  # noqa: E402
+from bench.harness import free_port, start_gunicorn, wait_for, worker_pids  # noqa: E402
 from bench.run_all import BIN, ENTRY_POST, ROOT, flask, lua_list, python, wrk  # noqa: E402
 
 POST_DIARIES = 1500
@@ -65,24 +64,7 @@ def measure(env: dict, rounds: int) -> list[dict]:
     host = f"127.0.0.{random.randint(2, 250)}"  # noqa: S311 (not secret: apart from others' runs)
     port = free_port(host)
     base = f"http://{host}:{port}"
-    server = subprocess.Popen(
-        [
-            BIN / "gunicorn",
-            "-w",
-            "2",
-            "--timeout",
-            "600",
-            "--max-requests",
-            "0",
-            "-b",
-            f"{host}:{port}",
-            "app:app",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = start_gunicorn(BIN, f"{host}:{port}", env, ROOT)
     figures = []
     try:
         wait_for(f"{base}/healthz")

@@ -30,3 +30,16 @@ def wait_for(url: str, timeout: float = 30) -> float:
 def worker_pids(master: int) -> list[int]:
     found = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True)
     return [int(pid) for pid in found.stdout.split()]
+
+
+def start_gunicorn(bin_dir, bind: str, env: dict, cwd) -> subprocess.Popen:
+    """gunicorn.conf.py's settings with 2 workers, none recycled mid-measurement (after
+    max_requests: its closed connections would read as failed requests), quiet."""
+    return subprocess.Popen(
+        [bin_dir / "gunicorn", "-w", "2", "--timeout", "600", "--max-requests", "0",
+         "-b", bind, "app:app"],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip

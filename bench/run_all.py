@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.database_limit import entries_per_second  # noqa: E402
-from bench.harness import free_port, wait_for, worker_pids  # noqa: E402
+from bench.harness import free_port, start_gunicorn, wait_for, worker_pids  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -281,26 +281,7 @@ def measure_app(env: dict) -> dict:
     report_block = python(env, REPORT_BLOCK)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        # gunicorn.conf.py's settings, but no worker recycled mid-measurement (after
-        # max_requests): its closed connections would read as failed requests.
-        [
-            BIN / "gunicorn",
-            "-w",
-            "2",
-            "--timeout",
-            "600",
-            "--max-requests",
-            "0",
-            "-b",
-            f"127.0.0.1:{port}",
-            "app:app",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = start_gunicorn(BIN, f"127.0.0.1:{port}", env, ROOT)
     try:
         wait_for(f"{base}/healthz")
         session = {"Cookie": sign_in(base, email, PASSWORD)}
