@@ -36,6 +36,21 @@ def answered(response, path: str) -> None:
         )
 
 
+def cpu_timed_get(client, url: str) -> Callable[[], float]:
+    """A call that GETs ``url`` whole and returns the CPU seconds of this thread it took,
+    checking that it answered 2xx."""
+
+    def call() -> float:
+        started = time.thread_time()
+        response = client.get(url)
+        response.get_data()
+        spent = time.thread_time() - started
+        answered(response, url)
+        return spent
+
+    return call
+
+
 @dataclass
 class Clinic:
     """A synthetic clinic and a client signed in as its admin."""

@@ -20,7 +20,6 @@ import re
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -55,18 +54,8 @@ def setup(database_url: str, window_open: bool, unkept: bool = False):
         app.extensions["diary_saved_lists"].max_items = 0
     client = app.test_client()
 
-    def get(url: str):
-        def call() -> float:
-            started = time.thread_time()
-            response = client.get(url)
-            response.get_data()
-            spent = time.thread_time() - started
-            inprocess.answered(response, url)
-            return spent
-
-        return call
-
-    return get("/healthz"), get(f"/d/{token}"), client, token
+    get = inprocess.cpu_timed_get
+    return get(client, "/healthz"), get(client, f"/d/{token}"), client, token
 
 
 def main() -> None:
