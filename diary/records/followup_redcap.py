@@ -14,12 +14,18 @@ instrument and its instance and fills the check-in's fields only. Yes/no are RED
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from diary.pathway.values import NO, UNDETERMINED, YES, Scoring, Technique
 from diary.records.export import csv_line, number_cell, pct_cell, plain_cell, printable
-from diary.records.research import FIRST_YEAR, LAST_YEAR, Variable, dictionary_line, redcap_time
+from diary.records.research import (
+    PATIENT_VARIABLES,
+    Variable,
+    dictionary_line,
+    dropdown,
+    redcap_time,
+)
 from diary.vocabulary import EntrySource, Region, Side
 
 PROCEDURE_FORM, CHECKIN_FORM = "procedure", "checkin"
@@ -41,10 +47,6 @@ PGIC_LABELS = (
 SUFFIXES = {None: "", Side.LEFT.value: "_left", Side.RIGHT.value: "_right"}
 
 
-def _dropdown(name: str, label: str, values: Iterable[str], required: bool = False) -> Variable:
-    return Variable(name, "dropdown", label, "string", choices=tuple(values), required=required)
-
-
 def _score(name: str, label: str) -> Variable:
     return Variable(name, "text", label, "integer", "integer", "0", "10")
 
@@ -58,9 +60,19 @@ def _outcome_variables() -> list[Variable]:
     for reading, suffix in SUFFIXES.items():
         what = "" if reading is None else f" ({reading})"
         variables += [
-            _dropdown(f"durability{suffix}", f"Durable relief at 6 months{what}", DURABILITIES),
+            dropdown(
+                f"durability{suffix}",
+                f"Durable relief at 6 months{what}",
+                DURABILITIES,
+                required=False,
+            ),
             Variable(f"durability_reason{suffix}", "notes", f"Why{what}", "string"),
-            _dropdown(f"repeat_inj{suffix}", f"Repeat injection supported{what}", REPEAT_ANSWERS),
+            dropdown(
+                f"repeat_inj{suffix}",
+                f"Repeat injection supported{what}",
+                REPEAT_ANSWERS,
+                required=False,
+            ),
             Variable(f"repeat_inj_reason{suffix}", "notes", f"Why{what}", "string"),
             Variable(
                 f"relief_lasted{suffix}",
@@ -82,26 +94,15 @@ def _outcome_variables() -> list[Variable]:
 
 PROCEDURE_VARIABLES = [
     Variable("record_id", "text", "Followed procedure (rfa-<id> or block-<id>)", "string"),
-    _dropdown("procedure", "Procedure", (RFA, THERAPEUTIC_BLOCK), required=True),
+    dropdown("procedure", "Procedure", (RFA, THERAPEUTIC_BLOCK)),
     Variable("procedure_id", "text", "Ablation or block id", "integer", "integer", "1"),
-    Variable("patient", "text", "Patient (display name or initials)", "string", identifier=True),
-    Variable("mrn", "text", "Medical record number", "string", identifier=True),
-    Variable(
-        "birth_year",
-        "text",
-        "Birth year",
-        "integer",
-        "integer",
-        FIRST_YEAR,
-        LAST_YEAR,
-        identifier=True,
-    ),  # fmt: skip
+    *PATIENT_VARIABLES,
     Variable("performed_at", "text", "Performed (UTC)", "datetime", "datetime_ymd", required=True),
-    _dropdown("region", "Spinal region", (r.value for r in Region), required=True),
+    dropdown("region", "Spinal region", (r.value for r in Region)),
     Variable("levels", "text", "Levels", "string", required=True),
-    _dropdown("side", "Side", (s.value for s in Side), required=True),
-    _dropdown("technique", "Technique (ablations)", (t.value for t in Technique)),
-    _dropdown("scoring", "Pain scored", (s.value for s in Scoring), required=True),
+    dropdown("side", "Side", (s.value for s in Side)),
+    dropdown("technique", "Technique (ablations)", (t.value for t in Technique), required=False),
+    dropdown("scoring", "Pain scored", (s.value for s in Scoring)),
     _score("baseline_pain", "Baseline pain (0-10)"),
     _score("baseline_pain_left", "Baseline pain, left (0-10)"),
     _score("baseline_pain_right", "Baseline pain, right (0-10)"),
@@ -130,9 +131,9 @@ CHECKIN_VARIABLES = [
         "0",
         "100",
     ),  # fmt: skip
-    _dropdown("checkin_pgic", "PGIC", (str(n) for n in range(1, 8))),
+    dropdown("checkin_pgic", "PGIC", (str(n) for n in range(1, 8)), required=False),
     Variable("checkin_new_treatment", "yesno", "New procedure or pain medicine", "boolean"),
-    _dropdown("checkin_source", "Made by", (s.value for s in EntrySource)),
+    dropdown("checkin_source", "Made by", (s.value for s in EntrySource), required=False),
     Variable("checkin_counts", "yesno", "Counts (not replaced by a later answer)", "boolean"),
 ]
 FORMS = ((PROCEDURE_FORM, PROCEDURE_VARIABLES), (CHECKIN_FORM, CHECKIN_VARIABLES))

@@ -96,13 +96,13 @@ class Variable:
     required: bool = False
 
 
-def _dropdown(name: str, label: str, values: Iterable[str], required: bool = True) -> Variable:
+def dropdown(name: str, label: str, values: Iterable[str], required: bool = True) -> Variable:
     return Variable(name, "dropdown", label, "string", choices=tuple(values), required=required)
 
 
 FIRST_YEAR, LAST_YEAR = (str(year) for year in PLAUSIBLE_YEARS)
-BLOCK_VARIABLES = (
-    Variable("record_id", "text", "Block (record id)", "integer", "integer", required=True),
+# Who the record is about: identifiers, left out of a de-identified export.
+PATIENT_VARIABLES = (
     Variable("patient", "text", "Patient (display name or initials)", "string", identifier=True),
     Variable("mrn", "text", "Medical record number", "string", identifier=True),
     Variable(
@@ -115,25 +115,29 @@ BLOCK_VARIABLES = (
         LAST_YEAR,
         identifier=True,
     ),
+)
+BLOCK_VARIABLES = (
+    Variable("record_id", "text", "Block (record id)", "integer", "integer", required=True),
+    *PATIENT_VARIABLES,
     Variable(
         "performed_at", "text", "Block performed (UTC)", "datetime", "datetime_ymd", required=True
     ),
-    _dropdown("region", "Spinal region", (r.value for r in Region)),
+    dropdown("region", "Spinal region", (r.value for r in Region)),
     Variable("levels", "text", "Levels", "string", required=True),
-    _dropdown("side", "Side", (s.value for s in Side)),
-    _dropdown("agent", "Local anesthetic", (a.value for a in Agent)),
+    dropdown("side", "Side", (s.value for s in Side)),
+    dropdown("agent", "Local anesthetic", (a.value for a in Agent)),
     Variable("concentration_pct", "text", "Concentration (%)", "string"),
     Variable("baseline_pain", "text", "Baseline pain (0-10)", "integer", "integer", "0", "10"),
-    _dropdown("verdict", "Verdict", VERDICTS),
+    dropdown("verdict", "Verdict", VERDICTS),
     Variable("peak_relief_pct", "text", "Peak relief (%)", "number", "number", "", "100"),
     Variable("response_duration_h", "text", "Response duration (h)", "number", "number", "0"),
-    _dropdown("duration_class", "Duration vs agent", DURATION_CLASSES, required=False),
-    _dropdown("purpose", "Purpose", (p.value for p in Purpose)),
-    _dropdown("sequence", "Block in the series", (s.value for s in Sequence)),
+    dropdown("duration_class", "Duration vs agent", DURATION_CLASSES, required=False),
+    dropdown("purpose", "Purpose", (p.value for p in Purpose)),
+    dropdown("sequence", "Block in the series", (s.value for s in Sequence)),
     Variable("steroid", "yesno", "Steroid added", "boolean", required=True),
-    _dropdown("sedation", "Sedation", (s.value for s in Sedation)),
+    dropdown("sedation", "Sedation", (s.value for s in Sedation)),
     Variable("threshold_pct", "text", "Relief threshold (%)", "number", "number", "0", "100"),
-    _dropdown("diary_status", "Diary status", DIARY_STATUSES),
+    dropdown("diary_status", "Diary status", DIARY_STATUSES),
     Variable("provisional", "yesno", "Verdict provisional (diary running)", "boolean"),
     Variable("entries", "text", "Entries in the diary", "integer", "integer", "0"),
 )
@@ -147,7 +151,7 @@ ENTRY_SLOT = 14
 # Left and right (docs/pathway-rules.md): after the columns above, empty for a block
 # scored as one (whose columns above keep their meaning).
 SIDE_VARIABLES = (
-    _dropdown("scoring", "Scored as one, or left and right apart (sides)", ("one", "sides")),
+    dropdown("scoring", "Scored as one, or left and right apart (sides)", ("one", "sides")),
     *(
         variable
         for side in SIDES
@@ -161,7 +165,7 @@ SIDE_VARIABLES = (
                 "0",
                 "10",
             ),
-            _dropdown(f"verdict_{side}", f"Verdict, {side} side", VERDICTS, required=False),
+            dropdown(f"verdict_{side}", f"Verdict, {side} side", VERDICTS, required=False),
             Variable(
                 f"peak_relief_pct_{side}",
                 "text",
@@ -179,7 +183,7 @@ SIDE_VARIABLES = (
                 "number",
                 "0",
             ),
-            _dropdown(
+            dropdown(
                 f"duration_class_{side}",
                 f"Duration vs agent, {side} side",
                 DURATION_CLASSES,
@@ -203,7 +207,7 @@ DAYS_VARIABLES = (
     Variable(
         "days_of_relief_open", "yesno", "Days of relief still open (a lower bound)", "boolean"
     ),
-    _dropdown("days_of_relief_class", "Days of relief class", DAYS_CLASSES, required=False),
+    dropdown("days_of_relief_class", "Days of relief class", DAYS_CLASSES, required=False),
     Variable(
         "outcome",
         "text",
@@ -232,7 +236,7 @@ def side_days_variables(side: str) -> tuple[Variable, ...]:
             f"Days of relief still open, {side} side",
             "boolean",
         ),
-        _dropdown(
+        dropdown(
             f"days_of_relief_class_{side}",
             f"Days of relief class, {side} side",
             DAYS_CLASSES,
