@@ -52,6 +52,7 @@ def test_patient_page_has_no_axe_violations(browser, diary_with_entries, scheme,
     )
     page = context.new_page()
     page.goto(diary_with_entries)
+    assert page.locator("html").get_attribute("lang") == language[:2]
     page.locator("details.optional summary").click()  # the optional fields too
     assert violations(page) == []
     page.locator(".entry-edit").first.click()
@@ -102,6 +103,7 @@ def test_patient_page_at_320_px_landscape_and_200_percent_text(
     )
     page = context.new_page()
     page.goto(diary_with_entries)
+    assert page.locator("html").get_attribute("lang") == language[:2]
     page.evaluate("document.documentElement.style.fontSize = '200%'")
     # Spanish's longer labels too ("Añadir recordatorios a mi calendario" once overflowed).
     assert no_sideways_scroll(page)

@@ -98,7 +98,8 @@ def test_in_spanish_at_320_px_a_missing_side_is_named(live_app, browser, two_sca
     expect(problem).to_be_visible()
     # Taken to it, focus with it: it is far down, under the second scale.
     expect(problem).to_be_in_viewport()
-    assert page.evaluate("document.activeElement.contains(document.querySelector('.field-error'))")
+    focused = "document.activeElement === document.querySelector('.field-error').closest('fieldset')"
+    assert page.evaluate(focused)
     assert no_sideways_scroll(page)
     context.close()
 
