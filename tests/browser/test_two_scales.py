@@ -98,7 +98,9 @@ def test_in_spanish_at_320_px_a_missing_side_is_named(live_app, browser, two_sca
     expect(problem).to_be_visible()
     # Taken to it, focus with it: it is far down, under the second scale.
     expect(problem).to_be_in_viewport()
-    focused = "document.activeElement === document.querySelector('.field-error').closest('fieldset')"
+    focused = (
+        "document.activeElement === document.querySelector('.field-error').closest('fieldset')"
+    )
     assert page.evaluate(focused)
     assert no_sideways_scroll(page)
     context.close()
