@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import io
-import pstats
 import statistics
 import sys
 import tempfile
@@ -20,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import inprocess  # noqa: E402
+from bench.profile_paths import table  # noqa: E402
 
 
 def main() -> None:
@@ -87,17 +86,9 @@ def main() -> None:
         for _ in range(3):
             call()
         profile.disable()
-        out = io.StringIO()
-        out.write(
-            f"# report PDF, 60 entries ({url.split(':')[0]}), 3 warm calls; median "
-            f"warm {statistics.median(times) * 1000:.0f} ms CPU without the profiler\n\n"
-        )
-        stats = pstats.Stats(profile, stream=out)
-        out.write("## top 20 by tottime\n")
-        stats.sort_stats("tottime").print_stats(20)
-        out.write("## top 20 by cumulative\n")
-        stats.sort_stats("cumulative").print_stats(20)
-        Path(args.profile).write_text(out.getvalue())
+        title = f"report PDF, 60 entries ({url.split(':')[0]}), warm"
+        note = f"; warm {statistics.median(times) * 1000:.0f} ms CPU without the profiler"
+        Path(args.profile).write_text(table(profile, 3, title, note))
 
 
 if __name__ == "__main__":

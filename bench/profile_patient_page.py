@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import io
-import pstats
-import re
 import statistics
 import sys
 import tempfile
@@ -24,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import inprocess  # noqa: E402
+from bench.profile_paths import table  # noqa: E402
 
 
 def setup(database_url: str, window_open: bool, unkept: bool = False):
@@ -89,21 +87,15 @@ def main() -> None:
             for _ in range(calls):
                 page()
             profile.disable()
-            text = io.StringIO()
-            stats = pstats.Stats(profile, stream=text)
-            stats.strip_dirs()
-            total = stats.total_tt  # type: ignore[attr-defined]
-            text.write(
-                f"# patient page, 50 entries{' (window open)' if args.open else ''}"
-                f"{', its list not kept' if args.unkept else ''}\n\n"
-                f"{calls} calls, {total / calls * 1000:.2f} ms a call under cProfile; "
-                f"CPU without it: page {times['page'] * 1000:.2f} ms, "
-                f"/healthz {times['healthz'] * 1000:.2f} ms\n"
+            title = (
+                f"patient page, 50 entries{' (window open)' if args.open else ''}"
+                f"{', its list not kept' if args.unkept else ''}"
             )
-            for order in ("tottime", "cumulative"):
-                text.write(f"\n## top 20 by {order}\n")
-                stats.sort_stats(order).print_stats(20)
-            Path(args.profile).write_text(re.sub(r"\n{3,}", "\n\n", text.getvalue()))
+            note = (
+                f"; CPU without it: page {times['page'] * 1000:.2f} ms, "
+                f"/healthz {times['healthz'] * 1000:.2f} ms"
+            )
+            Path(args.profile).write_text(table(profile, calls, title, note))
 
 
 if __name__ == "__main__":
