@@ -23,6 +23,7 @@ install:
 	$(BIN)/python -m pip install -qq --upgrade pip
 	$(BIN)/python -m pip install -qq -c constraints.txt -e .
 	$(BIN)/python -m compileall -q diary app.py  # not compiled again at each start
+	mkdir -p instance  # the one folder the app writes (systemd's ReadWritePaths names it)
 	@$(MAKE) --no-print-directory system-packages SYSTEM_PACKAGES="$(PRODUCTION_PACKAGES)"
 
 # Pin what the current environment runs (after changing dependencies in pyproject.toml).
