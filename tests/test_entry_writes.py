@@ -187,3 +187,34 @@ def test_a_transaction_that_has_written_already_does_not_queue(app, world):
     # It went on while the other still holds the turn: it holds SQLite's lock already.
     assert other.is_alive()
     other.join()
+
+
+def test_the_diary_pages_form_post_takes_its_turn_among_writers(app, client, world):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    from sqlalchemy import event
+
+    begun = []
+
+    def seen(conn, cursor, statement, *args) -> None:
+        begun.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        posted = client.post(f"/d/{world.block.diary_token}/entries", data={"pain": "3"})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert posted.status_code == 302
+    # Its transaction begun IMMEDIATE, as the JSON post's: it waited its turn, not in
+    # SQLite's busy handler.
+    assert "BEGIN IMMEDIATE" in begun
+    assert stored_entries() == 1
+
+
+def test_the_limits_store_still_overrides_the_librarys_sweep():
+    # MemoryStore replaces a private (name-mangled) method of limits' MemoryStorage: an
+    # upgrade that renames it would leave ours unused, silently.
+    from limits.storage import MemoryStorage
+
+    assert hasattr(MemoryStorage, "_MemoryStorage__schedule_expiry")
+    assert hasattr(MemoryStorage, "_MemoryStorage__expire_events")

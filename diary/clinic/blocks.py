@@ -69,6 +69,7 @@ from diary.services.next_steps import clinic_today, patient_next_steps
 from diary.services.progress import diary_progress
 from diary.services.rejections import InputRejected
 from diary.services.settings import analysis_settings
+from diary.services.sqlite_writers import one_writer_at_a_time
 from diary.web import (
     block_csv_response,
     chart_response,
@@ -286,11 +287,12 @@ def transcribe_entry(block_id: int):
             note=form.note.data,
         )
         try:
-            record_entry(block, values, transcribed_by=current_user)
+            with one_writer_at_a_time(db.session):
+                record_entry(block, values, transcribed_by=current_user)
+                db.session.commit()
         except InputRejected as rejected:
             form.recorded_date.errors.append(rejected.message)
         else:
-            db.session.commit()
             flash("Entry from the paper diary recorded.", "success")
             return redirect(url_for("clinic.block", block_id=block.id) + "#entries-heading")
     return block_page_with(block, transcribe_form=form), 400

@@ -37,6 +37,7 @@ from diary.reminders.calendar_file import reminders_ics
 from diary.services.entries import CORRECTIONS_CLOSED, EntryInput, correct_entry, record_entry
 from diary.services.progress import diary_progress, diary_window_over
 from diary.services.rejections import DiaryClosed, InputRejected
+from diary.services.sqlite_writers import one_writer_at_a_time
 from diary.web import diary_url
 
 bp = Blueprint("patient", __name__, url_prefix="/d")
@@ -225,13 +226,14 @@ def add_entry(token: str):
         form.recorded_at.errors.append(LATE_TIME_NEEDED)
         return _render_diary(block, form, 400)
     try:
-        created = record_entry(block, _entry_input(form, block.clinic.timezone))[1]
+        with one_writer_at_a_time(db.session):
+            created = record_entry(block, _entry_input(form, block.clinic.timezone))[1]
+            db.session.commit()
     except InputRejected as rejected:
         getattr(form, rejected.field).errors.append(_(rejected.message))
         return _render_diary(block, form, 400)
     except DiaryClosed:
         abort(410)
-    db.session.commit()
     flash(_("Saved. Thank you.") if created else _("Already saved. Thank you."), "success")
     return redirect(url_for("patient.diary", token=token) + "#entries")
 
