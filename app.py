@@ -6,6 +6,7 @@ import sys
 # Start-up makes objects that live as long as the process: the cycle collector would scan
 # them over and over while the modules load (about a seventh of start-up) only for
 # gc.freeze below to set them aside for good.
+collecting = gc.isenabled()
 gc.disable()
 try:
     from diary import create_app
@@ -20,4 +21,5 @@ try:
     # long export.
     gc.freeze()
 finally:
-    gc.enable()
+    if collecting:
+        gc.enable()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from diary.collector import collector_paused
 from diary.extensions import db
 from diary.records import pdf
 from tests.conftest import add_entries, needs_pdf
@@ -100,14 +101,14 @@ def test_the_collector_waits_for_the_last_of_two_pdfs_at_once():
     seen = {}
 
     def first():
-        with pdf._collector_paused():
+        with collector_paused():
             first_in.set()
             release.wait(5)
             seen["first, after the second ended"] = gc.isenabled()
 
     def second():
         first_in.wait(5)
-        with pdf._collector_paused():
+        with collector_paused():
             seen["second"] = gc.isenabled()
         second_done.set()
 
@@ -120,3 +121,13 @@ def test_the_collector_waits_for_the_last_of_two_pdfs_at_once():
         thread.join(5)
     assert seen == {"second": False, "first, after the second ended": False}
     assert gc.isenabled()
+
+
+def test_a_pause_leaves_the_collector_as_it_found_it():
+    gc.disable()  # as app.py has it while the app loads
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -12,14 +12,14 @@ come from ``static_dir``; any other address is refused.
 
 from __future__ import annotations
 
-import gc
 import mimetypes
 import re
 import threading
-from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from diary.collector import collector_paused
 
 STYLESHEET = "css/report-pdf.css"
 LINKED_STYLESHEET = re.compile(r"<link\s+rel=\"stylesheet\"[^>]*>")
@@ -35,7 +35,7 @@ def html_to_pdf(html: str, static_dir: Path) -> bytes:
     except OSError as missing:  # the Python package is there, Pango is not
         raise PdfUnavailable(str(missing)) from None
     root = static_dir.resolve()
-    with _collector_paused():
+    with collector_paused():
         page = HTML(
             string=LINKED_STYLESHEET.sub("", html),
             base_url="https://report.invalid/",
@@ -44,30 +44,6 @@ def html_to_pdf(html: str, static_dir: Path) -> bytes:
         body = page.write_pdf(stylesheets=[_stylesheet(root)], font_config=_font_config())
         del page  # most of it freed now, before the collector walks what is left
     return body
-
-
-_rendering = 0
-_rendering_lock = threading.Lock()
-
-
-@contextmanager
-def _collector_paused():
-    """Python's cycle collector off while a PDF is laid out: WeasyPrint allocates a
-    million small objects, and the collections they set off, each walking the worker's
-    whole heap, were a quarter of the PDF's time. Its cycles are collected after (they
-    die with the PDF). Threads count, so one PDF ending does not restart it under another."""
-    global _rendering
-    with _rendering_lock:
-        _rendering += 1
-        if _rendering == 1:
-            gc.disable()
-    try:
-        yield
-    finally:
-        with _rendering_lock:
-            _rendering -= 1
-            if _rendering == 0:
-                gc.enable()
 
 
 @cache
