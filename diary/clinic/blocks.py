@@ -102,6 +102,7 @@ def _block_page_context(block: Block) -> dict:
     sides = side_analyses_of(readings)
     link = diary_url(block)
     days = days_context(block, readings)
+    side_days = {str(r.scored_side): r.days_of_relief for r in readings}
     return dict(
         block=block,
         analysis=analysis,
@@ -110,7 +111,7 @@ def _block_page_context(block: Block) -> dict:
         sides_text=verdict_text(readings),
         # Each side's days of relief (pathway.md §2) and, for a therapeutic block, both
         # outcomes ("Left: … · Right: …") where the verdicts would show.
-        side_days={str(r.scored_side): r.days_of_relief for r in readings},
+        side_days=side_days,
         side_days_text={
             str(r.scored_side): r.days_of_relief and pathway_words.days_of_relief(r.days_of_relief)
             for r in readings
@@ -134,7 +135,7 @@ def _block_page_context(block: Block) -> dict:
             analysis,
             sides,
             daily_chart(block, days["days"]) if not sides else None,
-            {str(r.scored_side): r.days_of_relief for r in readings},
+            side_days,
         ),
         tz=current_user.clinic.timezone,
         clinician=block.created_by,

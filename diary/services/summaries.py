@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from datetime import datetime
 from itertools import groupby
 from operator import attrgetter
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from diary import relief
 from diary.extensions import db
 from diary.models import Block, Clinic, DiaryEntry
+from diary.schedule import as_utc
 from diary.services.analysis import block_facts, block_readings, diary_points
 from diary.services.settings import analysis_settings
 
@@ -30,7 +32,12 @@ def settings_digest(settings: relief.AnalysisSettings) -> str:
 def summary_key(block: Block, digest: str) -> str:
     """What a stored summary was computed from: the diary as of ``changed_at`` (bumped by
     every change of the block or its entries) and the clinic's analysis settings."""
-    return f"{block.changed_at.isoformat()}|{digest}"
+    return summary_key_of(block.changed_at, digest)
+
+
+def summary_key_of(changed_at: datetime, digest: str) -> str:
+    """``summary_key`` from a block's change time read as a column, not a loaded block."""
+    return f"{as_utc(changed_at).isoformat()}|{digest}"
 
 
 def is_current(block: Block, digest: str) -> bool:

@@ -36,7 +36,6 @@ from diary.agents import window_for
 from diary.extensions import db
 from diary.models import Ablation, Block, Checkin, Clinic, DiaryEntry, Patient, User, utcnow
 from diary.pathway import Technique, WorklistGroup, WorklistItem
-from diary.schedule import as_utc
 from diary.services import summaries
 from diary.services.audit import record_audit
 from diary.services.next_steps import (
@@ -396,7 +395,7 @@ def _batch_facts(clinic: Clinic, patient_ids: list[int]) -> tuple[set[int], dict
     ).all()
     stale = []
     for block_id, patient_id, agent, summary, key, changed_at in rows:
-        if summary is not None and key == f"{as_utc(changed_at).isoformat()}|{digest}":
+        if summary is not None and key == summaries.summary_key_of(changed_at, digest):
             if held_long_enough(_held_50_hours(summary), agent):
                 found.add(patient_id)
         else:
