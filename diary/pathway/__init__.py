@@ -7,7 +7,13 @@ Flask-free: plain values in, plain values out. One diary is still read by
 side's series, and adds what pathway.md adds. The rules in words: docs/pathway-rules.md.
 """
 
-from diary.pathway.dates import add_months, add_years, in_rolling_year, local_date
+from diary.pathway.dates import (
+    add_months,
+    add_years,
+    in_rolling_year,
+    last_open_day,
+    local_date,
+)
 from diary.pathway.days import (
     count_days,
     daily_slots,
@@ -79,6 +85,7 @@ from diary.pathway.values import (
 from diary.pathway.worklist import WorklistGroup, WorklistItem, order_worklist, worklist_counts
 
 __all__ = [
+    "last_open_day",
     "ACTION_CODES",
     "Ablation",
     "Block",
