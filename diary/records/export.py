@@ -546,8 +546,14 @@ class ZoneOffsets:
             return (utc + self.offset(utc)).isoformat(" ", "minutes")
         if not known[1]:
             return (utc + known[0]).isoformat(" ", "minutes")
-        local_hour = self.local_hours[stored[:13]] = (utc + known[0]).isoformat(" ", "hours")
-        return local_hour + stored[13:16]
+        # The day's 24 hours at once: a clinic-wide export meets most hours of its days.
+        local_start = utc.replace(hour=0, minute=0, second=0, microsecond=0) + known[0]
+        first, second = local_start.date(), (local_start + ONE_DAY).date()
+        days = (first.isoformat(), second.isoformat())
+        for hour in range(24):
+            local = local_start.hour + hour
+            self.local_hours[f"{day} {hour:02d}"] = f"{days[local // 24]} {local % 24:02d}"
+        return self.local_hours[stored[:13]] + stored[13:16]
 
 
 def _relief_cells(baseline: int | None) -> dict[int | None, str]:
@@ -676,13 +682,17 @@ def entry_lines(
         else:
             due_made = ",,"
         local_hour = local_hours.get(recorded_at[:13])
-        append(
+        # Two f-strings of at most 30 pieces each: one longer is compiled to a list and
+        # a join, a third slower.
+        head = (
             f"{prefix}{entry_id},{recorded_at[:10]}T{recorded_at[11:19]}+00:00,"
             f"{submitted_at[:10]}T{submitted_at[11:19]}+00:00,{hours_text},"
             f"{pain_and_relief[pain]},{'' if reported is None else reported},"
             f"{'' if activity is None else quoted(text(activity))},"
             f"{'' if note is None else quoted(text(note))},"
-            f"{'true' if edited else 'false'},{source},{counts},{due_made},"
+        )
+        append(
+            f"{head}{'true' if edited else 'false'},{source},{counts},{due_made},"
             f"{local_minutes(felt, recorded_at) if local_hour is None else local_hour}"
             f"{'' if local_hour is None else recorded_at[13:16]}{suffix}"
             f"{'' if pain_left is None else pain_left},"
