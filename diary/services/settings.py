@@ -5,7 +5,7 @@ stores them through ``update_clinic_settings``, which checks every range."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -96,10 +96,16 @@ def schedule_due_times(block, schedule: DiarySchedule, timezone: str) -> list[da
     )
 
 
+# The last of schedule.due_times, without making them all: an export asks it per block.
+@lru_cache(maxsize=64)
+def _last_offset(schedule: DiarySchedule, agent: str) -> int:
+    return schedule.offsets_minutes(agent)[-1]
+
+
 def last_due_time(block, schedule: DiarySchedule, timezone: str) -> datetime:
     """The diary's last due time (what its status reads), without working out the others:
     the last daily slot, or the hourly window's end without daily scores."""
-    hourly_end = schedule.due_times(block.performed_at, block.agent)[-1]
+    hourly_end = block.performed_at + timedelta(minutes=_last_offset(schedule, block.agent))
     days = block.daily_days or 0
     if days:
         return max(hourly_end, daily_slots_after(block.performed_at, timezone, days)[-1])
