@@ -265,3 +265,4 @@ def test_frozen_values_differ_where_the_values_do():
     assert frozen({"a": [1, 2]}) == frozen({"a": [1, 2]})
     assert frozen({"a": [1, 2]}) != frozen({"a": [1, 3]})
     assert hash(frozen([{"b": [None]}])) is not None
+    assert frozen({1, 2}) != frozen({1, 2})  # unhashable and unknown: never found again

@@ -22,10 +22,11 @@ its changes. What makes a kept page safe to send:
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
+from datetime import date, datetime
+from typing import NamedTuple
 
 from sqlalchemy import inspect
 from sqlalchemy.orm import Mapper
@@ -48,23 +49,62 @@ def _columns(model: type) -> tuple[str, ...]:
 _COLUMNS: dict[type, tuple[str, ...]] = {}
 
 
+class DueNotice(NamedTuple):
+    """All the page says of the diary's schedule (its "due" section): the template is given
+    this, not the diary's progress, so that all it shows of the clock is in the key."""
+
+    window_over: bool
+    due_now_at: datetime | None
+    next_due_at: datetime | None
+    daily_phase: bool
+    # Which day after the block the due-now and next slots are (None: an hourly one).
+    day_now: int | None
+    day_next: int | None
+    answered: int
+    scheduled: int
+
+    @classmethod
+    def of(cls, progress) -> DueNotice:
+        return cls(
+            progress.window_over,
+            progress.due_now_at,
+            progress.next_due_at,
+            progress.daily_phase,
+            progress.day_of(progress.due_now_at),
+            progress.day_of(progress.next_due_at),
+            progress.compliance.answered,
+            len(progress.due_times),
+        )
+
+
+# Column values as they are: hashable, and equal only where the values are.
+_AS_THEY_ARE = frozenset({str, int, float, bool, type(None), datetime, date})
+
+
 def frozen(value):
-    """``value`` as a hashable equal to another only where the value is (lists, dicts and
-    dataclasses of them, as tuples)."""
+    """``value`` as a hashable equal to another only where the value is (JSON's lists and
+    dicts as tuples)."""
+    kind = type(value)
+    if kind in _AS_THEY_ARE:
+        return value
     if isinstance(value, list | tuple):
-        return tuple(frozen(item) for item in value)
+        return tuple(map(frozen, value))
     if isinstance(value, dict):
         return tuple((key, frozen(item)) for key, item in value.items())
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return (type(value).__name__,) + tuple(
-            frozen(getattr(value, field.name)) for field in dataclasses.fields(value)
-        )
+    try:
+        hash(value)  # an enum's member
+    except TypeError:
+        return object()  # equal to nothing: a key holding it is never found again
     return value
 
 
 def row_values(row) -> tuple:
     """Every column of an ORM ``row`` that the page may show, frozen."""
-    return tuple(frozen(getattr(row, name)) for name in _columns(type(row)))
+    loaded = row.__dict__
+    return tuple(
+        frozen(loaded[name] if name in loaded else getattr(row, name))
+        for name in _columns(type(row))
+    )
 
 
 def page_key(block, *inputs: Hashable) -> tuple:

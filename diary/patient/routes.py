@@ -34,7 +34,7 @@ from diary.forms import clinic_time_to_utc, utc_to_clinic_time
 from diary.i18n import instructions_for, patient_time, safety_text_for, template_gettext
 from diary.models import utcnow
 from diary.patient.forms import OTHER_ACTIVITY, EntryForm
-from diary.patient.kept_pages import KeptPages, filled, frozen, page_key, split_page
+from diary.patient.kept_pages import DueNotice, KeptPages, filled, page_key, split_page
 from diary.patient.saved_list import ID_MARK, SavedLists, page_entries, saved_list_html
 from diary.reminders.calendar_file import reminders_ics
 from diary.services.entries import CORRECTIONS_CLOSED, EntryInput, correct_entry, record_entry
@@ -127,20 +127,20 @@ def _diary_state(block):
     translations = get_translations()
     locale = str(get_locale())
     entries, saved_list = _entries_and_saved_list(block, translations.ugettext, locale, now)
-    progress = diary_progress(block, now, entries)
+    due = DueNotice.of(diary_progress(block, now, entries))
     today = now.astimezone(ZoneInfo(block.clinic.timezone)).date()
-    return saved_list, progress, locale, today, bool(entries)
+    return saved_list, due, locale, today, bool(entries)
 
 
-def _draw_diary(block, form: EntryForm, saved_list, progress, locale, today, has_entries) -> str:
-    if progress.window_over:
+def _draw_diary(block, form: EntryForm, saved_list, due, locale, today, has_entries) -> str:
+    if due.window_over:
         form.as_late_entry()
     g.page_has_forms = True  # its Referer must reach this site for CSRF over https
     return render_template(
         "patient/diary.html",
         block=block,
         form=form,
-        progress=progress,
+        due=due,
         saved_list=saved_list,
         tz=block.clinic.timezone,
         today=today.isoformat(),
@@ -159,7 +159,7 @@ def _diary_page(block) -> str:
     """The plain view of the diary page: kept whole (diary/patient/kept_pages.py) and sent
     again with this request's CSRF token and entry id while nothing it shows changes."""
     state = _diary_state(block)
-    saved_list, progress, locale, today, has_entries = state
+    saved_list, due, locale, today, has_entries = state
     client_id = uuid.uuid4().hex
     if session.get("_flashes"):  # shown once: such a page is neither kept nor taken
         return _draw_diary(block, _entry_form(block, client_id), *state)
@@ -169,7 +169,7 @@ def _diary_page(block) -> str:
         locale,
         today,
         has_entries,
-        frozen(progress),
+        due,
         csrf,
         request.script_root,
         current_app.config.get("VAPID_PUBLIC_KEY"),
