@@ -12,6 +12,7 @@ from flask import template_rendered
 
 from diary.extensions import db
 from diary.patient.kept_pages import KeptPages, filled, frozen, split_page
+from diary.services.entries import EntryInput, record_entry
 from tests.conftest import _empty_postgres, add_entries, make_app, make_block
 
 CLIENT_ID = re.compile(r'name="client_id" type="hidden" value="([^"]*)"')
@@ -266,3 +267,41 @@ def test_frozen_values_differ_where_the_values_do():
     assert frozen({"a": [1, 2]}) != frozen({"a": [1, 3]})
     assert hash(frozen([{"b": [None]}])) is not None
     assert frozen({1, 2}) != frozen({1, 2})  # unhashable and unknown: never found again
+
+
+@pytest.mark.parametrize("daily_days", [0, 3])
+def test_the_due_notice_says_what_the_diarys_progress_says(world, clock, daily_days):
+    """The page's one-pass DueNotice against the full progress, at every 7 minutes of the
+    diary and its daily days, with scores from the phone, from paper and late."""
+    from diary.patient.saved_list import page_entries
+    from diary.services.progress import DueNotice, diary_progress, due_notice
+
+    block = make_block(
+        world.clinic, world.patient, world.clinician, performed_at=clock.now - timedelta(days=8)
+    )
+    block.daily_days = daily_days
+    block.link_expires_at = clock.now + timedelta(days=1)
+    add_entries(block, {0.5: 2, 1: 3, 2.2: 4})
+    start = block.performed_at
+    record_entry(
+        block,
+        EntryInput(pain=4, recorded_at=start + timedelta(hours=3)),
+        transcribed_by=world.clinician,
+        now=start + timedelta(hours=5),
+    )
+    record_entry(  # long after the window
+        block,
+        EntryInput(pain=5, recorded_at=start + timedelta(days=7), client_id="late-score-1"),
+        now=start + timedelta(days=7),
+    )
+    db.session.commit()
+    entries = page_entries(block.id)
+    assert {entry.source for entry in entries} == {"patient", "transcribed"}
+    at = start - timedelta(hours=1)
+    seen = set()
+    while at < start + timedelta(days=daily_days + 2):
+        notice = due_notice(block, at, entries)
+        assert notice == DueNotice.of(diary_progress(block, at, entries)), at
+        seen.add(notice)
+        at += timedelta(minutes=7)
+    assert len(seen) > 5 + daily_days  # the walk passed through many states

@@ -26,7 +26,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from datetime import date, datetime
-from typing import NamedTuple
 
 from sqlalchemy import inspect
 from sqlalchemy.orm import Mapper
@@ -47,34 +46,6 @@ def _columns(model: type) -> tuple[str, ...]:
 
 
 _COLUMNS: dict[type, tuple[str, ...]] = {}
-
-
-class DueNotice(NamedTuple):
-    """All the page says of the diary's schedule (its "due" section): the template is given
-    this, not the diary's progress, so that all it shows of the clock is in the key."""
-
-    window_over: bool
-    due_now_at: datetime | None
-    next_due_at: datetime | None
-    daily_phase: bool
-    # Which day after the block the due-now and next slots are (None: an hourly one).
-    day_now: int | None
-    day_next: int | None
-    answered: int
-    scheduled: int
-
-    @classmethod
-    def of(cls, progress) -> DueNotice:
-        return cls(
-            progress.window_over,
-            progress.due_now_at,
-            progress.next_due_at,
-            progress.daily_phase,
-            progress.day_of(progress.due_now_at),
-            progress.day_of(progress.next_due_at),
-            progress.compliance.answered,
-            len(progress.due_times),
-        )
 
 
 # Column values as they are: hashable, and equal only where the values are.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -34,11 +34,11 @@ from diary.forms import clinic_time_to_utc, utc_to_clinic_time
 from diary.i18n import instructions_for, patient_time, safety_text_for, template_gettext
 from diary.models import utcnow
 from diary.patient.forms import OTHER_ACTIVITY, EntryForm
-from diary.patient.kept_pages import DueNotice, KeptPages, filled, page_key, split_page
+from diary.patient.kept_pages import KeptPages, filled, page_key, split_page
 from diary.patient.saved_list import ID_MARK, SavedLists, page_entries, saved_list_html
 from diary.reminders.calendar_file import reminders_ics
 from diary.services.entries import CORRECTIONS_CLOSED, EntryInput, correct_entry, record_entry
-from diary.services.progress import diary_progress, diary_window_over
+from diary.services.progress import diary_progress, diary_window_over, due_notice
 from diary.services.rejections import DiaryClosed, InputRejected
 from diary.services.sqlite_writers import one_writer_at_a_time
 from diary.web import diary_url
@@ -93,26 +93,28 @@ def _keep_saved_lists(state) -> None:
     state.app.extensions["diary_saved_lists"] = SavedLists()
 
 
-def _entries_and_saved_list(block, translate, locale: str, now: datetime):
+def _entries_and_saved_list(block, locale: str, now: datetime, today: date):
     """The block's entries (``page_entries``' rows) and their list as the page shows it now,
     made again only when any of what they depend on changes."""
     tz = block.clinic.timezone
-    zone = ZoneInfo(tz)
-    today = now.astimezone(zone).date()
     # No correction once the window is over (the link would only say so).
-    edit_url = None
-    if not diary_window_over(block, now):
-        edit_url = url_for("patient.edit_entry", token=block.diary_token, entry_id=int(ID_MARK))
+    corrections = not diary_window_over(block, now)
 
     def make():
+        edit_url = None
+        if corrections:
+            edit_url = url_for("patient.edit_entry", token=block.diary_token, entry_id=int(ID_MARK))
         # Read after the block: a diary changed in between has its entries listed under
         # the change time read before, which no later page asks for again.
         entries = page_entries(block.id)
         dated = edit_url is None  # a finished diary dates every score
-        return entries, saved_list_html(entries, translate, locale, zone, today, dated, edit_url)
+        translate = get_translations().ugettext
+        return entries, saved_list_html(
+            entries, translate, locale, ZoneInfo(tz), today, dated, edit_url
+        )
 
     # The token: a list is never another diary's, in another database (tests) either.
-    key = (block.diary_token, block.id, block.changed_at, locale, tz, today, edit_url)
+    key = (block.diary_token, block.id, block.changed_at, locale, tz, today, corrections)
     return current_app.extensions["diary_saved_lists"].get_or_make(key, make)
 
 
@@ -122,13 +124,12 @@ def _render_diary(block, form: EntryForm, status: int = 200):
 
 
 def _diary_state(block):
-    """What the page shows of the diary now: its saved list, progress, language and day."""
+    """What the page shows of the diary now: its saved list, what is due, language, day."""
     now = utcnow()
-    translations = get_translations()
     locale = str(get_locale())
-    entries, saved_list = _entries_and_saved_list(block, translations.ugettext, locale, now)
-    due = DueNotice.of(diary_progress(block, now, entries))
     today = now.astimezone(ZoneInfo(block.clinic.timezone)).date()
+    entries, saved_list = _entries_and_saved_list(block, locale, now, today)
+    due = due_notice(block, now, entries)
     return saved_list, due, locale, today, bool(entries)
 
 
