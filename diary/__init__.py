@@ -282,11 +282,13 @@ def register_error_pages(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
-    from diary import formatting, i18n
+    from diary import formatting, i18n, models
 
     app.jinja_env.filters.update(formatting.FILTERS)
     app.jinja_env.filters["patient_time"] = i18n.patient_time
     app.jinja_env.globals.update(formatting.GLOBALS)
+    # The app's one clock, looked up when called (the tests set it: tests/conftest.py's clock).
+    app.jinja_env.globals["now"] = lambda: models.utcnow()
     app.jinja_env.globals.update(i18n.patient_words(), LANGUAGES=i18n.LANGUAGES)
 
     @app.context_processor

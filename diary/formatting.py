@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from diary import anatomy, pathway, relief, schedule
@@ -121,5 +121,4 @@ GLOBALS = {
     "SIDES": anatomy.SIDES,
     "AGENT_LABELS": AGENT_LABELS,
     "NEXT_STEP_LABELS": NEXT_STEP_LABELS,
-    "now": lambda: datetime.now(UTC),
 }

@@ -6,11 +6,14 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, RadioField, StringField
 from wtforms.validators import ValidationError
 
+from diary.i18n import form_translations
 from diary.vocabulary import PLAUSIBLE_YEARS
 
 PAIN_WORDS = {0: "No pain", 5: "Moderate", 10: "Worst imaginable"}
@@ -33,6 +36,13 @@ def printable_text(form, field) -> None:
 
 class PlainTextForm(FlaskForm):
     """A form whose typed text fields all refuse control characters (printable_text)."""
+
+    class Meta:
+        def get_translations(self, form):
+            # WTForms' messages and default labels from a catalogue loaded once a language.
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return None
+            return form_translations(str(get_locale()))
 
     def validate(self, extra_validators=None):
         extra = {name: list(checks) for name, checks in (extra_validators or {}).items()}

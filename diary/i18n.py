@@ -3,6 +3,8 @@ then the clinic's default. Patient-facing strings are translated (English, Spani
 
 from __future__ import annotations
 
+from functools import cache
+
 from flask import Flask, g, request
 
 from diary.vocabulary import Language
@@ -107,3 +109,34 @@ def patient_time(value, tz_name: str, pattern: str) -> str:
         local = value.astimezone(zone)
         return f"{format_date(local.date(), pattern, locale=locale)}, {local:%H:%M}"
     return format_datetime(value, pattern, tzinfo=zone, locale=locale)
+
+
+def template_gettext(translations):
+    """The templates' ``_()`` (Jinja's i18n extension, new style) bound to this request's
+    ``translations``: Flask-Babel's looks them up again for each of the page's phrases."""
+    from jinja2 import pass_context
+    from markupsafe import Markup
+
+    translate = translations.ugettext
+
+    @pass_context
+    def gettext(context, message: str, **variables) -> str:
+        text = translate(message)
+        if context.eval_ctx.autoescape:
+            # The page's own words (msgids and their catalogue), marked safe as Jinja's
+            # i18n marks them; the variables are escaped by the % of Markup.
+            text = Markup(text)  # noqa: S704  # nosec B704
+        return text % variables
+
+    return gettext
+
+
+@cache
+def form_translations(locale: str):
+    """WTForms' own messages ("Not a valid choice", a field's default label) in ``locale``,
+    loaded once: Flask-WTF's loaded their catalogue from disk again on every request
+    that built a form with a field left unlabelled."""
+    from babel import support
+    from wtforms.i18n import messages_path
+
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")

@@ -124,6 +124,7 @@ class RequestScopedClient(FlaskClient):
     def open(self, *args, **kwargs):
         if has_app_context():
             g.pop("_login_user", None)
+            g.pop("csrf_token", None)  # Flask-WTF's, signed for the previous one's session
             flask_babel.refresh()
         return super().open(*args, **kwargs)
 
@@ -376,3 +377,37 @@ def signed_in(world, auth):
     response = auth.login()
     assert response.status_code == 302
     return world
+
+
+class Clock:
+    """The app's clock, set by a test: ``diary.models.utcnow`` wherever a module took it
+    (``from diary.models import utcnow``) and the templates' ``now()``."""
+
+    def __init__(self, monkeypatch, now: datetime):
+        import sys
+
+        import diary.models
+
+        self.now = now
+        real = diary.models.utcnow
+        for name, module in list(sys.modules.items()):
+            if (name == "diary" or name.startswith("diary.")) and getattr(
+                module, "utcnow", None
+            ) is real:
+                monkeypatch.setattr(module, "utcnow", self)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, now: datetime) -> None:
+        self.now = now
+
+    def advance(self, by: timedelta) -> None:
+        self.now += by
+
+
+@pytest.fixture
+def clock(app, monkeypatch):
+    """The app's clock stopped at the real time (the test moves it: ``clock.set``,
+    ``clock.advance``)."""
+    return Clock(monkeypatch, datetime.now(UTC))

@@ -5,7 +5,8 @@ diary's."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import event, select
@@ -139,19 +140,21 @@ def test_the_list_speaks_the_language_the_page_is_shown_in(client, running):
     assert saved_scores(english)[0] == "Pain 2/10"
 
 
-def test_the_list_follows_the_clinic_time_zone(client, world, monkeypatch):
-    # 08:00 UTC: the same day in Chicago (02:00) and Tokyo (17:00), so that only the zone
-    # tells the two lists apart.
-    now = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
-    monkeypatch.setattr("diary.patient.routes.utcnow", lambda: now)
+def test_the_list_follows_the_clinic_time_zone(client, world, clock):
+    # 08:00 UTC today: the same day in Chicago (02:00 or 03:00) and Tokyo (17:00); a score
+    # at 04:30 UTC is the day before in Chicago (with or without summer time) and the same
+    # day in Tokyo, so that only the zone tells the two lists apart.
+    clock.set(clock.now.replace(hour=8, minute=0, second=0, microsecond=0))
     block = make_block(
-        world.clinic, world.patient, world.clinician, performed_at=now - timedelta(hours=3)
+        world.clinic, world.patient, world.clinician, performed_at=clock.now - timedelta(hours=4)
     )
     add_entries(block, {0.5: 2})
     db.session.commit()
+    chicago = (clock.now - timedelta(hours=3, minutes=30)).astimezone(ZoneInfo("America/Chicago"))
+    assert chicago.date() < clock.now.date()
     assert re.findall(ENTRY_TIME, seen(client, block)) == [
-        "Mon, Mar 2, 23:30"
-    ]  # Chicago: the day before
+        f"{chicago:%a, %b} {chicago.day}, {chicago:%H:%M}"
+    ]
     world.clinic.timezone = "Asia/Tokyo"  # no change of the diary itself
     db.session.commit()
-    assert re.findall(ENTRY_TIME, seen(client, block)) == ["14:30"]
+    assert re.findall(ENTRY_TIME, seen(client, block)) == ["13:30"]

@@ -49,9 +49,7 @@ class EntryForm(FlaskForm):
         validators=[Optional()],
         format="%Y-%m-%dT%H:%M",
     )
-    # Labelled, though never shown: an unlabelled field asks WTForms for a translated label,
-    # which loads its catalogue again on every request.
-    client_id = HiddenField("client_id", validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{8,64}$")])
+    client_id = HiddenField(validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{8,64}$")])
     side_effects = SelectMultipleField(
         _l("Any side effect?"),
         choices=[

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -17,25 +17,28 @@ from flask import (
     make_response,
     redirect,
     render_template,
+    request,
     send_from_directory,
+    session,
     url_for,
 )
 from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from jinja2 import pass_context
-from markupsafe import Markup
+from flask_wtf.csrf import generate_csrf
+from markupsafe import escape
 
 from diary.access import block_for_token_or_404, entry_of_block_or_404
 from diary.extensions import db, diary_token_limit
 from diary.forms import clinic_time_to_utc, utc_to_clinic_time
-from diary.i18n import instructions_for, patient_time, safety_text_for
+from diary.i18n import instructions_for, patient_time, safety_text_for, template_gettext
 from diary.models import utcnow
 from diary.patient.forms import OTHER_ACTIVITY, EntryForm
+from diary.patient.kept_pages import KeptPages, filled, page_key, split_page
 from diary.patient.saved_list import ID_MARK, SavedLists, page_entries, saved_list_html
 from diary.reminders.calendar_file import reminders_ics
 from diary.services.entries import CORRECTIONS_CLOSED, EntryInput, correct_entry, record_entry
-from diary.services.progress import diary_progress, diary_window_over
+from diary.services.progress import diary_progress, diary_window_over, due_notice
 from diary.services.rejections import DiaryClosed, InputRejected
 from diary.services.sqlite_writers import one_writer_at_a_time
 from diary.web import diary_url
@@ -79,20 +82,10 @@ def _entry_input(form: EntryForm, tz_name: str) -> EntryInput:
     )
 
 
-def template_gettext(translations):
-    """The templates' ``_()`` (Jinja's i18n extension, new style) bound to this request's
-    ``translations``: Flask-Babel's looks them up again for each of the page's phrases."""
-    translate = translations.ugettext
-
-    @pass_context
-    def gettext(context, message: str, **variables) -> str:
-        text = translate(message)
-        if context.eval_ctx.autoescape:
-            # The page's own words, marked safe as Jinja's i18n marks them.
-            text = Markup(text)  # noqa: S704  # nosec B704
-        return text % variables
-
-    return gettext
+@bp.context_processor
+def _page_words() -> dict:
+    # The templates' _() with this request's translations, looked up once.
+    return {"gettext": template_gettext(get_translations())}
 
 
 @bp.record_once
@@ -100,53 +93,107 @@ def _keep_saved_lists(state) -> None:
     state.app.extensions["diary_saved_lists"] = SavedLists()
 
 
-def _entries_and_saved_list(block, translate, locale: str, now: datetime):
+def _entries_and_saved_list(block, locale: str, now: datetime, today: date):
     """The block's entries (``page_entries``' rows) and their list as the page shows it now,
     made again only when any of what they depend on changes."""
     tz = block.clinic.timezone
-    zone = ZoneInfo(tz)
-    today = now.astimezone(zone).date()
     # No correction once the window is over (the link would only say so).
-    edit_url = None
-    if not diary_window_over(block, now):
-        edit_url = url_for("patient.edit_entry", token=block.diary_token, entry_id=int(ID_MARK))
+    corrections = not diary_window_over(block, now)
 
     def make():
+        edit_url = None
+        if corrections:
+            edit_url = url_for("patient.edit_entry", token=block.diary_token, entry_id=int(ID_MARK))
         # Read after the block: a diary changed in between has its entries listed under
         # the change time read before, which no later page asks for again.
         entries = page_entries(block.id)
         dated = edit_url is None  # a finished diary dates every score
-        return entries, saved_list_html(entries, translate, locale, zone, today, dated, edit_url)
+        translate = get_translations().ugettext
+        return entries, saved_list_html(
+            entries, translate, locale, ZoneInfo(tz), today, dated, edit_url
+        )
 
     # The token: a list is never another diary's, in another database (tests) either.
-    key = (block.diary_token, block.id, block.changed_at, locale, tz, today, edit_url)
+    key = (block.diary_token, block.id, block.changed_at, locale, tz, today, corrections)
     return current_app.extensions["diary_saved_lists"].get_or_make(key, make)
 
 
 def _render_diary(block, form: EntryForm, status: int = 200):
+    """The diary page drawn afresh (a post's answer with its errors)."""
+    return _draw_diary(block, form, *_diary_state(block)), status
+
+
+def _diary_state(block):
+    """What the page shows of the diary now: its saved list, what is due, language, day."""
     now = utcnow()
-    translations = get_translations()
     locale = str(get_locale())
-    entries, saved_list = _entries_and_saved_list(block, translations.ugettext, locale, now)
-    progress = diary_progress(block, now, entries)
-    if progress.window_over:
+    today = now.astimezone(ZoneInfo(block.clinic.timezone)).date()
+    entries, saved_list = _entries_and_saved_list(block, locale, now, today)
+    due = due_notice(block, now, entries)
+    return saved_list, due, locale, today, bool(entries)
+
+
+def _draw_diary(block, form: EntryForm, saved_list, due, locale, today, has_entries) -> str:
+    if due.window_over:
         form.as_late_entry()
     g.page_has_forms = True  # its Referer must reach this site for CSRF over https
-    return (
-        render_template(
-            "patient/diary.html",
-            block=block,
-            form=form,
-            progress=progress,
-            saved_list=saved_list,
-            tz=block.clinic.timezone,
-            instructions=instructions_for(block.clinic.instructions, locale),
-            safety_text=clinic_safety_text(block.clinic),
-            open_instructions=not entries,
-            gettext=template_gettext(translations),
-        ),
-        status,
+    return render_template(
+        "patient/diary.html",
+        block=block,
+        form=form,
+        due=due,
+        saved_list=saved_list,
+        tz=block.clinic.timezone,
+        today=today.isoformat(),
+        instructions=instructions_for(block.clinic.instructions, locale),
+        safety_text=clinic_safety_text(block.clinic),
+        open_instructions=not has_entries,
     )
+
+
+@bp.record_once
+def _keep_pages(state) -> None:
+    state.app.extensions["diary_kept_pages"] = KeptPages()
+
+
+def _diary_page(block) -> str:
+    """The plain view of the diary page: kept whole (diary/patient/kept_pages.py) and sent
+    again with this request's CSRF token and entry id while nothing it shows changes."""
+    state = _diary_state(block)
+    saved_list, due, locale, today, has_entries = state
+    client_id = uuid.uuid4().hex
+    if session.get("_flashes"):  # shown once: such a page is neither kept nor taken
+        return _draw_diary(block, _entry_form(block, client_id), *state)
+    csrf = current_app.config.get("WTF_CSRF_ENABLED", True)
+    key = page_key(
+        block,
+        locale,
+        today,
+        has_entries,
+        due,
+        csrf,
+        request.script_root,
+        current_app.config.get("VAPID_PUBLIC_KEY"),
+    )
+    pages = current_app.extensions["diary_kept_pages"]
+    parts = pages.get(key)
+    if parts is not None:
+        g.page_has_forms = True
+        return filled(parts, (generate_csrf(), client_id) if csrf else (client_id,))
+    form = _entry_form(block, client_id)
+    page = _draw_diary(block, form, *state)
+    values = (form.csrf_token.current_token, client_id) if csrf else (client_id,)
+    parts = split_page(page, [str(escape(value)) for value in values])
+    if parts is not None:
+        pages.keep(key, parts)
+    return page
+
+
+def _entry_form(block, client_id: str | None = None) -> EntryForm:
+    form = EntryForm() if client_id is None else EntryForm(client_id=client_id)
+    form.set_activities(block.activities)
+    form.ask_for(block)
+    return form
 
 
 @bp.get("/sw.js")
@@ -207,19 +254,13 @@ def reminders(token: str):
 
 @bp.get("/<token>")
 def diary(token: str):
-    block = _open_block_or_410(token)
-    form = EntryForm(client_id=uuid.uuid4().hex)
-    form.set_activities(block.activities)
-    form.ask_for(block)
-    return _render_diary(block, form)
+    return _diary_page(_open_block_or_410(token))
 
 
 @bp.post("/<token>/entries")
 def add_entry(token: str):
     block = _open_block_or_410(token)
-    form = EntryForm()
-    form.set_activities(block.activities)
-    form.ask_for(block)
+    form = _entry_form(block)
     if not form.validate():
         return _render_diary(block, form, 400)
     if not form.recorded_at.data and diary_window_over(block):
@@ -245,9 +286,7 @@ def edit_entry(token: str, entry_id: int):
     if diary_window_over(block):
         flash(_(CORRECTIONS_CLOSED), "info")
         return redirect(url_for("patient.diary", token=token) + "#entries")
-    form = EntryForm()
-    form.set_activities(block.activities)
-    form.ask_for(block)
+    form = _entry_form(block)
     form.as_correction(patient_time(entry.recorded_at, block.clinic.timezone, "medium"))
     if form.is_submitted():
         if form.validate():

@@ -134,8 +134,9 @@ def saved_list_html(
             f'\n            <span class="entry-pain">{words}</span>'
             f"\n            {edit}\n          </li>\n        "
         )
+    html = "".join(lines)
     # Every word in it was escaped above.
-    return Markup("".join(lines))  # noqa: S704  # nosec B704
+    return Markup(html)  # noqa: S704  # nosec B704
 
 
 class SavedLists:

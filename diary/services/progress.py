@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import inspect, select
 
@@ -73,6 +74,64 @@ class DiaryProgress:
     def day_of(self, due: datetime | None) -> int | None:
         """Which day after the block a daily slot is (1, 2…); None for an hourly one."""
         return self.daily_slots.index(due) + 1 if due in self.daily_slots else None
+
+
+class DueNotice(NamedTuple):
+    """All the patient's diary page says of its schedule (its "due" section), as
+    ``diary_progress`` would have it: the page is given this alone, so that what it shows
+    of the clock is all in the key it is kept under (diary/patient/kept_pages.py)."""
+
+    window_over: bool
+    due_now_at: datetime | None
+    next_due_at: datetime | None
+    daily_phase: bool
+    # Which day after the block the due-now and next slots are (None: an hourly one).
+    day_now: int | None
+    day_next: int | None
+    # Due times answered by the phone or from paper (DiaryProgress.compliance.answered).
+    answered: int
+    scheduled: int
+
+    @classmethod
+    def of(cls, progress: DiaryProgress) -> DueNotice:
+        return cls(
+            progress.window_over,
+            progress.due_now_at,
+            progress.next_due_at,
+            progress.daily_phase,
+            progress.day_of(progress.due_now_at),
+            progress.day_of(progress.next_due_at),
+            progress.compliance.answered,
+            len(progress.due_times),
+        )
+
+
+def due_notice(block: Block, now: datetime, entries) -> DueNotice:
+    """``DueNotice.of(diary_progress(block, now, entries))`` in one pass over the entries
+    (the page's rows): the status, compliance and awaited time it does not show are not
+    worked out (tests/test_kept_diary_pages.py holds the two equal)."""
+    due_times = block_due_times(block)
+    answered: set[datetime] = set()
+    counted: set[datetime] = set()  # as compliance() counts: the phone's and paper's
+    for entry in entries:
+        due_at = entry.due_at
+        if due_at is not None:
+            answered.add(due_at)
+            if entry.source == "patient" or entry.source == "transcribed":
+                counted.add(due_at)
+    daily = tuple(block_daily_slots(block))
+    due_now_at = due_now(due_times, answered, now)
+    next_due_at = next_unanswered(due_times, answered, now)
+    return DueNotice(
+        window_over=window_over(due_times, now),
+        due_now_at=due_now_at,
+        next_due_at=next_due_at,
+        daily_phase=bool(daily) and window_over([d for d in due_times if d not in daily], now),
+        day_now=daily.index(due_now_at) + 1 if due_now_at in daily else None,
+        day_next=daily.index(next_due_at) + 1 if next_due_at in daily else None,
+        answered=sum(1 for due in due_times if due in counted),
+        scheduled=len(due_times),
+    )
 
 
 def _answered(due_ats) -> set[datetime]:
