@@ -502,8 +502,6 @@ def _patients_next_steps(
             found[patient_id] = kept[1]
         else:
             missing.append(patient_id)
-    if not missing:
-        return found
     procedures = patients_procedures(clinic.id, missing)
     if len(_STEPS_KEPT) + len(missing) > STEPS_KEPT_MAX:
         _STEPS_KEPT.clear()
