@@ -114,3 +114,36 @@ def test_a_page_reads_the_same_for_3_and_300_quiet_blocks(api, world):  # noqa: 
         select(Block.id).where(Block.clinic_id == world.clinic.id, Block.may_call_for_action)
     ).all()
     assert len(listed) == 1  # the positive block alone is read again
+
+
+def test_a_patients_kept_next_steps_follow_every_change_of_their_records(api, world):  # noqa: F811
+    """The next steps kept per process (diary.services.next_steps) are those of the
+    records as they are now: a diary filled in, a block archived, another recorded."""
+    from diary.services.blocks import archive_block
+
+    url = f"/patients/{world.patient.id}/next-steps"
+
+    def codes() -> list[str]:
+        db.session.expire_all()
+        return [step["code"] for step in api.get(url).get_json()["series"]]
+
+    assert codes() == codes() == ["not_supported"]  # an empty diary, asked twice
+    add_entries(world.block, POSITIVE)
+    db.session.commit()
+    assert codes() == ["second_block_due"]
+    second = make_block(
+        world.clinic,
+        world.patient,
+        world.clinician,
+        performed_at=world.block.performed_at - timedelta(days=20),
+        agent="bupivacaine",
+        concentration="0.5",
+    )
+    db.session.commit()
+    assert codes() != ["second_block_due"]  # two blocks now: the second is not "due"
+    archive_block(db.session.get(Block, second.id), by=world.clinician)
+    db.session.commit()
+    assert codes() == ["second_block_due"]
+    archive_block(db.session.get(Block, world.block.id), by=world.clinician)
+    db.session.commit()
+    assert codes() == []
