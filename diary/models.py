@@ -305,6 +305,16 @@ class Block(Model):
             sqlite_where=text("reviewed_at IS NULL AND archived_at IS NULL"),
             postgresql_where=text("reviewed_at IS NULL AND archived_at IS NULL"),
         ),
+        # The same blocks by their link's closing: finished diaries whose link was closed
+        # early are read off it without walking the clinic's diaries still open.
+        Index(
+            "ix_block_unreviewed_revoked",
+            "clinic_id",
+            "link_revoked_at",
+            "link_expires_at",
+            sqlite_where=text("reviewed_at IS NULL AND archived_at IS NULL"),
+            postgresql_where=text("reviewed_at IS NULL AND archived_at IS NULL"),
+        ),
         # The worklist's overdue check-ins: therapeutic blocks followed up, read on every
         # clinic page (the navigation's count) without walking the clinic's other blocks.
         Index(

@@ -147,3 +147,21 @@ def test_a_patients_kept_next_steps_follow_every_change_of_their_records(api, wo
     archive_block(db.session.get(Block, world.block.id), by=world.clinician)
     db.session.commit()
     assert codes() == []
+
+
+def test_a_diary_closed_early_or_expired_or_both_is_counted_and_listed_once(api, world):  # noqa: F811
+    from diary.services.blocks import revoke_link
+    from tests.test_worklist import finished_block
+
+    closed_early = make_block(world.clinic, world.patient, world.clinician)  # link open
+    revoke_link(closed_early, by=world.clinician)
+    expired = finished_block(world, days_ago=9)
+    both = finished_block(world, days_ago=5)
+    revoke_link(both, by=world.clinician)
+    db.session.commit()
+    answer = api.get("/worklist").get_json()
+    assert answer["counts"]["unreviewed_diaries"] == 3
+    listed = [item["subject_id"] for item in answer["items"] if item["group"] != "next_steps"]
+    # Newest finish first: closed just now (both links), then the one expired 7 days ago.
+    assert sorted(listed[:2]) == sorted([closed_early.id, both.id])
+    assert listed[2:] == [expired.id]

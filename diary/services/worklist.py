@@ -32,6 +32,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    union,
     union_all,
     update,
 )
@@ -96,21 +97,27 @@ def _unacknowledged(clinic_id) -> Select:
     )
 
 
-def _finished_unreviewed(clinic_id, now) -> Select:
-    """Diaries finished (their link expired or was closed) and not reviewed; archived
-    blocks are left out."""
-    return select(Block).where(
+def _finished_unreviewed(clinic_id, now) -> tuple[tuple, tuple, tuple]:
+    """Diaries finished and not reviewed (archived blocks left out), in three parts each
+    read off a partial index as a range of its own: those whose link expired (read off
+    ``ix_block_unreviewed``), those whose link was closed (``ix_block_unreviewed_revoked``),
+    and both. As one condition with OR, the database would walk every diary of the clinic
+    not reviewed, the open ones included."""
+    waiting = (
         Block.clinic_id == clinic_id,
         Block.reviewed_at.is_(None),
         Block.archived_at.is_(None),
-        or_(Block.link_expires_at <= now, Block.link_revoked_at.is_not(None)),
     )
+    expired = (*waiting, Block.link_expires_at <= now)
+    revoked = (*waiting, Block.link_revoked_at.is_not(None))
+    return expired, revoked, (*revoked, Block.link_expires_at <= now)
 
 
 @cache
 def _counts_query():
     """Both counts read off their partial indexes: the entries still waiting first (few),
-    each checked for its clinic; the clinic's unreviewed blocks from the index alone."""
+    each checked for its clinic; the clinic's finished diaries not reviewed from the
+    indexes alone (see ``_finished_unreviewed``)."""
     clinic_id: BindParameter[int] = bindparam("clinic_id")
     now: BindParameter[datetime] = bindparam("now")
     clinic_of_entry = (
@@ -125,17 +132,11 @@ def _counts_query():
         )
         .scalar_subquery()
     )
-    unreviewed = (
-        select(func.count(Block.id))
-        .where(
-            Block.clinic_id == clinic_id,
-            Block.reviewed_at.is_(None),
-            Block.archived_at.is_(None),
-            or_(Block.link_expires_at <= now, Block.link_revoked_at.is_not(None)),
-        )
-        .scalar_subquery()
+    expired, revoked, both = (
+        select(func.count(Block.id)).where(*part).scalar_subquery()
+        for part in _finished_unreviewed(clinic_id, now)
     )
-    return select(side_effects, unreviewed)
+    return select(side_effects, expired + revoked - both)
 
 
 def _open_followups(clinic_id: int, now: datetime):
@@ -282,8 +283,11 @@ def _side_effect_rows(clinic_id: int, offset: int, limit: int):
 
 def _unreviewed_rows(clinic_id: int, now: datetime, offset: int, limit: int):
     finished_at = func.coalesce(Block.link_revoked_at, Block.link_expires_at)
+    expired, revoked, _ = _finished_unreviewed(clinic_id, now)
+    finished = union(select(Block.id).where(*expired), select(Block.id).where(*revoked))
     blocks = db.session.execute(
-        _finished_unreviewed(clinic_id, now)
+        select(Block)
+        .where(Block.id.in_(finished.scalar_subquery()))
         .order_by(finished_at.desc(), Block.id.desc())
         .offset(offset)
         .limit(limit)
