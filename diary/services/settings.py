@@ -9,8 +9,11 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import update
+
 from diary import relief
 from diary.agents import windows_from_settings
+from diary.extensions import db
 from diary.models import Block, Clinic, User
 from diary.pathway import PathwaySettings
 from diary.pathway.days import daily_slots, diary_due_times
@@ -243,6 +246,7 @@ def update_clinic_settings(clinic: Clinic, values: ClinicSettings, by: User) -> 
                 f"{agent}_minimum_h",
                 f"For {agent}, the shortest sustained response cannot exceed the maximum.",
             )
+    analysed_by = analysis_settings(clinic)
     clinic.threshold_pct = values.threshold_pct
     clinic.min_baseline_pain = values.min_baseline_pain
     clinic.min_entries_in_window = values.min_entries_in_window
@@ -273,5 +277,13 @@ def update_clinic_settings(clinic: Clinic, values: ClinicSettings, by: User) -> 
             by=by,
             target=clinic,
             detail={"was": timezone_was, "now": clinic.timezone},
+        )
+    if analysis_settings(clinic) != analysed_by:
+        # Every diagnostic block may call for action again until the worklist has read
+        # it by the new settings (the flag was set by the old ones).
+        db.session.execute(
+            update(Block)
+            .where(Block.clinic_id == clinic.id, Block.may_call_for_action.is_(False))
+            .values(may_call_for_action=True)
         )
     record_audit("clinic.settings", by=by, target=clinic)
