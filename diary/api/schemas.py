@@ -730,6 +730,10 @@ class NextStep(Output):
     code: Literal[tuple(pathway.NextStepCode)]  # type: ignore[valid-type]
     from_date: date | None
     reason: str
+    provisional: bool = Field(
+        description="the advice rests on a diagnostic block whose diary still runs (the "
+        "reason says which and what it waits for): its verdict, and the advice, may change"
+    )
     notes: list[str]
     limit: LimitCheck | None = Field(
         description="for a step that means another procedure (steps 1, 3, 5, 6, 7, 9)"

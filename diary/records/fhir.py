@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from diary.pathway.values import DAYS_CLASS_LABELS, DaysOfRelief
+from diary.pathway.values import DAYS_CLASS_LABELS, DaysOfRelief, each_side
 from diary.records.export import printable
 from diary.relief import Analysis, relief_pct
 
@@ -181,7 +181,8 @@ def diary_resources(
     ``provisional``: the diary still runs; ``days``: its days of relief (an Observation
     of their own, None without daily scores); ``outcome``: what the block is judged by
     when not its verdict (a therapeutic block's days of relief, in words), which then
-    leads the report's conclusion; ``side_days``: each side's days of relief of a block
+    leads the report's conclusion (scored apart: each side's, marked provisional as the
+    diary runs); ``side_days``: each side's days of relief of a block
     scored apart (an Observation per side, with its laterality). Strings carry no
     control character."""
     judged_in_days = str(block.purpose) == "therapeutic"
@@ -234,9 +235,9 @@ def diary_resources(
         resources += found
         results += [{"reference": url} for url, _ in found]
     if sides:
-        conclusion = " · ".join(
-            f"{side.capitalize()}: {reading.verdict}" for side, reading in sides.items()
-        ) + (" (provisional)" if provisional else "")
+        conclusion = each_side(
+            ((side, reading.verdict) for side, reading in sides.items()), provisional
+        )
         conclusion += "; " + "; ".join(
             f"{side}: {text}"
             for side, reading in sides.items()
@@ -277,7 +278,8 @@ def diary_resources(
                 }
             )
     if outcome and judged_in_days and any((side_days or {}).values()):
-        conclusion = f"{outcome}{' (provisional)' if provisional else ''}; verdict {conclusion}"
+        # Each side's outcome says it is provisional (fhir_readings' outcome).
+        conclusion = f"{outcome}; verdict {conclusion}"
     if outcome and outcome != analysis.verdict and days is not None:
         conclusion = f"{outcome}{' (provisional)' if provisional else ''}; verdict {conclusion}"
         codes.append(
