@@ -519,8 +519,9 @@ _AnalysisFields: Any = answer_of(
 
 class Analysis(_AnalysisFields):
     """The reading of one block's diary, as diary/relief produces it. Without a response
-    (relief never held at the threshold) its duration and openness are null, as the files
-    leave them empty: 0.0 h is a real response, of a single entry."""
+    (relief not held at the threshold: so far, while the diary runs) its duration and
+    openness are null, as the files leave them empty: 0.0 h is a real response, of a
+    single entry."""
 
     @model_validator(mode="before")
     @classmethod

@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 from diary.pathway.values import DAYS_CLASS_LABELS, DaysOfRelief, each_side
 from diary.records.export import printable
-from diary.relief import Analysis, relief_pct
+from diary.relief import Analysis, relief_pct, threshold_not_reached
 
 LOINC = "http://loinc.org"
 CPT = "http://www.ama-assn.org/go/cpt"
@@ -231,7 +231,7 @@ def diary_resources(
     results = []
     for side, reading in readings:
         key = block.id if side is None else f"{block.id}/{side}"
-        found = _peak_and_response(block, reading, side, key, identifier, derived)
+        found = _peak_and_response(block, reading, side, key, identifier, derived, provisional)
         resources += found
         results += [{"reference": url} for url, _ in found]
     if sides:
@@ -390,7 +390,9 @@ def _entry_observation(
     return observation
 
 
-def _peak_and_response(block, analysis: Analysis, side, key, identifier, derived: dict):
+def _peak_and_response(
+    block, analysis: Analysis, side, key, identifier, derived: dict, provisional: bool = False
+):
     """The peak relief and the response Observations of a reading (one side's, with its
     laterality, when scored apart)."""
     where = {"bodySite": _laterality(side)} if side else {}
@@ -416,7 +418,7 @@ def _peak_and_response(block, analysis: Analysis, side, key, identifier, derived
         "code": _local("mbb-response", "Response to the block at the verdict's threshold"),
         "effectiveDateTime": _time(block.performed_at),
         **where,
-        "component": response_components(analysis),
+        "component": response_components(analysis, provisional),
     }
     return [(peak_url, peak), (response_url, response)]
 
@@ -457,12 +459,13 @@ def days_observation(
     }
 
 
-def response_components(analysis: Analysis) -> list[dict]:
+def response_components(analysis: Analysis, provisional: bool = False) -> list[dict]:
     """The response's figures, each a component: threshold, onset, duration (absent when
-    relief never reached the threshold), whether the diary ended during it, and the
-    duration against the agent's expected window."""
+    relief did not reach the threshold: "so far" while the diary runs, as the page says),
+    whether the diary ended during it, and the duration against the agent's expected
+    window."""
     responded = analysis.response_start_h is not None
-    absent: dict = {"dataAbsentReason": {"text": "relief never reached the threshold"}}
+    absent: dict = {"dataAbsentReason": {"text": threshold_not_reached(provisional)}}
     components = [
         {
             "code": _local("threshold-pct", "Relief threshold of the verdict, percent"),
