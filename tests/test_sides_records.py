@@ -5,7 +5,7 @@ files."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from diary.extensions import db
 from diary.records import fhir
@@ -16,6 +16,9 @@ from tests.test_fhir import r4, resources_of
 from tests.test_sides import APART_ENTRIES, add_side_entries, apart_block
 
 NOW = datetime.now(UTC)
+
+# The diary is over (its hourly window ends at 8 h): the verdicts are final.
+FINISHED = datetime.now(UTC) - timedelta(hours=9)
 
 
 def test_fhir_has_an_observation_per_side_per_entry_with_its_laterality(world):
@@ -64,7 +67,7 @@ def test_the_api_fhir_door_reads_both_sides(client, world):
     from tests.test_api import Api
 
     world.clinic.mrn_system = "urn:oid:2.16.840.1.113883.3.999.1"
-    block = apart_block(world)
+    block = apart_block(world, performed_at=FINISHED)
     add_side_entries(block, APART_ENTRIES)
     _, token = create_api_token(world.clinician, "tests")
     db.session.commit()

@@ -52,6 +52,7 @@ from diary.pathway.values import (
     NO,
     NO_RELIEF,
     NOT_DURABLE,
+    PROVISIONAL,
     SHORT,
     UNDETERMINED,
     WEEKS,
@@ -81,10 +82,13 @@ from diary.pathway.values import (
     SideReading,
     SideSeries,
     Technique,
+    each_side,
 )
 from diary.pathway.worklist import WorklistGroup, WorklistItem, order_worklist, worklist_counts
 
 __all__ = [
+    "PROVISIONAL",
+    "each_side",
     "last_open_day",
     "ACTION_CODES",
     "Ablation",

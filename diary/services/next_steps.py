@@ -21,7 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from diary import pathway, relief
 from diary.extensions import db
 from diary.models import Ablation, Block, Checkin, Clinic, DiaryEntry, utcnow
-from diary.services.analysis import in_series
+from diary.services.analysis import in_series, running
 from diary.services.analysis import pathway_block as read_block
 from diary.services.followup import plain_ablation, plain_checkins
 from diary.services.settings import analysis_settings, pathway_settings
@@ -36,10 +36,19 @@ class PatientProcedures:
     ablations: tuple[pathway.Ablation, ...] = field(default=())
 
 
-def pathway_block(block: Block, checkins: Iterable[Checkin] = ()) -> pathway.Block:
+def pathway_block(
+    block: Block, checkins: Iterable[Checkin] = (), now: datetime | None = None
+) -> pathway.Block:
     """A block record as the pathway reads it (``analysis.pathway_block``: its entries,
-    a score per side when scored apart) with, a therapeutic block, its check-ins."""
-    return replace(read_block(block), checkins=plain_checkins(checkins))
+    a score per side when scored apart) with, a therapeutic block, its check-ins, and a
+    diagnostic diary still running, what it awaits (the advice it leads to is
+    provisional)."""
+    now = now or utcnow()
+    # A closed link ends the diary: only an open one can still be running.
+    awaits = (
+        running(block, now) if block.purpose == relief.DIAGNOSTIC and block.link_open(now) else None
+    )
+    return replace(read_block(block), checkins=plain_checkins(checkins), running=awaits)
 
 
 def procedures_of(
@@ -58,9 +67,10 @@ def procedures_of(
         if checkin.ablation_id is not None:
             of_ablation[checkin.ablation_id].append(checkin)
     kept = sorted((b for b in blocks if in_series(b)), key=lambda b: b.performed_at)
+    now = utcnow()
     done = sorted((a for a in ablations if a.archived_at is None), key=lambda a: a.performed_at)
     return PatientProcedures(
-        blocks=tuple(pathway_block(b, of_block.get(b.id, ())) for b in kept),
+        blocks=tuple(pathway_block(b, of_block.get(b.id, ()), now) for b in kept),
         ablations=tuple(plain_ablation(a, of_ablation.get(a.id, ())) for a in done),
     )
 
