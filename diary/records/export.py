@@ -508,6 +508,7 @@ def _counted_ids(entries: list[tuple]) -> set[int] | None:
 
 ONE_DAY = timedelta(days=1)
 ONE_HOUR = timedelta(hours=1)
+HOUR_TEXTS = [f"{hour:02d}" for hour in range(24)]
 
 
 class ZoneOffsets:
@@ -548,12 +549,13 @@ class ZoneOffsets:
             return (utc + known[0]).isoformat(" ", "minutes")
         # The day's 24 hours at once: a clinic-wide export meets most hours of its days.
         local_start = utc.replace(hour=0, minute=0, second=0, microsecond=0) + known[0]
-        first, second = local_start.date(), (local_start + ONE_DAY).date()
-        days = (first.isoformat(), second.isoformat())
-        for hour in range(24):
-            local = local_start.hour + hour
-            self.local_hours[f"{day} {hour:02d}"] = f"{days[local // 24]} {local % 24:02d}"
-        return self.local_hours[stored[:13]] + stored[13:16]
+        first = local_start.date()
+        days = (first.isoformat() + " ", (first + ONE_DAY).isoformat() + " ")
+        shift, local_hours = local_start.hour, self.local_hours
+        for hour, text in enumerate(HOUR_TEXTS):
+            local = shift + hour
+            local_hours[day + " " + text] = days[local // 24] + HOUR_TEXTS[local % 24]
+        return local_hours[stored[:13]] + stored[13:16]
 
 
 def _relief_cells(baseline: int | None) -> dict[int | None, str]:
