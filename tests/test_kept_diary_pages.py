@@ -274,7 +274,12 @@ def test_the_due_notice_says_what_the_diarys_progress_says(world, clock, daily_d
     """The page's one-pass DueNotice against the full progress, at every 7 minutes of the
     diary and its daily days, with scores from the phone, from paper and late."""
     from diary.patient.saved_list import page_entries
-    from diary.services.progress import DueNotice, diary_progress, due_notice
+    from diary.services.progress import (
+        DueNotice,
+        answered_due_times,
+        diary_progress,
+        due_notice,
+    )
 
     block = make_block(
         world.clinic, world.patient, world.clinician, performed_at=clock.now - timedelta(days=8)
@@ -297,10 +302,11 @@ def test_the_due_notice_says_what_the_diarys_progress_says(world, clock, daily_d
     db.session.commit()
     entries = page_entries(block.id)
     assert {entry.source for entry in entries} == {"patient", "transcribed"}
+    answered = answered_due_times(entries)
     at = start - timedelta(hours=1)
     seen = set()
     while at < start + timedelta(days=daily_days + 2):
-        notice = due_notice(block, at, entries)
+        notice = due_notice(block, at, *answered)
         assert notice == DueNotice.of(diary_progress(block, at, entries)), at
         seen.add(notice)
         at += timedelta(minutes=7)
