@@ -6,8 +6,8 @@
 A scratch database with the guard's page (a 50-entry diary, bench/inprocess.report_block);
 ``--open`` moves the block's times so that its diary window is still open (correction links
 and due times shown), as a patient mid-diary sees it. The guard reads one diary again and
-again, so its list is kept (diary/patient/saved_list.py); ``--unkept`` measures the page
-of a diary seen for the first time since it changed (nothing kept).
+again, so its page is kept whole (diary/patient/kept_pages.py); ``--unkept`` measures the
+page of a diary seen for the first time since it changed (neither its page nor its list kept).
 """
 
 from __future__ import annotations
@@ -48,8 +48,9 @@ def setup(database_url: str, window_open: bool, unkept: bool = False):
             db.session.commit()
         token = block.diary_token
         db.session.remove()
-    if unkept:
+    if unkept:  # neither its list nor its page kept (diary/patient/kept_pages.py)
         app.extensions["diary_saved_lists"].max_items = 0
+        app.extensions["diary_kept_pages"].max_items = 0
     client = app.test_client()
 
     get = inprocess.cpu_timed_get

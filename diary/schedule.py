@@ -6,7 +6,7 @@ after the block, then every hour to 8 h, or to 12 h for long-acting agents.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -84,7 +84,7 @@ def window_over(due_times: list[datetime], now: datetime) -> bool:
     return not due_times or now > due_times[-1] + WINDOW_GRACE
 
 
-def due_now(due_times: list[datetime], answered: set[datetime], now: datetime) -> datetime | None:
+def due_now(due_times: list[datetime], answered: Set[datetime], now: datetime) -> datetime | None:
     """The due time a score made now would answer, when it has passed unanswered: the
     page then asks for a score now rather than naming a time already gone."""
     if window_over(due_times, now):
@@ -94,7 +94,7 @@ def due_now(due_times: list[datetime], answered: set[datetime], now: datetime) -
 
 
 def next_unanswered(
-    due_times: list[datetime], answered: set[datetime], now: datetime
+    due_times: list[datetime], answered: Set[datetime], now: datetime
 ) -> datetime | None:
     """The first due time ahead of ``now`` not answered yet (a score made a few minutes
     early answers the slot it is nearest to)."""
@@ -128,7 +128,7 @@ def due_label(due: datetime, performed_at: datetime, daily_slots: Sequence[datet
 
 
 def awaited_due(
-    due_times: list[datetime], answered: set[datetime], now: datetime
+    due_times: list[datetime], answered: Set[datetime], now: datetime
 ) -> datetime | None:
     """The one due time a running diary waits for: a passed one a score made now would
     answer, else the first unanswered one ahead. The patient's page asks for it and the
@@ -138,7 +138,7 @@ def awaited_due(
 
 def still_awaited(
     due_times: list[datetime],
-    answered: set[datetime],
+    answered: Set[datetime],
     status: str,
     performed_at: datetime,
     now: datetime,

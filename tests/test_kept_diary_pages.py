@@ -274,7 +274,12 @@ def test_the_due_notice_says_what_the_diarys_progress_says(world, clock, daily_d
     """The page's one-pass DueNotice against the full progress, at every 7 minutes of the
     diary and its daily days, with scores from the phone, from paper and late."""
     from diary.patient.saved_list import page_entries
-    from diary.services.progress import DueNotice, diary_progress, due_notice
+    from diary.services.progress import (
+        DueNotice,
+        answered_due_times,
+        diary_progress,
+        due_notice,
+    )
 
     block = make_block(
         world.clinic, world.patient, world.clinician, performed_at=clock.now - timedelta(days=8)
@@ -297,11 +302,57 @@ def test_the_due_notice_says_what_the_diarys_progress_says(world, clock, daily_d
     db.session.commit()
     entries = page_entries(block.id)
     assert {entry.source for entry in entries} == {"patient", "transcribed"}
+    answered = answered_due_times(entries)
     at = start - timedelta(hours=1)
     seen = set()
     while at < start + timedelta(days=daily_days + 2):
-        notice = due_notice(block, at, entries)
+        notice = due_notice(block, at, *answered)
         assert notice == DueNotice.of(diary_progress(block, at, entries)), at
         seen.add(notice)
         at += timedelta(minutes=7)
     assert len(seen) > 5 + daily_days  # the walk passed through many states
+
+
+# What the diary page's templates read from outside: each is in the kept page's key
+# (diary/patient/routes.py, _diary_page) or is the same for every request of the app.
+READ_BY_THE_PAGE = {
+    # In the key: the block and its clinic (every column), the language, the day, the
+    # due section; made from those: the form, its saved list, instructions, safety text.
+    "block", "due", "today", "tz", "current_language", "form", "saved_list",
+    "instructions", "safety_text", "open_instructions",
+    # Per request, never kept: flashed messages (a page with them is drawn afresh).
+    "get_flashed_messages",
+    # The same for every request of the app (config: VAPID_PUBLIC_KEY is in the key).
+    "config", "url_for", "_", "LANGUAGES", "REGION_WORDS", "SIDE_WORDS",
+    # Set by the templates themselves, inside a macro or block (Jinja's meta counts them).
+    "attributes", "described", "flags", "day_now", "day_next", "field",
+}  # fmt: skip
+PAGE_TEMPLATES = (
+    "base.html",
+    "_macros/forms.html",
+    "patient/diary.html",
+    "patient/_language.html",
+    "patient/_procedure.html",
+    "patient/_instructions.html",
+    "patient/_pain_scales.html",
+    "patient/_clinic.html",
+)
+
+
+def test_the_page_reads_nothing_its_key_leaves_out(app):
+    """A template that starts reading something new (the request, the signed-in user, the
+    clock) fails here until the kept page's key holds it."""
+    from jinja2 import Environment, meta
+
+    # A bare environment: the app's counts its own globals (request, session, g) as read.
+    bare = Environment(
+        loader=app.jinja_loader, extensions=list(app.jinja_env.extensions), autoescape=True
+    )
+    bare.filters.update(app.jinja_env.filters)
+    read, includes = set(), set()
+    for name in PAGE_TEMPLATES:
+        parsed = bare.parse(bare.loader.get_source(bare, name)[0])
+        read |= meta.find_undeclared_variables(parsed)
+        includes |= set(meta.find_referenced_templates(parsed))
+    assert includes <= set(PAGE_TEMPLATES), includes - set(PAGE_TEMPLATES)
+    assert read <= READ_BY_THE_PAGE, sorted(read - READ_BY_THE_PAGE)

@@ -8,10 +8,12 @@ its changes. What makes a kept page safe to send:
 - Its key (``page_key``) holds the diary's link token, every column of its block and its
   clinic (a clinic's new name, safety text or time zone, a block's new levels or link
   expiry is a new key, whatever the change bumped), the page's language, the local day,
-  and all of the diary's progress (next and passed due times, the window being over, the
-  count done): what moves with the clock is in the key, read from the clock each request.
-  The block is read from the database on each request, so a score another worker saved
-  (which bumps the block's change time) is a new key here too.
+  and all the page says is due (services/progress.py's DueNotice: due now, next due, the
+  window over, the count done), worked out from the clock on each request, so a clock
+  passing a due time is a new key. The block is read from the database on each request,
+  so a score another worker saved (which bumps the block's change time) is a new key too.
+  The template is given nothing else that varies (tests/test_kept_diary_pages.py checks
+  what its templates read).
 - Only the plain view is kept: a page with flashed messages or a form's errors is drawn
   as before and never kept.
 - The per-request values are found in the drawn page by their exact text, each exactly

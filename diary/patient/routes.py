@@ -38,7 +38,12 @@ from diary.patient.kept_pages import KeptPages, filled, page_key, split_page
 from diary.patient.saved_list import ID_MARK, SavedLists, page_entries, saved_list_html
 from diary.reminders.calendar_file import reminders_ics
 from diary.services.entries import CORRECTIONS_CLOSED, EntryInput, correct_entry, record_entry
-from diary.services.progress import diary_progress, diary_window_over, due_notice
+from diary.services.progress import (
+    answered_due_times,
+    diary_progress,
+    diary_window_over,
+    due_notice,
+)
 from diary.services.rejections import DiaryClosed, InputRejected
 from diary.services.sqlite_writers import one_writer_at_a_time
 from diary.web import diary_url
@@ -94,8 +99,8 @@ def _keep_saved_lists(state) -> None:
 
 
 def _entries_and_saved_list(block, locale: str, now: datetime, today: date):
-    """The block's entries (``page_entries``' rows) and their list as the page shows it now,
-    made again only when any of what they depend on changes."""
+    """The block's entries (``page_entries``' rows), their list as the page shows it now and
+    the due times they answer, made again only when any of what they depend on changes."""
     tz = block.clinic.timezone
     # No correction once the window is over (the link would only say so).
     corrections = not diary_window_over(block, now)
@@ -109,9 +114,8 @@ def _entries_and_saved_list(block, locale: str, now: datetime, today: date):
         entries = page_entries(block.id)
         dated = edit_url is None  # a finished diary dates every score
         translate = get_translations().ugettext
-        return entries, saved_list_html(
-            entries, translate, locale, ZoneInfo(tz), today, dated, edit_url
-        )
+        html = saved_list_html(entries, translate, locale, ZoneInfo(tz), today, dated, edit_url)
+        return entries, html, answered_due_times(entries)
 
     # The token: a list is never another diary's, in another database (tests) either.
     key = (block.diary_token, block.id, block.changed_at, locale, tz, today, corrections)
@@ -128,8 +132,8 @@ def _diary_state(block):
     now = utcnow()
     locale = str(get_locale())
     today = now.astimezone(ZoneInfo(block.clinic.timezone)).date()
-    entries, saved_list = _entries_and_saved_list(block, locale, now, today)
-    due = due_notice(block, now, entries)
+    entries, saved_list, answered = _entries_and_saved_list(block, locale, now, today)
+    due = due_notice(block, now, *answered)
     return saved_list, due, locale, today, bool(entries)
 
 
@@ -179,9 +183,11 @@ def _diary_page(block) -> str:
     parts = pages.get(key)
     if parts is not None:
         g.page_has_forms = True
-        return filled(parts, (generate_csrf(), client_id) if csrf else (client_id,))
+        values = (generate_csrf(), client_id) if csrf else (client_id,)
+        return filled(parts, [str(escape(value)) for value in values])
     form = _entry_form(block, client_id)
     page = _draw_diary(block, form, *state)
+    # As the form wrote them (the CSRF token is Flask-WTF's for this request and session).
     values = (form.csrf_token.current_token, client_id) if csrf else (client_id,)
     parts = split_page(page, [str(escape(value)) for value in values])
     if parts is not None:

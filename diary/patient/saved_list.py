@@ -148,12 +148,10 @@ class SavedLists:
 
     def __init__(self, max_items: int = 256):
         self.max_items = max_items
-        self._items: OrderedDict[Hashable, tuple[list, Markup]] = OrderedDict()
+        self._items: OrderedDict[Hashable, tuple] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get_or_make(
-        self, key: Hashable, make: Callable[[], tuple[list, Markup]]
-    ) -> tuple[list, Markup]:
+    def get_or_make(self, key: Hashable, make: Callable[[], tuple]) -> tuple:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)

@@ -106,19 +106,26 @@ class DueNotice(NamedTuple):
         )
 
 
-def due_notice(block: Block, now: datetime, entries) -> DueNotice:
-    """``DueNotice.of(diary_progress(block, now, entries))`` in one pass over the entries
-    (the page's rows): the status, compliance and awaited time it does not show are not
-    worked out (tests/test_kept_diary_pages.py holds the two equal)."""
-    due_times = block_due_times(block)
-    answered: set[datetime] = set()
-    counted: set[datetime] = set()  # as compliance() counts: the phone's and paper's
-    for entry in entries:
-        due_at = entry.due_at
+def answered_due_times(entries) -> tuple[frozenset[datetime], frozenset[datetime]]:
+    """The due times the entries (the page's rows) answer: all of them, and those the
+    compliance counts (answered by the phone or from paper)."""
+    answered, counted = set(), set()
+    for due_at, source in ((entry.due_at, entry.source) for entry in entries):
         if due_at is not None:
             answered.add(due_at)
-            if entry.source == "patient" or entry.source == "transcribed":
+            if source == "patient" or source == "transcribed":
                 counted.add(due_at)
+    return frozenset(answered), frozenset(counted)
+
+
+def due_notice(
+    block: Block, now: datetime, answered: frozenset[datetime], counted: frozenset[datetime]
+) -> DueNotice:
+    """``DueNotice.of(diary_progress(block, now, entries))`` from the entries'
+    ``answered_due_times`` (worked out once per change of the diary): the status,
+    compliance and awaited time the page does not show are not worked out
+    (tests/test_kept_diary_pages.py holds the two equal)."""
+    due_times = block_due_times(block)
     daily = tuple(block_daily_slots(block))
     due_now_at = due_now(due_times, answered, now)
     next_due_at = next_unanswered(due_times, answered, now)
