@@ -66,16 +66,39 @@ def test_a_quiet_block_leaves_the_scan_and_comes_back_with_any_change(api, world
     assert calling(other.id)
 
 
-def test_a_mark_made_from_an_old_reading_does_not_hide_a_block_changed_since(app, world):
+def test_a_mark_made_from_an_old_reading_does_not_hide_a_block_changed_since(api, world):  # noqa: F811
+    from diary.services import summaries
     from diary.services.worklist import _QUIET
 
-    block = world.block
-    seen = block.changed_at
-    add_entries(block, POSITIVE)  # changed after the reading below was made
+    def mark_as_read_before(block: Block, key: str, changed_at) -> None:
+        mark = {"quiet_id": block.id, "quiet_changed_at": changed_at, "quiet_key": key}
+        db.session.connection().execute(_QUIET, [mark])
+        db.session.commit()
+
+    api.get("/worklist")  # its summary stored, the block found quiet
+    block = db.session.get(Block, world.block.id)
+    seen, key = block.changed_at, block.summary_key
+    assert not calling(block.id)
+
+    add_entries(block, POSITIVE)  # an entry posted while a worklist read the block
     db.session.commit()
-    db.session.connection().execute(_QUIET, [{"quiet_id": block.id, "quiet_changed_at": seen}])
-    db.session.commit()
+    mark_as_read_before(block, key, seen)
     assert calling(block.id)
+
+    # New settings saved while a worklist read the block by the old ones.
+    other = make_block(world.clinic, world.patient, world.clinician, side="left")
+    db.session.commit()
+    api.get("/worklist")
+    other = db.session.get(Block, other.id)
+    seen, key = other.changed_at, other.summary_key
+    assert key == summaries.summary_key(other, key.split("|")[1]) and not calling(other.id)
+    clinic = world.clinic
+    update_clinic_settings(
+        clinic, replace(clinic_settings(clinic), threshold_pct=50), by=world.clinician
+    )
+    db.session.commit()
+    mark_as_read_before(other, key, seen)
+    assert calling(other.id)
 
 
 def quiet_patients(world, count: int) -> None:
