@@ -188,3 +188,45 @@ def test_a_diary_closed_early_or_expired_or_both_is_counted_and_listed_once(api,
     # Newest finish first: closed just now (both links), then the one expired 7 days ago.
     assert sorted(listed[:2]) == sorted([closed_early.id, both.id])
     assert listed[2:] == [expired.id]
+
+
+def test_next_steps_read_in_small_batches_page_as_read_at_once(api, world, monkeypatch):  # noqa: F811
+    """Patients with a positive block (some, two series), quiet ones between them: the
+    pages read a few blocks at a time list the rows read in one batch, in order."""
+    from diary.services import worklist as worklist_service
+
+    for n in range(7):
+        patient = create_patient(world.clinic, PatientInput(f"P{n}"), by=world.clinician)
+        at = world.block.performed_at - timedelta(days=3 * n, hours=n)
+        positive = make_block(world.clinic, patient, world.clinician, performed_at=at)
+        add_entries(positive, POSITIVE)
+        make_block(world.clinic, patient, world.clinician, performed_at=at, side="left")
+        if n % 2:
+            add_entries(
+                make_block(world.clinic, patient, world.clinician, performed_at=at, side="left"),
+                POSITIVE,
+            )
+    quiet_patients(world, 5)
+    db.session.commit()
+
+    def all_pages() -> list:
+        listed, page = [], 1
+        while True:
+            answer = api.get(f"/worklist?page={page}").get_json()
+            listed += [
+                (i["subject_id"], i["next_step"]["side"])
+                for i in answer["items"]
+                if i["group"] == "next_steps"
+            ]
+            if not answer["has_next"]:
+                return listed
+            page += 1
+
+    monkeypatch.setattr(worklist_service, "PAGE_SIZE", 3)
+    at_once = all_pages()
+    assert len(at_once) == 7 + 3  # the left series of three of them call for action too
+    monkeypatch.setattr(worklist_service, "FIRST_BATCH", 2)
+    monkeypatch.setattr(worklist_service, "LEAST_BATCH", 1)
+    assert all_pages() == at_once
+    worklist_service._STEPS_KEPT.clear()  # worked out afresh, a batch at a time
+    assert all_pages() == at_once

@@ -572,29 +572,30 @@ def next_step_rows(
         take(_patients_next_steps(clinic, list(ablated), versions, on), ablated)
     # Then the others, by their latest diagnostic block, newest first, a batch at a time.
     seen = set(ablated)
-    after, size = None, FIRST_BATCH
-    while True:
-        newest = _calling_blocks(clinic.id, after, size)
-        if not newest:
-            break
+    size = FIRST_BATCH
+    # Each read takes one block more than the batch: the next batch's first, which tells
+    # whether it could come before the rows found, without a query of its own.
+    newest = _calling_blocks(clinic.id, None, size + 1)
+    while newest:
         bound = pathway.local_date(newest[0][1], zone) + timedelta(days=15)
         if sum(1 for item in found if _day(item.at) >= bound) >= need:
             break
-        after = newest[-1][1:]
+        read, newest = newest[:size], newest[size:]
         batch = []
-        for patient_id, _, _ in newest:  # a patient's latest such block comes first
+        for patient_id, _, _ in read:  # a patient's latest such block comes first
             if patient_id not in seen:
                 seen.add(patient_id)
                 batch.append(patient_id)
         candidates, versions = _batch_facts(clinic, batch)
         chosen = [patient_id for patient_id in batch if patient_id in candidates]
         take(_patients_next_steps(clinic, chosen, versions, on), chosen)
-        if len(newest) < size:
+        if not newest:
             break
         # Each patient read now has a block calling for action, most a row: read about
         # as many more as rows are still wanted (twice as many would work out the next
         # steps, from their diaries, of patients no page shows).
         size = min(max(need - len(found), LEAST_BATCH), NEXT_STEP_BATCH)
+        newest += _calling_blocks(clinic.id, newest[-1][1:], size)
     ordered = pathway.order_worklist(found)
     rows = [WorklistRow(item, step=steps[id(item)]) for item in ordered[offset : offset + limit]]
     return rows, len(ordered) > offset + limit
