@@ -3,9 +3,12 @@
 
     python bench/profile_worklist_cpu.py --database URL [--keep FILE] [--label before]
 
-``--database``: a SQLite URL or a PostgreSQL scratch database. With ``--keep`` the
-synthetic clinics are made once and reused while the file (a marker for PostgreSQL, the
-database itself for SQLite) exists, brought up to the latest migration.
+``--database``: a SQLite URL or a PostgreSQL scratch database (emptied first). With
+``--keep FILE`` (a marker written once the clinics are made) they are made once and
+reused while FILE exists, brought up to the latest migration: a "before" and an "after"
+read the same clinics. Figures: the median over rounds of the median of 3 calls, after a
+first (cold) call, also reported; each request is a fresh one of the test client, the
+app's caches (per process) warm as a worker's would be.
 """
 
 from __future__ import annotations

@@ -66,16 +66,39 @@ def test_a_quiet_block_leaves_the_scan_and_comes_back_with_any_change(api, world
     assert calling(other.id)
 
 
-def test_a_mark_made_from_an_old_reading_does_not_hide_a_block_changed_since(app, world):
+def test_a_mark_made_from_an_old_reading_does_not_hide_a_block_changed_since(api, world):  # noqa: F811
+    from diary.services import summaries
     from diary.services.worklist import _QUIET
 
-    block = world.block
-    seen = block.changed_at
-    add_entries(block, POSITIVE)  # changed after the reading below was made
+    def mark_as_read_before(block: Block, key: str, changed_at) -> None:
+        mark = {"quiet_id": block.id, "quiet_changed_at": changed_at, "quiet_key": key}
+        db.session.connection().execute(_QUIET, [mark])
+        db.session.commit()
+
+    api.get("/worklist")  # its summary stored, the block found quiet
+    block = db.session.get(Block, world.block.id)
+    seen, key = block.changed_at, block.summary_key
+    assert not calling(block.id)
+
+    add_entries(block, POSITIVE)  # an entry posted while a worklist read the block
     db.session.commit()
-    db.session.connection().execute(_QUIET, [{"quiet_id": block.id, "quiet_changed_at": seen}])
-    db.session.commit()
+    mark_as_read_before(block, key, seen)
     assert calling(block.id)
+
+    # New settings saved while a worklist read the block by the old ones.
+    other = make_block(world.clinic, world.patient, world.clinician, side="left")
+    db.session.commit()
+    api.get("/worklist")
+    other = db.session.get(Block, other.id)
+    seen, key = other.changed_at, other.summary_key
+    assert key == summaries.summary_key(other, key.split("|")[1]) and not calling(other.id)
+    clinic = world.clinic
+    update_clinic_settings(
+        clinic, replace(clinic_settings(clinic), threshold_pct=50), by=world.clinician
+    )
+    db.session.commit()
+    mark_as_read_before(other, key, seen)
+    assert calling(other.id)
 
 
 def quiet_patients(world, count: int) -> None:
@@ -165,3 +188,45 @@ def test_a_diary_closed_early_or_expired_or_both_is_counted_and_listed_once(api,
     # Newest finish first: closed just now (both links), then the one expired 7 days ago.
     assert sorted(listed[:2]) == sorted([closed_early.id, both.id])
     assert listed[2:] == [expired.id]
+
+
+def test_next_steps_read_in_small_batches_page_as_read_at_once(api, world, monkeypatch):  # noqa: F811
+    """Patients with a positive block (some, two series), quiet ones between them: the
+    pages read a few blocks at a time list the rows read in one batch, in order."""
+    from diary.services import worklist as worklist_service
+
+    for n in range(7):
+        patient = create_patient(world.clinic, PatientInput(f"P{n}"), by=world.clinician)
+        at = world.block.performed_at - timedelta(days=3 * n, hours=n)
+        positive = make_block(world.clinic, patient, world.clinician, performed_at=at)
+        add_entries(positive, POSITIVE)
+        make_block(world.clinic, patient, world.clinician, performed_at=at, side="left")
+        if n % 2:
+            add_entries(
+                make_block(world.clinic, patient, world.clinician, performed_at=at, side="left"),
+                POSITIVE,
+            )
+    quiet_patients(world, 5)
+    db.session.commit()
+
+    def all_pages() -> list:
+        listed, page = [], 1
+        while True:
+            answer = api.get(f"/worklist?page={page}").get_json()
+            listed += [
+                (i["subject_id"], i["next_step"]["side"])
+                for i in answer["items"]
+                if i["group"] == "next_steps"
+            ]
+            if not answer["has_next"]:
+                return listed
+            page += 1
+
+    monkeypatch.setattr(worklist_service, "PAGE_SIZE", 3)
+    at_once = all_pages()
+    assert len(at_once) == 7 + 3  # the left series of three of them call for action too
+    monkeypatch.setattr(worklist_service, "FIRST_BATCH", 2)
+    monkeypatch.setattr(worklist_service, "LEAST_BATCH", 1)
+    assert all_pages() == at_once
+    worklist_service._STEPS_KEPT.clear()  # worked out afresh, a batch at a time
+    assert all_pages() == at_once

@@ -279,11 +279,13 @@ def update_clinic_settings(clinic: Clinic, values: ClinicSettings, by: User) -> 
             detail={"was": timezone_was, "now": clinic.timezone},
         )
     if analysis_settings(clinic) != analysed_by:
-        # Every diagnostic block may call for action again until the worklist has read
-        # it by the new settings (the flag was set by the old ones).
+        # Every block may call for action again until the worklist has read it by the new
+        # settings (the flag was set by the old ones); its summary's key, of the old
+        # settings, is cleared, so that a mark made from a reading by them (a worklist read
+        # at this moment) finds the block changed and leaves it calling.
         db.session.execute(
             update(Block)
-            .where(Block.clinic_id == clinic.id, Block.may_call_for_action.is_(False))
-            .values(may_call_for_action=True)
+            .where(Block.clinic_id == clinic.id)
+            .values(may_call_for_action=True, summary_key=None)
         )
     record_audit("clinic.settings", by=by, target=clinic)

@@ -55,8 +55,9 @@ from diary.services.settings import analysis_settings, pathway_settings
 
 PAGE_SIZE = 50
 # Patients whose next step is worked out at a time, newest first: a first batch of about
-# a page, then twice as many each time, up to the most.
+# two pages, then about as many as rows are still wanted, within these bounds.
 FIRST_BATCH = 100
+LEAST_BATCH = 25
 NEXT_STEP_BATCH = 512
 
 
@@ -358,11 +359,16 @@ def _may_have_next_steps(clinic_id: int) -> bool:
     return bool(db.session.execute(select(or_(calling, ablated))).scalar())
 
 
-# Marks a block found quiet by its summary as of ``changed_at`` (only if it has not
-# changed since: a change made meanwhile by another request keeps it calling).
+# Marks a block found quiet by its summary as of ``changed_at``, only if the block and
+# its stored summary are still those read: an entry posted meanwhile (a new changed_at)
+# or new analysis settings (which clear the summary's key) keep it calling.
 _QUIET = (
     update(cast(Table, Block.__table__))
-    .where(Block.id == bindparam("quiet_id"), Block.changed_at == bindparam("quiet_changed_at"))
+    .where(
+        Block.id == bindparam("quiet_id"),
+        Block.changed_at == bindparam("quiet_changed_at"),
+        Block.summary_key == bindparam("quiet_key"),
+    )
     .values(may_call_for_action=False)
 )
 
@@ -453,7 +459,9 @@ def _batch_facts(clinic: Clinic, patient_ids: list[int]) -> tuple[set[int], dict
             if held_long_enough(_held_50_hours(summary), agent):
                 found.add(patient_id)
             elif calling:
-                quiet.append({"quiet_id": block_id, "quiet_changed_at": changed_at})
+                quiet.append(
+                    {"quiet_id": block_id, "quiet_changed_at": changed_at, "quiet_key": key}
+                )
         else:
             stale.append(block_id)
     if stale:
@@ -463,7 +471,11 @@ def _batch_facts(clinic: Clinic, patient_ids: list[int]) -> tuple[set[int], dict
             if held_long_enough(_held_50_hours(block.summary or {}), block.agent):
                 found.add(block.patient_id)
             elif block.may_call_for_action:
-                quiet.append({"quiet_id": block.id, "quiet_changed_at": block.changed_at})
+                key = summaries.summary_key(block, digest)
+                quiet.append(
+                    {"quiet_id": block.id, "quiet_changed_at": block.changed_at, "quiet_key": key}
+                )
+        db.session.flush()  # the summaries just made, stored before the marks check them
     if quiet:
         # Left out of the next pages' scans until they change.
         db.session.connection().execute(_QUIET, quiet)
@@ -560,26 +572,30 @@ def next_step_rows(
         take(_patients_next_steps(clinic, list(ablated), versions, on), ablated)
     # Then the others, by their latest diagnostic block, newest first, a batch at a time.
     seen = set(ablated)
-    after, size = None, FIRST_BATCH
-    while True:
-        newest = _calling_blocks(clinic.id, after, size)
-        if not newest:
-            break
+    size = FIRST_BATCH
+    # Each read takes one block more than the batch: the next batch's first, which tells
+    # whether it could come before the rows found, without a query of its own.
+    newest = _calling_blocks(clinic.id, None, size + 1)
+    while newest:
         bound = pathway.local_date(newest[0][1], zone) + timedelta(days=15)
         if sum(1 for item in found if _day(item.at) >= bound) >= need:
             break
-        after = newest[-1][1:]
+        read, newest = newest[:size], newest[size:]
         batch = []
-        for patient_id, _, _ in newest:  # a patient's latest such block comes first
+        for patient_id, _, _ in read:  # a patient's latest such block comes first
             if patient_id not in seen:
                 seen.add(patient_id)
                 batch.append(patient_id)
         candidates, versions = _batch_facts(clinic, batch)
         chosen = [patient_id for patient_id in batch if patient_id in candidates]
         take(_patients_next_steps(clinic, chosen, versions, on), chosen)
-        if len(newest) < size:
+        if not newest:
             break
-        size = min(2 * size, NEXT_STEP_BATCH)
+        # Each patient read now has a block calling for action, most a row: read about
+        # as many more as rows are still wanted (twice as many would work out the next
+        # steps, from their diaries, of patients no page shows).
+        size = min(max(need - len(found), LEAST_BATCH), NEXT_STEP_BATCH)
+        newest += _calling_blocks(clinic.id, newest[-1][1:], size)
     ordered = pathway.order_worklist(found)
     rows = [WorklistRow(item, step=steps[id(item)]) for item in ordered[offset : offset + limit]]
     return rows, len(ordered) > offset + limit
