@@ -151,3 +151,26 @@ def test_the_verdict_filter_finds_a_block_by_either_sides_verdict(client, signed
         assert str(block.id) in {r["block_id"] for r in rows}, verdict
     rows = _csv(client.get("/exports/blocks.csv?verdict=partial"))
     assert str(block.id) not in {r["block_id"] for r in rows}
+
+
+def test_the_verdict_filter_says_it_chooses_a_block_by_either_side(client, signed_in):
+    from pathlib import Path
+
+    page = client.get("/exports").get_data(as_text=True)
+    hint = page.split('id="verdict-hint"', 1)[1].split("</p>", 1)[0]
+    assert "either side has this verdict" in hint and "verdict_left" in hint
+    assert 'aria-describedby="verdict-hint"' in page
+    readme = " ".join((Path(__file__).parent.parent / "README.md").read_text().split())
+    assert (
+        "The verdict filter chooses a block scored left and right apart when **either**" in readme
+    )
+    spec = client.get("/api/v1/openapi.json").get_json()
+    described = [
+        p.get("description", "") + p.get("schema", {}).get("description", "")
+        for path in spec["paths"].values()
+        for operation in path.values()
+        if isinstance(operation, dict)
+        for p in operation.get("parameters", [])
+        if p.get("name") == "verdict"
+    ]
+    assert described and all("either side" in text for text in described)

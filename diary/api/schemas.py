@@ -361,7 +361,11 @@ class ExportQuery(Input):
     )
     region: Region | None = None
     agent: Agent | None = None
-    verdict: Literal[relief.VERDICTS] | None = None  # type: ignore[valid-type]
+    verdict: Literal[relief.VERDICTS] | None = Field(  # type: ignore[valid-type]
+        None,
+        description="blocks with this verdict; a block scored left and right apart when "
+        "either side has it (its rows carry both sides' verdicts)",
+    )
 
 
 class FhirExportQuery(ExportQuery):

@@ -433,13 +433,20 @@ class Outcome:
 @dataclass(frozen=True)
 class ReliefLasted:
     """Months of the unbroken run of scheduled check-ins with ≥ 50 % relief; ``open``
-    when no check-in was made after the run's last."""
+    when no check-in was made after the run's last. 0 months: the first check-in (due
+    ``first_months`` after the procedure) did not show it."""
 
     months: int
     open: bool
+    first_months: int = 1
 
     @property
     def text(self) -> str:
+        if self.months == 0:
+            # Relief did not reach the first check-in: "0 months" reads as a figure
+            # measured, where it is only "shorter than the time to the first check-in".
+            first = "a month" if self.first_months == 1 else f"{self.first_months} months"
+            return f"less than {first}"
         unit = "month" if self.months == 1 else "months"
         return f"at least {self.months} {unit}" if self.open else f"{self.months} {unit}"
 
