@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -157,3 +158,24 @@ def test_entries_csv_keeps_the_old_bytes_with_filters(app, client, database_url,
     assert written == expected
     every = _golden("America/New_York", "", "")
     assert 1 < expected.count("\r\n") < every.count("\r\n")  # some blocks, not all
+
+
+@pytest.mark.parametrize(
+    "timezone",
+    ["America/Los_Angeles", "Pacific/Kiritimati", "Pacific/Pago_Pago", "Europe/London", "UTC"],
+)
+def test_local_times_of_a_days_hours_are_the_zones(timezone):
+    """The export works out a UTC day's 24 local hours at once (ZoneOffsets.local_minutes):
+    each time must read as the zone has it, across local midnight either way (UTC-8, +14,
+    -11) and on the days the clock changes."""
+    zone = ZoneInfo(timezone)
+    start = datetime(2025, 3, 1, 0, 7, 41, 5)
+    offsets = export.ZoneOffsets(timezone)
+    for step in range(24 * 300):  # ten months, every hour: both changes of clock
+        utc = start + timedelta(minutes=59 * step, microseconds=step)
+        if step % 500 == 0:  # a new export: its first times of a day
+            offsets = export.ZoneOffsets(timezone)
+        stored = utc.isoformat(" ", "microseconds")
+        local = offsets.local_hours.get(stored[:13])
+        written = offsets.local_minutes(utc, stored) if local is None else local + stored[13:16]
+        assert written == f"{utc.replace(tzinfo=UTC).astimezone(zone):%Y-%m-%d %H:%M}", stored
