@@ -68,6 +68,16 @@ def probe(pids: list[int], folder: Path) -> list[dict]:
     return found
 
 
+def both_workers(master: int) -> list[int]:
+    """The two workers' ids, once both are up (the first can answer before the second forks)."""
+    for _ in range(300):
+        pids = worker_pids(master)
+        if len(pids) == 2:
+            return pids
+        time.sleep(0.1)
+    raise RuntimeError(f"gunicorn has workers {pids}, not two")
+
+
 def get(url: str, cookie: str) -> bytes:
     request = urllib.request.Request(url, headers={"Cookie": cookie})
     with urllib.request.urlopen(request, timeout=600) as response:  # noqa: S310 (local)
@@ -220,7 +230,7 @@ def main() -> None:
         )  # fmt: skip
         try:
             wait_for(f"{base}/healthz")
-            pids = worker_pids(server.pid)
+            pids = both_workers(server.pid)
             rows = [row("started (import app, forked)", probe(pids, folder))]
             for stage, serve in stages(base, env):
                 serve()
