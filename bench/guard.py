@@ -1,10 +1,11 @@
 """The speed guard's measurements (tests/test_speed_guard.py runs them in `make test`).
 
 Each path is timed in process (Flask's test client, no network) beside its floor, in the
-same run, and reported as a ratio: entry post, patient page, dashboard (2,000 blocks) and
-a cached chart to ``/healthz``; the dashboard at 2,000 blocks to the same at 200 (its cost
-must not grow with the clinic); a cold chart to a bare matplotlib render; a CSV export of
-50,000 rows to ``sqlite3 -csv`` dumping the same rows; ``import app`` to ``python -c pass``.
+same run, and reported as a ratio: entry post, patient page, dashboard (2,000 blocks),
+worklist (2,000 blocks) and a cached chart to ``/healthz``; the dashboard and the worklist
+at 2,000 blocks to the same at 200 (their cost must not grow with the clinic); a cold
+chart to a bare matplotlib render; a CSV export of 50,000 rows to ``sqlite3 -csv`` dumping
+the same rows; ``import app`` to ``python -c pass``.
 
 Made to hold on a shared, busy machine: times are the CPU time of the thread (or of the
 child process) that does the work, which other processes' load hardly moves; the paths
@@ -43,12 +44,23 @@ RATIOS = (
     ("patient_page", "patient_page", "healthz", "patient page, 50 entries / GET /healthz"),
     ("dashboard", "dashboard", "healthz", "dashboard, 2,000 blocks / GET /healthz"),
     ("dashboard_size", "dashboard", "dashboard_small", "dashboard, 2,000 / 200 blocks"),
+    ("worklist", "worklist", "healthz", "worklist, 2,000 blocks / GET /healthz"),
+    ("worklist_size", "worklist", "worklist_small", "worklist, 2,000 / 200 blocks"),
     ("chart_cached", "chart_cached", "healthz", "cached chart / GET /healthz"),
     ("chart_cold", "chart_cold", "bare_render", "cold chart / bare matplotlib render"),
     ("csv", "csv", "native_csv", "CSV of 50,000 rows / sqlite3 -csv of the same"),
     ("import", "import_app", "python", "python -c 'import app' / python -c pass"),
 )
-QUICK = ("healthz", "entry_post", "patient_page", "dashboard", "dashboard_small", "chart_cached")
+QUICK = (
+    "healthz",
+    "entry_post",
+    "patient_page",
+    "dashboard",
+    "dashboard_small",
+    "worklist",
+    "worklist_small",
+    "chart_cached",
+)
 SLOW = ("chart_cold", "bare_render")
 DUMPS = ("csv", "native_csv")
 STARTS = ("import_app", "python")
@@ -152,6 +164,10 @@ class Guard:
             "patient_page": get(anonymous, f"/d/{page_token}"),
             "dashboard": get(clients["dashboard"], "/"),
             "dashboard_small": get(clients["small"], "/"),
+            # The same clinics' worklists: a page of next steps must cost the same at
+            # 2,000 blocks as at 200 (the warm-up finds their quiet blocks).
+            "worklist": get(clients["dashboard"], "/worklist"),
+            "worklist_small": get(clients["small"], "/worklist"),
             "chart_cached": get(clients["csv"], f"/blocks/{chart_block}/chart.png"),
             "chart_cold": lambda: thread_cpu(cold_chart(app, clinics["csv"][2])),
             "bare_render": lambda: thread_cpu(inprocess.bare_render),

@@ -286,18 +286,25 @@ def measure_app(env: dict) -> dict:
         wait_for(f"{base}/healthz")
         session = {"Cookie": sign_in(base, email, PASSWORD)}
         results["healthz"] = wrk(f"{base}/healthz")
+
+        def beside_healthz(url: str, script: str = "", headers: dict | None = None) -> dict:
+            # Each figure has its own /healthz run seconds before it: the machine is
+            # shared, and a floor measured minutes apart moved the ratios by half.
+            floor = wrk(f"{base}/healthz")
+            return wrk(url, script, headers) | {"healthz": floor}
+
         # 1. patient entry post
-        results["entry_post"] = wrk(base, ENTRY_POST % lua_list(post_tokens))
+        results["entry_post"] = beside_healthz(base, ENTRY_POST % lua_list(post_tokens))
         # 2. patient page and dashboard (its first page, and a search), and the dashboard
         # of a small clinic beside it
-        results["patient_page"] = wrk(base, PATIENT_PAGE % lua_list(page_tokens))
-        results["dashboard"] = wrk(f"{base}/", headers=session)
+        results["patient_page"] = beside_healthz(base, PATIENT_PAGE % lua_list(page_tokens))
+        results["dashboard"] = beside_healthz(f"{base}/", headers=session)
         small_session = {"Cookie": sign_in(base, small_email, PASSWORD)}
         results["dashboard_small"] = wrk(f"{base}/", headers=small_session)
         searching = {"Cookie": sign_in(base, email, PASSWORD, search="s00123")}
-        results["dashboard_search"] = wrk(f"{base}/", headers=searching)
+        results["dashboard_search"] = beside_healthz(f"{base}/", headers=searching)
         # 3. repeat chart requests, served from the cache
-        results["chart_cached"] = wrk(f"{base}/blocks/1/chart.png", headers=session)
+        results["chart_cached"] = beside_healthz(f"{base}/blocks/1/chart.png", headers=session)
         # 4. CSV export of every entry, streamed; the median of three downloads
         pids = worker_pids(server.pid)
         before = peak_memory_mb(pids)
@@ -324,8 +331,10 @@ def measure_app(env: dict) -> dict:
         # 7. the worklist and one patient's next steps (issue 25), signed in: after the
         # export, whose memory figure is the export's and the pages' above, not the
         # worklist's (which reads a 20,000-block clinic's open items at once)
-        results["worklist"] = wrk(f"{base}/worklist", headers=session)
-        results["next_steps"] = wrk(f"{base}/api/v1/patients/1/next-steps", headers=session)
+        results["worklist"] = beside_healthz(f"{base}/worklist", headers=session)
+        results["next_steps"] = beside_healthz(
+            f"{base}/api/v1/patients/1/next-steps", headers=session
+        )
         results["csv"]["worker_peak_mb_after_worklist"] = round(peak_memory_mb(pids), 1)
         # 6. the report PDF (last: WeasyPrint's fonts stay in the worker's memory)
         results["report_pdf"] = report_pdf_seconds(base, session["Cookie"], report_block)
@@ -511,8 +520,14 @@ def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}×"
 
 
+def floor_of(r: dict, key: str) -> dict:
+    """The /healthz run beside figure ``key`` (older raw figures had one for the run)."""
+    return r[key].get("healthz", r["healthz"])
+
+
 def figure_rows(r: dict, database: str) -> list[tuple]:
-    h, post, csv = r["healthz"], r["entry_post"], r["csv"]
+    post, csv = r["entry_post"], r["csv"]
+    h = floor_of(r, "entry_post")
     rows = [
         (
             "1. Entry post",
@@ -532,7 +547,7 @@ def figure_rows(r: dict, database: str) -> list[tuple]:
         ("worklist", f"7. Worklist, {BLOCKS:,} blocks"),
         ("next_steps", "7. A patient's next steps (API)"),
     ):
-        v = r[key]
+        v, h = r[key], floor_of(r, key)
         rows.append(
             (
                 label,
@@ -544,7 +559,7 @@ def figure_rows(r: dict, database: str) -> list[tuple]:
                 v["p95_ms"] <= 3 * h["p95_ms"],
             )
         )
-    cached = r["chart_cached"]
+    cached, h = r["chart_cached"], floor_of(r, "chart_cached")
     rows += [
         (
             "3. Chart, cached repeat",

@@ -14,7 +14,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from diary.pathway.values import DAYS_CLASS_LABELS, DaysOfRelief
+from diary.pathway.values import DAYS_CLASS_LABELS, DaysOfRelief, each_side
 from diary.relief import VERDICT_LABELS, Analysis, ReliefPoint, format_hours, format_pct
 
 FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
@@ -483,13 +483,14 @@ SIDE_STYLES: dict[str, dict[str, Any]] = {
 
 
 def sides_title(lines: list[SideLine], awaiting: str | None = None) -> str:
-    """ "Left: positive · Right: negative", with a running diary's wait."""
-    verdicts = [VERDICT_LABELS.get(line.analysis.verdict, "").lower() for line in lines]
-    title = " · ".join(
-        f"{line.side.capitalize()}: {verdict}"
-        for line, verdict in zip(lines, verdicts, strict=True)
+    """ "Left: positive · Right: negative"; a running diary's both marked provisional,
+    then what it waits for ("Left: positive (provisional) · Right: negative (provisional);
+    awaiting the 2 h entry")."""
+    title = each_side(
+        ((line.side, VERDICT_LABELS.get(line.analysis.verdict, "").lower()) for line in lines),
+        provisional=bool(awaiting),
     )
-    return title + (f" (provisional, {awaiting})" if awaiting else "")
+    return title + (f"; {awaiting}" if awaiting else "")
 
 
 def sides_alt_text(lines: list[SideLine]) -> str:

@@ -25,6 +25,13 @@ def local_time(value: datetime | None, tz_name: str, fmt: str = "%d %b %Y %H:%M"
     return value.astimezone(ZoneInfo(tz_name)).strftime(fmt)
 
 
+def open_until(value: datetime | None, tz_name: str, fmt: str = "%d %b %Y") -> str:
+    """The last day a link that closes at ``value`` is open, in the clinic's zone."""
+    if value is None:
+        return ""
+    return pathway.last_open_day(value, ZoneInfo(tz_name)).strftime(fmt)
+
+
 def hours(value: float | None) -> str:
     return "" if value is None else relief.format_hours(value)
 
@@ -84,6 +91,7 @@ def chart_height(block) -> int:
 FILTERS = {
     "chart_height": chart_height,
     "local_time": local_time,
+    "open_until": open_until,
     "hours": hours,
     "pct": pct,
     "side_effect_label": side_effect_label,

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
     false,
     text,
     true,
@@ -283,6 +284,11 @@ class PatientTerm(Model):
     )
 
 
+# The blocks of ix_block_may_call_for_action besides the flag (a query names the purpose
+# as a literal, not a parameter, for SQLite to see that the index holds its rows).
+DIAGNOSTIC_IN_SERIES = "purpose = 'diagnostic' AND archived_at IS NULL"
+
+
 class Block(Model):
     """One medial branch block procedure and its diary link."""
 
@@ -299,6 +305,16 @@ class Block(Model):
             sqlite_where=text("reviewed_at IS NULL AND archived_at IS NULL"),
             postgresql_where=text("reviewed_at IS NULL AND archived_at IS NULL"),
         ),
+        # The same blocks by their link's closing: finished diaries whose link was closed
+        # early are read off it without walking the clinic's diaries still open.
+        Index(
+            "ix_block_unreviewed_revoked",
+            "clinic_id",
+            "link_revoked_at",
+            "link_expires_at",
+            sqlite_where=text("reviewed_at IS NULL AND archived_at IS NULL"),
+            postgresql_where=text("reviewed_at IS NULL AND archived_at IS NULL"),
+        ),
         # The worklist's overdue check-ins: therapeutic blocks followed up, read on every
         # clinic page (the navigation's count) without walking the clinic's other blocks.
         Index(
@@ -307,6 +323,19 @@ class Block(Model):
             "followup_expires_at",
             sqlite_where=text("followup_token IS NOT NULL AND archived_at IS NULL"),
             postgresql_where=text("followup_token IS NOT NULL AND archived_at IS NULL"),
+        ),
+        # The worklist's next steps: only the diagnostic blocks that may call for action
+        # are indexed, newest first, so a page reads those and not the clinic's others.
+        # The purpose is a column too: equal in the query, it makes SQLite (without
+        # statistics) prefer this index to ix_block_clinic_performed, which would walk
+        # every block of the clinic.
+        Index(
+            "ix_block_may_call_for_action",
+            "clinic_id",
+            "purpose",
+            "performed_at",
+            sqlite_where=text(f"may_call_for_action = 1 AND {DIAGNOSTIC_IN_SERIES}"),
+            postgresql_where=text(f"may_call_for_action AND {DIAGNOSTIC_IN_SERIES}"),
         ),
     )
 
@@ -359,6 +388,13 @@ class Block(Model):
     followup_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     followup_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     followup_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Whether this diagnostic block may bring its patient onto the worklist's next steps:
+    # False only once the worklist found, by its summary as of ``changed_at``, that relief
+    # did not hold at 50 % for its agent's shortest sustained response (every next step
+    # calling for action needs a block that did). Any change of the block sets it again
+    # (``changed_at``'s listener below, and the entry post's UPDATE); so does a change of
+    # the clinic's analysis settings.
+    may_call_for_action: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     patient: Mapped[Patient] = relationship(back_populates="blocks")
     clinic: Mapped[Clinic] = relationship()
@@ -376,6 +412,12 @@ class Block(Model):
         return (
             self.link_revoked_at is None and self.archived_at is None and now < self.link_expires_at
         )
+
+
+@event.listens_for(Block.changed_at, "set")
+def _may_call_for_action_again(block: Block, value, old, initiator) -> None:
+    """A block changed may call for action again: the worklist reads it afresh."""
+    block.may_call_for_action = True
 
 
 class DiaryEntry(Model):

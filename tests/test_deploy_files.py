@@ -114,3 +114,51 @@ def test_make_install_installs_the_app_without_the_test_tools():
 
 def _nginx_template() -> str:
     return (DEPLOY / "nginx" / "block-diary.conf.template").read_text()
+
+
+def _readme_block(marker: str) -> list[str]:
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split(f"<!-- {marker}:", 1)[1].split("```sh\n", 1)[1].split("\n```", 1)[0]
+    joined = block.replace("\\\n", " ")
+    return [line.split("#", 1)[0].strip() for line in joined.splitlines() if line.strip()]
+
+
+def test_the_readme_systemd_steps_install_every_unit_for_the_user_they_run_as():
+    commands = _readme_block("systemd-commands")
+    units = {path.name: path.read_text() for path in (DEPLOY / "systemd").iterdir()}
+    installed = next(line for line in commands if line.startswith("install "))
+    assert set(units) == {
+        name.rsplit("/", 1)[1] for name in installed.split() if "deploy/systemd/" in name
+    }
+    created = next(line for line in commands if line.startswith("useradd "))
+    for name, text in units.items():
+        user = re.search(r"^User=(\S+)$", text, flags=re.MULTILINE)
+        assert user is None or created.split()[-1] == user.group(1), name
+    writable = re.search(r"^ReadWritePaths=(\S+)$", units["block-diary.service"], re.MULTILINE)
+    assert any(line.startswith("chown ") and writable.group(1) in line for line in commands)
+    enabled = next(line for line in commands if line.startswith("systemctl enable"))
+    assert "block-diary-reminders.timer" in enabled and "block-diary " in enabled + " "
+    started = [line for line in commands if line.startswith("systemctl start")]
+    assert started == ["systemctl start block-diary-migrate"]  # before enable --now
+    assert commands.index(started[0]) < commands.index(enabled)
+
+
+@pytest.mark.skipif(
+    not Path("/usr/bin/systemd-analyze").exists(), reason="systemd-analyze not installed"
+)
+def test_systemd_accepts_the_units(tmp_path):
+    import subprocess
+
+    checkout = tmp_path / "srv"
+    (checkout / ".venv" / "bin").mkdir(parents=True)
+    for program in ("flask", "gunicorn"):
+        (checkout / ".venv" / "bin" / program).write_text("#!/bin/sh\n")
+        (checkout / ".venv" / "bin" / program).chmod(0o755)
+    for unit in (DEPLOY / "systemd").iterdir():
+        text = unit.read_text().replace("/srv/block-diary", str(checkout))
+        (tmp_path / unit.name).write_text(text)
+    names = sorted(str(path) for path in tmp_path.glob("block-diary*"))
+    result = subprocess.run(["systemd-analyze", "verify", "--man=no", *names],
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    about_ours = [line for line in result.stderr.splitlines() if "block-diary" in line]
+    assert result.returncode == 0 and not about_ours, result.stderr  # "Unknown key" only warns

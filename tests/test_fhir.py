@@ -270,6 +270,38 @@ def test_a_running_diary_is_preliminary_and_a_finished_one_final(client, world):
         assert ("(provisional)" in report["conclusion"]) == (status == "preliminary")
 
 
+def test_relief_not_reached_while_the_diary_runs_is_not_never(client, signed_in):
+    """A running diary whose relief has not reached the threshold reads "so far" on the
+    page, its report and in FHIR; "never" only once the diary is over."""
+    world = signed_in
+    world.clinic.mrn_system = MRN_SYSTEM
+    add_entries(world.block, {0.25: 7, 0.5: 7, 1: 7, 2: 8})  # three hours in: still running
+    finished = block_at(world, timedelta(days=-3))
+    add_entries(finished, {0.25: 7, 0.5: 7, 1: 7, 2: 8, 4: 8})
+    db.session.commit()
+    headers = api_token(world)
+    for block, word, gone in (
+        (world.block, "so far", "never"),
+        (finished, "never", "so far"),
+    ):
+        bundle = client.get(f"/api/v1/blocks/{block.id}/fhir", headers=headers).get_json()
+        (response,) = [
+            o
+            for o in resources_of(bundle, "Observation")
+            if o["code"]["coding"][0]["code"] == "mbb-response"
+        ]
+        absent = {
+            c["dataAbsentReason"]["text"] for c in response["component"] if "dataAbsentReason" in c
+        }
+        assert absent and all(word in text and gone not in text for text in absent), absent
+        (report,) = resources_of(bundle, "DiagnosticReport")
+        assert word in report["conclusion"] and gone not in report["conclusion"]
+        for url in (f"/blocks/{block.id}", f"/blocks/{block.id}/report"):
+            page = client.get(url).get_data(as_text=True)
+            assert word in page and gone not in page.split("</header>", 1)[-1], url
+            assert ("no response so far" in page) == (block is world.block), url
+
+
 def test_no_fhir_export_before_the_clinic_sets_its_own_mrn_system(client, world, auth):
     assert world.clinic.mrn_system is None
     headers = api_token(world)

@@ -257,6 +257,34 @@ def test_rfa_not_durable_names_the_first_checkin_below_50(client, signed_in):
     assert "below 50 % at 3 months (37.5 %)" in page
 
 
+def test_relief_gone_by_the_first_checkin_lasted_less_than_a_month(client, signed_in):
+    """Not "0 months": relief below 50 % at the 1-month check-in lasted less than that,
+    on the page, its report, the API and the next step's advice alike."""
+    from tests.conftest import make_ablation
+
+    world = signed_in
+    ablation = make_ablation(
+        world.clinic, world.patient, world.clinician, datetime.now(UTC) - timedelta(days=45)
+    )
+    _transcribe(world, ablation, {1: 7})
+    for url in (f"/ablations/{ablation.id}", f"/ablations/{ablation.id}/report"):
+        page = client.get(url).get_data(as_text=True)
+        assert "Relief lasted: <strong>less than a month</strong>" in page, url
+        assert "0 months" not in page, url
+    answer = client.get(f"/api/v1/ablations/{ablation.id}", headers=_bearer(world)).get_json()
+    (outcome,) = answer["follow_up"]["outcomes"]
+    assert outcome["relief_lasted"] == {"months": 0, "open": False, "text": "less than a month"}
+    patient = client.get(f"/patients/{world.patient.id}").get_data(as_text=True)
+    assert "relief lasted less than a month" in patient and "0 months" not in patient
+
+
+def test_relief_lasted_in_words():
+    assert pathway.ReliefLasted(0, open=False).text == "less than a month"
+    assert pathway.ReliefLasted(0, open=False, first_months=3).text == "less than 3 months"
+    assert pathway.ReliefLasted(1, open=False).text == "1 month"
+    assert pathway.ReliefLasted(6, open=True).text == "at least 6 months"
+
+
 def test_a_bilateral_ablation_is_judged_per_side(client, signed_in):
     from tests.conftest import make_ablation
 

@@ -1153,3 +1153,18 @@ def test_the_settings_defaults_are_pathway_mds():
 def test_settings_out_of_range_are_refused(bad):
     with pytest.raises(ValueError):
         PathwaySettings(**bad)
+
+
+def test_a_link_closing_at_the_start_of_a_day_was_last_open_the_day_before():
+    from zoneinfo import ZoneInfo
+
+    from diary.pathway.dates import last_open_day, start_of_day
+
+    for name in ("America/Los_Angeles", "UTC", "Asia/Tokyo"):
+        zone = ZoneInfo(name)
+        closes = start_of_day(date(2027, 12, 21), zone)
+        assert last_open_day(closes, zone) == date(2027, 12, 20)
+    # Closing in the middle of a day (a link reopened for 48 h): open on that day.
+    la = ZoneInfo("America/Los_Angeles")
+    assert last_open_day(datetime(2027, 3, 1, 5, 0, tzinfo=UTC), la) == date(2027, 2, 28)
+    assert last_open_day(datetime(2027, 3, 1, 9, 0, tzinfo=UTC), la) == date(2027, 3, 1)

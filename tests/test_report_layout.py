@@ -108,6 +108,27 @@ def test_long_notes_fill_the_width_and_the_chart_stays_with_the_verdict(client, 
 
 
 @needs_pdf
+def test_the_printed_line_never_takes_a_page_of_its_own(client, signed_in):
+    """A one-sided block whose entries just fill page 1 once printed a page 2 holding only
+    "Clinician · Printed …": that line is in the bottom margin of the page the report ends
+    on, and every page holds entries or the verdict."""
+    block = signed_in.block
+    for count in range(4, 10):
+        for n in range(len(block.entries), count):
+            at = block.performed_at + timedelta(minutes=15 * (n + 1))
+            record_entry(
+                block, EntryInput(pain=1 + n % 4, recorded_at=at, client_id=f"p-{n}"), now=at
+            )
+        db.session.commit()
+        pages = pdf(client.get(f"/blocks/{block.id}/report.pdf"))
+        texts = [page.extract_text() for page in pages]
+        assert "Clinician: doc · Printed" in texts[-1], count
+        for number, text in enumerate(texts, start=1):
+            rest = re.sub(r"Clinician: doc · Printed [^\n]*|Page \d+ of \d+", "", text)
+            assert re.search(r"\d+\.\d+ h", rest), (count, number, text)
+
+
+@needs_pdf
 def test_the_series_pdf_has_each_blocks_chart_and_entries(client, signed_in):
     earlier = make_block(
         signed_in.clinic,

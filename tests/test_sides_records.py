@@ -5,7 +5,7 @@ files."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from diary.extensions import db
 from diary.records import fhir
@@ -16,6 +16,9 @@ from tests.test_fhir import r4, resources_of
 from tests.test_sides import APART_ENTRIES, add_side_entries, apart_block
 
 NOW = datetime.now(UTC)
+
+# The diary is over (its hourly window ends at 8 h): the verdicts are final.
+FINISHED = datetime.now(UTC) - timedelta(hours=9)
 
 
 def test_fhir_has_an_observation_per_side_per_entry_with_its_laterality(world):
@@ -64,7 +67,7 @@ def test_the_api_fhir_door_reads_both_sides(client, world):
     from tests.test_api import Api
 
     world.clinic.mrn_system = "urn:oid:2.16.840.1.113883.3.999.1"
-    block = apart_block(world)
+    block = apart_block(world, performed_at=FINISHED)
     add_side_entries(block, APART_ENTRIES)
     _, token = create_api_token(world.clinician, "tests")
     db.session.commit()
@@ -148,3 +151,26 @@ def test_the_verdict_filter_finds_a_block_by_either_sides_verdict(client, signed
         assert str(block.id) in {r["block_id"] for r in rows}, verdict
     rows = _csv(client.get("/exports/blocks.csv?verdict=partial"))
     assert str(block.id) not in {r["block_id"] for r in rows}
+
+
+def test_the_verdict_filter_says_it_chooses_a_block_by_either_side(client, signed_in):
+    from pathlib import Path
+
+    page = client.get("/exports").get_data(as_text=True)
+    hint = page.split('id="verdict-hint"', 1)[1].split("</p>", 1)[0]
+    assert "either side has this verdict" in hint and "verdict_left" in hint
+    assert 'aria-describedby="verdict-hint"' in page
+    readme = " ".join((Path(__file__).parent.parent / "README.md").read_text().split())
+    assert (
+        "The verdict filter chooses a block scored left and right apart when **either**" in readme
+    )
+    spec = client.get("/api/v1/openapi.json").get_json()
+    described = [
+        p.get("description", "") + p.get("schema", {}).get("description", "")
+        for path in spec["paths"].values()
+        for operation in path.values()
+        if isinstance(operation, dict)
+        for p in operation.get("parameters", [])
+        if p.get("name") == "verdict"
+    ]
+    assert described and all("either side" in text for text in described)

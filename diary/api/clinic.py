@@ -389,8 +389,7 @@ def block_fhir(block_id: int, query: schemas.FhirQuery):
         records=current_app.config["PUBLIC_URL"].rstrip("/"),
         mrn_system=block.clinic.mrn_system,
         transaction=query.bundle == "transaction",
-        provisional=awaited_for(block) is not None,
-        **downloads.fhir_readings(block, analysis),
+        **downloads.fhir_readings(block, analysis, awaited_for(block) is not None),
         checkins=block_fhir_checkins(block),
     )
     record_audit("export.fhir", by=current_user, target=block, detail={"rows": len(block.entries)})

@@ -361,7 +361,11 @@ class ExportQuery(Input):
     )
     region: Region | None = None
     agent: Agent | None = None
-    verdict: Literal[relief.VERDICTS] | None = None  # type: ignore[valid-type]
+    verdict: Literal[relief.VERDICTS] | None = Field(  # type: ignore[valid-type]
+        None,
+        description="blocks with this verdict; a block scored left and right apart when "
+        "either side has it (its rows carry both sides' verdicts)",
+    )
 
 
 class FhirExportQuery(ExportQuery):
@@ -519,8 +523,9 @@ _AnalysisFields: Any = answer_of(
 
 class Analysis(_AnalysisFields):
     """The reading of one block's diary, as diary/relief produces it. Without a response
-    (relief never held at the threshold) its duration and openness are null, as the files
-    leave them empty: 0.0 h is a real response, of a single entry."""
+    (relief not held at the threshold: so far, while the diary runs) its duration and
+    openness are null, as the files leave them empty: 0.0 h is a real response, of a
+    single entry."""
 
     @model_validator(mode="before")
     @classmethod
@@ -730,6 +735,10 @@ class NextStep(Output):
     code: Literal[tuple(pathway.NextStepCode)]  # type: ignore[valid-type]
     from_date: date | None
     reason: str
+    provisional: bool = Field(
+        description="the advice rests on a diagnostic block whose diary still runs (the "
+        "reason says which and what it waits for): its verdict, and the advice, may change"
+    )
     notes: list[str]
     limit: LimitCheck | None = Field(
         description="for a step that means another procedure (steps 1, 3, 5, 6, 7, 9)"

@@ -103,12 +103,15 @@ def _block_page_context(block: Block) -> dict:
     link = diary_url(block)
     days = days_context(block, readings)
     side_days = {str(r.scored_side): r.days_of_relief for r in readings}
+    progress = diary_progress(block, now)
+    # One diary: while it runs both sides' verdicts are provisional, and each says so.
+    provisional = bool(progress.awaiting)
     return dict(
         block=block,
         analysis=analysis,
         # A block scored left and right apart: each side's reading ({"left": ...}).
         sides=sides,
-        sides_text=verdict_text(readings),
+        sides_text=verdict_text(readings, provisional),
         # Each side's days of relief (pathway.md §2) and, for a therapeutic block, both
         # outcomes ("Left: … · Right: …") where the verdicts would show.
         side_days=side_days,
@@ -117,7 +120,7 @@ def _block_page_context(block: Block) -> dict:
             for r in readings
         },
         sides_outcome=(
-            readings_outcome(block, readings)
+            readings_outcome(block, readings, provisional)
             if sides and days["judged_in_days"] and any(r.days_of_relief for r in readings)
             else None
         ),
@@ -127,7 +130,7 @@ def _block_page_context(block: Block) -> dict:
         },
         # Each entry's point on the chart, found in one step (not by a search per entry).
         points={point.entry_id: point for point in analysis.relief},
-        progress=diary_progress(block, now),
+        progress=progress,
         agent_label=agent_label(block),
         diary_link=link,
         alt_text=chart_alt_text(

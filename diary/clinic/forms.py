@@ -437,6 +437,11 @@ class ExportFilterForm(FlaskForm):
         "Verdict",
         choices={"": "Any"} | {v: v.replace("_", " ").capitalize() for v in VERDICTS},
         default="",
+        description=(
+            "A block scored left and right apart is chosen when either side has this "
+            "verdict; its rows carry both sides' (verdict_left, verdict_right) to filter "
+            "on one side."
+        ),
     )
 
     def validate_end(self, field):

@@ -7,7 +7,13 @@ Flask-free: plain values in, plain values out. One diary is still read by
 side's series, and adds what pathway.md adds. The rules in words: docs/pathway-rules.md.
 """
 
-from diary.pathway.dates import add_months, add_years, in_rolling_year, local_date
+from diary.pathway.dates import (
+    add_months,
+    add_years,
+    in_rolling_year,
+    last_open_day,
+    local_date,
+)
 from diary.pathway.days import (
     count_days,
     daily_slots,
@@ -46,6 +52,7 @@ from diary.pathway.values import (
     NO,
     NO_RELIEF,
     NOT_DURABLE,
+    PROVISIONAL,
     SHORT,
     UNDETERMINED,
     WEEKS,
@@ -75,10 +82,14 @@ from diary.pathway.values import (
     SideReading,
     SideSeries,
     Technique,
+    each_side,
 )
 from diary.pathway.worklist import WorklistGroup, WorklistItem, order_worklist, worklist_counts
 
 __all__ = [
+    "PROVISIONAL",
+    "each_side",
+    "last_open_day",
     "ACTION_CODES",
     "Ablation",
     "Block",

@@ -31,6 +31,13 @@ def start_of_day(day: date, zone: tzinfo) -> datetime:
     return at_clock_time(day, time.min, zone)
 
 
+def last_open_day(closes_at: datetime, zone: tzinfo) -> date:
+    """The last day, in the clinic's zone, on which something that closes at ``closes_at``
+    is still open: a link closing at the start of a day was open through the day before
+    (printing the closing moment's own date says one day too many)."""
+    return local_date(closes_at - timedelta(microseconds=1), zone)
+
+
 def add_months(day: date, months: int) -> date:
     """The same day of a later (or, negative, earlier) month; clamped to the month's end
     (31 January + 1 month = 28 or 29 February)."""

@@ -217,7 +217,7 @@ def relief_lasted(
             break
         last_held = slot
     if last_held is None:
-        return ReliefLasted(0, open=False)
+        return ReliefLasted(0, open=False, first_months=schedule[0].months)
     later = any(r.dated_on > last_held.due_on for r in reliefs)
     return ReliefLasted(last_held.months, open=not later)
 

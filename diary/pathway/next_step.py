@@ -132,7 +132,26 @@ def next_step(
             f"{words.day(local_date(last_rfa.performed_at, zone))}",
         )
     found = _from_blocks(step, members, analysis_settings or relief.AnalysisSettings())
-    return replace(found, notes=notes + found.notes)
+    return _provisional(replace(found, notes=notes + found.notes), members, zone)
+
+
+def _provisional(found: NextStep, members: Sequence[Block], zone: tzinfo) -> NextStep:
+    """Advice read from a diagnostic block whose diary still runs says so, and what the
+    diary waits for: its verdict, and the advice with it, may change."""
+    running = [b for b in members if b.purpose == relief.DIAGNOSTIC and b.running is not None]
+    if not running:
+        return found
+    waits = "; ".join(
+        f"the diary of the block of {words.day(local_date(b.performed_at, zone))} is still "
+        f"running ({b.running.awaiting})"
+        for b in running
+        if b.running is not None
+    )
+    return replace(
+        found,
+        provisional=True,
+        reason=f"{found.reason}. Provisional: {waits}; the verdict behind this advice may change",
+    )
 
 
 class _Step:

@@ -165,7 +165,7 @@ def analyse_side_series(
     for block in members:
         scored_side = key.side if scored_apart(block) else None
         facts, points = relief_inputs(block, scored_side)
-        side_blocks.append(relief.SeriesBlock(block.block_id, facts, points))
+        side_blocks.append(relief.SeriesBlock(block.block_id, facts, points, block.running))
     return SideSeries(
         key=key,
         block_ids=tuple(b.block_id for b in members),

@@ -7,11 +7,12 @@ injection) are constants here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from diary.relief import Analysis, BlockFacts, DiaryPoint, SeriesAnalysis
+from diary.relief import Analysis, BlockFacts, DiaryPoint, Running, SeriesAnalysis
 from diary.vocabulary import Scoring, Side
 
 LEFT, RIGHT, BILATERAL = Side.LEFT, Side.RIGHT, Side.BILATERAL
@@ -241,6 +242,9 @@ class Block:
     baseline_pain_right: int | None = None
     entries: tuple[Entry, ...] = ()
     checkins: tuple[Checkin, ...] = ()
+    # The diary still runs when read: its verdicts, and the advice they lead to, are
+    # provisional.
+    running: Running | None = None
 
     @property
     def performed_at(self) -> datetime:
@@ -335,6 +339,18 @@ class SideReading:
     days_of_relief: DaysOfRelief | None
 
 
+# After each verdict (or outcome) a running diary may still change.
+PROVISIONAL = "(provisional)"
+
+
+def each_side(texts: Iterable[tuple[str, str]], provisional: bool = False) -> str:
+    """Both sides' verdicts (or outcomes) together, each marked while the diary still runs
+    (one diary: both sides are provisional until it ends): "Left: positive (provisional) ·
+    Right: negative (provisional)"."""
+    mark = f" {PROVISIONAL}" if provisional else ""
+    return " · ".join(f"{side.capitalize()}: {text}{mark}" for side, text in texts)
+
+
 @dataclass(frozen=True)
 class BlockReading:
     block_id: int
@@ -348,11 +364,16 @@ class BlockReading:
     @property
     def verdict_text(self) -> str:
         """ "Left: positive · Right: negative" when scored apart, else "positive"."""
+        return self.verdicts_text()
+
+    def verdicts_text(self, provisional: bool = False) -> str:
+        """``verdict_text``, each verdict marked "(provisional)" while the diary runs."""
         if not self.scored_apart:
-            return self.readings[0].analysis.verdict.replace("_", " ")
-        return " · ".join(
-            f"{(r.scored_side or '').capitalize()}: {r.analysis.verdict.replace('_', ' ')}"
-            for r in self.readings
+            verdict = self.readings[0].analysis.verdict.replace("_", " ")
+            return f"{verdict} {PROVISIONAL}" if provisional else verdict
+        return each_side(
+            ((r.scored_side or "", r.analysis.verdict.replace("_", " ")) for r in self.readings),
+            provisional,
         )
 
 
@@ -412,13 +433,20 @@ class Outcome:
 @dataclass(frozen=True)
 class ReliefLasted:
     """Months of the unbroken run of scheduled check-ins with ≥ 50 % relief; ``open``
-    when no check-in was made after the run's last."""
+    when no check-in was made after the run's last. 0 months: the first check-in (due
+    ``first_months`` after the procedure) did not show it."""
 
     months: int
     open: bool
+    first_months: int = 1
 
     @property
     def text(self) -> str:
+        if self.months == 0:
+            # Relief did not reach the first check-in: "0 months" reads as a figure
+            # measured, where it is only "shorter than the time to the first check-in".
+            first = "a month" if self.first_months == 1 else f"{self.first_months} months"
+            return f"less than {first}"
         unit = "month" if self.months == 1 else "months"
         return f"at least {self.months} {unit}" if self.open else f"{self.months} {unit}"
 
@@ -500,6 +528,8 @@ class NextStep:
     # For follow_up: the next check-in, None when the follow-up is complete.
     next_checkin: ScheduledCheckin | None = None
     notes: tuple[str, ...] = field(default=())
+    # The advice rests on a diagnostic block whose diary still runs.
+    provisional: bool = False
 
     @property
     def step(self) -> int:
@@ -513,6 +543,7 @@ class NextStep:
             "code": str(self.code),
             "from_date": self.from_date,
             "reason": self.reason,
+            "provisional": self.provisional,
             "limit": self.limit.to_dict() if self.limit else None,
         }
         return value

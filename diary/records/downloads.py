@@ -142,17 +142,19 @@ def block_days(blocks, user: User) -> Iterator[tuple]:
         yield block, summary, entries, status, days, outcome, side_days
 
 
-def fhir_readings(block: Block, analysis) -> dict:
+def fhir_readings(block: Block, analysis, provisional: bool = False) -> dict:
     """What a block's FHIR resources read besides its one analysis: each side's reading
     and days of relief when scored apart, the days of relief, and the outcome (both
-    sides' when apart), as fhir.diary_resources takes them."""
+    sides' when apart, each marked ``provisional`` while the diary runs), as
+    fhir.diary_resources takes them."""
     days = block_days_of_relief(block)
     readings = block_readings(block) if block.scored_apart else []
     return dict(
+        provisional=provisional,
         sides=side_analyses_of(readings),
         days=days,
         outcome=(
-            readings_outcome(block, readings)
+            readings_outcome(block, readings, provisional)
             if readings
             else block_outcome(block, analysis.verdict, days)
         ),
@@ -398,8 +400,7 @@ def fhir_file(chosen: BlockFilter, user: User, detail: dict, transaction: bool) 
                     now,
                     records=records,
                     mrn_system=mrn_system,
-                    provisional=block_is_provisional(block, schedule, now),
-                    **fhir_readings(block, analysis),
+                    **fhir_readings(block, analysis, block_is_provisional(block, schedule, now)),
                     checkins=block_fhir_checkins(block),
                 )
 

@@ -11,7 +11,8 @@ import io
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from itertools import islice
+from operator import lt
 from zoneinfo import ZoneInfo
 
 from diary.pathway.values import MAX_DAILY_DAYS, NO_RELIEF, SHORT, WEEKS, DaysOfRelief
@@ -492,7 +493,10 @@ def _counted_ids(entries: list[tuple]) -> set[int] | None:
     """The entries the analysis reads: for each time, the one submitted last (as
     diary/relief/reading.py chooses); None when every entry has a time of its own (all
     count)."""
-    if len({entry[2] for entry in entries}) == len(entries):
+    # Times rising from one entry to the next (as the export's query orders them) are all
+    # different: cheaper to see than a set of them.
+    times = [entry[2] for entry in entries]
+    if all(map(lt, times, islice(times, 1, None))):
         return None
     latest: dict = {}
     for entry in entries:
@@ -504,6 +508,7 @@ def _counted_ids(entries: list[tuple]) -> set[int] | None:
 
 ONE_DAY = timedelta(days=1)
 ONE_HOUR = timedelta(hours=1)
+HOUR_TEXTS = [f"{hour:02d}" for hour in range(24)]
 
 
 class ZoneOffsets:
@@ -514,9 +519,9 @@ class ZoneOffsets:
 
     def __init__(self, tz: str):
         self.zone = ZoneInfo(tz)
-        # A UTC day (its text "2026-03-01", or its date) -> the offset all day and
-        # whether it is whole hours, or None when the clock changes that day.
-        self.days: dict[object, tuple[timedelta, bool] | None] = {}
+        # A UTC day ("2026-03-01") -> the offset all day and whether it is whole hours,
+        # or None when the clock changes that day.
+        self.days: dict[str, tuple[timedelta, bool] | None] = {}
         # A UTC hour as stored text ("2026-03-01 09") -> that hour in the zone, on days
         # of an offset of whole hours (a time there is its hour and its minutes).
         self.local_hours: dict[str, str] = {}
@@ -524,7 +529,7 @@ class ZoneOffsets:
     def offset(self, utc: datetime) -> timedelta:
         return utc.replace(tzinfo=UTC).astimezone(self.zone).utcoffset() or timedelta(0)
 
-    def of_day(self, utc: datetime, day: object) -> tuple[timedelta, bool] | None:
+    def of_day(self, utc: datetime, day: str) -> tuple[timedelta, bool] | None:
         """The offset all day long of the UTC day of ``utc`` (known as ``day``) and
         whether it is whole hours; None if the clock changes that day."""
         midnight = utc.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -533,8 +538,24 @@ class ZoneOffsets:
         self.days[day] = known
         return known
 
-
-UNKNOWN: Any = object()
+    def local_minutes(self, utc: datetime, stored: str) -> str:
+        """``utc`` (stored as the text ``stored``) in the zone, "YYYY-MM-DD HH:MM"; the
+        hour is kept for the next times of that UTC hour when the day allows."""
+        day = stored[:10]
+        known = self.days[day] if day in self.days else self.of_day(utc, day)
+        if known is None:
+            return (utc + self.offset(utc)).isoformat(" ", "minutes")
+        if not known[1]:
+            return (utc + known[0]).isoformat(" ", "minutes")
+        # The day's 24 hours at once: a clinic-wide export meets most hours of its days.
+        local_start = utc.replace(hour=0, minute=0, second=0, microsecond=0) + known[0]
+        first = local_start.date()
+        days = (first.isoformat() + " ", (first + ONE_DAY).isoformat() + " ")
+        shift, local_hours = local_start.hour, self.local_hours
+        for hour, text in enumerate(HOUR_TEXTS):
+            local = shift + hour
+            local_hours[day + " " + text] = days[local // 24] + HOUR_TEXTS[local % 24]
+        return local_hours[stored[:13]] + stored[13:16]
 
 
 def _relief_cells(baseline: int | None) -> dict[int | None, str]:
@@ -550,6 +571,23 @@ PAIN_AND_RELIEF = {
 }
 
 
+def stored_time(value: datetime | str | None) -> str | None:
+    """A time as the export's query gives it: UTC text "2026-03-01 09:15:00.000000"
+    (a model's datetime is written so; the query's text is kept as it is)."""
+    if value is None or isinstance(value, str):
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _as_stored(rows: list[tuple]) -> list[tuple]:
+    """``entry_values`` tuples with their times as the export's query gives them."""
+    return [
+        (*row[:2], stored_time(row[2]), stored_time(row[3]), *row[4:10])
+        + (stored_time(row[10]), stored_time(row[11]), *row[12:])
+        for row in rows
+    ]
+
+
 def entry_lines(
     block,
     summary: BlockSummary,
@@ -562,20 +600,20 @@ def entry_lines(
 ) -> list[str]:
     """One CSV line per entry: the block's columns (rendered once) and the entry's.
 
-    ``entries`` are tuples as ``entry_values`` makes them, their times datetimes or
-    SQLite's stored text; ``tz`` is the clinic's time zone, ``status`` the diary's
-    (schedule.diary_status); ``text`` as for ``block_cells``. This runs once per exported
-    entry (a million in a clinic-wide export), so each line is built in one piece: the
-    entry's cells are numbers, times and fixed words that never need quotes, except the
-    two free-text ones. ``sides``: each side's summary of a block scored apart (read
-    from its summary column when not given). ``offsets``: the clinic zone's, shared by
-    the blocks of one export.
+    ``entries`` are tuples as ``entry_values`` makes them, in time order, their times
+    datetimes or UTC text as the export's query gives them; ``tz`` is the clinic's time
+    zone, ``status`` the diary's (schedule.diary_status); ``text`` as for
+    ``block_cells``. This runs once per exported entry (a million in a clinic-wide
+    export), so each line is one f-string of the block's cells before and after the
+    entry's (built once a block) and the entry's own: numbers, times sliced from their
+    text and fixed words that never need quotes, except the two free-text ones.
+    ``sides``: each side's summary of a block scored apart (read from its summary column
+    when not given). ``offsets``: the clinic zone's, shared by the blocks of one export.
     """
     prefix = csv_line(block_cells(block, summary, text))[:-2] + ","
     birth_year = number_cell(block.patient.birth_year)
     offsets = offsets or ZoneOffsets(tz)
-    day_offsets, of_day, offset_at = offsets.days, offsets.of_day, offsets.offset
-    local_hours = offsets.local_hours
+    local_hours, local_minutes = offsets.local_hours, offsets.local_minutes
     side_cells = ",".join(side_block_cells(block, sides or side_summaries_of(block)))
     suffix = f",{quoted(tz)},{birth_year},{diary_cells(status)},{side_cells},"
     baselines = (block.baseline_pain, block.baseline_pain_left, block.baseline_pain_right)
@@ -588,10 +626,11 @@ def entry_lines(
         pain_and_relief = {
             pain: f"{pain},{pct_cell(relief_pct(block.baseline_pain, pain))}" for pain in range(11)
         } | {None: ","}
-    performed_at = block.performed_at
-    performed_naive = performed_at.astimezone(UTC).replace(tzinfo=None)
+    performed_naive = block.performed_at.astimezone(UTC).replace(tzinfo=None)
     parse = datetime.fromisoformat
     rows = entries if isinstance(entries, list) else list(entries)
+    if rows and type(rows[0][2]) is not str:
+        rows = _as_stored(rows)
     counted = _counted_ids(rows)
     lines: list[str] = []
     append = lines.append
@@ -612,25 +651,12 @@ def entry_lines(
         pain_right,
         slot,
     ) in rows:
-        if type(recorded_at) is str:
-            felt = parse(recorded_at)
-            recorded = f"{recorded_at[:10]}T{recorded_at[11:19]}+00:00"
-            submitted = f"{submitted_at[:10]}T{submitted_at[11:19]}+00:00"
-            due_text = f"{due_at[:10]}T{due_at[11:19]}+00:00" if due_at else ""
-            made_text = f"{made_at[:10]}T{made_at[11:19]}+00:00" if made_at else ""
-            day: object = recorded_at[:10]
-            hour = recorded_at[:13]
-        else:
-            felt = recorded_at.astimezone(UTC).replace(tzinfo=None)
-            recorded, submitted = time_cell(recorded_at), time_cell(submitted_at)
-            due_text, made_text = time_cell(due_at), time_cell(made_at)
-            day = felt.date()
-            hour = None
+        felt = parse(recorded_at)
         # hours_between and hours_cell, inline: this runs a million times. Rounded to
         # six places (as hours_between) only where that can change the third: near a
         # half-thousandth, or before the block.
         hours = (felt - performed_naive).total_seconds() / 3600
-        if hours < 0 or abs(hours * 1000 % 1 - 0.5) < 0.01:
+        if hours < 0 or 0.49 < hours * 1000 % 1 < 0.51:
             hours = round(hours, 6)
             hours_text = f"{hours:.3f}"
             if hours_text == "-0.000":
@@ -643,33 +669,34 @@ def entry_lines(
             counts = f"false,{BEFORE_BLOCK}"
         else:
             counts = "true,"
-        if not due_at:
-            on_time = ""
-        elif not made_at:
-            on_time = "false"
+        # due_at, made_at and on_time
+        if due_at:
+            if made_at:
+                late = abs((parse(made_at) - parse(due_at)).total_seconds()) > ON_TIME_SECONDS
+                due_made = (
+                    f"{due_at[:10]}T{due_at[11:19]}+00:00,{made_at[:10]}T{made_at[11:19]}+00:00,"
+                    f"{'false' if late else 'true'}"
+                )
+            else:
+                due_made = f"{due_at[:10]}T{due_at[11:19]}+00:00,,false"
+        elif made_at:
+            due_made = f",{made_at[:10]}T{made_at[11:19]}+00:00,"
         else:
-            due = parse(due_at) if type(due_at) is str else due_at
-            made = parse(made_at) if type(made_at) is str else made_at
-            on_time = "true" if abs((made - due).total_seconds()) <= ON_TIME_SECONDS else "false"
-        known = day_offsets.get(day, UNKNOWN)
-        if known is UNKNOWN:
-            known = of_day(felt, day)
-        if known is None:
-            local = (felt + offset_at(felt)).isoformat(" ", "minutes")
-        elif hour is None or not known[1]:
-            local = (felt + known[0]).isoformat(" ", "minutes")
-        else:
-            local_hour = local_hours.get(hour)
-            if local_hour is None:
-                local_hour = local_hours[hour] = (felt + known[0]).isoformat(" ", "hours")
-            local = local_hour + recorded_at[13:16]
-        append(
-            f"{prefix}{entry_id},{recorded},{submitted},{hours_text},{pain_and_relief[pain]},"
-            f"{'' if reported is None else reported},"
+            due_made = ",,"
+        local_hour = local_hours.get(recorded_at[:13])
+        # Two f-strings of at most 30 pieces each: one longer is compiled to a list and
+        # a join, a third slower.
+        head = (
+            f"{prefix}{entry_id},{recorded_at[:10]}T{recorded_at[11:19]}+00:00,"
+            f"{submitted_at[:10]}T{submitted_at[11:19]}+00:00,{hours_text},"
+            f"{pain_and_relief[pain]},{'' if reported is None else reported},"
             f"{'' if activity is None else quoted(text(activity))},"
             f"{'' if note is None else quoted(text(note))},"
-            f"{'true' if edited else 'false'},{source},{counts},{due_text},{made_text},"
-            f"{on_time},{local}{suffix}"
+        )
+        append(
+            f"{head}{'true' if edited else 'false'},{source},{counts},{due_made},"
+            f"{local_minutes(felt, recorded_at) if local_hour is None else local_hour}"
+            f"{'' if local_hour is None else recorded_at[13:16]}{suffix}"
             f"{'' if pain_left is None else pain_left},"
             f"{'' if pain_right is None else pain_right},"
             f"{left_relief[pain_left]},{right_relief[pain_right]},{slot}\r\n"

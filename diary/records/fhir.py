@@ -22,9 +22,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from diary.pathway.values import DAYS_CLASS_LABELS, DaysOfRelief
+from diary.pathway.values import DAYS_CLASS_LABELS, DaysOfRelief, each_side
 from diary.records.export import printable
-from diary.relief import Analysis, relief_pct
+from diary.relief import Analysis, relief_pct, threshold_not_reached
 
 LOINC = "http://loinc.org"
 CPT = "http://www.ama-assn.org/go/cpt"
@@ -181,7 +181,8 @@ def diary_resources(
     ``provisional``: the diary still runs; ``days``: its days of relief (an Observation
     of their own, None without daily scores); ``outcome``: what the block is judged by
     when not its verdict (a therapeutic block's days of relief, in words), which then
-    leads the report's conclusion; ``side_days``: each side's days of relief of a block
+    leads the report's conclusion (scored apart: each side's, marked provisional as the
+    diary runs); ``side_days``: each side's days of relief of a block
     scored apart (an Observation per side, with its laterality). Strings carry no
     control character."""
     judged_in_days = str(block.purpose) == "therapeutic"
@@ -230,13 +231,13 @@ def diary_resources(
     results = []
     for side, reading in readings:
         key = block.id if side is None else f"{block.id}/{side}"
-        found = _peak_and_response(block, reading, side, key, identifier, derived)
+        found = _peak_and_response(block, reading, side, key, identifier, derived, provisional)
         resources += found
         results += [{"reference": url} for url, _ in found]
     if sides:
-        conclusion = " · ".join(
-            f"{side.capitalize()}: {reading.verdict}" for side, reading in sides.items()
-        ) + (" (provisional)" if provisional else "")
+        conclusion = each_side(
+            ((side, reading.verdict) for side, reading in sides.items()), provisional
+        )
         conclusion += "; " + "; ".join(
             f"{side}: {text}"
             for side, reading in sides.items()
@@ -277,7 +278,8 @@ def diary_resources(
                 }
             )
     if outcome and judged_in_days and any((side_days or {}).values()):
-        conclusion = f"{outcome}{' (provisional)' if provisional else ''}; verdict {conclusion}"
+        # Each side's outcome says it is provisional (fhir_readings' outcome).
+        conclusion = f"{outcome}; verdict {conclusion}"
     if outcome and outcome != analysis.verdict and days is not None:
         conclusion = f"{outcome}{' (provisional)' if provisional else ''}; verdict {conclusion}"
         codes.append(
@@ -388,7 +390,9 @@ def _entry_observation(
     return observation
 
 
-def _peak_and_response(block, analysis: Analysis, side, key, identifier, derived: dict):
+def _peak_and_response(
+    block, analysis: Analysis, side, key, identifier, derived: dict, provisional: bool = False
+):
     """The peak relief and the response Observations of a reading (one side's, with its
     laterality, when scored apart)."""
     where = {"bodySite": _laterality(side)} if side else {}
@@ -414,7 +418,7 @@ def _peak_and_response(block, analysis: Analysis, side, key, identifier, derived
         "code": _local("mbb-response", "Response to the block at the verdict's threshold"),
         "effectiveDateTime": _time(block.performed_at),
         **where,
-        "component": response_components(analysis),
+        "component": response_components(analysis, provisional),
     }
     return [(peak_url, peak), (response_url, response)]
 
@@ -455,12 +459,13 @@ def days_observation(
     }
 
 
-def response_components(analysis: Analysis) -> list[dict]:
+def response_components(analysis: Analysis, provisional: bool = False) -> list[dict]:
     """The response's figures, each a component: threshold, onset, duration (absent when
-    relief never reached the threshold), whether the diary ended during it, and the
-    duration against the agent's expected window."""
+    relief did not reach the threshold: "so far" while the diary runs, as the page says),
+    whether the diary ended during it, and the duration against the agent's expected
+    window."""
     responded = analysis.response_start_h is not None
-    absent: dict = {"dataAbsentReason": {"text": "relief never reached the threshold"}}
+    absent: dict = {"dataAbsentReason": {"text": threshold_not_reached(provisional)}}
     components = [
         {
             "code": _local("threshold-pct", "Relief threshold of the verdict, percent"),

@@ -66,6 +66,7 @@ from diary.relief.values import (
     format_hours,
     format_pct,
     format_window,
+    threshold_not_reached,
 )
 
 __all__ = [
@@ -112,6 +113,7 @@ __all__ = [
     "diary_coverage",
     "format_hours",
     "format_pct",
+    "threshold_not_reached",
     "format_window",
     "hours_between",
     "qualifying_runs",

@@ -251,6 +251,14 @@ def format_hours(hours: float) -> str:
     return (text + "0" if text.endswith(".") else text) + " h"
 
 
+def threshold_not_reached(running: bool) -> str:
+    """Why a response figure is absent: a diary still running has not reached the
+    threshold *so far* (entries to come may), only a finished one never did."""
+    if running:
+        return "relief has not reached the threshold so far (the diary is still running)"
+    return "relief never reached the threshold"
+
+
 def format_pct(pct: float) -> str:
     return f"{pct:.1f}".removesuffix(".0") + "%"
 

@@ -156,9 +156,11 @@ def side_analyses_of(readings: list[pathway.SideReading]) -> dict[str, relief.An
     return {str(r.scored_side): r.analysis for r in readings}
 
 
-def verdict_text(readings: list[pathway.SideReading]) -> str:
-    """ "Left: positive · Right: negative" for a block scored apart, else its verdict."""
-    return pathway.BlockReading(0, len(readings) > 1, tuple(readings)).verdict_text
+def verdict_text(readings: list[pathway.SideReading], provisional: bool = False) -> str:
+    """ "Left: positive · Right: negative" for a block scored apart, else its verdict;
+    ``provisional``: each verdict says so ("Left: positive (provisional) · …")."""
+    reading = pathway.BlockReading(0, len(readings) > 1, tuple(readings))
+    return reading.verdicts_text(provisional)
 
 
 # The reason the block's one reading gives when each side has its own.

@@ -45,30 +45,39 @@ def block_outcome(
     verdict: str,
     days: DaysOfRelief | None,
     sides: Mapping[str, tuple[str, DaysOfRelief | None]] | None = None,
+    provisional: bool = False,
 ) -> str:
     """What the block is judged by, in words: a therapeutic block with daily scores by its
     days of relief and their class, any other by its verdict ("positive"). ``sides``
     (side -> its verdict and days of relief) for a block scored apart: each side's, as
     verdicts show together ("Left: at least 9 days of relief (weeks) · Right: 0 days of
-    relief (no relief)"; "Left: positive · Right: negative")."""
+    relief (no relief)"; "Left: positive · Right: negative"). ``provisional``: the diary
+    still runs, and each side's outcome says so."""
     if sides:
-        return " · ".join(
-            f"{side.capitalize()}: {block_outcome(block, v, d).replace('_', ' ')}"
-            for side, (v, d) in sides.items()
+        return pathway.each_side(
+            (
+                (side, block_outcome(block, v, d).replace("_", " "))
+                for side, (v, d) in sides.items()
+            ),
+            provisional,
         )
     if judged_in_days(block) and days is not None:
         return words.days_of_relief(days)
     return verdict
 
 
-def readings_outcome(block, readings: Sequence[pathway.SideReading]) -> str:
-    """``block_outcome`` of a block's readings (services.analysis.block_readings)."""
+def readings_outcome(
+    block, readings: Sequence[pathway.SideReading], provisional: bool = False
+) -> str:
+    """``block_outcome`` of a block's readings (services.analysis.block_readings);
+    ``provisional`` marks each side's when scored apart."""
     if len(readings) > 1:
         return block_outcome(
             block,
             "",
             None,
             {str(r.scored_side): (r.analysis.verdict, r.days_of_relief) for r in readings},
+            provisional,
         )
     return block_outcome(block, readings[0].analysis.verdict, readings[0].days_of_relief)
 

@@ -153,6 +153,7 @@ def record_entry(
         return existing, False
     db.session.connection().execute(statements.touch, {"block_id": block.id, "now": now})
     set_committed_value(block, "changed_at", now)
+    set_committed_value(block, "may_call_for_action", True)
     db.session.expire(block, ["entries"])  # read again, with this entry, when next asked
     if transcribed_by is not None:
         record_audit(
@@ -208,7 +209,7 @@ def _statements(dialect: str) -> SimpleNamespace:
         count=count,
         touch=update(Block)
         .where(Block.id == bindparam("block_id"))
-        .values(changed_at=bindparam("now")),
+        .values(changed_at=bindparam("now"), may_call_for_action=True),
     )
 
 

@@ -12,15 +12,16 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import BindParameter, bindparam, func, literal, or_, select, union_all
 from sqlalchemy.orm.attributes import set_committed_value
 
 from diary import pathway, relief
 from diary.extensions import db
 from diary.models import Ablation, Block, Checkin, Clinic, DiaryEntry, utcnow
-from diary.services.analysis import in_series
+from diary.services.analysis import in_series, running
 from diary.services.analysis import pathway_block as read_block
 from diary.services.followup import plain_ablation, plain_checkins
 from diary.services.settings import analysis_settings, pathway_settings
@@ -35,10 +36,19 @@ class PatientProcedures:
     ablations: tuple[pathway.Ablation, ...] = field(default=())
 
 
-def pathway_block(block: Block, checkins: Iterable[Checkin] = ()) -> pathway.Block:
+def pathway_block(
+    block: Block, checkins: Iterable[Checkin] = (), now: datetime | None = None
+) -> pathway.Block:
     """A block record as the pathway reads it (``analysis.pathway_block``: its entries,
-    a score per side when scored apart) with, a therapeutic block, its check-ins."""
-    return replace(read_block(block), checkins=plain_checkins(checkins))
+    a score per side when scored apart) with, a therapeutic block, its check-ins, and a
+    diagnostic diary still running, what it awaits (the advice it leads to is
+    provisional)."""
+    now = now or utcnow()
+    # A closed link ends the diary: only an open one can still be running.
+    awaits = (
+        running(block, now) if block.purpose == relief.DIAGNOSTIC and block.link_open(now) else None
+    )
+    return replace(read_block(block), checkins=plain_checkins(checkins), running=awaits)
 
 
 def procedures_of(
@@ -57,14 +67,15 @@ def procedures_of(
         if checkin.ablation_id is not None:
             of_ablation[checkin.ablation_id].append(checkin)
     kept = sorted((b for b in blocks if in_series(b)), key=lambda b: b.performed_at)
+    now = utcnow()
     done = sorted((a for a in ablations if a.archived_at is None), key=lambda a: a.performed_at)
     return PatientProcedures(
-        blocks=tuple(pathway_block(b, of_block.get(b.id, ())) for b in kept),
+        blocks=tuple(pathway_block(b, of_block.get(b.id, ()), now) for b in kept),
         ablations=tuple(plain_ablation(a, of_ablation.get(a.id, ())) for a in done),
     )
 
 
-def by_patients(clinic_column, clinic_id: int):
+def by_patients(clinic_column, clinic_id: int | BindParameter[int]):
     """The clinic's condition for a query of a few patients' rows, written so the database
     reads those patients' index and checks the clinic on each row: on the clinic's index
     (SQLite's choice, without statistics) it would walk every row of the clinic."""
@@ -149,9 +160,60 @@ def next_steps_of(
     )
 
 
+# Each patient's next steps as last worked out in this process, with what they were
+# worked out from (their records' version, read from the database at every call, the day,
+# the clinic's settings): reused while all of it holds, so a patient's page or the API
+# asked again reads no diary. Bounded: emptied when full.
+_KEPT: dict[tuple[int, int], tuple[tuple, list[pathway.NextStep]]] = {}
+KEPT_MAX = 20_000
+
+
+def records_version(clinic_id: int, patient_id: int) -> tuple:
+    """A version of what a patient's next steps are read from, in one query: for their
+    blocks and for their ablations, the latest change (an entry, a correction or a
+    check-in bumps its procedure's), how many there are and how many are archived."""
+    rows = db.session.execute(
+        _records_version_query(), {"clinic_id": clinic_id, "patient_id": patient_id}
+    ).all()
+    return tuple(sorted(tuple(row) for row in rows))
+
+
+@cache
+def _records_version_query():
+    clinic_id: BindParameter[int] = bindparam("clinic_id")
+    patient_id: BindParameter[int] = bindparam("patient_id")
+
+    def version(kind: str, table):
+        return select(
+            literal(kind),
+            func.max(table.changed_at),
+            func.count(table.id),
+            func.count(table.archived_at),
+        ).where(by_patients(table.clinic_id, clinic_id), table.patient_id == patient_id)
+
+    return union_all(version("ablation", Ablation), version("block", Block))
+
+
 def patient_next_steps(
     clinic: Clinic, patient_id: int, on: date | None = None
 ) -> list[pathway.NextStep]:
-    """One patient's next steps on ``on`` (today in the clinic's zone by default)."""
+    """One patient's next steps on ``on`` (today in the clinic's zone by default): those
+    kept from a previous call while the patient's records, the day and the settings are
+    as they were, else worked out from the records."""
+    on = on or clinic_today(clinic)
+    key = (
+        records_version(clinic.id, patient_id),
+        on,
+        clinic.timezone,
+        pathway_settings(clinic),
+        analysis_settings(clinic),
+    )
+    kept = _KEPT.get((clinic.id, patient_id))
+    if kept is not None and kept[0] == key:
+        return kept[1]
     procedures = patients_procedures(clinic.id, [patient_id])[patient_id]
-    return next_steps_of(clinic, procedures, on or clinic_today(clinic))
+    steps = next_steps_of(clinic, procedures, on)
+    if len(_KEPT) >= KEPT_MAX:
+        _KEPT.clear()
+    _KEPT[(clinic.id, patient_id)] = (key, steps)
+    return steps

@@ -5,12 +5,15 @@ stores them through ``update_clinic_settings``, which checks every range."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import update
+
 from diary import relief
 from diary.agents import windows_from_settings
+from diary.extensions import db
 from diary.models import Block, Clinic, User
 from diary.pathway import PathwaySettings
 from diary.pathway.days import daily_slots, diary_due_times
@@ -96,10 +99,16 @@ def schedule_due_times(block, schedule: DiarySchedule, timezone: str) -> list[da
     )
 
 
+# The last of schedule.due_times, without making them all: an export asks it per block.
+@lru_cache(maxsize=64)
+def _last_offset(schedule: DiarySchedule, agent: str) -> int:
+    return schedule.offsets_minutes(agent)[-1]
+
+
 def last_due_time(block, schedule: DiarySchedule, timezone: str) -> datetime:
     """The diary's last due time (what its status reads), without working out the others:
     the last daily slot, or the hourly window's end without daily scores."""
-    hourly_end = schedule.due_times(block.performed_at, block.agent)[-1]
+    hourly_end = block.performed_at + timedelta(minutes=_last_offset(schedule, block.agent))
     days = block.daily_days or 0
     if days:
         return max(hourly_end, daily_slots_after(block.performed_at, timezone, days)[-1])
@@ -237,6 +246,7 @@ def update_clinic_settings(clinic: Clinic, values: ClinicSettings, by: User) -> 
                 f"{agent}_minimum_h",
                 f"For {agent}, the shortest sustained response cannot exceed the maximum.",
             )
+    analysed_by = analysis_settings(clinic)
     clinic.threshold_pct = values.threshold_pct
     clinic.min_baseline_pain = values.min_baseline_pain
     clinic.min_entries_in_window = values.min_entries_in_window
@@ -267,5 +277,15 @@ def update_clinic_settings(clinic: Clinic, values: ClinicSettings, by: User) -> 
             by=by,
             target=clinic,
             detail={"was": timezone_was, "now": clinic.timezone},
+        )
+    if analysis_settings(clinic) != analysed_by:
+        # Every block may call for action again until the worklist has read it by the new
+        # settings (the flag was set by the old ones); its summary's key, of the old
+        # settings, is cleared, so that a mark made from a reading by them (a worklist read
+        # at this moment) finds the block changed and leaves it calling.
+        db.session.execute(
+            update(Block)
+            .where(Block.clinic_id == clinic.id)
+            .values(may_call_for_action=True, summary_key=None)
         )
     record_audit("clinic.settings", by=by, target=clinic)

@@ -5,8 +5,10 @@ finished diary reviewed).
 The groups' order and the order within a group are ``diary.pathway.worklist``'s. The
 first groups are read off partial indexes (only the rows still waiting are indexed), so
 the navigation's counts cost one query whatever the clinic's size. The next steps need
-each patient's diaries read by the pathway: they are worked out newest first and only as
-far as the page asked for needs (see ``next_step_rows``).
+each patient's diaries read by the pathway: they are worked out newest first, only for
+the patients whose blocks may call for action (a flag on each block, indexed, cleared once
+its stored summary shows it cannot, set again by any change), and only as far as the page
+asked for needs (see ``next_step_rows``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -22,13 +25,16 @@ from sqlalchemy import (
     Date,
     Integer,
     Select,
+    Table,
     and_,
     bindparam,
     func,
     literal,
     or_,
     select,
+    union,
     union_all,
+    update,
 )
 
 from diary import pathway, relief
@@ -49,8 +55,9 @@ from diary.services.settings import analysis_settings, pathway_settings
 
 PAGE_SIZE = 50
 # Patients whose next step is worked out at a time, newest first: a first batch of about
-# a page, then twice as many each time, up to the most.
+# two pages, then about as many as rows are still wanted, within these bounds.
 FIRST_BATCH = 100
+LEAST_BATCH = 25
 NEXT_STEP_BATCH = 512
 
 
@@ -91,21 +98,27 @@ def _unacknowledged(clinic_id) -> Select:
     )
 
 
-def _finished_unreviewed(clinic_id, now) -> Select:
-    """Diaries finished (their link expired or was closed) and not reviewed; archived
-    blocks are left out."""
-    return select(Block).where(
+def _finished_unreviewed(clinic_id, now) -> tuple[tuple, tuple, tuple]:
+    """Diaries finished and not reviewed (archived blocks left out), in three parts each
+    read off a partial index as a range of its own: those whose link expired (read off
+    ``ix_block_unreviewed``), those whose link was closed (``ix_block_unreviewed_revoked``),
+    and both. As one condition with OR, the database would walk every diary of the clinic
+    not reviewed, the open ones included."""
+    waiting = (
         Block.clinic_id == clinic_id,
         Block.reviewed_at.is_(None),
         Block.archived_at.is_(None),
-        or_(Block.link_expires_at <= now, Block.link_revoked_at.is_not(None)),
     )
+    expired = (*waiting, Block.link_expires_at <= now)
+    revoked = (*waiting, Block.link_revoked_at.is_not(None))
+    return expired, revoked, (*revoked, Block.link_expires_at <= now)
 
 
 @cache
 def _counts_query():
     """Both counts read off their partial indexes: the entries still waiting first (few),
-    each checked for its clinic; the clinic's unreviewed blocks from the index alone."""
+    each checked for its clinic; the clinic's finished diaries not reviewed from the
+    indexes alone (see ``_finished_unreviewed``)."""
     clinic_id: BindParameter[int] = bindparam("clinic_id")
     now: BindParameter[datetime] = bindparam("now")
     clinic_of_entry = (
@@ -120,23 +133,26 @@ def _counts_query():
         )
         .scalar_subquery()
     )
-    unreviewed = (
-        select(func.count(Block.id))
-        .where(
-            Block.clinic_id == clinic_id,
-            Block.reviewed_at.is_(None),
-            Block.archived_at.is_(None),
-            or_(Block.link_expires_at <= now, Block.link_revoked_at.is_not(None)),
-        )
-        .scalar_subquery()
+    expired, revoked, both = (
+        select(func.count(Block.id)).where(*part).scalar_subquery()
+        for part in _finished_unreviewed(clinic_id, now)
     )
-    return select(side_effects, unreviewed)
+    return select(side_effects, expired + revoked - both)
 
 
 def _open_followups(clinic_id: int, now: datetime):
     """Every follow-up still running (its link open) with the check-ins made for it, in
     one query: rows ("ablation"|"block", id, patient, performed_at, months, made_on), the
     procedure's own row with no months, then one row per check-in made."""
+    return db.session.execute(_open_followups_query(), {"clinic_id": clinic_id, "now": now}).all()
+
+
+@cache
+def _open_followups_query():
+    """``_open_followups``' statement, made once (its four parts cost more to build and
+    look up than the database takes to answer them, when none is followed)."""
+    clinic_id: BindParameter[int] = bindparam("clinic_id")
+    now: BindParameter[datetime] = bindparam("now")
     ablation_open = and_(
         Ablation.clinic_id == clinic_id,
         Ablation.archived_at.is_(None),
@@ -172,14 +188,12 @@ def _open_followups(clinic_id: int, now: datetime):
             .where(where)
         )
 
-    return db.session.execute(
-        union_all(
-            procedures("ablation", Ablation, ablation_open),
-            procedures("block", Block, block_open),
-            made("ablation", Ablation, Checkin.ablation_id, ablation_open),
-            made("block", Block, Checkin.block_id, block_open),
-        )
-    ).all()
+    return union_all(
+        procedures("ablation", Ablation, ablation_open),
+        procedures("block", Block, block_open),
+        made("ablation", Ablation, Checkin.ablation_id, ablation_open),
+        made("block", Block, Checkin.block_id, block_open),
+    )
 
 
 def overdue_checkins(clinic: Clinic, now: datetime) -> list[WorklistRow]:
@@ -270,8 +284,11 @@ def _side_effect_rows(clinic_id: int, offset: int, limit: int):
 
 def _unreviewed_rows(clinic_id: int, now: datetime, offset: int, limit: int):
     finished_at = func.coalesce(Block.link_revoked_at, Block.link_expires_at)
+    expired, revoked, _ = _finished_unreviewed(clinic_id, now)
+    finished = union(select(Block.id).where(*expired), select(Block.id).where(*revoked))
     blocks = db.session.execute(
-        _finished_unreviewed(clinic_id, now)
+        select(Block)
+        .where(Block.id.in_(finished.scalar_subquery()))
         .order_by(finished_at.desc(), Block.id.desc())
         .offset(offset)
         .limit(limit)
@@ -295,23 +312,65 @@ def _unreviewed_rows(clinic_id: int, now: datetime, offset: int, limit: int):
 # --- the next steps ---------------------------------------------------------------------
 
 
-def _diagnostic_blocks(clinic_id: int, offset: int, limit: int) -> list[tuple[int, datetime]]:
-    """The clinic's diagnostic blocks in a series, newest first, as (patient, time): read
-    off the clinic's date index, a batch at a time."""
-    return [
-        (patient_id, at)
-        for patient_id, at in db.session.execute(
-            select(Block.patient_id, Block.performed_at)
-            .where(
-                Block.clinic_id == clinic_id,
-                Block.archived_at.is_(None),
-                Block.purpose == relief.DIAGNOSTIC,
-            )
-            .order_by(Block.performed_at.desc(), Block.id.desc())
-            .offset(offset)
-            .limit(limit)
-        ).all()
-    ]
+def _calling_blocks(
+    clinic_id: int, after: tuple[datetime, int] | None, limit: int
+) -> list[tuple[int, datetime, int]]:
+    """The clinic's diagnostic blocks (in a series) that may call for action, newest
+    first, as (patient, time, block): read off their partial index, a batch at a time,
+    from just after ``after`` (the last one read: blocks found quiet meanwhile leave the
+    index, so no offset would do)."""
+    query = select(Block.patient_id, Block.performed_at, Block.id).where(*_calling(clinic_id))
+    if after is not None:
+        at, block_id = after
+        query = query.where(
+            or_(Block.performed_at < at, and_(Block.performed_at == at, Block.id < block_id))
+        )
+    rows = db.session.execute(
+        query.order_by(Block.performed_at.desc(), Block.id.desc()).limit(limit)
+    ).all()
+    return [(patient_id, at, block_id) for patient_id, at, block_id in rows]
+
+
+def _calling(clinic_id: int) -> tuple:
+    """The conditions of ix_block_may_call_for_action, the purpose written as a literal
+    (a parameter would hide from SQLite that the index holds the rows)."""
+    return (
+        Block.clinic_id == clinic_id,
+        Block.may_call_for_action,
+        Block.purpose == literal(relief.DIAGNOSTIC, literal_execute=True),
+        Block.archived_at.is_(None),
+    )
+
+
+def _may_have_next_steps(clinic_id: int) -> bool:
+    """Whether any patient of the clinic may have a next step that calls for action: a
+    diagnostic block that may, or an ablation (whose steps come with time)."""
+    calling = select(Block.id).where(*_calling(clinic_id)).limit(1).exists()
+    ablated = (
+        select(Ablation.id)
+        .where(
+            Ablation.clinic_id == clinic_id,
+            Ablation.archived_at.is_(None),
+            Ablation.technique != Technique.PULSED,
+        )
+        .limit(1)
+        .exists()
+    )
+    return bool(db.session.execute(select(or_(calling, ablated))).scalar())
+
+
+# Marks a block found quiet by its summary as of ``changed_at``, only if the block and
+# its stored summary are still those read: an entry posted meanwhile (a new changed_at)
+# or new analysis settings (which clear the summary's key) keep it calling.
+_QUIET = (
+    update(cast(Table, Block.__table__))
+    .where(
+        Block.id == bindparam("quiet_id"),
+        Block.changed_at == bindparam("quiet_changed_at"),
+        Block.summary_key == bindparam("quiet_key"),
+    )
+    .values(may_call_for_action=False)
+)
 
 
 def _held_50_hours(stored: dict) -> list[float]:
@@ -386,6 +445,7 @@ def _batch_facts(clinic: Clinic, patient_ids: list[int]) -> tuple[set[int], dict
             Block.summary,
             Block.summary_key,
             Block.changed_at,
+            Block.may_call_for_action,
         ).where(
             by_patients(Block.clinic_id, clinic.id),
             Block.patient_id.in_(undecided),
@@ -393,11 +453,15 @@ def _batch_facts(clinic: Clinic, patient_ids: list[int]) -> tuple[set[int], dict
             Block.purpose == relief.DIAGNOSTIC,
         )
     ).all()
-    stale = []
-    for block_id, patient_id, agent, summary, key, changed_at in rows:
+    stale, quiet = [], []
+    for block_id, patient_id, agent, summary, key, changed_at, calling in rows:
         if summary is not None and key == summaries.summary_key_of(changed_at, digest):
             if held_long_enough(_held_50_hours(summary), agent):
                 found.add(patient_id)
+            elif calling:
+                quiet.append(
+                    {"quiet_id": block_id, "quiet_changed_at": changed_at, "quiet_key": key}
+                )
         else:
             stale.append(block_id)
     if stale:
@@ -406,6 +470,15 @@ def _batch_facts(clinic: Clinic, patient_ids: list[int]) -> tuple[set[int], dict
         for block in blocks:
             if held_long_enough(_held_50_hours(block.summary or {}), block.agent):
                 found.add(block.patient_id)
+            elif block.may_call_for_action:
+                key = summaries.summary_key(block, digest)
+                quiet.append(
+                    {"quiet_id": block.id, "quiet_changed_at": block.changed_at, "quiet_key": key}
+                )
+        db.session.flush()  # the summaries just made, stored before the marks check them
+    if quiet:
+        # Left out of the next pages' scans until they change.
+        db.session.connection().execute(_QUIET, quiet)
     if len(_CANDIDATES_KEPT) + len(undecided) > STEPS_KEPT_MAX:
         _CANDIDATES_KEPT.clear()
     for patient_id in undecided:
@@ -461,10 +534,14 @@ def next_step_rows(
     """Rows ``offset`` to ``offset + limit`` of the patients whose next step calls for
     action, newest first (by the step's from-date), and whether more follow.
 
-    Such a step's from-date is never later than 14 days after the patient's latest
-    diagnostic block (the second block's), so patients are read newest first, a batch at
-    a time, and the reading stops once enough rows are found that no later patient could
-    come before.
+    Such a step's from-date is never later than 14 days after a diagnostic block of the
+    patient's that held relief at 50 % long enough (the first block of a second block
+    due, the last of the LCD's two, the first positive of the consensus), and only such
+    blocks are left calling for action once read (``may_call_for_action``). So patients
+    are read by their newest such block, newest first, a batch at a time, off that
+    block's partial index, and the reading stops once enough rows are found that no later
+    patient could come before: a page reads about its own patients, whatever the
+    clinic's size.
     """
     need = offset + limit + 1  # one more: whether a next page exists
     found: list[WorklistItem] = []
@@ -495,26 +572,30 @@ def next_step_rows(
         take(_patients_next_steps(clinic, list(ablated), versions, on), ablated)
     # Then the others, by their latest diagnostic block, newest first, a batch at a time.
     seen = set(ablated)
-    scanned, size = 0, FIRST_BATCH
-    while True:
-        newest = _diagnostic_blocks(clinic.id, scanned, size)
-        if not newest:
-            break
+    size = FIRST_BATCH
+    # Each read takes one block more than the batch: the next batch's first, which tells
+    # whether it could come before the rows found, without a query of its own.
+    newest = _calling_blocks(clinic.id, None, size + 1)
+    while newest:
         bound = pathway.local_date(newest[0][1], zone) + timedelta(days=15)
         if sum(1 for item in found if _day(item.at) >= bound) >= need:
             break
-        scanned += len(newest)
+        read, newest = newest[:size], newest[size:]
         batch = []
-        for patient_id, _ in newest:  # a patient's latest block comes first
+        for patient_id, _, _ in read:  # a patient's latest such block comes first
             if patient_id not in seen:
                 seen.add(patient_id)
                 batch.append(patient_id)
         candidates, versions = _batch_facts(clinic, batch)
         chosen = [patient_id for patient_id in batch if patient_id in candidates]
         take(_patients_next_steps(clinic, chosen, versions, on), chosen)
-        if len(newest) < size:
+        if not newest:
             break
-        size = min(2 * size, NEXT_STEP_BATCH)
+        # Each patient read now has a block calling for action, most a row: read about
+        # as many more as rows are still wanted (twice as many would work out the next
+        # steps, from their diaries, of patients no page shows).
+        size = min(max(need - len(found), LEAST_BATCH), NEXT_STEP_BATCH)
+        newest += _calling_blocks(clinic.id, newest[-1][1:], size)
     ordered = pathway.order_worklist(found)
     rows = [WorklistRow(item, step=steps[id(item)]) for item in ordered[offset : offset + limit]]
     return rows, len(ordered) > offset + limit
@@ -555,7 +636,7 @@ def worklist_page(clinic: Clinic, page: int, now: datetime | None = None) -> Wor
     else:
         # A full page of the first groups: more follow if they do, or if any patient may
         # have a next step (found on the later pages).
-        has_next = group_start > end or bool(_diagnostic_blocks(clinic.id, 0, 1))
+        has_next = group_start > end or _may_have_next_steps(clinic.id)
     return WorklistPage(rows, counts, page, has_next, patient_names(rows))
 
 

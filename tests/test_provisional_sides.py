@@ -1,0 +1,148 @@
+"""A running diary scored left and right apart: both sides' verdicts are provisional, and
+every reader says so of each side (page, report and its PDF, chart, FHIR, API, CSV,
+workbook, REDCap), as the next step read from it does."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+from openpyxl import load_workbook
+
+from diary.extensions import db
+from diary.services.tokens import create_api_token
+from tests.conftest import needs_pdf
+from tests.test_sides import add_side_entries, apart_block
+
+BOTH = "Left: positive (provisional) · Right: negative (provisional)"
+# The first 2 h of the worked example (pathway.md): left relieved, right not; lidocaine's
+# diary runs to 3 h.
+SO_FAR = {0.25: (1, 5), 0.5: (0, 5), 1: (1, 6), 2: (1, 6)}
+
+
+def _running(world):
+    block = apart_block(world, performed_at=datetime.now(UTC) - timedelta(hours=2, minutes=10))
+    add_side_entries(block, SO_FAR)
+    db.session.commit()
+    return block
+
+
+def _rows(response) -> list[dict]:
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    body = response.get_data().decode("utf-8").lstrip("\ufeff")
+    return list(csv.DictReader(io.StringIO(body, newline="")))
+
+
+def test_the_page_and_the_report_mark_each_side_provisional(client, signed_in):
+    block = _running(signed_in)
+    for url in (f"/blocks/{block.id}", f"/blocks/{block.id}/report"):
+        page = client.get(url).get_data(as_text=True)
+        headline = page.split('class="verdict-sides"', 1)[1].split("</p>", 1)[0]
+        assert f"Verdict: {BOTH}</strong>" in headline, url
+
+
+def test_a_finished_diary_scored_apart_is_not_provisional(client, signed_in):
+    # The hourly window (to 8 h) is over.
+    block = apart_block(signed_in, performed_at=datetime.now(UTC) - timedelta(hours=9))
+    add_side_entries(block, {**SO_FAR, 3: (6, 6)})
+    db.session.commit()
+    page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
+    headline = page.split('class="verdict-sides"', 1)[1].split("</p>", 1)[0]
+    assert "Verdict: Left: positive · Right: negative</strong>" in headline
+
+
+def test_the_chart_title_marks_each_side_provisional():
+    from diary import charts
+
+    lines = [
+        charts.SideLine("left", _analysis("positive"), 8, None),
+        charts.SideLine("right", _analysis("negative"), 6, None),
+    ]
+    assert charts.sides_title(lines, "awaiting the 3 h entry") == (
+        f"{BOTH}; awaiting the 3 h entry"
+    )
+    assert charts.sides_title(lines) == "Left: positive · Right: negative"
+
+
+def _analysis(verdict):
+    from diary import relief
+
+    class Reading:
+        pass
+
+    reading = Reading()
+    reading.verdict = verdict  # type: ignore[attr-defined]
+    assert verdict in relief.VERDICT_LABELS
+    return reading
+
+
+def test_fhir_and_the_api_mark_each_side_provisional(client, signed_in):
+    block = _running(signed_in)
+    signed_in.clinic.mrn_system = "urn:oid:1.2.3"
+    _, secret = create_api_token(signed_in.clinician, "t")
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {secret}"}
+    bundle = client.get(f"/api/v1/blocks/{block.id}/fhir", headers=headers).get_json()
+    (report,) = [
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "DiagnosticReport"
+    ]
+    assert report["status"] == "preliminary"
+    assert report["conclusion"].startswith(BOTH + ";")
+    analysis = client.get(f"/api/v1/blocks/{block.id}/analysis", headers=headers).get_json()
+    assert analysis["provisional"] is True
+    assert {s: a["provisional"] for s, a in analysis["sides"].items()} == {
+        "left": True,
+        "right": True,
+    }
+    assert (analysis["sides"]["left"]["verdict"], analysis["sides"]["right"]["verdict"]) == (
+        "positive",
+        "negative",
+    )
+
+
+def test_the_files_mark_the_block_provisional_with_both_verdicts(client, signed_in):
+    block = _running(signed_in)
+    (row,) = [r for r in _rows(client.get("/exports/blocks.csv")) if r["block_id"] == str(block.id)]
+    assert row["provisional"] == "true"
+    assert (row["verdict_left"], row["verdict_right"]) == ("positive", "negative")
+    wide = {r["record_id"]: r for r in _rows(client.get("/exports/research/wide.csv"))}
+    assert wide[str(block.id)]["provisional"] in {"1", "true", "yes"}
+    assert (wide[str(block.id)]["verdict_left"], wide[str(block.id)]["verdict_right"]) == (
+        "positive",
+        "negative",
+    )
+    sheet = load_workbook(io.BytesIO(client.get("/exports/blocks.xlsx").get_data())).active
+    rows = list(sheet.iter_rows(values_only=True))
+    header = [str(name) for name in rows[0]]
+    (mine,) = [r for r in rows[1:] if r[header.index("block_id")] == block.id]
+    assert mine[header.index("provisional")] in {True, "true"}
+
+
+def test_the_next_step_from_a_running_diary_says_it_is_provisional(client, signed_in):
+    block = _running(signed_in)
+    page = client.get(f"/patients/{signed_in.patient.id}").get_data(as_text=True)
+    steps = page.split('class="next-step-list"', 1)[1].split("</ul>", 1)[0]
+    left = next(item for item in steps.split("<li")[1:] if ", left:" in item)
+    assert '<span class="provisional">(provisional)</span>' in left
+    assert "Provisional: the diary of the block of" in left and "still running" in left
+    _, secret = create_api_token(signed_in.clinician, "t")
+    db.session.commit()
+    answer = client.get(
+        f"/api/v1/patients/{signed_in.patient.id}/next-steps",
+        headers={"Authorization": f"Bearer {secret}"},
+    ).get_json()
+    mine = [s for s in answer["series"] if s["levels"] == list(block.levels)]
+    assert mine and all(s["provisional"] for s in mine)
+
+
+@needs_pdf
+def test_the_pdf_marks_each_side_provisional(client, signed_in):
+    from pypdf import PdfReader
+
+    block = _running(signed_in)
+    pdf = client.get(f"/blocks/{block.id}/report.pdf")
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Left: positive (provisional) · Right: negative (provisional)" in " ".join(text.split())
