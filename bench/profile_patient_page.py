@@ -90,7 +90,7 @@ def main() -> None:
             profile.disable()
             title = (
                 f"patient page, 50 entries{' (window open)' if args.open else ''}"
-                f"{', its list not kept' if args.unkept else ''}"
+                f"{', neither its list nor its page kept' if args.unkept else ''}"
             )
             note = (
                 f"; CPU without it: page {times['page'] * 1000:.2f} ms, "

@@ -384,17 +384,23 @@ class Clock:
     (``from diary.models import utcnow``) and the templates' ``now()``."""
 
     def __init__(self, monkeypatch, now: datetime):
-        import sys
-
         import diary.models
 
         self.now = now
-        real = diary.models.utcnow
-        for name, module in list(sys.modules.items()):
-            if (name == "diary" or name.startswith("diary.")) and getattr(
-                module, "utcnow", None
-            ) is real:
+        self.real = diary.models.utcnow
+        for module in self._app_modules():
+            if getattr(module, "utcnow", None) is self.real:
                 monkeypatch.setattr(module, "utcnow", self)
+
+    @staticmethod
+    def _app_modules():
+        import sys
+
+        return [
+            module
+            for name, module in list(sys.modules.items())
+            if name == "diary" or name.startswith("diary.")
+        ]
 
     def __call__(self) -> datetime:
         return self.now
@@ -405,9 +411,17 @@ class Clock:
     def advance(self, by: timedelta) -> None:
         self.now += by
 
+    def stop(self) -> None:
+        """The real clock again, also in the modules first imported while this one ran."""
+        for module in self._app_modules():
+            if getattr(module, "utcnow", None) is self:
+                module.utcnow = self.real
+
 
 @pytest.fixture
 def clock(app, monkeypatch):
     """The app's clock stopped at the real time (the test moves it: ``clock.set``,
     ``clock.advance``)."""
-    return Clock(monkeypatch, datetime.now(UTC))
+    stopped = Clock(monkeypatch, datetime.now(UTC))
+    yield stopped
+    stopped.stop()
