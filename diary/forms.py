@@ -10,8 +10,9 @@ from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, RadioField, StringField
+from wtforms import HiddenField, PasswordField, RadioField, StringField, TimeField
 from wtforms.validators import ValidationError
+from wtforms.widgets import TextInput
 
 from diary.i18n import form_translations
 from diary.vocabulary import PLAUSIBLE_YEARS
@@ -53,6 +54,28 @@ class PlainTextForm(FlaskForm):
             if typed:
                 extra.setdefault(field.name, []).append(printable_text)
         return super().validate(extra)
+
+
+# A time of day on the 24-hour clock: 0:00 to 23:59.
+CLOCK_PATTERN = r"([01]?[0-9]|2[0-3]):[0-5][0-9]"
+
+
+class ClockField(TimeField):
+    """A time of day typed on the 24-hour clock ("17:30"), as every page writes times. A
+    browser's own time input follows the browser's locale instead: "05:30 PM" in US
+    English, beside pages that say 17:30."""
+
+    widget = TextInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        render_kw = {
+            "inputmode": "numeric",
+            "pattern": CLOCK_PATTERN,
+            "maxlength": 5,
+            "size": 5,
+            "autocomplete": "off",
+        } | (kwargs.pop("render_kw", None) or {})
+        super().__init__(label, validators, format="%H:%M", render_kw=render_kw, **kwargs)
 
 
 class ScoreField(RadioField):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 from openpyxl import load_workbook
@@ -52,29 +53,12 @@ def test_a_finished_diary_scored_apart_is_not_provisional(client, signed_in):
     assert "Verdict: Left: positive · Right: negative</strong>" in headline
 
 
-def test_the_chart_title_marks_each_side_provisional():
-    from diary import charts
-
-    lines = [
-        charts.SideLine("left", _analysis("positive"), 8, None),
-        charts.SideLine("right", _analysis("negative"), 6, None),
-    ]
-    assert charts.sides_title(lines, "awaiting the 3 h entry") == (
-        f"{BOTH}; awaiting the 3 h entry"
-    )
-    assert charts.sides_title(lines) == "Left: positive · Right: negative"
-
-
-def _analysis(verdict):
-    from diary import relief
-
-    class Reading:
-        pass
-
-    reading = Reading()
-    reading.verdict = verdict  # type: ignore[attr-defined]
-    assert verdict in relief.VERDICT_LABELS
-    return reading
+def test_the_chart_title_marks_each_side_provisional(client, signed_in):
+    block = _running(signed_in)
+    svg = client.get(f"/blocks/{block.id}/chart.svg").get_data(as_text=True)
+    title = " ".join(re.findall(r"<!-- (.*?) -->", svg))
+    assert "Left: positive (provisional) ·" in title, title
+    assert "Right: negative (provisional); awaiting" in title, title
 
 
 def test_fhir_and_the_api_mark_each_side_provisional(client, signed_in):

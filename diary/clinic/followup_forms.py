@@ -12,13 +12,12 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
-    TimeField,
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from diary import anatomy
+from diary.forms import ClockField, clinic_time_to_utc, plausible_date, utc_to_clinic_time
 from diary.forms import PlainTextForm as FlaskForm  # typed text: no control characters
-from diary.forms import clinic_time_to_utc, plausible_date, utc_to_clinic_time
 from diary.services.blocks import unusual_time
 from diary.services.followup import AblationInput, CheckinInput
 
@@ -63,8 +62,8 @@ class AblationForm(FlaskForm):
     performed_date = DateField(
         "Date", validators=[InputRequired("Enter the date of the ablation."), plausible_date]
     )
-    performed_time = TimeField(
-        "Time", validators=[InputRequired("Enter the time of the ablation.")]
+    performed_time = ClockField(
+        "Time (24-hour, HH:MM)", validators=[InputRequired("Enter the time of the ablation.")]
     )
     region = SelectField("Spinal region", choices=dict(anatomy.REGIONS))
     levels = SelectMultipleField(

@@ -15,7 +15,6 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     TextAreaField,
-    TimeField,
 )
 from wtforms.validators import (
     DataRequired,
@@ -28,8 +27,14 @@ from wtforms.validators import (
 
 from diary import anatomy
 from diary.agents import AGENT_LABELS, OTHER, agent_choices
+from diary.forms import (
+    ClockField,
+    ScoreField,
+    clinic_time_to_utc,
+    plausible_date,
+    utc_to_clinic_time,
+)
 from diary.forms import PlainTextForm as FlaskForm  # typed text: no control characters
-from diary.forms import ScoreField, clinic_time_to_utc, plausible_date, utc_to_clinic_time
 from diary.i18n import LANGUAGES
 from diary.relief import VERDICTS
 from diary.services.blocks import BlockInput, unusual_time
@@ -77,7 +82,9 @@ class BlockForm(FlaskForm):
     performed_date = DateField(
         "Date", validators=[InputRequired("Enter the date of the block."), plausible_date]
     )
-    performed_time = TimeField("Time", validators=[InputRequired("Enter the time of the block.")])
+    performed_time = ClockField(
+        "Time (24-hour, HH:MM)", validators=[InputRequired("Enter the time of the block.")]
+    )
     region = SelectField("Spinal region", choices=dict(anatomy.REGIONS))
     levels = SelectMultipleField(
         "Levels",
@@ -462,7 +469,9 @@ class TranscribeEntryForm(FlaskForm):
     recorded_date = DateField(
         "Date", validators=[InputRequired("Enter the date of the entry."), plausible_date]
     )
-    recorded_time = TimeField("Time", validators=[InputRequired("Enter the time of the entry.")])
+    recorded_time = ClockField(
+        "Time (24-hour, HH:MM)", validators=[InputRequired("Enter the time of the entry.")]
+    )
     pain = ScoreField("Pain (0–10)", message="Choose the pain score: a whole number from 0 to 10.")
     pain_left = ScoreField(
         "Left side: pain (0–10)",
