@@ -29,7 +29,7 @@ from bench.profile_paths import table  # noqa: E402
 OUT = Path(__file__).resolve().parent / "profiles"
 
 
-def reuse(url: str):
+def reuse(url: str, migrate: bool = True):
     """The app on clinics made before (clinic 1: the big one, clinic 2: the small)."""
     import logging
 
@@ -43,9 +43,10 @@ def reuse(url: str):
     app = inprocess.make_app(url)
     clinics = []
     with app.app_context():
-        logging.disable(logging.INFO)
-        upgrade(directory=str(inprocess.ROOT / "migrations"))
-        logging.disable(logging.NOTSET)
+        if migrate:
+            logging.disable(logging.INFO)
+            upgrade(directory=str(inprocess.ROOT / "migrations"))
+            logging.disable(logging.NOTSET)
         users = db.session.execute(
             select(User).where(User.email.like("synth-%@bench.example")).order_by(User.id)
         ).scalars()
@@ -82,11 +83,16 @@ def main() -> None:
     parser.add_argument("--label", default="before")
     parser.add_argument("--blocks", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="reuse the clinics as they are (an older checkout, beside a newer schema)",
+    )
     args = parser.parse_args()
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (the access log)
     kind = "postgresql" if args.database.startswith("postgresql") else "sqlite"
     if args.keep and Path(args.keep).exists():
-        bench = reuse(args.database)
+        bench = reuse(args.database, migrate=not args.no_migrate)
     else:
         if kind == "postgresql":
             inprocess.empty_postgres(args.database)
