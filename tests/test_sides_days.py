@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -374,3 +375,24 @@ def test_every_page_shows_both_sides_outcomes_of_a_therapeutic_block_scored_apar
     assert value["outcome"] == BOTH
     (row,) = read_csv(client.get("/exports/blocks.csv"))
     assert row["outcome"] == BOTH
+
+
+def test_a_running_therapeutic_block_scored_apart_marks_each_sides_outcome(client, daily, auth):
+    """Ten days in (daily scores to day 14): each side's outcome says it is provisional,
+    on the block page, its report, the dashboard, the patient's page and series report."""
+    block = bilateral_block(daily, days=range(1, 10), ago=timedelta(days=10, hours=2))
+    auth.login("daily@a.example")
+    both = re.compile(
+        r"Left: [^<·]*of relief \([a-z ]+\) \(provisional\) · "
+        r"Right: [^<·]*of relief \([a-z ]+\) \(provisional\)(?! <span class=\"provisional\">)"
+    )
+    for url in (
+        f"/blocks/{block.id}",
+        f"/blocks/{block.id}/report",
+        "/",
+        f"/patients/{block.patient_id}",
+        f"/patients/{block.patient_id}/report",
+    ):
+        page = client.get(url).get_data(as_text=True)
+        assert both.search(page), url
+        assert "(provisional) (provisional)" not in page, url

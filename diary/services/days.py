@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from diary import pathway, relief
 from diary.extensions import db
-from diary.models import Block, DiaryEntry
+from diary.models import Block, DiaryEntry, utcnow
 from diary.pathway import words
 from diary.pathway.values import DaysOfRelief
 from diary.schedule import DiarySchedule
@@ -18,6 +18,7 @@ from diary.services.analysis import (
     block_readings,
     diary_points,
     reading_days_of_relief,
+    running,
 )
 from diary.services.settings import diary_schedule
 from diary.vocabulary import Purpose
@@ -149,6 +150,7 @@ def therapeutic_outcomes(blocks: Sequence[Block]) -> dict[int, str]:
     for entry in entries:
         by_block.setdefault(entry.block_id, []).append(entry)
     outcomes = {}
+    now = utcnow()
     for block in judged:
         if block.scored_apart:
             readings = block_readings(
@@ -157,7 +159,10 @@ def therapeutic_outcomes(blocks: Sequence[Block]) -> dict[int, str]:
                 schedule=diary_schedule(block.clinic),
                 timezone=block.clinic.timezone,
             )
-            outcomes[block.id] = readings_outcome(block, readings)
+            # One diary: while it runs, each side's outcome says it is provisional (the
+            # lists add no mark of their own after a block scored apart).
+            provisional = block.link_open(now) and running(block, now) is not None
+            outcomes[block.id] = readings_outcome(block, readings, provisional)
             continue
         days = block_days_of_relief(block, by_block.get(block.id, []))
         if days is not None:
