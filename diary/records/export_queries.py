@@ -153,9 +153,13 @@ def clinic_export(
 
 
 def _verdicts(block, summary) -> set[str]:
-    """The block's verdicts a filter matches: its one, and each side's when scored apart."""
+    """The block's verdicts a filter matches: each side's when scored apart, else its one.
+    (A block scored apart has a flat verdict too, indeterminate when its sides differ, which
+    is no side's: filtering on it chose blocks with no indeterminate side.)"""
     sides = (block.summary or {}).get("sides") if block.scored_apart else None
-    return {summary.verdict, *(side["verdict"] for side in (sides or {}).values())}
+    if sides:
+        return {side["verdict"] for side in sides.values()}
+    return {summary.verdict}
 
 
 class utc_text(FunctionElement):  # noqa: N801 (used like a SQL function)
