@@ -2,10 +2,8 @@
 working directory. Every value can be set from the environment named beside it."""
 
 import ctypes
-import ctypes.util
 import multiprocessing
 import os
-import platform
 
 # glibc gives each thread that allocates its own malloc arena (up to 8 per core), and an
 # arena keeps what it freed for its thread: a worker's 4 threads each held their own
@@ -22,10 +20,14 @@ M_ARENA_MAX = -8  # glibc's malloc.h
 def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
     """At most ``arenas`` malloc arenas in this process and the workers it forks; False
     where the C library is not glibc or the operator chose MALLOC_ARENA_MAX."""
-    if "MALLOC_ARENA_MAX" in os.environ or platform.libc_ver()[0] != "glibc":
+    try:
+        glibc = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (ValueError, OSError):
+        glibc = ""
+    if "MALLOC_ARENA_MAX" in os.environ or not glibc.startswith("glibc"):
         return False
-    libc = ctypes.CDLL(ctypes.util.find_library("c"))
-    return bool(libc.mallopt(M_ARENA_MAX, arenas))
+    # The interpreter's own symbols: glibc's mallopt among them.
+    return bool(ctypes.CDLL(None).mallopt(M_ARENA_MAX, arenas))
 
 
 limit_malloc_arenas()
