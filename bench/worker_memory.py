@@ -212,6 +212,7 @@ def main() -> None:
     parser.add_argument("--seconds", default="4", help="each wrk run's length")
     parser.add_argument("--tracemalloc", action="store_true")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--log", type=Path, help="gunicorn's own output (else discarded)")
     args = parser.parse_args()
     os.environ["BENCH_SECONDS"] = args.seconds
     import bench.run_all
@@ -233,10 +234,11 @@ def main() -> None:
             synthetic(env)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
+        log = args.log.open("w") if args.log else subprocess.DEVNULL
         server = subprocess.Popen(
             [BIN / "gunicorn", "-c", ROOT / "bench" / "worker_memory_probe.py", "-w", "2",
              "--timeout", "600", "--max-requests", "0", "-b", f"127.0.0.1:{port}", "app:app"],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=env, cwd=ROOT, stdout=log, stderr=log,
         )  # fmt: skip
         try:
             wait_for(f"{base}/healthz")
