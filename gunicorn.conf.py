@@ -10,7 +10,7 @@ import os
 # leftovers of a report PDF or a worklist (WeasyPrint's and the drivers' C allocations).
 # Python's own objects come from its allocator and the GIL serialises most calls, so two
 # arenas cost no measurable contention. Measured with bench/worker_memory.py: a worker
-# after the report PDFs 220-222 -> 202-208 MB (bench/profiles/worker_memory_*.txt). Set
+# after the report PDFs 222-227 -> 202-203 MB (bench/profiles/worker_memory_*.txt). Set
 # here, before the app loads and the workers fork, it holds for every way gunicorn starts
 # with this file; an operator's MALLOC_ARENA_MAX (read by glibc itself) wins.
 MALLOC_ARENAS = 2
