@@ -8,10 +8,11 @@ import os
 # glibc gives each thread that allocates its own malloc arena (up to 8 per core), and an
 # arena keeps what it freed for its thread: a worker's 4 threads each held their own
 # leftovers of a report PDF (WeasyPrint's C allocations). Python's own objects come from
-# its allocator, under the GIL, so few malloc calls meet in one arena at once. Measured with bench/worker_memory.py: a worker after the report PDFs
-# 222-227 -> 202-203 MB (bench/profiles/worker_memory_*.txt). Set here, before the app
-# loads and the workers fork, it holds for every way gunicorn starts with this file; an
-# operator's MALLOC_ARENA_MAX (read by glibc itself) wins.
+# its allocator, under the GIL, so few malloc calls meet in one arena at once. Measured
+# with bench/worker_memory.py: a worker after the report PDFs 222-227 -> 202-203 MB
+# (bench/profiles/worker_memory_*.txt). Set here, before the app loads and the workers
+# fork, it holds for every way gunicorn starts with this file; an operator's
+# MALLOC_ARENA_MAX (read by glibc itself) wins.
 MALLOC_ARENAS = 2
 M_ARENA_MAX = -8  # glibc's malloc.h
 
