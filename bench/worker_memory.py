@@ -12,7 +12,9 @@ its figures (bench/worker_memory_probe.py, on SIGUSR2); the table shows the work
 the higher peak: VmRSS, VmHWM (what run_all's `peak_memory_mb` reads), and where its
 resident pages are (Python's objects and malloc's arenas as "anonymous", each library's
 code). --tracemalloc adds Python's allocations by package (tracing costs memory itself:
-read its RSS figures apart). The table goes to stdout and, with --out, to a file.
+read its RSS figures apart; the pages are slower under it, give wrk --seconds 10 or more).
+The table goes to stdout and, with --out, to a file. A copied SQLite file must come
+without the -wal and -shm files of an earlier copy (SQLite would apply them to it).
 """
 
 from __future__ import annotations
