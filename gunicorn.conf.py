@@ -2,19 +2,17 @@
 working directory. Every value can be set from the environment named beside it."""
 
 import ctypes
-import ctypes.util
 import multiprocessing
 import os
-import platform
 
 # glibc gives each thread that allocates its own malloc arena (up to 8 per core), and an
 # arena keeps what it freed for its thread: a worker's 4 threads each held their own
-# leftovers of a report PDF or a worklist (WeasyPrint's and the drivers' C allocations).
-# Python's own objects come from its allocator and the GIL serialises most calls, so two
-# arenas cost no measurable contention. Measured with bench/worker_memory.py: a worker
-# after the report PDFs 220-222 -> 202-208 MB (bench/profiles/worker_memory_*.txt). Set
-# here, before the app loads and the workers fork, it holds for every way gunicorn starts
-# with this file; an operator's MALLOC_ARENA_MAX (read by glibc itself) wins.
+# leftovers of a report PDF (WeasyPrint's C allocations). Python's own objects come from
+# its allocator, under the GIL, so few malloc calls meet in one arena at once. Measured
+# with bench/worker_memory.py: a worker after the report PDFs 222-227 -> 202-203 MB
+# (bench/profiles/worker_memory_*.txt). Set here, before the app loads and the workers
+# fork, it holds for every way gunicorn starts with this file; an operator's
+# MALLOC_ARENA_MAX (read by glibc itself) wins.
 MALLOC_ARENAS = 2
 M_ARENA_MAX = -8  # glibc's malloc.h
 
@@ -22,10 +20,14 @@ M_ARENA_MAX = -8  # glibc's malloc.h
 def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
     """At most ``arenas`` malloc arenas in this process and the workers it forks; False
     where the C library is not glibc or the operator chose MALLOC_ARENA_MAX."""
-    if "MALLOC_ARENA_MAX" in os.environ or platform.libc_ver()[0] != "glibc":
+    try:
+        glibc = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (ValueError, OSError):
+        glibc = ""
+    if "MALLOC_ARENA_MAX" in os.environ or not glibc.startswith("glibc"):
         return False
-    libc = ctypes.CDLL(ctypes.util.find_library("c"))
-    return bool(libc.mallopt(M_ARENA_MAX, arenas))
+    # The interpreter's own symbols: glibc's mallopt among them.
+    return bool(ctypes.CDLL(None).mallopt(M_ARENA_MAX, arenas))
 
 
 limit_malloc_arenas()

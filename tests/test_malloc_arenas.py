@@ -1,5 +1,5 @@
 """gunicorn.conf.py holds a worker to two malloc arenas (glibc): each thread's own arena
-kept its thread's freed C memory, 15-19 MB more in a worker after report PDFs
+kept its thread's freed C memory, 19-23 MB more in a worker after report PDFs
 (bench/worker_memory.py, bench/profiles/worker_memory_*.txt)."""
 
 from __future__ import annotations
