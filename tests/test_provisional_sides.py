@@ -162,3 +162,21 @@ def test_the_series_report_pdf_heads_a_block_scored_apart_once_with_both_sides(c
     text = " ".join(" ".join(page.extract_text() for page in pages).split())
     assert text.count(BOTH) == 1, text
     assert text.count("Left 0 · Right 5") == 1  # the entry of 30 min, once
+
+
+def _text(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", "", html).split())
+
+
+def test_the_worklist_heads_a_provisional_next_step_as_the_patient_page_does(client, signed_in):
+    _running(signed_in)
+    heading = "Lumbar L4-L5, L5-S1, left: Consider a second diagnostic block (provisional)"
+    patient = client.get(f"/patients/{signed_in.patient.id}").get_data(as_text=True)
+    steps = re.findall(r'<li class="next-step .*?</li>', patient, re.S)
+    assert [_text(step) for step in steps if "left:" in step][0].startswith(heading)
+    worklist = client.get("/worklist").get_data(as_text=True)
+    rows = re.findall(r'<li class="worklist-row worklist-next_steps.*?</li>', worklist, re.S)
+    mine = [row for row in rows if "left:" in row]
+    assert len(mine) == 1 and heading in _text(mine[0]), rows
+    bold = _text(re.search(r"<strong>.*?</strong>", mine[0], re.S).group())
+    assert bold == "Consider a second diagnostic block (provisional)"
