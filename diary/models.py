@@ -582,7 +582,7 @@ class Checkin(Model):
     pain_left: Mapped[int | None] = mapped_column(Integer)
     pain_right: Mapped[int | None] = mapped_column(Integer)
     reported_relief_pct: Mapped[int | None] = mapped_column(Integer)
-    # Patient Global Impression of Change, 1 (very much improved) – 7 (very much worse).
+    # Patient Global Impression of Change, 1 (very much better) – 7 (very much worse).
     pgic: Mapped[int | None] = mapped_column(Integer)
     # A new procedure or new regular pain medicine since the procedure.
     new_treatment: Mapped[bool | None] = mapped_column(Boolean)

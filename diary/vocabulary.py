@@ -79,3 +79,22 @@ class EntrySource(StrEnum):
 class Language(StrEnum):
     ENGLISH = "en"
     SPANISH = "es"
+
+
+def N_(message: str) -> str:
+    """Marks a message for translation where it is shown (the patient pages)."""
+    return message
+
+
+# Patient Global Impression of Change (Guy 1976), stored as its number 1 to 7. These are
+# the words the patient taps (translated on the patient pages); the clinic's pages and the
+# research files name each answer with the same words.
+PGIC_WORDS = {
+    1: N_("Very much better"),
+    2: N_("Much better"),
+    3: N_("A little better"),
+    4: N_("No change"),
+    5: N_("A little worse"),
+    6: N_("Much worse"),
+    7: N_("Very much worse"),
+}

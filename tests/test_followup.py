@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -962,3 +964,27 @@ def test_a_therapeutic_blocks_checkins_travel_with_its_fhir_diary(client, signed
     )
     assert checkins[0]["partOf"] == [{"reference": procedure_url}]
     assert_valid_r4(bundle)
+
+
+def test_the_clinic_names_each_pgic_answer_in_the_words_the_patient_tapped(client, world, auth):
+    """One wording per answer: the patient's check-in, the clinic's ablation page (the
+    check-in and the staff form) and the REDCap dictionary."""
+    ablation = _open_ablation(world)
+    patient_page = client.get(f"/f/{ablation.followup_token}", headers={"Accept-Language": "en"})
+    tapped = dict(
+        re.findall(
+            r'<input[^>]*name="pgic"[^>]*value="(\d)"[^>]*>\s*([^<]+?)\s*</label>',
+            patient_page.get_data(as_text=True),
+        )
+    )
+    assert tapped["2"] == "Much better" and len(tapped) == 7
+    url = f"/api/v1/followup/{ablation.followup_token}/checkins"
+    body = {"client_id": "phone-pgic", "pain": 3, "pgic": 2, "new_treatment": False}
+    assert client.post(url, json=body).status_code == 201
+    auth.login()
+    page = html.unescape(client.get(f"/ablations/{ablation.id}").get_data(as_text=True))
+    assert "<td>2 · Much better</td>" in page
+    for value, words in tapped.items():
+        assert f">{value} · {words}</option>" in page or f"{value} · {words}</label>" in page
+    dictionary = client.get("/exports/research/redcap-followup-dictionary.csv").get_data(True)
+    assert " | ".join(f"{n}, {tapped[str(n)]}" for n in range(1, 8)) in dictionary

@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from diary import create_app
 from diary.extensions import db
 from diary.models import AuditEvent, Block, Patient
-from diary.services.patients import PatientInput, create_patient
+from diary.services.patients import PatientInput, check_mrn_free, create_patient
+from diary.services.rejections import InputRejected
 from diary.services.tokens import create_api_token
 from tests.conftest import (
     add_concordant_pair,
@@ -62,6 +63,7 @@ def test_an_mrn_names_one_patient_of_the_clinic(client, signed_in):
     assert taken.status_code == 409
     body = taken.get_data(as_text=True)
     assert "MRN MRN-1 is already the record of J.S." in body
+    assert "J.S.." not in body  # a name ending in a full stop ends the sentence
     assert f"/patients/{world.patient.id}" in body
     assert patients() == 2
     # Another clinic may use the same MRN for its own patient.
@@ -167,6 +169,17 @@ def test_the_upgrade_refuses_duplicate_mrns_and_folds_existing_search_terms(tmp_
                 .all()
             )
         assert {"jose", "nunez", "avila", "nunez-avila", "m-7"} <= set(terms)
+
+
+def test_the_mrn_message_ends_with_one_full_stop(world):
+    for name, message in (
+        ("J.S.", "MRN MRN-1 is already the record of J.S."),
+        ("Jane Smith", "MRN MRN-1 is already the record of Jane Smith."),
+    ):
+        world.patient.display_name = name
+        with pytest.raises(InputRejected) as rejected:
+            check_mrn_free(world.clinic.id, "mrn-1")
+        assert rejected.value.message == message
 
 
 @pytest.mark.parametrize("typed", ["mrn-1", " MRN-1 ", "Mrn-1\t"])

@@ -130,3 +130,53 @@ def test_the_pdf_marks_each_side_provisional(client, signed_in):
     pdf = client.get(f"/blocks/{block.id}/report.pdf")
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "Left: positive (provisional) · Right: negative (provisional)" in " ".join(text.split())
+
+
+def _headings(page: str) -> list[str]:
+    return [
+        " ".join(re.sub(r"<[^>]+>", "", h).split()) for h in re.findall(r"<h3.*?</h3>", page, re.S)
+    ]
+
+
+def test_the_series_report_heads_a_block_scored_apart_once_with_both_sides(client, signed_in):
+    """The block is in the left and the right series: one heading names each side's
+    verdict, and its chart and entries print once (not under a heading naming no side)."""
+    _running(signed_in)
+    page = client.get(f"/patients/{signed_in.patient.id}/report").get_data(as_text=True)
+    mine = [h for h in _headings(page) if "lidocaine" in h and BOTH in h]
+    assert len(mine) == 1, _headings(page)
+    assert not [h for h in _headings(page) if h.endswith("Positive (provisional)")]
+    assert not [h for h in _headings(page) if h.endswith("Negative (provisional)")]
+    assert page.count("Entries (4)") == 1
+    assert page.count('alt="Chart of block ') == 2  # the world's block and this one
+    assert "chart and entries under the right series above" in page
+
+
+@needs_pdf
+def test_the_series_report_pdf_heads_a_block_scored_apart_once_with_both_sides(client, signed_in):
+    from pypdf import PdfReader
+
+    _running(signed_in)
+    pdf = client.get(f"/patients/{signed_in.patient.id}/report.pdf")
+    pages = PdfReader(io.BytesIO(pdf.data)).pages
+    text = " ".join(" ".join(page.extract_text() for page in pages).split())
+    assert text.count(BOTH) == 1, text
+    assert text.count("Left 0 · Right 5") == 1  # the entry of 30 min, once
+
+
+def _text(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", "", html).split())
+
+
+def test_the_worklist_heads_a_provisional_next_step_as_the_patient_page_does(client, signed_in):
+    _running(signed_in)
+    heading = "Lumbar L4-L5, L5-S1, left: Consider a second diagnostic block (provisional)"
+    patient = client.get(f"/patients/{signed_in.patient.id}").get_data(as_text=True)
+    steps = re.findall(r'<li class="next-step .*?</li>', patient, re.S)
+    assert [_text(step) for step in steps if "left:" in step][0].startswith(heading)
+    worklist = client.get("/worklist").get_data(as_text=True)
+    rows = re.findall(r'<li class="worklist-row worklist-next_steps.*?</li>', worklist, re.S)
+    mine = [row for row in rows if "left:" in row]
+    assert len(mine) == 1 and heading in _text(mine[0]), rows
+    bold = _text(re.search(r"<strong>.*?</strong>", mine[0], re.S).group())
+    assert bold == "Consider a second diagnostic block (provisional)"

@@ -36,7 +36,6 @@ from diary.services.analysis import (
     analyse_block,
     analysed_series,
     block_readings,
-    side_analyses,
     side_analyses_of,
     verdict_text,
 )
@@ -357,16 +356,27 @@ def _series_report_page(patient, for_pdf: bool) -> str:
         select(Block).where(Block.patient_id == patient.id).options(*BLOCK_PAGE_LOADS)
     ).scalars().all()
     series = analysed_series(patient)
-    charts_by_block, tables = {}, {}
-    for blocks, result in series:
+    # A bilateral block is in the left and the right series: its chart and entries print
+    # once, under the first series that holds it; a block scored apart is headed there
+    # by both sides' verdicts ("Left: positive · Right: negative"), as every page says.
+    first_series: dict[int, int] = {}
+    charts_by_block, tables, sides_verdicts = {}, {}, {}
+    for index, (blocks, result) in enumerate(series):
         until = round(max(charts.chart_end_h(result.analyses[b.id]) for b in blocks), 2)
         for block in blocks:
+            if block.id in first_series:
+                continue
+            first_series[block.id] = index
             analysis = result.analyses[block.id]
-            charts_by_block[block.id] = _report_chart(
-                block, analysis, result.block_awaiting.get(block.id), for_pdf, until
-            )
+            awaiting = result.block_awaiting.get(block.id)
+            charts_by_block[block.id] = _report_chart(block, analysis, awaiting, for_pdf, until)
+            sides = None
+            if block.scored_apart:
+                readings = block_readings(block)
+                sides = side_analyses_of(readings)
+                sides_verdicts[block.id] = verdict_text(readings, provisional=bool(awaiting))
             tables[block.id] = report.entry_table(
-                block, analysis, tz, latest_corrections(block), side_analyses(block)
+                block, analysis, tz, latest_corrections(block), sides
             )
     today = clinic_today(current_user.clinic)
     return render_template(
@@ -377,6 +387,8 @@ def _series_report_page(patient, for_pdf: bool) -> str:
         today=today,
         chart_src=charts_by_block,
         tables=tables,
+        first_series=first_series,
+        sides_verdicts=sides_verdicts,
         outcomes=therapeutic_outcomes(patient.blocks),
         printed_at=utcnow(),
         tz=tz,

@@ -20,6 +20,7 @@ from diary.forms import ClockField, clinic_time_to_utc, plausible_date, utc_to_c
 from diary.forms import PlainTextForm as FlaskForm  # typed text: no control characters
 from diary.services.blocks import unusual_time
 from diary.services.followup import AblationInput, CheckinInput
+from diary.vocabulary import PGIC_WORDS
 
 TECHNIQUES = {
     "conventional": "Conventional (thermal) ablation",
@@ -30,15 +31,7 @@ SCORINGS = {
     "sides": "Left and right scored apart",
     "one": "One pain (midline or axial)",
 }
-PGIC = {
-    1: "Very much improved",
-    2: "Much improved",
-    3: "Minimally improved",
-    4: "No change",
-    5: "Minimally worse",
-    6: "Much worse",
-    7: "Very much worse",
-}
+PGIC = PGIC_WORDS  # the patient's own words for each answer
 SCORE_CHOICES = {str(n): str(n) for n in range(11)}
 
 

@@ -28,6 +28,7 @@ from wtforms import HiddenField, IntegerField, RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional, Regexp
 
+from diary import vocabulary
 from diary.extensions import db, diary_token_limit
 from diary.forms import PlainTextForm as FlaskForm
 from diary.forms import ScoreField
@@ -50,16 +51,8 @@ from diary.web import followup_url
 bp = Blueprint("followup", __name__, url_prefix="/f")
 diary_token_limit(bp)
 
-# Patient Global Impression of Change (Guy 1976), 1 to 7, in the patient's words.
-PGIC_WORDS = {
-    1: _l("Very much better"),
-    2: _l("Much better"),
-    3: _l("A little better"),
-    4: _l("No change"),
-    5: _l("A little worse"),
-    6: _l("Much worse"),
-    7: _l("Very much worse"),
-}
+# Patient Global Impression of Change (Guy 1976), 1 to 7, in the patient's language.
+PGIC_WORDS = {value: _l(words) for value, words in vocabulary.PGIC_WORDS.items()}
 
 
 class CheckinPatientForm(FlaskForm):

@@ -26,7 +26,7 @@ from diary.records.research import (
     dropdown,
     redcap_time,
 )
-from diary.vocabulary import EntrySource, Region, Side
+from diary.vocabulary import PGIC_WORDS, EntrySource, Region, Side
 
 PROCEDURE_FORM, CHECKIN_FORM = "procedure", "checkin"
 REPEAT_COLUMNS = ["redcap_repeat_instrument", "redcap_repeat_instance"]
@@ -34,15 +34,7 @@ RFA, THERAPEUTIC_BLOCK = "rfa", "therapeutic_block"
 ONE = "one"
 DURABILITIES = ("durable", "not_durable", UNDETERMINED)
 REPEAT_ANSWERS = (YES, NO, UNDETERMINED)
-PGIC_LABELS = (
-    "Very much improved",
-    "Much improved",
-    "Minimally improved",
-    "No change",
-    "Minimally worse",
-    "Much worse",
-    "Very much worse",
-)
+PGIC_LABELS = tuple(PGIC_WORDS.values())  # the words the patient tapped
 # A reading's suffix on its variables (None: the pain scored as one).
 SUFFIXES = {None: "", Side.LEFT.value: "_left", Side.RIGHT.value: "_right"}
 

@@ -90,9 +90,10 @@ def check_mrn_free(clinic_id: int, mrn: str | None, other_than: Patient | None =
     """An MRN names one patient of a clinic: a second record would split their blocks."""
     holder = mrn_holder(clinic_id, mrn, other_than)
     if holder is not None:
-        raise InputRejected(
-            "mrn", f"MRN {holder.mrn} is already the record of {holder.display_name}."
-        )
+        # Initials end in a full stop of their own ("A.B."): no second one after them.
+        name = holder.display_name
+        stop = "" if name.endswith(".") else "."
+        raise InputRejected("mrn", f"MRN {holder.mrn} is already the record of {name}{stop}")
 
 
 def likely_duplicates(
