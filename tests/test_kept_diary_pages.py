@@ -319,7 +319,7 @@ READ_BY_THE_PAGE = {
     # In the key: the block and its clinic (every column), the language, the day, the
     # due section; made from those: the form, its saved list, instructions, safety text.
     "block", "due", "today", "tz", "current_language", "form", "saved_list",
-    "instructions", "safety_text", "open_instructions",
+    "instructions", "safety_text", "open_instructions", "entry_fields",
     # Per request, never kept: flashed messages (a page with them is drawn afresh).
     "get_flashed_messages",
     # The same for every request of the app (config: VAPID_PUBLIC_KEY is in the key).
@@ -336,6 +336,7 @@ PAGE_TEMPLATES = (
     "patient/_instructions.html",
     "patient/_pain_scales.html",
     "patient/_clinic.html",
+    "patient/_entry_fields.html",
 )
 
 

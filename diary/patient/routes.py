@@ -26,7 +26,7 @@ from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from diary.access import block_for_token_or_404, entry_of_block_or_404
 from diary.extensions import db, diary_token_limit
@@ -137,17 +137,22 @@ def _diary_state(block):
     return saved_list, due, locale, today, bool(entries)
 
 
-def _draw_diary(block, form: EntryForm, saved_list, due, locale, today, has_entries) -> str:
+def _draw_diary(
+    block, form: EntryForm, saved_list, due, locale, today, has_entries, as_sent=False
+) -> str:
+    """The diary page; ``as_sent``: its form is as the page sends it (no data, no errors)."""
     if due.window_over:
         form.as_late_entry()
     g.page_has_forms = True  # its Referer must reach this site for CSRF over https
+    tz = block.clinic.timezone
     return render_template(
         "patient/diary.html",
         block=block,
         form=form,
+        entry_fields=_entry_fields(block, form, due, locale, tz) if as_sent else None,
         due=due,
         saved_list=saved_list,
-        tz=block.clinic.timezone,
+        tz=tz,
         today=today.isoformat(),
         instructions=instructions_for(block.clinic.instructions, locale),
         safety_text=clinic_safety_text(block.clinic),
@@ -158,6 +163,25 @@ def _draw_diary(block, form: EntryForm, saved_list, due, locale, today, has_entr
 @bp.record_once
 def _keep_pages(state) -> None:
     state.app.extensions["diary_kept_pages"] = KeptPages()
+    # Per language, zone, activity list, scoring and window: a few dozen at most.
+    state.app.extensions["diary_entry_fields"] = KeptPages(max_items=64, max_chars=1_000_000)
+
+
+def _entry_fields(block, form: EntryForm, due, locale: str, tz: str) -> Markup:
+    """The entry form's fields as sent (templates/patient/_entry_fields.html), drawn once
+    for all diaries asking the same questions in the same words: most of the form's cost
+    (a dozen fields and macros, their labels translated) on a diary's first view."""
+    activities = tuple(block.activities or ())
+    key = (locale, tz, activities, block.scored_apart, due.window_over)
+    kept = current_app.extensions["diary_entry_fields"]
+    parts = kept.get(key)
+    if parts is None:
+        parts = (
+            render_template("patient/_entry_fields.html", block=block, form=form, due=due, tz=tz),
+        )
+        kept.keep(key, parts)
+    # Drawn by the template, which escaped all it wrote.
+    return Markup(parts[0])  # noqa: S704  # nosec B704
 
 
 def _diary_page(block) -> str:
@@ -167,7 +191,7 @@ def _diary_page(block) -> str:
     saved_list, due, locale, today, has_entries = state
     client_id = uuid.uuid4().hex
     if session.get("_flashes"):  # shown once: such a page is neither kept nor taken
-        return _draw_diary(block, _entry_form(block, client_id), *state)
+        return _draw_diary(block, _entry_form(block, client_id), *state, as_sent=True)
     csrf = current_app.config.get("WTF_CSRF_ENABLED", True)
     key = page_key(
         block,
@@ -186,7 +210,7 @@ def _diary_page(block) -> str:
         values = (generate_csrf(), client_id) if csrf else (client_id,)
         return filled(parts, [str(escape(value)) for value in values])
     form = _entry_form(block, client_id)
-    page = _draw_diary(block, form, *state)
+    page = _draw_diary(block, form, *state, as_sent=True)
     # As the form wrote them (the CSRF token is Flask-WTF's for this request and session).
     values = (form.csrf_token.current_token, client_id) if csrf else (client_id,)
     parts = split_page(page, [str(escape(value)) for value in values])
