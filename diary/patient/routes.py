@@ -138,7 +138,7 @@ def _diary_state(block):
 
 
 def _draw_diary(
-    block, form: EntryForm, saved_list, due, locale, today, has_entries, as_sent=False
+    block, form: EntryForm, saved_list, due, locale, today, has_entries, *, as_sent=False
 ) -> str:
     """The diary page; ``as_sent``: its form is as the page sends it (no data, no errors)."""
     if due.window_over:
