@@ -207,12 +207,13 @@ def _diary_page(block) -> str:
     parts = pages.get(key)
     if parts is not None:
         g.page_has_forms = True
-        values = (generate_csrf(), client_id) if csrf else (client_id,)
+        values = (client_id, generate_csrf()) if csrf else (client_id,)
         return filled(parts, [str(escape(value)) for value in values])
     form = _entry_form(block, client_id)
     page = _draw_diary(block, form, *state, as_sent=True)
-    # As the form wrote them (the CSRF token is Flask-WTF's for this request and session).
-    values = (form.csrf_token.current_token, client_id) if csrf else (client_id,)
+    # As the form wrote them, in its order (the entry id, then the CSRF token: Flask-WTF's
+    # for this request and session). In the other order no page was ever kept.
+    values = (client_id, form.csrf_token.current_token) if csrf else (client_id,)
     parts = split_page(page, [str(escape(value)) for value in values])
     if parts is not None:
         pages.keep(key, parts)
