@@ -141,6 +141,17 @@ def test_one_browsers_csrf_token_never_reaches_another(csrf_app):
     assert scores(page(second, block)) == ["Pain 4/10"]
 
 
+@pytest.mark.parametrize("csrf", [True, False])
+def test_the_hidden_inputs_are_written_as_the_form_writes_them(database_url, csrf):
+    from diary.patient.forms import EntryForm, hidden_inputs
+
+    app = make_app(database_url, WTF_CSRF_ENABLED=csrf)
+    with app.test_request_context("/d/x"):
+        form = EntryForm(client_id='a"<b>&c')
+        token = form.csrf_token.current_token if csrf else None
+        assert hidden_inputs('a"<b>&c', token) == form.hidden_tag()
+
+
 def test_a_new_score_is_shown_at_once(client, running):
     page(client, running)
     page(client, running)
@@ -321,8 +332,9 @@ READ_BY_THE_PAGE = {
     # due section; made from those: the form, its saved list, instructions, safety text.
     "block", "due", "today", "tz", "current_language", "form", "saved_list",
     "instructions", "safety_text", "open_instructions", "entry_fields",
-    # Per request, never kept: flashed messages (a page with them is drawn afresh).
-    "get_flashed_messages",
+    # Per request, never kept: flashed messages (a page with them is drawn afresh); the
+    # entry id and CSRF token (hidden_fields, put in a kept page each time).
+    "get_flashed_messages", "hidden_fields",
     # The same for every request of the app (config: VAPID_PUBLIC_KEY is in the key).
     "config", "url_for", "_", "LANGUAGES", "REGION_WORDS", "SIDE_WORDS",
     # Set by the templates themselves, inside a macro or block (Jinja's meta counts them).
