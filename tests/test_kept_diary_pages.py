@@ -126,9 +126,10 @@ def test_one_browsers_csrf_token_never_reaches_another(csrf_app):
     block = world.block
     first, second = csrf_app.test_client(), csrf_app.test_client()
     tokens = {}
-    for _ in range(2):  # drawn for the first browser, kept for the second
+    for round in range(2):  # drawn for the first browser, kept for the second
         for name, browser in (("first", first), ("second", second)):
-            text = page(browser, block)
+            text, was_drawn = drawn(csrf_app, browser, block)
+            assert was_drawn == (round == 0 and name == "first")  # kept with CSRF on too
             tokens.setdefault(name, set()).add(CSRF.search(text)[1])
     assert not tokens["first"] & tokens["second"]
     token_of_first = next(iter(tokens["first"]))
@@ -138,6 +139,17 @@ def test_one_browsers_csrf_token_never_reaches_another(csrf_app):
     taken = second.post(url(block) + "/entries", data={"pain": "4", "csrf_token": token_of_second})
     assert taken.status_code == 302
     assert scores(page(second, block)) == ["Pain 4/10"]
+
+
+@pytest.mark.parametrize("csrf", [True, False])
+def test_the_hidden_inputs_are_written_as_the_form_writes_them(database_url, csrf):
+    from diary.patient.forms import EntryForm, hidden_inputs
+
+    app = make_app(database_url, WTF_CSRF_ENABLED=csrf)
+    with app.test_request_context("/d/x"):
+        form = EntryForm(client_id='a"<b>&c')
+        token = form.csrf_token.current_token if csrf else None
+        assert hidden_inputs('a"<b>&c', token) == form.hidden_tag()
 
 
 def test_a_new_score_is_shown_at_once(client, running):
@@ -319,9 +331,10 @@ READ_BY_THE_PAGE = {
     # In the key: the block and its clinic (every column), the language, the day, the
     # due section; made from those: the form, its saved list, instructions, safety text.
     "block", "due", "today", "tz", "current_language", "form", "saved_list",
-    "instructions", "safety_text", "open_instructions",
-    # Per request, never kept: flashed messages (a page with them is drawn afresh).
-    "get_flashed_messages",
+    "instructions", "safety_text", "open_instructions", "entry_fields",
+    # Per request, never kept: flashed messages (a page with them is drawn afresh); the
+    # entry id and CSRF token (hidden_fields, put in a kept page each time).
+    "get_flashed_messages", "hidden_fields",
     # The same for every request of the app (config: VAPID_PUBLIC_KEY is in the key).
     "config", "url_for", "_", "LANGUAGES", "REGION_WORDS", "SIDE_WORDS",
     # Set by the templates themselves, inside a macro or block (Jinja's meta counts them).
@@ -336,6 +349,7 @@ PAGE_TEMPLATES = (
     "patient/_instructions.html",
     "patient/_pain_scales.html",
     "patient/_clinic.html",
+    "patient/_entry_fields.html",
 )
 
 

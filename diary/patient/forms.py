@@ -1,4 +1,5 @@
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 from wtforms import (
     DateTimeLocalField,
     HiddenField,
@@ -98,3 +99,14 @@ class EntryForm(FlaskForm):
         if self.activity.data and self.activity.data in self.activity.choices:
             return self.activity.data
         return self.activity_other.data or None
+
+
+def hidden_inputs(client_id: str, csrf_token: str | None) -> Markup:
+    """``EntryForm(client_id=client_id).hidden_tag()`` as Flask-WTF writes it (the entry
+    id, then the CSRF token when CSRF is on), without building the form."""
+    inputs = [f'<input id="client_id" name="client_id" type="hidden" value="{escape(client_id)}">']
+    if csrf_token is not None:
+        inputs.append(
+            f'<input id="csrf_token" name="csrf_token" type="hidden" value="{escape(csrf_token)}">'
+        )
+    return Markup("\n".join(inputs))  # noqa: S704  # nosec B704  # each value escaped

@@ -26,14 +26,14 @@ from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from diary.access import block_for_token_or_404, entry_of_block_or_404
 from diary.extensions import db, diary_token_limit
 from diary.forms import clinic_time_to_utc, utc_to_clinic_time
 from diary.i18n import instructions_for, patient_time, safety_text_for, template_gettext
 from diary.models import utcnow
-from diary.patient.forms import OTHER_ACTIVITY, EntryForm
+from diary.patient.forms import OTHER_ACTIVITY, EntryForm, hidden_inputs
 from diary.patient.kept_pages import KeptPages, filled, page_key, split_page
 from diary.patient.saved_list import ID_MARK, SavedLists, page_entries, saved_list_html
 from diary.reminders.calendar_file import reminders_ics
@@ -137,14 +137,29 @@ def _diary_state(block):
     return saved_list, due, locale, today, bool(entries)
 
 
-def _draw_diary(block, form: EntryForm, saved_list, due, locale, today, has_entries) -> str:
-    if due.window_over:
+def _draw_diary(
+    block,
+    form: EntryForm | None,
+    saved_list,
+    due,
+    locale,
+    today,
+    has_entries,
+    *,
+    hidden_fields: Markup | None = None,
+    entry_fields: Markup | None = None,
+) -> str:
+    """The diary page: with ``form`` (a post's answer with its errors), or with the form as
+    the page sends it, its ``hidden_fields`` and ``entry_fields`` already written."""
+    if form is not None and due.window_over:
         form.as_late_entry()
     g.page_has_forms = True  # its Referer must reach this site for CSRF over https
     return render_template(
         "patient/diary.html",
         block=block,
         form=form,
+        hidden_fields=hidden_fields,
+        entry_fields=entry_fields,
         due=due,
         saved_list=saved_list,
         tz=block.clinic.timezone,
@@ -155,9 +170,39 @@ def _draw_diary(block, form: EntryForm, saved_list, due, locale, today, has_entr
     )
 
 
+def _draw_diary_as_sent(block, state, client_id: str, csrf_token: str | None) -> str:
+    """The diary page with its form as sent (no data, no errors): no form is built for it
+    unless its fields are drawn for the first time (``_entry_fields``)."""
+    due, locale = state[1], state[2]
+    fields = _entry_fields(block, due, locale, block.clinic.timezone, client_id)
+    hidden = hidden_inputs(client_id, csrf_token)
+    return _draw_diary(block, None, *state, hidden_fields=hidden, entry_fields=fields)
+
+
 @bp.record_once
 def _keep_pages(state) -> None:
     state.app.extensions["diary_kept_pages"] = KeptPages()
+    # Per language, zone, activity list, scoring and window: a few dozen at most.
+    state.app.extensions["diary_entry_fields"] = KeptPages(max_items=64, max_chars=1_000_000)
+
+
+def _entry_fields(block, due, locale: str, tz: str, client_id: str) -> Markup:
+    """The entry form's fields as sent (templates/patient/_entry_fields.html), drawn once
+    for all diaries asking the same questions in the same words: most of the form's cost
+    (a dozen fields and macros, their labels translated) on a diary's first view."""
+    activities = tuple(block.activities or ())
+    key = (locale, tz, activities, block.scored_apart, due.window_over)
+    kept = current_app.extensions["diary_entry_fields"]
+    parts = kept.get(key)
+    if parts is None:
+        form = _entry_form(block, client_id)
+        if due.window_over:
+            form.as_late_entry()
+        page = render_template("patient/_entry_fields.html", block=block, form=form, due=due, tz=tz)
+        parts = (page,)
+        kept.keep(key, parts)
+    # Drawn by the template, which escaped all it wrote.
+    return Markup(parts[0])  # noqa: S704  # nosec B704
 
 
 def _diary_page(block) -> str:
@@ -166,9 +211,11 @@ def _diary_page(block) -> str:
     state = _diary_state(block)
     saved_list, due, locale, today, has_entries = state
     client_id = uuid.uuid4().hex
-    if session.get("_flashes"):  # shown once: such a page is neither kept nor taken
-        return _draw_diary(block, _entry_form(block, client_id), *state)
     csrf = current_app.config.get("WTF_CSRF_ENABLED", True)
+    # Flask-WTF's token for this request and session (the form's own, were one built).
+    csrf_token = generate_csrf() if csrf else None
+    if session.get("_flashes"):  # shown once: such a page is neither kept nor taken
+        return _draw_diary_as_sent(block, state, client_id, csrf_token)
     key = page_key(
         block,
         locale,
@@ -179,17 +226,15 @@ def _diary_page(block) -> str:
         request.script_root,
         current_app.config.get("VAPID_PUBLIC_KEY"),
     )
+    # In the form's order: the entry id, then the CSRF token.
+    values = [str(escape(value)) for value in (client_id, csrf_token) if value is not None]
     pages = current_app.extensions["diary_kept_pages"]
     parts = pages.get(key)
     if parts is not None:
         g.page_has_forms = True
-        values = (generate_csrf(), client_id) if csrf else (client_id,)
-        return filled(parts, [str(escape(value)) for value in values])
-    form = _entry_form(block, client_id)
-    page = _draw_diary(block, form, *state)
-    # As the form wrote them (the CSRF token is Flask-WTF's for this request and session).
-    values = (form.csrf_token.current_token, client_id) if csrf else (client_id,)
-    parts = split_page(page, [str(escape(value)) for value in values])
+        return filled(parts, values)
+    page = _draw_diary_as_sent(block, state, client_id, csrf_token)
+    parts = split_page(page, values)
     if parts is not None:
         pages.keep(key, parts)
     return page
