@@ -83,9 +83,11 @@ def app_caches() -> dict[str, object]:
         items = list(saved._items.values())
         found["saved_lists"] = {
             "items": len(items),
-            "html_chars": sum(len(markup) for _, markup in items),
-            "rows": sum(len(rows) for rows, _ in items),
+            "html_chars": sum(len(markup) for _, markup, _ in items),
         }
+    kept = entry.app.extensions.get("diary_kept_pages") if entry is not None else None
+    if kept is not None:
+        found["kept_pages"] = {"items": len(kept), "bytes": kept.chars}
     return found
 
 

@@ -3,9 +3,10 @@ then the clinic's default. Patient-facing strings are translated (English, Spani
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 from flask import Flask, g, request
+from markupsafe import Markup
 
 from diary.vocabulary import Language
 
@@ -99,33 +100,61 @@ def patient_time(value, tz_name: str, pattern: str) -> str:
 
     ``pattern`` is a CLDR pattern ("HH:mm"), or a date length ("full", "medium") for the
     date as the language writes it ("martes, 24 de noviembre de 2026") and the time."""
+    from datetime import UTC
     from zoneinfo import ZoneInfo
 
-    from babel.dates import format_date, format_datetime
+    from babel.dates import format_datetime
     from flask_babel import get_locale
 
-    zone, locale = ZoneInfo(tz_name), get_locale()
+    if value.tzinfo is None:  # as Babel reads a naive time
+        value = value.replace(tzinfo=UTC)
+    local = value.astimezone(ZoneInfo(tz_name))
+    # The patient's page's patterns, written as Babel writes them in every language (its
+    # digits are Latin in each): Babel's formatting was most of the page's dates' cost.
+    if pattern == "HH:mm":
+        return f"{local:%H:%M}"
+    if pattern == "yyyy-MM-dd" and local.year >= 1000:
+        return local.date().isoformat()
+    locale = get_locale()
     if pattern in ("full", "long", "medium", "short"):
-        local = value.astimezone(zone)
-        return f"{format_date(local.date(), pattern, locale=locale)}, {local:%H:%M}"
-    return format_datetime(value, pattern, tzinfo=zone, locale=locale)
+        return f"{_date_in(local.date(), pattern, str(locale))}, {local:%H:%M}"
+    return format_datetime(value, pattern, tzinfo=local.tzinfo, locale=locale)
+
+
+@lru_cache(maxsize=512)
+def _date_in(day, length: str, locale: str) -> str:
+    """``day`` as ``locale`` writes a date of ``length`` ("full": "martes, 24 de noviembre
+    de 2026"); a page's few dates are the same for many diaries and many views."""
+    from babel.dates import format_date
+
+    return format_date(day, length, locale=locale)
+
+
+# id(catalogue) -> (the catalogue, kept alive so that its id is not reused; its phrases,
+# marked). Flask-Babel loads a language's catalogue once and keeps it.
+_MARKED: dict[int, tuple[object, dict[str, Markup]]] = {}
 
 
 def template_gettext(translations):
     """The templates' ``_()`` (Jinja's i18n extension, new style) bound to this request's
     ``translations``: Flask-Babel's looks them up again for each of the page's phrases."""
     from jinja2 import pass_context
-    from markupsafe import Markup
 
     translate = translations.ugettext
+    # Each phrase translated and marked once per catalogue (a page has some thirty).
+    if len(_MARKED) > 64:  # catalogues of apps gone (tests make many)
+        _MARKED.clear()
+    marked = _MARKED.setdefault(id(translations), (translations, {}))[1]
 
     @pass_context
     def gettext(context, message: str, **variables) -> str:
-        text = translate(message)
-        if context.eval_ctx.autoescape:
+        if not context.eval_ctx.autoescape:
+            return translate(message) % variables
+        text = marked.get(message)
+        if text is None:
             # The page's own words (msgids and their catalogue), marked safe as Jinja's
             # i18n marks them; the variables are escaped by the % of Markup.
-            text = Markup(text)  # noqa: S704  # nosec B704
+            text = marked[message] = Markup(translate(message))  # noqa: S704  # nosec B704
         return text % variables
 
     return gettext

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
@@ -107,3 +108,35 @@ def test_clinic_instructions_replace_the_defaults_per_language(client, world):
 def test_the_clinic_pages_skip_link_stays_english_for_a_spanish_browser(client, signed_in):
     page = client.get("/", headers={"Accept-Language": "es-MX,es;q=0.9"})
     assert ">Skip to content</a>" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_patient_times_read_as_babel_writes_them(app, language):
+    """diary/i18n.py's patient_time writes its usual patterns itself: as Babel would, in
+    every zone (half-hour offsets, summer time) and language."""
+    import random
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    import flask_babel
+    from babel.dates import format_date, format_datetime
+
+    from diary.i18n import patient_time
+
+    zones = ["America/Chicago", "Europe/Madrid", "Asia/Kolkata", "America/St_Johns", "UTC"]
+    draw = random.Random(1)
+    with app.test_request_context("/", headers={"Accept-Language": language}):
+        flask_babel.refresh()
+        locale = flask_babel.get_locale()
+        assert str(locale) == language
+        for _ in range(300):
+            at = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(minutes=draw.randrange(10**6))
+            zone = draw.choice(zones)
+            local = at.astimezone(ZoneInfo(zone))
+            for pattern in ("HH:mm", "yyyy-MM-dd", "EEE d MMM"):
+                babel = format_datetime(at, pattern, tzinfo=ZoneInfo(zone), locale=locale)
+                assert patient_time(at, zone, pattern) == babel
+                assert patient_time(at.replace(tzinfo=None), zone, pattern) == babel
+            for length in ("full", "medium"):
+                babel = f"{format_date(local.date(), length, locale=locale)}, {local:%H:%M}"
+                assert patient_time(at, zone, length) == babel

@@ -19,7 +19,8 @@ its changes. What makes a kept page safe to send:
 - The per-request values are found in the drawn page by their exact text, each exactly
   once and in order, else the page is not kept: nothing a patient or clinic typed can be
   taken for one, and no marker is stored.
-- At most ``max_items`` pages and ``max_chars`` characters, least recently used out first.
+- At most ``max_items`` pages and ``max_chars`` characters (bytes, for pages kept encoded),
+  least recently used out first.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from datetime import date, datetime
+from typing import AnyStr
 
 from sqlalchemy import inspect
 from sqlalchemy.orm import Mapper
@@ -103,14 +105,15 @@ def split_page(page: str, values: Sequence[str]) -> tuple[str, ...] | None:
     return tuple(parts)
 
 
-def filled(parts: Sequence[str], values: Sequence[str]) -> str:
-    """The page again from ``split_page``'s parts, with this request's ``values``."""
+def filled(parts: Sequence[AnyStr], values: Sequence[AnyStr]) -> AnyStr:
+    """The page again from ``split_page``'s parts (or their encoding), with this request's
+    ``values`` (encoded alike)."""
     if len(parts) != len(values) + 1:
         raise ValueError("a kept page takes as many values as it was cut at")
     pieces = [parts[0]]
     for value, part in zip(values, parts[1:], strict=True):
         pieces += (value, part)
-    return "".join(pieces)
+    return parts[0][:0].join(pieces)
 
 
 class KeptPages:
@@ -120,20 +123,20 @@ class KeptPages:
         self.max_items = max_items
         self.max_chars = max_chars
         self.chars = 0
-        self._items: OrderedDict[Hashable, tuple[str, ...]] = OrderedDict()
+        self._items: OrderedDict[Hashable, tuple[str | bytes, ...]] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._items)
 
-    def get(self, key: Hashable) -> tuple[str, ...] | None:
+    def get(self, key: Hashable) -> tuple[str | bytes, ...] | None:
         with self._lock:
             parts = self._items.get(key)
             if parts is not None:
                 self._items.move_to_end(key)
             return parts
 
-    def keep(self, key: Hashable, parts: tuple[str, ...]) -> None:
+    def keep(self, key: Hashable, parts: tuple[str | bytes, ...]) -> None:
         size = sum(map(len, parts))
         if size > self.max_chars:
             return

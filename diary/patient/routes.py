@@ -99,8 +99,8 @@ def _keep_saved_lists(state) -> None:
 
 
 def _entries_and_saved_list(block, locale: str, now: datetime, today: date):
-    """The block's entries (``page_entries``' rows), their list as the page shows it now and
-    the due times they answer, made again only when any of what they depend on changes."""
+    """Whether the block has entries, their list as the page shows it now and the due times
+    they answer, made again only when any of what they depend on changes."""
     tz = block.clinic.timezone
     # No correction once the window is over (the link would only say so).
     corrections = not diary_window_over(block, now)
@@ -115,7 +115,8 @@ def _entries_and_saved_list(block, locale: str, now: datetime, today: date):
         dated = edit_url is None  # a finished diary dates every score
         translate = get_translations().ugettext
         html = saved_list_html(entries, translate, locale, ZoneInfo(tz), today, dated, edit_url)
-        return entries, html, answered_due_times(entries)
+        # Not the rows: all the page needs of them is kept (15 KB a 50-entry diary).
+        return bool(entries), html, answered_due_times(entries)
 
     # The token: a list is never another diary's, in another database (tests) either.
     key = (block.diary_token, block.id, block.changed_at, locale, tz, today, corrections)
@@ -132,9 +133,9 @@ def _diary_state(block):
     now = utcnow()
     locale = str(get_locale())
     today = now.astimezone(ZoneInfo(block.clinic.timezone)).date()
-    entries, saved_list, answered = _entries_and_saved_list(block, locale, now, today)
+    has_entries, saved_list, answered = _entries_and_saved_list(block, locale, now, today)
     due = due_notice(block, now, *answered)
-    return saved_list, due, locale, today, bool(entries)
+    return saved_list, due, locale, today, has_entries
 
 
 def _draw_diary(
@@ -232,11 +233,13 @@ def _diary_page(block) -> str:
     parts = pages.get(key)
     if parts is not None:
         g.page_has_forms = True
-        return filled(parts, values)
+        return filled(parts, [value.encode() for value in values])
     page = _draw_diary_as_sent(block, state, client_id, csrf_token)
     parts = split_page(page, values)
     if parts is not None:
-        pages.keep(key, parts)
+        # Kept as sent, in UTF-8: half a str's memory for a page with one character past
+        # Latin-1 (Python stores such a str at 2 bytes a character); sent without encoding.
+        pages.keep(key, tuple(part.encode() for part in parts))
     return page
 
 
