@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import date, datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -39,6 +40,7 @@ from diary.patient.saved_list import ID_MARK, SavedLists, page_entries, saved_li
 from diary.reminders.calendar_file import reminders_ics
 from diary.services.entries import CORRECTIONS_CLOSED, EntryInput, correct_entry, record_entry
 from diary.services.progress import (
+    DueNotice,
     answered_due_times,
     diary_progress,
     diary_window_over,
@@ -128,14 +130,24 @@ def _render_diary(block, form: EntryForm, status: int = 200):
     return _draw_diary(block, form, *_diary_state(block)), status
 
 
-def _diary_state(block):
+class DiaryState(NamedTuple):
+    """What the page shows of the diary now (``_draw_diary``'s arguments after the form)."""
+
+    saved_list: Markup
+    due: DueNotice
+    locale: str
+    today: date
+    has_entries: bool
+
+
+def _diary_state(block) -> DiaryState:
     """What the page shows of the diary now: its saved list, what is due, language, day."""
     now = utcnow()
     locale = str(get_locale())
     today = now.astimezone(ZoneInfo(block.clinic.timezone)).date()
     has_entries, saved_list, answered = _entries_and_saved_list(block, locale, now, today)
     due = due_notice(block, now, *answered)
-    return saved_list, due, locale, today, has_entries
+    return DiaryState(saved_list, due, locale, today, has_entries)
 
 
 def _draw_diary(
@@ -171,11 +183,10 @@ def _draw_diary(
     )
 
 
-def _draw_diary_as_sent(block, state, client_id: str, csrf_token: str | None) -> str:
+def _draw_diary_as_sent(block, state: DiaryState, client_id: str, csrf_token: str | None) -> str:
     """The diary page with its form as sent (no data, no errors): no form is built for it
     unless its fields are drawn for the first time (``_entry_fields``)."""
-    due, locale = state[1], state[2]
-    fields = _entry_fields(block, due, locale, block.clinic.timezone, client_id)
+    fields = _entry_fields(block, state.due, state.locale, block.clinic.timezone, client_id)
     hidden = hidden_inputs(client_id, csrf_token)
     return _draw_diary(block, None, *state, hidden_fields=hidden, entry_fields=fields)
 
