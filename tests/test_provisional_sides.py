@@ -180,3 +180,19 @@ def test_the_worklist_heads_a_provisional_next_step_as_the_patient_page_does(cli
     assert len(mine) == 1 and heading in _text(mine[0]), rows
     bold = _text(re.search(r"<strong>.*?</strong>", mine[0], re.S).group())
     assert bold == "Consider a second diagnostic block (provisional)"
+
+
+def test_next_steps_read_from_a_running_diary_are_not_kept_past_its_end(signed_in, clock):
+    from diary.services import next_steps
+
+    _running(signed_in)
+    clinic, patient_id = signed_in.clinic, signed_in.patient.id
+    assert any(step.provisional for step in next_steps.patient_next_steps(clinic, patient_id))
+    seen = set()
+    for _ in range(48):  # no record changes while the diaries run out, hour by hour
+        clock.advance(timedelta(hours=1))
+        asked = next_steps.patient_next_steps(clinic, patient_id)
+        next_steps._KEPT.clear()
+        assert asked == next_steps.patient_next_steps(clinic, patient_id)  # as if afresh
+        seen.add(any(step.provisional for step in asked))
+    assert seen == {True, False}

@@ -199,7 +199,7 @@ def patient_next_steps(
 ) -> list[pathway.NextStep]:
     """One patient's next steps on ``on`` (today in the clinic's zone by default): those
     kept from a previous call while the patient's records, the day and the settings are
-    as they were, else worked out from the records."""
+    as they were and no diary of theirs was running, else worked out from the records."""
     on = on or clinic_today(clinic)
     key = (
         records_version(clinic.id, patient_id),
@@ -213,6 +213,10 @@ def patient_next_steps(
         return kept[1]
     procedures = patients_procedures(clinic.id, [patient_id])[patient_id]
     steps = next_steps_of(clinic, procedures, on)
+    if any(block.running for block in procedures.blocks):
+        # Steps read from a running diary change when it ends, with no record changed and
+        # perhaps on the same day: worked out afresh until then.
+        return steps
     if len(_KEPT) >= KEPT_MAX:
         _KEPT.clear()
     _KEPT[(clinic.id, patient_id)] = (key, steps)
