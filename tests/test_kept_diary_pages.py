@@ -338,7 +338,7 @@ READ_BY_THE_PAGE = {
     # The same for every request of the app (config: VAPID_PUBLIC_KEY is in the key).
     "config", "url_for", "_", "LANGUAGES", "REGION_WORDS", "SIDE_WORDS",
     # Set by the templates themselves, inside a macro or block (Jinja's meta counts them).
-    "attributes", "described", "flags", "day_now", "day_next", "field",
+    "attributes", "described", "flags", "day_now", "day_next", "field", "form_errors",
 }  # fmt: skip
 PAGE_TEMPLATES = (
     "base.html",

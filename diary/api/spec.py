@@ -17,6 +17,7 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, request
+from flask_babel import gettext
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 
@@ -287,7 +288,43 @@ def read_body(model: type[BaseModel]) -> BaseModel:
     raw = request.get_data(cache=True)
     if not raw.lstrip().startswith(b"{"):
         raise ApiProblem(400, "The request body must be a JSON object.")
+    refuse_repeated_keys(raw)
     return parse(model, raw, 422)
+
+
+class _RepeatedKey(Exception):
+    def __init__(self, key: str):
+        self.key = key
+
+
+def _pairs_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object's members (json's ``object_pairs_hook``), none named twice."""
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _RepeatedKey(key)
+            seen.add(key)
+    return members
+
+
+def refuse_repeated_keys(raw: bytes) -> None:
+    """A 400 for a JSON object naming a member twice (``{"pain": 3, "pain": 7}``), at any
+    depth: the models' parser keeps the last unsaid, so one answer would be dropped.
+    Text that is not JSON is left to the model's parse, which says what is wrong."""
+    try:
+        json.loads(raw, object_pairs_hook=_pairs_once)
+    except _RepeatedKey as repeated:
+        message = gettext(
+            "“%(field)s” was sent twice in one request: send it once. Nothing was saved.",
+            field=repeated.key[:40],
+        )
+        raise ApiProblem(400, message, {repeated.key: message}) from None
+    except RecursionError:
+        raise ApiProblem(400, "The request body is nested too deeply.") from None
+    except ValueError:
+        return
 
 
 def _integral_floats_as_ints(value: Any) -> Any:
