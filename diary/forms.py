@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -24,6 +24,7 @@ from wtforms.validators import ValidationError
 from wtforms.widgets import TextInput
 
 from diary.i18n import form_translations
+from diary.json_members import repeated_member
 from diary.vocabulary import PLAUSIBLE_YEARS
 
 PAIN_WORDS = {0: "No pain", 5: "Moderate", 10: "Worst imaginable"}
@@ -92,12 +93,21 @@ class PlainTextForm(FlaskForm):
         return valid
 
     def repeated_fields(self) -> list:
-        """The single-valued fields the request sent more than once."""
-        return [
+        """The single-valued fields the request sent more than once: named again in a
+        form, or twice in a JSON object (which Flask-WTF reads too, keeping one)."""
+        repeated = [
             field
             for field in self
             if len(field.raw_data or ()) > 1 and not isinstance(field, MANY_VALUED)
         ]
+        if not repeated and request.is_json:
+            try:
+                name = repeated_member(request.get_data(cache=True))
+            except RecursionError:
+                name = None
+            if name is not None and name in self._fields:
+                repeated.append(self._fields[name])
+        return repeated
 
     def shows(self, field) -> bool:
         """Whether the page draws ``field`` with its errors (not a hidden field, nor a

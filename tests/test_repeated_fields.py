@@ -176,3 +176,14 @@ def test_a_json_correction_naming_a_field_twice_changes_nothing(client, world):
     assert refused.status_code == 400
     db.session.expire_all()
     assert db.session.get(DiaryEntry, stored["id"]).pain == 3
+
+
+def test_the_diary_form_posted_as_json_naming_a_field_twice_is_refused(client, world):
+    """Flask-WTF reads a JSON body as the form's data too, keeping one of a repeated
+    member's values."""
+    url = f"/d/{world.block.diary_token}/entries"
+    refused = post_json(client, url, '{"pain": "3", "pain": "7"}')
+    assert refused.status_code == 400 and TWICE_EN in refused.get_data(as_text=True)
+    assert entry_count() == 0
+    assert post_json(client, url, '{"pain": "3"}').status_code == 302
+    assert entry_count() == 1

@@ -23,6 +23,7 @@ from pydantic.json_schema import models_json_schema
 
 from diary.api import schemas
 from diary.api.problems import ApiProblem
+from diary.json_members import repeated_member
 
 # Media types of answers that are not JSON models.
 MediaAnswer = tuple[str, dict[str, Any]]
@@ -292,39 +293,20 @@ def read_body(model: type[BaseModel]) -> BaseModel:
     return parse(model, raw, 422)
 
 
-class _RepeatedKey(Exception):
-    def __init__(self, key: str):
-        self.key = key
-
-
-def _pairs_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """An object's members (json's ``object_pairs_hook``), none named twice."""
-    members = dict(pairs)
-    if len(members) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _RepeatedKey(key)
-            seen.add(key)
-    return members
-
-
 def refuse_repeated_keys(raw: bytes) -> None:
     """A 400 for a JSON object naming a member twice (``{"pain": 3, "pain": 7}``), at any
     depth: the models' parser keeps the last unsaid, so one answer would be dropped.
     Text that is not JSON is left to the model's parse, which says what is wrong."""
     try:
-        json.loads(raw, object_pairs_hook=_pairs_once)
-    except _RepeatedKey as repeated:
-        message = gettext(
-            "“%(field)s” was sent twice in one request: send it once. Nothing was saved.",
-            field=repeated.key[:40],
-        )
-        raise ApiProblem(400, message, {repeated.key: message}) from None
+        key = repeated_member(raw)
     except RecursionError:
         raise ApiProblem(400, "The request body is nested too deeply.") from None
-    except ValueError:
-        return
+    if key is not None:
+        message = gettext(
+            "“%(field)s” was sent twice in one request: send it once. Nothing was saved.",
+            field=key[:40],
+        )
+        raise ApiProblem(400, message, {key: message})
 
 
 def _integral_floats_as_ints(value: Any) -> Any:
