@@ -187,3 +187,26 @@ def test_the_diary_form_posted_as_json_naming_a_field_twice_is_refused(client, w
     assert entry_count() == 0
     assert post_json(client, url, '{"pain": "3"}').status_code == 302
     assert entry_count() == 1
+
+
+@pytest.mark.parametrize(
+    "pairs, where",
+    [
+        ([("pain", "2"), ("pain", "8")], TWICE_EN),
+        ([("pain", "2"), ("relief_pct", "10"), ("relief_pct", "90")], TWICE_EN),
+        ([("pain", "2"), ("pgic", "2"), ("pgic", "6")], "sent with one of its fields twice"),
+        ([("pain", "2"), ("new_treatment", "no"), ("new_treatment", "yes")], "fields twice"),
+    ],
+    ids=["pain", "relief", "pgic", "new-treatment"],
+)
+def test_a_check_in_with_a_field_sent_twice_is_refused(client, world, pairs, where):
+    from diary.models import Checkin
+    from tests.test_followup import _open_ablation
+
+    ablation = _open_ablation(world)
+    url = f"/f/{ablation.followup_token}/checkins"
+    refused = post_form(client, url, *pairs, ("client_id", "check-in-twice-1"))
+    assert refused.status_code == 400 and where in refused.get_data(as_text=True)
+    assert db.session.execute(select(func.count(Checkin.id))).scalar_one() == 0
+    once = [*dict(pairs).items(), ("client_id", "check-in-once-1")]
+    assert post_form(client, url, *once).status_code == 302
