@@ -84,6 +84,16 @@ class LimitStoreUnavailable(ServiceUnavailable):
     retry_after = 30
 
 
+# The statuses a Retry-After belongs to here: too many requests, not available for now.
+RETRY_AFTER_STATUSES = frozenset({429, 503})
+
+
+def retry_after_only_when_refused(response):
+    if response.status_code not in RETRY_AFTER_STATUSES:
+        response.headers.pop("Retry-After", None)
+    return response
+
+
 class DiaryLimiter(Limiter):
     """Flask-Limiter whose limits fail closed when their store is down, except the diary
     link's quota, which fails open: a patient's score is never refused because Redis is.
@@ -98,6 +108,13 @@ class DiaryLimiter(Limiter):
         super().__init__(*args, **kwargs)
         self._store_down_until = 0.0
         self._lock = threading.Lock()
+
+    def init_app(self, app, *args, **kwargs) -> None:
+        # Registered before Flask-Limiter's own after-request hook, so run after it (Flask
+        # runs them last registered first): that hook puts a Retry-After on every limited
+        # answer, a 200 too, where it reads as "come back later".
+        app.after_request(retry_after_only_when_refused)
+        super().init_app(app, *args, **kwargs)
 
     def _check_request_limit(self, callable_name=None, in_middleware=True) -> None:
         if time.monotonic() < self._store_down_until:

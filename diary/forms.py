@@ -6,15 +6,25 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, RadioField, StringField, TimeField
+from wtforms import (
+    FieldList,
+    HiddenField,
+    MultipleFileField,
+    PasswordField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TimeField,
+)
 from wtforms.validators import ValidationError
 from wtforms.widgets import TextInput
 
 from diary.i18n import form_translations
+from diary.json_members import repeated_member
 from diary.vocabulary import PLAUSIBLE_YEARS
 
 PAIN_WORDS = {0: "No pain", 5: "Moderate", 10: "Worst imaginable"}
@@ -35,8 +45,27 @@ def printable_text(form, field) -> None:
         )
 
 
+# A field sent twice is two answers to one question (pain=3&pain=7): WTForms would keep
+# the first and drop the other unsaid. Said where the field is, or above the form when
+# the page does not show it (a hidden field, a score not asked).
+SENT_TWICE = _l(
+    "Two answers were sent for this question: choose one and save again. Nothing was saved."
+)
+SENT_TWICE_UNSEEN = _l(
+    "This form was sent with one of its fields twice. Please reload the page and try "
+    "again; nothing was saved."
+)
+# Fields that take several values (ticked boxes): the same name again is their answer.
+MANY_VALUED = (SelectMultipleField, FieldList, MultipleFileField)
+
+
 class PlainTextForm(FlaskForm):
-    """A form whose typed text fields all refuse control characters (printable_text)."""
+    """A form whose typed text fields all refuse control characters (printable_text).
+
+    With ``refuse_repeated``, a field sent more than once (other than one that takes
+    several values) makes the form invalid, whatever its values (SENT_TWICE)."""
+
+    refuse_repeated = False
 
     class Meta:
         def get_translations(self, form):
@@ -53,7 +82,37 @@ class PlainTextForm(FlaskForm):
             )
             if typed:
                 extra.setdefault(field.name, []).append(printable_text)
-        return super().validate(extra)
+        valid = super().validate(extra)
+        if self.refuse_repeated:
+            for field in self.repeated_fields():
+                if self.shows(field):
+                    field.errors = [SENT_TWICE]
+                elif SENT_TWICE_UNSEEN not in self.form_errors:
+                    self.form_errors.append(SENT_TWICE_UNSEEN)
+                valid = False
+        return valid
+
+    def repeated_fields(self) -> list:
+        """The single-valued fields the request sent more than once: named again in a
+        form, or twice in a JSON object (which Flask-WTF reads too, keeping one)."""
+        repeated = [
+            field
+            for field in self
+            if len(field.raw_data or ()) > 1 and not isinstance(field, MANY_VALUED)
+        ]
+        if not repeated and request.is_json:
+            try:
+                name = repeated_member(request.get_data(cache=True))
+            except RecursionError:
+                name = None
+            if name is not None and name in self._fields:
+                repeated.append(self._fields[name])
+        return repeated
+
+    def shows(self, field) -> bool:
+        """Whether the page draws ``field`` with its errors (not a hidden field, nor a
+        score another answer stands in for)."""
+        return not isinstance(field, HiddenField) and not getattr(field, "not_asked", False)
 
 
 # A time of day on the 24-hour clock: 0:00 to 23:59.

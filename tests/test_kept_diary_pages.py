@@ -164,6 +164,45 @@ def test_a_new_score_is_shown_at_once(client, running):
     assert re.search(r"3 of \d+ scheduled scores done", text)
 
 
+def test_extra_scores_are_counted_on_the_page_at_once(client, running, clock):
+    """A score at no due time of its own (a second one for the 2 h slot here) left "3 of
+    N scheduled scores done" as it was, which read as not counted."""
+    api = f"/api/v1/diary/{running.diary_token}/entries"
+    assert client.post(api, json={"pain": 6, "client_id": "on-time-1"}).status_code == 201
+    text = page(client, running)
+    assert re.search(r"3 of \d+ scheduled scores done\.</p>", text)
+    assert "extra score" not in page(client, running)  # kept, and still so
+    for n, words in ((1, "Plus 1 extra score."), (2, "Plus 2 extra scores.")):
+        clock.advance(timedelta(seconds=20))  # a score's change time is the clock's
+        sent = client.post(api, json={"pain": 5, "client_id": f"extra-score-{n}"})
+        assert sent.status_code == 201, sent.get_json()
+        for _ in range(2):  # drawn, then kept
+            text = page(client, running)
+            assert re.search(rf"3 of \d+ scheduled scores done\. {words}</p>", text), re.findall(
+                "due-count.*", text
+            )
+    spanish = client.get(url(running) + "?lang=es").get_data(as_text=True)
+    assert "Más 2 puntuaciones adicionales." in spanish
+
+
+def test_an_extra_score_changes_the_kept_pages_key(running, clock):
+    """What the page says is due (the key's DueNotice) holds the extra scores: the key
+    changes with one even where nothing else in it would."""
+    from diary.patient.saved_list import page_entries
+    from diary.services.progress import answered_due_times, due_notice
+
+    record_entry(running, EntryInput(pain=4, client_id="on-time-1"), now=clock.now)  # 2 h
+    db.session.commit()
+    before = answered_due_times(page_entries(running.id))
+    record_entry(running, EntryInput(pain=4, client_id="extra-key-1"), now=clock.now)
+    db.session.commit()
+    after = answered_due_times(page_entries(running.id))
+    assert before[:2] == after[:2]  # the same due times answered
+    old, new = due_notice(running, clock.now, *before), due_notice(running, clock.now, *after)
+    assert (new.answered, new.extra) == (old.answered, old.extra + 1)
+    assert new != old
+
+
 def test_another_workers_score_is_shown_at_once(database_url, client, running):
     """Two workers, each its own kept pages: what one saves, the other shows at once (the
     diary's change time is read on each request)."""
@@ -336,9 +375,9 @@ READ_BY_THE_PAGE = {
     # entry id and CSRF token (hidden_fields, put in a kept page each time).
     "get_flashed_messages", "hidden_fields",
     # The same for every request of the app (config: VAPID_PUBLIC_KEY is in the key).
-    "config", "url_for", "_", "LANGUAGES", "REGION_WORDS", "SIDE_WORDS",
+    "config", "url_for", "_", "ngettext", "LANGUAGES", "REGION_WORDS", "SIDE_WORDS",
     # Set by the templates themselves, inside a macro or block (Jinja's meta counts them).
-    "attributes", "described", "flags", "day_now", "day_next", "field",
+    "attributes", "described", "flags", "day_now", "day_next", "field", "form_errors",
 }  # fmt: skip
 PAGE_TEMPLATES = (
     "base.html",

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from diary.extensions import db
+from diary.models import utcnow
 from diary.services.entries import EntryInput, correct_entry, record_entry
 from tests.conftest import make_block, needs_pdf
 
@@ -153,3 +154,51 @@ def test_the_series_pdf_has_each_blocks_chart_and_entries(client, signed_in):
         day = block.performed_at.astimezone(ZoneInfo(signed_in.clinic.timezone))
         day = day.strftime("%d %b %Y")
         assert day in text, day
+
+
+def side_entries(block, scores: dict[float, tuple[int, int]]) -> None:
+    for hours, (left, right) in scores.items():
+        at = block.performed_at + timedelta(hours=hours)
+        record_entry(
+            block,
+            EntryInput(pain_left=left, pain_right=right, recorded_at=at, client_id=f"s-{hours}"),
+            now=at,
+        )
+    db.session.commit()
+
+
+# A bilateral block's diary: read to the end, still running, and running with relief
+# late on both sides (each side's box then holds a provisional note and a warning).
+BILATERAL_DIARIES = {
+    "finished": (10, {0.25: (1, 5), 0.5: (0, 5), 1: (1, 6), 2: (1, 6), 3: (6, 6), 4: (7, 6)}),
+    "running": (2.2, {0.25: (1, 5), 0.5: (0, 5), 1: (1, 6), 2: (1, 6)}),
+    "late relief": (2.2, {0.25: (7, 6), 0.5: (6, 5), 1.25: (1, 1), 1.5: (1, 1), 2: (1, 0)}),
+}
+
+
+@needs_pdf
+@pytest.mark.parametrize("diary_name", list(BILATERAL_DIARIES))
+def test_a_bilateral_blocks_chart_numbers_and_verdicts_share_page_1(client, signed_in, diary_name):
+    """Its two sides' boxes one under the other pushed the chart to page 2: the sides
+    are side by side, each in half the width."""
+    from tests.test_sides import apart_block
+
+    hours_ago, scores = BILATERAL_DIARIES[diary_name]
+    block = apart_block(signed_in, performed_at=utcnow() - timedelta(hours=hours_ago))
+    db.session.commit()
+    side_entries(block, scores)
+    pages = pdf(client.get(f"/blocks/{block.id}/report.pdf"))
+    first = " ".join(pages[0].extract_text().split())
+    assert len(drawn_images(pages[0])) == 1, "the chart is on page 1"
+    assert re.search(r"Verdict: Left: \w+.* · Right: \w+", first), first
+    assert "Left side:" in first and "Right side:" in first
+    assert first.count("Peak relief") == 2 and first.count("Entries in window") == 2
+    assert sum(len(drawn_images(page)) for page in pages) == 1
+
+
+@needs_pdf
+def test_a_one_sided_report_with_a_short_diary_is_one_page(client, signed_in):
+    diary(signed_in.block, 6)
+    pages = pdf(client.get(f"/blocks/{signed_in.block.id}/report.pdf"))
+    assert len(pages) == 1
+    assert len(drawn_images(pages[0])) == 1 and "Verdict:" in pages[0].extract_text()

@@ -242,6 +242,33 @@ def test_one_diary_link_has_one_quota_across_pages_and_api(tmp_path):
         assert db.session.execute(select(func.count(DiaryEntry.id))).scalar_one() == 4
 
 
+def test_retry_after_is_sent_with_429_and_503_only(tmp_path):
+    """Flask-Limiter put a Retry-After on every limited answer, a 200 or 201 too (the
+    time its window resets), which tells a client to come back later when nothing was
+    refused."""
+    with throttled_app(tmp_path, DIARY_RATE_LIMIT="4 per minute") as (app, world):
+        token = world.block.diary_token
+        client = app.test_client()
+        page = client.get(f"/d/{token}")
+        posted = client.post(
+            f"/api/v1/diary/{token}/entries", json={"pain": 3, "client_id": "retry-after-1"}
+        )
+        again = client.post(
+            f"/api/v1/diary/{token}/entries", json={"pain": 3, "client_id": "retry-after-1"}
+        )
+        signed_out = client.post("/login", data={"email": "doc@a.example", "password": "wrong"})
+        answers = [(page, 200), (posted, 201), (again, 200), (signed_out, 401)]
+        for answer, status in answers:
+            assert answer.status_code == status
+            assert "X-RateLimit-Limit" in answer.headers  # still told how much is left
+            assert "Retry-After" not in answer.headers, answer.request.path
+        client.get(f"/d/{token}")
+        refused = client.get(f"/d/{token}")
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+        refused = client.post(f"/api/v1/diary/{token}/entries", json={"pain": 3})
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+
+
 def test_guesses_of_the_current_password_on_the_account_page_are_limited(tmp_path):
     with throttled_app(tmp_path, ACCOUNT_PASSWORD_LIMIT="3 per 15 minutes") as (app, _):
         client = app.test_client()

@@ -17,11 +17,13 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, request
+from flask_babel import gettext
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 
 from diary.api import schemas
 from diary.api.problems import ApiProblem
+from diary.json_members import repeated_member
 
 # Media types of answers that are not JSON models.
 MediaAnswer = tuple[str, dict[str, Any]]
@@ -287,7 +289,24 @@ def read_body(model: type[BaseModel]) -> BaseModel:
     raw = request.get_data(cache=True)
     if not raw.lstrip().startswith(b"{"):
         raise ApiProblem(400, "The request body must be a JSON object.")
+    refuse_repeated_keys(raw)
     return parse(model, raw, 422)
+
+
+def refuse_repeated_keys(raw: bytes) -> None:
+    """A 400 for a JSON object naming a member twice (``{"pain": 3, "pain": 7}``), at any
+    depth: the models' parser keeps the last unsaid, so one answer would be dropped.
+    Text that is not JSON is left to the model's parse, which says what is wrong."""
+    try:
+        key = repeated_member(raw)
+    except RecursionError:
+        raise ApiProblem(400, "The request body is nested too deeply.") from None
+    if key is not None:
+        message = gettext(
+            "“%(field)s” was sent twice in one request: send it once. Nothing was saved.",
+            field=key[:40],
+        )
+        raise ApiProblem(400, message, {key: message})
 
 
 def _integral_floats_as_ints(value: Any) -> Any:

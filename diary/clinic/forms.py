@@ -466,6 +466,8 @@ class ApiTokenForm(FlaskForm):
 class TranscribeEntryForm(FlaskForm):
     """An entry copied from the patient's paper diary by staff."""
 
+    refuse_repeated = True
+
     recorded_date = DateField(
         "Date", validators=[InputRequired("Enter the date of the entry."), plausible_date]
     )

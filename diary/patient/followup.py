@@ -56,6 +56,9 @@ PGIC_WORDS = {value: _l(words) for value, words in vocabulary.PGIC_WORDS.items()
 
 
 class CheckinPatientForm(FlaskForm):
+    refuse_repeated = True  # one answer a question: pain=3&pain=7 is refused
+    # The pain fields the procedure is not scored with (validate_for), not drawn.
+    skipped: tuple[str, ...] = ()
     pain = ScoreField(
         _l("Your average pain over the past week (0 to 10)"),
         message=_l("Choose your average pain over the past week: a number from 0 to 10."),
@@ -98,9 +101,14 @@ class CheckinPatientForm(FlaskForm):
             client_id=self.client_id.data or None,
         )
 
+    def shows(self, field) -> bool:
+        # The choices' fieldsets draw no errors of their own: said above the form.
+        hidden = {*self.skipped, "pgic", "new_treatment"}
+        return field.name not in hidden and super().shows(field)
+
     def validate_for(self, apart: bool) -> bool:
         """Validate, asking only the pain fields the procedure is scored with."""
-        skipped = ("pain",) if apart else ("pain_left", "pain_right")
+        self.skipped = skipped = ("pain",) if apart else ("pain_left", "pain_right")
         for name in skipped:
             self[name].validators = []
             self[name].pre_validate = lambda form: None

@@ -20,6 +20,7 @@ OTHER_ACTIVITY = "__other__"
 
 
 class EntryForm(FlaskForm):
+    refuse_repeated = True  # one answer a question: pain=3&pain=7 is refused
     activities_listed = False
     scored_apart = False
     pain = ScoreField(
@@ -62,6 +63,11 @@ class EntryForm(FlaskForm):
         ],
     )
     side_effect_note = StringField(_l("About the side effect"), validators=[Length(max=500)])
+
+    def shows(self, field) -> bool:
+        if field is self.activity and not self.activities_listed:
+            return False  # the typed activity is the question then
+        return super().shows(field)
 
     def ask_for(self, block) -> None:
         """Ask for the scores ``block`` takes: one, or one per side when scored apart."""

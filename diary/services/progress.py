@@ -91,6 +91,9 @@ class DueNotice(NamedTuple):
     # Due times answered by the phone or from paper (DiaryProgress.compliance.answered).
     answered: int
     scheduled: int
+    # Scores beyond those: at no due time, a second one for a due time, after the window.
+    # Saved and read like the others; the page says so ("plus 2 extra scores").
+    extra: int = 0
 
     @classmethod
     def of(cls, progress: DiaryProgress) -> DueNotice:
@@ -103,23 +106,30 @@ class DueNotice(NamedTuple):
             progress.day_of(progress.next_due_at),
             progress.compliance.answered,
             len(progress.due_times),
+            max(progress.entry_count - progress.compliance.answered, 0),
         )
 
 
-def answered_due_times(entries) -> tuple[frozenset[datetime], frozenset[datetime]]:
+def answered_due_times(entries) -> tuple[frozenset[datetime], frozenset[datetime], int]:
     """The due times the entries (the page's rows) answer: all of them, and those the
-    compliance counts (answered by the phone or from paper)."""
+    compliance counts (answered by the phone or from paper); and how many entries."""
     answered, counted = set(), set()
+    count = 0
     for due_at, source in ((entry.due_at, entry.source) for entry in entries):
+        count += 1
         if due_at is not None:
             answered.add(due_at)
             if source == "patient" or source == "transcribed":
                 counted.add(due_at)
-    return frozenset(answered), frozenset(counted)
+    return frozenset(answered), frozenset(counted), count
 
 
 def due_notice(
-    block: Block, now: datetime, answered: frozenset[datetime], counted: frozenset[datetime]
+    block: Block,
+    now: datetime,
+    answered: frozenset[datetime],
+    counted: frozenset[datetime],
+    entry_count: int = 0,
 ) -> DueNotice:
     """``DueNotice.of(diary_progress(block, now, entries))`` from the entries'
     ``answered_due_times`` (worked out once per change of the diary): the status,
@@ -129,6 +139,7 @@ def due_notice(
     daily = tuple(block_daily_slots(block))
     due_now_at = due_now(due_times, answered, now)
     next_due_at = next_unanswered(due_times, answered, now)
+    done = sum(1 for due in due_times if due in counted)
     return DueNotice(
         window_over=window_over(due_times, now),
         due_now_at=due_now_at,
@@ -136,8 +147,9 @@ def due_notice(
         daily_phase=bool(daily) and window_over([d for d in due_times if d not in daily], now),
         day_now=daily.index(due_now_at) + 1 if due_now_at in daily else None,
         day_next=daily.index(next_due_at) + 1 if next_due_at in daily else None,
-        answered=sum(1 for due in due_times if due in counted),
+        answered=done,
         scheduled=len(due_times),
+        extra=max(entry_count - done, 0),
     )
 
 
