@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from diary.extensions import db
 from diary.forms import utc_to_clinic_time
 from diary.models import DiaryEntry, EntryRevision
-from tests.conftest import add_entries, block_at
+from tests.conftest import add_entries, block_at, make_block
 
 
 def entry_count() -> int:
@@ -44,8 +44,14 @@ def test_diary_page_shows_procedure_scale_and_due_time(client, world):
     assert "stand up" in page  # the block's provocative activity is offered
 
 
-def test_a_score_made_early_answers_its_slot_and_the_page_moves_on(client, world):
-    block = block_at(world, -timedelta(minutes=55))
+def test_a_score_made_early_answers_its_slot_and_the_page_moves_on(client, world, clock):
+    # Today at noon in Chicago, so that both due times fall on the block's day: after
+    # 22:00 there, the 2 h one is tomorrow and the page rightly gives its date too.
+    clock.set(datetime.now(UTC).replace(hour=18, minute=0, second=0, microsecond=0))
+    block = make_block(
+        world.clinic, world.patient, world.clinician, performed_at=clock() - timedelta(minutes=55)
+    )
+    db.session.commit()
     due = [block.performed_at + timedelta(hours=h) for h in (1, 2)]
     one_h, two_h = (utc_to_clinic_time(d, world.clinic.timezone).strftime("%H:%M") for d in due)
     page = client.get(diary_url(block)).get_data(as_text=True)
