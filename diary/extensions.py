@@ -114,6 +114,9 @@ class DiaryLimiter(Limiter):
         # runs them last registered first): that hook puts a Retry-After on every limited
         # answer, a 200 too, where it reads as "come back later".
         app.after_request(retry_after_only_when_refused)
+        # A new app has a store of its own: an earlier app's unreachable Redis says
+        # nothing of it (the suite makes many apps in one process).
+        self._store_down_until = 0.0
         super().init_app(app, *args, **kwargs)
 
     def _check_request_limit(self, callable_name=None, in_middleware=True) -> None:
