@@ -33,10 +33,11 @@ from diary.access import block_for_token_or_404, entry_of_block_or_404
 from diary.extensions import db, diary_token_limit
 from diary.forms import clinic_time_to_utc, utc_to_clinic_time
 from diary.i18n import instructions_for, patient_time, safety_text_for, template_gettext
+from diary.lru import BoundedLRU
 from diary.models import utcnow
 from diary.patient.forms import OTHER_ACTIVITY, EntryForm, hidden_inputs
 from diary.patient.kept_pages import KeptPages, filled, page_key, split_page
-from diary.patient.saved_list import ID_MARK, SavedLists, page_entries, saved_list_html
+from diary.patient.saved_list import ID_MARK, page_entries, saved_list_html
 from diary.reminders.calendar_file import reminders_ics
 from diary.services.entries import CORRECTIONS_CLOSED, EntryInput, correct_entry, record_entry
 from diary.services.progress import (
@@ -97,7 +98,11 @@ def _page_words() -> dict:
 
 @bp.record_once
 def _keep_saved_lists(state) -> None:
-    state.app.extensions["diary_saved_lists"] = SavedLists()
+    # Recently shown diaries' entries and saved-scores lists, each under all it depends
+    # on: the key holds the block's change time, which every new entry, correction and
+    # re-slotting of the diary bumps (the chart cache's key holds it too), so a changed
+    # diary is a new key, never a stale list.
+    state.app.extensions["diary_saved_lists"] = BoundedLRU(max_items=256)
 
 
 def _entries_and_saved_list(block, locale: str, now: datetime, today: date):
@@ -194,8 +199,9 @@ def _draw_diary_as_sent(block, state: DiaryState, client_id: str, csrf_token: st
 @bp.record_once
 def _keep_pages(state) -> None:
     state.app.extensions["diary_kept_pages"] = KeptPages()
-    # Per language, zone, activity list, scoring and window: a few dozen at most.
-    state.app.extensions["diary_entry_fields"] = KeptPages(max_items=64, max_chars=1_000_000)
+    # The entry form's fields as drawn, per language, zone, activity list, scoring and
+    # window: a few dozen at most (about 4 KB each).
+    state.app.extensions["diary_entry_fields"] = BoundedLRU(max_items=64)
 
 
 def _entry_fields(block, due, locale: str, tz: str, client_id: str) -> Markup:
@@ -204,17 +210,17 @@ def _entry_fields(block, due, locale: str, tz: str, client_id: str) -> Markup:
     (a dozen fields and macros, their labels translated) on a diary's first view."""
     activities = tuple(block.activities or ())
     key = (locale, tz, activities, block.scored_apart, due.window_over)
-    kept = current_app.extensions["diary_entry_fields"]
-    parts = kept.get(key)
-    if parts is None:
+
+    def draw() -> Markup:
         form = _entry_form(block, client_id)
         if due.window_over:
             form.as_late_entry()
-        page = render_template("patient/_entry_fields.html", block=block, form=form, due=due, tz=tz)
-        parts = (page,)
-        kept.keep(key, parts)
-    # Drawn by the template, which escaped all it wrote.
-    return Markup(parts[0])  # noqa: S704  # nosec B704
+        # Drawn by the template, which escaped all it wrote.
+        return Markup(  # noqa: S704  # nosec B704
+            render_template("patient/_entry_fields.html", block=block, form=form, due=due, tz=tz)
+        )
+
+    return current_app.extensions["diary_entry_fields"].get_or_make(key, draw)
 
 
 def _diary_page(block) -> str:
