@@ -105,12 +105,12 @@ def _keep_saved_lists(state) -> None:
     state.app.extensions["diary_saved_lists"] = BoundedLRU(max_items=256)
 
 
-def _entries_and_saved_list(block, locale: str, now: datetime, today: date):
+def _entries_and_saved_list(block, locale: str, today: date, window_over: bool):
     """Whether the block has entries, their list as the page shows it now and the due times
     they answer, made again only when any of what they depend on changes."""
     tz = block.clinic.timezone
     # No correction once the window is over (the link would only say so).
-    corrections = not diary_window_over(block, now)
+    corrections = not window_over
 
     def make():
         edit_url = None
@@ -130,9 +130,10 @@ def _entries_and_saved_list(block, locale: str, now: datetime, today: date):
     return current_app.extensions["diary_saved_lists"].get_or_make(key, make)
 
 
-def _render_diary(block, form: EntryForm, status: int = 200):
-    """The diary page drawn afresh (a post's answer with its errors)."""
-    return _draw_diary(block, form, *_diary_state(block)), status
+def _render_diary(block, form: EntryForm, status: int, now: datetime, window_over: bool):
+    """The diary page drawn afresh (a post's answer with its errors), at the post's ``now``
+    and with whether the window was over then."""
+    return _draw_diary(block, form, *_diary_state(block, now, window_over)), status
 
 
 class DiaryState(NamedTuple):
@@ -145,13 +146,18 @@ class DiaryState(NamedTuple):
     has_entries: bool
 
 
-def _diary_state(block) -> DiaryState:
-    """What the page shows of the diary now: its saved list, what is due, language, day."""
-    now = utcnow()
+def _diary_state(block, now: datetime | None = None, window_over: bool | None = None) -> DiaryState:
+    """What the page shows of the diary at ``now`` (by default now): its saved list, what
+    is due, language, day. ``window_over``: whether the window is over then, when the
+    caller has asked already (``diary_window_over``)."""
+    now = now or utcnow()
+    if window_over is None:
+        window_over = diary_window_over(block, now)
     locale = str(get_locale())
     today = now.astimezone(ZoneInfo(block.clinic.timezone)).date()
-    has_entries, saved_list, answered = _entries_and_saved_list(block, locale, now, today)
-    due = due_notice(block, now, *answered)
+    kept = _entries_and_saved_list(block, locale, today, window_over)
+    has_entries, saved_list, (answered, counted) = kept
+    due = due_notice(block, now, answered, counted, window_is_over=window_over)
     return DiaryState(saved_list, due, locale, today, has_entries)
 
 
@@ -332,18 +338,21 @@ def diary(token: str):
 def add_entry(token: str):
     block = _open_block_or_410(token)
     form = _entry_form(block)
+    # Asked once: the answer's page (with errors) says what this check found.
+    now = utcnow()
+    window_over = diary_window_over(block, now)
     if not form.validate():
-        return _render_diary(block, form, 400)
-    if not form.recorded_at.data and diary_window_over(block):
+        return _render_diary(block, form, 400, now, window_over)
+    if not form.recorded_at.data and window_over:
         form.recorded_at.errors.append(LATE_TIME_NEEDED)
-        return _render_diary(block, form, 400)
+        return _render_diary(block, form, 400, now, window_over)
     try:
         with one_writer_at_a_time(db.session):
             created = record_entry(block, _entry_input(form, block.clinic.timezone))[1]
             db.session.commit()
     except InputRejected as rejected:
         getattr(form, rejected.field).errors.append(_(rejected.message))
-        return _render_diary(block, form, 400)
+        return _render_diary(block, form, 400, now, window_over)
     except DiaryClosed:
         abort(410)
     flash(_("Saved. Thank you.") if created else _("Already saved. Thank you."), "success")
