@@ -36,19 +36,51 @@ def answered(response, path: str) -> None:
         )
 
 
-def cpu_timed_get(client, url: str) -> Callable[[], float]:
-    """A call that GETs ``url`` whole and returns the CPU seconds of this thread it took,
+def getter(client, url: str) -> Callable[[], None]:
+    """A call that GETs ``url`` whole (a streamed body, a CSV, is made as it is read),
     checking that it answered 2xx."""
 
-    def call() -> float:
-        started = time.thread_time()
+    def call() -> None:
         response = client.get(url)
         response.get_data()
-        spent = time.thread_time() - started
         answered(response, url)
-        return spent
 
     return call
+
+
+def entry_poster(
+    client, tokens: list[str], label: str, url_of: Callable[[str], str] | None = None
+) -> Callable[[], None]:
+    """A call that posts one entry as the diary page's script sends it (JSON, to the API
+    by default, else to ``url_of(token)``), to the diaries of ``tokens`` in turn so that
+    none fills up (a clinic allows 200 entries a diary), checking that it answered 2xx.
+    ``label`` makes each entry's client id unique."""
+    url_of = url_of or (lambda token: f"/api/v1/diary/{token}/entries")
+    counter = itertools.count()
+
+    def call() -> None:
+        n = next(counter)
+        url = url_of(tokens[n % len(tokens)])
+        response = client.post(url, json={"pain": n % 11, "client_id": f"{label}-{n}"})
+        answered(response, url)
+
+    return call
+
+
+def cpu_timed(call: Callable[[], None]) -> Callable[[], float]:
+    """``call`` returning the CPU seconds of this thread it took."""
+
+    def timed() -> float:
+        started = time.thread_time()
+        call()
+        return time.thread_time() - started
+
+    return timed
+
+
+def cpu_timed_get(client, url: str) -> Callable[[], float]:
+    """``getter`` returning the CPU seconds of this thread it took."""
+    return cpu_timed(getter(client, url))
 
 
 @dataclass
@@ -138,25 +170,11 @@ def paths(bench: Bench) -> dict[str, Callable[[], None]]:
     big, small = bench.big, bench.small
     anonymous = bench.app.test_client()
     counter = itertools.count()
-    # Entries go to diaries of their own (not those the pages read), round robin, so no
-    # diary fills up: a clinic allows 200 entries a diary.
-    post_tokens = big.tokens[-500:]
+    # Entries go to diaries of their own (not those the pages read).
+    entry_post = entry_poster(anonymous, big.tokens[-500:], "bench-entry")
     page_token = big.tokens[0]
     chart_block = big.block_ids[1]
-
-    def get(client, url: str) -> Callable[[], None]:
-        def call() -> None:
-            response = client.get(url)
-            response.get_data()  # the whole body: a streamed one (CSV) is made as it is read
-            answered(response, url)
-
-        return call
-
-    def entry_post() -> None:
-        n = next(counter)
-        url = f"/api/v1/diary/{post_tokens[n % len(post_tokens)]}/entries"
-        response = anonymous.post(url, json={"pain": n % 11, "client_id": f"bench-entry-{n}"})
-        answered(response, url)
+    get = getter
 
     def cold_chart() -> None:
         from diary import charts
