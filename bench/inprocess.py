@@ -11,8 +11,10 @@ no figure.
 from __future__ import annotations
 
 import gc
+import html
 import itertools
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -67,6 +69,30 @@ def entry_poster(
     return call
 
 
+CSRF_INPUT = re.compile(r'<input id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token(client, url: str) -> str:
+    """The CSRF token of the form on the page at ``url``, as a browser takes it: valid
+    for this client's session (Flask-WTF's default: an hour)."""
+    response = client.get(url)
+    answered(response, url)
+    found = CSRF_INPUT.search(response.get_data(as_text=True))
+    if found is None:
+        raise NotServed(f"{url} has no CSRF token: is CSRF on?")
+    return html.unescape(found.group(1))
+
+
+def sign_in(client, email: str, password: str, csrf: bool) -> None:
+    """Sign ``client`` in through the sign-in form (with its CSRF token when on)."""
+    data = {"email": email, "password": password}
+    if csrf:
+        data["csrf_token"] = csrf_token(client, "/login")
+    response = client.post("/login", data=data)
+    if response.status_code != 302:
+        raise NotServed(f"signing in answered {response.status_code}")
+
+
 def cpu_timed(call: Callable[[], None]) -> Callable[[], float]:
     """``call`` returning the CPU seconds of this thread it took."""
 
@@ -102,9 +128,10 @@ class Bench:
     paths: dict[str, Callable[[], None]] = field(default_factory=dict)
 
 
-def make_app(database_url: str):
+def make_app(database_url: str, csrf: bool = False):
     """The app as development runs it, with the diary's limit lifted to fit the load
-    (the limiter still runs on every request: its cost is measured)."""
+    (the limiter still runs on every request: its cost is measured). ``csrf``: forms
+    checked for their CSRF token, as the app runs (the default posts like a script)."""
     os.environ.setdefault("BLOCK_DIARY_ENV", "development")
     from diary import create_app
 
@@ -115,7 +142,7 @@ def make_app(database_url: str):
             "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
             "DIARY_RATE_LIMIT": "10000000 per minute",
             "LOGIN_RATE_LIMIT": "10000000 per minute",
-            "WTF_CSRF_ENABLED": False,  # the bench posts like a script, not a form
+            "WTF_CSRF_ENABLED": csrf,
         }
     )
 
@@ -156,9 +183,7 @@ def build(
     clinics = []
     for clinic_id, email, block_ids, tokens in made:
         client = app.test_client()
-        response = client.post("/login", data={"email": email, "password": SYNTHETIC_PASSWORD})
-        if response.status_code != 302:
-            raise NotServed(f"signing in answered {response.status_code}")
+        sign_in(client, email, SYNTHETIC_PASSWORD, csrf=False)
         clinics.append(Clinic(clinic_id, email, client, block_ids, tokens))
     bench = Bench(app, clinics[0], clinics[1])
     bench.paths = paths(bench)
