@@ -1,7 +1,8 @@
 """The speed guard's measurements (tests/test_speed_guard.py runs them in `make test`).
 
 Each path is timed in process (Flask's test client, no network) beside its floor, in the
-same run, and reported as a ratio: entry post, patient page, dashboard (2,000 blocks),
+same run, and reported as a ratio: entry post (the API's JSON, and the form's with its
+CSRF token), patient page, dashboard (2,000 blocks),
 worklist (2,000 blocks) and a cached chart to ``/healthz``; the dashboard and the worklist
 at 2,000 blocks to the same at 200 (their cost must not grow with the clinic); a cold
 chart to a bare matplotlib render; a CSV export of 50,000 rows to ``sqlite3 -csv`` dumping
