@@ -520,7 +520,10 @@ def _patients_next_steps(
         _STEPS_KEPT.clear()
     for patient_id in missing:
         steps = next_steps_of(clinic, procedures[patient_id], on)
-        _STEPS_KEPT[(clinic.id, patient_id)] = ((versions[patient_id], settings), steps)
+        # Steps read from a running diary change when it ends, with no record changed and
+        # perhaps on the same day: worked out afresh until then (as next_steps' own).
+        if not any(block.running for block in procedures[patient_id].blocks):
+            _STEPS_KEPT[(clinic.id, patient_id)] = ((versions[patient_id], settings), steps)
         found[patient_id] = steps
     return found
 
