@@ -410,10 +410,10 @@ def _batch_facts(
     step of pathway.md §5's list (without an ablation) needs a diagnostic block positive
     at 50 % or more, which holds relief that long. Read off the stored summaries, this
     spares reading everyone else's diaries. Summaries out of date are brought up to date
-    (the caller commits). The answer is kept per patient while their records and the
-    settings stay as they were, so a worklist read again reads no summaries: while their
-    blocks' part of the version holds, for the answer reads their blocks alone (their
-    ablations are read by the next steps, kept under the whole version)."""
+    (the caller commits). The answer is kept per patient while their blocks (the blocks'
+    part of their version: the answer reads nothing else) and the settings stay as they
+    were, so a worklist read again reads no summaries; the next steps, which read their
+    ablations too, are kept under the whole version."""
     settings = analysis_settings(clinic)
     digest = summaries.settings_digest(settings)
 
