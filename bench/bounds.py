@@ -26,13 +26,11 @@ turns (bench/guard.py's method).
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -149,24 +147,7 @@ def measure(database_url: str, rounds: int) -> dict[str, float]:
     signed = bench.big.client
     chart_block = bench.big.block_ids[1]
     post_tokens = bench.big.tokens[-500:]
-    counter = itertools.count()
-
-    def get(client, url: str) -> Callable[[], None]:
-        def call() -> None:
-            response = client.get(url)
-            response.get_data()
-            inprocess.answered(response, url)
-
-        return call
-
-    def post(url_of: Callable[[str], str]) -> Callable[[], None]:
-        def call() -> None:
-            n = next(counter)
-            url = url_of(post_tokens[n % len(post_tokens)])
-            response = anonymous.post(url, json={"pain": n % 11, "client_id": f"bound-entry-{n}"})
-            inprocess.answered(response, url)
-
-        return call
+    get, post = inprocess.getter, inprocess.entry_poster
 
     real = {
         "chart_cached": (signed, f"/blocks/{chart_block}/chart.png"),
@@ -177,8 +158,8 @@ def measure(database_url: str, rounds: int) -> dict[str, float]:
         bodies[name] = client.get(url).get_data()
     calls = {
         "healthz": get(anonymous, "/healthz"),
-        "entry_post": post(lambda token: f"/api/v1/diary/{token}/entries"),
-        "floor_write": post(lambda token: f"/_floor/write/{token}"),
+        "entry_post": post(anonymous, post_tokens, "bound-entry"),
+        "floor_write": post(anonymous, post_tokens, "bound-floor", lambda t: f"/_floor/write/{t}"),
         "chart_cached": get(signed, real["chart_cached"][1]),
         "floor_signed_read": get(signed, f"/_floor/signed-read/{chart_block}"),
         "patient_page": get(anonymous, real["patient_page"][1]),

@@ -1,7 +1,8 @@
 """The speed guard's measurements (tests/test_speed_guard.py runs them in `make test`).
 
 Each path is timed in process (Flask's test client, no network) beside its floor, in the
-same run, and reported as a ratio: entry post, patient page, dashboard (2,000 blocks),
+same run, and reported as a ratio: entry post (the API's JSON, and the form's with its
+CSRF token), patient page, dashboard (2,000 blocks),
 worklist (2,000 blocks) and a cached chart to ``/healthz``; the dashboard and the worklist
 at 2,000 blocks to the same at 200 (their cost must not grow with the clinic); a cold
 chart to a bare matplotlib render; a CSV export of 50,000 rows to ``sqlite3 -csv`` dumping
@@ -30,6 +31,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -41,6 +43,7 @@ TOLERANCE = 1.5  # a ratio may grow to 1.5 times its baseline
 # (name, path, floor, what the ratio says)
 RATIOS = (
     ("entry_post", "entry_post", "healthz", "entry post / GET /healthz"),
+    ("entry_form_post", "entry_form_post", "healthz", "entry form's post / GET /healthz"),
     ("patient_page", "patient_page", "healthz", "patient page, 50 entries / GET /healthz"),
     ("dashboard", "dashboard", "healthz", "dashboard, 2,000 blocks / GET /healthz"),
     ("dashboard_size", "dashboard", "dashboard_small", "dashboard, 2,000 / 200 blocks"),
@@ -54,6 +57,7 @@ RATIOS = (
 QUICK = (
     "healthz",
     "entry_post",
+    "entry_form_post",
     "patient_page",
     "dashboard",
     "dashboard_small",
@@ -81,11 +85,12 @@ def child_cpu(command: list, env: dict | None = None) -> float:
 
 
 class Guard:
-    """A scratch SQLite database with the clinics the paths read, and the paths."""
+    """A scratch SQLite database with the clinics the paths read, and the paths, served
+    as the app runs: with CSRF on (the pages draw their token, forms post it)."""
 
     def __init__(self, folder: str):
         self.database = Path(folder) / "guard.sqlite3"
-        app = inprocess.make_app(f"sqlite:///{self.database}")
+        app = inprocess.make_app(f"sqlite:///{self.database}", csrf=True)
         self.calls = self._setup(app)
 
     def _setup(self, app) -> dict[str, Callable[[], float]]:
@@ -111,7 +116,7 @@ class Guard:
             ):
                 user = synthetic_clinic(blocks, entries, seed=len(clinics), stale_summaries=stale)
                 tokens = db.session.execute(
-                    select(Block.id, Block.diary_token)
+                    select(Block.id, Block.diary_token, Block.performed_at)
                     .where(Block.clinic_id == user.clinic_id)
                     .order_by(Block.id)
                 ).all()
@@ -125,24 +130,17 @@ class Guard:
         clients = {}
         for name, (_, email, _) in clinics.items():
             client = app.test_client()
-            signed = client.post("/login", data={"email": email, "password": SYNTHETIC_PASSWORD})
-            assert signed.status_code == 302, "the guard's clinician could not sign in"
+            inprocess.sign_in(client, email, SYNTHETIC_PASSWORD, csrf=True)
             clients[name] = client
         anonymous = app.test_client()
-        post_tokens = [token for _, token in clinics["posts"][2]]
+        post_tokens = [token for _, token, _ in clinics["posts"][2]]
         chart_block = clinics["csv"][2][0][0]
-        posted = iter(range(10**9))
-
         get = inprocess.cpu_timed_get
-
-        def entry_post() -> float:
-            n = next(posted)
-            url = f"/api/v1/diary/{post_tokens[n % len(post_tokens)]}/entries"
-            started = time.thread_time()
-            response = anonymous.post(url, json={"pain": n % 11, "client_id": f"guard-post-{n}"})
-            spent = time.thread_time() - started
-            inprocess.answered(response, url)
-            return spent
+        # As diary.js sends a score: JSON to the API, which takes the link's token alone.
+        entry_post = inprocess.cpu_timed(
+            inprocess.entry_poster(anonymous, post_tokens, "guard-post")
+        )
+        entry_form_post = form_poster(app, clinics["posts"][2])
 
         csv = get(clients["csv"], "/exports/entries.csv")
         sqlite_shell = shutil.which("sqlite3")
@@ -161,6 +159,7 @@ class Guard:
         return {
             "healthz": get(anonymous, "/healthz"),
             "entry_post": entry_post,
+            "entry_form_post": entry_form_post,
             "patient_page": get(anonymous, f"/d/{page_token}"),
             "dashboard": get(clients["dashboard"], "/"),
             "dashboard_small": get(clients["small"], "/"),
@@ -196,6 +195,43 @@ class Guard:
         times |= self.measure(DUMPS, rounds=4 * scale, per_round=1)
         times |= self.measure(STARTS, rounds=3 * scale, per_round=1)
         return times
+
+
+def form_poster(app, diaries: list) -> Callable[[], float]:
+    """The diary form's post without JavaScript, as a phone makes it: the page fetched
+    once (its CSRF token, valid for the phone's session), then each score posted with
+    it, a late one with its time (these diaries' windows are over), to the diaries in
+    turn; the CPU seconds of the post. Its answer (a redirect to the page, a message
+    flashed) is checked; the message is dropped from the session, unread, so that the
+    session stays the size of a phone's."""
+    phone = app.test_client()
+    token = inprocess.csrf_token(phone, f"/d/{diaries[0][1]}")
+    posted = iter(range(10**9))
+
+    def call() -> float:
+        n = next(posted)
+        _, diary, performed = diaries[n % len(diaries)]
+        url = f"/d/{diary}/entries"
+        felt = performed + timedelta(minutes=20 + n // len(diaries))
+        data = {
+            "csrf_token": token,
+            "client_id": f"guard-form-{n:04d}",
+            "pain": str(n % 11),
+            "recorded_at": felt.strftime("%Y-%m-%dT%H:%M"),  # the clinic's zone is UTC
+        }
+        started = time.thread_time()
+        response = phone.post(url, data=data)
+        spent = time.thread_time() - started
+        if response.status_code != 302 or not response.location.endswith("#entries"):
+            raise inprocess.NotServed(
+                f"{url} answered {response.status_code}: a figure counts a saved score only\n"
+                + response.get_data(as_text=True)[:500]
+            )
+        with phone.session_transaction() as session:
+            session.pop("_flashes", None)
+        return spent
+
+    return call
 
 
 def cold_chart(app, blocks: list) -> Callable[[], None]:

@@ -11,8 +11,10 @@ no figure.
 from __future__ import annotations
 
 import gc
+import html
 import itertools
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -36,19 +38,75 @@ def answered(response, path: str) -> None:
         )
 
 
-def cpu_timed_get(client, url: str) -> Callable[[], float]:
-    """A call that GETs ``url`` whole and returns the CPU seconds of this thread it took,
+def getter(client, url: str) -> Callable[[], None]:
+    """A call that GETs ``url`` whole (a streamed body, a CSV, is made as it is read),
     checking that it answered 2xx."""
 
-    def call() -> float:
-        started = time.thread_time()
+    def call() -> None:
         response = client.get(url)
         response.get_data()
-        spent = time.thread_time() - started
         answered(response, url)
-        return spent
 
     return call
+
+
+def entry_poster(
+    client, tokens: list[str], label: str, url_of: Callable[[str], str] | None = None
+) -> Callable[[], None]:
+    """A call that posts one entry as the diary page's script sends it (JSON, to the API
+    by default, else to ``url_of(token)``), to the diaries of ``tokens`` in turn so that
+    none fills up (a clinic allows 200 entries a diary), checking that it answered 2xx.
+    ``label`` makes each entry's client id unique."""
+    url_of = url_of or (lambda token: f"/api/v1/diary/{token}/entries")
+    counter = itertools.count()
+
+    def call() -> None:
+        n = next(counter)
+        url = url_of(tokens[n % len(tokens)])
+        response = client.post(url, json={"pain": n % 11, "client_id": f"{label}-{n}"})
+        answered(response, url)
+
+    return call
+
+
+CSRF_INPUT = re.compile(r'<input id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token(client, url: str) -> str:
+    """The CSRF token of the form on the page at ``url``, as a browser takes it: valid
+    for this client's session (Flask-WTF's default: an hour)."""
+    response = client.get(url)
+    answered(response, url)
+    found = CSRF_INPUT.search(response.get_data(as_text=True))
+    if found is None:
+        raise NotServed(f"{url} has no CSRF token: is CSRF on?")
+    return html.unescape(found.group(1))
+
+
+def sign_in(client, email: str, password: str, csrf: bool) -> None:
+    """Sign ``client`` in through the sign-in form (with its CSRF token when on)."""
+    data = {"email": email, "password": password}
+    if csrf:
+        data["csrf_token"] = csrf_token(client, "/login")
+    response = client.post("/login", data=data)
+    if response.status_code != 302:
+        raise NotServed(f"signing in answered {response.status_code}")
+
+
+def cpu_timed(call: Callable[[], None]) -> Callable[[], float]:
+    """``call`` returning the CPU seconds of this thread it took."""
+
+    def timed() -> float:
+        started = time.thread_time()
+        call()
+        return time.thread_time() - started
+
+    return timed
+
+
+def cpu_timed_get(client, url: str) -> Callable[[], float]:
+    """``getter`` returning the CPU seconds of this thread it took."""
+    return cpu_timed(getter(client, url))
 
 
 @dataclass
@@ -70,9 +128,10 @@ class Bench:
     paths: dict[str, Callable[[], None]] = field(default_factory=dict)
 
 
-def make_app(database_url: str):
+def make_app(database_url: str, csrf: bool = False):
     """The app as development runs it, with the diary's limit lifted to fit the load
-    (the limiter still runs on every request: its cost is measured)."""
+    (the limiter still runs on every request: its cost is measured). ``csrf``: forms
+    checked for their CSRF token, as the app runs (the default posts like a script)."""
     os.environ.setdefault("BLOCK_DIARY_ENV", "development")
     from diary import create_app
 
@@ -83,7 +142,7 @@ def make_app(database_url: str):
             "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
             "DIARY_RATE_LIMIT": "10000000 per minute",
             "LOGIN_RATE_LIMIT": "10000000 per minute",
-            "WTF_CSRF_ENABLED": False,  # the bench posts like a script, not a form
+            "WTF_CSRF_ENABLED": csrf,
         }
     )
 
@@ -124,9 +183,7 @@ def build(
     clinics = []
     for clinic_id, email, block_ids, tokens in made:
         client = app.test_client()
-        response = client.post("/login", data={"email": email, "password": SYNTHETIC_PASSWORD})
-        if response.status_code != 302:
-            raise NotServed(f"signing in answered {response.status_code}")
+        sign_in(client, email, SYNTHETIC_PASSWORD, csrf=False)
         clinics.append(Clinic(clinic_id, email, client, block_ids, tokens))
     bench = Bench(app, clinics[0], clinics[1])
     bench.paths = paths(bench)
@@ -138,25 +195,11 @@ def paths(bench: Bench) -> dict[str, Callable[[], None]]:
     big, small = bench.big, bench.small
     anonymous = bench.app.test_client()
     counter = itertools.count()
-    # Entries go to diaries of their own (not those the pages read), round robin, so no
-    # diary fills up: a clinic allows 200 entries a diary.
-    post_tokens = big.tokens[-500:]
+    # Entries go to diaries of their own (not those the pages read).
+    entry_post = entry_poster(anonymous, big.tokens[-500:], "bench-entry")
     page_token = big.tokens[0]
     chart_block = big.block_ids[1]
-
-    def get(client, url: str) -> Callable[[], None]:
-        def call() -> None:
-            response = client.get(url)
-            response.get_data()  # the whole body: a streamed one (CSV) is made as it is read
-            answered(response, url)
-
-        return call
-
-    def entry_post() -> None:
-        n = next(counter)
-        url = f"/api/v1/diary/{post_tokens[n % len(post_tokens)]}/entries"
-        response = anonymous.post(url, json={"pain": n % 11, "client_id": f"bench-entry-{n}"})
-        answered(response, url)
+    get = getter
 
     def cold_chart() -> None:
         from diary import charts

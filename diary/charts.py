@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import io
 import textwrap
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
+from diary.lru import BoundedLRU
 from diary.pathway.values import DAYS_CLASS_LABELS, DaysOfRelief, each_side
 from diary.relief import VERDICT_LABELS, Analysis, ReliefPoint, format_hours, format_pct
 
@@ -370,27 +369,20 @@ def draw_days(ax, days: DaysOfRelief, baseline_pain: int | None) -> None:
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=4, fontsize=8, frameon=False)
 
 
-class ChartCache:
-    """A small thread-safe LRU of rendered charts, keyed by what the chart depends on."""
+class ChartCache(BoundedLRU[bytes]):
+    """Rendered charts, keyed by what the chart depends on; counts its renders."""
 
     def __init__(self, max_items: int = 256):
-        self.max_items = max_items
-        self._items: OrderedDict[Hashable, bytes] = OrderedDict()
-        self._lock = threading.Lock()
+        super().__init__(max_items)
         self.renders = 0
 
     def get_or_render(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        body = render()
-        with self._lock:
+        def counted() -> bytes:
+            body = render()
             self.renders += 1
-            self._items[key] = body
-            while len(self._items) > self.max_items:
-                self._items.popitem(last=False)
-        return body
+            return body
+
+        return self.get_or_make(key, counted)
 
 
 # --- follow-up after an ablation: relief by month ------------------------------------------

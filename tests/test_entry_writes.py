@@ -218,3 +218,20 @@ def test_the_limits_store_still_overrides_the_librarys_sweep():
 
     assert hasattr(MemoryStorage, "_MemoryStorage__schedule_expiry")
     assert hasattr(MemoryStorage, "_MemoryStorage__expire_events")
+
+
+def test_an_entry_post_gives_each_inserted_column_a_value_and_no_other_column(app, world):
+    """The post's INSERT names services/entries.py's INSERTED (every column of DiaryEntry
+    but those SET_LATER); the row it is given comes from _new_entry: the two must name
+    the same columns, by the phone and by staff transcribing paper."""
+    from diary.services import entries
+    from diary.services.entries import EntryInput
+
+    block = world.block
+    now = block.performed_at + timedelta(minutes=40)
+    values = EntryInput(pain=3, recorded_at=now - timedelta(minutes=5), client_id="insert-1")
+    by_phone = entries._new_entry(block, values, "insert-1", now, None)
+    on_paper = entries._new_entry(block, values, "insert-2", now, world.clinician)
+    assert set(by_phone) == set(on_paper) == set(entries.INSERTED)
+    columns = {column.name for column in DiaryEntry.__table__.columns}
+    assert columns > entries.SET_LATER  # no name set later is a column no longer there

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from diary.extensions import db
+from diary.lru import BoundedLRU
 from diary.models import DiaryEntry
 from diary.patient.kept_pages import KeptPages
-from diary.patient.saved_list import SavedLists
 from diary.services.entries import EntryInput, correct_entry, record_entry
 from tests.conftest import add_entries, make_block
 
@@ -33,7 +33,7 @@ ENTRY_ID = re.compile(r"/entries/\d+/edit")
 def first_view(app, client, block, query: str = "") -> str:
     """The page as a diary's first view since it changed draws it (nothing kept)."""
     app.extensions["diary_kept_pages"] = KeptPages()
-    app.extensions["diary_saved_lists"] = SavedLists()
+    app.extensions["diary_saved_lists"] = BoundedLRU()
     response = client.get(f"/d/{block.diary_token}{query}")
     assert response.status_code == 200
     text = response.get_data(as_text=True)

@@ -5,7 +5,7 @@ browser's token or entry id, never a page older than the diary, its clinic or th
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import template_rendered
@@ -56,7 +56,9 @@ def scores(text: str) -> list[str]:
 
 @pytest.fixture
 def running(world, clock):
-    """A diary 2 h 10 min in with two scores (the clock stopped)."""
+    """A diary 2 h 10 min in with two scores (the clock stopped at noon in Chicago today,
+    so that its next due times fall on its day: the page dates one that falls tomorrow)."""
+    clock.set(datetime.now(UTC).replace(hour=18, minute=0, second=0, microsecond=0))
     block = make_block(
         world.clinic,
         world.patient,

@@ -91,6 +91,27 @@ def test_after_the_window_only_late_entries_with_their_time_are_offered(client, 
     assert entry.pain == 2
 
 
+def test_an_entry_post_asks_once_whether_the_window_is_over(client, world, monkeypatch):
+    """The post's check and the page answering it (its late-entry form, its correction
+    links, what is due) read one answer, found at one moment."""
+    from diary.patient import routes
+    from diary.services import progress
+
+    asked = []
+
+    def counted(block, now=None):
+        asked.append(now)
+        return progress.diary_window_over(block, now)
+
+    monkeypatch.setattr(routes, "diary_window_over", counted)
+    block = block_at(world, -timedelta(hours=10))
+    no_time = client.post(diary_url(block) + "/entries", data={"pain": "4"})
+    assert no_time.status_code == 400 and len(asked) == 1
+    assert "Add the time you felt this pain" in no_time.get_data(as_text=True)
+    assert client.post(diary_url(block) + "/entries", data={}).status_code == 400
+    assert len(asked) == 2
+
+
 def test_the_scores_of_a_finished_diary_show_their_dates(client, world):
     """Read the day after, "08:45" alone would not say which day; each score is dated."""
     block = block_at(world, -timedelta(hours=20))

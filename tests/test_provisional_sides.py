@@ -196,3 +196,28 @@ def test_next_steps_read_from_a_running_diary_are_not_kept_past_its_end(signed_i
         assert asked == next_steps.patient_next_steps(clinic, patient_id)  # as if afresh
         seen.add(any(step.provisional for step in asked))
     assert seen == {True, False}
+
+
+def test_the_worklists_next_steps_read_from_a_running_diary_are_not_kept_past_its_end(
+    signed_in, clock
+):
+    from diary.services import worklist
+    from diary.services.next_steps import clinic_today
+
+    _running(signed_in)
+    clinic = signed_in.clinic
+
+    def listed() -> list[tuple]:
+        rows = worklist.next_step_rows(clinic, clinic_today(clinic), 0, 50)[0]
+        return [(row.item.subject_id, row.step.code, row.step.provisional) for row in rows]
+
+    assert any(provisional for *_, provisional in listed())
+    seen = set()
+    for _ in range(48):  # no record changes while the diaries run out, hour by hour
+        clock.advance(timedelta(hours=1))
+        asked = listed()
+        worklist._STEPS_KEPT.clear()
+        worklist._CANDIDATES_KEPT.clear()
+        assert asked == listed()  # as if afresh
+        seen.add(any(provisional for *_, provisional in asked))
+    assert seen == {True, False}

@@ -33,10 +33,11 @@ from diary.access import block_for_token_or_404, entry_of_block_or_404
 from diary.extensions import db, diary_token_limit
 from diary.forms import clinic_time_to_utc, utc_to_clinic_time
 from diary.i18n import instructions_for, patient_time, safety_text_for, template_gettext
+from diary.lru import BoundedLRU
 from diary.models import utcnow
 from diary.patient.forms import OTHER_ACTIVITY, EntryForm, hidden_inputs
 from diary.patient.kept_pages import KeptPages, filled, page_key, split_page
-from diary.patient.saved_list import ID_MARK, SavedLists, page_entries, saved_list_html
+from diary.patient.saved_list import ID_MARK, page_entries, saved_list_html
 from diary.reminders.calendar_file import reminders_ics
 from diary.services.entries import CORRECTIONS_CLOSED, EntryInput, correct_entry, record_entry
 from diary.services.progress import (
@@ -97,15 +98,19 @@ def _page_words() -> dict:
 
 @bp.record_once
 def _keep_saved_lists(state) -> None:
-    state.app.extensions["diary_saved_lists"] = SavedLists()
+    # Recently shown diaries' entries and saved-scores lists, each under all it depends
+    # on: the key holds the block's change time, which every new entry, correction and
+    # re-slotting of the diary bumps (the chart cache's key holds it too), so a changed
+    # diary is a new key, never a stale list.
+    state.app.extensions["diary_saved_lists"] = BoundedLRU(max_items=256)
 
 
-def _entries_and_saved_list(block, locale: str, now: datetime, today: date):
+def _entries_and_saved_list(block, locale: str, today: date, window_over: bool):
     """Whether the block has entries, their list as the page shows it now and the due times
     they answer, made again only when any of what they depend on changes."""
     tz = block.clinic.timezone
     # No correction once the window is over (the link would only say so).
-    corrections = not diary_window_over(block, now)
+    corrections = not window_over
 
     def make():
         edit_url = None
@@ -125,9 +130,10 @@ def _entries_and_saved_list(block, locale: str, now: datetime, today: date):
     return current_app.extensions["diary_saved_lists"].get_or_make(key, make)
 
 
-def _render_diary(block, form: EntryForm, status: int = 200):
-    """The diary page drawn afresh (a post's answer with its errors)."""
-    return _draw_diary(block, form, *_diary_state(block)), status
+def _render_diary(block, form: EntryForm, status: int, now: datetime, window_over: bool):
+    """The diary page drawn afresh (a post's answer with its errors), at the post's ``now``
+    and with whether the window was over then."""
+    return _draw_diary(block, form, *_diary_state(block, now, window_over)), status
 
 
 class DiaryState(NamedTuple):
@@ -140,13 +146,18 @@ class DiaryState(NamedTuple):
     has_entries: bool
 
 
-def _diary_state(block) -> DiaryState:
-    """What the page shows of the diary now: its saved list, what is due, language, day."""
-    now = utcnow()
+def _diary_state(block, now: datetime | None = None, window_over: bool | None = None) -> DiaryState:
+    """What the page shows of the diary at ``now`` (by default now): its saved list, what
+    is due, language, day. ``window_over``: whether the window is over then, when the
+    caller has asked already (``diary_window_over``)."""
+    now = now or utcnow()
+    if window_over is None:
+        window_over = diary_window_over(block, now)
     locale = str(get_locale())
     today = now.astimezone(ZoneInfo(block.clinic.timezone)).date()
-    has_entries, saved_list, answered = _entries_and_saved_list(block, locale, now, today)
-    due = due_notice(block, now, *answered)
+    kept = _entries_and_saved_list(block, locale, today, window_over)
+    has_entries, saved_list, answered = kept
+    due = due_notice(block, now, *answered, window_is_over=window_over)
     return DiaryState(saved_list, due, locale, today, has_entries)
 
 
@@ -194,8 +205,9 @@ def _draw_diary_as_sent(block, state: DiaryState, client_id: str, csrf_token: st
 @bp.record_once
 def _keep_pages(state) -> None:
     state.app.extensions["diary_kept_pages"] = KeptPages()
-    # Per language, zone, activity list, scoring and window: a few dozen at most.
-    state.app.extensions["diary_entry_fields"] = KeptPages(max_items=64, max_chars=1_000_000)
+    # The entry form's fields as drawn, per language, zone, activity list, scoring and
+    # window: a few dozen at most (about 4 KB each).
+    state.app.extensions["diary_entry_fields"] = BoundedLRU(max_items=64)
 
 
 def _entry_fields(block, due, locale: str, tz: str, client_id: str) -> Markup:
@@ -204,17 +216,17 @@ def _entry_fields(block, due, locale: str, tz: str, client_id: str) -> Markup:
     (a dozen fields and macros, their labels translated) on a diary's first view."""
     activities = tuple(block.activities or ())
     key = (locale, tz, activities, block.scored_apart, due.window_over)
-    kept = current_app.extensions["diary_entry_fields"]
-    parts = kept.get(key)
-    if parts is None:
+
+    def draw() -> Markup:
         form = _entry_form(block, client_id)
         if due.window_over:
             form.as_late_entry()
-        page = render_template("patient/_entry_fields.html", block=block, form=form, due=due, tz=tz)
-        parts = (page,)
-        kept.keep(key, parts)
-    # Drawn by the template, which escaped all it wrote.
-    return Markup(parts[0])  # noqa: S704  # nosec B704
+        # Drawn by the template, which escaped all it wrote.
+        return Markup(  # noqa: S704  # nosec B704
+            render_template("patient/_entry_fields.html", block=block, form=form, due=due, tz=tz)
+        )
+
+    return current_app.extensions["diary_entry_fields"].get_or_make(key, draw)
 
 
 def _diary_page(block) -> str:
@@ -326,18 +338,21 @@ def diary(token: str):
 def add_entry(token: str):
     block = _open_block_or_410(token)
     form = _entry_form(block)
+    # Asked once: the answer's page (with errors) says what this check found.
+    now = utcnow()
+    window_over = diary_window_over(block, now)
     if not form.validate():
-        return _render_diary(block, form, 400)
-    if not form.recorded_at.data and diary_window_over(block):
+        return _render_diary(block, form, 400, now, window_over)
+    if not form.recorded_at.data and window_over:
         form.recorded_at.errors.append(LATE_TIME_NEEDED)
-        return _render_diary(block, form, 400)
+        return _render_diary(block, form, 400, now, window_over)
     try:
         with one_writer_at_a_time(db.session):
             created = record_entry(block, _entry_input(form, block.clinic.timezone))[1]
             db.session.commit()
     except InputRejected as rejected:
         getattr(form, rejected.field).errors.append(_(rejected.message))
-        return _render_diary(block, form, 400)
+        return _render_diary(block, form, 400, now, window_over)
     except DiaryClosed:
         abort(410)
     flash(_("Saved. Thank you.") if created else _("Already saved. Thank you."), "success")

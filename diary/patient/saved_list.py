@@ -8,9 +8,7 @@ escaped once per page, the correction link built once, and each entry's line is 
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
@@ -137,28 +135,3 @@ def saved_list_html(
     html = "".join(lines)
     # Every word in it was escaped above.
     return Markup(html)  # noqa: S704  # nosec B704
-
-
-class SavedLists:
-    """Recently shown diaries' entries (``page_entries``' rows) and saved-scores list, each
-    under all it depends on. The caller's key holds the block's change time, which every new
-    entry, correction and re-slotting of the diary bumps (the chart cache's key holds it
-    too): a changed diary is a new key, never a stale list. Old keys fall out, least
-    recently used first. Thread-safe."""
-
-    def __init__(self, max_items: int = 256):
-        self.max_items = max_items
-        self._items: OrderedDict[Hashable, tuple] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get_or_make(self, key: Hashable, make: Callable[[], tuple]) -> tuple:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        made = make()
-        with self._lock:
-            self._items[key] = made
-            while len(self._items) > self.max_items:
-                self._items.popitem(last=False)
-        return made

@@ -162,26 +162,15 @@ def record_entry(
     return stored, True
 
 
-# What an entry post inserts: every column but the id and the fields set later
-# (acknowledged side effects, a correction's time).
-INSERTED = (
-    "block_id",
-    "client_id",
-    "recorded_at",
-    "submitted_at",
-    "made_at",
-    "due_at",
-    "slot",
-    "pain",
-    "pain_left",
-    "pain_right",
-    "reported_relief_pct",
-    "activity",
-    "note",
-    "side_effects",
-    "side_effect_note",
-    "source",
-    "entered_by_id",
+# The columns an entry post leaves to the database or to later writes: the id, the
+# side effects' acknowledgement, a correction's time. It inserts every other one, so a
+# column added to DiaryEntry is inserted too, and the post fails at once (no value for
+# its parameter) until _new_entry gives it one.
+SET_LATER = frozenset(
+    {"id", "side_effects_acknowledged_at", "side_effects_acknowledged_by_id", "updated_at"}
+)
+INSERTED = tuple(
+    column.name for column in DiaryEntry.__table__.columns if column.name not in SET_LATER
 )
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import BindParameter, bindparam, func, literal, or_, select, union_all
@@ -168,30 +169,52 @@ _KEPT: dict[tuple[int, int], tuple[tuple, list[pathway.NextStep]]] = {}
 KEPT_MAX = 20_000
 
 
-def records_version(clinic_id: int, patient_id: int) -> tuple:
-    """A version of what a patient's next steps are read from, in one query: for their
-    blocks and for their ablations, the latest change (an entry, a correction or a
-    check-in bumps its procedure's), how many there are and how many are archived."""
+class RecordsVersion(NamedTuple):
+    """A version of a patient's records: for their blocks and for their ablations, the
+    latest change (an entry, a correction or a check-in bumps its procedure's), how many
+    there are and how many are archived (None: none). Another worker's write of any of
+    them is a new version, so a cache keyed by it never serves what was read before."""
+
+    blocks: tuple | None = None
+    ablations: tuple | None = None
+
+
+def records_versions(clinic_id: int, patient_ids: Sequence[int]) -> dict[int, RecordsVersion]:
+    """Each patient's ``RecordsVersion``, in one query for one patient as for many: what
+    the per-process caches of next steps (here and diary.services.worklist) are keyed by."""
+    versions = dict.fromkeys(patient_ids, RecordsVersion())
     rows = db.session.execute(
-        _records_version_query(), {"clinic_id": clinic_id, "patient_id": patient_id}
+        _records_versions_query(), {"clinic_id": clinic_id, "patient_ids": list(patient_ids)}
     ).all()
-    return tuple(sorted(tuple(row) for row in rows))
+    for patient_id, kind, *version in rows:
+        versions[patient_id] = versions[patient_id]._replace(**{kind: tuple(version)})
+    return versions
+
+
+def records_version(clinic_id: int, patient_id: int) -> RecordsVersion:
+    """One patient's ``RecordsVersion``."""
+    return records_versions(clinic_id, [patient_id])[patient_id]
 
 
 @cache
-def _records_version_query():
+def _records_versions_query():
     clinic_id: BindParameter[int] = bindparam("clinic_id")
-    patient_id: BindParameter[int] = bindparam("patient_id")
+    patient_ids: BindParameter[list[int]] = bindparam("patient_ids", expanding=True)
 
     def version(kind: str, table):
-        return select(
-            literal(kind),
-            func.max(table.changed_at),
-            func.count(table.id),
-            func.count(table.archived_at),
-        ).where(by_patients(table.clinic_id, clinic_id), table.patient_id == patient_id)
+        return (
+            select(
+                table.patient_id,
+                literal(kind),
+                func.max(table.changed_at),
+                func.count(table.id),
+                func.count(table.archived_at),
+            )
+            .where(by_patients(table.clinic_id, clinic_id), table.patient_id.in_(patient_ids))
+            .group_by(table.patient_id)
+        )
 
-    return union_all(version("ablation", Ablation), version("block", Block))
+    return union_all(version("ablations", Ablation), version("blocks", Block))
 
 
 def patient_next_steps(

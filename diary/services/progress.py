@@ -130,18 +130,22 @@ def due_notice(
     answered: frozenset[datetime],
     counted: frozenset[datetime],
     entry_count: int = 0,
+    window_is_over: bool | None = None,
 ) -> DueNotice:
     """``DueNotice.of(diary_progress(block, now, entries))`` from the entries'
     ``answered_due_times`` (worked out once per change of the diary): the status,
     compliance and awaited time the page does not show are not worked out
-    (tests/test_kept_diary_pages.py holds the two equal)."""
+    (tests/test_kept_diary_pages.py holds the two equal). ``window_is_over``: the
+    caller's ``diary_window_over(block, now)``, when it has asked already."""
     due_times = block_due_times(block)
+    if window_is_over is None:
+        window_is_over = window_over(due_times, now)
     daily = tuple(block_daily_slots(block))
     due_now_at = due_now(due_times, answered, now)
     next_due_at = next_unanswered(due_times, answered, now)
     done = sum(1 for due in due_times if due in counted)
     return DueNotice(
-        window_over=window_over(due_times, now),
+        window_over=window_is_over,
         due_now_at=due_now_at,
         next_due_at=next_due_at,
         daily_phase=bool(daily) and window_over([d for d in due_times if d not in daily], now),

@@ -45,10 +45,12 @@ from diary.pathway import Technique, WorklistGroup, WorklistItem
 from diary.services import summaries
 from diary.services.audit import record_audit
 from diary.services.next_steps import (
+    RecordsVersion,
     by_patients,
     clinic_today,
     next_steps_of,
     patients_procedures,
+    records_versions,
 )
 from diary.services.rejections import InputRejected
 from diary.services.settings import analysis_settings, pathway_settings
@@ -380,35 +382,38 @@ def _held_50_hours(stored: dict) -> list[float]:
     return [r["held_50"]["duration_h"] for r in readings if r.get("held_50")]
 
 
-def _ablation_versions(clinic_id: int) -> dict[int, tuple]:
-    """The clinic's patients with an ablation (in a series), each with a version of their
-    ablations and check-ins (a check-in bumps its procedure's change time)."""
-    latest, count = func.max(Ablation.changed_at), func.count(Ablation.id)
-    return {
-        patient_id: (changed, number)
-        for patient_id, changed, number in db.session.execute(
-            select(Ablation.patient_id, latest, count)
+def _ablated_patients(clinic_id: int) -> list[int]:
+    """The clinic's patients with an ablation (in a series)."""
+    return list(
+        db.session.execute(
+            select(Ablation.patient_id)
             .where(
                 Ablation.clinic_id == clinic_id,
                 Ablation.archived_at.is_(None),
                 Ablation.technique != Technique.PULSED,
             )
             .group_by(Ablation.patient_id)
-        ).all()
-    }
+            .order_by(Ablation.patient_id)
+        ).scalars()
+    )
 
 
-def _batch_facts(clinic: Clinic, patient_ids: list[int]) -> tuple[set[int], dict[int, tuple]]:
+def _batch_facts(
+    clinic: Clinic, patient_ids: list[int]
+) -> tuple[set[int], dict[int, RecordsVersion]]:
     """For a batch of patients: which of them may have a next step that calls for action,
-    and a version of each one's records (their blocks' latest change and number).
+    and a version of each one's records (next_steps.records_versions: their blocks' and
+    their ablations').
 
     A patient may when a diagnostic block (in a series) held relief at 50 % for at least
     its agent's shortest sustained response (its stored summary's ``held_50``): every
     step of pathway.md §5's list (without an ablation) needs a diagnostic block positive
     at 50 % or more, which holds relief that long. Read off the stored summaries, this
     spares reading everyone else's diaries. Summaries out of date are brought up to date
-    (the caller commits). The answer is kept per patient while their records and the
-    settings stay as they were, so a worklist read again reads no summaries."""
+    (the caller commits). The answer is kept per patient while their blocks (the blocks'
+    part of their version: the answer reads nothing else) and the settings stay as they
+    were, so a worklist read again reads no summaries; the next steps, which read their
+    ablations too, are kept under the whole version."""
     settings = analysis_settings(clinic)
     digest = summaries.settings_digest(settings)
 
@@ -416,22 +421,13 @@ def _batch_facts(clinic: Clinic, patient_ids: list[int]) -> tuple[set[int], dict
         shortest = window_for(agent, settings.agent_windows).minimum_h
         return any(held >= shortest for held in hours)
 
-    # First each patient's version (no summaries read): a patient whose records have not
+    # First each patient's version (no summaries read): a patient whose blocks have not
     # changed since a previous read keeps the answer found then.
-    changes: dict[int, list[datetime]] = {}
-    for patient_id, changed_at in db.session.execute(
-        select(Block.patient_id, Block.changed_at).where(
-            by_patients(Block.clinic_id, clinic.id),
-            Block.patient_id.in_(patient_ids),
-            Block.archived_at.is_(None),
-        )
-    ).all():
-        changes.setdefault(patient_id, []).append(changed_at)
-    versions = {patient_id: (max(times), len(times)) for patient_id, times in changes.items()}
+    versions = records_versions(clinic.id, patient_ids)
     found, undecided = set(), []
     for patient_id in patient_ids:
         kept = _CANDIDATES_KEPT.get((clinic.id, patient_id))
-        if kept is not None and kept[0] == (versions.get(patient_id), digest):
+        if kept is not None and kept[0] == (versions[patient_id].blocks, digest):
             if kept[1]:
                 found.add(patient_id)
         else:
@@ -483,14 +479,15 @@ def _batch_facts(clinic: Clinic, patient_ids: list[int]) -> tuple[set[int], dict
         _CANDIDATES_KEPT.clear()
     for patient_id in undecided:
         _CANDIDATES_KEPT[(clinic.id, patient_id)] = (
-            (versions.get(patient_id), digest),
+            (versions[patient_id].blocks, digest),
             patient_id in found,
         )
     return found, versions
 
 
 # Whether a patient may have a next step that calls for action, as last read off their
-# summaries, with what it was read from (the records' version, the analysis settings).
+# summaries, with what it was read from (the blocks' part of the records' version, the
+# analysis settings).
 _CANDIDATES_KEPT: dict[tuple[int, int], tuple[tuple, bool]] = {}
 
 # Each patient's next steps as last worked out in this process, with what they were worked
@@ -501,7 +498,7 @@ STEPS_KEPT_MAX = 100_000
 
 
 def _patients_next_steps(
-    clinic: Clinic, patient_ids: list[int], versions: dict[int, tuple], on: date
+    clinic: Clinic, patient_ids: list[int], versions: dict[int, RecordsVersion], on: date
 ) -> dict[int, list[pathway.NextStep]]:
     """The next steps of these patients on ``on``: kept ones reused, the rest worked out
     from their records (read in two queries, for none as for many)."""
@@ -514,7 +511,7 @@ def _patients_next_steps(
     found, missing = {}, []
     for patient_id in patient_ids:
         kept = _STEPS_KEPT.get((clinic.id, patient_id))
-        if kept is not None and kept[0] == (versions.get(patient_id), settings):
+        if kept is not None and kept[0] == (versions[patient_id], settings):
             found[patient_id] = kept[1]
         else:
             missing.append(patient_id)
@@ -523,7 +520,10 @@ def _patients_next_steps(
         _STEPS_KEPT.clear()
     for patient_id in missing:
         steps = next_steps_of(clinic, procedures[patient_id], on)
-        _STEPS_KEPT[(clinic.id, patient_id)] = ((versions.get(patient_id), settings), steps)
+        # Steps read from a running diary change when it ends, with no record changed and
+        # perhaps on the same day: worked out afresh until then (as next_steps' own).
+        if not any(block.running for block in procedures[patient_id].blocks):
+            _STEPS_KEPT[(clinic.id, patient_id)] = ((versions[patient_id], settings), steps)
         found[patient_id] = steps
     return found
 
@@ -565,11 +565,10 @@ def next_step_rows(
 
     # Patients with an ablation first, all of them: a repeat ablation or repeated blocks
     # may be due from any day up to today, whenever their blocks were.
-    ablated = _ablation_versions(clinic.id)
+    ablated = _ablated_patients(clinic.id)
     if ablated:
-        _, block_versions = _batch_facts(clinic, list(ablated))
-        versions = {pid: (block_versions.get(pid), ablated[pid]) for pid in ablated}
-        take(_patients_next_steps(clinic, list(ablated), versions, on), ablated)
+        _, versions = _batch_facts(clinic, ablated)
+        take(_patients_next_steps(clinic, ablated, versions, on), ablated)
     # Then the others, by their latest diagnostic block, newest first, a batch at a time.
     seen = set(ablated)
     size = FIRST_BATCH
