@@ -156,8 +156,8 @@ def _diary_state(block, now: datetime | None = None, window_over: bool | None = 
     locale = str(get_locale())
     today = now.astimezone(ZoneInfo(block.clinic.timezone)).date()
     kept = _entries_and_saved_list(block, locale, today, window_over)
-    has_entries, saved_list, answered = kept
-    due = due_notice(block, now, *answered, window_is_over=window_over)
+    has_entries, saved_list, (answered, counted, entry_count) = kept
+    due = due_notice(block, now, answered, counted, entry_count, window_is_over=window_over)
     return DiaryState(saved_list, due, locale, today, has_entries)
 
 
