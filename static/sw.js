@@ -4,8 +4,8 @@
 // longer than any link lives, so a lent or shared phone does not keep them.
 var CACHE = "block-diary-v1";
 var PAGE_DAYS = 15;
-var ASSETS = ["/static/css/app.css", "/static/js/offline-queue.js", "/static/js/diary.js",
-              "/static/js/followup.js", "/static/favicon.svg", "/static/icons/icon-192.png"];
+var ASSETS = ["/static/css/app.css", "/static/js/diary.js", "/static/js/followup.js", "/static/favicon.svg",
+              "/static/icons/icon-192.png"];
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(CACHE).then(function (cache) { return cache.addAll(ASSETS); })

@@ -1,19 +1,39 @@
-// The patient's diary page, offline-first (offline-queue.js); without JavaScript the form
-// still posts normally.
+// The patient's diary page, offline-first: an entry is kept on the phone at once and sent
+// (with its own id, so a resend is stored once) whenever the connection allows.
+// Without JavaScript the form still posts normally.
 (function () {
   "use strict";
   var form = document.querySelector("form.entry-form[data-api]");
-  OfflineQueue.registerWorker(form, "/d/");
-  OfflineQueue.offerPushReminders();
+  if (form && "serviceWorker" in navigator) {
+    navigator.serviceWorker.register(form.dataset.worker, { scope: "/d/" })
+      .catch(function () { /* the page still works online */ });
+  }
+  offerPushReminders();
   showFirstProblem();
-  if (!OfflineQueue.supported(form)) { return; }
+  if (!form || !window.fetch || !window.localStorage || !window.JSON) { return; }
 
+  var api = form.dataset.api;
   var tz = form.dataset.tz;
+  var fieldMessages = JSON.parse(form.dataset.fieldMessages || "{}");
   // Scored left and right apart: a score per side ({"pain_left": "Left", ...}).
   var sides = form.dataset.sides ? JSON.parse(form.dataset.sides) : null;
   var scoreNames = sides ? Object.keys(sides) : ["pain"];
+  var key = "block-diary-queue:" + form.dataset.diary;
+  var refusedKey = key + ":refused";
+  var pendingBox = document.getElementById("pending");
+  var pendingList = document.getElementById("pending-list");
+  var refusedBox = document.getElementById("refused");
+  var refusedReason = document.getElementById("refused-reason");
+  var status = document.getElementById("send-status");
+  var sending = false;
+  var sentSomething = false;
 
+  function load() {
+    try { return JSON.parse(localStorage.getItem(key)) || []; } catch (e) { return []; }
+  }
+  function store(queue) { localStorage.setItem(key, JSON.stringify(queue)); }
   function pad(n) { return String(n).padStart(2, "0"); }
+
   // Times here are the clinic's wall clock, whatever the phone's zone.
   function clinicParts(date) {
     var parts = {};
@@ -39,20 +59,49 @@
     return p.year + "-" + p.month + "-" + p.day + "T" + p.hour + ":" + p.minute;
   }
   function clinicClock(date) { var p = clinicParts(date); return p.hour + ":" + p.minute; }
-  function setValue(name, value) {
-    var input = form.querySelector("[name=" + name + "]");
-    if (input) { input.value = value === undefined || value === null ? "" : value; }
+  function newId() {
+    if (window.crypto && crypto.randomUUID) { return crypto.randomUUID().replace(/-/g, ""); }
+    var id = "";
+    for (var i = 0; i < 32; i++) { id += Math.floor(Math.random() * 16).toString(16); }
+    return id;
   }
+  function say(message) { if (status) { status.textContent = message; } }
 
-  function describe(item) {
-    var scores = scoreNames.map(function (name) {
-      return (sides ? sides[name] : form.dataset.painWord) + " " + item.body[name] + "/10";
+  function render() {
+    var queue = load();
+    pendingList.textContent = "";
+    queue.forEach(function (item) {
+      var li = document.createElement("li");
+      var scores = scoreNames.map(function (name) {
+        return (sides ? sides[name] : form.dataset.painWord) + " " + item.body[name] + "/10";
+      });
+      li.textContent = clinicClock(new Date(item.body.recorded_at)) + " · " +
+        scores.join(" · ") + " · " + form.dataset.waiting;
+      pendingList.appendChild(li);
     });
-    return clinicClock(new Date(item.body.recorded_at)) + " · " +
-      scores.join(" · ") + " · " + form.dataset.waiting;
+    pendingBox.hidden = queue.length === 0;
   }
 
-  function fill(refused) {
+  function drop(id) {
+    store(load().filter(function (item) { return item.id !== id; }));
+  }
+
+  // A refused score is not lost: back in the form with the reason, kept across reloads.
+  function refuse(item, reason) {
+    drop(item.id);
+    localStorage.setItem(refusedKey, JSON.stringify({
+      body: item.body, earlier: item.earlier, reason: reason
+    }));
+    showRefused();
+  }
+  function loadRefused() {
+    try { return JSON.parse(localStorage.getItem(refusedKey)); } catch (e) { return null; }
+  }
+  function showRefused() {
+    var refused = loadRefused();
+    refusedBox.hidden = !refused;
+    if (!refused) { return; }
+    refusedReason.textContent = refused.reason;
     var body = refused.body;
     scoreNames.forEach(function (name) {
       var pain = form.querySelector("input[name=" + name + "][value='" + body[name] + "']");
@@ -76,13 +125,66 @@
         body.side_effects || refused.earlier)) {
       details.open = true;
     }
+    say("");
+  }
+  function setValue(name, value) {
+    var input = form.querySelector("[name=" + name + "]");
+    if (input) { input.value = value === undefined || value === null ? "" : value; }
+  }
+  function reasonFor(response, problem) {
+    if (response.status === 410) { return form.dataset.closed; }
+    var field = problem.errors ? Object.keys(problem.errors)[0] : null;
+    // The page's words for a value out of range, else the server's (in the page's language).
+    return (field && fieldMessages[field]) || (field && problem.errors[field]) ||
+      problem.detail || form.dataset.refused;
   }
 
-  function read(event, say) {
+  function flush() {
+    var queue = load();
+    if (sending || queue.length === 0) {
+      if (!sending && sentSomething) {
+        // Show the server's list, which now holds what was sent.
+        sessionStorage.setItem(key + ":sent", "1");
+        window.location.hash = "entries";
+        window.location.reload();
+      }
+      return;
+    }
+    sending = true;
+    var item = queue[0];
+    fetch(api, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Accept": "application/json",
+        "Accept-Language": document.documentElement.lang },
+      body: JSON.stringify(item.body),
+      credentials: "same-origin"
+    }).then(function (response) {
+      sending = false;
+      if (response.status === 200 || response.status === 201) {
+        drop(item.id);
+        sentSomething = true;
+        render();
+        flush();
+      } else if (response.status >= 400 && response.status < 500 && response.status !== 429) {
+        return response.json().catch(function () { return {}; }).then(function (problem) {
+          refuse(item, reasonFor(response, problem));
+          render();
+          flush();
+        });
+      } else {  // busy or unreachable: kept, and sent again later
+        say(form.dataset.offline);
+      }
+    }).catch(function () {
+      sending = false;
+      say(form.dataset.offline);
+    });
+  }
+
+  form.addEventListener("submit", function (event) {
     var picked = scoreNames.map(function (name) {
       return form.querySelector("input[name=" + name + "]:checked");
     });
-    if (picked.indexOf(null) >= 0) { return null; }  // the server explains what is missing
+    if (picked.indexOf(null) >= 0) { return; }  // the server explains what is missing
     event.preventDefault();
     var activity = form.querySelector("[name=activity]");
     var other = form.querySelector("[name=activity_other]");
@@ -95,10 +197,10 @@
     if (form.dataset.lateTime && !earlierAt) {  // after the window, only with its time
       say(form.dataset.lateTime);
       if (earlier) { earlier.focus(); }
-      return null;
+      return;
     }
     var body = {
-      client_id: OfflineQueue.newId(),
+      client_id: newId(),
       recorded_at: (earlierAt || now).toISOString(),
       made_at: now.toISOString()
     };
@@ -111,18 +213,66 @@
     if (effects.length) { body.side_effects = effects; }
     var effectNote = form.querySelector("[name=side_effect_note]");
     if (effectNote && effectNote.value) { body.side_effect_note = effectNote.value; }
-    return { body: body, earlier: Boolean(earlierAt) };
-  }
-
-  OfflineQueue.start({
-    form: form,
-    key: "block-diary-queue:" + form.dataset.diary,
-    anchor: "entries",
-    describe: describe,
-    fill: fill,
-    read: read
+    var queue = load();
+    queue.push({ id: body.client_id, body: body, earlier: Boolean(earlierAt) });
+    store(queue);
+    localStorage.removeItem(refusedKey);  // sent again as corrected
+    refusedBox.hidden = true;
+    form.reset();
+    render();
+    say(form.dataset.saved);
+    flush();
   });
 
+  if (sessionStorage.getItem(key + ":sent")) {
+    sessionStorage.removeItem(key + ":sent");
+    say(form.dataset.sent);
+  }
+  document.getElementById("discard").addEventListener("click", function () {
+    localStorage.removeItem(refusedKey);
+    form.reset();
+    refusedBox.hidden = true;
+  });
+  // Queues kept by an earlier version of this page marked refusals in place.
+  load().forEach(function (item) { if (item.error) { refuse(item, item.error); } });
+  showRefused();
+  form.dataset.ready = "true";  // entries now go through the phone's queue
+  window.addEventListener("online", flush);
+  window.setInterval(flush, 15000);
+  render();
+  flush();
+
+  // Web Push, where the phone's browser offers it; the calendar file works everywhere.
+  function offerPushReminders() {
+    var button = document.getElementById("push-button");
+    if (!button || !("PushManager" in window) || !("Notification" in window) ||
+        !("serviceWorker" in navigator)) { return; }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      Notification.requestPermission().then(function (permission) {
+        if (permission !== "granted") { return null; }
+        return navigator.serviceWorker.ready.then(function (registration) {
+          return registration.pushManager.subscribe({
+            userVisibleOnly: true, applicationServerKey: base64UrlToBytes(button.dataset.key)
+          });
+        }).then(function (subscription) {
+          return fetch(button.dataset.api, {
+            method: "POST", headers: { "Content-Type": "application/json" },
+            body: JSON.stringify(subscription)
+          });
+        }).then(function (response) {
+          if (response.ok) { button.textContent = button.dataset.done; button.disabled = true; }
+        });
+      }).catch(function () { /* reminders stay available through the calendar file */ });
+    });
+  }
+
+  function base64UrlToBytes(text) {
+    var padded = (text + "===".slice((text.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
+    var raw = atob(padded), bytes = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) { bytes[i] = raw.charCodeAt(i); }
+    return bytes;
+  }
   // A post refused without script: go to the first message.
   function showFirstProblem() {
     var m = document.querySelector(".field-error"), g = m && (m.closest("fieldset") || m);

@@ -1,14 +1,40 @@
-// The patient's follow-up check-in page, offline-first like the diary (offline-queue.js);
-// without JavaScript the form still posts normally.
+// The patient's follow-up check-in page, offline-first like the diary: a check-in is kept
+// on the phone at once and sent (with its own id, so a resend is stored once) whenever
+// the connection allows. Without JavaScript the form still posts normally.
 (function () {
   "use strict";
   var form = document.querySelector("form.checkin-form[data-api]");
-  OfflineQueue.registerWorker(form, "/f/");
-  OfflineQueue.offerPushReminders();
-  if (!OfflineQueue.supported(form)) { return; }
+  if (form && "serviceWorker" in navigator) {
+    navigator.serviceWorker.register(form.dataset.worker, { scope: "/f/" })
+      .catch(function () { /* the page still works online */ });
+  }
+  offerPushReminders();
+  var pendingBox = document.getElementById("pending");
+  var pendingList = document.getElementById("pending-list");
+  if (!form || !window.fetch || !window.localStorage || !window.JSON) { return; }
 
+  var api = form.dataset.api;
   var apart = form.dataset.apart === "true";
+  var fieldMessages = JSON.parse(form.dataset.fieldMessages || "{}");
+  var key = "block-diary-followup:" + form.dataset.followup;
+  var refusedKey = key + ":refused";
+  var refusedBox = document.getElementById("refused");
+  var refusedReason = document.getElementById("refused-reason");
+  var status = document.getElementById("send-status");
+  var sending = false;
+  var sentSomething = false;
 
+  function load() {
+    try { return JSON.parse(localStorage.getItem(key)) || []; } catch (e) { return []; }
+  }
+  function store(queue) { localStorage.setItem(key, JSON.stringify(queue)); }
+  function say(message) { if (status) { status.textContent = message; } }
+  function newId() {
+    if (window.crypto && crypto.randomUUID) { return crypto.randomUUID().replace(/-/g, ""); }
+    var id = "";
+    for (var i = 0; i < 32; i++) { id += Math.floor(Math.random() * 16).toString(16); }
+    return id;
+  }
   function checked(name) {
     var input = form.querySelector("input[name=" + name + "]:checked");
     return input ? input.value : null;
@@ -19,13 +45,35 @@
     });
   }
 
-  function describe(item) {
-    var body = item.body;
-    var pain = apart ? body.pain_left + "/10 · " + body.pain_right + "/10" : body.pain + "/10";
-    return form.dataset.painWord + " " + pain + " · " + form.dataset.waiting;
+  function painText(body) {
+    if (apart) { return body.pain_left + "/10 · " + body.pain_right + "/10"; }
+    return body.pain + "/10";
   }
+  function render() {
+    var queue = load();
+    pendingList.textContent = "";
+    queue.forEach(function (item) {
+      var li = document.createElement("li");
+      li.textContent = form.dataset.painWord + " " + painText(item.body) + " · " + form.dataset.waiting;
+      pendingList.appendChild(li);
+    });
+    pendingBox.hidden = queue.length === 0;
+  }
+  function drop(id) { store(load().filter(function (item) { return item.id !== id; })); }
 
-  function fill(refused) {
+  // A check-in the server refused goes back into the form with the reason, to be
+  // corrected and sent again, or discarded; it is kept across reloads until then.
+  function refuse(item, reason) {
+    drop(item.id);
+    localStorage.setItem(refusedKey, JSON.stringify({ body: item.body, reason: reason }));
+    showRefused();
+  }
+  function showRefused() {
+    var refused = null;
+    try { refused = JSON.parse(localStorage.getItem(refusedKey)); } catch (e) { refused = null; }
+    refusedBox.hidden = !refused;
+    if (!refused) { return; }
+    refusedReason.textContent = refused.reason;
     var body = refused.body;
     check("pain", body.pain);
     check("pain_left", body.pain_left);
@@ -34,19 +82,66 @@
     check("new_treatment", body.new_treatment === true ? "yes" : body.new_treatment === false ? "no" : null);
     var relief = form.querySelector("[name=relief_pct]");
     if (relief) { relief.value = body.relief_pct === undefined ? "" : body.relief_pct; }
+    say("");
+  }
+  function reasonFor(response, problem) {
+    if (response.status === 410) { return form.dataset.closed; }
+    var field = problem.errors ? Object.keys(problem.errors)[0] : null;
+    return (field && fieldMessages[field]) || (field && problem.errors[field]) ||
+      problem.detail || form.dataset.refused;
   }
 
-  function read(event) {
-    var body = { client_id: OfflineQueue.newId(), made_at: new Date().toISOString() };
+  function flush() {
+    var queue = load();
+    if (sending || queue.length === 0) {
+      if (!sending && sentSomething) {
+        sessionStorage.setItem(key + ":sent", "1");
+        window.location.hash = "checkins";
+        window.location.reload();
+      }
+      return;
+    }
+    sending = true;
+    var item = queue[0];
+    fetch(api, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Accept": "application/json",
+        "Accept-Language": document.documentElement.lang },
+      body: JSON.stringify(item.body),
+      credentials: "same-origin"
+    }).then(function (response) {
+      sending = false;
+      if (response.status === 200 || response.status === 201) {
+        drop(item.id);
+        sentSomething = true;
+        render();
+        flush();
+      } else if (response.status >= 400 && response.status < 500 && response.status !== 429) {
+        return response.json().catch(function () { return {}; }).then(function (problem) {
+          refuse(item, reasonFor(response, problem));
+          render();
+          flush();
+        });
+      } else {
+        say(form.dataset.offline);
+      }
+    }).catch(function () {
+      sending = false;
+      say(form.dataset.offline);
+    });
+  }
+
+  form.addEventListener("submit", function (event) {
+    var body = { client_id: newId(), made_at: new Date().toISOString() };
     if (apart) {
       body.pain_left = checked("pain_left");
       body.pain_right = checked("pain_right");
-      if (body.pain_left === null || body.pain_right === null) { return null; }  // the server explains
+      if (body.pain_left === null || body.pain_right === null) { return; }  // the server explains
       body.pain_left = Number(body.pain_left);
       body.pain_right = Number(body.pain_right);
     } else {
       body.pain = checked("pain");
-      if (body.pain === null) { return null; }
+      if (body.pain === null) { return; }
       body.pain = Number(body.pain);
     }
     event.preventDefault();
@@ -56,15 +151,62 @@
     if (pgic !== null) { body.pgic = Number(pgic); }
     var treatment = checked("new_treatment");
     if (treatment !== null) { body.new_treatment = treatment === "yes"; }
-    return { body: body };
+    var queue = load();
+    queue.push({ id: body.client_id, body: body });
+    store(queue);
+    localStorage.removeItem(refusedKey);
+    refusedBox.hidden = true;
+    form.reset();
+    render();
+    say(form.dataset.saved);
+    flush();
+  });
+
+  if (sessionStorage.getItem(key + ":sent")) {
+    sessionStorage.removeItem(key + ":sent");
+    say(form.dataset.sent);
+  }
+  document.getElementById("discard").addEventListener("click", function () {
+    localStorage.removeItem(refusedKey);
+    form.reset();
+    refusedBox.hidden = true;
+  });
+  showRefused();
+  form.dataset.ready = "true";  // check-ins now go through the phone's queue
+  window.addEventListener("online", flush);
+  window.setInterval(flush, 15000);
+  render();
+  flush();
+
+  // Web Push, where the phone's browser offers it; the calendar file works everywhere.
+  function offerPushReminders() {
+    var button = document.getElementById("push-button");
+    if (!button || !("PushManager" in window) || !("Notification" in window) ||
+        !("serviceWorker" in navigator)) { return; }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      Notification.requestPermission().then(function (permission) {
+        if (permission !== "granted") { return null; }
+        return navigator.serviceWorker.ready.then(function (registration) {
+          return registration.pushManager.subscribe({
+            userVisibleOnly: true, applicationServerKey: base64UrlToBytes(button.dataset.key)
+          });
+        }).then(function (subscription) {
+          return fetch(button.dataset.api, {
+            method: "POST", headers: { "Content-Type": "application/json" },
+            body: JSON.stringify(subscription)
+          });
+        }).then(function (response) {
+          if (response.ok) { button.textContent = button.dataset.done; button.disabled = true; }
+        });
+      }).catch(function () { /* reminders stay available through the calendar file */ });
+    });
   }
 
-  OfflineQueue.start({
-    form: form,
-    key: "block-diary-followup:" + form.dataset.followup,
-    anchor: "checkins",
-    describe: describe,
-    fill: fill,
-    read: read
-  });
+  function base64UrlToBytes(text) {
+    var padded = (text + "===".slice((text.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
+    var raw = atob(padded), bytes = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) { bytes[i] = raw.charCodeAt(i); }
+    return bytes;
+  }
 })();
