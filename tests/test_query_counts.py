@@ -26,6 +26,10 @@ PAGES = (
     ("/patients/{patient}", ""),
     ("/api/v1/patients/{patient}/next-steps", ""),
 )
+# The worklist reads the records of the patients whose next steps it works out, in four
+# queries whatever their number, and none when it has no one to work out (every patient's
+# steps kept, or, as in the small clinic here, no patient who may have one).
+PROCEDURE_QUERIES = 4
 
 
 @contextmanager
@@ -71,7 +75,10 @@ def test_pages_make_the_same_number_of_queries_for_few_and_many_rows(runner, cli
     stale = ["--stale-summaries"] if summaries == "stale" else []
     assert runner.invoke(args=["synth", "--blocks", "3", "--entries", "2", *stale]).exit_code == 0
     assert runner.invoke(args=["synth", "--blocks", "80", "--entries", "14", *stale]).exit_code == 0
-    assert page_queries(client, 1) == page_queries(client, 2)
+    few, many = page_queries(client, 1), page_queries(client, 2)
+    first_few, first_many = few.pop(("/worklist", "")), many.pop(("/worklist", ""))
+    assert few == many
+    assert first_many - first_few in (0, PROCEDURE_QUERIES)
 
 
 def test_api_block_list_makes_the_same_number_of_queries_for_few_and_many_rows(runner, client):

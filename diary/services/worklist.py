@@ -515,6 +515,9 @@ def _patients_next_steps(
             found[patient_id] = kept[1]
         else:
             missing.append(patient_id)
+    if not missing:
+        # Every patient's steps kept: their records are not read (four queries for none).
+        return found
     procedures = patients_procedures(clinic.id, missing)
     if len(_STEPS_KEPT) + len(missing) > STEPS_KEPT_MAX:
         _STEPS_KEPT.clear()
