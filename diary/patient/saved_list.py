@@ -144,10 +144,13 @@ class SavedLists:
     under all it depends on. The caller's key holds the block's change time, which every new
     entry, correction and re-slotting of the diary bumps (the chart cache's key holds it
     too): a changed diary is a new key, never a stale list. Old keys fall out, least
-    recently used first. Thread-safe."""
+    recently used first, past ``max_items`` lists or ``max_chars`` characters of their
+    text (a 50-entry diary's list is about 14,000). Thread-safe."""
 
-    def __init__(self, max_items: int = 256):
+    def __init__(self, max_items: int = 256, max_chars: int = 1_000_000):
         self.max_items = max_items
+        self.max_chars = max_chars
+        self.chars = 0
         self._items: OrderedDict[Hashable, tuple] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -157,8 +160,21 @@ class SavedLists:
                 self._items.move_to_end(key)
                 return self._items[key]
         made = make()
+        size = _chars(made)
+        if size > self.max_chars:
+            return made
         with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self.chars -= _chars(old)
             self._items[key] = made
-            while len(self._items) > self.max_items:
-                self._items.popitem(last=False)
+            self.chars += size
+            while len(self._items) > self.max_items or self.chars > self.max_chars:
+                _, dropped = self._items.popitem(last=False)
+                self.chars -= _chars(dropped)
         return made
+
+
+def _chars(made: tuple) -> int:
+    """What a kept list is counted as: the characters of its text."""
+    return sum(len(part) for part in made if isinstance(part, str))
