@@ -179,3 +179,19 @@ def test_local_times_of_a_days_hours_are_the_zones(timezone):
         local = offsets.local_hours.get(stored[:13])
         written = offsets.local_minutes(utc, stored) if local is None else local + stored[13:16]
         assert written == f"{utc.replace(tzinfo=UTC).astimezone(zone):%Y-%m-%d %H:%M}", stored
+
+
+def test_an_exports_local_hours_are_kept_a_month_at_most():
+    """One export's ZoneOffsets across ten months of hourly times: each still reads as the
+    zone has it, and the hours' texts it keeps stay at KEPT_HOURS at most (all of a
+    clinic's two years of hours held about 3 MB in the worker at the export's end)."""
+    zone = ZoneInfo("America/Los_Angeles")
+    start = datetime(2025, 3, 1, 0, 7, 41, 5)
+    offsets = export.ZoneOffsets("America/Los_Angeles")
+    for step in range(24 * 300):
+        utc = start + timedelta(minutes=59 * step, microseconds=step)
+        stored = utc.isoformat(" ", "microseconds")
+        local = offsets.local_hours.get(stored[:13])
+        written = offsets.local_minutes(utc, stored) if local is None else local + stored[13:16]
+        assert written == f"{utc.replace(tzinfo=UTC).astimezone(zone):%Y-%m-%d %H:%M}", stored
+        assert len(offsets.local_hours) <= export.KEPT_HOURS

@@ -12,7 +12,10 @@ import pytest
 from sqlalchemy import event, select
 
 from diary.extensions import db
+from diary.lru import BoundedLRU
 from diary.models import DiaryEntry
+from diary.patient.kept_pages import KeptPages
+from diary.patient.saved_list import SAVED_LISTS_MAX_CHARS, text_size
 from diary.services.entries import EntryInput, record_entry
 from tests.conftest import add_entries, block_at, make_block
 
@@ -158,3 +161,28 @@ def test_the_list_follows_the_clinic_time_zone(client, world, clock):
     world.clinic.timezone = "Asia/Tokyo"  # no change of the diary itself
     db.session.commit()
     assert re.findall(ENTRY_TIME, seen(client, block)) == ["13:30"]
+
+
+def test_saved_lists_are_bounded_by_their_text_as_well_as_their_count():
+    lists = BoundedLRU(max_items=10, size=text_size, max_size=100)
+    for key in "abc":
+        lists.get_or_make(key, lambda key=key: (True, key * 40, ()))
+    assert list(lists._items) == ["b", "c"] and lists.total_size == 80
+
+    # Made by two threads at once (the other kept it while this one made it): counted once.
+    def made_meanwhile():
+        lists.get_or_make("e", lambda: (True, "e" * 10, ()))
+        return (True, "e" * 10, ())
+
+    lists.get_or_make("e", made_meanwhile)
+    assert list(lists._items) == ["b", "c", "e"] and lists.total_size == 90
+    # A list longer than the whole bound is served, not kept.
+    made = lists.get_or_make("d", lambda: (True, "d" * 101, ()))
+    assert made[1] == "d" * 101 and "d" not in lists._items
+
+
+def test_a_workers_page_caches_hold_a_few_megabytes_at_most():
+    """Both caches full cost a worker about 15 MB with the earlier bounds (8,000,000 and
+    256 lists, no bound by size; bench/worker_memory.py), which with a chart and an export
+    took it past issue 23's 150 MB."""
+    assert KeptPages().max_chars + SAVED_LISTS_MAX_CHARS <= 3_000_000

@@ -119,7 +119,7 @@ def filled(parts: Sequence[AnyStr], values: Sequence[AnyStr]) -> AnyStr:
 class KeptPages:
     """Pages cut by ``split_page``, under ``page_key``'s key. Thread-safe."""
 
-    def __init__(self, max_items: int = 256, max_chars: int = 8_000_000):
+    def __init__(self, max_items: int = 256, max_chars: int = 2_000_000):
         self.max_items = max_items
         self.max_chars = max_chars
         self.chars = 0

@@ -37,7 +37,13 @@ from diary.lru import BoundedLRU
 from diary.models import utcnow
 from diary.patient.forms import OTHER_ACTIVITY, EntryForm, hidden_inputs
 from diary.patient.kept_pages import KeptPages, filled, page_key, split_page
-from diary.patient.saved_list import ID_MARK, page_entries, saved_list_html
+from diary.patient.saved_list import (
+    ID_MARK,
+    SAVED_LISTS_MAX_CHARS,
+    page_entries,
+    saved_list_html,
+    text_size,
+)
 from diary.reminders.calendar_file import reminders_ics
 from diary.services.entries import CORRECTIONS_CLOSED, EntryInput, correct_entry, record_entry
 from diary.services.progress import (
@@ -102,7 +108,9 @@ def _keep_saved_lists(state) -> None:
     # on: the key holds the block's change time, which every new entry, correction and
     # re-slotting of the diary bumps (the chart cache's key holds it too), so a changed
     # diary is a new key, never a stale list.
-    state.app.extensions["diary_saved_lists"] = BoundedLRU(max_items=256)
+    state.app.extensions["diary_saved_lists"] = BoundedLRU(
+        max_items=256, size=text_size, max_size=SAVED_LISTS_MAX_CHARS
+    )
 
 
 def _entries_and_saved_list(block, locale: str, today: date, window_over: bool):

@@ -135,3 +135,13 @@ def saved_list_html(
     html = "".join(lines)
     # Every word in it was escaped above.
     return Markup(html)  # noqa: S704  # nosec B704
+
+
+# What a worker keeps of saved lists at most, besides their count (bench/worker_memory.py).
+SAVED_LISTS_MAX_CHARS = 1_000_000
+
+
+def text_size(made: tuple) -> int:
+    """What a kept saved list counts as: the characters of its text (a 50-entry diary's
+    list is about 14,000)."""
+    return sum(len(part) for part in made if isinstance(part, str))

@@ -511,6 +511,10 @@ ONE_HOUR = timedelta(hours=1)
 HOUR_TEXTS = [f"{hour:02d}" for hour in range(24)]
 
 
+# At most this many UTC hours' local texts kept by a ZoneOffsets (a month of them).
+KEPT_HOURS = 24 * 32
+
+
 class ZoneOffsets:
     """A time zone's UTC offsets for an export's times (naive UTC datetimes), worked out
     once a UTC day: a conversion per row would cost more than the rest of its line. On a
@@ -548,6 +552,11 @@ class ZoneOffsets:
         if not known[1]:
             return (utc + known[0]).isoformat(" ", "minutes")
         # The day's 24 hours at once: a clinic-wide export meets most hours of its days.
+        # Forgotten a month's hours at a time: an export goes oldest block first and a
+        # diary's times are days apart at most, while keeping every hour of a clinic's
+        # two years held about 3 MB of strings in the worker at the export's end.
+        if len(self.local_hours) >= KEPT_HOURS:
+            self.local_hours.clear()
         local_start = utc.replace(hour=0, minute=0, second=0, microsecond=0) + known[0]
         first = local_start.date()
         days = (first.isoformat() + " ", (first + ONE_DAY).isoformat() + " ")
