@@ -59,30 +59,17 @@ SENT_TWICE_UNSEEN = _l(
 MANY_VALUED = (SelectMultipleField, FieldList, MultipleFileField)
 
 
-class PlainTextForm(FlaskForm):
-    """A form whose typed text fields all refuse control characters (printable_text).
+class OneAnswerForm(FlaskForm):
+    """A form that takes one answer a question: a field sent more than once (other than
+    one that takes several values) makes it invalid, whatever its values (SENT_TWICE),
+    so nothing is saved from a request whose answer the form would pick unsaid. Every
+    form of the clinic, the patient's pages and sign-in is one; ``refuse_repeated =
+    False`` would let a form through as WTForms does (keeping the first value)."""
 
-    With ``refuse_repeated``, a field sent more than once (other than one that takes
-    several values) makes the form invalid, whatever its values (SENT_TWICE)."""
-
-    refuse_repeated = False
-
-    class Meta:
-        def get_translations(self, form):
-            # WTForms' messages and default labels from a catalogue loaded once a language.
-            if not current_app.config.get("WTF_I18N_ENABLED", True):
-                return None
-            return form_translations(str(get_locale()))
+    refuse_repeated = True
 
     def validate(self, extra_validators=None):
-        extra = {name: list(checks) for name, checks in (extra_validators or {}).items()}
-        for field in self:
-            typed = isinstance(field, StringField) and not isinstance(
-                field, HiddenField | PasswordField
-            )
-            if typed:
-                extra.setdefault(field.name, []).append(printable_text)
-        valid = super().validate(extra)
+        valid = super().validate(extra_validators)
         if self.refuse_repeated:
             for field in self.repeated_fields():
                 if self.shows(field):
@@ -113,6 +100,28 @@ class PlainTextForm(FlaskForm):
         """Whether the page draws ``field`` with its errors (not a hidden field, nor a
         score another answer stands in for)."""
         return not isinstance(field, HiddenField) and not getattr(field, "not_asked", False)
+
+
+class PlainTextForm(OneAnswerForm):
+    """A form whose typed text fields all refuse control characters (printable_text),
+    and that takes one answer a question (OneAnswerForm)."""
+
+    class Meta:
+        def get_translations(self, form):
+            # WTForms' messages and default labels from a catalogue loaded once a language.
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return None
+            return form_translations(str(get_locale()))
+
+    def validate(self, extra_validators=None):
+        extra = {name: list(checks) for name, checks in (extra_validators or {}).items()}
+        for field in self:
+            typed = isinstance(field, StringField) and not isinstance(
+                field, HiddenField | PasswordField
+            )
+            if typed:
+                extra.setdefault(field.name, []).append(printable_text)
+        return super().validate(extra)
 
 
 # A time of day on the 24-hour clock: 0:00 to 23:59.

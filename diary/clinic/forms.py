@@ -128,6 +128,12 @@ class BlockForm(FlaskForm):
         render_kw={"rows": 3, "placeholder": "turn head left\nlook up"},
     )
 
+    def shows(self, field) -> bool:
+        # The correction's confirming box is drawn by the page, not from the field (no
+        # errors); the scoring choice is hidden but for a bilateral block (block-form.js).
+        hidden = field is self.scoring and self.side.data != Side.BILATERAL
+        return field is not self.confirm_change and not hidden and super().shows(field)
+
     def scored_apart(self) -> bool:
         """As typed: a bilateral block scored left and right apart (the default). A post
         without the choice (as before it was offered) is read as the service reads it:
@@ -465,8 +471,6 @@ class ApiTokenForm(FlaskForm):
 
 class TranscribeEntryForm(FlaskForm):
     """An entry copied from the patient's paper diary by staff."""
-
-    refuse_repeated = True
 
     recorded_date = DateField(
         "Date", validators=[InputRequired("Enter the date of the entry."), plausible_date]
