@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,7 @@ from wtforms import (
     StringField,
     TimeField,
 )
-from wtforms.validators import ValidationError
+from wtforms.validators import Optional, Regexp, ValidationError
 from wtforms.widgets import TextInput
 
 from diary.i18n import form_translations
@@ -122,6 +123,27 @@ class PlainTextForm(OneAnswerForm):
             if typed:
                 extra.setdefault(field.name, []).append(printable_text)
         return super().validate(extra)
+
+
+class OneTimeIdForm(PlainTextForm):
+    """A staff form for a record the patient's own form also makes (a paper diary's
+    entry, a check-in), with the same one-time id (client_id): made as the page draws the
+    form (``drawn``), it makes the same form sent again (a resubmitted post, a retry, a
+    double click) store once, answered as the first was."""
+
+    client_id = HiddenField(validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{8,64}$")])
+
+    @classmethod
+    def drawn(cls, **data):
+        """An empty form with a new id."""
+        return cls(formdata=None, client_id=uuid.uuid4().hex, **data)
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if self.client_id.errors:  # not one this page made: drawn again with a good one
+            self.client_id.data = uuid.uuid4().hex
+            self.form_errors.append("This form was sent with a broken entry id: save again.")
+        return valid
 
 
 # A time of day on the 24-hour clock: 0:00 to 23:59.

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from functools import cache
 from zoneinfo import available_timezones
@@ -23,7 +22,6 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
-    Regexp,
     ValidationError,
 )
 
@@ -31,6 +29,7 @@ from diary import anatomy
 from diary.agents import AGENT_LABELS, OTHER, agent_choices
 from diary.forms import (
     ClockField,
+    OneTimeIdForm,
     ScoreField,
     clinic_time_to_utc,
     plausible_date,
@@ -471,7 +470,7 @@ class ApiTokenForm(FlaskForm):
     )
 
 
-class TranscribeEntryForm(FlaskForm):
+class TranscribeEntryForm(OneTimeIdForm):
     """An entry copied from the patient's paper diary by staff."""
 
     recorded_date = DateField(
@@ -495,21 +494,6 @@ class TranscribeEntryForm(FlaskForm):
     )
     activity = StringField("Activity", validators=[Length(max=200)])
     note = StringField("Note", validators=[Length(max=1000)])
-    # The entry's one-time id, made as the form is drawn (the patient's form's client_id):
-    # the same form sent again (a resubmitted post, a double click) is stored once.
-    client_id = HiddenField(validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{8,64}$")])
-
-    @classmethod
-    def drawn(cls) -> TranscribeEntryForm:
-        """An empty form with a new entry id."""
-        return cls(formdata=None, client_id=uuid.uuid4().hex)
-
-    def validate(self, extra_validators=None):
-        valid = super().validate(extra_validators)
-        if self.client_id.errors:  # not one this page made: drawn again with a good one
-            self.client_id.data = uuid.uuid4().hex
-            self.form_errors.append("This form was sent with a broken entry id: save again.")
-        return valid
 
     def ask_for(self, block) -> TranscribeEntryForm:
         """Ask for the scores ``block`` takes: one, or one per side when scored apart."""
