@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,7 @@ from wtforms import (
     StringField,
     TimeField,
 )
-from wtforms.validators import ValidationError
+from wtforms.validators import Optional, Regexp, ValidationError
 from wtforms.widgets import TextInput
 
 from diary.i18n import form_translations
@@ -59,30 +60,17 @@ SENT_TWICE_UNSEEN = _l(
 MANY_VALUED = (SelectMultipleField, FieldList, MultipleFileField)
 
 
-class PlainTextForm(FlaskForm):
-    """A form whose typed text fields all refuse control characters (printable_text).
+class OneAnswerForm(FlaskForm):
+    """A form that takes one answer a question: a field sent more than once (other than
+    one that takes several values) makes it invalid, whatever its values (SENT_TWICE),
+    so nothing is saved from a request whose answer the form would pick unsaid. Every
+    form of the clinic, the patient's pages and sign-in is one; ``refuse_repeated =
+    False`` would let a form through as WTForms does (keeping the first value)."""
 
-    With ``refuse_repeated``, a field sent more than once (other than one that takes
-    several values) makes the form invalid, whatever its values (SENT_TWICE)."""
-
-    refuse_repeated = False
-
-    class Meta:
-        def get_translations(self, form):
-            # WTForms' messages and default labels from a catalogue loaded once a language.
-            if not current_app.config.get("WTF_I18N_ENABLED", True):
-                return None
-            return form_translations(str(get_locale()))
+    refuse_repeated = True
 
     def validate(self, extra_validators=None):
-        extra = {name: list(checks) for name, checks in (extra_validators or {}).items()}
-        for field in self:
-            typed = isinstance(field, StringField) and not isinstance(
-                field, HiddenField | PasswordField
-            )
-            if typed:
-                extra.setdefault(field.name, []).append(printable_text)
-        valid = super().validate(extra)
+        valid = super().validate(extra_validators)
         if self.refuse_repeated:
             for field in self.repeated_fields():
                 if self.shows(field):
@@ -113,6 +101,49 @@ class PlainTextForm(FlaskForm):
         """Whether the page draws ``field`` with its errors (not a hidden field, nor a
         score another answer stands in for)."""
         return not isinstance(field, HiddenField) and not getattr(field, "not_asked", False)
+
+
+class PlainTextForm(OneAnswerForm):
+    """A form whose typed text fields all refuse control characters (printable_text),
+    and that takes one answer a question (OneAnswerForm)."""
+
+    class Meta:
+        def get_translations(self, form):
+            # WTForms' messages and default labels from a catalogue loaded once a language.
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return None
+            return form_translations(str(get_locale()))
+
+    def validate(self, extra_validators=None):
+        extra = {name: list(checks) for name, checks in (extra_validators or {}).items()}
+        for field in self:
+            typed = isinstance(field, StringField) and not isinstance(
+                field, HiddenField | PasswordField
+            )
+            if typed:
+                extra.setdefault(field.name, []).append(printable_text)
+        return super().validate(extra)
+
+
+class OneTimeIdForm(PlainTextForm):
+    """A staff form for a record the patient's own form also makes (a paper diary's
+    entry, a check-in), with the same one-time id (client_id): made as the page draws the
+    form (``drawn``), it makes the same form sent again (a resubmitted post, a retry, a
+    double click) store once, answered as the first was."""
+
+    client_id = HiddenField(validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{8,64}$")])
+
+    @classmethod
+    def drawn(cls, **data):
+        """An empty form with a new id."""
+        return cls(formdata=None, client_id=uuid.uuid4().hex, **data)
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if self.client_id.errors:  # not one this page made: drawn again with a good one
+            self.client_id.data = uuid.uuid4().hex
+            self.form_errors.append("This form was sent with a broken entry id: save again.")
+        return valid
 
 
 # A time of day on the 24-hour clock: 0:00 to 23:59.

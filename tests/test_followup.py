@@ -193,6 +193,27 @@ def test_staff_record_an_unscheduled_checkin_marked_and_audited(client, signed_i
     assert "unscheduled" in page and "staff (transcribed)" in page
 
 
+def test_a_staff_checkin_sent_again_is_stored_once(client, signed_in):
+    """The check-in form carries a one-time id drawn with the page, as the paper diary's
+    does: the same form resubmitted stores one check-in (the later one would count)."""
+    from tests.conftest import make_ablation
+    from tests.test_repeated_staff_fields import drawn_form, filled, post
+
+    world = signed_in
+    ablation = make_ablation(
+        world.clinic, world.patient, world.clinician, datetime.now(UTC) - timedelta(days=30)
+    )
+    db.session.commit()
+    url = f"/ablations/{ablation.id}/checkins"
+    pairs = filled(drawn_form(client, f"/ablations/{ablation.id}", url), {"pain": "3"})
+    first, again = post(client, url, pairs), post(client, url, pairs)
+    assert (first.status_code, again.status_code) == (302, 302)
+    assert first.headers["Location"] == again.headers["Location"]
+    assert len(db.session.scalars(sa.select(Checkin)).all()) == 1
+    following = drawn_form(client, f"/ablations/{ablation.id}", url)
+    assert dict(following)["client_id"] != dict(pairs)["client_id"]
+
+
 # --- outcomes: pathway.md's worked examples, through the records and every door ---------
 
 

@@ -135,7 +135,7 @@ FORMS = [
     ),
     (
         "/blocks/{block}/entries",
-        ["recorded_date", "recorded_time", "pain", "relief_pct", "activity", "note"],
+        ["recorded_date", "recorded_time", "pain", "relief_pct", "activity", "note", "client_id"],
     ),
     (
         "/d/{token}/entries",

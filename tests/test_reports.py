@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from diary.extensions import db
 from diary.models import AuditEvent, DiaryEntry
 from tests.conftest import add_entries, needs_pdf
+from tests.test_repeated_staff_fields import drawn_form, filled, post
 
 
 def positive_diary(world):
@@ -113,6 +114,54 @@ def test_paper_diary_entry_refuses_bad_input(client, signed_in):
     assert bad_pain.status_code == 400
     assert "Choose the pain score" in bad_pain.get_data(as_text=True)
     assert db.session.execute(select(func.count(DiaryEntry.id))).scalar_one() == 0
+
+
+def paper_form(client, block) -> list[tuple[str, str]]:
+    """The block page's paper-diary form as drawn (its one-time entry id), filled in."""
+    url = f"/blocks/{block.id}/entries"
+    day, time = local_parts(block.performed_at + timedelta(hours=1))
+    answers = {"recorded_date": day, "recorded_time": time, "pain": "4", "note": "row 1"}
+    return filled(drawn_form(client, f"/blocks/{block.id}", url), answers)
+
+
+def paper_entries() -> int:
+    return db.session.execute(select(func.count(DiaryEntry.id))).scalar_one()
+
+
+def test_a_paper_diary_entry_sent_again_is_stored_once(client, signed_in):
+    """A resubmitted post (the browser's back and resend, a retry after a timeout, a
+    double click) carries the entry id the page drew: stored once, answered alike."""
+    block = signed_in.block
+    pairs = paper_form(client, block)
+    assert dict(pairs)["client_id"]
+    first = post(client, f"/blocks/{block.id}/entries", pairs)
+    again = post(client, f"/blocks/{block.id}/entries", pairs)
+    assert (first.status_code, again.status_code) == (302, 302)
+    assert first.headers["Location"] == again.headers["Location"]
+    assert paper_entries() == 1
+    audited = select(func.count(AuditEvent.id)).where(AuditEvent.action == "entry.transcribe")
+    assert db.session.execute(audited).scalar_one() == 1
+    # The page drawn after it has a new id: the next row of the paper diary is stored.
+    second = paper_form(client, block)
+    assert dict(second)["client_id"] != dict(pairs)["client_id"]
+    assert post(client, f"/blocks/{block.id}/entries", second).status_code == 302
+    assert paper_entries() == 2
+
+
+def test_a_refused_paper_entry_keeps_its_id_and_a_broken_one_is_replaced(client, signed_in):
+    block = signed_in.block
+    url = f"/blocks/{block.id}/entries"
+    pairs = paper_form(client, block)
+    sent_id = dict(pairs)["client_id"]
+    refused = post(client, url, filled(pairs, {"pain": "12"}))
+    assert refused.status_code == 400 and f'value="{sent_id}"' in refused.get_data(as_text=True)
+    broken = post(client, url, filled(pairs, {"client_id": "no!"}))
+    page = broken.get_data(as_text=True)
+    assert broken.status_code == 400 and "broken entry id" in page
+    assert 'value="no!"' not in page and f'value="{sent_id}"' not in page
+    assert paper_entries() == 0
+    assert post(client, url, pairs).status_code == 302
+    assert paper_entries() == 1
 
 
 @needs_pdf

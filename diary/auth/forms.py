@@ -2,8 +2,10 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from diary.forms import OneAnswerForm  # a field sent twice is refused
 
-class LoginForm(FlaskForm):
+
+class LoginForm(OneAnswerForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
 
@@ -12,7 +14,7 @@ class EmptyForm(FlaskForm):
     """A form with no fields, so a bare POST button still carries a CSRF token."""
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(OneAnswerForm):
     current_password = PasswordField(
         "Current password", validators=[DataRequired("Enter your current password.")]
     )
@@ -25,7 +27,7 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
-class SecondFactorForm(FlaskForm):
+class SecondFactorForm(OneAnswerForm):
     code = StringField(
         "Code from your authenticator app, or a recovery code",
         validators=[DataRequired("Type the code."), Length(max=40)],
@@ -33,7 +35,7 @@ class SecondFactorForm(FlaskForm):
     )
 
 
-class TwoFactorSetupForm(FlaskForm):
+class TwoFactorSetupForm(OneAnswerForm):
     code = StringField(
         "The 6-digit code the app shows now",
         validators=[DataRequired("Type the code the app shows."), Length(max=40)],
@@ -41,7 +43,7 @@ class TwoFactorSetupForm(FlaskForm):
     )
 
 
-class CurrentPasswordForm(FlaskForm):
+class CurrentPasswordForm(OneAnswerForm):
     current_password = PasswordField(
         "Current password", validators=[DataRequired("Enter your current password.")]
     )

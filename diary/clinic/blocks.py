@@ -190,7 +190,7 @@ def block_page_with(block: Block, transcribe_form=None, checkin_form=None) -> st
         "clinic/block.html",
         qr=qr_svg(context["diary_link"]),
         action_form=EmptyForm(),
-        transcribe_form=(transcribe_form or TranscribeEntryForm(formdata=None)).ask_for(block),
+        transcribe_form=(transcribe_form or TranscribeEntryForm.drawn()).ask_for(block),
         **context,
     )
 
@@ -288,6 +288,7 @@ def transcribe_entry(block_id: int):
             reported_relief_pct=form.relief_pct.data,
             activity=form.activity.data,
             note=form.note.data,
+            client_id=form.client_id.data or None,
         )
         try:
             with one_writer_at_a_time(db.session):

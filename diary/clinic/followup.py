@@ -71,7 +71,7 @@ def followup_context(procedure: Followed, checkin_form: CheckinForm | None = Non
     """What the follow-up panel shows, on the ablation's page and a therapeutic block's."""
     view = follow_up_view(procedure)
     link = followup_url(procedure.token) if procedure.token else None
-    form = checkin_form or CheckinForm(formdata=None, made_on=view.on)
+    form = checkin_form or CheckinForm.drawn(made_on=view.on)
     form.set_schedule(view.follow.schedule)
     return dict(
         procedure=procedure,

@@ -16,7 +16,13 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from diary import anatomy
-from diary.forms import ClockField, clinic_time_to_utc, plausible_date, utc_to_clinic_time
+from diary.forms import (
+    ClockField,
+    OneTimeIdForm,
+    clinic_time_to_utc,
+    plausible_date,
+    utc_to_clinic_time,
+)
 from diary.forms import PlainTextForm as FlaskForm  # typed text: no control characters
 from diary.services.blocks import unusual_time
 from diary.services.followup import AblationInput, CheckinInput
@@ -150,7 +156,7 @@ class AblationForm(FlaskForm):
         self.repeat_of_id.data = str(ablation.repeat_of_id or "")
 
 
-class CheckinForm(FlaskForm):
+class CheckinForm(OneTimeIdForm):
     """A check-in staff record: transcribed from a call, or unscheduled (a visit)."""
 
     made_on = DateField(
@@ -192,6 +198,7 @@ class CheckinForm(FlaskForm):
             new_treatment={"yes": True, "no": False}.get(self.new_treatment.data or ""),
             made_on=self.made_on.data,
             months=int(self.months.data) if (self.months.data or "").isdigit() else None,
+            client_id=self.client_id.data or None,
         )
 
 

@@ -29,6 +29,7 @@ from diary import anatomy
 from diary.agents import AGENT_LABELS, OTHER, agent_choices
 from diary.forms import (
     ClockField,
+    OneTimeIdForm,
     ScoreField,
     clinic_time_to_utc,
     plausible_date,
@@ -127,6 +128,12 @@ class BlockForm(FlaskForm):
         validators=[Length(max=2000)],
         render_kw={"rows": 3, "placeholder": "turn head left\nlook up"},
     )
+
+    def shows(self, field) -> bool:
+        # The correction's confirming box is drawn by the page, not from the field (no
+        # errors); the scoring choice is hidden but for a bilateral block (block-form.js).
+        hidden = field is self.scoring and self.side.data != Side.BILATERAL
+        return field is not self.confirm_change and not hidden and super().shows(field)
 
     def scored_apart(self) -> bool:
         """As typed: a bilateral block scored left and right apart (the default). A post
@@ -463,10 +470,8 @@ class ApiTokenForm(FlaskForm):
     )
 
 
-class TranscribeEntryForm(FlaskForm):
+class TranscribeEntryForm(OneTimeIdForm):
     """An entry copied from the patient's paper diary by staff."""
-
-    refuse_repeated = True
 
     recorded_date = DateField(
         "Date", validators=[InputRequired("Enter the date of the entry."), plausible_date]

@@ -56,7 +56,6 @@ PGIC_WORDS = {value: _l(words) for value, words in vocabulary.PGIC_WORDS.items()
 
 
 class CheckinPatientForm(FlaskForm):
-    refuse_repeated = True  # one answer a question: pain=3&pain=7 is refused
     # The pain fields the procedure is not scored with (validate_for), not drawn.
     skipped: tuple[str, ...] = ()
     pain = ScoreField(

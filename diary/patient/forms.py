@@ -20,7 +20,6 @@ OTHER_ACTIVITY = "__other__"
 
 
 class EntryForm(FlaskForm):
-    refuse_repeated = True  # one answer a question: pain=3&pain=7 is refused
     activities_listed = False
     scored_apart = False
     pain = ScoreField(
