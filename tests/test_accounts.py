@@ -142,3 +142,16 @@ def test_a_one_time_password_must_be_changed_at_first_sign_in(client, world):
     assert client.get("/").status_code == 200
     db.session.refresh(user)
     assert user.must_change_password is False
+
+
+def test_passwords_are_hashed_with_scrypt_at_owasps_minimum_and_old_hashes_still_verify(world):
+    from flask import current_app
+    from werkzeug.security import generate_password_hash
+
+    del current_app.config["PASSWORD_HASH_METHOD"]  # the tests' cheap hash: the app's own
+    world.clinician.set_password("a long enough pass phrase")
+    assert world.clinician.password_hash.startswith("scrypt:8192:8:10$")
+    assert world.clinician.check_password("a long enough pass phrase")
+    # A hash made with Werkzeug's default before this still signs its owner in.
+    world.clinician.password_hash = generate_password_hash("older phrase", "scrypt")
+    assert world.clinician.check_password("older phrase")
