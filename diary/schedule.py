@@ -136,6 +136,15 @@ def awaited_due(
     return due_now(due_times, answered, now) or next_unanswered(due_times, answered, now)
 
 
+def awaited_changes(due_times: list[datetime], performed_at: datetime) -> list[datetime]:
+    """The moments at which ``still_awaited`` and ``diary_status`` may change with no
+    entry made: the block's time, each due time, each midpoint between two (a score made
+    then answers the nearer one) and the window's end."""
+    midpoints = [a + (b - a) / 2 for a, b in zip(due_times, due_times[1:], strict=False)]
+    ends = [due_times[-1] + WINDOW_GRACE] if due_times else []
+    return [performed_at, *due_times, *midpoints, *ends]
+
+
 def still_awaited(
     due_times: list[datetime],
     answered: Set[datetime],

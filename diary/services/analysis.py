@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from diary import pathway, relief
+from diary.agents import window_for
 from diary.models import (
     Block,
     Patient,
@@ -17,10 +18,10 @@ from diary.models import (
 )
 from diary.pathway.sides import relief_inputs, scored_sides, series_keys
 from diary.pathway.values import DaysOfRelief
-from diary.schedule import DiarySchedule, as_utc
+from diary.schedule import DiarySchedule, as_utc, awaited_changes
 from diary.services.blocks import agent_label
 from diary.services.progress import awaited_for
-from diary.services.settings import analysis_settings, diary_schedule
+from diary.services.settings import analysis_settings, block_due_times, diary_schedule
 
 # An entry whose time is this far before it was sent was logged after the fact.
 LATE_LOGGING = timedelta(minutes=15)
@@ -175,6 +176,24 @@ def running(block: Block, now: datetime | None = None) -> relief.Running | None:
     if awaiting is None:
         return None
     return relief.Running(awaiting, relief.hours_between(block.performed_at, now))
+
+
+def steady_until(block: Block, now: datetime) -> datetime | None:
+    """The first moment after ``now`` at which what a running diary's reading says may
+    change with no record changed (None: none is left): a due time passing (what it
+    awaits), the first hour, the agent's window or the peak's margin ending (what is still
+    to come), the link closing. Until then a reading made at ``now`` holds."""
+    settings = analysis_settings(block.clinic)
+    window = window_for(block.agent, settings.agent_windows)
+    start = as_utc(block.performed_at)
+    spans = (settings.onset_limit_h, window.maximum_h, window.maximum_h + settings.peak_margin_h)
+    moments = [
+        *awaited_changes(block_due_times(block), start),
+        *(start + timedelta(hours=h) for h in spans),
+    ]
+    if block.link_expires_at is not None:
+        moments.append(as_utc(block.link_expires_at))
+    return min((moment for moment in moments if moment > now), default=None)
 
 
 def analyse_block(block: Block, now: datetime | None = None) -> relief.Analysis:

@@ -22,7 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from diary import pathway, relief
 from diary.extensions import db
 from diary.models import Ablation, Block, Checkin, Clinic, DiaryEntry, utcnow
-from diary.services.analysis import in_series, running
+from diary.services.analysis import in_series, running, steady_until
 from diary.services.analysis import pathway_block as read_block
 from diary.services.followup import plain_ablation, plain_checkins
 from diary.services.settings import analysis_settings, pathway_settings
@@ -35,6 +35,15 @@ class PatientProcedures:
 
     blocks: tuple[pathway.Block, ...] = ()
     ablations: tuple[pathway.Ablation, ...] = field(default=())
+    # When a running diary's reading may next change with no record changed (None: no
+    # diary runs, or none has anything left to change): steps read from these procedures
+    # hold until then.
+    steady_until: datetime | None = None
+
+
+def holds_at(steady_until: datetime | None, now: datetime) -> bool:
+    """Whether steps read from procedures steady until ``steady_until`` still hold."""
+    return steady_until is None or now < steady_until
 
 
 def pathway_block(
@@ -70,9 +79,14 @@ def procedures_of(
     kept = sorted((b for b in blocks if in_series(b)), key=lambda b: b.performed_at)
     now = utcnow()
     done = sorted((a for a in ablations if a.archived_at is None), key=lambda a: a.performed_at)
+    pathway_blocks = tuple(pathway_block(b, of_block.get(b.id, ()), now) for b in kept)
+    changes = [
+        steady_until(b, now) for b, read in zip(kept, pathway_blocks, strict=True) if read.running
+    ]
     return PatientProcedures(
-        blocks=tuple(pathway_block(b, of_block.get(b.id, ()), now) for b in kept),
+        blocks=pathway_blocks,
         ablations=tuple(plain_ablation(a, of_ablation.get(a.id, ())) for a in done),
+        steady_until=min((at for at in changes if at is not None), default=None),
     )
 
 
@@ -165,7 +179,7 @@ def next_steps_of(
 # worked out from (their records' version, read from the database at every call, the day,
 # the clinic's settings): reused while all of it holds, so a patient's page or the API
 # asked again reads no diary. Bounded: emptied when full.
-_KEPT: dict[tuple[int, int], tuple[tuple, list[pathway.NextStep]]] = {}
+_KEPT: dict[tuple[int, int], tuple[tuple, list[pathway.NextStep], datetime | None]] = {}
 KEPT_MAX = 20_000
 
 
@@ -232,15 +246,13 @@ def patient_next_steps(
         analysis_settings(clinic),
     )
     kept = _KEPT.get((clinic.id, patient_id))
-    if kept is not None and kept[0] == key:
+    if kept is not None and kept[0] == key and holds_at(kept[2], utcnow()):
         return kept[1]
     procedures = patients_procedures(clinic.id, [patient_id])[patient_id]
     steps = next_steps_of(clinic, procedures, on)
-    if any(block.running for block in procedures.blocks):
-        # Steps read from a running diary change when it ends, with no record changed and
-        # perhaps on the same day: worked out afresh until then.
-        return steps
     if len(_KEPT) >= KEPT_MAX:
         _KEPT.clear()
-    _KEPT[(clinic.id, patient_id)] = (key, steps)
+    # Steps read from a running diary change as it goes on (what it awaits, when it ends)
+    # with no record changed and perhaps on the same day: kept only until its next change.
+    _KEPT[(clinic.id, patient_id)] = (key, steps, procedures.steady_until)
     return steps

@@ -48,6 +48,7 @@ from diary.services.next_steps import (
     RecordsVersion,
     by_patients,
     clinic_today,
+    holds_at,
     next_steps_of,
     patients_procedures,
     records_versions,
@@ -511,7 +512,7 @@ _CANDIDATES_KEPT: dict[tuple[int, int], tuple[tuple, bool]] = {}
 # Each patient's next steps as last worked out in this process, with what they were worked
 # out from (the records' version, the day, the settings): reused while all of it holds, so
 # a worklist read again reads only the diaries that changed. Bounded: emptied when full.
-_STEPS_KEPT: dict[tuple[int, int], tuple[tuple, list[pathway.NextStep]]] = {}
+_STEPS_KEPT: dict[tuple[int, int], tuple[tuple, list[pathway.NextStep], datetime | None]] = {}
 STEPS_KEPT_MAX = 100_000
 
 
@@ -527,9 +528,14 @@ def _patients_next_steps(
         summaries.settings_digest(analysis_settings(clinic)),
     )
     found, missing = {}, []
+    now = utcnow()
     for patient_id in patient_ids:
         kept = _STEPS_KEPT.get((clinic.id, patient_id))
-        if kept is not None and kept[0] == (versions[patient_id], settings):
+        if (
+            kept is not None
+            and kept[0] == (versions[patient_id], settings)
+            and holds_at(kept[2], now)
+        ):
             found[patient_id] = kept[1]
         else:
             missing.append(patient_id)
@@ -541,10 +547,13 @@ def _patients_next_steps(
         _STEPS_KEPT.clear()
     for patient_id in missing:
         steps = next_steps_of(clinic, procedures[patient_id], on)
-        # Steps read from a running diary change when it ends, with no record changed and
-        # perhaps on the same day: worked out afresh until then (as next_steps' own).
-        if not any(block.running for block in procedures[patient_id].blocks):
-            _STEPS_KEPT[(clinic.id, patient_id)] = ((versions[patient_id], settings), steps)
+        # Steps read from a running diary change as it goes on, with no record changed and
+        # perhaps on the same day: kept only until its next change (as next_steps' own).
+        _STEPS_KEPT[(clinic.id, patient_id)] = (
+            (versions[patient_id], settings),
+            steps,
+            procedures[patient_id].steady_until,
+        )
         found[patient_id] = steps
     return found
 
