@@ -303,6 +303,16 @@ def measure_app(env: dict) -> dict:
         results["dashboard_small"] = wrk(f"{base}/", headers=small_session)
         searching = {"Cookie": sign_in(base, email, PASSWORD, search="s00123")}
         results["dashboard_search"] = beside_healthz(f"{base}/", headers=searching)
+        # The size figure: the two clinics' dashboards in turn, twice, after the runs above
+        # have settled. Read once each right after the entry posts and patient pages, the
+        # first read up to 2.4x the second on the same code; on a fresh server 0.97-1.00x.
+        results["dashboard_sizes"] = [
+            {
+                "big": wrk(f"{base}/", headers=session),
+                "small": wrk(f"{base}/", headers=small_session),
+            }
+            for _ in range(2)
+        ]
         # 3. repeat chart requests, served from the cache
         results["chart_cached"] = beside_healthz(f"{base}/blocks/1/chart.png", headers=session)
         # 4. CSV export of every entry, streamed; the median of three downloads
@@ -527,6 +537,9 @@ def floor_of(r: dict, key: str) -> dict:
 
 def figure_rows(r: dict, database: str) -> list[tuple]:
     post, csv = r["entry_post"], r["csv"]
+    sizes = r["dashboard_sizes"]
+    big_p50 = sum(pair["big"]["p50_ms"] for pair in sizes)
+    small_p50 = sum(pair["small"]["p50_ms"] for pair in sizes)
     h = floor_of(r, "entry_post")
     rows = [
         (
@@ -583,13 +596,13 @@ def figure_rows(r: dict, database: str) -> list[tuple]:
             and csv["worker_peak_mb_after"] < 150,
         ),
         (
-            f"2. Dashboard, {BLOCKS:,} vs {SMALL_BLOCKS} blocks",
+            f"2. Dashboard, {BLOCKS:,} vs {SMALL_BLOCKS} blocks (in turn, twice)",
             database,
-            f"p50 {r['dashboard']['p50_ms']:.1f} ms",
-            f"p50 {r['dashboard_small']['p50_ms']:.1f} ms",
-            ratio(r["dashboard"]["p50_ms"], r["dashboard_small"]["p50_ms"]),
+            "p50 " + " and ".join(f"{pair['big']['p50_ms']:.1f}" for pair in sizes) + " ms",
+            "p50 " + " and ".join(f"{pair['small']['p50_ms']:.1f}" for pair in sizes) + " ms",
+            ratio(big_p50, small_p50),
             "≈ 1× (≤ 1.2×)",
-            r["dashboard"]["p50_ms"] <= 1.2 * r["dashboard_small"]["p50_ms"],
+            big_p50 <= 1.2 * small_p50,
         ),
         (
             "6. Report PDF, 60 entries",
