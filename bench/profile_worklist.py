@@ -26,9 +26,9 @@ from bench.pathway_pages import percentile  # noqa: E402
 
 
 def forget_kept_steps() -> None:
-    from diary.services import worklist
+    from diary.services import next_steps
 
-    kept = getattr(worklist, "_STEPS_KEPT", None)
+    kept = getattr(next_steps, "_KEPT", None)
     if kept is not None:
         kept.clear()
 

@@ -151,8 +151,8 @@ def test_the_worklists_kept_steps_follow_another_workers_block_and_ablation(app,
     db.session.commit()
     as_another_worker(app, record_ablation(world, days_ago=800))
     assert listed() == ["repeat_diagnostic_blocks"]
-    kept = worklist_service._STEPS_KEPT[key]
-    assert listed() == ["repeat_diagnostic_blocks"] and worklist_service._STEPS_KEPT[key] is kept
+    kept = next_steps._KEPT[key]
+    assert listed() == ["repeat_diagnostic_blocks"] and next_steps._KEPT[key] is kept
     as_another_worker(app, move_ablation(world, days_ago=100))  # an ablation's write
     assert listed() == []
-    assert worklist_service._STEPS_KEPT[key] is not kept
+    assert next_steps._KEPT[key] is not kept

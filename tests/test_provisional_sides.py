@@ -201,7 +201,7 @@ def test_next_steps_read_from_a_running_diary_are_not_kept_past_its_end(signed_i
 def test_the_worklists_next_steps_read_from_a_running_diary_are_not_kept_past_its_end(
     signed_in, clock
 ):
-    from diary.services import worklist
+    from diary.services import next_steps, worklist
     from diary.services.next_steps import clinic_today
 
     _running(signed_in)
@@ -216,7 +216,7 @@ def test_the_worklists_next_steps_read_from_a_running_diary_are_not_kept_past_it
     for _ in range(48 * 3):  # no record changes while the diaries run out, 20 min a step
         clock.advance(timedelta(minutes=20))
         asked = listed()
-        worklist._STEPS_KEPT.clear()
+        next_steps._KEPT.clear()
         worklist._CANDIDATES_KEPT.clear()
         assert asked == listed()  # as if afresh
         seen.add(any(provisional for *_, provisional in asked))

@@ -193,6 +193,7 @@ def test_a_diary_closed_early_or_expired_or_both_is_counted_and_listed_once(api,
 def test_next_steps_read_in_small_batches_page_as_read_at_once(api, world, monkeypatch):  # noqa: F811
     """Patients with a positive block (some, two series), quiet ones between them: the
     pages read a few blocks at a time list the rows read in one batch, in order."""
+    from diary.services import next_steps as next_steps_service
     from diary.services import worklist as worklist_service
 
     for n in range(7):
@@ -228,5 +229,5 @@ def test_next_steps_read_in_small_batches_page_as_read_at_once(api, world, monke
     monkeypatch.setattr(worklist_service, "FIRST_BATCH", 2)
     monkeypatch.setattr(worklist_service, "LEAST_BATCH", 1)
     assert all_pages() == at_once
-    worklist_service._STEPS_KEPT.clear()  # worked out afresh, a batch at a time
+    next_steps_service._KEPT.clear()  # worked out afresh, a batch at a time
     assert all_pages() == at_once

@@ -175,12 +175,12 @@ def next_steps_of(
     )
 
 
-# Each patient's next steps as last worked out in this process, with what they were
-# worked out from (their records' version, read from the database at every call, the day,
-# the clinic's settings): reused while all of it holds, so a patient's page or the API
-# asked again reads no diary. Bounded: emptied when full.
+# Each patient's next steps as last worked out in this process (a patient's page, the API,
+# the worklist), with what they were worked out from (their records' version, read from
+# the database at every call, the day, the clinic's settings) and until when a running
+# diary's reading holds: reused while all of it holds. Bounded: emptied when full.
 _KEPT: dict[tuple[int, int], tuple[tuple, list[pathway.NextStep], datetime | None]] = {}
-KEPT_MAX = 20_000
+KEPT_MAX = 100_000
 
 
 class RecordsVersion(NamedTuple):
@@ -231,28 +231,50 @@ def _records_versions_query():
     return union_all(version("ablations", Ablation), version("blocks", Block))
 
 
+def patients_next_steps(
+    clinic: Clinic, patient_ids: Sequence[int], versions: dict[int, RecordsVersion], on: date
+) -> dict[int, list[pathway.NextStep]]:
+    """These patients' next steps on ``on``, given their ``records_versions``: those kept
+    from a previous call (here, on a patient's page or the worklist) while the records'
+    version, the day and the settings are as they were and no running diary of theirs has
+    changed since, the rest worked out from their records (four queries, none when all
+    were kept)."""
+    settings = (on, clinic.timezone, pathway_settings(clinic), analysis_settings(clinic))
+    now = utcnow()
+    found, missing = {}, []
+    for patient_id in patient_ids:
+        kept = _KEPT.get((clinic.id, patient_id))
+        if (
+            kept is not None
+            and kept[0] == (versions[patient_id], settings)
+            and holds_at(kept[2], now)
+        ):
+            found[patient_id] = kept[1]
+        else:
+            missing.append(patient_id)
+    if not missing:
+        return found
+    procedures = patients_procedures(clinic.id, missing)
+    if len(_KEPT) + len(missing) > KEPT_MAX:
+        _KEPT.clear()
+    for patient_id in missing:
+        steps = next_steps_of(clinic, procedures[patient_id], on)
+        # Steps read from a running diary change as it goes on (what it awaits, when it
+        # ends) with no record changed and perhaps on the same day: kept only until its
+        # next change.
+        _KEPT[(clinic.id, patient_id)] = (
+            (versions[patient_id], settings),
+            steps,
+            procedures[patient_id].steady_until,
+        )
+        found[patient_id] = steps
+    return found
+
+
 def patient_next_steps(
     clinic: Clinic, patient_id: int, on: date | None = None
 ) -> list[pathway.NextStep]:
-    """One patient's next steps on ``on`` (today in the clinic's zone by default): those
-    kept from a previous call while the patient's records, the day and the settings are
-    as they were and no diary of theirs was running, else worked out from the records."""
+    """One patient's next steps on ``on`` (today in the clinic's zone by default)."""
     on = on or clinic_today(clinic)
-    key = (
-        records_version(clinic.id, patient_id),
-        on,
-        clinic.timezone,
-        pathway_settings(clinic),
-        analysis_settings(clinic),
-    )
-    kept = _KEPT.get((clinic.id, patient_id))
-    if kept is not None and kept[0] == key and holds_at(kept[2], utcnow()):
-        return kept[1]
-    procedures = patients_procedures(clinic.id, [patient_id])[patient_id]
-    steps = next_steps_of(clinic, procedures, on)
-    if len(_KEPT) >= KEPT_MAX:
-        _KEPT.clear()
-    # Steps read from a running diary change as it goes on (what it awaits, when it ends)
-    # with no record changed and perhaps on the same day: kept only until its next change.
-    _KEPT[(clinic.id, patient_id)] = (key, steps, procedures.steady_until)
-    return steps
+    versions = records_versions(clinic.id, [patient_id])
+    return patients_next_steps(clinic, [patient_id], versions, on)[patient_id]

@@ -48,9 +48,7 @@ from diary.services.next_steps import (
     RecordsVersion,
     by_patients,
     clinic_today,
-    holds_at,
-    next_steps_of,
-    patients_procedures,
+    patients_next_steps,
     records_versions,
 )
 from diary.services.rejections import InputRejected
@@ -494,7 +492,7 @@ def _batch_facts(
     if quiet:
         # Left out of the next pages' scans until they change.
         db.session.connection().execute(_QUIET, quiet)
-    if len(_CANDIDATES_KEPT) + len(undecided) > STEPS_KEPT_MAX:
+    if len(_CANDIDATES_KEPT) + len(undecided) > CANDIDATES_KEPT_MAX:
         _CANDIDATES_KEPT.clear()
     for patient_id in undecided:
         _CANDIDATES_KEPT[(clinic.id, patient_id)] = (
@@ -508,54 +506,7 @@ def _batch_facts(
 # summaries, with what it was read from (the blocks' part of the records' version, the
 # analysis settings).
 _CANDIDATES_KEPT: dict[tuple[int, int], tuple[tuple, bool]] = {}
-
-# Each patient's next steps as last worked out in this process, with what they were worked
-# out from (the records' version, the day, the settings): reused while all of it holds, so
-# a worklist read again reads only the diaries that changed. Bounded: emptied when full.
-_STEPS_KEPT: dict[tuple[int, int], tuple[tuple, list[pathway.NextStep], datetime | None]] = {}
-STEPS_KEPT_MAX = 100_000
-
-
-def _patients_next_steps(
-    clinic: Clinic, patient_ids: list[int], versions: dict[int, RecordsVersion], on: date
-) -> dict[int, list[pathway.NextStep]]:
-    """The next steps of these patients on ``on``: kept ones reused, the rest worked out
-    from their records (read in two queries, for none as for many)."""
-    settings = (
-        on,
-        clinic.timezone,
-        pathway_settings(clinic),
-        summaries.settings_digest(analysis_settings(clinic)),
-    )
-    found, missing = {}, []
-    now = utcnow()
-    for patient_id in patient_ids:
-        kept = _STEPS_KEPT.get((clinic.id, patient_id))
-        if (
-            kept is not None
-            and kept[0] == (versions[patient_id], settings)
-            and holds_at(kept[2], now)
-        ):
-            found[patient_id] = kept[1]
-        else:
-            missing.append(patient_id)
-    if not missing:
-        # Every patient's steps kept: their records are not read (four queries for none).
-        return found
-    procedures = patients_procedures(clinic.id, missing)
-    if len(_STEPS_KEPT) + len(missing) > STEPS_KEPT_MAX:
-        _STEPS_KEPT.clear()
-    for patient_id in missing:
-        steps = next_steps_of(clinic, procedures[patient_id], on)
-        # Steps read from a running diary change as it goes on, with no record changed and
-        # perhaps on the same day: kept only until its next change (as next_steps' own).
-        _STEPS_KEPT[(clinic.id, patient_id)] = (
-            (versions[patient_id], settings),
-            steps,
-            procedures[patient_id].steady_until,
-        )
-        found[patient_id] = steps
-    return found
+CANDIDATES_KEPT_MAX = 100_000
 
 
 def next_step_rows(
@@ -598,7 +549,7 @@ def next_step_rows(
     ablated = _ablated_patients(clinic.id)
     if ablated:
         _, versions = _batch_facts(clinic, ablated)
-        take(_patients_next_steps(clinic, ablated, versions, on), ablated)
+        take(patients_next_steps(clinic, ablated, versions, on), ablated)
     # Then the others, by their latest diagnostic block, newest first, a batch at a time.
     seen = set(ablated)
     size = FIRST_BATCH
@@ -617,7 +568,7 @@ def next_step_rows(
                 batch.append(patient_id)
         candidates, versions = _batch_facts(clinic, batch)
         chosen = [patient_id for patient_id in batch if patient_id in candidates]
-        take(_patients_next_steps(clinic, chosen, versions, on), chosen)
+        take(patients_next_steps(clinic, chosen, versions, on), chosen)
         if not newest:
             break
         # Each patient read now has a block calling for action, most a row: read about
