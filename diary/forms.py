@@ -64,20 +64,16 @@ class OneAnswerForm(FlaskForm):
     """A form that takes one answer a question: a field sent more than once (other than
     one that takes several values) makes it invalid, whatever its values (SENT_TWICE),
     so nothing is saved from a request whose answer the form would pick unsaid. Every
-    form of the clinic, the patient's pages and sign-in is one; ``refuse_repeated =
-    False`` would let a form through as WTForms does (keeping the first value)."""
-
-    refuse_repeated = True
+    form of the clinic, the patient's pages and sign-in is one."""
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
-        if self.refuse_repeated:
-            for field in self.repeated_fields():
-                if self.shows(field):
-                    field.errors = [SENT_TWICE]
-                elif SENT_TWICE_UNSEEN not in self.form_errors:
-                    self.form_errors.append(SENT_TWICE_UNSEEN)
-                valid = False
+        for field in self.repeated_fields():
+            if self.shows(field):
+                field.errors = [SENT_TWICE]
+            elif SENT_TWICE_UNSEEN not in self.form_errors:
+                self.form_errors.append(SENT_TWICE_UNSEEN)
+            valid = False
         return valid
 
     def repeated_fields(self) -> list:
