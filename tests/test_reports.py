@@ -144,7 +144,29 @@ def test_a_paper_diary_entry_sent_again_is_stored_once(client, signed_in):
     # The page drawn after it has a new id: the next row of the paper diary is stored.
     second = paper_form(client, block)
     assert dict(second)["client_id"] != dict(pairs)["client_id"]
-    assert post(client, f"/blocks/{block.id}/entries", second).status_code == 302
+    _, next_hour = local_parts(block.performed_at + timedelta(minutes=30))
+    next_row = filled(second, {"recorded_time": next_hour})
+    assert post(client, f"/blocks/{block.id}/entries", next_row).status_code == 302
+    assert paper_entries() == 2
+
+
+def test_a_paper_diary_row_copied_again_on_a_form_drawn_again_is_refused(client, signed_in):
+    """Back after saving draws the form again with a new id; the same row (its minute
+    and scores) sent on it is refused, saying so, and nothing is written: counted twice,
+    its hour would weigh twice in the verdict. Another score at that minute is stored."""
+    block = signed_in.block
+    url = f"/blocks/{block.id}/entries"
+    assert post(client, url, paper_form(client, block)).status_code == 302
+    again = post(client, url, paper_form(client, block))
+    _, time = local_parts(block.performed_at + timedelta(hours=1))
+    assert again.status_code == 400
+    assert (
+        f"This diary already has an entry at {time} with these scores, so it was not stored"
+        in again.get_data(as_text=True)
+    )
+    assert paper_entries() == 1
+    other_score = filled(paper_form(client, block), {"pain": "5"})
+    assert post(client, url, other_score).status_code == 302
     assert paper_entries() == 2
 
 

@@ -58,10 +58,12 @@ from diary.services.days import (
     therapeutic_outcomes,
 )
 from diary.services.entries import (
+    TRANSCRIBED_ALREADY,
     EntryInput,
     corrections_page,
     latest_corrections,
     record_entry,
+    transcribed_already,
 )
 from diary.services.followup import ensure_block_followup, followed, is_followed_block
 from diary.services.next_steps import clinic_today, patient_next_steps
@@ -292,6 +294,9 @@ def transcribe_entry(block_id: int):
         )
         try:
             with one_writer_at_a_time(db.session):
+                if transcribed_already(block, values):
+                    time = form.recorded_time.data.strftime("%H:%M")
+                    raise InputRejected("recorded_time", TRANSCRIBED_ALREADY.format(time=time))
                 record_entry(block, values, transcribed_by=current_user)
                 db.session.commit()
         except InputRejected as rejected:

@@ -393,3 +393,31 @@ def corrections_page(block: Block, offset: int, limit: int) -> tuple[list[EntryR
         .all()
     )
     return list(revisions[:limit]), len(revisions) > limit
+
+
+# A paper diary's row has a minute and its scores; the same row copied again is a mistake.
+TRANSCRIBED_ALREADY = (
+    "This diary already has an entry at {time} with these scores, so it was not stored again."
+)
+
+
+def transcribed_already(block: Block, values: EntryInput) -> bool:
+    """Whether a paper diary's row (``values``, to the minute) is in the diary already,
+    stored under another id: the same row copied twice (the form drawn again after Back
+    and sent) would count its hour twice in the verdict. A resend with the row's own id
+    is answered by record_entry as the first was."""
+    assert values.recorded_at is not None
+    scores = entry_scores(block, values)
+    table = DiaryEntry.__table__.c
+    same = select(table.id).where(
+        table.block_id == block.id,
+        table.recorded_at >= values.recorded_at,
+        table.recorded_at < values.recorded_at + timedelta(minutes=1),
+        *(
+            table[name].is_(None) if score is None else table[name] == score
+            for name, score in scores.items()
+        ),
+    )
+    if values.client_id:
+        same = same.where(table.client_id != values.client_id)
+    return db.session.execute(same.limit(1)).first() is not None
