@@ -208,7 +208,7 @@ def _entry_rows_by_block(block_ids: list[int]) -> dict[int, list[tuple]]:
     if not block_ids:
         return {}
     grouped: dict[int, list[tuple]] = {}
-    for block_id, block_rows in groupby(_entry_rows(block_ids), key=itemgetter(0)):
+    for block_id, block_rows in groupby(entry_rows(block_ids), key=itemgetter(0)):
         grouped[block_id] = list(block_rows)
     return grouped
 
@@ -224,7 +224,7 @@ _IDS_PLACEHOLDER = "__[POSTCOMPILE_block_ids]"
 _entries_sql: dict[str, str] = {}
 
 
-def _entry_rows(block_ids: list[int]) -> Sequence[tuple]:
+def entry_rows(block_ids: list[int]) -> Sequence[tuple]:
     """ENTRIES_OF_BLOCKS's rows straight from the database driver. On an export's million
     rows, SQLAlchemy's result rows cost three times the query itself (measured on SQLite:
     2.7 µs a row against 0.85 µs); the statement is still built by SQLAlchemy, once."""
