@@ -17,6 +17,10 @@ beside the database's own dump.
     python bench/csv_export.py profile --out bench/profiles/csv_after.txt
     python bench/csv_export.py dump    --out /tmp/entries.csv
     python bench/csv_export.py memory  --blocks 20000
+    python bench/csv_export.py floor   --database URL --clinic 1   (bench/run_all.py's)
+
+``floor`` times the floor alone on a database made elsewhere (run_all's clinic): the
+median of --rounds, wall and thread CPU seconds, printed as JSON.
 
 Without --database a SQLite file in a temporary folder is used (kept with --keep DIR, so
 a large clinic is made once); a PostgreSQL URL names a scratch database emptied first.
@@ -28,6 +32,7 @@ import argparse
 import cProfile
 import csv
 import io
+import json
 import resource
 import shutil
 import statistics
@@ -119,6 +124,24 @@ def floor_export(app, clinic_id: int) -> int:
     return rows
 
 
+def floor_seconds(database_url: str, clinic_id: int, rounds: int) -> dict:
+    """floor_export on a database as it is (nothing created): rows, and the median wall
+    and thread CPU seconds of ``rounds`` after a first one."""
+    app = inprocess.make_app(database_url)
+    floor_export(app, clinic_id)  # warm
+    walls, cpus, rows = [], [], 0
+    for _ in range(rounds):
+        started, started_cpu = time.perf_counter(), time.thread_time()
+        rows = floor_export(app, clinic_id)
+        cpus.append(time.thread_time() - started_cpu)
+        walls.append(time.perf_counter() - started)
+    return {
+        "rows": rows,
+        "wall_s": round(statistics.median(walls), 3),
+        "cpu_s": round(statistics.median(cpus), 3),
+    }
+
+
 def native_dump(database_url: str, clinic_id: int) -> float:
     """CPU seconds of the database's own CSV dump of the clinic's entries (the child's)."""
     rows = (
@@ -149,7 +172,8 @@ def psql_start(database_url: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["time", "profile", "dump", "memory"])
+    parser.add_argument("what", choices=["time", "profile", "dump", "memory", "floor"])
+    parser.add_argument("--clinic", type=int, help="floor: the clinic whose entries are read")
     parser.add_argument("--database")
     parser.add_argument("--keep", help="a folder for the SQLite file, kept between runs")
     parser.add_argument("--blocks", type=int, default=1000)
@@ -157,6 +181,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--out")
     args = parser.parse_args()
+    if args.what == "floor":
+        print(json.dumps(floor_seconds(args.database, args.clinic, args.rounds)))
+        return
     folder = args.keep or tempfile.mkdtemp()
     Path(folder).mkdir(parents=True, exist_ok=True)
     url = args.database or f"sqlite:///{folder}/csv-{args.blocks}x{args.entries}.sqlite3"
