@@ -107,6 +107,33 @@ def day_label(day: date, locale: str) -> str:
     return format_skeleton("MMMEd", day, locale=locale)
 
 
+class ListWords(NamedTuple):
+    """The saved list's words in one language, escaped: the same for every diary."""
+
+    pains: tuple[str, ...]  # "Pain 4/10" for each score 0-10
+    sides: tuple[tuple[str, ...], tuple[str, ...]]  # "Left 4/10", "Right 4/10"
+    corrected: str  # " <em>(corrected)</em>"
+    correct: str  # "Correct", the link's words
+    score_at: str  # "the score at %(time)s", escaped with its "%(time)s" still there
+
+
+@lru_cache(maxsize=16)
+def list_words(translate: Callable[[str], str]) -> ListWords:
+    """``ListWords`` translated by ``translate`` (a catalogue's bound gettext, equal for
+    one catalogue): worked out once per language, not per page."""
+    pain_pattern = translate(PAIN_SCORE)
+    return ListWords(
+        tuple(str(escape(pain_pattern % {"pain": pain})) for pain in range(11)),
+        (
+            tuple(str(escape(translate(LEFT_SCORE) % {"pain": pain})) for pain in range(11)),
+            tuple(str(escape(translate(RIGHT_SCORE) % {"pain": pain})) for pain in range(11)),
+        ),
+        f" <em>{escape(translate(CORRECTED))}</em>",
+        str(escape(translate(CORRECT))),
+        str(escape(translate(SCORE_AT))),
+    )
+
+
 def saved_list_html(
     entries: Sequence,
     translate: Callable[[str], str],
@@ -120,25 +147,20 @@ def saved_list_html(
     ``today``, or always when ``dated``), its score's bars and words, "(corrected)", and
     unless ``edit_url`` is None (the diary window is over) the link to correct it, whose
     URL has ``ID_MARK`` where the entry's id goes."""
-    pain_pattern = translate(PAIN_SCORE)
-    pains = [str(escape(pain_pattern % {"pain": pain})) for pain in range(11)]
-    sides = [
-        [str(escape(translate(pattern) % {"pain": pain})) for pain in range(11)]
-        for pattern in (LEFT_SCORE, RIGHT_SCORE)
-    ]
-    corrected = f" <em>{escape(translate(CORRECTED))}</em>"
+    words = list_words(translate)
+    pains, (lefts, rights), corrected = words.pains, words.sides, words.corrected
     if edit_url is not None:
         before_id, after_id = (escape(part) for part in edit_url.split(ID_MARK))
         link_to = f'<a class="entry-edit" href="{before_id}'
-        link_text = f'{after_id}">{escape(translate(CORRECT))}<span class="visually-hidden"> '
-        # Escaped, its "%(time)s" is still there for the escaped time.
-        score_at = str(escape(translate(SCORE_AT)))
+        link_text = f'{after_id}">{words.correct}<span class="visually-hidden"> '
+        score_at = words.score_at
     days: dict[date, str] = {}  # each day's label, escaped
     lines = []
     # Unpacked: a row's attributes are looked up by name, its items are not.
     for entry_id, recorded_at, pain, left, right, edited, *_ in entries:
         local = recorded_at.astimezone(zone)
-        at = f"{local:%H:%M}"
+        # As f"{local:%H:%M}" writes it, without strftime.
+        at = f"{local.hour:02}:{local.minute:02}"
         day = local.date()
         if dated or day != today:
             label = days.get(day)
@@ -147,15 +169,15 @@ def saved_list_html(
             at = f"{label}, {at}"
         if pain is not None:
             bars = f'<span class="trend-bar" data-pain="{pain}"></span>'
-            trend, words = "trend", pains[pain]
+            trend, score = "trend", pains[pain]
         else:
             bars = (
                 f'<span class="trend-bar" data-pain="{left}"></span>'
                 f'<span class="trend-bar" data-pain="{right}"></span>'
             )
-            trend, words = "trend two", f"{sides[0][left]} · {sides[1][right]}"
+            trend, score = "trend two", f"{lefts[left]} · {rights[right]}"
         if edited:
-            words += corrected
+            score += corrected
         edit = (
             ""
             if edit_url is None
@@ -164,7 +186,7 @@ def saved_list_html(
         lines.append(
             f'\n          <li>\n            <span class="entry-time">{at}</span>'
             f'\n            <span class="{trend}" aria-hidden="true">{bars}</span>'
-            f'\n            <span class="entry-pain">{words}</span>'
+            f'\n            <span class="entry-pain">{score}</span>'
             f"\n            {edit}\n          </li>\n        "
         )
     html = "".join(lines)
