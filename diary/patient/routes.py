@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -72,9 +73,11 @@ def _open_block_or_410(token: str):
     return block
 
 
-def clinic_safety_text(clinic) -> str:
-    """The clinic's safety text in the page's language (the diary's and the follow-up's)."""
-    return safety_text_for(clinic.safety_text, str(get_locale()), bool(clinic.contact_line))
+def clinic_safety_text(clinic, translate: Callable[[str], str] | None = None) -> str:
+    """The clinic's safety text in the page's language (the diary's and the follow-up's).
+    ``translate``: the request's catalogue's gettext, when the caller has it."""
+    language = str(get_locale())
+    return safety_text_for(clinic.safety_text, language, bool(clinic.contact_line), translate)
 
 
 LATE_TIME_NEEDED = _l("Add the time you felt this pain: the diary window is over.")
@@ -98,8 +101,11 @@ def _entry_input(form: EntryForm, tz_name: str) -> EntryInput:
 
 @bp.context_processor
 def _page_words() -> dict:
-    # The templates' _() with this request's translations, looked up once.
-    return {"gettext": template_gettext(get_translations())}
+    # The templates' _() with this request's translations, looked up once. Named "_" too:
+    # Jinja's "_" looks "gettext" up on each call, and takes the context, which Jinja
+    # copies for each call inside a block that sets variables (20 of the page's phrases).
+    gettext = template_gettext(get_translations())
+    return {"gettext": gettext, "_": gettext}
 
 
 @bp.record_once
@@ -186,6 +192,7 @@ def _draw_diary(
     if form is not None and due.window_over:
         form.as_late_entry()
     g.page_has_forms = True  # its Referer must reach this site for CSRF over https
+    translate = get_translations().ugettext  # looked up once for the page's own phrases
     return render_template(
         "patient/diary.html",
         block=block,
@@ -196,8 +203,8 @@ def _draw_diary(
         saved_list=saved_list,
         tz=block.clinic.timezone,
         today=today.isoformat(),
-        instructions=instructions_for(block.clinic.instructions, locale),
-        safety_text=clinic_safety_text(block.clinic),
+        instructions=instructions_for(block.clinic.instructions, locale, translate),
+        safety_text=clinic_safety_text(block.clinic, translate),
         open_instructions=not has_entries,
     )
 
