@@ -38,6 +38,7 @@ from diary.lru import BoundedLRU
 from diary.models import utcnow
 from diary.patient.forms import OTHER_ACTIVITY, EntryForm, hidden_inputs
 from diary.patient.kept_pages import KeptPages, filled, page_key, split_page
+from diary.patient.page_urls import keep_page_urls, page_url_for
 from diary.patient.saved_list import (
     ID_MARK,
     SAVED_LISTS_MAX_CHARS,
@@ -105,7 +106,8 @@ def _page_words() -> dict:
     # Jinja's "_" looks "gettext" up on each call, and takes the context, which Jinja
     # copies for each call inside a block that sets variables (20 of the page's phrases).
     gettext = template_gettext(get_translations())
-    return {"gettext": gettext, "_": gettext}
+    # Addresses built once (diary/patient/page_urls.py): a dozen a page.
+    return {"gettext": gettext, "_": gettext, "url_for": page_url_for}
 
 
 @bp.record_once
@@ -129,7 +131,8 @@ def _entries_and_saved_list(block, locale: str, today: date, window_over: bool):
     def make():
         edit_url = None
         if corrections:
-            edit_url = url_for("patient.edit_entry", token=block.diary_token, entry_id=int(ID_MARK))
+            token = block.diary_token
+            edit_url = page_url_for("patient.edit_entry", token=token, entry_id=int(ID_MARK))
         # Read after the block: a diary changed in between has its entries listed under
         # the change time read before, which no later page asks for again.
         entries = page_entries(block.id)
@@ -220,6 +223,7 @@ def _draw_diary_as_sent(block, state: DiaryState, client_id: str, csrf_token: st
 @bp.record_once
 def _keep_pages(state) -> None:
     state.app.extensions["diary_kept_pages"] = KeptPages()
+    keep_page_urls(state.app)
     # The entry form's fields as drawn, per language, zone, activity list, scoring and
     # window: a few dozen at most (about 4 KB each).
     state.app.extensions["diary_entry_fields"] = BoundedLRU(max_items=64)
