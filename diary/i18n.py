@@ -40,20 +40,25 @@ def register_language_switch(app: Flask) -> None:
         return response
 
 
-def patient_words() -> dict:
-    """Words of the patient pages that come from data (region, side), marked for translation."""
-    from flask_babel import lazy_gettext as _l
+def N_(message: str) -> str:
+    """Marks a message for translation where it is shown."""
+    return message
 
+
+def patient_words() -> dict:
+    """Words of the patient pages that come from data (region, side), marked for translation
+    and translated where the templates show them (``_(REGION_WORDS[block.region])``): not
+    lazy strings, each of which Flask-Babel translated again whenever it was hashed."""
     return {
         "REGION_WORDS": {
-            "cervical": _l("Neck (cervical)"),
-            "thoracic": _l("Upper back (thoracic)"),
-            "lumbar": _l("Low back (lumbar)"),
+            "cervical": N_("Neck (cervical)"),
+            "thoracic": N_("Upper back (thoracic)"),
+            "lumbar": N_("Low back (lumbar)"),
         },
         "SIDE_WORDS": {
-            "left": _l("left side"),
-            "right": _l("right side"),
-            "bilateral": _l("both sides"),
+            "left": N_("left side"),
+            "right": N_("right side"),
+            "bilateral": N_("both sides"),
         },
     }
 
