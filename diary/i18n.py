@@ -3,6 +3,7 @@ then the clinic's default. Patient-facing strings are translated (English, Spani
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache, lru_cache
 
 from flask import Flask, g, request
@@ -39,28 +40,36 @@ def register_language_switch(app: Flask) -> None:
         return response
 
 
-def patient_words() -> dict:
-    """Words of the patient pages that come from data (region, side), marked for translation."""
-    from flask_babel import lazy_gettext as _l
+def N_(message: str) -> str:
+    """Marks a message for translation where it is shown."""
+    return message
 
+
+def patient_words() -> dict:
+    """Words of the patient pages that come from data (region, side), marked for translation
+    and translated where the templates show them (``_(REGION_WORDS[block.region])``): not
+    lazy strings, each of which Flask-Babel translated again whenever it was hashed."""
     return {
         "REGION_WORDS": {
-            "cervical": _l("Neck (cervical)"),
-            "thoracic": _l("Upper back (thoracic)"),
-            "lumbar": _l("Low back (lumbar)"),
+            "cervical": N_("Neck (cervical)"),
+            "thoracic": N_("Upper back (thoracic)"),
+            "lumbar": N_("Low back (lumbar)"),
         },
         "SIDE_WORDS": {
-            "left": _l("left side"),
-            "right": _l("right side"),
-            "bilateral": _l("both sides"),
+            "left": N_("left side"),
+            "right": N_("right side"),
+            "bilateral": N_("both sides"),
         },
     }
 
 
-def default_instructions() -> list[str]:
-    """The instructions for a valid diary (docs/verdict-rules.md, "What goes in")."""
-    from flask_babel import gettext as _
+def default_instructions(translate: Callable[[str], str] | None = None) -> list[str]:
+    """The instructions for a valid diary (docs/verdict-rules.md, "What goes in").
+    ``translate``: the request's catalogue's gettext when the caller has it (Flask-Babel's
+    looks the catalogue up again for each phrase)."""
+    from flask_babel import gettext
 
+    _ = translate or gettext
     return [
         _("Rate only your usual pain, not soreness where the needle went in."),
         _("No naps and no pain medicine during the diary hours."),
@@ -68,11 +77,16 @@ def default_instructions() -> list[str]:
     ]
 
 
-def default_safety_text(clinic_reachable: bool = True) -> str:
+def default_safety_text(
+    clinic_reachable: bool = True, translate: Callable[[str], str] | None = None
+) -> str:
     """What to do about the warning signs after a spinal injection, unless the clinic
     wrote its own. Without the clinic's contact line the page has no number to call, so
-    it does not send the patient to call the clinic."""
-    from flask_babel import gettext as _
+    it does not send the patient to call the clinic. ``translate``: as for
+    ``default_instructions``."""
+    from flask_babel import gettext
+
+    _ = translate or gettext
 
     if not clinic_reachable:
         return _(
@@ -85,14 +99,24 @@ def default_safety_text(clinic_reachable: bool = True) -> str:
     )
 
 
-def safety_text_for(clinic_text: dict | None, language: str, clinic_reachable: bool = True) -> str:
-    return (clinic_text or {}).get(language) or default_safety_text(clinic_reachable)
+def safety_text_for(
+    clinic_text: dict | None,
+    language: str,
+    clinic_reachable: bool = True,
+    translate: Callable[[str], str] | None = None,
+) -> str:
+    own = (clinic_text or {}).get(language)
+    return own or default_safety_text(clinic_reachable, translate)
 
 
-def instructions_for(clinic_instructions: dict | None, language: str) -> list[str]:
+def instructions_for(
+    clinic_instructions: dict | None,
+    language: str,
+    translate: Callable[[str], str] | None = None,
+) -> list[str]:
     """The clinic's own instructions in this language if it wrote some, else the defaults."""
     own = (clinic_instructions or {}).get(language)
-    return list(own) if own else default_instructions()
+    return list(own) if own else default_instructions(translate)
 
 
 def patient_time(value, tz_name: str, pattern: str) -> str:
@@ -138,7 +162,7 @@ _MARKED: dict[int, tuple[object, dict[str, Markup]]] = {}
 def template_gettext(translations):
     """The templates' ``_()`` (Jinja's i18n extension, new style) bound to this request's
     ``translations``: Flask-Babel's looks them up again for each of the page's phrases."""
-    from jinja2 import pass_context
+    from jinja2 import pass_eval_context
 
     translate = translations.ugettext
     # Each phrase translated and marked once per catalogue (a page has some thirty).
@@ -146,9 +170,11 @@ def template_gettext(translations):
         _MARKED.clear()
     marked = _MARKED.setdefault(id(translations), (translations, {}))[1]
 
-    @pass_context
-    def gettext(context, message: str, **variables) -> str:
-        if not context.eval_ctx.autoescape:
+    # Given the evaluation context, not the context: Jinja copies the context for each
+    # call of a function taking it from inside a block that sets variables of its own.
+    @pass_eval_context
+    def gettext(eval_ctx, message: str, **variables) -> str:
+        if not eval_ctx.autoescape:
             return translate(message) % variables
         text = marked.get(message)
         if text is None:

@@ -103,6 +103,44 @@ def window_over(world):
     return block
 
 
+def extra_scores(world):
+    """Scores beyond the schedule: a second one for a due time, one late, one with an
+    activity and relief, one corrected ("Plus 3 extra scores")."""
+    block = make_block(
+        world.clinic, world.patient, world.clinician, performed_at=FIXED_NOW - timedelta(hours=5)
+    )
+    add_entries(block, {0.5: 2, 0.55: 3, 1: 3, 1.02: 4, 2.7: 6, 4.9: 5})
+    start = block.performed_at
+    record_entry(
+        block,
+        EntryInput(
+            pain=7,
+            recorded_at=start + timedelta(hours=3.5),
+            reported_relief_pct=40,
+            activity="walking",
+            client_id="extra-late",
+        ),
+        now=start + timedelta(hours=4.8),
+    )
+    last = db.session.scalars(
+        db.select(DiaryEntry).filter_by(block_id=block.id).order_by(DiaryEntry.recorded_at.desc())
+    ).first()
+    correct_entry(last, EntryInput(pain=4, recorded_at=last.recorded_at), replaced_by="patient")
+    return block
+
+
+def many_days(world):
+    """A daily diary read on its fifth day: scores on each day before, dated in the list."""
+    block = make_block(
+        world.clinic, world.patient, world.clinician, performed_at=FIXED_NOW - timedelta(days=4)
+    )
+    block.daily_days = 7
+    block.link_expires_at = FIXED_NOW + timedelta(days=4)
+    hours = [0.5, 1, 1.5, 2, 3, 4, 5, 6, 24, 48.2, 71.9, 96.01]
+    add_entries(block, {hour: (3 + index) % 11 for index, hour in enumerate(hours)})
+    return block
+
+
 def fresh(world):
     block = make_block(
         world.clinic, world.patient, world.clinician, performed_at=FIXED_NOW - timedelta(minutes=5)
@@ -118,6 +156,10 @@ DIARIES = {
     "spanish_window_over": (window_over, "?lang=es"),
     "window_over": (window_over, ""),
     "no_scores_yet": (fresh, ""),
+    "extra_scores": (extra_scores, ""),
+    "many_days": (many_days, ""),
+    "many_days_spanish": (many_days, "?lang=es"),
+    "scored_apart_spanish": (scored_apart, "?lang=es"),
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -37,6 +38,7 @@ from diary.lru import BoundedLRU
 from diary.models import utcnow
 from diary.patient.forms import OTHER_ACTIVITY, EntryForm, hidden_inputs
 from diary.patient.kept_pages import KeptPages, filled, page_key, split_page
+from diary.patient.page_urls import keep_page_urls, page_url_for
 from diary.patient.saved_list import (
     ID_MARK,
     SAVED_LISTS_MAX_CHARS,
@@ -72,9 +74,11 @@ def _open_block_or_410(token: str):
     return block
 
 
-def clinic_safety_text(clinic) -> str:
-    """The clinic's safety text in the page's language (the diary's and the follow-up's)."""
-    return safety_text_for(clinic.safety_text, str(get_locale()), bool(clinic.contact_line))
+def clinic_safety_text(clinic, translate: Callable[[str], str] | None = None) -> str:
+    """The clinic's safety text in the page's language (the diary's and the follow-up's).
+    ``translate``: the request's catalogue's gettext, when the caller has it."""
+    language = str(get_locale())
+    return safety_text_for(clinic.safety_text, language, bool(clinic.contact_line), translate)
 
 
 LATE_TIME_NEEDED = _l("Add the time you felt this pain: the diary window is over.")
@@ -98,8 +102,12 @@ def _entry_input(form: EntryForm, tz_name: str) -> EntryInput:
 
 @bp.context_processor
 def _page_words() -> dict:
-    # The templates' _() with this request's translations, looked up once.
-    return {"gettext": template_gettext(get_translations())}
+    # The templates' _() with this request's translations, looked up once. Named "_" too:
+    # Jinja's "_" looks "gettext" up on each call, and takes the context, which Jinja
+    # copies for each call inside a block that sets variables (20 of the page's phrases).
+    gettext = template_gettext(get_translations())
+    # Addresses built once (diary/patient/page_urls.py): a dozen a page.
+    return {"gettext": gettext, "_": gettext, "url_for": page_url_for}
 
 
 @bp.record_once
@@ -123,7 +131,8 @@ def _entries_and_saved_list(block, locale: str, today: date, window_over: bool):
     def make():
         edit_url = None
         if corrections:
-            edit_url = url_for("patient.edit_entry", token=block.diary_token, entry_id=int(ID_MARK))
+            token = block.diary_token
+            edit_url = page_url_for("patient.edit_entry", token=token, entry_id=int(ID_MARK))
         # Read after the block: a diary changed in between has its entries listed under
         # the change time read before, which no later page asks for again.
         entries = page_entries(block.id)
@@ -186,6 +195,7 @@ def _draw_diary(
     if form is not None and due.window_over:
         form.as_late_entry()
     g.page_has_forms = True  # its Referer must reach this site for CSRF over https
+    translate = get_translations().ugettext  # looked up once for the page's own phrases
     return render_template(
         "patient/diary.html",
         block=block,
@@ -196,8 +206,8 @@ def _draw_diary(
         saved_list=saved_list,
         tz=block.clinic.timezone,
         today=today.isoformat(),
-        instructions=instructions_for(block.clinic.instructions, locale),
-        safety_text=clinic_safety_text(block.clinic),
+        instructions=instructions_for(block.clinic.instructions, locale, translate),
+        safety_text=clinic_safety_text(block.clinic, translate),
         open_instructions=not has_entries,
     )
 
@@ -213,6 +223,7 @@ def _draw_diary_as_sent(block, state: DiaryState, client_id: str, csrf_token: st
 @bp.record_once
 def _keep_pages(state) -> None:
     state.app.extensions["diary_kept_pages"] = KeptPages()
+    keep_page_urls(state.app)
     # The entry form's fields as drawn, per language, zone, activity list, scoring and
     # window: a few dozen at most (about 4 KB each).
     state.app.extensions["diary_entry_fields"] = BoundedLRU(max_items=64)
