@@ -502,3 +502,17 @@ def transcribed_already(block: Block, values: EntryInput) -> bool:
     if values.client_id:
         same = same.where(table.client_id != values.client_id)
     return db.session.execute(same.limit(1)).first() is not None
+
+
+FORM_SAVED_ALREADY = (
+    "This form had been saved already with another row, so nothing new was stored. "
+    "Check the row and save it again."
+)
+
+
+def same_row(entry: DiaryEntry, block: Block, values: EntryInput) -> bool:
+    """Whether a stored entry holds the paper diary's row ``values`` (its minute and scores)."""
+    assert values.recorded_at is not None
+    scores = entry_scores(block, values)
+    minute = values.recorded_at <= entry.recorded_at < values.recorded_at + timedelta(minutes=1)
+    return minute and all(getattr(entry, name) == score for name, score in scores.items())
