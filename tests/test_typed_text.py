@@ -212,3 +212,23 @@ def test_a_single_entry_response_is_a_real_zero(client, signed_in, bearer):
     db.session.commit()
     analysis = client.get(f"/api/v1/blocks/{block.id}/analysis", headers=bearer).get_json()
     assert analysis["response_duration_h"] == 0.0 and analysis["response_open"] is False
+
+
+def test_the_api_says_what_a_pattern_asks_for_not_the_pattern(client, world, bearer):
+    """A value that does not match its field's pattern is refused naming what the field
+    takes, in words: "String should match pattern '^[A-Za-z0-9_-]{8,64}$'" told a person
+    nothing (outside trial)."""
+    at = (world.block.performed_at + timedelta(hours=1)).isoformat()
+    entry = client.post(
+        f"/api/v1/diary/{world.block.diary_token}/entries",
+        json={"pain": 3, "recorded_at": at, "client_id": "abc"},
+    )
+    assert entry.status_code == 422 and count(DiaryEntry) == 0
+    said = entry.get_json()["errors"]["client_id"]
+    assert "8 to 64 letters, digits" in said and "pattern" not in said
+    settings = client.patch(
+        "/api/v1/clinic/settings", json={"mrn_system": "hospital"}, headers=bearer
+    )
+    assert settings.status_code == 422
+    said = settings.get_json()["errors"]["mrn_system"]
+    assert "http://" in said and "pattern" not in said

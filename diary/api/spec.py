@@ -41,6 +41,12 @@ NOTHING = None
 ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": schemas.MAX_ID}
 TOKEN_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9_-]+$"}
 CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f]")
+# What a schema's pattern asks for, said to a person rather than as the pattern itself.
+PATTERN_MESSAGES = {
+    schemas.CLIENT_ID: "must be 8 to 64 letters, digits, '-' or '_' (an id your app makes once)",
+    schemas.NOT_BLANK: "must not be blank",
+    schemas.MRN_SYSTEM: "must be an address starting http://, https://, urn:oid: or urn:uuid:",
+}
 DESCRIPTIONS = {200: "OK", 201: "Created", 204: "Done", 304: "Not modified"}
 PROBLEM_DESCRIPTIONS = {
     400: "The request is malformed (a query parameter, or a body that is no JSON object)",
@@ -368,6 +374,9 @@ def field_errors(error: ValidationError) -> dict[str, str]:
             str(item.get("input", ""))
         ):
             message = "holds a control character: only tab and line breaks may be typed"
+        elif item["type"] == "string_pattern_mismatch":
+            pattern = str((item.get("ctx") or {}).get("pattern"))
+            message = PATTERN_MESSAGES.get(pattern, message)
         elif item["type"] == "missing":
             message = "is required"
         errors.setdefault(top, f"{inner}: {message}" if inner else message)
