@@ -234,3 +234,21 @@ def test_a_run_seconds_long_reads_to_one_precision_on_the_page_and_in_the_pdf(cl
         page.extract_text() for page in pdf(client.get(f"/blocks/{block.id}/report.pdf"))
     )
     assert said in " ".join(report.split())
+
+
+@needs_pdf
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_the_entries_heading_never_ends_a_page_without_its_table(client, signed_in, count):
+    """A bilateral report's page 1 ended with "Entries (3)" and "All recorded by the patient
+    on the diary link." and its table began page 2 (outside trial): the line under the
+    heading let the page break before the table. Heading, line and table start together."""
+    from tests.test_sides import apart_block
+
+    block = apart_block(signed_in, performed_at=utcnow() - timedelta(hours=0.6))
+    db.session.commit()
+    side_entries(block, dict(list({0.25: (1, 5), 0.5: (0, 5), 1: (1, 6)}.items())[:count]))
+    pages = pdf(client.get(f"/blocks/{block.id}/report.pdf"))
+    texts = [" ".join(page.extract_text().split()) for page in pages]
+    [heading] = [text for text in texts if f"Entries ({count})" in text]
+    after = heading[heading.index(f"Entries ({count})") :]
+    assert "Time Hours since block Pain Relief" in after, texts
