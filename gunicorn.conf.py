@@ -32,6 +32,36 @@ def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
 
 limit_malloc_arenas()
 
+# glibc raises its mmap threshold to the size of each large block freed (up to 32 MiB),
+# and its trim threshold to twice that: after one password check (scrypt's 8 MiB) every
+# later block up to 8 MiB came from the heap, and up to 16 MiB of freed heap stayed with
+# the worker. Fixed at 1 MiB (trim 2 MiB), a block as large as scrypt's or a chart's
+# pixels is mapped on its own and given back when freed, while the CSV export's pieces
+# (about 130 kB, thousands a download) keep coming from the heap: at glibc's 128 KiB
+# default each was an mmap and munmap of its own. An operator's MALLOC_MMAP_THRESHOLD_,
+# MALLOC_TRIM_THRESHOLD_ or GLIBC_TUNABLES (read by glibc itself) win.
+MALLOC_MMAP_THRESHOLD = 1 << 20
+M_TRIM_THRESHOLD = -1  # glibc's malloc.h
+M_MMAP_THRESHOLD = -3
+
+
+def fix_malloc_thresholds(mmap_threshold: int = MALLOC_MMAP_THRESHOLD) -> bool:
+    """Fixed mmap and trim thresholds in this process and the workers it forks; False
+    where the C library is not glibc or the operator chose thresholds."""
+    try:
+        glibc = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (ValueError, OSError):
+        glibc = ""
+    chosen = {"MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES"}
+    if chosen & os.environ.keys() or not glibc.startswith("glibc"):
+        return False
+    libc = ctypes.CDLL(None)
+    mapped = libc.mallopt(M_MMAP_THRESHOLD, mmap_threshold)
+    return bool(mapped and libc.mallopt(M_TRIM_THRESHOLD, 2 * mmap_threshold))
+
+
+fix_malloc_thresholds()
+
 # A private address: the app port is for the proxy only (README, "Running a clinic network").
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 # The proxy's addresses: only from them are X-Forwarded-* believed. The app reads the same

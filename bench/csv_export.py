@@ -7,10 +7,20 @@ memory of a process exporting it.
 ``time`` reads the download piece by piece as a client would (kept nowhere) and prints
 the thread's CPU time beside the native dump's (sqlite3's CPU; psql's wall time, the
 server's CPU not being the child's, also without psql's start) as rows per second and
-their ratio (the issue's target: >= 0.33).
+their ratio (the issue's target: >= 0.33). Beside them, in the same rounds, the *floor*:
+the same entry rows read by the same driver in the same chunks as the export reads them
+(export_queries' raw cursor, 50 blocks a query, the blocks' ids by SQLAlchemy Core with
+yield_per), written by csv.writer with no per-row work and encoded as the response is
+(thread CPU). The export cannot be cheaper than it: export / floor is what the export's
+own per-row work costs, floor / native what reading rows into Python and csv.writer cost
+beside the database's own dump.
     python bench/csv_export.py profile --out bench/profiles/csv_after.txt
     python bench/csv_export.py dump    --out /tmp/entries.csv
     python bench/csv_export.py memory  --blocks 20000
+    python bench/csv_export.py floor   --database URL --clinic 1   (bench/run_all.py's)
+
+``floor`` times the floor alone on a database made elsewhere (run_all's clinic): the
+median of --rounds, wall and thread CPU seconds, printed as JSON.
 
 Without --database a SQLite file in a temporary folder is used (kept with --keep DIR, so
 a large clinic is made once); a PostgreSQL URL names a scratch database emptied first.
@@ -20,6 +30,10 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import csv
+import io
+import json
+import os
 import resource
 import shutil
 import statistics
@@ -76,6 +90,104 @@ def export_streamed(client) -> int:
     return lines - 1
 
 
+def floor_export(app, clinic_id: int) -> int:
+    """The least the export does for its rows: the clinic's blocks' ids read as the export
+    reads its blocks (SQLAlchemy Core, ``yield_per`` 50, oldest first), each chunk's
+    entries read as the export reads them (export_queries' raw driver cursor, the same
+    statement and columns), written by csv.writer with nothing worked out per row, and
+    encoded piece by piece as the response is. Returns the rows written."""
+    from sqlalchemy import select
+
+    from diary.extensions import db
+    from diary.models import Block
+    from diary.records import export_queries
+
+    rows = 0
+    sink = io.StringIO()
+    writer = csv.writer(sink, lineterminator="\r\n")
+    with app.app_context():
+        blocks = (
+            select(Block.id)
+            .where(Block.clinic_id == clinic_id)
+            .order_by(Block.performed_at, Block.id)
+            .execution_options(yield_per=50)
+        )
+        result = db.session.connection().execute(blocks)
+        for chunk in result.partitions():
+            entries = export_queries.entry_rows([row[0] for row in chunk])
+            writer.writerows(entries)
+            rows += len(entries)
+            sink.getvalue().encode("utf-8")  # the response's bytes, sent and forgotten
+            sink.seek(0)
+            sink.truncate()
+        result.close()
+        db.session.remove()
+    return rows
+
+
+def floor_seconds(database_url: str, clinic_id: int, rounds: int) -> dict:
+    """floor_export on a database as it is (nothing created): rows, and the median wall
+    and thread CPU seconds of ``rounds`` after a first one."""
+    app = inprocess.make_app(database_url)
+    floor_export(app, clinic_id)  # warm
+    walls, cpus, rows = [], [], 0
+    for _ in range(rounds):
+        started, started_cpu = time.perf_counter(), time.thread_time()
+        rows = floor_export(app, clinic_id)
+        cpus.append(time.thread_time() - started_cpu)
+        walls.append(time.perf_counter() - started)
+    return {
+        "rows": rows,
+        "wall_s": round(statistics.median(walls), 3),
+        "cpu_s": round(statistics.median(cpus), 3),
+    }
+
+
+def server_cpu(app) -> float:
+    """CPU seconds this database's client backends have spent so far (PostgreSQL on this
+    machine, read from /proc; thread CPU leaves out the server's share of a query)."""
+    from sqlalchemy import text
+
+    from diary.extensions import db
+
+    with app.app_context():
+        pids = db.session.scalars(
+            text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND backend_type = 'client backend'"
+            )
+        ).all()
+        db.session.remove()
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def copy_dump(app, clinic_id: int) -> float:
+    """CPU seconds of COPY … TO STDOUT of the clinic's entries read through the app's own
+    connection (read and forgotten): the server's backend and this thread."""
+    from diary.extensions import db
+
+    rows = (
+        "SELECT diary_entry.* FROM diary_entry JOIN block ON block.id = "  # noqa: S608
+        f"diary_entry.block_id WHERE block.clinic_id = {int(clinic_id)}"
+    )
+    server, started = server_cpu(app), time.thread_time()
+    with app.app_context():
+        connection = db.session.connection().connection.dbapi_connection
+        cursor = connection.cursor()
+        with cursor, cursor.copy(f"COPY ({rows}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
+            for _ in copy:
+                pass
+        db.session.remove()
+    return time.thread_time() - started + server_cpu(app) - server
+
+
 def native_dump(database_url: str, clinic_id: int) -> float:
     """CPU seconds of the database's own CSV dump of the clinic's entries (the child's)."""
     rows = (
@@ -106,7 +218,8 @@ def psql_start(database_url: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["time", "profile", "dump", "memory"])
+    parser.add_argument("what", choices=["time", "profile", "dump", "memory", "floor"])
+    parser.add_argument("--clinic", type=int, help="floor: the clinic whose entries are read")
     parser.add_argument("--database")
     parser.add_argument("--keep", help="a folder for the SQLite file, kept between runs")
     parser.add_argument("--blocks", type=int, default=1000)
@@ -114,6 +227,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--out")
     args = parser.parse_args()
+    if args.what == "floor":
+        print(json.dumps(floor_seconds(args.database, args.clinic, args.rounds)))
+        return
     folder = args.keep or tempfile.mkdtemp()
     Path(folder).mkdir(parents=True, exist_ok=True)
     url = args.database or f"sqlite:///{folder}/csv-{args.blocks}x{args.entries}.sqlite3"
@@ -133,35 +249,76 @@ def main() -> None:
         return
     export_body(client)  # warm
     if args.what == "profile":
-        profile = cProfile.Profile()
+        # Thread CPU time: on a machine shared with other work, wall time shares are noise.
+        profile = cProfile.Profile(time.thread_time)
         profile.enable()
         for _ in range(3):
-            export_body(client)
+            export_streamed(client)  # as ``time`` reads it
         profile.disable()
         Path(args.out).write_text(table(profile, 3, f"entries.csv, {args.blocks} x {args.entries}"))
         return
-    spent, native, start = [], [], []
+    spent, floor, native, start = [], [], [], []
+    # PostgreSQL: each with its server backend's CPU too, and COPY read in process.
+    with_server: dict[str, list[float]] = {"export": [], "floor": [], "copy": []}
     postgres = not url.startswith("sqlite")
-    rows = 0
-    for _ in range(args.rounds):
+    rows = floor_rows = 0
+    floor_export(app, clinic_id)  # warm
+    for _ in range(args.rounds):  # the export, its floor and the dump take turns
+        server = server_cpu(app) if postgres else 0.0
         started = time.thread_time()
         rows = export_streamed(client)
         spent.append(time.thread_time() - started)
+        if postgres:
+            with_server["export"].append(spent[-1] + server_cpu(app) - server)
+            server = server_cpu(app)
+        started = time.thread_time()
+        floor_rows = floor_export(app, clinic_id)
+        floor.append(time.thread_time() - started)
+        if postgres:
+            with_server["floor"].append(floor[-1] + server_cpu(app) - server)
+            with_server["copy"].append(copy_dump(app, clinic_id))
         native.append(native_dump(url, clinic_id))
         if postgres:
             start.append(psql_start(url))
+    assert floor_rows == rows, (floor_rows, rows)
     app_s, native_s = statistics.median(spent), statistics.median(native)
+    floor_s = statistics.median(floor)
     print(
         f"export {app_s * 1000:.0f} ms CPU, native dump {native_s * 1000:.0f} ms: "
         f"{app_s / native_s:.2f}x; {rows:,} rows: export {rows / app_s:,.0f} rows/s, "
         f"native {rows / native_s:,.0f} rows/s, ratio {native_s / app_s:.2f}"
     )
+    print(
+        f"  floor (same rows, same driver, csv.writer) {floor_s * 1000:.0f} ms CPU, "
+        f"{rows / floor_s:,.0f} rows/s"
+    )
+    dumps = [("native", native_s)]
     if postgres:
         # At 50,000 rows psql's own start is most of the dump's wall time.
         dump_s = native_s - statistics.median(start)
+        dumps.append(("native without psql's start", dump_s))
         print(
             f"  native dump without psql's start ({(native_s - dump_s) * 1000:.0f} ms): "
             f"{dump_s * 1000:.0f} ms, {rows / dump_s:,.0f} rows/s, ratio {dump_s / app_s:.2f}"
+        )
+    if postgres:
+        export_all, floor_all, copy_all = (statistics.median(v) for v in with_server.values())
+        print(
+            f"  with the server's CPU (its backend, /proc): export {export_all * 1000:.0f} ms, "
+            f"floor {floor_all * 1000:.0f} ms, COPY read in process {copy_all * 1000:.0f} ms"
+        )
+    # Times, not rates: export / native of 3.0 is a rate ratio of 0.33 (the target).
+    for name, dump in dumps:
+        print(
+            f"  times: export / {name} {app_s / dump:.2f}, floor / {name} {floor_s / dump:.2f}, "
+            f"export / floor {app_s / floor_s:.2f} (rates: export {dump / app_s:.2f}, "
+            f"floor {dump / floor_s:.2f} of the dump's)"
+        )
+    if postgres:
+        print(
+            f"  CPU with the server's: export / COPY {export_all / copy_all:.2f}, floor / COPY "
+            f"{floor_all / copy_all:.2f}, export / floor {export_all / floor_all:.2f} (rates: "
+            f"export {copy_all / export_all:.2f}, floor {copy_all / floor_all:.2f} of COPY's)"
         )
 
 

@@ -358,6 +358,20 @@ def lua_list(tokens: list[str]) -> str:
     return ", ".join(f'"{t}"' for t in tokens)
 
 
+def csv_floor(env: dict) -> dict:
+    """bench/csv_export.py floor on the big clinic (clinic 1): rows, wall and CPU seconds."""
+    out = subprocess.run(
+        [BIN / "python", ROOT / "bench" / "csv_export.py", "floor"]
+        + ["--database", env["DATABASE_URL"], "--clinic", "1", "--rounds", str(CSV_RUNS)],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def python(env: dict, code: str) -> str:
     return subprocess.run(
         [BIN / "python", "-c", code], env=env, cwd=ROOT, check=True, capture_output=True, text=True
@@ -402,10 +416,17 @@ print(report_block(app, clinic_id=1, entries=60))
 """
 
 
-def add_native_csv(results: dict, seconds: float) -> None:
+def add_native_csv(results: dict, seconds: float, env: dict) -> None:
+    """The database's own dump of the export's rows, and the export's floor: the same rows
+    read by the same driver as the export reads them, written by csv.writer with no
+    per-row work (bench/csv_export.py floor; its wall time, as the export's and the
+    dump's are)."""
     csv = results["csv"]
     csv["native_s"] = round(seconds, 2)
     csv["native_rows_per_s"] = round(csv["rows"] / seconds)
+    floor = csv_floor(env)
+    csv["floor_s"], csv["floor_cpu_s"] = floor["wall_s"], floor["cpu_s"]
+    csv["floor_rows_per_s"] = round(floor["rows"] / floor["wall_s"])
 
 
 def sqlite_run(tmp: Path) -> tuple[dict, list[str]]:
@@ -426,7 +447,9 @@ def sqlite_run(tmp: Path) -> tuple[dict, list[str]]:
     }
     results["chart"] = chart_floor_and_cold(env)
     results["bounds"] = bounds_table(env)
-    add_native_csv(results, timed(["sqlite3", "-csv", "-header", str(database), CLINIC_ENTRIES]))
+    add_native_csv(
+        results, timed(["sqlite3", "-csv", "-header", str(database), CLINIC_ENTRIES]), env
+    )
     with sqlite3.connect(database) as connection:
         plans = [
             f"- {name}: "
@@ -471,7 +494,7 @@ def postgres_run() -> tuple[dict, list[str]] | None:
         # 7. where one PostgreSQL stops: the entry post's transaction without the app
         results["database_limit"] = entries_per_second(url.replace("+psycopg", ""), 10)
         copy = f"COPY ({CLINIC_ENTRIES}) TO STDOUT WITH (FORMAT csv, HEADER)"
-        add_native_csv(results, timed(["psql", url, "-q", "-c", copy]))
+        add_native_csv(results, timed(["psql", url, "-q", "-c", copy]), env)
         # Statistics as autovacuum would have gathered them by now in a running clinic.
         subprocess.run(["psql", url, "-q", "-c", "ANALYZE"], check=True)
         plans = []
@@ -535,6 +558,19 @@ def floor_of(r: dict, key: str) -> dict:
     return r[key].get("healthz", r["healthz"])
 
 
+def csv_floor_note(csv: dict) -> str:
+    """The export's floor beside the dump (raw figures before it have none): what reading
+    the rows into Python and csv.writer cost, so export / floor is the export's own work."""
+    if "floor_rows_per_s" not in csv:
+        return ""
+    floor = csv["floor_rows_per_s"]
+    return (
+        f"; floor (same rows, same driver, csv.writer) {floor:,} rows/s ({csv['floor_s']} s): "
+        f"floor {ratio(floor, csv['native_rows_per_s'])} of the dump, "
+        f"export {ratio(csv['app_rows_per_s'], floor)} of the floor"
+    )
+
+
 def figure_rows(r: dict, database: str) -> list[tuple]:
     post, csv = r["entry_post"], r["csv"]
     sizes = r["dashboard_sizes"]
@@ -589,7 +625,7 @@ def figure_rows(r: dict, database: str) -> list[tuple]:
             f"{csv['app_rows_per_s']:,} rows/s ({csv['app_s']} s); "
             f"worker peak {csv['worker_peak_mb_after']} MB",
             f"{'sqlite3 -csv' if database == 'SQLite' else 'COPY … TO STDOUT'} "
-            f"{csv['native_rows_per_s']:,} rows/s ({csv['native_s']} s)",
+            f"{csv['native_rows_per_s']:,} rows/s ({csv['native_s']} s)" + csv_floor_note(csv),
             ratio(csv["app_rows_per_s"], csv["native_rows_per_s"]),
             "≥ 0.33×, < 150 MB",
             csv["app_rows_per_s"] >= csv["native_rows_per_s"] / 3

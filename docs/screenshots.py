@@ -59,8 +59,11 @@ def main() -> None:
                 ("es-ES", "dark", "patient-page-es-dark.png"),
             ):
                 context = browser.new_context(
-                    viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                    locale=language, color_scheme=scheme,
+                    viewport={"width": 390, "height": 844},
+                    is_mobile=True,
+                    has_touch=True,
+                    locale=language,
+                    color_scheme=scheme,
                 )
                 phone = context.new_page()
                 phone.goto(f"{base}/d/{ongoing_token}")

@@ -296,6 +296,39 @@ def test_exports_open_in_pandas(client, signed_in):
 
 # --- the fast entry lines against the csv module ------------------------------------------
 
+PERFORMED_AT = datetime(2026, 3, 1, 9, 15, 30, 250000, tzinfo=UTC)
+
+
+def _namespace_block(baseline: int | None):
+    """A block scored as one, as entry_lines reads it (attributes only), and its summary."""
+    performed_at = PERFORMED_AT
+    block = SimpleNamespace(
+        id=7,
+        patient=SimpleNamespace(display_name='=J, "S"', mrn=None, birth_year=None),
+        performed_at=performed_at,
+        region="lumbar",
+        levels=["L4-L5"],
+        side="left",
+        purpose="diagnostic",
+        sequence="first",
+        agent="lidocaine",
+        concentration="2",
+        volume_ml_per_level=0.5,
+        steroid=False,
+        sedation="none",
+        baseline_pain=baseline,
+        scoring="one",
+        scored_apart=False,
+        baseline_pain_left=None,
+        baseline_pain_right=None,
+        summary=None,
+    )
+    summary = relief.BlockSummary(
+        "positive", 80.0, 87.5, 1.0, 0.25, 2.0, False, None, "lidocaine 2%", 3, [], None, None
+    )
+    return block, summary
+
+
 TEXT = st.one_of(
     st.none(), st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=12)
 )
@@ -327,31 +360,8 @@ TEXT = st.one_of(
 def test_entry_lines_are_what_the_csv_module_writes(baseline, rows):
     """``entry_lines`` builds its lines by hand for speed: they must be exactly what
     csv.writer makes of the cells, from datetimes (PostgreSQL) or SQLite's stored text."""
-    performed_at = datetime(2026, 3, 1, 9, 15, 30, 250000, tzinfo=UTC)
-    block = SimpleNamespace(
-        id=7,
-        patient=SimpleNamespace(display_name='=J, "S"', mrn=None, birth_year=None),
-        performed_at=performed_at,
-        region="lumbar",
-        levels=["L4-L5"],
-        side="left",
-        purpose="diagnostic",
-        sequence="first",
-        agent="lidocaine",
-        concentration="2",
-        volume_ml_per_level=0.5,
-        steroid=False,
-        sedation="none",
-        baseline_pain=baseline,
-        scoring="one",
-        scored_apart=False,
-        baseline_pain_left=None,
-        baseline_pain_right=None,
-        summary=None,
-    )
-    summary = relief.BlockSummary(
-        "positive", 80.0, 87.5, 1.0, 0.25, 2.0, False, None, "lidocaine 2%", 3, [], None, None
-    )
+    performed_at = PERFORMED_AT
+    block, summary = _namespace_block(baseline)
     due = performed_at + timedelta(hours=1)
     winners = {}
     for n, row in enumerate(rows):
@@ -409,6 +419,37 @@ def test_entry_lines_are_what_the_csv_module_writes(baseline, rows):
     tz = "America/Chicago"
     assert export.entry_lines(block, summary, from_datetimes, tz, "in_progress") == expected
     assert export.entry_lines(block, summary, from_text, tz, "in_progress") == expected
+
+
+def test_on_time_is_within_15_minutes_of_the_due_time_either_side():
+    """The on_time cell is exactly |made - due| <= 15 minutes, a microsecond either side of
+    its edges and of each ten minutes (a shortcut reading the times' text, measured for
+    issue 23 and not taken, would have erred there)."""
+    block, summary = _namespace_block(5)
+    rows, expected = [], []
+    for n, due_minute in enumerate(range(60 * 10, 60 * 11, 1)):  # 10:00 to 10:59 UTC
+        due = PERFORMED_AT.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(
+            minutes=due_minute, seconds=n % 3 * 29.5
+        )
+        for k, after in enumerate(
+            timedelta(minutes=m, microseconds=u)
+            for m in (-16, -15, -11, -10, -9, -1, 0, 1, 9, 10, 11, 14, 15, 16)
+            for u in (-1, 0, 1)
+        ):
+            made = due + after
+            stored = [
+                v.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+                for v in (due + timedelta(hours=2), due, made)
+            ]
+            rows.append(
+                (7, 100 * n + k, stored[0], stored[0], 3, None, None, None, 0, "patient")
+                + (stored[1], stored[2], None, None, "hourly")
+            )
+            expected.append(export.bool_cell(abs(after) <= timedelta(minutes=15)))
+    lines = export.entry_lines(block, summary, rows, "UTC", "complete")
+    on_time = export.ENTRY_COLUMNS.index("on_time")
+    assert [next(csv.reader([line]))[on_time] for line in lines] == expected
+    assert expected.count("true") and expected.count("false")
 
 
 def test_each_entry_says_whether_it_counts_when_it_was_due_and_in_clinic_time(client, signed_in):

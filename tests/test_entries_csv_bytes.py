@@ -18,10 +18,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select, text
 
 from diary.extensions import db
 from diary.models import Block, DiaryEntry
-from diary.records import downloads, export
+from diary.records import downloads, export, export_queries
 from diary.services.patients import PatientInput, create_patient
 from diary.services.summaries import refresh_summaries
 from tests.conftest import PASSWORD, make_block, make_clinic, make_user
@@ -158,6 +159,33 @@ def test_entries_csv_keeps_the_old_bytes_with_filters(app, client, database_url,
     assert written == expected
     every = _golden("America/New_York", "", "")
     assert 1 < expected.count("\r\n") < every.count("\r\n")  # some blocks, not all
+
+
+def test_entry_rows_read_the_same_times_whatever_postgresqls_datestyle(app, database_url):
+    """On PostgreSQL the entries' times are cast to text when the connection's DateStyle is
+    ISO (the fraction's trailing zeros dropped) and written by to_char otherwise: the same
+    instants either way (the golden files above hold the ISO reading's bytes)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's DateStyle")
+    clinic, _ = _clinic_with_diaries("Styles", "UTC")
+    block_ids = list(db.session.scalars(select(Block.id).where(Block.clinic_id == clinic.id)))
+    iso = export_queries.entry_rows(block_ids)
+    db.session.execute(text("SET datestyle = 'SQL, DMY'"))
+    try:
+        other = export_queries.entry_rows(block_ids)
+    finally:
+        db.session.execute(text("SET datestyle = 'ISO, MDY'"))
+    times = (2, 3, 10, 11)  # recorded_at, submitted_at, due_at, made_at
+
+    def instants(rows) -> list[tuple]:
+        return [
+            tuple(datetime.fromisoformat(v) if i in times and v else v for i, v in enumerate(row))
+            for row in rows
+        ]
+
+    assert len(iso) > 120 and instants(other) == instants(iso)
+    assert {len(row[2]) for row in other} == {26}  # to_char: every fraction's six digits
+    assert {len(row[2]) for row in iso} > {26}  # the cast: trailing zeros dropped
 
 
 @pytest.mark.parametrize(

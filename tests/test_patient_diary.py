@@ -14,6 +14,7 @@ from diary.extensions import db
 from diary.forms import utc_to_clinic_time
 from diary.models import DiaryEntry, EntryRevision
 from tests.conftest import add_entries, block_at, make_block
+from tests.test_repeated_staff_fields import drawn_form, filled, post
 
 
 def entry_count() -> int:
@@ -277,6 +278,26 @@ def test_correction_keeps_history(client, world):
     revision = db.session.execute(select(EntryRevision)).scalar_one()
     assert (revision.entry_id, revision.pain, revision.replaced_by) == (entry.id, 6, "patient")
     assert "(corrected)" in client.get(diary_url(world.block)).get_data(as_text=True)
+
+
+def test_a_correction_form_as_drawn_keeps_what_the_patient_does_not_change(client, world):
+    """The correction form is drawn with the entry's values, its note too: changing only
+    the score keeps the relief, activity and note (a second correction erased the note,
+    which was drawn empty; outside trial)."""
+    client.post(
+        diary_url(world.block) + "/entries",
+        data={"pain": "6", "relief_pct": "40", "activity_other": "Standing",
+              "note": "felt better after walking"},
+    )  # fmt: skip
+    entry = db.session.execute(select(DiaryEntry)).scalar_one()
+    edit_url = f"{diary_url(world.block)}/entries/{entry.id}/edit"
+    for pain in ("5", "4"):  # a second correction reads the form the first left
+        drawn = drawn_form(client, edit_url, edit_url)
+        assert post(client, edit_url, filled(drawn, {"pain": pain})).status_code == 302
+    db.session.refresh(entry)
+    assert (entry.pain, entry.reported_relief_pct, entry.activity, entry.note) == (
+        4, 40, "Standing", "felt better after walking",
+    )  # fmt: skip
 
 
 def test_the_correction_page_is_worded_as_a_correction_of_that_score(client, world):

@@ -165,8 +165,34 @@ def test_a_paper_diary_row_copied_again_on_a_form_drawn_again_is_refused(client,
         in again.get_data(as_text=True)
     )
     assert paper_entries() == 1
+    # Said at the page's top too, where the page opens (the form is far down).
+    top = again.get_data(as_text=True).split('<main id="main">')[1][:600]
+    assert "The entry from the paper diary was not saved: This diary already has" in top
     other_score = filled(paper_form(client, block), {"pain": "5"})
     assert post(client, url, other_score).status_code == 302
+    assert paper_entries() == 2
+
+
+def test_a_saved_paper_form_sent_again_with_another_row_says_nothing_new_was_stored(
+    client, signed_in
+):
+    """A page restored by Back keeps its one-time id; another row typed on it and sent
+    is not answered "recorded" while nothing is stored: a 400 says so, and the form comes
+    back with a new id, so the row can be sent again."""
+    block = signed_in.block
+    url = f"/blocks/{block.id}/entries"
+    pairs = paper_form(client, block)
+    assert post(client, url, pairs).status_code == 302
+    _, later = local_parts(block.performed_at + timedelta(minutes=30))
+    changed = post(client, url, filled(pairs, {"recorded_time": later, "pain": "2"}))
+    page = changed.get_data(as_text=True)
+    assert changed.status_code == 400 and paper_entries() == 1
+    assert "This form had been saved already with another row, so nothing new was stored" in page
+    assert f'value="{dict(pairs)["client_id"]}"' not in page
+    new_id = re.search(r'name="client_id" type="hidden" value="([^"]+)"', page)
+    assert new_id is not None
+    resent = filled(pairs, {"recorded_time": later, "pain": "2", "client_id": new_id.group(1)})
+    assert post(client, url, resent).status_code == 302
     assert paper_entries() == 2
 
 

@@ -85,6 +85,24 @@ def test_entries_keep_their_slot_and_the_block_page_shows_compliance(client, sig
     assert "missed" in page
 
 
+def test_the_on_time_line_counts_the_due_times_so_far_without_contradiction(client, signed_in):
+    """ "On time: 0 of 3 due times passed (0%); missed …" read as if no due time had passed
+    (outside trial): the count is of the due times so far, and before the first there is
+    nothing to count."""
+    block = block_at(signed_in, -timedelta(minutes=65))  # 15, 30 and 60 min have come
+    db.session.commit()
+    page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
+    line = re.search(r'<p class="compliance">(.*?)</p>', page, re.S).group(1)
+    assert "On time: <strong>0 of 3</strong> due times so far (0%); missed" in line
+    assert "passed" not in line
+
+    later = block_at(signed_in, timedelta(minutes=10))  # before the block: none yet
+    db.session.commit()
+    page = client.get(f"/blocks/{later.id}").get_data(as_text=True)
+    line = re.search(r'<p class="compliance">(.*?)</p>', page, re.S).group(1)
+    assert line.strip() == "On time: no due time has come yet."
+
+
 def test_one_rule_names_what_a_diary_awaits():
     """The patient's page asks for the due time awaited_due gives, and the clinic's pages
     say the diary awaits the same one: a slot answered early is not awaited, and a passed
@@ -156,4 +174,4 @@ def test_a_paper_diary_counts_its_due_times_as_answered(client, signed_in):
     page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
     assert "On time: <strong>0 of 10</strong>" not in page and "missed" not in page
     assert "Paper diary: times came from paper" in page
-    assert "<strong>10 of 10</strong> due times passed answered" in page
+    assert "<strong>10 of 10</strong> due times so far answered" in page

@@ -3,7 +3,7 @@ block's token, and nothing that identifies the patient."""
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import abort, current_app
 from flask_babel import gettext
 
 from diary.access import block_for_token_or_404, entry_of_block_or_404
@@ -15,7 +15,7 @@ from diary.api.serializers import entry_answer, public_diary_answer
 from diary.extensions import db, diary_token_limit
 from diary.models import Block, utcnow
 from diary.reminders.subscriptions import subscribe_push, unsubscribe_push
-from diary.services.entries import CORRECTIONS_CLOSED, correct_entry
+from diary.services.entries import CORRECTIONS_CLOSED, correct_entry, posted_diary
 from diary.services.progress import diary_window_over
 from diary.services.rejections import InputRejected
 
@@ -50,8 +50,10 @@ def diary(token: str):
 )
 @diary_token_limit
 def diary_add_entry(token: str):
-    block = block_for_token_or_404(token)
-    return store_entry(block, api.body())
+    diary = posted_diary(token)
+    if diary is None:
+        abort(404)
+    return store_entry(diary, api.body())
 
 
 @api.patch(

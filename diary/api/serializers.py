@@ -9,10 +9,11 @@ from typing import Any, TypeVar
 
 from flask import current_app
 from pydantic import BaseModel
+from sqlalchemy import Row
 
 from diary import pathway
 from diary.api import schemas
-from diary.models import Block, DiaryEntry, Patient, utcnow
+from diary.models import Block, DiaryEntry, Patient, PostedDiary, utcnow
 from diary.relief import hours_between, relief_pct
 from diary.services.blocks import agent_label
 from diary.services.progress import diary_progress
@@ -45,11 +46,15 @@ def block_answer(block: Block) -> schemas.Block:
     )
 
 
-def entry_answer(entry: DiaryEntry) -> schemas.Entry:
-    block = entry.block
+def entry_answer(
+    entry: DiaryEntry | Row, block: Block | PostedDiary | None = None
+) -> schemas.Entry:
+    """An entry (or a row of its columns, with its ``block``) as the API answers it."""
+    block = block or entry.block
     return answer_from(
         schemas.Entry,
         entry,
+        edited=entry.updated_at is not None,
         hours_since_block=round(hours_between(block.performed_at, entry.recorded_at), 3),
         relief_pct=_relief(block.baseline_pain, entry.pain),
         relief_pct_left=_relief(block.baseline_pain_left, entry.pain_left),

@@ -4,6 +4,7 @@ the CSV, archiving and the diary link."""
 from __future__ import annotations
 
 import base64
+import uuid
 from dataclasses import asdict
 from datetime import datetime
 
@@ -58,11 +59,13 @@ from diary.services.days import (
     therapeutic_outcomes,
 )
 from diary.services.entries import (
+    FORM_SAVED_ALREADY,
     TRANSCRIBED_ALREADY,
     EntryInput,
     corrections_page,
     latest_corrections,
     record_entry,
+    same_row,
     transcribed_already,
 )
 from diary.services.followup import ensure_block_followup, followed, is_followed_block
@@ -294,16 +297,25 @@ def transcribe_entry(block_id: int):
         )
         try:
             with one_writer_at_a_time(db.session):
+                time = form.recorded_time.data.strftime("%H:%M")
                 if transcribed_already(block, values):
-                    time = form.recorded_time.data.strftime("%H:%M")
                     raise InputRejected("recorded_time", TRANSCRIBED_ALREADY.format(time=time))
-                record_entry(block, values, transcribed_by=current_user)
+                entry, stored = record_entry(block, values, transcribed_by=current_user)
+                if not stored and not same_row(entry, block, values):
+                    # This form's id was saved with another row (a page restored by
+                    # Back, then changed): a new id lets the row be sent again.
+                    form.client_id.data = uuid.uuid4().hex
+                    raise InputRejected("recorded_time", FORM_SAVED_ALREADY)
                 db.session.commit()
         except InputRejected as rejected:
             form.recorded_date.errors.append(rejected.message)
         else:
             flash("Entry from the paper diary recorded.", "success")
             return redirect(url_for("clinic.block", block_id=block.id) + "#entries-heading")
+    # The form sits far down the block page: its first reason is said at the top too.
+    reasons = [*form.form_errors, *(error for field in form for error in field.errors)]
+    reason = reasons[0] if reasons else "check the form below."
+    flash(f"The entry from the paper diary was not saved: {reason}", "error")
     return block_page_with(block, transcribe_form=form), 400
 
 

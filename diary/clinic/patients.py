@@ -29,11 +29,10 @@ from diary.clinic.forms import (
 from diary.clinic.paging import page_number
 from diary.extensions import db
 from diary.models import Patient, utcnow
-from diary.services import summaries
 from diary.services.analysis import analysed_series, archived_blocks
 from diary.services.audit import record_audit
 from diary.services.blocks import create_block
-from diary.services.dashboard import blocks_with_side_effects, dashboard_blocks
+from diary.services.dashboard import dashboard_page
 from diary.services.days import therapeutic_outcomes
 from diary.services.next_steps import clinic_today, patient_next_steps
 from diary.services.patients import (
@@ -45,7 +44,6 @@ from diary.services.patients import (
     mrn_holder,
     update_patient,
 )
-from diary.services.progress import diary_statuses
 from diary.services.rejections import InputRejected
 from diary.web import commit_keeping_loaded, id_url, recent_views
 
@@ -59,27 +57,27 @@ def dashboard():
     # the cookie, which is signed but readable.
     search = login_sessions.dashboard_search()
     archived = request.args.get("archived") == "1"
-    blocks, has_next = dashboard_blocks(
-        current_user.clinic_id, search, archived, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+    listed = dashboard_page(
+        current_user.clinic,
+        search,
+        archived,
+        offset=(page - 1) * PAGE_SIZE,
+        limit=PAGE_SIZE,
+        now=utcnow(),
     )
-    block_summaries = summaries.block_summaries(blocks)
-    statuses = diary_statuses(blocks, block_summaries, utcnow())
-    rows = list(zip(blocks, block_summaries, statuses, strict=True))
-    seen = [b.id for b in blocks]
+    seen = listed.block_ids
     if recent_views().first_in_window((current_user.id, "dashboard", *seen)):
         record_audit("dashboard.view", by=current_user, detail={"block_ids": seen})
     page_html = render_template(
         "clinic/dashboard.html",
-        rows=rows,
+        rows=listed.rows,
         page=page,
-        has_next=has_next,
+        has_next=listed.has_next,
         q=search,
         archived=archived,
-        side_effects=blocks_with_side_effects(seen),
-        # A therapeutic block's outcome is its days of relief (pathway.md §2).
-        outcomes=therapeutic_outcomes(blocks),
-        # Each side's summary of a block scored left and right apart.
-        sides={b.id: found for b in blocks if (found := summaries.side_summaries(b))},
+        side_effects=listed.side_effects,
+        outcomes=listed.outcomes,
+        sides=listed.sides,
         patient_url=id_url("clinic.patient", "patient_id"),
         block_url=id_url("clinic.block", "block_id"),
     )

@@ -408,6 +408,7 @@ def edit_entry(token: str, entry_id: int):
             form.activity.data = entry.activity
         elif entry.activity:
             form.activity.data, form.activity_other.data = OTHER_ACTIVITY, entry.activity
+        form.note.data = entry.note
         form.recorded_at.data = utc_to_clinic_time(entry.recorded_at, block.clinic.timezone)
         status = 200
     g.page_has_forms = True

@@ -181,24 +181,49 @@ def _utc_text_on_postgresql(element, compiler, **kw):
     return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
 
 
-# What an export reads of an entry, in ``export.entry_values`` order; times as UTC text.
-EXPORT_ENTRY_COLUMNS = (
-    DiaryEntry.block_id,
-    DiaryEntry.id,
-    utc_text(DiaryEntry.recorded_at).label("recorded_at"),
-    utc_text(DiaryEntry.submitted_at).label("submitted_at"),
-    DiaryEntry.pain,
-    DiaryEntry.reported_relief_pct,
-    DiaryEntry.activity,
-    DiaryEntry.note,
-    DiaryEntry.updated_at.is_not(None).label("edited"),
-    DiaryEntry.source,
-    utc_text(DiaryEntry.due_at).label("due_at"),
-    utc_text(DiaryEntry.made_at).label("made_at"),
-    DiaryEntry.pain_left,
-    DiaryEntry.pain_right,
-    DiaryEntry.slot,
-)
+class utc_iso_text(utc_text):  # noqa: N801 (used like a SQL function)
+    """utc_text as PostgreSQL casts a timestamp to text when its DateStyle is ISO: the
+    same text but for the fraction's trailing zeros ("09:15:00.5", "09:15:00"), which
+    sorts and parses alike. The cast costs the server about a third of to_char's CPU
+    (250,000 entries: 0.44 s against 0.69; reading the timestamps as they are, 0.28)."""
+
+    inherit_cache = True
+
+
+@compiles(utc_iso_text)
+def _utc_iso_text_as_stored(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(utc_iso_text, "postgresql")
+def _utc_iso_text_on_postgresql(element, compiler, **kw):
+    column = compiler.process(element.clauses, **kw)
+    return f"(({column} AT TIME ZONE 'UTC')::text)"
+
+
+def _entry_columns(as_text: type[utc_text]) -> tuple:
+    """What an export reads of an entry, in ``export.entry_values`` order; times as UTC
+    text written by ``as_text``."""
+    return (
+        DiaryEntry.block_id,
+        DiaryEntry.id,
+        as_text(DiaryEntry.recorded_at).label("recorded_at"),
+        as_text(DiaryEntry.submitted_at).label("submitted_at"),
+        DiaryEntry.pain,
+        DiaryEntry.reported_relief_pct,
+        DiaryEntry.activity,
+        DiaryEntry.note,
+        DiaryEntry.updated_at.is_not(None).label("edited"),
+        DiaryEntry.source,
+        as_text(DiaryEntry.due_at).label("due_at"),
+        as_text(DiaryEntry.made_at).label("made_at"),
+        DiaryEntry.pain_left,
+        DiaryEntry.pain_right,
+        DiaryEntry.slot,
+    )
+
+
+EXPORT_ENTRY_COLUMNS = _entry_columns(utc_text)
 # The same tuple with names, for the analysis of a block whose stored summary is stale.
 EntryRow = row_type("EntryRow", [column.key for column in EXPORT_ENTRY_COLUMNS])
 
@@ -208,38 +233,57 @@ def _entry_rows_by_block(block_ids: list[int]) -> dict[int, list[tuple]]:
     if not block_ids:
         return {}
     grouped: dict[int, list[tuple]] = {}
-    for block_id, block_rows in groupby(_entry_rows(block_ids), key=itemgetter(0)):
+    for block_id, block_rows in groupby(entry_rows(block_ids), key=itemgetter(0)):
         grouped[block_id] = list(block_rows)
     return grouped
 
 
-# The entries of some blocks, by block and time (the id orders two entries of one time).
-ENTRIES_OF_BLOCKS = (
-    select(*EXPORT_ENTRY_COLUMNS)
-    .where(DiaryEntry.block_id.in_(bindparam("block_ids", expanding=True)))
-    .order_by(DiaryEntry.block_id, DiaryEntry.recorded_at, DiaryEntry.id)
-)
+def _entries_of_blocks(columns: tuple):
+    """The entries of some blocks, by block and time (the id orders two entries of one
+    time)."""
+    return (
+        select(*columns)
+        .where(DiaryEntry.block_id.in_(bindparam("block_ids", expanding=True)))
+        .order_by(DiaryEntry.block_id, DiaryEntry.recorded_at, DiaryEntry.id)
+    )
+
+
+ENTRIES_OF_BLOCKS = _entries_of_blocks(EXPORT_ENTRY_COLUMNS)
+# The same on a PostgreSQL connection whose DateStyle is ISO (utc_iso_text).
+ENTRIES_OF_BLOCKS_ISO = _entries_of_blocks(_entry_columns(utc_iso_text))
 _IDS_PLACEHOLDER = "__[POSTCOMPILE_block_ids]"
-# ENTRIES_OF_BLOCKS as SQL, by dialect: compiling it cost more than running it.
-_entries_sql: dict[str, str] = {}
+# The entries' statements as SQL, by dialect and ISO DateStyle: compiling one cost more
+# than running it.
+_entries_sql: dict[tuple[str, bool], str] = {}
 
 
-def _entry_rows(block_ids: list[int]) -> Sequence[tuple]:
+def _iso_datestyle(connection) -> bool:
+    """A psycopg connection whose server writes timestamps as ISO text (the server reports
+    DateStyle to the client: no query)."""
+    info = getattr(connection.connection.dbapi_connection, "info", None)
+    return info is not None and (info.parameter_status("DateStyle") or "").startswith("ISO")
+
+
+def entry_rows(block_ids: list[int]) -> Sequence[tuple]:
     """ENTRIES_OF_BLOCKS's rows straight from the database driver. On an export's million
     rows, SQLAlchemy's result rows cost three times the query itself (measured on SQLite:
     2.7 µs a row against 0.85 µs); the statement is still built by SQLAlchemy, once."""
     connection = db.session.connection()
     dialect = connection.dialect
-    template = _entries_sql.get(dialect.name)
+    key = (dialect.name, dialect.name == "postgresql" and _iso_datestyle(connection))
+    template = _entries_sql.get(key)
     if template is None:
-        compiled = ENTRIES_OF_BLOCKS.compile(dialect=dialect)
+        compiled = (ENTRIES_OF_BLOCKS_ISO if key[1] else ENTRIES_OF_BLOCKS).compile(dialect=dialect)
         if set(compiled.params) != {"block_ids"} or _IDS_PLACEHOLDER not in str(compiled):
             raise RuntimeError("the block ids must be the one parameter of the entries query")
-        template = _entries_sql[dialect.name] = str(compiled)
+        template = _entries_sql[key] = str(compiled)
     # The one parameter, expanded as the driver takes positional ones.
     marker = "?" if dialect.paramstyle == "qmark" else "%s"
     sql = template.replace(_IDS_PLACEHOLDER, ", ".join([marker] * len(block_ids)))
-    cursor = connection.connection.cursor()
+    # psycopg reads its rows' integers and booleans cheaper in binary (the same values).
+    cursor = connection.connection.cursor(
+        **({"binary": True} if dialect.driver == "psycopg" else {})
+    )
     # Tuples of plain values hold no reference cycles, yet creating a chunk of them sets
     # off the cycle collector hundreds of times (a fifth of an export's time).
     try:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from functools import cache
 from types import SimpleNamespace
 
-from sqlalchemy import Table, bindparam, case, func, select, update
+from sqlalchemy import Row, Table, bindparam, case, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import contains_eager
@@ -18,8 +18,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from diary.extensions import db
 from diary.models import (
     Block,
+    Clinic,
     DiaryEntry,
     EntryRevision,
+    PostedDiary,
+    PostedDiaryClinic,
     User,
     utcnow,
 )
@@ -83,7 +86,7 @@ MISSING_SCORE = N_("Choose a score from 0 to 10.")
 SCORE_RANGE = N_("The score must be a whole number from 0 to 10.")
 
 
-def entry_scores(block: Block, values: EntryInput) -> dict:
+def entry_scores(block: Block | PostedDiary, values: EntryInput) -> dict:
     """The scores an entry stores: ``pain``, or ``pain_left`` and ``pain_right`` when
     the block is scored apart (both required). Raises InputRejected naming the field."""
     given = {"pain": values.pain, "pain_left": values.pain_left, "pain_right": values.pain_right}
@@ -107,7 +110,7 @@ def entry_scores(block: Block, values: EntryInput) -> dict:
     return {"pain": values.pain, "pain_left": None, "pain_right": None}
 
 
-def check_entry_time(block: Block, recorded_at: datetime, now: datetime) -> None:
+def check_entry_time(block: Block | PostedDiary, recorded_at: datetime, now: datetime) -> None:
     if recorded_at < block.performed_at:
         raise InputRejected("recorded_at", N_("The time cannot be before the procedure."))
     if recorded_at > now + CLOCK_SKEW:
@@ -128,13 +131,42 @@ def record_entry(
     state of the diary link.
     """
     now = now or utcnow()
+    stored, created = _store_once(block, values, now, transcribed_by, rows=False)
+    if created:
+        set_committed_value(block, "changed_at", now)
+        set_committed_value(block, "may_call_for_action", True)
+        db.session.expire(block, ["entries"])  # read again, with this entry, when next asked
+        if transcribed_by is not None:
+            record_audit(
+                "entry.transcribe", by=transcribed_by, target=stored, clinic_id=block.clinic_id
+            )
+    return stored, created
+
+
+def post_entry(diary: PostedDiary, values: EntryInput) -> tuple[Row, bool]:
+    """``record_entry`` for the patient's post, the diary read by ``posted_diary``: the
+    same rules and statements, the entry a row of DiaryEntry's columns (a new one as the
+    insert returns it, else the one stored with its ``client_id``), no ORM object made."""
+    return _store_once(diary, values, utcnow(), None, rows=True)
+
+
+def _store_once(
+    block: Block | PostedDiary,
+    values: EntryInput,
+    now: datetime,
+    transcribed_by: User | None,
+    rows: bool,
+):
+    """The entry stored and True, or the one stored earlier with its ``client_id`` and
+    False: a DiaryEntry, or with ``rows`` a row of its columns."""
     client_id = values.client_id or uuid.uuid4().hex
+    stored_with = _entry_row_by_client_id if rows else _entry_by_client_id
     try:
         entry = _new_entry(block, values, client_id, now, transcribed_by)
     except (DiaryClosed, InputRejected):
         # A resend of an entry stored earlier is answered with it, even if the link
         # has closed since (the phone was offline) or the clock has moved on.
-        existing = _entry_by_client_id(block, client_id) if values.client_id else None
+        existing = stored_with(block.id, client_id) if values.client_id else None
         if existing is None:
             raise
         return existing, False
@@ -144,21 +176,18 @@ def record_entry(
     # roll back. Plain INSERT ... RETURNING and UPDATE statements: the unit of work's
     # flush would cost more than the statements themselves on this, the busiest write.
     statements = _statements(db.session.get_bind().dialect.name)
-    entry["cap"] = block.clinic.max_entries_per_diary
-    stored = db.session.scalars(statements.insert, entry).one_or_none()
+    entry["cap"], entry["now"] = block.clinic.max_entries_per_diary, now
+    if rows:
+        stored = db.session.connection().execute(statements.insert_row, entry).one_or_none()
+    else:
+        stored = db.session.scalars(statements.insert, entry).one_or_none()
     if stored is None:
-        existing = _entry_by_client_id(block, client_id)
+        existing = stored_with(block.id, client_id)
         if existing is None:
             raise InputRejected("pain", DIARY_FULL)
         return existing, False
-    db.session.connection().execute(statements.touch, {"block_id": block.id, "now": now})
-    set_committed_value(block, "changed_at", now)
-    set_committed_value(block, "may_call_for_action", True)
-    db.session.expire(block, ["entries"])  # read again, with this entry, when next asked
-    if transcribed_by is not None:
-        record_audit(
-            "entry.transcribe", by=transcribed_by, target=stored, clinic_id=block.clinic_id
-        )
+    if statements.touch is not None:
+        db.session.connection().execute(statements.touch, {"block_id": block.id, "now": now})
     return stored, True
 
 
@@ -179,7 +208,9 @@ def _statements(dialect: str) -> SimpleNamespace:
     """The entry post's statements, built once (building one costs more than running it):
     the entry's INSERT ... SELECT, which inserts nothing when the diary holds its cap of
     entries already or (ON CONFLICT (block_id, client_id) DO NOTHING) the entry, read
-    back as a DiaryEntry; the count of a diary's entries; the block's change time."""
+    back as a DiaryEntry (or as a row); the count of a diary's entries; the block's change
+    time (``touch``). On PostgreSQL the insert changes the block's time itself when it
+    inserts (an UPDATE in a WITH: one round trip less), and ``touch`` is None."""
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     table = DiaryEntry.__table__
     assert isinstance(table, Table)
@@ -193,17 +224,35 @@ def _statements(dialect: str) -> SimpleNamespace:
         .on_conflict_do_nothing(index_elements=["block_id", "client_id"])
         .returning(*table.c)
     )
+    touch = (
+        update(Block)
+        .where(Block.id == bindparam("block_id"))
+        .values(changed_at=bindparam("now"), may_call_for_action=True)
+    )
+    if dialect == "postgresql":
+        added = entry.cte("added")
+        touched = touch.where(exists(select(added.c.id))).cte("touched")
+        entry_and_touch = select(added).add_cte(touched)
+        return SimpleNamespace(
+            insert=select(DiaryEntry).from_statement(entry_and_touch),
+            insert_row=entry_and_touch,
+            count=count,
+            touch=None,
+        )
     return SimpleNamespace(
         insert=select(DiaryEntry).from_statement(entry),
+        insert_row=entry,
         count=count,
-        touch=update(Block)
-        .where(Block.id == bindparam("block_id"))
-        .values(changed_at=bindparam("now"), may_call_for_action=True),
+        touch=touch,
     )
 
 
 def _new_entry(
-    block: Block, values: EntryInput, client_id: str, now: datetime, transcribed_by: User | None
+    block: Block | PostedDiary,
+    values: EntryInput,
+    client_id: str,
+    now: datetime,
+    transcribed_by: User | None,
 ) -> dict:
     if transcribed_by is None and not block.link_open(now):
         raise DiaryClosed()
@@ -239,7 +288,7 @@ def _new_entry(
     )
 
 
-def _check_not_full(block: Block) -> None:
+def _check_not_full(block: Block | PostedDiary) -> None:
     statements = _statements(db.session.get_bind().dialect.name)
     stored = db.session.connection().execute(statements.count, {"block_id": block.id}).scalar_one()
     if stored >= block.clinic.max_entries_per_diary:
@@ -253,10 +302,42 @@ def _side_effects(ticked: Sequence[str]) -> list[str] | None:
     return [effect.value for effect in SideEffect if effect.value in ticked] or None
 
 
-def _entry_by_client_id(block: Block, client_id: str) -> DiaryEntry | None:
+def _entry_by_client_id(block_id: int, client_id: str) -> DiaryEntry | None:
     return db.session.execute(
-        select(DiaryEntry).filter_by(block_id=block.id, client_id=client_id)
+        select(DiaryEntry).filter_by(block_id=block_id, client_id=client_id)
     ).scalar_one_or_none()
+
+
+def _entry_row_by_client_id(block_id: int, client_id: str) -> Row | None:
+    table = DiaryEntry.__table__
+    assert isinstance(table, Table)
+    stored = select(table).where(table.c.block_id == block_id, table.c.client_id == client_id)
+    return db.session.connection().execute(stored).one_or_none()
+
+
+@cache
+def _posted_diary_statement():
+    # Built once, as the entry post's other statements.
+    columns = [Block.__table__.c[field.name] for field in fields(PostedDiary)[:-1]]
+    clinic = [Clinic.__table__.c[field.name] for field in fields(PostedDiaryClinic)]
+    return (
+        select(*columns, *clinic)
+        .join(Clinic.__table__, Clinic.__table__.c.id == Block.__table__.c.clinic_id)
+        .where(Block.__table__.c.diary_token == bindparam("token"))
+    )
+
+
+def posted_diary(token: str) -> PostedDiary | None:
+    """The diary of ``token`` as the entry post reads it (None when there is none), in
+    one row read without the ORM: see PostedDiary."""
+    row = db.session.connection().execute(_posted_diary_statement(), {"token": token}).first()
+    if row is None:
+        return None
+    read = row._asdict()
+    clinic = PostedDiaryClinic(
+        read.pop("timezone"), read.pop("schedule"), read.pop("max_entries_per_diary")
+    )
+    return PostedDiary(**read, clinic=clinic)
 
 
 def kept_time(stored: datetime, given: datetime | None) -> datetime:
@@ -421,3 +502,17 @@ def transcribed_already(block: Block, values: EntryInput) -> bool:
     if values.client_id:
         same = same.where(table.client_id != values.client_id)
     return db.session.execute(same.limit(1)).first() is not None
+
+
+FORM_SAVED_ALREADY = (
+    "This form had been saved already with another row, so nothing new was stored. "
+    "Check the row and save it again."
+)
+
+
+def same_row(entry: DiaryEntry, block: Block, values: EntryInput) -> bool:
+    """Whether a stored entry holds the paper diary's row ``values`` (its minute and scores)."""
+    assert values.recorded_at is not None
+    scores = entry_scores(block, values)
+    minute = values.recorded_at <= entry.recorded_at < values.recorded_at + timedelta(minutes=1)
+    return minute and all(getattr(entry, name) == score for name, score in scores.items())

@@ -14,7 +14,7 @@ from sqlalchemy import update
 from diary import relief
 from diary.agents import windows_from_settings
 from diary.extensions import db
-from diary.models import Block, Clinic, User
+from diary.models import Block, Clinic, PostedDiary, PostedDiaryClinic, User
 from diary.pathway import PathwaySettings
 from diary.pathway.days import daily_slots, diary_due_times
 from diary.pathway.values import MAX_DAILY_DAYS
@@ -80,11 +80,11 @@ def pathway_settings(clinic: Clinic) -> PathwaySettings:
     )
 
 
-def diary_schedule(clinic: Clinic) -> DiarySchedule:
+def diary_schedule(clinic: Clinic | PostedDiaryClinic) -> DiarySchedule:
     return DiarySchedule.from_settings(clinic.schedule)
 
 
-def block_due_times(block: Block) -> list[datetime]:
+def block_due_times(block: Block | PostedDiary) -> list[datetime]:
     """When the block's diary asks for a score, by its clinic's schedule and its agent:
     the hourly window, then the block's daily slots (pathway.md §2)."""
     return schedule_due_times(block, diary_schedule(block.clinic), block.clinic.timezone)
@@ -115,7 +115,7 @@ def last_due_time(block, schedule: DiarySchedule, timezone: str) -> datetime:
     return hourly_end
 
 
-def block_daily_slots(block: Block) -> list[datetime]:
+def block_daily_slots(block: Block | PostedDiary) -> list[datetime]:
     """The block's daily slots (UTC), day 1 first; empty when it asks for none."""
     return list(daily_slots_after(block.performed_at, block.clinic.timezone, block.daily_days or 0))
 

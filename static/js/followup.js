@@ -21,6 +21,7 @@
   var refusedBox = document.getElementById("refused");
   var refusedReason = document.getElementById("refused-reason");
   var status = document.getElementById("send-status");
+  var send = form.querySelector("button[type=submit]");
   var sending = false;
   var sentSomething = false;
 
@@ -91,26 +92,33 @@
       problem.detail || form.dataset.refused;
   }
 
+  // Send is off while a check-in is on its way (and while the page reloads after it).
+  function busy(on) { sending = on; send.disabled = on; }
   function flush() {
     var queue = load();
     if (sending || queue.length === 0) {
       if (!sending && sentSomething) {
+        send.disabled = true;
         sessionStorage.setItem(key + ":sent", "1");
         window.location.hash = "checkins";
         window.location.reload();
       }
       return;
     }
-    sending = true;
+    busy(true);
     var item = queue[0];
+    // A connection that hangs gives Send back after 15 s; the check-in stays queued.
+    var stop = window.AbortController && new AbortController();
+    if (stop) { window.setTimeout(function () { stop.abort(); }, 15000); }
     fetch(api, {
       method: "POST",
       headers: { "Content-Type": "application/json", "Accept": "application/json",
         "Accept-Language": document.documentElement.lang },
       body: JSON.stringify(item.body),
-      credentials: "same-origin"
+      credentials: "same-origin",
+      signal: stop ? stop.signal : undefined
     }).then(function (response) {
-      sending = false;
+      busy(false);
       if (response.status === 200 || response.status === 201) {
         drop(item.id);
         sentSomething = true;
@@ -126,25 +134,47 @@
         say(form.dataset.offline);
       }
     }).catch(function () {
-      sending = false;
+      busy(false);
       say(form.dataset.offline);
     });
   }
 
-  form.addEventListener("submit", function (event) {
-    var body = { client_id: newId(), made_at: new Date().toISOString() };
-    if (apart) {
-      body.pain_left = checked("pain_left");
-      body.pain_right = checked("pain_right");
-      if (body.pain_left === null || body.pain_right === null) { return; }  // the server explains
-      body.pain_left = Number(body.pain_left);
-      body.pain_right = Number(body.pain_right);
-    } else {
-      body.pain = checked("pain");
-      if (body.pain === null) { return; }
-      body.pain = Number(body.pain);
+  // A score left out, said beside its scale as the server would (which is not asked).
+  function showMissing(names) {
+    Array.prototype.forEach.call(form.querySelectorAll(".field-error"), function (p) {
+      p.parentNode.classList.remove("has-error");
+      p.parentNode.removeAttribute("aria-describedby");
+      p.remove();
+    });
+    names.forEach(function (name) {
+      var group = form.querySelector("input[name=" + name + "]").closest("fieldset");
+      var p = document.createElement("p");
+      p.className = "field-error";
+      p.id = name + "-error";
+      p.textContent = fieldMessages[name];
+      group.classList.add("has-error");
+      group.setAttribute("aria-describedby", p.id);
+      group.appendChild(p);
+    });
+    var first = form.querySelector(".field-error");
+    if (first) {
+      first.parentNode.tabIndex = -1;
+      first.parentNode.focus({ preventScroll: true });
+      first.parentNode.scrollIntoView({ block: "center" });
     }
+  }
+
+  form.addEventListener("submit", function (event) {
+    // With this script running the phone's queue is the only sender: a second tap while
+    // a check-in is sent, or a tap with no score, never posts the form as well.
     event.preventDefault();
+    if (send.disabled) { return; }
+    var body = { client_id: newId(), made_at: new Date().toISOString() };
+    var names = apart ? ["pain_left", "pain_right"] : ["pain"];
+    var missing = names.filter(function (name) { return checked(name) === null; });
+    showMissing(missing);
+    if (missing.length) { return; }
+    names.forEach(function (name) { body[name] = Number(checked(name)); });
     var relief = form.querySelector("[name=relief_pct]");
     if (relief && relief.value !== "") { body.relief_pct = Number(relief.value); }
     var pgic = checked("pgic");

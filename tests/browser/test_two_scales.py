@@ -72,10 +72,10 @@ def test_both_sides_saved_offline_reach_the_server_once(live_app, browser, two_s
         "([key, queue]) => localStorage.setItem(key, JSON.stringify(queue))",
         [f"block-diary-queue:{block_id}", queued],
     )
-    page.evaluate("window.dispatchEvent(new Event('online'))")
-    page.wait_for_function(
-        f"!JSON.parse(localStorage.getItem('block-diary-queue:{block_id}') || '[]').length"
-    )
+    with page.expect_navigation():  # the page reloads once it has sent its queue
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+    waiting = f"JSON.parse(localStorage.getItem('block-diary-queue:{block_id}') || '[]')"
+    assert page.evaluate(waiting) == []
     with live_app.app_context():
         stored = db.session.scalars(select(DiaryEntry).filter_by(block_id=block_id)).all()
         assert [(e.pain, e.pain_left, e.pain_right) for e in stored] == [(None, 3, 6)]
