@@ -12,6 +12,7 @@ address of this app's fixed URL map depends on while no URL default is registere
 from __future__ import annotations
 
 import string
+from collections.abc import Callable
 
 from flask import current_app, request, url_for
 
@@ -27,32 +28,46 @@ def keep_page_urls(app) -> None:
     app.extensions["patient_page_urls"] = BoundedLRU(max_items=512)
 
 
+def page_url_builder() -> Callable[..., str]:
+    """``page_url_for`` with this request's app and script root looked up once (a page's
+    template builds a dozen addresses)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    kept = app.extensions["patient_page_urls"]
+    script_root = request.script_root
+
+    def page_url_for(endpoint: str, **values) -> str:
+        token = values.pop("token", None)
+        if (
+            endpoint.startswith(".")
+            or any(name.startswith("_") for name in values)
+            or (token is not None and not (isinstance(token, str) and URL_SAFE.issuperset(token)))
+            or app.url_default_functions
+        ):
+            if token is not None:
+                values["token"] = token
+            return url_for(endpoint, **values)
+        key = (script_root, endpoint, token is not None, tuple(sorted(values.items())))
+
+        def build() -> tuple[str, ...]:
+            if token is None:
+                return (url_for(endpoint, **values),)
+            built = url_for(endpoint, token=TOKEN_MARK, **values)
+            before, found, after = built.partition(TOKEN_MARK)
+            # An address that does not show its token once as is: built each time.
+            return (before, after) if found and TOKEN_MARK not in after else ()
+
+        parts = kept.get_or_make(key, build)
+        if token is None:
+            return parts[0]
+        if not parts:
+            return url_for(endpoint, token=token, **values)
+        return f"{parts[0]}{token}{parts[1]}"
+
+    return page_url_for
+
+
 def page_url_for(endpoint: str, **values) -> str:
     """``url_for(endpoint, **values)``, built once per endpoint and values other than the
     diary's ``token``. Relative endpoints, ``_`` options and unusual tokens are built by
     ``url_for`` each time."""
-    token = values.pop("token", None)
-    if (
-        endpoint.startswith(".")
-        or any(name.startswith("_") for name in values)
-        or (token is not None and not (isinstance(token, str) and URL_SAFE.issuperset(token)))
-        or current_app.url_default_functions
-    ):
-        if token is not None:
-            values["token"] = token
-        return url_for(endpoint, **values)
-    key = (request.script_root, endpoint, token is not None, tuple(sorted(values.items())))
-
-    def build() -> tuple[str, ...]:
-        if token is None:
-            return (url_for(endpoint, **values),)
-        before, found, after = url_for(endpoint, token=TOKEN_MARK, **values).partition(TOKEN_MARK)
-        # An address that does not show its token once as is: built each time.
-        return (before, after) if found and TOKEN_MARK not in after else ()
-
-    parts = current_app.extensions["patient_page_urls"].get_or_make(key, build)
-    if token is None:
-        return parts[0]
-    if not parts:
-        return url_for(endpoint, token=token, **values)
-    return f"{parts[0]}{token}{parts[1]}"
+    return page_url_builder()(endpoint, **values)

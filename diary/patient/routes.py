@@ -38,7 +38,7 @@ from diary.lru import BoundedLRU
 from diary.models import utcnow
 from diary.patient.forms import OTHER_ACTIVITY, EntryForm, hidden_inputs
 from diary.patient.kept_pages import KeptPages, filled, page_key, split_page
-from diary.patient.page_urls import keep_page_urls, page_url_for
+from diary.patient.page_urls import keep_page_urls, page_url_builder, page_url_for
 from diary.patient.saved_list import (
     ID_MARK,
     SAVED_LISTS_MAX_CHARS,
@@ -107,7 +107,7 @@ def _page_words() -> dict:
     # copies for each call inside a block that sets variables (20 of the page's phrases).
     gettext = template_gettext(get_translations())
     # Addresses built once (diary/patient/page_urls.py): a dozen a page.
-    return {"gettext": gettext, "_": gettext, "url_for": page_url_for}
+    return {"gettext": gettext, "_": gettext, "url_for": page_url_builder()}
 
 
 @bp.record_once
