@@ -215,6 +215,10 @@ def test_hours_said_together_are_said_to_one_precision():
     ]
     assert format_hours_alike(2.0, 0.5, 2.5) == ["2.0 h", "0.5 h", "2.5 h"]
     assert format_hours_alike(0.25, 0.5) == ["0.25 h", "0.50 h"]
+    # A duration just short of a minimum never reads as the minimum itself.
+    assert format_hours_alike(0.4999, 0.5) == ["0.4999 h", "0.5000 h"]
+    assert format_hours_alike(0.498, 0.5) == ["0.498 h", "0.500 h"]
+    assert format_hours_alike(5.96, 6.0) == ["5.96 h", "6.00 h"]
     for value in (0.0, 0.5, 0.69, 0.7, 1.25, 12.0):  # one value: as format_hours says it
         assert format_hours_alike(value) == [format_hours(value)]
 

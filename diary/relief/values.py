@@ -256,7 +256,17 @@ def format_hours_alike(*hours: float) -> list[str]:
     of them needs two. "at least 0.00 h (0.69 h to 0.70 h)", not "at least 0.0 h (0.69 h to
     0.7 h)". One value reads as ``format_hours`` writes it."""
     places = 2 if any(not f"{value:.2f}".endswith("0") for value in hours) else 1
+    # Values that differ read apart: 0.4999 h is not "0.50 h, less than the 0.50 h minimum".
+    while places < 4 and _some_differ_but_read_alike(hours, places):
+        places += 1
     return [f"{value:.{places}f} h" for value in hours]
+
+
+def _some_differ_but_read_alike(hours: tuple[float, ...], places: int) -> bool:
+    read: dict[str, set[float]] = {}
+    for value in hours:
+        read.setdefault(f"{value:.{places}f}", set()).add(value)
+    return any(len(values) > 1 for values in read.values())
 
 
 def threshold_not_reached(running: bool) -> str:
