@@ -14,7 +14,14 @@ from typing import Any
 
 from diary.lru import BoundedLRU
 from diary.pathway.values import DAYS_CLASS_LABELS, DaysOfRelief, each_side
-from diary.relief import VERDICT_LABELS, Analysis, ReliefPoint, format_hours, format_pct
+from diary.relief import (
+    VERDICT_LABELS,
+    Analysis,
+    ReliefPoint,
+    format_hours,
+    format_hours_alike,
+    format_pct,
+)
 
 FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
 TITLE_CHARS = 68  # a 10 pt title line from the axes to the right edge
@@ -69,9 +76,9 @@ def chart_alt_text(
         f"Expected relief window for {analysis.agent_label}: {low:g} to {high:g} hours.",
     ]
     if analysis.response_start_h is not None and analysis.response_end_h is not None:
+        start, end = format_hours_alike(analysis.response_start_h, analysis.response_end_h)
         parts.append(
-            f"Relief of at least {format_pct(analysis.threshold_pct)} from "
-            f"{format_hours(analysis.response_start_h)} to {format_hours(analysis.response_end_h)}."
+            f"Relief of at least {format_pct(analysis.threshold_pct)} from {start} to {end}."
         )
     if daily is not None:
         scored = [s for s in daily.days.scores if s.pain is not None]

@@ -36,6 +36,11 @@ def hours(value: float | None) -> str:
     return "" if value is None else relief.format_hours(value)
 
 
+def hours_alike(values: list[float]) -> list[str]:
+    """Hours said in one sentence, to one precision (relief.format_hours_alike)."""
+    return relief.format_hours_alike(*values)
+
+
 def pct(value: float | None) -> str:
     return "" if value is None else relief.format_pct(value)
 
@@ -93,6 +98,7 @@ FILTERS = {
     "local_time": local_time,
     "open_until": open_until,
     "hours": hours,
+    "hours_alike": hours_alike,
     "pct": pct,
     "side_effect_label": side_effect_label,
     "group_warnings": group_warnings,

@@ -121,11 +121,19 @@ class PlainTextForm(OneAnswerForm):
         return super().validate(extra)
 
 
+# Said when a form comes back with a one-time id no page of ours drew (a copied or stale
+# page, an edited post): nothing was saved, and the page is drawn again with a new id.
+BROKEN_ID = _l(
+    "This form was out of date, so nothing was saved. Check your answers and send it again."
+)
+
+
 class OneTimeIdForm(PlainTextForm):
-    """A staff form for a record the patient's own form also makes (a paper diary's
-    entry, a check-in), with the same one-time id (client_id): made as the page draws the
-    form (``drawn``), it makes the same form sent again (a resubmitted post, a retry, a
-    double click) store once, answered as the first was."""
+    """A form for a record made once whatever is sent again (a diary entry, a check-in,
+    from the patient's page or staff's), with a one-time id (client_id): made as the page
+    draws the form (``drawn``), it makes the same form sent again (a resubmitted post, a
+    retry, a double click) store once, answered as the first was. An id no page drew is
+    said in the page's language (``BROKEN_ID``), never refused without a word."""
 
     client_id = HiddenField(validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{8,64}$")])
 
@@ -138,7 +146,7 @@ class OneTimeIdForm(PlainTextForm):
         valid = super().validate(extra_validators)
         if self.client_id.errors:  # not one this page made: drawn again with a good one
             self.client_id.data = uuid.uuid4().hex
-            self.form_errors.append("This form was sent with a broken entry id: save again.")
+            self.form_errors.append(str(BROKEN_ID))
         return valid
 
 

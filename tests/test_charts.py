@@ -87,7 +87,7 @@ def test_title_and_alt_text_state_verdict_and_figures():
     assert charts.chart_title(analysis) == "Positive: peak 100% relief, ≥80% for 1.75 h"
     alt = charts.chart_alt_text(analysis, 8)
     assert "Verdict: Positive" in alt and "Baseline pain 8/10" in alt
-    assert "0.5 to 3 hours" in alt and "from 0.25 h to 2.0 h" in alt
+    assert "0.5 to 3 hours" in alt and "from 0.25 h to 2.00 h" in alt
 
 
 def test_chart_is_served_with_etag_and_304(client, signed_in):

@@ -526,12 +526,11 @@ def test_the_xlsx_download_keeps_mrns_as_text_and_times_as_dates(client, signed_
     assert response.mimetype.endswith("spreadsheetml.sheet")
     sheet, rows = workbook_rows(response)
     header = [cell.value for cell in rows[0]]
-    # The CSV's columns, each date-time column's header naming the zone of its cells.
-    assert header == [
-        f"{name} (UTC)" if export.ALL_FIELDS[name][0] == "datetime" else name
-        for name in export.ENTRY_COLUMNS
-    ]
-    assert "recorded_at (UTC)" in header
+    # The CSV's columns by the CSV's names ("recorded_at (UTC)" was the workbook's alone,
+    # outside trial); the zone is the table schema's to say.
+    assert header == export.ENTRY_COLUMNS
+    schema = {f["name"]: f for f in export.table_schema(export.ENTRY_COLUMNS)["fields"]}
+    assert "in UTC" in schema["recorded_at"]["description"]
     names = export.ENTRY_COLUMNS
     ours = [r for r in rows[1:] if r[names.index("block_id")].value == signed_in.block.id]
     assert len(ours) == 2
@@ -560,7 +559,7 @@ def test_xlsx_columns_are_wide_enough_for_their_dates(client, signed_in):
     for number, cell in enumerate(rows[0], start=1):
         width = sheet.column_dimensions[get_column_letter(number)].width
         assert width >= len(cell.value), cell.value  # the header is readable
-        if cell.value.endswith("(UTC)"):
+        if export.ALL_FIELDS[cell.value][0] == "datetime":
             assert width >= 19, cell.value  # yyyy-mm-dd hh:mm:ss, not ########
     assert sheet.freeze_panes == "A2"
 

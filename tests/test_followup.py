@@ -1009,3 +1009,18 @@ def test_the_clinic_names_each_pgic_answer_in_the_words_the_patient_tapped(clien
         assert f">{value} · {words}</option>" in page or f"{value} · {words}</label>" in page
     dictionary = client.get("/exports/research/redcap-followup-dictionary.csv").get_data(True)
     assert " | ".join(f"{n}, {tapped[str(n)]}" for n in range(1, 8)) in dictionary
+
+
+def test_a_broken_checkin_id_is_said_in_spanish_on_the_checkin_page(client, world):
+    """The check-in page's form, like the diary's: a malformed one-time id gets a message
+    in the page's language, not a bare 400."""
+    ablation = _open_ablation(world)
+    refused = client.post(
+        f"/f/{ablation.followup_token}/checkins",
+        data={"pain": "3", "client_id": "no!"},
+        headers={"Accept-Language": "es"},
+    )
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "Este formulario estaba desactualizado, así que no se guardó nada." in page
+    assert db.session.scalar(sa.select(sa.func.count(Checkin.id))) == 0

@@ -387,3 +387,26 @@ def test_a_correction_keeps_the_time_of_the_score_unless_it_is_changed(client, w
     assert client.post(url, data={"pain": "2", "recorded_at": later}).status_code == 302
     db.session.refresh(entry)
     assert local_input(entry.recorded_at) == later and entry.recorded_at.second == 0
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", "This form was out of date, so nothing was saved."),
+        ("es", "Este formulario estaba desactualizado, así que no se guardó nada."),
+    ],
+)
+def test_a_broken_entry_id_is_said_in_the_pages_language(client, world, language, said):
+    """A malformed one-time id was refused with a 400 and no word on the page (outside
+    trial): now a message the patient reads, with a new id to send the form again with."""
+    url = diary_url(world.block) + "/entries"
+    headers = {"Accept-Language": language}
+    refused = client.post(url, data={"pain": "4", "client_id": "no!"}, headers=headers)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and said in page
+    assert 'value="no!"' not in page
+    fresh = re.search(r'name="client_id" type="hidden" value="([0-9a-f]{32})"', page).group(1)
+    assert db.session.scalar(select(func.count()).select_from(DiaryEntry)) == 0
+    sent = client.post(url, data={"pain": "4", "client_id": fresh}, headers=headers)
+    assert sent.status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(DiaryEntry)) == 1

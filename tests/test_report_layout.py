@@ -14,7 +14,7 @@ import pytest
 from diary.extensions import db
 from diary.models import utcnow
 from diary.services.entries import EntryInput, correct_entry, record_entry
-from tests.conftest import make_block, needs_pdf
+from tests.conftest import add_entries, make_block, needs_pdf
 
 LONG_NOTE = (
     "Walked to the kitchen and back twice, then sat for half an hour watching the news; "
@@ -202,3 +202,53 @@ def test_a_one_sided_report_with_a_short_diary_is_one_page(client, signed_in):
     pages = pdf(client.get(f"/blocks/{signed_in.block.id}/report.pdf"))
     assert len(pages) == 1
     assert len(drawn_images(pages[0])) == 1 and "Verdict:" in pages[0].extract_text()
+
+
+def test_hours_said_together_are_said_to_one_precision():
+    from diary.relief import format_hours, format_hours_alike
+
+    # Two taps seconds apart: 41 min 40 s and 41 min 51 s after the block.
+    assert format_hours_alike(11 / 3600, 2500 / 3600, 2511 / 3600) == [
+        "0.00 h",
+        "0.69 h",
+        "0.70 h",
+    ]
+    assert format_hours_alike(2.0, 0.5, 2.5) == ["2.0 h", "0.5 h", "2.5 h"]
+    assert format_hours_alike(0.25, 0.5) == ["0.25 h", "0.50 h"]
+    for value in (0.0, 0.5, 0.69, 0.7, 1.25, 12.0):  # one value: as format_hours says it
+        assert format_hours_alike(value) == [format_hours(value)]
+
+
+@needs_pdf
+def test_a_run_seconds_long_reads_to_one_precision_on_the_page_and_in_the_pdf(client, signed_in):
+    """ "≥50% relief lasted at least 0.0 h (0.69 h to 0.7 h)" (outside trial): the
+    duration, its start and its end now carry the same two decimals."""
+    block = signed_in.block
+    add_entries(block, {0.25: 8, 2500 / 3600: 1, 2511 / 3600: 1})
+    db.session.commit()
+    page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
+    said = "at least 0.00 h (0.69 h to 0.70 h)"
+    assert page.count(said) == 2, page  # at ≥50% and at ≥80%
+    assert "0.7 h)" not in page and "0.0 h (" not in page
+    report = " ".join(
+        page.extract_text() for page in pdf(client.get(f"/blocks/{block.id}/report.pdf"))
+    )
+    assert said in " ".join(report.split())
+
+
+@needs_pdf
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_the_entries_heading_never_ends_a_page_without_its_table(client, signed_in, count):
+    """A bilateral report's page 1 ended with "Entries (3)" and "All recorded by the patient
+    on the diary link." and its table began page 2 (outside trial): the line under the
+    heading let the page break before the table. Heading, line and table start together."""
+    from tests.test_sides import apart_block
+
+    block = apart_block(signed_in, performed_at=utcnow() - timedelta(hours=0.6))
+    db.session.commit()
+    side_entries(block, dict(list({0.25: (1, 5), 0.5: (0, 5), 1: (1, 6)}.items())[:count]))
+    pages = pdf(client.get(f"/blocks/{block.id}/report.pdf"))
+    texts = [" ".join(page.extract_text().split()) for page in pages]
+    [heading] = [text for text in texts if f"Entries ({count})" in text]
+    after = heading[heading.index(f"Entries ({count})") :]
+    assert "Time Hours since block Pain Relief" in after, texts

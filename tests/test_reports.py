@@ -179,7 +179,7 @@ def test_a_refused_paper_entry_keeps_its_id_and_a_broken_one_is_replaced(client,
     assert refused.status_code == 400 and f'value="{sent_id}"' in refused.get_data(as_text=True)
     broken = post(client, url, filled(pairs, {"client_id": "no!"}))
     page = broken.get_data(as_text=True)
-    assert broken.status_code == 400 and "broken entry id" in page
+    assert broken.status_code == 400 and "This form was out of date, so nothing was saved" in page
     assert 'value="no!"' not in page and f'value="{sent_id}"' not in page
     assert paper_entries() == 0
     assert post(client, url, pairs).status_code == 302

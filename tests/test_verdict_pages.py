@@ -59,7 +59,7 @@ def test_block_page_series_page_and_csv_agree(client, signed_in):
     series_page = client.get(f"/patients/{world.patient.id}").get_data(as_text=True)
     rows = csv_rows(client, world.block.id)
 
-    reason = "≥80% relief from 0.25 h to 2.0 h lasted 1.75 h, consistent with lidocaine 2%"
+    reason = "≥80% relief from 0.25 h to 2.00 h lasted 1.75 h, consistent with lidocaine 2%"
     assert reason in block_page and reason in series_page
     assert "peak relief 100% at 0.5 h" in block_page and "peak relief 100% at 0.5 h" in series_page
     assert rows[0]["verdict"] == "positive"

@@ -24,14 +24,13 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, IntegerField, RadioField
+from wtforms import IntegerField, RadioField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import NumberRange, Optional, Regexp
+from wtforms.validators import NumberRange, Optional
 
 from diary import vocabulary
 from diary.extensions import db, diary_token_limit
-from diary.forms import PlainTextForm as FlaskForm
-from diary.forms import ScoreField
+from diary.forms import OneTimeIdForm, ScoreField
 from diary.models import utcnow
 from diary.pathway.dates import at_clock_time
 from diary.patient.routes import clinic_safety_text, service_worker_response
@@ -55,7 +54,7 @@ diary_token_limit(bp)
 PGIC_WORDS = {value: _l(words) for value, words in vocabulary.PGIC_WORDS.items()}
 
 
-class CheckinPatientForm(FlaskForm):
+class CheckinPatientForm(OneTimeIdForm):
     # The pain fields the procedure is not scored with (validate_for), not drawn.
     skipped: tuple[str, ...] = ()
     pain = ScoreField(
@@ -87,7 +86,6 @@ class CheckinPatientForm(FlaskForm):
         choices=[SelectChoice("no", _l("No")), SelectChoice("yes", _l("Yes"))],
         validators=[Optional()],
     )
-    client_id = HiddenField(validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{8,64}$")])
 
     def as_input(self, apart: bool) -> CheckinInput:
         return CheckinInput(

@@ -2,7 +2,6 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from wtforms import (
     DateTimeLocalField,
-    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -10,16 +9,15 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, NumberRange, Optional, Regexp
+from wtforms.validators import Length, NumberRange, Optional
 
-from diary.forms import PlainTextForm as FlaskForm  # typed text: no control characters
-from diary.forms import ScoreField
+from diary.forms import OneTimeIdForm, ScoreField  # typed text: no control characters
 from diary.vocabulary import SideEffect
 
 OTHER_ACTIVITY = "__other__"
 
 
-class EntryForm(FlaskForm):
+class EntryForm(OneTimeIdForm):
     activities_listed = False
     scored_apart = False
     pain = ScoreField(
@@ -50,7 +48,6 @@ class EntryForm(FlaskForm):
         validators=[Optional()],
         format="%Y-%m-%dT%H:%M",
     )
-    client_id = HiddenField(validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{8,64}$")])
     side_effects = SelectMultipleField(
         _l("Any side effect?"),
         choices=[

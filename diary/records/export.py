@@ -884,6 +884,8 @@ def table_schema(columns: list[str]) -> dict:
     fields = []
     for name in columns:
         kind, description = ALL_FIELDS[name]
+        if kind == "datetime":  # the CSV's and the workbook's alike (the headers say no zone)
+            description += "; in UTC (the CSV: ISO 8601 with +00:00; the .xlsx: a date-time cell)"
         field: dict = {"name": name, "type": kind, "description": description}
         if kind == "boolean":
             field["trueValues"], field["falseValues"] = ["true"], ["false"]

@@ -2,7 +2,9 @@
 table schema (diary/records/export.py) so that a spreadsheet keeps what it should. Flask-free.
 
 MRNs and other text are text cells (leading zeros stay), numbers are numbers, booleans
-are booleans and times are real date-time cells in UTC, which their column's header says.
+are booleans and times are real date-time cells in UTC. Each header is the CSV's column
+name, exactly (a script reads both files by the same names); the zone is the table
+schema's to say (export.table_schema), as for the CSV.
 A text cell is never a formula, whatever it starts with, so it carries the value as typed:
 the rows come from the CSV export's lines built with ``plain_cell``, not its guard.
 """
@@ -30,15 +32,10 @@ class TooManyRows(ValueError):
     pass
 
 
-def header(name: str) -> str:
-    """A column's header: its CSV name, with the zone of a date-time column's cells."""
-    return f"{name} (UTC)" if ALL_FIELDS[name][0] == "datetime" else name
-
-
 def width(name: str) -> float:
     kind = ALL_FIELDS[name][0]
     if kind in WIDTHS:
-        return max(WIDTHS[kind], len(header(name)) + 2)
+        return max(WIDTHS[kind], len(name) + 2)
     low, high = TEXT_WIDTH
     return min(max(low, len(name) + 2), high)
 
@@ -76,7 +73,7 @@ def workbook(columns: list[str], groups: Iterable[list[str]], sheet: str) -> byt
     bold = Font(bold=True)
     titles = []
     for name in columns:
-        title = WriteOnlyCell(ws, value=header(name))
+        title = WriteOnlyCell(ws, value=name)
         title.font = bold
         titles.append(title)
     ws.append(titles)

@@ -18,6 +18,7 @@ from diary.relief.values import (
     StillToCome,
     Sustained,
     format_hours,
+    format_hours_alike,
     format_pct,
     format_window,
 )
@@ -80,18 +81,17 @@ def not_enough_data(ctx: ReadingContext, coverage: Coverage) -> list[str]:
             f"only {count} {'entry' if count == 1 else 'entries'} within {span}; "
             f"at least {needed} are needed"
         )
+    lasted, minimum = format_hours_alike(ctx.response.duration_h, ctx.window.minimum_h)
     if ctx.duration_class == UNDETERMINED and ctx.to_come.diary:
         reasons.append(
-            f"{ctx.threshold_text} relief continues at the latest entry, "
-            f"{format_hours(ctx.response.duration_h)} so far, less than the "
-            f"{format_hours(ctx.window.minimum_h)} minimum for {ctx.facts.agent_label}: "
+            f"{ctx.threshold_text} relief continues at the latest entry, {lasted} so far, "
+            f"less than the {minimum} minimum for {ctx.facts.agent_label}: "
             "awaiting later entries to judge its duration"
         )
     elif ctx.duration_class == UNDETERMINED:
         reasons.append(
-            f"the diary ended during {ctx.threshold_text} relief after only "
-            f"{format_hours(ctx.response.duration_h)}, less than the "
-            f"{format_hours(ctx.window.minimum_h)} minimum for {ctx.facts.agent_label}: "
+            f"the diary ended during {ctx.threshold_text} relief after only {lasted}, "
+            f"less than the {minimum} minimum for {ctx.facts.agent_label}: "
             "the duration cannot be judged"
         )
     return reasons
@@ -116,14 +116,13 @@ def response_text(ctx: ReadingContext) -> str:
     # Only said of a response: it has a start, an end and a duration class.
     assert response.start_h is not None and response.end_h is not None
     assert ctx.duration_class is not None
-    lasted = format_hours(response.duration_h)
+    start, end, lasted = format_hours_alike(response.start_h, response.end_h, response.duration_h)
     if response.open and ctx.to_come.diary:
         lasted = f"at least {lasted} (relief continues at the latest entry)"
     elif response.open:
         lasted = f"at least {lasted} (the diary ended during relief)"
     return (
-        f"{ctx.threshold_text} relief from {format_hours(response.start_h)} to "
-        f"{format_hours(response.end_h)} lasted {lasted}, "
+        f"{ctx.threshold_text} relief from {start} to {end} lasted {lasted}, "
         f"{_CLASS_TEXT[ctx.duration_class]} {ctx.window_text}"
     )
 
@@ -140,14 +139,15 @@ def therapeutic_reasons(ctx: ReadingContext) -> list[str]:
 def partial_reasons(ctx: ReadingContext, late_runs: list[Run]) -> list[str]:
     reasons = [peak_text(ctx.peak)]
     if ctx.response.start_h is not None:
+        lasted, minimum = format_hours_alike(ctx.response.duration_h, ctx.window.minimum_h)
         reasons.append(
-            f"{ctx.threshold_text} relief lasted only {format_hours(ctx.response.duration_h)}, "
-            f"less than the {format_hours(ctx.window.minimum_h)} minimum for {ctx.window_text}"
+            f"{ctx.threshold_text} relief lasted only {lasted}, "
+            f"less than the {minimum} minimum for {ctx.window_text}"
         )
     elif late_runs and (ctx.peak_pct or 0.0) >= ctx.settings.threshold_pct:
+        start, limit = format_hours_alike(late_runs[0].start_h, ctx.settings.onset_limit_h)
         reasons.append(
-            f"{ctx.threshold_text} relief started at {format_hours(late_runs[0].start_h)}, "
-            f"after the {format_hours(ctx.settings.onset_limit_h)} onset limit"
+            f"{ctx.threshold_text} relief started at {start}, after the {limit} onset limit"
         )
     else:
         so_far = " so far" if ctx.to_come.peak_window else ""
@@ -184,15 +184,16 @@ def warnings(
     if ctx.facts.sedation == "moderate":
         warnings.append("moderate sedation was given: early scores are unreliable")
     if ctx.duration_class == LONGER:
+        lasted, maximum = format_hours_alike(ctx.response.duration_h, ctx.window.maximum_h)
         warnings.append(
-            f"relief lasted {format_hours(ctx.response.duration_h)}, longer than the "
-            f"{format_hours(ctx.window.maximum_h)} expected for {ctx.facts.agent_label} "
+            f"relief lasted {lasted}, longer than the {maximum} expected for "
+            f"{ctx.facts.agent_label} "
             "(prolonged response: placebo, steroid effect or another cause)"
         )
     for start, end in long_gaps:
+        gap, first, last = format_hours_alike(end - start, start, end)
         warnings.append(
-            f"gap of {format_hours(end - start)} between entries at {format_hours(start)} "
-            f"and {format_hours(end)}, inside the expected window"
+            f"gap of {gap} between entries at {first} and {last}, inside the expected window"
         )
     for point in after:
         if point.reported_relief_pct is None or point.relief_pct is None:
@@ -205,9 +206,9 @@ def warnings(
                 f"{ctx.settings.disagreement_points:g} points"
             )
     for run in late_runs:
+        late_start, limit = format_hours_alike(run.start_h, ctx.settings.onset_limit_h)
         warnings.append(
-            f"late relief: {ctx.threshold_text} from {format_hours(run.start_h)}, after the "
-            f"{format_hours(ctx.settings.onset_limit_h)} onset limit, is not counted as the "
-            "block's effect"
+            f"late relief: {ctx.threshold_text} from {late_start}, after the {limit} onset limit, "
+            "is not counted as the block's effect"
         )
     return warnings

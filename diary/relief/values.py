@@ -251,6 +251,14 @@ def format_hours(hours: float) -> str:
     return (text + "0" if text.endswith(".") else text) + " h"
 
 
+def format_hours_alike(*hours: float) -> list[str]:
+    """Hours said in one sentence, all to the same precision: one decimal, or two when one
+    of them needs two. "at least 0.00 h (0.69 h to 0.70 h)", not "at least 0.0 h (0.69 h to
+    0.7 h)". One value reads as ``format_hours`` writes it."""
+    places = 2 if any(not f"{value:.2f}".endswith("0") for value in hours) else 1
+    return [f"{value:.{places}f} h" for value in hours]
+
+
 def threshold_not_reached(running: bool) -> str:
     """Why a response figure is absent: a diary still running has not reached the
     threshold *so far* (entries to come may), only a finished one never did."""
