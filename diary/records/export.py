@@ -87,7 +87,11 @@ ENTRY_FIELDS = {
         "why it does not count: replaced by a later entry for the same time, or before the block",
     ),
     "due_at": ("datetime", "the scheduled time the entry answers (a paper-diary entry's too)"),
-    "made_at": ("datetime", "when the patient tapped Save (before sending, if offline)"),
+    "made_at": (
+        "datetime",
+        "when the patient tapped Save (before sending, if offline); for a paper-diary entry,"
+        " when the clinic saved its copy",
+    ),
     "on_time": (
         "boolean",
         "made within 15 minutes of due_at (empty without a due time, and for a paper-diary"
@@ -268,7 +272,11 @@ CHECKIN_FIELDS = {
     "unscheduled": ("boolean", "a check-in staff recorded on another day (a visit, a call)"),
     "dated_on": ("date", "the day the rules date it by: the due date, or the day made"),
     "made_on": ("date", "the day it was made (clinic's calendar)"),
-    "made_at": ("datetime", "when the patient tapped Save (before sending, if offline)"),
+    "made_at": (
+        "datetime",
+        "when the patient tapped Save (before sending, if offline); for a paper-diary entry,"
+        " when the clinic saved its copy",
+    ),
     "submitted_at": ("datetime", "when the entry reached the server"),
     "average_pain": ("integer", "average pain over the past week, 0-10 (scored as one)"),
     "average_pain_left": ("integer", "the left side's, when scored apart"),
