@@ -75,6 +75,20 @@ def diary_status(
     return IN_PROGRESS if entry_count else NOT_STARTED
 
 
+# An entry is on time when made within 15 minutes of its due time, either side:
+# |made - due| <= ON_TIME (the README's "made within 15 minutes of their due time").
+ON_TIME = timedelta(minutes=15)
+
+
+def on_time_window_closed(due: datetime, now: datetime) -> bool:
+    """Whether ``due``'s on-time window has closed: a score made now could no longer be
+    on time for it. Until then the due time is neither missed nor late, whatever has
+    been made for it (the patient's page may be asking for it, and a score made at
+    due + 14 min is on time): the block page's on-time line counts a due time only
+    once this holds."""
+    return now > due + ON_TIME
+
+
 # After the last due time's own quarter hours, the diary's window is over: what is left is
 # adding a score the patient forgot, with its time, while the link lives.
 WINDOW_GRACE = timedelta(minutes=30)
@@ -165,9 +179,6 @@ def still_awaited(
     return f"awaiting the {due_label(due, performed_at, daily_slots)} entry"
 
 
-ON_TIME = timedelta(minutes=15)
-
-
 def slot_for(due_times: list[datetime], recorded_at: datetime) -> datetime | None:
     """The due time an entry answers: the one nearest to when the pain was felt."""
     if not due_times:
@@ -177,7 +188,8 @@ def slot_for(due_times: list[datetime], recorded_at: datetime) -> datetime | Non
 
 @dataclass(frozen=True)
 class Compliance:
-    """On-time entries: made within 15 minutes of their due time, among due times passed.
+    """On-time entries: made within 15 minutes of their due time, among due times passed
+    (``passed``: those whose on-time window has closed, ``on_time_window_closed``).
 
     On time is a measure of the phone: a time the patient wrote on paper, and staff
     copied later, answers its due time but says nothing of when it was written."""
@@ -214,7 +226,7 @@ def compliance(
 ) -> Compliance:
     """``answers``: (due_at, made_at) of each entry made on the phone; ``from_paper``: the
     due_at of each entry copied from a paper diary."""
-    passed = [due for due in due_times if due <= now]
+    passed = [due for due in due_times if on_time_window_closed(due, now)]
     made_by_slot: dict[datetime, list[datetime]] = {}
     for due_at, made_at in answers:
         if due_at is not None:

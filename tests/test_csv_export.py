@@ -378,7 +378,8 @@ def test_entry_lines_are_what_the_csv_module_writes(baseline, rows):
             counts = ["false", export.BEFORE_BLOCK]
         else:
             counts = ["true", ""]
-        on_time = abs((made - due).total_seconds()) <= 15 * 60
+        # A paper diary's times are as written: no on-time measure.
+        on_time = None if source == "transcribed" else abs((made - due).total_seconds()) <= 900
         local = recorded.astimezone(ZoneInfo("America/Chicago")).strftime("%Y-%m-%d %H:%M")
         cells = [
             str(n),
@@ -395,7 +396,7 @@ def test_entry_lines_are_what_the_csv_module_writes(baseline, rows):
             *counts,
             export.time_cell(due),
             export.time_cell(made),
-            export.bool_cell(on_time),
+            "" if on_time is None else export.bool_cell(on_time),
             local,
             "America/Chicago",
             "",
@@ -762,3 +763,41 @@ def test_the_summary_says_whether_each_verdict_is_final(client, signed_in):
     assert done["diary_status"] in ("complete", "expired") and done["provisional"] == "false"
     entries = read_csv(client.get(f"/blocks/{signed_in.block.id}/entries.csv"))
     assert {(r["diary_status"], r["provisional"]) for r in entries} == {("in_progress", "true")}
+
+
+def test_a_paper_diary_entry_answers_its_due_time_with_no_on_time_measure(client, signed_in):
+    """A transcribed entry's on_time said true or false (the staff's save time against the
+    due time) while the block page says its times are as written, with no on-time measure
+    (outside trial). It answers its due time (the block page counts it answered, REDCap
+    places it in its slot), so due_at is given and on_time is empty, in the CSV and the
+    workbook alike; the phone's entry keeps its on_time."""
+    from diary.services.entries import EntryInput, record_entry
+    from tests.test_fhir import api_token
+
+    world = signed_in
+    block = world.block
+    add_entries(block, {0.25: 2})  # on the phone, on time
+    at = block.performed_at + timedelta(minutes=30)
+    record_entry(block, EntryInput(pain=3, recorded_at=at), transcribed_by=world.clinician)
+    db.session.commit()
+    due = (block.performed_at + timedelta(minutes=30)).astimezone(UTC)
+    for rows in (
+        read_csv(client.get(f"/blocks/{block.id}/entries.csv")),
+        read_csv(client.get("/exports/entries.csv")),
+    ):
+        by_source = {r["source"]: r for r in rows if r["block_id"] == str(block.id)}
+        assert by_source["patient"]["on_time"] == "true"
+        paper = by_source["transcribed"]
+        assert paper["due_at"] == due.isoformat(timespec="seconds")
+        assert paper["on_time"] == ""
+    _, sheet = workbook_rows(client.get("/exports/entries.xlsx"))
+    names = export.ENTRY_COLUMNS
+    cells = {
+        row[names.index("source")].value: row[names.index("on_time")].value
+        for row in sheet[1:]
+        if row[names.index("block_id")].value == block.id
+    }
+    assert cells == {"patient": True, "transcribed": None}
+    listed = client.get(f"/api/v1/blocks/{block.id}/entries", headers=api_token(world))
+    paper_entry = next(e for e in listed.get_json()["items"] if e["source"] == "transcribed")
+    assert paper_entry["due_at"] is not None

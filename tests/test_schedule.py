@@ -81,7 +81,8 @@ def test_entries_keep_their_slot_and_the_block_page_shows_compliance(client, sig
     slots = [(e.due_at - block.performed_at).total_seconds() / 60 for e in block.entries]
     assert slots == [15, 30, 60]
     page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
-    assert "On time: <strong>3 of 5</strong>" in page
+    # 15, 30 min, 1 and 2 h counted; 3 h is due now, its on-time window still open.
+    assert "On time: <strong>3 of 4</strong>" in page
     assert "missed" in page
 
 
@@ -89,7 +90,7 @@ def test_the_on_time_line_counts_the_due_times_so_far_without_contradiction(clie
     """ "On time: 0 of 3 due times passed (0%); missed …" read as if no due time had passed
     (outside trial): the count is of the due times so far, and before the first there is
     nothing to count."""
-    block = block_at(signed_in, -timedelta(minutes=65))  # 15, 30 and 60 min have come
+    block = block_at(signed_in, -timedelta(minutes=76))  # 15, 30 and 60 min + 15 are over
     db.session.commit()
     page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
     line = re.search(r'<p class="compliance">(.*?)</p>', page, re.S).group(1)
@@ -100,7 +101,52 @@ def test_the_on_time_line_counts_the_due_times_so_far_without_contradiction(clie
     db.session.commit()
     page = client.get(f"/blocks/{later.id}").get_data(as_text=True)
     line = re.search(r'<p class="compliance">(.*?)</p>', page, re.S).group(1)
-    assert line.strip() == "On time: no due time has come yet."
+    assert line.strip() == (
+        "On time: no due time to count yet (one counts 15 minutes after it is due)."
+    )
+
+
+def test_a_due_time_is_missed_only_once_its_on_time_window_has_closed(client, signed_in, clock):
+    """At 02:35 the block page said "missed 02:33" while the verdict awaited that entry,
+    the patient's page said a score was due now, and a score made then counted on time
+    (outside trial): a due time counts, missed or not, only once due + 15 min is over."""
+    world = signed_in
+    block = block_at(world, -timedelta(hours=1))  # the clock moves minutes, not an hour
+    add_entries(block, {0.25: 2, 0.5: 2})  # the 15 and 30 min scores, made on time
+    db.session.commit()
+    one_hour = block.performed_at + timedelta(hours=1)
+    shown = one_hour.astimezone(ZoneInfo(world.clinic.timezone)).strftime("%H:%M")
+
+    def line():
+        page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
+        return re.search(r'<p class="compliance">(.*?)</p>', page, re.S).group(1)
+
+    clock.set(one_hour + timedelta(minutes=14))  # the 1 h score still on time
+    assert "missed" not in line() and "On time: <strong>2 of 2</strong>" in line()
+    analysis = client.get(f"/api/v1/blocks/{block.id}/analysis").get_json()
+    assert analysis["awaiting"] == "awaiting the 1 h entry"
+    patient = client.get(f"/d/{block.diary_token}").get_data(as_text=True)
+    assert f"A score is due now (it was due at {shown})" in patient
+
+    clock.set(one_hour + timedelta(minutes=16))  # its window closed with no score
+    assert f"On time: <strong>2 of 3</strong> due times so far (66.7%); missed {shown}" in line()
+
+    # Made at due + 14 min instead, the score is on time and the line counts it so.
+    clock.set(one_hour + timedelta(minutes=14))
+    at = one_hour + timedelta(minutes=14)
+    record_entry(block, EntryInput(pain=2, recorded_at=at, client_id="at-1h14m-xx"), now=at)
+    db.session.commit()
+    clock.set(one_hour + timedelta(minutes=16))
+    assert "missed" not in line() and "On time: <strong>3 of 3</strong>" in line()
+
+
+def test_compliance_counts_a_due_time_once_its_on_time_window_has_closed():
+    due = minutes(15, 30, 60)
+    assert compliance(due, [], due[2] + timedelta(minutes=15)).missed == due[:2]
+    assert compliance(due, [], due[2] + timedelta(minutes=15, seconds=1)).missed == due
+    late = [(due[2], due[2] - timedelta(minutes=20))]  # made early, the window still open
+    assert compliance(due, late, due[2] + timedelta(minutes=10)).late == []
+    assert compliance(due, late, due[2] + timedelta(minutes=16)).late == [due[2]]
 
 
 def test_one_rule_names_what_a_diary_awaits():

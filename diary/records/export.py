@@ -41,6 +41,8 @@ from diary.vocabulary import (
 REPLACED = "replaced by a later entry for the same time"
 BEFORE_BLOCK = "before the block"
 ON_TIME_SECONDS = ON_TIME.total_seconds()
+# An entry copied by staff from a paper diary: its on_time is empty (times as written).
+TRANSCRIBED = EntrySource.TRANSCRIBED.value
 
 # name -> (Frictionless type, description). README's "CSV columns" documents the same.
 BLOCK_FIELDS = {
@@ -84,9 +86,13 @@ ENTRY_FIELDS = {
         "string",
         "why it does not count: replaced by a later entry for the same time, or before the block",
     ),
-    "due_at": ("datetime", "the scheduled time the entry answers"),
+    "due_at": ("datetime", "the scheduled time the entry answers (a paper-diary entry's too)"),
     "made_at": ("datetime", "when the patient tapped Save (before sending, if offline)"),
-    "on_time": ("boolean", "made within 15 minutes of due_at (empty without a due time)"),
+    "on_time": (
+        "boolean",
+        "made within 15 minutes of due_at (empty without a due time, and for a paper-diary"
+        " entry: its time is as written)",
+    ),
     "recorded_at_local": ("string", "recorded_at in the clinic's time zone, YYYY-MM-DD HH:MM"),
     "clinic_timezone": ("string", "the clinic's time zone (IANA name)"),
     "birth_year": ("integer", "the patient's birth year, if given"),
@@ -678,9 +684,14 @@ def entry_lines(
             counts = f"false,{BEFORE_BLOCK}"
         else:
             counts = "true,"
-        # due_at, made_at and on_time
+        # due_at, made_at and on_time. An entry copied from a paper diary answers its due
+        # time, but its time is as written: on time is not measured (empty), as the block
+        # page says (schedule.Compliance).
         if due_at:
-            if made_at:
+            if source == TRANSCRIBED:
+                made = f"{made_at[:10]}T{made_at[11:19]}+00:00" if made_at else ""
+                due_made = f"{due_at[:10]}T{due_at[11:19]}+00:00,{made},"
+            elif made_at:
                 late = abs((parse(made_at) - parse(due_at)).total_seconds()) > ON_TIME_SECONDS
                 due_made = (
                     f"{due_at[:10]}T{due_at[11:19]}+00:00,{made_at[:10]}T{made_at[11:19]}+00:00,"
