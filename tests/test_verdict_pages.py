@@ -193,3 +193,72 @@ def test_a_finished_diary_verdict_is_final(client, signed_in):
     analysis = client.get(f"/api/v1/blocks/{done.id}/analysis").get_json()
     assert analysis["verdict"] == "positive"
     assert analysis["provisional"] is False and analysis["awaiting"] is None
+
+
+@needs_pdf
+def test_the_verdict_is_final_only_once_the_last_due_time_is_no_longer_asked_for(
+    client, signed_in, clock
+):
+    """At 8 h 05 min after a lidocaine block with every score but the last, the block page
+    said "Status: Complete", the API had no "awaiting" and the CSV "complete", false,
+    while the patient's page still asked for the 8 h score (outside trial): the diary is
+    complete, its verdict final, only once that page no longer asks (due + 30 min)."""
+    from diary.services import next_steps
+    from diary.services.patients import PatientInput, create_patient
+    from tests.test_csv_export import read_csv
+
+    world = signed_in
+    patient = create_patient(world.clinic, PatientInput("L.D."), by=world.clinician)
+    start = clock.now - timedelta(hours=8, minutes=5)
+    block = make_block(world.clinic, patient, world.clinician, performed_at=start)
+    add_entries(block, {0.25: 1, 0.5: 0, 1: 1, 2: 1, 3: 5, 4: 7, 5: 8, 6: 8, 7: 8})
+    db.session.commit()
+    last = start + timedelta(hours=8)
+    clinic = world.clinic
+    steps_then = next_steps.patient_next_steps(clinic, patient.id)  # kept from 8 h 05
+
+    def views() -> dict:
+        page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
+        analysis = client.get(f"/api/v1/blocks/{block.id}/analysis").get_json()
+        (entry, *_) = read_csv(client.get(f"/blocks/{block.id}/entries.csv"))
+        row = {r["block_id"]: r for r in read_csv(client.get("/exports/blocks.csv"))}
+        summary = row[str(block.id)]
+        return {
+            "status": page.split("Status: <strong>", 1)[1].split("<", 1)[0],
+            "block page provisional": "Provisional: the diary is still running" in page,
+            "pdf provisional": "provisional" in _pdf_text(client, block.id),
+            "api": (analysis["provisional"], analysis["awaiting"]),
+            "entries csv": (entry["diary_status"], entry["provisional"]),
+            "blocks csv": (summary["diary_status"], summary["provisional"]),
+            "next steps provisional": any(
+                step.provisional for step in next_steps.patient_next_steps(clinic, patient.id)
+            ),
+            "patient page asks": "A score is due now"
+            in client.get(f"/d/{block.diary_token}").get_data(as_text=True),
+        }
+
+    running = {
+        "status": "In progress",
+        "block page provisional": True,
+        "pdf provisional": True,
+        "api": (True, "awaiting the 8 h entry"),
+        "entries csv": ("in_progress", "true"),
+        "blocks csv": ("in_progress", "true"),
+        "next steps provisional": True,
+        "patient page asks": True,
+    }
+    assert any(step.provisional for step in steps_then)
+    assert views() == running  # due + 5 min
+    clock.set(last + timedelta(minutes=30))  # the page's last moment asking for it
+    assert views() == running
+    clock.set(last + timedelta(minutes=30, seconds=1))  # no longer asked: final
+    assert views() == {
+        "status": "Complete",
+        "block page provisional": False,
+        "pdf provisional": False,
+        "api": (False, None),
+        "entries csv": ("complete", "false"),
+        "blocks csv": ("complete", "false"),
+        "next steps provisional": False,
+        "patient page asks": False,
+    }
