@@ -67,8 +67,10 @@ STATUS_LABELS = {
 def diary_status(
     due_times: list[datetime], entry_count: int, link_open: bool, now: datetime
 ) -> str:
-    """not_started / in_progress / complete / expired, as the clinic dashboard shows."""
-    if entry_count and due_times and now >= due_times[-1]:
+    """not_started / in_progress / complete / expired, as the clinic dashboard shows.
+    Complete (its verdict final) once a score is given and the last due time is no
+    longer asked for (``window_over``): until then the patient's page asks for it."""
+    if entry_count and due_times and window_over(due_times, now):
         return COMPLETE
     if not link_open:
         return EXPIRED
@@ -93,9 +95,21 @@ def on_time_window_closed(due: datetime, now: datetime) -> bool:
 # adding a score the patient forgot, with its time, while the link lives.
 WINDOW_GRACE = timedelta(minutes=30)
 
+# Times are kept to the microsecond: the first moment after an instant.
+TICK = timedelta(microseconds=1)
+
+
+def last_asked_at(due_times: list[datetime]) -> datetime | None:
+    """The last moment the patient's page asks for the last due time's score ("A score
+    is due now", ``due_now``): that due time + WINDOW_GRACE, itself included. Until it
+    has passed the diary is not complete, nor its verdict final (``diary_status``)."""
+    return due_times[-1] + WINDOW_GRACE if due_times else None
+
 
 def window_over(due_times: list[datetime], now: datetime) -> bool:
-    return not due_times or now > due_times[-1] + WINDOW_GRACE
+    """The last due time is no longer asked for (``last_asked_at`` has passed)."""
+    last = last_asked_at(due_times)
+    return last is None or now > last
 
 
 def due_now(due_times: list[datetime], answered: Set[datetime], now: datetime) -> datetime | None:
@@ -152,10 +166,13 @@ def awaited_due(
 
 def awaited_changes(due_times: list[datetime], performed_at: datetime) -> list[datetime]:
     """The moments at which ``still_awaited`` and ``diary_status`` may change with no
-    entry made: the block's time, each due time, each midpoint between two (a score made
-    then answers the nearer one) and the window's end."""
-    midpoints = [a + (b - a) / 2 for a, b in zip(due_times, due_times[1:], strict=False)]
-    ends = [due_times[-1] + WINDOW_GRACE] if due_times else []
+    entry made, each the first moment of what is new: the block's time, each due time,
+    just past each midpoint between two (a score made then answers the nearer one, the
+    earlier on the midpoint itself) and just past ``last_asked_at`` (the window's end: the
+    diary turns complete). A reading made at one of these holds until the next."""
+    midpoints = [a + (b - a) / 2 + TICK for a, b in zip(due_times, due_times[1:], strict=False)]
+    last = last_asked_at(due_times)
+    ends = [last + TICK] if last is not None else []
     return [performed_at, *due_times, *midpoints, *ends]
 
 

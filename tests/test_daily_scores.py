@@ -152,7 +152,13 @@ def test_the_diary_runs_until_the_last_daily_slot(daily):
     assert not progress.window_over
     # the clinic's pages read the same rule: the verdict is provisional
     assert block.link_open(utcnow())
-    finished = diary_progress(block, now=block.performed_at + timedelta(days=14, minutes=1))
+    # The last daily slot passed, its score is asked for ("due now") for 30 minutes more.
+    last = block.performed_at + timedelta(days=14)
+    asked = diary_progress(block, now=last + timedelta(minutes=1))
+    assert asked.due_now_at == last and asked.status == "in_progress"
+    assert asked.awaiting == "awaiting the day 14 entry"
+    finished = diary_progress(block, now=last + timedelta(minutes=31))
+    assert finished.due_now_at is None
     assert finished.status == "complete" and finished.awaiting is None
 
 

@@ -12,10 +12,14 @@ from diary.schedule import (
     EXPIRED,
     IN_PROGRESS,
     NOT_STARTED,
+    RUNNING,
+    TICK,
     DiarySchedule,
+    awaited_changes,
     awaited_due,
     compliance,
     diary_status,
+    due_now,
     slot_for,
     still_awaited,
 )
@@ -51,6 +55,28 @@ def test_awaited_due_and_status():
     assert diary_status(due, 2, True, START + timedelta(minutes=40)) == IN_PROGRESS
     assert diary_status(due, 2, True, START + timedelta(hours=2)) == COMPLETE
     assert diary_status(due, 0, False, START + timedelta(hours=2)) == EXPIRED
+
+
+def test_a_diary_is_complete_only_once_its_last_due_time_is_no_longer_asked_for():
+    """``diary_status`` said complete from the last due time on, while ``due_now`` (the
+    patient's page) asked for that score for 30 minutes more: each second from an hour
+    before it to an hour after, the diary runs exactly while a score is asked for or
+    still to come, and each change falls on one of ``awaited_changes``' moments."""
+    due = minutes(15, 30, 60, 120)
+    answered = set(due[:-1])  # every score but the last
+    changes = set(awaited_changes(due, START))
+    before = None
+    for second in range(60 * 60, 3 * 60 * 60 + 1):
+        now = START + timedelta(seconds=second)
+        status = diary_status(due, 3, True, now)
+        asked = due_now(due, answered, now) is not None or now < due[-1]
+        assert (status in RUNNING) == asked, now
+        if before is not None and status != before:  # a change moment since a second ago
+            assert any(now - timedelta(seconds=1) < at <= now for at in changes), now
+        before = status
+    assert diary_status(due, 3, True, due[-1] + timedelta(minutes=30)) == IN_PROGRESS
+    assert diary_status(due, 3, True, due[-1] + timedelta(minutes=30) + TICK) == COMPLETE
+    assert due[-1] + timedelta(minutes=30) + TICK in changes
 
 
 def test_slot_is_the_nearest_due_time():

@@ -193,3 +193,102 @@ def test_a_finished_diary_verdict_is_final(client, signed_in):
     analysis = client.get(f"/api/v1/blocks/{done.id}/analysis").get_json()
     assert analysis["verdict"] == "positive"
     assert analysis["provisional"] is False and analysis["awaiting"] is None
+
+
+@needs_pdf
+def test_the_verdict_is_final_only_once_the_last_due_time_is_no_longer_asked_for(
+    client, signed_in, clock
+):
+    """At 8 h 05 min after a lidocaine block with every score but the last, the block page
+    said "Status: Complete", the API had no "awaiting" and the CSV "complete", false,
+    while the patient's page still asked for the 8 h score (outside trial): the diary is
+    complete, its verdict final, only once that page no longer asks (due + 30 min), on
+    every view at once, the next steps kept since 8 h 05 min included."""
+    from diary.services import next_steps
+    from diary.services.patients import PatientInput, create_patient
+    from tests.test_csv_export import read_csv, workbook_rows
+    from tests.test_fhir import MRN_SYSTEM, resources_of
+    from tests.test_research_exports import read
+
+    world = signed_in
+    world.clinic.mrn_system = MRN_SYSTEM
+    patient = create_patient(world.clinic, PatientInput("L.D."), by=world.clinician)
+    start = clock.now - timedelta(hours=8, minutes=5)
+    block = make_block(world.clinic, patient, world.clinician, performed_at=start)
+    add_entries(block, {0.25: 1, 0.5: 0, 1: 1, 2: 1, 3: 5, 4: 7, 5: 8, 6: 8, 7: 8})
+    db.session.commit()
+    last = start + timedelta(hours=8)
+    clinic = world.clinic
+    next_steps.patient_next_steps(clinic, patient.id)  # read at 8 h 05 min, and kept
+
+    def views() -> dict:
+        page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
+        analysis = client.get(f"/api/v1/blocks/{block.id}/analysis").get_json()
+        (entry, *_) = read_csv(client.get(f"/blocks/{block.id}/entries.csv"))
+        row = {r["block_id"]: r for r in read_csv(client.get("/exports/blocks.csv"))}
+        summary = row[str(block.id)]
+        _, cells = workbook_rows(client.get("/exports/blocks.xlsx"))
+        header = [cell.value for cell in cells[0]]
+        (sheet,) = (
+            dict(zip(header, (cell.value for cell in r), strict=True))
+            for r in cells[1:]
+            if str(r[header.index("block_id")].value) == str(block.id)
+        )
+        redcap = {
+            r["record_id"]: r
+            for r in read(client.get("/exports/research/redcap-import.csv"), bom=False)
+        }[str(block.id)]
+        bundle = client.get(f"/api/v1/blocks/{block.id}/fhir").get_json()
+        (report,) = resources_of(bundle, "DiagnosticReport")
+        dashboard = client.get("/").get_data(as_text=True)
+        (dashboard_row,) = (r for r in dashboard.split("<tr")[1:] if ">L.D.<" in r)
+        return {
+            "status": page.split("Status: <strong>", 1)[1].split("<", 1)[0],
+            "dashboard provisional": "(provisional)" in dashboard_row,
+            "block page provisional": "Provisional: the diary is still running" in page,
+            "pdf provisional": "provisional" in _pdf_text(client, block.id),
+            "api": (analysis["provisional"], analysis["awaiting"]),
+            "entries csv": (entry["diary_status"], entry["provisional"]),
+            "blocks csv": (summary["diary_status"], summary["provisional"]),
+            "xlsx": (sheet["diary_status"], sheet["provisional"]),
+            "redcap": (redcap["provisional"], redcap["block_diary_complete"]),
+            "fhir": report["status"],
+            "next steps provisional": any(
+                step.provisional for step in next_steps.patient_next_steps(clinic, patient.id)
+            ),
+            "patient page asks": "A score is due now"
+            in client.get(f"/d/{block.diary_token}").get_data(as_text=True),
+        }
+
+    running = {
+        "status": "In progress",
+        "dashboard provisional": True,
+        "block page provisional": True,
+        "pdf provisional": True,
+        "api": (True, "awaiting the 8 h entry"),
+        "entries csv": ("in_progress", "true"),
+        "blocks csv": ("in_progress", "true"),
+        "xlsx": ("in_progress", True),
+        "redcap": ("1", "0"),
+        "fhir": "preliminary",
+        "next steps provisional": True,
+        "patient page asks": True,
+    }
+    assert views() == running  # due + 5 min
+    clock.set(last + timedelta(minutes=30))  # the page's last moment asking for it
+    assert views() == running
+    clock.set(last + timedelta(minutes=30, seconds=1))  # no longer asked: final
+    assert views() == {
+        "status": "Complete",
+        "dashboard provisional": False,
+        "block page provisional": False,
+        "pdf provisional": False,
+        "api": (False, None),
+        "entries csv": ("complete", "false"),
+        "blocks csv": ("complete", "false"),
+        "xlsx": ("complete", False),
+        "redcap": ("0", "2"),
+        "fhir": "final",
+        "next steps provisional": False,
+        "patient page asks": False,
+    }
