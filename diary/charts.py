@@ -6,17 +6,21 @@ and every request that draws nothing, does not pay for it.
 
 from __future__ import annotations
 
+import functools
+import gc
 import io
 import textwrap
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from diary.lru import BoundedLRU
 from diary.pathway.values import DAYS_CLASS_LABELS, DaysOfRelief, each_side
 from diary.relief import VERDICT_LABELS, Analysis, ReliefPoint, format_hours, format_pct
 
 FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
+P = ParamSpec("P")
+R = TypeVar("R")
 TITLE_CHARS = 68  # a 10 pt title line from the axes to the right edge
 WIDTH_IN, HEIGHT_IN, BASE_DPI = 6.4, 4.4, 100
 
@@ -96,6 +100,24 @@ def _marker_for(point: ReliefPoint) -> tuple[str, str, str]:
     return "o", "black", "entry"
 
 
+def figure_freed(render: Callable[P, R]) -> Callable[P, R]:
+    """Free the figure ``render`` drew as soon as it returns. A Figure, its canvas, axes
+    and artists refer to each other, so only the cycle collector frees them, with the Agg
+    renderer's pixels (1.1 MB at 1x, 4.5 at 2x): left to its schedule, a worker held
+    every chart drawn since the last full collection (2-4 MB each, 40 MB after 20 charts
+    in bench). A young-generation collection, as pyplot's own close does, frees them for
+    no measurable CPU (test_charts.py)."""
+
+    @functools.wraps(render)
+    def freed(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return render(*args, **kwargs)
+        finally:
+            gc.collect(1)
+
+    return freed
+
+
 def new_figure(**options):
     """A matplotlib Figure whose text is drawn as written: names and agents come from
     users, and ``$…$`` in them would otherwise go to the math parser (and fail)."""
@@ -106,6 +128,7 @@ def new_figure(**options):
     return Figure(**options)
 
 
+@figure_freed
 def render_chart(
     analysis: Analysis,
     baseline_pain: int | None,
@@ -128,6 +151,7 @@ def render_chart(
 PRINT_DPI = 150
 
 
+@figure_freed
 def render_print_png(
     analysis: Analysis,
     baseline_pain: int | None,
@@ -402,6 +426,7 @@ def follow_up_chart_alt_text(lines: list[tuple[str, list[tuple[float, float]]]])
     return "Relief by month since the procedure. " + "; ".join(parts) + "."
 
 
+@figure_freed
 def render_follow_up_chart(
     lines: list[tuple[str, list[tuple[float, float]]]],
     title: str,
@@ -505,6 +530,7 @@ def sides_days_title(lines: list[SideLine]) -> str:
     )
 
 
+@figure_freed
 def render_sides_chart(
     lines: list[SideLine], fmt: str = "png", scale: int = 1, view: ChartView | None = None
 ) -> bytes:
@@ -518,6 +544,7 @@ def render_sides_chart(
     return buffer.getvalue()
 
 
+@figure_freed
 def render_sides_print_png(lines: list[SideLine], view: ChartView | None = None) -> bytes:
     """Both sides' chart for a PDF (see render_print_png)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
