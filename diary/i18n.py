@@ -3,7 +3,7 @@ then the clinic's default. Patient-facing strings are translated (English, Spani
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache, lru_cache
 
 from flask import Flask, g, request
@@ -149,9 +149,62 @@ def patient_time(value, tz_name: str, pattern: str) -> str:
 def _date_in(day, length: str, locale: str) -> str:
     """``day`` as ``locale`` writes a date of ``length`` ("full": "martes, 24 de noviembre
     de 2026"); a page's few dates are the same for many diaries and many views."""
-    from babel.dates import format_date
+    return date_as(day, length, locale)
 
-    return format_date(day, length, locale=locale)
+
+# The patient pages' dates: each language's date lengths, and the skeletons they ask for.
+DATE_LENGTHS = ("full", "long", "medium", "short")
+DATE_SKELETONS = ("MMMEd",)
+# What Babel's date patterns read of a language's data: the names of days, months, eras.
+DATE_NAMES = ("days", "months", "eras")
+
+
+def date_as(day, form: str, locale: str) -> str:
+    """``day`` written as ``locale`` writes a date of ``form`` (one of DATE_LENGTHS, or a
+    CLDR skeleton of DATE_SKELETONS), as Babel's format_date and format_skeleton write it,
+    from diary/date_words.py's few names, not Babel's whole locale data."""
+    from babel.dates import parse_pattern
+
+    words, patterns = _date_locale(locale)
+    return parse_pattern(patterns[form]).apply(day, words)
+
+
+@cache
+def _date_locale(locale: str):
+    """A Babel Locale holding only ``locale``'s names of days, months and eras, and its
+    date patterns: Babel loads a language's whole CLDR data to write one date (3.4 MB of
+    objects for English with its root, 1.3 MB Spanish: territories, currencies, time
+    zones…) and keeps it for the process, and no clinic page loads it."""
+    from babel import Locale, localedata, parse_locale
+
+    from diary.date_words import DATE_WORDS
+
+    names, patterns = DATE_WORDS[locale]
+    words = Locale(*parse_locale(locale))  # its own, never one Babel or Flask-Babel share
+    words._Locale__data = localedata.LocaleDataDict(dict(names))  # type: ignore[attr-defined]
+    return words, patterns
+
+
+def date_words_from_babel(locale: str) -> tuple[dict, dict[str, str]]:
+    """What diary/date_words.py holds for ``locale``, read from Babel's locale data
+    (tools/date_words.py writes the file; tests/test_date_words.py compares)."""
+    from babel import Locale
+    from babel.dates import match_skeleton, parse_pattern
+
+    full = Locale.parse(locale)
+    patterns = {length: full.date_formats[length].pattern for length in DATE_LENGTHS}
+    skeletons = full.datetime_skeletons
+    for skeleton in DATE_SKELETONS:
+        found = skeleton if skeleton in skeletons else match_skeleton(skeleton, skeletons)
+        patterns[skeleton] = parse_pattern(skeletons[found]).pattern
+    return {name: _plain(full._data[name]) for name in DATE_NAMES}, patterns
+
+
+def _plain(value):
+    """Babel's locale data as plain dicts (its aliases resolved)."""
+    if isinstance(value, Mapping):
+        return {key: _plain(value[key]) for key in value}
+    return value
 
 
 # id(catalogue) -> (the catalogue, kept alive so that its id is not reused; its phrases,

@@ -116,3 +116,11 @@ def test_sqlite_has_foreign_keys_and_wal(app):
     with db.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_sqlite_page_cache_is_small_and_bounded(app):
+    # Each thread's connection keeps its own cache: SQLite's 2 MB each was 8 MB a worker.
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite settings")
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == -512

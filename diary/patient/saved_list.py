@@ -14,11 +14,11 @@ from functools import cache, lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_skeleton
 from markupsafe import Markup, escape
 from sqlalchemy import DateTime, String, bindparam, select, type_coerce
 
 from diary.extensions import db
+from diary.i18n import date_as
 from diary.models import DiaryEntry
 
 
@@ -104,7 +104,7 @@ def _utc(value: datetime) -> datetime:
 @lru_cache(maxsize=512)
 def day_label(day: date, locale: str) -> str:
     """A day as the list dates it ("Tue, Dec 1")."""
-    return format_skeleton("MMMEd", day, locale=locale)
+    return date_as(day, "MMMEd", locale)
 
 
 class ListWords(NamedTuple):
