@@ -20,9 +20,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, text
 
+from diary import downloads
 from diary.extensions import db
 from diary.models import Block, DiaryEntry
-from diary.records import downloads, export, export_queries
+from diary.records import export, export_queries
 from diary.services.patients import PatientInput, create_patient
 from diary.services.summaries import refresh_summaries
 from tests.conftest import PASSWORD, make_block, make_clinic, make_user

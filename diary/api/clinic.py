@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from diary import downloads
 from diary.access import clinic_block_or_404, clinic_entry_or_404, clinic_patient_or_404
 from diary.api import schemas
 from diary.api.blueprint import api
@@ -23,7 +24,6 @@ from diary.api.spec import CSV, FHIR, PNG, SVG
 from diary.clinic.worklist import forget_counts
 from diary.extensions import db
 from diary.models import Block, DiaryEntry, Patient, utcnow
-from diary.records import downloads
 from diary.schedule import DiarySchedule
 from diary.services import analysis as analysis_service
 from diary.services import blocks as blocks_service

@@ -6,11 +6,11 @@ from __future__ import annotations
 from flask import request
 from flask_login import current_user
 
+from diary import downloads
 from diary.api import schemas
 from diary.api.blueprint import api
 from diary.api.problems import ApiProblem
 from diary.api.spec import CSV, FHIR, JSON_OBJECT, XLSX
-from diary.records import downloads
 
 FILTERS = "; the query takes the exports page's filters"
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import current_app, url_for
 from flask_login import current_user
 
+from diary import downloads
 from diary.access import clinic_ablation_or_404, clinic_block_or_404
 from diary.api import schemas
 from diary.api.blueprint import api
@@ -14,7 +15,6 @@ from diary.api.problems import ApiProblem
 from diary.api.spec import FHIR
 from diary.extensions import db, diary_token_limit
 from diary.models import Ablation, Patient, utcnow
-from diary.records import downloads
 from diary.reminders.checkins import subscribe_checkin_push, unsubscribe_checkin_push
 from diary.services import followup as followup_service
 from diary.services.audit import record_audit

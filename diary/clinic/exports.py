@@ -1,16 +1,16 @@
-"""The clinic-wide exports page and its downloads (diary/records/downloads.py builds them)."""
+"""The clinic-wide exports page and its downloads (diary/downloads.py builds them)."""
 
 from __future__ import annotations
 
 from flask import flash, render_template, request
 from flask_login import current_user
 
+from diary import downloads
 from diary.clinic.blueprint import bp
 from diary.clinic.forms import (
     ExportFilterForm,
 )
-from diary.records import downloads
-from diary.records.downloads import EXPORT_COLUMNS, RESEARCH_FILES, SCHEMA_FILES
+from diary.downloads import EXPORT_COLUMNS, RESEARCH_FILES, SCHEMA_FILES
 from diary.services.dashboard import BlockFilter
 
 
