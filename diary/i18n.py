@@ -9,7 +9,7 @@ from functools import cache, lru_cache
 from flask import Flask, g, request
 from markupsafe import Markup
 
-from diary.vocabulary import Language
+from diary.vocabulary import N_, Language
 
 LANGUAGES = {Language.ENGLISH: "English", Language.SPANISH: "Español"}
 COOKIE = "lang"
@@ -38,11 +38,6 @@ def register_language_switch(app: Flask) -> None:
                 secure=app.config.get("SESSION_COOKIE_SECURE", False),
             )
         return response
-
-
-def N_(message: str) -> str:
-    """Marks a message for translation where it is shown."""
-    return message
 
 
 def patient_words() -> dict:

@@ -75,11 +75,12 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return None if value is None else read_as_utc(value)
+
+
+def read_as_utc(value: datetime) -> datetime:
+    """A time as the database gives it (naive UTC on SQLite), made aware in UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def stored_as_value(enum: type[StrEnum], length: int = 20) -> Enum:

@@ -9,7 +9,7 @@ escaped once per page, the correction link built once, and each entry's line is 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import cache, lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -19,7 +19,7 @@ from sqlalchemy import DateTime, String, bindparam, select, type_coerce
 
 from diary.extensions import db
 from diary.i18n import date_as
-from diary.models import DiaryEntry
+from diary.models import DiaryEntry, read_as_utc
 
 
 def N_(message: str) -> str:
@@ -84,21 +84,16 @@ def page_entries(block_id: int) -> list[PageEntry]:
     return [
         PageEntry(
             entry_id,
-            _utc(recorded_at),
+            read_as_utc(recorded_at),
             pain,
             left,
             right,
             edited,
-            None if due_at is None else _utc(due_at),
+            None if due_at is None else read_as_utc(due_at),
             source,
         )
         for entry_id, recorded_at, pain, left, right, edited, due_at, source in rows
     ]
-
-
-def _utc(value: datetime) -> datetime:
-    """A time read from the database, in UTC (as UTCDateTime reads it)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @lru_cache(maxsize=512)

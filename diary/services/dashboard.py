@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import cache
 
@@ -69,24 +69,10 @@ class PageBlock:
     link_open = Block.link_open
 
 
+# The statement's columns, in PageBlock's order (its fields after ``clinic``, up to the
+# patient's name and the side-effect flag, which the statement adds).
 PAGE_COLUMNS = (
-    Block.id,
-    Block.clinic_id,
-    Block.patient_id,
-    Block.performed_at,
-    Block.region,
-    Block.levels,
-    Block.side,
-    Block.scoring,
-    Block.agent,
-    Block.purpose,
-    Block.daily_days,
-    Block.link_expires_at,
-    Block.link_revoked_at,
-    Block.archived_at,
-    Block.changed_at,
-    Block.summary,
-    Block.summary_key,
+    *(getattr(Block, field.name) for field in fields(PageBlock)[1:-2]),
     Patient.display_name,
 )
 
