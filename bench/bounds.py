@@ -13,7 +13,11 @@ limiter, the access log), plus the one thing a path of that kind cannot skip:
   (the app's own loader: session, user, clinic), one read of the block (the ETag's
   source), and the bytes of the real chart sent as they are.
 - *diary read*: the patient page's floor. Find the diary by its token, read its 50
-  entries (plain rows), and send the real page's bytes as they are (no template).
+  entries (plain rows), and send the real page's bytes as they are (no template). The
+  page is measured twice: a repeat view (one diary read again and again: its page is kept,
+  diary/patient/kept_pages.py) and a first view (500 diaries of 50 entries read in turn,
+  as run_all's wrk script reads 1,500: neither a page nor a saved list is kept), each
+  beside the floor reading the same diaries.
 - *signed page*: the dashboard's floor. The sign-in check, the page's query (the columns
   its 25 rows show, with their patients' names), and the real page's bytes as they are.
 
@@ -26,6 +30,7 @@ turns (bench/guard.py's method).
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import sys
@@ -41,7 +46,8 @@ from bench import inprocess  # noqa: E402
 PAIRS = (
     ("entry_post", "floor_write", "≥ 0.5× throughput", "entry post"),
     ("chart_cached", "floor_signed_read", "≤ 1.5×", "cached chart"),
-    ("patient_page", "floor_diary_read", "≤ 3×", "patient page, 50 entries"),
+    ("patient_page", "floor_diary_read", "≤ 3×", "patient page, repeat view"),
+    ("patient_first_view", "floor_first_view", "≤ 3×", "patient page, first view"),
     ("dashboard", "floor_signed_page", "≤ 3×", "dashboard, 25 rows"),
 )
 
@@ -121,6 +127,43 @@ def add_floors(app, bodies: dict[str, bytes]) -> None:
         return Response(bodies["dashboard"], mimetype="text/html")
 
 
+# Diaries whose first view is measured: more than the kept pages and saved lists hold
+# (256 each), so that reading them in turn finds none kept.
+FIRST_VIEW_DIARIES = 500
+
+
+def first_view_tokens(app, entries: int = 50) -> list[str]:
+    """The link tokens of a clinic of its own, of ``FIRST_VIEW_DIARIES`` diaries of
+    ``entries`` entries each (the synthetic clinic's, as run_all's patient page reads)."""
+    from sqlalchemy import select
+
+    from diary.extensions import db
+    from diary.models import Block
+    from diary.sample_data import synthetic_clinic
+
+    with app.app_context():
+        made = synthetic_clinic(FIRST_VIEW_DIARIES, entries, seed=3, stale_summaries=False)
+        clinic_id = made.clinic_id
+        tokens = db.session.execute(
+            select(Block.diary_token).where(Block.clinic_id == clinic_id).order_by(Block.id)
+        ).scalars()
+        db.session.remove()
+        return list(tokens)
+
+
+def in_turn(client, urls: list[str]):
+    """A GET of each of ``urls`` in turn, checking that it answered 200."""
+    turn = itertools.cycle(urls)
+
+    def call() -> None:
+        url = next(turn)
+        response = client.get(url)
+        response.get_data()
+        inprocess.answered(response, url)
+
+    return call
+
+
 def measure(database_url: str, rounds: int) -> dict[str, float]:
     bodies: dict[str, bytes] = {}
     made = inprocess.make_app
@@ -147,6 +190,7 @@ def measure(database_url: str, rounds: int) -> dict[str, float]:
     signed = bench.big.client
     chart_block = bench.big.block_ids[1]
     post_tokens = bench.big.tokens[-500:]
+    first_tokens = first_view_tokens(bench.app)
     get, post = inprocess.getter, inprocess.entry_poster
 
     real = {
@@ -164,6 +208,8 @@ def measure(database_url: str, rounds: int) -> dict[str, float]:
         "floor_signed_read": get(signed, f"/_floor/signed-read/{chart_block}"),
         "patient_page": get(anonymous, real["patient_page"][1]),
         "floor_diary_read": get(anonymous, f"/_floor/diary-read/{page_token}"),
+        "patient_first_view": in_turn(anonymous, [f"/d/{t}" for t in first_tokens]),
+        "floor_first_view": in_turn(anonymous, [f"/_floor/diary-read/{t}" for t in first_tokens]),
         "dashboard": get(signed, "/"),
         "floor_signed_page": get(signed, "/_floor/signed-page"),
     }
