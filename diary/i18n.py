@@ -6,23 +6,55 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from functools import cache, lru_cache
 
+from babel import Locale
 from flask import Flask, g, request
 from markupsafe import Markup
 
+from diary.lru import BoundedLRU
 from diary.vocabulary import N_, Language
 
 LANGUAGES = {Language.ENGLISH: "English", Language.SPANISH: "Español"}
 COOKIE = "lang"
 
 
-def select_locale() -> str:
+def select_locale() -> Locale:
+    """The page's language (Flask-Babel's locale selector), as one of a few Locales made
+    once: Babel parsed the language code again on every page."""
     chosen = request.args.get(COOKIE) or request.cookies.get(COOKIE)
-    if chosen in LANGUAGES:
-        return chosen
-    from_phone = request.accept_languages.best_match(list(LANGUAGES))
-    if from_phone:
-        return from_phone
-    return g.get("clinic_language") or "en"
+    if chosen not in LANGUAGES:
+        chosen = phone_language(request.headers.get("Accept-Language", ""))
+        chosen = chosen or g.get("clinic_language") or "en"
+    return _locale(str(chosen))
+
+
+# A phone's Accept-Language header -> the language of LANGUAGES it asks for (or None). A
+# phone sends the same header with every page, and parsing and matching it was most of
+# choosing the language. The answer depends on the header alone; headers longer than
+# PHONE_HEADER_MAX are matched each time, so that the kept headers stay under 64 KB.
+_PHONE_LANGUAGES: BoundedLRU[str | None] = BoundedLRU(max_items=256)
+PHONE_HEADER_MAX = 256
+
+
+def phone_language(header: str) -> str | None:
+    """The language of LANGUAGES that an Accept-Language ``header`` prefers, if any."""
+    if len(header) > PHONE_HEADER_MAX:
+        return _best_match(header)
+    return _PHONE_LANGUAGES.get_or_make(header, lambda: _best_match(header))
+
+
+def _best_match(header: str) -> str | None:
+    # As request.accept_languages parses the header.
+    from werkzeug.datastructures import LanguageAccept
+    from werkzeug.http import parse_accept_header
+
+    return parse_accept_header(header, LanguageAccept).best_match(list(LANGUAGES))
+
+
+@lru_cache(maxsize=8)
+def _locale(code: str) -> Locale:
+    """The Locale of ``code`` (its data loaded only if asked for, as Babel does); a Locale
+    is never changed once made, so pages and threads share it."""
+    return Locale.parse(code)
 
 
 def register_language_switch(app: Flask) -> None:
