@@ -3,6 +3,8 @@ answer for a stored entry (201 when new, 200 when the client_id was already stor
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from sqlalchemy import Row
 
 from diary.api import schemas
@@ -46,7 +48,7 @@ def store_entry(
     """The entry stored in ``block`` (a diary read by ``posted_diary``: the patient's post)
     and its answer, 201 when new, 200 when its client_id was stored already."""
     values = entry_values(body)
-    entry: DiaryEntry | Row
+    entry: DiaryEntry | Row | SimpleNamespace
     with one_writer_at_a_time(db.session):
         try:
             if isinstance(block, PostedDiary):
