@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from types import SimpleNamespace
 
-from sqlalchemy import Row, Table, bindparam, case, exists, func, select, update
+from sqlalchemy import Row, Select, Table, bindparam, case, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import contains_eager
@@ -496,20 +496,9 @@ def transcribed_already(block: Block, values: EntryInput) -> bool:
     stored under another id: the same row copied twice (the form drawn again after Back
     and sent) would count its hour twice in the verdict. A resend with the row's own id
     is answered by record_entry as the first was."""
-    assert values.recorded_at is not None
-    scores = entry_scores(block, values)
-    table = DiaryEntry.__table__.c
-    same = select(table.id).where(
-        table.block_id == block.id,
-        table.recorded_at >= values.recorded_at,
-        table.recorded_at < values.recorded_at + timedelta(minutes=1),
-        *(
-            table[name].is_(None) if score is None else table[name] == score
-            for name, score in scores.items()
-        ),
-    )
+    same = _entries_holding(block, values)
     if values.client_id:
-        same = same.where(table.client_id != values.client_id)
+        same = same.where(DiaryEntry.__table__.c.client_id != values.client_id)
     return db.session.execute(same.limit(1)).first() is not None
 
 
@@ -520,8 +509,24 @@ FORM_SAVED_ALREADY = (
 
 
 def same_row(entry: DiaryEntry, block: Block, values: EntryInput) -> bool:
-    """Whether a stored entry holds the paper diary's row ``values`` (its minute and scores)."""
+    """Whether a stored entry holds the paper diary's row ``values``: transcribed_already's
+    rule, asked of that entry."""
+    held = _entries_holding(block, values).where(DiaryEntry.__table__.c.id == entry.id)
+    return db.session.execute(held).first() is not None
+
+
+def _entries_holding(block: Block, values: EntryInput) -> Select:
+    """The ids of ``block``'s entries that hold a paper diary's row ``values``: a time
+    within its minute, and its scores (both sides' when scored apart)."""
     assert values.recorded_at is not None
     scores = entry_scores(block, values)
-    minute = values.recorded_at <= entry.recorded_at < values.recorded_at + timedelta(minutes=1)
-    return minute and all(getattr(entry, name) == score for name, score in scores.items())
+    table = DiaryEntry.__table__.c
+    return select(table.id).where(
+        table.block_id == block.id,
+        table.recorded_at >= values.recorded_at,
+        table.recorded_at < values.recorded_at + timedelta(minutes=1),
+        *(
+            table[name].is_(None) if score is None else table[name] == score
+            for name, score in scores.items()
+        ),
+    )
