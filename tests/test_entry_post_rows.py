@@ -7,6 +7,7 @@ tests/test_entry_writes.py, test_api.py and test_patient_diary.py hold them."""
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import timedelta, timezone
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Mapper
@@ -61,3 +62,32 @@ def test_an_entry_post_loads_no_orm_object_and_still_changes_the_block(app, worl
     assert again.status_code == 200
     assert again.get_json() == answer.get_json()
     assert loaded == []
+
+
+def test_a_new_entry_is_answered_as_stored_though_not_read_back(app, world):
+    """The insert returns the new entry's id alone; the answer is made of the values it
+    was inserted with, which must read as the stored entry does (a resend's answer is
+    read from the database): times in UTC, to the microsecond, whatever offset was sent."""
+    url = f"/api/v1/diary/{world.block.diary_token}/entries"
+    client = app.test_client()
+    felt = (world.block.performed_at + timedelta(minutes=20)).astimezone(
+        timezone(timedelta(hours=-5))
+    )
+    body = {
+        "pain": 2,
+        "client_id": "as-stored-0001",
+        "recorded_at": felt.isoformat(),
+        "made_at": (felt + timedelta(minutes=3, microseconds=123456)).isoformat(),
+        "relief_pct": 60,
+        "activity": " walking ",
+        "note": "better",
+        "side_effects": ["numbness", "headache"],
+        "side_effect_note": "mild",
+    }
+    answer = client.post(url, json=body)
+    assert answer.status_code == 201, answer.get_json()
+    again = client.post(url, json=body)
+    assert again.status_code == 200
+    assert again.get_json() == answer.get_json()
+    assert answer.get_json()["recorded_at"].endswith("+00:00")
+    assert answer.get_json()["side_effects"] == ["numbness", "headache"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import current_app, url_for
 from flask_login import current_user
 from sqlalchemy import Select, func, select
@@ -40,6 +42,7 @@ from diary.services.days import (
     readings_outcome,
     therapeutic_outcomes,
 )
+from diary.services.entries import record_entry
 from diary.services.followup import block_fhir_checkins
 from diary.services.progress import awaited_for
 from diary.services.rejections import InputRejected
@@ -336,7 +339,8 @@ def block_entries_csv(block_id: int):
 )
 def transcribe_entry(block_id: int):
     block = clinic_block_or_404(block_id)
-    return store_entry(block, api.body(), transcribed_by=current_user._get_current_object())
+    transcribed = partial(record_entry, transcribed_by=current_user._get_current_object())
+    return store_entry(block, api.body(), transcribed)
 
 
 CHART_NOTES = {304: "Not modified (If-None-Match)"}

@@ -15,7 +15,7 @@ from diary.api.serializers import entry_answer, public_diary_answer
 from diary.extensions import db, diary_token_limit
 from diary.models import Block, utcnow
 from diary.reminders.subscriptions import subscribe_push, unsubscribe_push
-from diary.services.entries import CORRECTIONS_CLOSED, correct_entry, posted_diary
+from diary.services.entries import CORRECTIONS_CLOSED, correct_entry, post_entry, posted_diary
 from diary.services.progress import diary_window_over
 from diary.services.rejections import InputRejected
 
@@ -53,7 +53,7 @@ def diary_add_entry(token: str):
     diary = posted_diary(token)
     if diary is None:
         abort(404)
-    return store_entry(diary, api.body())
+    return store_entry(diary, api.body(), post_entry)
 
 
 @api.patch(

@@ -3,14 +3,18 @@ answer for a stored entry (201 when new, 200 when the client_id was already stor
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import TypeVar
+
 from sqlalchemy import Row
 
 from diary.api import schemas
 from diary.api.problems import ApiProblem
 from diary.api.serializers import entry_answer
 from diary.extensions import db
-from diary.models import Block, DiaryEntry, PostedDiary, User
-from diary.services.entries import EntryInput, post_entry, record_entry
+from diary.models import Block, DiaryEntry, PostedDiary
+from diary.services.entries import EntryInput
 from diary.services.rejections import DiaryClosed, InputRejected
 from diary.services.sqlite_writers import one_writer_at_a_time
 
@@ -40,24 +44,28 @@ def changed_entry_values(entry, body: schemas.EntryChanges) -> EntryInput:
     return EntryInput(**(kept | sent))
 
 
+# The diary a view stores an entry in: a Block (staff transcribing, record_entry) or a
+# PostedDiary (the patient's post, post_entry).
+Diary = TypeVar("Diary", Block, PostedDiary)
+
+
 def store_entry(
-    block: Block | PostedDiary, body: schemas.EntryInput, transcribed_by: User | None = None
+    diary: Diary,
+    body: schemas.EntryInput,
+    store: Callable[[Diary, EntryInput], tuple[DiaryEntry | Row | SimpleNamespace, bool]],
 ):
-    """The entry stored in ``block`` (a diary read by ``posted_diary``: the patient's post)
-    and its answer, 201 when new, 200 when its client_id was stored already."""
+    """The entry ``store`` keeps in ``diary`` (``post_entry``, or ``record_entry`` with
+    the staff member transcribing) and its answer, 201 when new, 200 when its client_id
+    was stored already."""
     values = entry_values(body)
-    entry: DiaryEntry | Row
     with one_writer_at_a_time(db.session):
         try:
-            if isinstance(block, PostedDiary):
-                entry, created = post_entry(block, values)
-            else:
-                entry, created = record_entry(block, values, transcribed_by=transcribed_by)
+            entry, created = store(diary, values)
         except InputRejected as rejected:
             raise ApiProblem.rejected(rejected) from None
         except DiaryClosed:
             raise ApiProblem(410, "This diary link is closed; the entry was not stored.") from None
         # Before the commit, which would expire what it reads.
-        answer = entry_answer(entry, block)
+        answer = entry_answer(entry, diary)
         db.session.commit()
     return answer, 201 if created else 200

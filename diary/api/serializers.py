@@ -5,6 +5,7 @@ out here."""
 from __future__ import annotations
 
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 from flask import current_app
@@ -47,9 +48,10 @@ def block_answer(block: Block) -> schemas.Block:
 
 
 def entry_answer(
-    entry: DiaryEntry | Row, block: Block | PostedDiary | None = None
+    entry: DiaryEntry | Row | SimpleNamespace, block: Block | PostedDiary | None = None
 ) -> schemas.Entry:
-    """An entry (or a row of its columns, with its ``block``) as the API answers it."""
+    """An entry (or, with its ``block``, a row of its columns or the values a new one was
+    stored with: diary.services.entries.post_entry) as the API answers it."""
     block = block or entry.block
     return answer_from(
         schemas.Entry,

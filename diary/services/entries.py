@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from types import SimpleNamespace
 
-from sqlalchemy import Row, Table, bindparam, case, exists, func, select, update
+from sqlalchemy import Row, Select, Table, bindparam, case, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import contains_eager
@@ -143,10 +143,11 @@ def record_entry(
     return stored, created
 
 
-def post_entry(diary: PostedDiary, values: EntryInput) -> tuple[Row, bool]:
+def post_entry(diary: PostedDiary, values: EntryInput) -> tuple[Row | SimpleNamespace, bool]:
     """``record_entry`` for the patient's post, the diary read by ``posted_diary``: the
-    same rules and statements, the entry a row of DiaryEntry's columns (a new one as the
-    insert returns it, else the one stored with its ``client_id``), no ORM object made."""
+    same rules and statements, no ORM object made. The entry is the values a new one was
+    inserted with and the id the insert returns (what reading it back would give: its
+    times in UTC), else a row of the one stored with its ``client_id``."""
     return _store_once(diary, values, utcnow(), None, rows=True)
 
 
@@ -176,11 +177,14 @@ def _store_once(
     # roll back. Plain INSERT ... RETURNING and UPDATE statements: the unit of work's
     # flush would cost more than the statements themselves on this, the busiest write.
     statements = _statements(db.session.get_bind().dialect.name)
-    entry["cap"], entry["now"] = block.clinic.max_entries_per_diary, now
+    parameters = entry | {"cap": block.clinic.max_entries_per_diary, "now": now}
     if rows:
-        stored = db.session.connection().execute(statements.insert_row, entry).one_or_none()
+        # Only the id comes back: reading the row's 20 columns back (five times and a JSON
+        # list parsed again on SQLite) cost more than the rest of the answer.
+        added = db.session.connection().execute(statements.insert_row, parameters).scalar()
+        stored = None if added is None else SimpleNamespace(**entry, id=added, updated_at=None)
     else:
-        stored = db.session.scalars(statements.insert, entry).one_or_none()
+        stored = db.session.scalars(statements.insert, parameters).one_or_none()
     if stored is None:
         existing = stored_with(block.id, client_id)
         if existing is None:
@@ -208,9 +212,10 @@ def _statements(dialect: str) -> SimpleNamespace:
     """The entry post's statements, built once (building one costs more than running it):
     the entry's INSERT ... SELECT, which inserts nothing when the diary holds its cap of
     entries already or (ON CONFLICT (block_id, client_id) DO NOTHING) the entry, read
-    back as a DiaryEntry (or as a row); the count of a diary's entries; the block's change
-    time (``touch``). On PostgreSQL the insert changes the block's time itself when it
-    inserts (an UPDATE in a WITH: one round trip less), and ``touch`` is None."""
+    back as a DiaryEntry (``insert``) or its id alone (``insert_row``); the count of a
+    diary's entries; the block's change time (``touch``). On PostgreSQL the insert changes
+    the block's time itself when it inserts (an UPDATE in a WITH: one round trip less), and
+    ``touch`` is None."""
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     table = DiaryEntry.__table__
     assert isinstance(table, Table)
@@ -218,30 +223,33 @@ def _statements(dialect: str) -> SimpleNamespace:
     row = select(*(bindparam(name, type_=table.c[name].type) for name in INSERTED)).where(
         count.scalar_subquery() < bindparam("cap")
     )
-    entry = (
+    new_entry = (
         insert(table)
         .from_select(INSERTED, row)
         .on_conflict_do_nothing(index_elements=["block_id", "client_id"])
-        .returning(*table.c)
     )
+    entry, entry_id = new_entry.returning(*table.c), new_entry.returning(table.c.id)
     touch = (
         update(Block)
         .where(Block.id == bindparam("block_id"))
         .values(changed_at=bindparam("now"), may_call_for_action=True)
     )
     if dialect == "postgresql":
-        added = entry.cte("added")
-        touched = touch.where(exists(select(added.c.id))).cte("touched")
-        entry_and_touch = select(added).add_cte(touched)
+
+        def and_touch(added_entry):
+            added = added_entry.cte("added")
+            touched = touch.where(exists(select(added.c.id))).cte("touched")
+            return select(added).add_cte(touched)
+
         return SimpleNamespace(
-            insert=select(DiaryEntry).from_statement(entry_and_touch),
-            insert_row=entry_and_touch,
+            insert=select(DiaryEntry).from_statement(and_touch(entry)),
+            insert_row=and_touch(entry_id),
             count=count,
             touch=None,
         )
     return SimpleNamespace(
         insert=select(DiaryEntry).from_statement(entry),
-        insert_row=entry,
+        insert_row=entry_id,
         count=count,
         touch=touch,
     )
@@ -272,9 +280,10 @@ def _new_entry(
     return dict(
         block_id=block.id,
         client_id=client_id,
-        recorded_at=min(recorded_at, now),
+        # In UTC, as stored: post_entry answers with these values.
+        recorded_at=min(recorded_at, now).astimezone(UTC),
         submitted_at=now,
-        made_at=made_at,
+        made_at=made_at.astimezone(UTC),
         due_at=due_at,
         slot=slot_kind(due_at, block_daily_slots(block)),
         **scores,
@@ -487,20 +496,9 @@ def transcribed_already(block: Block, values: EntryInput) -> bool:
     stored under another id: the same row copied twice (the form drawn again after Back
     and sent) would count its hour twice in the verdict. A resend with the row's own id
     is answered by record_entry as the first was."""
-    assert values.recorded_at is not None
-    scores = entry_scores(block, values)
-    table = DiaryEntry.__table__.c
-    same = select(table.id).where(
-        table.block_id == block.id,
-        table.recorded_at >= values.recorded_at,
-        table.recorded_at < values.recorded_at + timedelta(minutes=1),
-        *(
-            table[name].is_(None) if score is None else table[name] == score
-            for name, score in scores.items()
-        ),
-    )
+    same = _entries_holding(block, values)
     if values.client_id:
-        same = same.where(table.client_id != values.client_id)
+        same = same.where(DiaryEntry.__table__.c.client_id != values.client_id)
     return db.session.execute(same.limit(1)).first() is not None
 
 
@@ -511,8 +509,24 @@ FORM_SAVED_ALREADY = (
 
 
 def same_row(entry: DiaryEntry, block: Block, values: EntryInput) -> bool:
-    """Whether a stored entry holds the paper diary's row ``values`` (its minute and scores)."""
+    """Whether a stored entry holds the paper diary's row ``values``: transcribed_already's
+    rule, asked of that entry."""
+    held = _entries_holding(block, values).where(DiaryEntry.__table__.c.id == entry.id)
+    return db.session.execute(held).first() is not None
+
+
+def _entries_holding(block: Block, values: EntryInput) -> Select:
+    """The ids of ``block``'s entries that hold a paper diary's row ``values``: a time
+    within its minute, and its scores (both sides' when scored apart)."""
     assert values.recorded_at is not None
     scores = entry_scores(block, values)
-    minute = values.recorded_at <= entry.recorded_at < values.recorded_at + timedelta(minutes=1)
-    return minute and all(getattr(entry, name) == score for name, score in scores.items())
+    table = DiaryEntry.__table__.c
+    return select(table.id).where(
+        table.block_id == block.id,
+        table.recorded_at >= values.recorded_at,
+        table.recorded_at < values.recorded_at + timedelta(minutes=1),
+        *(
+            table[name].is_(None) if score is None else table[name] == score
+            for name, score in scores.items()
+        ),
+    )
