@@ -216,7 +216,10 @@ def test_the_dashboard_shows_both_verdicts(client, signed_in):
     page = client.get("/").get_data(as_text=True)
     assert 'Left: <span class="verdict verdict-positive' in page
     assert 'Right: <span class="verdict verdict-negative' in page
-    assert "Left: 100%&nbsp;· Right: 16.7%" in page  # the "·" kept on the line before it
+    # Each side unbroken, the "·" kept on the line of the side before it.
+    assert (
+        '<span class="nowrap">Left: 100% ·</span> <span class="nowrap">Right: 16.7%</span>' in page
+    )
     assert f"In progress</span> ({len(APART_ENTRIES)})" in page
 
 
