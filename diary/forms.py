@@ -133,9 +133,12 @@ class OneTimeIdForm(PlainTextForm):
     from the patient's page or staff's), with a one-time id (client_id): made as the page
     draws the form (``drawn``), it makes the same form sent again (a resubmitted post, a
     retry, a double click) store once, answered as the first was. An id no page drew is
-    said in the page's language (``BROKEN_ID``), never refused without a word."""
+    said in the page's language (``BROKEN_ID``), never refused without a word. A form that
+    makes a record (``id_required``) refuses a missing or empty id the same way: every page
+    draws one, and a record stored without one would be stored again by a resend."""
 
     client_id = HiddenField(validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{8,64}$")])
+    id_required = False
 
     @classmethod
     def drawn(cls, **data):
@@ -144,9 +147,11 @@ class OneTimeIdForm(PlainTextForm):
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
-        if self.client_id.errors:  # not one this page made: drawn again with a good one
+        missing = self.id_required and not self.client_id.data
+        if self.client_id.errors or missing:  # not one a page made: drawn again with one
             self.client_id.data = uuid.uuid4().hex
             self.form_errors.append(str(BROKEN_ID))
+            return False
         return valid
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -354,6 +355,12 @@ def make_ablation(clinic, patient, user, performed_at, **overrides):
     )
     values.update(overrides)
     return create_ablation(clinic, patient, AblationInput(**values), by=user)
+
+
+def form_id() -> str:
+    """A new one-time id (client_id), as every page draws into the patient's forms: a
+    post to them without one is refused (diary.forms.OneTimeIdForm.id_required)."""
+    return uuid.uuid4().hex
 
 
 def add_entries(block, pain_by_hour: dict[float, int]) -> None:

@@ -193,7 +193,7 @@ MATRIX = {
     "patient.add_entry": (
         "POST",
         "/d/{token}/entries",
-        {"pain": "4"},
+        {"pain": "4", "client_id": "access-matrix"},
         DIARY_PAGE
         | dict.fromkeys(
             ["patient_own", "patient_other_block", "clinician", "other_clinic", "admin"], 302
@@ -238,7 +238,7 @@ MATRIX = {
     "followup.add_checkin": (
         "POST",
         "/f/{ftoken}/checkins",
-        {"pain": "4"},
+        {"pain": "4", "client_id": "access-matrix"},
         DIARY_PAGE
         | dict.fromkeys(
             ["patient_own", "patient_other_block", "clinician", "other_clinic", "admin"], 302

@@ -13,7 +13,7 @@ from diary.extensions import db
 from diary.models import ApiToken, AuditEvent, Block, DiaryEntry, EntryRevision, Patient
 from diary.services.analysis import analyse_block
 from diary.services.tokens import create_api_token, hash_token, revoke_api_token, user_for_token
-from tests.conftest import API_BLOCK, PASSWORD, add_entries, change_password, make_user
+from tests.conftest import API_BLOCK, PASSWORD, add_entries, change_password, form_id, make_user
 
 BLOCK_BODY = API_BLOCK | {
     "performed_at": "2026-11-20T09:30:00-06:00",
@@ -521,7 +521,9 @@ def test_a_diary_takes_no_more_entries_than_its_clinic_allows(client, world):
     resend = client.post(url, json={"pain": 3, "client_id": "entry-0003"})
     assert resend.status_code == 200  # a phone resending what was stored still hears so
     assert db.session.execute(select(func.count(DiaryEntry.id))).scalar_one() == 24
-    page = client.post(f"/d/{world.block.diary_token}/entries", data={"pain": "4"})
+    page = client.post(
+        f"/d/{world.block.diary_token}/entries", data={"client_id": form_id(), "pain": "4"}
+    )
     assert page.status_code == 400 and "diary is full" in page.get_data(as_text=True)
 
 

@@ -12,7 +12,7 @@ from PIL import Image
 from diary import charts, relief
 from diary.extensions import db
 from diary.web import chart_cache
-from tests.conftest import add_entries
+from tests.conftest import add_entries, form_id
 
 START = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
@@ -117,7 +117,7 @@ def test_chart_is_rendered_once_until_the_diary_changes(client, signed_in):
     assert chart_cache.renders == renders + 1
 
     etag = client.get(url).headers["ETag"]
-    client.post(f"/d/{block.diary_token}/entries", data={"pain": "6"})
+    client.post(f"/d/{block.diary_token}/entries", data={"client_id": form_id(), "pain": "6"})
     after = client.get(url, headers={"If-None-Match": etag})
     assert after.status_code == 200
     assert after.headers["ETag"] != etag

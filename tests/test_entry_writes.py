@@ -21,7 +21,7 @@ from diary.extensions import MemoryStore, db
 from diary.models import DiaryEntry
 from diary.services import sqlite_writers
 from diary.services.sqlite_writers import one_writer_at_a_time
-from tests.conftest import make_app
+from tests.conftest import form_id, make_app
 
 
 def stored_entries() -> int:
@@ -201,7 +201,9 @@ def test_the_diary_pages_form_post_takes_its_turn_among_writers(app, client, wor
 
     event.listen(db.engine, "before_cursor_execute", seen)
     try:
-        posted = client.post(f"/d/{world.block.diary_token}/entries", data={"pain": "3"})
+        posted = client.post(
+            f"/d/{world.block.diary_token}/entries", data={"client_id": form_id(), "pain": "3"}
+        )
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
     assert posted.status_code == 302

@@ -1024,3 +1024,22 @@ def test_a_broken_checkin_id_is_said_in_spanish_on_the_checkin_page(client, worl
     assert refused.status_code == 400
     assert "Este formulario estaba desactualizado, así que no se guardó nada." in page
     assert db.session.scalar(sa.select(sa.func.count(Checkin.id))) == 0
+
+
+@pytest.mark.parametrize("sent_id", [None, ""], ids=["missing", "empty"])
+def test_a_checkin_without_its_one_time_id_is_refused_as_a_broken_one(client, world, sent_id):
+    """The check-in page's form, like the diary's (outside trial): a post with no one-time
+    id, or an empty one, is refused with the same message and nothing stored, since a
+    resend of it could not be told from a new check-in."""
+    ablation = _open_ablation(world)
+    url = f"/f/{ablation.followup_token}/checkins"
+    data = {"pain": "3"} | ({} if sent_id is None else {"client_id": sent_id})
+    refused = client.post(url, data=data, headers={"Accept-Language": "es"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "Este formulario estaba desactualizado, así que no se guardó nada." in page
+    assert db.session.scalar(sa.select(sa.func.count(Checkin.id))) == 0
+    fresh = re.search(r'name="client_id" type="hidden" value="([0-9a-f]{32})"', page).group(1)
+    for _ in range(2):  # with the id drawn on the refusal's page: stored once
+        assert client.post(url, data={"pain": "3", "client_id": fresh}).status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count(Checkin.id))) == 1

@@ -13,7 +13,7 @@ from flask import template_rendered
 from diary.extensions import db
 from diary.patient.kept_pages import KeptPages, filled, frozen, split_page
 from diary.services.entries import EntryInput, record_entry
-from tests.conftest import _empty_postgres, add_entries, make_app, make_block
+from tests.conftest import _empty_postgres, add_entries, form_id, make_app, make_block
 
 CLIENT_ID = re.compile(r'name="client_id" type="hidden" value="([^"]*)"')
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]*)"')
@@ -138,7 +138,10 @@ def test_one_browsers_csrf_token_never_reaches_another(csrf_app):
     token_of_second = next(iter(tokens["second"]))
     refused = second.post(url(block) + "/entries", data={"pain": "4", "csrf_token": token_of_first})
     assert refused.status_code == 400
-    taken = second.post(url(block) + "/entries", data={"pain": "4", "csrf_token": token_of_second})
+    taken = second.post(
+        url(block) + "/entries",
+        data={"client_id": form_id(), "pain": "4", "csrf_token": token_of_second},
+    )
     assert taken.status_code == 302
     assert scores(page(second, block)) == ["Pain 4/10"]
 
@@ -275,7 +278,7 @@ def test_a_clinic_change_is_shown_at_once(client, world, running):
 
 def test_a_flashed_message_is_shown_once_and_never_kept(client, running):
     page(client, running)
-    posted = client.post(url(running) + "/entries", data={"pain": "5"})
+    posted = client.post(url(running) + "/entries", data={"client_id": form_id(), "pain": "5"})
     assert posted.status_code == 302
     assert "Saved. Thank you.</p>" in page(client, running)
     assert "Saved. Thank you.</p>" not in page(client, running)
@@ -283,7 +286,9 @@ def test_a_flashed_message_is_shown_once_and_never_kept(client, running):
 
 
 def test_a_page_with_errors_is_never_kept(app, client, running):
-    refused = client.post(url(running) + "/entries", data={"pain": "11", "note": "x" * 2000})
+    refused = client.post(
+        url(running) + "/entries", data={"client_id": form_id(), "pain": "11", "note": "x" * 2000}
+    )
     assert refused.status_code == 400
     error = refused.get_data(as_text=True)
     assert 'class="field-error"' in error

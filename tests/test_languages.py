@@ -9,6 +9,7 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from diary.extensions import db
+from tests.conftest import form_id
 
 CATALOG = Path(__file__).parent.parent / "diary" / "translations" / "es" / "LC_MESSAGES"
 
@@ -79,13 +80,13 @@ def test_clinic_default_applies_when_the_phone_language_is_not_offered(client, w
 def test_errors_and_messages_are_translated(client, world):
     response = client.post(
         f"/d/{world.block.diary_token}/entries",
-        data={"pain": "11"},
+        data={"client_id": form_id(), "pain": "11"},
         headers={"Accept-Language": "es"},
     )
     assert "Elija su puntuación de dolor" in response.get_data(as_text=True)
     saved = client.post(
         f"/d/{world.block.diary_token}/entries",
-        data={"pain": "3"},
+        data={"client_id": form_id(), "pain": "3"},
         headers={"Accept-Language": "es"},
         follow_redirects=True,
     )

@@ -12,7 +12,7 @@ import pytest
 
 from diary.extensions import db
 from diary.logs import masked_path
-from tests.conftest import PASSWORD, World, make_app
+from tests.conftest import PASSWORD, World, form_id, make_app
 
 NAME, MRN, NOTE, ACTIVITY = "Zebedee Quist", "MRN-778812", "pain after gardening", "lift boxes"
 
@@ -73,7 +73,9 @@ def full_session(client) -> str:
         f"/api/v1/diary/{token}/entries", json={"pain": 2, "note": NOTE, "activity": ACTIVITY}
     )
     client.post(f"/api/v1/diary/{token}/entries", json={"pain": 12, "note": NOTE})  # refused
-    client.post(f"/d/{token}/entries", data={"pain": "x", "note": NOTE})  # refused
+    client.post(
+        f"/d/{token}/entries", data={"client_id": form_id(), "pain": "x", "note": NOTE}
+    )  # refused
     for url in (
         f"/patients/{patient_id}",
         f"/blocks/{block_id}/entries.csv",

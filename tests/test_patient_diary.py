@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from diary.extensions import db
 from diary.forms import utc_to_clinic_time
 from diary.models import DiaryEntry, EntryRevision
-from tests.conftest import add_entries, block_at, make_block
+from tests.conftest import add_entries, block_at, form_id, make_block
 from tests.test_repeated_staff_fields import drawn_form, filled, post
 
 
@@ -57,7 +57,9 @@ def test_a_score_made_early_answers_its_slot_and_the_page_moves_on(client, world
     one_h, two_h = (utc_to_clinic_time(d, world.clinic.timezone).strftime("%H:%M") for d in due)
     page = client.get(diary_url(block)).get_data(as_text=True)
     assert f"Next score due at {one_h}" in page
-    client.post(diary_url(block) + "/entries", data={"pain": "3"})  # 5 minutes early
+    client.post(
+        diary_url(block) + "/entries", data={"client_id": form_id(), "pain": "3"}
+    )  # 5 minutes early
     page = client.get(diary_url(block)).get_data(as_text=True)
     assert f"Next score due at {two_h}" in page and "A score is due now" not in page
 
@@ -72,13 +74,16 @@ def test_a_due_time_on_another_day_shows_its_date(client, world):
 def test_after_the_window_only_late_entries_with_their_time_are_offered(client, world):
     block = block_at(world, -timedelta(hours=10))
     felt = block.performed_at + timedelta(hours=2)
-    client.post(diary_url(block) + "/entries", data={"pain": "2", "recorded_at": local_input(felt)})
+    client.post(
+        diary_url(block) + "/entries",
+        data={"client_id": form_id(), "pain": "2", "recorded_at": local_input(felt)},
+    )
     page = client.get(diary_url(block)).get_data(as_text=True)
     assert "The diary window is over. Thank you!" in page
     assert "Forgot a score? You can still add it below, with the time you felt the pain" in page
     assert "When did you feel this pain?" in page and "right now" not in page
     assert "/edit" not in page  # no "Correct" links
-    no_time = client.post(diary_url(block) + "/entries", data={"pain": "4"})
+    no_time = client.post(diary_url(block) + "/entries", data={"client_id": form_id(), "pain": "4"})
     assert no_time.status_code == 400
     assert "Add the time you felt this pain" in no_time.get_data(as_text=True)
     entry = db.session.execute(
@@ -106,10 +111,12 @@ def test_an_entry_post_asks_once_whether_the_window_is_over(client, world, monke
 
     monkeypatch.setattr(routes, "diary_window_over", counted)
     block = block_at(world, -timedelta(hours=10))
-    no_time = client.post(diary_url(block) + "/entries", data={"pain": "4"})
+    no_time = client.post(diary_url(block) + "/entries", data={"client_id": form_id(), "pain": "4"})
     assert no_time.status_code == 400 and len(asked) == 1
     assert "Add the time you felt this pain" in no_time.get_data(as_text=True)
-    assert client.post(diary_url(block) + "/entries", data={}).status_code == 400
+    assert (
+        client.post(diary_url(block) + "/entries", data={"client_id": form_id()}).status_code == 400
+    )
     assert len(asked) == 2
 
 
@@ -159,7 +166,7 @@ def test_saving_an_entry_stores_it_and_shows_it(client, world):
 def test_optional_fields_are_stored(client, world):
     client.post(
         diary_url(world.block) + "/entries",
-        data={"pain": "2", "relief_pct": "70", "activity": "bend forward"},
+        data={"client_id": form_id(), "pain": "2", "relief_pct": "70", "activity": "bend forward"},
     )
     entry = db.session.execute(select(DiaryEntry)).scalar_one()
     assert (entry.reported_relief_pct, entry.activity) == (70, "bend forward")
@@ -168,7 +175,12 @@ def test_optional_fields_are_stored(client, world):
 def test_free_text_activity(client, world):
     client.post(
         diary_url(world.block) + "/entries",
-        data={"pain": "2", "activity": "__other__", "activity_other": "gardening"},
+        data={
+            "client_id": form_id(),
+            "pain": "2",
+            "activity": "__other__",
+            "activity_other": "gardening",
+        },
     )
     assert db.session.execute(select(DiaryEntry.activity)).scalar_one() == "gardening"
 
@@ -184,7 +196,7 @@ def test_double_tap_with_same_client_id_is_stored_once(client, world):
 
 @pytest.mark.parametrize("pain", ["11", "-1", "3.5", "abc", "", None])
 def test_wrong_pain_is_refused_with_a_message_and_nothing_stored(client, world, pain):
-    data = {} if pain is None else {"pain": pain}
+    data = {"client_id": form_id()} | ({} if pain is None else {"pain": pain})
     response = client.post(diary_url(world.block) + "/entries", data=data)
     assert response.status_code == 400
     assert "Choose your pain score: tap a number from 0 to 10." in response.get_data(as_text=True)
@@ -194,7 +206,8 @@ def test_wrong_pain_is_refused_with_a_message_and_nothing_stored(client, world, 
 @pytest.mark.parametrize("relief", ["101", "-5", "lots"])
 def test_wrong_relief_is_refused(client, world, relief):
     response = client.post(
-        diary_url(world.block) + "/entries", data={"pain": "3", "relief_pct": relief}
+        diary_url(world.block) + "/entries",
+        data={"client_id": form_id(), "pain": "3", "relief_pct": relief},
     )
     assert response.status_code == 400
     assert entry_count() == 0
@@ -203,7 +216,8 @@ def test_wrong_relief_is_refused(client, world, relief):
 def test_earlier_time_is_kept(client, world):
     earlier = world.block.performed_at + timedelta(minutes=30)
     client.post(
-        diary_url(world.block) + "/entries", data={"pain": "1", "recorded_at": local_input(earlier)}
+        diary_url(world.block) + "/entries",
+        data={"client_id": form_id(), "pain": "1", "recorded_at": local_input(earlier)},
     )
     entry = db.session.execute(select(DiaryEntry)).scalar_one()
     assert entry.recorded_at == earlier.replace(second=0, microsecond=0)
@@ -212,7 +226,8 @@ def test_earlier_time_is_kept(client, world):
 def test_time_before_the_procedure_is_refused(client, world):
     before = world.block.performed_at - timedelta(hours=1)
     response = client.post(
-        diary_url(world.block) + "/entries", data={"pain": "1", "recorded_at": local_input(before)}
+        diary_url(world.block) + "/entries",
+        data={"client_id": form_id(), "pain": "1", "recorded_at": local_input(before)},
     )
     assert response.status_code == 400
     assert "cannot be before the procedure" in response.get_data(as_text=True)
@@ -222,7 +237,8 @@ def test_time_before_the_procedure_is_refused(client, world):
 def test_time_in_the_future_is_refused(client, world):
     later = datetime.now(UTC) + timedelta(hours=1)
     response = client.post(
-        diary_url(world.block) + "/entries", data={"pain": "1", "recorded_at": local_input(later)}
+        diary_url(world.block) + "/entries",
+        data={"client_id": form_id(), "pain": "1", "recorded_at": local_input(later)},
     )
     assert response.status_code == 400
     assert "cannot be in the future" in response.get_data(as_text=True)
@@ -249,7 +265,9 @@ def test_expired_link_gives_a_clear_page_and_stores_nothing(client, world):
 
 
 def test_token_only_reaches_its_own_block(client, world):
-    client.post(diary_url(world.other_block) + "/entries", data={"pain": "5"})
+    client.post(
+        diary_url(world.other_block) + "/entries", data={"client_id": form_id(), "pain": "5"}
+    )
     other_entry = db.session.execute(select(DiaryEntry)).scalar_one()
     # the other block's entry cannot be seen or corrected through this block's token
     url = f"{diary_url(world.block)}/entries/{other_entry.id}/edit"
@@ -286,7 +304,7 @@ def test_a_correction_form_as_drawn_keeps_what_the_patient_does_not_change(clien
     which was drawn empty; outside trial)."""
     client.post(
         diary_url(world.block) + "/entries",
-        data={"pain": "6", "relief_pct": "40", "activity_other": "Standing",
+        data={"client_id": form_id(), "pain": "6", "relief_pct": "40", "activity_other": "Standing",
               "note": "felt better after walking"},
     )  # fmt: skip
     entry = db.session.execute(select(DiaryEntry)).scalar_one()
@@ -301,7 +319,7 @@ def test_a_correction_form_as_drawn_keeps_what_the_patient_does_not_change(clien
 
 
 def test_the_correction_page_is_worded_as_a_correction_of_that_score(client, world):
-    client.post(diary_url(world.block) + "/entries", data={"pain": "6"})
+    client.post(diary_url(world.block) + "/entries", data={"client_id": form_id(), "pain": "6"})
     entry = db.session.execute(select(DiaryEntry)).scalar_one()
     url = f"{diary_url(world.block)}/entries/{entry.id}/edit"
     page = client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
@@ -316,7 +334,7 @@ def test_the_correction_page_is_worded_as_a_correction_of_that_score(client, wor
 
 
 def test_invalid_correction_changes_nothing(client, world):
-    client.post(diary_url(world.block) + "/entries", data={"pain": "6"})
+    client.post(diary_url(world.block) + "/entries", data={"client_id": form_id(), "pain": "6"})
     entry = db.session.execute(select(DiaryEntry)).scalar_one()
     response = client.post(f"{diary_url(world.block)}/entries/{entry.id}/edit", data={"pain": "12"})
     assert response.status_code == 400
@@ -409,4 +427,33 @@ def test_a_broken_entry_id_is_said_in_the_pages_language(client, world, language
     assert db.session.scalar(select(func.count()).select_from(DiaryEntry)) == 0
     sent = client.post(url, data={"pain": "4", "client_id": fresh}, headers=headers)
     assert sent.status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(DiaryEntry)) == 1
+
+
+@pytest.mark.parametrize("sent_id", [None, ""], ids=["missing", "empty"])
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", "This form was out of date, so nothing was saved."),
+        ("es", "Este formulario estaba desactualizado, así que no se guardó nada."),
+    ],
+)
+def test_an_entry_without_its_one_time_id_is_refused_as_a_broken_one(
+    client, world, sent_id, language, said
+):
+    """Outside trial: the no-script form took a post with an empty client_id and stored it
+    with none, so a resend of it would be stored twice. Every page draws an id: a post
+    without one is refused as one with a malformed id is, and nothing is written."""
+    url = diary_url(world.block) + "/entries"
+    headers = {"Accept-Language": language}
+    data = {"pain": "4"} | ({} if sent_id is None else {"client_id": sent_id})
+    for _ in range(2):  # sent again, refused again
+        refused = client.post(url, data=data, headers=headers)
+        page = refused.get_data(as_text=True)
+        assert refused.status_code == 400 and said in page
+        assert db.session.scalar(select(func.count()).select_from(DiaryEntry)) == 0
+    fresh = re.search(r'name="client_id" type="hidden" value="([0-9a-f]{32})"', page).group(1)
+    assert re.search(r'<input checked name="pain"[^>]* value="4">', page)  # the answer kept
+    for _ in range(2):  # with the id drawn on the refusal's page: stored once
+        assert client.post(url, data={"pain": "4", "client_id": fresh}).status_code == 302
     assert db.session.scalar(select(func.count()).select_from(DiaryEntry)) == 1

@@ -17,7 +17,7 @@ from diary.models import DiaryEntry
 from diary.patient.kept_pages import KeptPages
 from diary.patient.saved_list import SAVED_LISTS_MAX_CHARS, text_size
 from diary.services.entries import EntryInput, record_entry
-from tests.conftest import add_entries, block_at, make_block
+from tests.conftest import add_entries, block_at, form_id, make_block
 
 ENTRY_TIME = r'<span class="entry-time">([^<]+)</span>'
 
@@ -74,7 +74,9 @@ def test_an_unchanged_diary_is_listed_without_reading_its_entries_again(client, 
 
 def test_a_new_score_from_the_page_is_listed_at_once(client, running):
     assert saved_scores(seen(client, running)) == ["Pain 2/10", "Pain 3/10"]
-    posted = client.post(diary_url(running) + "/entries", data={"pain": "7"})
+    posted = client.post(
+        diary_url(running) + "/entries", data={"client_id": form_id(), "pain": "7"}
+    )
     assert posted.status_code == 302
     page = seen(client, running)
     assert saved_scores(page) == ["Pain 2/10", "Pain 3/10", "Pain 7/10"]
@@ -115,7 +117,7 @@ def test_a_correction_is_listed_at_once(client, running):
 
 def test_the_count_of_scores_done_follows_a_new_score(client, running):
     before = re.search(r"(\d+) of (\d+) scheduled scores done", seen(client, running))
-    client.post(diary_url(running) + "/entries", data={"pain": "1"})
+    client.post(diary_url(running) + "/entries", data={"client_id": form_id(), "pain": "1"})
     after = re.search(r"(\d+) of (\d+) scheduled scores done", seen(client, running))
     assert int(after[1]) == int(before[1]) + 1
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from diary.extensions import db
 from diary.models import DiaryEntry, utcnow
-from tests.conftest import make_user
+from tests.conftest import form_id, make_user
 from tests.test_verdict_pages import SETTINGS_FORM
 
 CONTACT = "Spine Center · 555-0100, 8am–6pm"
@@ -44,6 +44,7 @@ def test_a_side_effect_ticked_with_a_score_reaches_the_staff(client, world, auth
     sent = client.post(
         diary + "/entries",
         data={
+            "client_id": form_id(),
             "pain": "3",
             "side_effects": ["numbness", "headache"],
             "side_effect_note": "left foot",
@@ -70,7 +71,8 @@ def test_side_effects_through_the_api(client, world):
     refused = client.post(url, json={"pain": 5, "side_effects": ["dizziness"]})
     assert refused.status_code == 422
     bad_form = client.post(
-        f"/d/{world.block.diary_token}/entries", data={"pain": "3", "side_effects": "dizziness"}
+        f"/d/{world.block.diary_token}/entries",
+        data={"client_id": form_id(), "pain": "3", "side_effects": "dizziness"},
     )
     assert bad_form.status_code == 400
     assert len(db.session.execute(select(DiaryEntry)).scalars().all()) == 2

@@ -13,7 +13,7 @@ import pytest
 from diary.extensions import db
 from diary.services.entries import EntryInput, record_entry
 from diary.services.tokens import create_api_token
-from tests.conftest import needs_pdf
+from tests.conftest import form_id, needs_pdf
 from tests.test_api import Api
 from tests.test_daily_scores import DAILY_TAIL, DailyWorld
 
@@ -341,9 +341,14 @@ def test_the_daily_step_of_a_block_scored_apart_asks_both_sides_with_one_save(cl
     spanish = client.get(url, headers={"Accept-Language": "es"}).get_data(as_text=True)
     assert "Toca la puntuación de hoy (día 3)" in spanish and "Lado izquierdo" in spanish
     path = f"/d/{block.diary_token}/entries"
-    refused = client.post(path, data={"pain_left": "3"})
+    refused = client.post(path, data={"client_id": form_id(), "pain_left": "3"})
     assert refused.status_code == 400
-    assert client.post(path, data={"pain_left": "3", "pain_right": "5"}).status_code == 302
+    assert (
+        client.post(
+            path, data={"client_id": form_id(), "pain_left": "3", "pain_right": "5"}
+        ).status_code
+        == 302
+    )
     entry = db.session.scalars(
         db.select(DiaryEntry).filter_by(block_id=block.id).order_by(DiaryEntry.id.desc())
     ).first()

@@ -13,7 +13,7 @@ import pypdf
 
 from diary.extensions import db
 from diary.models import Block, EntryRevision
-from tests.conftest import needs_pdf
+from tests.conftest import form_id, needs_pdf
 from tests.test_clinic_pages import VALID_BLOCK
 from tests.test_sides import APART_ENTRIES, add_side_entries, apart_block
 
@@ -104,10 +104,12 @@ def test_the_patient_page_asks_both_sides_with_one_save(client, world):
     assert page.count('name="pain_left"') == 11 and page.count('name="pain_right"') == 11
     assert 'name="pain"' not in page
     assert page.count(">Save<") == 1
-    refused = client.post(f"{url}/entries", data={"pain_left": "3"})
+    refused = client.post(f"{url}/entries", data={"client_id": form_id(), "pain_left": "3"})
     assert refused.status_code == 400
     assert "Choose a score for the right side" in refused.get_data(as_text=True)
-    saved = client.post(f"{url}/entries", data={"pain_left": "3", "pain_right": "6"})
+    saved = client.post(
+        f"{url}/entries", data={"client_id": form_id(), "pain_left": "3", "pain_right": "6"}
+    )
     assert saved.status_code == 302
     listed = client.get(url).get_data(as_text=True)
     assert "Left 3/10 · Right 6/10" in listed
@@ -131,7 +133,7 @@ def test_the_patient_page_in_spanish(client, world):
     assert "Izquierdo 2/10 · Derecho 7/10" in page
     refused = client.post(
         f"/d/{block.diary_token}/entries",
-        data={"pain_right": "3"},
+        data={"client_id": form_id(), "pain_right": "3"},
         headers={"Accept-Language": "es"},
     )
     assert "Elija una puntuación para el lado izquierdo" in refused.get_data(as_text=True)
@@ -216,7 +218,10 @@ def test_the_dashboard_shows_both_verdicts(client, signed_in):
     page = client.get("/").get_data(as_text=True)
     assert 'Left: <span class="verdict verdict-positive' in page
     assert 'Right: <span class="verdict verdict-negative' in page
-    assert "Left: 100%&nbsp;· Right: 16.7%" in page  # the "·" kept on the line before it
+    # Each side unbroken, the "·" kept on the line of the side before it.
+    assert (
+        '<span class="nowrap">Left: 100% ·</span> <span class="nowrap">Right: 16.7%</span>' in page
+    )
     assert f"In progress</span> ({len(APART_ENTRIES)})" in page
 
 

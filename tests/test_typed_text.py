@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from diary.extensions import db
 from diary.models import Block, DiaryEntry, Patient
 from diary.services.tokens import create_api_token
-from tests.conftest import API_BLOCK, add_entries
+from tests.conftest import API_BLOCK, add_entries, form_id
 from tests.test_clinic_pages import VALID_BLOCK
 
 CONTROLS = ["\x1c", "\x00", "\x01", "\x0b", "\r", "\x1f"]
@@ -164,15 +164,19 @@ def test_the_clinic_forms_refuse_control_characters(client, signed_in):
 
 def test_the_patients_diary_form_refuses_control_characters(client, world):
     url = f"/d/{world.block.diary_token}/entries"
-    response = client.post(url, data={"pain": "3", "note": "ok\x1bnot"})
+    response = client.post(url, data={"client_id": form_id(), "pain": "3", "note": "ok\x1bnot"})
     assert response.status_code == 400
     assert "control characters" in response.get_data(as_text=True)
     spanish = client.post(
-        url, data={"pain": "3", "note": "ok\x1bnot"}, headers={"Accept-Language": "es"}
+        url,
+        data={"client_id": form_id(), "pain": "3", "note": "ok\x1bnot"},
+        headers={"Accept-Language": "es"},
     )
     assert "caracteres de control invisibles" in spanish.get_data(as_text=True)
     assert count(DiaryEntry) == 0
-    response = client.post(url, data={"pain": "3", "note": "first line\r\nsecond"})
+    response = client.post(
+        url, data={"client_id": form_id(), "pain": "3", "note": "first line\r\nsecond"}
+    )
     assert response.status_code == 302
     assert db.session.scalars(select(DiaryEntry)).one().note == "first line\nsecond"
 

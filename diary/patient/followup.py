@@ -55,6 +55,7 @@ PGIC_WORDS = {value: _l(words) for value, words in vocabulary.PGIC_WORDS.items()
 
 
 class CheckinPatientForm(OneTimeIdForm):
+    id_required = True  # only ever posted to make a check-in
     # The pain fields the procedure is not scored with (validate_for), not drawn.
     skipped: tuple[str, ...] = ()
     pain = ScoreField(

@@ -357,6 +357,7 @@ def diary(token: str):
 def add_entry(token: str):
     block = _open_block_or_410(token)
     form = _entry_form(block)
+    form.id_required = True  # a correction's form (edit_entry) carries none
     # Asked once: the answer's page (with errors) says what this check found.
     now = utcnow()
     window_over = diary_window_over(block, now)

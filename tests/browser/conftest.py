@@ -34,6 +34,33 @@ SPLIT_WORDS = """els => els.flatMap(el => {
 })"""
 
 
+# Scrolled from the top to the end a quarter of the screen at a time: each score option
+# drawn under the phone's Save bar [the scroll, the scale's legend, the option's number].
+UNDER_THE_SAVE_BAR = """async () => {
+  const end = document.documentElement.scrollHeight - innerHeight;
+  const under = [];
+  for (let y = 0; ; y = Math.min(end, y + innerHeight / 4)) {
+    scrollTo(0, y);
+    await new Promise(requestAnimationFrame);
+    const bar = document.querySelector(".save").getBoundingClientRect();
+    for (const option of document.querySelectorAll(".score-option")) {
+      const box = option.getBoundingClientRect();
+      if (box.bottom > bar.top && box.top < bar.bottom && bar.top < innerHeight) {
+        under.push([Math.round(scrollY),
+          option.closest("fieldset").querySelector("legend").textContent.trim(),
+          option.querySelector("b").textContent]);
+      }
+    }
+    if (y >= end) return under;
+  }
+}"""
+
+
+def under_the_save_bar(page) -> list[list]:
+    """The score options the Save bar covers at some scroll of ``page`` (none, to pass)."""
+    return page.evaluate(UNDER_THE_SAVE_BAR)
+
+
 def split_words(page, selector: str) -> list[str]:
     """The words inside ``selector`` that are broken across two lines."""
     return page.locator(selector).evaluate_all(SPLIT_WORDS)

@@ -8,6 +8,8 @@ from sqlalchemy import select
 
 from diary.extensions import db
 from diary.models import DiaryEntry
+from tests.browser.conftest import under_the_save_bar
+from tests.conftest import PHONE
 
 
 def no_sideways_scroll(page) -> bool:
@@ -97,3 +99,19 @@ def test_the_staff_transcription_scale_is_one_scale_too(live_app, browser):
     page.locator("#paper-heading").click()
     assert page.locator(".score-option").evaluate_all(ONE_SCALE) in ("row", "column")
     page.close()
+
+
+@pytest.mark.parametrize("locale", ["en-US", "es-ES"])
+def test_save_never_covers_a_score_the_patient_has_not_chosen(live_app, browser, locale):
+    """Outside trial, 390x844: at first view the sticky Save bar sat over the scale's
+    options (its last ones hidden under it until the patient scrolled, with no hint that
+    the scale went on). Now Save stays in its place under the form until a score is
+    chosen, then follows the patient down the page."""
+    context = browser.new_context(**PHONE, locale=locale)
+    page = context.new_page()
+    page.goto(f"{live_app.base_url}/d/{live_app.world.token}")
+    assert under_the_save_bar(page) == []
+    page.locator(".score-option").nth(3).tap()
+    save = page.locator("button.save").bounding_box()
+    assert save["y"] >= 0 and save["y"] + save["height"] <= 844  # at hand once chosen
+    context.close()

@@ -12,8 +12,9 @@ from sqlalchemy import select
 
 from diary.extensions import db
 from diary.models import Block, Clinic, DiaryEntry, Patient, User
+from tests.browser.conftest import under_the_save_bar
 from tests.browser.test_accessibility import no_sideways_scroll, violations
-from tests.conftest import make_block
+from tests.conftest import PHONE, make_block
 
 
 @pytest.fixture
@@ -156,3 +157,27 @@ def test_the_block_page_of_a_block_scored_apart_is_axe_clean(live_app, browser, 
         assert violations(page) == [], path
     expect(page.get_by_text("left series").first).to_be_visible()
     page.close()
+
+
+@pytest.mark.parametrize(
+    ("locale", "left", "right"),
+    [
+        ("en-US", "Left side", "Right side"),
+        ("es-ES", "Lado izquierdo", "Lado derecho"),
+    ],
+)
+def test_save_never_covers_a_side_s_score_not_chosen(
+    live_app, browser, two_scales, locale, left, right
+):
+    """Outside trial, 390x844: the sticky Save bar sat over the scales' options. Now it
+    stays under the form until each side has a score, then follows the patient down."""
+    context = browser.new_context(**PHONE, locale=locale)
+    page = context.new_page()
+    page.goto(two_scales)
+    assert under_the_save_bar(page) == []
+    side(page, left).locator(".score-option").nth(2).tap()
+    assert under_the_save_bar(page) == []  # the right side still to choose
+    side(page, right).locator(".score-option").nth(6).tap()
+    save = page.locator("button.save").bounding_box()
+    assert save["y"] >= 0 and save["y"] + save["height"] <= 844  # at hand once chosen
+    context.close()
