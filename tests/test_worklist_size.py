@@ -231,3 +231,31 @@ def test_next_steps_read_in_small_batches_page_as_read_at_once(api, world, monke
     assert all_pages() == at_once
     next_steps_service._KEPT.clear()  # worked out afresh, a batch at a time
     assert all_pages() == at_once
+
+
+def test_the_kept_next_steps_never_pass_their_bounds(api, world, monkeypatch):  # noqa: F811
+    """Each cache of next steps holds at most its bound, even for one call's patients (a
+    page's batch, every patient with an ablation), and a page read through full caches is
+    the page read with none kept."""
+    from diary.services import next_steps as next_steps_service
+    from diary.services import worklist as worklist_service
+
+    for n in range(6):
+        patient = create_patient(world.clinic, PatientInput(f"P{n}"), by=world.clinician)
+        at = world.block.performed_at - timedelta(days=3 * n, hours=n)
+        add_entries(make_block(world.clinic, patient, world.clinician, performed_at=at), POSITIVE)
+    quiet_patients(world, 4)
+    db.session.commit()
+    next_steps_service._KEPT.clear()
+    worklist_service._CANDIDATES_KEPT.clear()
+    unbounded = api.get("/worklist").get_json()["items"]
+    assert len(next_steps_service._KEPT) >= 6 and len(worklist_service._CANDIDATES_KEPT) >= 10
+
+    monkeypatch.setattr(next_steps_service, "KEPT_MAX", 2)
+    monkeypatch.setattr(worklist_service, "CANDIDATES_KEPT_MAX", 3)
+    next_steps_service._KEPT.clear()
+    worklist_service._CANDIDATES_KEPT.clear()
+    for _ in range(3):
+        assert api.get("/worklist").get_json()["items"] == unbounded
+        assert len(next_steps_service._KEPT) <= 2
+        assert len(worklist_service._CANDIDATES_KEPT) <= 3

@@ -178,9 +178,12 @@ def next_steps_of(
 # Each patient's next steps as last worked out in this process (a patient's page, the API,
 # the worklist), with what they were worked out from (their records' version, read from
 # the database at every call, the day, the clinic's settings) and until when a running
-# diary's reading holds: reused while all of it holds. Bounded: emptied when full.
+# diary's reading holds: reused while all of it holds. Bounded: emptied when full, and never
+# more than KEPT_MAX even for one call's patients. A patient's kept steps measured about
+# 3.5 KB (two steps, their reasons and limits; 129 patients of a synthetic clinic), so the
+# bound keeps this under about 35 MB a worker (README, "Sizing"); 100,000 allowed 350 MB.
 _KEPT: dict[tuple[int, int], tuple[tuple, list[pathway.NextStep], datetime | None]] = {}
-KEPT_MAX = 100_000
+KEPT_MAX = 10_000
 
 
 class RecordsVersion(NamedTuple):
@@ -262,11 +265,12 @@ def patients_next_steps(
         # Steps read from a running diary change as it goes on (what it awaits, when it
         # ends) with no record changed and perhaps on the same day: kept only until its
         # next change.
-        _KEPT[(clinic.id, patient_id)] = (
-            (versions[patient_id], settings),
-            steps,
-            procedures[patient_id].steady_until,
-        )
+        if len(_KEPT) < KEPT_MAX:
+            _KEPT[(clinic.id, patient_id)] = (
+                (versions[patient_id], settings),
+                steps,
+                procedures[patient_id].steady_until,
+            )
         found[patient_id] = steps
     return found
 
