@@ -21,6 +21,19 @@ limiter, the access log), plus the one thing a path of that kind cannot skip:
 - *signed page*: the dashboard's floor. The sign-in check, the page's query (the columns
   its 25 rows show, with their patients' names), and the real page's bytes as they are.
 
+These are the *old* floors, kept so that figures stay comparable. Beside them, the
+*required* floors (bench/required_floors.py, whose docstring defines each): the write floor
+behind the app's own per-diary limit; the diary page's floor with that limit, the link's
+open check, an entry id, the CSRF token and the real page refilled from a frame drawn
+before the timing (a lower bound: the page's drawing is not counted); the dashboard's floor
+with the page's reads, its stored summaries and statuses, and its 25 rows written by plain
+f-strings into the real page's shell (the same bytes as the page, checked each run). The
+table says, for each target, whether it lies below the required floor: where it does, no
+way of writing the path meets it in this stack.
+
+The app runs with CSRF on, as it does in production (and bench/guard.py): the diary page
+makes its token, as its form carries it.
+
 CPU time of the thread, medians of medians over rounds in which paths and floors take
 turns (bench/guard.py's method).
 

@@ -33,15 +33,31 @@ Each is a route added to the app in the bench's process only, as the old floors 
   (the path does both), the pages' other branches (a stale summary analysed again, a
   therapeutic block's outcome, a block scored left and right apart: none on this page,
   the floor refuses rather than draw them wrong).
+
+Run alone, this module measures the dashboard's required floor in stages, each a route
+doing one more of its steps (the sign-in check and the clinic, then the kept search and the
+page's statement, then the digest and stored summaries, then the statuses), beside the old
+floor, the required floor and the page, as bench/bounds.py measures (thread CPU, taking
+turns, medians of medians): what the required floor is made of.
+
+    python bench/required_floors.py [--database URL] [--rounds 7]
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import re
+import statistics
+import sys
+import tempfile
+import time
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
-from bench import inprocess
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import inprocess  # noqa: E402
 
 CLIENT_ID_INPUT = re.compile(
     r'<input id="client_id" name="client_id" type="hidden" value="([^"]+)"'
@@ -295,3 +311,109 @@ def check_limited(client, post_token: str, page_token: str) -> None:
             left.append(int(response.headers["X-RateLimit-Remaining"]))
         if left[1] != left[0] - 1:
             raise inprocess.NotServed(f"{url}: the diary's quota did not count ({left})")
+
+
+# The dashboard's required floor in stages: what each adds to the one before.
+STAGES = (
+    "the sign-in check and the clinic",
+    "+ the kept search and the page's statement",
+    "+ the settings digest and 25 stored summaries",
+    "+ the 25 statuses",
+)
+
+
+def add_dashboard_stages(app, body: dict[str, bytes]) -> None:
+    """``/_floor/dashboard-stage/<n>``: the required floor's first ``n`` stages (STAGES;
+    from 1, as the app's id converter takes no 0), answering the real page's bytes as they
+    are (``body["dashboard"]``)."""
+    from flask import Response, abort
+    from flask_login import current_user
+
+    from diary.auth import login_sessions
+    from diary.services import summaries
+    from diary.services.dashboard import dashboard_blocks
+    from diary.services.progress import diary_statuses
+    from diary.services.settings import analysis_settings
+
+    @app.get("/_floor/dashboard-stage/<int:stage>")
+    def floor_dashboard_stage(stage: int):
+        if not current_user.is_authenticated:
+            abort(401)
+        clinic = current_user.clinic
+        if stage >= 2:
+            login_sessions.dashboard_search()
+            blocks, _ = dashboard_blocks(clinic, "", False, 0, 25)
+        if stage >= 3:
+            digest = summaries.settings_digest(analysis_settings(clinic))
+            found = [summaries.stored_summary(block, digest) for block in blocks]  # type: ignore[arg-type]
+        if stage >= 4:
+            diary_statuses(blocks, found, datetime.now(UTC))  # type: ignore[arg-type]
+        return Response(body["dashboard"], mimetype="text/html")
+
+
+def measure_stages(database_url: str, rounds: int) -> dict[str, float]:
+    """Each stage's CPU time (ms) beside /healthz, the old floor, the required floor and
+    the dashboard itself."""
+    from bench import bounds
+
+    bodies: dict[str, bytes] = {}
+    shells: dict[str, tuple] = {}
+    made = inprocess.make_app
+
+    def make_app_with_floors(url: str):
+        app = made(url)
+        bounds.add_floors(app, bodies)
+        add_required_floors(app, {}, shells)
+        add_dashboard_stages(app, bodies)
+        return app
+
+    inprocess.make_app = make_app_with_floors
+    try:
+        bench = inprocess.build(database_url, 2000, 1, migrate=False)
+    finally:
+        inprocess.make_app = made
+    bench.app.config["WTF_CSRF_ENABLED"] = True  # as bounds.py runs
+    signed = bench.big.client
+    bodies["dashboard"] = signed.get("/").get_data()
+    shells["dashboard"] = dashboard_shell(bench.app, signed)
+    get = inprocess.getter
+    calls = {
+        "/healthz": get(bench.app.test_client(), "/healthz"),
+        "old floor": get(signed, "/_floor/signed-page"),
+        **{name: get(signed, f"/_floor/dashboard-stage/{n}") for n, name in enumerate(STAGES, 1)},
+        "required floor (+ CSRF, rows)": get(signed, "/_floor/dashboard-required"),
+        "dashboard": get(signed, "/"),
+    }
+    for call in calls.values():
+        for _ in range(5):
+            call()
+    per_round: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            samples = []
+            for _ in range(25):
+                started = time.thread_time()
+                call()
+                samples.append(time.thread_time() - started)
+            per_round[name].append(statistics.median(samples))
+    return {name: statistics.median(values) * 1000 for name, values in per_round.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database", default="", help="a PostgreSQL URL (scratch database)")
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args()
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (the access log)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database or f"sqlite:///{tmp}/stages.sqlite3"
+        if args.database:
+            inprocess.empty_postgres(url)
+        ms = measure_stages(url, args.rounds)
+    healthz = ms["/healthz"]
+    for name, spent in ms.items():
+        print(f"{name:<48}{spent:>7.2f} ms{spent / healthz:>7.2f}× /healthz", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
