@@ -1,0 +1,419 @@
+"""The *required* floors of bench/bounds.py: each old floor plus what the product's rules
+make every request of its kind do, and nothing more (issue 23 item 3, after a review found
+the old floors too weak to show that a target between floor and path cannot be met).
+
+Each is a route added to the app in the bench's process only, as the old floors are:
+
+- *write, required*: the old write floor (the diary by its link token, one entry row
+  inserted, a commit, ``{"id": …}``) behind the app's own per-diary limit: the same
+  ``diary_token_limit`` (Flask-Limiter's shared limit, scope "diary-token", counted per
+  token, its text read from ``DIARY_RATE_LIMIT`` as the app reads it). The bench lifts that
+  limit so that the load is never refused; the check and its count still run (``check``
+  below asserts the limit's headers on the floor's answer).
+- *diary page, required*: the old diary-read floor (the diary by its token, its 50 entries
+  as plain rows) behind the same per-diary limit, with the link's open check (its expiry,
+  revocation and archive columns read in the same statement), an entry id (``uuid4``) and
+  the CSRF token (Flask-WTF's ``generate_csrf``, as the page's form carries it), and the
+  least drawing of the page: the real page of that diary, drawn before the timing, cut at
+  its per-request values (the entry id, the CSRF token) and its diary value (its link
+  token, wherever the page writes it), and filled again with this request's values
+  (``diary.patient.kept_pages.filled``). Everything else the page shows of the diary (the
+  saved list of its entries, what is due, the procedure line, the clinic's words) is in
+  the frame as bytes: a *lower bound* of a first view, which must draw all of those.
+- *dashboard, required*: the old signed-page floor's sign-in check, then the page's own
+  reads: the search this sign-in keeps, the page's statement (``dashboard_blocks``: the
+  columns the 25 rows, their statuses and stored summaries need, the patient's name, the
+  side-effect flag), the clinic's settings digest, each row's stored summary checked
+  current and read (``stored_summary``: ``BlockSummary.from_dict``) and its diary status
+  (``diary_statuses``); then the 25 rows written by plain f-strings, each value from the
+  data escaped with ``markupsafe.escape`` (no Jinja), into the real page's shell (drawn
+  before the timing, cut at its two CSRF tokens and around its rows). ``check`` holds its
+  answer to the real page's bytes (the CSRF token aside, which is signed with the time).
+  Not done: the audit's "first view in its window" check and the commit after the page
+  (the path does both), the pages' other branches (a stale summary analysed again, a
+  therapeutic block's outcome, a block scored left and right apart: none on this page,
+  the floor refuses rather than draw them wrong).
+
+Run alone, this module measures the dashboard's required floor in stages, each a route
+doing one more of its steps (the sign-in check and the clinic, then the kept search and the
+page's statement, then the digest and stored summaries, then the statuses), beside the old
+floor, the required floor and the page, as bench/bounds.py measures (thread CPU, taking
+turns, medians of medians): what the required floor is made of.
+
+    python bench/required_floors.py [--database URL] [--rounds 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import inprocess  # noqa: E402
+
+CLIENT_ID_INPUT = re.compile(
+    r'<input id="client_id" name="client_id" type="hidden" value="([^"]+)"'
+)
+CSRF_VALUE = re.compile(r'(name="csrf_token"[^>]*? value=")([^"]+)(")')
+
+
+class Frame:
+    """A page drawn before the timing, cut wherever it writes one of its ``holes``
+    (name -> the text written there), so that ``fill`` puts a request's values back."""
+
+    def __init__(self, page: str, holes: dict[str, str]):
+        found = sorted(
+            (match.start(), match.end(), name)
+            for name, text in holes.items()
+            for match in re.finditer(re.escape(text), page)
+        )
+        pieces, names, at = [], [], 0
+        for start, end, name in found:
+            if start < at:
+                raise ValueError(f"{name} overlaps another value of the page")
+            pieces.append(page[at:start].encode())
+            names.append(name)
+            at = end
+        pieces.append(page[at:].encode())
+        missing = set(holes) - set(names)
+        if missing:
+            raise ValueError(f"the page does not write {missing}")
+        self.pieces = tuple(pieces)
+        self.names = tuple(names)
+
+    def fill(self, values: dict[str, bytes]) -> bytes:
+        from diary.patient.kept_pages import filled
+
+        return filled(self.pieces, [values[name] for name in self.names])
+
+
+def add_required_floors(app, frames: dict[str, Frame], shells: dict[str, tuple]) -> None:
+    """The required floors' routes, on this process's app only. ``frames`` (diary pages,
+    by token) and ``shells`` (the dashboard's) are filled in later, from the real pages."""
+    from flask import Response, abort, request
+    from flask_login import current_user
+    from flask_wtf.csrf import generate_csrf
+    from markupsafe import escape
+    from sqlalchemy import bindparam, insert, select
+
+    from diary import anatomy, relief, schedule
+    from diary.auth import login_sessions
+    from diary.extensions import csrf, db, diary_token_limit
+    from diary.formatting import hours, pct
+    from diary.models import Block, DiaryEntry
+    from diary.services import summaries
+    from diary.services.dashboard import dashboard_blocks
+    from diary.services.days import judged_in_days
+    from diary.services.progress import diary_statuses
+    from diary.services.settings import analysis_settings
+
+    by_token = select(Block.id).where(Block.diary_token == bindparam("token"))
+    open_by_token = select(
+        Block.id, Block.link_revoked_at, Block.archived_at, Block.link_expires_at
+    ).where(Block.diary_token == bindparam("token"))
+    entries = select(
+        DiaryEntry.recorded_at, DiaryEntry.pain, DiaryEntry.pain_left, DiaryEntry.pain_right
+    ).where(DiaryEntry.block_id == bindparam("block_id"))
+    add_entry = insert(DiaryEntry.__table__).returning(DiaryEntry.__table__.c.id)
+
+    @csrf.exempt  # as the API the entry post goes to
+    @diary_token_limit
+    def floor_write_required(token: str):
+        body = request.get_json()
+        block_id = db.session.execute(by_token, {"token": token}).scalar_one()
+        now = datetime.now(UTC)
+        added = db.session.execute(
+            add_entry,
+            {
+                "block_id": block_id,
+                "client_id": body["client_id"],
+                "recorded_at": now,
+                "submitted_at": now,
+                "pain": body["pain"],
+                "slot": "hourly",
+            },
+        ).scalar_one()
+        db.session.commit()
+        return {"id": added}, 201
+
+    @diary_token_limit
+    def floor_diary_page_required(token: str):
+        block_id, revoked, archived, expires = db.session.execute(
+            open_by_token, {"token": token}
+        ).one()
+        if revoked is not None or archived is not None or not datetime.now(UTC) < _utc(expires):
+            abort(410)
+        db.session.execute(entries, {"block_id": block_id}).all()
+        values = {
+            "token": token.encode(),
+            "client_id": uuid.uuid4().hex.encode(),
+            "csrf": str(escape(generate_csrf())).encode(),
+        }
+        return Response(frames[token].fill(values), mimetype="text/html")
+
+    app.add_url_rule(
+        "/_floor/write-required/<token>", view_func=floor_write_required, methods=["POST"]
+    )
+    app.add_url_rule("/_floor/diary-page-required/<token>", view_func=floor_diary_page_required)
+
+    regions, sides_lower = anatomy.REGIONS, {k: v.lower() for k, v in anatomy.SIDES.items()}
+    status_labels, running_statuses = schedule.STATUS_LABELS, schedule.RUNNING
+    verdict_labels = relief.VERDICT_LABELS
+
+    def held_cell(held) -> str:
+        if not held:
+            return "—"
+        return f"{'≥' if held.open else ''}{hours(held.duration_h)}"
+
+    @app.get("/_floor/dashboard-required")
+    def floor_dashboard_required():
+        if not current_user.is_authenticated:
+            abort(401)
+        clinic = current_user.clinic
+        if login_sessions.dashboard_search():
+            abort(400)  # the floor draws the page unsearched only
+        blocks, has_next = dashboard_blocks(clinic, "", False, 0, 25)
+        digest = summaries.settings_digest(analysis_settings(clinic))
+        found = [summaries.stored_summary(block, digest) for block in blocks]  # type: ignore[arg-type]
+        for block, summary in zip(blocks, found, strict=True):
+            if (
+                summary is None
+                or block.scored_apart
+                or (judged_in_days(block) and block.daily_days)
+            ):
+                abort(501)  # a branch the floor does not draw (see the module's docstring)
+        now = datetime.now(UTC)
+        statuses = diary_statuses(blocks, found, now)  # type: ignore[arg-type]
+        head, middle, before_rows, tail, joint, patient_url, block_url = shells["dashboard"]
+        tz = clinic.timezone
+        zone = _zone(tz)
+        rows = []
+        for block, summary, status in zip(blocks, found, statuses, strict=True):
+            levels = ", ".join(f'<span class="nowrap">{escape(v)}</span>' for v in block.levels)
+            flag = ' <span class="side-effect-flag">side effect reported</span>'
+            running = status in running_statuses
+            provisional = ' <span class="provisional">(provisional)</span>' if running else ""
+            rows.append(
+                f'<tr>\n        <td data-label="Patient"><a href="{patient_url}{block.patient_id}">'
+                f"{escape(block.patient_name)}</a></td>\n"
+                f'        <td data-label="Date"><a href="{block_url}{block.id}">'
+                f"{block.performed_at.astimezone(zone).strftime('%d %b %Y %H:%M')}</a></td>\n"
+                f'        <td data-label="Levels">{escape(regions[block.region])} {levels} '
+                f"{escape(sides_lower[block.side])}</td>\n"
+                f'        <td data-label="Agent">{escape(summary.agent_label)}</td>\n'
+                f'        <td data-label="Diary"><span class="status status-{status}">'
+                f"{status_labels[status]}</span> ({summary.entry_count})"
+                f"{flag if block.side_effect else ''}</td>\n        \n        \n"
+                f'        <td data-label="Peak relief">{pct(summary.peak_relief_pct) or "—"}</td>\n'
+                f'        \n          <td data-label="≥50%">{held_cell(summary.held_50)}</td>\n'
+                f'        \n          <td data-label="≥80%">{held_cell(summary.held_80)}</td>\n'
+                f'        \n        <td data-label="Verdict"><span class="verdict verdict-'
+                f'{summary.verdict}{" verdict-provisional" if running else ""}">'
+                f"{verdict_labels[summary.verdict]}{provisional}</span></td>\n"
+                f"        \n      </tr>"
+            )
+        if not has_next:
+            abort(501)  # the shell kept is a first page with a next one
+        token = escape(generate_csrf())
+        page = f"{head}{token}{middle}{token}{before_rows}{joint.join(rows)}{tail}"
+        return Response(page, mimetype="text/html")
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+_ZONES: dict = {}
+
+
+def _zone(name: str):
+    from zoneinfo import ZoneInfo
+
+    zone = _ZONES.get(name)
+    if zone is None:
+        zone = _ZONES[name] = ZoneInfo(name)
+    return zone
+
+
+def diary_frame(client, token: str) -> Frame:
+    """The real diary page of ``token`` (CSRF on), cut at its entry id, its CSRF token and
+    its link token."""
+    url = f"/d/{token}"
+    response = client.get(url)
+    inprocess.answered(response, url)
+    page = response.get_data(as_text=True)
+    client_id = CLIENT_ID_INPUT.search(page)
+    csrf = CSRF_VALUE.search(page)
+    if client_id is None or csrf is None:
+        raise inprocess.NotServed(f"{url} has no entry id or CSRF token: is CSRF on?")
+    return Frame(page, {"client_id": client_id.group(1), "csrf": csrf.group(2), "token": token})
+
+
+ROWS = re.compile(r"(?s)(.*<tbody>.*?)(<tr>.*</tr>)(.*)")
+
+
+def dashboard_shell(app, client) -> tuple:
+    """The real dashboard's shell, cut at its two CSRF tokens and around its rows, with
+    what joins two rows and the row links' addresses (as ``id_url`` builds them)."""
+    response = client.get("/")
+    inprocess.answered(response, "/")
+    page = response.get_data(as_text=True)
+    cut = CSRF_VALUE.split(page)  # before, (prefix, token, suffix) twice, after
+    if len(cut) != 9:
+        raise inprocess.NotServed("the dashboard does not write its CSRF token twice")
+    head, middle, rest = "".join(cut[:2]), "".join(cut[3:6]), "".join(cut[7:])
+    found = ROWS.match(rest)
+    if found is None:
+        raise inprocess.NotServed("the dashboard has no rows")
+    before_rows, rows, tail = found.groups()
+    joint = rows[rows.index("</tr>") + 5 : rows.index("<tr>", 1)]
+    with app.test_request_context():
+        from diary.web import id_url
+
+        patient_url = id_url("clinic.patient", "patient_id")(0)[:-1]
+        block_url = id_url("clinic.block", "block_id")(0)[:-1]
+    return head, middle, before_rows, tail, joint, patient_url, block_url
+
+
+def same_page(first: bytes, second: bytes) -> str:
+    """ "same bytes" when the two pages differ only in their CSRF tokens (signed with the
+    time), else where they part."""
+    a, b = (CSRF_VALUE.sub(r"\1\3", page.decode()) for page in (first, second))
+    if a == b:
+        return "same bytes (the CSRF token aside)"
+    at = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), len(a))
+    return f"differ at character {at}: {a[at - 40 : at + 40]!r} vs {b[at - 40 : at + 40]!r}"
+
+
+def check_limited(client, post_token: str, page_token: str) -> None:
+    """The required floors pay the per-diary limit: each answers with the limit's headers,
+    and the quota left falls by one a request (the check and its count ran)."""
+    calls = (
+        ("post", f"/_floor/write-required/{post_token}", {"pain": 1, "client_id": "limited"}),
+        ("get", f"/_floor/diary-page-required/{page_token}", None),
+    )
+    for method, url, body in calls:
+        left = []
+        for n in range(2):
+            sent = {"json": {**body, "client_id": f"limited-{n}"}} if body else {}
+            response = getattr(client, method)(url, **sent)
+            inprocess.answered(response, url)
+            if "X-RateLimit-Limit" not in response.headers:
+                raise inprocess.NotServed(f"{url} was not limited")
+            left.append(int(response.headers["X-RateLimit-Remaining"]))
+        if left[1] != left[0] - 1:
+            raise inprocess.NotServed(f"{url}: the diary's quota did not count ({left})")
+
+
+# The dashboard's required floor in stages: what each adds to the one before.
+STAGES = (
+    "the sign-in check and the clinic",
+    "+ the kept search and the page's statement",
+    "+ the settings digest and 25 stored summaries",
+    "+ the 25 statuses",
+)
+
+
+def add_dashboard_stages(app, body: dict[str, bytes]) -> None:
+    """``/_floor/dashboard-stage/<n>``: the required floor's first ``n`` stages (STAGES;
+    from 1, as the app's id converter takes no 0), answering the real page's bytes as they
+    are (``body["dashboard"]``)."""
+    from flask import Response, abort
+    from flask_login import current_user
+
+    from diary.auth import login_sessions
+    from diary.services import summaries
+    from diary.services.dashboard import dashboard_blocks
+    from diary.services.progress import diary_statuses
+    from diary.services.settings import analysis_settings
+
+    @app.get("/_floor/dashboard-stage/<int:stage>")
+    def floor_dashboard_stage(stage: int):
+        if not current_user.is_authenticated:
+            abort(401)
+        clinic = current_user.clinic
+        if stage >= 2:
+            login_sessions.dashboard_search()
+            blocks, _ = dashboard_blocks(clinic, "", False, 0, 25)
+        if stage >= 3:
+            digest = summaries.settings_digest(analysis_settings(clinic))
+            found = [summaries.stored_summary(block, digest) for block in blocks]  # type: ignore[arg-type]
+        if stage >= 4:
+            diary_statuses(blocks, found, datetime.now(UTC))  # type: ignore[arg-type]
+        return Response(body["dashboard"], mimetype="text/html")
+
+
+def measure_stages(database_url: str, rounds: int) -> dict[str, float]:
+    """Each stage's CPU time (ms) beside /healthz, the old floor, the required floor and
+    the dashboard itself."""
+    from bench import bounds
+
+    bodies: dict[str, bytes] = {}
+    shells: dict[str, tuple] = {}
+    made = inprocess.make_app
+
+    def make_app_with_floors(url: str):
+        app = made(url)
+        bounds.add_floors(app, bodies)
+        add_required_floors(app, {}, shells)
+        add_dashboard_stages(app, bodies)
+        return app
+
+    inprocess.make_app = make_app_with_floors
+    try:
+        bench = inprocess.build(database_url, 2000, 1, migrate=False)
+    finally:
+        inprocess.make_app = made
+    bench.app.config["WTF_CSRF_ENABLED"] = True  # as bounds.py runs
+    signed = bench.big.client
+    bodies["dashboard"] = signed.get("/").get_data()
+    shells["dashboard"] = dashboard_shell(bench.app, signed)
+    get = inprocess.getter
+    calls = {
+        "/healthz": get(bench.app.test_client(), "/healthz"),
+        "old floor": get(signed, "/_floor/signed-page"),
+        **{name: get(signed, f"/_floor/dashboard-stage/{n}") for n, name in enumerate(STAGES, 1)},
+        "required floor (+ CSRF, rows)": get(signed, "/_floor/dashboard-required"),
+        "dashboard": get(signed, "/"),
+    }
+    for call in calls.values():
+        for _ in range(5):
+            call()
+    per_round: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            samples = []
+            for _ in range(25):
+                started = time.thread_time()
+                call()
+                samples.append(time.thread_time() - started)
+            per_round[name].append(statistics.median(samples))
+    return {name: statistics.median(values) * 1000 for name, values in per_round.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database", default="", help="a PostgreSQL URL (scratch database)")
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args()
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (the access log)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database or f"sqlite:///{tmp}/stages.sqlite3"
+        if args.database:
+            inprocess.empty_postgres(url)
+        ms = measure_stages(url, args.rounds)
+    healthz = ms["/healthz"]
+    for name, spent in ms.items():
+        print(f"{name:<48}{spent:>7.2f} ms{spent / healthz:>7.2f}× /healthz", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
