@@ -18,9 +18,11 @@ beside the database's own dump.
     python bench/csv_export.py dump    --out /tmp/entries.csv
     python bench/csv_export.py memory  --blocks 20000
     python bench/csv_export.py floor   --database URL --clinic 1   (bench/run_all.py's)
+    python bench/csv_export.py dump-cpu --database URL --clinic 1  (bench/run_all.py's)
 
 ``floor`` times the floor alone on a database made elsewhere (run_all's clinic): the
-median of --rounds, wall and thread CPU seconds, printed as JSON.
+median of --rounds, wall and thread CPU seconds, printed as JSON. ``dump-cpu`` gives the
+native dump's CPU seconds there (``sqlite3 -csv``'s; COPY's with its server backend's).
 
 Without --database a SQLite file in a temporary folder is used (kept with --keep DIR, so
 a large clinic is made once); a PostgreSQL URL names a scratch database emptied first.
@@ -299,6 +301,16 @@ def native_dump(database_url: str, clinic_id: int) -> float:
     return time.perf_counter() - started
 
 
+def dump_cpu_seconds(database_url: str, clinic_id: int, rounds: int) -> float:
+    """The median CPU seconds of the database's own dump of the clinic's entries on a
+    database as it is: ``sqlite3 -csv``'s (the child's), or COPY's read through a connection
+    of this process (its server backend's and this thread's)."""
+    if database_url.startswith("sqlite"):
+        return statistics.median(native_dump(database_url, clinic_id) for _ in range(rounds))
+    app = inprocess.make_app(database_url)
+    return statistics.median(copy_dump(app, clinic_id) for _ in range(rounds))
+
+
 def psql_start(database_url: str) -> float:
     """Wall seconds of psql connecting and running an empty query: what the dump's
     figure holds besides the dump (the export's connection is already open)."""
@@ -310,7 +322,7 @@ def psql_start(database_url: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["time", "profile", "dump", "memory", "floor"])
+    parser.add_argument("what", choices=["time", "profile", "dump", "memory", "floor", "dump-cpu"])
     parser.add_argument("--clinic", type=int, help="floor: the clinic whose entries are read")
     parser.add_argument("--database")
     parser.add_argument("--keep", help="a folder for the SQLite file, kept between runs")
@@ -321,6 +333,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.what == "floor":
         print(json.dumps(floor_seconds(args.database, args.clinic, args.rounds)))
+        return
+    if args.what == "dump-cpu":
+        print(json.dumps({"cpu_s": dump_cpu_seconds(args.database, args.clinic, args.rounds)}))
         return
     folder = args.keep or tempfile.mkdtemp()
     Path(folder).mkdir(parents=True, exist_ok=True)
