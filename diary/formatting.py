@@ -45,6 +45,15 @@ def pct(value: float | None) -> str:
     return "" if value is None else relief.format_pct(value)
 
 
+def pain_text(record) -> str:
+    """The pain of an entry or of a correction's old values (an EntryRevision): its one
+    score, or "Left 6 · Right 4" when the sides were scored apart (``pain`` is then None
+    and the corrections CSV has was_pain_left/was_pain_right)."""
+    if record.pain is None and (record.pain_left is not None or record.pain_right is not None):
+        return f"Left {record.pain_left} · Right {record.pain_right}"
+    return "" if record.pain is None else str(record.pain)
+
+
 # Side effects as the clinic's pages name them.
 SIDE_EFFECT_LABELS: dict[str, str] = {
     SideEffect.NUMBNESS: "numbness",
@@ -100,6 +109,7 @@ FILTERS = {
     "hours": hours,
     "hours_alike": hours_alike,
     "pct": pct,
+    "pain_text": pain_text,
     "side_effect_label": side_effect_label,
     "group_warnings": group_warnings,
 }

@@ -295,3 +295,40 @@ def test_the_series_report_and_its_pdf_show_each_sides_series(client, signed_in)
     assert response.status_code == 200
     text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(response.data)).pages)
     assert "left series" in text and "right series" in text
+
+
+def corrected_from_6_and_4_to_8_and_4(client, signed_in) -> Block:
+    block = apart_block(signed_in)  # running: the patient may still correct
+    add_side_entries(block, {0.5: (6, 4)})
+    db.session.commit()
+    entry = block.entries[0]
+    url = f"/api/v1/diary/{block.diary_token}/entries/{entry.id}"
+    assert client.patch(url, json={"pain_left": 8}).status_code == 200
+    return block
+
+
+def test_a_correction_of_both_sides_shows_the_old_scores_as_the_csv_has_them(client, signed_in):
+    """The outside trial: Left 6 · Right 4 corrected to Left 8 read "was pain None" on the
+    block and corrections pages; every page now says what the corrections CSV says."""
+    block = corrected_from_6_and_4_to_8_and_4(client, signed_in)
+    corrections = client.get(f"/blocks/{block.id}/corrections.csv").get_data().decode("utf-8-sig")
+    row = next(csv.DictReader(io.StringIO(corrections)))
+    assert (row["was_pain"], row["was_pain_left"], row["was_pain_right"]) == ("", "6", "4")
+    block_page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
+    assert "was pain Left 6 · Right 4 at" in block_page
+    assert "Left 8 · Right 4" in block_page  # the entry now
+    listed = client.get(f"/blocks/{block.id}/corrections").get_data(as_text=True)
+    assert "<td>Left 6 · Right 4</td>" in listed
+    report = client.get(f"/blocks/{block.id}/report").get_data(as_text=True)
+    assert "was pain Left 6 · Right 4 at" in report
+    for page in (block_page, listed, report):
+        assert "pain None" not in page and "<td>None</td>" not in page
+
+
+@needs_pdf
+def test_the_pdf_report_shows_both_sides_old_scores(client, signed_in):
+    block = corrected_from_6_and_4_to_8_and_4(client, signed_in)
+    response = client.get(f"/blocks/{block.id}/report.pdf")
+    pages = pypdf.PdfReader(io.BytesIO(response.get_data())).pages
+    text = " ".join(" ".join(page.extract_text().split()) for page in pages)
+    assert "was pain Left 6 · Right 4 at" in text
