@@ -6,6 +6,8 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup
+
 from diary import anatomy, pathway, relief, schedule
 from diary.agents import AGENT_LABELS
 from diary.vocabulary import SideEffect
@@ -45,12 +47,30 @@ def pct(value: float | None) -> str:
     return "" if value is None else relief.format_pct(value)
 
 
+# Between a block's two sides in one cell: "Left 6 · Right 4".
+SIDES_SEPARATOR = " · "
+
+
+def side_spans(text: str) -> Markup | str:
+    """Each side of "Left 6 · Right 4" unbroken, the "·" on the line of the side before it
+    (as the dashboard writes them): a narrow cell breaks between the sides only, never
+    between a side's label and its value. A one-score text is left as it is."""
+    sides = text.split(SIDES_SEPARATOR)
+    if len(sides) == 1:
+        return text
+    last = len(sides) - 1
+    return Markup(" ").join(
+        Markup('<span class="nowrap">{}{}</span>').format(side, " ·" if n < last else "")
+        for n, side in enumerate(sides)
+    )
+
+
 def pain_text(record) -> str:
     """The pain of an entry or of a correction's old values (an EntryRevision): its one
     score, or "Left 6 · Right 4" when the sides were scored apart (``pain`` is then None
     and the corrections CSV has was_pain_left/was_pain_right)."""
     if record.pain is None and (record.pain_left is not None or record.pain_right is not None):
-        return f"Left {record.pain_left} · Right {record.pain_right}"
+        return f"Left {record.pain_left}{SIDES_SEPARATOR}Right {record.pain_right}"
     return "" if record.pain is None else str(record.pain)
 
 
@@ -110,6 +130,7 @@ FILTERS = {
     "hours_alike": hours_alike,
     "pct": pct,
     "pain_text": pain_text,
+    "side_spans": side_spans,
     "side_effect_label": side_effect_label,
     "group_warnings": group_warnings,
 }

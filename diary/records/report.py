@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from diary import anatomy
-from diary.formatting import hours, local_time, pain_text, pct, side_effect_label
+from diary.formatting import SIDES_SEPARATOR, hours, local_time, pain_text, pct, side_effect_label
 from diary.relief import Analysis
 
 
@@ -159,7 +159,7 @@ def entry_table(
 
     def relief_of(entry_id: int) -> str:
         if side_points:
-            return " · ".join(
+            return SIDES_SEPARATOR.join(
                 f"{side.capitalize()} {pct(found[entry_id].relief_pct)}"
                 for side, found in side_points.items()
                 if entry_id in found
