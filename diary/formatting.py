@@ -74,6 +74,24 @@ def pain_text(record) -> str:
     return "" if record.pain is None else str(record.pain)
 
 
+CLOSED_BY_THE_CLINIC = "Closed by the clinic"
+
+
+def closed_early(block) -> bool:
+    """Whether the clinic closed ``block``'s diary link before it would have expired."""
+    revoked = block.link_revoked_at
+    return revoked is not None and revoked < block.link_expires_at
+
+
+def status_label(status: str, block) -> str:
+    """A diary's status as the clinic's pages name it: an "expired" diary whose link the
+    clinic closed early reads "Closed by the clinic" (never "Expired · Closed by the
+    clinic"). The code itself ("expired", in the CSV files and the API) is unchanged."""
+    if status == schedule.EXPIRED and closed_early(block):
+        return CLOSED_BY_THE_CLINIC
+    return schedule.STATUS_LABELS[status]
+
+
 # Side effects as the clinic's pages name them.
 SIDE_EFFECT_LABELS: dict[str, str] = {
     SideEffect.NUMBNESS: "numbness",
@@ -131,6 +149,7 @@ FILTERS = {
     "pct": pct,
     "pain_text": pain_text,
     "side_spans": side_spans,
+    "status_label": status_label,
     "side_effect_label": side_effect_label,
     "group_warnings": group_warnings,
 }
@@ -152,6 +171,7 @@ GLOBALS = {
     "VERDICT_LABELS": relief.VERDICT_LABELS,
     "PAIR_LABELS": PAIR_LABELS,
     "STATUS_LABELS": schedule.STATUS_LABELS,
+    "CLOSED_BY_THE_CLINIC": CLOSED_BY_THE_CLINIC,
     "RUNNING_STATUSES": schedule.RUNNING,
     "REGIONS": anatomy.REGIONS,
     "LEVELS": anatomy.LEVELS,
