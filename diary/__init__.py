@@ -20,6 +20,7 @@ from diary.api.problems import problem_response
 from diary.config import check_production, load_settings, profile_name
 from diary.extensions import (
     CONTENT_SECURITY_POLICY,
+    SVG_CHART_POLICY,
     babel,
     csrf,
     db,
@@ -109,6 +110,13 @@ def register_extensions(app: Flask) -> None:
         # a proxy's, the back button's); a view that chose its own caching keeps it.
         if response.mimetype in RECORD_TYPES and "Cache-Control" not in response.headers:
             response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.after_request
+    def svg_chart_keeps_its_styles(response):
+        # Runs after Talisman's: the SVG chart's own policy replaces the pages' one.
+        if g.get("svg_chart") and response.mimetype == "image/svg+xml":
+            response.headers["Content-Security-Policy"] = SVG_CHART_POLICY
         return response
 
     talisman.init_app(

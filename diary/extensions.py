@@ -214,6 +214,14 @@ CONTENT_SECURITY_POLICY = {
     "manifest-src": "'self'",
     "worker-src": "'self'",
 }
+
+# A chart opened as an SVG document: matplotlib writes its colours as style attributes,
+# which the policy above blocks (the chart then draws as a black rectangle). That response
+# alone may have inline styles; it may load and run nothing (diary.web.chart_response).
+SVG_CHART_POLICY = (
+    "default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please sign in to see the clinic's diaries."

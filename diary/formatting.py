@@ -6,6 +6,8 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup
+
 from diary import anatomy, pathway, relief, schedule
 from diary.agents import AGENT_LABELS
 from diary.vocabulary import SideEffect
@@ -43,6 +45,51 @@ def hours_alike(values: list[float]) -> list[str]:
 
 def pct(value: float | None) -> str:
     return "" if value is None else relief.format_pct(value)
+
+
+# Between a block's two sides in one cell: "Left 6 · Right 4".
+SIDES_SEPARATOR = " · "
+
+
+def side_spans(text: str) -> Markup | str:
+    """Each side of "Left 6 · Right 4" unbroken, the "·" on the line of the side before it
+    (as the dashboard writes them): a narrow cell breaks between the sides only, never
+    between a side's label and its value. A one-score text is left as it is."""
+    sides = text.split(SIDES_SEPARATOR)
+    if len(sides) == 1:
+        return text
+    last = len(sides) - 1
+    return Markup(" ").join(
+        Markup('<span class="nowrap">{}{}</span>').format(side, " ·" if n < last else "")
+        for n, side in enumerate(sides)
+    )
+
+
+def pain_text(record) -> str:
+    """The pain of an entry or of a correction's old values (an EntryRevision): its one
+    score, or "Left 6 · Right 4" when the sides were scored apart (``pain`` is then None
+    and the corrections CSV has was_pain_left/was_pain_right)."""
+    if record.pain is None and (record.pain_left is not None or record.pain_right is not None):
+        return f"Left {record.pain_left}{SIDES_SEPARATOR}Right {record.pain_right}"
+    return "" if record.pain is None else str(record.pain)
+
+
+CLOSED_BY_THE_CLINIC = "Closed by the clinic"
+
+
+def closed_early(block) -> bool:
+    """Whether the clinic closed ``block``'s diary link before it would have expired."""
+    revoked = block.link_revoked_at
+    return revoked is not None and revoked < block.link_expires_at
+
+
+def status_label(status: str, block) -> str:
+    """A diary's status as the clinic's pages name it: an "expired" diary whose link the
+    clinic closed early reads "Closed by the clinic" (never "Expired · Closed by the
+    clinic"). The code itself ("expired", in the CSV files and the API) is unchanged."""
+    if status == schedule.EXPIRED and closed_early(block):
+        return CLOSED_BY_THE_CLINIC
+    return schedule.STATUS_LABELS[status]
 
 
 # Side effects as the clinic's pages name them.
@@ -100,6 +147,9 @@ FILTERS = {
     "hours": hours,
     "hours_alike": hours_alike,
     "pct": pct,
+    "pain_text": pain_text,
+    "side_spans": side_spans,
+    "status_label": status_label,
     "side_effect_label": side_effect_label,
     "group_warnings": group_warnings,
 }
@@ -121,6 +171,7 @@ GLOBALS = {
     "VERDICT_LABELS": relief.VERDICT_LABELS,
     "PAIR_LABELS": PAIR_LABELS,
     "STATUS_LABELS": schedule.STATUS_LABELS,
+    "CLOSED_BY_THE_CLINIC": CLOSED_BY_THE_CLINIC,
     "RUNNING_STATUSES": schedule.RUNNING,
     "REGIONS": anatomy.REGIONS,
     "LEVELS": anatomy.LEVELS,

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Response, abort, current_app, request, stream_with_context, url_for
+from flask import Response, abort, current_app, g, request, stream_with_context, url_for
 from flask_login import current_user
 
 from diary import charts, relief
@@ -205,6 +205,8 @@ def chart_response(block_id: int, fmt: str) -> Response:
         body = chart_cache.get_or_render(etag, render)
         response = Response(body, mimetype=charts.FORMATS[fmt])
         response.set_etag(etag)
+        # An SVG's style attributes need a policy of their own (extensions.SVG_CHART_POLICY).
+        g.svg_chart = fmt == "svg"
     # A chart shows a patient's diary: kept by no cache, the browser's disk included (its
     # ETag still spares the server a drawing for a client that sends If-None-Match).
     response.headers["Cache-Control"] = "no-store"

@@ -31,6 +31,27 @@ def test_security_headers_on_every_response(client, path):
     assert headers["Referrer-Policy"] == "same-origin"
 
 
+def test_only_the_svg_chart_has_a_policy_of_its_own(client, signed_in):
+    """matplotlib's style attributes need inline styles (an SVG opened alone drew black);
+    the SVG gets them and nothing else, every other response keeps the app's policy."""
+    pages = client.get("/login").headers["Content-Security-Policy"]
+    block = signed_in.block.id
+    svg = client.get(f"/blocks/{block}/chart.svg")
+    policy = svg.headers["Content-Security-Policy"]
+    assert svg.mimetype == "image/svg+xml" and "style-src 'unsafe-inline'" in policy
+    assert "script-src 'none'" in policy and "default-src 'none'" in policy
+    assert "unsafe-eval" not in policy and "frame-ancestors 'none'" in policy
+    again = client.get(f"/blocks/{block}/chart.svg", headers={"If-None-Match": svg.headers["ETag"]})
+    assert again.status_code == 304
+    for same in (
+        client.get(f"/blocks/{block}/chart.png"),
+        client.get(f"/blocks/{block}"),
+        client.get(f"/blocks/{block + 10_000}/chart.svg"),  # not found: an HTML page
+        client.get("/static/favicon.svg"),
+    ):
+        assert same.headers["Content-Security-Policy"] == pages, same.request.path
+
+
 def test_diary_pages_carry_the_headers_too(client, world):
     headers = client.get(f"/d/{world.block.diary_token}").headers
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]

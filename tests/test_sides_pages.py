@@ -192,8 +192,11 @@ def test_the_report_and_the_patient_page_show_both_sides(client, signed_in):
     report = client.get(f"/blocks/{block.id}/report").get_data(as_text=True)
     assert "Left: positive · Right: negative" in report
     assert "baseline pain left 8/10, right 6/10" in report
-    assert "Left 1 · Right 5" in report  # the 0.25 h entry
-    assert "Left 87.5% · Right 16.7%" in report
+    # The 0.25 h entry, each side unbroken on a narrow screen.
+    assert '<span class="nowrap">Left 1 ·</span> <span class="nowrap">Right 5</span>' in report
+    assert (
+        '<span class="nowrap">Left 87.5% ·</span> <span class="nowrap">Right 16.7%</span>' in report
+    )
     patient = client.get(f"/patients/{signed_in.patient.id}").get_data(as_text=True)
     assert "L4-L5, L5-S1, left series" in patient and "L4-L5, L5-S1, right series" in patient
     assert "read by its left side" in patient and "read by its right side" in patient
@@ -290,8 +293,58 @@ def test_the_series_report_and_its_pdf_show_each_sides_series(client, signed_in)
     db.session.commit()
     page = client.get(f"/patients/{signed_in.patient.id}/report").get_data(as_text=True)
     assert "L4-L5, L5-S1, left series" in page and "L4-L5, L5-S1, right series" in page
-    assert "Left 87.5% · Right 16.7%" in page  # the bilateral block's entries, both sides
+    # The bilateral block's entries, both sides.
+    assert (
+        '<span class="nowrap">Left 87.5% ·</span> <span class="nowrap">Right 16.7%</span>' in page
+    )
     response = client.get(f"/patients/{signed_in.patient.id}/report.pdf")
     assert response.status_code == 200
     text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(response.data)).pages)
     assert "left series" in text and "right series" in text
+
+
+def corrected_from_6_and_4_to_8_and_4(client, signed_in) -> Block:
+    block = apart_block(signed_in)  # running: the patient may still correct
+    add_side_entries(block, {0.5: (6, 4)})
+    db.session.commit()
+    entry = block.entries[0]
+    url = f"/api/v1/diary/{block.diary_token}/entries/{entry.id}"
+    assert client.patch(url, json={"pain_left": 8}).status_code == 200
+    return block
+
+
+def test_a_correction_of_both_sides_shows_the_old_scores_as_the_csv_has_them(client, signed_in):
+    """The outside trial: Left 6 · Right 4 corrected to Left 8 read "was pain None" on the
+    block and corrections pages; every page now says what the corrections CSV says."""
+    block = corrected_from_6_and_4_to_8_and_4(client, signed_in)
+    corrections = client.get(f"/blocks/{block.id}/corrections.csv").get_data().decode("utf-8-sig")
+    row = next(csv.DictReader(io.StringIO(corrections)))
+    assert (row["was_pain"], row["was_pain_left"], row["was_pain_right"]) == ("", "6", "4")
+    block_page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
+    assert "was pain Left 6 · Right 4 at" in block_page
+    assert '<span class="nowrap">Left 8 ·</span> <span class="nowrap">Right 4</span>' in block_page
+    listed = client.get(f"/blocks/{block.id}/corrections").get_data(as_text=True)
+    assert "<td>Left 6 · Right 4</td>" in listed
+    report = client.get(f"/blocks/{block.id}/report").get_data(as_text=True)
+    assert "was pain Left 6 · Right 4 at" in report
+    for page in (block_page, listed, report):
+        assert "pain None" not in page and "<td>None</td>" not in page
+
+
+@needs_pdf
+def test_the_pdf_report_shows_both_sides_old_scores(client, signed_in):
+    block = corrected_from_6_and_4_to_8_and_4(client, signed_in)
+    response = client.get(f"/blocks/{block.id}/report.pdf")
+    pages = pypdf.PdfReader(io.BytesIO(response.get_data())).pages
+    text = " ".join(" ".join(page.extract_text().split()) for page in pages)
+    assert "was pain Left 6 · Right 4 at" in text
+
+
+def test_side_spans_keep_each_side_whole_and_escape_it():
+    from diary.formatting import side_spans
+
+    assert side_spans("Left -14.3% · Right 20%") == (
+        '<span class="nowrap">Left -14.3% ·</span> <span class="nowrap">Right 20%</span>'
+    )
+    assert side_spans("7") == "7"  # one score: as it was
+    assert "&lt;b&gt;" in side_spans("Left <b> · Right 1")

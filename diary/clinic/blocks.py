@@ -110,6 +110,7 @@ def _block_page_context(block: Block) -> dict:
     progress = diary_progress(block, now)
     # One diary: while it runs both sides' verdicts are provisional, and each says so.
     provisional = bool(progress.awaiting)
+    shown = list(sides.values()) if sides else [analysis]
     return dict(
         block=block,
         analysis=analysis,
@@ -134,6 +135,12 @@ def _block_page_context(block: Block) -> dict:
         },
         # Each entry's point on the chart, found in one step (not by a search per entry).
         points={point.entry_id: point for point in analysis.relief},
+        # A relief below 0% (pain above the baseline) is explained under the entries.
+        negative_relief=any(
+            point.relief_pct is not None and point.relief_pct < 0
+            for reading in shown
+            for point in reading.relief
+        ),
         progress=progress,
         agent_label=agent_label(block),
         diary_link=link,

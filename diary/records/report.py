@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from diary import anatomy
-from diary.formatting import hours, local_time, pct, side_effect_label
+from diary.formatting import SIDES_SEPARATOR, hours, local_time, pain_text, pct, side_effect_label
 from diary.relief import Analysis
 
 
@@ -139,12 +139,6 @@ def _baseline(block) -> str:
     return f"baseline pain {block.baseline_pain}/10"
 
 
-def _pain(entry) -> str:
-    if entry.pain is None:
-        return f"Left {entry.pain_left} · Right {entry.pain_right}"
-    return str(entry.pain)
-
-
 def entry_table(
     block,
     analysis: Analysis,
@@ -165,7 +159,7 @@ def entry_table(
 
     def relief_of(entry_id: int) -> str:
         if side_points:
-            return " · ".join(
+            return SIDES_SEPARATOR.join(
                 f"{side.capitalize()} {pct(found[entry_id].relief_pct)}"
                 for side, found in side_points.items()
                 if entry_id in found
@@ -176,7 +170,7 @@ def entry_table(
         ReportRow(
             time=local_time(entry.recorded_at, tz, "%d %b %H:%M"),
             hours=hours(points[entry.id].hours) if entry.id in points else "superseded",
-            pain=_pain(entry),
+            pain=pain_text(entry),
             relief=relief_of(entry.id),
             patient_relief=pct(entry.reported_relief_pct),
             activity=entry.activity or "",
@@ -224,7 +218,7 @@ def _changes(corrections, tz: str) -> str:
     if not corrections:
         return ""
     listed = [
-        f"was {_was(rev)} at {local_time(rev.recorded_at, tz, '%H:%M')}, "
+        f"was pain {pain_text(rev)} at {local_time(rev.recorded_at, tz, '%H:%M')}, "
         f"corrected {local_time(rev.replaced_at, tz, '%d %b %H:%M')} by {rev.replaced_by}"
         for rev in corrections.latest
     ]
@@ -232,12 +226,6 @@ def _changes(corrections, tz: str) -> str:
         many = "correction" if corrections.earlier == 1 else "corrections"
         listed.append(f"{corrections.earlier} earlier {many} on the block's corrections page")
     return "; ".join(listed)
-
-
-def _was(revision) -> str:
-    if revision.pain is None:
-        return f"left {revision.pain_left}, right {revision.pain_right}"
-    return f"pain {revision.pain}"
 
 
 def _born(year: int | None) -> str:
