@@ -189,6 +189,21 @@ def test_entry_rows_read_the_same_times_whatever_postgresqls_datestyle(app, data
     assert {len(row[2]) for row in iso} > {26}  # the cast: trailing zeros dropped
 
 
+def test_entries_unsorted_by_the_database_are_put_in_time_order(app, database_url):
+    """The export reads its entries unsorted (export_queries._entry_rows_by_block) and puts
+    each block's in time order, the id ordering two of one time: the same rows as the
+    database's ORDER BY, for entries stored out of time order and two of one time."""
+    clinic, _ = _clinic_with_diaries("Unsorted", "UTC")
+    block_ids = list(db.session.scalars(select(Block.id).where(Block.clinic_id == clinic.id)))
+    sorted_by_database: dict[int, list[tuple]] = {}
+    for row in export_queries.entry_rows(block_ids):
+        sorted_by_database.setdefault(row[0], []).append(tuple(row))
+    grouped = export_queries._entry_rows_by_block(block_ids)
+    assert {block: [tuple(row) for row in rows] for block, rows in grouped.items()} == (
+        sorted_by_database
+    )
+
+
 @pytest.mark.parametrize(
     "timezone",
     ["America/Los_Angeles", "Pacific/Kiritimati", "Pacific/Pago_Pago", "Europe/London", "UTC"],
