@@ -116,7 +116,7 @@ def floor_export(app, clinic_id: int) -> int:
         )
         result = db.session.connection().execute(blocks)
         for chunk in result.partitions():
-            entries = export_queries.entry_rows([row[0] for row in chunk])
+            entries = export_queries.entry_rows([row[0] for row in chunk], in_order=False)
             writer.writerows(entries)
             rows += len(entries)
             sink.getvalue().encode("utf-8")  # the response's bytes, sent and forgotten
@@ -183,7 +183,7 @@ def floor_cells_export(app, clinic_id: int, shapes: dict[int, tuple[str, str]]) 
         )
         result = db.session.connection().execute(blocks)
         for chunk in result.partitions():
-            entries = export_queries.entry_rows([row[0] for row in chunk])
+            entries = export_queries.entry_rows([row[0] for row in chunk], in_order=False)
             lines: list[str] = []
             append = lines.append
             for block_id, block_rows in groupby(entries, itemgetter(0)):
