@@ -147,6 +147,25 @@ def _entries_and_saved_list(block, locale: str, today: date, window_over: bool):
     return current_app.extensions["diary_saved_lists"].get_or_make(key, make)
 
 
+SCORES = frozenset({"pain", "pain_left", "pain_right"})
+
+
+def _refused(block, form: EntryForm, now: datetime, window_over: bool):
+    """The diary page answering a post it refused (400): its reasons beside their fields,
+    the first also at the top of the page with a link to its question (without script the
+    page opens at its top, and a scale's reason may be a screen or two down)."""
+    for refused in form:
+        if refused.errors and form.shows(refused):
+            # A scale has no id of its own: templates/patient/_pain_scales.html wraps a
+            # refused one in one.
+            anchor = f"{refused.id}-question" if refused.name in SCORES else refused.id
+            reason = _("Your score was not saved. %(reason)s", reason=refused.errors[0])
+            link = _("Go to the question")
+            flash(Markup('{} <a href="#{}">{}</a>').format(reason, anchor, link), "error")
+            break
+    return _render_diary(block, form, 400, now, window_over)
+
+
 def _render_diary(block, form: EntryForm, status: int, now: datetime, window_over: bool):
     """The diary page drawn afresh (a post's answer with its errors), at the post's ``now``
     and with whether the window was over then."""
@@ -362,17 +381,17 @@ def add_entry(token: str):
     now = utcnow()
     window_over = diary_window_over(block, now)
     if not form.validate():
-        return _render_diary(block, form, 400, now, window_over)
+        return _refused(block, form, now, window_over)
     if not form.recorded_at.data and window_over:
         form.recorded_at.errors.append(LATE_TIME_NEEDED)
-        return _render_diary(block, form, 400, now, window_over)
+        return _refused(block, form, now, window_over)
     try:
         with one_writer_at_a_time(db.session):
             created = record_entry(block, _entry_input(form, block.clinic.timezone))[1]
             db.session.commit()
     except InputRejected as rejected:
         getattr(form, rejected.field).errors.append(_(rejected.message))
-        return _render_diary(block, form, 400, now, window_over)
+        return _refused(block, form, now, window_over)
     except DiaryClosed:
         abort(410)
     flash(_("Saved. Thank you.") if created else _("Already saved. Thank you."), "success")

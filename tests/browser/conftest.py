@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from diary.extensions import db
-from tests.conftest import PASSWORD, PHONE, World, make_app
+from diary.models import Clinic, Patient, User
+from tests.conftest import PASSWORD, PHONE, World, make_app, make_block
 
 # The words of the matched elements that the layout broke across lines ("Englis / h"); a
 # word is a run of characters between spaces or slashes, so "America/Chicago" may wrap at
@@ -163,6 +166,27 @@ def live_app(tmp_path):
     app.server.stop()
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def two_scales(live_app):
+    """A bilateral block scored left and right apart, its diary running; its address."""
+    with live_app.app_context():
+        clinic = db.session.scalars(select(Clinic).filter_by(name="Clinic A")).one()
+        block = make_block(
+            clinic,
+            db.session.scalars(select(Patient).filter_by(clinic_id=clinic.id)).first(),
+            db.session.scalars(select(User).filter_by(clinic_id=clinic.id)).first(),
+            side="bilateral",
+            scoring="sides",
+            baseline_pain=None,
+            baseline_pain_left=8,
+            baseline_pain_right=6,
+            performed_at=datetime.now(UTC) - timedelta(hours=1),
+        )
+        db.session.commit()
+        live_app.apart = (block.id, block.diary_token)
+    return f"{live_app.base_url}/d/{live_app.apart[1]}"
 
 
 @pytest.fixture

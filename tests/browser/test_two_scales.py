@@ -4,38 +4,15 @@ at 200 % text, axe-clean."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from diary.extensions import db
-from diary.models import Block, Clinic, DiaryEntry, Patient, User
+from diary.models import Block, DiaryEntry
 from tests.browser.conftest import moved_by_a_choice, never_clear_of_the_save_bar, reachable_scores
 from tests.browser.test_accessibility import no_sideways_scroll, violations
-from tests.conftest import PHONE, make_block
-
-
-@pytest.fixture
-def two_scales(live_app):
-    """A bilateral block scored left and right apart, its diary running; its address."""
-    with live_app.app_context():
-        clinic = db.session.scalars(select(Clinic).filter_by(name="Clinic A")).one()
-        block = make_block(
-            clinic,
-            db.session.scalars(select(Patient).filter_by(clinic_id=clinic.id)).first(),
-            db.session.scalars(select(User).filter_by(clinic_id=clinic.id)).first(),
-            side="bilateral",
-            scoring="sides",
-            baseline_pain=None,
-            baseline_pain_left=8,
-            baseline_pain_right=6,
-            performed_at=datetime.now(UTC) - timedelta(hours=1),
-        )
-        db.session.commit()
-        live_app.apart = (block.id, block.diary_token)
-    return f"{live_app.base_url}/d/{live_app.apart[1]}"
+from tests.conftest import PHONE
 
 
 def side(page, name: str):

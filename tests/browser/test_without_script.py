@@ -65,3 +65,37 @@ def test_back_after_a_check_in_shows_an_empty_form_and_sends_nothing_twice(live_
         page.get_by_role("button", name="Send").tap()
     with live_app.app_context():
         assert [checkin.pain for checkin in db.session.scalars(select(Checkin))] == [3]
+
+
+@pytest.mark.parametrize(
+    ("locale", "said"),
+    [
+        ("en-US", "Your score was not saved. Choose a score for the right side"),
+        ("es-ES", "Su puntuación no se guardó. Elija una puntuación para el lado derecho"),
+    ],
+)
+def test_a_side_left_out_is_said_at_the_top_and_links_to_its_scale(
+    live_app, browser, two_scales, locale, said
+):
+    """Outside trial: without script, a post with one side of two left out drew the page
+    again at its top with no word there (the message was 1,100-1,700 px down). Now the
+    page opens on the reason, in its language, and its link shows the scale left out."""
+    context = browser.new_context(**PHONE, java_script_enabled=False, locale=locale)
+    page = context.new_page()
+    page.goto(two_scales)
+    page.locator("input[name=pain_left][value='3']").locator("..").tap()
+    with page.expect_navigation():
+        page.locator("button.save").tap()
+    notice = page.locator(".flash-error")
+    expect(notice).to_contain_text(said)
+    box, bar = notice.bounding_box(), page.locator("button.save").bounding_box()
+    assert page.evaluate("scrollY") == 0
+    assert box["y"] >= 0 and box["y"] + box["height"] <= bar["y"]  # seen at once, clear of Save
+    notice.get_by_role("link").tap()
+    scale = page.locator("#pain_right-question legend")
+    expect(scale).to_be_in_viewport()
+    top = scale.bounding_box()["y"]
+    assert 0 <= top < 100  # the scale left out from its question on
+    assert page.locator("input[name=pain_left]:checked").get_attribute("value") == "3"
+    assert stored(live_app) == []
+    context.close()
