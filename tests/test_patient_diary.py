@@ -531,3 +531,61 @@ def test_a_refused_relief_is_said_at_the_top_with_a_link_to_its_field(client, wo
         '<a href="#relief_pct">Go to the question</a>'
     )
     assert 'id="relief_pct"' in page and '<details class="optional" open>' in page
+
+
+@pytest.mark.parametrize(
+    ("language", "said", "call"),
+    [
+        ("en", "The score you just sent was not saved.", "please contact your clinic"),
+        ("es", "La puntuación que acaba de enviar no se guardó.", "comuníquese con su clínica"),
+    ],
+)
+def test_a_score_sent_to_a_closed_link_is_said_not_saved(client, world, language, said, call):
+    """Outside trial, without script: Save after the clinic closed the link showed "This
+    diary link is closed… The scores you saved are with your clinic.", and nothing said
+    that this score was not. The closed page answering a post now says so, plainly, in
+    the page's language, and still says whom to call."""
+    world.block.link_revoked_at = datetime.now(UTC)
+    db.session.commit()
+    headers = {"Accept-Language": language}
+    data = {"client_id": form_id(), "pain": "2"}
+    response = client.post(diary_url(world.block) + "/entries", data=data, headers=headers)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 410
+    assert f'<p class="flash flash-error" role="alert">{said}</p>' in page
+    assert page.index(said) < page.index("<h2")  # under the heading, before the clinic
+    assert call in page and world.clinic.name in page
+    assert entry_count() == 0
+    viewed = client.get(diary_url(world.block), headers=headers).get_data(as_text=True)
+    assert said not in viewed  # the page as viewed says nothing was sent
+
+
+def test_a_correction_sent_to_a_closed_link_is_said_not_saved(client, world):
+    add_entries(world.block, {1.0: 6})
+    entry = db.session.scalars(select(DiaryEntry)).one()
+    world.block.link_revoked_at = datetime.now(UTC)
+    db.session.commit()
+    url = f"{diary_url(world.block)}/entries/{entry.id}/edit"
+    response = client.post(url, data={"pain": "2"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 410
+    assert "The correction you just sent was not saved." in page
+    assert "The score you just sent" not in page
+    assert db.session.get(DiaryEntry, entry.id).pain == 6
+
+
+def test_a_link_closed_while_the_score_is_stored_says_it_was_not_saved(client, world, monkeypatch):
+    """The link closed between the page's check and the write (services.entries refuses
+    it): the same closed page, not the bare error page."""
+    from diary.patient import routes
+    from diary.services.rejections import DiaryClosed
+
+    def closed(*args, **kwargs):
+        raise DiaryClosed()
+
+    monkeypatch.setattr(routes, "record_entry", closed)
+    data = {"client_id": form_id(), "pain": "2"}
+    response = client.post(diary_url(world.block) + "/entries", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 410
+    assert "The score you just sent was not saved." in page and world.clinic.name in page

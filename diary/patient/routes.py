@@ -67,11 +67,21 @@ def _open_block_or_410(token: str):
     block = block_for_token_or_404(token)
     g.clinic_language = block.clinic.language
     if not block.link_open(utcnow()):
-        # The closed-link page still says whom to call.
-        safety = clinic_safety_text(block.clinic)
-        page = render_template("patient/closed.html", block=block, safety_text=safety)
-        abort(make_response(page, 410))
+        abort(_closed_page(block))
     return block
+
+
+# What a post to a closed link sent, which its page says was not saved.
+SENT_BY = {"patient.add_entry": "score", "patient.edit_entry": "correction"}
+
+
+def _closed_page(block):
+    """The closed-link page (410): it still says whom to call and, answering a post, that
+    what the post sent was not saved (without script, the patient's only word of it)."""
+    sent = SENT_BY.get(request.endpoint or "") if request.method == "POST" else None
+    safety = clinic_safety_text(block.clinic)
+    page = render_template("patient/closed.html", block=block, safety_text=safety, sent=sent)
+    return make_response(page, 410)
 
 
 def clinic_safety_text(clinic, translate: Callable[[str], str] | None = None) -> str:
@@ -392,8 +402,8 @@ def add_entry(token: str):
     except InputRejected as rejected:
         getattr(form, rejected.field).errors.append(_(rejected.message))
         return _refused(block, form, now, window_over)
-    except DiaryClosed:
-        abort(410)
+    except DiaryClosed:  # closed since the check above
+        abort(_closed_page(block))
     flash(_("Saved. Thank you.") if created else _("Already saved. Thank you."), "success")
     return redirect(url_for("patient.diary", token=token) + "#entries")
 

@@ -99,3 +99,23 @@ def test_a_side_left_out_is_said_at_the_top_and_links_to_its_scale(
     assert page.locator("input[name=pain_left]:checked").get_attribute("value") == "3"
     assert stored(live_app) == []
     context.close()
+
+
+def test_save_after_the_link_closed_says_this_score_was_not_saved(live_app, no_script):
+    """Outside trial: the clinic closed the link while the page was open; Save showed the
+    closed page, which said the scores saved were with the clinic and nothing of this one."""
+    from diary.models import Block
+
+    page = no_script
+    page.goto(f"{live_app.base_url}/d/{live_app.world.token}")
+    page.get_by_role("radio", name="6", exact=True).tap()
+    with live_app.app_context():
+        db.session.get(Block, live_app.world.block_id).link_revoked_at = datetime.now(UTC)
+        db.session.commit()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save").tap()
+    said = page.get_by_role("alert")
+    expect(said).to_have_text("The score you just sent was not saved.")
+    expect(said).to_be_in_viewport()
+    expect(page.get_by_role("heading", name="Your clinic")).to_be_visible()
+    assert stored(live_app) == []
