@@ -141,3 +141,40 @@ def test_a_tap_on_the_next_score_chooses_it_and_saves_nothing(live_app, phone):
     assert phone.locator("input[name=pain]:checked").count() == 1
     chosen = phone.locator(".score-option:has(input:checked)").bounding_box()
     assert chosen["y"] < second[1] < chosen["y"] + chosen["height"]
+
+
+# The focused control, as [its tag, its value or text], when the Save bar is over it.
+FOCUS_UNDER_THE_SAVE_BAR = """() => {
+  const focused = document.activeElement, save = document.querySelector(".save");
+  if (focused === save || focused === document.body) return null;
+  const box = focused.getBoundingClientRect(), bar = save.getBoundingClientRect();
+  const under = box.bottom > bar.top && box.top < bar.bottom;
+  return under ? [focused.tagName, focused.value || focused.textContent.trim()] : null;
+}"""
+
+
+@pytest.mark.parametrize("scales", ["one", "two"])
+def test_a_control_reached_by_keyboard_is_never_under_the_save_bar(
+    live_app, phone, request, scales
+):
+    """Focus not obscured (WCAG 2.4.11): Tab landed on the scale's 0 under the Save bar,
+    which a sighted keyboard user could not see. The page keeps the bar's height clear at
+    the bottom when it scrolls a control into view (scroll-padding). Tab from the top to
+    Save, then the arrows down each scale to 10: never under the bar."""
+    url = f"{live_app.base_url}/d/{live_app.world.token}"
+    if scales == "two":
+        url = request.getfixturevalue("two_scales")
+    phone.goto(url)
+    under = []
+    for _ in range(20):  # to Save, whatever lies before it
+        phone.keyboard.press("Tab")
+        under.append(phone.evaluate(FOCUS_UNDER_THE_SAVE_BAR))
+        if phone.evaluate("document.activeElement.classList.contains('save')"):
+            break
+    for name in ("pain",) if scales == "one" else ("pain_left", "pain_right"):
+        phone.evaluate("scrollTo(0, 0)")
+        phone.locator(f"input[name={name}]").first.focus()
+        for _ in range(10):
+            phone.keyboard.press("ArrowDown")
+            under.append(phone.evaluate(FOCUS_UNDER_THE_SAVE_BAR))
+    assert [control for control in under if control] == []
