@@ -15,6 +15,7 @@ from diary.extensions import db
 from diary.models import Ablation, Checkin
 from diary.services.followup import plain_ablation
 from diary.services.settings import pathway_settings
+from tests.conftest import form_id
 
 
 def _ablation(world, **overrides) -> Ablation:
@@ -1043,3 +1044,27 @@ def test_a_checkin_without_its_one_time_id_is_refused_as_a_broken_one(client, wo
     for _ in range(2):  # with the id drawn on the refusal's page: stored once
         assert client.post(url, data={"pain": "3", "client_id": fresh}).status_code == 302
     assert db.session.scalar(sa.select(sa.func.count(Checkin.id))) == 1
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", "The check-in you just sent was not saved."),
+        ("es", "El control que acaba de enviar no se guardó."),
+    ],
+)
+def test_a_check_in_sent_to_a_closed_link_is_said_not_saved(client, world, language, said):
+    """As the diary's closed page: answering a post, it says the check-in was not saved."""
+    ablation = _open_ablation(world)
+    ablation.link_revoked_at = datetime.now(UTC)
+    db.session.commit()
+    url, headers = f"/f/{ablation.followup_token}", {"Accept-Language": language}
+    posted = client.post(
+        f"{url}/checkins", data={"client_id": form_id(), "pain": "2"}, headers=headers
+    )
+    page = posted.get_data(as_text=True)
+    assert posted.status_code == 410
+    assert f'<p class="flash flash-error" role="alert">{said}</p>' in page
+    assert world.clinic.name in page
+    assert said not in client.get(url, headers=headers).get_data(as_text=True)
+    assert db.session.scalars(sa.select(Checkin)).first() is None

@@ -457,3 +457,135 @@ def test_an_entry_without_its_one_time_id_is_refused_as_a_broken_one(
     for _ in range(2):  # with the id drawn on the refusal's page: stored once
         assert client.post(url, data={"pain": "4", "client_id": fresh}).status_code == 302
     assert db.session.scalar(select(func.count()).select_from(DiaryEntry)) == 1
+
+
+def said_at_the_top(page: str) -> str:
+    """The notice the page opens with, above its heading (empty if none)."""
+    top = page[page.index('<main id="main">') : page.index("<h1>")]
+    found = re.search(r'<p class="flash flash-error" role="status">(.*?)</p>', top, re.S)
+    return found.group(1) if found else ""
+
+
+@pytest.mark.parametrize(
+    ("language", "said", "link"),
+    [
+        (
+            "en",
+            "Your score was not saved. Choose your pain score: tap a number from 0 to 10.",
+            "Go to the question",
+        ),
+        (
+            "es",
+            "Su puntuación no se guardó. Elija su puntuación de dolor: "
+            "toque un número del 0 al 10.",
+            "Ir a la pregunta",
+        ),
+    ],
+)
+def test_a_score_left_out_is_said_at_the_top_with_a_link_to_its_question(
+    client, world, language, said, link
+):
+    """Outside trial, without script: a post without a score drew the page again at its
+    top with no word there; the only message was beside the scale, far down. Now the
+    reason is said at the top, in the page's language, with a link to the question."""
+    url = diary_url(world.block) + "/entries"
+    refused = client.post(url, data={"client_id": form_id()}, headers={"Accept-Language": language})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert said_at_the_top(page) == f'{said} <a href="#pain-question">{link}</a>'
+    assert '<div id="pain-question"><fieldset class="score-scale has-error"' in page
+    assert entry_count() == 0
+
+
+@pytest.mark.parametrize(
+    ("sent", "question", "said"),
+    [
+        ({"pain_left": "3"}, "pain_right", "Choose a score for the right side"),
+        ({"pain_right": "3"}, "pain_left", "Choose a score for the left side"),
+        ({}, "pain_left", "Choose a score for the left side"),  # the first left out
+    ],
+)
+def test_a_side_left_out_is_said_at_the_top_with_a_link_to_its_scale(
+    client, world, sent, question, said
+):
+    from tests.test_sides import apart_block
+
+    block = apart_block(world)
+    db.session.commit()
+    refused = client.post(f"{diary_url(block)}/entries", data={"client_id": form_id()} | sent)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    top = said_at_the_top(page)
+    assert top.startswith(f"Your score was not saved. {said}")
+    assert top.endswith(f'<a href="#{question}-question">Go to the question</a>')
+    assert page.count(f'<div id="{question}-question">') == 1
+    assert entry_count() == 0
+
+
+def test_a_refused_relief_is_said_at_the_top_with_a_link_to_its_field(client, world):
+    url = diary_url(world.block) + "/entries"
+    data = {"client_id": form_id(), "pain": "4", "relief_pct": "150"}
+    page = client.post(url, data=data).get_data(as_text=True)
+    assert said_at_the_top(page) == (
+        "Your score was not saved. Relief is a percentage from 0 to 100. "
+        '<a href="#relief_pct">Go to the question</a>'
+    )
+    assert 'id="relief_pct"' in page and '<details class="optional" open>' in page
+
+
+@pytest.mark.parametrize(
+    ("language", "said", "call"),
+    [
+        ("en", "The score you just sent was not saved.", "please contact your clinic"),
+        ("es", "La puntuación que acaba de enviar no se guardó.", "comuníquese con su clínica"),
+    ],
+)
+def test_a_score_sent_to_a_closed_link_is_said_not_saved(client, world, language, said, call):
+    """Outside trial, without script: Save after the clinic closed the link showed "This
+    diary link is closed… The scores you saved are with your clinic.", and nothing said
+    that this score was not. The closed page answering a post now says so, plainly, in
+    the page's language, and still says whom to call."""
+    world.block.link_revoked_at = datetime.now(UTC)
+    db.session.commit()
+    headers = {"Accept-Language": language}
+    data = {"client_id": form_id(), "pain": "2"}
+    response = client.post(diary_url(world.block) + "/entries", data=data, headers=headers)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 410
+    assert f'<p class="flash flash-error" role="alert">{said}</p>' in page
+    assert page.index(said) < page.index("<h2")  # under the heading, before the clinic
+    assert call in page and world.clinic.name in page
+    assert entry_count() == 0
+    viewed = client.get(diary_url(world.block), headers=headers).get_data(as_text=True)
+    assert said not in viewed  # the page as viewed says nothing was sent
+
+
+def test_a_correction_sent_to_a_closed_link_is_said_not_saved(client, world):
+    add_entries(world.block, {1.0: 6})
+    entry = db.session.scalars(select(DiaryEntry)).one()
+    world.block.link_revoked_at = datetime.now(UTC)
+    db.session.commit()
+    url = f"{diary_url(world.block)}/entries/{entry.id}/edit"
+    response = client.post(url, data={"pain": "2"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 410
+    assert "The correction you just sent was not saved." in page
+    assert "The score you just sent" not in page
+    assert db.session.get(DiaryEntry, entry.id).pain == 6
+
+
+def test_a_link_closed_while_the_score_is_stored_says_it_was_not_saved(client, world, monkeypatch):
+    """The link closed between the page's check and the write (services.entries refuses
+    it): the same closed page, not the bare error page."""
+    from diary.patient import routes
+    from diary.services.rejections import DiaryClosed
+
+    def closed(*args, **kwargs):
+        raise DiaryClosed()
+
+    monkeypatch.setattr(routes, "record_entry", closed)
+    data = {"client_id": form_id(), "pain": "2"}
+    response = client.post(diary_url(world.block) + "/entries", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 410
+    assert "The score you just sent was not saved." in page and world.clinic.name in page

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from diary.extensions import db
 from diary.models import DiaryEntry, EntryRevision
 from tests.conftest import form_id
+from tests.test_patient_diary import said_at_the_top
 from tests.test_sides import apart_block
 
 TWICE_EN = "Two answers were sent for this question"
@@ -61,7 +62,9 @@ def test_a_diary_field_sent_twice_is_refused_and_nothing_is_saved(client, world,
     refused = post_form(client, url, *pairs)
     assert refused.status_code == 400
     page = refused.get_data(as_text=True)
-    assert page.count(TWICE_EN) == 1, page
+    # Said beside the question once, and at the top of the page (where it opens) once.
+    assert page.count(TWICE_EN) == 2, page
+    assert TWICE_EN in said_at_the_top(page)
     assert "Traceback" not in page
     assert entry_count() == 0
     # The same answers sent once are taken (but an earlier time, outside this diary).

@@ -19,6 +19,7 @@ from flask import (
     make_response,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask_babel import get_locale
@@ -124,14 +125,20 @@ def _procedure_or_404(token: str) -> Followed:
 def open_procedure_or_410(token: str) -> Followed:
     procedure = _procedure_or_404(token)
     if not procedure.link_open(utcnow()):
-        # The closed-link page still names the clinic and says whom to call.
-        page = render_template(
-            "patient/followup_closed.html",
-            block=procedure.record,
-            safety_text=clinic_safety_text(procedure.clinic),
-        )
-        abort(make_response(page, 410))
+        abort(_closed_page(procedure))
     return procedure
+
+
+def _closed_page(procedure: Followed):
+    """The closed-link page (410): it still names the clinic and says whom to call and,
+    answering a check-in's post, that the check-in was not saved."""
+    page = render_template(
+        "patient/followup_closed.html",
+        block=procedure.record,
+        safety_text=clinic_safety_text(procedure.clinic),
+        sent=request.method == "POST",
+    )
+    return make_response(page, 410)
 
 
 def day_words(day: date) -> str:
@@ -220,8 +227,8 @@ def add_checkin(token: str):
         else:
             field.errors = [*field.errors, _(rejected.message)]
         return _render(procedure, form, 400)
-    except DiaryClosed:
-        abort(410)
+    except DiaryClosed:  # closed since the check above
+        abort(_closed_page(procedure))
     db.session.commit()
     flash(_("Saved. Thank you.") if created else _("Already saved. Thank you."), "success")
     return redirect(url_for("followup.checkin_page", token=token) + "#checkins")

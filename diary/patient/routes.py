@@ -67,11 +67,21 @@ def _open_block_or_410(token: str):
     block = block_for_token_or_404(token)
     g.clinic_language = block.clinic.language
     if not block.link_open(utcnow()):
-        # The closed-link page still says whom to call.
-        safety = clinic_safety_text(block.clinic)
-        page = render_template("patient/closed.html", block=block, safety_text=safety)
-        abort(make_response(page, 410))
+        abort(_closed_page(block))
     return block
+
+
+# What a post to a closed link sent, which its page says was not saved.
+SENT_BY = {"patient.add_entry": "score", "patient.edit_entry": "correction"}
+
+
+def _closed_page(block):
+    """The closed-link page (410): it still says whom to call and, answering a post, that
+    what the post sent was not saved (without script, the patient's only word of it)."""
+    sent = SENT_BY.get(request.endpoint or "") if request.method == "POST" else None
+    safety = clinic_safety_text(block.clinic)
+    page = render_template("patient/closed.html", block=block, safety_text=safety, sent=sent)
+    return make_response(page, 410)
 
 
 def clinic_safety_text(clinic, translate: Callable[[str], str] | None = None) -> str:
@@ -145,6 +155,25 @@ def _entries_and_saved_list(block, locale: str, today: date, window_over: bool):
     # The token: a list is never another diary's, in another database (tests) either.
     key = (block.diary_token, block.id, block.changed_at, locale, tz, today, corrections)
     return current_app.extensions["diary_saved_lists"].get_or_make(key, make)
+
+
+SCORES = frozenset({"pain", "pain_left", "pain_right"})
+
+
+def _refused(block, form: EntryForm, now: datetime, window_over: bool):
+    """The diary page answering a post it refused (400): its reasons beside their fields,
+    the first also at the top of the page with a link to its question (without script the
+    page opens at its top, and a scale's reason may be a screen or two down)."""
+    for refused in form:
+        if refused.errors and form.shows(refused):
+            # A scale has no id of its own: templates/patient/_pain_scales.html wraps a
+            # refused one in one.
+            anchor = f"{refused.id}-question" if refused.name in SCORES else refused.id
+            reason = _("Your score was not saved. %(reason)s", reason=refused.errors[0])
+            link = _("Go to the question")
+            flash(Markup('{} <a href="#{}">{}</a>').format(reason, anchor, link), "error")
+            break
+    return _render_diary(block, form, 400, now, window_over)
 
 
 def _render_diary(block, form: EntryForm, status: int, now: datetime, window_over: bool):
@@ -362,19 +391,19 @@ def add_entry(token: str):
     now = utcnow()
     window_over = diary_window_over(block, now)
     if not form.validate():
-        return _render_diary(block, form, 400, now, window_over)
+        return _refused(block, form, now, window_over)
     if not form.recorded_at.data and window_over:
         form.recorded_at.errors.append(LATE_TIME_NEEDED)
-        return _render_diary(block, form, 400, now, window_over)
+        return _refused(block, form, now, window_over)
     try:
         with one_writer_at_a_time(db.session):
             created = record_entry(block, _entry_input(form, block.clinic.timezone))[1]
             db.session.commit()
     except InputRejected as rejected:
         getattr(form, rejected.field).errors.append(_(rejected.message))
-        return _render_diary(block, form, 400, now, window_over)
-    except DiaryClosed:
-        abort(410)
+        return _refused(block, form, now, window_over)
+    except DiaryClosed:  # closed since the check above
+        abort(_closed_page(block))
     flash(_("Saved. Thank you.") if created else _("Already saved. Thank you."), "success")
     return redirect(url_for("patient.diary", token=token) + "#entries")
 

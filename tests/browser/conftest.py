@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from diary.extensions import db
-from tests.conftest import PASSWORD, PHONE, World, make_app
+from diary.models import Clinic, Patient, User
+from tests.conftest import PASSWORD, PHONE, World, make_app, make_block
 
 # The words of the matched elements that the layout broke across lines ("Englis / h"); a
 # word is a run of characters between spaces or slashes, so "America/Chicago" may wrap at
@@ -34,31 +37,94 @@ SPLIT_WORDS = """els => els.flatMap(el => {
 })"""
 
 
-# Scrolled from the top to the end a quarter of the screen at a time: each score option
-# drawn under the phone's Save bar [the scroll, the scale's legend, the option's number].
-UNDER_THE_SAVE_BAR = """async () => {
+# The phone's Save bar sits at the bottom of the screen as the form scrolls under it: where
+# it is must never change with a choice, and each score must scroll clear of it. A score
+# option is named [its scale's legend, its number].
+OPTION_NAME = """option => [option.closest("fieldset").querySelector("legend").textContent.trim(),
+  option.querySelector("b").textContent]"""
+
+# Scrolled from the top to the end an eighth of the screen at a time: the score options
+# never seen whole and clear of the Save bar (the scroll left at the top).
+NEVER_CLEAR_OF_THE_SAVE_BAR = f"""async () => {{
+  const options = [...document.querySelectorAll(".score-option")], clear = new Set();
   const end = document.documentElement.scrollHeight - innerHeight;
-  const under = [];
-  for (let y = 0; ; y = Math.min(end, y + innerHeight / 4)) {
+  for (let y = 0; ; y = Math.min(end, y + innerHeight / 8)) {{
     scrollTo(0, y);
     await new Promise(requestAnimationFrame);
     const bar = document.querySelector(".save").getBoundingClientRect();
-    for (const option of document.querySelectorAll(".score-option")) {
+    for (const option of options) {{
       const box = option.getBoundingClientRect();
-      if (box.bottom > bar.top && box.top < bar.bottom && bar.top < innerHeight) {
-        under.push([Math.round(scrollY),
-          option.closest("fieldset").querySelector("legend").textContent.trim(),
-          option.querySelector("b").textContent]);
-      }
-    }
-    if (y >= end) return under;
-  }
-}"""
+      const whole = box.top >= 0 && box.bottom <= innerHeight;
+      if (whole && (box.bottom <= bar.top || box.top >= bar.bottom)) clear.add(option);
+    }}
+    if (y >= end) break;
+  }}
+  scrollTo(0, 0);
+  return options.filter(option => !clear.has(option)).map({OPTION_NAME});
+}}"""
+
+# At each scroll (a quarter of the screen at a time), from an empty form, each option a
+# finger reaches (its middle on screen, not under Save) chosen in turn, top down then
+# bottom up: the choices after which Save moved or an option reached before no longer
+# was [the scroll, the option chosen]. The form is left empty, at the top.
+MOVED_BY_A_CHOICE = f"""async () => {{
+  const form = document.querySelector("form.entry-form"), save = form.querySelector(".save");
+  const reachable = () => [...form.querySelectorAll(".score-option")].filter(option => {{
+    const box = option.getBoundingClientRect(), y = (box.top + box.bottom) / 2;
+    return y > 0 && y < innerHeight &&
+      option.contains(document.elementFromPoint((box.left + box.right) / 2, y));
+  }});
+  const where = () => JSON.stringify(save.getBoundingClientRect());
+  const end = document.documentElement.scrollHeight - innerHeight, moved = [];
+  for (let y = 0; ; y = Math.min(end, y + innerHeight / 4)) {{
+    for (const upwards of [false, true]) {{
+      form.reset();
+      scrollTo(0, y);
+      await new Promise(requestAnimationFrame);
+      const shown = reachable();
+      if (upwards) shown.reverse();
+      for (const option of shown) {{
+        const [saveWas, reached] = [where(), reachable()];
+        option.querySelector("input").click();
+        await new Promise(requestAnimationFrame);
+        const now = reachable();
+        if (where() !== saveWas || reached.some(other => !now.includes(other))) {{
+          moved.push([Math.round(scrollY), ...({OPTION_NAME})(option)]);
+        }}
+      }}
+    }}
+    if (y >= end) break;
+  }}
+  form.reset();
+  scrollTo(0, 0);
+  return moved;
+}}"""
 
 
-def under_the_save_bar(page) -> list[list]:
-    """The score options the Save bar covers at some scroll of ``page`` (none, to pass)."""
-    return page.evaluate(UNDER_THE_SAVE_BAR)
+# The middle of each score option a finger reaches now (on screen, not under Save), top down.
+REACHABLE = """() => [...document.querySelectorAll(".score-option")].flatMap(option => {
+  const box = option.getBoundingClientRect();
+  const x = (box.left + box.right) / 2, y = (box.top + box.bottom) / 2;
+  const reached = y > 0 && y < innerHeight && option.contains(document.elementFromPoint(x, y));
+  return reached ? [[x, y]] : [];
+})"""
+
+
+def reachable_scores(page) -> list[list[float]]:
+    """Where a finger taps each score option it reaches on ``page`` now, top down."""
+    return page.evaluate(REACHABLE)
+
+
+def never_clear_of_the_save_bar(page) -> list[list[str]]:
+    """The score options of ``page`` that no scroll shows whole and clear of the Save bar
+    (none, to pass): each can be seen and tapped with nothing over it."""
+    return page.evaluate(NEVER_CLEAR_OF_THE_SAVE_BAR)
+
+
+def moved_by_a_choice(page) -> list[list]:
+    """The choices of a score on ``page`` after which Save moved or took the place of an
+    option the patient could tap (none, to pass): a control never moves under a finger."""
+    return page.evaluate(MOVED_BY_A_CHOICE)
 
 
 def split_words(page, selector: str) -> list[str]:
@@ -100,6 +166,27 @@ def live_app(tmp_path):
     app.server.stop()
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def two_scales(live_app):
+    """A bilateral block scored left and right apart, its diary running; its address."""
+    with live_app.app_context():
+        clinic = db.session.scalars(select(Clinic).filter_by(name="Clinic A")).one()
+        block = make_block(
+            clinic,
+            db.session.scalars(select(Patient).filter_by(clinic_id=clinic.id)).first(),
+            db.session.scalars(select(User).filter_by(clinic_id=clinic.id)).first(),
+            side="bilateral",
+            scoring="sides",
+            baseline_pain=None,
+            baseline_pain_left=8,
+            baseline_pain_right=6,
+            performed_at=datetime.now(UTC) - timedelta(hours=1),
+        )
+        db.session.commit()
+        live_app.apart = (block.id, block.diary_token)
+    return f"{live_app.base_url}/d/{live_app.apart[1]}"
 
 
 @pytest.fixture

@@ -4,38 +4,15 @@ at 200 % text, axe-clean."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from diary.extensions import db
-from diary.models import Block, Clinic, DiaryEntry, Patient, User
-from tests.browser.conftest import under_the_save_bar
+from diary.models import Block, DiaryEntry
+from tests.browser.conftest import moved_by_a_choice, never_clear_of_the_save_bar, reachable_scores
 from tests.browser.test_accessibility import no_sideways_scroll, violations
-from tests.conftest import PHONE, make_block
-
-
-@pytest.fixture
-def two_scales(live_app):
-    """A bilateral block scored left and right apart, its diary running; its address."""
-    with live_app.app_context():
-        clinic = db.session.scalars(select(Clinic).filter_by(name="Clinic A")).one()
-        block = make_block(
-            clinic,
-            db.session.scalars(select(Patient).filter_by(clinic_id=clinic.id)).first(),
-            db.session.scalars(select(User).filter_by(clinic_id=clinic.id)).first(),
-            side="bilateral",
-            scoring="sides",
-            baseline_pain=None,
-            baseline_pain_left=8,
-            baseline_pain_right=6,
-            performed_at=datetime.now(UTC) - timedelta(hours=1),
-        )
-        db.session.commit()
-        live_app.apart = (block.id, block.diary_token)
-    return f"{live_app.base_url}/d/{live_app.apart[1]}"
+from tests.conftest import PHONE
 
 
 def side(page, name: str):
@@ -166,18 +143,43 @@ def test_the_block_page_of_a_block_scored_apart_is_axe_clean(live_app, browser, 
         ("es-ES", "Lado izquierdo", "Lado derecho"),
     ],
 )
-def test_save_never_covers_a_side_s_score_not_chosen(
+def test_save_stays_put_and_every_side_s_score_scrolls_clear_of_it(
     live_app, browser, two_scales, locale, left, right
 ):
-    """Outside trial, 390x844: the sticky Save bar sat over the scales' options. Now it
-    stays under the form until each side has a score, then follows the patient down."""
+    """Outside trial, 390x844: Save stuck to the bottom of the screen once both sides had a
+    score, over left 5 / left 10 / right 5 / right 10 part-way down, where the next tap
+    saved. Save is at the bottom from the first view: no choice on either side, in either
+    order, moves it, and every score can be scrolled clear of it."""
     context = browser.new_context(**PHONE, locale=locale)
     page = context.new_page()
     page.goto(two_scales)
-    assert under_the_save_bar(page) == []
+    assert moved_by_a_choice(page) == []
+    assert never_clear_of_the_save_bar(page) == []
     side(page, left).locator(".score-option").nth(2).tap()
-    assert under_the_save_bar(page) == []  # the right side still to choose
+    assert never_clear_of_the_save_bar(page) == []
     side(page, right).locator(".score-option").nth(6).tap()
     save = page.locator("button.save").bounding_box()
-    assert save["y"] >= 0 and save["y"] + save["height"] <= 844  # at hand once chosen
+    assert save["y"] >= 0 and save["y"] + save["height"] <= 844  # at hand, as it was
+    assert never_clear_of_the_save_bar(page) == []
     context.close()
+
+
+def test_a_tap_on_the_right_side_s_next_score_chooses_it_and_saves_nothing(
+    live_app, phone, two_scales
+):
+    """The trial's taps on two scales: the left side chosen, the right scale scrolled to the
+    bottom of the screen, a score, then the one below it. The second tap chooses that
+    score; nothing is saved."""
+    phone.goto(two_scales)
+    expect(phone.locator("form.entry-form[data-ready=true]")).to_have_count(1)
+    side(phone, "Left side").get_by_role("radio", name="3", exact=True).tap()
+    last = side(phone, "Right side").locator(".score-option").last
+    last.evaluate("o => scrollBy(0, o.getBoundingClientRect().bottom - innerHeight)")
+    first, second = reachable_scores(phone)[-2:]
+    phone.touchscreen.tap(*first)
+    phone.touchscreen.tap(*second)
+    phone.wait_for_timeout(500)  # time for a score to be sent, had Save been tapped
+    with live_app.app_context():
+        assert db.session.execute(select(DiaryEntry)).first() is None
+    chosen = phone.locator(".score-option:has(input[name=pain_right]:checked)").bounding_box()
+    assert chosen["y"] < second[1] < chosen["y"] + chosen["height"]
