@@ -503,14 +503,20 @@ def entry_values(entry) -> tuple:
     )
 
 
+def times_rise(entries: list[tuple]) -> bool:
+    """Whether ``entry_values`` tuples' times (their text as the export's query gives them,
+    which sorts as the instants do) rise from each entry to the next."""
+    times = [entry[2] for entry in entries]
+    return all(map(lt, times, islice(times, 1, None)))
+
+
 def _counted_ids(entries: list[tuple]) -> set[int] | None:
     """The entries the analysis reads: for each time, the one submitted last (as
     diary/relief/reading.py chooses); None when every entry has a time of its own (all
     count)."""
-    # Times rising from one entry to the next (as the export's query orders them) are all
-    # different: cheaper to see than a set of them.
-    times = [entry[2] for entry in entries]
-    if all(map(lt, times, islice(times, 1, None))):
+    # Times rising from one entry to the next are all different: cheaper to see than a set
+    # of them.
+    if times_rise(entries):
         return None
     latest: dict = {}
     for entry in entries:
