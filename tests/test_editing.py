@@ -228,3 +228,21 @@ def test_the_api_applies_a_time_move_and_says_what_it_did(client, signed_in):
         headers={"Authorization": f"Bearer {token}"},
     )
     assert volume.status_code == 200 and "Diary-Change" not in volume.headers
+
+
+def test_a_time_left_as_the_form_shows_it_keeps_its_seconds(client, signed_in):
+    """The form shows a block's time to the minute: saving another change leaves the time,
+    seconds and all, and does not say the time changed (outside trial: a baseline edit
+    moved a 05:23:37 block to 05:23:00 and logged a time change nobody made)."""
+    world = signed_in
+    world.block.performed_at = world.block.performed_at.replace(second=37, microsecond=250)
+    db.session.commit()
+    kept = world.block.performed_at
+    saved = client.post(
+        f"/blocks/{world.block.id}/edit", data=block_form(world.block, baseline_pain="3")
+    )
+    assert saved.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Block, world.block.id).performed_at == kept
+    page = client.get(f"/blocks/{world.block.id}").get_data(as_text=True)
+    assert "Block updated: baseline pain." in page

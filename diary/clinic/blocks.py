@@ -218,6 +218,10 @@ def edit_block(block_id: int):
         form.fill_from(block, tz)
     elif form.validate() and form.time_confirmed(tz):
         values = asdict(form.block_input(tz))
+        # The form shows the block's time to the minute: left as shown, the time keeps its
+        # seconds (a block made by the API or the demo has some), not moved to the minute.
+        if values["performed_at"] == block.performed_at.replace(second=0, microsecond=0):
+            values["performed_at"] = block.performed_at
         effect = block_change_effect(block, values)
         try:
             consistent_levels(
