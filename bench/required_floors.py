@@ -43,7 +43,8 @@ Run alone, this module measures the dashboard's required floor in stages, each a
 doing one more of its steps (the sign-in check and the clinic, then the kept search and the
 page's statement, then the digest and stored summaries, then the statuses), beside the old
 floor, the required floor and the page, as bench/bounds.py measures (thread CPU, taking
-turns, medians of medians): what the required floor is made of.
+turns, medians of medians): what the required floor is made of; then the same for the
+dashboard search (bench/bounds.py's, with its statement from the second stage on).
 
     python bench/required_floors.py [--database URL] [--rounds 7]
 """
@@ -383,7 +384,9 @@ STAGES = (
 def add_dashboard_stages(app, body: dict[str, bytes]) -> None:
     """``/_floor/dashboard-stage/<n>``: the required floor's first ``n`` stages (STAGES;
     from 1, as the app's id converter takes no 0), answering the real page's bytes as they
-    are (``body["dashboard"]``)."""
+    are (``body["dashboard"]``); ``/_floor/dashboard-search-stage/<n>`` the same for a
+    sign-in that keeps a search (its statement from the second stage on), answering the
+    real searched page's bytes (``body["dashboard_search"]``)."""
     from flask import Response, abort
     from flask_login import current_user
 
@@ -393,25 +396,35 @@ def add_dashboard_stages(app, body: dict[str, bytes]) -> None:
     from diary.services.progress import diary_statuses
     from diary.services.settings import analysis_settings
 
-    @app.get("/_floor/dashboard-stage/<int:stage>")
-    def floor_dashboard_stage(stage: int):
+    def floor_dashboard_stage(stage: int, page: str):
         if not current_user.is_authenticated:
             abort(401)
         clinic = current_user.clinic
         if stage >= 2:
-            login_sessions.dashboard_search()
-            blocks, _ = dashboard_blocks(clinic, "", False, 0, 25)
+            search = login_sessions.dashboard_search()
+            blocks, _ = dashboard_blocks(clinic, search, False, 0, 25)
         if stage >= 3:
             digest = summaries.settings_digest(analysis_settings(clinic))
             found = [summaries.stored_summary(block, digest) for block in blocks]  # type: ignore[arg-type]
         if stage >= 4:
             diary_statuses(blocks, found, datetime.now(UTC))  # type: ignore[arg-type]
-        return Response(body["dashboard"], mimetype="text/html")
+        return Response(body[page], mimetype="text/html")
+
+    for page, url in (
+        ("dashboard", "dashboard-stage"),
+        ("dashboard_search", "dashboard-search-stage"),
+    ):
+        app.add_url_rule(
+            f"/_floor/{url}/<int:stage>",
+            endpoint=f"floor_{page}_stage",
+            view_func=floor_dashboard_stage,
+            defaults={"page": page},
+        )
 
 
 def measure_stages(database_url: str, rounds: int) -> dict[str, float]:
     """Each stage's CPU time (ms) beside /healthz, the old floor, the required floor and
-    the dashboard itself."""
+    the dashboard itself; then the same for the dashboard search (bench/bounds.py's)."""
     from bench import bounds
 
     bodies: dict[str, bytes] = {}
@@ -432,8 +445,11 @@ def measure_stages(database_url: str, rounds: int) -> dict[str, float]:
         inprocess.make_app = made
     bench.app.config["WTF_CSRF_ENABLED"] = True  # as bounds.py runs
     signed = bench.big.client
+    searching = searching_client(bench.app, bench.big.email, bounds.SEARCH)
     bodies["dashboard"] = signed.get("/").get_data()
+    bodies["dashboard_search"] = searching.get("/").get_data()
     shells["dashboard"] = dashboard_shell(bench.app, signed)
+    shells["dashboard_search"] = dashboard_shell(bench.app, searching, bounds.SEARCH)
     get = inprocess.getter
     calls = {
         "/healthz": get(bench.app.test_client(), "/healthz"),
@@ -441,6 +457,12 @@ def measure_stages(database_url: str, rounds: int) -> dict[str, float]:
         **{name: get(signed, f"/_floor/dashboard-stage/{n}") for n, name in enumerate(STAGES, 1)},
         "required floor (+ CSRF, rows)": get(signed, "/_floor/dashboard-required"),
         "dashboard": get(signed, "/"),
+        **{
+            f"search: {name}": get(searching, f"/_floor/dashboard-search-stage/{n}")
+            for n, name in enumerate(STAGES, 1)
+        },
+        "search: required floor (+ CSRF, rows)": get(searching, "/_floor/dashboard-required"),
+        "dashboard search": get(searching, "/"),
     }
     for call in calls.values():
         for _ in range(5):
