@@ -33,12 +33,18 @@ Each is a route added to the app in the bench's process only, as the old floors 
   (the path does both), the pages' other branches (a stale summary analysed again, a
   therapeutic block's outcome, a block scored left and right apart: none on this page,
   the floor refuses rather than draw them wrong).
+- *dashboard search, required*: the same route, for a sign-in that keeps a search: the
+  search's statement (``dashboard_blocks`` with the kept term: the matching patients off
+  the term index), the same stored summaries, statuses and rows, into the real searched
+  page's shell (cut at its three CSRF tokens and where it writes the kept term, escaped
+  as the page does), checked against the real searched page's bytes alike.
 
 Run alone, this module measures the dashboard's required floor in stages, each a route
 doing one more of its steps (the sign-in check and the clinic, then the kept search and the
 page's statement, then the digest and stored summaries, then the statuses), beside the old
 floor, the required floor and the page, as bench/bounds.py measures (thread CPU, taking
-turns, medians of medians): what the required floor is made of.
+turns, medians of medians): what the required floor is made of; then the same for the
+dashboard search (bench/bounds.py's, with its statement from the second stage on).
 
     python bench/required_floors.py [--database URL] [--rounds 7]
 """
@@ -53,6 +59,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -95,9 +102,10 @@ class Frame:
         return filled(self.pieces, [values[name] for name in self.names])
 
 
-def add_required_floors(app, frames: dict[str, Frame], shells: dict[str, tuple]) -> None:
+def add_required_floors(app, frames: dict[str, Frame], shells: dict[str, Shell]) -> None:
     """The required floors' routes, on this process's app only. ``frames`` (diary pages,
-    by token) and ``shells`` (the dashboard's) are filled in later, from the real pages."""
+    by token) and ``shells`` (the dashboard's, ``"dashboard"`` and ``"dashboard_search"``)
+    are filled in later, from the real pages."""
     from flask import Response, abort, request
     from flask_login import current_user
     from flask_wtf.csrf import generate_csrf
@@ -178,9 +186,8 @@ def add_required_floors(app, frames: dict[str, Frame], shells: dict[str, tuple])
         if not current_user.is_authenticated:
             abort(401)
         clinic = current_user.clinic
-        if login_sessions.dashboard_search():
-            abort(400)  # the floor draws the page unsearched only
-        blocks, has_next = dashboard_blocks(clinic, "", False, 0, 25)
+        search = login_sessions.dashboard_search()
+        blocks, has_next = dashboard_blocks(clinic, search, False, 0, 25)
         digest = summaries.settings_digest(analysis_settings(clinic))
         found = [summaries.stored_summary(block, digest) for block in blocks]  # type: ignore[arg-type]
         for block, summary in zip(blocks, found, strict=True):
@@ -192,7 +199,8 @@ def add_required_floors(app, frames: dict[str, Frame], shells: dict[str, tuple])
                 abort(501)  # a branch the floor does not draw (see the module's docstring)
         now = datetime.now(UTC)
         statuses = diary_statuses(blocks, found, now)  # type: ignore[arg-type]
-        head, middle, before_rows, tail, joint, patient_url, block_url = shells["dashboard"]
+        shell: Shell = shells["dashboard_search" if search else "dashboard"]
+        patient_url, block_url = shell.patient_url, shell.block_url
         tz = clinic.timezone
         zone = _zone(tz)
         rows = []
@@ -220,10 +228,12 @@ def add_required_floors(app, frames: dict[str, Frame], shells: dict[str, tuple])
                 f"{verdict_labels[summary.verdict]}{provisional}</span></td>\n"
                 f"        \n      </tr>"
             )
-        if not has_next:
-            abort(501)  # the shell kept is a first page with a next one
-        token = escape(generate_csrf())
-        page = f"{head}{token}{middle}{token}{before_rows}{joint.join(rows)}{tail}"
+        if has_next != shell.has_next:
+            abort(501)  # the shell kept has a next page, or has none, and this page not
+        values = {"csrf": str(escape(generate_csrf())).encode(), "search": b""}
+        if search:
+            values["search"] = str(escape(search)).encode()
+        page = shell.head.fill(values) + shell.joint.join(rows).encode() + shell.tail
         return Response(page, mimetype="text/html")
 
 
@@ -260,27 +270,76 @@ def diary_frame(client, token: str) -> Frame:
 ROWS = re.compile(r"(?s)(.*<tbody>.*?)(<tr>.*</tr>)(.*)")
 
 
-def dashboard_shell(app, client) -> tuple:
-    """The real dashboard's shell, cut at its two CSRF tokens and around its rows, with
-    what joins two rows and the row links' addresses (as ``id_url`` builds them)."""
+@dataclass(frozen=True)
+class Shell:
+    """The real dashboard drawn before the timing, less its rows: the page up to its
+    first row cut at its CSRF tokens and the kept search (``head``), what joins two rows,
+    the page after its last row, whether it links a next page, and the row links'
+    addresses (as ``id_url`` builds them, less the id)."""
+
+    head: Frame
+    joint: str
+    tail: bytes
+    has_next: bool
+    patient_url: str
+    block_url: str
+
+
+def dashboard_shell(app, client, search: str = "") -> Shell:
+    """The real dashboard of ``client``'s sign-in (which keeps ``search``) as a Shell."""
+    from markupsafe import escape
+
     response = client.get("/")
     inprocess.answered(response, "/")
     page = response.get_data(as_text=True)
-    cut = CSRF_VALUE.split(page)  # before, (prefix, token, suffix) twice, after
-    if len(cut) != 9:
-        raise inprocess.NotServed("the dashboard does not write its CSRF token twice")
-    head, middle, rest = "".join(cut[:2]), "".join(cut[3:6]), "".join(cut[7:])
-    found = ROWS.match(rest)
+    tokens = {found.group(2) for found in CSRF_VALUE.finditer(page)}
+    if len(tokens) != 1:
+        raise inprocess.NotServed("the dashboard does not write one CSRF token")
+    found = ROWS.match(page)
     if found is None:
         raise inprocess.NotServed("the dashboard has no rows")
     before_rows, rows, tail = found.groups()
-    joint = rows[rows.index("</tr>") + 5 : rows.index("<tr>", 1)]
+    holes = {"csrf": tokens.pop()} | ({"search": str(escape(search))} if search else {})
+    joint = rows[rows.index("</tr>") + 5 : rows.index("<tr>", 1)] if "<tr>" in rows[1:] else ""
     with app.test_request_context():
         from diary.web import id_url
 
         patient_url = id_url("clinic.patient", "patient_id")(0)[:-1]
         block_url = id_url("clinic.block", "block_id")(0)[:-1]
-    return head, middle, before_rows, tail, joint, patient_url, block_url
+    return Shell(
+        Frame(before_rows, holes),
+        joint,
+        tail.encode(),
+        ">Older</a>" in tail,
+        patient_url,
+        block_url,
+    )
+
+
+def searching_client(app, email: str, search: str):
+    """A client signed in as ``email`` whose sign-in keeps the dashboard search
+    ``search`` (signed in and searching with CSRF off, as bench clients sign in)."""
+    from diary.sample_data import SYNTHETIC_PASSWORD
+
+    client = app.test_client()
+    checked = app.config["WTF_CSRF_ENABLED"]
+    app.config["WTF_CSRF_ENABLED"] = False
+    try:
+        inprocess.sign_in(client, email, SYNTHETIC_PASSWORD, csrf=False)
+        response = client.post("/search", data={"q": search})
+        if response.status_code != 302:
+            raise inprocess.NotServed(f"searching answered {response.status_code}")
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = checked
+    return client
+
+
+def floor_against_page(client) -> str:
+    """How the dashboard's required floor, for ``client``'s sign-in (and the search it
+    keeps), compares with the real page's bytes (``same_page``)."""
+    floor = client.get("/_floor/dashboard-required")
+    inprocess.answered(floor, "/_floor/dashboard-required")
+    return same_page(client.get("/").get_data(), floor.get_data())
 
 
 def same_page(first: bytes, second: bytes) -> str:
@@ -313,19 +372,22 @@ def check_limited(client, post_token: str, page_token: str) -> None:
             raise inprocess.NotServed(f"{url}: the diary's quota did not count ({left})")
 
 
-# The dashboard's required floor in stages: what each adds to the one before.
+# The dashboard's required floor in stages: what each adds to the one before (25 rows,
+# or the search's 10).
 STAGES = (
     "the sign-in check and the clinic",
     "+ the kept search and the page's statement",
-    "+ the settings digest and 25 stored summaries",
-    "+ the 25 statuses",
+    "+ the settings digest and the rows' stored summaries",
+    "+ the rows' statuses",
 )
 
 
 def add_dashboard_stages(app, body: dict[str, bytes]) -> None:
     """``/_floor/dashboard-stage/<n>``: the required floor's first ``n`` stages (STAGES;
     from 1, as the app's id converter takes no 0), answering the real page's bytes as they
-    are (``body["dashboard"]``)."""
+    are (``body["dashboard"]``); ``/_floor/dashboard-search-stage/<n>`` the same for a
+    sign-in that keeps a search (its statement from the second stage on), answering the
+    real searched page's bytes (``body["dashboard_search"]``)."""
     from flask import Response, abort
     from flask_login import current_user
 
@@ -335,29 +397,39 @@ def add_dashboard_stages(app, body: dict[str, bytes]) -> None:
     from diary.services.progress import diary_statuses
     from diary.services.settings import analysis_settings
 
-    @app.get("/_floor/dashboard-stage/<int:stage>")
-    def floor_dashboard_stage(stage: int):
+    def floor_dashboard_stage(stage: int, page: str):
         if not current_user.is_authenticated:
             abort(401)
         clinic = current_user.clinic
         if stage >= 2:
-            login_sessions.dashboard_search()
-            blocks, _ = dashboard_blocks(clinic, "", False, 0, 25)
+            search = login_sessions.dashboard_search()
+            blocks, _ = dashboard_blocks(clinic, search, False, 0, 25)
         if stage >= 3:
             digest = summaries.settings_digest(analysis_settings(clinic))
             found = [summaries.stored_summary(block, digest) for block in blocks]  # type: ignore[arg-type]
         if stage >= 4:
             diary_statuses(blocks, found, datetime.now(UTC))  # type: ignore[arg-type]
-        return Response(body["dashboard"], mimetype="text/html")
+        return Response(body[page], mimetype="text/html")
+
+    for page, url in (
+        ("dashboard", "dashboard-stage"),
+        ("dashboard_search", "dashboard-search-stage"),
+    ):
+        app.add_url_rule(
+            f"/_floor/{url}/<int:stage>",
+            endpoint=f"floor_{page}_stage",
+            view_func=floor_dashboard_stage,
+            defaults={"page": page},
+        )
 
 
 def measure_stages(database_url: str, rounds: int) -> dict[str, float]:
     """Each stage's CPU time (ms) beside /healthz, the old floor, the required floor and
-    the dashboard itself."""
+    the dashboard itself; then the same for the dashboard search (bench/bounds.py's)."""
     from bench import bounds
 
     bodies: dict[str, bytes] = {}
-    shells: dict[str, tuple] = {}
+    shells: dict[str, Shell] = {}
     made = inprocess.make_app
 
     def make_app_with_floors(url: str):
@@ -374,8 +446,11 @@ def measure_stages(database_url: str, rounds: int) -> dict[str, float]:
         inprocess.make_app = made
     bench.app.config["WTF_CSRF_ENABLED"] = True  # as bounds.py runs
     signed = bench.big.client
+    searching = searching_client(bench.app, bench.big.email, bounds.SEARCH)
     bodies["dashboard"] = signed.get("/").get_data()
+    bodies["dashboard_search"] = searching.get("/").get_data()
     shells["dashboard"] = dashboard_shell(bench.app, signed)
+    shells["dashboard_search"] = dashboard_shell(bench.app, searching, bounds.SEARCH)
     get = inprocess.getter
     calls = {
         "/healthz": get(bench.app.test_client(), "/healthz"),
@@ -383,6 +458,12 @@ def measure_stages(database_url: str, rounds: int) -> dict[str, float]:
         **{name: get(signed, f"/_floor/dashboard-stage/{n}") for n, name in enumerate(STAGES, 1)},
         "required floor (+ CSRF, rows)": get(signed, "/_floor/dashboard-required"),
         "dashboard": get(signed, "/"),
+        **{
+            f"search: {name}": get(searching, f"/_floor/dashboard-search-stage/{n}")
+            for n, name in enumerate(STAGES, 1)
+        },
+        "search: required floor (+ CSRF, rows)": get(searching, "/_floor/dashboard-required"),
+        "dashboard search": get(searching, "/"),
     }
     for call in calls.values():
         for _ in range(5):
