@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import io
+import threading
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
@@ -131,6 +132,36 @@ def test_cache_evicts_oldest():
         cache.get_or_render(key, lambda key=key: key.encode())
     assert cache.get_or_render("a", lambda: b"again") == b"again"
     assert cache.renders == 4
+
+
+def test_a_chart_asked_for_by_two_threads_at_once_is_drawn_once():
+    """A worker's threads asking for one new chart together drew it each (a figure each
+    at once, issue 23's worker peak): the second waits for the first's bytes; another
+    key's chart is not held up by it."""
+    cache = charts.ChartCache()
+    drawing, second_drawn, done = threading.Event(), threading.Event(), threading.Event()
+
+    def slow() -> bytes:
+        if drawing.is_set():
+            second_drawn.set()
+            return b"again"
+        drawing.set()
+        assert done.wait(5)
+        return b"chart"
+
+    bodies: list[bytes] = []
+    first = threading.Thread(target=lambda: bodies.append(cache.get_or_render("k", slow)))
+    first.start()
+    assert drawing.wait(5)
+    second = threading.Thread(target=lambda: bodies.append(cache.get_or_render("k", slow)))
+    second.start()
+    assert cache.get_or_render("other", lambda: b"other") == b"other"  # not held up
+    drawn_twice = second_drawn.wait(0.5)
+    done.set()
+    first.join(5)
+    second.join(5)
+    assert not drawn_twice and bodies == [b"chart", b"chart"]
+    assert cache.renders == 2 and not cache._drawing  # "k" once, "other" once
 
 
 def test_dollar_signs_in_names_are_drawn_as_text_not_parsed_as_math():

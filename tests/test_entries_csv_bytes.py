@@ -162,6 +162,31 @@ def test_entries_csv_keeps_the_old_bytes_with_filters(app, client, database_url,
     assert 1 < expected.count("\r\n") < every.count("\r\n")  # some blocks, not all
 
 
+def test_the_export_reads_a_chunks_entries_a_bounded_batch_at_a_time(
+    app, database_url, monkeypatch
+):
+    """A chunk's entries are read about ENTRY_ROWS at a time (by the stored summaries'
+    counts, a stale block's at the clinic's cap), not the whole chunk's at once: 50 diaries
+    at a cap of 1,000 entries would be 50,000 rows held by a worker (issue 23, its peak
+    memory). The same bytes, batch by batch."""
+    clinic, user = _clinic_with_diaries("Batches", "America/New_York")
+    read: list[tuple[int, int]] = []
+    entry_rows = export_queries.entry_rows
+
+    def counted(block_ids, in_order=True):
+        rows = entry_rows(block_ids, in_order)
+        read.append((len(block_ids), len(rows)))
+        return rows
+
+    monkeypatch.setattr(export_queries, "entry_rows", counted)
+    monkeypatch.setattr(export_queries, "ENTRY_ROWS", 40, raising=False)
+    written = _exported(downloads.block_filter(clinic.timezone), user)
+    assert written == _golden("America/New_York", "", "")
+    assert sum(rows for _, rows in read) > 120 and len(read) >= 4
+    # A batch holds at most 40 rows, or one block's (a diary is never split).
+    assert all(rows <= 40 or blocks == 1 for blocks, rows in read)
+
+
 def test_entry_rows_read_the_same_times_whatever_postgresqls_datestyle(app, database_url):
     """On PostgreSQL the entries' times are cast to text when the connection's DateStyle is
     ISO (the fraction's trailing zeros dropped) and written by to_char otherwise: the same

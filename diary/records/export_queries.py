@@ -104,7 +104,9 @@ def clinic_export(
     Blocks are read ``chunk`` at a time with their patients' names, as ExportBlock
     tuples (they read like Block models), and the entries of a chunk in one query as
     plain tuples: an export of a million entries builds no model, and memory stays flat
-    however many match. ``entries`` is empty unless ``with_entries``, or ``with_days`` and
+    however many match. A chunk's entries are read about ``ENTRY_ROWS`` at a time (by the
+    stored summaries' counts; a block with none counts as the clinic's cap), not all of a
+    chunk's at once. ``entries`` is empty unless ``with_entries``, or ``with_days`` and
     the block asks for daily scores (its days of relief read them). A block whose stored
     summary is out of date is analysed here from those rows; the export writes nothing back.
     """
@@ -136,8 +138,20 @@ def clinic_export(
                 for b in blocks
                 if with_entries or summaries[b.id] is None or (with_days and b.daily_days)
             ]
-            entries = _entry_rows_by_block(wanted)
+            batch_of = _row_batches(
+                wanted,
+                {
+                    i: s.entry_count if s else clinic.max_entries_per_diary
+                    for i, s in summaries.items()
+                },
+            )
+            loaded, entries = -1, dict[int, list[tuple]]()
             for block in blocks:
+                batch = batch_of.get(block.id)
+                if batch is not None and batch[0] != loaded:
+                    entries = {}  # the last batch's rows go before the next one's are read
+                    entries = _entry_rows_by_block(batch[1])
+                    loaded = batch[0]
                 rows = entries.get(block.id, [])
                 if summaries[block.id] is None:
                     # Analysed here, each side's too (the rows then carry them).
@@ -151,6 +165,31 @@ def clinic_export(
                 yield block, summary, rows if kept else [], status
     finally:
         result.close()  # a download stopped half-way must not leave a cursor open
+
+
+# The most entry rows an export reads in one query (one chunk's, about): a chunk of 50
+# diaries of 50 entries held 2,500 rows at once, +5 MB in a worker at their peak (the
+# driver's result and the rows' objects, about 2 kB a row); 50 diaries at the clinic's cap
+# of 200 to 1,000 entries would hold 10,000 to 50,000.
+ENTRY_ROWS = 1000
+
+
+def _row_batches(
+    block_ids: list[int], expected: dict[int, int], most: int | None = None
+) -> dict[int, tuple[int, list[int]]]:
+    """Each block id's batch: (its number, the ids read with it), consecutive ids whose
+    ``expected`` rows add up to at most ``most`` (ENTRY_ROWS), or one block alone."""
+    most = ENTRY_ROWS if most is None else most
+    batches: list[list[int]] = []
+    rows = most
+    for block_id in block_ids:
+        count = max(expected.get(block_id, 0), 1)
+        if rows + count > most:
+            batches.append([])
+            rows = 0
+        batches[-1].append(block_id)
+        rows += count
+    return {block_id: (n, ids) for n, ids in enumerate(batches) for block_id in ids}
 
 
 def _verdicts(block, summary) -> set[str]:
