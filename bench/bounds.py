@@ -31,8 +31,12 @@ f-strings into the real page's shell (the same bytes as the page, checked each r
 dashboard search's floor is the same route for a sign-in keeping run_all's search (its
 statement, its 10 rows, the searched page's shell, checked alike). The old floor beside
 the search is the dashboard's (it does not search). The
-table says, for each target, whether it lies below the required floor: where it does, no
-way of writing the path meets it in this stack.
+table says, for each target, whether it lies below the required floor by thread CPU:
+where it does, no way of writing the path brings its CPU ratio (and so its throughput
+ratio) to the target in this stack. It does not bound a p95 or p50 ratio under wrk: each
+request there also pays gunicorn, the kernel and wrk (about 0.2 ms beside `/healthz`'s
+0.5 of thread CPU, pulling ratios towards 1), and the tails differ in shape (bench/NOTES.md,
+"A wrk ratio and a thread-CPU floor are not the same measure").
 
 The app runs with CSRF on, as it does in production (and bench/guard.py): the diary page
 makes its token, as its form carries it.
@@ -332,7 +336,7 @@ def table(ms: dict[str, float]) -> str:
         f"{'':<26}{'path':>7}{'floor':>7}{'req.':>7}{'path':>7}{'floor':>7}{'req.':>7}"
         f"{'path/':>7}{'target':>8}  target below",
         f"{'':<26}{'ms':>7}{'ms':>7}{'ms':>7}{'×h':>7}{'×h':>7}{'×h':>7}{'req.':>7}{'×h':>8}"
-        "  the required floor?",
+        "  the required floor (CPU)?",
     ]
     for path, bound, required, ratio, target, what in PAIRS:
         got = ms[required] if required else None
