@@ -1068,3 +1068,38 @@ def test_a_check_in_sent_to_a_closed_link_is_said_not_saved(client, world, langu
     assert world.clinic.name in page
     assert said not in client.get(url, headers=headers).get_data(as_text=True)
     assert db.session.scalars(sa.select(Checkin)).first() is None
+
+
+@pytest.mark.parametrize(
+    ("language", "not_saved", "link"),
+    [
+        ("en", "Your check-in was not saved. ", "Go to the question"),
+        ("es", "Su control no se guardó. ", "Ir a la pregunta"),
+    ],
+)
+def test_a_check_in_refused_without_script_is_said_at_the_top_with_a_link(
+    client, world, language, not_saved, link
+):
+    """As the diary's page (outside trial): without script the refused page opens at its
+    top, and the reason beside the scale may be a screen down, so the first reason is said
+    at the top too, in the page's language, with a link to its question."""
+    ablation = _open_ablation(world)
+    url, headers = f"/f/{ablation.followup_token}", {"Accept-Language": language}
+    refused = client.post(
+        f"{url}/checkins", data={"client_id": form_id(), "relief_pct": "40"}, headers=headers
+    )
+    page = refused.get_data(as_text=True)
+    top = page[page.index('<main id="main">') : page.index("<h1")]
+    notice = re.search(r'<p class="flash flash-error" role="status">(.*?)</p>', top, re.S)
+    assert refused.status_code == 400 and notice is not None
+    assert notice.group(1).startswith(not_saved)
+    assert notice.group(1).endswith(f'<a href="#pain-question">{link}</a>')
+    assert page.count('<div id="pain-question">') == 1
+    assert db.session.scalars(sa.select(Checkin)).first() is None
+    relief = client.post(
+        f"{url}/checkins",
+        data={"client_id": form_id(), "pain": "3", "relief_pct": "150"},
+        headers=headers,
+    ).get_data(as_text=True)
+    assert '<a href="#relief_pct">' in relief[: relief.index("<h1")]
+    assert 'id="pain-question"' not in client.get(url, headers=headers).get_data(as_text=True)

@@ -34,6 +34,7 @@ from diary.extensions import db, diary_token_limit
 from diary.forms import OneTimeIdForm, ScoreField
 from diary.models import utcnow
 from diary.pathway.dates import at_clock_time
+from diary.patient.refusals import say_first_refusal
 from diary.patient.routes import clinic_safety_text, service_worker_response
 from diary.services.followup import (
     REMINDER_CLOCK,
@@ -216,7 +217,9 @@ def add_checkin(token: str):
     procedure = open_procedure_or_410(token)
     form = CheckinPatientForm()
     apart = procedure.scored_apart
+    not_saved = _("Your check-in was not saved. %(reason)s")
     if not form.validate_for(apart):
+        say_first_refusal(form, not_saved)
         return _render(procedure, form, 400)
     try:
         created = record_checkin(procedure, form.as_input(apart))[1]
@@ -226,6 +229,7 @@ def add_checkin(token: str):
             flash(_(rejected.message), "error")
         else:
             field.errors = [*field.errors, _(rejected.message)]
+            say_first_refusal(form, not_saved)
         return _render(procedure, form, 400)
     except DiaryClosed:  # closed since the check above
         abort(_closed_page(procedure))

@@ -39,6 +39,7 @@ from diary.models import utcnow
 from diary.patient.forms import OTHER_ACTIVITY, EntryForm, hidden_inputs
 from diary.patient.kept_pages import KeptPages, filled, page_key, split_page
 from diary.patient.page_urls import keep_page_urls, page_url_builder, page_url_for
+from diary.patient.refusals import say_first_refusal
 from diary.patient.saved_list import (
     ID_MARK,
     SAVED_LISTS_MAX_CHARS,
@@ -157,22 +158,11 @@ def _entries_and_saved_list(block, locale: str, today: date, window_over: bool):
     return current_app.extensions["diary_saved_lists"].get_or_make(key, make)
 
 
-SCORES = frozenset({"pain", "pain_left", "pain_right"})
-
-
 def _refused(block, form: EntryForm, now: datetime, window_over: bool):
     """The diary page answering a post it refused (400): its reasons beside their fields,
     the first also at the top of the page with a link to its question (without script the
     page opens at its top, and a scale's reason may be a screen or two down)."""
-    for refused in form:
-        if refused.errors and form.shows(refused):
-            # A scale has no id of its own: templates/patient/_pain_scales.html wraps a
-            # refused one in one.
-            anchor = f"{refused.id}-question" if refused.name in SCORES else refused.id
-            reason = _("Your score was not saved. %(reason)s", reason=refused.errors[0])
-            link = _("Go to the question")
-            flash(Markup('{} <a href="#{}">{}</a>').format(reason, anchor, link), "error")
-            break
+    say_first_refusal(form, _("Your score was not saved. %(reason)s"))
     return _render_diary(block, form, 400, now, window_over)
 
 

@@ -1,0 +1,24 @@
+"""A patient's form refused without script: the first reason said at the top of the page too,
+with a link to its question (the page opens at its top, and a scale's reason may be a screen
+or two down)."""
+
+from __future__ import annotations
+
+from flask import flash
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+SCORES = frozenset({"pain", "pain_left", "pain_right"})
+
+
+def say_first_refusal(form, not_saved: str) -> None:
+    """Flash ``not_saved`` (a translated "… was not saved. %(reason)s") with the first shown
+    field's reason and a link to it. A scale has no id of its own: the page wraps a refused
+    one in ``<div id="<field id>-question">`` (templates/patient/_pain_scales.html)."""
+    for refused in form:
+        if refused.errors and form.shows(refused):
+            anchor = f"{refused.id}-question" if refused.name in SCORES else refused.id
+            reason = not_saved % {"reason": refused.errors[0]}
+            link = _("Go to the question")
+            flash(Markup('{} <a href="#{}">{}</a>').format(reason, anchor, link), "error")
+            return
