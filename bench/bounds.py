@@ -56,7 +56,6 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -109,9 +108,9 @@ SEARCH = "s00123"
 def add_floors(app, bodies: dict[str, bytes]) -> None:
     """The floor routes, on this process's app only. ``bodies`` is filled in later with
     the real answers the floors send as they are."""
-    from flask import Response, abort, request
+    from flask import Response, abort
     from flask_login import current_user
-    from sqlalchemy import bindparam, insert, select
+    from sqlalchemy import bindparam, select
 
     from diary.extensions import csrf, db
     from diary.models import Block, DiaryEntry, Patient
@@ -138,26 +137,11 @@ def add_floors(app, bodies: dict[str, bytes]) -> None:
         .order_by(Block.performed_at.desc(), Block.id.desc())
         .limit(26)
     )
-    add_entry = insert(DiaryEntry.__table__).returning(DiaryEntry.__table__.c.id)
+    write = required_floors.entry_writer()
 
     @app.post("/_floor/write/<token>")
     def floor_write(token: str):
-        body = request.get_json()
-        block_id = db.session.execute(by_token, {"token": token}).scalar_one()
-        now = datetime.now(UTC)
-        added = db.session.execute(
-            add_entry,
-            {
-                "block_id": block_id,
-                "client_id": body["client_id"],
-                "recorded_at": now,
-                "submitted_at": now,
-                "pain": body["pain"],
-                "slot": "hourly",
-            },
-        ).scalar_one()
-        db.session.commit()
-        return {"id": added}, 201
+        return write(token)
 
     csrf.exempt(floor_write)  # CSRF is on (below), as the app runs; the API is exempt too
 

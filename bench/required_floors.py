@@ -102,39 +102,19 @@ class Frame:
         return filled(self.pieces, [values[name] for name in self.names])
 
 
-def add_required_floors(app, frames: dict[str, Frame], shells: dict[str, Shell]) -> None:
-    """The required floors' routes, on this process's app only. ``frames`` (diary pages,
-    by token) and ``shells`` (the dashboard's, ``"dashboard"`` and ``"dashboard_search"``)
-    are filled in later, from the real pages."""
-    from flask import Response, abort, request
-    from flask_login import current_user
-    from flask_wtf.csrf import generate_csrf
-    from markupsafe import escape
+def entry_writer():
+    """The write floor's work, the old floor's (bench/bounds.py) and the required one's: the
+    block by its token, one insert returning the id, the commit, the id answered."""
+    from flask import request
     from sqlalchemy import bindparam, insert, select
 
-    from diary import anatomy, relief, schedule
-    from diary.auth import login_sessions
-    from diary.extensions import csrf, db, diary_token_limit
-    from diary.formatting import hours, pct
+    from diary.extensions import db
     from diary.models import Block, DiaryEntry
-    from diary.services import summaries
-    from diary.services.dashboard import dashboard_blocks
-    from diary.services.days import judged_in_days
-    from diary.services.progress import diary_statuses
-    from diary.services.settings import analysis_settings
 
     by_token = select(Block.id).where(Block.diary_token == bindparam("token"))
-    open_by_token = select(
-        Block.id, Block.link_revoked_at, Block.archived_at, Block.link_expires_at
-    ).where(Block.diary_token == bindparam("token"))
-    entries = select(
-        DiaryEntry.recorded_at, DiaryEntry.pain, DiaryEntry.pain_left, DiaryEntry.pain_right
-    ).where(DiaryEntry.block_id == bindparam("block_id"))
     add_entry = insert(DiaryEntry.__table__).returning(DiaryEntry.__table__.c.id)
 
-    @csrf.exempt  # as the API the entry post goes to
-    @diary_token_limit
-    def floor_write_required(token: str):
+    def write(token: str):
         body = request.get_json()
         block_id = db.session.execute(by_token, {"token": token}).scalar_one()
         now = datetime.now(UTC)
@@ -151,6 +131,43 @@ def add_required_floors(app, frames: dict[str, Frame], shells: dict[str, Shell])
         ).scalar_one()
         db.session.commit()
         return {"id": added}, 201
+
+    return write
+
+
+def add_required_floors(app, frames: dict[str, Frame], shells: dict[str, Shell]) -> None:
+    """The required floors' routes, on this process's app only. ``frames`` (diary pages,
+    by token) and ``shells`` (the dashboard's, ``"dashboard"`` and ``"dashboard_search"``)
+    are filled in later, from the real pages."""
+    from flask import Response, abort
+    from flask_login import current_user
+    from flask_wtf.csrf import generate_csrf
+    from markupsafe import escape
+    from sqlalchemy import bindparam, select
+
+    from diary import anatomy, relief, schedule
+    from diary.auth import login_sessions
+    from diary.extensions import csrf, db, diary_token_limit
+    from diary.formatting import hours, pct
+    from diary.models import Block, DiaryEntry
+    from diary.services import summaries
+    from diary.services.dashboard import dashboard_blocks
+    from diary.services.days import judged_in_days
+    from diary.services.progress import diary_statuses
+    from diary.services.settings import analysis_settings
+
+    open_by_token = select(
+        Block.id, Block.link_revoked_at, Block.archived_at, Block.link_expires_at
+    ).where(Block.diary_token == bindparam("token"))
+    entries = select(
+        DiaryEntry.recorded_at, DiaryEntry.pain, DiaryEntry.pain_left, DiaryEntry.pain_right
+    ).where(DiaryEntry.block_id == bindparam("block_id"))
+    write = entry_writer()
+
+    @csrf.exempt  # as the API the entry post goes to
+    @diary_token_limit
+    def floor_write_required(token: str):
+        return write(token)
 
     @diary_token_limit
     def floor_diary_page_required(token: str):

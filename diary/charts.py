@@ -10,7 +10,6 @@ import functools
 import gc
 import io
 import textwrap
-import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
@@ -403,15 +402,11 @@ def draw_days(ax, days: DaysOfRelief, baseline_pain: int | None) -> None:
 
 class ChartCache(BoundedLRU[bytes]):
     """Rendered charts, keyed by what the chart depends on; counts its renders. A chart
-    not yet kept is drawn by one thread at a time: the others asking for it wait and take
-    the kept bytes (charts of other keys are drawn meanwhile)."""
+    not yet kept is drawn by one thread at a time (BoundedLRU.get_or_make)."""
 
     def __init__(self, max_items: int = 256):
         super().__init__(max_items)
         self.renders = 0
-        # key -> [its drawing lock, threads holding or awaiting it]
-        self._drawing: dict[Hashable, list] = {}
-        self._drawing_lock = threading.Lock()
 
     def get_or_render(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
         def counted() -> bytes:
@@ -419,20 +414,7 @@ class ChartCache(BoundedLRU[bytes]):
             self.renders += 1
             return body
 
-        # A worker's threads asked for one new chart at once drew it each (4 figures at a
-        # time: +9 MB at the worker's peak, bench/worker_memory.py's chart stage), for the
-        # same bytes and the GIL's one core.
-        with self._drawing_lock:
-            drawing = self._drawing.setdefault(key, [threading.Lock(), 0])
-            drawing[1] += 1
-        try:
-            with drawing[0]:
-                return self.get_or_make(key, counted)
-        finally:
-            with self._drawing_lock:
-                drawing[1] -= 1
-                if not drawing[1]:
-                    del self._drawing[key]
+        return self.get_or_make(key, counted)
 
 
 # --- follow-up after an ablation: relief by month ------------------------------------------

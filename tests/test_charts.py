@@ -161,7 +161,7 @@ def test_a_chart_asked_for_by_two_threads_at_once_is_drawn_once():
     first.join(5)
     second.join(5)
     assert not drawn_twice and bodies == [b"chart", b"chart"]
-    assert cache.renders == 2 and not cache._drawing  # "k" once, "other" once
+    assert cache.renders == 2 and not cache._making  # "k" once, "other" once
 
 
 def test_dollar_signs_in_names_are_drawn_as_text_not_parsed_as_math():
