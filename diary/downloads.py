@@ -315,21 +315,32 @@ def _followup_redcap(name: str, chosen: BlockFilter, user: User, detail: dict) -
         return csv_response(
             research.REDCAP_DICTIONARY_HEADER, lines, filename, action, detail=detail, bom=False
         )
-    procedures = clinic_followed(
-        user.clinic, chosen.performed_from, chosen.performed_before, chosen.region
+    return csv_response(
+        followup_redcap.import_columns(),
+        _followup_import_rows(chosen, user),
+        filename,
+        action,
+        detail=detail,
+        bom=False,
     )
-    rows = (
-        followup_redcap.import_lines(
+
+
+def _followup_import_rows(chosen: BlockFilter, user: User) -> Iterator[list[str]]:
+    """The follow-up's REDCap import rows, a procedure's at a time. The procedures are read
+    as the body streams, as _follow_up_rows reads them: read in the view, they were no
+    longer in a session when a server streamed the body (a procedure's clinic, loaded
+    lazily, then failed the download half-way: outside trial)."""
+    from diary.records import followup_redcap
+
+    for procedure in clinic_followed(
+        user.clinic, chosen.performed_from, chosen.performed_before, chosen.region
+    ):
+        yield followup_redcap.import_lines(
             procedure.record,
             procedure.is_ablation,
             procedure.scoring.value if procedure.scored_apart else Scoring.ONE.value,
             follow_up_view(procedure),
         )
-        for procedure in procedures
-    )
-    return csv_response(
-        followup_redcap.import_columns(), rows, filename, action, detail=detail, bom=False
-    )
 
 
 def _series_lines(user: User, chosen: BlockFilter):
