@@ -32,12 +32,13 @@ def worker_pids(master: int) -> list[int]:
     return [int(pid) for pid in found.stdout.split()]
 
 
-def start_gunicorn(bin_dir, bind: str, env: dict, cwd) -> subprocess.Popen:
+def start_gunicorn(bin_dir, bind: str, env: dict, cwd, app: str = "app:app") -> subprocess.Popen:
     """gunicorn.conf.py's settings with 2 workers, none recycled mid-measurement (after
-    max_requests: its closed connections would read as failed requests), quiet."""
+    max_requests: its closed connections would read as failed requests), quiet; ``app``
+    is the WSGI app served (the app's own, or bench/floor_server.py's floors beside it)."""
     return subprocess.Popen(
         [bin_dir / "gunicorn", "-w", "2", "--timeout", "600", "--max-requests", "0",
-         "-b", bind, "app:app"],
+         "-b", bind, app],
         env=env,
         cwd=cwd,
         stdout=subprocess.DEVNULL,

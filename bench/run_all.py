@@ -35,6 +35,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.bounds import SEARCH  # noqa: E402
 from bench.database_limit import entries_per_second  # noqa: E402
 from bench.harness import free_port, start_gunicorn, wait_for, worker_pids  # noqa: E402
 
@@ -128,7 +129,13 @@ QUERIES = {
 }
 
 
-def wrk(url: str, script: str = "", headers: dict | None = None, connections: int = 16) -> dict:
+def wrk(
+    url: str,
+    script: str = "",
+    headers: dict | None = None,
+    connections: int = 16,
+    seconds: str = WRK_SECONDS,
+) -> dict:
     """wrk's figures for ``url``; raises NotHonest if any answer was not 2xx, or none
     came. A plain GET is asked a few times first, one at a time, so that each worker
     has drawn (a chart), loaded (a page's catalogs) and connected before the clock runs."""
@@ -145,7 +152,7 @@ def wrk(url: str, script: str = "", headers: dict | None = None, connections: in
         "wrk",
         "-t2",
         f"-c{connections}",
-        f"-d{WRK_SECONDS}s",
+        f"-d{seconds}s",
         "--timeout",
         "60s",
         "-s",
@@ -358,7 +365,7 @@ def measure_app(env: dict) -> dict:
         results["dashboard"] = beside_healthz(f"{base}/", headers=session)
         small_session = {"Cookie": sign_in(base, small_email, PASSWORD)}
         results["dashboard_small"] = wrk(f"{base}/", headers=small_session)
-        searching = {"Cookie": sign_in(base, email, PASSWORD, search="s00123")}
+        searching = {"Cookie": sign_in(base, email, PASSWORD, search=SEARCH)}
         results["dashboard_search"] = beside_healthz(f"{base}/", headers=searching)
         # The size figure: the two clinics' dashboards in turn, twice, after the runs above
         # have settled. Read once each right after the entry posts and patient pages, the
@@ -416,7 +423,86 @@ def measure_app(env: dict) -> dict:
     finally:
         server.terminate()
         server.wait(20)
+    results["floors"] = measure_floors(env, email, post_tokens, page_tokens)
     return results
+
+
+# Each path's required floor (bench/floor_server.py): the path's figure's key, the floor's
+# route, and the figure its target reads (a throughput, a p95, a p50: each beside /healthz's).
+FLOOR_ROUTES = {
+    "entry_post": ("/_floor/write-required/", "rps"),
+    "patient_page": ("/_floor/diary-page-required/", "p95_ms"),
+    "dashboard": ("/_floor/dashboard-required", "p95_ms"),
+    "dashboard_search": ("/_floor/dashboard-required", "p95_ms"),
+    "chart_cached": ("/_floor/signed-read/1", "p50_ms"),
+}
+# A floor's ratio is the median of its rounds, each beside a /healthz run of its own: one
+# p95 of /healthz read 9.1 ms and, a minute later, 28.2 ms on the same server.
+FLOOR_ROUNDS, FLOOR_SECONDS = 3, "4"
+
+
+def measure_floors(env: dict, email: str, post_tokens: list[str], page_tokens: list[str]) -> dict:
+    """The required floors (bench/floor_server.py) served by gunicorn as the app is, on
+    the same data, each measured by wrk as its path is (the same script, connections and
+    diaries), beside the floor server's own /healthz: so that a floor's ratio and its
+    target's are one measure. A floor's ``ratio`` is the median of FLOOR_ROUNDS rounds."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as spec:
+        json.dump(
+            {"email": email, "search": SEARCH, "chart_block": 1, "page_tokens": page_tokens},
+            spec,
+        )
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start_gunicorn(
+        BIN, f"127.0.0.1:{port}", env | {"BENCH_FLOOR_SPEC": spec.name}, ROOT,
+        app="bench.floor_server:app",
+    )  # fmt: skip
+    try:
+        # The master draws a frame of each diary's page before the workers fork.
+        wait_for(f"{base}/healthz", timeout=600)
+        session = {"Cookie": sign_in(base, email, PASSWORD)}
+        searching = {"Cookie": sign_in(base, email, PASSWORD, search=SEARCH)}
+        # The paths' own scripts, sent to the floors' routes.
+        write = retargeted(
+            ENTRY_POST,
+            '"/api/v1/diary/" .. token .. "/entries"',
+            f'"{FLOOR_ROUTES["entry_post"][0]}" .. token',
+        )
+        read = retargeted(PATIENT_PAGE, '"/d/"', f'"{FLOOR_ROUTES["patient_page"][0]}"')
+        asked = {
+            "entry_post": (base, write % lua_list(post_tokens), None),
+            "patient_page": (base, read % lua_list(page_tokens), None),
+            "dashboard": (base + FLOOR_ROUTES["dashboard"][0], "", session),
+            "dashboard_search": (base + FLOOR_ROUTES["dashboard_search"][0], "", searching),
+            "chart_cached": (base + FLOOR_ROUTES["chart_cached"][0], "", session),
+        }
+        floors: dict = {}
+        for key, (url, script, headers) in asked.items():
+            figure = FLOOR_ROUTES[key][1]
+            rounds = []
+            for _ in range(FLOOR_ROUNDS):
+                healthz = wrk(f"{base}/healthz", seconds=FLOOR_SECONDS)
+                floor = wrk(url, script, headers, seconds=FLOOR_SECONDS)
+                rounds.append(
+                    floor | {"healthz": healthz, "ratio": floor[figure] / healthz[figure]}
+                )
+            floors[key] = {
+                "figure": figure,
+                "ratio": statistics.median(r["ratio"] for r in rounds),
+                "rounds": rounds,
+            }
+    finally:
+        server.terminate()
+        server.wait(20)
+        os.unlink(spec.name)
+    return floors
+
+
+def retargeted(script: str, path: str, floor_path: str) -> str:
+    """A path's wrk script sending its requests to its floor's route instead."""
+    if path not in script:
+        raise ValueError(f"the script no longer writes {path}")
+    return script.replace(path, floor_path)
 
 
 def lua_list(tokens: list[str]) -> str:
@@ -769,6 +855,44 @@ def figure_rows(r: dict, database: str) -> list[tuple]:
     return rows
 
 
+# Each bounded path's target, as its figure reads it: (what, the limit, "at least" or "at
+# most").
+FLOOR_TARGETS = {
+    "entry_post": ("entry post, throughput", 0.5, "≥"),
+    "patient_page": ("patient page, p95", 3.0, "≤"),
+    "dashboard": (f"dashboard, {BLOCKS:,} blocks, p95", 3.0, "≤"),
+    "dashboard_search": ("dashboard search, p95", 3.0, "≤"),
+    "chart_cached": ("cached chart, p50", 1.5, "≤"),
+}
+
+
+def reaches(ratio: float, limit: float, sense: str) -> bool:
+    return ratio >= limit if sense == "≥" else ratio <= limit
+
+
+def floor_rows(r: dict, database: str) -> list[str]:
+    """One table row per bounded path: its ratio (the main run's), its required floor's in
+    the same measure, and what the two say of the target."""
+    rows = []
+    for key, floor in r["floors"].items():
+        what, limit, sense = FLOOR_TARGETS[key]
+        figure = floor["figure"]
+        path = r[key][figure] / floor_of(r, key)[figure]
+        if reaches(path, limit, sense):
+            said = "met"
+        elif not reaches(floor["ratio"], limit, sense):
+            said = "cannot be met here: the floor alone is beyond it"
+        else:
+            said = "missed; the floor is within it"
+        each = ", ".join(f"{one['ratio']:.2f}" for one in floor["rounds"])
+        over = path / floor["ratio"] if sense == "≤" else floor["ratio"] / path
+        rows.append(
+            f"| {what} | {database} | {path:.2f}× | {floor['ratio']:.2f}× ({each}) | "
+            f"{sense} {limit}× | {over:.2f} | {said} |"
+        )
+    return rows
+
+
 def write_results(
     sqlite_results: dict, sqlite_plans: list[str], postgres: tuple[dict, list[str]] | None
 ) -> None:
@@ -833,6 +957,22 @@ def write_results(
             f"| {label} | {database} | {app} | {limit} | {measured} | {target} | "
             f"{'yes' if met else 'no'} |"
         )
+    lines += [
+        "",
+        "What bounds each target in its own measure: the required floors",
+        "(`bench/required_floors.py`) served by gunicorn as the app is",
+        "(`bench/floor_server.py`, the same data) and read by wrk as their paths are, each",
+        f"beside the floor server's own `/healthz`; the median of {FLOOR_ROUNDS} rounds of",
+        f"{FLOOR_SECONDS} s. A floor beyond its target shows that no way of writing the path",
+        "reaches the target in this stack; path/floor says how close the path is to it.",
+        "",
+        "| path | database | path's ratio | required floor's ratio (its rounds) | target | "
+        "path/floor | the target |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, results in (("SQLite", sqlite_results), ("PostgreSQL", postgres and postgres[0])):
+        if results and results.get("floors"):
+            lines += floor_rows(results, name)
     lines += [
         "",
         "What bounds the targets still missed (`bench/bounds.py`: each path beside a floor",

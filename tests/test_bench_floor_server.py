@@ -1,0 +1,139 @@
+"""The required floors served by gunicorn (bench/floor_server.py), as run_all reads them
+with wrk beside their paths: each answers 2xx over HTTP to the requests its path's load
+sends (the same scripts, sent to the floor's route), and the dashboard's floors answer the
+real pages' bytes there too. A floor that answered less, or refused, would bound nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import urllib.request
+
+import pytest
+
+from bench import required_floors, run_all
+from bench.harness import free_port, start_gunicorn, wait_for
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """A small synthetic clinic (SQLite), and the floor server on it."""
+    tmp = tmp_path_factory.mktemp("floors")
+    env = dict(
+        os.environ,
+        BLOCK_DIARY_ENV="development",
+        DATABASE_URL=f"sqlite:///{tmp}/floors.sqlite3",
+        FLASK_APP="app",
+        LOGIN_RATE_LIMIT="100000 per minute",
+    )
+    run_all.flask(env, "db", "upgrade")
+    made = run_all.flask(env, "synth", "--blocks", "40", "--entries", "5")
+    email = re.search(r"sign in as (\S+)", made).group(1)
+    tokens = json.loads(run_all.python(env, run_all.TOKENS))
+    spec = tmp / "spec.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "email": email,
+                "search": "s00001",
+                "chart_block": 1,
+                "page_tokens": tokens[20:],
+            }
+        )
+    )
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start_gunicorn(
+        run_all.BIN,
+        f"127.0.0.1:{port}",
+        env | {"BENCH_FLOOR_SPEC": str(spec)},
+        run_all.ROOT,
+        app="bench.floor_server:app",
+    )
+    try:
+        wait_for(f"{base}/healthz", timeout=120)
+        yield base, email, tokens
+    finally:
+        server.terminate()
+        server.wait(20)
+
+
+def fetched(base: str, path: str, cookie: str = "", body: bytes | None = None) -> tuple:
+    headers = {"Cookie": cookie} if cookie else {}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(base + path, data=body, headers=headers)  # noqa: S310
+    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 (local)
+        return response.status, response.read()
+
+
+def test_each_floor_answers_its_paths_requests_over_http(served):
+    base, email, tokens = served
+    session = run_all.sign_in(base, email, run_all.PASSWORD)
+    write_path = run_all.FLOOR_ROUTES["entry_post"][0] + tokens[0]
+    status, body = fetched(base, write_path, body=b'{"pain": 3, "client_id": "floor-1"}')
+    assert status == 201 and "id" in json.loads(body)
+
+    status, page = fetched(base, run_all.FLOOR_ROUTES["patient_page"][0] + tokens[20])
+    assert status == 200 and tokens[20].encode() in page and b'name="client_id"' in page
+
+    status, chart = fetched(base, run_all.FLOOR_ROUTES["chart_cached"][0], session)
+    assert status == 200 and chart.startswith(b"\x89PNG")
+
+
+def test_the_dashboards_floors_answer_the_real_pages_bytes_over_http(served):
+    base, email, _ = served
+    for search in ("", "s00001"):
+        session = run_all.sign_in(base, email, run_all.PASSWORD, search=search)
+        _, page = fetched(base, "/", session)
+        status, floor = fetched(base, run_all.FLOOR_ROUTES["dashboard"][0], session)
+        assert status == 200
+        assert required_floors.same_page(page, floor) == "same bytes (the CSRF token aside)"
+    assert page.count(b'<td data-label="Patient">') == 10  # S000010 to S000019
+
+
+def test_the_floors_load_is_the_paths_own_script_sent_to_the_floor():
+    write = run_all.retargeted(
+        run_all.ENTRY_POST, '"/api/v1/diary/" .. token .. "/entries"', '"/_floor/w/" .. token'
+    )
+    assert '"/_floor/w/" .. token' in write and "/api/v1/diary/" not in write
+    assert write.replace('"/_floor/w/" .. token', "") == run_all.ENTRY_POST.replace(
+        '"/api/v1/diary/" .. token .. "/entries"', ""
+    )
+    with pytest.raises(ValueError, match="no longer writes"):
+        run_all.retargeted(run_all.PATIENT_PAGE, '"/diary/"', '"/_floor/"')
+
+
+def result(rps: float, p50: float, p95: float) -> dict:
+    return {"rps": rps, "p50_ms": p50, "p95_ms": p95}
+
+
+def test_the_table_says_met_cannot_be_met_or_missed_by_the_floors_measure():
+    healthz = result(3000, 4.0, 10.0)
+    figures: dict = {
+        "healthz": healthz,
+        "entry_post": result(900, 9.0, 30.0) | {"healthz": healthz},  # 0.30x
+        "dashboard": result(300, 20.0, 50.0) | {"healthz": healthz},  # p95 5.0x
+        "patient_page": result(800, 10.0, 25.0) | {"healthz": healthz},  # p95 2.5x
+        "chart_cached": result(2000, 8.0, 12.0) | {"healthz": healthz},  # p50 2.0x
+    }
+
+    def floor(figure: str, ratios: list[float]) -> dict:
+        rounds = [{"ratio": r} for r in ratios]
+        return {"figure": figure, "ratio": sorted(ratios)[1], "rounds": rounds}
+
+    figures["floors"] = {
+        "entry_post": floor("rps", [0.4, 0.45, 0.3]),  # beyond >= 0.5
+        "dashboard": floor("p95_ms", [2.0, 2.5, 2.2]),  # within <= 3
+        "patient_page": floor("p95_ms", [1.0, 1.2, 1.1]),
+        "chart_cached": floor("p50_ms", [1.6, 1.7, 1.9]),  # beyond <= 1.5
+    }
+    rows = dict(zip(figures["floors"], run_all.floor_rows(figures, "SQLite"), strict=True))
+
+    assert rows["entry_post"].endswith("| cannot be met here: the floor alone is beyond it |")
+    assert "| 0.30× | 0.40× (0.40, 0.45, 0.30) | ≥ 0.5× | 1.33 |" in rows["entry_post"]
+    assert rows["dashboard"].endswith("| missed; the floor is within it |")
+    assert "| 5.00× | 2.20× (2.00, 2.50, 2.20) | ≤ 3.0× | 2.27 |" in rows["dashboard"]
+    assert rows["patient_page"].endswith("| met |")
+    assert rows["chart_cached"].endswith("| cannot be met here: the floor alone is beyond it |")
