@@ -132,8 +132,8 @@ def test_the_table_says_met_cannot_be_met_or_missed_by_the_floors_measure():
     rows = dict(zip(figures["floors"], run_all.floor_rows(figures, "SQLite"), strict=True))
 
     assert rows["entry_post"].endswith("| cannot be met here: the floor alone is beyond it |")
-    assert "| 0.30× | 0.40× (0.40, 0.45, 0.30) | ≥ 0.5× | 1.33 |" in rows["entry_post"]
+    assert "| 0.30× | 0.40× (rounds 0.40, 0.45, 0.30) | ≥ 0.5× | 1.33 |" in rows["entry_post"]
     assert rows["dashboard"].endswith("| missed; the floor is within it |")
-    assert "| 5.00× | 2.20× (2.00, 2.50, 2.20) | ≤ 3.0× | 2.27 |" in rows["dashboard"]
+    assert "| 5.00× | 2.20× (rounds 2.00, 2.50, 2.20) | ≤ 3.0× | 2.27 |" in rows["dashboard"]
     assert rows["patient_page"].endswith("| met |")
     assert rows["chart_cached"].endswith("| cannot be met here: the floor alone is beyond it |")
