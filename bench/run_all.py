@@ -31,6 +31,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -59,22 +60,31 @@ setup = function(thread)
   thread:set("id", #threads)
 end
 bad = 0
+first_bad = ""
 response = function(status, headers, body)
-  if status < 200 or status > 299 then bad = bad + 1 end
+  if status < 200 or status > 299 then
+    bad = bad + 1
+    if bad == 1 then
+      first_bad = status .. " " .. string.gsub(string.sub(body or "", 1, 200), '[%c"\\\\]', " ")
+    end
+  end
 end
 """
 REPORT = """
 done = function(summary, latency, requests)
-  local bad = 0
-  for _, thread in ipairs(threads) do bad = bad + thread:get("bad") end
+  local bad, first_bad = 0, ""
+  for _, thread in ipairs(threads) do
+    bad = bad + thread:get("bad")
+    if first_bad == "" then first_bad = thread:get("first_bad") end
+  end
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write
     + summary.errors.timeout
   io.write(string.format('RESULT {"rps": %.1f, "p50_ms": %.2f, "p95_ms": %.2f, '
     .. '"requests": %d, "errors": %d, "non2xx": %d, "failed": "connect %d, read %d, '
-    .. 'write %d, timeout %d"}\\n',
+    .. 'write %d, timeout %d", "first_non2xx": "%s"}\\n',
     (summary.requests - bad) / (summary.duration / 1e6), latency:percentile(50) / 1000,
     latency:percentile(95) / 1000, summary.requests, errors, bad, summary.errors.connect,
-    summary.errors.read, summary.errors.write, summary.errors.timeout))
+    summary.errors.read, summary.errors.write, summary.errors.timeout, first_bad))
 end
 """
 ENTRY_POST = """
@@ -83,8 +93,8 @@ local counter = 0
 request = function()
   counter = counter + 1
   local token = tokens[(counter %% #tokens) + 1]
-  local body = string.format('{"pain": %%d, "client_id": "bench-%%d-%%d"}',
-                             counter %% 11, id or 0, counter)
+  local body = string.format('{"pain": %%d, "client_id": "bench-%%s-%%d-%%d"}',
+                             counter %% 11, run, id or 0, counter)
   return wrk.format("POST", "/api/v1/diary/" .. token .. "/entries",
                     {["Content-Type"] = "application/json"}, body)
 end
@@ -145,7 +155,9 @@ def wrk(
             with urllib.request.urlopen(request, timeout=600) as response:  # noqa: S310 (local)
                 response.read()
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
-        lua.write(PRELUDE + script + REPORT)
+        # Each run's own mark: entry ids made by two runs never meet (a repeated id is
+        # answered as a retry, and nothing written).
+        lua.write(f'run = "{uuid.uuid4().hex[:8]}"\n' + PRELUDE + script + REPORT)
     # A slow answer is latency, not a failure: wrk waits for it (its default gives up
     # after 2 s, which a loaded machine's SQLite write queue can exceed).
     command = [
@@ -168,7 +180,7 @@ def wrk(
         raise NotHonest(
             f"{url}: {result['non2xx']} of {result['requests']} answers were not 2xx and "
             f"{result['errors']} requests failed ({result['failed']}); a figure counts 2xx "
-            "answers only"
+            f"answers only. The first answer not 2xx: {result['first_non2xx']}"
         )
     return result
 
