@@ -6,11 +6,12 @@ import gc
 import io
 import threading
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from PIL import Image
 
-from diary import charts, relief
+from diary import charts, pathway, relief
 from diary.extensions import db
 from diary.web import chart_cache
 from tests.conftest import add_entries, form_id
@@ -286,3 +287,40 @@ def test_a_drawn_chart_leaves_no_figure_for_the_cycle_collector():
         assert figures() == 0
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize(
+    ("side", "scoring", "labels"),
+    [
+        ("left", pathway.Scoring.ONE, ["Left"]),
+        ("right", pathway.Scoring.ONE, ["Right"]),
+        ("bilateral", pathway.Scoring.ONE, ["Both sides as one"]),
+        ("bilateral", pathway.Scoring.SIDES, ["Left", "Right"]),
+    ],
+)
+def test_the_follow_up_chart_names_the_side_of_each_line(side, scoring, labels):
+    """A one-sided ablation is followed for its side only (pathway.md §1): its line is
+    named by that side, as the pages name sides, never "Both sides as one"."""
+    from diary.services.followup import FollowUpView, chart_lines
+
+    done_on, one_month = date(2026, 3, 2), date(2026, 4, 2)
+    ablation = pathway.Ablation(
+        ablation_id=1,
+        performed_at=START,
+        region="lumbar",
+        levels=("L4-L5",),
+        side=side,
+        technique=pathway.Technique.CONVENTIONAL,
+        scoring=scoring,
+        baseline_pain=8,
+        baseline_pain_left=8,
+        baseline_pain_right=6,
+        checkins=(pathway.Checkin(made_on=one_month, months=1, pain=2, pain_left=2, pain_right=3),),
+    )
+    follow = pathway.follow_up(ablation, one_month, UTC)
+    view = FollowUpView(one_month, follow, slots=(), rows=(), superseded=frozenset())
+    lines = chart_lines(view, done_on)
+    assert [label for label, _ in lines] == labels
+    svg = charts.render_follow_up_chart(lines, "Relief by month", "svg").decode()
+    assert all(f"<!-- {label} -->" in svg for label in labels)  # the legend's texts
+    assert ("Both sides as one" in svg) == (labels == ["Both sides as one"])

@@ -619,7 +619,12 @@ def follow_up_view(procedure: Followed, on: date | None = None) -> FollowUpView:
 
 
 def side_label(outcome: pathway.SideOutcome) -> str:
-    return (outcome.scored_side or "").capitalize() or "Both sides as one"
+    """The reading's side as the pages name sides: the side scored, or the one side a
+    unilateral procedure treated ("Right"); "Both sides as one" for a bilateral procedure
+    scored as one pain."""
+    if outcome.scored_side is None and len(outcome.sides) > 1:
+        return "Both sides as one"
+    return anatomy.SIDES[outcome.scored_side or outcome.sides[0]]
 
 
 def outcome_dict(outcome: pathway.SideOutcome) -> dict:
