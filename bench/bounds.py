@@ -36,7 +36,9 @@ where it does, no way of writing the path brings its CPU ratio (and so its throu
 ratio) to the target in this stack. It does not bound a p95 or p50 ratio under wrk: each
 request there also pays gunicorn, the kernel and wrk (about 0.2 ms beside `/healthz`'s
 0.5 of thread CPU, pulling ratios towards 1), and the tails differ in shape (bench/NOTES.md,
-"A wrk ratio and a thread-CPU floor are not the same measure").
+"A wrk ratio and a thread-CPU floor are not the same measure"). For that, run_all serves the
+required floors through gunicorn (bench/floor_server.py) and reads them with wrk beside the
+paths, in the targets' own measure.
 
 The app runs with CSRF on, as it does in production (and bench/guard.py): the diary page
 makes its token, as its form carries it.

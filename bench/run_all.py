@@ -13,6 +13,12 @@ redirect, a refused connection) fails the run. The load gets diaries of its own:
 posts go round-robin to 500 diaries, the patient page to 1,500 others, so that no diary
 comes near the diary link's rate limit (kept at its production value) or its entry cap.
 The machine, its load and the commit measured are written with the figures.
+
+Each figure read beside `/healthz` is the median of ROUNDS rounds, each beside a `/healthz`
+run of its own. What bounds each target is read the same way: the required floors
+(bench/required_floors.py) served by gunicorn on the same data (bench/floor_server.py),
+loaded by the paths' own wrk scripts, so that a floor's ratio and its target's are one
+measure (a throughput, a p95, a p50); bench/bounds.py's thread-CPU table is kept beside it.
 """
 
 from __future__ import annotations
@@ -187,8 +193,9 @@ def wrk(
 
 # A figure beside /healthz is read in rounds, each beside a /healthz run of its own seconds
 # before it (the machine is shared, and a /healthz read minutes apart moved the ratios by
-# half): one p95 of /healthz read 9.1 ms and, a minute later, 28.2 ms on the same server.
-ROUNDS, ROUND_SECONDS = 3, "4"
+# half): one p95 of /healthz read 9.1 ms and, a minute later, 28.2 ms on the same server;
+# of three rounds of one figure, one read 5.0x and the other two 8.7x and 9.1x.
+ROUNDS, ROUND_SECONDS = 5, "4"
 
 
 def beside_healthz(
