@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -1103,3 +1104,64 @@ def test_a_check_in_refused_without_script_is_said_at_the_top_with_a_link(
     ).get_data(as_text=True)
     assert '<a href="#relief_pct">' in relief[: relief.index("<h1")]
     assert 'id="pain-question"' not in client.get(url, headers=headers).get_data(as_text=True)
+
+
+def test_staff_cannot_record_a_scheduled_checkin_before_its_window_opens(client, signed_in):
+    """Dated by its due date in every rule, a 6-month check-in recorded a month after the
+    ablation read as durable relief at 6 months (outside trial). Refused, said at the top of
+    the page with a link to the field, and nothing stored; an unscheduled one is taken."""
+    from zoneinfo import ZoneInfo
+
+    from diary.services.followup import followed
+    from tests.conftest import make_ablation
+
+    world = signed_in
+    ablation = make_ablation(
+        world.clinic, world.patient, world.clinician, datetime.now(UTC) - timedelta(days=30)
+    )
+    db.session.commit()
+    six = next(s for s in followed(ablation).schedule() if s.months == 6)
+    today = datetime.now(ZoneInfo(world.clinic.timezone)).date()
+    url = f"/ablations/{ablation.id}/checkins"
+    sent = {"made_on": today.isoformat(), "pain": "1", "months": "6"}
+
+    response = client.post(url, data=sent)
+
+    assert response.status_code == 400
+    assert db.session.scalars(sa.select(Checkin)).all() == []
+    page = html.unescape(response.get_data(as_text=True))
+    reason = f"The 6-month check-in opens on {six.opens_on:%d %b %Y} (it is due on"
+    top = page.index('class="flash flash-error"')
+    assert page.index(reason) > top and top < page.index("followup-heading")
+    assert '<a href="#months-error">Go to the field</a>' in page
+    assert 'id="months-error"' in page and page.count(reason) == 2
+    assert "durable" not in client.get(f"/ablations/{ablation.id}").get_data(as_text=True)
+
+    response = client.post(url, data=sent | {"months": ""})
+
+    assert response.status_code == 302
+    (checkin,) = db.session.scalars(sa.select(Checkin)).all()
+    assert checkin.unscheduled and checkin.made_on == today
+
+
+def test_staff_may_transcribe_a_scheduled_checkin_late_or_within_its_window(client, signed_in):
+    from zoneinfo import ZoneInfo
+
+    from diary.services.followup import followed
+    from tests.conftest import make_ablation
+
+    world = signed_in
+    ablation = make_ablation(
+        world.clinic, world.patient, world.clinician, datetime.now(UTC) - timedelta(days=200)
+    )
+    db.session.commit()
+    today = datetime.now(ZoneInfo(world.clinic.timezone)).date()
+    one = next(s for s in followed(ablation).schedule() if s.months == 1)
+    url = f"/ablations/{ablation.id}/checkins"
+    for day, client_id in ((one.opens_on, uuid.uuid4().hex), (today, uuid.uuid4().hex)):
+        response = client.post(
+            url,
+            data={"made_on": day.isoformat(), "pain": "2", "months": "1", "client_id": client_id},
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+    assert [c.months for c in db.session.scalars(sa.select(Checkin))] == [1, 1]

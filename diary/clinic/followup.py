@@ -9,6 +9,7 @@ from datetime import datetime
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from diary import charts, pathway
@@ -210,7 +211,22 @@ def store_staff_checkin(procedure: Followed):
             db.session.commit()
             flash("Check-in recorded (marked as entered by staff).", "success")
             return redirect(_procedure_url(procedure) + "#followup-heading"), form
+    _say_first_refusal(form)
     return None, form
+
+
+def _say_first_refusal(form: CheckinForm) -> None:
+    """The first reason said at the top of the page too, with a link to its field: the
+    page opens at its top, and the form is several screens down a procedure's page."""
+    for refused in form:
+        if refused.errors:
+            reason = f"The check-in was not recorded: {refused.errors[0]}"
+            if refused.type in ("HiddenField", "CSRFTokenField"):
+                flash(reason, "error")
+            else:
+                link = Markup(' <a href="#{}-error">Go to the field</a>').format(refused.id)
+                flash(Markup("{}{}").format(reason, link), "error")
+            return
 
 
 def _procedure_url(procedure: Followed) -> str:

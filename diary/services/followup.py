@@ -454,6 +454,14 @@ def _existing(procedure: Followed, client_id: str) -> Checkin | None:
     ).one_or_none()
 
 
+def not_open_yet(slot: pathway.ScheduledCheckin) -> str:
+    return (
+        f"The {slot.months}-month check-in opens on {slot.opens_on:%d %b %Y} (it is due on "
+        f"{slot.due_on:%d %b %Y}). To record how the patient is now, choose "
+        '"Unscheduled (a visit or a call)".'
+    )
+
+
 def record_checkin(
     procedure: Followed,
     values: CheckinInput,
@@ -497,8 +505,15 @@ def record_checkin(
         if made_on < done_on:
             raise InputRejected("made_on", "The day cannot be before the procedure.")
         months = values.months
-        if months is not None and months not in {s.months for s in procedure.schedule()}:
-            raise InputRejected("months", "is not one of this follow-up's scheduled check-ins")
+        if months is not None:
+            slot = next((s for s in procedure.schedule() if s.months == months), None)
+            if slot is None:
+                raise InputRejected("months", "is not one of this follow-up's scheduled check-ins")
+            # Dated by its due date in every rule: made before its window opens, it would
+            # stand for a month not yet reached (a 6-month check-in a month after the
+            # ablation read as durable). Late ones may be transcribed (pathway.md §3).
+            if made_on < slot.opens_on:
+                raise InputRejected("months", not_open_yet(slot))
         source = EntrySource.TRANSCRIBED
     checkin = Checkin(
         clinic_id=procedure.clinic.id,
