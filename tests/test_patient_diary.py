@@ -502,7 +502,8 @@ def test_a_score_left_out_is_said_at_the_top_with_a_link_to_its_question(
     [
         ({"pain_left": "3"}, "pain_right", "Choose a score for the right side"),
         ({"pain_right": "3"}, "pain_left", "Choose a score for the left side"),
-        ({}, "pain_left", "Choose a score for the left side"),  # the first left out
+        # Both left out: both said, with a link to the first.
+        ({}, "pain_left", "Choose a score for each side, left and right: tap a number"),
     ],
 )
 def test_a_side_left_out_is_said_at_the_top_with_a_link_to_its_scale(
@@ -519,6 +520,40 @@ def test_a_side_left_out_is_said_at_the_top_with_a_link_to_its_scale(
     assert top.startswith(f"Your score was not saved. {said}")
     assert top.endswith(f'<a href="#{question}-question">Go to the question</a>')
     assert page.count(f'<div id="{question}-question">') == 1
+    assert entry_count() == 0
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        (
+            "en",
+            "Your score was not saved. Choose a score for each side, left and right: "
+            "tap a number from 0 to 10.",
+        ),
+        (
+            "es",
+            "Su puntuación no se guardó. Elija una puntuación para cada lado, el izquierdo "
+            "y el derecho: toque un número del 0 al 10.",
+        ),
+    ],
+)
+def test_both_sides_left_out_are_both_said_at_the_top(client, world, language, said):
+    """Outside trial: a post without either side's score was told only of the left."""
+    from tests.test_sides import apart_block
+
+    block = apart_block(world)
+    db.session.commit()
+    refused = client.post(
+        f"{diary_url(block)}/entries",
+        data={"client_id": form_id()},
+        headers={"Accept-Language": language},
+    )
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert said_at_the_top(page).startswith(f"{said} <a href=")
+    # Beside each scale, its own side's reason.
+    assert page.count('<fieldset class="score-scale has-error"') == 2
     assert entry_count() == 0
 
 
