@@ -69,7 +69,9 @@ FLAT_VERDICT_NOTE = (
     "says indeterminate (not_diagnostic if therapeutic), and each side's verdict is in "
     "verdict_left and verdict_right"
 )
-SIDE_VERDICT_NOTE = "the flat verdict says indeterminate for such a block"
+SIDE_VERDICT_NOTE = (
+    "the flat verdict says indeterminate for such a block (not_diagnostic if therapeutic)"
+)
 VERDICT_FIELDS = {
     "verdict": (
         "string",
