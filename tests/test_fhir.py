@@ -341,3 +341,22 @@ def test_the_clinic_wide_bundle_holds_each_patient_once_and_is_audited(client, w
         select(AuditEvent).where(AuditEvent.action == "export.clinic_fhir")
     ).one()
     assert event.user_id == world.clinician.id and event.detail["blocks"] == 2
+
+
+def test_the_fhir_refusal_page_links_an_admin_to_the_records_settings(client, world, auth):
+    """The page names Settings → Records as a link to it (an admin can open it); a
+    clinician, who cannot, is told an admin sets it."""
+    from tests.test_settings_page import sign_in_admin
+
+    auth.login()
+    page = client.get("/exports/fhir.json").get_data(as_text=True)
+    assert '<a href="/settings#records">' not in page
+    assert "An admin of your clinic sets it." in page
+    auth.logout()
+    sign_in_admin(world, auth)
+    response = client.get("/exports/fhir.json")
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert '<a href="/settings#records">Settings → Records</a>' in page
+    settings = client.get("/settings").get_data(as_text=True)
+    assert '<fieldset id="records">' in settings and "mrn_system" in settings

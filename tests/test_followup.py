@@ -608,8 +608,12 @@ def test_the_form_without_javascript_stores_the_checkin(client, world):
         2,
         False,
     )
+    # Opened at its notice, the first line of <main> (not at the check-ins below it).
+    assert posted.location.endswith("#main")
     text = client.get(posted.location).get_data(as_text=True)
     assert "your 1-month check-in is done" in text
+    opened_at = text.split('<main id="main">', 1)[1].lstrip()
+    assert opened_at.startswith('<p class="flash flash-success" role="status">Saved. Thank you.')
 
 
 def test_a_closed_follow_up_link_names_the_clinic(client, world):

@@ -153,7 +153,7 @@ def test_saving_an_entry_stores_it_and_shows_it(client, world):
         diary_url(world.block) + "/entries", data={"pain": "3", "client_id": "abcdefgh1234"}
     )
     assert response.status_code == 302
-    assert response.location.endswith(diary_url(world.block) + "#entries")
+    assert response.location.endswith(diary_url(world.block) + "#main")
     entry = db.session.execute(select(DiaryEntry)).scalar_one()
     assert (entry.pain, entry.block_id, entry.client_id) == (3, world.block.id, "abcdefgh1234")
     assert abs(entry.recorded_at - datetime.now(UTC)) < timedelta(seconds=30)
@@ -296,6 +296,27 @@ def test_correction_keeps_history(client, world):
     revision = db.session.execute(select(EntryRevision)).scalar_one()
     assert (revision.entry_id, revision.pain, revision.replaced_by) == (entry.id, 6, "patient")
     assert "(corrected)" in client.get(diary_url(world.block)).get_data(as_text=True)
+
+
+def test_after_a_save_or_a_correction_the_page_opens_at_its_notice(client, world):
+    """Outside trial, without script: the page opened at the scores (#entries), below the
+    "Saved" notice at the top, so the patient saw no word of it. It opens at the notice."""
+    url = diary_url(world.block)
+    saved = client.post(f"{url}/entries", data={"client_id": form_id(), "pain": "6"})
+    assert saved.location.endswith(f"{url}#main")
+    page = client.get(url).get_data(as_text=True)
+    # The notice is the first thing in <main id="main">: where the page opens.
+    opened_at = page.split('<main id="main">', 1)[1].lstrip()
+    assert opened_at.startswith('<p class="flash flash-success" role="status">Saved. Thank you.')
+    entry = db.session.execute(select(DiaryEntry)).scalar_one()
+    edit_url = f"{url}/entries/{entry.id}/edit"
+    corrected = client.post(
+        edit_url, data={"pain": "2", "recorded_at": local_input(entry.recorded_at)}
+    )
+    assert corrected.location.endswith(f"{url}#main")
+    page = client.get(url).get_data(as_text=True)
+    opened_at = page.split('<main id="main">', 1)[1].lstrip()
+    assert opened_at.startswith('<p class="flash flash-success" role="status">Corrected.')
 
 
 def test_a_correction_form_as_drawn_keeps_what_the_patient_does_not_change(client, world):
@@ -502,7 +523,8 @@ def test_a_score_left_out_is_said_at_the_top_with_a_link_to_its_question(
     [
         ({"pain_left": "3"}, "pain_right", "Choose a score for the right side"),
         ({"pain_right": "3"}, "pain_left", "Choose a score for the left side"),
-        ({}, "pain_left", "Choose a score for the left side"),  # the first left out
+        # Both left out: both said, with a link to the first.
+        ({}, "pain_left", "Choose a score for each side, left and right: tap a number"),
     ],
 )
 def test_a_side_left_out_is_said_at_the_top_with_a_link_to_its_scale(
@@ -519,6 +541,40 @@ def test_a_side_left_out_is_said_at_the_top_with_a_link_to_its_scale(
     assert top.startswith(f"Your score was not saved. {said}")
     assert top.endswith(f'<a href="#{question}-question">Go to the question</a>')
     assert page.count(f'<div id="{question}-question">') == 1
+    assert entry_count() == 0
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        (
+            "en",
+            "Your score was not saved. Choose a score for each side, left and right: "
+            "tap a number from 0 to 10.",
+        ),
+        (
+            "es",
+            "Su puntuación no se guardó. Elija una puntuación para cada lado, el izquierdo "
+            "y el derecho: toque un número del 0 al 10.",
+        ),
+    ],
+)
+def test_both_sides_left_out_are_both_said_at_the_top(client, world, language, said):
+    """Outside trial: a post without either side's score was told only of the left."""
+    from tests.test_sides import apart_block
+
+    block = apart_block(world)
+    db.session.commit()
+    refused = client.post(
+        f"{diary_url(block)}/entries",
+        data={"client_id": form_id()},
+        headers={"Accept-Language": language},
+    )
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert said_at_the_top(page).startswith(f"{said} <a href=")
+    # Beside each scale, its own side's reason.
+    assert page.count('<fieldset class="score-scale has-error"') == 2
     assert entry_count() == 0
 
 

@@ -176,3 +176,25 @@ def test_the_verdict_filter_says_it_chooses_a_block_by_either_side(client, signe
         if p.get("name") == "verdict"
     ]
     assert described and all("either side" in text for text in described)
+
+
+def test_the_files_descriptions_say_where_a_block_scored_apart_has_its_verdicts(client, signed_in):
+    """Its flat verdict says indeterminate: the schema and the REDCap dictionary say so,
+    and send the reader to verdict_left and verdict_right."""
+    from tests.test_research_exports import header_of
+
+    for name in ("blocks", "entries", "wide", "redcap-import"):
+        fields = client.get(f"/exports/{name}.schema.json").get_json()["fields"]
+        described = {f["name"]: f["description"] for f in fields}
+        flat = described["verdict"]
+        assert "scored left and right apart" in flat, name
+        assert "indeterminate" in flat and "verdict_left and verdict_right" in flat, name
+        assert "the flat verdict says indeterminate" in described["verdict_left"], name
+    dictionary_response = client.get("/exports/research/redcap-dictionary.csv")
+    notes = {
+        row["Variable / Field Name"]: row["Field Note"]
+        for row in _csv(dictionary_response, bom=False)
+    }
+    assert header_of(dictionary_response)
+    assert "verdict_left and verdict_right" in notes["verdict"]
+    assert "The flat verdict says indeterminate" in notes["verdict_right"]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import flash, render_template, request
+from flask import flash, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from diary import downloads
 from diary.clinic.blueprint import bp
@@ -78,9 +79,21 @@ def fhir_export():
         return downloads.fhir_file(
             chosen, user, _filters(), transaction=request.args.get("bundle") == "transaction"
         )
-    except downloads.NoMrnSystem as refused:
-        flash(str(refused), "error")
+    except downloads.NoMrnSystem:
+        flash(_no_mrn_system_notice(), "error")
         return _exports_page(form, 409)
+
+
+def _no_mrn_system_notice() -> Markup:
+    """The refusal with "Settings → Records" a link to it for an admin; the settings are
+    admin-only, so anyone else is told who sets it."""
+    notice = Markup.escape(downloads.NO_MRN_SYSTEM)
+    if not current_user.is_admin:
+        return notice + " An admin of your clinic sets it."
+    link = Markup('<a href="{}">Settings → Records</a>').format(
+        url_for("clinic.settings", _anchor="records")
+    )
+    return notice.replace("Settings → Records", link)
 
 
 @bp.get("/exports/<any(" + ", ".join(f"'{n}'" for n in SCHEMA_FILES) + "):kind>.schema.json")

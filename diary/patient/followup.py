@@ -235,7 +235,9 @@ def add_checkin(token: str):
         abort(_closed_page(procedure))
     db.session.commit()
     flash(_("Saved. Thank you.") if created else _("Already saved. Thank you."), "success")
-    return redirect(url_for("followup.checkin_page", token=token) + "#checkins")
+    # Opened at the notice, the first line of <main>: at the check-ins, below it, a phone
+    # showed no word of it (as the diary page, outside trial).
+    return redirect(url_for("followup.checkin_page", token=token) + "#main")
 
 
 @bp.get("/<token>/reminders.ics")

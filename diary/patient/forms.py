@@ -32,6 +32,10 @@ class EntryForm(OneTimeIdForm):
         _l("Right side"),
         message=_l("Choose a score for the right side: tap a number from 0 to 10."),
     )
+    # Said at the top when both sides are left out (each scale still says its own).
+    both_sides_message = _l(
+        "Choose a score for each side, left and right: tap a number from 0 to 10."
+    )
     relief_pct = IntegerField(
         _l("How much relief do you feel? (0 to 100%)"),
         validators=[Optional(), NumberRange(0, 100, _l("Relief is a percentage from 0 to 100."))],

@@ -13,12 +13,17 @@ SCORES = frozenset({"pain", "pain_left", "pain_right"})
 
 def say_first_refusal(form, not_saved: str) -> None:
     """Flash ``not_saved`` (a translated "… was not saved. %(reason)s") with the first shown
-    field's reason and a link to it. A scale has no id of its own: the page wraps a refused
-    one in ``<div id="<field id>-question">`` (templates/patient/_pain_scales.html)."""
+    field's reason (both sides' when both are refused) and a link to it. A scale has no id
+    of its own: the page wraps a refused one in ``<div id="<field id>-question">``
+    (templates/patient/_pain_scales.html)."""
     for refused in form:
         if refused.errors and form.shows(refused):
             anchor = f"{refused.id}-question" if refused.name in SCORES else refused.id
-            reason = not_saved % {"reason": refused.errors[0]}
+            said = refused.errors[0]
+            # Both sides refused: say both, not only the first (the link goes to it).
+            if refused.name == "pain_left" and form.pain_right.errors:
+                said = getattr(form, "both_sides_message", said)
+            reason = not_saved % {"reason": said}
             link = _("Go to the question")
             flash(Markup('{} <a href="#{}">{}</a>').format(reason, anchor, link), "error")
             return

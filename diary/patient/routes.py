@@ -395,7 +395,14 @@ def add_entry(token: str):
     except DiaryClosed:  # closed since the check above
         abort(_closed_page(block))
     flash(_("Saved. Thank you.") if created else _("Already saved. Thank you."), "success")
-    return redirect(url_for("patient.diary", token=token) + "#entries")
+    return _diary_at_its_notice(token)
+
+
+def _diary_at_its_notice(token: str):
+    """The diary after a post that flashed a notice ("Saved. Thank you."), opened at it:
+    it is the first line of <main>. Opened at the scores (#entries), below it, a phone
+    showed no word of it (outside trial)."""
+    return redirect(url_for("patient.diary", token=token) + "#main")
 
 
 @bp.route("/<token>/entries/<int:entry_id>/edit", methods=["GET", "POST"])
@@ -404,7 +411,7 @@ def edit_entry(token: str, entry_id: int):
     entry = entry_of_block_or_404(block, entry_id)
     if diary_window_over(block):
         flash(_(CORRECTIONS_CLOSED), "info")
-        return redirect(url_for("patient.diary", token=token) + "#entries")
+        return _diary_at_its_notice(token)
     form = _entry_form(block)
     form.as_correction(patient_time(entry.recorded_at, block.clinic.timezone, "medium"))
     if form.is_submitted():
@@ -417,7 +424,7 @@ def edit_entry(token: str, entry_id: int):
             else:
                 db.session.commit()
                 flash(_("Corrected.") if changed else _("Nothing changed."), "success")
-                return redirect(url_for("patient.diary", token=token) + "#entries")
+                return _diary_at_its_notice(token)
         status = 400
     else:
         for name in ("pain", "pain_left", "pain_right"):

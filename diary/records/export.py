@@ -63,8 +63,20 @@ BLOCK_FIELDS = {
     "sedation": ("string", "none, minimal or moderate"),
     "baseline_pain": ("integer", "pain 0-10 before the block"),
 }
+# A block scored apart has no one verdict: its readers are sent to each side's.
+FLAT_VERDICT_NOTE = (
+    "a block scored left and right apart (scoring: sides) has no one verdict: this column "
+    "says indeterminate (not_diagnostic if therapeutic), and each side's verdict is in "
+    "verdict_left and verdict_right"
+)
+SIDE_VERDICT_NOTE = (
+    "the flat verdict says indeterminate for such a block (not_diagnostic if therapeutic)"
+)
 VERDICT_FIELDS = {
-    "verdict": ("string", "positive, partial, negative, indeterminate or not_diagnostic"),
+    "verdict": (
+        "string",
+        f"positive, partial, negative, indeterminate or not_diagnostic; {FLAT_VERDICT_NOTE}",
+    ),
     "threshold_pct": ("number", "relief threshold the verdict used, percent"),
     "peak_relief_pct": ("number", "peak relief, percent"),
     "response_duration_h": ("number", "hours the response lasted at the threshold"),
@@ -180,6 +192,14 @@ def per_side(fields: dict[str, tuple[str, str]], *names: str) -> dict[str, tuple
 
 
 SIDE_VERDICT_FIELDS = per_side(VERDICT_FIELDS, *(n for n in VERDICT_FIELDS if n != "threshold_pct"))
+SIDE_VERDICT_FIELDS |= {
+    f"verdict_{side}": (
+        "string",
+        f"the {side} side's verdict, read on its own (scored apart): positive, partial, "
+        f"negative, indeterminate or not_diagnostic; {SIDE_VERDICT_NOTE}",
+    )
+    for side in SIDES
+}
 SIDE_ENTRY_FIELDS = {
     "pain_left": ("integer", "the left side's pain 0-10 (a block scored apart)"),
     "pain_right": ("integer", "the right side's pain 0-10 (a block scored apart)"),

@@ -16,6 +16,8 @@ from datetime import UTC
 
 from diary.pathway.values import MAX_DAILY_DAYS, NO_RELIEF, SHORT, WEEKS, DaysOfRelief
 from diary.records.export import (
+    FLAT_VERDICT_NOTE,
+    SIDE_VERDICT_NOTE,
     as_utc,
     csv_line,
     hours_cell,
@@ -94,10 +96,15 @@ class Variable:
     choices: tuple[str, ...] = ()
     identifier: bool = False
     required: bool = False
+    note: str = ""  # REDCap's Field Note, and added to the schema's description
 
 
-def dropdown(name: str, label: str, values: Iterable[str], required: bool = True) -> Variable:
-    return Variable(name, "dropdown", label, "string", choices=tuple(values), required=required)
+def dropdown(
+    name: str, label: str, values: Iterable[str], required: bool = True, note: str = ""
+) -> Variable:
+    return Variable(
+        name, "dropdown", label, "string", choices=tuple(values), required=required, note=note
+    )
 
 
 FIRST_YEAR, LAST_YEAR = (str(year) for year in PLAUSIBLE_YEARS)
@@ -128,7 +135,7 @@ BLOCK_VARIABLES = (
     dropdown("agent", "Local anesthetic", (a.value for a in Agent)),
     Variable("concentration_pct", "text", "Concentration (%)", "string"),
     Variable("baseline_pain", "text", "Baseline pain (0-10)", "integer", "integer", "0", "10"),
-    dropdown("verdict", "Verdict", VERDICTS),
+    dropdown("verdict", "Verdict", VERDICTS, note=FLAT_VERDICT_NOTE),
     Variable("peak_relief_pct", "text", "Peak relief (%)", "number", "number", "", "100"),
     Variable("response_duration_h", "text", "Response duration (h)", "number", "number", "0"),
     dropdown("duration_class", "Duration vs agent", DURATION_CLASSES, required=False),
@@ -165,7 +172,13 @@ SIDE_VARIABLES = (
                 "0",
                 "10",
             ),
-            dropdown(f"verdict_{side}", f"Verdict, {side} side", VERDICTS, required=False),
+            dropdown(
+                f"verdict_{side}",
+                f"Verdict, {side} side",
+                VERDICTS,
+                required=False,
+                note=SIDE_VERDICT_NOTE,
+            ),
             Variable(
                 f"peak_relief_pct_{side}",
                 "text",
@@ -299,7 +312,8 @@ def dictionary_line(variable: Variable, form: str, choices: str | None = None) -
     ``choices`` in REDCap's "value, label | ..." (the values, worded, unless given)."""
     if choices is None:
         choices = " | ".join(f"{value}, {value.replace('_', ' ')}" for value in variable.choices)
-    note = {"datetime_ymd": "UTC, YYYY-MM-DD HH:MM", "date_ymd": "YYYY-MM-DD"}.get(
+    note = variable.note[:1].upper() + variable.note[1:]
+    note = note or {"datetime_ymd": "UTC, YYYY-MM-DD HH:MM", "date_ymd": "YYYY-MM-DD"}.get(
         variable.validation, ""
     )
     return csv_line(
@@ -464,7 +478,8 @@ def wide_schema(slots: list[int], redcap: bool = False, days: int = 0) -> dict:
         for bound, text in (("minimum", variable.low), ("maximum", variable.high)):
             if text:
                 constraints[bound] = int(text) if variable.kind == "integer" else float(text)
-        field = _field(variable.name, variable.kind, variable.label, constraints)
+        description = f"{variable.label}; {variable.note}" if variable.note else variable.label
+        field = _field(variable.name, variable.kind, description, constraints)
         if variable.kind == "boolean":
             field["trueValues"], field["falseValues"] = (
                 (["1"], ["0"])

@@ -44,6 +44,21 @@ def test_back_after_saving_shows_an_empty_form_and_saves_nothing_twice(live_app,
     assert stored(live_app) == [6]
 
 
+def test_after_saving_the_saved_notice_is_in_view(live_app, no_script):
+    """Outside trial: the page opened at the scores, below the "Saved" notice at its
+    top, so a patient on a phone saw no word that the score was saved."""
+    page = no_script
+    page.goto(f"{live_app.base_url}/d/{live_app.world.token}")
+    page.get_by_role("radio", name="6", exact=True).tap()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save").tap()
+    notice = page.get_by_text("Saved. Thank you.")
+    expect(notice).to_be_in_viewport()
+    box = notice.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE["viewport"]["height"]
+    assert stored(live_app) == [6]
+
+
 def test_back_after_a_check_in_shows_an_empty_form_and_sends_nothing_twice(live_app, no_script):
     """The follow-up page's check-in form had the same fault: Back, Send, a second check-in."""
     with live_app.app_context():
@@ -65,6 +80,27 @@ def test_back_after_a_check_in_shows_an_empty_form_and_sends_nothing_twice(live_
         page.get_by_role("button", name="Send").tap()
     with live_app.app_context():
         assert [checkin.pain for checkin in db.session.scalars(select(Checkin))] == [3]
+
+
+def test_after_a_check_in_the_saved_notice_is_in_view(live_app, no_script):
+    """The follow-up page opened at the check-ins (#checkins) as the diary did at its
+    scores: below the "Saved" notice at its top."""
+    with live_app.app_context():
+        clinic = db.session.scalars(select(Clinic).order_by(Clinic.id)).first()
+        patient = db.session.scalars(select(Patient).where(Patient.clinic_id == clinic.id)).first()
+        user = db.session.scalars(select(User).where(User.clinic_id == clinic.id)).first()
+        ablation = make_ablation(clinic, patient, user, datetime.now(UTC) - timedelta(days=30))
+        db.session.commit()
+        token = ablation.followup_token
+    page = no_script
+    page.goto(f"{live_app.base_url}/f/{token}")
+    page.get_by_role("radio", name="3", exact=True).tap()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send").tap()
+    notice = page.get_by_text("Saved. Thank you.")
+    expect(notice).to_be_in_viewport()
+    box = notice.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE["viewport"]["height"]
 
 
 @pytest.mark.parametrize(
