@@ -158,6 +158,13 @@ def recent_views() -> RecentViews:
     return current_app.extensions.setdefault("block_diary_chart_views", RecentViews())
 
 
+def chart_body(body: bytes, fmt: str) -> Response:
+    """A chart's bytes as an answer. An SVG's style attributes need a policy of their own
+    (extensions.SVG_CHART_POLICY): under the pages' policy it draws as a black square."""
+    g.svg_chart = fmt == "svg"
+    return Response(body, mimetype=charts.FORMATS[fmt])
+
+
 def chart_response(block_id: int, fmt: str) -> Response:
     """The clinic's block's chart (also served by the API), drawn once per change of the
     diary or the clinic's settings: what its stored summary is keyed on too."""
@@ -202,11 +209,8 @@ def chart_response(block_id: int, fmt: str) -> Response:
             daily = daily_chart(block)
             return charts.render_chart(reading, block.baseline_pain, fmt, scale, view, daily)
 
-        body = chart_cache.get_or_render(etag, render)
-        response = Response(body, mimetype=charts.FORMATS[fmt])
+        response = chart_body(chart_cache.get_or_render(etag, render), fmt)
         response.set_etag(etag)
-        # An SVG's style attributes need a policy of their own (extensions.SVG_CHART_POLICY).
-        g.svg_chart = fmt == "svg"
     # A chart shows a patient's diary: kept by no cache, the browser's disk included (its
     # ETag still spares the server a drawing for a client that sends If-None-Match).
     response.headers["Cache-Control"] = "no-store"

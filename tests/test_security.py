@@ -34,7 +34,20 @@ def test_security_headers_on_every_response(client, path):
 def test_only_the_svg_chart_has_a_policy_of_its_own(client, signed_in):
     """matplotlib's style attributes need inline styles (an SVG opened alone drew black);
     the SVG gets them and nothing else, every other response keeps the app's policy."""
+    from diary.extensions import SVG_CHART_POLICY
+    from tests.conftest import make_ablation
+
     pages = client.get("/login").headers["Content-Security-Policy"]
+    # The ablation's follow-up chart (outside trial: it drew as a black square), asked
+    # first: the test's app context, and so g, lasts across its requests.
+    world = signed_in
+    ablation = make_ablation(world.clinic, world.patient, world.clinician, world.block.performed_at)
+    db.session.commit()
+    followed = client.get(f"/ablations/{ablation.id}/chart.svg")
+    assert followed.mimetype == "image/svg+xml"
+    assert followed.headers["Content-Security-Policy"] == SVG_CHART_POLICY
+    ablation_png = client.get(f"/ablations/{ablation.id}/chart.png")
+    assert "unsafe-inline" not in ablation_png.headers["Content-Security-Policy"]
     block = signed_in.block.id
     svg = client.get(f"/blocks/{block}/chart.svg")
     policy = svg.headers["Content-Security-Policy"]

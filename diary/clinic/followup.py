@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 from datetime import datetime
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -56,7 +56,7 @@ from diary.services.followup import (
 )
 from diary.services.followup import record_checkin as store_checkin
 from diary.services.rejections import InputRejected
-from diary.web import followup_url, pdf_response
+from diary.web import chart_body, followup_url, pdf_response
 
 SLOT_LABELS = {MADE: "made", OPEN: "open now", MISSED: "missed", UPCOMING: "upcoming"}
 OUTCOME_LABELS = {
@@ -283,7 +283,7 @@ def _chart(ablation: Ablation, fmt: str, dpi: float = charts.BASE_DPI) -> bytes:
 @bp.get("/ablations/<int:ablation_id>/chart.<any(png, svg):fmt>")
 def ablation_chart(ablation_id: int, fmt: str):
     ablation = clinic_ablation_or_404(ablation_id)
-    response = current_app.response_class(_chart(ablation, fmt), mimetype=charts.FORMATS[fmt])
+    response = chart_body(_chart(ablation, fmt), fmt)
     response.headers["Cache-Control"] = "no-store"
     return response
 
