@@ -473,6 +473,22 @@ def test_the_exports_page_offers_the_followup_files(client, scene):
         "/exports/research/redcap-followup-import.csv",
     ):
         assert path in page, path
+    # What each follow-up file holds is said as it is: each names the patient (outside
+    # trial: the page said "dates and region only" of files carrying names and MRNs).
+    procedure = {"performed_at", "region", "levels", "side"}
+    said = "the patient's name and MRN, the procedure's date, region, levels and side"
+    for kind, columns, holds, words in (
+        ("ablations", export.ABLATION_COLUMNS, procedure, said),
+        ("checkins", export.CHECKIN_COLUMNS, {"dated_on", "made_on"}, "the check-in's dates"),
+        ("therapeutic-blocks", export.THERAPEUTIC_COLUMNS, procedure, said),
+    ):
+        assert {"patient", "mrn", *holds} <= set(columns), kind
+        item = page[page.index(f"/exports/{kind}.csv") : page.index(f"/exports/{kind}.xlsx")]
+        assert "the patient's name and MRN" in item and words in item, kind
+        assert "only" not in item, kind
+    schema = client.get("/exports/ablations.schema.json").get_json()
+    described = {field["name"]: field["description"] for field in schema["fields"]}
+    assert described["performed_at"].startswith("when the procedure was performed")
 
 
 def test_readme_documents_every_followup_column_and_the_redcap_project():

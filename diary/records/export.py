@@ -235,7 +235,7 @@ ABLATION_FIELDS = {
     "ablation_id": ("integer", "the ablation"),
     "patient": ("string", "display name or initials"),
     "mrn": ("string", "medical record number, if given"),
-    "performed_at": ("datetime", "when the block was performed, ISO 8601 with offset"),
+    "performed_at": ("datetime", "when the procedure was performed, ISO 8601 with offset"),
     "region": ("string", "cervical, thoracic or lumbar"),
     "levels": ("string", "facet joint levels, space-separated"),
     "side": ("string", "left, right or bilateral"),
