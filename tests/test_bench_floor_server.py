@@ -109,6 +109,37 @@ def result(rps: float, p50: float, p95: float) -> dict:
     return {"rps": rps, "p50_ms": p50, "p95_ms": p95}
 
 
+def test_paired_rounds_read_the_path_and_its_floor_beside_one_healthz(monkeypatch):
+    """Each round: /healthz (read again when it falls into the slow mode), the path, the
+    floor; path/floor from the two runs' own figures."""
+    answers = iter(
+        [
+            result(4000, 3.0, 10.0),  # round 1: /healthz
+            result(800, 10.0, 40.0),  # the path
+            result(1200, 8.0, 30.0),  # its floor
+            result(1500, 9.0, 30.0),  # round 2: /healthz in the slow mode, read again
+            result(3800, 3.0, 8.0),
+            result(700, 12.0, 48.0),
+            result(1100, 9.0, 32.0),
+            result(4100, 3.0, 12.0),  # round 3
+            result(900, 9.0, 36.0),
+            result(1300, 7.0, 24.0),
+        ]
+    )
+    monkeypatch.setattr(run_all, "wrk", lambda *asked, **how: next(answers))
+    monkeypatch.setattr(run_all, "ROUNDS", 3)
+
+    read = run_all.paired_rounds("http://127.0.0.2:1", "p95_ms", ("path",), ("floor",))
+
+    assert [one["healthz"]["retried"] for one in read["rounds"]] == [0, 1, 0]
+    assert [round(one["ratio"], 2) for one in read["rounds"]] == [3.0, 4.0, 2.0]
+    assert [round(one["path_ratio"], 2) for one in read["rounds"]] == [4.0, 6.0, 3.0]
+    assert [round(one["path_over_floor"], 2) for one in read["rounds"]] == [1.33, 1.5, 1.5]
+    assert (read["ratio"], read["path_ratio"], read["path_over_floor"]) == (3.0, 4.0, 1.5)
+    with pytest.raises(StopIteration):
+        next(answers)
+
+
 def test_the_table_says_met_cannot_be_met_or_missed_by_the_floors_measure():
     healthz = result(3000, 4.0, 10.0)
     figures: dict = {
@@ -119,24 +150,37 @@ def test_the_table_says_met_cannot_be_met_or_missed_by_the_floors_measure():
         "chart_cached": result(2000, 8.0, 12.0) | {"healthz": healthz},  # p50 2.0x
     }
 
-    def floor(figure: str, ratios: list[float]) -> dict:
-        rounds = [{"ratio": r} for r in ratios]
-        return {"figure": figure, "ratio": sorted(ratios)[1], "rounds": rounds}
+    def floor(figure: str, ratios: list[float], beside: list[float], over: float) -> dict:
+        rounds = [{"ratio": r, "path_ratio": b} for r, b in zip(ratios, beside, strict=True)]
+        middle = sorted(ratios)[1]
+        return {
+            "figure": figure,
+            "ratio": middle,
+            "path_ratio": sorted(beside)[1],
+            "path_over_floor": over,
+            "rounds": rounds,
+        }
 
     figures["floors"] = {
-        "entry_post": floor("rps", [0.4, 0.45, 0.3]),  # beyond >= 0.5
-        "dashboard": floor("p95_ms", [2.0, 3.5, 2.2]),  # within <= 3 (one round not)
-        "patient_page": floor("p95_ms", [1.0, 1.2, 1.1]),
-        "chart_cached": floor("p50_ms", [1.6, 1.7, 1.9]),  # beyond <= 1.5
+        "entry_post": floor("rps", [0.4, 0.45, 0.3], [0.3, 0.28, 0.31], 1.33),  # beyond >= 0.5
+        "dashboard": floor("p95_ms", [2.0, 3.5, 2.2], [4.0, 5.0, 6.0], 2.27),  # within (one not)
+        "patient_page": floor("p95_ms", [1.0, 1.2, 1.1], [2.0, 2.5, 2.4], 2.2),
+        "chart_cached": floor("p50_ms", [1.6, 1.7, 1.9], [2.0, 2.1, 2.2], 1.2),  # beyond <= 1.5
     }
     rows = dict(zip(figures["floors"], run_all.floor_rows(figures, "SQLite"), strict=True))
 
     beyond = "| cannot be met here: the floor alone is beyond it (3 of 3 rounds) |"
     assert rows["entry_post"].endswith(beyond)
-    assert "| 0.30× | 0.40× (rounds 0.40, 0.45, 0.30) | ≥ 0.5× | 1.33 |" in rows["entry_post"]
+    assert (
+        "| 0.30× | 0.30× (0.30, 0.28, 0.31) | 0.40× (rounds 0.40, 0.45, 0.30) | ≥ 0.5× | 1.33 |"
+        in rows["entry_post"]
+    )
     assert rows["dashboard"].endswith(
         "| missed; the floor is within it (beyond in 1 of 3 rounds) |"
     )
-    assert "| 5.00× | 2.20× (rounds 2.00, 3.50, 2.20) | ≤ 3.0× | 2.27 |" in rows["dashboard"]
+    assert (
+        "| 5.00× | 5.00× (4.00, 5.00, 6.00) | 2.20× (rounds 2.00, 3.50, 2.20) | ≤ 3.0× | 2.27 |"
+        in rows["dashboard"]
+    )
     assert rows["patient_page"].endswith("| met |")
     assert rows["chart_cached"].endswith(beyond)
