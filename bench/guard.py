@@ -222,7 +222,7 @@ def form_poster(app, diaries: list) -> Callable[[], float]:
         started = time.thread_time()
         response = phone.post(url, data=data)
         spent = time.thread_time() - started
-        if response.status_code != 302 or not response.location.endswith("#entries"):
+        if response.status_code != 302 or not response.location.endswith("#main"):
             raise inprocess.NotServed(
                 f"{url} answered {response.status_code}: a figure counts a saved score only\n"
                 + response.get_data(as_text=True)[:500]
