@@ -682,15 +682,21 @@ def add_native_csv(results: dict, seconds: float, env: dict) -> None:
     csv["native_cpu_s"] = round(csv_floor(env, "dump-cpu")["cpu_s"], 2)
 
 
-def sqlite_run(tmp: Path) -> tuple[dict, list[str]]:
-    database = tmp / "bench.sqlite3"
-    env = dict(
+def served_env(database_url: str) -> dict:
+    """The environment the bench serves and seeds the app with: the clinics' own sign-ins
+    (the bench signs in often) under a lifted login limit, the diary limit as in production."""
+    return dict(
         os.environ,
         BLOCK_DIARY_ENV="development",
-        DATABASE_URL=f"sqlite:///{database}",
+        DATABASE_URL=database_url,
         FLASK_APP="app",
         LOGIN_RATE_LIMIT="100000 per minute",
     )
+
+
+def sqlite_run(tmp: Path) -> tuple[dict, list[str]]:
+    database = tmp / "bench.sqlite3"
+    env = served_env(f"sqlite:///{database}")
     flask(env, "db", "upgrade")
     # Before the load runs: after them the same start read a third slower (issue 23's
     # fifth round), the machine still busy with what they left.
@@ -741,13 +747,7 @@ def postgres_run() -> tuple[dict, list[str]] | None:
         )
     url = POSTGRES_ADMIN.rsplit("/", 1)[0] + "/" + scratch
     try:
-        env = dict(
-            os.environ,
-            BLOCK_DIARY_ENV="development",
-            DATABASE_URL=url,
-            FLASK_APP="app",
-            LOGIN_RATE_LIMIT="100000 per minute",
-        )
+        env = served_env(url)
         flask(env, "db", "upgrade")
         results = measure_app(env)
         # 7. where one PostgreSQL stops: the entry post's transaction without the app

@@ -6,7 +6,6 @@ real pages' bytes there too. A floor that answered less, or refused, would bound
 from __future__ import annotations
 
 import json
-import os
 import re
 import urllib.request
 
@@ -20,13 +19,7 @@ from bench.harness import free_port, start_gunicorn, wait_for
 def served(tmp_path_factory):
     """A small synthetic clinic (SQLite), and the floor server on it."""
     tmp = tmp_path_factory.mktemp("floors")
-    env = dict(
-        os.environ,
-        BLOCK_DIARY_ENV="development",
-        DATABASE_URL=f"sqlite:///{tmp}/floors.sqlite3",
-        FLASK_APP="app",
-        LOGIN_RATE_LIMIT="100000 per minute",
-    )
+    env = run_all.served_env(f"sqlite:///{tmp}/floors.sqlite3")
     run_all.flask(env, "db", "upgrade")
     made = run_all.flask(env, "synth", "--blocks", "40", "--entries", "5")
     email = re.search(r"sign in as (\S+)", made).group(1)
