@@ -257,8 +257,11 @@ def measure(database_url: str, rounds: int) -> tuple[dict[str, float], str]:
     shells["dashboard"] = required_floors.dashboard_shell(bench.app, signed)
     shells["dashboard_search"] = required_floors.dashboard_shell(bench.app, searching, SEARCH)
     same = "; ".join(
-        f"{name}: {required_floors.floor_against_page(client)}"
-        for name, client in (("dashboard", signed), ("search", searching))
+        [
+            f"{name}: {required_floors.floor_against_page(client)}"
+            for name, client in (("dashboard", signed), ("search", searching))
+        ]
+        + [f"diary page: {required_floors.diary_floor_against_page(anonymous, page_token)}"]
     )
     required_floors.check_limited(anonymous, post_tokens[0], page_token)
     calls = {
@@ -311,7 +314,7 @@ def main() -> None:
             inprocess.empty_postgres(url)
         ms, same = measure(url, args.rounds)
     print(table(ms), file=sys.stderr)
-    print(f"dashboard's required floors against the real pages: {same}", file=sys.stderr)
+    print(f"the required floors against the real pages: {same}", file=sys.stderr)
 
 
 def table(ms: dict[str, float]) -> str:

@@ -10,7 +10,8 @@ the floor routes of bench/bounds.py and bench/required_floors.py added, in this 
 only. Before the workers fork, the master fills what the floors send from the real pages
 of the same data, through the test client: the chart's bytes, the diary pages' frames
 (one per diary the load reads) and the dashboard's shells (with and without the kept
-search), and checks that the dashboard's required floors answer the real pages' bytes.
+search), and checks that the dashboard's and the diary page's required floors answer the
+real pages' bytes.
 
 BENCH_FLOOR_SPEC names a JSON file: ``email`` (the clinician whose dashboard and chart are
 read), ``search`` (the kept dashboard search), ``chart_block`` (the cached chart's block)
@@ -57,6 +58,10 @@ def fill_from_real_pages(spec: dict) -> None:
         same = required_floors.floor_against_page(client)
         if not same.startswith("same bytes"):
             raise inprocess.NotServed(f"the {name}'s required floor is not the page: {same}")
+    for token in spec["page_tokens"][:3]:
+        same = required_floors.diary_floor_against_page(anonymous, token)
+        if same != "same bytes":
+            raise inprocess.NotServed(f"the diary page's required floor is not the page: {same}")
     with app.app_context():
         db.session.remove()
 

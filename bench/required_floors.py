@@ -62,6 +62,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import inprocess  # noqa: E402
@@ -74,16 +75,20 @@ CSRF_VALUE = re.compile(r'(name="csrf_token"[^>]*? value=")([^"]+)(")')
 
 class Frame:
     """A page drawn before the timing, cut wherever it writes one of its ``holes``
-    (name -> the text written there), so that ``fill`` puts a request's values back."""
+    (name -> the text written there), so that ``fill`` puts a request's values back. A
+    hole's text found inside another's is not cut again: the outer one's value holds it."""
 
     def __init__(self, page: str, holes: dict[str, str]):
         found = sorted(
-            (match.start(), match.end(), name)
+            (match.start(), -match.end(), name)
             for name, text in holes.items()
             for match in re.finditer(re.escape(text), page)
         )
         pieces, names, at = [], [], 0
-        for start, end, name in found:
+        for start, minus_end, name in found:
+            end = -minus_end
+            if start < at and end <= at:
+                continue  # inside a hole cut already (the link token in the saved list's links)
             if start < at:
                 raise ValueError(f"{name} overlaps another value of the page")
             pieces.append(page[at:start].encode())
@@ -104,12 +109,16 @@ class Frame:
 
 def entry_writer():
     """The write floor's work, the old floor's (bench/bounds.py) and the required one's: the
-    block by its token, one insert returning the id, the commit, the id answered."""
+    block by its token, one insert returning the id, the commit, the id answered. The insert
+    and commit go one writer at a time as the path's do (services/sqlite_writers.py, a
+    no-op off SQLite): without it the floor's writers napped in SQLite's busy handler, and
+    under wrk the floor read slower than its CPU allowed (bench/NOTES.md, ninth round)."""
     from flask import request
     from sqlalchemy import bindparam, insert, select
 
     from diary.extensions import db
     from diary.models import Block, DiaryEntry
+    from diary.services.sqlite_writers import one_writer_at_a_time
 
     by_token = select(Block.id).where(Block.diary_token == bindparam("token"))
     add_entry = insert(DiaryEntry.__table__).returning(DiaryEntry.__table__.c.id)
@@ -118,18 +127,19 @@ def entry_writer():
         body = request.get_json()
         block_id = db.session.execute(by_token, {"token": token}).scalar_one()
         now = datetime.now(UTC)
-        added = db.session.execute(
-            add_entry,
-            {
-                "block_id": block_id,
-                "client_id": body["client_id"],
-                "recorded_at": now,
-                "submitted_at": now,
-                "pain": body["pain"],
-                "slot": "hourly",
-            },
-        ).scalar_one()
-        db.session.commit()
+        with one_writer_at_a_time(db.session):
+            added = db.session.execute(
+                add_entry,
+                {
+                    "block_id": block_id,
+                    "client_id": body["client_id"],
+                    "recorded_at": now,
+                    "submitted_at": now,
+                    "pain": body["pain"],
+                    "slot": "hourly",
+                },
+            ).scalar_one()
+            db.session.commit()
         return {"id": added}, 201
 
     return write
@@ -140,6 +150,7 @@ def add_required_floors(app, frames: dict[str, Frame], shells: dict[str, Shell])
     by token) and ``shells`` (the dashboard's, ``"dashboard"`` and ``"dashboard_search"``)
     are filled in later, from the real pages."""
     from flask import Response, abort
+    from flask_babel import get_translations
     from flask_login import current_user
     from flask_wtf.csrf import generate_csrf
     from markupsafe import escape
@@ -149,19 +160,25 @@ def add_required_floors(app, frames: dict[str, Frame], shells: dict[str, Shell])
     from diary.auth import login_sessions
     from diary.extensions import csrf, db, diary_token_limit
     from diary.formatting import hours, pct
-    from diary.models import Block, DiaryEntry
+    from diary.models import Block, Clinic
+    from diary.patient.saved_list import page_entries, saved_list_html
     from diary.services import summaries
     from diary.services.dashboard import dashboard_blocks
     from diary.services.days import judged_in_days
     from diary.services.progress import diary_statuses
     from diary.services.settings import analysis_settings
 
-    open_by_token = select(
-        Block.id, Block.link_revoked_at, Block.archived_at, Block.link_expires_at
-    ).where(Block.diary_token == bindparam("token"))
-    entries = select(
-        DiaryEntry.recorded_at, DiaryEntry.pain, DiaryEntry.pain_left, DiaryEntry.pain_right
-    ).where(DiaryEntry.block_id == bindparam("block_id"))
+    open_by_token = (
+        select(
+            Block.id,
+            Block.link_revoked_at,
+            Block.archived_at,
+            Block.link_expires_at,
+            Clinic.timezone,
+        )
+        .join(Clinic, Block.clinic_id == Clinic.id)
+        .where(Block.diary_token == bindparam("token"))
+    )
     write = entry_writer()
 
     @csrf.exempt  # as the API the entry post goes to
@@ -171,18 +188,32 @@ def add_required_floors(app, frames: dict[str, Frame], shells: dict[str, Shell])
 
     @diary_token_limit
     def floor_diary_page_required(token: str):
-        block_id, revoked, archived, expires = db.session.execute(
+        block_id, revoked, archived, expires, timezone = db.session.execute(
             open_by_token, {"token": token}
         ).one()
-        if revoked is not None or archived is not None or not datetime.now(UTC) < _utc(expires):
+        now = datetime.now(UTC)
+        if revoked is not None or archived is not None or not now < _utc(expires):
             abort(410)
-        db.session.execute(entries, {"block_id": block_id}).all()
+        frame = frames[token]
+        # The saved list, drawn as the page draws it (plain strings, each word escaped
+        # once): the entries' one statement and a line each.
+        zone = ZoneInfo(timezone)
+        listed = saved_list_html(
+            page_entries(block_id),
+            get_translations().ugettext,
+            frame.locale,
+            zone,
+            now.astimezone(zone).date(),
+            frame.dated,
+            frame.edit_url,
+        )
         values = {
             "token": token.encode(),
             "client_id": uuid.uuid4().hex.encode(),
             "csrf": str(escape(generate_csrf())).encode(),
+            "saved_list": str(listed).encode(),
         }
-        return Response(frames[token].fill(values), mimetype="text/html")
+        return Response(frame.fill(values), mimetype="text/html")
 
     app.add_url_rule(
         "/_floor/write-required/<token>", view_func=floor_write_required, methods=["POST"]
@@ -270,9 +301,29 @@ def _zone(name: str):
     return zone
 
 
-def diary_frame(client, token: str) -> Frame:
-    """The real diary page of ``token`` (CSRF on), cut at its entry id, its CSRF token and
-    its link token."""
+SAVED_LIST = re.compile(r'(?s)<ol id="saved-list" class="entry-list">\n        (.*</li>\n        )')
+EDIT_LINK = re.compile(r'<a class="entry-edit" href="([^"]+)"')
+PAGE_LANGUAGE = re.compile(r'<html lang="([^"]+)"')
+
+
+class DiaryFrame(Frame):
+    """A diary page's Frame, also cut around its saved list (``saved_list``), with what
+    drawing that list again needs beside the entries: the page's language, whether the list
+    dates every score (the window over) and the correction links' address with
+    saved_list.ID_MARK where an entry's id goes (None when the page has none)."""
+
+    locale: str
+    dated: bool
+    edit_url: str | None
+
+
+def diary_frame(client, token: str) -> DiaryFrame:
+    """The real diary page of ``token`` (CSRF on), cut at its entry id, its CSRF token, its
+    link token and its saved list."""
+    from html import unescape
+
+    from diary.patient.saved_list import ID_MARK
+
     url = f"/d/{token}"
     response = client.get(url)
     inprocess.answered(response, url)
@@ -281,7 +332,40 @@ def diary_frame(client, token: str) -> Frame:
     csrf = CSRF_VALUE.search(page)
     if client_id is None or csrf is None:
         raise inprocess.NotServed(f"{url} has no entry id or CSRF token: is CSRF on?")
-    return Frame(page, {"client_id": client_id.group(1), "csrf": csrf.group(2), "token": token})
+    holes = {"client_id": client_id.group(1), "csrf": csrf.group(2), "token": token}
+    listed = SAVED_LIST.search(page)
+    if listed is not None:
+        holes["saved_list"] = listed.group(1)
+    frame = DiaryFrame(page, holes)
+    frame.locale = PAGE_LANGUAGE.search(page).group(1).replace("-", "_")
+    link = EDIT_LINK.search(page)
+    frame.dated = link is None
+    frame.edit_url = (
+        None if link is None else re.sub(r"/entries/\d+/edit", f"/entries/{ID_MARK}/edit",
+                                          unescape(link.group(1)))
+    )  # fmt: skip
+    return frame
+
+
+def diary_floor_against_page(client, token: str) -> str:
+    """Whether the diary page's required floor answers ``token``'s real page: "same bytes"
+    (its entry id and CSRF token aside, which differ on every request), or the first
+    difference."""
+    normal = [(CLIENT_ID_INPUT, "client_id"), (CSRF_VALUE, "csrf")]
+
+    def read(url: str) -> str:
+        response = client.get(url)
+        inprocess.answered(response, url)
+        text = response.get_data(as_text=True)
+        for pattern, name in normal:
+            text = pattern.sub(name, text)
+        return text
+
+    page, floor = read(f"/d/{token}"), read(f"/_floor/diary-page-required/{token}")
+    if page == floor:
+        return "same bytes"
+    at = next(i for i, (a, b) in enumerate(zip(page, floor, strict=False)) if a != b)
+    return f"differs at {at}: page {page[at - 80 : at + 80]!r}, floor {floor[at - 80 : at + 80]!r}"
 
 
 ROWS = re.compile(r"(?s)(.*<tbody>.*?)(<tr>.*</tr>)(.*)")

@@ -28,6 +28,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -39,6 +40,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -221,12 +223,13 @@ SLOW_MODE, SLOW_RETRIES = 0.6, 2
 _BEST_HEALTHZ: dict[str, float] = {}
 
 
-def steady_healthz(base: str) -> dict:
+def steady_healthz(base: str, costed=lambda run: run()) -> dict:
     """A /healthz run of ``base`` not in the slow mode (below SLOW_MODE of the best this
-    server has read), or the last of SLOW_RETRIES more tries; ``retried`` says how many."""
+    server has read), or the last of SLOW_RETRIES more tries; ``retried`` says how many.
+    Each run goes through ``costed`` (with_cost: what its answers cost)."""
     retried = 0
     while True:
-        healthz = wrk(f"{base}/healthz", seconds=ROUND_SECONDS)
+        healthz = costed(partial(wrk, f"{base}/healthz", seconds=ROUND_SECONDS))
         best = _BEST_HEALTHZ[base] = max(_BEST_HEALTHZ.get(base, 0.0), healthz["rps"])
         if healthz["rps"] >= SLOW_MODE * best or retried == SLOW_RETRIES:
             return healthz | {"retried": retried}
@@ -274,6 +277,39 @@ def serving_cpu(worker_pids: list[int], database_url: str) -> dict[int, float]:
             )
             pids += [row[0] for row in backends]
     return {pid: process_cpu(pid) for pid in pids}
+
+
+def machine_ticks() -> tuple[int, int]:
+    """The machine's CPU ticks so far, all cores: (busy, all); idle and I/O wait are not busy."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(fields) - fields[3] - fields[4], sum(fields)
+
+
+def with_cost(pids: list[int], database_url: str, run) -> dict:
+    """``run()``'s wrk figures, with what the answers cost: ``cpu_ms``, the serving
+    processes' CPU (serving_cpu's) an answer; ``client_cpu_ms``, the CPU of the processes
+    it ran and waited for (wrk) an answer; ``serving_cores``, those processes' CPU
+    over the run's wall time; ``machine_busy``, the share of all the machine's cores busy
+    (wrk, the database and anything else included)."""
+    before, ticks_before = serving_cpu(pids, database_url), machine_ticks()
+    client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    measured = run()
+    wall = time.perf_counter() - started
+    client_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    after, ticks_after = serving_cpu(pids, database_url), machine_ticks()
+    spent = sum(after[pid] - before.get(pid, 0.0) for pid in after)
+    client = sum(
+        getattr(client_after, field) - getattr(client_before, field)
+        for field in ("ru_utime", "ru_stime")
+    )
+    busy, ticks = (a - b for a, b in zip(ticks_after, ticks_before, strict=True))
+    return measured | {
+        "cpu_ms": 1000 * spent / measured["requests"],
+        "client_cpu_ms": 1000 * client / measured["requests"],
+        "serving_cores": spent / wall,
+        "machine_busy": busy / ticks if ticks else 0.0,
+    }
 
 
 def peak_memory_mb(pids: list[int]) -> float:
@@ -434,20 +470,26 @@ def measure_app(env: dict) -> dict:
         # above have settled; the median of the rounds' ratios. Read once each right after
         # the entry posts and patient pages, the first read up to 2.4x the second on the
         # same code; two pairs summed read 1.50x once, one pair's big clinic at 57 ms
-        # between 25-29 ms reads of both.
-        results["dashboard_sizes"] = [
-            {
-                "big": wrk(f"{base}/", headers=session, seconds=ROUND_SECONDS),
-                "small": wrk(f"{base}/", headers=small_session, seconds=ROUND_SECONDS),
-            }
-            for _ in range(ROUNDS)
-        ]
+        # between 25-29 ms reads of both. The target is a cost, so each run also counts
+        # the CPU its answers cost the serving processes (the p50 moved with the machine's
+        # two modes: rounds read 0.77-2.68 on one code), and the rounds alternate which
+        # clinic goes first (ABBA), so that a drift in the machine falls on both alike.
+        pids = worker_pids(server.pid)
+        costed = partial(with_cost, pids, env["DATABASE_URL"])
+        cookies = {"big": session, "small": small_session}
+        results["dashboard_sizes"] = []
+        for turn in range(ROUNDS):
+            order = ("big", "small") if turn % 2 == 0 else ("small", "big")
+            pair = {}
+            for which in order:
+                read = partial(wrk, f"{base}/", headers=cookies[which], seconds=ROUND_SECONDS)
+                pair[which] = costed(read)
+            results["dashboard_sizes"].append(pair)
         # 3. repeat chart requests, served from the cache
         results["chart_cached"] = beside_healthz(
             base, "p50_ms", f"{base}/blocks/1/chart.png", headers=session
         )
         # 4. CSV export of every entry, streamed; the median of three downloads
-        pids = worker_pids(server.pid)
         before = peak_memory_mb(pids)
         times, cpus = [], []
         for _ in range(CSV_RUNS):
@@ -556,8 +598,9 @@ def measure_floors(env: dict, email: str, post_tokens: list[str], page_tokens: l
                 (base + FLOOR_ROUTES["chart_cached"][0], "", session),
             ),
         }
+        costed = partial(with_cost, worker_pids(server.pid), env["DATABASE_URL"])
         floors = {
-            key: paired_rounds(base, FLOOR_ROUTES[key][1], path, floor)
+            key: paired_rounds(base, FLOOR_ROUTES[key][1], path, floor, costed)
             for key, (path, floor) in asked.items()
         }
     finally:
@@ -567,16 +610,19 @@ def measure_floors(env: dict, email: str, post_tokens: list[str], page_tokens: l
     return floors
 
 
-def paired_rounds(base: str, figure: str, path: tuple, floor: tuple) -> dict:
+def paired_rounds(
+    base: str, figure: str, path: tuple, floor: tuple, costed=lambda run: run()
+) -> dict:
     """ROUNDS rounds of /healthz, the path and its floor on one server, one after the
     other: each round's ``ratio`` (the floor's ``figure`` over /healthz's), ``path_ratio``
     and ``path_over_floor`` (how far the path is from its floor, >= 1 when behind it, read
-    from the two runs' own figures, no /healthz between them); the medians of each."""
+    from the two runs' own figures, no /healthz between them); the medians of each. The
+    path's and floor's runs go through ``costed`` (with_cost: what their answers cost)."""
     rounds = []
     for _ in range(ROUNDS):
-        healthz = steady_healthz(base)
-        by_path = wrk(*path, seconds=ROUND_SECONDS)
-        by_floor = wrk(*floor, seconds=ROUND_SECONDS)
+        healthz = steady_healthz(base, costed)
+        by_path = costed(partial(wrk, *path, seconds=ROUND_SECONDS))
+        by_floor = costed(partial(wrk, *floor, seconds=ROUND_SECONDS))
         behind = by_floor[figure] / by_path[figure] if figure == "rps" else None
         rounds.append(
             {
@@ -860,10 +906,24 @@ def its_rounds(figure: dict) -> str:
     return " (rounds " + ", ".join(f"{one['ratio']:.2f}" for one in figure["rounds"]) + ")"
 
 
+def size_figures(sizes: list[dict], which: str, costed: bool) -> str:
+    """One clinic's dashboard in the size figure's rounds: CPU an answer (if counted), p50."""
+    p50s = "p50 " + ", ".join(f"{pair[which]['p50_ms']:.1f}" for pair in sizes) + " ms"
+    if not costed:
+        return p50s
+    return "CPU " + ", ".join(f"{pair[which]['cpu_ms']:.2f}" for pair in sizes) + " ms; " + p50s
+
+
 def figure_rows(r: dict, database: str) -> list[tuple]:
     post, csv = r["entry_post"], r["csv"]
     sizes = r["dashboard_sizes"]
-    size_ratios = [pair["big"]["p50_ms"] / pair["small"]["p50_ms"] for pair in sizes]
+    size_p50s = [pair["big"]["p50_ms"] / pair["small"]["p50_ms"] for pair in sizes]
+    # The target is the page's cost: its CPU an answer where the runs counted it (older
+    # results hold the p50s only).
+    costed = all("cpu_ms" in pair["big"] for pair in sizes)
+    size_ratios = (
+        [pair["big"]["cpu_ms"] / pair["small"]["cpu_ms"] for pair in sizes] if costed else size_p50s
+    )
     size_ratio = statistics.median(size_ratios)
     h = floor_of(r, "entry_post")
     rows = [
@@ -923,11 +983,20 @@ def figure_rows(r: dict, database: str) -> list[tuple]:
             csv_rate(csv) >= 1 / 3 and csv["worker_peak_mb_after"] < 150,
         ),
         (
-            f"2. Dashboard, {BLOCKS:,} vs {SMALL_BLOCKS} blocks (in turn, {len(sizes)} rounds)",
+            f"2. Dashboard, {BLOCKS:,} vs {SMALL_BLOCKS} blocks (in turn, {len(sizes)} rounds"
+            + (", ABBA; its cost: serving CPU an answer)" if costed else ")"),
             database,
-            "p50 " + ", ".join(f"{pair['big']['p50_ms']:.1f}" for pair in sizes) + " ms",
-            "p50 " + ", ".join(f"{pair['small']['p50_ms']:.1f}" for pair in sizes) + " ms",
-            f"{size_ratio:.2f}× (rounds " + ", ".join(f"{x:.2f}" for x in size_ratios) + ")",
+            size_figures(sizes, "big", costed),
+            size_figures(sizes, "small", costed),
+            f"{size_ratio:.2f}× (rounds "
+            + ", ".join(f"{x:.2f}" for x in size_ratios)
+            + (
+                f"; by p50 {statistics.median(size_p50s):.2f}×, rounds "
+                + ", ".join(f"{x:.2f}" for x in size_p50s)
+                if costed
+                else ""
+            )
+            + ")",
             "≈ 1× (≤ 1.2×)",
             size_ratio <= 1.2,
         ),
@@ -999,6 +1068,37 @@ def floor_rows(r: dict, database: str) -> list[str]:
             f"{floor['ratio']:.2f}×{its_rounds(floor)} | {sense} {limit}× | "
             f"{floor['path_over_floor']:.2f} | {said} |"
         )
+    return rows
+
+
+def cost_rows(r: dict, database: str) -> list[str]:
+    """One table row per bounded path: what its runs, its floor's and their /healthz's cost
+    (with_cost's figures, medians of the rounds), where the rounds counted it."""
+    rows = []
+    for key, floor in r["floors"].items():
+        rounds = floor["rounds"]
+        if "client_cpu_ms" not in rounds[0]["path"]:
+            continue
+
+        def median(side: str, name: str, rounds=rounds) -> float:
+            return statistics.median(one[side][name] for one in rounds)
+
+        def all_cpu(side: str, rounds=rounds) -> float:
+            return statistics.median(
+                one[side]["cpu_ms"] + one[side]["client_cpu_ms"] for one in rounds
+            )
+
+        cells = [FLOOR_TARGETS[key][0], database]
+        cells += [
+            f"{median(side, 'cpu_ms'):.2f} + {median(side, 'client_cpu_ms'):.2f} ms"
+            for side in ("healthz", "path", "floor")
+        ]
+        cells += [f"{all_cpu(side) / all_cpu('healthz'):.2f}×" for side in ("path", "floor")]
+        cells += [
+            f"{median(side, 'serving_cores'):.2f}, {100 * median(side, 'machine_busy'):.0f} %"
+            for side in ("path", "floor")
+        ]
+        rows.append("| " + " | ".join(cells) + " |")
     return rows
 
 
@@ -1084,6 +1184,24 @@ def write_results(
     for name, results in (("SQLite", sqlite_results), ("PostgreSQL", postgres and postgres[0])):
         if results and results.get("floors"):
             lines += floor_rows(results, name)
+    lines += [
+        "",
+        "What the answers of the rounds above cost (medians of the rounds): the CPU an",
+        "answer of the serving processes (the floors' server's two workers and, on",
+        "PostgreSQL, its connections' backends) + of wrk; the path's and the floor's (both",
+        "counted) over `/healthz`'s; the serving processes' CPU over the run's wall time (of",
+        "2 cores), and the share of the machine's cores busy (all processes). On a machine",
+        "busy throughout, an answer's CPU (both counted) over `/healthz`'s is what a",
+        "throughput ratio's inverse reads if nothing waits; more than that is waiting.",
+        "",
+        "| path | database | /healthz: serving + wrk CPU an answer | path: the same | "
+        "floor: the same | path, CPU over /healthz's | floor, CPU over /healthz's | "
+        "path: serving cores, machine busy | floor: serving cores, machine busy |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, results in (("SQLite", sqlite_results), ("PostgreSQL", postgres and postgres[0])):
+        if results and results.get("floors"):
+            lines += cost_rows(results, name)
     lines += [
         "",
         "What bounds the targets still missed (`bench/bounds.py`: each path beside a floor",

@@ -177,3 +177,64 @@ def test_the_table_says_met_cannot_be_met_or_missed_by_the_floors_measure():
     )
     assert rows["patient_page"].endswith("| met |")
     assert rows["chart_cached"].endswith(beyond)
+
+
+def test_with_cost_counts_the_serving_processes_cpu_an_answer():
+    """The size figure and the floors' rounds read what an answer costs: a run that burns
+    0.3 s of this process's CPU over 30 answers costs about 10 ms an answer, on one core."""
+    import os
+    import time
+
+    def burn() -> dict:
+        started = time.process_time()
+        while time.process_time() - started < 0.3:
+            pass
+        return {"requests": 30}
+
+    cost = run_all.with_cost([os.getpid()], "sqlite://", burn)
+
+    assert cost["requests"] == 30
+    assert 8 <= cost["cpu_ms"] <= 14
+    assert 0.5 <= cost["serving_cores"] <= 1.1
+    assert 0.0 < cost["machine_busy"] <= 1.0
+
+
+def test_the_size_figure_reads_the_dashboards_cost_when_counted():
+    """Two clinics' dashboards in turn: the verdict reads the CPU an answer (the cost the
+    target names), with the p50s beside it; older results (p50s only) read the p50s."""
+    healthz = result(3000, 4.0, 10.0)
+    base = {key: result(900, 9.0, 30.0) | {"healthz": healthz} for key in run_all.FLOOR_TARGETS}
+    base |= {
+        "healthz": healthz,
+        "dashboard_small": result(900, 9.0, 30.0),
+        "worklist": result(100, 90.0, 200.0) | {"healthz": healthz},
+        "next_steps": result(600, 20.0, 40.0) | {"healthz": healthz},
+        "csv": {"rows": 10, "app_s": 1, "app_rows_per_s": 10, "native_rows_per_s": 20,
+                "native_s": 0.5, "worker_peak_mb_after": 100},
+        "report_pdf": {"warm_s": 0.2, "cold_s": 0.5},
+    }  # fmt: skip
+
+    def pair(big_cpu: float, small_cpu: float, big_p50: float, small_p50: float) -> dict:
+        return {
+            "big": result(500, big_p50, 40.0) | {"cpu_ms": big_cpu},
+            "small": result(500, small_p50, 40.0) | {"cpu_ms": small_cpu},
+        }
+
+    # p50s that swing with the machine (2.0x, 0.5x, 1.5x), costs that do not (1.1, 1.0, 1.05)
+    sizes = [pair(5.5, 5.0, 60.0, 30.0), pair(5.0, 5.0, 15.0, 30.0), pair(5.25, 5.0, 45.0, 30.0)]
+
+    def size_row(figures: dict) -> tuple:
+        rows = run_all.figure_rows(figures, "SQLite")
+        return next(row for row in rows if "vs" in row[0] and "blocks" in row[0])
+
+    costed = size_row(base | {"dashboard_sizes": sizes})
+    assert costed[4].startswith("1.05× (rounds 1.10, 1.00, 1.05; by p50 1.50×")
+    assert costed[6] is True
+    assert "ABBA" in costed[0]
+    assert costed[2].startswith("CPU 5.50, 5.00, 5.25 ms; p50 60.0, 15.0, 45.0 ms")
+
+    p50_only = [{side: {k: v for k, v in one[side].items() if k != "cpu_ms"} for side in one}
+                for one in sizes]  # fmt: skip
+    older = size_row(base | {"dashboard_sizes": p50_only})
+    assert older[4] == "1.50× (rounds 2.00, 0.50, 1.50)"
+    assert older[6] is False
