@@ -3,22 +3,16 @@ page answers is said where the patient looks."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from diary.extensions import db
-from diary.models import Checkin, Clinic, DiaryEntry, Patient, User
-from tests.conftest import PHONE, make_ablation
-
-
-@pytest.fixture
-def no_script(browser):
-    context = browser.new_context(**PHONE, java_script_enabled=False)
-    yield context.new_page()
-    context.close()
+from diary.models import Checkin, DiaryEntry
+from tests.browser.conftest import make_followup
+from tests.conftest import PHONE
 
 
 def stored(live_app) -> list[int | None]:
@@ -61,13 +55,7 @@ def test_after_saving_the_saved_notice_is_in_view(live_app, no_script):
 
 def test_back_after_a_check_in_shows_an_empty_form_and_sends_nothing_twice(live_app, no_script):
     """The follow-up page's check-in form had the same fault: Back, Send, a second check-in."""
-    with live_app.app_context():
-        clinic = db.session.scalars(select(Clinic).order_by(Clinic.id)).first()
-        patient = db.session.scalars(select(Patient).where(Patient.clinic_id == clinic.id)).first()
-        user = db.session.scalars(select(User).where(User.clinic_id == clinic.id)).first()
-        ablation = make_ablation(clinic, patient, user, datetime.now(UTC) - timedelta(days=30))
-        db.session.commit()
-        token = ablation.followup_token
+    token = make_followup(live_app).token
     page = no_script
     page.goto(f"{live_app.base_url}/f/{token}")
     page.get_by_role("radio", name="3", exact=True).tap()
@@ -85,13 +73,7 @@ def test_back_after_a_check_in_shows_an_empty_form_and_sends_nothing_twice(live_
 def test_after_a_check_in_the_saved_notice_is_in_view(live_app, no_script):
     """The follow-up page opened at the check-ins (#checkins) as the diary did at its
     scores: below the "Saved" notice at its top."""
-    with live_app.app_context():
-        clinic = db.session.scalars(select(Clinic).order_by(Clinic.id)).first()
-        patient = db.session.scalars(select(Patient).where(Patient.clinic_id == clinic.id)).first()
-        user = db.session.scalars(select(User).where(User.clinic_id == clinic.id)).first()
-        ablation = make_ablation(clinic, patient, user, datetime.now(UTC) - timedelta(days=30))
-        db.session.commit()
-        token = ablation.followup_token
+    token = make_followup(live_app).token
     page = no_script
     page.goto(f"{live_app.base_url}/f/{token}")
     page.get_by_role("radio", name="3", exact=True).tap()
@@ -111,13 +93,12 @@ def test_after_a_check_in_the_saved_notice_is_in_view(live_app, no_script):
     ],
 )
 def test_a_side_left_out_is_said_at_the_top_and_links_to_its_scale(
-    live_app, browser, two_scales, locale, said
+    live_app, phone_page, two_scales, locale, said
 ):
     """Outside trial: without script, a post with one side of two left out drew the page
     again at its top with no word there (the message was 1,100-1,700 px down). Now the
     page opens on the reason, in its language, and its link shows the scale left out."""
-    context = browser.new_context(**PHONE, java_script_enabled=False, locale=locale)
-    page = context.new_page()
+    page = phone_page(java_script_enabled=False, locale=locale)
     page.goto(two_scales)
     page.locator("input[name=pain_left][value='3']").locator("..").tap()
     with page.expect_navigation():
@@ -134,7 +115,6 @@ def test_a_side_left_out_is_said_at_the_top_and_links_to_its_scale(
     assert 0 <= top < 100  # the scale left out from its question on
     assert page.locator("input[name=pain_left]:checked").get_attribute("value") == "3"
     assert stored(live_app) == []
-    context.close()
 
 
 def test_save_after_the_link_closed_says_this_score_was_not_saved(live_app, no_script):
