@@ -20,15 +20,21 @@ def stored(live_app) -> list[int | None]:
         return [entry.pain for entry in db.session.scalars(select(DiaryEntry))]
 
 
+def post(page, url: str, score: str, button: str) -> None:
+    """The page at ``url`` opened, ``score`` tapped and ``button`` tapped: the form posts,
+    and ``page`` is the page that the post answers."""
+    page.goto(url)
+    page.get_by_role("radio", name=score, exact=True).tap()
+    with page.expect_navigation():
+        page.get_by_role("button", name=button).tap()
+
+
 def test_back_after_saving_shows_an_empty_form_and_saves_nothing_twice(live_app, no_script):
     """Outside trial: after a score was saved, Back fetched the page again (a new one-time
     id) but Chromium put the 6 back in the form, and Save stored it a second time. The
     form now asks the browser to restore none of its answers (autocomplete=off)."""
     page = no_script
-    page.goto(f"{live_app.base_url}/d/{live_app.world.token}")
-    page.get_by_role("radio", name="6", exact=True).tap()
-    with page.expect_navigation():
-        page.get_by_role("button", name="Save").tap()
+    post(page, f"{live_app.base_url}/d/{live_app.world.token}", "6", "Save")
     expect(page.get_by_text("Saved. Thank you.")).to_be_visible()
     page.go_back()
     expect(page.get_by_role("radio", name="6", exact=True)).not_to_be_checked()
@@ -42,10 +48,7 @@ def test_after_saving_the_saved_notice_is_in_view(live_app, no_script):
     """Outside trial: the page opened at the scores, below the "Saved" notice at its
     top, so a patient on a phone saw no word that the score was saved."""
     page = no_script
-    page.goto(f"{live_app.base_url}/d/{live_app.world.token}")
-    page.get_by_role("radio", name="6", exact=True).tap()
-    with page.expect_navigation():
-        page.get_by_role("button", name="Save").tap()
+    post(page, f"{live_app.base_url}/d/{live_app.world.token}", "6", "Save")
     notice = page.get_by_text("Saved. Thank you.")
     expect(notice).to_be_in_viewport()
     box = notice.bounding_box()
@@ -57,10 +60,7 @@ def test_back_after_a_check_in_shows_an_empty_form_and_sends_nothing_twice(live_
     """The follow-up page's check-in form had the same fault: Back, Send, a second check-in."""
     token = make_followup(live_app).token
     page = no_script
-    page.goto(f"{live_app.base_url}/f/{token}")
-    page.get_by_role("radio", name="3", exact=True).tap()
-    with page.expect_navigation():
-        page.get_by_role("button", name="Send").tap()
+    post(page, f"{live_app.base_url}/f/{token}", "3", "Send")
     expect(page.get_by_text("Saved. Thank you.")).to_be_visible()
     page.go_back()
     assert page.locator("input[type=radio]:checked").count() == 0
@@ -75,10 +75,7 @@ def test_after_a_check_in_the_saved_notice_is_in_view(live_app, no_script):
     scores: below the "Saved" notice at its top."""
     token = make_followup(live_app).token
     page = no_script
-    page.goto(f"{live_app.base_url}/f/{token}")
-    page.get_by_role("radio", name="3", exact=True).tap()
-    with page.expect_navigation():
-        page.get_by_role("button", name="Send").tap()
+    post(page, f"{live_app.base_url}/f/{token}", "3", "Send")
     notice = page.get_by_text("Saved. Thank you.")
     expect(notice).to_be_in_viewport()
     box = notice.bounding_box()
