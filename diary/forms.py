@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app, request
+from flask import current_app, flash, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import (
+    Field,
     FieldList,
     HiddenField,
     MultipleFileField,
@@ -224,3 +227,28 @@ def plausible_date(form, field) -> None:
     low, high = PLAUSIBLE_YEARS
     if field.data is not None and not low <= field.data.year <= high:
         raise ValidationError(f"Enter a date between {low} and {high}.")
+
+
+def flash_first_refusal(
+    form: Iterable[Field],
+    said: Callable[[Field], str],
+    anchor: Callable[[Field], str | None],
+    link_words: str,
+    shown: Callable[[Field], bool] = lambda field: True,
+) -> None:
+    """Flash, as an error, the first refused field of ``form`` that ``shown`` keeps: its
+    reason in the page's words (``said``), then a link, ``link_words``, to the element of
+    id ``anchor(field)`` beside it (None: said without a link, for a field the page does
+    not draw). A refused page opens at its top, and the field may be screens down.
+
+    ``said`` and ``link_words`` are plain text (escaped here), already translated by the
+    caller; a field with no link is flashed as that plain text."""
+    for refused in form:
+        if refused.errors and shown(refused):
+            reason = said(refused)
+            target = anchor(refused)
+            if target is None:
+                flash(reason, "error")
+            else:
+                flash(Markup('{} <a href="#{}">{}</a>').format(reason, target, link_words), "error")
+            return

@@ -9,7 +9,6 @@ from datetime import datetime
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from markupsafe import Markup
 from sqlalchemy import select
 
 from diary import charts, pathway
@@ -30,6 +29,7 @@ from diary.clinic.followup_forms import (
     FollowUpSettingsForm,
 )
 from diary.extensions import db
+from diary.forms import flash_first_refusal
 from diary.models import Ablation, AuditEvent, Block, utcnow
 from diary.qr import qr_svg
 from diary.services.audit import record_audit
@@ -211,22 +211,18 @@ def store_staff_checkin(procedure: Followed):
             db.session.commit()
             flash("Check-in recorded (marked as entered by staff).", "success")
             return redirect(_procedure_url(procedure) + "#followup-heading"), form
-    _say_first_refusal(form)
+    # The first reason said at the top of the page too, with a link to its field: the page
+    # opens at its top, and the form is several screens down a procedure's page. A hidden
+    # field has no place on the page: said without a link.
+    flash_first_refusal(
+        form,
+        lambda refused: f"The check-in was not recorded: {refused.errors[0]}",
+        lambda refused: (
+            None if refused.type in ("HiddenField", "CSRFTokenField") else f"{refused.id}-error"
+        ),
+        "Go to the field",
+    )
     return None, form
-
-
-def _say_first_refusal(form: CheckinForm) -> None:
-    """The first reason said at the top of the page too, with a link to its field: the
-    page opens at its top, and the form is several screens down a procedure's page."""
-    for refused in form:
-        if refused.errors:
-            reason = f"The check-in was not recorded: {refused.errors[0]}"
-            if refused.type in ("HiddenField", "CSRFTokenField"):
-                flash(reason, "error")
-            else:
-                link = Markup(' <a href="#{}-error">Go to the field</a>').format(refused.id)
-                flash(Markup("{}{}").format(reason, link), "error")
-            return
 
 
 def _procedure_url(procedure: Followed) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +12,7 @@ from werkzeug.serving import make_server
 
 from diary.extensions import db
 from diary.models import Clinic, Patient, User
-from tests.conftest import PASSWORD, PHONE, World, make_app, make_block
+from tests.conftest import PASSWORD, PHONE, World, make_ablation, make_app, make_block
 
 # The words of the matched elements that the layout broke across lines ("Englis / h"); a
 # word is a run of characters between spaces or slashes, so "America/Chicago" may wrap at
@@ -190,11 +191,51 @@ def two_scales(live_app):
 
 
 @pytest.fixture
-def phone(browser):
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    yield page
-    context.close()
+def phone_page(browser):
+    """Opens a page on a phone (PHONE) in a context of its own, with ``options`` for
+    Playwright's new_context on top (a locale, script off); each closed after the test."""
+    contexts = []
+
+    def open_page(**options):
+        context = browser.new_context(**PHONE, **options)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def phone(phone_page):
+    """A page on a phone, its script running."""
+    return phone_page()
+
+
+@pytest.fixture
+def no_script(phone_page):
+    """A page on a phone whose browser runs no script: its forms post as plain HTML."""
+    return phone_page(java_script_enabled=False)
+
+
+class Followup(NamedTuple):
+    token: str  # the follow-up link's (/f/<token>)
+    ablation_id: int
+    patient_id: int
+
+
+def make_followup(live_app, **overrides) -> Followup:
+    """An ablation 30 days ago (its month-1 check-in open) for the first clinic's first
+    patient, recorded by its first user; ``overrides`` as for make_ablation."""
+    with live_app.app_context():
+        clinic = db.session.scalars(select(Clinic).order_by(Clinic.id)).first()
+        patient = db.session.scalars(select(Patient).where(Patient.clinic_id == clinic.id)).first()
+        user = db.session.scalars(select(User).where(User.clinic_id == clinic.id)).first()
+        ablation = make_ablation(
+            clinic, patient, user, datetime.now(UTC) - timedelta(days=30), **overrides
+        )
+        db.session.commit()
+        return Followup(ablation.followup_token, ablation.id, patient.id)
 
 
 def sign_in(page, base_url: str, email: str = "doc@a.example") -> None:

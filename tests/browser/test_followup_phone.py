@@ -3,15 +3,13 @@ without a connection survives a reload and reaches the server exactly once."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from diary.extensions import db
 from diary.models import Checkin
-from tests.conftest import make_ablation
+from tests.browser.conftest import make_followup, sign_in
 
 
 def queued(page, key: str):
@@ -19,15 +17,7 @@ def queued(page, key: str):
 
 
 def test_a_checkin_made_offline_in_spanish_is_sent_once(live_app, browser):
-    from diary.models import Clinic, Patient, User
-
-    with live_app.app_context():
-        clinic = db.session.scalars(select(Clinic).order_by(Clinic.id)).first()
-        patient = db.session.scalars(select(Patient).where(Patient.clinic_id == clinic.id)).first()
-        user = db.session.scalars(select(User).where(User.clinic_id == clinic.id)).first()
-        ablation = make_ablation(clinic, patient, user, datetime.now(UTC) - timedelta(days=30))
-        db.session.commit()
-        token = ablation.followup_token
+    token = make_followup(live_app).token
     context = browser.new_context(
         viewport={"width": 390, "height": 844},
         is_mobile=True,
@@ -85,27 +75,16 @@ def test_a_checkin_made_offline_in_spanish_is_sent_once(live_app, browser):
 
 @pytest.mark.parametrize("language", ["en-US", "es-ES"])
 def test_the_checkin_page_and_the_ablation_page_have_no_axe_violations(live_app, browser, language):
-    from diary.models import Clinic, Patient, User
-    from tests.browser.conftest import sign_in
     from tests.browser.test_accessibility import violations
 
-    with live_app.app_context():
-        clinic = db.session.scalars(select(Clinic).order_by(Clinic.id)).first()
-        patient = db.session.scalars(select(Patient).where(Patient.clinic_id == clinic.id)).first()
-        user = db.session.scalars(select(User).where(User.clinic_id == clinic.id)).first()
-        ablation = make_ablation(
-            clinic,
-            patient,
-            user,
-            datetime.now(UTC) - timedelta(days=30),
-            side="bilateral",
-            scoring="sides",
-            baseline_pain=None,
-            baseline_pain_left=7,
-            baseline_pain_right=5,
-        )
-        db.session.commit()
-        token, ablation_id, patient_id = ablation.followup_token, ablation.id, patient.id
+    token, ablation_id, patient_id = make_followup(
+        live_app,
+        side="bilateral",
+        scoring="sides",
+        baseline_pain=None,
+        baseline_pain_left=7,
+        baseline_pain_right=5,
+    )
     context = browser.new_context(
         viewport={"width": 390, "height": 844},
         is_mobile=True,

@@ -4,14 +4,12 @@ refused with a 400 in the log). Without script the form posts as before."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from diary.extensions import db
 from diary.models import Checkin, DiaryEntry
-from tests.conftest import PHONE, make_ablation
+from tests.browser.conftest import make_followup
 
 
 def posts_of(page) -> list[str]:
@@ -49,9 +47,8 @@ def test_a_double_tap_on_save_sends_the_score_once_and_posts_no_form(live_app, p
         assert [e.pain for e in db.session.scalars(select(DiaryEntry))] == [7]
 
 
-def test_save_with_no_score_is_explained_by_the_page_without_a_post(live_app, browser):
-    context = browser.new_context(**PHONE, locale="es-ES")
-    page = context.new_page()
+def test_save_with_no_score_is_explained_by_the_page_without_a_post(live_app, phone_page):
+    page = phone_page(locale="es-ES")
     posts = posts_of(page)
     page.goto(f"{live_app.base_url}/d/{live_app.world.token}")
     expect(page.locator("form.entry-form[data-ready=true]")).to_have_count(1)
@@ -67,31 +64,20 @@ def test_save_with_no_score_is_explained_by_the_page_without_a_post(live_app, br
     page.get_by_role("button", name="Guardar").tap()
     expect(page.get_by_text("Guardado. Gracias.")).to_be_visible()
     assert [p for p in posts if not p.startswith("api/")] == []
-    context.close()
 
 
-def test_without_script_the_form_posts_and_saves(live_app, browser):
-    context = browser.new_context(**PHONE, java_script_enabled=False)
-    page = context.new_page()
+def test_without_script_the_form_posts_and_saves(live_app, no_script):
+    page = no_script
     page.goto(f"{live_app.base_url}/d/{live_app.world.token}")
     page.get_by_role("radio", name="6", exact=True).tap()
     page.get_by_role("button", name="Save").tap()
     expect(page.get_by_text("Saved. Thank you.")).to_be_visible()
     with live_app.app_context():
         assert [e.pain for e in db.session.scalars(select(DiaryEntry))] == [6]
-    context.close()
 
 
 def test_a_double_tap_on_send_sends_the_checkin_once_and_posts_no_form(live_app, phone):
-    from diary.models import Clinic, Patient, User
-
-    with live_app.app_context():
-        clinic = db.session.scalars(select(Clinic).order_by(Clinic.id)).first()
-        patient = db.session.scalars(select(Patient).where(Patient.clinic_id == clinic.id)).first()
-        user = db.session.scalars(select(User).where(User.clinic_id == clinic.id)).first()
-        ablation = make_ablation(clinic, patient, user, datetime.now(UTC) - timedelta(days=30))
-        db.session.commit()
-        token = ablation.followup_token
+    token = make_followup(live_app).token
     posts = posts_of(phone)
     held = []
     phone.route(f"**/api/v1/followup/{token}/checkins", lambda route: held.append(route))

@@ -3,22 +3,16 @@ page answers is said where the patient looks."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from diary.extensions import db
-from diary.models import Checkin, Clinic, DiaryEntry, Patient, User
-from tests.conftest import PHONE, make_ablation
-
-
-@pytest.fixture
-def no_script(browser):
-    context = browser.new_context(**PHONE, java_script_enabled=False)
-    yield context.new_page()
-    context.close()
+from diary.models import Checkin, DiaryEntry
+from tests.browser.conftest import make_followup
+from tests.conftest import PHONE
 
 
 def stored(live_app) -> list[int | None]:
@@ -26,15 +20,21 @@ def stored(live_app) -> list[int | None]:
         return [entry.pain for entry in db.session.scalars(select(DiaryEntry))]
 
 
+def post(page, url: str, score: str, button: str) -> None:
+    """The page at ``url`` opened, ``score`` tapped and ``button`` tapped: the form posts,
+    and ``page`` is the page that the post answers."""
+    page.goto(url)
+    page.get_by_role("radio", name=score, exact=True).tap()
+    with page.expect_navigation():
+        page.get_by_role("button", name=button).tap()
+
+
 def test_back_after_saving_shows_an_empty_form_and_saves_nothing_twice(live_app, no_script):
     """Outside trial: after a score was saved, Back fetched the page again (a new one-time
     id) but Chromium put the 6 back in the form, and Save stored it a second time. The
     form now asks the browser to restore none of its answers (autocomplete=off)."""
     page = no_script
-    page.goto(f"{live_app.base_url}/d/{live_app.world.token}")
-    page.get_by_role("radio", name="6", exact=True).tap()
-    with page.expect_navigation():
-        page.get_by_role("button", name="Save").tap()
+    post(page, f"{live_app.base_url}/d/{live_app.world.token}", "6", "Save")
     expect(page.get_by_text("Saved. Thank you.")).to_be_visible()
     page.go_back()
     expect(page.get_by_role("radio", name="6", exact=True)).not_to_be_checked()
@@ -48,10 +48,7 @@ def test_after_saving_the_saved_notice_is_in_view(live_app, no_script):
     """Outside trial: the page opened at the scores, below the "Saved" notice at its
     top, so a patient on a phone saw no word that the score was saved."""
     page = no_script
-    page.goto(f"{live_app.base_url}/d/{live_app.world.token}")
-    page.get_by_role("radio", name="6", exact=True).tap()
-    with page.expect_navigation():
-        page.get_by_role("button", name="Save").tap()
+    post(page, f"{live_app.base_url}/d/{live_app.world.token}", "6", "Save")
     notice = page.get_by_text("Saved. Thank you.")
     expect(notice).to_be_in_viewport()
     box = notice.bounding_box()
@@ -61,18 +58,9 @@ def test_after_saving_the_saved_notice_is_in_view(live_app, no_script):
 
 def test_back_after_a_check_in_shows_an_empty_form_and_sends_nothing_twice(live_app, no_script):
     """The follow-up page's check-in form had the same fault: Back, Send, a second check-in."""
-    with live_app.app_context():
-        clinic = db.session.scalars(select(Clinic).order_by(Clinic.id)).first()
-        patient = db.session.scalars(select(Patient).where(Patient.clinic_id == clinic.id)).first()
-        user = db.session.scalars(select(User).where(User.clinic_id == clinic.id)).first()
-        ablation = make_ablation(clinic, patient, user, datetime.now(UTC) - timedelta(days=30))
-        db.session.commit()
-        token = ablation.followup_token
+    token = make_followup(live_app).token
     page = no_script
-    page.goto(f"{live_app.base_url}/f/{token}")
-    page.get_by_role("radio", name="3", exact=True).tap()
-    with page.expect_navigation():
-        page.get_by_role("button", name="Send").tap()
+    post(page, f"{live_app.base_url}/f/{token}", "3", "Send")
     expect(page.get_by_text("Saved. Thank you.")).to_be_visible()
     page.go_back()
     assert page.locator("input[type=radio]:checked").count() == 0
@@ -85,18 +73,9 @@ def test_back_after_a_check_in_shows_an_empty_form_and_sends_nothing_twice(live_
 def test_after_a_check_in_the_saved_notice_is_in_view(live_app, no_script):
     """The follow-up page opened at the check-ins (#checkins) as the diary did at its
     scores: below the "Saved" notice at its top."""
-    with live_app.app_context():
-        clinic = db.session.scalars(select(Clinic).order_by(Clinic.id)).first()
-        patient = db.session.scalars(select(Patient).where(Patient.clinic_id == clinic.id)).first()
-        user = db.session.scalars(select(User).where(User.clinic_id == clinic.id)).first()
-        ablation = make_ablation(clinic, patient, user, datetime.now(UTC) - timedelta(days=30))
-        db.session.commit()
-        token = ablation.followup_token
+    token = make_followup(live_app).token
     page = no_script
-    page.goto(f"{live_app.base_url}/f/{token}")
-    page.get_by_role("radio", name="3", exact=True).tap()
-    with page.expect_navigation():
-        page.get_by_role("button", name="Send").tap()
+    post(page, f"{live_app.base_url}/f/{token}", "3", "Send")
     notice = page.get_by_text("Saved. Thank you.")
     expect(notice).to_be_in_viewport()
     box = notice.bounding_box()
@@ -111,13 +90,12 @@ def test_after_a_check_in_the_saved_notice_is_in_view(live_app, no_script):
     ],
 )
 def test_a_side_left_out_is_said_at_the_top_and_links_to_its_scale(
-    live_app, browser, two_scales, locale, said
+    live_app, phone_page, two_scales, locale, said
 ):
     """Outside trial: without script, a post with one side of two left out drew the page
     again at its top with no word there (the message was 1,100-1,700 px down). Now the
     page opens on the reason, in its language, and its link shows the scale left out."""
-    context = browser.new_context(**PHONE, java_script_enabled=False, locale=locale)
-    page = context.new_page()
+    page = phone_page(java_script_enabled=False, locale=locale)
     page.goto(two_scales)
     page.locator("input[name=pain_left][value='3']").locator("..").tap()
     with page.expect_navigation():
@@ -134,7 +112,6 @@ def test_a_side_left_out_is_said_at_the_top_and_links_to_its_scale(
     assert 0 <= top < 100  # the scale left out from its question on
     assert page.locator("input[name=pain_left]:checked").get_attribute("value") == "3"
     assert stored(live_app) == []
-    context.close()
 
 
 def test_save_after_the_link_closed_says_this_score_was_not_saved(live_app, no_script):
