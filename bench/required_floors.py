@@ -15,11 +15,17 @@ Each is a route added to the app in the bench's process only, as the old floors 
   revocation and archive columns read in the same statement), an entry id (``uuid4``) and
   the CSRF token (Flask-WTF's ``generate_csrf``, as the page's form carries it), and the
   least drawing of the page: the real page of that diary, drawn before the timing, cut at
-  its per-request values (the entry id, the CSRF token) and its diary value (its link
-  token, wherever the page writes it), and filled again with this request's values
-  (``diary.patient.kept_pages.filled``). Everything else the page shows of the diary (the
-  saved list of its entries, what is due, the procedure line, the clinic's words) is in
-  the frame as bytes: a *lower bound* of a first view, which must draw all of those.
+  its per-request values (the entry id, the CSRF token), its diary value (its link token,
+  wherever the page writes it) and its saved list, and filled again with this request's
+  values (``diary.patient.kept_pages.filled``). The saved list, most of a long diary's
+  page, is drawn on each request as the page draws it (``saved_list.page_entries``, one
+  statement, and ``saved_list_html``, plain strings, each word escaped once), in the
+  clinic's time zone (read with the link's open check); run_all's server checks the
+  floor's answer against the real page's bytes (the entry id and CSRF token aside). The
+  rest the page shows of the diary (what is due, the procedure line, the clinic's words)
+  is in the frame as bytes: a *lower bound* of a first view, which must draw those too.
+  (The path keeps a drawn page per diary, 256 a worker: the load reads 1,500 diaries, so
+  most of its views draw.)
 - *dashboard, required*: the old signed-page floor's sign-in check, then the page's own
   reads: the search this sign-in keeps, the page's statement (``dashboard_blocks``: the
   columns the 25 rows, their statuses and stored summaries need, the patient's name, the

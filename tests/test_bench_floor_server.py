@@ -238,3 +238,27 @@ def test_the_size_figure_reads_the_dashboards_cost_when_counted():
     older = size_row(base | {"dashboard_sizes": p50_only})
     assert older[4] == "1.50× (rounds 2.00, 0.50, 1.50)"
     assert older[6] is False
+
+
+def test_the_cost_table_reads_each_target_as_cpu_an_answer():
+    """A throughput's limit is the inverse in CPU (0.5x the answers: 2x the CPU each), a
+    latency's is itself; the floor's rounds beyond it are counted, wrk's CPU included."""
+
+    def cost(cpu: float, client: float = 0.1) -> dict:
+        return {"cpu_ms": cpu, "client_cpu_ms": client, "serving_cores": 1.8, "machine_busy": 0.97}
+
+    def rounds(floor_cpus: list[float]) -> dict:
+        return {
+            "rounds": [
+                {"healthz": cost(0.9), "path": cost(3.9), "floor": cost(f)} for f in floor_cpus
+            ]
+        }
+
+    r = {"floors": {"entry_post": rounds([2.0, 1.8, 1.7]), "dashboard": rounds([2.6, 3.4, 1.0])}}
+    post, dashboard = run_all.cost_rows(r, "SQLite")
+
+    # entry post: 2.1, 1.9 and 1.8 over 1.0 against 2x
+    assert post.startswith("| entry post, throughput | SQLite | 0.90 + 0.10 ms | 3.90 + 0.10 ms")
+    assert "| 4.00× | 1.90× | 2.00×: 1 of 3 rounds | 1.80, 97 % | 1.80, 97 % |" in post
+    # dashboard: 2.7, 3.5 and 1.1 over 1.0 against 3x
+    assert "| 4.00× | 2.70× | 3.00×: 1 of 3 rounds |" in dashboard
