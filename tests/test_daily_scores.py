@@ -295,7 +295,7 @@ def test_block_page_shows_a_therapeutic_blocks_days_of_relief_as_its_outcome(cli
     page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
     assert 'Outcome: <span class="outcome outcome-weeks">9 days of relief (weeks)</span>' in page
     assert f'<h2 id="verdict-{block.id}">Verdict' not in page
-    assert "<dt>Days of relief (≥50 %)</dt><dd>9 days of relief (weeks)</dd>" in page
+    assert "<dt>Days of relief (≥50%)</dt><dd>9 days of relief (weeks)</dd>" in page
     assert "Daily scores (14 of 14 days)" in page
 
 

@@ -63,7 +63,7 @@ def test_an_ablation_and_its_checkins_are_stored_and_read_by_the_pathway(world):
     plain = plain_ablation(ablation)
     assert plain.technique == pathway.Technique.CONVENTIONAL and plain.ablates
     follow = pathway.follow_up(plain, made_on, world_zone(world), pathway_settings(world.clinic))
-    # The later submission counts: pain 2 of 8 is 75 % relief.
+    # The later submission counts: pain 2 of 8 is 75% relief.
     (outcome,) = follow.outcomes
     assert [r.relief_pct for r in outcome.reliefs] == [75.0]
     assert [s.months for s in follow.schedule] == [1, 3, 6, 12]
@@ -279,11 +279,11 @@ def test_rfa_not_durable_names_the_first_checkin_below_50(client, signed_in):
     _transcribe(world, ablation, {1: 2, 3: 5})
     page = client.get(f"/ablations/{ablation.id}").get_data(as_text=True)
     assert "Durability at 6 months: not durable" in page
-    assert "below 50 % at 3 months (37.5 %)" in page
+    assert "below 50% at 3 months (37.5%)" in page
 
 
 def test_relief_gone_by_the_first_checkin_lasted_less_than_a_month(client, signed_in):
-    """Not "0 months": relief below 50 % at the 1-month check-in lasted less than that,
+    """Not "0 months": relief below 50% at the 1-month check-in lasted less than that,
     on the page, its report, the API and the next step's advice alike."""
     from tests.conftest import make_ablation
 
@@ -338,7 +338,7 @@ def test_a_bilateral_ablation_is_judged_per_side(client, signed_in):
     left, right = answer["follow_up"]["outcomes"]
     assert (left["side"], left["durability"]["status"]) == ("left", "durable")
     assert (right["side"], right["durability"]["status"]) == ("right", "not_durable")
-    assert right["durability"]["reason"] == "below 50 % at 3 months (16.7 %)"
+    assert right["durability"]["reason"] == "below 50% at 3 months (16.7%)"
     page = client.get(f"/ablations/{ablation.id}").get_data(as_text=True)
     assert "<h4>Left</h4>" in page and "<h4>Right</h4>" in page
 
@@ -373,7 +373,7 @@ def test_the_chart_draws_relief_by_month_with_the_50_line_and_the_6_month_mark(c
     text = svg.get_data(as_text=True)
     assert "50% relief" in text and "6 months" in text and "Months since the procedure" in text
     assert svg.headers["Cache-Control"] == "no-store"
-    # What it draws: the relief of each check-in (baseline 8: pain 2 -> 75 %, 3 -> 62.5 %)
+    # What it draws: the relief of each check-in (baseline 8: pain 2 -> 75%, 3 -> 62.5%)
     # at its month, and nothing of the kind for an ablation without check-ins.
     from diary.services.followup import chart_lines, clinic_zone, follow_up_view, followed
 

@@ -184,7 +184,7 @@ def test_the_ablations_file_gives_each_side_scored_apart_its_own_outcome(client,
     assert (left["reading_baseline_pain"], right["reading_baseline_pain"]) == ("8", "6")
     assert (left["durability"], left["relief_lasted_months"]) == ("durable", "6")
     assert right["durability"] == "not_durable"
-    assert right["durability_reason"] == "below 50 % at 3 months (16.7 %)"
+    assert right["durability_reason"] == "below 50% at 3 months (16.7%)"
     assert (right["relief_lasted_months"], right["relief_lasted_open"]) == ("1", "false")
     assert left["next_checkin_months"] == "12" and left["checkins_counted"] == "4"
     assert left["scoring"] == "sides" and left["side"] == "bilateral"

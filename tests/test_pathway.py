@@ -283,7 +283,7 @@ def test_worked_example_rfa_durable():
     assert outcome is not None
     assert [r.relief_pct for r in outcome.reliefs] == [71.4, 57.1, 57.1]
     assert outcome.durability is not None and outcome.durability.status == "durable"
-    assert outcome.durability.reason == "≥ 50 % at every check-in to 6 months, 57.1 % at 6 months"
+    assert outcome.durability.reason == "≥50% at every check-in to 6 months, 57.1% at 6 months"
     assert outcome.relief_lasted == pathway.ReliefLasted(6, open=True)
     assert outcome.relief_lasted.text == "at least 6 months"
     assert follow.next_checkin is not None and follow.next_checkin.months == 12
@@ -295,7 +295,7 @@ def test_worked_example_rfa_not_durable():
     assert outcome is not None and outcome.durability is not None
     assert outcome.reliefs[1].relief_pct == 37.5
     assert outcome.durability.status == "not_durable"
-    assert outcome.durability.reason == "below 50 % at 3 months (37.5 %)"
+    assert outcome.durability.reason == "below 50% at 3 months (37.5%)"
     assert outcome.relief_lasted == pathway.ReliefLasted(1, open=False)
 
 
@@ -316,7 +316,7 @@ def test_worked_example_repeat_rfa_after_durable_relief_and_pain_returned():
     step = only_step(ablations=[rfa], on=date(2026, 3, 12))
     assert step.code == NextStepCode.REPEAT_RFA_ELIGIBLE
     assert step.from_date == date(2026, 2, 10)
-    assert "pain has returned (12.5 % at 12 months)" in step.reason
+    assert "pain has returned (12.5% at 12 months)" in step.reason
     assert step.limit is not None
     assert (step.limit.kind, step.limit.count, step.limit.reached) == (SessionKind.RFA, 0, False)
 
@@ -528,14 +528,14 @@ def test_days_of_relief_are_per_side_when_scored_apart():
         ({d: 2 for d in range(1, 13)} | {14: 2}, (14, True, (13,))),
         # A missing day 1 is bridged by day 2…
         ({2: 2, 3: 2, 4: 8}, (3, False, (1,))),
-        # …but not when day 2 is below 50 %.
+        # …but not when day 2 is below 50%.
         ({2: 6, 3: 2}, (0, False, ())),
         ({1: 6, 2: 2}, (0, False, ())),
         # Two missing days end the count; a later score closes it.
         ({1: 2, 2: 2, 5: 2}, (2, False, ())),
         # Two missing days and nothing after: the diary stopped in relief.
         ({1: 2, 2: 2}, (2, True, ())),
-        # Exactly 50 % counts.
+        # Exactly 50% counts.
         ({1: 4, 2: 4, 3: 5}, (2, False, ())),
         # One bridge after another.
         ({1: 2, 3: 2, 5: 2, 6: 7}, (5, False, (2, 4))),
@@ -675,7 +675,7 @@ def test_an_unscheduled_check_in_counts_by_the_day_it_was_made():
     assert [r.dated_on for r in outcome.reliefs] == [date(2026, 4, 2), date(2026, 5, 15)]
     assert outcome.durability.status == "not_durable"
     assert outcome.durability.reason == (
-        "below 50 % at an unscheduled check-in on 2026-05-15 (25.0 %)"
+        "below 50% at an unscheduled check-in on 2026-05-15 (25.0%)"
     )
     # Not the last check-in made: the 1-month relief no longer runs open.
     assert outcome.relief_lasted == pathway.ReliefLasted(1, open=False)
@@ -731,7 +731,7 @@ def test_a_bilateral_ablation_scored_apart_is_followed_per_side():
     follow = pathway.follow_up(rfa, date(2026, 9, 5), ZONE)
     assert follow.for_side("left").durability.status == "durable"
     assert follow.for_side("right").durability.status == "not_durable"
-    assert follow.for_side("right").durability.reason == "below 50 % at 1 month (16.7 %)"
+    assert follow.for_side("right").durability.reason == "below 50% at 1 month (16.7%)"
 
 
 def test_pulsed_rf_is_followed_but_is_not_an_ablation():
@@ -744,14 +744,14 @@ def test_pulsed_rf_is_followed_but_is_not_an_ablation():
 
 
 NOT_MADE = "the 3-month check-in, due 2026-06-02, has not been made yet"
-HELD_TO_3 = "≥ 50 % at every check-in to 3 months, 62.5 % at 3 months"
+HELD_TO_3 = "≥50% at every check-in to 3 months, 62.5% at 3 months"
 
 
 @pytest.mark.parametrize(
     ("pains", "on", "status", "reason"),
     [
         ({1: 2, 3: 3}, date(2026, 6, 5), "yes", HELD_TO_3),
-        ({1: 5, 3: 2}, date(2026, 6, 5), "no", "below 50 % at 1 month (37.5 %)"),
+        ({1: 5, 3: 2}, date(2026, 6, 5), "no", "below 50% at 1 month (37.5%)"),
         ({1: 2}, date(2026, 5, 5), "undetermined", NOT_MADE),
         (
             {1: 2},
@@ -914,7 +914,7 @@ def test_not_durable_ablation_does_not_support_a_repeat():
     step = only_step(ablations=[rfa], on=date(2026, 6, 10))
     assert step.code == NextStepCode.REPEAT_RFA_NOT_SUPPORTED
     assert step.from_date == date(2026, 6, 2)
-    assert "below 50 % at 3 months (37.5 %)" in step.reason
+    assert "below 50% at 3 months (37.5%)" in step.reason
     assert step.limit is None
 
 
@@ -976,7 +976,7 @@ def test_consensus_met_without_the_lcd_says_what_the_lcd_lacks():
 
 
 def test_one_block_partial_at_80_but_positive_at_50_is_eligible_by_consensus():
-    partial = make_block(entries=hourly({0.5: 3, 1: 3, 2: 4, 3: 7}))  # peak 62.5 %
+    partial = make_block(entries=hourly({0.5: 3, 1: 3, 2: 4, 3: 7}))  # peak 62.5%
     assert only_step([partial]).code == NextStepCode.RFA_ELIGIBLE_CONSENSUS
 
 

@@ -128,8 +128,8 @@ def test_block_page_shows_each_sides_days_of_relief_and_both_outcomes(client, da
     assert "Verdict: Left: not diagnostic" not in page
     assert f'Left side: <span class="outcome outcome-weeks">{LEFT_TEXT}</span>' in page
     assert f'Right side: <span class="outcome outcome-short">{RIGHT_TEXT}</span>' in page
-    assert f"<dt>Days of relief (≥50 %)</dt><dd>{LEFT_TEXT}</dd>" in page
-    assert f"<dt>Days of relief (≥50 %)</dt><dd>{RIGHT_TEXT}</dd>" in page
+    assert f"<dt>Days of relief (≥50%)</dt><dd>{LEFT_TEXT}</dd>" in page
+    assert f"<dt>Days of relief (≥50%)</dt><dd>{RIGHT_TEXT}</dd>" in page
     assert page.count("Daily scores (14 of 14 days)") == 2
 
 
@@ -138,8 +138,8 @@ def test_a_diagnostic_block_scored_apart_keeps_its_verdicts_with_days_beside(cli
     auth.login("daily@a.example")
     page = client.get(f"/blocks/{block.id}").get_data(as_text=True)
     assert "<strong>Verdict: Left: " in page and "Outcome: " not in page
-    assert f"<dt>Days of relief (≥50 %)</dt><dd>{LEFT_TEXT}</dd>" in page
-    assert f"<dt>Days of relief (≥50 %)</dt><dd>{RIGHT_TEXT}</dd>" in page
+    assert f"<dt>Days of relief (≥50%)</dt><dd>{LEFT_TEXT}</dd>" in page
+    assert f"<dt>Days of relief (≥50%)</dt><dd>{RIGHT_TEXT}</dd>" in page
 
 
 def test_report_shows_each_sides_days_of_relief(client, daily, auth):

@@ -307,10 +307,10 @@ def test_relief_below_half_at_3_months_does_not_support_a_repeat_ablation(api, w
     world.block.archived_at = datetime.now(UTC)
     ablation = ablation_ago(world, days=100)
     transcribe(world, ablation, 1, 2)
-    transcribe(world, ablation, 3, 5)  # 37.5 %
+    transcribe(world, ablation, 3, 5)  # 37.5%
     (step,) = api.get(f"/patients/{world.patient.id}/next-steps").get_json()["series"]
     assert step["code"] == "repeat_rfa_not_supported"
-    assert "below 50 % at 3 months (37.5 %)" in step["reason"]
+    assert "below 50% at 3 months (37.5%)" in step["reason"]
 
 
 def test_a_patient_with_an_ablation_and_new_blocks_is_listed_once_per_series(api, world):

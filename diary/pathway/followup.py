@@ -171,7 +171,7 @@ def held_through(
     made = next((r for r in reliefs if r.months == months), None)
     if made is not None and made.relief_pct is not None:
         return HELD, (
-            f"≥ {words.threshold()} at every check-in to {words.months(months)}, "
+            f"≥{words.threshold()} at every check-in to {words.months(months)}, "
             f"{words.pct(made.relief_pct)} at {words.months(months)}"
         )
     name = f"the {months}-month check-in, due {words.day(mark.due_on)},"

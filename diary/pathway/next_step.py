@@ -213,7 +213,7 @@ def _after_ablation(step: _Step, rfa: Ablation) -> NextStep:
             first_below.dated_on if first_below else None,
             f"The follow-up does not support a repeat ablation: after the ablation of "
             f"{words.day(done_on)} "
-            f"relief was {durability.reason}; the Medicare LCD asks for ≥ {words.threshold()} "
+            f"relief was {durability.reason}; the Medicare LCD asks for ≥{words.threshold()} "
             f"relief for at least {words.months(DURABLE_AT_MONTHS)}",
         )
     if durability.status == DURABLE:

@@ -1,4 +1,5 @@
-"""How the pathway writes figures in its reasons ("below 50 % at 3 months (37.5 %)")."""
+"""How the pathway writes figures in its reasons ("below 50% at 3 months (37.5%)"), as
+the pages write relief (relief.format_pct: no space before the sign)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ from diary.pathway.values import DAYS_CLASS_LABELS, RELIEF_PCT
 
 
 def pct(value: float) -> str:
-    """One decimal, as relief is computed: "37.5 %", "38.0 %"."""
-    return f"{value:.1f} %"
+    """One decimal, as relief is computed: "37.5%", "38.0%"."""
+    return f"{value:.1f}%"
 
 
 def threshold() -> str:
-    """The pathway's relief threshold: "50 %"."""
-    return f"{RELIEF_PCT:g} %"
+    """The pathway's relief threshold: "50%"."""
+    return f"{RELIEF_PCT:g}%"
 
 
 def day(value: date) -> str:
