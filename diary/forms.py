@@ -17,6 +17,7 @@ from wtforms import (
     Field,
     FieldList,
     HiddenField,
+    IntegerField,
     MultipleFileField,
     PasswordField,
     RadioField,
@@ -156,6 +157,25 @@ class OneTimeIdForm(PlainTextForm):
             self.form_errors.append(str(BROKEN_ID))
             return False
         return valid
+
+
+# What a relief field says of a decimal (a patient's or staff's "37.5").
+RELIEF_WHOLE = _l("Relief is a whole number from 0 to 100, without decimals.")
+
+
+class WholeNumberField(IntegerField):
+    """An IntegerField whose refusal of a decimal or a word says what to enter, in the
+    page's words (``message``); WTForms' own says "Not a valid integer value."."""
+
+    def __init__(self, label=None, validators=None, message=None, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.message = message or "Enter a whole number, without decimals."
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(str(self.message)) from None
 
 
 # A time of day on the 24-hour clock: 0:00 to 23:59.

@@ -1169,3 +1169,58 @@ def test_staff_may_transcribe_a_scheduled_checkin_late_or_within_its_window(clie
         )
         assert response.status_code == 302, response.get_data(as_text=True)
     assert [c.months for c in db.session.scalars(sa.select(Checkin))] == [1, 1]
+
+
+def test_staff_refusals_speak_of_the_patient_and_a_decimal_relief_says_what_to_enter(
+    client, signed_in
+):
+    """Outside trial: a staff check-in without a pain score said "Choose your average
+    pain", words for the patient; a relief of 37.5 said WTForms' "Not a valid integer
+    value.". Both refused, nothing stored, each said in the page's own words."""
+    from zoneinfo import ZoneInfo
+
+    from tests.conftest import make_ablation
+
+    world = signed_in
+    ablation = make_ablation(
+        world.clinic, world.patient, world.clinician, datetime.now(UTC) - timedelta(days=30)
+    )
+    db.session.commit()
+    today = datetime.now(ZoneInfo(world.clinic.timezone)).date()
+    url = f"/ablations/{ablation.id}/checkins"
+    sent = {"client_id": form_id(), "made_on": today.isoformat(), "months": ""}
+
+    no_pain = html.unescape(client.post(url, data=sent).get_data(as_text=True))
+    decimal = client.post(url, data=sent | {"pain": "4", "relief_pct": "37.5"})
+    said = html.unescape(decimal.get_data(as_text=True))
+
+    assert "Choose the patient's average pain over the past week" in no_pain
+    assert "Choose your average pain" not in no_pain
+    assert decimal.status_code == 400
+    assert (
+        "The check-in was not recorded: Relief is a whole number from 0 to 100, without "
+        'decimals. <a href="#relief_pct-error">Go to the field</a>'
+    ) in said
+    assert "Not a valid integer value" not in said
+    assert db.session.scalars(sa.select(Checkin)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", "Relief is a whole number from 0 to 100, without decimals."),
+        ("es", "El alivio es un número entero del 0 al 100, sin decimales."),
+    ],
+)
+def test_a_patients_decimal_relief_is_refused_in_the_pages_words(client, world, language, said):
+    """The patient's check-in page: 37.5 is refused in the page's language, not WTForms'."""
+    ablation = _open_ablation(world)
+    url, headers = f"/f/{ablation.followup_token}", {"Accept-Language": language}
+    refused = client.post(
+        f"{url}/checkins",
+        data={"client_id": form_id(), "pain": "3", "relief_pct": "37.5"},
+        headers=headers,
+    )
+    assert refused.status_code == 400
+    assert said in html.unescape(refused.get_data(as_text=True))
+    assert db.session.scalars(sa.select(Checkin)).first() is None

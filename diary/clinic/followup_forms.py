@@ -7,7 +7,6 @@ from datetime import datetime
 from wtforms import (
     BooleanField,
     DateField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -17,8 +16,10 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from diary import anatomy
 from diary.forms import (
+    RELIEF_WHOLE,
     ClockField,
     OneTimeIdForm,
+    WholeNumberField,
     clinic_time_to_utc,
     plausible_date,
     utc_to_clinic_time,
@@ -167,8 +168,9 @@ class CheckinForm(OneTimeIdForm):
     pain = OptionalScoreField("Average pain over the past week (0–10)")
     pain_left = OptionalScoreField("Average pain, left side (0–10)")
     pain_right = OptionalScoreField("Average pain, right side (0–10)")
-    relief_pct = IntegerField(
+    relief_pct = WholeNumberField(
         "Percent relief since the procedure (0–100, optional)",
+        message=RELIEF_WHOLE,
         validators=[Optional(), NumberRange(0, 100, "Relief is a percentage from 0 to 100.")],
     )
     pgic = SelectField(
@@ -218,11 +220,11 @@ class FollowUpSettingsForm(FlaskForm):
         "Check-ins after a therapeutic block (months, comma-separated)",
         validators=[Length(max=100)],
     )
-    checkin_opens_days_before = IntegerField(
+    checkin_opens_days_before = WholeNumberField(
         "A check-in opens this many days before its due date",
         validators=[InputRequired("Enter the days before."), NumberRange(0, 60, "0 to 60 days.")],
     )
-    checkin_closes_days_after = IntegerField(
+    checkin_closes_days_after = WholeNumberField(
         "… and closes this many days after it",
         validators=[InputRequired("Enter the days after."), NumberRange(0, 60, "0 to 60 days.")],
     )

@@ -9,7 +9,6 @@ from wtforms import (
     DateField,
     DecimalField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -28,9 +27,11 @@ from wtforms.validators import (
 from diary import anatomy
 from diary.agents import AGENT_LABELS, OTHER, agent_choices
 from diary.forms import (
+    RELIEF_WHOLE,
     ClockField,
     OneTimeIdForm,
     ScoreField,
+    WholeNumberField,
     clinic_time_to_utc,
     plausible_date,
     utc_to_clinic_time,
@@ -72,7 +73,7 @@ class PatientForm(FlaskForm):
         validators=[DataRequired("Enter a display name or initials."), Length(max=100)],
     )
     mrn = StringField("MRN (optional)", validators=[Optional(), Length(max=64)])
-    birth_year = IntegerField(
+    birth_year = WholeNumberField(
         "Birth year (optional)",
         validators=[Optional(), NumberRange(1900, 2100, "Enter a four-digit year.")],
     )
@@ -250,7 +251,7 @@ class ClinicSettingsForm(FlaskForm):
             "50": "50% (2020 multisociety consensus)",
         },
     )
-    min_baseline_pain = IntegerField(
+    min_baseline_pain = WholeNumberField(
         "Lowest baseline pain that can be judged (0–10)",
         validators=[
             InputRequired("Enter the lowest baseline pain."),
@@ -260,7 +261,7 @@ class ClinicSettingsForm(FlaskForm):
             ),
         ],
     )
-    min_entries_in_window = IntegerField(
+    min_entries_in_window = WholeNumberField(
         "Entries needed within the agent's expected window",
         validators=[
             InputRequired("Enter how many entries are needed."),
@@ -303,28 +304,28 @@ class ClinicSettingsForm(FlaskForm):
         validators=[Length(max=2000)],
         render_kw={"rows": 3},
     )
-    diary_link_hours = IntegerField(
+    diary_link_hours = WholeNumberField(
         "Diary link lifetime after the procedure (hours)",
         validators=[
             InputRequired("Enter the link lifetime."),
             NumberRange(*SETTING_LIMITS["diary_link_hours"], "Between 1 hour and 14 days."),
         ],
     )
-    max_entries_per_diary = IntegerField(
+    max_entries_per_diary = WholeNumberField(
         "Most entries one diary takes",
         validators=[
             InputRequired("Enter the most entries a diary takes."),
             NumberRange(*SETTING_LIMITS["max_entries_per_diary"]),
         ],
     )
-    max_corrections_per_entry = IntegerField(
+    max_corrections_per_entry = WholeNumberField(
         "Most corrections of one entry",
         validators=[
             InputRequired("Enter the most corrections of one entry."),
             NumberRange(*SETTING_LIMITS["max_corrections_per_entry"]),
         ],
     )
-    max_corrections_per_diary = IntegerField(
+    max_corrections_per_diary = WholeNumberField(
         "Most corrections in one diary",
         validators=[
             InputRequired("Enter the most corrections in one diary."),
@@ -338,21 +339,21 @@ class ClinicSettingsForm(FlaskForm):
         "Early due times (minutes after the block, comma-separated)",
         validators=[Length(max=100)],
     )
-    hourly_until_h = IntegerField(
+    hourly_until_h = WholeNumberField(
         "Hourly entries until (hours), short-acting agents",
         validators=[
             InputRequired("Enter the last hourly entry."),
             NumberRange(*SETTING_LIMITS["hourly_until_h"], "Between 1 and 48 h."),
         ],
     )
-    long_acting_until_h = IntegerField(
+    long_acting_until_h = WholeNumberField(
         "Hourly entries until (hours), bupivacaine and ropivacaine",
         validators=[
             InputRequired("Enter the last hourly entry."),
             NumberRange(*SETTING_LIMITS["long_acting_until_h"], "Between 1 and 48 h."),
         ],
     )
-    daily_days = IntegerField(
+    daily_days = WholeNumberField(
         "Daily scores after the hourly window (days; 0 for none)",
         description=(
             "One score a day at the block's clock time. The diary link stays open 24 h "
@@ -365,21 +366,21 @@ class ClinicSettingsForm(FlaskForm):
     )
 
     # The next step's frequency limits and switch (pathway.md §4).
-    diagnostic_sessions_limit = IntegerField(
+    diagnostic_sessions_limit = WholeNumberField(
         "Diagnostic block sessions per region group in a rolling 12 months",
         validators=[
             InputRequired("Enter the most diagnostic sessions."),
             NumberRange(*SETTING_LIMITS["diagnostic_sessions_limit"], "Between 0 and 12."),
         ],
     )
-    therapeutic_sessions_limit = IntegerField(
+    therapeutic_sessions_limit = WholeNumberField(
         "Therapeutic injection sessions per region group in a rolling 12 months",
         validators=[
             InputRequired("Enter the most therapeutic sessions."),
             NumberRange(*SETTING_LIMITS["therapeutic_sessions_limit"], "Between 0 and 12."),
         ],
     )
-    rfa_sessions_limit = IntegerField(
+    rfa_sessions_limit = WholeNumberField(
         "Radiofrequency ablation sessions per region group in a rolling 12 months",
         validators=[
             InputRequired("Enter the most ablation sessions."),
@@ -390,7 +391,7 @@ class ClinicSettingsForm(FlaskForm):
         "Advise repeating the diagnostic blocks when the last ablation at a site is old "
         "(contractors' checklists for the Medicare LCD)"
     )
-    stale_rfa_years = IntegerField(
+    stale_rfa_years = WholeNumberField(
         "… older than (years)",
         validators=[
             InputRequired("Enter after how many years."),
@@ -488,8 +489,9 @@ class TranscribeEntryForm(OneTimeIdForm):
         "Right side: pain (0–10)",
         message="Choose the right side's score: a whole number from 0 to 10.",
     )
-    relief_pct = IntegerField(
+    relief_pct = WholeNumberField(
         "Patient's relief (%)",
+        message=RELIEF_WHOLE,
         validators=[Optional(), NumberRange(0, 100, "Relief is a percentage from 0 to 100.")],
     )
     activity = StringField("Activity", validators=[Length(max=200)])

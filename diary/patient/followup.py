@@ -25,13 +25,13 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, RadioField
+from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional
 
 from diary import vocabulary
 from diary.extensions import db, diary_token_limit
-from diary.forms import OneTimeIdForm, ScoreField
+from diary.forms import RELIEF_WHOLE, OneTimeIdForm, ScoreField, WholeNumberField
 from diary.models import utcnow
 from diary.pathway.dates import at_clock_time
 from diary.patient.refusals import say_first_refusal
@@ -72,8 +72,9 @@ class CheckinPatientForm(OneTimeIdForm):
         _l("Right side: your average pain over the past week (0 to 10)"),
         message=_l("Choose your average pain on each side: a number from 0 to 10."),
     )
-    relief_pct = IntegerField(
+    relief_pct = WholeNumberField(
         _l("How much relief have you had since the procedure? (0 to 100%)"),
+        message=RELIEF_WHOLE,
         validators=[Optional(), NumberRange(0, 100, _l("Relief is a percentage from 0 to 100."))],
     )
     pgic = RadioField(

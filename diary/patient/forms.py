@@ -2,7 +2,6 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from wtforms import (
     DateTimeLocalField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -11,7 +10,12 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 
-from diary.forms import OneTimeIdForm, ScoreField  # typed text: no control characters
+from diary.forms import (  # typed text: no control characters
+    RELIEF_WHOLE,
+    OneTimeIdForm,
+    ScoreField,
+    WholeNumberField,
+)
 from diary.vocabulary import SideEffect
 
 OTHER_ACTIVITY = "__other__"
@@ -36,8 +40,9 @@ class EntryForm(OneTimeIdForm):
     both_sides_message = _l(
         "Choose a score for each side, left and right: tap a number from 0 to 10."
     )
-    relief_pct = IntegerField(
+    relief_pct = WholeNumberField(
         _l("How much relief do you feel? (0 to 100%)"),
+        message=RELIEF_WHOLE,
         validators=[Optional(), NumberRange(0, 100, _l("Relief is a percentage from 0 to 100."))],
     )
     activity = SelectField(

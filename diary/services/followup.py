@@ -37,6 +37,10 @@ CLOCK_SKEW = timedelta(minutes=2)
 NOT_OPEN_NOW = N_("No check-in is open today, so this one was not saved.")
 PAIN_REQUIRED = N_("Choose your average pain over the past week: a number from 0 to 10.")
 SIDE_PAIN_REQUIRED = N_("Choose your average pain on each side: a number from 0 to 10.")
+# Staff record the patient's answer: the same refusals, about the patient (English only,
+# as the clinic's pages are).
+STAFF_PAIN_REQUIRED = "Choose the patient's average pain over the past week: a number from 0 to 10."
+STAFF_SIDE_PAIN_REQUIRED = "Choose the patient's average pain on each side: a number from 0 to 10."
 
 
 # --- settings ----------------------------------------------------------------------------
@@ -435,14 +439,15 @@ class CheckinInput:
     months: int | None = None
 
 
-def _pains(procedure: Followed, values: CheckinInput) -> dict:
+def _pains(procedure: Followed, values: CheckinInput, by_staff: bool) -> dict:
     if procedure.scored_apart:
         for name in ("pain_left", "pain_right"):
             if getattr(values, name) is None:
-                raise InputRejected(name, SIDE_PAIN_REQUIRED)
+                said = STAFF_SIDE_PAIN_REQUIRED if by_staff else SIDE_PAIN_REQUIRED
+                raise InputRejected(name, said)
         return {"pain": None, "pain_left": values.pain_left, "pain_right": values.pain_right}
     if values.pain is None:
-        raise InputRejected("pain", PAIN_REQUIRED)
+        raise InputRejected("pain", STAFF_PAIN_REQUIRED if by_staff else PAIN_REQUIRED)
     return {"pain": values.pain, "pain_left": None, "pain_right": None}
 
 
@@ -482,7 +487,7 @@ def record_checkin(
     zone = clinic_zone(procedure.clinic)
     done_on = pathway.local_date(procedure.performed_at, zone)
     today = pathway.local_date(now, zone)
-    pains = _pains(procedure, values)
+    pains = _pains(procedure, values, by_staff=transcribed_by is not None)
     if transcribed_by is None:
         if not procedure.link_open(now):
             raise DiaryClosed()
