@@ -649,8 +649,9 @@ def paired_rounds(
 # Under wrk's closed loop of 16 connections the machine's cores are busy throughout: the
 # runs of the tenth round's run_all read 82-100 % of them busy, except runs in the slow mode,
 # which read 56-63 % (about one core's worth) with each answer's CPU up to 1.9x, both at
-# once, none between; the mode came and went within a round (a /healthz at 99 % and the
-# floor beside it at 57 %). A run below SLOW_BUSY is read again, up to SLOW_RETRIES times.
+# once, none between; the mode came and went within a round (a path's run at 100 % and
+# its floor's right after it at 57 %). A run below SLOW_BUSY is read again, up to
+# SLOW_RETRIES times.
 SLOW_BUSY = 0.75
 
 
