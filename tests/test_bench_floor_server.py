@@ -144,7 +144,10 @@ def test_the_table_says_met_cannot_be_met_or_missed_by_the_floors_measure():
     }
 
     def floor(figure: str, ratios: list[float], beside: list[float], over: float) -> dict:
-        rounds = [{"ratio": r, "path_ratio": b} for r, b in zip(ratios, beside, strict=True)]
+        rounds = [
+            {"ratio": r, "path_ratio": b, "path_over_floor": over}
+            for r, b in zip(ratios, beside, strict=True)
+        ]
         middle = sorted(ratios)[1]
         return {
             "figure": figure,
@@ -274,12 +277,12 @@ def test_a_run_in_the_slow_mode_is_read_again_and_left_out_of_the_counts():
     stuck = run_all.busy_run(lambda run: run() | {"machine_busy": 0.5}, lambda: {"rps": 1})
     assert stuck["retried"] == run_all.SLOW_RETRIES
 
-    def one(floor_busy: float, ratio: float) -> dict:
+    def one(floor_busy: float, ratio: float, over: float) -> dict:
         runs = {"healthz": {"machine_busy": 0.99}, "path": {}}
         runs["floor"] = {"machine_busy": floor_busy}
-        return runs | {"ratio": ratio, "path_ratio": 2.0}
+        return runs | {"ratio": ratio, "path_ratio": 2.0, "path_over_floor": over}
 
-    rounds = [one(0.99, 3.5), one(0.57, 2.0), one(0.95, 3.4)]
+    rounds = [one(0.99, 3.5, 1.2), one(0.57, 2.0, 3.0), one(0.95, 3.4, 1.6)]
     assert run_all.clean_rounds(rounds) == [rounds[0], rounds[2]]
     assert run_all.clean_rounds([rounds[1]]) == [rounds[1]]  # none clean: all kept
     healthz = result(3000, 4.0, 10.0)
@@ -295,4 +298,4 @@ def test_a_run_in_the_slow_mode_is_read_again_and_left_out_of_the_counts():
     assert row.endswith(
         "| cannot be met here: the floor alone is beyond it (2 of the 2 clean rounds of 3) |"
     )
-    assert "| 3.45× (rounds 3.50, 2.00, 3.40) |" in row
+    assert "| 3.45× (rounds 3.50, 2.00, 3.40) | ≤ 3.0× | 1.40 |" in row  # path/floor: clean
