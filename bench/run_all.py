@@ -228,14 +228,12 @@ def steady_healthz(base: str, costed=lambda run: run()) -> dict:
     server has read, or a costed run below SLOW_BUSY of the cores busy), or the last of
     SLOW_RETRIES more tries; ``retried`` says how many.
     Each run goes through ``costed`` (with_cost: what its answers cost)."""
-    retried = 0
-    while True:
-        healthz = costed(partial(wrk, f"{base}/healthz", seconds=ROUND_SECONDS))
+
+    def steady(healthz: dict) -> bool:
         best = _BEST_HEALTHZ[base] = max(_BEST_HEALTHZ.get(base, 0.0), healthz["rps"])
-        steady = healthz["rps"] >= SLOW_MODE * best and not in_slow_mode(healthz)
-        if steady or retried == SLOW_RETRIES:
-            return healthz | {"retried": retried}
-        retried += 1
+        return healthz["rps"] >= SLOW_MODE * best and not in_slow_mode(healthz)
+
+    return busy_run(costed, partial(wrk, f"{base}/healthz", seconds=ROUND_SECONDS), steady)
 
 
 def sign_in(base: str, email: str, password: str, search: str = "") -> str:
@@ -660,13 +658,14 @@ def in_slow_mode(run: dict) -> bool:
     return run.get("machine_busy", 1.0) < SLOW_BUSY
 
 
-def busy_run(costed, run) -> dict:
-    """``costed(run)``, read again while it finds the machine in its slow mode, up to
-    SLOW_RETRIES more times (the last read kept); ``retried`` says how many."""
+def busy_run(costed, run, steady=lambda measured: not in_slow_mode(measured)) -> dict:
+    """``costed(run)``, read again while it is not ``steady`` (by default: while it finds
+    the machine in its slow mode), up to SLOW_RETRIES more times (the last read kept);
+    ``retried`` says how many."""
     retried = 0
     while True:
         measured = costed(run)
-        if not in_slow_mode(measured) or retried == SLOW_RETRIES:
+        if steady(measured) or retried == SLOW_RETRIES:
             return measured | {"retried": retried}
         retried += 1
 
@@ -1241,9 +1240,13 @@ def write_results(
         "required floor's ratio | target | path/floor | the target |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for name, results in (("SQLite", sqlite_results), ("PostgreSQL", postgres and postgres[0])):
-        if results and results.get("floors"):
-            lines += floor_rows(results, name)
+    with_floors = [
+        (name, results)
+        for name, results in (("SQLite", sqlite_results), ("PostgreSQL", postgres and postgres[0]))
+        if results and results.get("floors")
+    ]
+    for name, results in with_floors:
+        lines += floor_rows(results, name)
     lines += [
         "",
         "What the answers of the rounds above cost (medians of the clean rounds): the CPU an",
@@ -1260,9 +1263,8 @@ def write_results(
         "path: serving cores, machine busy | floor: serving cores, machine busy |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for name, results in (("SQLite", sqlite_results), ("PostgreSQL", postgres and postgres[0])):
-        if results and results.get("floors"):
-            lines += cost_rows(results, name)
+    for name, results in with_floors:
+        lines += cost_rows(results, name)
     lines += [
         "",
         "What bounds the targets still missed (`bench/bounds.py`: each path beside a floor",
